@@ -1,0 +1,70 @@
+// The content store: immutable, verified blobs addressed by digest, laid out
+// as <root>/blobs/sha256/<hex>, with in-progress writes under
+// <root>/ingest/. Modelled on containerd's content store.
+//
+// Guarantees: a blob path only ever holds complete content that matched its
+// digest at commit; a failed write, commit or crash leaves no partial blob
+// (only ingest files, which Open() clears). Digests are validated before
+// they become paths.
+//
+// Thread-safety: all methods are thread-safe. A Writer is not; use one per
+// thread. The content store knows nothing about references: deciding what
+// may be deleted is the garbage collector's job.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "berth/digest.h"
+#include "berth/env.h"
+#include "berth/status.h"
+
+namespace berth {
+
+struct BlobInfo {
+  Digest digest;
+  int64_t size = 0;
+  int64_t committed_unix_nanos = 0;
+};
+
+// An in-progress blob. Write() streams and hashes; Commit() verifies.
+class ContentWriter {
+ public:
+  virtual ~ContentWriter() = default;  // an uncommitted writer discards its ingest file
+  virtual Status Write(std::string_view data) = 0;
+  virtual int64_t written() const = 0;
+  // Verifies size (when expected_size >= 0) and digest (when non-empty),
+  // fsyncs, renames into place and fsyncs the directory. A blob that already
+  // exists is not rewritten (success). Mismatch: InvalidArgument
+  // "unexpected commit digest sha256:…, expected sha256:…" or
+  // "unexpected commit size N, expected M"; nothing is stored.
+  // Returns the digest of what was written.
+  virtual Result<Digest> Commit(int64_t expected_size, const Digest& expected) = 0;
+};
+
+class ContentStore {
+ public:
+  // Opens (creating) a store at `root`; removes stale ingest files.
+  static Result<std::unique_ptr<ContentStore>> Open(Env* env, std::string root);
+  virtual ~ContentStore() = default;
+
+  virtual Result<BlobInfo> Info(const Digest& d) = 0;
+  virtual bool Exists(const Digest& d) = 0;
+  // Whole blob in memory (manifests, configs, indexes: small documents).
+  virtual Result<std::string> ReadAll(const Digest& d) = 0;
+  virtual Result<std::unique_ptr<SequentialFile>> OpenRead(const Digest& d) = 0;
+  virtual Result<std::unique_ptr<ContentWriter>> NewWriter() = 0;
+  // Convenience: writes `data` and commits it against `expected` (may be empty).
+  virtual Result<Digest> Put(std::string_view data, const Digest& expected = {}) = 0;
+  // Visits every committed blob; stops at the first non-OK return.
+  virtual Status Walk(const std::function<Status(const BlobInfo&)>& fn) = 0;
+  // Removes a blob; NotFound when absent.
+  virtual Status Delete(const Digest& d) = 0;
+  // Path of a blob (for streaming it out); does not check existence.
+  virtual std::string BlobPath(const Digest& d) const = 0;
+};
+
+}  // namespace berth

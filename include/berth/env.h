@@ -1,0 +1,114 @@
+// The filesystem and clock seam (after LevelDB's Env).
+//
+// Everything in libberth that touches files or reads the time goes through an
+// Env, so tests can inject faults (a failing write, rename or fsync) and
+// control the clock. Env::Default() is the real POSIX implementation and is
+// thread-safe; implementations must be thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/status.h"
+
+namespace berth {
+
+// A file opened for appending. Not thread-safe.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  virtual Status Sync() = 0;   // fsync
+  virtual Status Close() = 0;  // idempotent
+};
+
+// A file opened for sequential reading. Not thread-safe.
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `scratch`; returns the number read (0 at EOF).
+  virtual Result<size_t> Read(char* scratch, size_t n) = 0;
+  virtual Status Skip(uint64_t n) = 0;
+};
+
+struct FileInfo {
+  uint64_t size = 0;
+  int64_t mtime_unix_nanos = 0;
+  bool is_directory = false;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX Env. Never deleted.
+  static Env* Default();
+
+  // Creates or truncates `path`.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
+  virtual Result<std::string> ReadFileToString(const std::string& path) = 0;
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+  // Atomic rename(2).
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // mkdir -p; mode applies to created directories.
+  virtual Status CreateDirs(const std::string& path, uint32_t mode = 0755) = 0;
+  // Recursive removal; a missing path is OK.
+  virtual Status RemoveAll(const std::string& path) = 0;
+  // fsync of a directory, making renames and unlinks in it durable.
+  virtual Status SyncDir(const std::string& path) = 0;
+  // Names (not paths) of the entries of a directory, unsorted, without . and ..
+  virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+
+  // Wall clock, nanoseconds since the Unix epoch.
+  virtual int64_t NowUnixNanos() = 0;
+};
+
+// Writes `data` to `path` atomically: a temporary file beside it, fsync,
+// rename, directory fsync.
+Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data);
+
+// An Env that forwards to another and can be told to fail. For tests.
+// Thread-safe.
+class FaultInjectionEnv : public Env {
+ public:
+  enum class Op { kAppend, kSync, kRename, kRemove, kCreate, kSyncDir };
+  explicit FaultInjectionEnv(Env* base);
+
+  // The next `count` calls of `op` after `skip` successful ones fail with an
+  // Internal("injected fault") status.
+  void FailAfter(Op op, int skip, int count = 1);
+  void ClearFaults();
+  // A fixed clock, or -1 to follow the base Env.
+  void SetNowUnixNanos(int64_t now);
+  void AdvanceNanos(int64_t delta);
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override;
+  Result<std::string> ReadFileToString(const std::string& path) override;
+  Result<FileInfo> Stat(const std::string& path) override;
+  bool FileExists(const std::string& path) override;
+  Status RenameFile(const std::string& from, const std::string& to) override;
+  Status RemoveFile(const std::string& path) override;
+  Status CreateDirs(const std::string& path, uint32_t mode) override;
+  Status RemoveAll(const std::string& path) override;
+  Status SyncDir(const std::string& path) override;
+  Result<std::vector<std::string>> ListDir(const std::string& path) override;
+  int64_t NowUnixNanos() override;
+
+  // Internal: consulted by wrapped files.
+  Status MaybeFail(Op op);
+
+ private:
+  struct State;
+  Env* base_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace berth
