@@ -78,15 +78,31 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data)
 // Thread-safe.
 class FaultInjectionEnv : public Env {
  public:
-  enum class Op { kAppend, kSync, kRename, kRemove, kCreate, kSyncDir };
+  // What each Op covers:
+  //   kAppend  WritableFile::Append (of files opened through this Env)
+  //   kSync    WritableFile::Sync
+  //   kRename  RenameFile
+  //   kRemove  RemoveFile, RemoveAll
+  //   kCreate  NewWritableFile, CreateDirs
+  //   kSyncDir SyncDir
+  //   kRead    SequentialFile::Read, ReadFileToString, NewSequentialFile
+  // A failing call has no effect on the base Env (nothing is written,
+  // renamed, removed or created).
+  enum class Op { kAppend, kSync, kRename, kRemove, kCreate, kSyncDir, kRead };
+  // `base` must outlive this Env and every file it opened.
   explicit FaultInjectionEnv(Env* base);
 
   // The next `count` calls of `op` after `skip` successful ones fail with an
-  // Internal("injected fault") status.
+  // Internal("injected fault") status. Replaces any earlier plan for `op`.
   void FailAfter(Op op, int skip, int count = 1);
   void ClearFaults();
+  // Number of faults injected so far (all ops), for tests that check a fault
+  // was actually hit.
+  int injected() const;
   // A fixed clock, or -1 to follow the base Env.
   void SetNowUnixNanos(int64_t now);
+  // Moves the fixed clock forward; when following the base Env, fixes the
+  // clock at base time + delta.
   void AdvanceNanos(int64_t delta);
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;

@@ -1,0 +1,217 @@
+// ImageService: Docker's image operations over one berth store, with
+// Docker's semantics (see docs/architecture.md and the removal notes in
+// src/image/remove.cc). The daemon's routes and the `berth` CLI are thin
+// layers over this class.
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/content_store.h"
+#include "berth/digest.h"
+#include "berth/env.h"
+#include "berth/events.h"
+#include "berth/metadata.h"
+#include "berth/oci.h"
+#include "berth/platform.h"
+#include "berth/status.h"
+
+namespace berth {
+
+// One element of a removal or prune report: exactly one field is set.
+struct DeleteResponseItem {
+  std::string untagged;
+  std::string deleted;
+  static DeleteResponseItem Untagged(std::string v) { return {std::move(v), {}}; }
+  static DeleteResponseItem Deleted(std::string v) { return {{}, std::move(v)}; }
+  bool operator==(const DeleteResponseItem&) const = default;
+};
+
+struct RemoveOptions {
+  bool force = false;
+  bool prune = true;  // remove untagged parents (Docker's default; noprune turns it off)
+  std::vector<Platform> platforms;
+};
+
+// Label filter term: "key" (present) or "key=value".
+struct LabelFilter {
+  std::string key;
+  std::optional<std::string> value;
+  static Result<LabelFilter> Parse(std::string_view term);
+  bool Matches(const std::map<std::string, std::string>& labels) const;
+};
+
+struct PruneOptions {
+  bool dangling_only = true;
+  std::optional<int64_t> until_unix_nanos;  // records created before this
+  std::vector<LabelFilter> labels;          // all must match
+  std::vector<LabelFilter> labels_not;      // none may match (absent key matches)
+};
+
+struct PruneReport {
+  std::vector<DeleteResponseItem> deleted;
+  uint64_t space_reclaimed = 0;
+};
+
+struct ListOptions {
+  bool all = false;  // include dangling parents of other images
+  std::optional<bool> dangling;
+  std::vector<LabelFilter> labels;
+  std::vector<LabelFilter> labels_not;
+  std::vector<std::string> before;  // image references
+  std::vector<std::string> since;
+  std::vector<std::string> reference;  // glob patterns
+  std::optional<int64_t> until_unix_nanos;
+  bool shared_size = false;
+  bool manifests = false;
+};
+
+struct ManifestSummary {
+  Digest id;
+  Descriptor descriptor;
+  bool available = false;
+  int64_t content_size = 0;
+  int64_t total_size = 0;
+  std::string kind;  // "image", "attestation", "unknown"
+  Platform platform;
+  std::vector<std::string> containers;
+  int64_t unpacked_size = 0;
+  Digest attestation_for;  // for kind "attestation"
+};
+
+struct ImageSummary {
+  Digest id;
+  std::string parent_id;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;
+  int64_t created = 0;  // unix seconds (config)
+  int64_t size = 0;
+  int64_t shared_size = -1;
+  std::map<std::string, std::string> labels;
+  bool labels_null = false;
+  int64_t containers = -1;
+  Descriptor descriptor;
+  std::vector<ManifestSummary> manifests;
+  int64_t record_created_unix_nanos = 0;
+};
+
+struct ImageInspect {
+  Digest id;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;
+  std::string parent;
+  std::string comment;
+  std::string created;  // RFC 3339
+  std::string author;
+  Platform platform;
+  int64_t size = 0;
+  std::string config_json;  // the image config's "config" object, raw JSON ("null" if none)
+  std::vector<Digest> diff_ids;
+  Descriptor descriptor;
+  std::string last_tag_time;  // RFC 3339 nanos, or "0001-01-01T00:00:00Z"
+  std::vector<ManifestSummary> manifests;
+};
+
+struct HistoryItem {
+  std::string id;  // image ID or "<missing>"
+  int64_t created = 0;
+  std::string created_by;
+  std::vector<std::string> tags;
+  int64_t size = 0;
+  std::string comment;
+};
+
+struct LoadOptions {
+  std::optional<Platform> platform;
+};
+
+struct LoadedImage {
+  std::string name;  // familiar "name:tag", empty for an unnamed image
+  Digest id;
+};
+
+struct SaveOptions {
+  std::optional<Platform> platform;
+};
+
+// A new image record to create: the archive loader and (later) pull hand
+// these to CreateImages after every blob is committed.
+struct NewImage {
+  std::string name;  // normalised name, or empty for an unnamed (dangling) image
+  Descriptor target;
+  // Platform manifests (for an index target) this image keeps; every one must
+  // be present with its config and layers. Empty for a manifest target.
+  std::vector<Digest> manifests;
+  std::map<std::string, std::string> labels;
+};
+
+struct StoreOptions {
+  std::string root;           // data root
+  Env* env = nullptr;         // Env::Default() when null
+  bool take_lock = true;      // hold <root>/berth.lock for the store's lifetime
+};
+
+class ImageService {
+ public:
+  virtual ~ImageService() = default;
+
+  // Resolves a reference like Docker's resolveImage (name, name:tag,
+  // name@digest, full or short ID).
+  virtual Result<ImageRecord> Resolve(const std::string& ref) = 0;
+
+  virtual Result<std::vector<ImageSummary>> List(const ListOptions& opts) = 0;
+  virtual Result<ImageInspect> Inspect(const std::string& ref, const std::optional<Platform>& platform,
+                                       bool manifests) = 0;
+  virtual Result<std::vector<HistoryItem>> History(const std::string& ref,
+                                                   const std::optional<Platform>& platform) = 0;
+  // docker tag: `target` is a reference with optional tag (":latest" added).
+  virtual Status Tag(const std::string& source, const std::string& target) = 0;
+  virtual Result<std::vector<DeleteResponseItem>> Remove(const std::string& ref,
+                                                         const RemoveOptions& opts) = 0;
+  virtual Result<PruneReport> Prune(const PruneOptions& opts) = 0;
+
+  // Creates records for images whose content is committed, in one
+  // transaction, with Docker's load semantics: an existing name's old target
+  // is kept as a dangling record; unnamed images become dangling records.
+  // Emits one `load` event per image when `event_action` is non-empty.
+  virtual Status CreateImages(const std::vector<NewImage>& images, const std::string& event_action) = 0;
+
+  // Full mark-and-sweep: deletes every blob no root reaches. Returns the
+  // number of blobs and bytes freed.
+  struct GcReport {
+    uint64_t blobs = 0;
+    uint64_t bytes = 0;
+  };
+  virtual Result<GcReport> CollectGarbage() = 0;
+};
+
+// An open data root: its lock, content store, metadata, events, metrics and
+// image service. Thread-safe.
+class Store {
+ public:
+  // Opens (creating) the store. A second Open of the same root while the
+  // first holds the lock fails with FailedPrecondition naming the holder's pid.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& opts);
+  virtual ~Store() = default;
+
+  virtual const std::string& root() const = 0;
+  virtual Env* env() = 0;
+  virtual ContentStore* content() = 0;
+  virtual MetadataStore* metadata() = 0;
+  virtual EventBus* events() = 0;
+  virtual Metrics* metrics() = 0;
+  virtual ImageService* images() = 0;
+};
+
+// The default data root: /var/lib/berth for root, else $XDG_DATA_HOME/berth
+// (~/.local/share/berth).
+std::string DefaultDataRoot();
+
+}  // namespace berth
