@@ -31,8 +31,10 @@ class EventBus {
   class Subscription {
    public:
     ~Subscription();
-    // Waits up to `timeout_ms` for the next event; false on timeout or when
-    // the bus is closed.
+    // Waits up to `timeout_ms` (< 0: without limit) for the next event;
+    // false on timeout or when the bus is closed (queued events are then
+    // dropped). A Subscription may outlive its bus (it is detached when the
+    // bus is destroyed), but must not be used concurrently with that.
     bool Next(Event* out, int timeout_ms);
 
    private:
@@ -50,10 +52,12 @@ class EventBus {
   // Stamps time_unix_nanos when 0, records and delivers.
   void Publish(Event e);
   // Events with since <= time < until (nanos) from history, in order.
+  // until_nanos <= 0 means no upper bound.
   std::vector<Event> Replay(int64_t since_nanos, int64_t until_nanos) const;
   // Live events from now on.
   std::unique_ptr<Subscription> Subscribe();
-  // Wakes every subscriber; Next() then returns false.
+  // Wakes every subscriber; Next() then returns false. Later Subscribe()
+  // calls return already-closed subscriptions; Publish still records history.
   void Close();
 
  private:
@@ -65,6 +69,35 @@ class EventBus {
   std::vector<Subscription*> subscribers_;
   bool closed_ = false;
 };
+
+// One event as a line of Docker's GET /events stream (no trailing newline):
+//   {"status":A,"id":ID,"from":IMG,"Type":T,"Action":A,
+//    "Actor":{"ID":ID,"Attributes":{...}},"scope":S,"time":SEC,"timeNano":NS}
+// "status" and "id" are present for image and container events only, "from"
+// only for container events carrying a non-empty "image" attribute; empty
+// strings and zero times are omitted like Go's omitempty. Strings are escaped
+// as Go's encoding/json does (HTML-safe, \u2028/\u2029, invalid UTF-8 ->
+// U+FFFD).
+std::string EventToJson(const Event& e);
+
+// Docker's /events filters (every key must match; values of one key are
+// alternatives):
+//   type=T          exact event type
+//   event=A         exact action; if any value is health_status, exec_create
+//                   or exec_start, prefix match ("exec_start: sh" matches)
+//   scope=S         exact scope
+//   container=X     prefix of the actor ID or of attribute "name"
+//   image=X         exact actor ID or name ("name" for image events, "image"
+//                   for others), each also with tag/digest stripped to the
+//                   familiar name ("busybox" matches "busybox:latest")
+//   label=K/K=V     every value must hold against the attributes
+//   daemon/node/service/secret/config=X  as container=X; volume=X exact
+//   actor ID; network=X exact ID or "name"; plugin=X exact ID or "name"
+//   (also tag-stripped)
+// Unknown keys are ignored (rejecting them is the API layer's job). A key
+// with no values imposes nothing.
+bool EventMatches(const Event& e,
+                  const std::map<std::string, std::vector<std::string>>& filters);
 
 // Prometheus metrics (prometheus-cpp). Names:
 //   berth_image_actions_seconds{action}        histogram (Docker's image_actions)

@@ -158,9 +158,29 @@ struct StoreOptions {
   bool take_lock = true;      // hold <root>/berth.lock for the store's lifetime
 };
 
+// Protects blobs being ingested from garbage collection until the records
+// that reference them are created. Blobs must be committed through
+// Commit()/Put() (or Add()ed before they are written) so that no collection
+// can delete them in between. On destruction the lease ends, and the blobs
+// it holds that nothing references are deleted (a failed load leaves no
+// files behind). Not thread-safe: one per ingest.
+class IngestLease {
+ public:
+  virtual ~IngestLease() = default;
+  // Commits `writer` (see ContentWriter::Commit) and holds the blob.
+  virtual Result<Digest> Commit(ContentWriter& writer, int64_t expected_size, const Digest& expected) = 0;
+  // Stores `data` and holds the blob.
+  virtual Result<Digest> Put(std::string_view data, const Digest& expected = {}) = 0;
+  // Holds a blob that already exists (or is about to be written).
+  virtual void Add(const Digest& d) = 0;
+};
+
 class ImageService {
  public:
   virtual ~ImageService() = default;
+
+  // A lease for an ingest (load, pull). See IngestLease.
+  virtual std::unique_ptr<IngestLease> NewIngestLease() = 0;
 
   // Resolves a reference like Docker's resolveImage (name, name:tag,
   // name@digest, full or short ID).

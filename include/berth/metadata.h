@@ -162,6 +162,9 @@ class Tx {
   virtual Status ForgetBlob(const Digest& d) = 0;
   // Puts a blob into gc_pending (for blobs found by a sweep).
   virtual Status MarkGarbage(const Digest& d) = 0;
+  // Blobs whose refs fell to 0 in this transaction since the last call (and
+  // did not regain a reference), in the order they fell.
+  virtual std::vector<Digest> TakeDied() = 0;
 };
 
 class MetadataStore {

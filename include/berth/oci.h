@@ -123,7 +123,14 @@ struct ImageConfig {
 // empty: then the document's own mediaType field decides). Schema-1 manifests
 // are refused with Unimplemented("schema 1 manifests are not supported: …").
 // Malformed JSON or a document of the wrong kind is InvalidArgument naming
-// the problem.
+// the problem, prefixed by the document kind ("invalid index: ", "invalid
+// manifest: ", "invalid image config: "), e.g. "invalid manifest: missing
+// config descriptor", "invalid index: manifests[2]: invalid digest …",
+// "invalid manifest: malformed JSON: …". A media_type argument that differs
+// from the document's own mediaType field, or that is not of the parser's
+// kind, is InvalidArgument. JSON null counts as absent; field names match
+// case-insensitively, as in Go. ParseImageConfig tolerates a missing config,
+// Labels, rootfs or history; an unparsable "created" leaves created_unix 0.
 Result<Index> ParseIndex(std::string raw, std::string_view media_type = {});
 Result<Manifest> ParseManifest(std::string raw, std::string_view media_type = {});
 Result<ImageConfig> ParseImageConfig(std::string raw);

@@ -87,4 +87,25 @@ std::string FamiliarString(std::string_view normalized_name);
 // familiar name, with and without tag).
 bool ReferenceMatches(std::string_view pattern, const Reference& ref);
 
+// --- Additions beyond the original contract ---------------------------------
+
+// Go's reference.Parse: the grammar alone, without normalisation ("busybox"
+// keeps an empty domain; "foo/bar" gets domain "foo"). "" gives
+// "repository name must have at least one component"; a name that would match
+// once lower-cased gives "repository name must be lowercase".
+Result<Reference> ParseReference(std::string_view s);
+
+// True if `tag` matches [\w][\w.-]{0,127}.
+bool IsValidTag(std::string_view tag);
+
+// Returns `ref` with its tag replaced by `tag` (digest kept); an invalid tag
+// gives InvalidArgument "invalid tag format".
+Result<Reference> WithTag(Reference ref, std::string_view tag);
+
+// Go's path.Match: `*` any run of non-'/' characters, `?` one non-'/'
+// character, `[...]`/`[^...]` classes with ranges, `\` escapes. The whole of
+// `name` must match. A malformed pattern gives InvalidArgument
+// "syntax error in pattern".
+Result<bool> PathMatch(std::string_view pattern, std::string_view name);
+
 }  // namespace berth

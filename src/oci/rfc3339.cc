@@ -134,14 +134,13 @@ Result<int64_t> ParseRfc3339(std::string_view s) {
 
 Result<int64_t> ParseRfc3339Nanos(std::string_view s) {
   BERTH_ASSIGN_OR_RETURN(Parsed p, Parse(s));
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
   // seconds * 1e9 + nanos must fit an int64 (years 1678..2262).
-  if (p.seconds > (kMax - p.nanos) / 1000000000 || p.seconds < kMin / 1000000000) {
+  const __int128 total = static_cast<__int128>(p.seconds) * 1000000000 + p.nanos;
+  if (total > std::numeric_limits<int64_t>::max() || total < std::numeric_limits<int64_t>::min()) {
     return Status(Code::kOutOfRange,
                   "RFC 3339 time \"" + std::string(s) + "\" does not fit in int64 nanoseconds");
   }
-  return p.seconds * 1000000000 + p.nanos;
+  return static_cast<int64_t>(total);
 }
 
 std::string FormatRfc3339Nanos(int64_t unix_nanos) {

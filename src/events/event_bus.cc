@@ -1,0 +1,115 @@
+// EventBus: a bounded history ring plus fan-out to live subscriptions.
+//
+// Locking: the bus mutex is taken before any subscription mutex, never the
+// other way round. Publish delivers while holding the bus mutex, so every
+// subscriber sees events in the same order as the history.
+
+#include <algorithm>
+#include <chrono>
+
+#include "berth/events.h"
+
+namespace berth {
+
+namespace {
+
+int64_t NowUnixNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+EventBus::Subscription::~Subscription() {
+  EventBus* bus;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    bus = bus_;
+  }
+  if (bus != nullptr) bus->Unsubscribe(this);
+}
+
+bool EventBus::Subscription::Next(Event* out, int timeout_ms) {
+  std::unique_lock<std::mutex> l(mu_);
+  auto ready = [this] { return closed_ || !queue_.empty(); };
+  if (timeout_ms < 0) {
+    cv_.wait(l, ready);
+  } else if (!cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), ready)) {
+    return false;
+  }
+  if (closed_) return false;
+  *out = std::move(queue_.front());
+  queue_.pop_front();
+  return true;
+}
+
+EventBus::EventBus(size_t history) : history_limit_(history) {}
+
+EventBus::~EventBus() {
+  std::lock_guard<std::mutex> l(mu_);
+  for (Subscription* s : subscribers_) {
+    std::lock_guard<std::mutex> sl(s->mu_);
+    s->closed_ = true;
+    s->bus_ = nullptr;
+    s->cv_.notify_all();
+  }
+  subscribers_.clear();
+}
+
+void EventBus::Publish(Event e) {
+  if (e.time_unix_nanos == 0) e.time_unix_nanos = NowUnixNanos();
+  std::lock_guard<std::mutex> l(mu_);
+  if (!closed_) {
+    for (Subscription* s : subscribers_) {
+      std::lock_guard<std::mutex> sl(s->mu_);
+      s->queue_.push_back(e);
+      s->cv_.notify_one();
+    }
+  }
+  if (history_limit_ == 0) return;
+  while (history_.size() >= history_limit_) history_.pop_front();
+  history_.push_back(std::move(e));
+}
+
+std::vector<Event> EventBus::Replay(int64_t since_nanos, int64_t until_nanos) const {
+  std::vector<Event> out;
+  std::lock_guard<std::mutex> l(mu_);
+  for (const Event& e : history_) {
+    if (e.time_unix_nanos < since_nanos) continue;
+    if (until_nanos > 0 && e.time_unix_nanos >= until_nanos) continue;
+    out.push_back(e);
+  }
+  return out;
+}
+
+std::unique_ptr<EventBus::Subscription> EventBus::Subscribe() {
+  auto s = std::unique_ptr<Subscription>(new Subscription());
+  std::lock_guard<std::mutex> l(mu_);
+  if (closed_) {
+    s->closed_ = true;  // not registered: nothing will ever arrive
+    return s;
+  }
+  s->bus_ = this;
+  subscribers_.push_back(s.get());
+  return s;
+}
+
+void EventBus::Close() {
+  std::lock_guard<std::mutex> l(mu_);
+  closed_ = true;
+  for (Subscription* s : subscribers_) {
+    std::lock_guard<std::mutex> sl(s->mu_);
+    s->closed_ = true;
+    s->queue_.clear();
+    s->cv_.notify_all();
+  }
+}
+
+void EventBus::Unsubscribe(Subscription* s) {
+  std::lock_guard<std::mutex> l(mu_);
+  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), s),
+                     subscribers_.end());
+}
+
+}  // namespace berth

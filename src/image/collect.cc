@@ -1,0 +1,187 @@
+// Garbage collection around the metadata store.
+//
+// Reference counting (in the metadata store) finds what a transaction
+// orphaned; the files are deleted after the transaction commits, outside the
+// metadata write lock, one batch per request. A crash between commit and
+// deletion leaves the digests in gc_pending, which Store::Open finishes.
+// CollectGarbage is the full mark-and-sweep from the roots, for `berth gc`
+// and recovery: it also finds files that nothing ever registered (an ingest
+// that died before its records were written).
+//
+// Deleting a file races with an ingest of the same digest. Both sides take
+// gc_mu_: an ingest commits and holds a blob in one step (IngestLease), and
+// the deleter re-checks "refs == 0 and not held" and unlinks in one step.
+#include <chrono>
+
+#include "berth/gc.h"
+#include "image/service.h"
+
+namespace berth::image {
+
+ImageServiceImpl::ImageServiceImpl(Env* env, ContentStore* content, MetadataStore* meta, EventBus* events,
+                                   Metrics* metrics)
+    : env_(env), content_(content), meta_(meta), events_(events), metrics_(metrics) {}
+
+Event ImageServiceImpl::ImageEvent(const std::string& action, const std::string& id, const std::string& name,
+                                   const std::map<std::string, std::string>& labels) const {
+  Event e;
+  e.type = "image";
+  e.action = action;
+  e.actor_id = id;
+  e.attributes = labels;
+  e.attributes["name"] = name;
+  e.time_unix_nanos = env_->NowUnixNanos();
+  return e;
+}
+
+void ImageServiceImpl::ObserveAction(const std::string& action, std::chrono::steady_clock::time_point start) {
+  std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+  metrics_->ObserveImageAction(action, d.count());
+}
+
+bool ImageServiceImpl::Leased(const Digest& d) { return leased_.contains(d); }
+
+void ImageServiceImpl::Hold(const Digest& d) { ++leased_[d]; }
+
+void ImageServiceImpl::Release(const std::vector<Digest>& ds) {
+  for (const auto& d : ds) {
+    auto it = leased_.find(d);
+    if (it != leased_.end() && --it->second == 0) leased_.erase(it);
+  }
+}
+
+Status ImageServiceImpl::UpdateAndCollect(const std::function<Status(Tx&, AfterCommit&)>& fn,
+                                          uint64_t* bytes_freed, std::vector<Digest>* freed) {
+  AfterCommit after;
+  BERTH_RETURN_IF_ERROR(meta_->Update([&](Tx& tx) -> Status {
+    after = AfterCommit();
+    BERTH_RETURN_IF_ERROR(fn(tx, after));
+    for (auto& d : tx.TakeDied()) after.died.push_back(std::move(d));
+    return OkStatus();
+  }));
+  // Committed: the write lock is released. Delete, then tell the world.
+  if (!after.died.empty()) DeleteGarbage(after.died, bytes_freed, freed);
+  for (auto& e : after.events) events_->Publish(std::move(e));
+  return OkStatus();
+}
+
+void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint64_t* bytes_freed,
+                                     std::vector<Digest>* freed) {
+  uint64_t blobs = 0, bytes = 0;
+  std::vector<Digest> gone;
+  for (const auto& d : candidates) {
+    std::lock_guard<std::mutex> lock(gc_mu_);
+    if (Leased(d)) continue;
+    int64_t refs = 0;
+    Status s = meta_->View([&](Tx& tx) -> Status {
+      auto b = tx.GetBlob(d);
+      refs = b.ok() ? b->refs : 0;
+      return OkStatus();
+    });
+    if (!s.ok() || refs > 0) continue;
+    auto info = content_->Info(d);
+    if (info.ok()) {
+      if (!content_->Delete(d).ok()) continue;
+      ++blobs;
+      bytes += static_cast<uint64_t>(info->size);
+    }
+    gone.push_back(d);
+  }
+  if (!gone.empty()) {
+    // Forget the rows; a blob that regained a reference meanwhile stays.
+    meta_->Update([&](Tx& tx) -> Status {
+      for (const auto& d : gone) tx.ForgetBlob(d).IgnoreError();
+      return OkStatus();
+    }).IgnoreError();
+  }
+  if (blobs > 0) metrics_->ObserveGc(blobs, bytes);
+  if (bytes_freed) *bytes_freed += bytes;
+  if (freed) freed->insert(freed->end(), gone.begin(), gone.end());
+}
+
+Result<ImageService::GcReport> ImageServiceImpl::CollectGarbage() {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Tx::RootRef> roots;
+  std::vector<std::pair<Digest, Digest>> edges;
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(roots, tx.AllRootRefs());
+    BERTH_ASSIGN_OR_RETURN(edges, tx.AllEdges());
+    return OkStatus();
+  }));
+  std::unordered_map<Digest, std::vector<Digest>> children;
+  for (auto& [p, c] : edges) children[p].push_back(c);
+  std::vector<Digest> root_digests;
+  for (const auto& r : roots) root_digests.push_back(r.digest);
+  auto marked = gc::Mark(root_digests, [&](const Digest& d) {
+    auto it = children.find(d);
+    return it == children.end() ? std::vector<Digest>{} : it->second;
+  });
+  std::vector<Digest> all;
+  BERTH_RETURN_IF_ERROR(content_->Walk([&](const BlobInfo& b) -> Status {
+    all.push_back(b.digest);
+    return OkStatus();
+  }));
+  auto garbage = gc::Sweep(marked, all);
+  GcReport report;
+  std::vector<Digest> freed;
+  // DeleteGarbage re-checks every candidate under gc_mu_ against the
+  // reference counts, so a root added since the snapshot still wins.
+  DeleteGarbage(garbage, &report.bytes, &freed);
+  report.blobs = freed.size();
+  std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
+  metrics_->ObserveImageAction("gc", d.count());
+  return report;
+}
+
+namespace {
+
+class LeaseImpl : public IngestLease {
+ public:
+  explicit LeaseImpl(ImageServiceImpl* svc) : svc_(svc) {}
+  ~LeaseImpl() override {
+    std::vector<Digest> held = std::move(held_);
+    {
+      std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+      svc_->Release(held);
+    }
+    // Blobs this ingest brought in that no record took up: remove them.
+    std::vector<Digest> orphans;
+    svc_->meta()->View([&](Tx& tx) -> Status {
+      for (const auto& d : held) {
+        auto b = tx.GetBlob(d);
+        if (!b.ok() || b->refs == 0) orphans.push_back(d);
+      }
+      return OkStatus();
+    }).IgnoreError();
+    if (!orphans.empty()) svc_->DeleteGarbage(orphans, nullptr, nullptr);
+  }
+  Result<Digest> Commit(ContentWriter& writer, int64_t expected_size, const Digest& expected) override {
+    std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+    BERTH_ASSIGN_OR_RETURN(Digest d, writer.Commit(expected_size, expected));
+    svc_->Hold(d);
+    held_.push_back(d);
+    return d;
+  }
+  Result<Digest> Put(std::string_view data, const Digest& expected) override {
+    std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+    BERTH_ASSIGN_OR_RETURN(Digest d, svc_->content()->Put(data, expected));
+    svc_->Hold(d);
+    held_.push_back(d);
+    return d;
+  }
+  void Add(const Digest& d) override {
+    std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+    svc_->Hold(d);
+    held_.push_back(d);
+  }
+
+ private:
+  ImageServiceImpl* svc_;
+  std::vector<Digest> held_;
+};
+
+}  // namespace
+
+std::unique_ptr<IngestLease> ImageServiceImpl::NewIngestLease() { return std::make_unique<LeaseImpl>(this); }
+
+}  // namespace berth::image

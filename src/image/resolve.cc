@@ -1,0 +1,122 @@
+// Docker's reference resolution (resolveImage, resolveAllReferences).
+//
+// Inputs: a full ID or digest, an ID prefix (4-64 hex, optional "sha256:"),
+// name, name:tag, name@digest, name:tag@digest. Not-found errors carry
+// Docker's text: "No such image: <familiar ref>" with ":latest" added to a
+// bare name; a prefix matching several images is "ambiguous reference" (404).
+#include "image/service.h"
+
+namespace berth::image {
+namespace {
+
+Status NoSuchImage(const Reference& parsed) {
+  Reference r = parsed.has_name() ? TagNameOnly(parsed) : parsed;
+  return NotFound("No such image: " + r.Familiar());
+}
+
+std::string_view StripAlgorithm(std::string_view s) {
+  if (s.starts_with("sha256:")) s.remove_prefix(7);
+  return s;
+}
+
+// Records named literally `ref` or whose target starts with the prefix.
+Result<std::vector<ImageRecord>> ListByShortId(Tx& tx, const std::string& ref) {
+  BERTH_ASSIGN_OR_RETURN(auto by_prefix, tx.ListImagesByTargetPrefix(StripAlgorithm(ref)));
+  auto literal = tx.GetImage(ref);
+  if (literal.ok()) {
+    bool present = false;
+    for (const auto& r : by_prefix) present |= r.name == literal->name;
+    if (!present) {
+      by_prefix.push_back(*literal);
+      std::sort(by_prefix.begin(), by_prefix.end(),
+                [](const ImageRecord& a, const ImageRecord& b) { return a.name < b.name; });
+    }
+  }
+  return by_prefix;
+}
+
+}  // namespace
+
+std::string FamiliarName(const ImageRecord& r) {
+  if (r.dangling()) return "";
+  return FamiliarString(r.name);
+}
+
+Result<ImageRecord> ImageServiceImpl::ResolveIn(Tx& tx, const std::string& ref) {
+  BERTH_ASSIGN_OR_RETURN(Reference parsed, ParseAnyReference(ref));
+  if (parsed.has_digest()) {
+    BERTH_ASSIGN_OR_RETURN(auto imgs, tx.ListImagesByTarget(*parsed.digest));
+    for (const auto& img : imgs) {
+      if (!parsed.has_name()) return img;
+      // Only a record of the same repository qualifies.
+      if (img.dangling()) continue;
+      auto n = ParseNamed(img.name);
+      if (n.ok() && n->Name() == parsed.Name()) return img;
+    }
+    return NoSuchImage(parsed);
+  }
+  auto img = tx.GetImage(TagNameOnly(parsed).String());
+  if (img.ok()) return img;
+  if (img.status().code() != Code::kNotFound) return img.status();
+  if (!IsShortId(ref)) return NoSuchImage(parsed);
+  BERTH_ASSIGN_OR_RETURN(auto imgs, ListByShortId(tx, ref));
+  if (imgs.empty()) return NoSuchImage(parsed);
+  for (const auto& i : imgs) {
+    if (i.name == ref) return i;  // an exact name wins
+  }
+  for (const auto& i : imgs) {
+    if (i.target.digest != imgs.front().target.digest) return NotFound("ambiguous reference");
+  }
+  return imgs.front();
+}
+
+Result<ImageRecord> ImageServiceImpl::Resolve(const std::string& ref) {
+  Result<ImageRecord> out = NotFound("No such image: " + ref);
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    out = ResolveIn(tx, ref);
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<Resolution> ImageServiceImpl::ResolveAllIn(Tx& tx, const std::string& ref) {
+  BERTH_ASSIGN_OR_RETURN(Reference parsed, ParseAnyReference(ref));
+  Resolution res;
+  Digest target;
+  if (IsShortId(ref)) {
+    if (parsed.has_digest() && !parsed.has_name()) target = *parsed.digest;
+    BERTH_ASSIGN_OR_RETURN(auto imgs, ListByShortId(tx, ref));
+    if (imgs.empty()) return NoSuchImage(parsed);
+    for (const auto& i : imgs) {
+      if (i.name == ref) res.named = i;
+      if (!target.empty()) {
+        if (i.target.digest != target) return NotFound("ambiguous reference");
+      } else {
+        target = i.target.digest;
+      }
+    }
+    if (!res.named || imgs.size() > 1) {
+      res.all = std::move(imgs);
+      return res;
+    }
+  } else if (!parsed.has_name()) {
+    target = *parsed.digest;
+  } else {
+    auto img = tx.GetImage(TagNameOnly(parsed).String());
+    if (img.ok()) {
+      target = img->target.digest;
+      res.named = std::move(*img);
+    } else if (img.status().code() != Code::kNotFound) {
+      return img.status();
+    } else if (parsed.has_digest()) {
+      target = *parsed.digest;
+    } else {
+      return NoSuchImage(parsed);
+    }
+  }
+  BERTH_ASSIGN_OR_RETURN(res.all, tx.ListImagesByTarget(target));
+  if (res.all.empty()) return NoSuchImage(parsed);
+  return res;
+}
+
+}  // namespace berth::image

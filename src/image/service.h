@@ -1,0 +1,170 @@
+// The ImageService implementation, split by concern across src/image/*.cc:
+//   store.cc      Store::Open, the data-root lock
+//   records.cc    creating/replacing records, image roots, CreateImages, Tag
+//   resolve.cc    Docker's reference resolution
+//   remove.cc     Docker's ImageDelete, and berth's safe platform removal
+//   prune.cc      image prune
+//   collect.cc    deleting garbage after commit, full sweep, ingest leases
+//   view.cc       image summaries: List, Inspect, History
+// Internal to src/image.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "berth/content_store.h"
+#include "berth/events.h"
+#include "berth/image_service.h"
+#include "berth/metadata.h"
+#include "berth/reference.h"
+
+namespace berth::image {
+
+// What one platform manifest of an image holds (parsed once; immutable).
+struct ManifestInfo {
+  Digest digest;
+  Descriptor descriptor;  // as named by the index (or the target)
+  Platform platform;
+  bool attestation = false;
+  Digest attestation_for;
+  Descriptor config;
+  std::vector<Descriptor> layers;
+  int64_t content_size = 0;  // manifest + config + layers
+};
+
+// What listing needs to know of an image, computed from its target and the
+// manifests it retains (immutable content, so cached by target while the
+// retained set is unchanged).
+struct ImageFacts {
+  std::vector<Digest> retained;  // sorted root refs, for cache validation
+  std::vector<ManifestInfo> manifests;  // retained, index order
+  const ManifestInfo* best = nullptr;   // host-preferred platform manifest
+  std::optional<ImageConfig> config;    // best's config
+  int64_t size = 0;                     // unique bytes of all retained content
+  std::vector<std::pair<Digest, int64_t>> blobs;  // unique blobs with sizes
+};
+
+// Records resolved for one reference (Docker's resolveAllReferences):
+// `named` is the record whose name matched (if any); `all` every record with
+// the same target, sorted by name.
+struct Resolution {
+  std::optional<ImageRecord> named;
+  std::vector<ImageRecord> all;
+};
+
+// Work to do once a write transaction has committed.
+struct AfterCommit {
+  std::vector<Event> events;
+  std::vector<Digest> died;  // blobs whose refs fell to 0
+};
+
+class ImageServiceImpl : public ImageService {
+ public:
+  ImageServiceImpl(Env* env, ContentStore* content, MetadataStore* meta, EventBus* events, Metrics* metrics);
+
+  // ImageService
+  std::unique_ptr<IngestLease> NewIngestLease() override;
+  Result<ImageRecord> Resolve(const std::string& ref) override;
+  Result<std::vector<ImageSummary>> List(const ListOptions& opts) override;
+  Result<ImageInspect> Inspect(const std::string& ref, const std::optional<Platform>& platform,
+                               bool manifests) override;
+  Result<std::vector<HistoryItem>> History(const std::string& ref, const std::optional<Platform>& platform) override;
+  Status Tag(const std::string& source, const std::string& target) override;
+  Result<std::vector<DeleteResponseItem>> Remove(const std::string& ref, const RemoveOptions& opts) override;
+  Result<PruneReport> Prune(const PruneOptions& opts) override;
+  Status CreateImages(const std::vector<NewImage>& images, const std::string& event_action) override;
+  Result<GcReport> CollectGarbage() override;
+
+  // ---- shared helpers (used across the .cc files) ----
+
+  // Resolution inside a transaction (resolve.cc).
+  Result<ImageRecord> ResolveIn(Tx& tx, const std::string& ref);
+  Result<Resolution> ResolveAllIn(Tx& tx, const std::string& ref);
+
+  // Parsed manifest (cached by digest).
+  Result<ManifestInfo> LoadManifest(const Descriptor& d);
+  // Parsed index (cached by digest).
+  Result<Index> LoadIndex(const Descriptor& d);
+  // The platform manifests an image retains (its root refs minus the
+  // target), parsed; for a manifest target, the target itself.
+  Result<std::vector<ManifestInfo>> RetainedManifests(Tx& tx, const Descriptor& target);
+  // The same from the image root's references (`refs`, ignored for a
+  // manifest target).
+  Result<std::vector<ManifestInfo>> ManifestsFromRefs(const Descriptor& target, const std::vector<Digest>& refs);
+  // Parsed config (cached by digest).
+  Result<ImageConfig> LoadConfig(const Digest& d);
+  // Facts about an image given its retained root refs (view.cc; cached).
+  Result<std::shared_ptr<const ImageFacts>> Facts(const Descriptor& target, std::vector<Digest> retained);
+  Result<std::shared_ptr<const ImageFacts>> FactsIn(Tx& tx, const Descriptor& target);
+
+  // Records (records.cc). All run inside a write transaction.
+  // Registers the blobs of `target` and `manifests` and adds them as the
+  // image root's references (union with what the root already keeps).
+  Status RetainContent(Tx& tx, const Descriptor& target, const std::vector<Digest>& manifests);
+  // Deletes a record; drops the image root when it was the target's last.
+  Status DeleteRecord(Tx& tx, const std::string& name, AfterCommit& after);
+  // Creates or replaces a record. A name that pointed at another target
+  // leaves that target a dangling record if it was its last name; a named
+  // record removes its target's dangling record.
+  Status PutRecord(Tx& tx, ImageRecord record, AfterCommit& after);
+  // Keeps `img`'s target alive as moby-dangling@<digest> (no-op if present).
+  Status EnsureDangling(Tx& tx, const ImageRecord& img);
+
+  // Runs `fn` in a write transaction, then deletes what died and publishes
+  // the events (collect.cc).
+  Status UpdateAndCollect(const std::function<Status(Tx&, AfterCommit&)>& fn, uint64_t* bytes_freed = nullptr,
+                          std::vector<Digest>* freed = nullptr);
+  // Deletes the files of blobs whose refs are 0 and that no lease holds;
+  // forgets them in the metadata. Never under the metadata write lock.
+  void DeleteGarbage(const std::vector<Digest>& candidates, uint64_t* bytes_freed,
+                     std::vector<Digest>* freed);
+
+  Event ImageEvent(const std::string& action, const std::string& id, const std::string& name,
+                   const std::map<std::string, std::string>& labels = {}) const;
+  void ObserveAction(const std::string& action, std::chrono::steady_clock::time_point start);
+
+  Env* env() const { return env_; }
+  ContentStore* content() const { return content_; }
+  MetadataStore* meta() const { return meta_; }
+  EventBus* events() const { return events_; }
+
+  // Leases (collect.cc).
+  bool Leased(const Digest& d);
+  void Hold(const Digest& d);
+  void Release(const std::vector<Digest>& ds);
+  std::mutex& gc_mutex() { return gc_mu_; }
+
+ private:
+  Env* env_;
+  ContentStore* content_;
+  MetadataStore* meta_;
+  EventBus* events_;
+  Metrics* metrics_;
+
+  std::mutex cache_mu_;
+  std::unordered_map<Digest, ManifestInfo> manifest_cache_;
+  std::unordered_map<Digest, ImageConfig> config_cache_;
+  std::unordered_map<Digest, Index> index_cache_;
+  std::unordered_map<Digest, std::shared_ptr<const ImageFacts>> facts_cache_;
+
+  // Serialises "is it unreferenced and unleased? then unlink" against
+  // "commit and hold". Not the metadata write lock.
+  std::mutex gc_mu_;
+  std::unordered_map<Digest, int> leased_;  // guarded by gc_mu_
+
+  std::atomic<bool> pruning_{false};
+};
+
+// The familiar string of a record's name ("busybox:latest"); a dangling
+// record gives "".
+std::string FamiliarName(const ImageRecord& r);
+
+}  // namespace berth::image

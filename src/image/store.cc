@@ -1,0 +1,115 @@
+// Store::Open: the data root's lock, its content store and metadata, and the
+// image service over them.
+//
+// Layout of a data root:
+//   <root>/berth.lock     flock(2)-held by the owning process; holds its pid
+//   <root>/metadata.db    SQLite (WAL) metadata, see src/metadata/schema.h
+//   <root>/content/       the content store (blobs/sha256/<hex>, ingest/)
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "image/service.h"
+
+namespace berth {
+namespace {
+
+class FileLock {
+ public:
+  static Result<std::unique_ptr<FileLock>> Acquire(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("open " + path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      std::string holder;
+      char buf[32] = {0};
+      ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+      if (n > 0) holder = std::string(buf, static_cast<size_t>(n));
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return FailedPrecondition("data root " + path.substr(0, path.rfind('/')) +
+                                  " is in use by another berth process (pid " +
+                                  (holder.empty() ? std::string("unknown") : holder) + ")");
+      }
+      return ErrnoStatus("lock " + path, err);
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("write " + path, err);
+    }
+    return std::unique_ptr<FileLock>(new FileLock(fd));
+  }
+  ~FileLock() {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+class StoreImpl : public Store {
+ public:
+  const std::string& root() const override { return root_; }
+  Env* env() override { return env_; }
+  ContentStore* content() override { return content_.get(); }
+  MetadataStore* metadata() override { return meta_.get(); }
+  EventBus* events() override { return &events_; }
+  Metrics* metrics() override { return &metrics_; }
+  ImageService* images() override { return images_.get(); }
+
+  ~StoreImpl() override { events_.Close(); }
+
+  std::string root_;
+  Env* env_ = nullptr;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<ContentStore> content_;
+  std::unique_ptr<MetadataStore> meta_;
+  EventBus events_;
+  Metrics metrics_;
+  std::unique_ptr<image::ImageServiceImpl> images_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
+  if (opts.root.empty()) return InvalidArgument("data root must not be empty");
+  auto store = std::make_unique<StoreImpl>();
+  store->env_ = opts.env ? opts.env : Env::Default();
+  store->root_ = opts.root;
+  while (store->root_.size() > 1 && store->root_.back() == '/') store->root_.pop_back();
+  BERTH_RETURN_IF_ERROR(store->env_->CreateDirs(store->root_, 0711));
+  if (opts.take_lock) {
+    BERTH_ASSIGN_OR_RETURN(store->lock_, FileLock::Acquire(store->root_ + "/berth.lock"));
+  }
+  BERTH_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(store->env_, store->root_ + "/content"));
+  BERTH_ASSIGN_OR_RETURN(store->meta_, MetadataStore::Open(store->env_, store->root_ + "/metadata.db"));
+  store->images_ = std::make_unique<image::ImageServiceImpl>(store->env_, store->content_.get(), store->meta_.get(),
+                                                             &store->events_, &store->metrics_);
+  // Finish what a crash may have interrupted: blobs whose last reference
+  // went away in a committed transaction but whose files were not deleted.
+  std::vector<Digest> pending;
+  BERTH_RETURN_IF_ERROR(store->meta_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(pending, tx.PendingGarbage());
+    return OkStatus();
+  }));
+  if (!pending.empty()) store->images_->DeleteGarbage(pending, nullptr, nullptr);
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+std::string DefaultDataRoot() {
+  if (::geteuid() == 0) return "/var/lib/berth";
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/berth";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/share/berth";
+  return "/tmp/berth-" + std::to_string(::geteuid());
+}
+
+}  // namespace berth

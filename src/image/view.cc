@@ -1,0 +1,345 @@
+// Read-only views of images: List (docker images), Inspect, History.
+//
+// Listing reads every record, the image roots' references and the
+// containers in one read transaction, then computes each image's facts from
+// content that never changes (parsed manifests and configs are cached; an
+// image's facts are cached by target while its retained set is unchanged),
+// so a warm listing of tens of thousands of images touches no blob file.
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "image/service.h"
+
+namespace berth::image {
+namespace {
+
+namespace json = boost::json;
+
+const ManifestInfo* BestManifest(const std::vector<ManifestInfo>& ms, const PlatformMatcher& matcher) {
+  const ManifestInfo* best = nullptr;
+  for (const auto& m : ms) {
+    if (m.attestation || !matcher.Match(m.platform)) continue;
+    if (!best || matcher.Less(m.platform, best->platform)) best = &m;
+  }
+  return best;
+}
+
+std::vector<std::string> RepoTags(const std::vector<ImageRecord>& recs) {
+  std::vector<std::string> out;
+  for (const auto& r : recs) {
+    if (!r.dangling()) out.push_back(FamiliarString(r.name));
+  }
+  return out;
+}
+
+std::string RepoDigest(const ImageRecord& r) {
+  auto ref = ParseNamed(r.name);
+  if (!ref.ok()) return {};
+  return ref->FamiliarName() + "@" + r.target.digest.str();
+}
+
+std::vector<ManifestSummary> Summaries(const ImageFacts& facts,
+                                       const std::vector<ContainerRecord>& containers) {
+  std::vector<ManifestSummary> out;
+  for (const auto& m : facts.manifests) {
+    ManifestSummary s;
+    s.id = m.digest;
+    s.descriptor = m.descriptor;
+    s.available = true;  // retained manifests are fully present
+    s.content_size = m.content_size;
+    s.total_size = m.content_size;
+    s.kind = m.attestation ? "attestation" : "image";
+    s.platform = m.platform;
+    s.attestation_for = m.attestation_for;
+    for (const auto& c : containers) {
+      if (c.image_manifest == m.digest) s.containers.push_back(c.id);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descriptor& target,
+                                                                  std::vector<Digest> retained) {
+  std::sort(retained.begin(), retained.end());
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = facts_cache_.find(target.digest);
+    if (it != facts_cache_.end() && it->second->retained == retained) return it->second;
+  }
+  auto facts = std::make_shared<ImageFacts>();
+  facts->retained = retained;
+  BERTH_ASSIGN_OR_RETURN(facts->manifests, ManifestsFromRefs(target, retained));
+  auto matcher = AllWithPreference(HostPlatform());
+  facts->best = BestManifest(facts->manifests, *matcher);
+  if (facts->best) {
+    auto cfg = LoadConfig(facts->best->config.digest);
+    if (cfg.ok()) facts->config = std::move(*cfg);
+  }
+  std::unordered_set<Digest> seen;
+  auto add = [&](const Digest& d, int64_t size) {
+    if (seen.insert(d).second) {
+      facts->blobs.emplace_back(d, size);
+      facts->size += size;
+    }
+  };
+  add(target.digest, target.size);
+  for (const auto& m : facts->manifests) {
+    add(m.digest, m.descriptor.size);
+    add(m.config.digest, m.config.size);
+    for (const auto& l : m.layers) add(l.digest, l.size);
+  }
+  std::shared_ptr<const ImageFacts> out = std::move(facts);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  facts_cache_[target.digest] = out;
+  return out;
+}
+
+Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::FactsIn(Tx& tx, const Descriptor& target) {
+  std::vector<Digest> refs;
+  if (IsIndexType(target.media_type)) {
+    BERTH_ASSIGN_OR_RETURN(refs, tx.RootRefs(RootKind::kImage, target.digest.str()));
+  } else {
+    refs.push_back(target.digest);
+  }
+  return Facts(target, std::move(refs));
+}
+
+Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts) {
+  std::vector<ImageRecord> records;
+  std::vector<Tx::RootRef> roots;
+  std::vector<ContainerRecord> containers;
+  std::vector<ImageRecord> before, since;
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(records, tx.ListImages());
+    BERTH_ASSIGN_OR_RETURN(roots, tx.AllRootRefs());
+    BERTH_ASSIGN_OR_RETURN(containers, tx.ListContainers());
+    for (const auto& r : opts.before) {
+      BERTH_ASSIGN_OR_RETURN(auto img, ResolveIn(tx, r));
+      before.push_back(std::move(img));
+    }
+    for (const auto& r : opts.since) {
+      BERTH_ASSIGN_OR_RETURN(auto img, ResolveIn(tx, r));
+      since.push_back(std::move(img));
+    }
+    return OkStatus();
+  }));
+  std::unordered_map<std::string, std::vector<Digest>> retained;
+  for (auto& r : roots) {
+    if (r.kind == RootKind::kImage) retained[r.id].push_back(std::move(r.digest));
+  }
+  // Group records by image, in name order of each image's first record.
+  std::vector<Digest> order;
+  std::unordered_map<Digest, std::vector<ImageRecord>> groups;
+  std::unordered_set<std::string> parents;
+  for (auto& r : records) {
+    if (std::string p = r.parent(); !p.empty()) parents.insert(p);
+    auto& g = groups[r.target.digest];
+    if (g.empty()) order.push_back(r.target.digest);
+    g.push_back(std::move(r));
+  }
+  std::unordered_map<Digest, int64_t> container_count;
+  for (const auto& c : containers) ++container_count[c.image_id];
+
+  auto created_of = [&](const ImageRecord& r) -> int64_t {
+    auto f = Facts(r.target, retained[r.target.digest.str()]);
+    return f.ok() && (*f)->config ? (*f)->config->created_unix : 0;
+  };
+  std::optional<int64_t> before_time, since_time;
+  for (const auto& b : before) {
+    int64_t t = created_of(b);
+    before_time = before_time ? std::min(*before_time, t) : t;
+  }
+  for (const auto& s : since) {
+    int64_t t = created_of(s);
+    since_time = since_time ? std::max(*since_time, t) : t;
+  }
+
+  std::vector<ImageSummary> out;
+  std::vector<std::shared_ptr<const ImageFacts>> out_facts;
+  for (const auto& id : order) {
+    const auto& recs = groups[id];
+    const Descriptor& target = recs.front().target;
+    auto facts_or = Facts(target, retained[id.str()]);
+    if (!facts_or.ok()) continue;  // content unreadable: not listable
+    const ImageFacts& facts = **facts_or;
+    std::vector<std::string> tags = RepoTags(recs);
+    bool dangling = tags.empty();
+    if (opts.dangling && *opts.dangling != dangling) continue;
+    if (!opts.all && dangling && parents.contains(id.str())) continue;
+    const std::map<std::string, std::string> no_labels;
+    const auto& labels = facts.config ? facts.config->labels : no_labels;
+    bool ok = true;
+    for (const auto& f : opts.labels) ok = ok && f.Matches(labels);
+    for (const auto& f : opts.labels_not) ok = ok && !f.Matches(labels);
+    if (!ok) continue;
+    int64_t created = facts.config ? facts.config->created_unix : 0;
+    if (before_time && !(created < *before_time)) continue;
+    if (since_time && !(created > *since_time)) continue;
+    if (opts.until_unix_nanos) {
+      bool any = false;
+      for (const auto& r : recs) any |= r.created_unix_nanos < *opts.until_unix_nanos;
+      if (!any) continue;
+    }
+    if (!opts.reference.empty()) {
+      bool any = false;
+      for (const auto& r : recs) {
+        if (r.dangling()) continue;
+        auto ref = ParseNamed(r.name);
+        if (!ref.ok()) continue;
+        for (const auto& pattern : opts.reference) any |= ReferenceMatches(pattern, *ref);
+      }
+      if (!any) continue;
+    }
+    ImageSummary s;
+    s.id = id;
+    s.parent_id = recs.front().parent();
+    s.repo_tags = std::move(tags);
+    for (const auto& r : recs) {
+      if (r.dangling()) continue;
+      if (std::string d = RepoDigest(r); !d.empty()) {
+        s.repo_digests.push_back(d);
+        break;
+      }
+    }
+    s.created = created;
+    s.size = facts.size;
+    s.labels = labels;
+    s.labels_null = !facts.config || facts.config->labels.empty();
+    s.containers = container_count[id];
+    s.descriptor = target;
+    if (opts.manifests) s.manifests = Summaries(facts, containers);
+    for (const auto& r : recs) s.record_created_unix_nanos = std::max(s.record_created_unix_nanos, r.created_unix_nanos);
+    out.push_back(std::move(s));
+    out_facts.push_back(*facts_or);
+  }
+  if (opts.shared_size) {
+    std::unordered_map<Digest, int> users;
+    for (const auto& f : out_facts) {
+      for (const auto& [d, size] : f->blobs) ++users[d];
+    }
+    for (size_t i = 0; i < out.size(); ++i) {
+      int64_t shared = 0;
+      for (const auto& [d, size] : out_facts[i]->blobs) {
+        if (users[d] > 1) shared += size;
+      }
+      out[i].shared_size = shared;
+    }
+  }
+  std::vector<size_t> idx(out.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return out[a].created > out[b].created; });
+  std::vector<ImageSummary> sorted;
+  sorted.reserve(out.size());
+  for (size_t i : idx) sorted.push_back(std::move(out[i]));
+  return sorted;
+}
+
+Result<ImageInspect> ImageServiceImpl::Inspect(const std::string& ref, const std::optional<Platform>& platform,
+                                               bool manifests) {
+  ImageRecord img;
+  std::vector<ImageRecord> all;
+  std::shared_ptr<const ImageFacts> facts;
+  std::vector<ContainerRecord> containers;
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(img, ResolveIn(tx, ref));
+    BERTH_ASSIGN_OR_RETURN(all, tx.ListImagesByTarget(img.target.digest));
+    BERTH_ASSIGN_OR_RETURN(facts, FactsIn(tx, img.target));
+    if (manifests) {
+      BERTH_ASSIGN_OR_RETURN(containers, tx.ContainersUsingImage(img.target.digest));
+    }
+    return OkStatus();
+  }));
+  const ManifestInfo* m = facts->best;
+  if (platform) {
+    m = BestManifest(facts->manifests, *OnlyStrict(*platform));
+    if (!m) {
+      return NotFound("image with reference " + ref + " was found but does not provide the specified platform (" +
+                      FormatPlatform(Normalize(*platform)) + ")");
+    }
+  }
+  ImageInspect out;
+  out.id = platform ? m->digest : img.target.digest;
+  out.repo_tags = RepoTags(all);
+  for (const auto& r : all) {
+    if (r.dangling()) continue;
+    std::string d = RepoDigest(r);
+    if (!d.empty() && std::find(out.repo_digests.begin(), out.repo_digests.end(), d) == out.repo_digests.end()) {
+      out.repo_digests.push_back(d);
+    }
+  }
+  out.parent = img.parent();
+  out.descriptor = img.target;
+  int64_t tagged = 0;
+  for (const auto& r : all) {
+    if (!r.dangling()) tagged = std::max(tagged, r.updated_unix_nanos);
+  }
+  out.last_tag_time = tagged ? FormatRfc3339Nanos(tagged) : "0001-01-01T00:00:00Z";
+  out.config_json = "null";
+  if (m) {
+    out.platform = m->platform;
+    out.size = platform ? m->content_size : facts->size;
+    auto cfg = LoadConfig(m->config.digest);
+    if (cfg.ok()) {
+      out.created = cfg->created;
+      out.author = cfg->author;
+      out.diff_ids = cfg->diff_ids;
+      if (!cfg->history.empty()) out.comment = cfg->history.back().comment;
+      boost::system::error_code ec;
+      json::value v = json::parse(cfg->raw, ec);
+      if (!ec && v.is_object()) {
+        if (auto* c = v.as_object().if_contains("config")) out.config_json = json::serialize(*c);
+      }
+    }
+  }
+  if (manifests) out.manifests = Summaries(*facts, containers);
+  return out;
+}
+
+Result<std::vector<HistoryItem>> ImageServiceImpl::History(const std::string& ref,
+                                                           const std::optional<Platform>& platform) {
+  ImageRecord img;
+  std::vector<ImageRecord> all;
+  std::shared_ptr<const ImageFacts> facts;
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(img, ResolveIn(tx, ref));
+    BERTH_ASSIGN_OR_RETURN(all, tx.ListImagesByTarget(img.target.digest));
+    BERTH_ASSIGN_OR_RETURN(facts, FactsIn(tx, img.target));
+    return OkStatus();
+  }));
+  const ManifestInfo* m = facts->best;
+  if (platform) {
+    m = BestManifest(facts->manifests, *Only(*platform));
+    if (!m) {
+      return NotFound("image with reference " + ref + " was found but does not provide the specified platform (" +
+                      FormatPlatform(Normalize(*platform)) + ")");
+    }
+  }
+  if (!m) return NotFound("image with reference " + ref + " was found but does not provide any platform");
+  BERTH_ASSIGN_OR_RETURN(ImageConfig cfg, LoadConfig(m->config.digest));
+  std::vector<HistoryItem> items;
+  size_t layer = 0;
+  for (const auto& h : cfg.history) {
+    HistoryItem it;
+    it.id = "<missing>";
+    auto t = ParseRfc3339(h.created);
+    it.created = t.ok() ? *t : 0;
+    it.created_by = h.created_by;
+    it.comment = h.comment;
+    if (!h.empty_layer && layer < m->layers.size()) it.size = m->layers[layer++].size;
+    items.push_back(std::move(it));
+  }
+  if (items.empty()) {
+    HistoryItem it;
+    it.created = cfg.created_unix;
+    items.push_back(it);
+  }
+  std::reverse(items.begin(), items.end());
+  items.front().id = img.target.digest.str();
+  items.front().tags = RepoTags(all);
+  return items;
+}
+
+}  // namespace berth::image

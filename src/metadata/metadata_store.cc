@@ -1,0 +1,644 @@
+// SQLite implementation of MetadataStore. One write connection (Update is
+// serialised by write_mu_) and a pool of read connections (View); WAL lets
+// readers run beside the writer. synchronous=FULL: a committed transaction
+// survives a crash.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "berth/metadata.h"
+#include "berth/reference.h"
+#include "metadata/schema.h"
+#include "metadata/sqlite.h"
+
+namespace berth {
+namespace {
+
+namespace json = boost::json;
+
+std::string LabelsToJson(const std::map<std::string, std::string>& labels) {
+  json::object o;
+  for (const auto& [k, v] : labels) o[k] = v;
+  return json::serialize(o);
+}
+
+std::map<std::string, std::string> LabelsFromJson(const std::string& s) {
+  std::map<std::string, std::string> out;
+  boost::system::error_code ec;
+  json::value v = json::parse(s, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& [k, val] : v.as_object()) {
+    if (val.is_string()) out[std::string(k)] = std::string(val.as_string());
+  }
+  return out;
+}
+
+// A connection with a cache of prepared statements keyed by SQL text
+// address (every SQL string below is a literal).
+class Conn {
+ public:
+  explicit Conn(sqlite3* db) : db_(db) {}
+  ~Conn() {
+    for (auto& [k, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
+  sqlite3* db() const { return db_; }
+  sqlite::Stmt Prepare(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+        return sqlite::Stmt(db_, static_cast<sqlite3_stmt*>(nullptr));
+      }
+      it = cache_.emplace(sql, st).first;
+    }
+    return sqlite::Stmt(db_, it->second);
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+};
+
+constexpr const char* kImageColumns =
+    "name, target_json, labels, created_at, updated_at";
+
+Result<ImageRecord> ReadImage(sqlite::Stmt& st) {
+  ImageRecord r;
+  r.name = st.Text(0);
+  auto desc = DescriptorFromJson(st.Text(1));
+  if (!desc.ok()) return desc.status().Annotate("image record " + r.name);
+  r.target = std::move(*desc);
+  r.labels = LabelsFromJson(st.Text(2));
+  r.created_unix_nanos = st.Int(3);
+  r.updated_unix_nanos = st.Int(4);
+  return r;
+}
+
+Result<std::vector<ImageRecord>> ReadImages(sqlite::Stmt& st) {
+  std::vector<ImageRecord> out;
+  while (st.Step()) {
+    BERTH_ASSIGN_OR_RETURN(auto r, ReadImage(st));
+    out.push_back(std::move(r));
+  }
+  BERTH_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Result<Digest> ParseStoredDigest(const std::string& s) {
+  if (s.empty()) return Digest();
+  return Digest::Parse(s);
+}
+
+class SqliteTx : public Tx {
+ public:
+  explicit SqliteTx(Conn* c) : c_(c) {}
+
+  // ---- images ----
+  Result<ImageRecord> GetImage(std::string_view name) override {
+    auto st = c_->Prepare("SELECT name, target_json, labels, created_at, updated_at FROM images WHERE name = ?");
+    st.Bind(1, name);
+    if (!st.Step()) {
+      BERTH_RETURN_IF_ERROR(st.status());
+      return NotFound("image record not found: " + std::string(name));
+    }
+    return ReadImage(st);
+  }
+  Result<std::vector<ImageRecord>> ListImages() override {
+    auto st = c_->Prepare("SELECT name, target_json, labels, created_at, updated_at FROM images ORDER BY name");
+    return ReadImages(st);
+  }
+  Result<std::vector<ImageRecord>> ListImagesByTarget(const Digest& target) override {
+    auto st = c_->Prepare(
+        "SELECT name, target_json, labels, created_at, updated_at FROM images WHERE target_digest = ? ORDER BY name");
+    st.Bind(1, target.str());
+    return ReadImages(st);
+  }
+  Result<std::vector<ImageRecord>> ListImagesByTargetPrefix(std::string_view hex_prefix) override {
+    std::string lo = "sha256:" + std::string(hex_prefix);
+    std::string hi = lo;
+    hi.push_back('\x7f');  // every hex continuation sorts below DEL
+    auto st = c_->Prepare(
+        "SELECT name, target_json, labels, created_at, updated_at FROM images "
+        "WHERE target_digest >= ? AND target_digest < ? ORDER BY name");
+    st.Bind(1, lo).Bind(2, hi);
+    return ReadImages(st);
+  }
+  Result<std::vector<ImageRecord>> ListImagesByParent(const Digest& parent) override {
+    auto st = c_->Prepare(
+        "SELECT name, target_json, labels, created_at, updated_at FROM images WHERE parent = ? ORDER BY name");
+    st.Bind(1, parent.str());
+    return ReadImages(st);
+  }
+  Result<int64_t> CountImages() override {
+    auto st = c_->Prepare("SELECT COUNT(*) FROM images");
+    if (!st.Step()) return st.status().ok() ? Internal("count failed") : st.status();
+    return st.Int(0);
+  }
+  Status PutImage(const ImageRecord& r) override {
+    auto st = c_->Prepare(
+        "INSERT INTO images(name, target_digest, target_media_type, target_size, target_json, labels, parent, "
+        "created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
+        "target_digest=excluded.target_digest, target_media_type=excluded.target_media_type, "
+        "target_size=excluded.target_size, target_json=excluded.target_json, labels=excluded.labels, "
+        "parent=excluded.parent, created_at=excluded.created_at, updated_at=excluded.updated_at");
+    st.Bind(1, r.name)
+        .Bind(2, r.target.digest.str())
+        .Bind(3, r.target.media_type)
+        .Bind(4, r.target.size)
+        .Bind(5, DescriptorToJson(r.target))
+        .Bind(6, LabelsToJson(r.labels))
+        .Bind(7, r.parent())
+        .Bind(8, r.created_unix_nanos)
+        .Bind(9, r.updated_unix_nanos);
+    return st.Exec();
+  }
+  Status DeleteImage(std::string_view name) override {
+    auto st = c_->Prepare("DELETE FROM images WHERE name = ?");
+    st.Bind(1, name);
+    BERTH_RETURN_IF_ERROR(st.Exec());
+    if (st.Changes() == 0) return NotFound("image record not found: " + std::string(name));
+    return OkStatus();
+  }
+
+  // ---- containers ----
+  Result<ContainerRecord> ReadContainer(sqlite::Stmt& st) {
+    ContainerRecord c;
+    c.id = st.Text(0);
+    c.name = st.Text(1);
+    c.image_ref = st.Text(2);
+    BERTH_ASSIGN_OR_RETURN(c.image_id, ParseStoredDigest(st.Text(3)));
+    BERTH_ASSIGN_OR_RETURN(c.image_manifest, ParseStoredDigest(st.Text(4)));
+    std::string plat = st.Text(5);
+    if (!plat.empty()) {
+      auto p = ParsePlatformJson(plat);
+      if (p.ok()) c.image_platform = *p;
+    }
+    BERTH_ASSIGN_OR_RETURN(c.state, ParseContainerState(st.Text(6)));
+    c.exit_code = static_cast<int>(st.Int(7));
+    c.pid = static_cast<int>(st.Int(8));
+    c.created_unix_nanos = st.Int(9);
+    c.started_unix_nanos = st.Int(10);
+    c.finished_unix_nanos = st.Int(11);
+    c.config_json = st.Text(12);
+    auto m = c_->Prepare("SELECT image_id FROM container_image_mounts WHERE container_id = ? ORDER BY image_id");
+    m.Bind(1, c.id);
+    while (m.Step()) {
+      BERTH_ASSIGN_OR_RETURN(auto d, Digest::Parse(m.Text(0)));
+      c.image_mounts.push_back(d);
+    }
+    BERTH_RETURN_IF_ERROR(m.status());
+    return c;
+  }
+  Result<std::vector<ContainerRecord>> ReadContainers(sqlite::Stmt& st) {
+    std::vector<ContainerRecord> rows;
+    std::vector<std::string> ids;
+    while (st.Step()) ids.push_back(st.Text(0));
+    BERTH_RETURN_IF_ERROR(st.status());
+    st.Reset();
+    for (const auto& id : ids) {
+      BERTH_ASSIGN_OR_RETURN(auto c, GetContainer(id));
+      rows.push_back(std::move(c));
+    }
+    return rows;
+  }
+  Result<ContainerRecord> GetContainer(std::string_view id) override {
+    auto st = c_->Prepare(
+        "SELECT id, name, image_ref, image_id, image_manifest, image_platform, state, exit_code, pid, "
+        "created_at, started_at, finished_at, config FROM containers WHERE id = ?");
+    st.Bind(1, id);
+    if (!st.Step()) {
+      BERTH_RETURN_IF_ERROR(st.status());
+      return NotFound("No such container: " + std::string(id));
+    }
+    return ReadContainer(st);
+  }
+  Result<std::vector<ContainerRecord>> ListContainers() override {
+    auto st = c_->Prepare("SELECT id FROM containers ORDER BY created_at, id");
+    return ReadContainers(st);
+  }
+  Result<std::vector<ContainerRecord>> ContainersUsingImage(const Digest& image) override {
+    auto st = c_->Prepare(
+        "SELECT id FROM containers WHERE image_id = ?1 UNION "
+        "SELECT container_id FROM container_image_mounts WHERE image_id = ?1");
+    st.Bind(1, image.str());
+    BERTH_ASSIGN_OR_RETURN(auto rows, ReadContainers(st));
+    std::sort(rows.begin(), rows.end(), [](const ContainerRecord& a, const ContainerRecord& b) {
+      return a.created_unix_nanos != b.created_unix_nanos ? a.created_unix_nanos < b.created_unix_nanos : a.id < b.id;
+    });
+    return rows;
+  }
+  Status PutContainer(const ContainerRecord& c) override {
+    auto st = c_->Prepare(
+        "INSERT INTO containers(id, name, image_ref, image_id, image_manifest, image_platform, state, exit_code, "
+        "pid, created_at, started_at, finished_at, config) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT(id) DO UPDATE SET name=excluded.name, image_ref=excluded.image_ref, "
+        "image_id=excluded.image_id, image_manifest=excluded.image_manifest, "
+        "image_platform=excluded.image_platform, state=excluded.state, exit_code=excluded.exit_code, "
+        "pid=excluded.pid, created_at=excluded.created_at, started_at=excluded.started_at, "
+        "finished_at=excluded.finished_at, config=excluded.config");
+    st.Bind(1, c.id)
+        .Bind(2, c.name)
+        .Bind(3, c.image_ref)
+        .Bind(4, c.image_id.str())
+        .Bind(5, c.image_manifest.str())
+        .Bind(6, c.image_platform ? PlatformToJson(*c.image_platform) : std::string())
+        .Bind(7, ContainerStateName(c.state))
+        .Bind(8, int64_t{c.exit_code})
+        .Bind(9, int64_t{c.pid})
+        .Bind(10, c.created_unix_nanos)
+        .Bind(11, c.started_unix_nanos)
+        .Bind(12, c.finished_unix_nanos)
+        .Bind(13, c.config_json);
+    BERTH_RETURN_IF_ERROR(st.Exec());
+    auto del = c_->Prepare("DELETE FROM container_image_mounts WHERE container_id = ?");
+    del.Bind(1, c.id);
+    BERTH_RETURN_IF_ERROR(del.Exec());
+    for (const auto& m : c.image_mounts) {
+      auto ins = c_->Prepare("INSERT OR IGNORE INTO container_image_mounts(container_id, image_id) VALUES(?,?)");
+      ins.Bind(1, c.id).Bind(2, m.str());
+      BERTH_RETURN_IF_ERROR(ins.Exec());
+    }
+    return OkStatus();
+  }
+  Status DeleteContainer(std::string_view id) override {
+    auto st = c_->Prepare("DELETE FROM containers WHERE id = ?");
+    st.Bind(1, id);
+    BERTH_RETURN_IF_ERROR(st.Exec());
+    if (st.Changes() == 0) return NotFound("No such container: " + std::string(id));
+    return OkStatus();
+  }
+
+  // ---- leases ----
+  Status PutLease(const LeaseRecord& l) override {
+    auto st = c_->Prepare(
+        "INSERT INTO leases(id, created_at, expires_at, labels) VALUES(?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+        "expires_at=excluded.expires_at, labels=excluded.labels");
+    st.Bind(1, l.id).Bind(2, l.created_unix_nanos).Bind(3, l.expires_unix_nanos).Bind(4, LabelsToJson(l.labels));
+    return st.Exec();
+  }
+  Result<std::vector<LeaseRecord>> ListLeases() override {
+    auto st = c_->Prepare("SELECT id, created_at, expires_at, labels FROM leases ORDER BY id");
+    std::vector<LeaseRecord> out;
+    while (st.Step()) {
+      out.push_back({st.Text(0), st.Int(1), st.Int(2), LabelsFromJson(st.Text(3))});
+    }
+    BERTH_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+  Status DeleteLease(std::string_view id) override {
+    BERTH_RETURN_IF_ERROR(RemoveRoot(RootKind::kLease, id));
+    auto st = c_->Prepare("DELETE FROM leases WHERE id = ?");
+    st.Bind(1, id);
+    return st.Exec();
+  }
+
+  // ---- reference index ----
+  Status EnsureBlobRow(const Digest& d) {
+    auto st = c_->Prepare("INSERT OR IGNORE INTO blobs(digest) VALUES(?)");
+    st.Bind(1, d.str());
+    return st.Exec();
+  }
+  Result<int64_t> Refs(const Digest& d) {
+    auto st = c_->Prepare("SELECT refs FROM blobs WHERE digest = ?");
+    st.Bind(1, d.str());
+    if (!st.Step()) {
+      BERTH_RETURN_IF_ERROR(st.status());
+      return int64_t{0};
+    }
+    return st.Int(0);
+  }
+  Status AdjustRefs(const Digest& d, int64_t delta) {
+    BERTH_RETURN_IF_ERROR(EnsureBlobRow(d));
+    auto up = c_->Prepare("UPDATE blobs SET refs = refs + ? WHERE digest = ? RETURNING refs");
+    up.Bind(1, delta).Bind(2, d.str());
+    if (!up.Step()) return up.status().ok() ? Internal("refcount update failed") : up.status();
+    int64_t now = up.Int(0);
+    up.Reset();
+    if (now < 0) return Internal("negative reference count for " + d.str());
+    bool revived = delta > 0 && now == delta;
+    bool died = delta < 0 && now == 0;
+    if (revived) {
+      std::erase(died_, d);
+      auto del = c_->Prepare("DELETE FROM gc_pending WHERE digest = ?");
+      del.Bind(1, d.str());
+      BERTH_RETURN_IF_ERROR(del.Exec());
+    } else if (died) {
+      died_.push_back(d);
+      auto ins = c_->Prepare("INSERT OR IGNORE INTO gc_pending(digest) VALUES(?)");
+      ins.Bind(1, d.str());
+      BERTH_RETURN_IF_ERROR(ins.Exec());
+    }
+    if (revived || died) {
+      BERTH_ASSIGN_OR_RETURN(auto children, BlobChildren(d));
+      for (const auto& c : children) BERTH_RETURN_IF_ERROR(AdjustRefs(c, revived ? 1 : -1));
+    }
+    return OkStatus();
+  }
+
+  Status RegisterBlob(const Digest& d, std::string_view media_type, int64_t size,
+                      const std::vector<Digest>& children) override {
+    BERTH_RETURN_IF_ERROR(EnsureBlobRow(d));
+    auto get = c_->Prepare("SELECT children_known, refs FROM blobs WHERE digest = ?");
+    get.Bind(1, d.str());
+    if (!get.Step()) return get.status().ok() ? Internal("blob row vanished") : get.status();
+    bool known = get.Int(0) != 0;
+    int64_t refs = get.Int(1);
+    get.Reset();
+    auto up = c_->Prepare(
+        "UPDATE blobs SET media_type = CASE WHEN media_type = '' THEN ?2 ELSE media_type END, "
+        "size = CASE WHEN size = 0 THEN ?3 ELSE size END, children_known = 1 WHERE digest = ?1");
+    up.Bind(1, d.str()).Bind(2, media_type).Bind(3, size);
+    BERTH_RETURN_IF_ERROR(up.Exec());
+    if (known) return OkStatus();
+    for (const auto& c : children) {
+      auto ins = c_->Prepare("INSERT OR IGNORE INTO blob_edges(parent, child) VALUES(?,?)");
+      ins.Bind(1, d.str()).Bind(2, c.str());
+      BERTH_RETURN_IF_ERROR(ins.Exec());
+      if (ins.Changes() == 0) continue;  // duplicate child
+      BERTH_RETURN_IF_ERROR(EnsureBlobRow(c));
+      if (refs > 0) BERTH_RETURN_IF_ERROR(AdjustRefs(c, 1));
+    }
+    return OkStatus();
+  }
+  Result<BlobRecord> GetBlob(const Digest& d) override {
+    auto st = c_->Prepare("SELECT media_type, size, refs FROM blobs WHERE digest = ?");
+    st.Bind(1, d.str());
+    if (!st.Step()) {
+      BERTH_RETURN_IF_ERROR(st.status());
+      return NotFound("blob not registered: " + d.str());
+    }
+    return BlobRecord{d, st.Text(0), st.Int(1), st.Int(2)};
+  }
+  Result<std::vector<Digest>> BlobChildren(const Digest& d) override {
+    auto st = c_->Prepare("SELECT child FROM blob_edges WHERE parent = ?");
+    st.Bind(1, d.str());
+    std::vector<Digest> out;
+    while (st.Step()) {
+      BERTH_ASSIGN_OR_RETURN(auto c, Digest::Parse(st.Text(0)));
+      out.push_back(c);
+    }
+    BERTH_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+  Status AddRootRef(RootKind kind, std::string_view root_id, const Digest& d) override {
+    auto ins = c_->Prepare("INSERT OR IGNORE INTO root_refs(kind, root_id, digest) VALUES(?,?,?)");
+    ins.Bind(1, RootKindName(kind)).Bind(2, root_id).Bind(3, d.str());
+    BERTH_RETURN_IF_ERROR(ins.Exec());
+    if (ins.Changes() == 0) return OkStatus();
+    return AdjustRefs(d, 1);
+  }
+  Status RemoveRootRef(RootKind kind, std::string_view root_id, const Digest& d) override {
+    auto del = c_->Prepare("DELETE FROM root_refs WHERE kind = ? AND root_id = ? AND digest = ?");
+    del.Bind(1, RootKindName(kind)).Bind(2, root_id).Bind(3, d.str());
+    BERTH_RETURN_IF_ERROR(del.Exec());
+    if (del.Changes() == 0) return OkStatus();
+    return AdjustRefs(d, -1);
+  }
+  Status RemoveRoot(RootKind kind, std::string_view root_id) override {
+    BERTH_ASSIGN_OR_RETURN(auto refs, RootRefs(kind, root_id));
+    for (const auto& d : refs) BERTH_RETURN_IF_ERROR(RemoveRootRef(kind, root_id, d));
+    return OkStatus();
+  }
+  Result<std::vector<Digest>> RootRefs(RootKind kind, std::string_view root_id) override {
+    auto st = c_->Prepare("SELECT digest FROM root_refs WHERE kind = ? AND root_id = ? ORDER BY digest");
+    st.Bind(1, RootKindName(kind)).Bind(2, root_id);
+    std::vector<Digest> out;
+    while (st.Step()) {
+      BERTH_ASSIGN_OR_RETURN(auto d, Digest::Parse(st.Text(0)));
+      out.push_back(d);
+    }
+    BERTH_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+  Result<std::vector<RootRef>> AllRootRefs() override {
+    auto st = c_->Prepare("SELECT kind, root_id, digest FROM root_refs ORDER BY kind, root_id, digest");
+    std::vector<RootRef> out;
+    while (st.Step()) {
+      std::string k = st.Text(0);
+      RootKind kind = k == "image" ? RootKind::kImage : k == "container" ? RootKind::kContainer : RootKind::kLease;
+      BERTH_ASSIGN_OR_RETURN(auto d, Digest::Parse(st.Text(2)));
+      out.push_back({kind, st.Text(1), d});
+    }
+    BERTH_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+  Result<std::vector<std::pair<Digest, Digest>>> AllEdges() override {
+    auto st = c_->Prepare("SELECT parent, child FROM blob_edges");
+    std::vector<std::pair<Digest, Digest>> out;
+    while (st.Step()) {
+      BERTH_ASSIGN_OR_RETURN(auto p, Digest::Parse(st.Text(0)));
+      BERTH_ASSIGN_OR_RETURN(auto c, Digest::Parse(st.Text(1)));
+      out.emplace_back(p, c);
+    }
+    BERTH_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+  Result<std::vector<BlobRecord>> AllBlobs() override {
+    auto st = c_->Prepare("SELECT digest, media_type, size, refs FROM blobs ORDER BY digest");
+    std::vector<BlobRecord> out;
+    while (st.Step()) {
+      BERTH_ASSIGN_OR_RETURN(auto d, Digest::Parse(st.Text(0)));
+      out.push_back({d, st.Text(1), st.Int(2), st.Int(3)});
+    }
+    BERTH_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+  Result<std::vector<Digest>> PendingGarbage() override {
+    auto st = c_->Prepare("SELECT digest FROM gc_pending ORDER BY digest");
+    std::vector<Digest> out;
+    while (st.Step()) {
+      BERTH_ASSIGN_OR_RETURN(auto d, Digest::Parse(st.Text(0)));
+      out.push_back(d);
+    }
+    BERTH_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+  Status ForgetBlob(const Digest& d) override {
+    BERTH_ASSIGN_OR_RETURN(int64_t refs, Refs(d));
+    if (refs > 0) return FailedPrecondition("blob " + d.str() + " is still referenced");
+    auto a = c_->Prepare("DELETE FROM gc_pending WHERE digest = ?");
+    a.Bind(1, d.str());
+    BERTH_RETURN_IF_ERROR(a.Exec());
+    auto b = c_->Prepare("DELETE FROM blob_edges WHERE parent = ?");
+    b.Bind(1, d.str());
+    BERTH_RETURN_IF_ERROR(b.Exec());
+    // Keep the row while an edge from a registered parent still names it.
+    auto e = c_->Prepare("SELECT 1 FROM blob_edges WHERE child = ? LIMIT 1");
+    e.Bind(1, d.str());
+    bool named = e.Step();
+    BERTH_RETURN_IF_ERROR(e.status());
+    e.Reset();
+    if (named) {
+      auto u = c_->Prepare("UPDATE blobs SET children_known = 0 WHERE digest = ?");
+      u.Bind(1, d.str());
+      return u.Exec();
+    }
+    auto c = c_->Prepare("DELETE FROM blobs WHERE digest = ?");
+    c.Bind(1, d.str());
+    return c.Exec();
+  }
+  Status MarkGarbage(const Digest& d) override {
+    auto ins = c_->Prepare("INSERT OR IGNORE INTO gc_pending(digest) VALUES(?)");
+    ins.Bind(1, d.str());
+    return ins.Exec();
+  }
+
+  std::vector<Digest> TakeDied() override { return std::exchange(died_, {}); }
+
+ private:
+  Conn* c_;
+  std::vector<Digest> died_;
+};
+
+Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = sqlite::Error(db, "open " + path);
+    sqlite3_close_v2(db);
+    return s;
+  }
+  auto conn = std::make_unique<Conn>(db);
+  sqlite3_busy_timeout(db, 10000);
+  BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
+      db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"));
+  return conn;
+}
+
+class SqliteMetadataStore : public MetadataStore {
+ public:
+  SqliteMetadataStore(Env* env, std::string path, std::unique_ptr<Conn> writer)
+      : env_(env), path_(std::move(path)), writer_(std::move(writer)) {}
+
+  Status Migrate() {
+    BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
+        writer_->db(), "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+    return Update([&](Tx&) -> Status {
+      sqlite::Stmt get(writer_->db(), "SELECT value FROM meta WHERE key = 'schema_version'");
+      int version = 0;
+      if (get.Step()) version = std::stoi(get.Text(0));
+      BERTH_RETURN_IF_ERROR(get.status());
+      if (version > schema::kSchemaVersion) {
+        return FailedPrecondition("metadata schema version " + std::to_string(version) +
+                                  " is newer than this berth supports (" +
+                                  std::to_string(schema::kSchemaVersion) + ")");
+      }
+      for (int v = version; v < schema::kSchemaVersion; ++v) {
+        BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), schema::kMigrations[v]));
+      }
+      sqlite::Stmt put(writer_->db(),
+                       "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+      put.Bind(1, std::to_string(schema::kSchemaVersion));
+      BERTH_RETURN_IF_ERROR(put.Exec());
+      version_ = schema::kSchemaVersion;
+      return OkStatus();
+    });
+  }
+
+  Status Update(const std::function<Status(Tx&)>& fn) override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), "BEGIN IMMEDIATE"));
+    SqliteTx tx(writer_.get());
+    Status s = fn(tx);
+    if (s.ok()) {
+      s = sqlite::ExecScript(writer_->db(), "COMMIT");
+      if (s.ok()) return s;
+    }
+    sqlite::ExecScript(writer_->db(), "ROLLBACK").IgnoreError();
+    return s;
+  }
+
+  Status View(const std::function<Status(Tx&)>& fn) override {
+    std::unique_ptr<Conn> conn;
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!pool_.empty()) {
+        conn = std::move(pool_.back());
+        pool_.pop_back();
+      }
+    }
+    if (!conn) {
+      BERTH_ASSIGN_OR_RETURN(conn, OpenConn(path_));
+    }
+    Status s = sqlite::ExecScript(conn->db(), "BEGIN");
+    if (s.ok()) {
+      SqliteTx tx(conn.get());
+      s = fn(tx);
+      sqlite::ExecScript(conn->db(), "COMMIT").IgnoreError();
+    }
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (pool_.size() < 8) pool_.push_back(std::move(conn));
+    return s;
+  }
+
+  int schema_version() const override { return version_; }
+  Env* env() const override { return env_; }
+
+ private:
+  Env* env_;
+  std::string path_;
+  std::mutex write_mu_;
+  std::unique_ptr<Conn> writer_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Conn>> pool_;
+  int version_ = 0;
+};
+
+}  // namespace
+
+std::string ImageRecord::parent() const {
+  auto it = labels.find(std::string(kParentLabel));
+  return it == labels.end() ? std::string() : it->second;
+}
+
+bool ImageRecord::dangling() const {
+  return name.size() == kDanglingPrefix.size() + 71 && name.compare(0, kDanglingPrefix.size(), kDanglingPrefix) == 0 &&
+         name.compare(kDanglingPrefix.size(), std::string::npos, target.digest.str()) == 0;
+}
+
+std::string_view ContainerStateName(ContainerState s) {
+  switch (s) {
+    case ContainerState::kCreated: return "created";
+    case ContainerState::kRunning: return "running";
+    case ContainerState::kPaused: return "paused";
+    case ContainerState::kRestarting: return "restarting";
+    case ContainerState::kExited: return "exited";
+    case ContainerState::kDead: return "dead";
+  }
+  return "dead";
+}
+
+Result<ContainerState> ParseContainerState(std::string_view s) {
+  for (auto st : {ContainerState::kCreated, ContainerState::kRunning, ContainerState::kPaused,
+                  ContainerState::kRestarting, ContainerState::kExited, ContainerState::kDead}) {
+    if (ContainerStateName(st) == s) return st;
+  }
+  return InvalidArgument("unknown container state: " + std::string(s));
+}
+
+std::string_view RootKindName(RootKind k) {
+  switch (k) {
+    case RootKind::kImage: return "image";
+    case RootKind::kContainer: return "container";
+    case RootKind::kLease: return "lease";
+  }
+  return "lease";
+}
+
+Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(Env* env, const std::string& path) {
+  BERTH_ASSIGN_OR_RETURN(auto writer, OpenConn(path));
+  auto store = std::make_unique<SqliteMetadataStore>(env, path, std::move(writer));
+  BERTH_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<MetadataStore>(std::move(store));
+}
+
+}  // namespace berth

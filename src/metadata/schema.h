@@ -1,0 +1,100 @@
+// The whole metadata schema, in one place. Bump kSchemaVersion and append a
+// migration to kMigrations for every change; never edit a released step.
+//
+//   images            name ─► target descriptor (+ labels, times)
+//     │ target_digest ───────────────┐
+//   containers ── image_id ──────────┤ (image ID = target digest)
+//   container_image_mounts ──────────┘
+//   leases
+//
+//   root_refs (kind, root_id, digest)      a root keeps a blob directly
+//        kind 'image':     root_id = image ID; digests = target + retained
+//                          platform manifests (+ their attestations)
+//        kind 'container': root_id = container ID; digest = its manifest
+//        kind 'lease':     root_id = lease ID
+//   blobs (digest, media_type, size, refs)  refs = #root_refs naming it +
+//                                           #edges from blobs with refs > 0
+//   blob_edges (parent, child)             manifest ─► config, layers
+//   gc_pending (digest)                    refs fell to 0; delete after commit
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace berth::schema {
+
+inline constexpr int kSchemaVersion = 1;
+
+// kMigrations[i] upgrades version i to i+1.
+inline constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE images (
+  name              TEXT PRIMARY KEY,
+  target_digest     TEXT NOT NULL,
+  target_media_type TEXT NOT NULL,
+  target_size       INTEGER NOT NULL,
+  target_json       TEXT NOT NULL,
+  labels            TEXT NOT NULL DEFAULT '{}',
+  parent            TEXT NOT NULL DEFAULT '',
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL
+);
+CREATE INDEX images_by_target ON images(target_digest);
+CREATE INDEX images_by_parent ON images(parent) WHERE parent != '';
+
+CREATE TABLE containers (
+  id             TEXT PRIMARY KEY,
+  name           TEXT NOT NULL UNIQUE,
+  image_ref      TEXT NOT NULL,
+  image_id       TEXT NOT NULL,
+  image_manifest TEXT NOT NULL DEFAULT '',
+  image_platform TEXT NOT NULL DEFAULT '',
+  state          TEXT NOT NULL,
+  exit_code      INTEGER NOT NULL DEFAULT 0,
+  pid            INTEGER NOT NULL DEFAULT 0,
+  created_at     INTEGER NOT NULL,
+  started_at     INTEGER NOT NULL DEFAULT 0,
+  finished_at    INTEGER NOT NULL DEFAULT 0,
+  config         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX containers_by_image ON containers(image_id);
+CREATE TABLE container_image_mounts (
+  container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+  image_id     TEXT NOT NULL,
+  PRIMARY KEY (container_id, image_id)
+) WITHOUT ROWID;
+CREATE INDEX mounts_by_image ON container_image_mounts(image_id);
+
+CREATE TABLE leases (
+  id         TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL DEFAULT 0,
+  labels     TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE blobs (
+  digest         TEXT PRIMARY KEY,
+  media_type     TEXT NOT NULL DEFAULT '',
+  size           INTEGER NOT NULL DEFAULT 0,
+  refs           INTEGER NOT NULL DEFAULT 0,
+  children_known INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE blob_edges (
+  parent TEXT NOT NULL,
+  child  TEXT NOT NULL,
+  PRIMARY KEY (parent, child)
+) WITHOUT ROWID;
+CREATE TABLE root_refs (
+  kind    TEXT NOT NULL,
+  root_id TEXT NOT NULL,
+  digest  TEXT NOT NULL,
+  PRIMARY KEY (kind, root_id, digest)
+) WITHOUT ROWID;
+CREATE TABLE gc_pending (
+  digest TEXT PRIMARY KEY
+) WITHOUT ROWID;
+)sql",
+};
+
+}  // namespace berth::schema
