@@ -19,10 +19,11 @@ std::string_view StripAlgorithm(std::string_view s) {
   return s;
 }
 
-// Records named literally `ref` or whose target starts with the prefix.
-Result<std::vector<ImageRecord>> ListByShortId(Tx& tx, const std::string& ref) {
+// Records named `name` (the input as a normalised name, since a name may
+// look like an ID) or whose target starts with the ID prefix `ref`.
+Result<std::vector<ImageRecord>> ListByShortId(Tx& tx, const std::string& ref, const std::string& name) {
   BERTH_ASSIGN_OR_RETURN(auto by_prefix, tx.ListImagesByTargetPrefix(StripAlgorithm(ref)));
-  auto literal = tx.GetImage(ref);
+  auto literal = tx.GetImage(name);
   if (literal.ok()) {
     bool present = false;
     for (const auto& r : by_prefix) present |= r.name == literal->name;
@@ -55,14 +56,15 @@ Result<ImageRecord> ImageServiceImpl::ResolveIn(Tx& tx, const std::string& ref) 
     }
     return NoSuchImage(parsed);
   }
-  auto img = tx.GetImage(TagNameOnly(parsed).String());
+  const std::string name = TagNameOnly(parsed).String();
+  auto img = tx.GetImage(name);
   if (img.ok()) return img;
   if (img.status().code() != Code::kNotFound) return img.status();
   if (!IsShortId(ref)) return NoSuchImage(parsed);
-  BERTH_ASSIGN_OR_RETURN(auto imgs, ListByShortId(tx, ref));
+  BERTH_ASSIGN_OR_RETURN(auto imgs, ListByShortId(tx, ref, name));
   if (imgs.empty()) return NoSuchImage(parsed);
   for (const auto& i : imgs) {
-    if (i.name == ref) return i;  // an exact name wins
+    if (i.name == name) return i;  // an exact name wins
   }
   for (const auto& i : imgs) {
     if (i.target.digest != imgs.front().target.digest) return NotFound("ambiguous reference");
@@ -83,12 +85,18 @@ Result<Resolution> ImageServiceImpl::ResolveAllIn(Tx& tx, const std::string& ref
   BERTH_ASSIGN_OR_RETURN(Reference parsed, ParseAnyReference(ref));
   Resolution res;
   Digest target;
-  if (IsShortId(ref)) {
-    if (parsed.has_digest() && !parsed.has_name()) target = *parsed.digest;
-    BERTH_ASSIGN_OR_RETURN(auto imgs, ListByShortId(tx, ref));
+  if (IsShortId(ref) && parsed.has_digest()) {
+    // A full ID: no record is named like a digest, so look for its records.
+    target = *parsed.digest;
+  } else if (IsShortId(ref)) {
+    // An ID prefix, or a name that looks like one: both are looked up, and
+    // records of two different images are ambiguous (even with an exact
+    // name among them, as Docker's delete path has it).
+    const std::string name = TagNameOnly(parsed).String();
+    BERTH_ASSIGN_OR_RETURN(auto imgs, ListByShortId(tx, ref, name));
     if (imgs.empty()) return NoSuchImage(parsed);
     for (const auto& i : imgs) {
-      if (i.name == ref) res.named = i;
+      if (i.name == name) res.named = i;
       if (!target.empty()) {
         if (i.target.digest != target) return NotFound("ambiguous reference");
       } else {

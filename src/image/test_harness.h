@@ -1,0 +1,155 @@
+// Shared test harness for src/image tests: a real store in a temporary
+// directory, fixture images, and real container rows in the metadata store.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "berth/image_service.h"
+#include "berth/reference.h"
+#include "testing/fixture.h"
+
+namespace berth::image_test {
+
+#define ASSERT_OK(expr)                                  \
+  do {                                                   \
+    auto&& assert_ok_v_ = (expr);                        \
+    ASSERT_TRUE(assert_ok_v_.ok()) << StatusOf(assert_ok_v_).ToString(); \
+  } while (0)
+
+inline const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) { return r.status(); }
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-image-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    auto s = Store::Open(StoreOptions{root_, nullptr, true});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    sub_ = store_->events()->Subscribe();
+  }
+  void TearDown() override {
+    sub_.reset();
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+
+  ImageService* images() { return store_->images(); }
+
+  // A one-platform image with a layer holding `tag` (distinct per tag).
+  testing::BuiltImage Simple(const std::string& seed, std::map<std::string, std::string> labels = {}) {
+    auto img = testing::SimpleImage({{"etc/seed", seed}}, std::move(labels));
+    EXPECT_TRUE(img.ok()) << img.status().ToString();
+    return *img;
+  }
+
+  // A multi-platform image; every platform has a shared base layer and one
+  // of its own.
+  testing::BuiltImage Multi(const std::string& seed, const std::vector<Platform>& platforms,
+                            bool attestations = false) {
+    testing::FixtureImage spec;
+    spec.attestations = attestations;
+    spec.force_index = true;
+    for (const auto& p : platforms) {
+      testing::FixturePlatform fp;
+      fp.platform = p;
+      fp.layers.push_back(testing::FixtureLayer{{{"base/file", "shared base"}}});
+      fp.layers.push_back(testing::FixtureLayer{{{"own/file", seed + "/" + p.architecture + p.variant}}});
+      spec.platforms.push_back(fp);
+    }
+    auto img = testing::BuildImage(spec);
+    EXPECT_TRUE(img.ok()) << img.status().ToString();
+    return *img;
+  }
+
+  void Add(const testing::BuiltImage& img, const std::vector<std::string>& names,
+           std::map<std::string, std::string> labels = {}) {
+    ASSERT_OK(testing::AddToStore(store_.get(), img, names, std::move(labels)));
+  }
+
+  // A real container row (and its GC root), as the containers module makes.
+  std::string AddContainer(const std::string& image_ref, const Digest& image_id, bool running,
+                           const Digest& manifest = {}, std::optional<Platform> platform = std::nullopt,
+                           std::vector<Digest> mounts = {}) {
+    ContainerRecord c;
+    c.id = Digest::Of("container" + std::to_string(next_container_++)).hex();
+    c.name = "c" + std::to_string(next_container_);
+    c.image_ref = image_ref;
+    c.image_id = image_id;
+    c.image_manifest = manifest;
+    c.image_platform = platform;
+    c.state = running ? ContainerState::kRunning : ContainerState::kExited;
+    c.created_unix_nanos = next_container_;
+    c.image_mounts = std::move(mounts);
+    Status s = store_->metadata()->Update([&](Tx& tx) -> Status {
+      BERTH_RETURN_IF_ERROR(tx.PutContainer(c));
+      if (!manifest.empty()) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kContainer, c.id, manifest));
+      return OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return c.id;
+  }
+
+  std::vector<std::string> RecordNames() {
+    std::vector<std::string> names;
+    Status s = store_->metadata()->View([&](Tx& tx) -> Status {
+      BERTH_ASSIGN_OR_RETURN(auto recs, tx.ListImages());
+      for (const auto& r : recs) names.push_back(r.name);
+      return OkStatus();
+    });
+    EXPECT_TRUE(s.ok());
+    return names;
+  }
+
+  bool Present(const Digest& d) { return store_->content()->Exists(d); }
+
+  // Every blob of `img` is present.
+  bool FullyPresent(const testing::BuiltImage& img) {
+    for (const auto& b : img.blobs) {
+      if (!Present(b.descriptor.digest)) return false;
+    }
+    return true;
+  }
+
+  std::vector<std::string> DrainEvents() {
+    std::vector<std::string> out;
+    Event e;
+    while (sub_->Next(&e, 0)) out.push_back(e.action + " " + e.attributes["name"]);
+    return out;
+  }
+
+  std::string root_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<EventBus::Subscription> sub_;
+  int next_container_ = 1;
+};
+
+inline std::string Full(const std::string& familiar) {
+  auto r = ParseNormalizedNamed(familiar);
+  return r.ok() ? TagNameOnly(*r).String() : familiar;
+}
+
+inline std::vector<std::string> Lines(const std::vector<DeleteResponseItem>& items) {
+  std::vector<std::string> out;
+  for (const auto& i : items) out.push_back(i.untagged.empty() ? "Deleted: " + i.deleted : "Untagged: " + i.untagged);
+  return out;
+}
+
+inline std::string Short(const Digest& d) { return d.hex().substr(0, 12); }
+
+inline const Platform kAmd64{"linux", "amd64", "", "", {}};
+inline const Platform kArm64{"linux", "arm64", "", "", {}};
+inline const Platform kArmV7{"linux", "arm", "v7", "", {}};
+inline const Platform kS390x{"linux", "s390x", "", "", {}};
+
+}  // namespace berth::image_test

@@ -1,0 +1,501 @@
+// Reproductions of Go's strconv.Quote, encoding/json's syntax scanner and
+// string encoder, and url.PathUnescape (behaviour only; written from the
+// documented semantics).
+
+#include "platform/go_text.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace berth {
+namespace platform_internal {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+constexpr char32_t kRuneError = 0xFFFD;
+
+// Decodes one UTF-8 sequence at s[i]. Invalid input (bad lead byte,
+// truncation, overlong form, surrogate, > U+10FFFF) yields {kRuneError, 1},
+// as Go's utf8.DecodeRune does.
+std::pair<char32_t, size_t> DecodeRune(std::string_view s, size_t i) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return {b0, 1};
+  size_t need;
+  char32_t r;
+  char32_t min;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    need = 1, r = b0 & 0x1F, min = 0x80;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    need = 2, r = b0 & 0x0F, min = 0x800;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    need = 3, r = b0 & 0x07, min = 0x10000;
+  } else {
+    return {kRuneError, 1};
+  }
+  if (i + need >= s.size()) return {kRuneError, 1};  // truncated
+  for (size_t k = 1; k <= need; ++k) {
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    if ((b & 0xC0) != 0x80) return {kRuneError, 1};
+    r = (r << 6) | (b & 0x3F);
+  }
+  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return {kRuneError, 1};
+  return {r, need + 1};
+}
+
+void AppendUtf8(std::string* out, char32_t r) {
+  if (r < 0x80) {
+    out->push_back(static_cast<char>(r));
+  } else if (r < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else if (r < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
+  }
+}
+
+void AppendHex(std::string* out, uint32_t v, int digits) {
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out->push_back(kHex[(v >> shift) & 0xF]);
+}
+
+bool IsPrintRune(char32_t r) {
+  if (r < 0x20 || (r >= 0x7F && r <= 0x9F)) return false;
+  if (r == 0xA0 || r == 0xAD || r == 0x2028 || r == 0x2029 || r == 0xFEFF) return false;
+  return true;
+}
+
+// Appends the body (no surrounding quotes) of strconv.Quote for one rune.
+void AppendQuotedRune(std::string* out, char32_t r, char quote) {
+  if (r == static_cast<char32_t>(quote) || r == '\\') {
+    out->push_back('\\');
+    out->push_back(static_cast<char>(r));
+    return;
+  }
+  if (IsPrintRune(r)) {
+    AppendUtf8(out, r);
+    return;
+  }
+  switch (r) {
+    case '\a': *out += "\\a"; return;
+    case '\b': *out += "\\b"; return;
+    case '\f': *out += "\\f"; return;
+    case '\n': *out += "\\n"; return;
+    case '\r': *out += "\\r"; return;
+    case '\t': *out += "\\t"; return;
+    case '\v': *out += "\\v"; return;
+    default: break;
+  }
+  if (r < 0x20 || r == 0x7F) {
+    *out += "\\x";
+    AppendHex(out, r, 2);
+  } else if (r < 0x10000) {
+    *out += "\\u";
+    AppendHex(out, r, 4);
+  } else {
+    *out += "\\U";
+    AppendHex(out, r, 8);
+  }
+}
+
+// Go's encoding/json quoteChar: the byte as a rune, single-quoted.
+std::string QuoteChar(unsigned char c) {
+  if (c == '\'') return "'\\''";
+  if (c == '"') return "'\"'";
+  std::string s = "'";
+  AppendQuotedRune(&s, c, '"');
+  s += "'";
+  return s;
+}
+
+bool IsJsonSpace(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool IsHexDigit(unsigned char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// The state machine of Go's encoding/json scanner, driven byte by byte.
+class JsonScanner {
+ public:
+  // Feeds one byte; false once an error has been recorded.
+  bool Step(unsigned char c) { return Dispatch(c); }
+
+  // Finishes the input; false (with error()) when the value is incomplete.
+  bool Eof() {
+    if (!error_.empty()) return false;
+    if (end_top_) return true;
+    if (!Dispatch(' ')) return false;
+    if (end_top_) return true;
+    error_ = "unexpected end of JSON input";
+    return false;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  enum class State {
+    kBeginValueOrEmpty, kBeginValue, kBeginStringOrEmpty, kBeginString, kEndValue,
+    kEndTop, kInString, kInStringEsc, kInStringEscU, kInStringEscU1, kInStringEscU12,
+    kInStringEscU123, kNeg, k1, k0, kDot, kDot0, kE, kESign, kE0, kLiteral,
+  };
+  enum class Parse { kObjectKey, kObjectValue, kArrayValue };
+  static constexpr size_t kMaxNestingDepth = 10000;
+
+  bool Fail(unsigned char c, std::string_view context) {
+    error_ = "invalid character " + QuoteChar(c) + " " + std::string(context);
+    return false;
+  }
+
+  bool Push(unsigned char c, Parse p, State next) {
+    stack_.push_back(p);
+    if (stack_.size() > kMaxNestingDepth) return Fail(c, "exceeded max depth");
+    state_ = next;
+    return true;
+  }
+
+  void Pop() {
+    stack_.pop_back();
+    if (stack_.empty()) {
+      state_ = State::kEndTop;
+      end_top_ = true;
+    } else {
+      state_ = State::kEndValue;
+    }
+  }
+
+  bool StartLiteral(const char* name, const char* rest) {
+    literal_name_ = name;
+    literal_rest_ = rest;
+    state_ = State::kLiteral;
+    return true;
+  }
+
+  bool BeginValue(unsigned char c) {
+    if (IsJsonSpace(c)) return true;
+    switch (c) {
+      case '{': return Push(c, Parse::kObjectKey, State::kBeginStringOrEmpty);
+      case '[': return Push(c, Parse::kArrayValue, State::kBeginValueOrEmpty);
+      case '"': state_ = State::kInString; return true;
+      case '-': state_ = State::kNeg; return true;
+      case '0': state_ = State::k0; return true;
+      case 't': return StartLiteral("true", "rue");
+      case 'f': return StartLiteral("false", "alse");
+      case 'n': return StartLiteral("null", "ull");
+      default: break;
+    }
+    if (c >= '1' && c <= '9') {
+      state_ = State::k1;
+      return true;
+    }
+    return Fail(c, "looking for beginning of value");
+  }
+
+  bool BeginString(unsigned char c) {
+    if (IsJsonSpace(c)) return true;
+    if (c == '"') {
+      state_ = State::kInString;
+      return true;
+    }
+    return Fail(c, "looking for beginning of object key string");
+  }
+
+  bool EndValue(unsigned char c) {
+    if (stack_.empty()) {
+      state_ = State::kEndTop;
+      end_top_ = true;
+      return EndTop(c);
+    }
+    if (IsJsonSpace(c)) {
+      state_ = State::kEndValue;
+      return true;
+    }
+    switch (stack_.back()) {
+      case Parse::kObjectKey:
+        if (c == ':') {
+          stack_.back() = Parse::kObjectValue;
+          state_ = State::kBeginValue;
+          return true;
+        }
+        return Fail(c, "after object key");
+      case Parse::kObjectValue:
+        if (c == ',') {
+          stack_.back() = Parse::kObjectKey;
+          state_ = State::kBeginString;
+          return true;
+        }
+        if (c == '}') {
+          Pop();
+          return true;
+        }
+        return Fail(c, "after object key:value pair");
+      case Parse::kArrayValue:
+        if (c == ',') {
+          state_ = State::kBeginValue;
+          return true;
+        }
+        if (c == ']') {
+          Pop();
+          return true;
+        }
+        return Fail(c, "after array element");
+    }
+    return Fail(c, "");
+  }
+
+  bool EndTop(unsigned char c) {
+    if (!IsJsonSpace(c)) return Fail(c, "after top-level value");
+    return true;
+  }
+
+  bool Zero(unsigned char c) {  // after "0" or the integer part
+    if (c == '.') {
+      state_ = State::kDot;
+      return true;
+    }
+    if (c == 'e' || c == 'E') {
+      state_ = State::kE;
+      return true;
+    }
+    return EndValue(c);
+  }
+
+  bool ESign(unsigned char c) {
+    if (IsDigit(c)) {
+      state_ = State::kE0;
+      return true;
+    }
+    return Fail(c, "in exponent of numeric literal");
+  }
+
+  bool Dispatch(unsigned char c) {
+    if (!error_.empty()) return false;
+    switch (state_) {
+      case State::kBeginValueOrEmpty:
+        if (IsJsonSpace(c)) return true;
+        if (c == ']') return EndValue(c);
+        return BeginValue(c);
+      case State::kBeginValue:
+        return BeginValue(c);
+      case State::kBeginStringOrEmpty:
+        if (IsJsonSpace(c)) return true;
+        if (c == '}') {
+          stack_.back() = Parse::kObjectValue;
+          return EndValue(c);
+        }
+        return BeginString(c);
+      case State::kBeginString:
+        return BeginString(c);
+      case State::kEndValue:
+        return EndValue(c);
+      case State::kEndTop:
+        return EndTop(c);
+      case State::kInString:
+        if (c == '"') {
+          state_ = State::kEndValue;
+          return true;
+        }
+        if (c == '\\') {
+          state_ = State::kInStringEsc;
+          return true;
+        }
+        if (c < 0x20) return Fail(c, "in string literal");
+        return true;
+      case State::kInStringEsc:
+        switch (c) {
+          case 'b': case 'f': case 'n': case 'r': case 't': case '\\': case '/': case '"':
+            state_ = State::kInString;
+            return true;
+          case 'u':
+            state_ = State::kInStringEscU;
+            return true;
+          default:
+            return Fail(c, "in string escape code");
+        }
+      case State::kInStringEscU:
+      case State::kInStringEscU1:
+      case State::kInStringEscU12:
+      case State::kInStringEscU123:
+        if (!IsHexDigit(c)) return Fail(c, "in \\u hexadecimal character escape");
+        state_ = state_ == State::kInStringEscU    ? State::kInStringEscU1
+                 : state_ == State::kInStringEscU1 ? State::kInStringEscU12
+                 : state_ == State::kInStringEscU12 ? State::kInStringEscU123
+                                                    : State::kInString;
+        return true;
+      case State::kNeg:
+        if (c == '0') {
+          state_ = State::k0;
+          return true;
+        }
+        if (c >= '1' && c <= '9') {
+          state_ = State::k1;
+          return true;
+        }
+        return Fail(c, "in numeric literal");
+      case State::k1:
+        if (IsDigit(c)) return true;
+        return Zero(c);
+      case State::k0:
+        return Zero(c);
+      case State::kDot:
+        if (IsDigit(c)) {
+          state_ = State::kDot0;
+          return true;
+        }
+        return Fail(c, "after decimal point in numeric literal");
+      case State::kDot0:
+        if (IsDigit(c)) return true;
+        if (c == 'e' || c == 'E') {
+          state_ = State::kE;
+          return true;
+        }
+        return EndValue(c);
+      case State::kE:
+        if (c == '+' || c == '-') {
+          state_ = State::kESign;
+          return true;
+        }
+        return ESign(c);
+      case State::kESign:
+        return ESign(c);
+      case State::kE0:
+        if (IsDigit(c)) return true;
+        return EndValue(c);
+      case State::kLiteral:
+        if (c != static_cast<unsigned char>(*literal_rest_)) {
+          return Fail(c, std::string("in literal ") + literal_name_ + " (expecting " +
+                             QuoteChar(static_cast<unsigned char>(*literal_rest_)) + ")");
+        }
+        ++literal_rest_;
+        if (*literal_rest_ == '\0') state_ = State::kEndValue;
+        return true;
+    }
+    return Fail(c, "");
+  }
+
+  State state_ = State::kBeginValue;
+  std::vector<Parse> stack_;
+  bool end_top_ = false;
+  const char* literal_name_ = "";
+  const char* literal_rest_ = "";
+  std::string error_;
+};
+
+}  // namespace
+
+std::string GoQuote(std::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    auto [r, n] = DecodeRune(s, i);
+    if (r == kRuneError && n == 1) {
+      const auto b = static_cast<unsigned char>(s[i]);
+      // A literal U+FFFD (3 bytes) decodes with n == 3; n == 1 is a bad byte.
+      out += "\\x";
+      AppendHex(&out, b, 2);
+    } else {
+      AppendQuotedRune(&out, r, '"');
+    }
+    i += n;
+  }
+  out += "\"";
+  return out;
+}
+
+std::optional<std::string> GoJsonSyntaxError(std::string_view text) {
+  JsonScanner scanner;
+  for (char c : text) {
+    if (!scanner.Step(static_cast<unsigned char>(c))) return scanner.error();
+  }
+  if (!scanner.Eof()) return scanner.error();
+  return std::nullopt;
+}
+
+void AppendGoJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      switch (b) {
+        case '"': *out += "\\\""; break;
+        case '\\': *out += "\\\\"; break;
+        case '\b': *out += "\\b"; break;
+        case '\f': *out += "\\f"; break;
+        case '\n': *out += "\\n"; break;
+        case '\r': *out += "\\r"; break;
+        case '\t': *out += "\\t"; break;
+        case '<': case '>': case '&':
+          *out += "\\u00";
+          AppendHex(out, b, 2);
+          break;
+        default:
+          if (b < 0x20) {
+            *out += "\\u00";
+            AppendHex(out, b, 2);
+          } else {
+            out->push_back(static_cast<char>(b));
+          }
+      }
+      ++i;
+      continue;
+    }
+    auto [r, n] = DecodeRune(s, i);
+    if (r == kRuneError && n == 1) {
+      *out += "\\ufffd";
+    } else if (r == 0x2028 || r == 0x2029) {
+      *out += "\\u";
+      AppendHex(out, r, 4);
+    } else {
+      out->append(s.substr(i, n));
+    }
+    i += n;
+  }
+  out->push_back('"');
+}
+
+std::string GoCoerceUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto [r, n] = DecodeRune(s, i);
+    if (r == kRuneError && n == 1) {
+      AppendUtf8(&out, kRuneError);
+    } else {
+      out.append(s.substr(i, n));
+    }
+    i += n;
+  }
+  return out;
+}
+
+std::optional<std::string> GoPathUnescape(std::string_view s, std::string* error) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex_value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) {
+      std::string_view bad = s.substr(i, 3);
+      *error = "invalid URL escape " + GoQuote(bad);
+      return std::nullopt;
+    }
+    out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace platform_internal
+}  // namespace berth

@@ -1,0 +1,40 @@
+// Text helpers that reproduce the exact output of a few Go standard-library
+// routines, so that platform error messages and JSON match what Docker and
+// containerd produce byte for byte.
+//
+// Internal to the platform module; not part of the public API.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace berth {
+namespace platform_internal {
+
+// Go's strconv.Quote: a double-quoted string with Go escapes. Unicode
+// printability is approximated: C0/C1 controls, DEL, U+00A0, U+00AD and
+// U+2028/U+2029 are escaped; every other valid code point is kept.
+std::string GoQuote(std::string_view s);
+
+// The message of the *SyntaxError Go's encoding/json reports for `text`
+// (its checkValid scan), e.g. "unexpected end of JSON input" or
+// "invalid character 'l' looking for beginning of value"; nullopt when the
+// text is one syntactically valid JSON value.
+std::optional<std::string> GoJsonSyntaxError(std::string_view text);
+
+// Appends `s` as a JSON string the way Go's encoding/json marshals it
+// (HTML-escaped: <, >, & as \u003c, \u003e, \u0026; U+2028/U+2029 escaped;
+// invalid UTF-8 replaced by \ufffd).
+void AppendGoJsonString(std::string* out, std::string_view s);
+
+// Replaces each byte that does not start a valid UTF-8 sequence with U+FFFD,
+// as Go does when it decodes a JSON string.
+std::string GoCoerceUtf8(std::string_view s);
+
+// Go's url.PathUnescape. On a bad escape returns nullopt and sets *error to
+// Go's message: invalid URL escape "%zz".
+std::optional<std::string> GoPathUnescape(std::string_view s, std::string* error);
+
+}  // namespace platform_internal
+}  // namespace berth
