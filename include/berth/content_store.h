@@ -56,12 +56,15 @@ class ContentStore {
   // Whole blob in memory (manifests, configs, indexes: small documents).
   virtual Result<std::string> ReadAll(const Digest& d) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> OpenRead(const Digest& d) = 0;
+  // A writer must not outlive the store that made it.
   virtual Result<std::unique_ptr<ContentWriter>> NewWriter() = 0;
   // Convenience: writes `data` and commits it against `expected` (may be empty).
   virtual Result<Digest> Put(std::string_view data, const Digest& expected = {}) = 0;
   // Visits every committed blob; stops at the first non-OK return.
   virtual Status Walk(const std::function<Status(const BlobInfo&)>& fn) = 0;
-  // Removes a blob; NotFound when absent.
+  // Removes a blob; NotFound when absent. The directory is not fsynced: a
+  // deletion lost in a crash only brings back a valid, unreferenced blob,
+  // which garbage collection removes again.
   virtual Status Delete(const Digest& d) = 0;
   // Path of a blob (for streaming it out); does not check existence.
   virtual std::string BlobPath(const Digest& d) const = 0;

@@ -52,7 +52,8 @@ class Sha256 {
 
   void Update(const void* data, size_t size);
   void Update(std::string_view data) { Update(data.data(), data.size()); }
-  // Finishes the hash; the object must not be updated afterwards.
+  // Finishes the hash; the object must not be updated afterwards. Calling
+  // Finish again returns the same digest.
   Digest Finish();
   uint64_t bytes() const { return bytes_; }
 

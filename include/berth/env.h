@@ -120,9 +120,11 @@ class FaultInjectionEnv : public Env {
 
   // Internal: consulted by wrapped files.
   Status MaybeFail(Op op);
+  // Internal: the fault plan and clock, shared with wrapped files so they may
+  // outlive this Env.
+  struct State;
 
  private:
-  struct State;
   Env* base_;
   std::shared_ptr<State> state_;
 };

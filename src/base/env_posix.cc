@@ -1,0 +1,393 @@
+// The POSIX Env (Env::Default()) and WriteFileAtomic.
+//
+// Every descriptor is opened with O_CLOEXEC, every system call that can be
+// interrupted is retried on EINTR, and every error names the path involved.
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <string>
+
+#include "berth/env.h"
+
+namespace berth {
+
+namespace {
+
+Status PathError(std::string_view op, const std::string& path, int err) {
+  std::string what(op);
+  what += ' ';
+  what += path;
+  return ErrnoStatus(what, err);
+}
+
+int OpenRetry(const char* path, int flags, mode_t mode = 0) {
+  int fd;
+  do {
+    fd = ::open(path, flags | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+// close(2) must not be retried on Linux: the descriptor is gone either way.
+int CloseFd(int fd) {
+  int r = ::close(fd);
+  if (r < 0 && errno == EINTR) return 0;
+  return r;
+}
+
+int FsyncRetry(int fd) {
+  int r;
+  do {
+    r = ::fsync(fd);
+  } while (r < 0 && errno == EINTR);
+  return r;
+}
+
+// Written data is handed to the kernel's writeback in steps of this size
+// (sync_file_range, asynchronous), so that disk writes overlap with whatever
+// the writer does meanwhile (hashing, reading) and a final Sync() only waits
+// for the tail, instead of for the whole file.
+constexpr uint64_t kWritebackStep = 8 << 20;
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) CloseFd(fd_);
+  }
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return FailedPrecondition("write " + path_ + ": file is closed");
+    const char* p = data.data();
+    size_t left = data.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return PathError("write", path_, errno);
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    offset_ += data.size();
+    if (offset_ - writeback_from_ >= kWritebackStep) {
+      // A hint only: errors surface at Sync(), which callers must call anyway.
+      ::sync_file_range(fd_, static_cast<off_t>(writeback_from_),
+                        static_cast<off_t>(offset_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+      writeback_from_ = offset_;
+    }
+    return OkStatus();
+  }
+
+  Status Sync() override {
+    if (fd_ < 0) return FailedPrecondition("fsync " + path_ + ": file is closed");
+    if (FsyncRetry(fd_) < 0) return PathError("fsync", path_, errno);
+    return OkStatus();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return OkStatus();
+    int fd = fd_;
+    fd_ = -1;
+    if (CloseFd(fd) < 0) return PathError("close", path_, errno);
+    return OkStatus();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t offset_ = 0;          // bytes appended so far
+  uint64_t writeback_from_ = 0;  // start of the range not yet handed to writeback
+};
+
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { CloseFd(fd_); }
+
+  Result<size_t> Read(char* scratch, size_t n) override {
+    while (true) {
+      ssize_t r = ::read(fd_, scratch, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return PathError("read", path_, errno);
+    }
+  }
+
+  Status Skip(uint64_t n) override {
+    if (::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0) return PathError("seek", path_, errno);
+    return OkStatus();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+FileInfo ToFileInfo(const struct stat& st) {
+  FileInfo info;
+  info.size = static_cast<uint64_t>(st.st_size);
+  info.mtime_unix_nanos = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  info.is_directory = S_ISDIR(st.st_mode);
+  return info;
+}
+
+// Opens a directory for listing; takes ownership of nothing on failure.
+DIR* OpenDirAt(int dirfd, const char* name, bool nofollow) {
+  int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
+  int fd;
+  do {
+    fd = ::openat(dirfd, name, flags);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return nullptr;
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    int saved = errno;
+    CloseFd(fd);
+    errno = saved;
+  }
+  return dir;
+}
+
+// Removes the contents of the directory open as `dir` (at `path`, for
+// messages), then nothing else. Symlinks are removed, never followed.
+Status RemoveTree(DIR* dir, const std::string& path) {
+  int dfd = ::dirfd(dir);
+  while (true) {
+    errno = 0;
+    struct dirent* e = ::readdir(dir);
+    if (e == nullptr) {
+      if (errno != 0) return PathError("readdir", path, errno);
+      break;
+    }
+    std::string_view name(e->d_name);
+    if (name == "." || name == "..") continue;
+    std::string child = path + "/" + e->d_name;
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st;
+      if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT) continue;
+        return PathError("stat", child, errno);
+      }
+      is_dir = S_ISDIR(st.st_mode);
+    }
+    if (is_dir) {
+      DIR* sub = OpenDirAt(dfd, e->d_name, /*nofollow=*/true);
+      if (sub == nullptr) {
+        if (errno == ENOENT) continue;
+        return PathError("opendir", child, errno);
+      }
+      Status s = RemoveTree(sub, child);
+      ::closedir(sub);
+      if (!s.ok()) return s;
+      if (::unlinkat(dfd, e->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+        return PathError("rmdir", child, errno);
+      }
+    } else if (::unlinkat(dfd, e->d_name, 0) < 0 && errno != ENOENT) {
+      return PathError("unlink", child, errno);
+    }
+  }
+  return OkStatus();
+}
+
+class PosixEnv final : public Env {
+ public:
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
+    int fd = OpenRetry(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return PathError("open", path, errno);
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    int fd = OpenRetry(path.c_str(), O_RDONLY);
+    if (fd < 0) return PathError("open", path, errno);
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);  // a hint; failure is harmless
+    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
+  }
+
+  Result<std::string> ReadFileToString(const std::string& path) override {
+    int fd = OpenRetry(path.c_str(), O_RDONLY);
+    if (fd < 0) return PathError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) < 0) {
+      Status s = PathError("stat", path, errno);
+      CloseFd(fd);
+      return s;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      CloseFd(fd);
+      return PathError("read", path, EISDIR);
+    }
+    std::string out;
+    // The size is a hint: the file may change while we read it.
+    size_t cap = st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : 4096;
+    out.resize(cap);
+    size_t len = 0;
+    while (true) {
+      if (len == out.size()) out.resize(out.size() * 2);
+      ssize_t r = ::read(fd, out.data() + len, out.size() - len);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        Status s = PathError("read", path, errno);
+        CloseFd(fd);
+        return s;
+      }
+      if (r == 0) break;
+      len += static_cast<size_t>(r);
+    }
+    CloseFd(fd);
+    out.resize(len);
+    return out;
+  }
+
+  Result<FileInfo> Stat(const std::string& path) override {
+    struct stat st;
+    if (::fstatat(AT_FDCWD, path.c_str(), &st, 0) < 0) return PathError("stat", path, errno);
+    return ToFileInfo(st);
+  }
+
+  bool FileExists(const std::string& path) override {
+    struct stat st;
+    return ::fstatat(AT_FDCWD, path.c_str(), &st, 0) == 0;
+  }
+
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) < 0) {
+      return ErrnoStatus("rename " + from + " " + to, errno);
+    }
+    return OkStatus();
+  }
+
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) < 0) return PathError("unlink", path, errno);
+    return OkStatus();
+  }
+
+  Status CreateDirs(const std::string& path, uint32_t mode) override {
+    if (path.empty()) return InvalidArgument("mkdir: empty path");
+    // Fast path: it already exists.
+    struct stat st;
+    if (::fstatat(AT_FDCWD, path.c_str(), &st, 0) == 0) {
+      if (S_ISDIR(st.st_mode)) return OkStatus();
+      return PathError("mkdir", path, ENOTDIR);
+    }
+    // Create each component in turn, tolerating ones that exist (possibly
+    // created concurrently by someone else).
+    size_t pos = 0;
+    while (pos != std::string::npos) {
+      pos = path.find('/', pos + 1);
+      std::string prefix = path.substr(0, pos);
+      if (prefix.empty() || prefix.back() == '/') continue;  // "//" or root
+      if (::mkdir(prefix.c_str(), static_cast<mode_t>(mode)) == 0) continue;
+      int err = errno;
+      if (err == EEXIST) {
+        if (::fstatat(AT_FDCWD, prefix.c_str(), &st, 0) == 0 && S_ISDIR(st.st_mode)) continue;
+        return PathError("mkdir", prefix, ENOTDIR);
+      }
+      return PathError("mkdir", prefix, err);
+    }
+    return OkStatus();
+  }
+
+  Status RemoveAll(const std::string& path) override {
+    if (path.empty()) return InvalidArgument("remove: empty path");
+    struct stat st;
+    if (::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      if (errno == ENOENT) return OkStatus();
+      return PathError("stat", path, errno);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      if (::unlink(path.c_str()) < 0 && errno != ENOENT) return PathError("unlink", path, errno);
+      return OkStatus();
+    }
+    DIR* dir = OpenDirAt(AT_FDCWD, path.c_str(), /*nofollow=*/true);
+    if (dir == nullptr) {
+      if (errno == ENOENT) return OkStatus();
+      return PathError("opendir", path, errno);
+    }
+    Status s = RemoveTree(dir, path);
+    ::closedir(dir);
+    BERTH_RETURN_IF_ERROR(s);
+    if (::rmdir(path.c_str()) < 0 && errno != ENOENT) return PathError("rmdir", path, errno);
+    return OkStatus();
+  }
+
+  Status SyncDir(const std::string& path) override {
+    int fd = OpenRetry(path.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return PathError("open", path, errno);
+    Status s;
+    if (FsyncRetry(fd) < 0) s = PathError("fsync", path, errno);
+    CloseFd(fd);
+    return s;
+  }
+
+  Result<std::vector<std::string>> ListDir(const std::string& path) override {
+    DIR* dir = OpenDirAt(AT_FDCWD, path.c_str(), /*nofollow=*/false);
+    if (dir == nullptr) return PathError("opendir", path, errno);
+    std::vector<std::string> names;
+    while (true) {
+      errno = 0;
+      struct dirent* e = ::readdir(dir);
+      if (e == nullptr) {
+        int err = errno;
+        ::closedir(dir);
+        if (err != 0) return PathError("readdir", path, err);
+        break;
+      }
+      std::string_view name(e->d_name);
+      if (name == "." || name == "..") continue;
+      names.emplace_back(name);
+    }
+    return names;
+  }
+
+  int64_t NowUnixNanos() override {
+    struct timespec ts;
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  }
+};
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+Env* Env::Default() {
+  static Env* env = new PosixEnv;  // never deleted: usable during static destruction
+  return env;
+}
+
+Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+  auto fail = [&](Status s, bool remove_tmp) {
+    if (remove_tmp) env->RemoveFile(tmp).IgnoreError();
+    return s;
+  };
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, env->NewWritableFile(tmp));
+  Status s = f->Append(data);
+  if (s.ok()) s = f->Sync();
+  Status c = f->Close();
+  if (s.ok()) s = c;
+  if (!s.ok()) return fail(s, true);
+  s = env->RenameFile(tmp, path);
+  if (!s.ok()) return fail(s, true);
+  // The new content is in place; a failed directory fsync only means the
+  // rename might not survive a crash. Report it so callers can retry.
+  return env->SyncDir(DirName(path));
+}
+
+}  // namespace berth
