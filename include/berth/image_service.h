@@ -203,6 +203,13 @@ class ImageService {
   // Emits one `load` event per image when `event_action` is non-empty.
   virtual Status CreateImages(const std::vector<NewImage>& images, const std::string& event_action) = 0;
 
+  // Container records, which removal and prune consult. PutContainer
+  // creates or updates the row and makes the container a GC root for the
+  // platform manifest it uses (image_manifest); DeleteContainer drops both
+  // and frees what only the container kept.
+  virtual Status PutContainer(const ContainerRecord& c) = 0;
+  virtual Status DeleteContainer(const std::string& id) = 0;
+
   // Full mark-and-sweep: deletes every blob no root reaches. Returns the
   // number of blobs and bytes freed.
   struct GcReport {

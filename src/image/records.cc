@@ -271,4 +271,24 @@ Status ImageServiceImpl::Tag(const std::string& source, const std::string& targe
   return OkStatus();
 }
 
+Status ImageServiceImpl::PutContainer(const ContainerRecord& c) {
+  return UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.PutContainer(c));
+    BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kContainer, c.id));
+    if (!c.image_manifest.empty()) {
+      BERTH_ASSIGN_OR_RETURN(auto blob, tx.GetBlob(c.image_manifest));
+      (void)blob;  // the manifest must be known: its edges keep config and layers
+      BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kContainer, c.id, c.image_manifest));
+    }
+    return OkStatus();
+  });
+}
+
+Status ImageServiceImpl::DeleteContainer(const std::string& id) {
+  return UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kContainer, id));
+    return tx.DeleteContainer(id);
+  });
+}
+
 }  // namespace berth::image

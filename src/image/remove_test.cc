@@ -272,7 +272,7 @@ TEST_F(RemoveTest, ContainerUsingTheNamedImageMustBeForced) {
     EXPECT_EQ(r.status().code(), Code::kConflict);
     EXPECT_EQ(r.status().message(), "conflict: unable to delete app:1 (must be forced) - container " + c.substr(0, 12) +
                                         " is using its referenced image " + Short(img.target.digest));
-    ASSERT_OK(store_->metadata()->Update([&](Tx& tx) { return tx.DeleteContainer(c); }));
+    ASSERT_OK(images()->DeleteContainer(c));
   }
 }
 

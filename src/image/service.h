@@ -82,6 +82,8 @@ class ImageServiceImpl : public ImageService {
   Result<PruneReport> Prune(const PruneOptions& opts) override;
   Status CreateImages(const std::vector<NewImage>& images, const std::string& event_action) override;
   Result<GcReport> CollectGarbage() override;
+  Status PutContainer(const ContainerRecord& c) override;
+  Status DeleteContainer(const std::string& id) override;
 
   // ---- shared helpers (used across the .cc files) ----
 

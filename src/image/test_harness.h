@@ -91,11 +91,7 @@ class StoreTest : public ::testing::Test {
     c.state = running ? ContainerState::kRunning : ContainerState::kExited;
     c.created_unix_nanos = next_container_;
     c.image_mounts = std::move(mounts);
-    Status s = store_->metadata()->Update([&](Tx& tx) -> Status {
-      BERTH_RETURN_IF_ERROR(tx.PutContainer(c));
-      if (!manifest.empty()) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kContainer, c.id, manifest));
-      return OkStatus();
-    });
+    Status s = images()->PutContainer(c);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return c.id;
   }

@@ -1,0 +1,37 @@
+# berth's two entry points (see README.md):
+#   make run    install missing packages, build, start berthd on ./.berth
+#   make test   install missing packages, build, run every test (CTest)
+BUILD_DIR ?= build
+JOBS ?= 2
+DATA_ROOT ?= $(CURDIR)/.berth/data
+EXEC_ROOT ?= $(CURDIR)/.berth/run
+CTEST_ARGS ?=
+
+.PHONY: all deps configure build run test bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@mkdir -p $(DATA_ROOT) $(EXEC_ROOT)
+	@echo "berthd: data root $(DATA_ROOT)"
+	@echo "Use it with:  export DOCKER_HOST=unix://$(EXEC_ROOT)/berth.sock"
+	@exec $(BUILD_DIR)/bin/berthd --data-root $(DATA_ROOT) --exec-root $(EXEC_ROOT) \
+	    -H unix://$(EXEC_ROOT)/berth.sock --pidfile $(EXEC_ROOT)/berthd.pid
+
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: build
+	@bash bench/run.sh $(BUILD_DIR)
+
+clean:
+	@rm -rf $(BUILD_DIR)
