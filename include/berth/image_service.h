@@ -156,6 +156,7 @@ struct StoreOptions {
   std::string root;           // data root
   Env* env = nullptr;         // Env::Default() when null
   bool take_lock = true;      // hold <root>/berth.lock for the store's lifetime
+  bool durable = true;        // fsync metadata commits (false: benchmark setup only)
 };
 
 // Protects blobs being ingested from garbage collection until the records

@@ -169,8 +169,10 @@ class Tx {
 
 class MetadataStore {
  public:
-  // Opens or creates the database at `path`, applying migrations.
-  static Result<std::unique_ptr<MetadataStore>> Open(Env* env, const std::string& path);
+  // Opens or creates the database at `path`, applying migrations. With
+  // `durable` false, commits are not fsynced (a crash may lose recent
+  // transactions): only for populating benchmark stores.
+  static Result<std::unique_ptr<MetadataStore>> Open(Env* env, const std::string& path, bool durable = true);
   virtual ~MetadataStore() = default;
 
   // Runs `fn` in a write transaction (BEGIN IMMEDIATE), committing when it

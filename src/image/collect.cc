@@ -60,6 +60,7 @@ Status ImageServiceImpl::UpdateAndCollect(const std::function<Status(Tx&, AfterC
     return OkStatus();
   }));
   // Committed: the write lock is released. Delete, then tell the world.
+  generation_.fetch_add(1);
   if (!after.died.empty()) DeleteGarbage(after.died, bytes_freed, freed);
   for (auto& e : after.events) events_->Publish(std::move(e));
   return OkStatus();

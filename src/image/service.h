@@ -52,6 +52,24 @@ struct ImageFacts {
   std::vector<std::pair<Digest, int64_t>> blobs;  // unique blobs with sizes
 };
 
+// One image of a listing snapshot.
+struct ListRow {
+  std::vector<ImageRecord> records;  // sorted by name
+  std::shared_ptr<const ImageFacts> facts;
+  std::vector<std::string> tags;  // familiar names, dangling record excluded
+  int64_t created = 0;            // config creation time, unix seconds
+  int64_t containers = 0;
+  ImageSummary summary;  // as listed, without shared size and manifests
+};
+
+// Everything a listing reads, as of one metadata generation.
+struct ListSnapshot {
+  uint64_t generation = 0;
+  std::vector<ListRow> rows;  // in name order of each image's first record
+  std::unordered_set<std::string> parents;  // values of parent labels
+  std::vector<ContainerRecord> containers;
+};
+
 // Records resolved for one reference (Docker's resolveAllReferences):
 // `named` is the record whose name matched (if any); `all` every record with
 // the same target, sorted by name.
@@ -106,6 +124,8 @@ class ImageServiceImpl : public ImageService {
   // Facts about an image given its retained root refs (view.cc; cached).
   Result<std::shared_ptr<const ImageFacts>> Facts(const Descriptor& target, std::vector<Digest> retained);
   Result<std::shared_ptr<const ImageFacts>> FactsIn(Tx& tx, const Descriptor& target);
+  // The listing snapshot for the current generation (view.cc; cached).
+  Result<std::shared_ptr<const ListSnapshot>> Snapshot();
 
   // Records (records.cc). All run inside a write transaction.
   // Registers the blobs of `target` and `manifests` and adds them as the
@@ -156,6 +176,9 @@ class ImageServiceImpl : public ImageService {
   std::unordered_map<Digest, ImageConfig> config_cache_;
   std::unordered_map<Digest, Index> index_cache_;
   std::unordered_map<Digest, std::shared_ptr<const ImageFacts>> facts_cache_;
+  std::shared_ptr<const ListSnapshot> list_cache_;
+  // Bumped after every committed write transaction; invalidates list_cache_.
+  std::atomic<uint64_t> generation_{1};
 
   // Serialises "is it unreferenced and unleased? then unlink" against
   // "commit and hold". Not the metadata write lock.

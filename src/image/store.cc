@@ -91,7 +91,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
     BERTH_ASSIGN_OR_RETURN(store->lock_, FileLock::Acquire(store->root_ + "/berth.lock"));
   }
   BERTH_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(store->env_, store->root_ + "/content"));
-  BERTH_ASSIGN_OR_RETURN(store->meta_, MetadataStore::Open(store->env_, store->root_ + "/metadata.db"));
+  BERTH_ASSIGN_OR_RETURN(store->meta_, MetadataStore::Open(store->env_, store->root_ + "/metadata.db", opts.durable));
   store->images_ = std::make_unique<image::ImageServiceImpl>(store->env_, store->content_.get(), store->meta_.get(),
                                                              &store->events_, &store->metrics_);
   // Finish what a crash may have interrupted: blobs whose last reference

@@ -107,77 +107,114 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::FactsIn(Tx& tx, cons
   return Facts(target, std::move(refs));
 }
 
-Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts) {
+Result<std::shared_ptr<const ListSnapshot>> ImageServiceImpl::Snapshot() {
+  const uint64_t generation = generation_.load();
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (list_cache_ && list_cache_->generation == generation) return list_cache_;
+  }
   std::vector<ImageRecord> records;
   std::vector<Tx::RootRef> roots;
-  std::vector<ContainerRecord> containers;
-  std::vector<ImageRecord> before, since;
+  auto snap = std::make_shared<ListSnapshot>();
+  snap->generation = generation;
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(records, tx.ListImages());
     BERTH_ASSIGN_OR_RETURN(roots, tx.AllRootRefs());
-    BERTH_ASSIGN_OR_RETURN(containers, tx.ListContainers());
-    for (const auto& r : opts.before) {
-      BERTH_ASSIGN_OR_RETURN(auto img, ResolveIn(tx, r));
-      before.push_back(std::move(img));
-    }
-    for (const auto& r : opts.since) {
-      BERTH_ASSIGN_OR_RETURN(auto img, ResolveIn(tx, r));
-      since.push_back(std::move(img));
-    }
+    BERTH_ASSIGN_OR_RETURN(snap->containers, tx.ListContainers());
     return OkStatus();
   }));
   std::unordered_map<std::string, std::vector<Digest>> retained;
   for (auto& r : roots) {
     if (r.kind == RootKind::kImage) retained[r.id].push_back(std::move(r.digest));
   }
-  // Group records by image, in name order of each image's first record.
-  std::vector<Digest> order;
-  std::unordered_map<Digest, std::vector<ImageRecord>> groups;
-  std::unordered_set<std::string> parents;
-  for (auto& r : records) {
-    if (std::string p = r.parent(); !p.empty()) parents.insert(p);
-    auto& g = groups[r.target.digest];
-    if (g.empty()) order.push_back(r.target.digest);
-    g.push_back(std::move(r));
-  }
   std::unordered_map<Digest, int64_t> container_count;
-  for (const auto& c : containers) ++container_count[c.image_id];
+  for (const auto& c : snap->containers) ++container_count[c.image_id];
+  // Group records by image, in name order of each image's first record.
+  std::unordered_map<Digest, size_t> row_of;
+  for (auto& r : records) {
+    if (std::string p = r.parent(); !p.empty()) snap->parents.insert(std::move(p));
+    auto [it, inserted] = row_of.emplace(r.target.digest, snap->rows.size());
+    if (inserted) snap->rows.emplace_back();
+    snap->rows[it->second].records.push_back(std::move(r));
+  }
+  std::vector<ListRow> rows;
+  rows.reserve(snap->rows.size());
+  for (auto& row : snap->rows) {
+    const Digest id = row.records.front().target.digest;
+    auto facts = Facts(row.records.front().target, retained[id.str()]);
+    if (!facts.ok()) continue;  // content unreadable: not listable
+    row.facts = *facts;
+    row.tags = RepoTags(row.records);
+    row.created = row.facts->config ? row.facts->config->created_unix : 0;
+    row.containers = container_count[id];
+    // The summary as listed, before per-request fields.
+    ImageSummary& s = row.summary;
+    s.id = id;
+    s.parent_id = row.records.front().parent();
+    s.repo_tags = row.tags;
+    for (const auto& r : row.records) {
+      if (r.dangling()) continue;
+      if (std::string d = RepoDigest(r); !d.empty()) {
+        s.repo_digests.push_back(std::move(d));
+        break;
+      }
+    }
+    s.created = row.created;
+    s.size = row.facts->size;
+    if (row.facts->config) s.labels = row.facts->config->labels;
+    s.labels_null = !row.facts->config || row.facts->config->labels.empty();
+    s.containers = row.containers;
+    s.descriptor = row.records.front().target;
+    for (const auto& r : row.records) s.record_created_unix_nanos = std::max(s.record_created_unix_nanos, r.created_unix_nanos);
+    rows.push_back(std::move(row));
+  }
+  snap->rows = std::move(rows);
+  std::shared_ptr<const ListSnapshot> out = std::move(snap);
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (!list_cache_ || list_cache_->generation <= generation) list_cache_ = out;
+  return out;
+}
 
-  auto created_of = [&](const ImageRecord& r) -> int64_t {
-    auto f = Facts(r.target, retained[r.target.digest.str()]);
-    return f.ok() && (*f)->config ? (*f)->config->created_unix : 0;
-  };
+Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts) {
+  BERTH_ASSIGN_OR_RETURN(auto snap, Snapshot());
   std::optional<int64_t> before_time, since_time;
-  for (const auto& b : before) {
-    int64_t t = created_of(b);
-    before_time = before_time ? std::min(*before_time, t) : t;
+  if (!opts.before.empty() || !opts.since.empty()) {
+    auto created_of = [&](const ImageRecord& r) -> int64_t {
+      for (const auto& row : snap->rows) {
+        if (row.records.front().target.digest == r.target.digest) return row.created;
+      }
+      return 0;
+    };
+    BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+      for (const auto& ref : opts.before) {
+        BERTH_ASSIGN_OR_RETURN(auto img, ResolveIn(tx, ref));
+        int64_t t = created_of(img);
+        before_time = before_time ? std::min(*before_time, t) : t;
+      }
+      for (const auto& ref : opts.since) {
+        BERTH_ASSIGN_OR_RETURN(auto img, ResolveIn(tx, ref));
+        int64_t t = created_of(img);
+        since_time = since_time ? std::max(*since_time, t) : t;
+      }
+      return OkStatus();
+    }));
   }
-  for (const auto& s : since) {
-    int64_t t = created_of(s);
-    since_time = since_time ? std::max(*since_time, t) : t;
-  }
-
+  static const std::map<std::string, std::string> kNoLabels;
   std::vector<ImageSummary> out;
-  std::vector<std::shared_ptr<const ImageFacts>> out_facts;
-  for (const auto& id : order) {
-    const auto& recs = groups[id];
-    const Descriptor& target = recs.front().target;
-    auto facts_or = Facts(target, retained[id.str()]);
-    if (!facts_or.ok()) continue;  // content unreadable: not listable
-    const ImageFacts& facts = **facts_or;
-    std::vector<std::string> tags = RepoTags(recs);
-    bool dangling = tags.empty();
+  std::vector<const ListRow*> out_rows;
+  for (const auto& row : snap->rows) {
+    const auto& recs = row.records;
+    const ImageFacts& facts = *row.facts;
+    bool dangling = row.tags.empty();
     if (opts.dangling && *opts.dangling != dangling) continue;
-    if (!opts.all && dangling && parents.contains(id.str())) continue;
-    const std::map<std::string, std::string> no_labels;
-    const auto& labels = facts.config ? facts.config->labels : no_labels;
+    if (!opts.all && dangling && snap->parents.contains(row.summary.id.str())) continue;
+    const auto& labels = facts.config ? facts.config->labels : kNoLabels;
     bool ok = true;
     for (const auto& f : opts.labels) ok = ok && f.Matches(labels);
     for (const auto& f : opts.labels_not) ok = ok && !f.Matches(labels);
     if (!ok) continue;
-    int64_t created = facts.config ? facts.config->created_unix : 0;
-    if (before_time && !(created < *before_time)) continue;
-    if (since_time && !(created > *since_time)) continue;
+    if (before_time && !(row.created < *before_time)) continue;
+    if (since_time && !(row.created > *since_time)) continue;
     if (opts.until_unix_nanos) {
       bool any = false;
       for (const auto& r : recs) any |= r.created_unix_nanos < *opts.until_unix_nanos;
@@ -193,48 +230,26 @@ Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts
       }
       if (!any) continue;
     }
-    ImageSummary s;
-    s.id = id;
-    s.parent_id = recs.front().parent();
-    s.repo_tags = std::move(tags);
-    for (const auto& r : recs) {
-      if (r.dangling()) continue;
-      if (std::string d = RepoDigest(r); !d.empty()) {
-        s.repo_digests.push_back(d);
-        break;
-      }
-    }
-    s.created = created;
-    s.size = facts.size;
-    s.labels = labels;
-    s.labels_null = !facts.config || facts.config->labels.empty();
-    s.containers = container_count[id];
-    s.descriptor = target;
-    if (opts.manifests) s.manifests = Summaries(facts, containers);
-    for (const auto& r : recs) s.record_created_unix_nanos = std::max(s.record_created_unix_nanos, r.created_unix_nanos);
-    out.push_back(std::move(s));
-    out_facts.push_back(*facts_or);
+    out.push_back(row.summary);
+    if (opts.manifests) out.back().manifests = Summaries(facts, snap->containers);
+    out_rows.push_back(&row);
   }
   if (opts.shared_size) {
     std::unordered_map<Digest, int> users;
-    for (const auto& f : out_facts) {
-      for (const auto& [d, size] : f->blobs) ++users[d];
+    for (const auto* row : out_rows) {
+      for (const auto& [d, size] : row->facts->blobs) ++users[d];
     }
     for (size_t i = 0; i < out.size(); ++i) {
       int64_t shared = 0;
-      for (const auto& [d, size] : out_facts[i]->blobs) {
+      for (const auto& [d, size] : out_rows[i]->facts->blobs) {
         if (users[d] > 1) shared += size;
       }
       out[i].shared_size = shared;
     }
   }
-  std::vector<size_t> idx(out.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return out[a].created > out[b].created; });
-  std::vector<ImageSummary> sorted;
-  sorted.reserve(out.size());
-  for (size_t i : idx) sorted.push_back(std::move(out[i]));
-  return sorted;
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ImageSummary& a, const ImageSummary& b) { return a.created > b.created; });
+  return out;
 }
 
 Result<ImageInspect> ImageServiceImpl::Inspect(const std::string& ref, const std::optional<Platform>& platform,

@@ -66,16 +66,34 @@ class Conn {
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
 };
 
-constexpr const char* kImageColumns =
-    "name, target_json, labels, created_at, updated_at";
+// The columns ReadImage reads, in its order (a literal, for the statement cache).
+#define kSelectImages \
+  "SELECT name, target_json, labels, created_at, updated_at, target_digest, target_media_type, target_size FROM images "
+
+// True when a descriptor has nothing beyond media type, digest and size
+// (then its JSON is not stored).
+bool PlainDescriptor(const Descriptor& d) {
+  return !d.platform && d.annotations.empty() && d.urls.empty() && d.artifact_type.empty();
+}
 
 Result<ImageRecord> ReadImage(sqlite::Stmt& st) {
   ImageRecord r;
   r.name = st.Text(0);
-  auto desc = DescriptorFromJson(st.Text(1));
-  if (!desc.ok()) return desc.status().Annotate("image record " + r.name);
-  r.target = std::move(*desc);
-  r.labels = LabelsFromJson(st.Text(2));
+  std::string target_json = st.Text(1);
+  if (target_json.empty()) {
+    // A plain descriptor lives in its columns alone.
+    auto d = Digest::Parse(st.Text(5));
+    if (!d.ok()) return d.status().Annotate("image record " + r.name);
+    r.target.digest = std::move(*d);
+    r.target.media_type = st.Text(6);
+    r.target.size = st.Int(7);
+  } else {
+    auto desc = DescriptorFromJson(target_json);
+    if (!desc.ok()) return desc.status().Annotate("image record " + r.name);
+    r.target = std::move(*desc);
+  }
+  std::string labels = st.Text(2);
+  if (labels != "{}") r.labels = LabelsFromJson(labels);
   r.created_unix_nanos = st.Int(3);
   r.updated_unix_nanos = st.Int(4);
   return r;
@@ -102,7 +120,7 @@ class SqliteTx : public Tx {
 
   // ---- images ----
   Result<ImageRecord> GetImage(std::string_view name) override {
-    auto st = c_->Prepare("SELECT name, target_json, labels, created_at, updated_at FROM images WHERE name = ?");
+    auto st = c_->Prepare(kSelectImages "WHERE name = ?");
     st.Bind(1, name);
     if (!st.Step()) {
       BERTH_RETURN_IF_ERROR(st.status());
@@ -111,12 +129,12 @@ class SqliteTx : public Tx {
     return ReadImage(st);
   }
   Result<std::vector<ImageRecord>> ListImages() override {
-    auto st = c_->Prepare("SELECT name, target_json, labels, created_at, updated_at FROM images ORDER BY name");
+    auto st = c_->Prepare(kSelectImages "ORDER BY name");
     return ReadImages(st);
   }
   Result<std::vector<ImageRecord>> ListImagesByTarget(const Digest& target) override {
     auto st = c_->Prepare(
-        "SELECT name, target_json, labels, created_at, updated_at FROM images WHERE target_digest = ? ORDER BY name");
+        kSelectImages "WHERE target_digest = ? ORDER BY name");
     st.Bind(1, target.str());
     return ReadImages(st);
   }
@@ -125,14 +143,14 @@ class SqliteTx : public Tx {
     std::string hi = lo;
     hi.push_back('\x7f');  // every hex continuation sorts below DEL
     auto st = c_->Prepare(
-        "SELECT name, target_json, labels, created_at, updated_at FROM images "
+        kSelectImages
         "WHERE target_digest >= ? AND target_digest < ? ORDER BY name");
     st.Bind(1, lo).Bind(2, hi);
     return ReadImages(st);
   }
   Result<std::vector<ImageRecord>> ListImagesByParent(const Digest& parent) override {
     auto st = c_->Prepare(
-        "SELECT name, target_json, labels, created_at, updated_at FROM images WHERE parent = ? ORDER BY name");
+        kSelectImages "WHERE parent = ? ORDER BY name");
     st.Bind(1, parent.str());
     return ReadImages(st);
   }
@@ -152,7 +170,7 @@ class SqliteTx : public Tx {
         .Bind(2, r.target.digest.str())
         .Bind(3, r.target.media_type)
         .Bind(4, r.target.size)
-        .Bind(5, DescriptorToJson(r.target))
+        .Bind(5, PlainDescriptor(r.target) ? std::string() : DescriptorToJson(r.target))
         .Bind(6, LabelsToJson(r.labels))
         .Bind(7, r.parent())
         .Bind(8, r.created_unix_nanos)
@@ -497,7 +515,7 @@ class SqliteTx : public Tx {
   std::vector<Digest> died_;
 };
 
-Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
+Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, bool durable) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -509,14 +527,15 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
   auto conn = std::make_unique<Conn>(db);
   sqlite3_busy_timeout(db, 10000);
   BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
-      db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"));
+      db, durable ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"));
   return conn;
 }
 
 class SqliteMetadataStore : public MetadataStore {
  public:
-  SqliteMetadataStore(Env* env, std::string path, std::unique_ptr<Conn> writer)
-      : env_(env), path_(std::move(path)), writer_(std::move(writer)) {}
+  SqliteMetadataStore(Env* env, std::string path, std::unique_ptr<Conn> writer, bool durable)
+      : env_(env), path_(std::move(path)), durable_(durable), writer_(std::move(writer)) {}
 
   Status Migrate() {
     BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
@@ -567,7 +586,7 @@ class SqliteMetadataStore : public MetadataStore {
       }
     }
     if (!conn) {
-      BERTH_ASSIGN_OR_RETURN(conn, OpenConn(path_));
+      BERTH_ASSIGN_OR_RETURN(conn, OpenConn(path_, durable_));
     }
     Status s = sqlite::ExecScript(conn->db(), "BEGIN");
     if (s.ok()) {
@@ -586,6 +605,7 @@ class SqliteMetadataStore : public MetadataStore {
  private:
   Env* env_;
   std::string path_;
+  bool durable_;
   std::mutex write_mu_;
   std::unique_ptr<Conn> writer_;
   std::mutex pool_mu_;
@@ -634,9 +654,9 @@ std::string_view RootKindName(RootKind k) {
   return "lease";
 }
 
-Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(Env* env, const std::string& path) {
-  BERTH_ASSIGN_OR_RETURN(auto writer, OpenConn(path));
-  auto store = std::make_unique<SqliteMetadataStore>(env, path, std::move(writer));
+Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(Env* env, const std::string& path, bool durable) {
+  BERTH_ASSIGN_OR_RETURN(auto writer, OpenConn(path, durable));
+  auto store = std::make_unique<SqliteMetadataStore>(env, path, std::move(writer), durable);
   BERTH_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<MetadataStore>(std::move(store));
 }
