@@ -1,0 +1,222 @@
+// The metadata store against a real SQLite file: records, containers,
+// reference counting, schema versioning, rollback, concurrent readers.
+#include "berth/metadata.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace berth {
+namespace {
+
+Digest D(const std::string& s) { return Digest::Of(s); }
+
+class MetadataTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-meta-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    auto s = MetadataStore::Open(Env::Default(), dir_ + "/metadata.db");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+  int64_t Refs(const Digest& d) {
+    int64_t refs = -1;
+    EXPECT_TRUE(store_->View([&](Tx& tx) -> Status {
+      auto b = tx.GetBlob(d);
+      refs = b.ok() ? b->refs : 0;
+      return OkStatus();
+    }).ok());
+    return refs;
+  }
+  std::vector<Digest> Pending() {
+    std::vector<Digest> out;
+    EXPECT_TRUE(store_->View([&](Tx& tx) -> Status {
+      BERTH_ASSIGN_OR_RETURN(out, tx.PendingGarbage());
+      return OkStatus();
+    }).ok());
+    return out;
+  }
+  ImageRecord Record(const std::string& name, const Digest& target, std::map<std::string, std::string> labels = {}) {
+    ImageRecord r;
+    r.name = name;
+    r.target.media_type = std::string(media_type::kOciManifest);
+    r.target.digest = target;
+    r.target.size = 100;
+    r.labels = std::move(labels);
+    r.created_unix_nanos = 1;
+    r.updated_unix_nanos = 2;
+    return r;
+  }
+
+  std::string dir_;
+  std::unique_ptr<MetadataStore> store_;
+};
+
+TEST_F(MetadataTest, ImageRecordsRoundTripAndSurviveReopen) {
+  ImageRecord r = Record("docker.io/library/a:1", D("t1"), {{"k", "v"}, {std::string(kParentLabel), D("p").str()}});
+  r.target.annotations["x"] = "y";
+  r.target.platform = Platform{"linux", "arm64", "", "", {}};
+  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.PutImage(r); }).ok());
+  Reopen();
+  ASSERT_TRUE(store_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto got, tx.GetImage("docker.io/library/a:1"));
+    EXPECT_EQ(got.target, r.target);
+    EXPECT_EQ(got.labels, r.labels);
+    EXPECT_EQ(got.parent(), D("p").str());
+    BERTH_ASSIGN_OR_RETURN(auto by_parent, tx.ListImagesByParent(D("p")));
+    EXPECT_EQ(by_parent.size(), 1u);
+    BERTH_ASSIGN_OR_RETURN(auto by_prefix, tx.ListImagesByTargetPrefix(D("t1").hex().substr(0, 5)));
+    EXPECT_EQ(by_prefix.size(), 1u);
+    BERTH_ASSIGN_OR_RETURN(auto none, tx.ListImagesByTargetPrefix(D("t2").hex().substr(0, 5)));
+    EXPECT_TRUE(none.empty());
+    return OkStatus();
+  }).ok());
+  EXPECT_EQ(store_->schema_version(), 1);
+}
+
+TEST_F(MetadataTest, FailedTransactionRollsBack) {
+  Status s = store_->Update([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.PutImage(Record("docker.io/library/a:1", D("t"))));
+    BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kImage, D("t").str(), D("t")));
+    return Internal("boom");
+  });
+  EXPECT_EQ(s.message(), "boom");
+  ASSERT_TRUE(store_->View([&](Tx& tx) -> Status {
+    EXPECT_EQ(*tx.CountImages(), 0);
+    EXPECT_TRUE(tx.AllRootRefs()->empty());
+    return OkStatus();
+  }).ok());
+}
+
+TEST_F(MetadataTest, ReferenceCountsFollowRootsAndLiveParents) {
+  Digest m = D("manifest"), c = D("config"), l1 = D("layer1"), shared = D("shared");
+  Digest m2 = D("manifest2");
+  ASSERT_TRUE(store_->Update([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.RegisterBlob(m, media_type::kOciManifest, 10, {c, l1, shared}));
+    BERTH_RETURN_IF_ERROR(tx.RegisterBlob(m2, media_type::kOciManifest, 10, {shared}));
+    return tx.AddRootRef(RootKind::kImage, "img1", m);
+  }).ok());
+  EXPECT_EQ(Refs(m), 1);
+  EXPECT_EQ(Refs(c), 1);
+  EXPECT_EQ(Refs(shared), 1) << "an edge from an unreferenced manifest does not count";
+  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.AddRootRef(RootKind::kContainer, "ctr", m2); }).ok());
+  EXPECT_EQ(Refs(shared), 2);
+  // Adding the same root ref twice counts once.
+  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.AddRootRef(RootKind::kImage, "img1", m); }).ok());
+  EXPECT_EQ(Refs(m), 1);
+  std::vector<Digest> died;
+  ASSERT_TRUE(store_->Update([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kImage, "img1"));
+    died = tx.TakeDied();
+    return OkStatus();
+  }).ok());
+  EXPECT_EQ(Refs(m), 0);
+  EXPECT_EQ(Refs(shared), 1);
+  std::sort(died.begin(), died.end());
+  std::vector<Digest> expect{m, c, l1};
+  std::sort(expect.begin(), expect.end());
+  EXPECT_EQ(died, expect);
+  auto pending = Pending();
+  std::sort(pending.begin(), pending.end());
+  EXPECT_EQ(pending, expect);
+  // A blob that regains a reference leaves gc_pending.
+  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.AddRootRef(RootKind::kLease, "l", c); }).ok());
+  EXPECT_EQ(Pending().size(), 2u);
+  // Forgetting a referenced blob is refused; an unreferenced one goes.
+  ASSERT_TRUE(store_->Update([&](Tx& tx) -> Status {
+    EXPECT_EQ(tx.ForgetBlob(c).code(), Code::kFailedPrecondition);
+    return tx.ForgetBlob(l1);
+  }).ok());
+  EXPECT_EQ(Pending().size(), 1u);
+}
+
+TEST_F(MetadataTest, ChildrenRegisteredAfterTheParentIsLiveAreCounted) {
+  Digest m = D("m"), c = D("c");
+  ASSERT_TRUE(store_->Update([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kImage, "i", m));
+    return tx.RegisterBlob(m, media_type::kOciManifest, 1, {c});
+  }).ok());
+  EXPECT_EQ(Refs(c), 1);
+}
+
+TEST_F(MetadataTest, ContainersAndImageMounts) {
+  ContainerRecord c;
+  c.id = std::string(64, 'a');
+  c.name = "web";
+  c.image_ref = "busybox";
+  c.image_id = D("img");
+  c.image_manifest = D("man");
+  c.image_platform = Platform{"linux", "amd64", "", "", {}};
+  c.state = ContainerState::kRunning;
+  c.image_mounts = {D("mounted")};
+  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.PutContainer(c); }).ok());
+  Reopen();
+  ASSERT_TRUE(store_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto got, tx.GetContainer(c.id));
+    EXPECT_EQ(got.name, "web");
+    EXPECT_TRUE(got.running());
+    EXPECT_EQ(got.image_platform->architecture, "amd64");
+    EXPECT_EQ(tx.ContainersUsingImage(D("img"))->size(), 1u);
+    EXPECT_EQ(tx.ContainersUsingImage(D("mounted"))->size(), 1u);
+    EXPECT_TRUE(tx.ContainersUsingImage(D("other"))->empty());
+    return OkStatus();
+  }).ok());
+  // A second container with the same name is refused.
+  ContainerRecord dup = c;
+  dup.id = std::string(64, 'b');
+  EXPECT_FALSE(store_->Update([&](Tx& tx) { return tx.PutContainer(dup); }).ok());
+}
+
+TEST_F(MetadataTest, NewerSchemaIsRefused) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/metadata.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = MetadataStore::Open(Env::Default(), dir_ + "/metadata.db");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("newer"), std::string::npos);
+}
+
+TEST_F(MetadataTest, ReadersSeeAConsistentSnapshotWhileAWriterRuns) {
+  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.PutImage(Record("docker.io/library/a:1", D("t"))); }).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::thread reader([&] {
+    while (!stop) {
+      Status s = store_->View([&](Tx& tx) -> Status {
+        BERTH_ASSIGN_OR_RETURN(auto n1, tx.CountImages());
+        BERTH_ASSIGN_OR_RETURN(auto all, tx.ListImages());
+        if (static_cast<size_t>(n1) != all.size()) ++bad;
+        return OkStatus();
+      });
+      if (!s.ok()) ++bad;
+    }
+  });
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(store_->Update([&](Tx& tx) {
+      return tx.PutImage(Record("docker.io/library/b:" + std::to_string(i), D("t")));
+    }).ok());
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+}  // namespace
+}  // namespace berth
