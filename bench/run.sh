@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints its figures. Usage: bench/run.sh [build dir]
+set -euo pipefail
+BUILD=${1:-build}
+echo "== SHA-256 ingest vs sha256sum (1 GiB; BERTH_BENCH_BYTES to change)"
+"$BUILD/bin/sha256_bench"
+echo "== listing 10,000 images in process"
+"$BUILD/bin/list_bench" 10000 20
+echo "== removal cost, store of 100 vs 10,000 images"
+"$BUILD/bin/remove_bench" 100 10000 50
+for extra in load_bench containerd_bench; do
+  if [ -x "$BUILD/bin/$extra" ]; then echo "== $extra"; "$BUILD/bin/$extra"; fi
+done
