@@ -150,7 +150,7 @@ class SqliteTx : public Tx {
   }
   Result<std::vector<ImageRecord>> ListImagesByParent(const Digest& parent) override {
     auto st = c_->Prepare(
-        kSelectImages "WHERE parent = ? ORDER BY name");
+        kSelectImages "WHERE parent = ? AND parent != '' ORDER BY name");
     st.Bind(1, parent.str());
     return ReadImages(st);
   }

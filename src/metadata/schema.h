@@ -41,7 +41,7 @@ CREATE TABLE images (
   updated_at        INTEGER NOT NULL
 );
 CREATE INDEX images_by_target ON images(target_digest);
-CREATE INDEX images_by_parent ON images(parent) WHERE parent != '';
+CREATE INDEX images_by_parent ON images(parent) WHERE parent != '';  -- query with "AND parent != ''"
 
 CREATE TABLE containers (
   id             TEXT PRIMARY KEY,
@@ -85,6 +85,7 @@ CREATE TABLE blob_edges (
   child  TEXT NOT NULL,
   PRIMARY KEY (parent, child)
 ) WITHOUT ROWID;
+CREATE INDEX blob_edges_by_child ON blob_edges(child);
 CREATE TABLE root_refs (
   kind    TEXT NOT NULL,
   root_id TEXT NOT NULL,

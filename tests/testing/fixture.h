@@ -79,4 +79,27 @@ Result<std::string> WriteDockerArchive(const std::vector<ArchiveImage>& images);
 Status AddToStore(Store* store, const BuiltImage& image, const std::vector<std::string>& names,
                   std::map<std::string, std::string> record_labels = {});
 
+// ---- Low-level helpers for hand-made (often deliberately broken) archives ----
+
+struct TarEntry {
+  enum class Type { kFile, kDir, kSymlink, kHardlink };
+  std::string path;  // written as given: "../x" and "/abs" are allowed here
+  Type type = Type::kFile;
+  std::string data;  // kFile content
+  std::string link;  // kSymlink / kHardlink target
+  int mode = 0644;
+};
+
+// A deterministic uncompressed tar (fixed mtime, uid/gid 0) of `entries`,
+// in order.
+Result<std::string> WriteTar(const std::vector<TarEntry>& entries);
+// Whole-stream compression: gzip (no timestamp) or zstd; kNone returns the
+// input unchanged.
+Result<std::string> CompressStream(std::string_view data, Compression c);
+// Decompresses gzip/zstd (detected), or returns plain data unchanged.
+Result<std::string> DecompressStream(std::string_view data);
+// A ReadFn over `data` (which must outlive it), handing out at most `chunk`
+// bytes per call.
+ReadFn StringReader(const std::string& data, size_t chunk = 64 * 1024);
+
 }  // namespace berth::testing
