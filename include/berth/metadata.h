@@ -162,6 +162,10 @@ class Tx {
   virtual Status ForgetBlob(const Digest& d) = 0;
   // Puts a blob into gc_pending (for blobs found by a sweep).
   virtual Status MarkGarbage(const Digest& d) = 0;
+  // Takes a blob out of gc_pending once its file is gone. Its row (with its
+  // edges, which never change for a content-addressed blob) stays, so a
+  // blob that comes back needs no re-registration; ForgetBlob drops rows.
+  virtual Status ClearPending(const Digest& d) = 0;
   // Blobs whose refs fell to 0 in this transaction since the last call (and
   // did not regain a reference), in the order they fell.
   virtual std::vector<Digest> TakeDied() = 0;
@@ -178,6 +182,9 @@ class MetadataStore {
   // Runs `fn` in a write transaction (BEGIN IMMEDIATE), committing when it
   // returns OK and rolling back otherwise. Serialised with other Updates.
   virtual Status Update(const std::function<Status(Tx&)>& fn) = 0;
+  // Like Update, but the commit is not fsynced: for bookkeeping that a
+  // crash may lose because it is redone (clearing gc_pending).
+  virtual Status UpdateRelaxed(const std::function<Status(Tx&)>& fn) = 0;
   // Runs `fn` in a read transaction on a consistent snapshot.
   virtual Status View(const std::function<Status(Tx&)>& fn) = 0;
 

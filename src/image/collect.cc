@@ -70,28 +70,34 @@ void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint
                                      std::vector<Digest>* freed) {
   uint64_t blobs = 0, bytes = 0;
   std::vector<Digest> gone;
-  for (const auto& d : candidates) {
+  {
+    // Held from the check to the unlink, so no ingest can take up a blob in
+    // between (see IngestLease).
     std::lock_guard<std::mutex> lock(gc_mu_);
-    if (Leased(d)) continue;
-    int64_t refs = 0;
+    std::vector<Digest> unreferenced;
     Status s = meta_->View([&](Tx& tx) -> Status {
-      auto b = tx.GetBlob(d);
-      refs = b.ok() ? b->refs : 0;
+      for (const auto& d : candidates) {
+        if (Leased(d)) continue;
+        auto b = tx.GetBlob(d);
+        if (!b.ok() || b->refs == 0) unreferenced.push_back(d);
+      }
       return OkStatus();
     });
-    if (!s.ok() || refs > 0) continue;
-    auto info = content_->Info(d);
-    if (info.ok()) {
-      if (!content_->Delete(d).ok()) continue;
-      ++blobs;
-      bytes += static_cast<uint64_t>(info->size);
+    if (!s.ok()) return;
+    for (const auto& d : unreferenced) {
+      auto info = content_->Info(d);
+      if (info.ok()) {
+        if (!content_->Delete(d).ok()) continue;
+        ++blobs;
+        bytes += static_cast<uint64_t>(info->size);
+      }
+      gone.push_back(d);
     }
-    gone.push_back(d);
   }
   if (!gone.empty()) {
-    // Forget the rows; a blob that regained a reference meanwhile stays.
-    meta_->Update([&](Tx& tx) -> Status {
-      for (const auto& d : gone) tx.ForgetBlob(d).IgnoreError();
+    // Bookkeeping only: if a crash loses it, the next open retries.
+    meta_->UpdateRelaxed([&](Tx& tx) -> Status {
+      for (const auto& d : gone) BERTH_RETURN_IF_ERROR(tx.ClearPending(d));
       return OkStatus();
     }).IgnoreError();
   }
@@ -129,6 +135,14 @@ Result<ImageService::GcReport> ImageServiceImpl::CollectGarbage() {
   // reference counts, so a root added since the snapshot still wins.
   DeleteGarbage(garbage, &report.bytes, &freed);
   report.blobs = freed.size();
+  // Drop the rows of blobs that are gone and unreferenced.
+  BERTH_RETURN_IF_ERROR(meta_->Update([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto rows, tx.AllBlobs());
+    for (const auto& b : rows) {
+      if (b.refs == 0 && !content_->Exists(b.digest)) BERTH_RETURN_IF_ERROR(tx.ForgetBlob(b.digest));
+    }
+    return OkStatus();
+  }));
   std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
   metrics_->ObserveImageAction("gc", d.count());
   return report;

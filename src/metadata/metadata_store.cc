@@ -502,6 +502,11 @@ class SqliteTx : public Tx {
     c.Bind(1, d.str());
     return c.Exec();
   }
+  Status ClearPending(const Digest& d) override {
+    auto del = c_->Prepare("DELETE FROM gc_pending WHERE digest = ?");
+    del.Bind(1, d.str());
+    return del.Exec();
+  }
   Status MarkGarbage(const Digest& d) override {
     auto ins = c_->Prepare("INSERT OR IGNORE INTO gc_pending(digest) VALUES(?)");
     ins.Bind(1, d.str());
@@ -527,8 +532,8 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, bool durable) {
   auto conn = std::make_unique<Conn>(db);
   sqlite3_busy_timeout(db, 10000);
   BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
-      db, durable ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
-                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"));
+      db, durable ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"
+                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
   return conn;
 }
 
@@ -565,6 +570,19 @@ class SqliteMetadataStore : public MetadataStore {
 
   Status Update(const std::function<Status(Tx&)>& fn) override {
     std::lock_guard<std::mutex> lock(write_mu_);
+    return UpdateLocked(fn);
+  }
+
+  Status UpdateRelaxed(const std::function<Status(Tx&)>& fn) override {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (!durable_) return UpdateLocked(fn);
+    BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), "PRAGMA synchronous=NORMAL"));
+    Status s = UpdateLocked(fn);
+    Status back = sqlite::ExecScript(writer_->db(), "PRAGMA synchronous=FULL");
+    return s.ok() ? back : s;
+  }
+
+  Status UpdateLocked(const std::function<Status(Tx&)>& fn) {
     BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), "BEGIN IMMEDIATE"));
     SqliteTx tx(writer_.get());
     Status s = fn(tx);
