@@ -1,0 +1,240 @@
+// /images/... routes (Docker's api/server/router/image, c8d backend
+// semantics come from the image service).
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include "api/query.h"
+#include "api/render.h"
+#include "api/router.h"
+#include "berth/archive.h"
+#include "berth/reference.h"
+
+namespace berth::api {
+
+namespace json = boost::json;
+
+namespace {
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool IsBlank(std::string_view s) {
+  for (char c : s) {
+    if (!std::isspace(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// A ReadFn over a buffered body (when the server did not stream it).
+ReadFn StringReader(std::shared_ptr<const std::string> data) {
+  auto pos = std::make_shared<size_t>(0);
+  return [data, pos](char* buf, size_t n) -> Result<size_t> {
+    size_t left = data->size() - *pos;
+    size_t k = std::min(n, left);
+    std::memcpy(buf, data->data() + *pos, k);
+    *pos += k;
+    return k;
+  };
+}
+
+Status ParseLabelFilters(const Filters& f, std::string_view key, std::vector<LabelFilter>* out) {
+  for (const auto& v : f.Get(key)) {
+    BERTH_ASSIGN_OR_RETURN(LabelFilter lf, LabelFilter::Parse(v));
+    out->push_back(std::move(lf));
+  }
+  return OkStatus();
+}
+
+// GET /images/json
+Result<Response> ListImages(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
+  const Query& q = ctx.query;
+  BERTH_ASSIGN_OR_RETURN(Filters f, Filters::FromJson(q.Get("filters")));
+  // API < 1.41 had a separate "filter" parameter: a reference pattern.
+  if (!ctx.AtLeast("1.41") && !q.Get("filter").empty()) f.Add("reference", q.Get("filter"));
+  BERTH_RETURN_IF_ERROR(f.Validate({"dangling", "label", "label!", "before", "since", "reference", "until"}));
+  ListOptions o;
+  o.all = q.Bool("all");
+  if (f.Contains("dangling")) {
+    BERTH_ASSIGN_OR_RETURN(bool dangling, f.GetBoolOrDefault("dangling", false));
+    o.dangling = dangling;
+  }
+  BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label", &o.labels));
+  BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label!", &o.labels_not));
+  o.before = f.Get("before");
+  o.since = f.Get("since");
+  o.reference = f.Get("reference");
+  // Several "until" values: the earliest wins, as in Docker.
+  int64_t now = NowNanos();
+  for (const auto& v : f.Get("until")) {
+    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(v, now));
+    if (!o.until_unix_nanos || t < *o.until_unix_nanos) o.until_unix_nanos = t;
+  }
+  o.shared_size = ctx.AtLeast("1.42") && q.Bool("shared-size");
+  o.manifests = ctx.AtLeast("1.47") && q.Bool("manifests");
+  BERTH_ASSIGN_OR_RETURN(std::vector<ImageSummary> list, images->List(o));
+  json::array out;
+  // Containers is the real count of containers using each image (Docker
+  // 28.2 leaves it at -1 for API 1.50; berth always counts).
+  for (auto& s : list) out.emplace_back(ImageSummaryValue(s, ctx.version, o.manifests));
+  return JsonResponse(200, json::serialize(out));
+}
+
+// GET /images/{name}/json
+Result<Response> InspectImage(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
+  bool manifests = ctx.AtLeast("1.48") && ctx.query.Bool("manifests");
+  std::optional<Platform> platform;
+  if (ctx.AtLeast("1.49")) {
+    BERTH_ASSIGN_OR_RETURN(platform, SinglePlatformParam(ctx.query));
+  }
+  if (manifests && platform) {
+    return InvalidArgument("conflicting options: manifests and platform options cannot both be set");
+  }
+  BERTH_ASSIGN_OR_RETURN(ImageInspect info, images->Inspect(ctx.Var("name"), platform, manifests));
+  return JsonResponse(200, json::serialize(ImageInspectValue(info, ctx.version, manifests)));
+}
+
+// POST /images/{name}/tag?repo=&tag=
+Result<Response> TagImage(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
+  std::string repo = ctx.query.Get("repo");
+  std::string tag = ctx.query.Get("tag");
+  BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(repo));
+  if (ref.has_digest()) return InvalidArgument("cannot import digest reference");
+  if (!tag.empty()) {
+    BERTH_ASSIGN_OR_RETURN(ref, WithTag(std::move(ref), tag));
+  } else {
+    ref = TagNameOnly(std::move(ref));
+  }
+  if (ref.FamiliarName() == "sha256") {
+    return InvalidArgument("refusing to create an ambiguous tag using digest algorithm as name");
+  }
+  BERTH_RETURN_IF_ERROR(images->Tag(ctx.Var("name"), ref.String()));
+  Response r;
+  r.status = 201;
+  return r;
+}
+
+// DELETE /images/{name}
+Result<Response> RemoveImage(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
+  std::string name = ctx.Var("name");
+  if (IsBlank(name)) return InvalidArgument("image name cannot be blank");
+  RemoveOptions o;
+  o.force = ctx.query.Bool("force");
+  o.prune = !ctx.query.Bool("noprune");
+  // Before API 1.50 Docker ignores "platforms" (and deletes the whole image).
+  if (ctx.AtLeast("1.50")) {
+    for (const auto& v : ctx.query.GetAll("platforms")) {
+      BERTH_ASSIGN_OR_RETURN(Platform p, DecodePlatformParam(v));
+      o.platforms.push_back(std::move(p));
+    }
+  }
+  // Unlike Docker, no force is needed for platforms: berth only drops the
+  // platform from this image and never deletes content others still use.
+  BERTH_ASSIGN_OR_RETURN(std::vector<DeleteResponseItem> items, images->Remove(name, o));
+  return JsonResponse(200, json::serialize(DeleteItemsValue(items)));
+}
+
+// POST /images/prune
+Result<Response> PruneImages(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
+  BERTH_ASSIGN_OR_RETURN(Filters f, Filters::FromJson(ctx.query.Get("filters")));
+  BERTH_RETURN_IF_ERROR(f.Validate({"dangling", "label", "label!", "until"}));
+  PruneOptions o;
+  BERTH_ASSIGN_OR_RETURN(o.dangling_only, f.GetBoolOrDefault("dangling", true));
+  std::vector<std::string> until = f.Get("until");
+  if (until.size() > 1) return InvalidArgument("more than one until filter specified");
+  if (!until.empty()) {
+    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(until[0], NowNanos()));
+    o.until_unix_nanos = t;
+  }
+  BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label", &o.labels));
+  BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label!", &o.labels_not));
+  BERTH_ASSIGN_OR_RETURN(PruneReport report, images->Prune(o));
+  json::object out;
+  if (report.deleted.empty()) {
+    out["ImagesDeleted"] = nullptr;
+  } else {
+    out["ImagesDeleted"] = DeleteItemsValue(report.deleted);
+  }
+  out["SpaceReclaimed"] = report.space_reclaimed;
+  return JsonResponse(200, json::serialize(out));
+}
+
+// POST /images/load: the body (a tar) streams into LoadArchive; the answer is
+// a JSON message stream. Errors before any output are plain HTTP errors.
+Result<Response> LoadImages(RouteContext& ctx) {
+  BERTH_RETURN_IF_ERROR(ctx.Images().status());
+  LoadOptions o;
+  if (ctx.AtLeast("1.48")) {
+    BERTH_ASSIGN_OR_RETURN(o.platform, SinglePlatformParam(ctx.query));
+  }
+  ReadFn reader = ctx.req->body_reader;
+  if (!reader) reader = StringReader(std::make_shared<const std::string>(std::move(ctx.req->body)));
+  Store* store = ctx.store;
+  Response r;
+  r.SetHeader("Content-Type", "application/json");
+  r.stream = [store, reader, o](const WriteFn& write) -> Status {
+    BERTH_ASSIGN_OR_RETURN(std::vector<LoadedImage> loaded, LoadArchive(store, reader, o));
+    if (loaded.empty()) return write("");
+    for (const auto& img : loaded) {
+      std::string text = img.name.empty() ? "Loaded image ID: " + img.id.str() + "\n"
+                                          : "Loaded image: " + img.name + "\n";
+      BERTH_RETURN_IF_ERROR(write(StreamLine(text)));
+    }
+    return OkStatus();
+  };
+  return r;
+}
+
+// GET /images/get?names=… and GET /images/{name}/get: a tar stream.
+Result<Response> SaveImages(RouteContext& ctx, std::vector<std::string> names) {
+  BERTH_RETURN_IF_ERROR(ctx.Images().status());
+  SaveOptions o;
+  if (ctx.AtLeast("1.48")) {
+    BERTH_ASSIGN_OR_RETURN(o.platform, SinglePlatformParam(ctx.query));
+  }
+  Store* store = ctx.store;
+  Response r;
+  r.SetHeader("Content-Type", "application/x-tar");
+  r.stream = [store, names = std::move(names), o](const WriteFn& write) -> Status {
+    return SaveArchive(store, names, o, write);
+  };
+  return r;
+}
+
+// GET /images/{name}/history
+Result<Response> ImageHistory(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
+  std::optional<Platform> platform;
+  if (ctx.AtLeast("1.48")) {
+    BERTH_ASSIGN_OR_RETURN(platform, SinglePlatformParam(ctx.query));
+  }
+  BERTH_ASSIGN_OR_RETURN(std::vector<HistoryItem> items, images->History(ctx.Var("name"), platform));
+  return JsonResponse(200, json::serialize(HistoryValue(items)));
+}
+
+}  // namespace
+
+void AddImageRoutes(Router* r) {
+  r->Add("GET", "/images/json", ListImages);
+  r->Add("POST", "/images/prune", PruneImages);
+  r->Add("POST", "/images/load", LoadImages, /*streams_body=*/true);
+  r->Add("GET", "/images/get", [](RouteContext& ctx) { return SaveImages(ctx, ctx.query.GetAll("names")); });
+  r->Add("GET", "/images/{name:.*}/get", [](RouteContext& ctx) { return SaveImages(ctx, {ctx.Var("name")}); });
+  r->Add("GET", "/images/{name:.*}/history", ImageHistory);
+  r->Add("GET", "/images/{name:.*}/json", InspectImage);
+  r->Add("POST", "/images/{name:.*}/tag", TagImage);
+  r->Add("DELETE", "/images/{name:.*}", RemoveImage);
+}
+
+}  // namespace berth::api

@@ -1,0 +1,121 @@
+// Request parsing with the Docker engine's rules: URL query strings, boolean
+// form values, filter JSON, API versions, timestamps and durations, and the
+// platform parameters. Pure functions; no I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "berth/platform.h"
+#include "berth/status.h"
+
+namespace berth::api {
+
+// Percent-decodes `s`. With `plus_is_space`, '+' decodes to ' ' (query
+// strings); paths keep '+'. A malformed escape is InvalidArgument
+// `invalid URL escape "%zz"` (Go's text).
+Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+
+// Docker's httputils.BoolValue: the value is trimmed and lower-cased; "",
+// "0", "no", "false" and "none" are false, anything else is true.
+bool BoolValue(std::string_view v);
+
+// A parsed query string: keys in order of appearance, repeated keys kept.
+class Query {
+ public:
+  Query() = default;
+  // Parses "a=1&b=x+y&a=2" (both '&' and ';'-free Go semantics: '&' only).
+  // Keys and values are percent-decoded with '+' as space. A pair without
+  // '=' has an empty value. Malformed escapes are InvalidArgument.
+  static Result<Query> Parse(std::string_view raw);
+
+  bool Has(std::string_view key) const;
+  // First value of `key`, "" when absent.
+  std::string Get(std::string_view key) const;
+  std::vector<std::string> GetAll(std::string_view key) const;
+  // BoolValue of the first value; false when absent.
+  bool Bool(std::string_view key) const;
+  // BoolValue when present, else `def`.
+  bool BoolOr(std::string_view key, bool def) const;
+  void Add(std::string key, std::string value) { pairs_.emplace_back(std::move(key), std::move(value)); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> pairs_;
+};
+
+// Docker's filters.Args: name -> set of values.
+class Filters {
+ public:
+  // Parses the map form {"k":{"v":true}} or the legacy list form
+  // {"k":["v"]}; "" gives an empty set. Malformed JSON is InvalidArgument
+  // "invalid filter JSON: <reason>".
+  static Result<Filters> FromJson(std::string_view json);
+
+  bool empty() const { return fields_.empty(); }
+  bool Contains(std::string_view key) const { return fields_.count(std::string(key)) > 0; }
+  // Values of `key`, sorted; empty when absent.
+  std::vector<std::string> Get(std::string_view key) const;
+  // InvalidArgument "invalid filter '<name>'" for the first key not in
+  // `accepted` (keys are visited in sorted order).
+  Status Validate(const std::set<std::string>& accepted) const;
+  // Docker's GetBoolOrDefault: absent gives `def`; exactly one of the truthy
+  // ("1", "true") or falsy ("0", "false") spellings must be present, else
+  // InvalidArgument "invalid filter 'key=[v1 v2]'".
+  Result<bool> GetBoolOrDefault(std::string_view key, bool def) const;
+  // As a plain map, for EventMatches.
+  std::map<std::string, std::vector<std::string>> ToMap() const;
+  void Add(const std::string& key, const std::string& value) { fields_[key][value] = true; }
+
+ private:
+  // name -> value -> flag (the map form's booleans; Get() ignores them,
+  // GetBoolOrDefault() honours them, as Docker does).
+  std::map<std::string, std::map<std::string, bool>> fields_;
+};
+
+// API versions "1.50": numeric component-wise comparison (-1, 0, 1).
+int CompareVersions(std::string_view a, std::string_view b);
+
+// Splits an optional "/v<digits and dots>" prefix off a request path:
+// "/v1.50/images/json" -> {"1.50", "/images/json"}; "/_ping" -> {"", "/_ping"}.
+std::pair<std::string, std::string> SplitVersionPrefix(std::string_view path);
+
+// Checks a requested API version against [min, max]; InvalidArgument with
+// Docker's "client version X is too new/old ..." texts.
+Status CheckApiVersion(std::string_view requested, std::string_view min, std::string_view max);
+
+// Go's time.ParseDuration, in nanoseconds. Errors (InvalidArgument):
+//   time: invalid duration "x"
+//   time: missing unit in duration "1"
+//   time: unknown unit "y" in duration "1y"
+Result<int64_t> ParseGoDuration(std::string_view s);
+
+// Docker's timetypes.GetTimestamp: turns a CLI/API time value into
+// "seconds[.nanoseconds]". Accepts a Go duration (relative to `now_nanos`,
+// into the past), RFC 3339-like dates and times (with or without zone; local
+// time when no zone), or a unix timestamp with optional fraction.
+Result<std::string> GetTimestamp(std::string_view value, int64_t now_nanos);
+
+// Docker's timetypes.ParseTimestamps for "sec[.frac]" -> unix nanoseconds.
+Result<int64_t> ParseUnixTimestamp(std::string_view value);
+
+// GetTimestamp followed by ParseUnixTimestamp: any accepted time value as
+// unix nanoseconds.
+Result<int64_t> ParseTimeValue(std::string_view value, int64_t now_nanos);
+
+// A "platform" style parameter: JSON (ParsePlatformJson, Docker's
+// DecodePlatform errors) when it starts with '{', otherwise the
+// "os/arch[/variant]" specifier (ParsePlatform).
+Result<Platform> DecodePlatformParam(std::string_view value);
+
+// The single `platform` parameter of load/save/history/inspect: absent or
+// empty gives nullopt; repeated gives InvalidArgument "multiple platform
+// parameters not supported".
+Result<std::optional<Platform>> SinglePlatformParam(const Query& q, std::string_view key = "platform");
+
+}  // namespace berth::api

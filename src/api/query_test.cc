@@ -1,0 +1,228 @@
+#include "api/query.h"
+
+#include <gtest/gtest.h>
+
+namespace berth::api {
+namespace {
+
+TEST(PercentDecode, PlusAndEscapes) {
+  EXPECT_EQ(*PercentDecode("a+b%20c%2Fd", true), "a b c/d");
+  EXPECT_EQ(*PercentDecode("a+b", false), "a+b");
+  EXPECT_EQ(*PercentDecode("%7B%22a%22%3A1%7D", true), "{\"a\":1}");
+  Result<std::string> bad = PercentDecode("x%zz", true);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "invalid URL escape \"%zz\"");
+  EXPECT_FALSE(PercentDecode("x%4", true).ok());
+}
+
+TEST(BoolValue, DockerSemantics) {
+  struct Case {
+    const char* in;
+    bool want;
+  } cases[] = {
+      {"", false},     {"0", false},   {"no", false},    {"false", false}, {"none", false},
+      {"False", false}, {"NONE", false}, {" false ", false}, {"1", true},   {"true", true},
+      {"True", true},   {"yes", true},  {"anything", true}, {"2", true},
+  };
+  for (const auto& c : cases) EXPECT_EQ(BoolValue(c.in), c.want) << "value '" << c.in << "'";
+}
+
+TEST(Query, ParsesRepeatedKeysAndPlus) {
+  Result<Query> q = Query::Parse("force=True&noprune=False&platforms=%7B%22os%22%7D&platforms=x&tag=a+b&flag");
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(q->Bool("force"));
+  EXPECT_FALSE(q->Bool("noprune"));
+  EXPECT_EQ(q->GetAll("platforms"), (std::vector<std::string>{"{\"os\"}", "x"}));
+  EXPECT_EQ(q->Get("platforms"), "{\"os\"}");
+  EXPECT_EQ(q->Get("tag"), "a b");
+  EXPECT_TRUE(q->Has("flag"));
+  EXPECT_EQ(q->Get("flag"), "");
+  EXPECT_FALSE(q->Has("missing"));
+  EXPECT_FALSE(q->Bool("missing"));
+  EXPECT_TRUE(q->BoolOr("missing", true));
+  EXPECT_FALSE(q->BoolOr("noprune", true));
+}
+
+TEST(Query, EmptyAndBad) {
+  Result<Query> q = Query::Parse("");
+  ASSERT_TRUE(q.ok());
+  EXPECT_FALSE(q->Has(""));
+  EXPECT_FALSE(Query::Parse("a=%G1").ok());
+}
+
+TEST(Filters, MapForm) {
+  Result<Filters> f = Filters::FromJson(R"({"dangling":{"false":true},"label":{"x=y":true,"a":true}})");
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->Contains("dangling"));
+  EXPECT_EQ(f->Get("label"), (std::vector<std::string>{"a", "x=y"}));
+  EXPECT_EQ(*f->GetBoolOrDefault("dangling", true), false);
+  EXPECT_EQ(*f->GetBoolOrDefault("absent", true), true);
+}
+
+TEST(Filters, LegacyListForm) {
+  // The Python SDK's prune(filters={'dangling': False}) after '+' decoding.
+  Result<Query> q = Query::Parse("filters=%7B%22dangling%22%3A+%5B%22false%22%5D%7D");
+  ASSERT_TRUE(q.ok());
+  Result<Filters> f = Filters::FromJson(q->Get("filters"));
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->Get("dangling"), (std::vector<std::string>{"false"}));
+  EXPECT_EQ(*f->GetBoolOrDefault("dangling", true), false);
+}
+
+TEST(Filters, Errors) {
+  EXPECT_TRUE(Filters::FromJson("")->empty());
+  EXPECT_TRUE(Filters::FromJson("null")->empty());
+  Result<Filters> bad = Filters::FromJson("{not json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_FALSE(Filters::FromJson("[1,2]").ok());
+  EXPECT_FALSE(Filters::FromJson(R"({"a":[1]})").ok());
+  EXPECT_FALSE(Filters::FromJson(R"({"a":{"b":"c"}})").ok());
+
+  Filters f = *Filters::FromJson(R"({"dangling":{"x":true},"bogus":{"1":true}})");
+  Status v = f.Validate({"dangling"});
+  EXPECT_EQ(v.code(), Code::kInvalidArgument);
+  EXPECT_EQ(v.message(), "invalid filter 'bogus'");
+  Result<bool> b = f.GetBoolOrDefault("dangling", false);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message(), "invalid filter 'dangling=[x]'");
+  // Both spellings at once is a conflict too.
+  Filters both = *Filters::FromJson(R"({"dangling":["true","0"]})");
+  EXPECT_EQ(both.GetBoolOrDefault("dangling", false).status().message(), "invalid filter 'dangling=[0 true]'");
+  // A map-form value set to false does not count.
+  Filters off = *Filters::FromJson(R"({"dangling":{"true":false}})");
+  EXPECT_FALSE(off.GetBoolOrDefault("dangling", false).ok());
+  EXPECT_TRUE(*Filters::FromJson(R"({"dangling":["1"]})")->GetBoolOrDefault("dangling", false));
+}
+
+TEST(Versions, CompareAndPrefix) {
+  EXPECT_EQ(CompareVersions("1.50", "1.50"), 0);
+  EXPECT_EQ(CompareVersions("1.9", "1.10"), -1);
+  EXPECT_EQ(CompareVersions("1.51", "1.50"), 1);
+  EXPECT_EQ(CompareVersions("1.50.0", "1.50"), 0);
+  EXPECT_EQ(SplitVersionPrefix("/v1.50/images/json"), (std::pair<std::string, std::string>{"1.50", "/images/json"}));
+  EXPECT_EQ(SplitVersionPrefix("/_ping"), (std::pair<std::string, std::string>{"", "/_ping"}));
+  EXPECT_EQ(SplitVersionPrefix("/version"), (std::pair<std::string, std::string>{"", "/version"}));
+  EXPECT_EQ(SplitVersionPrefix("/v1.24"), (std::pair<std::string, std::string>{"1.24", "/"}));
+  EXPECT_EQ(SplitVersionPrefix("/vx/a"), (std::pair<std::string, std::string>{"", "/vx/a"}));
+}
+
+TEST(Versions, CheckMessages) {
+  EXPECT_TRUE(CheckApiVersion("1.50", "1.24", "1.50").ok());
+  EXPECT_TRUE(CheckApiVersion("1.24", "1.24", "1.50").ok());
+  Status hi = CheckApiVersion("1.51", "1.24", "1.50");
+  EXPECT_EQ(hi.code(), Code::kInvalidArgument);
+  EXPECT_EQ(hi.message(), "client version 1.51 is too new. Maximum supported API version is 1.50");
+  Status lo = CheckApiVersion("1.12", "1.24", "1.50");
+  EXPECT_EQ(lo.message(),
+            "client version 1.12 is too old. Minimum supported API version is 1.24, please upgrade your client to a "
+            "newer version");
+}
+
+TEST(GoDuration, Table) {
+  constexpr int64_t kS = 1000000000;
+  struct Case {
+    const char* in;
+    int64_t want;
+  } ok[] = {
+      {"0", 0},           {"24h", 24 * 3600 * kS}, {"10m", 600 * kS},   {"1h30m", 5400 * kS},
+      {"1.5h", 5400 * kS}, {"-2s", -2 * kS},       {"+3ms", 3000000},   {"300us", 300000},
+      {"7ns", 7},          {".5s", kS / 2},        {"1\xc2\xb5s", 1000}, {"2h45m30.5s", (2 * 3600 + 45 * 60 + 30) * kS + kS / 2},
+  };
+  for (const auto& c : ok) {
+    Result<int64_t> d = ParseGoDuration(c.in);
+    ASSERT_TRUE(d.ok()) << c.in << ": " << d.status().ToString();
+    EXPECT_EQ(*d, c.want) << c.in;
+  }
+  struct Bad {
+    const char* in;
+    const char* msg;
+  } bad[] = {
+      {"", "time: invalid duration \"\""},
+      {"x", "time: invalid duration \"x\""},
+      {"1", "time: missing unit in duration \"1\""},
+      {"1y", "time: unknown unit \"y\" in duration \"1y\""},
+      {"1h-2m", "time: unknown unit \"h-\" in duration \"1h-2m\""},
+      {".h", "time: invalid duration \".h\""},
+      {"9999999999999h", "time: invalid duration \"9999999999999h\""},
+  };
+  for (const auto& c : bad) {
+    Result<int64_t> d = ParseGoDuration(c.in);
+    ASSERT_FALSE(d.ok()) << c.in;
+    EXPECT_EQ(d.status().message(), c.msg);
+  }
+}
+
+TEST(Timestamps, UnixAndFractions) {
+  EXPECT_EQ(*ParseUnixTimestamp("0"), 0);
+  EXPECT_EQ(*ParseUnixTimestamp("1700000000"), int64_t{1700000000} * 1000000000);
+  EXPECT_EQ(*ParseUnixTimestamp("1.5"), 1500000000);
+  EXPECT_EQ(*ParseUnixTimestamp("1.000000001"), 1000000001);
+  EXPECT_EQ(*ParseUnixTimestamp("-1"), -1000000000);
+  EXPECT_FALSE(ParseUnixTimestamp("abc").ok());
+  EXPECT_FALSE(ParseUnixTimestamp("1.x").ok());
+  EXPECT_FALSE(ParseUnixTimestamp("").ok());
+}
+
+TEST(Timestamps, GetTimestampForms) {
+  const int64_t now = int64_t{1700000000} * 1000000000 + 250000000;  // 2023-11-14T22:13:20.25Z
+  // Durations count back from now, in whole seconds.
+  EXPECT_EQ(*GetTimestamp("24h", now), std::to_string(1700000000 - 86400));
+  EXPECT_EQ(*GetTimestamp("10m", now), std::to_string(1700000000 - 600));
+  // "0" is a timestamp, not a duration.
+  EXPECT_EQ(*GetTimestamp("0", now), "0");
+  EXPECT_EQ(*GetTimestamp("1700000000.5", now), "1700000000.5");
+  // RFC 3339 with zones.
+  EXPECT_EQ(*GetTimestamp("2023-11-14T22:13:20Z", now), "1700000000.000000000");
+  EXPECT_EQ(*GetTimestamp("2023-11-14T23:13:20+01:00", now), "1700000000.000000000");
+  EXPECT_EQ(*GetTimestamp("2023-11-14T22:13:20.123456789Z", now), "1700000000.123456789");
+  EXPECT_EQ(*GetTimestamp("2023-11-14Z", now), "1699920000.000000000");
+  Result<std::string> bad_date = GetTimestamp("2023-13-01", now);
+  ASSERT_FALSE(bad_date.ok());
+  EXPECT_NE(bad_date.status().message().find("month out of range"), std::string::npos);
+  Result<std::string> junk = GetTimestamp("junk", now);
+  ASSERT_FALSE(junk.ok());
+  EXPECT_EQ(junk.status().message(), "failed to parse value as time or duration: \"junk\"");
+
+  EXPECT_EQ(*ParseTimeValue("1h", now), (int64_t{1700000000} - 3600) * 1000000000);
+  EXPECT_EQ(*ParseTimeValue("2023-11-14T22:13:20.5Z", now), int64_t{1700000000} * 1000000000 + 500000000);
+}
+
+TEST(Timestamps, LocalTimeWithoutZone) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  const int64_t now = int64_t{1700000000} * 1000000000;
+  EXPECT_EQ(*GetTimestamp("2023-11-14T22:13:20", now), "1700000000.000000000");
+  EXPECT_EQ(*GetTimestamp("2023-11-14T22:13", now), "1699999980.000000000");
+  EXPECT_EQ(*GetTimestamp("2023-11-14", now), "1699920000.000000000");
+}
+
+TEST(PlatformParam, JsonStringAndMultiple) {
+  Result<Platform> j = DecodePlatformParam(R"({"architecture":"arm64","os":"linux"})");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->os, "linux");
+  EXPECT_EQ(j->architecture, "arm64");
+  Result<Platform> s = DecodePlatformParam("linux/arm64");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->architecture, "arm64");
+  Result<Platform> missing = DecodePlatformParam(R"({"variant":"v8"})");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), "optional platform fields provided, but OS and Architecture are missing");
+  Result<Platform> half = DecodePlatformParam(R"({"os":"linux"})");
+  EXPECT_EQ(half.status().message(), "both OS and Architecture must be provided");
+  Result<Platform> broken = DecodePlatformParam("{bad");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.status().message().rfind("failed to parse platform: ", 0), 0u);
+
+  Query two = *Query::Parse("platform=linux%2Famd64&platform=linux%2Farm64");
+  Result<std::optional<Platform>> multi = SinglePlatformParam(two);
+  ASSERT_FALSE(multi.ok());
+  EXPECT_EQ(multi.status().message(), "multiple platform parameters not supported");
+  Query none = *Query::Parse("platform=");
+  EXPECT_FALSE(SinglePlatformParam(none)->has_value());
+  EXPECT_FALSE(SinglePlatformParam(Query())->has_value());
+}
+
+}  // namespace
+}  // namespace berth::api

@@ -1,0 +1,71 @@
+// Routing: method + path pattern -> handler. Patterns are '/'-separated
+// segments; "{name}" matches one segment, "{name:.*}" one or more segments
+// (so names may contain '/', ':' and '@'), taking the longest run that still
+// lets the rest of the pattern match ("/images/{name:.*}/json" on
+// "/images/a/b/json" gives name "a/b"). Routes are tried in the order added.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/query.h"
+#include "berth/api.h"
+
+namespace berth::api {
+
+// Everything a handler gets.
+struct RouteContext {
+  Request* req = nullptr;
+  Query query;
+  std::string version;  // effective API version ("1.50" when unprefixed)
+  std::map<std::string, std::string> vars;
+  Store* store = nullptr;  // may be null
+  const ApiOptions* opts = nullptr;
+
+  std::string Var(const std::string& name) const {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::string() : it->second;
+  }
+  // True if the request's API version is at least `v`.
+  bool AtLeast(std::string_view v) const { return CompareVersions(version, v) >= 0; }
+  // The image service, or Internal when no store is attached.
+  Result<ImageService*> Images() const;
+};
+
+// A handler's error becomes ErrorResponse(status).
+using Handler = std::function<Result<Response>(RouteContext&)>;
+
+class Router {
+ public:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+    bool streams_body = false;
+  };
+  struct Match {
+    const Route* route = nullptr;
+    std::map<std::string, std::string> vars;
+  };
+
+  void Add(std::string method, std::string pattern, Handler handler, bool streams_body = false);
+  // The first route matching method and (decoded, unversioned) path;
+  // route == nullptr when none does.
+  Match Find(std::string_view method, std::string_view path) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// Builds a JSON response: `json_text` plus "\n" (as Go's json.Encoder), with
+// Content-Type application/json.
+Response JsonResponse(int status, std::string json_text);
+
+void AddSystemRoutes(Router* r);
+void AddImageRoutes(Router* r);
+
+}  // namespace berth::api

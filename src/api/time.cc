@@ -1,0 +1,290 @@
+// Time values as the Docker engine reads them: Go durations, RFC 3339-like
+// dates, unix timestamps with fractions.
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <limits>
+#include <string>
+
+#include "api/query.h"
+
+namespace berth::api {
+
+namespace {
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+Status InvalidDuration(std::string_view orig) {
+  return InvalidArgument("time: invalid duration " + Quote(orig));
+}
+
+// Days since 1970-01-01 of y-m-d (proleptic Gregorian).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+int DaysInMonth(int64_t y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+bool Digits(std::string_view s, size_t* pos, size_t n, int* out) {
+  if (*pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[*pos + i];
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    v = v * 10 + (c - '0');
+  }
+  *pos += n;
+  *out = v;
+  return true;
+}
+
+// The local zone's UTC offset (seconds) at `now`, like Go's
+// time.FixedZone(reference.Zone()).
+int64_t LocalOffset(int64_t now_seconds) {
+  time_t t = static_cast<time_t>(now_seconds);
+  struct tm tm;
+  if (localtime_r(&t, &tm) == nullptr) return 0;
+  return tm.tm_gmtoff;
+}
+
+// Parses "YYYY-MM-DD[Thh[:mm[:ss[.frac]]]][Z|±hh:mm]" (the layouts Docker's
+// GetTimestamp tries) to unix nanoseconds. A value without a zone is local
+// time at the offset of `now`.
+Result<int64_t> ParseDateTime(std::string_view v, int64_t now_nanos) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("parsing time " + Quote(v) + ": " + why);
+  };
+  size_t pos = 0;
+  int year, month, day, hour = 0, minute = 0, second = 0;
+  if (!Digits(v, &pos, 4, &year) || pos >= v.size() || v[pos++] != '-' || !Digits(v, &pos, 2, &month) ||
+      pos >= v.size() || v[pos++] != '-' || !Digits(v, &pos, 2, &day)) {
+    return bad("cannot parse as a date (want YYYY-MM-DD)");
+  }
+  if (month < 1 || month > 12) return bad("month out of range");
+  if (day < 1 || day > DaysInMonth(year, month)) return bad("day out of range");
+  int64_t nanos = 0;
+  if (pos < v.size() && (v[pos] == 'T' || v[pos] == 't')) {
+    pos++;
+    if (!Digits(v, &pos, 2, &hour)) return bad("cannot parse hour");
+    if (pos < v.size() && v[pos] == ':') {
+      pos++;
+      if (!Digits(v, &pos, 2, &minute)) return bad("cannot parse minute");
+      if (pos < v.size() && v[pos] == ':') {
+        pos++;
+        if (!Digits(v, &pos, 2, &second)) return bad("cannot parse second");
+        if (pos < v.size() && (v[pos] == '.' || v[pos] == ',')) {
+          pos++;
+          size_t start = pos;
+          int64_t scale = 100000000;
+          while (pos < v.size() && std::isdigit(static_cast<unsigned char>(v[pos]))) {
+            if (scale > 0) nanos += (v[pos] - '0') * scale;
+            scale /= 10;
+            pos++;
+          }
+          if (pos == start) return bad("cannot parse fractional second");
+        }
+      }
+    }
+    if (hour > 23) return bad("hour out of range");
+    if (minute > 59) return bad("minute out of range");
+    if (second > 59) return bad("second out of range");
+  }
+  bool has_zone = false;
+  int64_t offset = 0;
+  if (pos < v.size()) {
+    char c = v[pos];
+    if (c == 'Z' || c == 'z') {
+      has_zone = true;
+      pos++;
+    } else if (c == '+' || c == '-') {
+      pos++;
+      int zh, zm = 0;
+      if (!Digits(v, &pos, 2, &zh)) return bad("cannot parse zone");
+      if (pos < v.size() && v[pos] == ':') pos++;
+      if (!Digits(v, &pos, 2, &zm)) return bad("cannot parse zone");
+      offset = (zh * 3600 + zm * 60) * (c == '-' ? -1 : 1);
+      has_zone = true;
+    }
+  }
+  if (pos != v.size()) return bad("extra text " + Quote(v.substr(pos)));
+  if (!has_zone) offset = LocalOffset(now_nanos / 1000000000);
+  int64_t secs = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  if (secs > std::numeric_limits<int64_t>::max() / 1000000000 - 1 ||
+      secs < std::numeric_limits<int64_t>::min() / 1000000000 + 1) {
+    return Status(Code::kOutOfRange, "parsing time " + Quote(v) + ": out of range");
+  }
+  return secs * 1000000000 + nanos;
+}
+
+}  // namespace
+
+Result<int64_t> ParseGoDuration(std::string_view orig) {
+  std::string_view s = orig;
+  bool neg = false;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    neg = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == "0") return int64_t{0};
+  if (s.empty()) return InvalidDuration(orig);
+  constexpr uint64_t kMax = uint64_t{1} << 63;
+  uint64_t total = 0;
+  while (!s.empty()) {
+    if (!(s[0] == '.' || std::isdigit(static_cast<unsigned char>(s[0])))) return InvalidDuration(orig);
+    // Integer part.
+    uint64_t v = 0;
+    size_t i = 0;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+      if (v > (kMax - 1) / 10) return InvalidDuration(orig);
+      v = v * 10 + static_cast<uint64_t>(s[i] - '0');
+      if (v > kMax) return InvalidDuration(orig);
+      i++;
+    }
+    bool pre = i > 0;
+    s.remove_prefix(i);
+    // Fraction.
+    uint64_t f = 0;
+    double scale = 1;
+    bool post = false;
+    if (!s.empty() && s[0] == '.') {
+      s.remove_prefix(1);
+      size_t j = 0;
+      bool overflow = false;
+      while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) {
+        if (!overflow) {
+          if (f > (kMax - 1) / 10) {
+            overflow = true;
+          } else {
+            f = f * 10 + static_cast<uint64_t>(s[j] - '0');
+            scale *= 10;
+          }
+        }
+        j++;
+      }
+      post = j > 0;
+      s.remove_prefix(j);
+    }
+    if (!pre && !post) return InvalidDuration(orig);
+    // Unit.
+    size_t u = 0;
+    while (u < s.size() && s[u] != '.' && !std::isdigit(static_cast<unsigned char>(s[u]))) u++;
+    if (u == 0) return InvalidArgument("time: missing unit in duration " + Quote(orig));
+    std::string_view unit_name = s.substr(0, u);
+    s.remove_prefix(u);
+    uint64_t unit;
+    if (unit_name == "ns") {
+      unit = 1;
+    } else if (unit_name == "us" || unit_name == "\xc2\xb5s" || unit_name == "\xce\xbcs") {
+      unit = 1000;
+    } else if (unit_name == "ms") {
+      unit = 1000000;
+    } else if (unit_name == "s") {
+      unit = 1000000000;
+    } else if (unit_name == "m") {
+      unit = 60ull * 1000000000;
+    } else if (unit_name == "h") {
+      unit = 3600ull * 1000000000;
+    } else {
+      return InvalidArgument("time: unknown unit " + Quote(unit_name) + " in duration " + Quote(orig));
+    }
+    if (v > kMax / unit) return InvalidDuration(orig);
+    v *= unit;
+    if (f > 0) {
+      v += static_cast<uint64_t>(static_cast<double>(f) * (static_cast<double>(unit) / scale));
+      if (v > kMax) return InvalidDuration(orig);
+    }
+    total += v;
+    if (total > kMax) return InvalidDuration(orig);
+  }
+  if (neg) return -static_cast<int64_t>(total - 1) - 1;
+  if (total > kMax - 1) return InvalidDuration(orig);
+  return static_cast<int64_t>(total);
+}
+
+Result<int64_t> ParseUnixTimestamp(std::string_view value) {
+  auto syntax = [](std::string_view what) {
+    return InvalidArgument("strconv.ParseInt: parsing " + Quote(what) + ": invalid syntax");
+  };
+  size_t dot = value.find('.');
+  std::string_view sec_part = value.substr(0, dot);
+  std::string sec_str(sec_part);
+  if (sec_str.empty()) return syntax(sec_part);
+  size_t start = (sec_str[0] == '-' || sec_str[0] == '+') ? 1 : 0;
+  if (start == sec_str.size()) return syntax(sec_part);
+  for (size_t i = start; i < sec_str.size(); i++) {
+    if (!std::isdigit(static_cast<unsigned char>(sec_str[i]))) return syntax(sec_part);
+  }
+  errno = 0;
+  long long secs = std::strtoll(sec_str.c_str(), nullptr, 10);
+  if (errno == ERANGE) {
+    return InvalidArgument("strconv.ParseInt: parsing " + Quote(sec_part) + ": value out of range");
+  }
+  int64_t nanos = 0;
+  if (dot != std::string_view::npos) {
+    std::string_view frac = value.substr(dot + 1);
+    if (frac.empty()) return syntax(frac);
+    for (char c : frac) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return syntax(frac);
+    }
+    if (frac.size() <= 9) {
+      std::string padded(frac);
+      padded.append(9 - frac.size(), '0');
+      nanos = std::strtoll(padded.c_str(), nullptr, 10);
+    } else {
+      std::string f(frac);
+      double n = std::strtod(f.c_str(), nullptr);
+      nanos = static_cast<int64_t>(n * std::pow(10.0, 9.0 - static_cast<double>(frac.size())));
+    }
+  }
+  if (secs > std::numeric_limits<int64_t>::max() / 1000000000 - 1 ||
+      secs < std::numeric_limits<int64_t>::min() / 1000000000 + 1) {
+    return Status(Code::kOutOfRange, "timestamp " + Quote(value) + " is out of range");
+  }
+  // As Go's time.Unix(sec, nsec): the fraction is always added.
+  return static_cast<int64_t>(secs) * 1000000000 + nanos;
+}
+
+Result<std::string> GetTimestamp(std::string_view value, int64_t now_nanos) {
+  if (value != "0") {
+    Result<int64_t> d = ParseGoDuration(value);
+    if (d.ok()) {
+      int64_t t = now_nanos - *d;
+      // Go formats reference.Add(-d).Unix(): whole seconds, floored.
+      int64_t secs = t >= 0 ? t / 1000000000 : -((-t + 999999999) / 1000000000);
+      return std::to_string(secs);
+    }
+  }
+  Result<int64_t> t = ParseDateTime(value, now_nanos);
+  if (t.ok()) {
+    int64_t secs = *t >= 0 ? *t / 1000000000 : -((-*t + 999999999) / 1000000000);
+    int64_t nanos = *t - secs * 1000000000;
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%lld.%09lld", static_cast<long long>(secs), static_cast<long long>(nanos));
+    return std::string(buf);
+  }
+  // A value with a '-' was meant as a date: report the date error.
+  if (value.find('-') != std::string_view::npos) return t.status();
+  if (!ParseUnixTimestamp(value).ok()) {
+    return InvalidArgument("failed to parse value as time or duration: " + Quote(value));
+  }
+  return std::string(value);
+}
+
+Result<int64_t> ParseTimeValue(std::string_view value, int64_t now_nanos) {
+  BERTH_ASSIGN_OR_RETURN(std::string ts, GetTimestamp(value, now_nanos));
+  return ParseUnixTimestamp(ts);
+}
+
+}  // namespace berth::api

@@ -1,0 +1,411 @@
+// One HTTP/1.1 connection. Socket operations run on the connection's strand
+// (the socket's executor); the handler runs on a worker thread and reaches
+// the socket only through Await(), which posts an operation to the strand
+// and blocks the worker until it completes.
+//
+// Life of a request:
+//   strand: read header -> (100-continue) -> read whole body, or hand the
+//           body to the handler as a ReadFn -> submit to the worker pool
+//   worker: Api::Handle -> write the response (whole, or chunked through the
+//           producer) -> post AfterResponse
+//   strand: next request (keep-alive) or close
+// While a streaming response is being written, a "watch" read on the strand
+// notices a client that hangs up (`docker events` killed), so the producer's
+// Request::cancelled() turns true even when it has nothing to write.
+#pragma once
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "berth/api.h"
+#include "server/worker_pool.h"
+
+namespace berth::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+// What a listener does with requests.
+struct Handler {
+  std::function<api::Response(api::Request&)> handle;
+  std::function<bool(std::string_view method, std::string_view target)> streams_body;
+};
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Ends the connection soon (from any thread).
+  virtual void Close() = 0;
+};
+
+// What sessions need from the server.
+class ServerCore {
+ public:
+  virtual ~ServerCore() = default;
+  virtual bool stopping() const = 0;
+  virtual bool io_stopped() const = 0;
+  virtual WorkerPool* pool() = 0;
+  virtual void Register(const std::shared_ptr<SessionBase>& s) = 0;
+  virtual void Unregister(SessionBase* s) = 0;
+  // Records a finished request (metrics, debug log).
+  virtual void Observe(const api::Request& req, const std::string& route, int status, double seconds) = 0;
+  virtual size_t max_body_bytes() const = 0;
+};
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::lowest_layer_type<Stream>>;
+
+  Session(ServerCore* core, Stream stream, const Handler* handler)
+      : core_(core), stream_(std::move(stream)), handler_(handler) {}
+  ~Session() override { core_->Unregister(this); }
+
+  void Start() {
+    auto self = this->shared_from_this();
+    if constexpr (kTls) {
+      stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+        if (ec) return self->DoClose();
+        self->ReadHeader();
+      });
+    } else {
+      asio::dispatch(stream_.get_executor(), [self] { self->ReadHeader(); });
+    }
+  }
+
+  void Close() override {
+    auto self = this->shared_from_this();
+    asio::post(stream_.get_executor(), [self] { self->DoClose(); });
+  }
+
+ private:
+  // ---- strand side ----
+
+  void ReadHeader() {
+    if (closed_ || core_->stopping()) return DoClose();
+    header_parser_.emplace();
+    header_parser_->header_limit(64 * 1024);
+    body_parser_.reset();
+    string_parser_.reset();
+    auto self = this->shared_from_this();
+    http::async_read_header(stream_, buffer_, *header_parser_,
+                            [self](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return DoClose();  // EOF between requests, or garbage
+    const auto& h = header_parser_->get();
+    req_ = api::Request();
+    req_.method = std::string(h.method_string());
+    req_.target = std::string(h.target());
+    for (const auto& f : h) req_.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    keep_alive_ = h.keep_alive();
+    bool expect_continue = beast::iequals(h[http::field::expect], "100-continue");
+    streaming_body_ = handler_->streams_body && handler_->streams_body(req_.method, req_.target);
+    body_done_ = header_parser_->is_done();
+    auto self = this->shared_from_this();
+    auto next = [self] {
+      if (self->streaming_body_) {
+        self->body_parser_.emplace(std::move(*self->header_parser_));
+        self->body_parser_->body_limit(boost::none);
+        self->Dispatch();
+      } else {
+        self->ReadWholeBody();
+      }
+    };
+    if (expect_continue && !body_done_) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue), [self, next](beast::error_code ec, size_t) {
+        if (ec) return self->DoClose();
+        next();
+      });
+      return;
+    }
+    next();
+  }
+
+  void ReadWholeBody() {
+    string_parser_.emplace(std::move(*header_parser_));
+    string_parser_->body_limit(core_->max_body_bytes());
+    auto self = this->shared_from_this();
+    http::async_read(stream_, buffer_, *string_parser_, [self](beast::error_code ec, size_t) {
+      if (ec == http::error::body_limit) {
+        self->keep_alive_ = false;
+        self->too_large_ = true;
+      } else if (ec) {
+        return self->DoClose();
+      } else {
+        self->req_.body = std::move(self->string_parser_->get().body());
+      }
+      self->body_done_ = true;
+      self->Dispatch();
+    });
+  }
+
+  void Dispatch() {
+    if (core_->stopping()) return DoClose();
+    auto self = this->shared_from_this();
+    core_->pool()->Submit([self] { self->Work(); });
+  }
+
+  void AfterResponse(bool keep) {
+    if (watch_active_) {
+      // Stop the watch; its completion continues.
+      watch_stop_ = true;
+      after_watch_keep_ = keep;
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream_).cancel(ignored);
+      return;
+    }
+    Continue(keep);
+  }
+
+  void Continue(bool keep) {
+    if (keep && !client_gone_ && !core_->stopping()) return ReadHeader();
+    DoClose();
+  }
+
+  void StartWatch() {
+    if constexpr (kTls) {
+      return;  // a TLS read cannot be cancelled cleanly; writes notice hang-ups
+    } else {
+      if (closed_ || watch_active_) return;
+      watch_active_ = true;
+      watch_stop_ = false;
+      ArmWatch();
+    }
+  }
+
+  void ArmWatch() {
+    auto self = this->shared_from_this();
+    stream_.async_read_some(buffer_.prepare(4096), [self](beast::error_code ec, size_t n) {
+      self->buffer_.commit(n);
+      if (ec && ec != asio::error::operation_aborted) self->client_gone_ = true;
+      if (self->watch_stop_) {
+        self->watch_active_ = false;
+        return self->Continue(self->after_watch_keep_);
+      }
+      if (ec || self->buffer_.size() > (1u << 20)) {
+        self->watch_active_ = false;  // gone, or a pipelining client: stop watching
+        return;
+      }
+      self->ArmWatch();
+    });
+  }
+
+  void DoClose() {
+    if (closed_) return;
+    closed_ = true;
+    client_gone_ = true;
+    beast::error_code ignored;
+    auto& sock = beast::get_lowest_layer(stream_);
+    sock.shutdown(asio::socket_base::shutdown_both, ignored);
+    sock.close(ignored);
+  }
+
+  // ---- worker side ----
+
+  struct AwaitState {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    beast::error_code ec;
+    size_t n = 0;
+  };
+
+  // Runs start(done) on the strand and waits for done(ec, n).
+  template <class StartOp>
+  std::pair<beast::error_code, size_t> Await(StartOp start) {
+    auto st = std::make_shared<AwaitState>();
+    auto self = this->shared_from_this();
+    asio::post(stream_.get_executor(), [self, st, start = std::move(start)]() mutable {
+      start([st](beast::error_code ec, size_t n) {
+        std::lock_guard<std::mutex> l(st->mu);
+        st->ec = ec;
+        st->n = n;
+        st->done = true;
+        st->cv.notify_all();
+      });
+    });
+    std::unique_lock<std::mutex> l(st->mu);
+    while (!st->done) {
+      if (!st->cv.wait_for(l, std::chrono::milliseconds(200), [&] { return st->done; }) && core_->io_stopped()) {
+        return {asio::error::operation_aborted, 0};
+      }
+    }
+    return {st->ec, st->n};
+  }
+
+  // The streaming body: up to n bytes, 0 at its end.
+  Result<size_t> ReadBodySome(char* buf, size_t n) {
+    while (!body_done_) {
+      auto [ec, ignored] = Await([this, buf, n](auto done) {
+        auto& body = body_parser_->get().body();
+        body.data = buf;
+        body.size = n;
+        http::async_read(stream_, buffer_, *body_parser_, [done](beast::error_code ec, size_t) { done(ec, 0); });
+      });
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        body_failed_ = true;
+        body_done_ = true;
+        return Unavailable("reading the request body: " + ec.message());
+      }
+      size_t got = n - body_parser_->get().body().size;
+      if (body_parser_->is_done()) body_done_ = true;
+      if (got > 0) return got;
+    }
+    return size_t{0};
+  }
+
+  // Reads and discards what the handler left of a streaming body, so the
+  // response is not answered into a half-sent request.
+  bool DrainBody() {
+    if (!streaming_body_) return true;
+    char scratch[16384];
+    while (!body_done_) {
+      if (!ReadBodySome(scratch, sizeof(scratch)).ok()) return false;
+    }
+    return !body_failed_;
+  }
+
+  template <class Message>
+  void SetHeaders(Message* m, const api::Response& r, bool keep) {
+    m->version(11);
+    m->result(static_cast<unsigned>(r.status));
+    for (const auto& [k, v] : r.headers) m->set(k, v);
+    m->keep_alive(keep);
+  }
+
+  bool WriteWhole(const api::Response& r, bool keep) {
+    http::response<http::string_body> res;
+    SetHeaders(&res, r, keep);
+    res.body() = r.body;
+    res.prepare_payload();
+    auto [ec, n] = Await([this, &res](auto done) {
+      http::async_write(stream_, res, [done](beast::error_code ec, size_t n) { done(ec, n); });
+    });
+    return !ec;
+  }
+
+  void Work() {
+    auto started = std::chrono::steady_clock::now();
+    auto self = this->shared_from_this();
+    req_.cancelled = [self] { return self->client_gone_.load() || self->core_->stopping(); };
+    if (streaming_body_) {
+      req_.body_reader = [this](char* buf, size_t n) { return ReadBodySome(buf, n); };
+    }
+    bool keep = keep_alive_;
+    api::Response resp;
+    if (too_large_) {
+      resp = api::ErrorResponse(InvalidArgument("request body is larger than " +
+                                                std::to_string(core_->max_body_bytes()) + " bytes"));
+      resp.status = 413;
+      api::AddCommonHeaders(&resp);
+    } else {
+      resp = handler_->handle(req_);
+    }
+    int status = resp.status;
+    if (!resp.stream) {
+      if (!DrainBody()) keep = false;
+      if (!WriteWhole(resp, keep)) keep = false;
+    } else {
+      status = RunStream(resp, &keep);
+    }
+    req_.body_reader = nullptr;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    core_->Observe(req_, resp.route, status, secs);
+    req_.cancelled = nullptr;  // drop the self-reference
+    asio::post(stream_.get_executor(), [self, keep] { self->AfterResponse(keep); });
+  }
+
+  // Runs a streaming producer; returns the HTTP status sent.
+  int RunStream(api::Response& resp, bool* keep) {
+    bool committed = false;
+    bool failed = false;
+    http::response<http::empty_body> head;
+    WriteFn write = [&](std::string_view data) -> Status {
+      if (failed) return Unavailable("the client went away");
+      if (!committed) {
+        if (!DrainBody()) *keep = false;
+        SetHeaders(&head, resp, *keep);
+        head.chunked(true);
+        http::response_serializer<http::empty_body> sr(head);
+        auto [ec, n] = Await([this, &sr](auto done) {
+          http::async_write_header(stream_, sr, [done](beast::error_code ec, size_t n) { done(ec, n); });
+        });
+        committed = true;
+        if (ec) {
+          failed = true;
+          return Unavailable("writing response: " + ec.message());
+        }
+        auto self = this->shared_from_this();
+        asio::post(stream_.get_executor(), [self] { self->StartWatch(); });
+      }
+      if (data.empty()) return OkStatus();
+      auto [ec, n] = Await([this, data](auto done) {
+        asio::async_write(stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())),
+                          [done](beast::error_code ec, size_t n) { done(ec, n); });
+      });
+      if (ec) {
+        failed = true;
+        return Unavailable("writing response: " + ec.message());
+      }
+      return OkStatus();
+    };
+    Status s = resp.stream(write);
+    if (!committed && !s.ok()) {
+      // Nothing sent yet: a proper error response.
+      api::Response err = api::ErrorResponse(s);
+      api::AddCommonHeaders(&err);
+      if (!DrainBody()) *keep = false;
+      if (!WriteWhole(err, *keep)) *keep = false;
+      return err.status;
+    }
+    if (s.ok() && !committed) s = write("");
+    if (s.ok() && !failed) {
+      auto [ec, n] = Await([this](auto done) {
+        asio::async_write(stream_, http::make_chunk_last(), [done](beast::error_code ec, size_t n) { done(ec, n); });
+      });
+      if (ec) *keep = false;
+    } else {
+      // The body is cut short without its last chunk: the client sees an
+      // incomplete response. The connection cannot be reused.
+      *keep = false;
+    }
+    return resp.status;
+  }
+
+  ServerCore* core_;
+  Stream stream_;
+  const Handler* handler_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
+  std::optional<http::request_parser<http::buffer_body>> body_parser_;
+  std::optional<http::request_parser<http::string_body>> string_parser_;
+  api::Request req_;
+  bool keep_alive_ = false;
+  bool streaming_body_ = false;
+  bool body_done_ = false;
+  bool body_failed_ = false;
+  bool too_large_ = false;
+  bool closed_ = false;
+  // Watch state (strand only).
+  bool watch_active_ = false;
+  bool watch_stop_ = false;
+  bool after_watch_keep_ = false;
+  std::atomic<bool> client_gone_{false};
+};
+
+}  // namespace berth::server

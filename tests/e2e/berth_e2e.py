@@ -1,0 +1,166 @@
+"""Helpers for berth's end-to-end tests: a berthd in a temp dir, the real
+docker CLI pointed at it, and berth-fixture archives."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+BINARY_DIR = os.environ.get("BERTH_BINARY_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build")
+BERTHD = os.path.join(BINARY_DIR, "bin", "berthd")
+FIXTURE = os.path.join(BINARY_DIR, "bin", "berth-fixture")
+DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
+
+
+class Daemon:
+    """A berthd with its own data root, exec root, socket and pidfile."""
+
+    def __init__(self, tmp, extra_args=(), data_root=None, name="berth"):
+        self.tmp = tmp
+        self.data_root = data_root or os.path.join(tmp, "data")
+        self.exec_root = os.path.join(tmp, "run-" + name)
+        self.sock = os.path.join(tmp, name + ".sock")
+        self.pidfile = os.path.join(tmp, name + ".pid")
+        self.log_path = os.path.join(tmp, name + ".log")
+        self.args = [BERTHD, "--data-root", self.data_root, "--exec-root", self.exec_root,
+                     "-H", "unix://" + self.sock, "--pidfile", self.pidfile,
+                     "--log-level", "debug"] + list(extra_args)
+        self.proc = None
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("berthd exited with %d:\n%s" % (self.proc.returncode, self.read_log()))
+            if os.path.exists(self.sock):
+                with socket.socket(socket.AF_UNIX) as s:
+                    try:
+                        s.connect(self.sock)
+                        return
+                    except OSError:
+                        pass
+            time.sleep(0.05)
+        raise RuntimeError("berthd did not come up:\n" + self.read_log())
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc is None:
+            return None
+        try:
+            if self.proc.poll() is not None:
+                return self.proc.returncode
+            self.proc.send_signal(sig)
+            return self.proc.wait(timeout)
+        finally:
+            self.log.close()
+
+    @property
+    def host(self):
+        return "unix://" + self.sock
+
+    def env(self):
+        e = dict(os.environ)
+        e["DOCKER_HOST"] = self.host
+        e["DOCKER_CONFIG"] = os.path.join(self.tmp, "docker-config")
+        e.pop("DOCKER_CONTEXT", None)
+        return e
+
+    def docker(self, *args, input=None, check=False, timeout=120):
+        p = subprocess.run([DOCKER] + list(args), env=self.env(), input=input,
+                           capture_output=True, timeout=timeout)
+        out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+        if check and p.returncode != 0:
+            raise AssertionError("docker %s failed (%d): %s%s" % (" ".join(args), p.returncode, out, err))
+        return p.returncode, out, err
+
+    def docker_bytes(self, *args, input=None):
+        p = subprocess.run([DOCKER] + list(args), env=self.env(), input=input, capture_output=True, timeout=120)
+        return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+    def request(self, method, target, body=None, headers=None):
+        """A raw HTTP/1.1 request on the unix socket: (status, headers, body)."""
+        import http.client
+
+        class UnixConnection(http.client.HTTPConnection):
+            def __init__(self, path):
+                super().__init__("localhost", timeout=30)
+                self.path = path
+
+            def connect(self):
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(self.path)
+
+        c = UnixConnection(self.sock)
+        c.request(method, target, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, dict(r.getheaders()), data
+
+
+def fixture(out, *args):
+    """Runs berth-fixture; returns its JSON summary (target, manifests)."""
+    p = subprocess.run([FIXTURE, "-o", out] + list(args), capture_output=True, check=True, timeout=120)
+    lines = [l for l in p.stdout.decode().splitlines() if l.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
+class DaemonTestCase(unittest.TestCase):
+    """One daemon per test class (setUpClass), in a fresh temp dir."""
+
+    daemon_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        for path in (BERTHD, FIXTURE, DOCKER):
+            if not os.path.exists(path):
+                raise unittest.SkipTest("missing " + path)
+        cls.tmp = tempfile.mkdtemp(prefix="berth-e2e-")
+        cls.d = Daemon(cls.tmp, cls.daemon_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        log = cls.d.read_log()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        if rc not in (0, None):
+            raise AssertionError("berthd exited with %s:\n%s" % (rc, log))
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def docker_ok(self, *args, **kw):
+        rc, out, err = self.d.docker(*args, **kw)
+        self.assertEqual(rc, 0, "docker %s: %s%s" % (" ".join(args), out, err))
+        return out
+
+    def docker_fails(self, *args, err=None, **kw):
+        rc, out, e = self.d.docker(*args, **kw)
+        self.assertEqual(rc, 1, "docker %s should fail: %s%s" % (" ".join(args), out, e))
+        if err is not None:
+            self.assertEqual(e, err)
+        return out, e
+
+    def image_ids(self):
+        return self.docker_ok("images", "-q", "--no-trunc").split()
+
+    def rmi_all(self):
+        ids = sorted(set(self.docker_ok("images", "-a", "-q", "--no-trunc").split()))
+        if ids:
+            self.d.docker("rmi", "-f", *ids)

@@ -1,0 +1,283 @@
+// berthd: the berth daemon. Serves the Docker Engine API (1.50) for images
+// on a unix socket, like dockerd:
+//
+//   berthd [-H unix:///run/berth/berth.sock] [--data-root DIR]
+//          [--exec-root DIR] [--pidfile FILE] [--log-level LEVEL]
+//          [--config-file daemon.json] [--metrics-addr HOST:PORT]
+//          [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]
+//
+// Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start (another
+// daemon holds the data root, bad flags, socket in use, ...).
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <string>
+#include <vector>
+
+#include "berth/api.h"
+#include "berth/env.h"
+#include "berth/image_service.h"
+#include "berth/server.h"
+
+namespace {
+
+struct Config {
+  std::vector<std::string> hosts;
+  std::string data_root;
+  std::string exec_root;
+  std::string pidfile;
+  std::string log_level;
+  std::string metrics_addr;
+  bool tls_verify = false;
+  std::string tls_ca, tls_cert, tls_key;
+};
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "berthd: %s\n", msg.c_str());
+  return 1;
+}
+
+std::string ReadFile(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  *ok = static_cast<bool>(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Merges daemon.json (a subset of dockerd's keys) into `c`. A key given both
+// as a flag and in the file is an error, as with dockerd.
+berth::Status MergeConfigFile(const std::string& path, const CLI::App& app, Config* c) {
+  bool ok = false;
+  std::string text = ReadFile(path, &ok);
+  if (!ok) return berth::NotFound("unable to read config file " + path);
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    return berth::InvalidArgument("unable to configure the daemon with file " + path + ": invalid JSON");
+  }
+  std::vector<std::string> conflicts;
+  auto take_string = [&](const char* key, const char* flag, std::string* out) -> berth::Status {
+    auto* val = v.as_object().if_contains(key);
+    if (val == nullptr) return berth::OkStatus();
+    if (!val->is_string()) return berth::InvalidArgument(std::string(key) + " must be a string in " + path);
+    if (app.count(flag) > 0) {
+      conflicts.push_back(std::string(key) + ": (from flag: " + *out + ", from file: " +
+                          std::string(val->as_string()) + ")");
+      return berth::OkStatus();
+    }
+    *out = std::string(val->as_string());
+    return berth::OkStatus();
+  };
+  BERTH_RETURN_IF_ERROR(take_string("data-root", "--data-root", &c->data_root));
+  BERTH_RETURN_IF_ERROR(take_string("exec-root", "--exec-root", &c->exec_root));
+  BERTH_RETURN_IF_ERROR(take_string("pidfile", "--pidfile", &c->pidfile));
+  BERTH_RETURN_IF_ERROR(take_string("log-level", "--log-level", &c->log_level));
+  BERTH_RETURN_IF_ERROR(take_string("metrics-addr", "--metrics-addr", &c->metrics_addr));
+  BERTH_RETURN_IF_ERROR(take_string("tlscacert", "--tlscacert", &c->tls_ca));
+  BERTH_RETURN_IF_ERROR(take_string("tlscert", "--tlscert", &c->tls_cert));
+  BERTH_RETURN_IF_ERROR(take_string("tlskey", "--tlskey", &c->tls_key));
+  if (auto* tv = v.as_object().if_contains("tlsverify")) {
+    if (!tv->is_bool()) return berth::InvalidArgument("tlsverify must be a boolean in " + path);
+    if (app.count("--tlsverify") == 0) c->tls_verify = tv->as_bool();
+  }
+  if (auto* hosts = v.as_object().if_contains("hosts")) {
+    if (!hosts->is_array()) return berth::InvalidArgument("hosts must be a list in " + path);
+    if (app.count("--host") > 0) {
+      conflicts.push_back("hosts: (from flag: [...], from file: [...])");
+    } else {
+      for (const auto& h : hosts->as_array()) {
+        if (!h.is_string()) return berth::InvalidArgument("hosts must be strings in " + path);
+        c->hosts.emplace_back(h.as_string());
+      }
+    }
+  }
+  if (!conflicts.empty()) {
+    std::string msg = "unable to configure the daemon with file " + path +
+                      ": the following directives are specified both as a flag and in the configuration file: ";
+    for (size_t i = 0; i < conflicts.size(); i++) msg += (i ? ", " : "") + conflicts[i];
+    return berth::InvalidArgument(msg);
+  }
+  return berth::OkStatus();
+}
+
+std::string NewEngineId() {
+  std::random_device rd;
+  std::uniform_int_distribution<int> d(0, 15);
+  const char* hex = "0123456789abcdef";
+  std::string s;
+  for (int i = 0; i < 32; i++) {
+    if (i == 8 || i == 12 || i == 16 || i == 20) s += '-';
+    int v = d(rd);
+    if (i == 12) v = 4;                    // UUID version 4
+    if (i == 16) v = 8 | (v & 3);          // variant 10xx
+    s += hex[v];
+  }
+  return s;
+}
+
+// <data-root>/engine-id, created on first start (dockerd keeps one too).
+std::string EngineId(const std::string& data_root) {
+  std::string path = data_root + "/engine-id";
+  bool ok = false;
+  std::string id = ReadFile(path, &ok);
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  if (ok && !id.empty()) return id;
+  id = NewEngineId();
+  berth::WriteFileAtomic(berth::Env::Default(), path, id + "\n").IgnoreError();
+  return id;
+}
+
+berth::Status WritePidfile(const std::string& path) {
+  bool ok = false;
+  std::string old = ReadFile(path, &ok);
+  if (ok) {
+    long pid = std::strtol(old.c_str(), nullptr, 10);
+    if (pid > 0 && pid != ::getpid() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) {
+      return berth::FailedPrecondition("pid file found, ensure berthd is not running or delete " + path +
+                                       " (pid " + std::to_string(pid) + ")");
+    }
+  }
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    BERTH_RETURN_IF_ERROR(berth::Env::Default()->CreateDirs(path.substr(0, slash), 0755));
+  }
+  return berth::WriteFileAtomic(berth::Env::Default(), path, std::to_string(::getpid()) + "\n");
+}
+
+std::string DefaultExecRoot() {
+  if (::geteuid() == 0) return "/run/berth";
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  if (xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/berth";
+  return "/tmp/berth-" + std::to_string(::geteuid());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"berthd: a container image engine serving the Docker Engine API (1.50)"};
+  app.set_version_flag("-v,--version", std::string("berthd version ") + std::string(berth::api::kBerthVersion) +
+                                           " (Docker API " + std::string(berth::api::kApiVersion) + ", engine " +
+                                           std::string(berth::api::kEngineVersion) + ")");
+  Config c;
+  std::string config_file;
+  bool debug = false;
+  app.add_option("-H,--host", c.hosts, "Daemon socket(s) to listen on: unix:///path or tcp://host:port (TLS only)");
+  app.add_option("--data-root", c.data_root, "Root directory of persistent state");
+  app.add_option("--exec-root", c.exec_root, "Root directory for execution state (default socket, pidfile)");
+  app.add_option("-p,--pidfile", c.pidfile, "Path of the daemon's PID file");
+  app.add_option("-l,--log-level", c.log_level, "Log level: debug, info, warn, error, fatal")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "fatal"}));
+  app.add_flag("-D,--debug", debug, "Debug logging");
+  app.add_option("--config-file", config_file, "Daemon configuration file (daemon.json subset)");
+  app.add_option("--metrics-addr", c.metrics_addr, "Serve Prometheus metrics on HOST:PORT at /metrics");
+  app.add_flag("--tlsverify", c.tls_verify, "Require TLS with client certificates (needed for tcp:// hosts)");
+  app.add_option("--tlscacert", c.tls_ca, "CA that client certificates must be signed by");
+  app.add_option("--tlscert", c.tls_cert, "Server TLS certificate");
+  app.add_option("--tlskey", c.tls_key, "Server TLS key");
+  CLI11_PARSE(app, argc, argv);
+
+  bool explicit_config = !config_file.empty();
+  if (!explicit_config && ::access("/etc/berth/daemon.json", R_OK) == 0) config_file = "/etc/berth/daemon.json";
+  if (!config_file.empty()) {
+    berth::Status s = MergeConfigFile(config_file, app, &c);
+    if (!s.ok()) return Fail(s.message());
+  }
+  if (debug) c.log_level = "debug";
+  if (c.log_level.empty()) c.log_level = "info";
+  if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error" &&
+      c.log_level != "fatal") {
+    return Fail("invalid log level: " + c.log_level);
+  }
+  if (c.data_root.empty()) c.data_root = berth::DefaultDataRoot();
+  if (c.exec_root.empty()) c.exec_root = DefaultExecRoot();
+  if (c.pidfile.empty()) c.pidfile = c.exec_root + "/berthd.pid";
+  if (c.hosts.empty()) c.hosts.push_back("unix://" + c.exec_root + "/berth.sock");
+
+  auto logger = spdlog::stderr_color_mt("berthd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%f%z %^%l%$ %v");
+  spdlog::set_level(c.log_level == "debug" ? spdlog::level::debug
+                    : c.log_level == "info" ? spdlog::level::info
+                    : c.log_level == "warn" ? spdlog::level::warn
+                    : c.log_level == "error" ? spdlog::level::err
+                                             : spdlog::level::critical);
+
+  // Signals go to sigwait() below, not to the server's threads.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  berth::Status s = berth::Env::Default()->CreateDirs(c.exec_root, 0700);
+  if (!s.ok()) return Fail(s.message());
+
+  berth::StoreOptions so;
+  so.root = c.data_root;
+  berth::Result<std::unique_ptr<berth::Store>> store = berth::Store::Open(so);
+  if (!store.ok()) return Fail(store.status().message());
+
+  s = WritePidfile(c.pidfile);
+  if (!s.ok()) return Fail(s.message());
+
+  berth::api::ApiOptions ao;
+  ao.daemon_id = EngineId(c.data_root);
+  ao.data_root = c.data_root;
+  ao.debug = c.log_level == "debug";
+  ao.start_unix_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  berth::api::Api api(store->get(), ao);
+
+  berth::ServerOptions sopts;
+  sopts.hosts = c.hosts;
+  sopts.default_unix_path = c.exec_root + "/berth.sock";
+  sopts.tls_verify = c.tls_verify;
+  sopts.tls_ca_file = c.tls_ca;
+  sopts.tls_cert_file = c.tls_cert;
+  sopts.tls_key_file = c.tls_key;
+  sopts.metrics_addr = c.metrics_addr;
+  sopts.metrics = (*store)->metrics();
+  berth::Result<std::unique_ptr<berth::Server>> server = berth::Server::Start(&api, sopts);
+  if (!server.ok()) {
+    ::unlink(c.pidfile.c_str());
+    return Fail(server.status().message());
+  }
+  spdlog::info("berthd {} (Docker API {}) data-root={} pid={}", berth::api::kBerthVersion, berth::api::kApiVersion,
+               c.data_root, ::getpid());
+  for (const auto& e : (*server)->Endpoints()) spdlog::info("API listen on {}", e);
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP: configuration reload is not supported; ignoring");
+      continue;
+    }
+    spdlog::info("Processing signal '{}'", strsignal(sig));
+    break;
+  }
+  (*server)->Shutdown();
+  server->reset();
+  store->reset();
+  ::unlink(c.pidfile.c_str());
+  spdlog::info("Daemon shutdown complete");
+  return 0;
+}
