@@ -1,0 +1,363 @@
+// The socket layer: real unix sockets over a real store in a temp dir.
+
+#include "berth/server.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "berth/image_service.h"
+#include "testing/fixture.h"
+
+namespace berth {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using local = asio::local::stream_protocol;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/berth-server-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::system(("rm -rf " + path_).c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A blocking HTTP/1.1 client on one unix-socket connection.
+class Client {
+ public:
+  explicit Client(const std::string& path) : sock_(ioc_) { sock_.connect(local::endpoint(path)); }
+
+  http::response<http::string_body> Send(http::verb method, const std::string& target, std::string body = "",
+                                         bool chunked = false) {
+    http::request<http::string_body> req{method, target, 11};
+    req.set(http::field::host, "docker");
+    req.body() = std::move(body);
+    if (chunked) {
+      req.chunked(true);
+    } else {
+      req.prepare_payload();
+    }
+    http::write(sock_, req);
+    return Read(method == http::verb::head);
+  }
+
+  http::response<http::string_body> Read(bool head = false) {
+    http::response_parser<http::string_body> p;
+    p.body_limit(boost::none);
+    if (head) p.skip(true);
+    http::read(sock_, buf_, p);
+    return p.release();
+  }
+
+  local::socket& socket() { return sock_; }
+  beast::flat_buffer& buffer() { return buf_; }
+
+ private:
+  asio::io_context ioc_;
+  local::socket sock_;
+  beast::flat_buffer buf_;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Result<std::unique_ptr<Store>> s = Store::Open(StoreOptions{dir_.path() + "/data"});
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s).value();
+    api_ = std::make_unique<api::Api>(store_.get(), api::ApiOptions{});
+    sock_ = dir_.path() + "/berth.sock";
+  }
+  void TearDown() override {
+    server_.reset();
+    api_.reset();
+    store_.reset();
+  }
+
+  EventBus& bus() { return *store_->events(); }
+
+  void StartServer() {
+    ServerOptions o;
+    o.hosts = {"unix://" + sock_};
+    o.metrics = &metrics_;
+    o.io_threads = 2;
+    Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+  }
+
+  TempDir dir_;
+  std::string sock_;
+  Metrics metrics_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST(ParseHost, Forms) {
+  Result<HostAddress> u = ParseHost("unix:///run/x.sock", "/d.sock");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->kind, HostAddress::Kind::kUnix);
+  EXPECT_EQ(u->path, "/run/x.sock");
+  EXPECT_EQ(ParseHost("unix://", "/d.sock")->path, "/d.sock");
+  Result<HostAddress> t = ParseHost("tcp://0.0.0.0:2376", "");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->kind, HostAddress::Kind::kTcp);
+  EXPECT_EQ(t->host, "0.0.0.0");
+  EXPECT_EQ(t->port, 2376);
+  EXPECT_EQ(ParseHost("tcp://:1234", "")->host, "127.0.0.1");
+  EXPECT_EQ(ParseHost("tcp://[::1]:99", "")->host, "::1");
+  EXPECT_EQ(ParseHost("tcp://h", "")->port, 2376);
+  EXPECT_EQ(ParseHost("fd://", "").status().message(), "invalid bind address (fd://): unsupported proto 'fd'");
+  EXPECT_FALSE(ParseHost("/just/a/path", "").ok());
+  EXPECT_FALSE(ParseHost("tcp://h:99999", "").ok());
+  EXPECT_FALSE(ParseHost("unix://relative", "").ok());
+}
+
+TEST_F(ServerTest, PingGetHeadAndKeepAlive) {
+  StartServer();
+  struct stat st;
+  ASSERT_EQ(::stat(sock_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(server_->Endpoints(), std::vector<std::string>{"unix://" + sock_});
+
+  Client c(sock_);
+  // HEAD first, then GETs on the same connection: a stray HEAD body would
+  // corrupt the next response.
+  auto head = c.Send(http::verb::head, "/_ping");
+  EXPECT_EQ(head.result_int(), 200);
+  EXPECT_EQ(head[http::field::content_length], "0");
+  EXPECT_EQ(head["Api-Version"], "1.50");
+  auto get = c.Send(http::verb::get, "/v1.50/_ping");
+  EXPECT_EQ(get.result_int(), 200);
+  EXPECT_EQ(get.body(), "OK");
+  EXPECT_EQ(get["Ostype"], "linux");
+  auto version = c.Send(http::verb::get, "/version");
+  EXPECT_EQ(version.result_int(), 200);
+  EXPECT_NE(version.body().find("\"ApiVersion\":\"1.50\""), std::string::npos);
+  auto missing = c.Send(http::verb::get, "/v1.50/nothing");
+  EXPECT_EQ(missing.result_int(), 404);
+  EXPECT_EQ(missing.body(), "{\"message\":\"page not found\"}\n");
+  Result<testing::BuiltImage> img = testing::SimpleImage({{"f", "server"}});
+  ASSERT_TRUE(img.ok()) << img.status().ToString();
+  ASSERT_TRUE(testing::AddToStore(store_.get(), *img, {"a"}).ok());
+  auto tag = c.Send(http::verb::post, "/v1.50/images/a/tag?repo=b&tag=t", "", /*chunked=*/true);
+  EXPECT_EQ(tag.result_int(), 201) << tag.body();
+  Result<ImageRecord> tagged = store_->images()->Resolve("docker.io/library/b:t");
+  ASSERT_TRUE(tagged.ok()) << tagged.status().ToString();
+  EXPECT_EQ(tagged->target.digest, img->target.digest);
+  Client c2(sock_);
+  auto list = c2.Send(http::verb::get, "/v1.50/images/json");
+  EXPECT_EQ(list.result_int(), 200);
+  EXPECT_NE(list.body().find("\"b:t\""), std::string::npos) << list.body();
+  // Metrics are recorded just after the response is written.
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; i++) {
+    seen = metrics_.Serialize().find("POST /images/{name:.*}/tag") != std::string::npos;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(ServerTest, StaleSocketRemovedLiveSocketRefused) {
+  // A stale socket file (nobody listening) is replaced.
+  {
+    asio::io_context ioc;
+    local::acceptor a(ioc, local::endpoint(sock_));
+  }
+  ASSERT_EQ(::access(sock_.c_str(), F_OK), 0);
+  StartServer();
+  Client c(sock_);
+  EXPECT_EQ(c.Send(http::verb::get, "/_ping").result_int(), 200);
+  // A second server on the same path is refused while the first lives.
+  ServerOptions o;
+  o.hosts = {"unix://" + sock_};
+  Result<std::unique_ptr<Server>> second = Server::Start(api_.get(), o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("already listening"), std::string::npos);
+  EXPECT_EQ(c.Send(http::verb::get, "/_ping").result_int(), 200);
+  server_->Shutdown();
+  EXPECT_NE(::access(sock_.c_str(), F_OK), 0);  // removed at shutdown
+}
+
+TEST_F(ServerTest, PlainTcpRefused) {
+  ServerOptions o;
+  o.hosts = {"tcp://127.0.0.1:0"};
+  Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("--tlsverify"), std::string::npos);
+  o.hosts = {"fd://"};
+  EXPECT_EQ(Server::Start(api_.get(), o).status().code(), Code::kInvalidArgument);
+  o.hosts = {};
+  EXPECT_FALSE(Server::Start(api_.get(), o).ok());
+}
+
+TEST_F(ServerTest, EventsStreamLiveWhilePingAnswers) {
+  StartServer();
+  Client events(sock_);
+  http::request<http::empty_body> req{http::verb::get, "/v1.50/events?filters=%7B%22type%22%3A%5B%22image%22%5D%7D", 11};
+  req.set(http::field::host, "docker");
+  http::write(events.socket(), req);
+  http::response_parser<http::buffer_body> p;
+  http::read_header(events.socket(), events.buffer(), p);
+  EXPECT_EQ(p.get().result_int(), 200);
+  EXPECT_TRUE(p.get().chunked());
+  EXPECT_EQ(p.get()[http::field::content_type], "application/json");
+
+  // Other requests are served while the stream is open.
+  Client other(sock_);
+  EXPECT_EQ(other.Send(http::verb::get, "/_ping").body(), "OK");
+
+  Event skipped;
+  skipped.type = "container";
+  skipped.action = "start";
+  skipped.actor_id = "c1";
+  bus().Publish(skipped);
+  Event e;
+  e.action = "tag";
+  e.actor_id = "sha256:" + std::string(64, 'a');
+  e.attributes["name"] = "busybox:latest";
+  bus().Publish(e);
+
+  std::string got;
+  char buf[4096];
+  while (got.find('\n') == std::string::npos) {
+    p.get().body().data = buf;
+    p.get().body().size = sizeof(buf);
+    beast::error_code ec;
+    http::read_some(events.socket(), events.buffer(), p, ec);
+    if (ec == http::error::need_buffer) ec = {};
+    ASSERT_FALSE(ec) << ec.message();
+    got.append(buf, sizeof(buf) - p.get().body().size);
+  }
+  EXPECT_EQ(got.rfind("{\"status\":\"tag\",\"id\":\"sha256:aaaa", 0), 0u) << got;
+  EXPECT_NE(got.find("\"Type\":\"image\""), std::string::npos);
+  EXPECT_EQ(got.find("container"), std::string::npos);
+}
+
+TEST_F(ServerTest, ShutdownEndsOpenStreamsAndIdleConnections) {
+  StartServer();
+  Client idle(sock_);
+  EXPECT_EQ(idle.Send(http::verb::get, "/_ping").result_int(), 200);
+  Client events(sock_);
+  http::request<http::empty_body> req{http::verb::get, "/events", 11};
+  req.set(http::field::host, "docker");
+  http::write(events.socket(), req);
+  http::response_parser<http::buffer_body> p;
+  http::read_header(events.socket(), events.buffer(), p);
+  ASSERT_EQ(p.get().result_int(), 200);
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  beast::error_code ec;
+  char buf[64];
+  p.get().body().data = buf;
+  p.get().body().size = sizeof(buf);
+  while (!ec) {
+    p.get().body().data = buf;
+    p.get().body().size = sizeof(buf);
+    http::read_some(events.socket(), events.buffer(), p, ec);
+    if (ec == http::error::need_buffer) ec = {};
+  }
+  EXPECT_TRUE(ec);  // the stream ended (closed without its last chunk)
+}
+
+TEST_F(ServerTest, ClientHangupEndsEventStream) {
+  StartServer();
+  {
+    Client events(sock_);
+    http::request<http::empty_body> req{http::verb::get, "/events", 11};
+    req.set(http::field::host, "docker");
+    http::write(events.socket(), req);
+    http::response_parser<http::buffer_body> p;
+    http::read_header(events.socket(), events.buffer(), p);
+    ASSERT_EQ(p.get().result_int(), 200);
+  }  // hang up
+  // The handler notices without any event being published: its request is
+  // then recorded in the metrics.
+  bool seen = false;
+  for (int i = 0; i < 50 && !seen; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    seen = metrics_.Serialize().find("GET /events") != std::string::npos;
+  }
+  EXPECT_TRUE(seen);
+}
+
+TEST_F(ServerTest, ReplayWithUntilEndsTheStream) {
+  Event old;
+  old.action = "load";
+  old.actor_id = "sha256:" + std::string(64, 'b');
+  old.time_unix_nanos = int64_t{1000} * 1000000000;
+  bus().Publish(old);
+  StartServer();
+  Client c(sock_);
+  auto r = c.Send(http::verb::get, "/v1.50/events?since=0&until=2000");
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_NE(r.body().find("\"Action\":\"load\""), std::string::npos);
+  EXPECT_EQ(r.body().back(), '\n');
+  auto none = c.Send(http::verb::get, "/v1.50/events?since=0&until=1");
+  EXPECT_EQ(none.body(), "");
+  auto bad = c.Send(http::verb::get, "/v1.50/events?since=5&until=1");
+  EXPECT_EQ(bad.result_int(), 400);
+  EXPECT_EQ(bad.body(), "{\"message\":\"`since` time (5) cannot be after `until` time (1)\"}\n");
+}
+
+TEST_F(ServerTest, MetricsEndpoint) {
+  ServerOptions o;
+  o.hosts = {"unix://" + sock_};
+  o.metrics = &metrics_;
+  o.metrics_addr = "127.0.0.1:0";
+  Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  std::vector<std::string> eps = (*s)->Endpoints();
+  ASSERT_EQ(eps.size(), 2u);
+  ASSERT_EQ(eps[1].rfind("http://127.0.0.1:", 0), 0u);
+  int port = std::atoi(eps[1].c_str() + std::strlen("http://127.0.0.1:"));
+  Client c(sock_);
+  c.Send(http::verb::get, "/_ping");
+  asio::io_context ioc;
+  asio::ip::tcp::socket t(ioc);
+  t.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  beast::flat_buffer b;
+  http::response<http::string_body> res;
+  // The ping is recorded just after its response: poll briefly.
+  for (int i = 0; i < 50; i++) {
+    http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
+    req.set(http::field::host, "x");
+    http::write(t, req);
+    res = {};
+    http::read(t, b, res);
+    if (res.body().find("berth_http_requests_total") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(res.body().find("berth_http_requests_total{endpoint=\"GET /_ping\",status=\"200\"} 1"), std::string::npos)
+      << res.body();
+  http::request<http::empty_body> other{http::verb::get, "/_ping", 11};
+  other.set(http::field::host, "x");
+  http::write(t, other);
+  http::response<http::string_body> res2;
+  http::read(t, b, res2);
+  EXPECT_EQ(res2.result_int(), 404);
+}
+
+}  // namespace
+}  // namespace berth
