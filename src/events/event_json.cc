@@ -6,85 +6,13 @@
 
 #include "berth/events.h"
 
+#include "berth/json_text.h"
+
 namespace berth {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i], with its code point in *cp, or
-// 0 when the bytes there are not valid UTF-8 (Go's utf8.DecodeRune rules:
-// no overlong forms, no surrogates, nothing above U+10FFFF).
-size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
-  auto b = [&](size_t k) -> uint32_t { return static_cast<unsigned char>(s[i + k]); };
-  auto cont = [&](size_t k, uint32_t lo = 0x80, uint32_t hi = 0xBF) {
-    return i + k < s.size() && b(k) >= lo && b(k) <= hi;
-  };
-  uint32_t b0 = b(0);
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    if (!cont(1)) return 0;
-    *cp = ((b0 & 0x1F) << 6) | (b(1) & 0x3F);
-    return 2;
-  }
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    uint32_t lo = b0 == 0xE0 ? 0xA0 : 0x80;
-    uint32_t hi = b0 == 0xED ? 0x9F : 0xBF;
-    if (!cont(1, lo, hi) || !cont(2)) return 0;
-    *cp = ((b0 & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
-    return 3;
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    uint32_t lo = b0 == 0xF0 ? 0x90 : 0x80;
-    uint32_t hi = b0 == 0xF4 ? 0x8F : 0xBF;
-    if (!cont(1, lo, hi) || !cont(2) || !cont(3)) return 0;
-    *cp = ((b0 & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
-    return 4;
-  }
-  return 0;
-}
-
-// Appends `s` as a JSON string the way Go's encoding/json does with HTML
-// escaping on (the default for json.Encoder, which Docker's stream uses).
-void AppendJsonString(std::string* out, std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out->append("\\\""); break;
-        case '\\': out->append("\\\\"); break;
-        case '\b': out->append("\\b"); break;
-        case '\f': out->append("\\f"); break;
-        case '\n': out->append("\\n"); break;
-        case '\r': out->append("\\r"); break;
-        case '\t': out->append("\\t"); break;
-        default:
-          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            out->append("\\u00");
-            out->push_back(kHex[c >> 4]);
-            out->push_back(kHex[c & 0xF]);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-      continue;
-    }
-    uint32_t cp = 0;
-    size_t n = DecodeUtf8(s, i, &cp);
-    if (n == 0) {
-      out->append("\\ufffd");
-      ++i;
-    } else if (cp == 0x2028 || cp == 0x2029) {
-      out->append(cp == 0x2028 ? "\\u2028" : "\\u2029");
-      i += n;
-    } else {
-      out->append(s.substr(i, n));
-      i += n;
-    }
-  }
-  out->push_back('"');
-}
+void AppendJsonString(std::string* out, std::string_view s) { AppendGoJsonString(out, s); }
 
 void AppendKey(std::string* out, std::string_view key) {
   AppendJsonString(out, key);

@@ -4,6 +4,8 @@
 
 #include "platform/go_text.h"
 
+#include "berth/json_text.h"
+
 #include <cstdint>
 #include <vector>
 
@@ -15,33 +17,7 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 constexpr char32_t kRuneError = 0xFFFD;
 
-// Decodes one UTF-8 sequence at s[i]. Invalid input (bad lead byte,
-// truncation, overlong form, surrogate, > U+10FFFF) yields {kRuneError, 1},
-// as Go's utf8.DecodeRune does.
-std::pair<char32_t, size_t> DecodeRune(std::string_view s, size_t i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return {b0, 1};
-  size_t need;
-  char32_t r;
-  char32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    need = 1, r = b0 & 0x1F, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    need = 2, r = b0 & 0x0F, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    need = 3, r = b0 & 0x07, min = 0x10000;
-  } else {
-    return {kRuneError, 1};
-  }
-  if (i + need >= s.size()) return {kRuneError, 1};  // truncated
-  for (size_t k = 1; k <= need; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {kRuneError, 1};
-    r = (r << 6) | (b & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return {kRuneError, 1};
-  return {r, need + 1};
-}
+std::pair<char32_t, size_t> DecodeRune(std::string_view s, size_t i) { return DecodeUtf8Rune(s, i); }
 
 void AppendUtf8(std::string* out, char32_t r) {
   if (r < 0x80) {
@@ -415,47 +391,6 @@ std::optional<std::string> GoJsonSyntaxError(std::string_view text) {
   return std::nullopt;
 }
 
-void AppendGoJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      switch (b) {
-        case '"': *out += "\\\""; break;
-        case '\\': *out += "\\\\"; break;
-        case '\b': *out += "\\b"; break;
-        case '\f': *out += "\\f"; break;
-        case '\n': *out += "\\n"; break;
-        case '\r': *out += "\\r"; break;
-        case '\t': *out += "\\t"; break;
-        case '<': case '>': case '&':
-          *out += "\\u00";
-          AppendHex(out, b, 2);
-          break;
-        default:
-          if (b < 0x20) {
-            *out += "\\u00";
-            AppendHex(out, b, 2);
-          } else {
-            out->push_back(static_cast<char>(b));
-          }
-      }
-      ++i;
-      continue;
-    }
-    auto [r, n] = DecodeRune(s, i);
-    if (r == kRuneError && n == 1) {
-      *out += "\\ufffd";
-    } else if (r == 0x2028 || r == 0x2029) {
-      *out += "\\u";
-      AppendHex(out, r, 4);
-    } else {
-      out->append(s.substr(i, n));
-    }
-    i += n;
-  }
-  out->push_back('"');
-}
 
 std::string GoCoerceUtf8(std::string_view s) {
   std::string out;

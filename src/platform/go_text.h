@@ -23,11 +23,6 @@ std::string GoQuote(std::string_view s);
 // text is one syntactically valid JSON value.
 std::optional<std::string> GoJsonSyntaxError(std::string_view text);
 
-// Appends `s` as a JSON string the way Go's encoding/json marshals it
-// (HTML-escaped: <, >, & as \u003c, \u003e, \u0026; U+2028/U+2029 escaped;
-// invalid UTF-8 replaced by \ufffd).
-void AppendGoJsonString(std::string* out, std::string_view s);
-
 // Replaces each byte that does not start a valid UTF-8 sequence with U+FFFD,
 // as Go does when it decodes a JSON string.
 std::string GoCoerceUtf8(std::string_view s);

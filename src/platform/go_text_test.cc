@@ -2,6 +2,8 @@
 
 #include "platform/go_text.h"
 
+#include "berth/json_text.h"
+
 #include <gtest/gtest.h>
 
 #include <string>

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "berth/platform.h"
+#include "berth/json_text.h"
 #include "platform/go_text.h"
 
 namespace berth {
@@ -13,7 +14,6 @@ namespace berth {
 namespace {
 
 namespace json = boost::json;
-using platform_internal::AppendGoJsonString;
 using platform_internal::GoCoerceUtf8;
 using platform_internal::GoJsonSyntaxError;
 
