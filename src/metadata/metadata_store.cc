@@ -109,6 +109,17 @@ Result<std::vector<ImageRecord>> ReadImages(sqlite::Stmt& st) {
   return out;
 }
 
+// The digests in column 0 of every row.
+Result<std::vector<Digest>> ReadDigests(sqlite::Stmt& st) {
+  std::vector<Digest> out;
+  while (st.Step()) {
+    BERTH_ASSIGN_OR_RETURN(auto d, Digest::Parse(st.Text(0)));
+    out.push_back(std::move(d));
+  }
+  BERTH_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
 Result<Digest> ParseStoredDigest(const std::string& s) {
   if (s.empty()) return Digest();
   return Digest::Parse(s);
@@ -397,13 +408,7 @@ class SqliteTx : public Tx {
   Result<std::vector<Digest>> BlobChildren(const Digest& d) override {
     auto st = c_->Prepare("SELECT child FROM blob_edges WHERE parent = ?");
     st.Bind(1, d.str());
-    std::vector<Digest> out;
-    while (st.Step()) {
-      BERTH_ASSIGN_OR_RETURN(auto c, Digest::Parse(st.Text(0)));
-      out.push_back(c);
-    }
-    BERTH_RETURN_IF_ERROR(st.status());
-    return out;
+    return ReadDigests(st);
   }
   Status AddRootRef(RootKind kind, std::string_view root_id, const Digest& d) override {
     auto ins = c_->Prepare("INSERT OR IGNORE INTO root_refs(kind, root_id, digest) VALUES(?,?,?)");
@@ -427,13 +432,7 @@ class SqliteTx : public Tx {
   Result<std::vector<Digest>> RootRefs(RootKind kind, std::string_view root_id) override {
     auto st = c_->Prepare("SELECT digest FROM root_refs WHERE kind = ? AND root_id = ? ORDER BY digest");
     st.Bind(1, RootKindName(kind)).Bind(2, root_id);
-    std::vector<Digest> out;
-    while (st.Step()) {
-      BERTH_ASSIGN_OR_RETURN(auto d, Digest::Parse(st.Text(0)));
-      out.push_back(d);
-    }
-    BERTH_RETURN_IF_ERROR(st.status());
-    return out;
+    return ReadDigests(st);
   }
   Result<std::vector<RootRef>> AllRootRefs() override {
     auto st = c_->Prepare("SELECT kind, root_id, digest FROM root_refs ORDER BY kind, root_id, digest");
@@ -470,13 +469,7 @@ class SqliteTx : public Tx {
   }
   Result<std::vector<Digest>> PendingGarbage() override {
     auto st = c_->Prepare("SELECT digest FROM gc_pending ORDER BY digest");
-    std::vector<Digest> out;
-    while (st.Step()) {
-      BERTH_ASSIGN_OR_RETURN(auto d, Digest::Parse(st.Text(0)));
-      out.push_back(d);
-    }
-    BERTH_RETURN_IF_ERROR(st.status());
-    return out;
+    return ReadDigests(st);
   }
   Status ForgetBlob(const Digest& d) override {
     BERTH_ASSIGN_OR_RETURN(int64_t refs, Refs(d));
