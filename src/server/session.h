@@ -322,10 +322,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (!WriteWhole(resp, keep)) keep = false;
     } else {
       status = RunStream(resp, &keep);
-      // A streamed reply (load progress) may end before the handler read the
-      // request body's last chunk: consume it, or the next request on this
-      // connection would start in the middle of it.
-      if (!DrainBody()) keep = false;
     }
     req_.body_reader = nullptr;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
