@@ -19,14 +19,9 @@ using archive_test::ReadEntry;
 using archive_test::ReadTar;
 using testing::BuiltImage;
 
-const Platform kAmd64{"linux", "amd64", "", "", {}};
-const Platform kArm64{"linux", "arm64", "", "", {}};
-
-BuiltImage Simple(const std::string& seed) {
-  auto img = testing::SimpleImage({{"etc/seed", seed}});
-  EXPECT_TRUE(img.ok()) << img.status().ToString();
-  return *img;
-}
+using archive_test::kAmd64;
+using archive_test::kArm64;
+using archive_test::Simple;
 
 BuiltImage Multi(const std::string& seed, bool attestations = false) {
   testing::FixtureImage spec;

@@ -23,8 +23,8 @@ using archive_test::FindBlob;
 using archive_test::ReadTar;
 using testing::BuiltImage;
 
-const Platform kAmd64{"linux", "amd64", "", "", {}};
-const Platform kArm64{"linux", "arm64", "", "", {}};
+using archive_test::kAmd64;
+using archive_test::kArm64;
 
 struct CommandResult {
   int status = -1;

@@ -119,6 +119,16 @@ inline const testing::BuiltBlob* FindBlob(const testing::BuiltImage& img, const 
   return nullptr;
 }
 
+inline const Platform kAmd64{"linux", "amd64", "", "", {}};
+inline const Platform kArm64{"linux", "arm64", "", "", {}};
+
+// A one-platform image whose single layer holds `seed`.
+inline testing::BuiltImage Simple(const std::string& seed) {
+  auto img = testing::SimpleImage({{"etc/seed", seed}});
+  EXPECT_TRUE(img.ok()) << img.status().ToString();
+  return *img;
+}
+
 // A real store in a temporary directory.
 class ArchiveTest : public ::testing::Test {
  protected:
