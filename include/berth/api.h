@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "berth/archive.h"
+#include "berth/container_service.h"
 #include "berth/image_service.h"
+#include "berth/registry.h"
 #include "berth/status.h"
 
 namespace berth::api {
@@ -87,6 +89,10 @@ struct ApiOptions {
   std::string data_root;  // shown by /info as DockerRootDir
   bool debug = false;     // /info Debug
   int64_t start_unix_nanos = 0;
+  // Container routes answer 500 when null (not owned).
+  ContainerService* containers = nullptr;
+  // Pull, push and the /berth/v1/registry routes use this.
+  RegistryConfig registry;
 };
 
 class Api {

@@ -73,6 +73,8 @@ Api::Api(Store* store, ApiOptions opts) : impl_(std::make_unique<Impl>()) {
   impl_->opts = std::move(opts);
   AddSystemRoutes(&impl_->router);
   AddImageRoutes(&impl_->router);
+  AddContainerRoutes(&impl_->router);
+  AddRegistryRoutes(&impl_->router);
 }
 
 Api::~Api() = default;

@@ -65,6 +65,11 @@ Result<ImageService*> RouteContext::Images() const {
   return store->images();
 }
 
+Result<ContainerService*> RouteContext::Containers() const {
+  if (opts == nullptr || opts->containers == nullptr) return Internal("no container service attached");
+  return opts->containers;
+}
+
 void Router::Add(std::string method, std::string pattern, Handler handler, bool streams_body) {
   Route r;
   r.method = std::move(method);

@@ -33,6 +33,8 @@ struct RouteContext {
   bool AtLeast(std::string_view v) const { return CompareVersions(version, v) >= 0; }
   // The image service, or Internal when no store is attached.
   Result<ImageService*> Images() const;
+  // The container service, or Internal when the daemon has none.
+  Result<ContainerService*> Containers() const;
 };
 
 // A handler's error becomes ErrorResponse(status).
@@ -67,5 +69,7 @@ Response JsonResponse(int status, std::string json_text);
 
 void AddSystemRoutes(Router* r);
 void AddImageRoutes(Router* r);
+void AddContainerRoutes(Router* r);  // container_routes.cc
+void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
 
 }  // namespace berth::api

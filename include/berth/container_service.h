@@ -1,0 +1,164 @@
+// Containers: records in the metadata store, root filesystems from
+// snapshots (overlayfs), processes run by runc through the Runtime, and
+// commit of a container's changes into a new image.
+//
+// Files under <data-root>/containers/<id>/:
+//   bundle/config.json   OCI runtime spec (rewritten at every start)
+//   rootfs/              overlay mount point (mounted while running)
+//   upper/, work/        the container's overlay layer
+//   state/               the shim's container.log, exit, shim.pid
+//
+// Thread-safety: ContainerService is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/image_service.h"
+#include "berth/metadata.h"
+#include "berth/platform.h"
+#include "berth/runtime.h"
+#include "berth/snapshot.h"
+#include "berth/status.h"
+
+namespace berth {
+
+struct ImageMountSpec {
+  std::string source;  // image reference
+  std::string target;  // absolute path in the container
+  bool read_only = true;
+};
+
+// The parts of Docker's container Config/HostConfig berth honours. Stored
+// with the record (ContainerRecord::config_json, serialised by the service).
+struct ContainerConfig {
+  std::string image;  // as the user gave it
+  std::optional<std::vector<std::string>> cmd;         // absent: image's Cmd
+  std::optional<std::vector<std::string>> entrypoint;  // absent: image's Entrypoint
+  std::vector<std::string> env;                        // added to the image's Env
+  std::string working_dir;                             // empty: image's
+  std::string user;                                    // empty: image's
+  std::map<std::string, std::string> labels;
+  std::string hostname;
+  bool tty = false;            // true is refused (not supported)
+  bool open_stdin = false;     // accepted; stdin is not wired
+  bool auto_remove = false;    // HostConfig.AutoRemove
+  std::string network_mode;    // "", "default", "bridge", "none" → none; "host" → host
+  std::vector<ImageMountSpec> image_mounts;  // HostConfig.Mounts of Type "image"
+  std::optional<Platform> platform;          // `platform` query of create
+  std::string stop_signal;                   // empty: SIGTERM
+  std::optional<int> stop_timeout;           // seconds; empty: 10
+};
+
+// A container as inspect and list show it.
+struct ContainerInfo {
+  ContainerRecord record;
+  ContainerConfig config;
+  // The effective process (image config merged with the container's).
+  std::vector<std::string> path_and_args;  // Path = [0], Args = rest
+  std::vector<std::string> effective_env;
+  std::string effective_working_dir;
+  std::string effective_user;
+  std::vector<std::string> effective_cmd;         // Config.Cmd as inspect shows it
+  std::vector<std::string> effective_entrypoint;  // Config.Entrypoint
+  std::map<std::string, std::string> image_labels;  // merged into Config.Labels
+  std::string rootfs;    // <dir>/rootfs
+  std::string log_path;  // the shim's log
+  int restart_count = 0;
+  std::string error;     // last start error, if any
+};
+
+struct ContainerCreateResult {
+  std::string id;
+  std::vector<std::string> warnings;
+};
+
+struct ContainerListOptions {
+  bool all = false;  // include non-running
+  // Docker's filters: id, name, status, label, ancestor, exited, before, since.
+  std::map<std::string, std::vector<std::string>> filters;
+  int limit = -1;
+};
+
+struct CommitOptions {
+  std::string container;  // ID, ID prefix or name
+  std::string repo;       // empty: dangling image
+  std::string tag;        // empty with repo: "latest"
+  std::string comment;
+  std::string author;
+  bool pause = true;
+  // Dockerfile instructions applied to the new config: CMD, ENTRYPOINT, ENV,
+  // EXPOSE, LABEL, USER, WORKDIR, VOLUME, STOPSIGNAL (others: InvalidArgument).
+  std::vector<std::string> changes;
+};
+
+struct ContainerServiceOptions {
+  RuntimeOptions runtime;
+};
+
+class ContainerService {
+ public:
+  // Opens the service over an open store: reconciles every record with the
+  // runtime (a record that says running but whose process has ended gets its
+  // exit code from the shim's exit file, or 255 if none), and starts
+  // watching the running ones.
+  static Result<std::unique_ptr<ContainerService>> Open(Store* store, const ContainerServiceOptions& opts);
+  virtual ~ContainerService() = default;
+
+  // Resolves a container by full ID, unique ID prefix or name (with or
+  // without leading "/"). NotFound: "No such container: X".
+  virtual Result<ContainerInfo> Get(const std::string& ref) = 0;
+
+  // Resolves the image (and platform: the requested one, else the host's
+  // best match among present platforms; NotFound "No such image: X" when
+  // absent, NotFound with Docker's platform text when the platform is not
+  // present), records the container (state created) with the image ID and
+  // platform manifest, and prepares its directories. `name` empty: a
+  // generated Docker-style name. Name in use: AlreadyExists "Conflict. The
+  // container name \"/N\" is already in use by container \"ID\". You have
+  // to remove (or rename) that container to be able to reuse that name."
+  virtual Result<ContainerCreateResult> Create(const std::string& name, const ContainerConfig& cfg) = 0;
+  // Unpacks (first use), mounts the rootfs and starts the process. Already
+  // running: OK (Docker answers 304; the route maps that). Emits "start".
+  virtual Status Start(const std::string& ref) = 0;
+  // SIGTERM (or the stop signal), then SIGKILL after `timeout_s` (< 0: the
+  // container's stop timeout, default 10). Not running: OK. Emits "kill",
+  // "die", "stop".
+  virtual Status Stop(const std::string& ref, int timeout_s) = 0;
+  // Sends a signal (name "KILL"/"SIGKILL" or number; empty: SIGKILL). Not
+  // running: Conflict "container ID is not running". Emits "kill".
+  virtual Status Kill(const std::string& ref, const std::string& signal) = 0;
+  virtual Status Restart(const std::string& ref, int timeout_s) = 0;
+  // Waits for the condition ("not-running" (default), "next-exit",
+  // "removed"); returns the exit code. Blocks; `cancelled` aborts.
+  virtual Result<int> Wait(const std::string& ref, const std::string& condition,
+                           const std::function<bool()>& cancelled) = 0;
+  // Removes the container. Running without force: Conflict "cannot remove
+  // container \"/N\": container is running: stop the container before
+  // removing or force remove". Emits "destroy". Frees the content and
+  // snapshots only it kept.
+  virtual Status Remove(const std::string& ref, bool force) = 0;
+  virtual Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) = 0;
+  // Streams the container's log (see ReadLog). With follow, ends when the
+  // container stops. `from_end` (attach) starts at the current end.
+  virtual Status Logs(const std::string& ref, LogReadOptions opts,
+                      const std::function<Status(const LogEntry&)>& emit) = 0;
+  // Commits the container's changes as a new image (one new layer on the
+  // container's image, parent label kOrgMobyprojectParent = the container's
+  // image ID); returns the new image ID (manifest digest). Emits the
+  // container "commit" event and, for a name, "tag".
+  virtual Result<Digest> Commit(const CommitOptions& opts) = 0;
+
+  // Removes snapshots that no present image and no container needs.
+  virtual Result<int> SweepSnapshots() = 0;
+
+  // Stops watching (containers keep running); called by the daemon at exit.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace berth

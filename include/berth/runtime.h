@@ -1,0 +1,126 @@
+// The container runtime: OCI bundles run by runc under a small per-container
+// shim (tools/shim, binary `berth-shim`) that outlives the daemon.
+//
+// The shim is started detached (its own session) and:
+//   - runs `runc run --bundle <bundle> <id>` with stdout/stderr on pipes,
+//   - writes every chunk the container prints to <state>/container.log as one
+//     JSON line {"log":"...","stream":"stdout"|"stderr","time":"RFC3339Nano"}
+//     (Docker's json-file shape; partial lines are written as they come),
+//   - when runc exits, writes <state>/exit as "<code> <finished unix nanos>\n"
+//     (atomically: tmp + rename) and exits. A container killed by signal N
+//     exits with 128+N, as Docker reports.
+//   - writes <state>/shim.pid at start and removes nothing.
+// So a daemon restart loses nothing: a running container is found again via
+// `runc state`, an exited one via its exit file.
+//
+// Thread-safety: Runtime is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "berth/status.h"
+
+namespace berth {
+
+// What runs inside the container: the OCI runtime spec's process and the
+// few settings berth varies.
+struct ProcessSpec {
+  std::vector<std::string> args;  // non-empty
+  std::vector<std::string> env;   // "K=V"
+  std::string cwd = "/";
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> additional_gids;
+  std::string hostname;       // empty: first 12 of the container ID
+  bool host_network = false;  // false: a new (empty, loopback-only) netns
+  bool read_only_rootfs = false;
+};
+
+// Writes <bundle>/config.json (OCI runtime spec 1.0): namespaces pid, mount,
+// ipc, uts and network (unless host_network); the usual /proc, /dev (tmpfs),
+// /dev/pts, /dev/shm, /dev/mqueue, /sys (ro) mounts; default devices;
+// Docker's default capabilities; masked/read-only paths as Docker sets them;
+// rootfs path `rootfs` (absolute). No resource limits.
+Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p);
+
+// Resolves a Docker `User` value ("", "name", "uid", "name:group",
+// "uid:gid") against the rootfs's /etc/passwd and /etc/group. Unknown names
+// are InvalidArgument ("unable to find user NAME: no matching entries in
+// passwd file"), as Docker says. Fills uid, gid and additional_gids.
+Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSpec* p);
+
+struct RuntimeState {
+  enum Kind { kUnknown, kCreated, kRunning, kStopped } kind = kUnknown;
+  int pid = 0;
+  bool exited = false;  // the exit file exists
+  int exit_code = 0;
+  int64_t finished_unix_nanos = 0;
+};
+
+struct RuntimeOptions {
+  std::string runc = "runc";              // runc binary
+  std::string shim;                       // absolute path of berth-shim
+  std::string runc_root;                  // runc --root (state of runc)
+};
+
+class Runtime {
+ public:
+  static Result<std::unique_ptr<Runtime>> Create(const RuntimeOptions& opts);
+  virtual ~Runtime() = default;
+
+  // Starts the container `id` from `bundle` (config.json written) under a
+  // new shim whose files go to `state_dir` (log, exit, shim.pid). Removes a
+  // stale exit file first. Returns once runc has started the process (the
+  // container's pid is known) or failed; a failure to start (bad binary,
+  // "exec: \"nosuch\": executable file not found in $PATH") is returned as
+  // an error whose message carries runc's reason.
+  virtual Result<int> Start(const std::string& id, const std::string& bundle,
+                            const std::string& state_dir) = 0;
+  // Sends `signal` to the container's init process (runc kill). Not
+  // running: FailedPrecondition.
+  virtual Status Kill(const std::string& id, int signal) = 0;
+  // runc's view combined with the exit file in `state_dir`.
+  virtual Result<RuntimeState> State(const std::string& id, const std::string& state_dir) = 0;
+  // Blocks until the exit file exists or `timeout_ms` passes (< 0: no limit)
+  // or `cancelled` returns true. Returns the state.
+  virtual Result<RuntimeState> Wait(const std::string& id, const std::string& state_dir,
+                                    int64_t timeout_ms,
+                                    const std::function<bool()>& cancelled = {}) = 0;
+  // `runc delete --force` (absent: OK).
+  virtual Status Delete(const std::string& id) = 0;
+};
+
+// ---- logs ----
+
+struct LogEntry {
+  std::string stream;  // "stdout" or "stderr"
+  std::string data;
+  int64_t time_unix_nanos = 0;
+};
+
+struct LogReadOptions {
+  bool stdout_ = true;
+  bool stderr_ = true;
+  int64_t since_unix_nanos = 0;  // 0: no bound
+  int64_t until_unix_nanos = 0;  // 0: no bound
+  int tail = -1;                 // last N lines (entries ending in '\n'); -1 all
+  bool follow = false;
+  // With follow: reading ends once this returns true and the log is drained
+  // (the container has exited), or `cancelled` returns true.
+  std::function<bool()> finished;
+  std::function<bool()> cancelled;
+  // With follow: start from the log's current end (attach) rather than its
+  // beginning.
+  bool from_end = false;
+};
+
+// Reads the shim's log file, calling `emit` per entry in order.
+Status ReadLog(const std::string& log_path, const LogReadOptions& opts,
+               const std::function<Status(const LogEntry&)>& emit);
+
+}  // namespace berth
