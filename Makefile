@@ -31,6 +31,7 @@ test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 bench: build
+	@bash scripts/install-deps --bench
 	@bash bench/run.sh $(BUILD_DIR)
 
 clean:

@@ -8,6 +8,8 @@ echo "== listing 10,000 images in process"
 "$BUILD/bin/list_bench" 10000 20
 echo "== removal cost, store of 100 vs 10,000 images"
 "$BUILD/bin/remove_bench" 100 10000 50
-for extra in load_bench containerd_bench; do
+for extra in load_bench container_bench; do
   if [ -x "$BUILD/bin/$extra" ]; then echo "== $extra"; "$BUILD/bin/$extra"; fi
 done
+echo "== side by side with containerd 1.6"
+bash "$(dirname "$0")/containerd_compare.sh" "$BUILD"

@@ -39,6 +39,13 @@ struct ProcessSpec {
   std::string hostname;       // empty: first 12 of the container ID
   bool host_network = false;  // false: a new (empty, loopback-only) netns
   bool read_only_rootfs = false;
+  // Extra bind mounts (image mounts): host `source` at `destination`.
+  struct BindMount {
+    std::string source;
+    std::string destination;
+    bool read_only = true;
+  };
+  std::vector<BindMount> bind_mounts;
 };
 
 // Writes <bundle>/config.json (OCI runtime spec 1.0): namespaces pid, mount,
