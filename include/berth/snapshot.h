@@ -78,7 +78,11 @@ class Snapshotter {
 
 // Mounts an overlay at `target` with `lower_dirs` (lowest first, as
 // PreparedLayers::dirs gives them), `upper` and `work` (created if missing).
-// With an empty image (no layers) an empty lower directory is used.
+// With an empty image (no layers) an empty lower directory is used
+// ("<work>.empty", created beside `work`). Lower lists longer than
+// mount(2)'s one-page option limit are mounted through the new mount API
+// (fsopen/fsconfig "lowerdir+", Linux 6.8+; an error on older kernels).
+// Paths containing ':', ',' or '\\' are InvalidArgument.
 Status MountOverlay(const std::vector<std::string>& lower_dirs, const std::string& upper,
                     const std::string& work, const std::string& target);
 // Unmounts `target` (not mounted: OK). Lazy detach if busy.
@@ -88,7 +92,10 @@ Status UnmountOverlay(const std::string& target);
 // uncompressed layer tar (PAX) through `write`: new and changed files with
 // their metadata, overlay whiteouts (0/0 char devices) as ".wh.NAME" and
 // opaque directories as ".wh..wh..opq". Entries are in a stable (sorted)
-// order. Returns the tar's digest (the diff ID) and size.
+// order. Hard links within `upper` stay tar hard links; overlayfs' own
+// trusted.overlay.* xattrs are not written; sockets are skipped. A failing
+// `write` stops the diff with its status. Returns the tar's digest (the diff
+// ID) and size.
 struct LayerDiff {
   Digest diff_id;
   int64_t size = 0;

@@ -1,0 +1,249 @@
+// DiffUpperDir: an overlay upper directory as a layer tar (the reverse of
+// unpacking). Entries come depth first with the names of each directory
+// sorted bytewise, so the same tree always gives the same tar (modulo the
+// times it records). Hard links inside the upper directory are kept as tar
+// hard links (libarchive's link resolver). overlayfs' own trusted.overlay.*
+// xattrs are not copied; sockets are skipped (Docker does the same).
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "berth/snapshot.h"
+
+namespace berth {
+
+namespace {
+
+constexpr size_t kBufferSize = 1 << 20;
+
+struct WriteDeleter {
+  void operator()(struct archive* a) const { archive_write_free(a); }
+};
+struct EntryDeleter {
+  void operator()(struct archive_entry* e) const { archive_entry_free(e); }
+};
+struct ResolverDeleter {
+  void operator()(struct archive_entry_linkresolver* r) const { archive_entry_linkresolver_free(r); }
+};
+using EntryPtr = std::unique_ptr<struct archive_entry, EntryDeleter>;
+
+struct Sink {
+  const std::function<Status(std::string_view)>* write = nullptr;
+  Sha256 sha;
+  int64_t size = 0;
+  Status error;
+};
+
+la_ssize_t SinkWrite(struct archive* a, void* client, const void* buf, size_t n) {
+  auto* s = static_cast<Sink*>(client);
+  std::string_view data(static_cast<const char*>(buf), n);
+  Status st = (*s->write)(data);
+  if (!st.ok()) {
+    s->error = st;
+    archive_set_error(a, EIO, "%s", st.message().c_str());
+    return -1;
+  }
+  s->sha.Update(data);
+  s->size += static_cast<int64_t>(n);
+  return static_cast<la_ssize_t>(n);
+}
+
+bool IsWhiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
+
+class DiffWriter {
+ public:
+  DiffWriter(const std::string& upper, Sink* sink) : upper_(upper), sink_(sink) { buf_.resize(kBufferSize); }
+
+  Status Run() {
+    a_.reset(archive_write_new());
+    resolver_.reset(archive_entry_linkresolver_new());
+    if (!a_ || !resolver_) return Internal("libarchive: out of memory");
+    archive_write_set_format_pax_restricted(a_.get());
+    archive_entry_linkresolver_set_strategy(resolver_.get(), ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+    archive_write_set_bytes_in_last_block(a_.get(), 1);
+    if (archive_write_open(a_.get(), sink_, nullptr, SinkWrite, nullptr) != ARCHIVE_OK) return Error("open");
+    BERTH_RETURN_IF_ERROR(Walk(""));
+    if (archive_write_close(a_.get()) != ARCHIVE_OK) return Error("close");
+    return OkStatus();
+  }
+
+ private:
+  Status Error(const std::string& what) {
+    if (!sink_->error.ok()) return sink_->error;
+    const char* msg = archive_error_string(a_.get());
+    return Internal("layer diff: " + what + ": " + (msg ? msg : "unknown libarchive error"));
+  }
+
+  std::string Path(const std::string& rel) const { return rel.empty() ? upper_ : upper_ + "/" + rel; }
+
+  Status Walk(const std::string& rel) {
+    std::string dir_path = Path(rel);
+    DIR* dir = ::opendir(dir_path.c_str());
+    if (dir == nullptr) return ErrnoStatus("layer diff: opendir " + dir_path, errno);
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* de = ::readdir(dir)) {
+      std::string name = de->d_name;
+      if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    int err = errno;
+    ::closedir(dir);
+    if (err != 0) return ErrnoStatus("layer diff: readdir " + dir_path, err);
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      std::string child = rel.empty() ? name : rel + "/" + name;
+      struct stat st;
+      if (::lstat(Path(child).c_str(), &st) < 0) {
+        if (errno == ENOENT) continue;  // deleted while walking
+        return ErrnoStatus("layer diff: stat " + Path(child), errno);
+      }
+      BERTH_RETURN_IF_ERROR(WriteEntry(rel, name, child, st));
+      if (S_ISDIR(st.st_mode)) BERTH_RETURN_IF_ERROR(Walk(child));
+    }
+    return OkStatus();
+  }
+
+  // An empty regular file carrying `st`'s owner, permission bits and mtime.
+  Status WriteMarker(const std::string& path, const struct stat& st) {
+    EntryPtr e(archive_entry_new());
+    archive_entry_set_pathname(e.get(), path.c_str());
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), st.st_mode & 0777);
+    archive_entry_set_uid(e.get(), st.st_uid);
+    archive_entry_set_gid(e.get(), st.st_gid);
+    archive_entry_set_mtime(e.get(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    archive_entry_set_size(e.get(), 0);
+    if (archive_write_header(a_.get(), e.get()) < ARCHIVE_WARN) return Error("header " + path);
+    return OkStatus();
+  }
+
+  Status AddXattrs(const std::string& path, struct archive_entry* e, bool* opaque) {
+    *opaque = false;
+    ssize_t n = ::llistxattr(path.c_str(), nullptr, 0);
+    if (n < 0) {
+      if (errno == ENOTSUP) return OkStatus();
+      return ErrnoStatus("layer diff: listxattr " + path, errno);
+    }
+    std::vector<char> names(static_cast<size_t>(n) + 1);
+    n = ::llistxattr(path.c_str(), names.data(), names.size());
+    if (n < 0) return ErrnoStatus("layer diff: listxattr " + path, errno);
+    std::vector<std::string> sorted;
+    for (ssize_t i = 0; i < n;) {
+      std::string name(names.data() + i);
+      i += static_cast<ssize_t>(name.size()) + 1;
+      if (!name.empty()) sorted.push_back(std::move(name));
+    }
+    std::sort(sorted.begin(), sorted.end());
+    for (const std::string& name : sorted) {
+      ssize_t vn = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+      if (vn < 0) continue;  // removed meanwhile
+      std::string value(static_cast<size_t>(vn), '\0');
+      vn = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+      if (vn < 0) continue;
+      value.resize(static_cast<size_t>(vn));
+      if (name == "trusted.overlay.opaque") {
+        *opaque = value == "y";
+        continue;
+      }
+      if (name.rfind("trusted.overlay.", 0) == 0) continue;  // overlayfs bookkeeping
+      archive_entry_xattr_add_entry(e, name.c_str(), value.data(), value.size());
+    }
+    return OkStatus();
+  }
+
+  Status WriteEntry(const std::string& parent, const std::string& name, const std::string& rel,
+                    const struct stat& st) {
+    if (IsWhiteout(st)) return WriteMarker(parent.empty() ? ".wh." + name : parent + "/.wh." + name, st);
+    if (S_ISSOCK(st.st_mode)) return OkStatus();
+    std::string path = Path(rel);
+    EntryPtr e(archive_entry_new());
+    archive_entry_copy_stat(e.get(), &st);
+    archive_entry_unset_atime(e.get());
+    archive_entry_unset_ctime(e.get());
+    archive_entry_unset_birthtime(e.get());
+    archive_entry_set_pathname(e.get(), rel.c_str());
+    if (!S_ISREG(st.st_mode)) archive_entry_set_size(e.get(), 0);
+    if (S_ISLNK(st.st_mode)) {
+      std::string target(static_cast<size_t>(st.st_size) + 256, '\0');
+      ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+      if (n < 0) return ErrnoStatus("layer diff: readlink " + path, errno);
+      target.resize(static_cast<size_t>(n));
+      archive_entry_set_symlink(e.get(), target.c_str());
+    }
+    bool opaque = false;
+    BERTH_RETURN_IF_ERROR(AddXattrs(path, e.get(), &opaque));
+
+    struct archive_entry* entry = e.release();
+    struct archive_entry* spare = nullptr;
+    if (!S_ISDIR(st.st_mode)) archive_entry_linkify(resolver_.get(), &entry, &spare);
+    EntryPtr owned(entry);
+    EntryPtr owned_spare(spare);
+    if (entry == nullptr) return OkStatus();  // deferred by the resolver (not with tar strategies)
+    bool hardlink = archive_entry_hardlink(entry) != nullptr;
+    if (hardlink) archive_entry_set_size(entry, 0);
+    if (archive_write_header(a_.get(), entry) < ARCHIVE_WARN) return Error("header " + rel);
+    if (S_ISREG(st.st_mode) && !hardlink && st.st_size > 0) BERTH_RETURN_IF_ERROR(CopyData(path, st.st_size));
+    if (S_ISDIR(st.st_mode) && opaque) {
+      BERTH_RETURN_IF_ERROR(WriteMarker(rel + "/.wh..wh..opq", st));
+    }
+    return OkStatus();
+  }
+
+  // Writes exactly `size` bytes of the file (the size in the header); a file
+  // that shrank meanwhile is padded with zeros by libarchive.
+  Status CopyData(const std::string& path, int64_t size) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("layer diff: open " + path, errno);
+    Status s;
+    int64_t left = size;
+    while (left > 0) {
+      ssize_t n = ::read(fd, buf_.data(), static_cast<size_t>(std::min<int64_t>(left, buf_.size())));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        s = ErrnoStatus("layer diff: read " + path, errno);
+        break;
+      }
+      if (n == 0) break;
+      if (archive_write_data(a_.get(), buf_.data(), static_cast<size_t>(n)) < 0) {
+        s = Error("data " + path);
+        break;
+      }
+      left -= n;
+    }
+    ::close(fd);
+    return s;
+  }
+
+  std::string upper_;
+  Sink* sink_;
+  std::vector<char> buf_;
+  std::unique_ptr<struct archive, WriteDeleter> a_;
+  std::unique_ptr<struct archive_entry_linkresolver, ResolverDeleter> resolver_;
+};
+
+}  // namespace
+
+Result<LayerDiff> DiffUpperDir(const std::string& upper, const std::function<Status(std::string_view)>& write) {
+  Sink sink;
+  sink.write = &write;
+  DiffWriter w(upper, &sink);
+  BERTH_RETURN_IF_ERROR(w.Run());
+  LayerDiff out;
+  out.diff_id = sink.sha.Finish();
+  out.size = sink.size;
+  return out;
+}
+
+}  // namespace berth
