@@ -3,13 +3,16 @@
 //
 // The shim is started detached (its own session) and:
 //   - runs `runc run --bundle <bundle> <id>` with stdout/stderr on pipes,
-//   - writes every chunk the container prints to <state>/container.log as one
-//     JSON line {"log":"...","stream":"stdout"|"stderr","time":"RFC3339Nano"}
-//     (Docker's json-file shape; partial lines are written as they come),
+//   - writes what the container prints to <state>/container.log, one JSON
+//     line {"log":"...","stream":"stdout"|"stderr","time":"RFC3339Nano"} per
+//     output line (Docker's json-file shape; a partial line is written as it
+//     comes, as an entry of its own without the '\n'),
 //   - when runc exits, writes <state>/exit as "<code> <finished unix nanos>\n"
 //     (atomically: tmp + rename) and exits. A container killed by signal N
 //     exits with 128+N, as Docker reports.
-//   - writes <state>/shim.pid at start and removes nothing.
+//   - writes <state>/shim.pid at start and removes nothing. runc adds
+//     <state>/init.pid (the container's pid, once started) and
+//     <state>/runc.log (runc's own JSON log).
 // So a daemon restart loses nothing: a running container is found again via
 // `runc state`, an exited one via its exit file.
 //
@@ -36,7 +39,10 @@ struct ProcessSpec {
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::vector<uint32_t> additional_gids;
-  std::string hostname;       // empty: first 12 of the container ID
+  // Empty: the host's name with host_network, else the first 12 characters
+  // of the bundle's parent directory name (the container ID in berth's
+  // layout <data-root>/containers/<id>/bundle).
+  std::string hostname;
   bool host_network = false;  // false: a new (empty, loopback-only) netns
   bool read_only_rootfs = false;
   // Extra bind mounts (image mounts): host `source` at `destination`.

@@ -1,0 +1,37 @@
+// The shim's log file format, shared by berth-shim (writer) and ReadLog
+// (reader): one JSON object per line,
+//   {"log":"<data>","stream":"stdout"|"stderr","time":"<RFC3339Nano UTC>"}
+// as Docker's json-file driver writes it (time with nine fraction digits).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "berth/runtime.h"
+#include "berth/status.h"
+
+namespace berth {
+namespace runtime_internal {
+
+// "2006-01-02T15:04:05.000000000Z" for `unix_nanos` (UTC, nine digits).
+std::string FormatRfc3339NanoUtc(int64_t unix_nanos);
+
+// Parses RFC 3339 with an optional fraction (1-9 digits) and "Z" or a
+// "+hh:mm"/"-hh:mm" offset. InvalidArgument when malformed.
+Result<int64_t> ParseRfc3339Nano(std::string_view s);
+
+// Appends one log line (with its trailing '\n') for `data`.
+void AppendLogLine(std::string* out, std::string_view stream, std::string_view data,
+                   int64_t unix_nanos);
+
+// Parses one line (without its '\n'). DataLoss when it is not a log entry.
+Result<LogEntry> ParseLogLine(std::string_view line);
+
+// The length of the longest prefix of `data` that does not end inside a
+// UTF-8 sequence that later bytes could complete (at most 3 bytes are held
+// back). Lets a writer split a stream into chunks without cutting characters.
+size_t CompleteUtf8Prefix(std::string_view data);
+
+}  // namespace runtime_internal
+}  // namespace berth

@@ -1,0 +1,176 @@
+// ReadLog: reading (and following) the shim's container.log.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "berth/runtime.h"
+#include "runtime/log_format.h"
+
+namespace berth {
+
+namespace {
+
+using runtime_internal::ParseLogLine;
+
+constexpr int kFollowPollMs = 30;
+constexpr size_t kChunk = 64 * 1024;
+
+bool Selected(const LogReadOptions& opts, const LogEntry& e) {
+  if (e.stream == "stderr") return opts.stderr_;
+  return opts.stdout_;
+}
+
+// An open log file, read with pread so that following survives the file
+// being created late.
+class LogFile {
+ public:
+  explicit LogFile(std::string path) : path_(std::move(path)) {}
+  ~LogFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  // Opens the file if it exists. Missing: OK, and reads see nothing.
+  Status Open() {
+    if (fd_ >= 0) return OkStatus();
+    do {
+      fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (fd_ < 0 && errno == EINTR);
+    if (fd_ < 0 && errno != ENOENT) return ErrnoStatus("open " + path_, errno);
+    return OkStatus();
+  }
+
+  Result<uint64_t> Size() {
+    if (fd_ < 0) return uint64_t{0};
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat " + path_, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  // Reads up to `n` bytes at `offset`; 0 at end of file.
+  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t n) {
+    if (fd_ < 0) return size_t{0};
+    while (true) {
+      ssize_t r = ::pread(fd_, buf, n, static_cast<off_t>(offset));
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return ErrnoStatus("read " + path_, errno);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+// The offset where the last `tail` selected lines (entries ending in '\n',
+// with the partial entries before them) start. Scans backwards in chunks.
+Result<uint64_t> TailOffset(LogFile* f, uint64_t size, int tail, const LogReadOptions& opts) {
+  if (tail == 0) return size;
+  // Invariant: `carry` holds the bytes [pos, pos + carry.size()) and ends
+  // in '\n'; lines are taken off its end.
+  uint64_t pos = 0;
+  std::string carry;
+  int seen = 0;
+  std::string buf(kChunk, '\0');
+  // Ignore an incomplete last line (a write in progress).
+  uint64_t line_end = size;
+  {
+    // Find the end of the last complete line.
+    uint64_t p = size;
+    while (p > 0) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, p));
+      BERTH_ASSIGN_OR_RETURN(size_t got, f->ReadAt(p - n, buf.data(), n));
+      if (got != n) return DataLoss("log file shrank while reading");
+      size_t nl = std::string_view(buf.data(), n).rfind('\n');
+      if (nl != std::string_view::npos) {
+        line_end = p - n + nl + 1;
+        break;
+      }
+      p -= n;
+    }
+    if (p == 0) return uint64_t{0};
+  }
+  pos = line_end;
+  // Walk complete lines backwards: [start, end) each ending in '\n'.
+  while (pos > 0) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, pos));
+    BERTH_ASSIGN_OR_RETURN(size_t got, f->ReadAt(pos - n, buf.data(), n));
+    if (got != n) return DataLoss("log file shrank while reading");
+    carry.insert(0, buf.data(), n);
+    pos -= n;
+    // Take lines off the end while their start is known (after a '\n', or
+    // at offset 0).
+    while (!carry.empty()) {
+      size_t prev = carry.size() >= 2 ? carry.rfind('\n', carry.size() - 2) : std::string::npos;
+      if (prev == std::string::npos && pos > 0) break;  // start not known yet
+      size_t start = prev == std::string::npos ? 0 : prev + 1;
+      std::string_view line(carry.data() + start, carry.size() - start - 1);
+      auto entry = ParseLogLine(line);
+      if (entry.ok() && Selected(opts, *entry) && !entry->data.empty() && entry->data.back() == '\n') {
+        if (++seen > tail) return pos + carry.size();  // just after this line
+      }
+      carry.resize(start);
+    }
+  }
+  return uint64_t{0};
+}
+
+}  // namespace
+
+Status ReadLog(const std::string& log_path, const LogReadOptions& opts,
+               const std::function<Status(const LogEntry&)>& emit) {
+  LogFile f(log_path);
+  BERTH_RETURN_IF_ERROR(f.Open());
+  uint64_t offset = 0;
+  if (opts.follow && opts.from_end) {
+    BERTH_ASSIGN_OR_RETURN(offset, f.Size());
+  } else if (opts.tail >= 0) {
+    BERTH_ASSIGN_OR_RETURN(uint64_t size, f.Size());
+    BERTH_ASSIGN_OR_RETURN(offset, TailOffset(&f, size, opts.tail, opts));
+  }
+  std::string pending;  // bytes read but not yet a complete line
+  std::string buf(kChunk, '\0');
+  bool draining = false;  // `finished` said so: read to the end, then stop
+  while (true) {
+    // Checked per chunk too, so a reader of a busy log can be stopped.
+    if (opts.follow && opts.cancelled && opts.cancelled()) return OkStatus();
+    BERTH_ASSIGN_OR_RETURN(size_t n, f.ReadAt(offset, buf.data(), buf.size()));
+    if (n > 0) {
+      offset += n;
+      pending.append(buf.data(), n);
+      size_t start = 0;
+      while (true) {
+        size_t nl = pending.find('\n', start);
+        if (nl == std::string::npos) break;
+        std::string_view line(pending.data() + start, nl - start);
+        start = nl + 1;
+        auto entry = ParseLogLine(line);
+        if (!entry.ok()) continue;  // skip damaged lines, as Docker does
+        if (opts.until_unix_nanos != 0 && entry->time_unix_nanos > opts.until_unix_nanos) {
+          return OkStatus();
+        }
+        if (opts.since_unix_nanos != 0 && entry->time_unix_nanos < opts.since_unix_nanos) continue;
+        if (!Selected(opts, *entry)) continue;
+        BERTH_RETURN_IF_ERROR(emit(*entry));
+      }
+      pending.erase(0, start);
+      continue;
+    }
+    // At the end of what is written.
+    if (!opts.follow || draining) return OkStatus();
+    if (opts.finished && opts.finished()) {
+      draining = true;  // one more pass picks up what was written meanwhile
+      BERTH_RETURN_IF_ERROR(f.Open());
+      continue;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(kFollowPollMs));
+    BERTH_RETURN_IF_ERROR(f.Open());  // the file may appear late
+  }
+}
+
+}  // namespace berth

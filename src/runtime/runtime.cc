@@ -1,0 +1,328 @@
+// Runtime: containers run by runc under berth-shim (see runtime.h).
+//
+// Files in a container's state directory:
+//   shim.pid       the shim's pid (written by the shim first thing)
+//   init.pid       the container's init pid (runc run --pid-file), present
+//                  once the process has started
+//   runc.log       runc's own JSON log (its error entries explain a failed
+//                  start)
+//   container.log  the container's output (see log_format.h)
+//   start.log      written instead when the process never started: what
+//                  runc printed (same format)
+//   exit           "<code> <finished unix nanos>\n" once runc has exited
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "berth/env.h"
+#include "berth/runtime.h"
+#include "runtime/log_format.h"
+#include "runtime/subprocess.h"
+
+namespace berth {
+
+namespace {
+
+using runtime_internal::CommandResult;
+using runtime_internal::RunCommand;
+
+constexpr int kPollMs = 20;
+// How long Start waits for runc to report the process started or failed.
+constexpr int kStartTimeoutMs = 60000;
+
+struct RuncStatus {
+  bool exists = false;
+  std::string status;  // "created", "running", "paused", "stopped"
+  int pid = 0;
+};
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  size_t start = 0;
+  while (start < s.size() && (s[start] == ' ' || s[start] == '\n')) ++start;
+  return s.substr(start);
+}
+
+bool Contains(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
+
+void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string MakeAbsolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char buf[4096];
+  if (::getcwd(buf, sizeof(buf)) == nullptr) return path;
+  return std::string(buf) + "/" + path;
+}
+
+// Reads a small file holding a decimal number; 0 when absent or malformed.
+int ReadPidFile(const std::string& path) {
+  auto content = Env::Default()->ReadFileToString(path);
+  if (!content.ok()) return 0;
+  return std::atoi(content->c_str());
+}
+
+// Whether `pid` is a live (not zombie) process.
+bool ProcessAlive(int pid) {
+  if (pid <= 0) return false;
+  auto stat = Env::Default()->ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok()) return false;
+  size_t paren = stat->rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat->size()) return true;
+  char state = (*stat)[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
+// The "msg" of runc's error entries in its JSON log, joined by "; ".
+std::string RuncErrors(const std::string& log_path) {
+  auto content = Env::Default()->ReadFileToString(log_path);
+  if (!content.ok()) return "";
+  std::string out;
+  size_t start = 0;
+  while (start < content->size()) {
+    size_t end = content->find('\n', start);
+    if (end == std::string::npos) end = content->size();
+    boost::system::error_code ec;
+    auto v = boost::json::parse(std::string_view(*content).substr(start, end - start), ec);
+    start = end + 1;
+    if (ec || !v.is_object()) continue;
+    const auto* level = v.get_object().if_contains("level");
+    const auto* msg = v.get_object().if_contains("msg");
+    if (level == nullptr || msg == nullptr || !level->is_string() || !msg->is_string()) continue;
+    if (level->get_string() != "error" && level->get_string() != "fatal") continue;
+    if (!out.empty()) out += "; ";
+    out.append(msg->get_string().data(), msg->get_string().size());
+  }
+  return out;
+}
+
+// The stderr output in `log_path` after byte `offset` (what the shim or
+// runc printed during a failed start), without the trailing newline.
+std::string StderrSince(const std::string& log_path, uint64_t offset) {
+  auto content = Env::Default()->ReadFileToString(log_path);
+  if (!content.ok() || content->size() <= offset) return "";
+  std::string out;
+  std::string_view rest = std::string_view(*content).substr(offset);
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    if (nl == std::string_view::npos) break;
+    auto entry = runtime_internal::ParseLogLine(rest.substr(0, nl));
+    rest.remove_prefix(nl + 1);
+    if (entry.ok() && entry->stream == "stderr") out += entry->data;
+  }
+  return Trim(out);
+}
+
+// Docker's wording around runc's reason for a failed start. Errors that
+// mean "the command cannot run" are InvalidArgument (Docker answers 400).
+Status StartError(std::string reason) {
+  for (const char* prefix : {"runc run failed: ", "runc create failed: "}) {
+    if (reason.rfind(prefix, 0) == 0) reason = reason.substr(std::char_traits<char>::length(prefix));
+  }
+  std::string msg = "failed to create task for container: failed to create shim task: "
+                    "OCI runtime create failed: runc create failed: " +
+                    reason + ": unknown";
+  if (Contains(reason, "executable file not found") || Contains(reason, "no such file or directory") ||
+      Contains(reason, "permission denied") || Contains(reason, "not a directory")) {
+    return InvalidArgument(std::move(msg));
+  }
+  return Internal(std::move(msg));
+}
+
+class RuncRuntime final : public Runtime {
+ public:
+  explicit RuncRuntime(RuntimeOptions opts) : opts_(std::move(opts)) {}
+
+  Result<int> Start(const std::string& id, const std::string& bundle,
+                    const std::string& state_dir_in) override {
+    if (id.empty()) return InvalidArgument("empty container ID");
+    const std::string state_dir = MakeAbsolute(state_dir_in);
+    Env* env = Env::Default();
+    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
+    if (rs.exists && rs.status != "stopped") {
+      return FailedPrecondition("container " + id + " is already " + rs.status);
+    }
+    if (rs.exists) BERTH_RETURN_IF_ERROR(Delete(id));
+    BERTH_RETURN_IF_ERROR(env->CreateDirs(state_dir, 0711));
+    for (const char* name : {"exit", "init.pid", "shim.pid", "runc.log", "start.log"}) {
+      Status s = env->RemoveFile(state_dir + "/" + name);
+      if (!s.ok() && s.code() != Code::kNotFound) return s;
+    }
+    // Where this run's output starts in the (appended) log.
+    const std::string log_file = state_dir + "/container.log";
+    auto log_info = env->Stat(log_file);
+    const uint64_t log_offset = log_info.ok() ? log_info->size : 0;
+    BERTH_ASSIGN_OR_RETURN(
+        CommandResult shim,
+        RunCommand({opts_.shim, "--id", id, "--bundle", MakeAbsolute(bundle), "--state", state_dir,
+                    "--runc", opts_.runc, "--runc-root", opts_.runc_root}));
+    if (shim.exit_code != 0) {
+      return Internal("start shim for " + id + ": " + Trim(shim.err.empty() ? shim.out : shim.err));
+    }
+    const std::string pid_file = state_dir + "/init.pid";
+    const std::string exit_file = state_dir + "/exit";
+    const int64_t deadline = MonotonicMs() + kStartTimeoutMs;
+    int64_t next_shim_check = MonotonicMs() + 500;
+    while (true) {
+      // runc writes the pid file (atomically) once the process runs; the
+      // exit file comes later, so check the pid file first.
+      if (int pid = ReadPidFile(pid_file); pid > 0) return pid;
+      if (env->FileExists(exit_file)) {
+        if (int pid = ReadPidFile(pid_file); pid > 0) return pid;
+        std::string reason = RuncErrors(state_dir + "/runc.log");
+        if (reason.empty()) reason = StderrSince(state_dir + "/start.log", 0);
+        if (reason.empty()) reason = StderrSince(log_file, log_offset);
+        if (reason.empty()) {
+          auto st = ReadExit(exit_file);
+          reason = "runc exited with status " + std::to_string(st.exit_code);
+        }
+        return StartError(reason);
+      }
+      const int64_t now = MonotonicMs();
+      if (now >= next_shim_check) {
+        next_shim_check = now + 500;
+        int shim_pid = ReadPidFile(state_dir + "/shim.pid");
+        if (shim_pid > 0 && !ProcessAlive(shim_pid) && !env->FileExists(exit_file) &&
+            ReadPidFile(pid_file) <= 0) {
+          return Internal("shim for container " + id + " exited before the container started");
+        }
+      }
+      if (now >= deadline) return Internal("timed out starting container " + id);
+      SleepMs(kPollMs);
+    }
+  }
+
+  Status Kill(const std::string& id, int signal) override {
+    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
+    if (!rs.exists || rs.status == "stopped") {
+      return FailedPrecondition("container " + id + " is not running");
+    }
+    BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"kill", id, std::to_string(signal)}));
+    if (r.exit_code == 0) return OkStatus();
+    if (Contains(r.err, "not running") || Contains(r.err, "does not exist") ||
+        Contains(r.err, "process already finished")) {
+      return FailedPrecondition("container " + id + " is not running");
+    }
+    return Internal("runc kill " + id + ": " + Trim(r.err));
+  }
+
+  Result<RuntimeState> State(const std::string& id, const std::string& state_dir) override {
+    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
+    RuntimeState st = ReadExit(state_dir + "/exit");
+    if (rs.exists) {
+      if (rs.status == "created") {
+        st.kind = RuntimeState::kCreated;
+      } else if (rs.status == "running" || rs.status == "paused") {
+        st.kind = RuntimeState::kRunning;
+      } else {
+        st.kind = RuntimeState::kStopped;
+      }
+      if (st.kind != RuntimeState::kStopped) st.pid = rs.pid;
+    } else {
+      st.kind = st.exited ? RuntimeState::kStopped : RuntimeState::kUnknown;
+    }
+    return st;
+  }
+
+  Result<RuntimeState> Wait(const std::string& id, const std::string& state_dir, int64_t timeout_ms,
+                            const std::function<bool()>& cancelled) override {
+    Env* env = Env::Default();
+    const std::string exit_file = state_dir + "/exit";
+    const int64_t start = MonotonicMs();
+    int64_t next_shim_check = start + 500;
+    while (!env->FileExists(exit_file)) {
+      if (cancelled && cancelled()) break;
+      const int64_t now = MonotonicMs();
+      if (timeout_ms >= 0 && now - start >= timeout_ms) break;
+      if (now >= next_shim_check) {
+        // A shim that died without an exit file will never write one.
+        next_shim_check = now + 500;
+        int shim_pid = ReadPidFile(state_dir + "/shim.pid");
+        if (shim_pid > 0 && !ProcessAlive(shim_pid) && !env->FileExists(exit_file)) break;
+      }
+      SleepMs(kPollMs);
+    }
+    return State(id, state_dir);
+  }
+
+  Status Delete(const std::string& id) override {
+    BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"delete", "--force", id}));
+    if (r.exit_code == 0 || Contains(r.err, "does not exist")) return OkStatus();
+    return Internal("runc delete " + id + ": " + Trim(r.err));
+  }
+
+ private:
+  Result<CommandResult> Runc(std::vector<std::string> args) {
+    std::vector<std::string> argv = {opts_.runc};
+    if (!opts_.runc_root.empty()) {
+      argv.push_back("--root");
+      argv.push_back(opts_.runc_root);
+    }
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv);
+  }
+
+  Result<RuncStatus> RuncState(const std::string& id) {
+    BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"state", id}));
+    RuncStatus rs;
+    if (r.exit_code != 0) {
+      if (Contains(r.err, "does not exist")) return rs;
+      return Internal("runc state " + id + ": " + Trim(r.err));
+    }
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r.out, ec);
+    if (ec || !v.is_object()) return Internal("runc state " + id + ": unreadable output");
+    const auto& obj = v.get_object();
+    rs.exists = true;
+    if (const auto* s = obj.if_contains("status"); s && s->is_string()) {
+      rs.status.assign(s->get_string().data(), s->get_string().size());
+    }
+    if (const auto* p = obj.if_contains("pid"); p && p->is_int64()) rs.pid = static_cast<int>(p->get_int64());
+    return rs;
+  }
+
+  static RuntimeState ReadExit(const std::string& exit_file) {
+    RuntimeState st;
+    auto content = Env::Default()->ReadFileToString(exit_file);
+    if (!content.ok()) return st;
+    char* end = nullptr;
+    long code = std::strtol(content->c_str(), &end, 10);
+    if (end == content->c_str()) return st;
+    st.exited = true;
+    st.exit_code = static_cast<int>(code);
+    st.finished_unix_nanos = std::strtoll(end, nullptr, 10);
+    return st;
+  }
+
+  const RuntimeOptions opts_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Runtime>> Runtime::Create(const RuntimeOptions& opts) {
+  if (opts.shim.empty() || opts.shim[0] != '/') {
+    return InvalidArgument("runtime: the shim path must be absolute: \"" + opts.shim + "\"");
+  }
+  if (::access(opts.shim.c_str(), X_OK) != 0) return ErrnoStatus("runtime: shim " + opts.shim, errno);
+  if (opts.runc.empty()) return InvalidArgument("runtime: no runc binary given");
+  RuntimeOptions o = opts;
+  if (!o.runc_root.empty()) {
+    o.runc_root = MakeAbsolute(o.runc_root);
+    BERTH_RETURN_IF_ERROR(Env::Default()->CreateDirs(o.runc_root, 0700));
+  }
+  return std::unique_ptr<Runtime>(new RuncRuntime(std::move(o)));
+}
+
+}  // namespace berth

@@ -1,0 +1,263 @@
+// The shim's log format and ReadLog (tail, since/until, streams, follow).
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "berth/env.h"
+#include "berth/runtime.h"
+#include "gtest/gtest.h"
+#include "runtime/log_format.h"
+
+namespace berth {
+namespace {
+
+using runtime_internal::AppendLogLine;
+using runtime_internal::CompleteUtf8Prefix;
+using runtime_internal::FormatRfc3339NanoUtc;
+using runtime_internal::ParseLogLine;
+using runtime_internal::ParseRfc3339Nano;
+
+constexpr int64_t kT0 = 1764410400LL * 1000000000LL;  // 2025-11-29T10:00:00Z
+
+TEST(LogFormatTest, TimeRoundTrip) {
+  EXPECT_EQ(FormatRfc3339NanoUtc(kT0 + 5), "2025-11-29T10:00:00.000000005Z");
+  EXPECT_EQ(FormatRfc3339NanoUtc(0), "1970-01-01T00:00:00.000000000Z");
+  EXPECT_EQ(*ParseRfc3339Nano("2025-11-29T10:00:00.000000005Z"), kT0 + 5);
+  EXPECT_EQ(*ParseRfc3339Nano("2025-11-29T10:00:00Z"), kT0);
+  EXPECT_EQ(*ParseRfc3339Nano("2025-11-29T10:00:00.5Z"), kT0 + 500000000);
+  EXPECT_EQ(*ParseRfc3339Nano("2025-11-29T12:00:00+02:00"), kT0);
+  EXPECT_FALSE(ParseRfc3339Nano("2025-11-29 10:00:00Z").ok());
+  EXPECT_FALSE(ParseRfc3339Nano("2025-11-29T10:00:00").ok());
+  EXPECT_FALSE(ParseRfc3339Nano("2025-11-29T10:00:00.Z").ok());
+}
+
+TEST(LogFormatTest, LineEscapesAndRoundTrips) {
+  std::string line;
+  AppendLogLine(&line, "stdout", "a\"b\\c\t<x>\n", kT0);
+  EXPECT_EQ(line,
+            "{\"log\":\"a\\\"b\\\\c\\t\\u003cx\\u003e\\n\",\"stream\":\"stdout\","
+            "\"time\":\"2025-11-29T10:00:00.000000000Z\"}\n");
+  auto e = ParseLogLine(std::string_view(line).substr(0, line.size() - 1));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->data, "a\"b\\c\t<x>\n");
+  EXPECT_EQ(e->stream, "stdout");
+  EXPECT_EQ(e->time_unix_nanos, kT0);
+
+  line.clear();
+  AppendLogLine(&line, "stderr", std::string("x\xff" "y\x01", 4), kT0);
+  EXPECT_NE(line.find("\"x\\ufffdy\\u0001\""), std::string::npos) << line;
+  EXPECT_FALSE(ParseLogLine("not json").ok());
+  EXPECT_FALSE(ParseLogLine("{\"stream\":\"stdout\"}").ok());
+}
+
+TEST(LogFormatTest, CompleteUtf8Prefix) {
+  const std::string euro = "\xe2\x82\xac";  // U+20AC, three bytes
+  EXPECT_EQ(CompleteUtf8Prefix("abc"), 3u);
+  EXPECT_EQ(CompleteUtf8Prefix("ab" + euro), 5u);
+  EXPECT_EQ(CompleteUtf8Prefix("ab" + euro.substr(0, 2)), 2u);
+  EXPECT_EQ(CompleteUtf8Prefix("ab" + euro.substr(0, 1)), 2u);
+  EXPECT_EQ(CompleteUtf8Prefix("ab\xff"), 3u);  // invalid: nothing to wait for
+  EXPECT_EQ(CompleteUtf8Prefix(""), 0u);
+}
+
+class ReadLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-log-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/container.log";
+  }
+  void TearDown() override { Env::Default()->RemoveAll(dir_).IgnoreError(); }
+
+  void Append(const std::string& stream, const std::string& data, int64_t t) {
+    std::string line;
+    AppendLogLine(&line, stream, data, t);
+    AppendRaw(line);
+  }
+  void AppendRaw(const std::string& bytes) {
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+    ::close(fd);
+  }
+
+  // "stream:data" per entry.
+  std::vector<std::string> Read(const LogReadOptions& opts) {
+    std::vector<std::string> out;
+    Status s = ReadLog(path_, opts, [&](const LogEntry& e) {
+      out.push_back(e.stream + ":" + e.data);
+      return OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+
+  std::string dir_, path_;
+};
+
+using Lines = std::vector<std::string>;
+
+TEST_F(ReadLogTest, AllStreamsAndFilters) {
+  Append("stdout", "one\n", kT0 + 1);
+  Append("stderr", "err\n", kT0 + 2);
+  AppendRaw("garbage line\n");
+  Append("stdout", "two\n", kT0 + 3);
+  AppendRaw("{\"log\":\"partial write");  // a write in progress: not read
+  LogReadOptions all;
+  EXPECT_EQ(Read(all), (Lines{"stdout:one\n", "stderr:err\n", "stdout:two\n"}));
+  LogReadOptions out_only;
+  out_only.stderr_ = false;
+  EXPECT_EQ(Read(out_only), (Lines{"stdout:one\n", "stdout:two\n"}));
+  LogReadOptions err_only;
+  err_only.stdout_ = false;
+  EXPECT_EQ(Read(err_only), (Lines{"stderr:err\n"}));
+  LogReadOptions since;
+  since.since_unix_nanos = kT0 + 2;
+  EXPECT_EQ(Read(since), (Lines{"stderr:err\n", "stdout:two\n"}));
+  LogReadOptions until;
+  until.until_unix_nanos = kT0 + 2;
+  EXPECT_EQ(Read(until), (Lines{"stdout:one\n", "stderr:err\n"}));
+}
+
+TEST_F(ReadLogTest, MissingFileIsEmpty) {
+  EXPECT_TRUE(Read(LogReadOptions()).empty());
+}
+
+TEST_F(ReadLogTest, TailCountsCompleteLines) {
+  Append("stdout", "a\n", kT0);
+  Append("stdout", "b", kT0);  // partial: belongs to the next line
+  Append("stderr", "e\n", kT0);
+  Append("stdout", "c\n", kT0);
+  Append("stdout", "d\n", kT0);
+  struct Case {
+    int tail;
+    bool stderr_;
+    Lines want;
+  };
+  const Case cases[] = {
+      {0, true, {}},
+      {1, true, {"stdout:d\n"}},
+      {2, true, {"stdout:c\n", "stdout:d\n"}},
+      // A partial entry belongs to the line its stream completes later.
+      {3, true, {"stdout:b", "stderr:e\n", "stdout:c\n", "stdout:d\n"}},
+      {4, true, {"stdout:a\n", "stdout:b", "stderr:e\n", "stdout:c\n", "stdout:d\n"}},
+      {100, true, {"stdout:a\n", "stdout:b", "stderr:e\n", "stdout:c\n", "stdout:d\n"}},
+      // Only selected streams count.
+      {2, false, {"stdout:b", "stdout:c\n", "stdout:d\n"}},
+      {3, false, {"stdout:a\n", "stdout:b", "stdout:c\n", "stdout:d\n"}},
+  };
+  for (const auto& c : cases) {
+    LogReadOptions o;
+    o.tail = c.tail;
+    o.stderr_ = c.stderr_;
+    EXPECT_EQ(Read(o), c.want) << "tail " << c.tail << " stderr " << c.stderr_;
+  }
+}
+
+TEST_F(ReadLogTest, TailAcrossChunkBoundaries) {
+  // Lines long enough that the backward scan needs several 64 KiB reads.
+  const int kLines = 40;
+  for (int i = 0; i < kLines; ++i) {
+    Append("stdout", std::to_string(i) + ":" + std::string(10000, 'x') + "\n", kT0 + i);
+  }
+  LogReadOptions o;
+  o.tail = 25;
+  auto got = Read(o);
+  ASSERT_EQ(got.size(), 25u);
+  EXPECT_EQ(got.front().substr(0, 10), "stdout:15:");
+  EXPECT_EQ(got.back().substr(0, 10), "stdout:39:");
+}
+
+TEST_F(ReadLogTest, FollowSeesNewLinesUntilFinished) {
+  Append("stdout", "before\n", kT0);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 5; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(40));
+      Append(i % 2 ? "stderr" : "stdout", "line" + std::to_string(i) + "\n", kT0 + i);
+    }
+    // Written after the last poll might have happened: must still be seen.
+    Append("stdout", "last\n", kT0 + 9);
+    done = true;
+  });
+  LogReadOptions o;
+  o.follow = true;
+  o.finished = [&] { return done.load(); };
+  auto got = Read(o);
+  writer.join();
+  EXPECT_EQ(got, (Lines{"stdout:before\n", "stdout:line0\n", "stderr:line1\n", "stdout:line2\n",
+                        "stderr:line3\n", "stdout:line4\n", "stdout:last\n"}));
+}
+
+TEST_F(ReadLogTest, FollowFromEndWithTailAndCancel) {
+  Append("stdout", "old1\n", kT0);
+  Append("stdout", "old2\n", kT0);
+  std::atomic<bool> cancel{false};
+  std::vector<std::string> got;
+  std::atomic<int> count{0};
+  std::thread reader([&] {
+    LogReadOptions o;
+    o.follow = true;
+    o.from_end = true;
+    o.cancelled = [&] { return cancel.load(); };
+    Status s = ReadLog(path_, o, [&](const LogEntry& e) {
+      got.push_back(e.data);
+      ++count;
+      return OkStatus();
+    });
+    EXPECT_TRUE(s.ok());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Append("stdout", "new\n", kT0 + 1);
+  for (int i = 0; i < 200 && count.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  cancel = true;
+  reader.join();
+  EXPECT_EQ(got, (Lines{"new\n"}));
+
+  // Tail with follow: the last line, then what comes.
+  LogReadOptions o;
+  o.follow = true;
+  o.tail = 1;
+  o.finished = [] { return true; };
+  EXPECT_EQ(Read(o), (Lines{"stdout:new\n"}));
+}
+
+TEST_F(ReadLogTest, FollowWaitsForTheFileToAppear) {
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+    Append("stderr", "late\n", kT0);
+    done = true;
+  });
+  LogReadOptions o;
+  o.follow = true;
+  o.finished = [&] { return done.load(); };
+  auto got = Read(o);
+  writer.join();
+  EXPECT_EQ(got, (Lines{"stderr:late\n"}));
+}
+
+TEST_F(ReadLogTest, EmitErrorStopsReading) {
+  Append("stdout", "a\n", kT0);
+  Append("stdout", "b\n", kT0);
+  int calls = 0;
+  Status s = ReadLog(path_, LogReadOptions(), [&](const LogEntry&) {
+    ++calls;
+    return Cancelled("client went away");
+  });
+  EXPECT_EQ(s.code(), Code::kCancelled);
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace berth

@@ -1,0 +1,242 @@
+// WriteBundleConfig and ResolveUser.
+
+#include <stdlib.h>
+
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+#include <string>
+
+#include "berth/env.h"
+#include "berth/runtime.h"
+#include "gtest/gtest.h"
+
+namespace berth {
+namespace {
+
+namespace json = boost::json;
+
+class SpecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-spec-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { Env::Default()->RemoveAll(dir_).IgnoreError(); }
+
+  json::object WriteAndRead(const ProcessSpec& p, const std::string& bundle) {
+    Status s = WriteBundleConfig(bundle, dir_ + "/rootfs", p);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    auto text = Env::Default()->ReadFileToString(bundle + "/config.json");
+    EXPECT_TRUE(text.ok());
+    return json::parse(text.ok() ? *text : "{}").as_object();
+  }
+
+  static std::set<std::string> Strings(const json::value& v) {
+    std::set<std::string> out;
+    for (const auto& s : v.as_array()) out.insert(std::string(s.as_string()));
+    return out;
+  }
+
+  void WriteFile(const std::string& rel, const std::string& content) {
+    std::string path = dir_ + "/" + rel;
+    ASSERT_TRUE(Env::Default()->CreateDirs(path.substr(0, path.rfind('/'))).ok());
+    ASSERT_TRUE(WriteFileAtomic(Env::Default(), path, content).ok());
+  }
+
+  std::string dir_;
+};
+
+TEST_F(SpecTest, ProcessRootAndHostname) {
+  ProcessSpec p;
+  p.args = {"sh", "-c", "echo hi"};
+  p.env = {"PATH=/bin", "FOO=bar"};
+  p.cwd = "/work";
+  p.uid = 1000;
+  p.gid = 1001;
+  p.additional_gids = {10, 50};
+  p.read_only_rootfs = true;
+  json::object c = WriteAndRead(p, dir_ + "/0123456789abcdef0123/bundle");
+
+  const auto& proc = c.at("process").as_object();
+  EXPECT_FALSE(proc.at("terminal").as_bool());
+  EXPECT_EQ(json::serialize(proc.at("args")), R"(["sh","-c","echo hi"])");
+  EXPECT_EQ(json::serialize(proc.at("env")), R"(["PATH=/bin","FOO=bar"])");
+  EXPECT_EQ(proc.at("cwd").as_string(), "/work");
+  EXPECT_EQ(json::serialize(proc.at("user")), R"({"uid":1000,"gid":1001,"additionalGids":[10,50]})");
+  EXPECT_EQ(c.at("root").at("path").as_string(), dir_ + "/rootfs");
+  EXPECT_TRUE(c.at("root").at("readonly").as_bool());
+  // No ID given: the first 12 characters of the container directory's name.
+  EXPECT_EQ(c.at("hostname").as_string(), "0123456789ab");
+
+  p.hostname = "web";
+  p.read_only_rootfs = false;
+  c = WriteAndRead(p, dir_ + "/b2");
+  EXPECT_EQ(c.at("hostname").as_string(), "web");
+  EXPECT_FALSE(c.at("root").at("readonly").as_bool());
+}
+
+TEST_F(SpecTest, CapabilitiesAreDockersDefaultSet) {
+  ProcessSpec p;
+  p.args = {"true"};
+  json::object c = WriteAndRead(p, dir_ + "/b");
+  const std::set<std::string> want = {
+      "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",     "CAP_FOWNER",       "CAP_MKNOD",
+      "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",     "CAP_SETFCAP",      "CAP_SETPCAP",
+      "CAP_NET_BIND_SERVICE",           "CAP_SYS_CHROOT", "CAP_KILL",         "CAP_AUDIT_WRITE"};
+  const auto& caps = c.at("process").at("capabilities").as_object();
+  for (const char* set : {"bounding", "effective", "permitted"}) {
+    EXPECT_EQ(Strings(caps.at(set)), want) << set;
+    EXPECT_EQ(caps.at(set).as_array().size(), want.size()) << set;
+  }
+  // Never inheritable or ambient (CVE-2022-24769).
+  EXPECT_EQ(caps.if_contains("inheritable"), nullptr);
+  EXPECT_EQ(caps.if_contains("ambient"), nullptr);
+}
+
+TEST_F(SpecTest, NamespacesFollowHostNetwork) {
+  ProcessSpec p;
+  p.args = {"true"};
+  auto types = [&](const json::object& c) {
+    std::set<std::string> out;
+    for (const auto& ns : c.at("linux").at("namespaces").as_array()) {
+      out.insert(std::string(ns.at("type").as_string()));
+      EXPECT_EQ(ns.as_object().if_contains("path"), nullptr);
+    }
+    return out;
+  };
+  EXPECT_EQ(types(WriteAndRead(p, dir_ + "/b1")),
+            (std::set<std::string>{"pid", "ipc", "uts", "mount", "network"}));
+  p.host_network = true;
+  EXPECT_EQ(types(WriteAndRead(p, dir_ + "/b2")), (std::set<std::string>{"pid", "ipc", "uts", "mount"}));
+}
+
+TEST_F(SpecTest, MountsMaskedPathsAndResources) {
+  ProcessSpec p;
+  p.args = {"true"};
+  p.bind_mounts = {{"/srv/data", "/data", true}, {"/srv/rw", "/rw", false}};
+  json::object c = WriteAndRead(p, dir_ + "/b");
+  std::map<std::string, json::object> mounts;
+  for (const auto& m : c.at("mounts").as_array()) {
+    mounts[std::string(m.at("destination").as_string())] = m.as_object();
+  }
+  for (const char* dest : {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/data", "/rw"}) {
+    EXPECT_EQ(mounts.count(dest), 1u) << dest;
+  }
+  EXPECT_EQ(mounts["/proc"].at("type").as_string(), "proc");
+  EXPECT_EQ(mounts["/dev"].at("type").as_string(), "tmpfs");
+  EXPECT_EQ(mounts["/dev/pts"].at("type").as_string(), "devpts");
+  EXPECT_EQ(mounts["/dev/mqueue"].at("type").as_string(), "mqueue");
+  EXPECT_EQ(mounts["/sys"].at("type").as_string(), "sysfs");
+  EXPECT_EQ(Strings(mounts["/sys"].at("options")).count("ro"), 1u);
+  EXPECT_EQ(Strings(mounts["/dev/shm"].at("options")).count("mode=1777"), 1u);
+  EXPECT_EQ(mounts["/data"].at("type").as_string(), "bind");
+  EXPECT_EQ(mounts["/data"].at("source").as_string(), "/srv/data");
+  EXPECT_EQ(Strings(mounts["/data"].at("options")).count("ro"), 1u);
+  EXPECT_EQ(Strings(mounts["/rw"].at("options")).count("ro"), 0u);
+  EXPECT_EQ(Strings(mounts["/rw"].at("options")).count("rbind"), 1u);
+
+  const auto& lx = c.at("linux").as_object();
+  auto masked = Strings(lx.at("maskedPaths"));
+  for (const char* path : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware", "/proc/acpi"}) {
+    EXPECT_EQ(masked.count(path), 1u) << path;
+  }
+  auto ro = Strings(lx.at("readonlyPaths"));
+  for (const char* path : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}) {
+    EXPECT_EQ(ro.count(path), 1u) << path;
+  }
+  // Device rules only: no limits. The first rule denies everything.
+  const auto& res = lx.at("resources").as_object();
+  EXPECT_EQ(res.size(), 1u);
+  const auto& devices = res.at("devices").as_array();
+  ASSERT_FALSE(devices.empty());
+  EXPECT_EQ(json::serialize(devices[0]), R"({"allow":false,"access":"rwm"})");
+  bool null_allowed = false;
+  for (const auto& d : devices) {
+    const auto& o = d.as_object();
+    if (o.if_contains("major") && o.at("major").as_int64() == 1 && o.if_contains("minor") &&
+        o.at("minor").as_int64() == 3 && o.at("allow").as_bool()) {
+      null_allowed = true;
+    }
+  }
+  EXPECT_TRUE(null_allowed);
+}
+
+TEST_F(SpecTest, RejectsBadInput) {
+  ProcessSpec p;
+  EXPECT_EQ(WriteBundleConfig(dir_ + "/b", dir_ + "/rootfs", p).code(), Code::kInvalidArgument);
+  p.args = {"true"};
+  EXPECT_EQ(WriteBundleConfig(dir_ + "/b", "rootfs", p).code(), Code::kInvalidArgument);
+  p.bind_mounts = {{"/x", "relative", true}};
+  EXPECT_EQ(WriteBundleConfig(dir_ + "/b", dir_ + "/rootfs", p).code(), Code::kInvalidArgument);
+  EXPECT_FALSE(Env::Default()->FileExists(dir_ + "/b/config.json"));
+}
+
+TEST_F(SpecTest, ResolveUserTable) {
+  WriteFile("rootfs/etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\n"
+            "daemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
+            "# a comment\n"
+            "alice:x:1000:1000::/home/alice:/bin/sh\n"
+            "bob:x:1001:1001::/home/bob:/bin/sh\n");
+  WriteFile("rootfs/etc/group",
+            "root:x:0:\n"
+            "wheel:x:10:root,alice\n"
+            "staff:x:50:alice,bob\n"
+            "alice:x:1000:\n"
+            "bob:x:1001:\n");
+  struct Case {
+    std::string user;
+    Code code;
+    uint32_t uid, gid;
+    std::vector<uint32_t> sgids;
+    std::string error;
+  };
+  const Case cases[] = {
+      {"", Code::kOk, 0, 0, {10}, ""},
+      {"root", Code::kOk, 0, 0, {10}, ""},
+      {"alice", Code::kOk, 1000, 1000, {10, 50}, ""},
+      {"1000", Code::kOk, 1000, 1000, {10, 50}, ""},
+      {"bob", Code::kOk, 1001, 1001, {50}, ""},
+      {"bob:staff", Code::kOk, 1001, 50, {}, ""},
+      {"alice:10", Code::kOk, 1000, 10, {}, ""},
+      {"0:0", Code::kOk, 0, 0, {}, ""},
+      {"4242", Code::kOk, 4242, 0, {}, ""},
+      {"4242:4343", Code::kOk, 4242, 4343, {}, ""},
+      {"daemon", Code::kOk, 1, 1, {}, ""},
+      {"nobody", Code::kInvalidArgument, 0, 0, {},
+       "unable to find user nobody: no matching entries in passwd file"},
+      {"alice:nogroup", Code::kInvalidArgument, 0, 0, {},
+       "unable to find group nogroup: no matching entries in group file"},
+  };
+  for (const auto& c : cases) {
+    ProcessSpec p;
+    p.uid = p.gid = 777;
+    p.additional_gids = {777};
+    Status s = ResolveUser(dir_ + "/rootfs", c.user, &p);
+    EXPECT_EQ(s.code(), c.code) << "user \"" << c.user << "\": " << s.ToString();
+    if (c.code != Code::kOk) {
+      EXPECT_EQ(s.message(), c.error);
+      continue;
+    }
+    EXPECT_EQ(p.uid, c.uid) << c.user;
+    EXPECT_EQ(p.gid, c.gid) << c.user;
+    EXPECT_EQ(p.additional_gids, c.sgids) << c.user;
+  }
+}
+
+TEST_F(SpecTest, ResolveUserWithoutEtcFiles) {
+  ProcessSpec p;
+  ASSERT_TRUE(ResolveUser(dir_ + "/empty", "123:456", &p).ok());
+  EXPECT_EQ(p.uid, 123u);
+  EXPECT_EQ(p.gid, 456u);
+  ASSERT_TRUE(ResolveUser(dir_ + "/empty", "", &p).ok());
+  EXPECT_EQ(p.uid, 0u);
+  EXPECT_EQ(p.gid, 0u);
+  Status s = ResolveUser(dir_ + "/empty", "www", &p);
+  EXPECT_EQ(s.message(), "unable to find user www: no matching entries in passwd file");
+}
+
+}  // namespace
+}  // namespace berth

@@ -1,0 +1,359 @@
+// The OCI runtime spec berth writes for runc (WriteBundleConfig) and the
+// resolution of Docker's `User` against a root filesystem (ResolveUser).
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <climits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "berth/env.h"
+#include "berth/runtime.h"
+
+namespace berth {
+
+namespace {
+
+namespace json = boost::json;
+
+// Docker's default capability set.
+constexpr const char* kDefaultCaps[] = {
+    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
+    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",           "CAP_SYS_CHROOT",       "CAP_KILL",       "CAP_AUDIT_WRITE",
+};
+
+// Paths Docker hides (maskedPaths) and makes read-only (readonlyPaths).
+constexpr const char* kMaskedPaths[] = {
+    "/proc/asound",   "/proc/acpi",        "/proc/kcore",       "/proc/keys",
+    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+    "/proc/scsi",     "/sys/firmware",     "/sys/devices/virtual/powercap",
+};
+constexpr const char* kReadonlyPaths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+json::array StringArray(std::initializer_list<const char*> items) {
+  json::array a;
+  for (const char* s : items) a.emplace_back(s);
+  return a;
+}
+
+template <size_t N>
+json::array StringArray(const char* const (&items)[N]) {
+  json::array a;
+  for (const char* s : items) a.emplace_back(s);
+  return a;
+}
+
+json::object Mount(const char* dest, const char* type, const char* source,
+                   std::initializer_list<const char*> options) {
+  json::object m;
+  m["destination"] = dest;
+  m["type"] = type;
+  m["source"] = source;
+  if (options.size() > 0) m["options"] = StringArray(options);
+  return m;
+}
+
+// A device cgroup rule; major/minor < 0 means "any" (omitted).
+json::object DeviceRule(bool allow, const char* type, int64_t major, int64_t minor,
+                        const char* access) {
+  json::object d;
+  d["allow"] = allow;
+  if (type != nullptr) d["type"] = type;
+  if (major >= 0) d["major"] = major;
+  if (minor >= 0) d["minor"] = minor;
+  d["access"] = access;
+  return d;
+}
+
+// Docker's default device rules: deny everything, then allow mknod of any
+// device and use of the usual character devices.
+json::array DefaultDeviceRules() {
+  json::array rules;
+  rules.emplace_back(DeviceRule(false, nullptr, -1, -1, "rwm"));
+  rules.emplace_back(DeviceRule(true, "c", -1, -1, "m"));
+  rules.emplace_back(DeviceRule(true, "b", -1, -1, "m"));
+  const int64_t chars[][2] = {{1, 3}, {1, 8}, {1, 7}, {5, 0}, {1, 5}, {1, 9},
+                              {5, 1}, {136, -1}, {5, 2}, {10, 200}};
+  for (const auto& c : chars) rules.emplace_back(DeviceRule(true, "c", c[0], c[1], "rwm"));
+  return rules;
+}
+
+std::string Basename(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string Dirname(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string DefaultHostname(const std::string& bundle, bool host_network) {
+  if (host_network) {
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buf, sizeof(buf) - 1) == 0 && buf[0] != '\0') return buf;
+  }
+  // berth's layout: <data-root>/containers/<id>/bundle.
+  std::string id = Basename(Dirname(bundle));
+  return id.substr(0, 12);
+}
+
+}  // namespace
+
+Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p) {
+  if (p.args.empty()) return InvalidArgument("no command specified");
+  if (rootfs.empty() || rootfs[0] != '/') return InvalidArgument("rootfs must be absolute: " + rootfs);
+
+  json::object user;
+  user["uid"] = p.uid;
+  user["gid"] = p.gid;
+  if (!p.additional_gids.empty()) {
+    json::array gids;
+    for (uint32_t g : p.additional_gids) gids.emplace_back(g);
+    user["additionalGids"] = std::move(gids);
+  }
+  json::array args, env;
+  for (const auto& a : p.args) args.emplace_back(a);
+  for (const auto& e : p.env) env.emplace_back(e);
+  json::object caps;
+  for (const char* set : {"bounding", "effective", "permitted"}) caps[set] = StringArray(kDefaultCaps);
+
+  json::object process;
+  process["terminal"] = false;
+  process["user"] = std::move(user);
+  process["args"] = std::move(args);
+  process["env"] = std::move(env);
+  process["cwd"] = p.cwd.empty() ? "/" : p.cwd;
+  process["capabilities"] = std::move(caps);
+
+  json::object root;
+  root["path"] = rootfs;
+  root["readonly"] = p.read_only_rootfs;
+
+  json::array mounts;
+  mounts.emplace_back(Mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}));
+  mounts.emplace_back(Mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+  mounts.emplace_back(Mount("/dev/pts", "devpts", "devpts",
+                            {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
+  mounts.emplace_back(Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
+  mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}));
+  mounts.emplace_back(Mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
+  mounts.emplace_back(
+      Mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
+  for (const auto& b : p.bind_mounts) {
+    if (b.destination.empty() || b.destination[0] != '/') {
+      return InvalidArgument("mount destination must be absolute: " + b.destination);
+    }
+    json::object m;
+    m["destination"] = b.destination;
+    m["type"] = "bind";
+    m["source"] = b.source;
+    m["options"] = StringArray({"rbind", "rprivate", b.read_only ? "ro" : "rw"});
+    mounts.emplace_back(std::move(m));
+  }
+
+  json::array namespaces;
+  std::vector<const char*> ns_types = {"pid", "ipc", "uts", "mount"};
+  if (!p.host_network) ns_types.push_back("network");
+  for (const char* t : ns_types) {
+    json::object ns;
+    ns["type"] = t;
+    namespaces.emplace_back(std::move(ns));
+  }
+  json::object resources;
+  resources["devices"] = DefaultDeviceRules();
+
+  json::object linux_;
+  linux_["resources"] = std::move(resources);
+  linux_["namespaces"] = std::move(namespaces);
+  linux_["maskedPaths"] = StringArray(kMaskedPaths);
+  linux_["readonlyPaths"] = StringArray(kReadonlyPaths);
+
+  json::object spec;
+  spec["ociVersion"] = "1.0.2-dev";
+  spec["process"] = std::move(process);
+  spec["root"] = std::move(root);
+  spec["hostname"] = p.hostname.empty() ? DefaultHostname(bundle, p.host_network) : p.hostname;
+  spec["mounts"] = std::move(mounts);
+  spec["linux"] = std::move(linux_);
+
+  Env* env_ = Env::Default();
+  BERTH_RETURN_IF_ERROR(env_->CreateDirs(bundle, 0711));
+  return WriteFileAtomic(env_, bundle + "/config.json", json::serialize(spec));
+}
+
+// ---- ResolveUser ----
+
+namespace {
+
+struct PasswdEntry {
+  std::string name;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+struct GroupEntry {
+  std::string name;
+  uint32_t gid = 0;
+  std::vector<std::string> members;
+};
+
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      out.push_back(s.substr(start));
+      return out;
+    }
+    out.push_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+// A decimal id in [0, 2^31-1] (the range Docker accepts).
+bool ParseId(std::string_view s, uint32_t* out) {
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || v > INT32_MAX) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+// Lines of an /etc file, without comments and blank lines. A missing file
+// has no lines.
+std::vector<std::string_view> FileLines(const std::string& content) {
+  std::vector<std::string_view> lines;
+  for (std::string_view line : Split(content, '\n')) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty() || line[0] == '#') continue;
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<PasswdEntry> ParsePasswd(const std::string& content) {
+  std::vector<PasswdEntry> out;
+  for (std::string_view line : FileLines(content)) {
+    auto f = Split(line, ':');
+    PasswdEntry e;
+    e.name = std::string(f[0]);
+    if (f.size() < 4 || !ParseId(f[2], &e.uid) || !ParseId(f[3], &e.gid)) continue;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<GroupEntry> ParseGroup(const std::string& content) {
+  std::vector<GroupEntry> out;
+  for (std::string_view line : FileLines(content)) {
+    auto f = Split(line, ':');
+    GroupEntry e;
+    e.name = std::string(f[0]);
+    if (f.size() < 3 || !ParseId(f[2], &e.gid)) continue;
+    if (f.size() >= 4 && !f[3].empty()) {
+      for (std::string_view m : Split(f[3], ',')) {
+        if (!m.empty()) e.members.emplace_back(m);
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string ReadOrEmpty(const std::string& path) {
+  auto content = Env::Default()->ReadFileToString(path);
+  return content.ok() ? *content : std::string();
+}
+
+}  // namespace
+
+Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSpec* p) {
+  std::string user_arg = user, group_arg;
+  if (size_t colon = user.find(':'); colon != std::string::npos) {
+    user_arg = user.substr(0, colon);
+    group_arg = user.substr(colon + 1);
+  }
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> sgids;
+  std::string matched_name;
+
+  auto passwd = ParsePasswd(ReadOrEmpty(rootfs + "/etc/passwd"));
+  uint32_t uid_arg = 0;
+  bool uid_numeric = ParseId(user_arg, &uid_arg);
+  if (user_arg.empty()) {
+    // Docker's default user is root, looked up for its group memberships.
+    for (const auto& e : passwd) {
+      if (e.uid == 0) {
+        matched_name = e.name;
+        gid = e.gid;
+        break;
+      }
+    }
+  } else {
+    const PasswdEntry* found = nullptr;
+    for (const auto& e : passwd) {
+      if (uid_numeric ? e.uid == uid_arg : e.name == user_arg) {
+        found = &e;
+        break;
+      }
+    }
+    if (found != nullptr) {
+      uid = found->uid;
+      gid = found->gid;
+      matched_name = found->name;
+    } else if (uid_numeric) {
+      uid = uid_arg;
+    } else {
+      return InvalidArgument("unable to find user " + user_arg + ": no matching entries in passwd file");
+    }
+  }
+
+  auto groups = ParseGroup(ReadOrEmpty(rootfs + "/etc/group"));
+  if (!group_arg.empty()) {
+    uint32_t gid_arg = 0;
+    bool gid_numeric = ParseId(group_arg, &gid_arg);
+    const GroupEntry* found = nullptr;
+    for (const auto& g : groups) {
+      if (gid_numeric ? g.gid == gid_arg : g.name == group_arg) {
+        found = &g;
+        break;
+      }
+    }
+    if (found != nullptr) {
+      gid = found->gid;
+    } else if (gid_numeric) {
+      gid = gid_arg;
+    } else {
+      return InvalidArgument("unable to find group " + group_arg + ": no matching entries in group file");
+    }
+  } else if (!matched_name.empty()) {
+    // Supplementary groups only in the implicit form, as Docker does.
+    for (const auto& g : groups) {
+      for (const auto& m : g.members) {
+        if (m == matched_name) {
+          sgids.push_back(g.gid);
+          break;
+        }
+      }
+    }
+  }
+  p->uid = uid;
+  p->gid = gid;
+  p->additional_gids = std::move(sgids);
+  return OkStatus();
+}
+
+}  // namespace berth

@@ -1,0 +1,309 @@
+// berth-shim: keeps one container's runc process company (see
+// include/berth/runtime.h for the contract).
+//
+//   berth-shim --id ID --bundle DIR --state DIR --runc PATH --runc-root DIR
+//
+// When runc fails before the container's process started (no init.pid),
+// the output of that run is moved from container.log to <state>/start.log,
+// so that it explains the failure without showing up as container output.
+//
+// The first process checks its arguments, opens the log, forks and exits 0
+// (so the daemon knows the shim is on its way); the child detaches (own
+// session, stdio on /dev/null, no inherited descriptors), becomes a child
+// subreaper, runs `runc run`, copies its output into <state>/container.log
+// and finally writes <state>/exit.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "berth/env.h"
+#include "runtime/log_format.h"
+
+namespace {
+
+using berth::runtime_internal::AppendLogLine;
+using berth::runtime_internal::CompleteUtf8Prefix;
+
+struct Args {
+  std::string id, bundle, state, runc = "runc", runc_root;
+};
+
+// After runc has exited, how long to keep reading output still held open by
+// processes that outlived it (runc killed, container orphaned).
+constexpr int64_t kDrainAfterExitNanos = 2000000000;
+
+int64_t NowNanos() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t MonotonicNanos() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+bool WriteAll(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string Absolute(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  char buf[4096];
+  if (::getcwd(buf, sizeof(buf)) == nullptr) return path;
+  return std::string(buf) + "/" + path;
+}
+
+bool ParseArgs(int argc, char** argv, Args* a) {
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (i + 1 >= argc) return false;
+    std::string value = argv[++i];
+    if (flag == "--id") {
+      a->id = value;
+    } else if (flag == "--bundle") {
+      a->bundle = Absolute(value);
+    } else if (flag == "--state") {
+      a->state = Absolute(value);
+    } else if (flag == "--runc") {
+      a->runc = value;
+    } else if (flag == "--runc-root") {
+      a->runc_root = Absolute(value);
+    } else {
+      return false;
+    }
+  }
+  return !a->id.empty() && !a->bundle.empty() && !a->state.empty() && !a->runc.empty();
+}
+
+// One output stream of the container: its pipe and the bytes of a UTF-8
+// character cut by a read, held for the next one.
+struct Stream {
+  const char* name;
+  int fd;
+  std::string held;
+};
+
+// Appends the entries for `data` to the log: one per line, a trailing
+// partial line as an entry of its own.
+void LogChunk(int log_fd, const char* stream, std::string_view data) {
+  std::string out;
+  int64_t now = NowNanos();
+  size_t start = 0;
+  while (start < data.size()) {
+    size_t nl = data.find('\n', start);
+    size_t end = nl == std::string_view::npos ? data.size() : nl + 1;
+    AppendLogLine(&out, stream, data.substr(start, end - start), now);
+    start = end;
+  }
+  if (!out.empty()) WriteAll(log_fd, out);
+}
+
+// Reads what is available on `s`; false at end of file (or error).
+bool Pump(int log_fd, Stream* s, bool flush) {
+  char buf[32 * 1024];
+  ssize_t n;
+  do {
+    n = ::read(s->fd, buf, sizeof(buf));
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    if (!s->held.empty()) LogChunk(log_fd, s->name, s->held);
+    s->held.clear();
+    return false;
+  }
+  std::string data = std::move(s->held);
+  data.append(buf, static_cast<size_t>(n));
+  size_t keep = flush ? data.size() : CompleteUtf8Prefix(data);
+  s->held = data.substr(keep);
+  LogChunk(log_fd, s->name, std::string_view(data).substr(0, keep));
+  return true;
+}
+
+// Runs runc and copies its output until it exits; returns its exit code
+// (128+N when killed by signal N) and sets `*finished` to when it exited.
+int Supervise(const Args& a, int log_fd, int64_t* finished) {
+  *finished = NowNanos();
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+    LogChunk(log_fd, "stderr", std::string("berth-shim: pipe: ") + std::strerror(errno) + "\n");
+    return 255;
+  }
+  std::vector<std::string> args = {a.runc};
+  if (!a.runc_root.empty()) {
+    args.push_back("--root");
+    args.push_back(a.runc_root);
+  }
+  args.insert(args.end(), {"--log", a.state + "/runc.log", "--log-format", "json", "run", "--bundle",
+                           a.bundle, "--pid-file", a.state + "/init.pid", a.id});
+  std::vector<char*> argv;
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  pid_t runc = ::fork();
+  if (runc < 0) {
+    LogChunk(log_fd, "stderr", std::string("berth-shim: fork: ") + std::strerror(errno) + "\n");
+    return 255;
+  }
+  if (runc == 0) {
+    ::dup2(out[1], 1);
+    ::dup2(err[1], 2);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::signal(SIGHUP, SIG_DFL);
+    ::execvp(argv[0], argv.data());
+    std::string msg = "berth-shim: exec " + a.runc + ": " + std::strerror(errno) + "\n";
+    WriteAll(2, msg);
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+
+  Stream streams[2] = {{"stdout", out[0], {}}, {"stderr", err[0], {}}};
+  bool runc_done = false;
+  int runc_status = 0;
+  int64_t drain_deadline = 0;
+  while (true) {
+    struct pollfd fds[2];
+    int nfds = 0;
+    Stream* polled[2];
+    for (auto& s : streams) {
+      if (s.fd < 0) continue;
+      fds[nfds] = {s.fd, POLLIN, 0};
+      polled[nfds++] = &s;
+    }
+    if (nfds == 0) {
+      // Output closed: wait for runc (reaping orphans on the way).
+      while (!runc_done) {
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, 0);
+        if (pid < 0 && errno != EINTR) break;
+        if (pid == runc) {
+          runc_done = true;
+          runc_status = status;
+          *finished = NowNanos();
+        }
+      }
+      break;
+    }
+    int r = ::poll(fds, static_cast<nfds_t>(nfds), 50);
+    for (int i = 0; r > 0 && i < nfds; ++i) {
+      if (fds[i].revents == 0) continue;
+      if (!Pump(log_fd, polled[i], false)) {
+        ::close(polled[i]->fd);
+        polled[i]->fd = -1;
+      }
+    }
+    // Reap runc and anything orphaned onto us (we are a subreaper).
+    while (true) {
+      int status = 0;
+      pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) break;
+      if (pid == runc) {
+        runc_done = true;
+        runc_status = status;
+        *finished = NowNanos();
+        drain_deadline = MonotonicNanos() + kDrainAfterExitNanos;
+      }
+    }
+    if (runc_done && MonotonicNanos() > drain_deadline) break;
+  }
+  for (auto& s : streams) {
+    if (s.fd < 0) continue;
+    // Non-blocking final read of whatever is buffered.
+    ::fcntl(s.fd, F_SETFL, O_NONBLOCK);
+    while (Pump(log_fd, &s, false)) {
+    }
+    ::close(s.fd);
+  }
+  if (WIFEXITED(runc_status)) return WEXITSTATUS(runc_status);
+  if (WIFSIGNALED(runc_status)) return 128 + WTERMSIG(runc_status);
+  return 255;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!ParseArgs(argc, argv, &a)) {
+    std::fprintf(stderr,
+                 "usage: berth-shim --id ID --bundle DIR --state DIR --runc PATH --runc-root DIR\n");
+    return 2;
+  }
+  // Drop every descriptor inherited from the daemon.
+  if (::close_range(3, ~0U, 0) != 0) {
+    for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+  }
+  const std::string log_path = a.state + "/container.log";
+  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (log_fd < 0) {
+    std::fprintf(stderr, "berth-shim: open %s: %s\n", log_path.c_str(), std::strerror(errno));
+    return 1;
+  }
+  pid_t child = ::fork();
+  if (child < 0) {
+    std::fprintf(stderr, "berth-shim: fork: %s\n", std::strerror(errno));
+    return 1;
+  }
+  if (child > 0) return 0;  // the daemon reaps us; the child carries on
+
+  ::setsid();
+  if (::chdir("/") != 0) {
+    // Harmless: every path is absolute.
+  }
+  int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    if (devnull > 2) ::close(devnull);
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  ::signal(SIGHUP, SIG_IGN);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+  berth::Env* env = berth::Env::Default();
+  berth::WriteFileAtomic(env, a.state + "/shim.pid", std::to_string(::getpid()) + "\n").IgnoreError();
+
+  struct stat log_st;
+  const off_t run_start = ::fstat(log_fd, &log_st) == 0 ? log_st.st_size : -1;
+  int64_t finished = 0;
+  int code = Supervise(a, log_fd, &finished);
+  if (code != 0 && run_start >= 0 && !env->FileExists(a.state + "/init.pid")) {
+    // The container never ran: what this run printed is runc's complaint,
+    // not container output. Move it to start.log (Start reports it).
+    auto content = env->ReadFileToString(log_path);
+    if (content.ok() && static_cast<off_t>(content->size()) >= run_start) {
+      if (berth::WriteFileAtomic(env, a.state + "/start.log", content->substr(run_start)).ok()) {
+        if (::ftruncate(log_fd, run_start) != 0) {
+          // Keep the output in the log then; nothing else to do.
+        }
+      }
+    }
+  }
+  ::fsync(log_fd);
+  ::close(log_fd);
+  std::string exit_line = std::to_string(code) + " " + std::to_string(finished) + "\n";
+  berth::WriteFileAtomic(env, a.state + "/exit", exit_line).IgnoreError();
+  return 0;
+}
