@@ -90,6 +90,12 @@ struct PullResult {
 // fetched. A pull of another platform of an existing image adds that
 // platform to the same image record. A tag that moves leaves the old image
 // dangling. Emits the "pull" event.
+// Errors: NotFound "manifest for NAME:TAG not found: manifest unknown: …",
+// NotFound "pull access denied for NAME, repository does not exist or may
+// require 'docker login'" (401/403, as dockerd reports it), NotFound "no
+// matching manifest for PLATFORM in the manifest list entries: …",
+// InvalidArgument on a digest mismatch, Unavailable for connection failures
+// (curl's message) and exhausted retries, Cancelled.
 Result<PullResult> Pull(Store* store, const RegistryConfig& cfg, const PullOptions& opts,
                         const ProgressFn& progress);
 
@@ -112,6 +118,9 @@ struct PushResult {
 // when the store knows they are there), then the platform manifests, then
 // the index. When platforms are missing locally, pushes an index of the
 // present ones only and says so in the progress stream. Emits "push".
+// Errors: NotFound "An image does not exist locally with the tag: NAME",
+// PermissionDenied "unauthorized: authentication required" (or the
+// registry's error text) on 401/403, Unavailable, Cancelled.
 Result<PushResult> Push(Store* store, const RegistryConfig& cfg, const PushOptions& opts,
                         const ProgressFn& progress);
 
