@@ -1,0 +1,164 @@
+// Internals of the container service, shared by src/container/*.cc:
+//   config.cc    serialisation of ContainerConfig, the image config's process
+//                fields, Docker's merge rules, names, signals, commit changes
+//   service.cc   the service: records, lifecycle, watchers, list, logs
+//   commit.cc    Commit and SweepSnapshots
+// Internal to src/container.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "berth/container_service.h"
+#include "berth/events.h"
+#include "berth/oci.h"
+
+namespace berth::container {
+
+// The process fields of an image config's "config" object.
+struct ImageProcess {
+  std::vector<std::string> cmd;
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> env;
+  std::string working_dir;
+  std::string user;
+  std::string stop_signal;
+  std::map<std::string, std::string> labels;
+};
+
+// Parses the "config" object of an image config document (absent fields
+// stay empty). InvalidArgument on malformed JSON.
+Result<ImageProcess> ParseImageProcess(std::string_view config_json);
+
+// What the service stores in ContainerRecord::config_json.
+struct StoredConfig {
+  ContainerConfig config;
+  std::string error;  // last start error
+  int restart_count = 0;
+};
+std::string StoredConfigToJson(const StoredConfig& s);
+Result<StoredConfig> StoredConfigFromJson(std::string_view json);
+
+// Docker's merge of the container's config with the image's.
+struct Effective {
+  std::vector<std::string> cmd;
+  std::vector<std::string> entrypoint;
+  std::vector<std::string> args;  // entrypoint + cmd
+  std::vector<std::string> env;   // image env overridden by the container's, by key
+  std::string working_dir;
+  std::string user;
+  std::map<std::string, std::string> labels;  // image labels, then the container's
+  std::string stop_signal;
+};
+Effective Merge(const ContainerConfig& c, const ImageProcess& img);
+
+// Container names: Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ (leading "/" allowed).
+bool ValidContainerName(std::string_view name);
+// A Docker-like "adjective_surname" name.
+std::string GenerateName();
+// 64 random lowercase hex characters.
+std::string RandomId();
+
+// "KILL", "SIGKILL", "9" → 9. InvalidArgument "Invalid signal: X".
+Result<int> ParseSignal(std::string_view s);
+
+// Applies `docker commit --change` instructions to a "config" object (JSON
+// text, may be "null" or empty) and returns the new object as JSON text.
+Result<std::string> ApplyChanges(std::string_view config_json, const std::vector<std::string>& changes);
+
+// One container as the service keeps it in memory (guarded by the service's
+// mutex, except op_mu which serialises operations on this container).
+struct Ctr {
+  ContainerRecord rec;
+  StoredConfig stored;
+  uint64_t exits = 0;   // incremented at every observed exit
+  bool removed = false;
+  bool watching = false;
+  std::shared_ptr<std::mutex> op_mu = std::make_shared<std::mutex>();
+};
+
+class ContainerServiceImpl : public ContainerService {
+ public:
+  ContainerServiceImpl(Store* store, std::unique_ptr<Snapshotter> snaps, std::unique_ptr<Runtime> runtime,
+                       std::string dir);
+  ~ContainerServiceImpl() override;
+
+  Status Init();  // loads and reconciles records, starts the event thread
+
+  Result<ContainerInfo> Get(const std::string& ref) override;
+  Result<ContainerCreateResult> Create(const std::string& name, const ContainerConfig& cfg) override;
+  Status Start(const std::string& ref) override;
+  Status Stop(const std::string& ref, int timeout_s) override;
+  Status Kill(const std::string& ref, const std::string& signal) override;
+  Status Restart(const std::string& ref, int timeout_s) override;
+  Result<int> Wait(const std::string& ref, const std::string& condition,
+                   const std::function<bool()>& cancelled) override;
+  Status Remove(const std::string& ref, bool force) override;
+  Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) override;
+  Status Logs(const std::string& ref, LogReadOptions opts,
+              const std::function<Status(const LogEntry&)>& emit) override;
+  Result<Digest> Commit(const CommitOptions& opts) override;
+  Result<int> SweepSnapshots() override;
+  void Shutdown() override;
+
+ private:
+  std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
+  // Resolves a reference to an ID; requires mu_ held.
+  Result<std::string> ResolveLocked(const std::string& ref);
+  Result<std::shared_ptr<Ctr>> Find(const std::string& ref);
+  Status Persist(const Ctr& c);  // requires mu_ held (or exclusive access)
+  ContainerInfo InfoLocked(const Ctr& c);
+  // The manifest and config of the image a container uses.
+  Result<std::pair<Manifest, ImageConfig>> LoadImage(const Digest& manifest);
+  // Picks the platform manifest of an image record.
+  Result<Descriptor> PickManifest(const ImageRecord& img, const std::string& ref,
+                                  const std::optional<Platform>& platform);
+  Result<PreparedLayers> PrepareImage(const Digest& manifest);
+  // The process fields of the image config a manifest names (cached).
+  Result<ImageProcess> ImageProcessOf(const Digest& manifest);
+  // Platform manifest an image (by ID) uses on this host.
+  Result<Digest> HostManifestOf(const Digest& image_id);
+  // Unmounts the rootfs and image mounts of a container (errors ignored).
+  void UnmountAll(const std::string& id);
+  Status KillLocked(Ctr& c, int sig);  // sends, emits "kill"; op_mu held
+  // Waits (mu_ held via `lk`) until the container is not running or `ms` pass.
+  bool WaitExit(std::unique_lock<std::mutex>& lk, Ctr& c, uint64_t exits_before, int64_t ms);
+  Status RemoveInternal(const std::string& id, bool force, bool from_watcher);
+  void StartWatcher(const std::string& id);
+  void OnExit(const std::string& id, const RuntimeState& st);
+  void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {});
+  void Observe(const std::string& action, int64_t start_nanos);
+  void EventLoop();
+
+  Store* store_;
+  std::unique_ptr<Snapshotter> snaps_;
+  std::unique_ptr<Runtime> runtime_;
+  std::string dir_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::shared_ptr<Ctr>> ctrs_;  // by ID
+  std::atomic<bool> stopping_{false};
+
+  std::mutex cache_mu_;
+  std::map<Digest, ImageProcess> proc_cache_;
+
+  struct Thread {
+    std::thread t;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::mutex threads_mu_;
+  std::vector<Thread> threads_;
+  std::mutex sweep_mu_;
+  std::map<Digest, std::vector<Digest>> chain_cache_;  // manifest -> layer chain IDs (sweep_mu_)
+};
+
+}  // namespace berth::container

@@ -1,0 +1,599 @@
+// The container service: records, lifecycle (create, start, stop, kill,
+// wait, remove) and the watchers that notice a process's end.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "berth/reference.h"
+#include "container/internal.h"
+
+namespace berth {
+
+using container::ContainerServiceImpl;
+
+Result<std::unique_ptr<ContainerService>> ContainerService::Open(Store* store, const ContainerServiceOptions& opts) {
+  Env* env = store->env();
+  const std::string root = store->root();
+  BERTH_RETURN_IF_ERROR(env->CreateDirs(root + "/containers", 0710));
+  BERTH_RETURN_IF_ERROR(env->CreateDirs(root + "/runc", 0700));
+  BERTH_ASSIGN_OR_RETURN(auto snaps, Snapshotter::Open(root + "/snapshots", store->content()));
+  RuntimeOptions ro = opts.runtime;
+  if (ro.runc_root.empty()) ro.runc_root = root + "/runc";
+  if (ro.shim.empty()) {
+    // Default: berth-shim beside the running executable.
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) ro.shim = (self.parent_path() / "berth-shim").string();
+  }
+  BERTH_ASSIGN_OR_RETURN(auto runtime, Runtime::Create(ro));
+  auto impl = std::make_unique<ContainerServiceImpl>(store, std::move(snaps), std::move(runtime),
+                                                     root + "/containers");
+  BERTH_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<ContainerService>(std::move(impl));
+}
+
+namespace container {
+
+namespace {
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+bool Contains(const std::string& s, std::string_view what) {
+  std::string lower;
+  for (char ch : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return lower.find(what) != std::string::npos;
+}
+}  // namespace
+
+ContainerServiceImpl::ContainerServiceImpl(Store* store, std::unique_ptr<Snapshotter> snaps,
+                                           std::unique_ptr<Runtime> runtime, std::string dir)
+    : store_(store), snaps_(std::move(snaps)), runtime_(std::move(runtime)), dir_(std::move(dir)) {}
+
+ContainerServiceImpl::~ContainerServiceImpl() { Shutdown(); }
+
+Status ContainerServiceImpl::Init() {
+  std::vector<ContainerRecord> recs;
+  BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(recs, tx.ListContainers());
+    return OkStatus();
+  }));
+  std::vector<std::string> to_watch, to_remove;
+  for (auto& r : recs) {
+    auto c = std::make_shared<Ctr>();
+    c->rec = r;
+    auto stored = StoredConfigFromJson(r.config_json);
+    if (stored.ok()) c->stored = *stored;
+    if (r.running()) {
+      auto st = runtime_->State(r.id, Dir(r.id) + "/state");
+      if (st.ok() && !st->exited && st->kind == RuntimeState::kRunning) {
+        c->rec.pid = st->pid ? st->pid : c->rec.pid;
+        to_watch.push_back(r.id);
+      } else {
+        // Ended while nobody watched: the exit file tells how, else 255.
+        bool exited = st.ok() && st->exited;
+        c->rec.state = ContainerState::kExited;
+        c->rec.exit_code = exited ? st->exit_code : 255;
+        c->rec.finished_unix_nanos = exited && st->finished_unix_nanos ? st->finished_unix_nanos
+                                                                       : store_->env()->NowUnixNanos();
+        c->rec.pid = 0;
+        UnmountAll(r.id);
+        runtime_->Delete(r.id).IgnoreError();
+        BERTH_RETURN_IF_ERROR(Persist(*c));
+        if (c->stored.config.auto_remove) to_remove.push_back(r.id);
+      }
+    }
+    ctrs_[r.id] = c;
+  }
+  for (const auto& id : to_watch) StartWatcher(id);
+  for (const auto& id : to_remove) RemoveInternal(id, false, true).IgnoreError();
+  std::lock_guard<std::mutex> l(threads_mu_);
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  threads_.push_back(Thread{std::thread([this, done] {
+                              EventLoop();
+                              *done = true;
+                            }),
+                            done});
+  return OkStatus();
+}
+
+void ContainerServiceImpl::Shutdown() {
+  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    cv_.notify_all();
+  }
+  std::vector<Thread> threads;
+  {
+    std::lock_guard<std::mutex> l(threads_mu_);
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) {
+    if (t.t.joinable()) t.t.join();
+  }
+}
+
+void ContainerServiceImpl::EventLoop() {
+  auto sub = store_->events()->Subscribe();
+  while (!stopping_) {
+    Event e;
+    int64_t t0 = SteadyNanos();
+    if (sub->Next(&e, 200)) {
+      if (e.type == "image" && e.action == "delete") SweepSnapshots().status().IgnoreError();
+    } else if (SteadyNanos() - t0 < 50'000'000) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // bus closed
+    }
+  }
+}
+
+void ContainerServiceImpl::Observe(const std::string& action, int64_t start_nanos) {
+  store_->metrics()->ObserveImageAction("container_" + action, (SteadyNanos() - start_nanos) / 1e9);
+}
+
+void ContainerServiceImpl::Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra) {
+  Event e;
+  e.type = "container";
+  e.action = action;
+  e.actor_id = c.rec.id;
+  auto proc = ImageProcessOf(c.rec.image_manifest);
+  if (proc.ok()) e.attributes = proc->labels;
+  for (const auto& [k, v] : c.stored.config.labels) e.attributes[k] = v;
+  e.attributes["name"] = c.rec.name;
+  e.attributes["image"] = c.rec.image_ref;
+  for (auto& [k, v] : extra) e.attributes[k] = std::move(v);
+  store_->events()->Publish(std::move(e));
+}
+
+Status ContainerServiceImpl::Persist(const Ctr& c) {
+  ContainerRecord r = c.rec;
+  r.config_json = StoredConfigToJson(c.stored);
+  return store_->images()->PutContainer(r);
+}
+
+Result<std::string> ContainerServiceImpl::ResolveLocked(const std::string& ref) {
+  std::string_view r = ref;
+  if (r.empty()) return NotFound("No such container: " + ref);
+  if (ctrs_.count(std::string(r))) return std::string(r);
+  std::string_view name = r.starts_with("/") ? r.substr(1) : r;
+  for (const auto& [id, c] : ctrs_) {
+    if (c->rec.name == name) return id;
+  }
+  std::string found;
+  for (auto it = ctrs_.lower_bound(std::string(r)); it != ctrs_.end() && it->first.starts_with(r); ++it) {
+    if (!found.empty()) return InvalidArgument("multiple IDs found with provided prefix: " + ref);
+    found = it->first;
+  }
+  if (found.empty()) return NotFound("No such container: " + ref);
+  return found;
+}
+
+Result<std::shared_ptr<Ctr>> ContainerServiceImpl::Find(const std::string& ref) {
+  std::lock_guard<std::mutex> l(mu_);
+  BERTH_ASSIGN_OR_RETURN(std::string id, ResolveLocked(ref));
+  return ctrs_[id];
+}
+
+Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& name_in, const ContainerConfig& cfg) {
+  int64_t t0 = SteadyNanos();
+  if (!name_in.empty() && !ValidContainerName(name_in)) {
+    return InvalidArgument("Invalid container name (" + name_in + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  }
+  if (cfg.tty) return InvalidArgument("Tty is not supported by berth");
+  std::string name = name_in.starts_with("/") ? name_in.substr(1) : name_in;
+  ContainerCreateResult out;
+  BERTH_ASSIGN_OR_RETURN(ImageRecord img, store_->images()->Resolve(cfg.image));
+  BERTH_ASSIGN_OR_RETURN(Descriptor manifest, PickManifest(img, cfg.image, cfg.platform));
+  BERTH_ASSIGN_OR_RETURN(auto mc, LoadImage(manifest.digest));
+  BERTH_ASSIGN_OR_RETURN(ImageProcess proc, ImageProcessOf(manifest.digest));
+  if (Merge(cfg, proc).args.empty()) return InvalidArgument("no command specified");
+  Platform plat = Normalize(mc.second.platform);
+  if (!cfg.platform && !Only(HostPlatform())->Match(plat)) {
+    out.warnings.push_back("The requested image's platform (" + FormatPlatform(plat) +
+                           ") does not match the detected host platform (" + FormatPlatform(HostPlatform()) +
+                           ") and no specific platform was requested");
+  }
+  auto c = std::make_shared<Ctr>();
+  for (const auto& m : cfg.image_mounts) {
+    if (m.target.empty() || m.target[0] != '/') {
+      return InvalidArgument("invalid mount config for type \"image\": invalid mount path: '" + m.target +
+                             "' mount path must be absolute");
+    }
+    BERTH_ASSIGN_OR_RETURN(ImageRecord mi, store_->images()->Resolve(m.source));
+    c->rec.image_mounts.push_back(mi.id());
+  }
+  c->rec.id = RandomId();
+  c->rec.image_ref = cfg.image;
+  c->rec.image_id = img.id();
+  c->rec.image_manifest = manifest.digest;
+  c->rec.image_platform = plat;
+  c->rec.state = ContainerState::kCreated;
+  c->rec.created_unix_nanos = store_->env()->NowUnixNanos();
+  c->stored.config = cfg;
+  BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(Dir(c->rec.id) + "/state", 0710));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto taken = [&](const std::string& n) -> const Ctr* {
+      for (const auto& [id, x] : ctrs_) {
+        if (x->rec.name == n) return x.get();
+      }
+      return nullptr;
+    };
+    if (name.empty()) {
+      do name = GenerateName();
+      while (taken(name));
+    } else if (const Ctr* other = taken(name)) {
+      store_->env()->RemoveAll(Dir(c->rec.id)).IgnoreError();
+      return AlreadyExists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
+                           other->rec.id +
+                           "\". You have to remove (or rename) that container to be able to reuse that name.");
+    }
+    c->rec.name = name;
+    Status s = Persist(*c);
+    if (!s.ok()) {
+      store_->env()->RemoveAll(Dir(c->rec.id)).IgnoreError();
+      return s;
+    }
+    ctrs_[c->rec.id] = c;
+    Emit(*c, "create");
+  }
+  out.id = c->rec.id;
+  Observe("create", t0);
+  return out;
+}
+
+void ContainerServiceImpl::UnmountAll(const std::string& id) {
+  const std::string dir = Dir(id);
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/imagemounts", ec)) {
+    UnmountOverlay(e.path().string()).IgnoreError();
+  }
+  UnmountOverlay(dir + "/rootfs").IgnoreError();
+}
+
+Status ContainerServiceImpl::Start(const std::string& ref) {
+  int64_t t0 = SteadyNanos();
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  std::lock_guard<std::mutex> op(*c->op_mu);
+  ContainerRecord rec;
+  ContainerConfig cfg;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (c->removed) return NotFound("No such container: " + ref);
+    if (c->rec.running()) return OkStatus();
+    rec = c->rec;
+    cfg = c->stored.config;
+  }
+  const std::string dir = Dir(rec.id);
+  Env* env = store_->env();
+  // A failed start leaves the record created, with the error. Like Docker,
+  // a command that cannot be found (127) or run (126) is the caller's error.
+  auto fail = [&](Status s, bool from_runtime = false) {
+    UnmountAll(rec.id);
+    std::lock_guard<std::mutex> l(mu_);
+    c->stored.error = s.message();
+    if (from_runtime) {
+      if (Contains(s.message(), "executable file not found") || Contains(s.message(), "no such file or directory")) {
+        c->rec.exit_code = 127;
+        s = InvalidArgument(s.message());
+      } else if (Contains(s.message(), "permission denied")) {
+        c->rec.exit_code = 126;
+        s = InvalidArgument(s.message());
+      }
+    }
+    Persist(*c).IgnoreError();
+    return s;
+  };
+  auto proc = ImageProcessOf(rec.image_manifest);
+  if (!proc.ok()) return fail(proc.status());
+  Effective e = Merge(cfg, *proc);
+  if (e.args.empty()) return fail(InvalidArgument("no command specified"));
+  auto layers = PrepareImage(rec.image_manifest);
+  if (!layers.ok()) return fail(layers.status());
+  for (const char* sub : {"/upper", "/work", "/rootfs", "/state", "/bundle"}) {
+    Status s = env->CreateDirs(dir + sub, 0755);
+    if (!s.ok()) return fail(s);
+  }
+  Status s = MountOverlay(layers->dirs, dir + "/upper", dir + "/work", dir + "/rootfs");
+  if (!s.ok()) return fail(s);
+
+  ProcessSpec p;
+  p.args = e.args;
+  p.hostname = cfg.hostname.empty() ? rec.id.substr(0, 12) : cfg.hostname;
+  // Docker's order: a default PATH and HOSTNAME, then the merged Env
+  // replacing by key.
+  p.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=" + p.hostname};
+  for (const auto& kv : e.env) {
+    std::string key = kv.substr(0, kv.find('='));
+    bool replaced = false;
+    for (auto& x : p.env) {
+      if (x.substr(0, x.find('=')) == key) {
+        x = kv;
+        replaced = true;
+      }
+    }
+    if (!replaced) p.env.push_back(kv);
+  }
+  p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
+  p.host_network = cfg.network_mode == "host";
+  s = ResolveUser(dir + "/rootfs", e.user, &p);
+  if (!s.ok()) return fail(s);
+  for (size_t i = 0; i < cfg.image_mounts.size() && i < rec.image_mounts.size(); ++i) {
+    auto m = HostManifestOf(rec.image_mounts[i]);
+    if (!m.ok()) return fail(m.status());
+    auto ml = PrepareImage(*m);
+    if (!ml.ok()) return fail(ml.status());
+    std::string source;
+    if (ml->dirs.size() == 1) {
+      source = ml->dirs[0];  // one layer: bind it directly (read-only)
+    } else {
+      source = dir + "/imagemounts/" + std::to_string(i);
+      s = env->CreateDirs(source, 0755);
+      if (!s.ok()) return fail(s);
+      if (ml->dirs.size() >= 2) {
+        // Lower-only overlay: read-only by construction. Top layer first.
+        std::string opts = "lowerdir=";
+        for (size_t k = ml->dirs.size(); k-- > 0;) {
+          opts += ml->dirs[k];
+          if (k) opts += ":";
+        }
+        if (::mount("overlay", source.c_str(), "overlay", MS_RDONLY, opts.c_str()) != 0) {
+          return fail(ErrnoStatus("mount image " + cfg.image_mounts[i].source, errno));
+        }
+      }
+    }
+    p.bind_mounts.push_back({source, cfg.image_mounts[i].target, true});
+  }
+  s = WriteBundleConfig(dir + "/bundle", dir + "/rootfs", p);
+  if (!s.ok()) return fail(s);
+  auto pid = runtime_->Start(rec.id, dir + "/bundle", dir + "/state");
+  if (!pid.ok()) return fail(pid.status(), true);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    c->rec.state = ContainerState::kRunning;
+    c->rec.pid = *pid;
+    c->rec.exit_code = 0;
+    c->rec.started_unix_nanos = env->NowUnixNanos();
+    c->stored.error.clear();
+    s = Persist(*c);
+    Emit(*c, "start");
+  }
+  StartWatcher(rec.id);
+  Observe("start", t0);
+  return s;
+}
+
+void ContainerServiceImpl::StartWatcher(const std::string& id) {
+  std::lock_guard<std::mutex> l(threads_mu_);
+  if (stopping_) return;
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    if (*it->done) {
+      it->t.join();
+      it = threads_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  std::thread t([this, id, done] {
+    const std::string state = Dir(id) + "/state";
+    int gone = 0;
+    while (!stopping_) {
+      const int64_t waited_from = SteadyNanos();
+      auto st = runtime_->Wait(id, state, 10'000, [this] { return stopping_.load(); });
+      if (stopping_) break;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = ctrs_.find(id);
+        if (it == ctrs_.end() || it->second->removed || !it->second->rec.running()) break;
+      }
+      if (st.ok() && st->exited) {
+        OnExit(id, *st);
+        break;
+      }
+      // No exit file and runc no longer runs it: the shim died; give it a
+      // moment, then record 255.
+      if (!st.ok() || st->kind != RuntimeState::kRunning) {
+        if (++gone >= 5) {
+          RuntimeState dead;
+          dead.exited = true;
+          dead.exit_code = 255;
+          OnExit(id, dead);
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      } else {
+        gone = 0;
+        // Wait gives up at once when the shim is gone but runc still runs
+        // the process: poll gently until runc reports it stopped.
+        if (SteadyNanos() - waited_from < 500'000'000) std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
+    *done = true;
+  });
+  threads_.push_back(Thread{std::move(t), done});
+}
+
+void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st) {
+  // Unmount before the record says exited, so that a Start that follows
+  // never sees its fresh mount undone.
+  UnmountAll(id);
+  runtime_->Delete(id).IgnoreError();
+  bool auto_remove = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = ctrs_.find(id);
+    if (it == ctrs_.end() || it->second->removed || !it->second->rec.running()) return;
+    Ctr& c = *it->second;
+    c.rec.state = ContainerState::kExited;
+    c.rec.exit_code = st.exit_code;
+    c.rec.finished_unix_nanos = st.finished_unix_nanos ? st.finished_unix_nanos : store_->env()->NowUnixNanos();
+    c.rec.pid = 0;
+    c.exits++;
+    Persist(c).IgnoreError();
+    Emit(c, "die", {{"exitCode", std::to_string(st.exit_code)}});
+    auto_remove = c.stored.config.auto_remove;
+    cv_.notify_all();
+  }
+  if (auto_remove) RemoveInternal(id, false, true).IgnoreError();
+}
+
+bool ContainerServiceImpl::WaitExit(std::unique_lock<std::mutex>& lk, Ctr& c, uint64_t exits_before, int64_t ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (c.exits == exits_before && c.rec.running() && !c.removed) {
+    if (stopping_) return false;
+    if (ms >= 0 && std::chrono::steady_clock::now() >= deadline) return false;
+    cv_.wait_for(lk, std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+Status ContainerServiceImpl::KillLocked(Ctr& c, int sig) {
+  Status s = runtime_->Kill(c.rec.id, sig);
+  if (s.code() == Code::kFailedPrecondition) return Conflict("container " + c.rec.id + " is not running");
+  BERTH_RETURN_IF_ERROR(s);
+  std::lock_guard<std::mutex> l(mu_);
+  Emit(c, "kill", {{"signal", std::to_string(sig)}});
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::Kill(const std::string& ref, const std::string& signal) {
+  int64_t t0 = SteadyNanos();
+  BERTH_ASSIGN_OR_RETURN(int sig, ParseSignal(signal));
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  std::lock_guard<std::mutex> op(*c->op_mu);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!c->rec.running()) return Conflict("container " + c->rec.id + " is not running");
+  }
+  BERTH_RETURN_IF_ERROR(KillLocked(*c, sig));
+  Observe("kill", t0);
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::Stop(const std::string& ref, int timeout_s) {
+  int64_t t0 = SteadyNanos();
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  std::lock_guard<std::mutex> op(*c->op_mu);
+  uint64_t before;
+  int sig = 15;
+  int timeout;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!c->rec.running()) return OkStatus();
+    before = c->exits;
+    auto proc = ImageProcessOf(c->rec.image_manifest);
+    std::string name = c->stored.config.stop_signal;
+    if (name.empty() && proc.ok()) name = proc->stop_signal;
+    if (!name.empty()) {
+      auto parsed = ParseSignal(name);
+      if (parsed.ok()) sig = *parsed;
+    }
+    timeout = timeout_s >= 0 ? timeout_s : c->stored.config.stop_timeout.value_or(10);
+  }
+  Status s = KillLocked(*c, sig);
+  std::unique_lock<std::mutex> lk(mu_);
+  if (!s.ok() || !WaitExit(lk, *c, before, static_cast<int64_t>(timeout) * 1000)) {
+    lk.unlock();
+    Status k = KillLocked(*c, 9);
+    lk.lock();
+    if (!WaitExit(lk, *c, before, 30'000)) {
+      return k.ok() ? Internal("container " + c->rec.id + " did not stop") : k;
+    }
+  }
+  Emit(*c, "stop");
+  lk.unlock();
+  Observe("stop", t0);
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::Restart(const std::string& ref, int timeout_s) {
+  int64_t t0 = SteadyNanos();
+  BERTH_RETURN_IF_ERROR(Stop(ref, timeout_s));
+  BERTH_RETURN_IF_ERROR(Start(ref));
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Emit(*c, "restart");
+  }
+  Observe("restart", t0);
+  return OkStatus();
+}
+
+Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string& condition,
+                                       const std::function<bool()>& cancelled) {
+  if (!condition.empty() && condition != "not-running" && condition != "next-exit" && condition != "removed") {
+    return InvalidArgument("invalid condition: \"" + condition + "\"");
+  }
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  std::unique_lock<std::mutex> lk(mu_);
+  uint64_t before = c->exits;
+  auto satisfied = [&] {
+    if (condition == "removed") return c->removed;
+    if (condition == "next-exit") return c->exits != before || c->removed;
+    return !c->rec.running() || c->removed;
+  };
+  while (!satisfied()) {
+    if (stopping_) return Cancelled("container service is shutting down");
+    if (cancelled && cancelled()) return Cancelled("wait cancelled");
+    cv_.wait_for(lk, std::chrono::milliseconds(100));
+  }
+  return c->rec.exit_code;
+}
+
+Status ContainerServiceImpl::Remove(const std::string& ref, bool force) {
+  int64_t t0 = SteadyNanos();
+  std::string id;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    BERTH_ASSIGN_OR_RETURN(id, ResolveLocked(ref));
+  }
+  BERTH_RETURN_IF_ERROR(RemoveInternal(id, force, false));
+  Observe("delete", t0);
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, bool from_watcher) {
+  std::shared_ptr<Ctr> c;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = ctrs_.find(id);
+    if (it == ctrs_.end()) return from_watcher ? OkStatus() : NotFound("No such container: " + id);
+    c = it->second;
+  }
+  std::lock_guard<std::mutex> op(*c->op_mu);
+  uint64_t before;
+  bool running;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (c->removed) return from_watcher ? OkStatus() : NotFound("No such container: " + id);
+    running = c->rec.running();
+    if (running && !force) {
+      return Conflict("cannot remove container \"/" + c->rec.name +
+                      "\": container is running: stop the container before removing or force remove");
+    }
+    before = c->exits;
+  }
+  if (running) {
+    KillLocked(*c, 9).IgnoreError();
+    std::unique_lock<std::mutex> lk(mu_);
+    if (!WaitExit(lk, *c, before, 30'000)) return Internal("container " + id + " did not stop");
+  }
+  UnmountAll(id);
+  runtime_->Delete(id).IgnoreError();
+  BERTH_RETURN_IF_ERROR(store_->images()->DeleteContainer(id));
+  store_->env()->RemoveAll(Dir(id)).IgnoreError();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    c->removed = true;
+    ctrs_.erase(id);
+    Emit(*c, "destroy");
+    cv_.notify_all();
+  }
+  SweepSnapshots().status().IgnoreError();
+  return OkStatus();
+}
+
+}  // namespace container
+}  // namespace berth
