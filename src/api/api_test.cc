@@ -111,7 +111,7 @@ TEST_F(SystemRoutesTest, UnknownEndpoints) {
                                                                       {"POST", "/v1.50/images/json"},
                                                                       {"PUT", "/_ping"},
                                                                       {"GET", "/v1.51/unknown"},
-                                                                      {"POST", "/v1.50/images/create?fromImage=x"}}) {
+                                                                      {"POST", "/v1.50/build?t=x"}}) {
     Response r = Do(m, t);
     EXPECT_EQ(r.status, 404) << m << " " << t;
     EXPECT_EQ(Message(r), "page not found");
@@ -119,7 +119,8 @@ TEST_F(SystemRoutesTest, UnknownEndpoints) {
   }
   Response bad = Do("GET", "/images/json?all=%zz");
   EXPECT_EQ(bad.status, 400);
-  EXPECT_EQ(Do("GET", "/containers/json").body, "[]\n");
+  // Container routes need a ContainerService (none here): 500.
+  EXPECT_EQ(Do("GET", "/containers/json").status, 500);
 }
 
 TEST_F(SystemRoutesTest, InfoAndDiskUsageCountRealRows) {

@@ -76,5 +76,7 @@ void AddPruneCommand(CLI::App* parent, const std::string& name, Context* ctx);
 void AddInspectCommand(CLI::App* parent, const std::string& name, Context* ctx);
 void AddHistoryCommand(CLI::App* parent, const std::string& name, Context* ctx);
 void AddGcCommand(CLI::App* parent, const std::string& name, Context* ctx);
+// `berth registry rm-platform` (cmd_registry.cc); opens no store.
+void AddRegistryCommand(CLI::App* parent, const std::string& name, Context* ctx);
 
 }  // namespace berth::cli

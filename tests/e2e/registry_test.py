@@ -1,0 +1,582 @@
+"""Pull, push, login and berth's remote platform removal against a real
+registry (docker-registry, distribution 2.8) on 127.0.0.1, driven by the
+real docker CLI through berthd. Registries are seeded with skopeo from
+berth-fixture OCI archives; tests/testing/fault_proxy.py injects broken
+and corrupted blob downloads."""
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "testing"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
+from berth_e2e import BINARY_DIR, Daemon, DaemonTestCase, fixture  # noqa: E402
+from fault_proxy import FaultProxy  # noqa: E402
+from pull_bench import build_layout  # noqa: E402
+
+REGISTRY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+SKOPEO = shutil.which("skopeo") or "/usr/bin/skopeo"
+BERTH = os.path.join(BINARY_DIR, "bin", "berth")
+USER, PASSWORD = "berth", "s3cret-pw"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bcrypt_htpasswd(user, password):
+    """An htpasswd line with a bcrypt hash (htpasswd -Bbn, else libcrypt)."""
+    htpasswd = shutil.which("htpasswd")
+    if htpasswd:
+        out = subprocess.run([htpasswd, "-Bbn", user, password], capture_output=True, check=True)
+        return out.stdout.decode().strip()
+    try:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import crypt
+        h = crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))
+    except Exception:  # noqa: BLE001
+        return None
+    return "%s:%s" % (user, h) if h and h.startswith("$2") else None
+
+
+class Registry:
+    """docker-registry with filesystem storage in a temp dir, delete enabled."""
+
+    def __init__(self, tmp, name="registry", auth=False):
+        self.port = free_port()
+        self.dir = os.path.join(tmp, name)
+        os.makedirs(self.dir)
+        self.auth = auth
+        lines = ["version: 0.1", "log:", "  level: warn", "storage:", "  filesystem:",
+                 "    rootdirectory: %s/data" % self.dir, "  delete:", "    enabled: true",
+                 "http:", "  addr: 127.0.0.1:%d" % self.port]
+        if auth:
+            entry = bcrypt_htpasswd(USER, PASSWORD)
+            if entry is None:
+                raise unittest.SkipTest("no htpasswd and no bcrypt in libcrypt")
+            with open(os.path.join(self.dir, "htpasswd"), "w") as f:
+                f.write(entry + "\n")
+            lines += ["auth:", "  htpasswd:", "    realm: berth-test",
+                      "    path: %s/htpasswd" % self.dir]
+        self.config = os.path.join(self.dir, "config.yml")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.proc = None
+
+    @property
+    def host(self):
+        return "127.0.0.1:%d" % self.port
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "log"), "ab")
+        self.proc = subprocess.Popen([REGISTRY, "serve", self.config], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen("http://%s/v2/" % self.host, timeout=2)
+                return self
+            except urllib.error.HTTPError:
+                return self  # 401 with auth: up
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("docker-registry did not come up")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(20)
+            self.log.close()
+
+    def creds(self):
+        return "%s:%s" % (USER, PASSWORD) if self.auth else None
+
+    def seed(self, archive, repo_tag):
+        args = [SKOPEO, "copy", "--all", "--dest-tls-verify=false"]
+        if self.auth:
+            args += ["--dest-creds", self.creds()]
+        subprocess.run(args + ["oci-archive:" + archive, "docker://%s/%s" % (self.host, repo_tag)],
+                       capture_output=True, check=True, timeout=120)
+
+    def raw(self, repo_ref):
+        """The manifest bytes the registry serves for name:tag or name@digest."""
+        args = [SKOPEO, "inspect", "--raw", "--tls-verify=false"]
+        if self.auth:
+            args += ["--creds", self.creds()]
+        p = subprocess.run(args + ["docker://%s/%s" % (self.host, repo_ref)], capture_output=True, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("skopeo inspect %s: %s" % (repo_ref, p.stderr.decode()))
+        return p.stdout
+
+    def blob(self, repo, digest):
+        with urllib.request.urlopen("http://%s/v2/%s/blobs/%s" % (self.host, repo, digest), timeout=30) as r:
+            return r.read()
+
+
+def archive_blobs(path):
+    """{digest: bytes} of an OCI archive's blobs."""
+    out = {}
+    with tarfile.open(path) as t:
+        for m in t.getmembers():
+            if m.isfile() and m.name.startswith("blobs/sha256/"):
+                out["sha256:" + m.name.rsplit("/", 1)[1]] = t.extractfile(m).read()
+    return out
+
+
+def layers_of(blobs, manifest_digest):
+    return [l["digest"] for l in json.loads(blobs[manifest_digest])["layers"]]
+
+
+def sha(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def platforms_of(index_bytes):
+    out = []
+    for m in json.loads(index_bytes)["manifests"]:
+        p = m.get("platform", {})
+        out.append("/".join(x for x in (p.get("os"), p.get("architecture"), p.get("variant")) if x))
+    return out
+
+
+class RegistryTestCase(DaemonTestCase):
+    """A daemon and a registry per class."""
+
+    auth = False
+
+    @classmethod
+    def setUpClass(cls):
+        for path in (REGISTRY, SKOPEO):
+            if not os.path.exists(path):
+                raise unittest.SkipTest("missing " + path)
+        super().setUpClass()
+        try:
+            cls.reg = Registry(cls.tmp, auth=cls.auth).start()
+        except BaseException:
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.reg.stop()
+        super().tearDownClass()
+
+    def ref(self, repo_ref, host=None):
+        return "%s/%s" % (host or self.reg.host, repo_ref)
+
+    def image_id(self, ref):
+        return self.docker_ok("image", "inspect", "--format", "{{.Id}}", ref).strip()
+
+    def manifests(self, ref):
+        """{platform: Available} of GET /images/{ref}/json?manifests=1 (berth lists
+        the platform manifests the image keeps, i.e. the pulled ones)."""
+        status, _, body = self.d.request("GET", "/v1.50/images/%s/json?manifests=1" % ref)
+        self.assertEqual(status, 200, body)
+        out = {}
+        for m in json.loads(body)["Manifests"]:
+            if m["Kind"] == "image":
+                p = m["ImageData"]["Platform"]
+                out["/".join(x for x in (p["os"], p["architecture"], p.get("variant")) if x)] = m["Available"]
+        return out
+
+
+class PullTest(RegistryTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        t = cls.tmp
+        cls.x1_path = os.path.join(t, "x1.tar")
+        cls.x1 = fixture(cls.x1_path, "-n", "x:1", "-p", "linux/amd64", "-p", "linux/arm64", "-f", "m=1",
+                         "-f", "big=" + os.urandom(20000).hex())
+        cls.x1_blobs = archive_blobs(cls.x1_path)
+        cls.x2_path = os.path.join(t, "x2.tar")
+        cls.x2 = fixture(cls.x2_path, "-n", "x:2", "-p", "linux/amd64", "-p", "linux/arm64", "-f", "m=2")
+        cls.reg.seed(cls.x1_path, "x:1")
+
+    def setUp(self):
+        self.rmi_all()
+
+    def test_pull_by_tag(self):
+        ref = self.ref("x:1")
+        out = self.docker_ok("pull", ref)
+        self.assertTrue(out.startswith("1: Pulling from x\n"), out)
+        for layer in layers_of(self.x1_blobs, self.x1["manifests"]["linux/amd64"]):
+            self.assertIn("%s: Pull complete\n" % layer[7:19], out)
+        self.assertIn("Digest: %s\n" % self.x1["target"], out)
+        self.assertIn("Status: Downloaded newer image for %s\n" % ref, out)
+        self.assertTrue(out.endswith("\n" + ref + "\n"), out)
+        self.assertEqual(self.image_id(ref), self.x1["target"])
+        self.assertEqual(self.docker_ok("images", "-q", "--no-trunc"), self.x1["target"] + "\n")
+        row = self.docker_ok("images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}")
+        self.assertEqual(row, "%s/x 1 %s\n" % (self.reg.host, self.x1["target"][7:19]))
+        self.assertEqual(self.manifests(ref), {"linux/amd64": True})
+
+    def test_raw_progress_stream(self):
+        status, headers, body = self.d.request(
+            "POST", "/v1.50/images/create?fromImage=%s&tag=1" % urllib.parse.quote(self.ref("x"), safe=""),
+            headers={"X-Registry-Auth": "e30="})
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        msgs = [json.loads(l) for l in body.decode().splitlines()]
+        self.assertEqual(msgs[0], {"status": "Pulling from x", "id": "1"})
+        fs = [m for m in msgs if m.get("status") == "Pulling fs layer"]
+        self.assertTrue(fs, msgs)
+        self.assertEqual(fs[0]["progressDetail"], {})
+        for m in msgs:
+            if m.get("status") == "Downloading":
+                self.assertIn("total", m["progressDetail"])
+                self.assertTrue(m["progress"].startswith("["), m)
+        self.assertEqual(msgs[-1], {"status": "Status: Downloaded newer image for %s" % self.ref("x:1")})
+        self.assertFalse(any("error" in m for m in msgs), msgs)
+
+    def test_python_sdk_pull(self):
+        try:
+            import docker
+        except ImportError:
+            self.skipTest("no docker SDK")
+        client = docker.DockerClient(base_url=self.d.host)
+        try:
+            img = client.images.pull(self.ref("x"), tag="1", platform="linux/arm64")
+            self.assertEqual(img.id, self.x1["target"])
+            self.assertIn(self.ref("x:1"), img.tags)
+            events = list(client.api.pull(self.ref("x"), tag="1", stream=True, decode=True))
+            self.assertEqual(events[-1], {"status": "Status: Image is up to date for %s" % self.ref("x:1")})
+            with self.assertRaises(docker.errors.NotFound):
+                client.images.pull(self.ref("nothere"), tag="1")
+        finally:
+            client.close()
+
+    def test_pull_when_up_to_date(self):
+        ref = self.ref("x:1")
+        self.docker_ok("pull", ref)
+        out = self.docker_ok("pull", ref)
+        self.assertIn("Status: Image is up to date for %s\n" % ref, out)
+        self.assertNotIn("Pull complete", out)
+        self.assertEqual(self.image_id(ref), self.x1["target"])
+
+    def test_pull_by_digest(self):
+        ref = self.ref("x@" + self.x1["target"])
+        out = self.docker_ok("pull", ref)
+        self.assertIn("Digest: %s\n" % self.x1["target"], out)
+        self.assertEqual(self.image_id(ref), self.x1["target"])
+        digests = self.docker_ok("image", "inspect", "--format", "{{json .RepoDigests}}", ref)
+        self.assertIn(ref, json.loads(digests))
+
+    def test_platforms_one_then_another(self):
+        ref = self.ref("x:1")
+        self.docker_ok("pull", "--platform", "linux/arm64", ref)
+        self.assertEqual(self.image_id(ref), self.x1["target"])
+        self.assertEqual(self.manifests(ref), {"linux/arm64": True})
+        self.assertEqual(
+            self.docker_ok("image", "inspect", "--platform", "linux/arm64", "--format", "{{.Architecture}}", ref),
+            "arm64\n")
+        out = self.docker_ok("pull", "--platform", "linux/amd64", ref)
+        amd64_layers = layers_of(self.x1_blobs, self.x1["manifests"]["linux/amd64"])
+        self.assertIn("%s: Pull complete\n" % amd64_layers[-1][7:19], out)
+        self.assertIn("Digest: %s\n" % self.x1["target"], out)
+        self.assertEqual(self.image_id(ref), self.x1["target"])
+        self.assertEqual(self.manifests(ref), {"linux/amd64": True, "linux/arm64": True})
+        self.assertEqual(self.docker_ok("images", "-q", "--no-trunc"), self.x1["target"] + "\n")
+        out = self.docker_ok("pull", "--platform", "linux/arm64", ref)
+        self.assertIn("Status: Image is up to date for %s\n" % ref, out)
+
+    def test_moved_tag_leaves_old_image_dangling(self):
+        ref = self.ref("mv:1")
+        self.reg.seed(self.x1_path, "mv:1")
+        self.docker_ok("pull", ref)
+        self.reg.seed(self.x2_path, "mv:1")
+        out = self.docker_ok("pull", ref)
+        self.assertIn("Status: Downloaded newer image for %s\n" % ref, out)
+        self.assertEqual(self.image_id(ref), self.x2["target"])
+        self.assertEqual(self.docker_ok("images", "-q", "--no-trunc", "--filter", "dangling=true"),
+                         self.x1["target"] + "\n")
+
+    def test_pull_errors(self):
+        before = self.image_ids()
+        rc, out, err = self.d.docker("pull", self.ref("nothere:1"))
+        self.assertEqual(rc, 1)
+        self.assertEqual(err, "Error response from daemon: manifest for %s not found: manifest unknown: "
+                              "manifest unknown\n" % self.ref("nothere:1"))
+        # As with dockerd, this error comes after "Pulling from": the CLI
+        # prints the stream's error line as is.
+        rc, out, err = self.d.docker("pull", "--platform", "linux/s390x", self.ref("x:1"))
+        self.assertEqual(rc, 1, out + err)
+        self.assertEqual(out, "1: Pulling from x\n")
+        self.assertTrue(err.startswith("no matching manifest for linux/s390x in the manifest list entries"), err)
+        self.assertEqual(self.image_ids(), before)
+        status, _, body = self.d.request("POST", "/v1.50/images/create?fromSrc=-&repo=imp")
+        self.assertEqual(status, 501)
+        self.assertIn("import is not supported", json.loads(body)["message"])
+
+
+class ConfigTest(RegistryTestCase):
+    """Registry settings from daemon.json reach the pull: with
+    max-concurrent-downloads 1, layers download one at a time (seen at a
+    proxy that holds every blob response back)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cfg_dir = tempfile.mkdtemp(prefix="berth-e2e-cfg-")
+        cfg = os.path.join(cls.cfg_dir, "daemon.json")
+        with open(cfg, "w") as f:
+            json.dump({"max-concurrent-downloads": 1, "max-concurrent-uploads": 1,
+                       "insecure-registries": ["10.0.0.0/8"]}, f)
+        cls.daemon_args = ("--config-file", cfg)
+        super().setUpClass()
+        layout = os.path.join(cls.tmp, "layout")
+        build_layout(layout, 1, 5)  # 5 layers of 200 kB
+        subprocess.run([SKOPEO, "copy", "--dest-tls-verify=false", "oci:%s:1" % layout,
+                        "docker://%s/five:1" % cls.reg.host], capture_output=True, check=True, timeout=120)
+        # skopeo compresses the layers on the way: the registry's manifest.
+        cls.manifest = sha(cls.reg.raw("five:1"))
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.cfg_dir, ignore_errors=True)
+
+    def test_one_download_at_a_time(self):
+        p = FaultProxy(self.reg.port, blob_delay=0.3).start()
+        self.addCleanup(p.stop)
+        ref = self.ref("five:1", host="127.0.0.1:%d" % p.port)
+        out = self.docker_ok("pull", ref)
+        self.assertEqual(out.count(": Pull complete\n"), 5, out)
+        self.assertEqual(self.image_id(ref), self.manifest)
+        self.assertGreaterEqual(len(p.blob_gets), 6)  # config and 5 layers
+        self.assertEqual(p.max_inflight, 1)
+
+
+class FaultTest(RegistryTestCase):
+    """Broken and corrupted blob downloads through fault_proxy."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.f_path = os.path.join(cls.tmp, "f.tar")
+        cls.f = fixture(cls.f_path, "-n", "f:1", "-f", "big=" + os.urandom(50000).hex())
+        cls.f_blobs = archive_blobs(cls.f_path)
+        cls.reg.seed(cls.f_path, "f:1")
+        layers = layers_of(cls.f_blobs, cls.f["target"])
+        cls.big = max(layers, key=lambda d: len(cls.f_blobs[d]))
+        # Another image (no shared layer) for the corruption test, so that no
+        # layer of it can be in the store already.
+        cls.g_path = os.path.join(cls.tmp, "g.tar")
+        cls.g = fixture(cls.g_path, "-n", "g:1", "-f", "big=" + os.urandom(50000).hex())
+        cls.g_blobs = archive_blobs(cls.g_path)
+        cls.reg.seed(cls.g_path, "g:1")
+        cls.g_big = max(layers_of(cls.g_blobs, cls.g["target"]), key=lambda d: len(cls.g_blobs[d]))
+
+    def setUp(self):
+        self.rmi_all()
+        self.docker_ok("image", "prune", "-a", "-f")
+
+    def proxy(self, **kw):
+        p = FaultProxy(self.reg.port, **kw).start()
+        self.addCleanup(p.stop)
+        return p
+
+    def test_dropped_connection_mid_blob_is_resumed(self):
+        p = self.proxy(drop_digest=self.big)
+        ref = self.ref("f:1", host="127.0.0.1:%d" % p.port)
+        out = self.docker_ok("pull", ref)
+        self.assertIn("Status: Downloaded newer image for %s\n" % ref, out)
+        self.assertEqual(p.dropped, 1)
+        gets = [g for g in p.blob_gets if g[0] == self.big]
+        self.assertGreaterEqual(len(gets), 2, p.blob_gets)
+        self.assertEqual(self.image_id(ref), self.f["target"])
+        # The layer is complete: a save of the image holds the exact blob.
+        rc, data, err = self.d.docker_bytes("save", ref)
+        self.assertEqual(rc, 0, err)
+        path = self.path("saved.tar")
+        with open(path, "wb") as f:
+            f.write(data)
+        self.assertEqual(archive_blobs(path)[self.big], self.f_blobs[self.big])
+
+    def test_default_parallel_downloads(self):
+        layout = self.path("layout5")
+        build_layout(layout, 1, 5)
+        subprocess.run([SKOPEO, "copy", "--dest-tls-verify=false", "oci:%s:1" % layout,
+                        "docker://%s/five:1" % self.reg.host], capture_output=True, check=True, timeout=120)
+        manifest = sha(self.reg.raw("five:1"))
+        p = self.proxy(blob_delay=0.3)
+        ref = self.ref("five:1", host="127.0.0.1:%d" % p.port)
+        self.docker_ok("pull", ref)
+        self.assertEqual(self.image_id(ref), manifest)
+        self.assertEqual(p.max_inflight, 3)  # max-concurrent-downloads' default
+
+    def test_corrupted_blob_fails_the_pull(self):
+        p = self.proxy(corrupt_digest=self.g_big)
+        ref = self.ref("g:1", host="127.0.0.1:%d" % p.port)
+        before = self.docker_ok("images", "-a")
+        rc, out, err = self.d.docker("pull", ref)
+        self.assertEqual(rc, 1, out + err)
+        self.assertGreaterEqual(p.corrupted, 1)
+        self.assertIn(self.g_big, out + err)
+        self.assertEqual(self.docker_ok("images", "-a"), before)
+
+
+class PushTest(RegistryTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        t = cls.tmp
+        cls.p_path = os.path.join(t, "p.tar")
+        cls.p = fixture(cls.p_path, "-n", "p:1", "-p", "linux/amd64", "-p", "linux/arm64", "-f", "push=1")
+        cls.p_blobs = archive_blobs(cls.p_path)
+        cls.q_path = os.path.join(t, "q.tar")
+        cls.q = fixture(cls.q_path, "-n", "q:1", "-p", "linux/amd64", "-p", "linux/arm64", "-f", "push=2")
+
+    def setUp(self):
+        self.rmi_all()
+
+    def test_push_round_trip(self):
+        self.docker_ok("load", "-i", self.p_path)
+        ref = self.ref("pushed:1")
+        self.docker_ok("tag", "p:1", ref)
+        out = self.docker_ok("push", ref)
+        self.assertTrue(out.startswith("The push refers to repository [%s/pushed]\n" % self.reg.host), out)
+        self.assertIn("1: digest: %s size: %d\n" % (self.p["target"], len(self.p_blobs[self.p["target"]])), out)
+        self.assertEqual(self.reg.raw("pushed:1"), self.p_blobs[self.p["target"]])
+        for plat, m in self.p["manifests"].items():
+            self.assertEqual(self.reg.raw("pushed@" + m), self.p_blobs[m], plat)
+            manifest = json.loads(self.p_blobs[m])
+            for d in [manifest["config"]["digest"]] + [l["digest"] for l in manifest["layers"]]:
+                self.assertEqual(self.reg.blob("pushed", d), self.p_blobs[d])
+        # Pushing again: everything is there already.
+        out = self.docker_ok("push", ref)
+        self.assertIn("1: digest: %s" % self.p["target"], out)
+        self.assertNotIn(": Pushed\n", out)
+        # Pulled back into a second daemon: the same image.
+        d2 = Daemon(self.tmp, name="berth2", data_root=self.path("data2")).start()
+        try:
+            rc, out, err = d2.docker("pull", ref)
+            self.assertEqual(rc, 0, out + err)
+            rc, out, err = d2.docker("image", "inspect", "--format", "{{.Id}}", ref)
+            self.assertEqual(out, self.p["target"] + "\n")
+        finally:
+            try:
+                # Generous: on the shared 2-core machine a shutdown has taken
+                # over 20 s under heavy load.
+                d2.stop(timeout=90)
+            except subprocess.TimeoutExpired:
+                d2.proc.kill()
+                raise AssertionError("second berthd did not stop within 90 s:\n" + d2.read_log()[-3000:])
+
+    def test_push_with_absent_platform(self):
+        self.docker_ok("load", "-i", self.q_path)
+        ref = self.ref("partial:1")
+        self.docker_ok("tag", "q:1", ref)
+        self.docker_ok("rmi", "--platform", "linux/arm64", ref)
+        out = self.docker_ok("push", ref)
+        index = self.reg.raw("partial:1")
+        self.assertEqual(platforms_of(index), ["linux/amd64"])
+        self.assertNotEqual(sha(index), self.q["target"])
+        self.assertIn("1: digest: %s size: %d\n" % (sha(index), len(index)), out)
+        self.assertEqual(self.reg.raw("partial@" + self.q["manifests"]["linux/amd64"]),
+                         archive_blobs(self.q_path)[self.q["manifests"]["linux/amd64"]])
+
+    def test_push_of_absent_image(self):
+        ref = self.ref("none:1")
+        self.docker_fails("push", ref, err="Error response from daemon: No such image: %s\n" % ref)
+
+
+class AuthTest(RegistryTestCase):
+    auth = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.a_path = os.path.join(cls.tmp, "a.tar")
+        cls.a = fixture(cls.a_path, "-n", "a:1", "-f", "auth=1")
+        cls.reg.seed(cls.a_path, "a:1")
+
+    def test_login_pull_push(self):
+        self.rmi_all()
+        self.d.docker("logout", self.reg.host)
+        ref = self.ref("a:1")
+        rc, out, err = self.d.docker("pull", ref)
+        self.assertEqual(rc, 1)
+        self.assertTrue(err.startswith("Error response from daemon: pull access denied for %s, repository does "
+                                       "not exist or may require 'docker login'" % self.ref("a")), err)
+        self.assertEqual(self.image_ids(), [])
+        rc, out, err = self.d.docker("login", self.reg.host, "-u", USER, "--password-stdin", input=b"wrong")
+        self.assertEqual(rc, 1, out + err)
+        self.assertEqual(err, "Error response from daemon: login attempt to http://%s/v2/ failed with status: "
+                              "401 Unauthorized\n" % self.reg.host)
+        out = self.docker_ok("login", self.reg.host, "-u", USER, "--password-stdin", input=PASSWORD.encode())
+        self.assertIn("Login Succeeded", out)
+        out = self.docker_ok("pull", ref)
+        self.assertIn("Status: Downloaded newer image for %s\n" % ref, out)
+        self.assertEqual(self.image_id(ref), self.a["target"])
+        ref2 = self.ref("a:copy")
+        self.docker_ok("tag", ref, ref2)
+        out = self.docker_ok("push", ref2)
+        self.assertIn("copy: digest: %s" % self.a["target"], out)
+        self.assertEqual(sha(self.reg.raw("a:copy")), self.a["target"])
+
+
+class RemovePlatformTest(RegistryTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.r_path = os.path.join(cls.tmp, "r.tar")
+        cls.r = fixture(cls.r_path, "-n", "r:1", "-p", "linux/amd64", "-p", "linux/arm64", "-p", "linux/arm/v7",
+                        "-f", "rm=1")
+
+    def test_api_then_cli(self):
+        if not os.path.exists(BERTH):
+            self.skipTest("missing " + BERTH)
+        self.reg.seed(self.r_path, "rp:1")
+        ref = self.ref("rp:1")
+        status, _, body = self.d.request(
+            "POST", "/berth/v1/registry/rm-platform?reference=%s&platform=linux%%2Farm64" %
+            urllib.parse.quote(ref, safe=""))
+        self.assertEqual(status, 200, body)
+        res = json.loads(body)
+        index = self.reg.raw("rp:1")
+        self.assertEqual(res["OldDigest"], self.r["target"])
+        self.assertEqual(res["NewDigest"], sha(index))
+        self.assertEqual(res["RemovedManifests"], [self.r["manifests"]["linux/arm64"]])
+        self.assertEqual(platforms_of(index), ["linux/amd64", "linux/arm/v7"])
+        # The CLI needs no data root: point it at one that does not exist.
+        p = subprocess.run([BERTH, "--data-root", self.path("no-such-root"), "registry", "rm-platform", ref,
+                            "--platform", "linux/arm/v7"], capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        index2 = self.reg.raw("rp:1")
+        self.assertEqual(p.stdout.decode(), "Removed: %s\nOld digest: %s\nNew digest: %s\n" % (
+            self.r["manifests"]["linux/arm/v7"], sha(index), sha(index2)))
+        self.assertEqual(platforms_of(index2), ["linux/amd64"])
+        self.assertFalse(os.path.exists(self.path("no-such-root")))
+        # Errors: the last platform, a platform not there, a digest reference.
+        p = subprocess.run([BERTH, "registry", "rm-platform", ref, "--platform", "linux/amd64"],
+                           capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, 1)
+        self.assertTrue(p.stderr.decode().startswith("Error: "), p.stderr)
+        status, _, body = self.d.request(
+            "POST", "/berth/v1/registry/rm-platform?reference=%s&platform=linux%%2Fppc64le" %
+            urllib.parse.quote(ref, safe=""))
+        self.assertEqual(status, 404, body)
+        status, _, body = self.d.request(
+            "POST", "/berth/v1/registry/rm-platform?reference=%s&platform=linux%%2Famd64" %
+            urllib.parse.quote(self.ref("rp@" + sha(index2)), safe=""))
+        self.assertEqual(status, 400, body)
+        self.assertEqual(platforms_of(self.reg.raw("rp:1")), ["linux/amd64"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
