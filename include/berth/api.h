@@ -64,6 +64,14 @@ struct Response {
   Headers headers;
   std::string body;  // ignored when `stream` is set
   StreamFn stream;
+  // Hijack (POST /containers/{id}/attach): with `stream` set, the server
+  // writes "HTTP/1.1 <status> <reason>" and `headers` itself (no chunking,
+  // no Content-Length; 101 is worded "UPGRADED" as Docker does), then
+  // everything `stream` writes goes to the socket as raw bytes; when the
+  // producer returns, the connection is closed. The client's half-close of
+  // its sending side does not cancel the request (Request::cancelled turns
+  // true only once the peer has hung up entirely, or the server stops).
+  bool upgrade_raw = false;
   // The route pattern, for metrics ("GET /images/{name}/json"); "unknown"
   // for requests no route matched.
   std::string route = "unknown";

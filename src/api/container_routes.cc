@@ -1,10 +1,452 @@
-// Container routes (POST /containers/create, start, stop, ...): see
-// AddContainerRoutes.
+// /containers/... and /commit routes (Docker's api/server/router/container)
+// over the ContainerService. JSON shapes are in container_render.cc.
+//
+// What the docker CLI 28.2.2 sends (logged against a fake server): `docker
+// run` posts create, then attach?stderr=1&stdout=1&stream=1 (Connection:
+// Upgrade, Upgrade: tcp), then wait?condition=next-exit (removed with --rm),
+// then start; it needs the attach answer before it sends wait, and the wait
+// response's headers before it sends start. `docker run -d` skips attach.
 
+#include <chrono>
+#include <thread>
+
+#include "api/container_render.h"
+#include "api/query.h"
+#include "api/render.h"
 #include "api/router.h"
+#include "berth/runtime.h"
 
 namespace berth::api {
 
-void AddContainerRoutes(Router* r) {}
+namespace json = boost::json;
+
+namespace {
+
+Response NoContent(int status) {
+  Response r;
+  r.status = status;
+  return r;
+}
+
+// Go's strconv.Atoi for a query value; `def` when absent or empty.
+Result<int> IntParam(const Query& q, std::string_view key, int def) {
+  std::string v = q.Get(key);
+  if (v.empty()) return def;
+  size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
+  bool ok = i < v.size();
+  for (size_t j = i; j < v.size(); j++) ok = ok && std::isdigit(static_cast<unsigned char>(v[j]));
+  if (!ok || v.size() > 10) return InvalidArgument("strconv.Atoi: parsing \"" + v + "\": invalid syntax");
+  return static_cast<int>(std::stoll(v));
+}
+
+// The stop timeout of stop/restart: "t" (or "timeout", as some clients
+// send); -1 when absent (the container's own).
+Result<int> StopTimeoutParam(const Query& q) {
+  if (q.Has("t")) return IntParam(q, "t", -1);
+  return IntParam(q, "timeout", -1);
+}
+
+// The platform manifest descriptor a container uses, when the store knows
+// the blob.
+std::optional<Descriptor> ManifestOf(Store* store, const ContainerRecord& r) {
+  if (store == nullptr || store->metadata() == nullptr || r.image_manifest.empty()) return std::nullopt;
+  std::optional<Descriptor> out;
+  Status s = store->metadata()->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(BlobRecord b, tx.GetBlob(r.image_manifest));
+    Descriptor d;
+    d.media_type = b.media_type;
+    d.digest = b.digest;
+    d.size = b.size;
+    d.platform = r.image_platform;
+    out = std::move(d);
+    return OkStatus();
+  });
+  if (!s.ok()) return std::nullopt;
+  return out;
+}
+
+// Docker's list shows the reference as given while it still names the
+// container's image, else the image ID.
+std::string ImageShown(Store* store, const ContainerRecord& r) {
+  if (store == nullptr || store->images() == nullptr) return r.image_ref;
+  Result<ImageRecord> img = store->images()->Resolve(r.image_ref);
+  if (img.ok() && img->target.digest == r.image_id) return r.image_ref;
+  return r.image_id.str();
+}
+
+std::string StreamContentType(const RouteContext& ctx) {
+  return ctx.AtLeast("1.42") ? "application/vnd.docker.multiplexed-stream" : "application/vnd.docker.raw-stream";
+}
+
+// POST /containers/create?name=&platform=
+Result<Response> CreateContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(ContainerConfig cfg, ParseCreateBody(ctx.req->body));
+  if (ctx.AtLeast("1.41")) {
+    BERTH_ASSIGN_OR_RETURN(cfg.platform, SinglePlatformParam(ctx.query));
+  }
+  BERTH_ASSIGN_OR_RETURN(ContainerCreateResult res, cs->Create(ctx.query.Get("name"), cfg));
+  json::object o;
+  o["Id"] = res.id;
+  json::array w;
+  for (const auto& s : res.warnings) w.emplace_back(json::string(s));
+  o["Warnings"] = std::move(w);
+  return JsonResponse(201, json::serialize(o));
+}
+
+// POST /containers/{id}/start: 204, or 304 when already running.
+Result<Response> StartContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
+  if (info.record.running()) return NoContent(304);
+  Status s = cs->Start(info.record.id);
+  if (!s.ok()) {
+    // As dockerd: a failed start of an AutoRemove container removes it
+    // (`docker run --rm` waits for condition=removed after the error).
+    if (info.config.auto_remove) cs->Remove(info.record.id, true).IgnoreError();
+    return s;
+  }
+  return NoContent(204);
+}
+
+// POST /containers/{id}/stop?t=&signal=: 204, or 304 when not running. With
+// a signal, it is sent first and SIGKILL follows after the timeout.
+Result<Response> StopContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(int timeout, StopTimeoutParam(ctx.query));
+  std::string signal = ctx.AtLeast("1.42") ? ctx.query.Get("signal") : "";
+  BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
+  if (!info.record.running()) return NoContent(304);
+  const std::string& id = info.record.id;
+  if (!signal.empty()) {
+    BERTH_RETURN_IF_ERROR(cs->Kill(id, signal));
+    int secs = timeout >= 0 ? timeout : (info.config.stop_timeout ? *info.config.stop_timeout : 10);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(secs);
+    std::function<bool()> cancelled = ctx.req->cancelled;
+    // The container may end from the signal; otherwise Stop finishes it.
+    Result<int> ignored = cs->Wait(id, "not-running", [deadline, cancelled] {
+      return std::chrono::steady_clock::now() >= deadline || (cancelled && cancelled());
+    });
+    (void)ignored;
+    timeout = 0;
+  }
+  BERTH_RETURN_IF_ERROR(cs->Stop(id, timeout));
+  return NoContent(204);
+}
+
+// POST /containers/{id}/kill?signal=
+Result<Response> KillContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_RETURN_IF_ERROR(cs->Kill(ctx.Var("id"), ctx.query.Get("signal")));
+  return NoContent(204);
+}
+
+// POST /containers/{id}/restart?t=
+Result<Response> RestartContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(int timeout, StopTimeoutParam(ctx.query));
+  BERTH_RETURN_IF_ERROR(cs->Restart(ctx.Var("id"), timeout));
+  return NoContent(204);
+}
+
+// POST /containers/{id}/wait?condition=: the headers go out at once (the
+// CLI starts the container only after it has them); the body
+// {"StatusCode":N,"Error":null} follows when the condition is met.
+Result<Response> WaitContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  std::string cond = ctx.query.Get("condition");
+  if (cond.empty()) cond = "not-running";
+  if (cond != "not-running" && cond != "next-exit" && cond != "removed") {
+    return InvalidArgument("invalid condition: \"" + cond + "\"");
+  }
+  BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
+  std::string id = info.record.id;
+  std::function<bool()> cancelled = ctx.req->cancelled;
+  Response r;
+  r.SetHeader("Content-Type", "application/json");
+  r.stream = [cs, id, cond, cancelled](const WriteFn& write) -> Status {
+    BERTH_RETURN_IF_ERROR(write(""));
+    Result<int> code = cs->Wait(id, cond, cancelled ? cancelled : [] { return false; });
+    json::object o;
+    if (code.ok()) {
+      o["StatusCode"] = *code;
+      o["Error"] = nullptr;
+    } else {
+      if (cancelled && cancelled()) return code.status();
+      o["StatusCode"] = -1;
+      o["Error"] = json::object{{"Message", code.status().message()}};
+    }
+    return write(json::serialize(o) + "\n");
+  };
+  return r;
+}
+
+// DELETE /containers/{id}?force=&v=&link=
+Result<Response> RemoveContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  if (ctx.query.Bool("link")) return InvalidArgument("berth does not support container links");
+  BERTH_RETURN_IF_ERROR(cs->Remove(ctx.Var("id"), ctx.query.Bool("force")));
+  return NoContent(204);
+}
+
+// GET /containers/json?all=&limit=&size=&filters=
+Result<Response> ListContainers(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(Filters f, Filters::FromJson(ctx.query.Get("filters")));
+  BERTH_RETURN_IF_ERROR(f.Validate({"ancestor", "before", "exited", "expose", "health", "id", "isolation", "is-task",
+                                    "label", "name", "network", "publish", "since", "status", "volume"}));
+  for (const char* unsupported : {"expose", "health", "isolation", "is-task", "network", "publish", "volume"}) {
+    if (f.Contains(unsupported)) {
+      return InvalidArgument(std::string("berth does not support the '") + unsupported + "' filter");
+    }
+  }
+  for (const auto& s : f.Get("status")) {
+    if (s != "created" && s != "restarting" && s != "running" && s != "removing" && s != "paused" && s != "exited" &&
+        s != "dead") {
+      return InvalidArgument("invalid filter 'status=" + s + "'");
+    }
+  }
+  ContainerListOptions o;
+  o.all = ctx.query.Bool("all");
+  BERTH_ASSIGN_OR_RETURN(o.limit, IntParam(ctx.query, "limit", -1));
+  if (o.limit == 0) o.limit = -1;
+  o.filters = f.ToMap();
+  BERTH_ASSIGN_OR_RETURN(std::vector<ContainerInfo> list, cs->List(o));
+  int64_t now = WallClockNanos();
+  json::array out;
+  for (const auto& c : list) {
+    out.emplace_back(ContainerSummaryValue(c, ImageShown(ctx.store, c.record), ManifestOf(ctx.store, c.record),
+                                           ctx.version, now));
+  }
+  return JsonResponse(200, json::serialize(out));
+}
+
+// POST /containers/prune?filters=: removes every container that is not
+// running (filters: label, until).
+Result<Response> PruneContainers(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(Filters f, Filters::FromJson(ctx.query.Get("filters")));
+  BERTH_RETURN_IF_ERROR(f.Validate({"label", "until"}));
+  std::optional<int64_t> until;
+  std::vector<std::string> untils = f.Get("until");
+  if (untils.size() > 1) return InvalidArgument("more than one until filter specified");
+  if (!untils.empty()) {
+    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(untils[0], WallClockNanos()));
+    until = t;
+  }
+  ContainerListOptions o;
+  o.all = true;
+  if (f.Contains("label")) o.filters["label"] = f.Get("label");
+  BERTH_ASSIGN_OR_RETURN(std::vector<ContainerInfo> list, cs->List(o));
+  json::array deleted;
+  for (const auto& c : list) {
+    if (c.record.running()) continue;
+    if (until && c.record.created_unix_nanos >= *until) continue;
+    Status s = cs->Remove(c.record.id, false);
+    if (s.code() == Code::kNotFound) continue;  // removed meanwhile
+    BERTH_RETURN_IF_ERROR(s);
+    deleted.emplace_back(json::string(c.record.id));
+  }
+  json::object out;
+  out["ContainersDeleted"] = deleted.empty() ? json::value(nullptr) : json::value(std::move(deleted));
+  out["SpaceReclaimed"] = 0;
+  return JsonResponse(200, json::serialize(out));
+}
+
+// GET /containers/{id}/json
+Result<Response> InspectContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
+  return JsonResponse(200, json::serialize(ContainerInspectValue(info, ManifestOf(ctx.store, info.record), ctx.version)));
+}
+
+// A log entry as a frame of the multiplexed stream.
+Status WriteEntry(const WriteFn& write, const LogEntry& e, bool timestamps) {
+  int stream = e.stream == "stderr" ? 2 : 1;
+  if (!timestamps) return write(MuxFrame(stream, e.data));
+  return write(MuxFrame(stream, FixedNanoTime(e.time_unix_nanos) + " " + e.data));
+}
+
+// GET /containers/{id}/logs?stdout=&stderr=&follow=&tail=&since=&until=&timestamps=
+Result<Response> ContainerLogs(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  const Query& q = ctx.query;
+  LogReadOptions o;
+  o.stdout_ = q.Bool("stdout");
+  o.stderr_ = q.Bool("stderr");
+  if (!o.stdout_ && !o.stderr_) return InvalidArgument("Bad parameters: you must choose at least one stream");
+  o.follow = q.Bool("follow");
+  std::string tail = q.Get("tail");
+  if (!tail.empty() && tail != "all") {
+    Result<int> n = IntParam(q, "tail", -1);
+    o.tail = n.ok() && *n >= 0 ? *n : -1;  // Docker treats an invalid tail as "all"
+  }
+  int64_t now = WallClockNanos();
+  if (std::string s = q.Get("since"); !s.empty() && s != "0") {
+    BERTH_ASSIGN_OR_RETURN(o.since_unix_nanos, ParseTimeValue(s, now));
+  }
+  if (std::string s = q.Get("until"); !s.empty() && s != "0") {
+    BERTH_ASSIGN_OR_RETURN(o.until_unix_nanos, ParseTimeValue(s, now));
+  }
+  bool timestamps = q.Bool("timestamps");
+  BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
+  std::string id = info.record.id;
+  o.cancelled = ctx.req->cancelled;
+  Response r;
+  r.SetHeader("Content-Type", StreamContentType(ctx));
+  r.stream = [cs, id, o, timestamps](const WriteFn& write) -> Status {
+    BERTH_RETURN_IF_ERROR(write(""));
+    return cs->Logs(id, o, [&](const LogEntry& e) { return WriteEntry(write, e, timestamps); });
+  };
+  return r;
+}
+
+// POST /containers/{id}/attach?stream=&logs=&stdout=&stderr=: hijacks the
+// connection (101 UPGRADED when the client asked for an upgrade, else 200)
+// and sends the container's output as multiplexed frames: what was logged
+// before (logs=1), then what it prints until it exits (stream=1). stdin is
+// not wired. A container not started yet is waited for first (`docker run`
+// attaches before it starts).
+Result<Response> AttachContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  const Query& q = ctx.query;
+  bool logs = q.Bool("logs");
+  bool stream = q.Bool("stream");
+  LogReadOptions o;
+  o.stdout_ = q.Bool("stdout");
+  o.stderr_ = q.Bool("stderr");
+  BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
+  std::string id = info.record.id;
+  std::function<bool()> cancelled = ctx.req->cancelled;
+  o.cancelled = cancelled;
+  Response r;
+  bool upgrade = !ctx.req->Header("Upgrade").empty();
+  r.status = upgrade ? 101 : 200;
+  r.upgrade_raw = true;
+  r.SetHeader("Content-Type", StreamContentType(ctx));
+  if (upgrade) {
+    r.SetHeader("Connection", "Upgrade");
+    r.SetHeader("Upgrade", "tcp");
+  }
+  r.stream = [cs, id, o, logs, stream, cancelled](const WriteFn& write) mutable -> Status {
+    BERTH_RETURN_IF_ERROR(write(""));
+    if (!o.stdout_ && !o.stderr_) return OkStatus();
+    auto is_cancelled = [&] { return cancelled && cancelled(); };
+    if (!stream) {
+      if (!logs) return OkStatus();
+      o.follow = false;
+      Status s = cs->Logs(id, o, [&](const LogEntry& e) { return WriteEntry(write, e, false); });
+      return s.code() == Code::kNotFound ? OkStatus() : s;
+    }
+    // Wait for a created container to start; its log then begins with
+    // this run's output, so it is read from the start.
+    bool from_start = logs;
+    while (true) {
+      Result<ContainerInfo> cur = cs->Get(id);
+      if (!cur.ok()) return OkStatus();  // removed: nothing more to send
+      if (cur->record.state != ContainerState::kCreated) break;
+      if (is_cancelled()) return OkStatus();
+      from_start = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    o.follow = true;
+    o.from_end = !from_start;
+    Status s = cs->Logs(id, o, [&](const LogEntry& e) { return WriteEntry(write, e, false); });
+    return s.code() == Code::kNotFound ? OkStatus() : s;
+  };
+  return r;
+}
+
+// Turns a Config body of POST /commit into --change instructions (applied
+// before the query's changes).
+Result<std::vector<std::string>> CommitBodyChanges(std::string_view body) {
+  std::vector<std::string> out;
+  bool blank = true;
+  for (char ch : body) {
+    if (!std::isspace(static_cast<unsigned char>(ch))) blank = false;
+  }
+  if (blank) return out;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return InvalidArgument("invalid JSON: " + ec.message());
+  if (v.is_null()) return out;
+  if (!v.is_object()) return InvalidArgument("invalid JSON: the body must be an object");
+  const json::object& o = v.as_object();
+  auto array_of_strings = [](const json::value& a) {
+    if (a.is_string()) return json::array{a};
+    return a.is_array() ? a.as_array() : json::array{};
+  };
+  if (const auto* e = o.if_contains("Entrypoint"); e && !e->is_null()) {
+    out.push_back("ENTRYPOINT " + json::serialize(array_of_strings(*e)));
+  }
+  if (const auto* c = o.if_contains("Cmd"); c && !c->is_null()) {
+    out.push_back("CMD " + json::serialize(array_of_strings(*c)));
+  }
+  if (const auto* env = o.if_contains("Env"); env && env->is_array()) {
+    for (const auto& e : env->as_array()) {
+      if (e.is_string()) out.push_back("ENV " + std::string(e.as_string()));
+    }
+  }
+  if (const auto* l = o.if_contains("Labels"); l && l->is_object()) {
+    for (const auto& [k, val] : l->as_object()) {
+      if (val.is_string()) out.push_back("LABEL " + std::string(k) + "=" + std::string(val.as_string()));
+    }
+  }
+  if (const auto* u = o.if_contains("User"); u && u->is_string() && !u->as_string().empty()) {
+    out.push_back("USER " + std::string(u->as_string()));
+  }
+  if (const auto* w = o.if_contains("WorkingDir"); w && w->is_string() && !w->as_string().empty()) {
+    out.push_back("WORKDIR " + std::string(w->as_string()));
+  }
+  if (const auto* p = o.if_contains("ExposedPorts"); p && p->is_object()) {
+    for (const auto& [k, val] : p->as_object()) out.push_back("EXPOSE " + std::string(k));
+  }
+  if (const auto* vol = o.if_contains("Volumes"); vol && vol->is_object()) {
+    for (const auto& [k, val] : vol->as_object()) out.push_back("VOLUME " + std::string(k));
+  }
+  if (const auto* s = o.if_contains("StopSignal"); s && s->is_string() && !s->as_string().empty()) {
+    out.push_back("STOPSIGNAL " + std::string(s->as_string()));
+  }
+  return out;
+}
+
+// POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=…
+Result<Response> Commit(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  const Query& q = ctx.query;
+  CommitOptions o;
+  o.container = q.Get("container");
+  if (o.container.empty()) return InvalidArgument("No such container: ");
+  o.repo = q.Get("repo");
+  o.tag = q.Get("tag");
+  if (o.repo.empty() && !o.tag.empty()) return InvalidArgument("invalid reference: tag given without a repository");
+  o.comment = q.Get("comment");
+  o.author = q.Get("author");
+  o.pause = q.BoolOr("pause", true);
+  BERTH_ASSIGN_OR_RETURN(o.changes, CommitBodyChanges(ctx.req->body));
+  for (auto& c : q.GetAll("changes")) {
+    if (!c.empty()) o.changes.push_back(std::move(c));
+  }
+  BERTH_ASSIGN_OR_RETURN(Digest id, cs->Commit(o));
+  return JsonResponse(201, json::serialize(json::object{{"Id", id.str()}}));
+}
+
+}  // namespace
+
+void AddContainerRoutes(Router* r) {
+  r->Add("GET", "/containers/json", ListContainers);
+  r->Add("POST", "/containers/create", CreateContainer);
+  r->Add("POST", "/containers/prune", PruneContainers);
+  r->Add("GET", "/containers/{id}/json", InspectContainer);
+  r->Add("GET", "/containers/{id}/logs", ContainerLogs);
+  r->Add("POST", "/containers/{id}/start", StartContainer);
+  r->Add("POST", "/containers/{id}/stop", StopContainer);
+  r->Add("POST", "/containers/{id}/kill", KillContainer);
+  r->Add("POST", "/containers/{id}/restart", RestartContainer);
+  r->Add("POST", "/containers/{id}/wait", WaitContainer);
+  r->Add("POST", "/containers/{id}/attach", AttachContainer);
+  r->Add("DELETE", "/containers/{id}", RemoveContainer);
+  r->Add("POST", "/commit", Commit);
+}
 
 }  // namespace berth::api

@@ -20,11 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 bool IsBlank(std::string_view s) {
   for (char c : s) {
     if (!std::isspace(static_cast<unsigned char>(c))) return false;
@@ -72,7 +67,7 @@ Result<Response> ListImages(RouteContext& ctx) {
   o.since = f.Get("since");
   o.reference = f.Get("reference");
   // Several "until" values: the earliest wins, as in Docker.
-  int64_t now = NowNanos();
+  int64_t now = WallClockNanos();
   for (const auto& v : f.Get("until")) {
     BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(v, now));
     if (!o.until_unix_nanos || t < *o.until_unix_nanos) o.until_unix_nanos = t;
@@ -154,7 +149,7 @@ Result<Response> PruneImages(RouteContext& ctx) {
   std::vector<std::string> until = f.Get("until");
   if (until.size() > 1) return InvalidArgument("more than one until filter specified");
   if (!until.empty()) {
-    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(until[0], NowNanos()));
+    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(until[0], WallClockNanos()));
     o.until_unix_nanos = t;
   }
   BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label", &o.labels));

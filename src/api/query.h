@@ -108,6 +108,9 @@ Result<int64_t> ParseUnixTimestamp(std::string_view value);
 // unix nanoseconds.
 Result<int64_t> ParseTimeValue(std::string_view value, int64_t now_nanos);
 
+// The wall clock as unix nanoseconds (routes stamp and compare times with it).
+int64_t WallClockNanos();
+
 // A "platform" style parameter: JSON (ParsePlatformJson, Docker's
 // DecodePlatform errors) when it starts with '{', otherwise the
 // "os/arch[/variant]" specifier (ParsePlatform).

@@ -28,11 +28,6 @@ namespace json = boost::json;
 
 namespace {
 
-int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct HostInfo {
   std::string kernel;   // uname -r
   std::string machine;  // uname -m
@@ -164,6 +159,14 @@ Result<Response> Info(RouteContext& ctx) {
   lo.all = true;
   BERTH_ASSIGN_OR_RETURN(std::vector<ImageSummary> list, images->List(lo));
   BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> containers, AllContainers(ctx.store));
+  if (ctx.opts->containers != nullptr) {
+    // The service's view is the live one (records it has reconciled).
+    ContainerListOptions lo_all;
+    lo_all.all = true;
+    BERTH_ASSIGN_OR_RETURN(std::vector<ContainerInfo> live, ctx.opts->containers->List(lo_all));
+    containers.clear();
+    for (auto& c : live) containers.push_back(std::move(c.record));
+  }
   int64_t running = 0, paused = 0, stopped = 0;
   for (const auto& c : containers) {
     if (c.state == ContainerState::kPaused) {
@@ -199,7 +202,7 @@ Result<Response> Info(RouteContext& ctx) {
   o["NFd"] = 0;
   o["OomKillDisable"] = false;
   o["NGoroutines"] = 0;
-  o["SystemTime"] = FormatRfc3339Nanos(NowNanos());
+  o["SystemTime"] = FormatRfc3339Nanos(WallClockNanos());
   o["LoggingDriver"] = "";
   o["CgroupDriver"] = "systemd";
   o["CgroupVersion"] = "2";
@@ -293,7 +296,7 @@ Result<Response> DiskUsage(RouteContext& ctx) {
 // `until` passes or the client leaves. Headers go out at once.
 Result<Response> Events(RouteContext& ctx) {
   if (ctx.store == nullptr || ctx.store->events() == nullptr) return Internal("no event bus attached");
-  int64_t now = NowNanos();
+  int64_t now = WallClockNanos();
   std::string since_s = ctx.query.Get("since");
   std::string until_s = ctx.query.Get("until");
   std::optional<int64_t> since, until;
@@ -327,7 +330,7 @@ Result<Response> Events(RouteContext& ctx) {
       }
     }
     while (!(cancelled && cancelled())) {
-      int64_t now = NowNanos();
+      int64_t now = WallClockNanos();
       if (until && now > *until) break;
       int wait_ms = 250;
       if (until) wait_ms = static_cast<int>(std::clamp<int64_t>((*until - now) / 1000000 + 1, 1, 250));
@@ -351,9 +354,6 @@ Result<Response> Events(RouteContext& ctx) {
   return r;
 }
 
-// GET /containers/json: no containers yet.
-Result<Response> ListContainers(RouteContext&) { return JsonResponse(200, "[]"); }
-
 }  // namespace
 
 void AddSystemRoutes(Router* r) {
@@ -363,7 +363,6 @@ void AddSystemRoutes(Router* r) {
   r->Add("GET", "/info", Info);
   r->Add("GET", "/system/df", DiskUsage);
   r->Add("GET", "/events", Events);
-  r->Add("GET", "/containers/json", ListContainers);
 }
 
 }  // namespace berth::api

@@ -1,6 +1,7 @@
 // Time values as the Docker engine reads them: Go durations, RFC 3339-like
 // dates, unix timestamps with fractions.
 
+#include <chrono>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -280,6 +281,11 @@ Result<std::string> GetTimestamp(std::string_view value, int64_t now_nanos) {
     return InvalidArgument("failed to parse value as time or duration: " + Quote(value));
   }
   return std::string(value);
+}
+
+int64_t WallClockNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 Result<int64_t> ParseTimeValue(std::string_view value, int64_t now_nanos) {

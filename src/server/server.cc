@@ -130,10 +130,16 @@ class ServerImpl : public Server, public ServerCore {
     stopping_ = true;
     for (auto& l : listeners_) l->Close();
     {
-      std::lock_guard<std::mutex> l(mu_);
-      for (auto& [ptr, weak] : sessions_) {
-        if (auto s = weak.lock()) s->Close();
+      // Close (and drop) the sessions outside mu_: the last reference to a
+      // session may be the one taken here, and ~Session calls Unregister.
+      std::vector<std::shared_ptr<SessionBase>> live;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        for (auto& [ptr, weak] : sessions_) {
+          if (auto s = weak.lock()) live.push_back(std::move(s));
+        }
       }
+      for (auto& s : live) s->Close();
     }
     pool_.Shutdown();  // handlers see cancellation or failed writes and end
     work_.reset();

@@ -12,7 +12,14 @@
 // While a streaming response is being written, a "watch" read on the strand
 // notices a client that hangs up (`docker events` killed), so the producer's
 // Request::cancelled() turns true even when it has nothing to write.
+// A hijacking response (Response::upgrade_raw, attach) skips HTTP framing:
+// RunRaw writes the header block by hand, then raw bytes, and the connection
+// closes when the producer returns. No watch read runs then (the client may
+// half-close its side); PeerHungUp polls for a full hang-up instead (on TCP
+// a hang-up shows only as a failing write).
 #pragma once
+
+#include <poll.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -302,7 +309,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Work() {
     auto started = std::chrono::steady_clock::now();
     auto self = this->shared_from_this();
-    req_.cancelled = [self] { return self->client_gone_.load() || self->core_->stopping(); };
+    req_.cancelled = [self] {
+      return self->client_gone_.load() || self->core_->stopping() || (self->hijacked_.load() && self->PeerHungUp());
+    };
     if (streaming_body_) {
       req_.body_reader = [this](char* buf, size_t n) { return ReadBodySome(buf, n); };
     }
@@ -317,7 +326,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       resp = handler_->handle(req_);
     }
     int status = resp.status;
-    if (!resp.stream) {
+    if (resp.stream && resp.upgrade_raw) {
+      status = RunRaw(resp);
+      keep = false;  // a hijacked connection ends with the stream
+    } else if (!resp.stream) {
       if (!DrainBody()) keep = false;
       if (!WriteWhole(resp, keep)) keep = false;
     } else {
@@ -328,6 +340,67 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     core_->Observe(req_, resp.route, status, secs);
     req_.cancelled = nullptr;  // drop the self-reference
     asio::post(stream_.get_executor(), [self, keep] { self->AfterResponse(keep); });
+  }
+
+  // True once the peer has closed the connection entirely (not just its
+  // sending side, which a hijacking client such as `docker run` does when it
+  // has no stdin to send). Callable from any thread.
+  bool PeerHungUp() {
+    int fd = beast::get_lowest_layer(stream_).native_handle();
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, 0) < 0) return false;
+    return (p.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0;
+  }
+
+  // Runs a hijacking producer (Response::upgrade_raw): the status line and
+  // headers as written by hand, then the producer's bytes as they are. No
+  // watch read runs: the client may half-close, see PeerHungUp. Returns the
+  // HTTP status sent.
+  int RunRaw(api::Response& resp) {
+    bool committed = false;
+    bool failed = false;
+    WriteFn write = [&](std::string_view data) -> Status {
+      if (failed) return Unavailable("the client went away");
+      if (!committed) {
+        DrainBody();
+        std::string reason = resp.status == 101   ? "UPGRADED"
+                             : resp.status == 200 ? "OK"
+                                                  : std::string(http::obsolete_reason(http::int_to_status(
+                                                        static_cast<unsigned>(resp.status))));
+        std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + reason + "\r\n";
+        for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+        head += "\r\n";
+        committed = true;
+        hijacked_ = true;
+        auto [ec, n] = Await([this, &head](auto done) {
+          asio::async_write(stream_, asio::buffer(head), [done](beast::error_code ec, size_t n) { done(ec, n); });
+        });
+        if (ec) {
+          failed = true;
+          return Unavailable("writing response: " + ec.message());
+        }
+      }
+      if (data.empty()) return OkStatus();
+      auto [ec, n] = Await([this, data](auto done) {
+        asio::async_write(stream_, asio::const_buffer(data.data(), data.size()),
+                          [done](beast::error_code ec, size_t n) { done(ec, n); });
+      });
+      if (ec) {
+        failed = true;
+        return Unavailable("writing response: " + ec.message());
+      }
+      return OkStatus();
+    };
+    Status s = resp.stream(write);
+    if (!committed && !s.ok()) {
+      api::Response err = api::ErrorResponse(s);
+      api::AddCommonHeaders(&err);
+      DrainBody();
+      WriteWhole(err, false);
+      return err.status;
+    }
+    if (!committed) write("").IgnoreError();
+    return resp.status;
   }
 
   // Runs a streaming producer; returns the HTTP status sent.
@@ -406,6 +479,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool watch_stop_ = false;
   bool after_watch_keep_ = false;
   std::atomic<bool> client_gone_{false};
+  std::atomic<bool> hijacked_{false};  // Response::upgrade_raw headers sent
 };
 
 }  // namespace berth::server

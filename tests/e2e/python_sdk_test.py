@@ -108,6 +108,46 @@ class PythonSdkTest(DaemonTestCase):
         self.assertGreater(df["LayersSize"], 0)
         self.assertEqual((df["Containers"], df["Volumes"], df["BuildCache"]), ([], [], []))
 
+    def load_busybox(self):
+        path = self.path("sdkbb.tar")
+        if not os.path.exists(path):
+            fixture(path, "-n", "sdkbb:1", "--busybox")
+        return self.load("sdkbb.tar")[0]
+
+    @unittest.skipUnless(os.geteuid() == 0, "containers need root")
+    def test_containers_run_remove(self):
+        self.load_busybox()
+        self.assertEqual(self.client.containers.run("sdkbb:1", "echo hi", remove=True), b"hi\n")
+        with self.assertRaises(docker.errors.ContainerError) as ctx:
+            self.client.containers.run("sdkbb:1", ["sh", "-c", "echo bad >&2; exit 3"], remove=True)
+        self.assertEqual(ctx.exception.exit_status, 3)
+        self.assertEqual(self.client.containers.list(all=True), [])
+        with self.assertRaises(docker.errors.NotFound):
+            self.client.containers.get("nothere")
+
+    @unittest.skipUnless(os.geteuid() == 0, "containers need root")
+    def test_containers_detach_logs_stop(self):
+        self.load_busybox()
+        c = self.client.containers.run("sdkbb:1", ["sh", "-c", "echo ready; sleep 1000"], detach=True,
+                                       name="sdk-detached")
+        try:
+            self.assertEqual(c.name, "sdk-detached")
+            deadline = time.time() + 20
+            while c.logs() != b"ready\n" and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(c.logs(), b"ready\n")
+            c.reload()
+            self.assertEqual(c.status, "running")
+            self.assertEqual([x.id for x in self.client.containers.list()], [c.id])
+            c.stop(timeout=1)
+            self.assertEqual(c.wait(), {"StatusCode": 137, "Error": None})
+            c.reload()
+            self.assertEqual((c.status, c.attrs["State"]["ExitCode"]), ("exited", 137))
+        finally:
+            c.remove(force=True)
+        with self.assertRaises(docker.errors.NotFound):
+            c.reload()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

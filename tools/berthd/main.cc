@@ -5,6 +5,17 @@
 //          [--exec-root DIR] [--pidfile FILE] [--log-level LEVEL]
 //          [--config-file daemon.json] [--metrics-addr HOST:PORT]
 //          [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]
+//          [--insecure-registry HOST[:PORT]|CIDR ...]
+//          [--max-concurrent-downloads N] [--max-concurrent-uploads N]
+//          [--runtime runc]
+//
+// Containers run under berth-shim (found next to berthd) with runc
+// (--runtime, looked up on PATH); runc's state is <data-root>/runc.
+// Containers keep running when berthd exits and are found again at start.
+//
+// --config-file defaults to /etc/berth/daemon.json when that file exists;
+// its registry keys are "insecure-registries", "max-concurrent-downloads"
+// and "max-concurrent-uploads".
 //
 // Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start (another
 // daemon holds the data root, bad flags, socket in use, ...).
@@ -29,6 +40,7 @@
 #include <vector>
 
 #include "berth/api.h"
+#include "berth/container_service.h"
 #include "berth/env.h"
 #include "berth/image_service.h"
 #include "berth/server.h"
@@ -42,6 +54,11 @@ struct Config {
   std::string pidfile;
   std::string log_level;
   std::string metrics_addr;
+  std::string runtime = "runc";  // --runtime: the OCI runtime binary
+  // Registry settings (flags or daemon.json, as in dockerd).
+  std::vector<std::string> insecure_registries;
+  int max_concurrent_downloads = 3;
+  int max_concurrent_uploads = 5;
   bool tls_verify = false;
   std::string tls_ca, tls_cert, tls_key;
 };
@@ -91,6 +108,34 @@ berth::Status MergeConfigFile(const std::string& path, const CLI::App& app, Conf
   BERTH_RETURN_IF_ERROR(take_string("tlscacert", "--tlscacert", &c->tls_ca));
   BERTH_RETURN_IF_ERROR(take_string("tlscert", "--tlscert", &c->tls_cert));
   BERTH_RETURN_IF_ERROR(take_string("tlskey", "--tlskey", &c->tls_key));
+  if (auto* regs = v.as_object().if_contains("insecure-registries")) {
+    if (!regs->is_array()) return berth::InvalidArgument("insecure-registries must be a list in " + path);
+    if (app.count("--insecure-registry") > 0) {
+      conflicts.push_back("insecure-registries: (from flag: [...], from file: [...])");
+    } else {
+      for (const auto& r : regs->as_array()) {
+        if (!r.is_string()) return berth::InvalidArgument("insecure-registries must be strings in " + path);
+        c->insecure_registries.emplace_back(r.as_string());
+      }
+    }
+  }
+  auto take_int = [&](const char* key, const char* flag, int* out) -> berth::Status {
+    auto* val = v.as_object().if_contains(key);
+    if (val == nullptr) return berth::OkStatus();
+    if (!val->is_int64() && !val->is_uint64()) {
+      return berth::InvalidArgument(std::string(key) + " must be an integer in " + path);
+    }
+    if (app.count(flag) > 0) {
+      conflicts.push_back(std::string(key) + ": (from flag: " + std::to_string(*out) + ", from file: " +
+                          boost::json::serialize(*val) + ")");
+      return berth::OkStatus();
+    }
+    *out = static_cast<int>(val->to_number<int64_t>());
+    return berth::OkStatus();
+  };
+  BERTH_RETURN_IF_ERROR(take_int("max-concurrent-downloads", "--max-concurrent-downloads",
+                                 &c->max_concurrent_downloads));
+  BERTH_RETURN_IF_ERROR(take_int("max-concurrent-uploads", "--max-concurrent-uploads", &c->max_concurrent_uploads));
   if (auto* tv = v.as_object().if_contains("tlsverify")) {
     if (!tv->is_bool()) return berth::InvalidArgument("tlsverify must be a boolean in " + path);
     if (app.count("--tlsverify") == 0) c->tls_verify = tv->as_bool();
@@ -159,6 +204,34 @@ berth::Status WritePidfile(const std::string& path) {
   return berth::WriteFileAtomic(berth::Env::Default(), path, std::to_string(::getpid()) + "\n");
 }
 
+// The directory of the running executable.
+std::string SelfDir() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  std::string p(buf, static_cast<size_t>(n));
+  size_t slash = p.rfind('/');
+  return slash == std::string::npos ? "." : p.substr(0, slash);
+}
+
+// A program name looked up on PATH as exec would; a name with '/' or one not
+// found is returned as given.
+std::string ResolveOnPath(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* env = std::getenv("PATH");
+  std::string dirs = env != nullptr && *env != '\0' ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    std::string cand = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    if (::access(cand.c_str(), X_OK) == 0) return cand;
+    start = end + 1;
+  }
+  return name;
+}
+
 std::string DefaultExecRoot() {
   if (::geteuid() == 0) return "/run/berth";
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
@@ -185,10 +258,17 @@ int main(int argc, char** argv) {
   app.add_flag("-D,--debug", debug, "Debug logging");
   app.add_option("--config-file", config_file, "Daemon configuration file (daemon.json subset)");
   app.add_option("--metrics-addr", c.metrics_addr, "Serve Prometheus metrics on HOST:PORT at /metrics");
+  app.add_option("--runtime", c.runtime, "OCI runtime binary running containers (name on PATH, or a path)");
   app.add_flag("--tlsverify", c.tls_verify, "Require TLS with client certificates (needed for tcp:// hosts)");
   app.add_option("--tlscacert", c.tls_ca, "CA that client certificates must be signed by");
   app.add_option("--tlscert", c.tls_cert, "Server TLS certificate");
   app.add_option("--tlskey", c.tls_key, "Server TLS key");
+  app.add_option("--insecure-registry", c.insecure_registries,
+                 "Registry reached over plain HTTP (host[:port] or CIDR); repeatable");
+  app.add_option("--max-concurrent-downloads", c.max_concurrent_downloads,
+                 "Maximum concurrent layer downloads per pull (default 3)");
+  app.add_option("--max-concurrent-uploads", c.max_concurrent_uploads,
+                 "Maximum concurrent layer uploads per push (default 5)");
   CLI11_PARSE(app, argc, argv);
 
   bool explicit_config = !config_file.empty();
@@ -207,6 +287,12 @@ int main(int argc, char** argv) {
   if (c.exec_root.empty()) c.exec_root = DefaultExecRoot();
   if (c.pidfile.empty()) c.pidfile = c.exec_root + "/berthd.pid";
   if (c.hosts.empty()) c.hosts.push_back("unix://" + c.exec_root + "/berth.sock");
+  if (c.max_concurrent_downloads < 1) {
+    return Fail("invalid max concurrent downloads: " + std::to_string(c.max_concurrent_downloads));
+  }
+  if (c.max_concurrent_uploads < 1) {
+    return Fail("invalid max concurrent uploads: " + std::to_string(c.max_concurrent_uploads));
+  }
 
   auto logger = spdlog::stderr_color_mt("berthd");
   spdlog::set_default_logger(logger);
@@ -237,13 +323,30 @@ int main(int argc, char** argv) {
   s = WritePidfile(c.pidfile);
   if (!s.ok()) return Fail(s.message());
 
+  // Containers: runc under berth-shim (next to this binary); they keep
+  // running when the daemon exits.
+  berth::ContainerServiceOptions co;
+  co.runtime.shim = SelfDir() + "/berth-shim";
+  co.runtime.runc = ResolveOnPath(c.runtime);
+  co.runtime.runc_root = c.data_root + "/runc";
+  berth::Result<std::unique_ptr<berth::ContainerService>> containers =
+      berth::ContainerService::Open(store->get(), co);
+  if (!containers.ok()) {
+    ::unlink(c.pidfile.c_str());
+    return Fail(containers.status().message());
+  }
+
   berth::api::ApiOptions ao;
+  ao.containers = containers->get();
   ao.daemon_id = EngineId(c.data_root);
   ao.data_root = c.data_root;
   ao.debug = c.log_level == "debug";
   ao.start_unix_nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
+  ao.registry.insecure_registries = c.insecure_registries;
+  ao.registry.max_concurrent_downloads = c.max_concurrent_downloads;
+  ao.registry.max_concurrent_uploads = c.max_concurrent_uploads;
   berth::api::Api api(store->get(), ao);
 
   berth::ServerOptions sopts;
@@ -276,6 +379,8 @@ int main(int argc, char** argv) {
   }
   (*server)->Shutdown();
   server->reset();
+  (*containers)->Shutdown();
+  containers->reset();
   store->reset();
   ::unlink(c.pidfile.c_str());
   spdlog::info("Daemon shutdown complete");

@@ -1,0 +1,371 @@
+// Container JSON shapes and the create body parser (see container_render.h).
+
+#include "api/container_render.h"
+
+#include <cstdio>
+
+#include "api/query.h"
+#include "api/render.h"
+
+namespace berth::api {
+
+namespace json = boost::json;
+
+namespace {
+
+// A JSON value that is absent or null.
+bool IsNull(const json::value* v) { return v == nullptr || v->is_null(); }
+
+Result<std::string> GetString(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (IsNull(v)) return std::string();
+  if (!v->is_string()) return InvalidArgument("invalid JSON: " + std::string(key) + " must be a string");
+  return std::string(v->as_string());
+}
+
+Result<bool> GetBool(const json::object& o, std::string_view key, bool def = false) {
+  const json::value* v = o.if_contains(key);
+  if (IsNull(v)) return def;
+  if (!v->is_bool()) return InvalidArgument("invalid JSON: " + std::string(key) + " must be a boolean");
+  return v->as_bool();
+}
+
+// Docker's StrSlice: an array of strings, or one string.
+Result<std::optional<std::vector<std::string>>> GetStrSlice(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  if (IsNull(v)) return std::optional<std::vector<std::string>>();
+  std::vector<std::string> out;
+  if (v->is_string()) {
+    out.emplace_back(v->as_string());
+  } else if (v->is_array()) {
+    for (const auto& e : v->as_array()) {
+      if (!e.is_string()) return InvalidArgument("invalid JSON: " + std::string(key) + " must hold strings");
+      out.emplace_back(e.as_string());
+    }
+  } else {
+    return InvalidArgument("invalid JSON: " + std::string(key) + " must be a list of strings");
+  }
+  return std::optional<std::vector<std::string>>(std::move(out));
+}
+
+json::value Strings(const std::vector<std::string>& v, bool null_if_empty) {
+  if (v.empty() && null_if_empty) return nullptr;
+  json::array a;
+  for (const auto& s : v) a.emplace_back(json::string(s));
+  return a;
+}
+
+json::object Labels(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+std::string NetworkModeShown(const ContainerConfig& c) {
+  return c.network_mode.empty() ? std::string("default") : c.network_mode;
+}
+
+json::array MountsValue(const ContainerConfig& c) {
+  json::array a;
+  for (const auto& m : c.image_mounts) {
+    json::object o;
+    o["Type"] = "image";
+    o["Source"] = m.source;
+    o["Target"] = m.target;
+    if (m.read_only) o["ReadOnly"] = true;
+    a.emplace_back(std::move(o));
+  }
+  return a;
+}
+
+// MountPoint entries (the top-level Mounts of inspect and list).
+json::array MountPointsValue(const ContainerConfig& c) {
+  json::array a;
+  for (const auto& m : c.image_mounts) {
+    json::object o;
+    o["Type"] = "image";
+    o["Source"] = m.source;
+    o["Destination"] = m.target;
+    o["Mode"] = "";
+    o["RW"] = !m.read_only;
+    o["Propagation"] = "";
+    a.emplace_back(std::move(o));
+  }
+  return a;
+}
+
+std::string Command(const ContainerInfo& c) {
+  std::string out;
+  for (size_t i = 0; i < c.path_and_args.size(); i++) {
+    if (i) out += ' ';
+    out += c.path_and_args[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ContainerConfig> ParseCreateBody(std::string_view body) {
+  bool blank = true;
+  for (char ch : body) {
+    if (!std::isspace(static_cast<unsigned char>(ch))) blank = false;
+  }
+  if (blank) return InvalidArgument("config cannot be empty in order to create a container");
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return InvalidArgument("invalid JSON: " + ec.message());
+  if (v.is_null()) return InvalidArgument("config cannot be empty in order to create a container");
+  if (!v.is_object()) return InvalidArgument("invalid JSON: the body must be an object");
+  const json::object& o = v.as_object();
+  ContainerConfig c;
+  BERTH_ASSIGN_OR_RETURN(c.image, GetString(o, "Image"));
+  BERTH_ASSIGN_OR_RETURN(c.cmd, GetStrSlice(o, "Cmd"));
+  BERTH_ASSIGN_OR_RETURN(c.entrypoint, GetStrSlice(o, "Entrypoint"));
+  BERTH_ASSIGN_OR_RETURN(auto env, GetStrSlice(o, "Env"));
+  if (env) c.env = std::move(*env);
+  BERTH_ASSIGN_OR_RETURN(c.working_dir, GetString(o, "WorkingDir"));
+  BERTH_ASSIGN_OR_RETURN(c.user, GetString(o, "User"));
+  BERTH_ASSIGN_OR_RETURN(c.hostname, GetString(o, "Hostname"));
+  BERTH_ASSIGN_OR_RETURN(c.tty, GetBool(o, "Tty"));
+  BERTH_ASSIGN_OR_RETURN(c.open_stdin, GetBool(o, "OpenStdin"));
+  BERTH_ASSIGN_OR_RETURN(c.stop_signal, GetString(o, "StopSignal"));
+  if (const json::value* st = o.if_contains("StopTimeout"); !IsNull(st)) {
+    if (!st->is_int64() && !st->is_uint64()) return InvalidArgument("invalid JSON: StopTimeout must be an integer");
+    c.stop_timeout = static_cast<int>(st->to_number<int64_t>());
+  }
+  if (const json::value* l = o.if_contains("Labels"); !IsNull(l)) {
+    if (!l->is_object()) return InvalidArgument("invalid JSON: Labels must be an object");
+    for (const auto& [k, val] : l->as_object()) {
+      if (!val.is_string()) return InvalidArgument("invalid JSON: label values must be strings");
+      c.labels[std::string(k)] = std::string(val.as_string());
+    }
+  }
+  if (c.tty) {
+    return InvalidArgument("berth does not support TTY containers (docker run -t); run without -t");
+  }
+  if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
+    if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
+    const json::object& ho = h->as_object();
+    BERTH_ASSIGN_OR_RETURN(c.auto_remove, GetBool(ho, "AutoRemove"));
+    BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
+    const std::string& nm = c.network_mode;
+    if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
+      return NotFound("network " + nm + " not found");
+    }
+    BERTH_ASSIGN_OR_RETURN(auto binds, GetStrSlice(ho, "Binds"));
+    if (binds && !binds->empty()) {
+      return InvalidArgument("berth does not support bind mounts (-v " + (*binds)[0] +
+                             "); only mounts of type \"image\" are supported");
+    }
+    if (const json::value* ms = ho.if_contains("Mounts"); !IsNull(ms)) {
+      if (!ms->is_array()) return InvalidArgument("invalid JSON: HostConfig.Mounts must be a list");
+      for (const auto& m : ms->as_array()) {
+        if (!m.is_object()) return InvalidArgument("invalid JSON: a mount must be an object");
+        const json::object& mo = m.as_object();
+        BERTH_ASSIGN_OR_RETURN(std::string type, GetString(mo, "Type"));
+        if (type != "image") {
+          return InvalidArgument("berth does not support mounts of type \"" + type +
+                                 "\"; only mounts of type \"image\" are supported");
+        }
+        ImageMountSpec spec;
+        BERTH_ASSIGN_OR_RETURN(spec.source, GetString(mo, "Source"));
+        BERTH_ASSIGN_OR_RETURN(spec.target, GetString(mo, "Target"));
+        BERTH_ASSIGN_OR_RETURN(spec.read_only, GetBool(mo, "ReadOnly", true));
+        if (spec.source.empty()) return InvalidArgument("invalid mount config for type \"image\": field Source must not be empty");
+        if (spec.target.empty()) return InvalidArgument("invalid mount config for type \"image\": field Target must not be empty");
+        if (spec.target[0] != '/') {
+          return InvalidArgument("invalid mount config for type \"image\": invalid mount path: '" + spec.target +
+                                 "' mount path must be absolute");
+        }
+        c.image_mounts.push_back(std::move(spec));
+      }
+    }
+  }
+  return c;
+}
+
+std::string HumanDuration(int64_t nanos) {
+  int64_t seconds = nanos / 1000000000;
+  if (seconds < 1) return "Less than a second";
+  if (seconds == 1) return "1 second";
+  if (seconds < 60) return std::to_string(seconds) + " seconds";
+  int64_t minutes = seconds / 60;
+  if (minutes == 1) return "About a minute";
+  if (minutes < 60) return std::to_string(minutes) + " minutes";
+  // Go rounds to the nearest hour here (half away from zero).
+  int64_t hours = (nanos + 1800LL * 1000000000) / (3600LL * 1000000000);
+  if (hours == 1) return "About an hour";
+  if (hours < 48) return std::to_string(hours) + " hours";
+  if (hours < 24 * 7 * 2) return std::to_string(hours / 24) + " days";
+  if (hours < 24 * 30 * 2) return std::to_string(hours / 24 / 7) + " weeks";
+  if (hours < 24 * 365 * 2) return std::to_string(hours / 24 / 30) + " months";
+  return std::to_string(seconds / 3600 / 24 / 365) + " years";
+}
+
+std::string ContainerStatusText(const ContainerRecord& r, int64_t now) {
+  switch (r.state) {
+    case ContainerState::kRunning: return "Up " + HumanDuration(now - r.started_unix_nanos);
+    case ContainerState::kPaused: return "Up " + HumanDuration(now - r.started_unix_nanos) + " (Paused)";
+    case ContainerState::kRestarting:
+      return "Restarting (" + std::to_string(r.exit_code) + ") " + HumanDuration(now - r.finished_unix_nanos) + " ago";
+    case ContainerState::kDead: return "Dead";
+    case ContainerState::kCreated: return "Created";
+    case ContainerState::kExited:
+      if (r.started_unix_nanos == 0) return "Created";
+      if (r.finished_unix_nanos == 0) return "";
+      return "Exited (" + std::to_string(r.exit_code) + ") " + HumanDuration(now - r.finished_unix_nanos) + " ago";
+  }
+  return "";
+}
+
+std::string ContainerTime(int64_t unix_nanos) {
+  if (unix_nanos == 0) return "0001-01-01T00:00:00Z";
+  return FormatRfc3339Nanos(unix_nanos);
+}
+
+std::string FixedNanoTime(int64_t unix_nanos) {
+  int64_t secs = unix_nanos / 1000000000;
+  int64_t frac = unix_nanos % 1000000000;
+  if (frac < 0) {
+    frac += 1000000000;
+    secs--;
+  }
+  std::string base = FormatRfc3339Nanos(secs * 1000000000);  // "...:SSZ"
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), ".%09lld", static_cast<long long>(frac));
+  if (!base.empty() && base.back() == 'Z') base.insert(base.size() - 1, buf);
+  return base;
+}
+
+std::map<std::string, std::string> MergedLabels(const ContainerInfo& c) {
+  std::map<std::string, std::string> m = c.image_labels;
+  for (const auto& [k, v] : c.config.labels) m[k] = v;
+  return m;
+}
+
+json::object ContainerSummaryValue(const ContainerInfo& c, const std::string& image_shown,
+                                   const std::optional<Descriptor>& manifest, std::string_view version,
+                                   int64_t now) {
+  const ContainerRecord& r = c.record;
+  json::object o;
+  o["Id"] = r.id;
+  o["Names"] = json::array{json::string("/" + r.name)};
+  o["Image"] = image_shown;
+  o["ImageID"] = r.image_id.str();
+  if (manifest && CompareVersions(version, "1.48") >= 0) o["ImageManifestDescriptor"] = DescriptorValue(*manifest);
+  o["Command"] = Command(c);
+  o["Created"] = r.created_unix_nanos / 1000000000;
+  o["Ports"] = json::array{};
+  o["Labels"] = Labels(MergedLabels(c));
+  o["State"] = std::string(ContainerStateName(r.state));
+  o["Status"] = ContainerStatusText(r, now);
+  o["HostConfig"] = json::object{{"NetworkMode", NetworkModeShown(c.config)}};
+  o["NetworkSettings"] = json::object{{"Networks", json::object{}}};
+  o["Mounts"] = MountPointsValue(c.config);
+  return o;
+}
+
+json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<Descriptor>& manifest,
+                                   std::string_view version) {
+  const ContainerRecord& r = c.record;
+  json::object o;
+  o["Id"] = r.id;
+  o["Created"] = ContainerTime(r.created_unix_nanos);
+  o["Path"] = c.path_and_args.empty() ? std::string() : c.path_and_args[0];
+  json::array args;
+  for (size_t i = 1; i < c.path_and_args.size(); i++) args.emplace_back(json::string(c.path_and_args[i]));
+  o["Args"] = std::move(args);
+  json::object st;
+  st["Status"] = std::string(ContainerStateName(r.state));
+  st["Running"] = r.running();
+  st["Paused"] = r.state == ContainerState::kPaused;
+  st["Restarting"] = r.state == ContainerState::kRestarting;
+  st["OOMKilled"] = false;
+  st["Dead"] = r.state == ContainerState::kDead;
+  st["Pid"] = r.running() ? r.pid : 0;
+  st["ExitCode"] = r.exit_code;
+  st["Error"] = c.error;
+  st["StartedAt"] = ContainerTime(r.started_unix_nanos);
+  st["FinishedAt"] = ContainerTime(r.finished_unix_nanos);
+  o["State"] = std::move(st);
+  o["Image"] = r.image_id.str();
+  o["ResolvConfPath"] = "";
+  o["HostnamePath"] = "";
+  o["HostsPath"] = "";
+  o["LogPath"] = c.log_path;
+  o["Name"] = "/" + r.name;
+  o["RestartCount"] = c.restart_count;
+  o["Driver"] = "overlayfs";
+  o["Platform"] = "linux";
+  if (manifest && CompareVersions(version, "1.48") >= 0) o["ImageManifestDescriptor"] = DescriptorValue(*manifest);
+  o["MountLabel"] = "";
+  o["ProcessLabel"] = "";
+  o["AppArmorProfile"] = "";
+  o["ExecIDs"] = nullptr;
+  json::object hc;
+  hc["Binds"] = nullptr;
+  hc["LogConfig"] = json::object{{"Type", "json-file"}, {"Config", json::object{}}};
+  hc["NetworkMode"] = NetworkModeShown(c.config);
+  hc["RestartPolicy"] = json::object{{"Name", "no"}, {"MaximumRetryCount", 0}};
+  hc["AutoRemove"] = c.config.auto_remove;
+  hc["Mounts"] = MountsValue(c.config);
+  hc["Privileged"] = false;
+  hc["ReadonlyRootfs"] = false;
+  o["HostConfig"] = std::move(hc);
+  std::string dir = c.rootfs;
+  size_t slash = dir.rfind('/');
+  if (slash != std::string::npos) dir.resize(slash);
+  json::object gd;
+  gd["Name"] = "overlayfs";
+  gd["Data"] = c.rootfs.empty() ? json::value(nullptr)
+                                : json::value(json::object{{"MergedDir", c.rootfs},
+                                                           {"UpperDir", dir + "/upper"},
+                                                           {"WorkDir", dir + "/work"}});
+  o["GraphDriver"] = std::move(gd);
+  o["Mounts"] = MountPointsValue(c.config);
+  json::object cfg;
+  cfg["Hostname"] = c.config.hostname.empty() ? r.id.substr(0, 12) : c.config.hostname;
+  cfg["Domainname"] = "";
+  cfg["User"] = c.effective_user;
+  cfg["AttachStdin"] = false;
+  cfg["AttachStdout"] = false;
+  cfg["AttachStderr"] = false;
+  cfg["Tty"] = c.config.tty;
+  cfg["OpenStdin"] = c.config.open_stdin;
+  cfg["StdinOnce"] = false;
+  cfg["Env"] = Strings(c.effective_env, true);
+  cfg["Cmd"] = Strings(c.effective_cmd, true);
+  cfg["Image"] = c.config.image;
+  cfg["Volumes"] = nullptr;
+  cfg["WorkingDir"] = c.effective_working_dir;
+  cfg["Entrypoint"] = Strings(c.effective_entrypoint, true);
+  cfg["OnBuild"] = nullptr;
+  cfg["Labels"] = Labels(MergedLabels(c));
+  if (!c.config.stop_signal.empty()) cfg["StopSignal"] = c.config.stop_signal;
+  if (c.config.stop_timeout) cfg["StopTimeout"] = *c.config.stop_timeout;
+  o["Config"] = std::move(cfg);
+  json::object ns;
+  ns["Bridge"] = "";
+  ns["SandboxID"] = "";
+  ns["Ports"] = json::object{};
+  ns["SandboxKey"] = "";
+  ns["Networks"] = json::object{};
+  o["NetworkSettings"] = std::move(ns);
+  return o;
+}
+
+std::string MuxFrame(int stream, std::string_view data) {
+  std::string out;
+  out.reserve(8 + data.size());
+  uint32_t n = static_cast<uint32_t>(data.size());
+  out.push_back(static_cast<char>(stream));
+  out.append(3, '\0');
+  out.push_back(static_cast<char>((n >> 24) & 0xff));
+  out.push_back(static_cast<char>((n >> 16) & 0xff));
+  out.push_back(static_cast<char>((n >> 8) & 0xff));
+  out.push_back(static_cast<char>(n & 0xff));
+  out.append(data);
+  return out;
+}
+
+}  // namespace berth::api

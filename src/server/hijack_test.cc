@@ -1,0 +1,164 @@
+// The hijacked connection of POST /containers/{id}/attach over a real unix
+// socket: the hand-written 101 header, raw multiplexed frames, a client that
+// half-closes its side (as `docker run` does) is not taken for gone, and the
+// connection is closed when the stream ends.
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "berth/api.h"
+#include "berth/image_service.h"
+#include "berth/server.h"
+
+namespace berth {
+namespace {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+
+// One running container whose log yields "one\n" at once and "two\n" once
+// `release` is set (or stops early when the request is cancelled).
+class OneContainer : public ContainerService {
+ public:
+  std::atomic<bool> release{false};
+  std::atomic<bool> saw_cancel{false};
+
+  Result<ContainerInfo> Get(const std::string& ref) override {
+    if (ref != "box") return NotFound("No such container: " + ref);
+    ContainerInfo c;
+    c.record.id = "box";
+    c.record.name = "box";
+    c.record.state = ContainerState::kRunning;
+    return c;
+  }
+  Status Logs(const std::string&, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override {
+    BERTH_RETURN_IF_ERROR(emit(LogEntry{"stdout", "one\n", 1}));
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!release && std::chrono::steady_clock::now() < deadline) {
+      if (opts.cancelled && opts.cancelled()) {
+        saw_cancel = true;
+        return OkStatus();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return emit(LogEntry{"stderr", "two\n", 2});
+  }
+  Result<ContainerCreateResult> Create(const std::string&, const ContainerConfig&) override {
+    return Unimplemented("x");
+  }
+  Status Start(const std::string&) override { return Unimplemented("x"); }
+  Status Stop(const std::string&, int) override { return Unimplemented("x"); }
+  Status Kill(const std::string&, const std::string&) override { return Unimplemented("x"); }
+  Status Restart(const std::string&, int) override { return Unimplemented("x"); }
+  Result<int> Wait(const std::string&, const std::string&, const std::function<bool()>&) override {
+    return Unimplemented("x");
+  }
+  Status Remove(const std::string&, bool) override { return Unimplemented("x"); }
+  Result<std::vector<ContainerInfo>> List(const ContainerListOptions&) override { return Unimplemented("x"); }
+  Result<Digest> Commit(const CommitOptions&) override { return Unimplemented("x"); }
+  Result<int> SweepSnapshots() override { return 0; }
+  void Shutdown() override {}
+};
+
+class HijackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-hijack-test-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    api::ApiOptions o;
+    o.containers = &ctr_;
+    api_ = std::make_unique<api::Api>(nullptr, o);
+    ServerOptions so;
+    so.hosts = {"unix://" + dir_ + "/s.sock"};
+    so.metrics = &metrics_;
+    Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), so);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+    sock_.connect(local::endpoint(dir_ + "/s.sock"));
+  }
+  void TearDown() override {
+    ctr_.release = true;
+    server_.reset();
+    api_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+
+  // Everything until EOF (or 10 s).
+  std::string ReadAll() {
+    std::string out;
+    char buf[4096];
+    boost::system::error_code ec;
+    while (true) {
+      size_t n = sock_.read_some(asio::buffer(buf), ec);
+      out.append(buf, n);
+      if (ec) break;
+    }
+    return out;
+  }
+
+  std::string dir_;
+  OneContainer ctr_;
+  Metrics metrics_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<Server> server_;
+  asio::io_context ioc_;
+  local::socket sock_{ioc_};
+};
+
+const char kAttach[] =
+    "POST /v1.50/containers/box/attach?stderr=1&stdout=1&stream=1 HTTP/1.1\r\n"
+    "Host: api.moby.localhost\r\nContent-Length: 0\r\nConnection: Upgrade\r\nContent-Type: text/plain\r\n"
+    "Upgrade: tcp\r\n\r\n";
+
+TEST_F(HijackTest, UpgradeThenRawFramesSurviveAHalfClose) {
+  asio::write(sock_, asio::buffer(std::string(kAttach)));
+  // The client has nothing to send: it closes its side, as the CLI does.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ::shutdown(sock_.native_handle(), SHUT_WR);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(ctr_.saw_cancel);
+  ctr_.release = true;
+  std::string got = ReadAll();
+  size_t end = got.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos) << got;
+  std::string head = got.substr(0, end + 2);
+  EXPECT_EQ(head.rfind("HTTP/1.1 101 UPGRADED\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Type: application/vnd.docker.multiplexed-stream\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Upgrade: tcp\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Connection: Upgrade\r\n"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos) << head;
+  EXPECT_EQ(got.substr(end + 4), std::string("\x01\0\0\0\0\0\0\x04one\n", 12) + std::string("\x02\0\0\0\0\0\0\x04two\n", 12));
+  EXPECT_FALSE(ctr_.saw_cancel);
+}
+
+TEST_F(HijackTest, ClientHangupCancels) {
+  asio::write(sock_, asio::buffer(std::string(kAttach)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  sock_.close();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!ctr_.saw_cancel && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(ctr_.saw_cancel);
+}
+
+TEST_F(HijackTest, UnknownContainerIsAPlainError) {
+  std::string req(kAttach);
+  req.replace(req.find("/box/"), 5, "/nosuch/");
+  asio::write(sock_, asio::buffer(req));
+  ::shutdown(sock_.native_handle(), SHUT_WR);  // the server closes after answering
+  std::string got = ReadAll();
+  EXPECT_EQ(got.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << got;
+  EXPECT_NE(got.find("No such container: nosuch"), std::string::npos) << got;
+}
+
+}  // namespace
+}  // namespace berth
