@@ -112,16 +112,34 @@ class GcTest(clitest.CliTestCase):
             f.write(data)
         r = self.berth("gc")
         self.assertEqual((r.rc, r.err), (0, ""), repr(r))
-        self.assertEqual(r.out, f"Deleted blobs: 1\nTotal reclaimed space: {len(data)}B\n")
+        self.assertEqual(r.out, f"Deleted blobs: 1\nDeleted snapshots: 0\nTotal reclaimed space: {len(data)}B\n")
         self.assertFalse(os.path.exists(blob))
-        self.assertEqual(self.ok("gc"), "Deleted blobs: 0\nTotal reclaimed space: 0B\n")
+        self.assertEqual(self.ok("gc"), "Deleted blobs: 0\nDeleted snapshots: 0\nTotal reclaimed space: 0B\n")
         # The image is intact and can still be saved.
         self.assertEqual(self.inspect("kept:1")["Id"], a)
         r = self.berth("save", "-o", os.path.join(self.tmp, "k.tar"), "kept:1")
         self.assertEqual(r.rc, 0, repr(r))
 
+    def test_gc_removes_snapshots_no_image_needs(self):
+        self.load("snap:1")
+        diff_ids = self.inspect("snap:1")["RootFS"]["Layers"]
+        # The chain ID of a first layer is its diff ID (OCI image spec).
+        kept = os.path.join(self.root, "snapshots", diff_ids[0][len("sha256:"):])
+        stray = os.path.join(self.root, "snapshots", hashlib.sha256(b"no such layer").hexdigest())
+        for d in (kept, stray):
+            os.makedirs(os.path.join(d, "fs"))
+            open(os.path.join(d, "fs", "file"), "w").close()
+            open(os.path.join(d, ".done"), "w").close()
+        self.assertEqual(self.ok("gc"), "Deleted blobs: 0\nDeleted snapshots: 1\nTotal reclaimed space: 0B\n")
+        self.assertTrue(os.path.exists(os.path.join(kept, "fs", "file")))
+        self.assertFalse(os.path.exists(stray))
+        # Once the image is gone, nothing needs its snapshot either.
+        self.ok("rmi", "snap:1")
+        self.assertEqual(self.ok("gc"), "Deleted blobs: 0\nDeleted snapshots: 1\nTotal reclaimed space: 0B\n")
+        self.assertFalse(os.path.exists(kept))
+
     def test_gc_on_an_empty_store(self):
-        self.assertEqual(self.ok("gc"), "Deleted blobs: 0\nTotal reclaimed space: 0B\n")
+        self.assertEqual(self.ok("gc"), "Deleted blobs: 0\nDeleted snapshots: 0\nTotal reclaimed space: 0B\n")
 
 
 if __name__ == "__main__":

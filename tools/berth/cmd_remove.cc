@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "berth/container_service.h"
 #include "berth/reference.h"
 #include "cli.h"
 #include "format.h"
@@ -170,7 +171,17 @@ int RunGc(const CLI::App* cmd, GcFlags& o, Context* ctx) {
   if (!store.ok()) return PrintError(store.status());
   auto report = (*store)->images()->CollectGarbage();
   if (!report.ok()) return PrintError(report.status());
+  // Unpacked layers (snapshots) that no image and no container needs. The
+  // container service reconciles container records with runc on open, so
+  // the containers' needs are current; it is shut down again at once
+  // (containers keep running).
+  auto containers = ContainerService::Open(store->get(), ContainerServiceOptions{});
+  if (!containers.ok()) return PrintError(containers.status());
+  auto swept = (*containers)->SweepSnapshots();
+  (*containers)->Shutdown();
+  if (!swept.ok()) return PrintError(swept.status());
   std::string out = "Deleted blobs: " + std::to_string(report->blobs) + "\n" +
+                    "Deleted snapshots: " + std::to_string(*swept) + "\n" +
                     "Total reclaimed space: " + HumanSize(static_cast<double>(report->bytes)) + "\n";
   if (Status s = WriteStdout(out); !s.ok()) return PrintError(s);
   return 0;
