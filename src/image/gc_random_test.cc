@@ -171,7 +171,7 @@ TEST_F(RandomGcTest, InvariantsHoldAfterEveryStep) {
       Digest manifest;
       std::optional<Platform> platform;
       for (const auto& m : list->manifests) {
-        if (m.kind == "image") {
+        if (m.kind == "image" && m.available) {
           manifest = m.id;
           platform = m.platform;
           break;

@@ -68,14 +68,91 @@ TEST_F(PlatformRemoveTest, RemovesOnePlatformWithoutForce) {
   EXPECT_EQ(events[0], "delete multi:1");
 }
 
-TEST_F(PlatformRemoveTest, ListingShowsTheRemainingPlatforms) {
+// As in Docker with the containerd store, a listing with manifests names
+// every manifest of the index in index order; the removed platform is no
+// longer the image's, so it shows as unavailable.
+TEST_F(PlatformRemoveTest, ListingShowsRemovedPlatformsAsUnavailable) {
+  auto before = images()->List({.manifests = true});
+  ASSERT_OK(before);
+  ASSERT_EQ(before->size(), 1u);
   ASSERT_OK(images()->Remove("multi:1", {.platforms = {kArm64}}));
   auto list = images()->List({.manifests = true});
   ASSERT_OK(list);
   ASSERT_EQ(list->size(), 1u);
-  std::vector<std::string> platforms;
-  for (const auto& m : (*list)[0].manifests) platforms.push_back(FormatPlatform(m.platform));
-  EXPECT_EQ(platforms, (V{"linux/amd64", "linux/arm/v7"}));
+  V rows;
+  for (const auto& m : (*list)[0].manifests) {
+    rows.push_back(FormatPlatform(m.platform) + " " + m.kind + (m.available ? " available" : " unavailable"));
+  }
+  EXPECT_EQ(rows, (V{"linux/amd64 image available", "linux/arm64 image unavailable", "linux/arm/v7 image available"}));
+  const ManifestSummary& arm = (*list)[0].manifests[1];
+  EXPECT_EQ(arm.id, arm64_);
+  EXPECT_EQ(arm.descriptor.digest, arm64_);
+  ASSERT_TRUE(arm.descriptor.platform.has_value());
+  // Its manifest is gone, so none of its content can be counted.
+  EXPECT_EQ(arm.content_size, 0);
+  EXPECT_EQ(arm.total_size, 0);
+  EXPECT_TRUE(arm.containers.empty());
+  // The retained ones are as before; the image size counts only what it keeps.
+  EXPECT_EQ((*list)[0].manifests[0].content_size, (*before)[0].manifests[0].content_size);
+  EXPECT_EQ((*list)[0].manifests[0].total_size, (*list)[0].manifests[0].content_size);
+  EXPECT_LT((*list)[0].size, (*before)[0].size);
+  // Without manifests=1 nothing is listed.
+  auto plain = images()->List({});
+  ASSERT_OK(plain);
+  EXPECT_TRUE((*plain)[0].manifests.empty());
+}
+
+TEST_F(PlatformRemoveTest, InspectShowsRemovedPlatformsAsUnavailable) {
+  auto two = Multi("two", {kAmd64, kArm64});
+  Add(two, {"two:1"});
+  ASSERT_OK(images()->Remove("two:1", {.platforms = {kArm64}}));
+  auto in = images()->Inspect("two:1", std::nullopt, /*manifests=*/true);
+  ASSERT_OK(in);
+  ASSERT_EQ(in->manifests.size(), 2u);
+  EXPECT_EQ(in->manifests[0].id, two.ManifestFor(kAmd64));
+  EXPECT_TRUE(in->manifests[0].available);
+  EXPECT_EQ(in->manifests[1].id, two.ManifestFor(kArm64));
+  EXPECT_FALSE(in->manifests[1].available);
+  EXPECT_EQ(in->manifests[1].kind, "image");
+  EXPECT_EQ(FormatPlatform(in->manifests[1].platform), "linux/arm64");
+  // The image itself is unchanged: its amd64 platform, its own ID.
+  EXPECT_EQ(in->id, two.target.digest);
+  EXPECT_EQ(FormatPlatform(in->platform), "linux/amd64");
+  auto absent = images()->Inspect("two:1", kArm64, false);
+  EXPECT_FALSE(absent.ok());
+}
+
+// A manifest the image no longer keeps but whose content is still present
+// (a container holds it) is still unavailable to the image, with Docker's
+// sizes of what is present and the containers using it.
+TEST_F(PlatformRemoveTest, UnretainedButPresentContentIsSized) {
+  auto before = images()->Inspect("multi:1", std::nullopt, true);
+  ASSERT_OK(before);
+  ASSERT_EQ(before->manifests.size(), 3u);
+  const int64_t full = before->manifests[1].content_size;
+  ASSERT_GT(full, 0);
+  std::string c = AddContainer("multi:1", multi_.target.digest, false, arm64_, kArm64);
+  ASSERT_OK(images()->Remove("multi:1", {.force = true, .platforms = {kArm64}}));
+  auto in = images()->Inspect("multi:1", std::nullopt, true);
+  ASSERT_OK(in);
+  ASSERT_EQ(in->manifests.size(), 3u);
+  const ManifestSummary& arm = in->manifests[1];
+  EXPECT_EQ(arm.id, arm64_);
+  EXPECT_FALSE(arm.available);
+  EXPECT_EQ(arm.kind, "image");
+  EXPECT_EQ(arm.content_size, full);
+  EXPECT_EQ(arm.total_size, full);
+  EXPECT_EQ(arm.containers, V{c});
+  // Once the container goes, so does the content, and with it the sizes.
+  ASSERT_OK(images()->DeleteContainer(c));
+  auto gc = images()->CollectGarbage();
+  ASSERT_OK(gc);
+  ASSERT_FALSE(Present(arm64_));
+  in = images()->Inspect("multi:1", std::nullopt, true);
+  ASSERT_OK(in);
+  EXPECT_EQ(in->manifests[1].content_size, 0);
+  EXPECT_FALSE(in->manifests[1].available);
+  EXPECT_TRUE(in->manifests[1].containers.empty());
 }
 
 TEST_F(PlatformRemoveTest, ContentSharedWithAnotherImageIsNeverDeleted) {
@@ -183,17 +260,77 @@ TEST_F(PlatformRemoveTest, AttestationsGoWithTheirPlatform) {
   ASSERT_OK(before);
   ASSERT_EQ(before->size(), 1u);
   EXPECT_EQ((*before)[0].manifests.size(), 4u);
+  for (const auto& m : (*before)[0].manifests) EXPECT_TRUE(m.available) << m.id.str();
   auto r = images()->Remove("att:1", {.platforms = {kArm64}});
   ASSERT_OK(r);
   EXPECT_EQ(Lines(*r), V{"Deleted: " + att.ManifestFor(kArm64).str()});
+  // All four are still listed, in index order; the arm64 image and its
+  // attestation are unavailable.
   auto after = images()->List({.reference = {"att"}, .manifests = true});
   ASSERT_OK(after);
-  ASSERT_EQ((*after)[0].manifests.size(), 2u);
+  ASSERT_EQ((*after)[0].manifests.size(), 4u);
+  V rows;
   for (const auto& m : (*after)[0].manifests) {
-    if (m.kind == "attestation") {
-      EXPECT_EQ(m.attestation_for, att.ManifestFor(kAmd64));
+    std::string subject = m.kind == "attestation" ? m.attestation_for.str() : m.id.str();
+    std::string plat = subject == att.ManifestFor(kAmd64).str() ? "amd64" : subject == att.ManifestFor(kArm64).str() ? "arm64" : "?";
+    rows.push_back(m.kind + " " + plat + (m.available ? " available" : " unavailable"));
+  }
+  EXPECT_EQ(rows, (V{"image amd64 available", "image arm64 unavailable", "attestation amd64 available",
+                     "attestation arm64 unavailable"}));
+  const ManifestSummary& gone = (*after)[0].manifests[3];
+  EXPECT_FALSE(Present(gone.id));
+  EXPECT_EQ(gone.content_size, 0);
+  EXPECT_EQ(gone.descriptor.digest, gone.id);
+}
+
+// Docker decides an unavailable manifest's kind from its descriptor alone:
+// the reference-type annotation makes an attestation (or "unknown" without a
+// valid reference digest), an unknown/unknown platform "unknown".
+TEST_F(PlatformRemoveTest, KindOfUnavailableManifestsFollowsTheirDescriptors) {
+  auto att = Multi("kinds", {kAmd64, kArm64}, /*attestations=*/true);
+  // Rewrite the index: the arm64 attestation loses its reference digest and
+  // a descriptor with an unknown/unknown platform and no content is added.
+  testing::BuiltImage edited = att;
+  std::string index_json;
+  for (const auto& b : att.blobs) {
+    if (b.descriptor.digest == att.target.digest) index_json = b.data;
+  }
+  ASSERT_FALSE(index_json.empty());
+  auto index = ParseIndex(index_json, att.target.media_type);
+  ASSERT_OK(index);
+  std::vector<Descriptor> manifests = index->manifests;
+  ASSERT_EQ(manifests.size(), 4u);
+  manifests[3].annotations.erase(std::string(annotation::kDockerReferenceDigest));
+  Descriptor stray;
+  stray.media_type = std::string(media_type::kOciManifest);
+  stray.digest = Digest::Of("not stored anywhere");
+  stray.size = 123;
+  stray.platform = Platform{"unknown", "unknown", "", "", {}};
+  manifests.push_back(stray);
+  std::string body = "{\"schemaVersion\":2,\"mediaType\":\"" + att.target.media_type + "\",\"manifests\":[";
+  for (size_t i = 0; i < manifests.size(); ++i) body += (i ? "," : "") + DescriptorToJson(manifests[i]);
+  body += "]}";
+  edited.target.digest = Digest::Of(body);
+  edited.target.size = static_cast<int64_t>(body.size());
+  for (auto& b : edited.blobs) {
+    if (b.descriptor.digest == att.target.digest) {
+      b.descriptor = edited.target;
+      b.data = body;
     }
   }
+  // The image never keeps the edited attestation.
+  std::erase(edited.manifests, manifests[3].digest);
+  Add(edited, {"kinds:1"});
+  ASSERT_OK(images()->Remove("kinds:1", {.platforms = {kArm64}}));
+  auto in = images()->Inspect("kinds:1", std::nullopt, true);
+  ASSERT_OK(in);
+  V rows;
+  for (const auto& m : in->manifests) rows.push_back(m.kind + (m.available ? " available" : " unavailable"));
+  EXPECT_EQ(rows, (V{"image available", "image unavailable", "attestation available", "unknown unavailable",
+                     "unknown unavailable"}));
+  ASSERT_EQ(in->manifests.size(), 5u);
+  EXPECT_EQ(in->manifests[4].id, stray.digest);
+  EXPECT_EQ(in->manifests[4].content_size, 0);
 }
 
 TEST_F(PlatformRemoveTest, UntagPathRemovesPlatformContentInstead) {

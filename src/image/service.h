@@ -40,12 +40,22 @@ struct ManifestInfo {
   int64_t content_size = 0;  // manifest + config + layers
 };
 
+// One manifest descriptor of an image's index (or its manifest target), as
+// listed with manifests=1: `retained` indexes ImageFacts::manifests, or is -1
+// for a manifest the image does not keep (a platform never pulled, or one
+// removed), which Docker lists with Available false.
+struct ListedManifest {
+  Descriptor descriptor;
+  int retained = -1;
+};
+
 // What listing needs to know of an image, computed from its target and the
 // manifests it retains (immutable content, so cached by target while the
 // retained set is unchanged).
 struct ImageFacts {
   std::vector<Digest> retained;  // sorted root refs, for cache validation
   std::vector<ManifestInfo> manifests;  // retained, index order
+  std::vector<ListedManifest> listed;   // every manifest descriptor, index order
   const ManifestInfo* best = nullptr;   // host-preferred platform manifest
   std::optional<ImageConfig> config;    // best's config
   int64_t size = 0;                     // unique bytes of all retained content

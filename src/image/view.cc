@@ -5,8 +5,12 @@
 // content that never changes (parsed manifests and configs are cached; an
 // image's facts are cached by target while its retained set is unchanged),
 // so a warm listing of tens of thousands of images touches no blob file.
+// With manifests=1 the manifests an image does not keep are listed too
+// (Available false); their sizes come from what is present at that moment.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <optional>
 
 #include "image/service.h"
 
@@ -38,10 +42,93 @@ std::string RepoDigest(const ImageRecord& r) {
   return ref->FamiliarName() + "@" + r.target.digest.str();
 }
 
-std::vector<ManifestSummary> Summaries(const ImageFacts& facts,
+std::vector<std::string> ContainersOf(const Digest& manifest, const std::vector<ContainerRecord>& containers) {
+  std::vector<std::string> out;
+  for (const auto& c : containers) {
+    if (c.image_manifest == manifest) out.push_back(c.id);
+  }
+  return out;
+}
+
+// Docker's summary of a manifest the image does not keep, from whatever of
+// its content happens to be present (read now, not cached: presence changes
+// as other images come and go). Content counts the present blobs among the
+// manifest, its config and its layers (nothing when the manifest itself is
+// absent or unparsable). Kind: "attestation" for a descriptor with the
+// reference-type annotation and a valid reference digest ("unknown" if that
+// digest is missing or bad); "unknown" for an unknown/unknown platform, an
+// unparsable manifest, or one whose layers are none of them image layers;
+// otherwise "image", its platform from the descriptor, else from a present
+// config.
+ManifestSummary UnavailableSummary(ContentStore* content, const Descriptor& d,
+                                   const std::vector<ContainerRecord>& containers) {
+  ManifestSummary s;
+  s.id = d.digest;
+  s.descriptor = d;
+  s.available = false;
+  s.kind = "unknown";
+  std::optional<Manifest> manifest;
+  bool unreadable = false;
+  if (content->Exists(d.digest)) {
+    auto raw = content->ReadAll(d.digest);
+    if (raw.ok()) {
+      auto parsed = ParseManifest(std::move(*raw), d.media_type);
+      if (parsed.ok()) {
+        manifest = std::move(*parsed);
+        s.content_size = d.size;
+        if (content->Exists(manifest->config.digest)) s.content_size += manifest->config.size;
+        for (const auto& l : manifest->layers) {
+          if (content->Exists(l.digest)) s.content_size += l.size;
+        }
+      } else {
+        unreadable = true;
+      }
+    }
+  }
+  s.total_size = s.content_size;
+  if (d.annotations.contains(std::string(annotation::kDockerReferenceType))) {
+    auto it = d.annotations.find(std::string(annotation::kDockerReferenceDigest));
+    if (it != d.annotations.end()) {
+      auto target = Digest::Parse(it->second);
+      if (target.ok()) {
+        s.kind = "attestation";
+        s.attestation_for = *target;
+      }
+    }
+    return s;
+  }
+  if (d.platform && d.platform->os == "unknown" && d.platform->architecture == "unknown") return s;
+  if (unreadable) return s;
+  if (manifest && !manifest->layers.empty() &&
+      std::none_of(manifest->layers.begin(), manifest->layers.end(),
+                   [](const Descriptor& l) { return IsLayerType(l.media_type); })) {
+    return s;
+  }
+  s.kind = "image";
+  if (d.platform) {
+    s.platform = Normalize(*d.platform);
+  } else if (manifest && content->Exists(manifest->config.digest)) {
+    auto raw = content->ReadAll(manifest->config.digest);
+    if (raw.ok()) {
+      auto cfg = ParseImageConfig(std::move(*raw));
+      if (cfg.ok() && !cfg->platform.os.empty()) s.platform = Normalize(cfg->platform);
+    }
+  }
+  s.containers = ContainersOf(d.digest, containers);
+  return s;
+}
+
+// Every manifest of the image in index order: the retained ones fully
+// present (Available), the others as Docker lists absent content.
+std::vector<ManifestSummary> Summaries(ContentStore* content, const ImageFacts& facts,
                                        const std::vector<ContainerRecord>& containers) {
   std::vector<ManifestSummary> out;
-  for (const auto& m : facts.manifests) {
+  for (const auto& e : facts.listed) {
+    if (e.retained < 0) {
+      out.push_back(UnavailableSummary(content, e.descriptor, containers));
+      continue;
+    }
+    const ManifestInfo& m = facts.manifests[static_cast<size_t>(e.retained)];
     ManifestSummary s;
     s.id = m.digest;
     s.descriptor = m.descriptor;
@@ -51,9 +138,7 @@ std::vector<ManifestSummary> Summaries(const ImageFacts& facts,
     s.kind = m.attestation ? "attestation" : "image";
     s.platform = m.platform;
     s.attestation_for = m.attestation_for;
-    for (const auto& c : containers) {
-      if (c.image_manifest == m.digest) s.containers.push_back(c.id);
-    }
+    s.containers = ContainersOf(m.digest, containers);
     out.push_back(std::move(s));
   }
   return out;
@@ -72,6 +157,22 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descript
   auto facts = std::make_shared<ImageFacts>();
   facts->retained = retained;
   BERTH_ASSIGN_OR_RETURN(facts->manifests, ManifestsFromRefs(target, retained));
+  if (IsIndexType(target.media_type)) {
+    // The same walk as ManifestsFromRefs, keeping the manifests it skips.
+    BERTH_ASSIGN_OR_RETURN(Index index, LoadIndex(target));
+    std::unordered_set<Digest> kept(retained.begin(), retained.end());
+    size_t next = 0;
+    for (const auto& d : index.manifests) {
+      if (!IsManifestType(d.media_type)) continue;
+      ListedManifest e{d, -1};
+      if (kept.contains(d.digest) && next < facts->manifests.size() && facts->manifests[next].digest == d.digest) {
+        e.retained = static_cast<int>(next++);
+      }
+      facts->listed.push_back(std::move(e));
+    }
+  } else {
+    facts->listed.push_back(ListedManifest{target, 0});
+  }
   auto matcher = AllWithPreference(HostPlatform());
   facts->best = BestManifest(facts->manifests, *matcher);
   if (facts->best) {
@@ -231,7 +332,7 @@ Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts
       if (!any) continue;
     }
     out.push_back(row.summary);
-    if (opts.manifests) out.back().manifests = Summaries(facts, snap->containers);
+    if (opts.manifests) out.back().manifests = Summaries(content_, facts, snap->containers);
     out_rows.push_back(&row);
   }
   if (opts.shared_size) {
@@ -309,7 +410,7 @@ Result<ImageInspect> ImageServiceImpl::Inspect(const std::string& ref, const std
       }
     }
   }
-  if (manifests) out.manifests = Summaries(*facts, containers);
+  if (manifests) out.manifests = Summaries(content_, *facts, containers);
   return out;
 }
 
