@@ -61,19 +61,22 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# Loads archive $1 into both (docker load, then ctr import) and prints both
+# times and the ratio.
+compare_load() {
+  local t0 t1 b c
+  t0=$(now); docker load -q -i "$1" >/dev/null; t1=$(now)
+  b=$(elapsed "$t0" "$t1")
+  t0=$(now); "${CTR[@]}" images import --no-unpack "$1" >/dev/null; t1=$(now)
+  c=$(elapsed "$t0" "$t1")
+  echo "berth ${b}s  containerd ${c}s  ratio $(ratio "$b" "$c")"
+}
+
 echo "== load: one ${LOAD_MB} MB image (8 layers)"
-t0=$(now); docker load -q -i "$WORK/big.tar" >/dev/null; t1=$(now)
-b_big=$(elapsed "$t0" "$t1")
-t0=$(now); "${CTR[@]}" images import --no-unpack "$WORK/big.tar" >/dev/null; t1=$(now)
-c_big=$(elapsed "$t0" "$t1")
-echo "berth ${b_big}s  containerd ${c_big}s  ratio $(ratio "$b_big" "$c_big")"
+compare_load "$WORK/big.tar"
 
 echo "== load: $N small images in one archive"
-t0=$(now); docker load -q -i "$WORK/many.tar" >/dev/null; t1=$(now)
-b_many=$(elapsed "$t0" "$t1")
-t0=$(now); "${CTR[@]}" images import --no-unpack "$WORK/many.tar" >/dev/null; t1=$(now)
-c_many=$(elapsed "$t0" "$t1")
-echo "berth ${b_many}s  containerd ${c_many}s  ratio $(ratio "$b_many" "$c_many")"
+compare_load "$WORK/many.tar"
 
 echo "== list: $((N + 1)) images (hyperfine, 20 runs each)"
 hyperfine -N --warmup 3 --runs 20 --export-json "$WORK/list.json" \

@@ -19,7 +19,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -28,13 +27,10 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+import berth_e2e  # noqa: E402  (the e2e tests' berthd starter and helpers)
+
 LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_blob(layout, data):
@@ -61,25 +57,12 @@ def write_layer(layout, index, size):
             h.update(b)
             return self.f.write(b)
 
-    class Random(io.RawIOBase):
-        def __init__(self, n):
-            self.left = n
-
-        def readable(self):
-            return True
-
-        def readinto(self, b):
-            n = min(len(b), self.left, 1 << 20)
-            b[:n] = os.urandom(n)
-            self.left -= n
-            return n
-
     with open(tmp, "wb") as raw:
         with tarfile.open(fileobj=Hashing(raw), mode="w|", format=tarfile.PAX_FORMAT) as t:
             info = tarfile.TarInfo("data/layer%d.bin" % index)
             info.size = size
             info.mtime = 0
-            t.addfile(info, io.BufferedReader(Random(size), 1 << 20))
+            t.addfile(info, io.BufferedReader(berth_e2e.RandomReader(size), 1 << 20))
     digest = "sha256:" + h.hexdigest()
     os.rename(tmp, os.path.join(layout, "blobs", "sha256", digest[7:]))
     return digest, os.path.getsize(os.path.join(layout, "blobs", "sha256", digest[7:]))
@@ -157,7 +140,7 @@ def main():
         manifest, size = build_layout(layout, a.mb, a.layers)
         print("image: %d layers, %.1f MB, manifest %s (built in %.1f s)" % (a.layers, size / 1e6, manifest,
                                                                              time.time() - t0))
-        port = free_port()
+        port = berth_e2e.free_port()
         cfg = os.path.join(tmp, "registry.yml")
         with open(cfg, "w") as f:
             f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n"
@@ -179,24 +162,17 @@ def main():
             skopeo_times.append(time.time() - t)
             shutil.rmtree(dest)
 
-            root = os.path.join(tmp, "berth-%d" % r)
-            sock = os.path.join(tmp, "berth-%d.sock" % r)
-            log = open(os.path.join(tmp, "berthd-%d.log" % r), "wb")
-            d = subprocess.Popen([berthd, "--data-root", root, "--exec-root", os.path.join(tmp, "run-%d" % r),
-                                  "-H", "unix://" + sock, "--pidfile", os.path.join(tmp, "berthd-%d.pid" % r),
-                                  "--log-level", "warn"], stdout=log, stderr=subprocess.STDOUT)
-            procs.append(d)
-            deadline = time.time() + 20
-            while not os.path.exists(sock) and time.time() < deadline:
-                time.sleep(0.05)
-            env = dict(os.environ, DOCKER_HOST="unix://" + sock, DOCKER_CONFIG=os.path.join(tmp, "docker-config"))
+            d = berth_e2e.Daemon(tmp, data_root=os.path.join(tmp, "berth-%d" % r), name="berthd-%d" % r,
+                                 berthd=berthd, log_level="warn")
+            d.start(wait=False)
+            procs.append(d.proc)
+            d.wait_ready()
             t = time.time()
-            run([docker, "pull", ref], env=env, timeout=3600)
+            run([docker, "pull", ref], env=d.env(), timeout=3600)
             berth_times.append(time.time() - t)
-            d.terminate()
-            d.wait(30)
-            procs.remove(d)
-            shutil.rmtree(root, ignore_errors=True)
+            d.stop(timeout=30)
+            procs.remove(d.proc)
+            shutil.rmtree(d.data_root, ignore_errors=True)
 
         s, b = min(skopeo_times), min(berth_times)
         print("skopeo copy docker:// -> oci:   %6.2f s  %7.1f MB/s" % (s, size / 1e6 / s))

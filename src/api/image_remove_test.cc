@@ -131,6 +131,69 @@ TEST_F(RemoveRoutesTest, PlatformsParameter) {
   EXPECT_TRUE(RecordNames().empty());
 }
 
+// After a platform removal the manifests listing keeps every manifest of the
+// index, as Docker does for content that is not all present: the removed
+// platform and its attestation with Available false and nothing counted.
+TEST_F(RemoveRoutesTest, RemovedPlatformIsListedUnavailable) {
+  testing::FixtureImage spec;
+  spec.attestations = true;
+  for (const Platform& p : {kAmd64, kArm64}) {
+    testing::FixturePlatform fp;
+    fp.platform = p;
+    fp.layers.push_back(testing::FixtureLayer{{{"base/file", "shared base"}}});
+    fp.layers.push_back(testing::FixtureLayer{{{"own/file", p.architecture}}});
+    spec.platforms.push_back(fp);
+  }
+  BuiltImage img = Build(spec);
+  Add(img, {"multi:1"});
+  const Digest amd = img.ManifestFor(kAmd64);
+  const Digest arm = img.ManifestFor(kArm64);
+  const int64_t size_before = Find(Body(Do("GET", "/v1.50/images/json")), img.target.digest).at("Size").to_number<int64_t>();
+  Response r = Do("DELETE", "/v1.50/images/multi:1?platforms=" + Q(R"({"architecture":"arm64","os":"linux"})"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, "[{\"Deleted\":\"" + arm.str() + "\"}]\n");
+
+  auto check = [&](const json::array& ms, const std::string& where) {
+    ASSERT_EQ(ms.size(), 4u) << where;
+    // Index order: the two platforms, then their attestations.
+    const json::object& a = ms[0].as_object();
+    EXPECT_EQ(S(a.at("ID")), amd.str()) << where;
+    EXPECT_EQ(a.at("Available"), true) << where;
+    EXPECT_EQ(a.at("Kind"), "image") << where;
+    EXPECT_EQ(a.at("ImageData").at("Platform").at("architecture"), "amd64") << where;
+    EXPECT_GT(a.at("Size").at("Content").to_number<int64_t>(), 0) << where;
+    const json::object& b = ms[1].as_object();
+    EXPECT_EQ(S(b.at("ID")), arm.str()) << where;
+    EXPECT_EQ(S(b.at("Descriptor").at("digest")), arm.str()) << where;
+    EXPECT_EQ(b.at("Descriptor").at("platform").at("architecture"), "arm64") << where;
+    EXPECT_EQ(b.at("Available"), false) << where;
+    EXPECT_EQ(b.at("Kind"), "image") << where;
+    EXPECT_EQ(b.at("ImageData").at("Platform").at("architecture"), "arm64") << where;
+    EXPECT_EQ(b.at("ImageData").at("Platform").at("os"), "linux") << where;
+    EXPECT_EQ(b.at("ImageData").at("Containers"), json::array()) << where;
+    EXPECT_EQ(b.at("Size"), (json::object{{"Total", 0}, {"Content", 0}})) << where;
+    const json::object& c = ms[2].as_object();
+    EXPECT_EQ(c.at("Available"), true) << where;
+    EXPECT_EQ(c.at("Kind"), "attestation") << where;
+    EXPECT_EQ(S(c.at("AttestationData").at("For")), amd.str()) << where;
+    const json::object& d = ms[3].as_object();
+    EXPECT_EQ(d.at("Available"), false) << where;
+    EXPECT_EQ(d.at("Kind"), "attestation") << where;
+    EXPECT_EQ(S(d.at("AttestationData").at("For")), arm.str()) << where;
+    EXPECT_FALSE(d.contains("ImageData")) << where;
+    EXPECT_EQ(d.at("Size").at("Content").to_number<int64_t>(), 0) << where;
+  };
+  Response in = Do("GET", "/v1.50/images/multi:1/json?manifests=1");
+  ASSERT_EQ(in.status, 200) << in.body;
+  check(Body(in).at("Manifests").as_array(), "inspect");
+  json::object row = Find(Body(Do("GET", "/v1.50/images/json?manifests=1")), img.target.digest);
+  check(row.at("Manifests").as_array(), "list");
+  // The image's own fields still describe what it keeps.
+  EXPECT_LT(row.at("Size").to_number<int64_t>(), size_before);
+  EXPECT_EQ(row.at("Size"), Find(Body(Do("GET", "/v1.50/images/json")), img.target.digest).at("Size"));
+  EXPECT_EQ(Body(in).at("Architecture"), "amd64");
+}
+
 TEST_F(RemoveRoutesTest, Prune) {
   Response empty = Do("POST", "/v1.50/images/prune");
   ASSERT_EQ(empty.status, 200);

@@ -20,6 +20,7 @@
 #include "berth/api.h"
 #include "berth/image_service.h"
 #include "testing/fixture.h"
+#include "testing/temp_dir.h"
 
 namespace berth::api {
 
@@ -36,19 +37,19 @@ inline std::string S(const boost::json::value& v) {
 class RouteTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-route-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    ASSERT_TRUE(tmp_.Create("berth-route-test"));
+    root_ = tmp_.path();
     auto s = Store::Open(StoreOptions{root_ + "/data"});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
-    api_ = std::make_unique<Api>(store_.get(), ApiOptions{"engine-id", "/var/lib/berth", false, 0});
+    api_ = std::make_unique<Api>(store_.get(), Options());
   }
+  // The options of the Api under test (called by SetUp once root_ is set).
+  virtual ApiOptions Options() { return ApiOptions{"engine-id", "/var/lib/berth", false, 0}; }
   void TearDown() override {
     api_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(root_, ec);
+    tmp_.Remove();
   }
 
   Response Do(const std::string& method, const std::string& target, std::string body = "") {
@@ -174,7 +175,8 @@ class RouteTest : public ::testing::Test {
     return s;
   }
 
-  std::string root_;
+  testing::TempDir tmp_;
+  std::string root_;  // tmp_.path()
   std::unique_ptr<Store> store_;
   std::unique_ptr<Api> api_;
   int next_container_ = 1;

@@ -9,6 +9,7 @@
 
 #include "berth/api.h"
 #include "berth/image_service.h"
+#include "api/route_test_harness.h"
 #include "testing/fixture.h"
 
 namespace berth::api {
@@ -26,58 +27,16 @@ int64_t NowSeconds() {
       .count();
 }
 
-class StoreRoutesTest : public ::testing::Test {
+// The route harness's store and Api, with this file's Api options.
+class StoreRoutesTest : public RouteTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-api-test-XXXXXX";
-    root_ = mkdtemp(tmpl);
-    auto s = Store::Open(StoreOptions{root_ + "/data"});
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    api_ = std::make_unique<Api>(store_.get(), ApiOptions{"id", root_ + "/data", false, 0});
-  }
-  void TearDown() override {
-    api_.reset();
-    store_.reset();
-    std::system(("rm -rf " + root_).c_str());
-  }
-
-  Response Do(const std::string& method, const std::string& target, std::string body = "") {
-    Request req;
-    req.method = method;
-    req.target = target;
-    req.body = std::move(body);
-    return api_->Handle(req);
-  }
-
-  // Runs a streaming response; returns (status of the producer, body, number
-  // of writes).
-  struct Streamed {
-    Status status;
-    std::string body;
-    int writes = 0;
-  };
-  static Streamed Run(const Response& r) {
-    Streamed s;
-    EXPECT_TRUE(r.stream);
-    if (!r.stream) return s;
-    s.status = r.stream([&](std::string_view d) {
-      s.writes++;
-      s.body.append(d);
-      return OkStatus();
-    });
-    return s;
-  }
+  ApiOptions Options() override { return ApiOptions{"id", root_ + "/data", false, 0}; }
 
   BuiltImage Image(const std::string& content, std::map<std::string, std::string> labels = {}) {
     Result<BuiltImage> b = SimpleImage({{"file", content}}, std::move(labels));
     EXPECT_TRUE(b.ok()) << b.status().ToString();
     return std::move(b).value();
   }
-
-  std::string root_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Api> api_;
 };
 
 TEST_F(StoreRoutesTest, ListInspectHistory) {

@@ -60,10 +60,9 @@ class SkopeoTest : public ArchiveTest {
   void SetUp() override {
     if (!HaveSkopeo()) GTEST_SKIP() << "skopeo not installed";
     ArchiveTest::SetUp();
-    char tmpl[] = "/tmp/berth-skopeo-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    roots_.push_back(tmpl);
+    testing::TempDir& dir = roots_.emplace_back();
+    ASSERT_TRUE(dir.Create("berth-skopeo-test"));
+    dir_ = dir.path();
   }
 
   // Unpacks a fixture OCI archive into an OCI layout directory.

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "berth/metadata.h"
 #include "berth/status.h"
 #include "testing/fixture.h"
+#include "testing/temp_dir.h"
 
 namespace berth::archive_test {
 
@@ -136,15 +138,14 @@ class ArchiveTest : public ::testing::Test {
   void TearDown() override {
     store_.reset();
     extra_.clear();
-    for (const auto& r : roots_) std::filesystem::remove_all(r);
+    roots_.clear();
   }
 
   std::unique_ptr<Store> OpenStore(std::string* root_out) {
-    char tmpl[] = "/tmp/berth-archive-test-XXXXXX";
-    EXPECT_NE(::mkdtemp(tmpl), nullptr);
-    roots_.push_back(tmpl);
-    if (root_out) *root_out = tmpl;
-    auto s = Store::Open(StoreOptions{tmpl, nullptr, true});
+    testing::TempDir& dir = roots_.emplace_back();
+    EXPECT_TRUE(dir.Create("berth-archive-test"));
+    if (root_out) *root_out = dir.path();
+    auto s = Store::Open(StoreOptions{dir.path(), nullptr, true});
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(*s) : nullptr;
   }
@@ -222,7 +223,7 @@ class ArchiveTest : public ::testing::Test {
   std::string root_;
   std::unique_ptr<Store> store_;
   std::vector<std::unique_ptr<Store>> extra_;
-  std::vector<std::string> roots_;
+  std::deque<testing::TempDir> roots_;  // removed in TearDown
 };
 
 }  // namespace berth::archive_test

@@ -244,6 +244,17 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   return s;
 }
 
+void OverrideEnv(std::vector<std::string>* env, const std::string& kv) {
+  std::string_view key = std::string_view(kv).substr(0, kv.find('='));
+  for (auto& x : *env) {
+    if (std::string_view(x).substr(0, x.find('=')) == key) {
+      x = kv;
+      return;
+    }
+  }
+  env->push_back(kv);
+}
+
 Effective Merge(const ContainerConfig& c, const ImageProcess& img) {
   Effective e;
   std::vector<std::string> entry = c.entrypoint.value_or(std::vector<std::string>{});
@@ -260,18 +271,7 @@ Effective Merge(const ContainerConfig& c, const ImageProcess& img) {
   e.args = entry;
   e.args.insert(e.args.end(), cmd.begin(), cmd.end());
   e.env = img.env;
-  for (const auto& kv : c.env) {
-    std::string key = kv.substr(0, kv.find('='));
-    bool replaced = false;
-    for (auto& x : e.env) {
-      if (x.substr(0, x.find('=')) == key) {
-        x = kv;
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) e.env.push_back(kv);
-  }
+  for (const auto& kv : c.env) OverrideEnv(&e.env, kv);
   e.working_dir = c.working_dir.empty() ? img.working_dir : c.working_dir;
   e.user = c.user.empty() ? img.user : c.user;
   e.labels = img.labels;

@@ -51,6 +51,29 @@ TEST(MergeTest, DockerRules) {
   EXPECT_TRUE(Merge(ContainerConfig{}, ImageProcess{}).args.empty());
 }
 
+TEST(MergeTest, OverrideEnvReplacesFirstByKeyElseAppends) {
+  struct Case {
+    const char* name;
+    V env;
+    std::string kv;
+    V want;
+  };
+  std::vector<Case> cases = {
+      {"append to empty", {}, "A=1", {"A=1"}},
+      {"replace by key", {"A=1", "B=2"}, "B=3", {"A=1", "B=3"}},
+      {"key is a prefix only", {"AB=1"}, "A=2", {"AB=1", "A=2"}},
+      {"first duplicate only", {"A=1", "A=2"}, "A=3", {"A=3", "A=2"}},
+      {"entry without =", {"A"}, "A=1", {"A=1"}},
+      {"override without =", {"A=1"}, "A", {"A"}},
+      {"empty value", {"A=1"}, "A=", {"A="}},
+  };
+  for (const auto& tc : cases) {
+    V env = tc.env;
+    OverrideEnv(&env, tc.kv);
+    EXPECT_EQ(env, tc.want) << tc.name;
+  }
+}
+
 TEST(NamesTest, ValidationAndGeneration) {
   for (const char* ok : {"ab", "/ab", "a.b-c_d", "0x", "Z9"}) EXPECT_TRUE(ValidContainerName(ok)) << ok;
   for (const char* bad : {"", "a", "/a", "-ab", ".ab", "a b", "a/b", "a:b", "ä"}) {

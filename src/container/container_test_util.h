@@ -18,6 +18,7 @@
 #include "berth/image_service.h"
 #include "berth/reference.h"
 #include "testing/fixture.h"
+#include "testing/temp_dir.h"
 
 namespace berth::container_test {
 
@@ -55,9 +56,8 @@ class ContainerTest : public ::testing::Test {
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     if (RuncPath().empty()) GTEST_SKIP() << "runc not found";
-    char tmpl[] = "/tmp/berth-container-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    ASSERT_TRUE(tmp_.Create("berth-container-test"));
+    root_ = tmp_.path();
     OpenAll();
   }
 
@@ -93,8 +93,7 @@ class ContainerTest : public ::testing::Test {
       }
     }
     CloseAll();
-    std::error_code ec;
-    std::filesystem::remove_all(root_, ec);
+    tmp_.Remove();
   }
 
   // A busybox image named `name`, with extra files in a second layer (when
@@ -171,7 +170,8 @@ class ContainerTest : public ::testing::Test {
     return out;
   }
 
-  std::string root_;
+  testing::TempDir tmp_;
+  std::string root_;  // tmp_.path()
   std::unique_ptr<Store> store_;
   std::unique_ptr<EventBus::Subscription> sub_;
   std::unique_ptr<ContainerService> svc_;

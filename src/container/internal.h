@@ -60,6 +60,10 @@ struct Effective {
 };
 Effective Merge(const ContainerConfig& c, const ImageProcess& img);
 
+// Puts the "KEY=value" entry `kv` into `env`: it replaces the first entry
+// with the same key (the text before '=', or all of it), else is appended.
+void OverrideEnv(std::vector<std::string>* env, const std::string& kv);
+
 // Container names: Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ (leading "/" allowed).
 bool ValidContainerName(std::string_view name);
 // A Docker-like "adjective_surname" name.

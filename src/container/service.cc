@@ -304,17 +304,7 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
   // Docker's order: a default PATH and HOSTNAME, then the merged Env
   // replacing by key.
   p.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=" + p.hostname};
-  for (const auto& kv : e.env) {
-    std::string key = kv.substr(0, kv.find('='));
-    bool replaced = false;
-    for (auto& x : p.env) {
-      if (x.substr(0, x.find('=')) == key) {
-        x = kv;
-        replaced = true;
-      }
-    }
-    if (!replaced) p.env.push_back(kv);
-  }
+  for (const auto& kv : e.env) OverrideEnv(&p.env, kv);
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
   s = ResolveUser(dir + "/rootfs", e.user, &p);

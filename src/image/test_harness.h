@@ -13,6 +13,7 @@
 #include "berth/image_service.h"
 #include "berth/reference.h"
 #include "testing/fixture.h"
+#include "testing/temp_dir.h"
 
 namespace berth::image_test {
 
@@ -29,9 +30,8 @@ const Status& StatusOf(const Result<T>& r) { return r.status(); }
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-image-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    ASSERT_TRUE(tmp_.Create("berth-image-test"));
+    root_ = tmp_.path();
     auto s = Store::Open(StoreOptions{root_, nullptr, true});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
@@ -40,8 +40,7 @@ class StoreTest : public ::testing::Test {
   void TearDown() override {
     sub_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(root_, ec);
+    tmp_.Remove();
   }
 
   ImageService* images() { return store_->images(); }
@@ -124,7 +123,8 @@ class StoreTest : public ::testing::Test {
     return out;
   }
 
-  std::string root_;
+  testing::TempDir tmp_;
+  std::string root_;  // tmp_.path()
   std::unique_ptr<Store> store_;
   std::unique_ptr<EventBus::Subscription> sub_;
   int next_container_ = 1;

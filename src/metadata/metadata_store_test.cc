@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "testing/temp_dir.h"
+
 namespace berth {
 namespace {
 
@@ -17,14 +19,13 @@ Digest D(const std::string& s) { return Digest::Of(s); }
 class MetadataTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-meta-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.Create("berth-meta-test"));
+    dir_ = tmp_.path();
     Reopen();
   }
   void TearDown() override {
     store_.reset();
-    std::filesystem::remove_all(dir_);
+    tmp_.Remove();
   }
   void Reopen() {
     store_.reset();
@@ -61,7 +62,8 @@ class MetadataTest : public ::testing::Test {
     return r;
   }
 
-  std::string dir_;
+  berth::testing::TempDir tmp_;
+  std::string dir_;  // tmp_.path()
   std::unique_ptr<MetadataStore> store_;
 };
 

@@ -12,25 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include "platform/platform_test_util.h"
+
 namespace berth {
 namespace {
 
-Platform P(std::string os, std::string arch, std::string variant = "", std::string os_version = "",
-           std::vector<std::string> features = {}) {
-  Platform p;
-  p.os = std::move(os);
-  p.architecture = std::move(arch);
-  p.variant = std::move(variant);
-  p.os_version = std::move(os_version);
-  p.os_features = std::move(features);
-  return p;
-}
-
-std::string Describe(const Platform& p) {
-  std::string s = "{" + p.os + "," + p.architecture + "," + p.variant + "," + p.os_version + ",[";
-  for (const auto& f : p.os_features) s += f + ";";
-  return s + "]}";
-}
+using platform_test::Describe;
+using platform_test::P;
 
 // Parses a specifier that the test knows is valid.
 Platform MustParse(const std::string& s) {

@@ -132,11 +132,7 @@ TEST_F(RegistryTest, CorruptBlobRefusedThenRepeatedPullReusesContent) {
   EXPECT_FALSE(other_->content()->Exists(layer));
   EXPECT_TRUE(Names(other_.get()).empty());
   // What was verified is kept under an expiring lease.
-  std::vector<LeaseRecord> leases;
-  ASSERT_OK(other_->metadata()->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(leases, tx.ListLeases());
-    return OkStatus();
-  }));
+  std::vector<LeaseRecord> leases = Leases(other_.get());
   ASSERT_EQ(leases.size(), 1u);
   int64_t now = other_->env()->NowUnixNanos();
   EXPECT_GT(leases[0].expires_unix_nanos, now + (cfg_.lease_expiry_seconds - 60) * 1000000000LL);
@@ -151,11 +147,7 @@ TEST_F(RegistryTest, CorruptBlobRefusedThenRepeatedPullReusesContent) {
   for (size_t i = before; i < reqs.size(); i++) {
     EXPECT_EQ(reqs[i].find("/blobs/" + m->config.digest.str()), std::string::npos) << reqs[i];
   }
-  ASSERT_OK(other_->metadata()->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(leases, tx.ListLeases());
-    return OkStatus();
-  }));
-  EXPECT_TRUE(leases.empty());
+  EXPECT_TRUE(Leases(other_.get()).empty());
   EXPECT_TRUE(other_->content()->Exists(layer));
 }
 
@@ -171,18 +163,10 @@ TEST_F(RegistryTest, ExpiredPullLeaseIsDropped) {
   proxy.AddFault(f);
   cfg_.lease_expiry_seconds = 0;
   ASSERT_FALSE(PullInto(other_.get(), proxy.host() + repo).ok());
-  auto leases = [&] {
-    std::vector<LeaseRecord> out;
-    EXPECT_TRUE(other_->metadata()->View([&](Tx& tx) -> Status {
-      BERTH_ASSIGN_OR_RETURN(out, tx.ListLeases());
-      return OkStatus();
-    }).ok());
-    return out;
-  };
-  ASSERT_EQ(leases().size(), 1u);
+  ASSERT_EQ(Leases(other_.get()).size(), 1u);
   // Any later pull (here one that fails early) drops the expired lease.
   EXPECT_FALSE(PullInto(other_.get(), Host() + "/t15/none:1").ok());
-  EXPECT_TRUE(leases().empty());
+  EXPECT_TRUE(Leases(other_.get()).empty());
 }
 
 TEST_F(RegistryTest, BrokenConnectionResumesWithRange) {

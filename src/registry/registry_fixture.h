@@ -12,6 +12,7 @@
 #include "image/test_harness.h"
 #include "registry/client.h"
 #include "registry/test_registry.h"
+#include "testing/temp_dir.h"
 
 namespace berth::registry_test {
 
@@ -62,9 +63,8 @@ class RegistryTest : public image_test::StoreTest {
   void SetUp() override {
     if (g_registry == nullptr) GTEST_SKIP() << "docker-registry unavailable";
     StoreTest::SetUp();
-    char tmpl[] = "/tmp/berth-pull-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    other_root_ = tmpl;
+    ASSERT_TRUE(other_tmp_.Create("berth-pull-test"));
+    other_root_ = other_tmp_.path();
     auto s = Store::Open(StoreOptions{other_root_, nullptr, true});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     other_ = std::move(*s);
@@ -74,8 +74,7 @@ class RegistryTest : public image_test::StoreTest {
   void TearDown() override {
     other_sub_.reset();
     other_.reset();
-    std::error_code ec;
-    if (!other_root_.empty()) std::filesystem::remove_all(other_root_, ec);
+    other_tmp_.Remove();
     if (store_) StoreTest::TearDown();
   }
 
@@ -126,6 +125,15 @@ class RegistryTest : public image_test::StoreTest {
     return names;
   }
 
+  std::vector<LeaseRecord> Leases(Store* s) {
+    std::vector<LeaseRecord> leases;
+    EXPECT_TRUE(s->metadata()->View([&](Tx& tx) -> Status {
+      BERTH_ASSIGN_OR_RETURN(leases, tx.ListLeases());
+      return OkStatus();
+    }).ok());
+    return leases;
+  }
+
   std::string Blob(const testing::BuiltImage& img, const Digest& d) {
     for (const auto& b : img.blobs) {
       if (b.descriptor.digest == d) return b.data;
@@ -134,7 +142,8 @@ class RegistryTest : public image_test::StoreTest {
   }
 
   RegistryConfig cfg_;
-  std::string other_root_;
+  testing::TempDir other_tmp_;
+  std::string other_root_;  // other_tmp_.path()
   std::unique_ptr<Store> other_;
   std::unique_ptr<EventBus::Subscription> other_sub_;
   std::mutex mu_;

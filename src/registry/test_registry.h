@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "testing/temp_dir.h"
+
 namespace berth::registry_test {
 
 inline int FreePort() {
@@ -62,9 +64,8 @@ class TestRegistry {
       error_ = std::string(kBinary) + " not found";
       return false;
     }
-    char tmpl[] = "/tmp/berth-registry-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) return false;
-    dir_ = tmpl;
+    if (!tmp_.Create("berth-registry")) return false;
+    dir_ = tmp_.path();
     port_ = FreePort();
     std::ofstream cfg(dir_ + "/config.yml");
     cfg << "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
@@ -104,11 +105,8 @@ class TestRegistry {
       ::waitpid(pid_, &st, 0);
       pid_ = -1;
     }
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-      dir_.clear();
-    }
+    tmp_.Remove();
+    dir_.clear();
   }
 
   int port() const { return port_; }
@@ -119,7 +117,8 @@ class TestRegistry {
  private:
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string dir_;
+  testing::TempDir tmp_;
+  std::string dir_;  // tmp_.path()
   std::string error_;
 };
 

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "berth/runtime.h"
 #include "gtest/gtest.h"
 #include "runtime/log_format.h"
+#include "testing/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -70,12 +72,11 @@ TEST(LogFormatTest, CompleteUtf8Prefix) {
 class ReadLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-log-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.Create("berth-log"));
+    dir_ = tmp_.path();
     path_ = dir_ + "/container.log";
   }
-  void TearDown() override { Env::Default()->RemoveAll(dir_).IgnoreError(); }
+  void TearDown() override { tmp_.Remove(); }
 
   void Append(const std::string& stream, const std::string& data, int64_t t) {
     std::string line;
@@ -100,6 +101,23 @@ class ReadLogTest : public ::testing::Test {
     return out;
   }
 
+  // Read with follow while `write` runs on another thread; the reader is
+  // told the log is finished once `write` has returned.
+  std::vector<std::string> ReadFollowingWhile(const std::function<void()>& write) {
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+      write();
+      done = true;
+    });
+    LogReadOptions o;
+    o.follow = true;
+    o.finished = [&] { return done.load(); };
+    auto got = Read(o);
+    writer.join();
+    return got;
+  }
+
+  testing::TempDir tmp_;
   std::string dir_, path_;
 };
 
@@ -178,21 +196,14 @@ TEST_F(ReadLogTest, TailAcrossChunkBoundaries) {
 
 TEST_F(ReadLogTest, FollowSeesNewLinesUntilFinished) {
   Append("stdout", "before\n", kT0);
-  std::atomic<bool> done{false};
-  std::thread writer([&] {
+  auto got = ReadFollowingWhile([&] {
     for (int i = 0; i < 5; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(40));
       Append(i % 2 ? "stderr" : "stdout", "line" + std::to_string(i) + "\n", kT0 + i);
     }
     // Written after the last poll might have happened: must still be seen.
     Append("stdout", "last\n", kT0 + 9);
-    done = true;
   });
-  LogReadOptions o;
-  o.follow = true;
-  o.finished = [&] { return done.load(); };
-  auto got = Read(o);
-  writer.join();
   EXPECT_EQ(got, (Lines{"stdout:before\n", "stdout:line0\n", "stderr:line1\n", "stdout:line2\n",
                         "stderr:line3\n", "stdout:line4\n", "stdout:last\n"}));
 }
@@ -233,17 +244,10 @@ TEST_F(ReadLogTest, FollowFromEndWithTailAndCancel) {
 }
 
 TEST_F(ReadLogTest, FollowWaitsForTheFileToAppear) {
-  std::atomic<bool> done{false};
-  std::thread writer([&] {
+  auto got = ReadFollowingWhile([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(80));
     Append("stderr", "late\n", kT0);
-    done = true;
   });
-  LogReadOptions o;
-  o.follow = true;
-  o.finished = [&] { return done.load(); };
-  auto got = Read(o);
-  writer.join();
   EXPECT_EQ(got, (Lines{"stderr:late\n"}));
 }
 

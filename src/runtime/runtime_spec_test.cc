@@ -10,6 +10,7 @@
 #include "berth/env.h"
 #include "berth/runtime.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -19,11 +20,10 @@ namespace json = boost::json;
 class SpecTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-spec-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.Create("berth-spec"));
+    dir_ = tmp_.path();
   }
-  void TearDown() override { Env::Default()->RemoveAll(dir_).IgnoreError(); }
+  void TearDown() override { tmp_.Remove(); }
 
   json::object WriteAndRead(const ProcessSpec& p, const std::string& bundle) {
     Status s = WriteBundleConfig(bundle, dir_ + "/rootfs", p);
@@ -45,7 +45,8 @@ class SpecTest : public ::testing::Test {
     ASSERT_TRUE(WriteFileAtomic(Env::Default(), path, content).ok());
   }
 
-  std::string dir_;
+  testing::TempDir tmp_;
+  std::string dir_;  // tmp_.path()
 };
 
 TEST_F(SpecTest, ProcessRootAndHostname) {

@@ -17,6 +17,7 @@
 #include "berth/env.h"
 #include "berth/runtime.h"
 #include "gtest/gtest.h"
+#include "testing/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -57,9 +58,8 @@ class RuntimeTest : public ::testing::Test {
     shim_ = ShimPath();
     ASSERT_EQ(access(shim_.c_str(), X_OK), 0) << "berth-shim not built at " << shim_;
 
-    char tmpl[] = "/tmp/berth-runtime-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.Create("berth-runtime"));
+    dir_ = tmp_.path();
     Env* env = Env::Default();
     rootfs_ = dir_ + "/rootfs";
     ASSERT_TRUE(env->CreateDirs(rootfs_ + "/bin").ok());
@@ -96,7 +96,7 @@ class RuntimeTest : public ::testing::Test {
         rt_->Wait(id, StateDir(id), 5000).status().IgnoreError();
       }
     }
-    if (!dir_.empty()) Env::Default()->RemoveAll(dir_).IgnoreError();
+    tmp_.Remove();
   }
 
   std::string StateDir(const std::string& id) { return dir_ + "/" + id + "/state"; }
@@ -144,7 +144,8 @@ class RuntimeTest : public ::testing::Test {
     return st.ok() ? *st : RuntimeState();
   }
 
-  std::string runc_, shim_, dir_, rootfs_;
+  testing::TempDir tmp_;
+  std::string runc_, shim_, dir_, rootfs_;  // dir_: tmp_.path()
   RuntimeOptions opts_;
   std::unique_ptr<Runtime> rt_;
   std::vector<std::string> ids_;

@@ -17,6 +17,7 @@
 #include "berth/api.h"
 #include "berth/image_service.h"
 #include "berth/server.h"
+#include "testing/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -71,8 +72,8 @@ class OneContainer : public ContainerService {
 class HijackTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-hijack-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
+    ASSERT_TRUE(tmp_.Create("berth-hijack-test"));
+    dir_ = tmp_.path();
     api::ApiOptions o;
     o.containers = &ctr_;
     api_ = std::make_unique<api::Api>(nullptr, o);
@@ -88,7 +89,7 @@ class HijackTest : public ::testing::Test {
     ctr_.release = true;
     server_.reset();
     api_.reset();
-    std::system(("rm -rf " + dir_).c_str());
+    tmp_.Remove();
   }
 
   // Everything until EOF (or 10 s).
@@ -104,7 +105,8 @@ class HijackTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
+  testing::TempDir tmp_;
+  std::string dir_;  // tmp_.path()
   OneContainer ctr_;
   Metrics metrics_;
   std::unique_ptr<api::Api> api_;

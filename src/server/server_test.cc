@@ -15,6 +15,7 @@
 
 #include "berth/image_service.h"
 #include "testing/fixture.h"
+#include "testing/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -23,19 +24,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using local = asio::local::stream_protocol;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/berth-server-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf " + path_).c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A blocking HTTP/1.1 client on one unix-socket connection.
 class Client {
@@ -64,6 +52,15 @@ class Client {
     return p.release();
   }
 
+  // Sends GET `target` and reads only the response header into `p`; the
+  // (streamed) body is then read through `p`.
+  void Get(const std::string& target, http::response_parser<http::buffer_body>* p) {
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, "docker");
+    http::write(sock_, req);
+    http::read_header(sock_, buf_, *p);
+  }
+
   local::socket& socket() { return sock_; }
   beast::flat_buffer& buffer() { return buf_; }
 
@@ -76,6 +73,7 @@ class Client {
 class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ASSERT_TRUE(dir_.Create("berth-server-test"));
     Result<std::unique_ptr<Store>> s = Store::Open(StoreOptions{dir_.path() + "/data"});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s).value();
@@ -100,7 +98,7 @@ class ServerTest : public ::testing::Test {
     server_ = std::move(s).value();
   }
 
-  TempDir dir_;
+  testing::TempDir dir_;
   std::string sock_;
   Metrics metrics_;
   std::unique_ptr<Store> store_;
@@ -212,11 +210,8 @@ TEST_F(ServerTest, PlainTcpRefused) {
 TEST_F(ServerTest, EventsStreamLiveWhilePingAnswers) {
   StartServer();
   Client events(sock_);
-  http::request<http::empty_body> req{http::verb::get, "/v1.50/events?filters=%7B%22type%22%3A%5B%22image%22%5D%7D", 11};
-  req.set(http::field::host, "docker");
-  http::write(events.socket(), req);
   http::response_parser<http::buffer_body> p;
-  http::read_header(events.socket(), events.buffer(), p);
+  events.Get("/v1.50/events?filters=%7B%22type%22%3A%5B%22image%22%5D%7D", &p);
   EXPECT_EQ(p.get().result_int(), 200);
   EXPECT_TRUE(p.get().chunked());
   EXPECT_EQ(p.get()[http::field::content_type], "application/json");
@@ -257,11 +252,8 @@ TEST_F(ServerTest, ShutdownEndsOpenStreamsAndIdleConnections) {
   Client idle(sock_);
   EXPECT_EQ(idle.Send(http::verb::get, "/_ping").result_int(), 200);
   Client events(sock_);
-  http::request<http::empty_body> req{http::verb::get, "/events", 11};
-  req.set(http::field::host, "docker");
-  http::write(events.socket(), req);
   http::response_parser<http::buffer_body> p;
-  http::read_header(events.socket(), events.buffer(), p);
+  events.Get("/events", &p);
   ASSERT_EQ(p.get().result_int(), 200);
   auto t0 = std::chrono::steady_clock::now();
   server_->Shutdown();
@@ -283,11 +275,8 @@ TEST_F(ServerTest, ClientHangupEndsEventStream) {
   StartServer();
   {
     Client events(sock_);
-    http::request<http::empty_body> req{http::verb::get, "/events", 11};
-    req.set(http::field::host, "docker");
-    http::write(events.socket(), req);
     http::response_parser<http::buffer_body> p;
-    http::read_header(events.socket(), events.buffer(), p);
+    events.Get("/events", &p);
     ASSERT_EQ(p.get().result_int(), 200);
   }  // hang up
   // The handler notices without any event being published: its request is

@@ -306,6 +306,21 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     return !ec;
   }
 
+  // Writes all of `buffers` (a buffer sequence, copied into the operation;
+  // what it points to must outlive the call). On a write error sets *failed
+  // and returns Unavailable.
+  template <class Buffers>
+  Status WriteBuffers(const Buffers& buffers, bool* failed) {
+    auto [ec, n] = Await([this, buffers](auto done) {
+      asio::async_write(stream_, buffers, [done](beast::error_code ec, size_t n) { done(ec, n); });
+    });
+    if (ec) {
+      *failed = true;
+      return Unavailable("writing response: " + ec.message());
+    }
+    return OkStatus();
+  }
+
   void Work() {
     auto started = std::chrono::steady_clock::now();
     auto self = this->shared_from_this();
@@ -372,24 +387,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         head += "\r\n";
         committed = true;
         hijacked_ = true;
-        auto [ec, n] = Await([this, &head](auto done) {
-          asio::async_write(stream_, asio::buffer(head), [done](beast::error_code ec, size_t n) { done(ec, n); });
-        });
-        if (ec) {
-          failed = true;
-          return Unavailable("writing response: " + ec.message());
-        }
+        BERTH_RETURN_IF_ERROR(WriteBuffers(asio::buffer(head), &failed));
       }
       if (data.empty()) return OkStatus();
-      auto [ec, n] = Await([this, data](auto done) {
-        asio::async_write(stream_, asio::const_buffer(data.data(), data.size()),
-                          [done](beast::error_code ec, size_t n) { done(ec, n); });
-      });
-      if (ec) {
-        failed = true;
-        return Unavailable("writing response: " + ec.message());
-      }
-      return OkStatus();
+      return WriteBuffers(asio::const_buffer(data.data(), data.size()), &failed);
     };
     Status s = resp.stream(write);
     if (!committed && !s.ok()) {
@@ -427,15 +428,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         asio::post(stream_.get_executor(), [self] { self->StartWatch(); });
       }
       if (data.empty()) return OkStatus();
-      auto [ec, n] = Await([this, data](auto done) {
-        asio::async_write(stream_, http::make_chunk(asio::const_buffer(data.data(), data.size())),
-                          [done](beast::error_code ec, size_t n) { done(ec, n); });
-      });
-      if (ec) {
-        failed = true;
-        return Unavailable("writing response: " + ec.message());
-      }
-      return OkStatus();
+      return WriteBuffers(http::make_chunk(asio::const_buffer(data.data(), data.size())), &failed);
     };
     Status s = resp.stream(write);
     if (!committed && !s.ok()) {
@@ -448,10 +441,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     if (s.ok() && !committed) s = write("");
     if (s.ok() && !failed) {
-      auto [ec, n] = Await([this](auto done) {
-        asio::async_write(stream_, http::make_chunk_last(), [done](beast::error_code ec, size_t n) { done(ec, n); });
-      });
-      if (ec) *keep = false;
+      if (!WriteBuffers(http::make_chunk_last(), &failed).ok()) *keep = false;
     } else {
       // The body is cut short without its last chunk: the client sees an
       // incomplete response. The connection cannot be reused.

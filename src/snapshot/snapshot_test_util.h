@@ -5,7 +5,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -21,15 +20,15 @@
 #include "berth/env.h"
 #include "berth/snapshot.h"
 #include "testing/fixture.h"
+#include "testing/temp_dir.h"
 
 namespace berth {
 
 class SnapshotFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-snapshot-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.Create("berth-snapshot-test"));
+    dir_ = tmp_.path();
     auto cs = ContentStore::Open(Env::Default(), dir_ + "/content");
     ASSERT_TRUE(cs.ok()) << cs.status().ToString();
     content_ = std::move(*cs);
@@ -41,7 +40,7 @@ class SnapshotFixture : public ::testing::Test {
   void TearDown() override {
     snapshots_.reset();
     content_.reset();
-    if (!dir_.empty()) Env::Default()->RemoveAll(dir_).IgnoreError();
+    tmp_.Remove();
   }
 
   // Stores `blob` and describes it as a layer whose uncompressed tar has
@@ -138,7 +137,8 @@ class SnapshotFixture : public ::testing::Test {
     return *names;
   }
 
-  std::string dir_;
+  testing::TempDir tmp_;
+  std::string dir_;  // tmp_.path()
   std::string snapshot_root_;
   std::unique_ptr<ContentStore> content_;
   std::unique_ptr<Snapshotter> snapshots_;

@@ -1,6 +1,7 @@
 """Helpers for berth's end-to-end tests: a berthd in a temp dir, the real
 docker CLI pointed at it, and berth-fixture archives."""
 
+import io
 import json
 import os
 import shutil
@@ -19,18 +20,19 @@ DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
 
 
 class Daemon:
-    """A berthd with its own data root, exec root, socket and pidfile."""
+    """A berthd with its own data root, exec root, socket and pidfile.
+    `berthd` overrides the binary (default: BERTHD)."""
 
-    def __init__(self, tmp, extra_args=(), data_root=None, name="berth"):
+    def __init__(self, tmp, extra_args=(), data_root=None, name="berth", berthd=None, log_level="debug"):
         self.tmp = tmp
         self.data_root = data_root or os.path.join(tmp, "data")
         self.exec_root = os.path.join(tmp, "run-" + name)
         self.sock = os.path.join(tmp, name + ".sock")
         self.pidfile = os.path.join(tmp, name + ".pid")
         self.log_path = os.path.join(tmp, name + ".log")
-        self.args = [BERTHD, "--data-root", self.data_root, "--exec-root", self.exec_root,
+        self.args = [berthd or BERTHD, "--data-root", self.data_root, "--exec-root", self.exec_root,
                      "-H", "unix://" + self.sock, "--pidfile", self.pidfile,
-                     "--log-level", "debug"] + list(extra_args)
+                     "--log-level", log_level] + list(extra_args)
         self.proc = None
 
     def start(self, wait=True):
@@ -112,6 +114,30 @@ class Daemon:
         data = r.read()
         c.close()
         return r.status, dict(r.getheaders()), data
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RandomReader(io.RawIOBase):
+    """A raw stream of `n` random (incompressible) bytes, made as read.
+    Wrap it in io.BufferedReader to hand it to tarfile.addfile."""
+
+    def __init__(self, n):
+        self.left = n
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        k = min(len(b), self.left, 1 << 20)
+        b[:k] = os.urandom(k)
+        self.left -= k
+        return k
 
 
 def fixture(out, *args):

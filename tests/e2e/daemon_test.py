@@ -19,15 +19,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import BERTHD, DOCKER, FIXTURE, Daemon, fixture  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from berth_e2e import BERTHD, DOCKER, FIXTURE, Daemon, RandomReader, fixture, free_port  # noqa: E402
 
 
 def vm_hwm_kb(pid):
@@ -44,25 +36,11 @@ def write_big_oci_archive(path, name, layer_bytes):
     work = path + ".work"
     os.makedirs(work, exist_ok=True)
     layer_path = os.path.join(work, "layer.tar")
-
-    class Random(io.RawIOBase):
-        def __init__(self, n):
-            self.left = n
-
-        def readable(self):
-            return True
-
-        def readinto(self, b):
-            k = min(len(b), self.left, 1 << 20)
-            b[:k] = os.urandom(k)
-            self.left -= k
-            return k
-
     with tarfile.open(layer_path, "w", format=tarfile.PAX_FORMAT) as t:
         info = tarfile.TarInfo("big.bin")
         info.size = layer_bytes
         info.mtime = 0
-        t.addfile(info, io.BufferedReader(Random(layer_bytes)))
+        t.addfile(info, io.BufferedReader(RandomReader(layer_bytes)))
     h = hashlib.sha256()
     with open(layer_path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -240,6 +240,22 @@ class ImageTest(DaemonTestCase):
         # berth needs no -f for a platform: it only drops it from this image.
         arm = self.multi["manifests"]["linux/arm64"]
         self.assertEqual(self.docker_ok("rmi", "--platform", "linux/arm64", "multi:1"), "Deleted: %s\n" % arm)
+        # As in Docker, manifests=1 still lists the removed platform, unavailable.
+        amd = self.multi["manifests"]["linux/amd64"]
+        status, _, body = self.d.request("GET", "/v1.50/images/multi:1/json?manifests=1")
+        self.assertEqual(status, 200, body)
+        listed = [json.loads(body)["Manifests"]]
+        status, _, body = self.d.request("GET", "/v1.50/images/json?manifests=1")
+        self.assertEqual(status, 200, body)
+        listed += [i["Manifests"] for i in json.loads(body) if i["Id"] == self.multi["target"]]
+        self.assertEqual(len(listed), 2)
+        for ms in listed:
+            images = {m["ID"]: m for m in ms if m["Kind"] == "image"}
+            self.assertEqual(sorted(images), sorted([amd, arm]))
+            self.assertTrue(images[amd]["Available"])
+            self.assertFalse(images[arm]["Available"])
+            self.assertEqual(images[arm]["ImageData"]["Platform"]["architecture"], "arm64")
+            self.assertEqual(images[arm]["Size"], {"Content": 0, "Total": 0})
         self.docker_fails("rmi", "--platform", "linux/s390x", "multi:1",
                           err="Error response from daemon: failed to delete platform linux/s390x for image %s: image "
                               "with reference multi:1 was found but does not provide any platform\n"

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -22,7 +21,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "testing"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
-from berth_e2e import BINARY_DIR, Daemon, DaemonTestCase, fixture  # noqa: E402
+from berth_e2e import BINARY_DIR, Daemon, DaemonTestCase, fixture, free_port  # noqa: E402
 from fault_proxy import FaultProxy  # noqa: E402
 from pull_bench import build_layout  # noqa: E402
 
@@ -30,12 +29,6 @@ REGISTRY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 SKOPEO = shutil.which("skopeo") or "/usr/bin/skopeo"
 BERTH = os.path.join(BINARY_DIR, "bin", "berth")
 USER, PASSWORD = "berth", "s3cret-pw"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bcrypt_htpasswd(user, password):
@@ -183,8 +176,8 @@ class RegistryTestCase(DaemonTestCase):
         return self.docker_ok("image", "inspect", "--format", "{{.Id}}", ref).strip()
 
     def manifests(self, ref):
-        """{platform: Available} of GET /images/{ref}/json?manifests=1 (berth lists
-        the platform manifests the image keeps, i.e. the pulled ones)."""
+        """{platform: Available} of GET /images/{ref}/json?manifests=1 (as in Docker,
+        every platform of the index; only the pulled ones are available)."""
         status, _, body = self.d.request("GET", "/v1.50/images/%s/json?manifests=1" % ref)
         self.assertEqual(status, 200, body)
         out = {}
@@ -224,7 +217,7 @@ class PullTest(RegistryTestCase):
         self.assertEqual(self.docker_ok("images", "-q", "--no-trunc"), self.x1["target"] + "\n")
         row = self.docker_ok("images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}")
         self.assertEqual(row, "%s/x 1 %s\n" % (self.reg.host, self.x1["target"][7:19]))
-        self.assertEqual(self.manifests(ref), {"linux/amd64": True})
+        self.assertEqual(self.manifests(ref), {"linux/amd64": True, "linux/arm64": False})
 
     def test_raw_progress_stream(self):
         status, headers, body = self.d.request(
@@ -281,7 +274,7 @@ class PullTest(RegistryTestCase):
         ref = self.ref("x:1")
         self.docker_ok("pull", "--platform", "linux/arm64", ref)
         self.assertEqual(self.image_id(ref), self.x1["target"])
-        self.assertEqual(self.manifests(ref), {"linux/arm64": True})
+        self.assertEqual(self.manifests(ref), {"linux/amd64": False, "linux/arm64": True})
         self.assertEqual(
             self.docker_ok("image", "inspect", "--platform", "linux/arm64", "--format", "{{.Architecture}}", ref),
             "arm64\n")

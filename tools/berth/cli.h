@@ -52,6 +52,10 @@ inline constexpr size_t kUnlimited = static_cast<size_t>(-1);
 // Parses comma-separated, repeatable --platform values with ParsePlatform.
 Result<std::vector<Platform>> ParsePlatforms(const std::vector<std::string>& values);
 
+// A single optional --platform value: nullopt when empty, else ParsePlatform's
+// result; its error is InvalidArgument "invalid platform: <reason>".
+Result<std::optional<Platform>> ParsePlatformFlag(const std::string& value);
+
 // docker's FilterOpt: "name=value" terms (name lower-cased and trimmed,
 // value trimmed); a term without "=" is refused like a bad flag value.
 struct FilterArgs {

@@ -161,17 +161,13 @@ int RunInspect(const CLI::App* cmd, InspectFlags& o, Context* ctx) {
     PrintError("template parsing error: only the \"json\" format is supported");
     return 64;
   }
-  std::optional<Platform> platform;
-  if (!o.platform.empty()) {
-    auto p = ParsePlatform(o.platform);
-    if (!p.ok()) return PrintError("invalid platform: " + p.status().message());
-    platform = *p;
-  }
+  Result<std::optional<Platform>> platform = ParsePlatformFlag(o.platform);
+  if (!platform.ok()) return PrintError(platform.status());
   auto store = OpenStore(*ctx);
   if (!store.ok()) return PrintError(store.status());
   std::vector<std::string> elements, errors;
   for (const std::string& ref : o.args) {
-    auto ii = (*store)->images()->Inspect(ref, platform, false);
+    auto ii = (*store)->images()->Inspect(ref, *platform, false);
     if (!ii.ok()) {
       // The docker client reports a 404 as "Error: No such image: <ref>".
       errors.push_back(ii.status().code() == Code::kNotFound ? "Error: No such image: " + ref
@@ -238,15 +234,11 @@ int RunHistory(const CLI::App* cmd, HistoryFlags& o, Context* ctx) {
       {"CreatedSince", "CREATED"}, {"ID", "IMAGE"},             {"Size", "SIZE"}};
   RowFormat rf(format, kHeaders);
   if (Status s = rf.Parse(); !s.ok()) return PrintError(s);
-  std::optional<Platform> platform;
-  if (!o.platform.empty()) {
-    auto p = ParsePlatform(o.platform);
-    if (!p.ok()) return PrintError("invalid platform: " + p.status().message());
-    platform = *p;
-  }
+  Result<std::optional<Platform>> platform = ParsePlatformFlag(o.platform);
+  if (!platform.ok()) return PrintError(platform.status());
   auto store = OpenStore(*ctx);
   if (!store.ok()) return PrintError(store.status());
-  auto items = (*store)->images()->History(o.args[0], platform);
+  auto items = (*store)->images()->History(o.args[0], *platform);
   if (!items.ok()) return PrintError(items.status());
   const bool trunc = !o.no_trunc, human = o.human;
   const int64_t now = NowNanos();

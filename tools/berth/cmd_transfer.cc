@@ -54,11 +54,9 @@ struct LoadFlags {
 int RunLoad(const CLI::App* cmd, LoadFlags& o, Context* ctx) {
   if (!CheckArgs(cmd, ctx, o.args.size(), 0, 0, "[OPTIONS]")) return ctx->exit_code;
   LoadOptions opts;
-  if (!o.platform.empty()) {
-    auto p = ParsePlatform(o.platform);
-    if (!p.ok()) return PrintError("invalid platform: " + p.status().message());
-    opts.platform = *p;
-  }
+  Result<std::optional<Platform>> platform = ParsePlatformFlag(o.platform);
+  if (!platform.ok()) return PrintError(platform.status());
+  opts.platform = *platform;
   const bool from_stdin = o.input.empty() || o.input == "-";
   if (o.input.empty() && ::isatty(0)) return PrintError("requested load from stdin, but stdin is empty");
   if (!from_stdin) {
@@ -138,11 +136,9 @@ class AtomicFile {
 int RunSave(const CLI::App* cmd, SaveFlags& o, Context* ctx) {
   if (!CheckArgs(cmd, ctx, o.args.size(), 1, kUnlimited, "[OPTIONS] IMAGE [IMAGE...]")) return ctx->exit_code;
   SaveOptions opts;
-  if (!o.platform.empty()) {
-    auto p = ParsePlatform(o.platform);
-    if (!p.ok()) return PrintError("invalid platform: " + p.status().message());
-    opts.platform = *p;
-  }
+  Result<std::optional<Platform>> platform = ParsePlatformFlag(o.platform);
+  if (!platform.ok()) return PrintError(platform.status());
+  opts.platform = *platform;
   AtomicFile file;
   if (o.output.empty()) {
     if (::isatty(1)) return PrintError("cowardly refusing to save to a terminal. Use the -o flag or redirect");

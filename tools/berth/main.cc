@@ -104,6 +104,13 @@ Result<std::vector<Platform>> ParsePlatforms(const std::vector<std::string>& val
   return out;
 }
 
+Result<std::optional<Platform>> ParsePlatformFlag(const std::string& value) {
+  if (value.empty()) return std::optional<Platform>();
+  Result<Platform> p = ParsePlatform(value);
+  if (!p.ok()) return InvalidArgument("invalid platform: " + p.status().message());
+  return std::optional<Platform>(std::move(*p));
+}
+
 namespace {
 
 std::string TrimSpace(std::string_view s) {
