@@ -1,7 +1,10 @@
 // Container lifecycle cost with real runc and berth-shim (needs root):
 //   1. median (and p90) of `cycles` create + start + wait + remove cycles of
 //      a busybox container running `true`;
-//   2. first start of an image with a ~20 MB layer (unpacks the layers)
+//   2. median (and p90) of `cycles` create + start + stop + remove cycles of
+//      a container running `sleep 1000`, stopped with timeout 0 (SIGTERM,
+//      which PID 1 ignores, then SIGKILL at once: `docker stop -t 0`);
+//   3. first start of an image with a ~20 MB layer (unpacks the layers)
 //      against later starts of new containers from it (snapshots reused).
 //
 //   build/bin/container_bench [cycles=100] [later_starts=10]
@@ -97,6 +100,22 @@ int main(int argc, char** argv) {
   }
   std::printf("create+start+wait+remove of `true`, %d cycles: median %8.2f ms, p90 %8.2f ms\n", cycles,
               Percentile(cycle, 0.5) * 1e3, Percentile(cycle, 0.9) * 1e3);
+
+  std::vector<double> stop_cycle;
+  for (int i = 0; i < cycles; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    ContainerConfig cfg;
+    cfg.image = "bench/busybox:1";
+    cfg.cmd = std::vector<std::string>{"sleep", "1000"};
+    auto c = (*svc)->Create("", cfg);
+    bench::Die(c.status(), "create");
+    bench::Die((*svc)->Start(c->id), "start");
+    bench::Die((*svc)->Stop(c->id, 0), "stop");
+    bench::Die((*svc)->Remove(c->id, false), "remove");
+    stop_cycle.push_back(bench::Seconds(std::chrono::steady_clock::now() - t0));
+  }
+  std::printf("create+start+stop+remove of `sleep 1000` (stop -t 0), %d cycles: median %8.2f ms, p90 %8.2f ms\n",
+              cycles, Percentile(stop_cycle, 0.5) * 1e3, Percentile(stop_cycle, 0.9) * 1e3);
 
   // ~20 MB of incompressible data in one layer.
   std::string big(20 << 20, '\0');
