@@ -108,13 +108,15 @@ TEST_F(ContainerTest, StopKillRestart) {
   // Stopping a stopped container is fine.
   EXPECT_OK(svc_->Stop(id, 1));
 
-  // A shell that ignores SIGTERM is killed after the timeout.
-  std::string stubborn = Run("", Cfg("bb:1", {"sh", "-c", "trap '' TERM; while true; do sleep 1; done"}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // A shell that ignores SIGTERM is killed after the timeout. It says when
+  // its trap is in place, so the signal cannot arrive before it.
+  std::string ignores_term =
+      Run("", Cfg("bb:1", {"sh", "-c", "trap '' TERM; echo ready; while true; do sleep 1; done"}));
+  ASSERT_TRUE(WaitForLog(ignores_term, "ready\n"));
   t0 = std::chrono::steady_clock::now();
-  ASSERT_OK(svc_->Stop(stubborn, 1));
+  ASSERT_OK(svc_->Stop(ignores_term, 1));
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
-  EXPECT_EQ(WaitExit(stubborn), 137);
+  EXPECT_EQ(WaitExit(ignores_term), 137);
 
   // Kill.
   std::string k = Run("", Cfg("bb:1", {"sleep", "1000"}));

@@ -149,6 +149,18 @@ class ContainerTest : public ::testing::Test {
     return out;
   }
 
+  // Waits (up to 10 s) until the container's log contains `text`; false
+  // with a test failure if it never does.
+  bool WaitForLog(const std::string& ref, const std::string& text) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Log(ref).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "log of " << ref << " never showed " << text;
+    return false;
+  }
+
   // Container events seen so far, as "action name".
   std::vector<std::string> ContainerEvents() {
     std::vector<std::string> out;
