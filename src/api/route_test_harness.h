@@ -85,16 +85,9 @@ class RouteTest : public ::testing::Test {
   }
   // An index with one manifest per platform, two layers each.
   testing::BuiltImage Multi(const std::string& seed, const std::vector<Platform>& platforms) {
-    testing::FixtureImage spec;
-    spec.force_index = true;
-    for (const auto& p : platforms) {
-      testing::FixturePlatform fp;
-      fp.platform = p;
-      fp.layers.push_back(testing::FixtureLayer{{{"base/file", "shared base"}}});
-      fp.layers.push_back(testing::FixtureLayer{{{"own/file", seed + "/" + p.architecture + p.variant}}});
-      spec.platforms.push_back(fp);
-    }
-    return Build(spec);
+    auto img = testing::MultiPlatformImage(seed, platforms);
+    EXPECT_TRUE(img.ok()) << img.status().ToString();
+    return *img;
   }
   // Puts `img` in the store under `names` (dangling when empty).
   void Add(const testing::BuiltImage& img, const std::vector<std::string>& names,

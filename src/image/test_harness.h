@@ -56,17 +56,7 @@ class StoreTest : public ::testing::Test {
   // of its own.
   testing::BuiltImage Multi(const std::string& seed, const std::vector<Platform>& platforms,
                             bool attestations = false) {
-    testing::FixtureImage spec;
-    spec.attestations = attestations;
-    spec.force_index = true;
-    for (const auto& p : platforms) {
-      testing::FixturePlatform fp;
-      fp.platform = p;
-      fp.layers.push_back(testing::FixtureLayer{{{"base/file", "shared base"}}});
-      fp.layers.push_back(testing::FixtureLayer{{{"own/file", seed + "/" + p.architecture + p.variant}}});
-      spec.platforms.push_back(fp);
-    }
-    auto img = testing::BuildImage(spec);
+    auto img = testing::MultiPlatformImage(seed, platforms, attestations);
     EXPECT_TRUE(img.ok()) << img.status().ToString();
     return *img;
   }

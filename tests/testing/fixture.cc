@@ -288,6 +288,21 @@ Result<BuiltImage> SimpleImage(const std::map<std::string, std::string>& files,
   return BuildImage(spec);
 }
 
+Result<BuiltImage> MultiPlatformImage(const std::string& seed, const std::vector<Platform>& platforms,
+                                      bool attestations) {
+  FixtureImage spec;
+  spec.attestations = attestations;
+  spec.force_index = true;
+  for (const auto& p : platforms) {
+    FixturePlatform fp;
+    fp.platform = p;
+    fp.layers.push_back(FixtureLayer{{{"base/file", "shared base"}}});
+    fp.layers.push_back(FixtureLayer{{{"own/file", seed + "/" + p.architecture + p.variant}}});
+    spec.platforms.push_back(std::move(fp));
+  }
+  return BuildImage(spec);
+}
+
 Result<std::string> WriteOciArchive(const std::vector<ArchiveImage>& images, bool docker_manifest,
                                     const std::vector<Digest>& skip_blobs) {
   std::set<Digest> skip(skip_blobs.begin(), skip_blobs.end());

@@ -59,6 +59,11 @@ Result<BuiltImage> BuildImage(const FixtureImage& spec);
 Result<BuiltImage> SimpleImage(const std::map<std::string, std::string>& files,
                                std::map<std::string, std::string> labels = {});
 
+// Convenience: an index with one manifest per platform, two layers each: a
+// base layer shared by every platform and one naming `seed` and the platform.
+Result<BuiltImage> MultiPlatformImage(const std::string& seed, const std::vector<Platform>& platforms,
+                                      bool attestations = false);
+
 struct ArchiveImage {
   const BuiltImage* image;
   std::vector<std::string> names;  // full references; empty: unnamed
