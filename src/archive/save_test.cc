@@ -22,20 +22,7 @@ using testing::BuiltImage;
 using archive_test::kAmd64;
 using archive_test::kArm64;
 using archive_test::Simple;
-
-BuiltImage Multi(const std::string& seed, bool attestations = false) {
-  testing::FixtureImage spec;
-  spec.attestations = attestations;
-  for (const Platform& p : {kAmd64, kArm64}) {
-    testing::FixturePlatform fp;
-    fp.platform = p;
-    fp.layers.push_back(testing::FixtureLayer{{{"own", seed + p.architecture}}});
-    spec.platforms.push_back(fp);
-  }
-  auto img = testing::BuildImage(spec);
-  EXPECT_TRUE(img.ok()) << img.status().ToString();
-  return *img;
-}
+using archive_test::TwoPlatforms;
 
 std::vector<ReadEntry> Entries(const std::string& tar) {
   auto e = ReadTar(tar);
@@ -101,7 +88,7 @@ TEST_F(ArchiveTest, SaveWritesOciLayoutAndDockerManifest) {
 
 TEST_F(ArchiveTest, SaveRoundTripPreservesDigests) {
   BuiltImage a = Simple("rt-a");
-  BuiltImage b = Multi("rt-b", true);
+  BuiltImage b = TwoPlatforms("rt-b", true);
   ASSERT_TRUE(testing::AddToStore(store_.get(), a, {"a:1"}).ok());
   ASSERT_TRUE(testing::AddToStore(store_.get(), b, {"b:1", "b:2"}).ok());
   auto tar = Save({"a:1", "b:1", "b:2"});
@@ -145,7 +132,7 @@ TEST_F(ArchiveTest, SaveByIdIsUnnamed) {
 }
 
 TEST_F(ArchiveTest, SaveWithPlatformKeepsIndexBlobAndOnlyThatPlatform) {
-  BuiltImage img = Multi("plat", true);
+  BuiltImage img = TwoPlatforms("plat", true);
   ASSERT_TRUE(testing::AddToStore(store_.get(), img, {"multi:1"}).ok());
   Digest arm = img.ManifestFor(kArm64);
   Digest amd = img.ManifestFor(kAmd64);
@@ -185,7 +172,7 @@ TEST_F(ArchiveTest, SaveWithPlatformKeepsIndexBlobAndOnlyThatPlatform) {
 TEST_F(ArchiveTest, SaveWritesOnlyRetainedManifests) {
   // Loaded with a platform filter, the image retains only arm64: save
   // writes that alone (and the whole index blob).
-  BuiltImage img = Multi("retained");
+  BuiltImage img = TwoPlatforms("retained");
   auto archive = testing::WriteOciArchive({{&img, {"r:1"}}});
   ASSERT_TRUE(archive.ok());
   ASSERT_TRUE(Load(*archive, kArm64).ok());

@@ -25,6 +25,7 @@ using testing::BuiltImage;
 
 using archive_test::kAmd64;
 using archive_test::kArm64;
+using archive_test::TwoPlatforms;
 
 struct CommandResult {
   int status = -1;
@@ -83,19 +84,6 @@ class SkopeoTest : public ArchiveTest {
   fs::path dir_;
 };
 
-BuiltImage Multi(const std::string& seed) {
-  testing::FixtureImage spec;
-  for (const Platform& p : {kAmd64, kArm64}) {
-    testing::FixturePlatform fp;
-    fp.platform = p;
-    fp.layers.push_back(testing::FixtureLayer{{{"own", seed + p.architecture}}});
-    spec.platforms.push_back(fp);
-  }
-  auto img = testing::BuildImage(spec);
-  EXPECT_TRUE(img.ok()) << img.status().ToString();
-  return *img;
-}
-
 TEST_F(SkopeoTest, SkopeoReadsSavedArchive) {
   auto img = testing::SimpleImage({{"etc/skopeo", "reads us"}}, {{"label", "value"}});
   ASSERT_TRUE(img.ok());
@@ -128,7 +116,7 @@ TEST_F(SkopeoTest, SkopeoReadsSavedArchive) {
 TEST_F(SkopeoTest, SkopeoReadsPlatformSubsetArchive) {
   // A multi-platform image saved for the host platform only: the index names
   // an absent arm64 manifest, which skopeo does not need.
-  BuiltImage img = Multi("subset");
+  BuiltImage img = TwoPlatforms("subset");
   ASSERT_TRUE(testing::AddToStore(store_.get(), img, {"subset:1"}).ok());
   auto tar = Save({"subset:1"}, kAmd64);
   ASSERT_TRUE(tar.ok()) << tar.status().ToString();

@@ -131,6 +131,22 @@ inline testing::BuiltImage Simple(const std::string& seed) {
   return *img;
 }
 
+// An image with linux/amd64 and linux/arm64, one layer each naming `seed`
+// and the architecture.
+inline testing::BuiltImage TwoPlatforms(const std::string& seed, bool attestations = false) {
+  testing::FixtureImage spec;
+  spec.attestations = attestations;
+  for (const Platform& p : {kAmd64, kArm64}) {
+    testing::FixturePlatform fp;
+    fp.platform = p;
+    fp.layers.push_back(testing::FixtureLayer{{{"own", seed + p.architecture}}});
+    spec.platforms.push_back(fp);
+  }
+  auto img = testing::BuildImage(spec);
+  EXPECT_TRUE(img.ok()) << img.status().ToString();
+  return *img;
+}
+
 // A real store in a temporary directory.
 class ArchiveTest : public ::testing::Test {
  protected:
