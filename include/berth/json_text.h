@@ -19,4 +19,12 @@ std::pair<char32_t, size_t> DecodeUtf8Rune(std::string_view s, size_t i);
 // characters as \u00XX except \b \f \n \r \t, invalid UTF-8 as \ufffd.
 void AppendGoJsonString(std::string* out, std::string_view s);
 
+// Go's unicode.IsSpace: ASCII and Latin-1 spaces (\t \n \v \f \r, space,
+// U+0085, U+00A0) and Unicode's White_Space (U+1680, U+2000..U+200A, U+2028,
+// U+2029, U+202F, U+205F, U+3000).
+bool IsGoSpace(char32_t rune);
+// True when Go's strings.TrimSpace(s) is empty: every rune of `s` is a
+// space (invalid UTF-8 is not).
+bool IsGoBlank(std::string_view s);
+
 }  // namespace berth

@@ -12,6 +12,7 @@
 #include "api/render.h"
 #include "api/router.h"
 #include "berth/archive.h"
+#include "berth/json_text.h"
 #include "berth/reference.h"
 
 namespace berth::api {
@@ -19,13 +20,6 @@ namespace berth::api {
 namespace json = boost::json;
 
 namespace {
-
-bool IsBlank(std::string_view s) {
-  for (char c : s) {
-    if (!std::isspace(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
 
 // A ReadFn over a buffered body (when the server did not stream it).
 ReadFn StringReader(std::shared_ptr<const std::string> data) {
@@ -122,7 +116,7 @@ Result<Response> TagImage(RouteContext& ctx) {
 Result<Response> RemoveImage(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
   std::string name = ctx.Var("name");
-  if (IsBlank(name)) return InvalidArgument("image name cannot be blank");
+  if (IsGoBlank(name)) return InvalidArgument("image name cannot be blank");
   RemoveOptions o;
   o.force = ctx.query.Bool("force");
   o.prune = !ctx.query.Bool("noprune");

@@ -82,4 +82,23 @@ void AppendGoJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+bool IsGoSpace(char32_t r) {
+  switch (r) {
+    case U'\t': case U'\n': case U'\v': case U'\f': case U'\r': case U' ':
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+      return true;
+    default:
+      return r >= 0x2000 && r <= 0x200A;
+  }
+}
+
+bool IsGoBlank(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto [rune, size] = DecodeUtf8Rune(s, i);
+    if (!IsGoSpace(rune)) return false;
+    i += size;
+  }
+  return true;
+}
+
 }  // namespace berth

@@ -51,7 +51,19 @@ Result<Descriptor> ContainerServiceImpl::PickManifest(const ImageRecord& img, co
     return NotFound("image with reference " + ref + " was found but does not provide the specified platform (" +
                     FormatPlatform(Normalize(*platform)) + ")");
   };
+  auto none_provided = [&] {
+    return NotFound("image with reference " + ref + " was found but does not provide any platform");
+  };
+  std::vector<Digest> retained;
+  BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(retained, tx.RootRefs(RootKind::kImage, t.digest.str()));
+    return OkStatus();
+  }));
   if (IsManifestType(t.media_type)) {
+    // A single-platform image whose platform was removed retains nothing.
+    if (std::find(retained.begin(), retained.end(), t.digest) == retained.end()) {
+      return platform ? not_provided() : none_provided();
+    }
     if (platform) {
       BERTH_ASSIGN_OR_RETURN(auto mc, LoadImage(t.digest));
       if (!Only(*platform)->Match(Normalize(mc.second.platform))) return not_provided();
@@ -61,11 +73,6 @@ Result<Descriptor> ContainerServiceImpl::PickManifest(const ImageRecord& img, co
   if (!IsIndexType(t.media_type)) return InvalidArgument("unsupported image media type " + t.media_type);
   BERTH_ASSIGN_OR_RETURN(std::string raw, store_->content()->ReadAll(t.digest));
   BERTH_ASSIGN_OR_RETURN(Index idx, ParseIndex(std::move(raw), t.media_type));
-  std::vector<Digest> retained;
-  BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(retained, tx.RootRefs(RootKind::kImage, t.digest.str()));
-    return OkStatus();
-  }));
   std::unique_ptr<PlatformMatcher> matcher = platform ? Only(*platform) : AllWithPreference(HostPlatform());
   const Descriptor* best = nullptr;
   for (const auto& d : idx.manifests) {
@@ -74,10 +81,7 @@ Result<Descriptor> ContainerServiceImpl::PickManifest(const ImageRecord& img, co
     if (!matcher->Match(*d.platform)) continue;
     if (!best || matcher->Less(*d.platform, *best->platform)) best = &d;
   }
-  if (!best) {
-    if (platform) return not_provided();
-    return NotFound("image with reference " + ref + " was found but does not provide any platform");
-  }
+  if (!best) return platform ? not_provided() : none_provided();
   return *best;
 }
 

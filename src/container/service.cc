@@ -121,7 +121,9 @@ void ContainerServiceImpl::EventLoop() {
     Event e;
     int64_t t0 = SteadyNanos();
     if (sub->Next(&e, 200)) {
-      if (e.type == "image" && e.action == "delete") SweepSnapshots().status().IgnoreError();
+      if (e.type == "image" && (e.action == "delete" || e.action == "remove-platform")) {
+        SweepSnapshots().status().IgnoreError();
+      }
     } else if (SteadyNanos() - t0 < 50'000'000) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // bus closed
     }

@@ -1,6 +1,7 @@
 // Platform removal, where berth differs from Docker on purpose: an image
 // stops retaining a platform, and garbage collection frees only what nothing
-// else reaches, so no other image ever loses content.
+// else reaches, so no other image ever loses content. Like Docker's, it acts
+// on content only: records and names never change.
 #include "image/test_harness.h"
 
 namespace berth::image_test {
@@ -63,9 +64,37 @@ TEST_F(PlatformRemoveTest, RemovesOnePlatformWithoutForce) {
   for (const auto& d : arm64_blobs) gone += !Present(d);
   EXPECT_EQ(gone, 3) << "manifest, config and own layer go; the shared base stays";
   for (const auto& d : BlobsOf(amd64_)) EXPECT_TRUE(Present(d));
-  auto events = DrainEvents();
+  auto events = DrainEventObjects();
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0], "delete multi:1");
+  EXPECT_EQ(events[0].type, "image");
+  EXPECT_EQ(events[0].action, "remove-platform");
+  EXPECT_EQ(events[0].actor_id, multi_.target.digest.str());
+  EXPECT_EQ(events[0].attributes["name"], "multi:1");
+  EXPECT_EQ(events[0].attributes["platform"], "linux/arm64");
+}
+
+// By ID the reply, the events and the record are the same as by name; the
+// event names the reference as given, with an ID in full.
+TEST_F(PlatformRemoveTest, ByIdPrefixRemovesTheSameWay) {
+  DrainEvents();
+  auto r = images()->Remove(multi_.target.digest.hex().substr(0, 8), {.platforms = {kArm64, kArmV7}});
+  ASSERT_OK(r);
+  EXPECT_EQ(Lines(*r), (V{"Deleted: " + arm64_.str(), "Deleted: " + armv7_.str()}));
+  EXPECT_EQ(RecordNames(), V{Full("multi:1")});
+  auto events = DrainEventObjects();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].action, "remove-platform");
+  EXPECT_EQ(events[0].attributes["name"], multi_.target.digest.str());
+  EXPECT_EQ(events[0].attributes["platform"], "linux/arm64");
+  EXPECT_EQ(events[1].attributes["platform"], "linux/arm/v7");
+}
+
+// The same platform asked for twice (in two spellings) is removed and
+// reported once.
+TEST_F(PlatformRemoveTest, SamePlatformTwiceIsOneLine) {
+  auto r = images()->Remove("multi:1", {.platforms = {kArm64, Platform{"linux", "aarch64", "v8", "", {}}}});
+  ASSERT_OK(r);
+  EXPECT_EQ(Lines(*r), V{"Deleted: " + arm64_.str()});
 }
 
 // As in Docker with the containerd store, a listing with manifests names
@@ -182,6 +211,27 @@ TEST_F(PlatformRemoveTest, MissingPlatformIsNotFoundOrANoOpWithForce) {
   EXPECT_EQ(r.status().code(), Code::kNotFound);
   EXPECT_EQ(r.status().message(), "failed to delete platform linux/s390x for image " + multi_.target.digest.str() +
                                       ": image with reference multi:1 was found but does not provide any platform");
+  // Named as given: the familiar name with its tag, or the full ID for an
+  // ID or ID prefix.
+  const std::string id = multi_.target.digest.str();
+  for (const std::string& given : {std::string("docker.io/library/multi:1"), std::string("library/multi:1")}) {
+    auto n = images()->Remove(given, {.platforms = {kS390x}});
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.status().message(), "failed to delete platform linux/s390x for image " + id +
+                                        ": image with reference multi:1 was found but does not provide any platform");
+  }
+  for (const std::string& given : {id, multi_.target.digest.hex(), multi_.target.digest.hex().substr(0, 12)}) {
+    auto n = images()->Remove(given, {.platforms = {kS390x}});
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.status().code(), Code::kNotFound);
+    EXPECT_EQ(n.status().message(), "failed to delete platform linux/s390x for image " + id +
+                                        ": image with reference " + id + " was found but does not provide any platform");
+  }
+  auto digest_name = images()->Remove("multi@" + id, {.platforms = {kS390x}});
+  ASSERT_FALSE(digest_name.ok());
+  EXPECT_EQ(digest_name.status().message(), "failed to delete platform linux/s390x for image " + id +
+                                                ": image with reference multi@" + id +
+                                                " was found but does not provide any platform");
   auto f = images()->Remove("multi:1", {.force = true, .platforms = {kS390x}});
   ASSERT_OK(f);
   EXPECT_TRUE(f->empty());
@@ -209,14 +259,44 @@ TEST_F(PlatformRemoveTest, PlatformStringsAreNormalised) {
 TEST_F(PlatformRemoveTest, ContainerOnThatPlatformIsASoftConflict) {
   for (bool running : {true, false}) {
     std::string c = AddContainer("multi:1", multi_.target.digest, running, arm64_, kArm64);
-    auto r = images()->Remove(multi_.target.digest.str(), {.platforms = {kArm64}});
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.status().code(), Code::kConflict);
-    EXPECT_EQ(r.status().message(), "conflict: unable to delete " + Short(multi_.target.digest) +
-                                        " (must be forced) - platform linux/arm64 is being used by " +
-                                        (running ? "running" : "stopped") + " container " + c.substr(0, 12));
+    // By ID, by name, by the name of a second record: one answer.
+    Add(multi_, {"other:1"});
+    for (const std::string& given : {multi_.target.digest.str(), std::string("multi:1"), std::string("other:1")}) {
+      auto r = images()->Remove(given, {.platforms = {kArm64}});
+      ASSERT_FALSE(r.ok()) << given;
+      EXPECT_EQ(r.status().code(), Code::kConflict);
+      EXPECT_EQ(r.status().message(), "conflict: unable to delete " + Short(multi_.target.digest) +
+                                          " (must be forced) - platform linux/arm64 is being used by " +
+                                          (running ? "running" : "stopped") + " container " + c.substr(0, 12));
+    }
+    ASSERT_OK(images()->Remove("other:1", {}));
     ASSERT_OK(images()->DeleteContainer(c));
   }
+}
+
+// A container mounting the image (--mount type=image) uses its
+// host-preferred platform: removing that platform is a soft conflict,
+// removing another is not.
+TEST_F(PlatformRemoveTest, ImageMountOnThatPlatformIsASoftConflict) {
+  auto base = Multi("base", {kAmd64});
+  Add(base, {"base:1"});
+  std::string c = AddContainer("base:1", base.target.digest, true, base.ManifestFor(kAmd64), kAmd64,
+                               {multi_.target.digest});
+  const Platform host = HostPlatform();
+  const Platform other = FormatPlatform(host) == "linux/arm64" ? kAmd64 : kArm64;
+  const Digest host_manifest = multi_.ManifestFor(host);
+  ASSERT_FALSE(host_manifest.empty()) << "the fixture has the host platform";
+  for (const std::string& given : {std::string("multi:1"), multi_.target.digest.str()}) {
+    auto r = images()->Remove(given, {.platforms = {host}});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(), "conflict: unable to delete " + Short(multi_.target.digest) +
+                                        " (must be forced) - platform " + FormatPlatform(host) +
+                                        " is being used by running container " + c.substr(0, 12));
+  }
+  ASSERT_OK(images()->Remove("multi:1", {.platforms = {other}}));
+  auto forced = images()->Remove("multi:1", {.force = true, .platforms = {host}});
+  ASSERT_OK(forced);
+  EXPECT_EQ(Lines(*forced), V{"Deleted: " + host_manifest.str()});
 }
 
 TEST_F(PlatformRemoveTest, ForcedRemovalLeavesTheContainersContent) {
@@ -234,23 +314,69 @@ TEST_F(PlatformRemoveTest, ContainerOnAnotherPlatformDoesNotConflict) {
   ASSERT_OK(r);
 }
 
-TEST_F(PlatformRemoveTest, RemovingTheLastPlatformRemovesTheImage) {
+// Removing the last platform changes no record: the image stays listed,
+// nothing available, size 0, until it is removed by name.
+TEST_F(PlatformRemoveTest, RemovingTheLastPlatformKeepsTheRecord) {
   ASSERT_OK(images()->Remove("multi:1", {.platforms = {kArm64, kArmV7}}));
   auto r = images()->Remove("multi:1", {.platforms = {kAmd64}});
   ASSERT_OK(r);
-  EXPECT_EQ(Lines(*r), (V{"Deleted: " + amd64_.str(), "Untagged: multi:1", "Deleted: " + multi_.target.digest.str()}));
-  EXPECT_TRUE(RecordNames().empty());
-  for (const auto& b : multi_.blobs) EXPECT_FALSE(Present(b.descriptor.digest));
+  EXPECT_EQ(Lines(*r), V{"Deleted: " + amd64_.str()});
+  EXPECT_EQ(RecordNames(), V{Full("multi:1")});
+  auto list = images()->List({.manifests = true});
+  ASSERT_OK(list);
+  ASSERT_EQ(list->size(), 1u);
+  const ImageSummary& s = (*list)[0];
+  EXPECT_EQ(s.id, multi_.target.digest);
+  EXPECT_EQ(s.repo_tags, V{"multi:1"});
+  EXPECT_EQ(s.repo_digests, V{multi_.target.digest.str()});
+  EXPECT_EQ(s.size, 0);
+  EXPECT_EQ(s.created, 0);
+  EXPECT_TRUE(s.labels_null);
+  ASSERT_EQ(s.manifests.size(), 3u);
+  for (const auto& m : s.manifests) EXPECT_FALSE(m.available);
+  for (const auto& b : multi_.blobs) {
+    EXPECT_EQ(Present(b.descriptor.digest), b.descriptor.digest == multi_.target.digest) << b.descriptor.digest.str();
+  }
+  // Removing a platform of it again: nothing is there to remove.
+  EXPECT_EQ(images()->Remove("multi:1", {.platforms = {kAmd64}}).status().code(), Code::kNotFound);
+  auto gone = images()->Remove("multi:1", {});
+  ASSERT_OK(gone);
+  EXPECT_EQ(Lines(*gone), (V{"Untagged: multi:1", "Deleted: " + multi_.target.digest.str()}));
+  EXPECT_FALSE(Present(multi_.target.digest));
 }
 
-TEST_F(PlatformRemoveTest, LastPlatformFollowsTheUsualConflictRules) {
-  ASSERT_OK(images()->Remove("multi:1", {.platforms = {kArm64, kArmV7}}));
-  std::string c = AddContainer(multi_.target.digest.str(), multi_.target.digest, true, amd64_, kAmd64);
-  auto r = images()->Remove(multi_.target.digest.str(), {.force = true, .platforms = {kAmd64}});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().message(), "conflict: unable to delete " + Short(multi_.target.digest) +
-                                      " (cannot be forced) - image is being used by running container " +
-                                      c.substr(0, 12));
+// A single-platform image (a manifest target) loses its manifest, config and
+// layers; its record stays, and loading it again makes it whole.
+TEST_F(PlatformRemoveTest, SinglePlatformImageKeepsItsRecord) {
+  testing::FixtureImage spec;
+  testing::FixturePlatform fp;
+  fp.platform = kArm64;
+  fp.layers.push_back(testing::FixtureLayer{{{"solo/file", "solo"}}});
+  spec.platforms.push_back(fp);
+  auto built = testing::BuildImage(spec);
+  ASSERT_OK(built);
+  ASSERT_TRUE(IsManifestType(built->target.media_type));
+  Add(*built, {"solo:1"});
+  auto r = images()->Remove("solo:1", {.platforms = {kArm64}});
+  ASSERT_OK(r);
+  EXPECT_EQ(Lines(*r), V{"Deleted: " + built->target.digest.str()});
+  EXPECT_EQ(RecordNames(), (V{Full("multi:1"), Full("solo:1")}));
+  for (const auto& b : built->blobs) EXPECT_FALSE(Present(b.descriptor.digest)) << b.descriptor.digest.str();
+  auto list = images()->List({.reference = {"solo"}, .manifests = true});
+  ASSERT_OK(list);
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].size, 0);
+  ASSERT_EQ((*list)[0].manifests.size(), 1u);
+  EXPECT_FALSE((*list)[0].manifests[0].available);
+  auto in = images()->Inspect("solo:1", std::nullopt, false);
+  ASSERT_OK(in);
+  EXPECT_EQ(in->id, built->target.digest);
+  EXPECT_EQ(in->config_json, "null");
+  Add(*built, {"solo:1"});
+  EXPECT_TRUE(FullyPresent(*built));
+  auto again = images()->List({.reference = {"solo"}});
+  ASSERT_OK(again);
+  EXPECT_GT((*again)[0].size, 0);
 }
 
 TEST_F(PlatformRemoveTest, AttestationsGoWithTheirPlatform) {
@@ -261,9 +387,14 @@ TEST_F(PlatformRemoveTest, AttestationsGoWithTheirPlatform) {
   ASSERT_EQ(before->size(), 1u);
   EXPECT_EQ((*before)[0].manifests.size(), 4u);
   for (const auto& m : (*before)[0].manifests) EXPECT_TRUE(m.available) << m.id.str();
+  Digest arm64_attestation;
+  for (const auto& m : (*before)[0].manifests) {
+    if (m.kind == "attestation" && m.attestation_for == att.ManifestFor(kArm64)) arm64_attestation = m.id;
+  }
+  ASSERT_FALSE(arm64_attestation.empty());
   auto r = images()->Remove("att:1", {.platforms = {kArm64}});
   ASSERT_OK(r);
-  EXPECT_EQ(Lines(*r), V{"Deleted: " + att.ManifestFor(kArm64).str()});
+  EXPECT_EQ(Lines(*r), (V{"Deleted: " + att.ManifestFor(kArm64).str(), "Deleted: " + arm64_attestation.str()}));
   // All four are still listed, in index order; the arm64 image and its
   // attestation are unavailable.
   auto after = images()->List({.reference = {"att"}, .manifests = true});

@@ -4,6 +4,7 @@
 // its target blob and the platform manifests it retains (each with its config
 // and layers, through the blob edges). The root exists while at least one
 // record names the target.
+#include <algorithm>
 #include <chrono>
 
 #include "image/service.h"
@@ -101,10 +102,7 @@ Result<Index> ImageServiceImpl::LoadIndex(const Descriptor& d) {
 }
 
 Result<std::vector<ManifestInfo>> ImageServiceImpl::RetainedManifests(Tx& tx, const Descriptor& target) {
-  std::vector<Digest> refs;
-  if (IsIndexType(target.media_type)) {
-    BERTH_ASSIGN_OR_RETURN(refs, tx.RootRefs(RootKind::kImage, target.digest.str()));
-  }
+  BERTH_ASSIGN_OR_RETURN(auto refs, tx.RootRefs(RootKind::kImage, target.digest.str()));
   return ManifestsFromRefs(target, refs);
 }
 
@@ -112,6 +110,9 @@ Result<std::vector<ManifestInfo>> ImageServiceImpl::ManifestsFromRefs(const Desc
                                                                       const std::vector<Digest>& refs) {
   std::vector<ManifestInfo> out;
   if (IsManifestType(target.media_type)) {
+    // A single-platform image keeps its manifest unless the platform was
+    // removed (then the record stays, with nothing retained).
+    if (std::find(refs.begin(), refs.end(), target.digest) == refs.end()) return out;
     BERTH_ASSIGN_OR_RETURN(auto m, LoadManifest(target));
     out.push_back(std::move(m));
     return out;

@@ -1,6 +1,6 @@
 // Image removal: Docker's ImageDelete semantics (containerd image store,
 // Docker 28.2) to the letter, except platform removal, where berth differs on
-// purpose (see DeletePlatforms).
+// purpose (see RemovePlatforms).
 //
 // Everything one Remove() changes happens in one metadata transaction; the
 // blobs that lost their last reference are deleted after it commits, in one
@@ -11,7 +11,10 @@
 //         the full-delete path)
 //   soft  a stopped container; more than one record for the target ("active
 //         reference"); overridden by force
+#include <algorithm>
 #include <chrono>
+
+#include "berth/json_text.h"
 
 #include "image/service.h"
 
@@ -98,39 +101,23 @@ class Remover {
   Status Run(const std::string& ref) {
     unsigned mask = opts_.force ? 0u : static_cast<unsigned>(kSoft);
     BERTH_ASSIGN_OR_RETURN(Resolution res, svc_->ResolveAllIn(tx_, ref));
+    if (!opts_.platforms.empty()) return RemovePlatforms(ref, res);
     const std::vector<ImageRecord>& all = res.all;
     Digest id;
     if (!res.named) {
       // By ID, ID prefix, name@digest, or an explicit dangling name.
       id = all.front().target.digest;
-      std::optional<Reference> named;
-      if (!IsImageIdPrefix(id.str(), ref)) {
-        auto nn = ParseNormalizedNamed(ref);
-        if (nn.ok()) named = *nn;
-      }
+      BERTH_ASSIGN_OR_RETURN(std::optional<Reference> named, NameGivenFor(ref, all));
       auto same = SameReferences(named, all);
-      if (same.empty() && named) {
-        return NotFound("No such image: " + (named->has_name() ? TagNameOnly(*named) : *named).Familiar());
-      }
       if (same.size() == all.size() && !opts_.force) mask &= ~static_cast<unsigned>(kActiveReference);
-      if (named && !same.empty() && same.size() != all.size()) {
-        if (!opts_.platforms.empty()) return DeletePlatforms(id, all, mask, ref);
-        return UntagReferences(same);
-      }
+      if (named && !same.empty() && same.size() != all.size()) return UntagReferences(same);
     } else {
       const ImageRecord& img = *res.named;
       id = img.target.digest;
-      bool explicit_dangling = std::string_view(ref).starts_with(kDanglingPrefix) && img.dangling();
-      if (IsImageIdPrefix(id.str(), ref) || explicit_dangling) {
-        if (!opts_.platforms.empty()) return DeletePlatforms(id, all, mask, ref);
-        return DeleteAll(id, all, mask);
-      }
+      if (GivenAsId(ref, img)) return DeleteAll(id, all, mask);
       BERTH_ASSIGN_OR_RETURN(Reference parsed, ParseNormalizedNamed(img.name));
       auto same = SameReferences(parsed, all);
-      if (same.size() != all.size()) {
-        if (!opts_.platforms.empty()) return DeletePlatforms(id, all, mask, ref);
-        return UntagReferences(same);
-      }
+      if (same.size() != all.size()) return UntagReferences(same);
       if (all.size() > 1 && !opts_.force) mask &= ~static_cast<unsigned>(kActiveReference);
 
       BERTH_ASSIGN_OR_RETURN(auto users, tx_.ContainersUsingImage(id));
@@ -149,7 +136,6 @@ class Remover {
           return DeleteConflict(familiar, false,
                                 "container " + Trunc(user->id) + " is using its referenced image " + Trunc(id.str()));
         }
-        if (!opts_.platforms.empty()) return DeletePlatforms(id, all, mask, ref);
         // Soft delete: untag only; the image stays as a dangling record.
         if (all.size() == 1) BERTH_RETURN_IF_ERROR(svc_->EnsureDangling(tx_, img));
         BERTH_RETURN_IF_ERROR(svc_->DeleteRecord(tx_, img.name, after_));
@@ -158,24 +144,57 @@ class Remover {
         return OkStatus();
       }
     }
-    if (!opts_.platforms.empty()) return DeletePlatforms(id, all, mask, ref);
     return DeleteAll(id, all, mask);
   }
 
  private:
-  // Docker's "using" check on the by-name path: created from the image (and,
-  // with platforms, from one of them), or mounting it.
-  bool UsesImage(const ContainerRecord& c, const Digest& id) const {
-    if (c.image_id == id) {
-      if (opts_.platforms.empty()) return true;
-      for (const auto& p : opts_.platforms) {
-        if (c.image_platform && OnlyStrict(p)->Match(*c.image_platform)) return true;
-      }
+  // The input names the image by its ID (or ID prefix), or is the explicit
+  // dangling name of a dangling record: Docker goes straight to deletion.
+  static bool GivenAsId(const std::string& ref, const ImageRecord& img) {
+    bool explicit_dangling = std::string_view(ref).starts_with(kDanglingPrefix) && img.dangling();
+    return IsImageIdPrefix(img.target.digest.str(), ref) || explicit_dangling;
+  }
+
+  // When no record has the given name (an ID, ID prefix or name@digest):
+  // the name the input carries, if it is not an ID prefix. A name whose
+  // repository names none of the image's records is "No such image".
+  static Result<std::optional<Reference>> NameGivenFor(const std::string& ref, const std::vector<ImageRecord>& all) {
+    std::optional<Reference> named;
+    if (!IsImageIdPrefix(all.front().target.digest.str(), ref)) {
+      auto nn = ParseNormalizedNamed(ref);
+      if (nn.ok()) named = *nn;
     }
+    if (named && SameReferences(named, all).empty()) {
+      return NotFound("No such image: " + (named->has_name() ? TagNameOnly(*named) : *named).Familiar());
+    }
+    return named;
+  }
+
+  // Docker's "using" check on the by-name path: created from the image, or
+  // mounting it.
+  static bool UsesImage(const ContainerRecord& c, const Digest& id) {
+    if (c.image_id == id) return true;
     for (const auto& m : c.image_mounts) {
       if (m == id) return true;
     }
     return false;
+  }
+
+  // An event about the image `id` (delete, remove-platform). As Docker's
+  // LogImageEvent does, it carries the image's config labels when the image
+  // still exists at that point of the removal (a record still names it).
+  // Untag events carry the name only (Docker's logImageEvent).
+  Status PushEvent(const std::string& action, const Digest& id, const std::string& name,
+                   std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> labels;
+    BERTH_ASSIGN_OR_RETURN(auto rest, tx_.ListImagesByTarget(id));
+    if (!rest.empty()) {
+      auto facts = svc_->FactsIn(tx_, rest.front().target);
+      if (facts.ok() && (*facts)->config) labels = (*facts)->config->labels;
+    }
+    for (auto& [k, v] : extra) labels[k] = std::move(v);
+    after_.events.push_back(svc_->ImageEvent(action, id.str(), name, labels));
+    return OkStatus();
   }
 
   Status CheckConflicts(const Digest& id, const std::vector<ImageRecord>& all, unsigned mask) {
@@ -221,20 +240,25 @@ class Remover {
     return OkStatus();
   }
 
-  // The parent chain (nearest first) along the parent label.
+  // Docker's parents(): the chain of images above `id` (nearest first)
+  // along the parent label. Any ancestor that cannot be resolved (an
+  // unparsable label, or no record for the parent ID) is an error, and then
+  // no parent is pruned at all. A label cycle ends the chain.
   Result<std::vector<ImageRecord>> Parents(const Digest& id) {
     std::vector<ImageRecord> chain;
     std::unordered_set<Digest> seen{id};
-    Digest current = id;
+    BERTH_ASSIGN_OR_RETURN(auto recs, tx_.ListImagesByTarget(id));
+    if (recs.empty()) return NotFound("failed to get child image: No such image: " + id.str());
+    ImageRecord current = recs.front();
     while (true) {
-      BERTH_ASSIGN_OR_RETURN(auto recs, tx_.ListImagesByTarget(current));
-      if (recs.empty()) break;
-      auto parent = Digest::Parse(recs.front().parent());
-      if (!parent.ok() || !seen.insert(*parent).second) break;
-      BERTH_ASSIGN_OR_RETURN(auto precs, tx_.ListImagesByTarget(*parent));
-      if (precs.empty()) break;
+      const std::string label = current.parent();
+      if (label.empty()) break;
+      BERTH_ASSIGN_OR_RETURN(Digest parent, Digest::Parse(label));
+      if (!seen.insert(parent).second) break;
+      BERTH_ASSIGN_OR_RETURN(auto precs, tx_.ListImagesByTarget(parent));
+      if (precs.empty()) return NotFound("No such image: " + parent.str());
       chain.push_back(precs.front());
-      current = *parent;
+      current = precs.front();
     }
     return chain;
   }
@@ -243,19 +267,19 @@ class Remover {
     std::vector<ImageRecord> parents;
     if (opts_.prune) {
       auto p = Parents(id);
-      if (p.ok()) parents = std::move(*p);
+      if (p.ok()) parents = std::move(*p);  // else: Docker logs it and prunes nothing
     }
     for (const auto& img : all) BERTH_RETURN_IF_ERROR(DeleteHelper(img, all, mask));
-    after_.events.push_back(svc_->ImageEvent("delete", id.str(), id.str()));
+    BERTH_RETURN_IF_ERROR(PushEvent("delete", id, id.str()));
     records_.push_back(DeleteResponseItem::Deleted(id.str()));
     for (const auto& parent : parents) {
       if (!parent.dangling()) break;
       // As Docker does, the parent is checked against the child's record
       // list; the first conflict ends pruning silently.
       if (!DeleteHelper(parent, all, kSoft).ok()) break;
-      const std::string pid = parent.target.digest.str();
-      after_.events.push_back(svc_->ImageEvent("delete", pid, pid));
-      records_.push_back(DeleteResponseItem::Deleted(pid));
+      const Digest& pid = parent.target.digest;
+      BERTH_RETURN_IF_ERROR(PushEvent("delete", pid, pid.str()));
+      records_.push_back(DeleteResponseItem::Deleted(pid.str()));
     }
     return OkStatus();
   }
@@ -272,27 +296,47 @@ class Remover {
     return OkStatus();
   }
 
-  // Platform removal, where berth differs from Docker on purpose: the
-  // image stops retaining the platform's manifest (and its attestations);
-  // garbage collection then frees only what nothing else still reaches, so
-  // no other image loses content. Force is not required; a container
-  // created from that platform of the image is a soft conflict. Every
-  // platform must be found (without force) and pass the checks before
-  // anything changes. Removing the last platform removes the image.
-  Status DeletePlatforms(const Digest& id, const std::vector<ImageRecord>& all, unsigned mask,
-                         const std::string& ref) {
+  // ---- Platform removal: where berth differs from Docker on purpose ----
+  //
+  // It acts on the image's content only, as Docker's platform deletion does:
+  // no record or name is removed, added or changed. Removing the last
+  // platform leaves the image listed with nothing available.
+  //  - Each requested platform picks the best retained platform manifest
+  //    (OnlyStrict). The image stops retaining it and its attestation
+  //    manifests; reference counting then frees only what nothing else
+  //    reaches, so no other image or container loses content.
+  //  - Reply: `Deleted: <manifest>` per removed manifest, then its
+  //    attestations; each digest once.
+  //  - By name and by ID alike: a container created on that platform of the
+  //    image, or mounting the image (a mount uses the host-preferred
+  //    platform), is a soft conflict. With force the container keeps its
+  //    content (its own GC root).
+  //  - A platform the image does not have: 404 naming the reference given
+  //    (the full ID when given an ID or ID prefix); with force, nothing.
+  //  - One `remove-platform` event per removed platform: Actor.ID the image
+  //    ID, attributes name and platform. No `delete`: the image stays.
+  //  - All requested platforms succeed or fail together (one transaction).
+  Status RemovePlatforms(const std::string& ref, const Resolution& res) {
+    const std::vector<ImageRecord>& all = res.all;
     const Descriptor& target = all.front().target;
-    BERTH_ASSIGN_OR_RETURN(auto retained, svc_->RetainedManifests(tx_, target));
-    std::string display = ref;
-    for (const auto& r : all) {
-      if (!r.dangling()) {
-        display = FamiliarString(r.name);
-        break;
-      }
+    const Digest& id = target.digest;
+    std::string display;  // the reference given, as Docker names it
+    if (!res.named) {
+      BERTH_ASSIGN_OR_RETURN(std::optional<Reference> named, NameGivenFor(ref, all));
+      bool explicit_dangling = std::string_view(ref).starts_with(kDanglingPrefix);
+      display = named && !explicit_dangling ? named->Familiar() : id.str();
+    } else {
+      display = GivenAsId(ref, *res.named) || res.named->dangling() ? id.str() : FamiliarString(res.named->name);
     }
+    BERTH_ASSIGN_OR_RETURN(auto retained, svc_->RetainedManifests(tx_, target));
     BERTH_ASSIGN_OR_RETURN(auto users, tx_.ContainersUsingImage(id));
+    const ManifestInfo* mounted = nullptr;  // what an image mount of this image uses
+    auto host = AllWithPreference(HostPlatform());
+    for (const auto& m : retained) {
+      if (m.attestation || !host->Match(m.platform)) continue;
+      if (!mounted || host->Less(m.platform, mounted->platform)) mounted = &m;
+    }
     std::vector<const ManifestInfo*> chosen;
-    std::vector<std::string> chosen_platform;
     for (const auto& p : opts_.platforms) {
       auto matcher = OnlyStrict(p);
       const ManifestInfo* best = nullptr;
@@ -305,53 +349,37 @@ class Remover {
         return NotFound("failed to delete platform " + FormatPlatform(p) + " for image " + id.str() +
                         ": image with reference " + display + " was found but does not provide any platform");
       }
-      if (!opts_.force) {
-        for (const auto& c : users) {
-          if (c.image_id != id) continue;
-          bool on_platform = c.image_manifest == best->digest ||
-                             (c.image_platform && matcher->Match(*c.image_platform));
-          if (on_platform) {
-            return DeleteConflict(Trunc(id.str()), false,
-                                  "platform " + FormatPlatform(Normalize(p)) + " is being used by " +
-                                      (c.running() ? "running" : "stopped") + " container " + Trunc(c.id));
-          }
-        }
-      }
-      bool dup = false;
-      for (const auto* c : chosen) dup |= c == best;
-      if (!dup) {
-        chosen.push_back(best);
-        chosen_platform.push_back(FormatPlatform(best->platform));
-      }
+      if (std::find(chosen.begin(), chosen.end(), best) != chosen.end()) continue;
+      if (!opts_.force) BERTH_RETURN_IF_ERROR(CheckPlatformUsers(id, *best, best == mounted, users));
+      chosen.push_back(best);
     }
-    if (chosen.empty()) return OkStatus();  // force and nothing to remove
-    size_t platforms_left = 0;
-    for (const auto& m : retained) {
-      if (m.attestation) continue;
-      bool removing = false;
-      for (const auto* c : chosen) removing |= c == &m;
-      if (!removing) ++platforms_left;
-    }
-    for (size_t i = 0; i < chosen.size(); ++i) {
-      records_.push_back(DeleteResponseItem::Deleted(chosen[i]->digest.str()));
-    }
-    if (platforms_left == 0 || IsManifestType(target.media_type)) {
-      // Nothing would be left: remove the image under the usual rules.
-      return DeleteAll(id, all, mask);
-    }
-    const std::string root = id.str();
-    for (size_t i = 0; i < chosen.size(); ++i) {
-      const ManifestInfo* m = chosen[i];
-      BERTH_RETURN_IF_ERROR(tx_.RemoveRootRef(RootKind::kImage, root, m->digest));
+    for (const ManifestInfo* m : chosen) {
+      BERTH_RETURN_IF_ERROR(tx_.RemoveRootRef(RootKind::kImage, id.str(), m->digest));
+      records_.push_back(DeleteResponseItem::Deleted(m->digest.str()));
       for (const auto& a : retained) {
-        if (a.attestation && a.attestation_for == m->digest) {
-          BERTH_RETURN_IF_ERROR(tx_.RemoveRootRef(RootKind::kImage, root, a.digest));
-        }
+        if (!a.attestation || a.attestation_for != m->digest) continue;
+        BERTH_RETURN_IF_ERROR(tx_.RemoveRootRef(RootKind::kImage, id.str(), a.digest));
+        records_.push_back(DeleteResponseItem::Deleted(a.digest.str()));
       }
-      Event e = svc_->ImageEvent("delete", root, display);
-      e.attributes["platform"] = chosen_platform[i];
-      e.attributes["manifest"] = m->digest.str();
-      after_.events.push_back(std::move(e));
+      BERTH_RETURN_IF_ERROR(PushEvent("remove-platform", id, display, {{"platform", FormatPlatform(m->platform)}}));
+    }
+    return OkStatus();
+  }
+
+  // The soft conflict of platform removal: a container created on that
+  // platform manifest of the image, or one mounting the image when the
+  // mount uses that manifest.
+  Status CheckPlatformUsers(const Digest& id, const ManifestInfo& m, bool used_by_mounts,
+                            const std::vector<ContainerRecord>& users) {
+    for (const auto& c : users) {
+      bool created_on = c.image_id == id &&
+                        (c.image_manifest == m.digest ||
+                         (c.image_manifest.empty() && c.image_platform && OnlyStrict(m.platform)->Match(*c.image_platform)));
+      bool mounts = used_by_mounts && std::find(c.image_mounts.begin(), c.image_mounts.end(), id) != c.image_mounts.end();
+      if (!created_on && !mounts) continue;
+      return DeleteConflict(Trunc(id.str()), false,
+                            "platform " + FormatPlatform(m.platform) + " is being used by " +
+                                (c.running() ? "running" : "stopped") + " container " + Trunc(c.id));
     }
     return OkStatus();
   }
@@ -363,15 +391,11 @@ class Remover {
   std::vector<DeleteResponseItem>& records_;
 };
 
-bool Blank(const std::string& s) {
-  return s.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
-}
-
 }  // namespace
 
 Result<std::vector<DeleteResponseItem>> ImageServiceImpl::Remove(const std::string& ref, const RemoveOptions& opts) {
   auto start = std::chrono::steady_clock::now();
-  if (Blank(ref)) return InvalidArgument("image name cannot be blank");
+  if (IsGoBlank(ref)) return InvalidArgument("image name cannot be blank");
   std::vector<DeleteResponseItem> records;
   BERTH_RETURN_IF_ERROR(UpdateAndCollect([&](Tx& tx, AfterCommit& after) -> Status {
     records.clear();

@@ -58,6 +58,10 @@ TEST_F(RemoveTest, BadReferencesAreInvalidArgument) {
       {"a:b:c", "invalid reference format"},
       {"  ", "image name cannot be blank"},
       {"", "image name cannot be blank"},
+      // Blank as Go's strings.TrimSpace sees it: Unicode white space too.
+      {"\u00a0\u3000\u2003\t\u0085", "image name cannot be blank"},
+      // U+200B (zero width space) is no white space: a bad reference.
+      {"\u200b", "invalid reference format"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.ref);
@@ -367,7 +371,13 @@ TEST_F(ParentTest, PruningStopsSilentlyAtAParentAContainerUses) {
 }
 
 TEST_F(ParentTest, LastNameOfAnImageWithChildrenKeepsItDangling) {
-  MakeChain({"grand:1"}, {"parent:1"}, {"child:1"});
+  grand_ = Simple("grand");
+  parent_ = Simple("parent", {{"team", "p"}});
+  child_ = Simple("child");
+  Add(grand_, {"grand:1"});
+  Add(parent_, {"parent:1"}, {{"org.mobyproject.image.parent", grand_.target.digest.str()}});
+  Add(child_, {"child:1"}, {{"org.mobyproject.image.parent", parent_.target.digest.str()}});
+  DrainEvents();
   auto r = images()->Remove("parent:1", {});
   ASSERT_OK(r);
   // Docker still reports the image as deleted.
@@ -375,6 +385,38 @@ TEST_F(ParentTest, LastNameOfAnImageWithChildrenKeepsItDangling) {
   auto names = RecordNames();
   EXPECT_NE(std::find(names.begin(), names.end(), "moby-dangling@" + parent_.target.digest.str()), names.end());
   EXPECT_TRUE(FullyPresent(parent_));
+  // The image still exists, so its delete event carries its config labels
+  // (the untag event carries the name only).
+  auto events = DrainEventObjects();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].action, "untag");
+  EXPECT_EQ(events[0].attributes, (std::map<std::string, std::string>{{"name", "parent:1"}}));
+  EXPECT_EQ(events[1].action, "delete");
+  EXPECT_EQ(events[1].attributes, (std::map<std::string, std::string>{{"name", parent_.target.digest.str()},
+                                                                      {"team", "p"}}));
+  // Once really gone, the delete event has no labels left to carry.
+  ASSERT_OK(images()->Remove("child:1", {}));
+  for (const auto& e : DrainEventObjects()) {
+    if (e.action == "delete") EXPECT_FALSE(e.attributes.contains("team")) << e.actor_id;
+  }
+}
+
+// Docker's parents() fails when any ancestor cannot be resolved, and then
+// nothing is pruned, not even the parents that were found.
+TEST_F(ParentTest, UnresolvableAncestorPrunesNoParent) {
+  for (const std::string& missing : {Digest::Of("no such image").str(), std::string("not-a-digest")}) {
+    SCOPED_TRACE(missing);
+    parent_ = Simple("parent-" + missing);
+    child_ = Simple("child-" + missing);
+    Add(parent_, {}, {{"org.mobyproject.image.parent", missing}});
+    Add(child_, {"child:1"}, {{"org.mobyproject.image.parent", parent_.target.digest.str()}});
+    auto r = images()->Remove("child:1", {});
+    ASSERT_OK(r);
+    EXPECT_EQ(Lines(*r), (V{"Untagged: child:1", "Deleted: " + child_.target.digest.str()}));
+    EXPECT_EQ(RecordNames(), V{"moby-dangling@" + parent_.target.digest.str()});
+    EXPECT_TRUE(FullyPresent(parent_));
+    ASSERT_OK(images()->Remove(parent_.target.digest.str(), {}));
+  }
 }
 
 // ---- garbage collection, events, metrics ----

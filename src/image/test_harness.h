@@ -106,10 +106,15 @@ class StoreTest : public ::testing::Test {
     return true;
   }
 
+  std::vector<Event> DrainEventObjects() {
+    std::vector<Event> out;
+    Event e;
+    while (sub_->Next(&e, 0)) out.push_back(e);
+    return out;
+  }
   std::vector<std::string> DrainEvents() {
     std::vector<std::string> out;
-    Event e;
-    while (sub_->Next(&e, 0)) out.push_back(e.action + " " + e.attributes["name"]);
+    for (auto& e : DrainEventObjects()) out.push_back(e.action + " " + e.attributes["name"]);
     return out;
   }
 

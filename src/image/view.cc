@@ -171,7 +171,7 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descript
       facts->listed.push_back(std::move(e));
     }
   } else {
-    facts->listed.push_back(ListedManifest{target, 0});
+    facts->listed.push_back(ListedManifest{target, facts->manifests.empty() ? -1 : 0});
   }
   auto matcher = AllWithPreference(HostPlatform());
   facts->best = BestManifest(facts->manifests, *matcher);
@@ -186,7 +186,8 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descript
       facts->size += size;
     }
   };
-  add(target.digest, target.size);
+  // An image whose every platform was removed has nothing available: size 0.
+  if (!facts->manifests.empty()) add(target.digest, target.size);
   for (const auto& m : facts->manifests) {
     add(m.digest, m.descriptor.size);
     add(m.config.digest, m.config.size);
@@ -199,12 +200,7 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descript
 }
 
 Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::FactsIn(Tx& tx, const Descriptor& target) {
-  std::vector<Digest> refs;
-  if (IsIndexType(target.media_type)) {
-    BERTH_ASSIGN_OR_RETURN(refs, tx.RootRefs(RootKind::kImage, target.digest.str()));
-  } else {
-    refs.push_back(target.digest);
-  }
+  BERTH_ASSIGN_OR_RETURN(auto refs, tx.RootRefs(RootKind::kImage, target.digest.str()));
   return Facts(target, std::move(refs));
 }
 
@@ -260,6 +256,9 @@ Result<std::shared_ptr<const ListSnapshot>> ImageServiceImpl::Snapshot() {
         break;
       }
     }
+    // Docker's summary of an image with no available platform lists the
+    // target digest alone as its repo digest.
+    if (!row.facts->best) s.repo_digests = {id.str()};
     s.created = row.created;
     s.size = row.facts->size;
     if (row.facts->config) s.labels = row.facts->config->labels;

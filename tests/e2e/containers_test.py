@@ -306,14 +306,25 @@ class CommitAndRemoveTest(ContainerTestCase):
         cid = self.docker_ok("create", "--platform", "linux/arm64", "--name", "armc", "mbb:1", "true").strip()
         self.assertEqual(self.inspect("armc", "{{.ImageManifestDescriptor.Platform.Architecture}}"), "arm64")
         img = self.multi["target"]
-        self.docker_fails("rmi", "--platform", "linux/arm64", "mbb:1",
-                          err="Error response from daemon: conflict: unable to delete mbb:1 (must be forced) - "
-                              "container %s is using its referenced image %s\n" % (cid[:12], img[7:19]))
-        self.docker_fails("rmi", "--platform", "linux/arm64", img,
+        # By name and by ID: the same check, the same message.
+        for given in ("mbb:1", img, img[7:19]):
+            self.docker_fails("rmi", "--platform", "linux/arm64", given,
+                              err="Error response from daemon: conflict: unable to delete %s (must be forced) - "
+                                  "platform linux/arm64 is being used by stopped container %s\n" % (img[7:19], cid[:12]))
+        # A container mounting the image uses its host platform (amd64 here).
+        mid = self.docker_ok("create", "--mount", "type=image,source=mbb:1,target=/m", "bb:1", "true").strip()
+        self.docker_fails("rmi", "--platform", "linux/amd64", "mbb:1",
                           err="Error response from daemon: conflict: unable to delete %s (must be forced) - "
-                              "platform linux/arm64 is being used by stopped container %s\n" % (img[7:19], cid[:12]))
+                              "platform linux/amd64 is being used by stopped container %s\n" % (img[7:19], mid[:12]))
+        self.docker_ok("rm", mid)
         self.docker_ok("rmi", "--platform", "linux/amd64", "mbb:1")
-        self.docker_ok("rmi", "-f", "--platform", "linux/arm64", "mbb:1")
+        self.assertEqual(self.docker_ok("rmi", "-f", "--platform", "linux/arm64", "mbb:1"),
+                         "Deleted: %s\n" % self.multi["manifests"]["linux/arm64"])
+        # The image keeps its record with nothing available; the container
+        # keeps its content and still runs.
+        self.assertEqual(self.docker_ok("images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}", "mbb"),
+                         "mbb:1 0B\n")
+        self.assertEqual(self.docker_ok("start", "-a", "armc"), "")
         rc, _, err = self.d.docker("create", "--platform", "linux/s390x", "mbb:1", "true")
         self.assertNotEqual(rc, 0)
 
