@@ -35,6 +35,12 @@ class SequentialFile {
   virtual Status Skip(uint64_t n) = 0;
 };
 
+// An exclusive lock on a file, held until this object is destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 struct FileInfo {
   uint64_t size = 0;
   int64_t mtime_unix_nanos = 0;
@@ -65,6 +71,14 @@ class Env {
   virtual Status SyncDir(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, unsorted, without . and ..
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+
+  // Takes an exclusive, non-blocking lock (flock(2)) on `path`, creating it
+  // (0644) if needed, and writes this process's pid into it. When another
+  // open file description holds the lock: FailedPrecondition whose message
+  // is the holder's pid as the file states it ("unknown" if none). The lock
+  // ends with the returned object (or the process); the descriptor is
+  // close-on-exec.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 
   // Wall clock, nanoseconds since the Unix epoch.
   virtual int64_t NowUnixNanos() = 0;
@@ -116,6 +130,7 @@ class FaultInjectionEnv : public Env {
   Status RemoveAll(const std::string& path) override;
   Status SyncDir(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;  // never fails by injection
   int64_t NowUnixNanos() override;
 
   // Internal: consulted by wrapped files.

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -197,6 +198,18 @@ Status RemoveTree(DIR* dir, const std::string& path) {
   return OkStatus();
 }
 
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override {
+    ::flock(fd_, LOCK_UN);
+    CloseFd(fd_);
+  }
+
+ private:
+  int fd_;
+};
+
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
@@ -346,6 +359,33 @@ class PosixEnv final : public Env {
       names.emplace_back(name);
     }
     return names;
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    int fd = OpenRetry(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW, 0644);
+    if (fd < 0) return PathError("open", path, errno);
+    int r;
+    do {
+      r = ::flock(fd, LOCK_EX | LOCK_NB);
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) {
+      int err = errno;
+      std::string holder;
+      char buf[32] = {0};
+      ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+      if (n > 0) holder.assign(buf, static_cast<size_t>(n));
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      CloseFd(fd);
+      if (err == EWOULDBLOCK) return FailedPrecondition(holder.empty() ? "unknown" : holder);
+      return PathError("flock", path, err);
+    }
+    std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      int err = errno;
+      CloseFd(fd);
+      return PathError("write", path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
 
   int64_t NowUnixNanos() override {

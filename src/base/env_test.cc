@@ -228,5 +228,27 @@ TEST_F(EnvTest, Clock) {
   EXPECT_EQ(fenv.NowUnixNanos(), fixed);  // now fixed
 }
 
+// flock locks belong to open file descriptions, so a second LockFile in the
+// same process conflicts just as another process would.
+TEST_F(EnvTest, LockFileIsExclusiveAndNamesTheHolder) {
+  const std::string path = dir_ + "/lock";
+  auto first = env_->LockFile(path);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto content = env_->ReadFileToString(path);
+  ASSERT_TRUE(content.ok());
+  EXPECT_EQ(*content, std::to_string(::getpid()) + "\n");
+  auto second = env_->LockFile(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(second.status().message(), std::to_string(::getpid()));
+  first->reset();
+  FaultInjectionEnv fenv(env_);
+  auto third = fenv.LockFile(path);
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
+  // A symlink is not followed.
+  ASSERT_EQ(::symlink(path.c_str(), (dir_ + "/link").c_str()), 0);
+  EXPECT_FALSE(env_->LockFile(dir_ + "/link").ok());
+}
+
 }  // namespace
 }  // namespace berth

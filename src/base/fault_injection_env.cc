@@ -162,6 +162,10 @@ Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& p
   return base_->ListDir(path);
 }
 
+Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
+  return base_->LockFile(path);
+}
+
 int64_t FaultInjectionEnv::NowUnixNanos() {
   {
     std::lock_guard<std::mutex> lock(state_->mu);

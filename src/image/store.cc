@@ -5,11 +5,8 @@
 //   <root>/berth.lock     flock(2)-held by the owning process; holds its pid
 //   <root>/metadata.db    SQLite (WAL) metadata, see src/metadata/schema.h
 //   <root>/content/       the content store (blobs/sha256/<hex>, ingest/)
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <string>
 
@@ -17,44 +14,6 @@
 
 namespace berth {
 namespace {
-
-class FileLock {
- public:
-  static Result<std::unique_ptr<FileLock>> Acquire(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoStatus("open " + path, errno);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int err = errno;
-      std::string holder;
-      char buf[32] = {0};
-      ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-      if (n > 0) holder = std::string(buf, static_cast<size_t>(n));
-      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
-      ::close(fd);
-      if (err == EWOULDBLOCK) {
-        return FailedPrecondition("data root " + path.substr(0, path.rfind('/')) +
-                                  " is in use by another berth process (pid " +
-                                  (holder.empty() ? std::string("unknown") : holder) + ")");
-      }
-      return ErrnoStatus("lock " + path, err);
-    }
-    std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("write " + path, err);
-    }
-    return std::unique_ptr<FileLock>(new FileLock(fd));
-  }
-  ~FileLock() {
-    ::flock(fd_, LOCK_UN);
-    ::close(fd_);
-  }
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_;
-};
 
 class StoreImpl : public Store {
  public:
@@ -88,7 +47,12 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
   while (store->root_.size() > 1 && store->root_.back() == '/') store->root_.pop_back();
   BERTH_RETURN_IF_ERROR(store->env_->CreateDirs(store->root_, 0711));
   if (opts.take_lock) {
-    BERTH_ASSIGN_OR_RETURN(store->lock_, FileLock::Acquire(store->root_ + "/berth.lock"));
+    auto lock = store->env_->LockFile(store->root_ + "/berth.lock");
+    if (!lock.ok() && lock.status().code() == Code::kFailedPrecondition) {
+      return FailedPrecondition("data root " + store->root_ + " is in use by another berth process (pid " +
+                                lock.status().message() + ")");
+    }
+    BERTH_ASSIGN_OR_RETURN(store->lock_, std::move(lock));
   }
   BERTH_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(store->env_, store->root_ + "/content"));
   BERTH_ASSIGN_OR_RETURN(store->meta_, MetadataStore::Open(store->env_, store->root_ + "/metadata.db", opts.durable));
