@@ -86,9 +86,10 @@ Result<Response> ListImages(RouteContext& ctx) {
 Result<Response> InspectImage(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
   bool manifests = ctx.AtLeast("1.48") && ctx.query.Bool("manifests");
+  // Docker reads only the first "platform" value here (no "multiple" check).
   std::optional<Platform> platform;
-  if (ctx.AtLeast("1.49")) {
-    BERTH_ASSIGN_OR_RETURN(platform, SinglePlatformParam(ctx.query));
+  if (ctx.AtLeast("1.49") && !ctx.query.Get("platform").empty()) {
+    BERTH_ASSIGN_OR_RETURN(platform, DecodePlatformParam(ctx.query.Get("platform")));
   }
   if (manifests && platform) {
     return InvalidArgument("conflicting options: manifests and platform options cannot both be set");

@@ -110,7 +110,7 @@ TEST_F(ImageRoutesTest, ListFilterErrors) {
   } cases[] = {
       {R"({"bogus":{"x":true}})", "invalid filter 'bogus'"},
       {R"({"dangling":{"x":true}})", "invalid filter 'dangling=[x]'"},
-      {"{nope", ""},
+      {"{nope", "invalid filter"},
       {R"({"until":["junk"]})", "failed to parse value as time or duration: \"junk\""},
       {R"({"label":["=v"]})", ""},
   };
