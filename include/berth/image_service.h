@@ -141,6 +141,26 @@ struct SaveOptions {
   std::optional<Platform> platform;
 };
 
+// What creating a record does when its name exists, and to dangling
+// records: Docker's rules differ by operation.
+enum class ReplaceRule {
+  // docker tag and commit (createOrReplaceImage): the old target is kept as
+  // moby-dangling@<old> only when this was its last name; the record keeps
+  // its creation time only when the target is unchanged. An unnamed image
+  // gets a dangling record only when nothing names it.
+  kTag,
+  // docker load (containerd's Import updates only the target): the old
+  // target is kept as moby-dangling@<old> every time, the same target or
+  // not, other names or not; the record keeps its creation time and labels.
+  // An unnamed image always gets (or keeps) its moby-dangling@ record, and
+  // a named one leaves its target's dangling record in place.
+  kLoad,
+  // docker pull: the old target is kept as moby-dangling@<old> whenever the
+  // target changed; the record keeps its creation time.
+  kPull,
+};
+// With kTag and kPull a named record removes its target's dangling record.
+
 // A new image record to create: the archive loader and (later) pull hand
 // these to CreateImages after every blob is committed.
 struct NewImage {
@@ -199,10 +219,11 @@ class ImageService {
   virtual Result<PruneReport> Prune(const PruneOptions& opts) = 0;
 
   // Creates records for images whose content is committed, in one
-  // transaction, with Docker's load semantics: an existing name's old target
-  // is kept as a dangling record; unnamed images become dangling records.
-  // Emits one `load` event per image when `event_action` is non-empty.
-  virtual Status CreateImages(const std::vector<NewImage>& images, const std::string& event_action) = 0;
+  // transaction, treating names that already exist by `rule`. Emits one
+  // `event_action` event per image (ID and name: the target digest) when
+  // `event_action` is non-empty.
+  virtual Status CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
+                              const std::string& event_action) = 0;
 
   // Container records, which removal and prune consult. PutContainer
   // creates or updates the row and makes the container a GC root for the

@@ -302,6 +302,29 @@ TEST_F(ArchiveTest, RepointedNameLeavesOldImageDangling) {
   for (const auto& blob : a.blobs) EXPECT_TRUE(store_->content()->Exists(blob.descriptor.digest));
 }
 
+TEST_F(ArchiveTest, ReloadKeepsOldTargetDanglingEveryTimeAndTheRecordsCreationTime) {
+  BuiltImage a = Simple("reload-a");
+  BuiltImage b = Simple("reload-b");
+  const std::string name = "docker.io/library/app:1";
+  ASSERT_TRUE(Load(OciArchive(a, {"app:1"})).ok());
+  auto first = Record(name);
+  ASSERT_TRUE(first.ok());
+  // The same image again: Docker still copies the target to moby-dangling@.
+  ASSERT_TRUE(Load(OciArchive(a, {"app:1"})).ok());
+  EXPECT_EQ(Records(), (std::map<std::string, std::string>{{name, a.target.digest.str()},
+                                                           {DanglingName(a.target.digest), a.target.digest.str()}}));
+  // Another image under the name: the name moves, its record keeps the time
+  // it was first created.
+  ASSERT_TRUE(Load(OciArchive(b, {"app:1"})).ok());
+  auto moved = Record(name);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->target.digest, b.target.digest);
+  EXPECT_EQ(moved->created_unix_nanos, first->created_unix_nanos);
+  EXPECT_GT(moved->updated_unix_nanos, first->updated_unix_nanos);
+  EXPECT_EQ(Records(), (std::map<std::string, std::string>{{name, b.target.digest.str()},
+                                                           {DanglingName(a.target.digest), a.target.digest.str()}}));
+}
+
 TEST_F(ArchiveTest, SeveralImagesInArchiveOrder) {
   BuiltImage a = Simple("one");
   BuiltImage b = Multi("two", false);

@@ -108,7 +108,8 @@ class ImageServiceImpl : public ImageService {
   Status Tag(const std::string& source, const std::string& target) override;
   Result<std::vector<DeleteResponseItem>> Remove(const std::string& ref, const RemoveOptions& opts) override;
   Result<PruneReport> Prune(const PruneOptions& opts) override;
-  Status CreateImages(const std::vector<NewImage>& images, const std::string& event_action) override;
+  Status CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
+                      const std::string& event_action) override;
   Result<GcReport> CollectGarbage() override;
   Status PutContainer(const ContainerRecord& c) override;
   Status DeleteContainer(const std::string& id) override;
@@ -143,10 +144,9 @@ class ImageServiceImpl : public ImageService {
   Status RetainContent(Tx& tx, const Descriptor& target, const std::vector<Digest>& manifests);
   // Deletes a record; drops the image root when it was the target's last.
   Status DeleteRecord(Tx& tx, const std::string& name, AfterCommit& after);
-  // Creates or replaces a record. A name that pointed at another target
-  // leaves that target a dangling record if it was its last name; a named
-  // record removes its target's dangling record.
-  Status PutRecord(Tx& tx, ImageRecord record, AfterCommit& after);
+  // Creates or replaces a record, treating an existing name and dangling
+  // records by `rule` (see ReplaceRule). Sets the record's times.
+  Status PutRecord(Tx& tx, ImageRecord record, ReplaceRule rule);
   // Keeps `img`'s target alive as moby-dangling@<digest> (no-op if present).
   Status EnsureDangling(Tx& tx, const ImageRecord& img);
 
