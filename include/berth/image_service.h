@@ -40,19 +40,29 @@ struct RemoveOptions {
   std::vector<Platform> platforms;
 };
 
-// Label filter term: "key" (present) or "key=value".
+// One check of the "label" and "label!" filters, as Docker 28.2's
+// setupLabelFilter reads a term: "key" (the key is present) or "key=value"
+// (present with that value). A key ending in '!' ("key!=value", "key!")
+// negates the check, and so does the "label!" filter (both: no negation).
+// A negated value check still needs the key (Docker 28.x): "key!=v" matches
+// labels where key is present with another value, never labels without key.
 struct LabelFilter {
   std::string key;
   std::optional<std::string> value;
-  static Result<LabelFilter> Parse(std::string_view term);
+  bool negate = false;
+  // `from_label_not`: the term came from the "label!" filter. Errors
+  // (InvalidArgument): an empty key; key and value longer than 4096 bytes
+  // together (containerd's labels.Validate text).
+  static Result<LabelFilter> Parse(std::string_view term, bool from_label_not = false);
   bool Matches(const std::map<std::string, std::string>& labels) const;
 };
 
 struct PruneOptions {
   bool dangling_only = true;
-  std::optional<int64_t> until_unix_nanos;  // records created before this
-  std::vector<LabelFilter> labels;          // all must match
-  std::vector<LabelFilter> labels_not;      // none may match (absent key matches)
+  std::optional<int64_t> until_unix_nanos;  // records created before this (the earliest of several)
+  // "label" and "label!" checks: an image matches when the config of one of
+  // its platforms passes all of them.
+  std::vector<LabelFilter> labels;
 };
 
 struct PruneReport {
@@ -62,15 +72,21 @@ struct PruneReport {
 
 struct ListOptions {
   bool all = false;  // include dangling parents of other images
-  std::optional<bool> dangling;
-  std::vector<LabelFilter> labels;
-  std::vector<LabelFilter> labels_not;
+  // Record filters, as Docker's list applies them to each image record:
+  // an image is listed when one of its records passes, and its RepoTags
+  // and RepoDigests come from the records that pass.
+  std::optional<bool> dangling;             // the record is moby-dangling@… (or not)
+  std::vector<std::string> reference;       // glob patterns, one must match the record's name
+  std::optional<int64_t> until_unix_nanos;  // the record was created before this
+  // Image filters (every record of the image passes or fails together).
+  std::vector<LabelFilter> labels;  // as in PruneOptions
   std::vector<std::string> before;  // image references
   std::vector<std::string> since;
-  std::vector<std::string> reference;  // glob patterns
-  std::optional<int64_t> until_unix_nanos;
   bool shared_size = false;
   bool manifests = false;
+  // Count the containers using each image (Docker does for system df only;
+  // otherwise Containers is -1, as Docker 28.2 lists at API 1.50).
+  bool container_count = false;
 };
 
 struct ManifestSummary {
