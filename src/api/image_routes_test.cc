@@ -264,7 +264,9 @@ TEST_F(ImageRoutesTest, InspectShapeAndOptions) {
   EXPECT_EQ(all.at("Manifests").as_array().size(), 2u);
   EXPECT_FALSE(Body(Do("GET", "/v1.47/images/multi:1/json?manifests=1")).as_object().contains("Manifests"));
 
-  Response both = Do("GET", "/v1.50/images/multi:1/json?manifests=1&platform=linux%2Farm64");
+  Response both = Do("GET", "/v1.50/images/multi:1/json?manifests=1&platform=" + Q(R"({"architecture":"arm64","os":"linux"})"));
+  EXPECT_EQ(Message(Do("GET", "/v1.50/images/multi:1/json?platform=linux%2Farm64")),
+            "failed to parse platform: invalid character 'l' looking for beginning of value");
   EXPECT_EQ(both.status, 400);
   EXPECT_EQ(Message(both), "conflicting options: manifests and platform options cannot both be set");
   Response badp = Do("GET", "/v1.50/images/multi:1/json?platform=" + Q(R"({"os":"linux"})"));

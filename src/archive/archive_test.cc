@@ -124,11 +124,13 @@ TEST_F(ArchiveTest, LoadsDockerArchive) {
   EXPECT_EQ(m->layers[0].digest, cfg->diff_ids[0]);
   EXPECT_TRUE(store_->content()->Exists(m->layers[0].digest));
 
-  // Deterministic: loading again gives the same image.
+  // Deterministic: loading again gives the same image (and, as Docker's
+  // load, a dangling record of the name's previous target: the same one).
   auto again = Load(*tar);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)[0].id, (*loaded)[0].id);
-  EXPECT_EQ(Records().size(), 1u);
+  EXPECT_EQ(Records().size(), 2u);
+  EXPECT_TRUE(Record(DanglingName((*loaded)[0].id)).ok());
 }
 
 TEST_F(ArchiveTest, MultiPlatformWithoutFilterKeepsEverything) {

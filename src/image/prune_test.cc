@@ -21,11 +21,19 @@ V WalkLines(const testing::BuiltImage& img, uint64_t* bytes) {
   std::function<void(const Descriptor&)> walk = [&](const Descriptor& d) {
     out.push_back("Deleted: " + d.digest.str());
     *bytes += static_cast<uint64_t>(d.size);
-    const std::string& data = by_digest.at(d.digest)->data;
+    auto found = by_digest.find(d.digest);
+    if (found == by_digest.end()) {
+      ADD_FAILURE() << "no blob " << d.digest.str() << " (" << d.media_type << ") in the fixture";
+      return;
+    }
+    const std::string& data = found->second->data;
     if (IsIndexType(d.media_type)) {
-      for (const auto& m : ParseIndex(data, d.media_type)->manifests) walk(m);
+      auto index = ParseIndex(data, d.media_type);
+      ASSERT_TRUE(index.ok());
+      for (const auto& m : index->manifests) walk(m);
     } else if (IsManifestType(d.media_type)) {
       auto m = ParseManifest(data, d.media_type);
+      ASSERT_TRUE(m.ok());
       walk(m->config);
       for (const auto& l : m->layers) walk(l);
     }

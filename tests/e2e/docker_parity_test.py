@@ -27,7 +27,8 @@ def walk_order(path):
 
     def walk(desc):
         out.append((desc["digest"], desc["size"]))
-        doc = json.loads(blobs[desc["digest"]]) if "manifest" in desc["mediaType"] else {}
+        kind = desc["mediaType"]
+        doc = json.loads(blobs[desc["digest"]]) if "manifest" in kind or "index" in kind else {}
         if "manifests" in doc:
             for m in doc["manifests"]:
                 walk(m)
