@@ -99,7 +99,7 @@ inline void Populate(const std::string& root, int count) {
     ni.manifests = img.manifests;
     batch.push_back(ni);
     if (batch.size() == 500 || i + 1 == count) {
-      Die((*store)->images()->CreateImages(batch, ""), "create");
+      Die((*store)->images()->CreateImages(batch, ReplaceRule::kTag, ""), "create");
       batch.clear();
     }
   }

@@ -40,19 +40,29 @@ struct RemoveOptions {
   std::vector<Platform> platforms;
 };
 
-// Label filter term: "key" (present) or "key=value".
+// One check of the "label" and "label!" filters, as Docker 28.2's
+// setupLabelFilter reads a term: "key" (the key is present) or "key=value"
+// (present with that value). A key ending in '!' ("key!=value", "key!")
+// negates the check, and so does the "label!" filter (both: no negation).
+// A negated value check still needs the key (Docker 28.x): "key!=v" matches
+// labels where key is present with another value, never labels without key.
 struct LabelFilter {
   std::string key;
   std::optional<std::string> value;
-  static Result<LabelFilter> Parse(std::string_view term);
+  bool negate = false;
+  // `from_label_not`: the term came from the "label!" filter. Errors
+  // (InvalidArgument): an empty key; key and value longer than 4096 bytes
+  // together (containerd's labels.Validate text).
+  static Result<LabelFilter> Parse(std::string_view term, bool from_label_not = false);
   bool Matches(const std::map<std::string, std::string>& labels) const;
 };
 
 struct PruneOptions {
   bool dangling_only = true;
-  std::optional<int64_t> until_unix_nanos;  // records created before this
-  std::vector<LabelFilter> labels;          // all must match
-  std::vector<LabelFilter> labels_not;      // none may match (absent key matches)
+  std::optional<int64_t> until_unix_nanos;  // records created before this (the earliest of several)
+  // "label" and "label!" checks: an image matches when the config of one of
+  // its platforms passes all of them.
+  std::vector<LabelFilter> labels;
 };
 
 struct PruneReport {
@@ -62,15 +72,21 @@ struct PruneReport {
 
 struct ListOptions {
   bool all = false;  // include dangling parents of other images
-  std::optional<bool> dangling;
-  std::vector<LabelFilter> labels;
-  std::vector<LabelFilter> labels_not;
+  // Record filters, as Docker's list applies them to each image record:
+  // an image is listed when one of its records passes, and its RepoTags
+  // and RepoDigests come from the records that pass.
+  std::optional<bool> dangling;             // the record is moby-dangling@… (or not)
+  std::vector<std::string> reference;       // glob patterns, one must match the record's name
+  std::optional<int64_t> until_unix_nanos;  // the record was created before this
+  // Image filters (every record of the image passes or fails together).
+  std::vector<LabelFilter> labels;  // as in PruneOptions
   std::vector<std::string> before;  // image references
   std::vector<std::string> since;
-  std::vector<std::string> reference;  // glob patterns
-  std::optional<int64_t> until_unix_nanos;
   bool shared_size = false;
   bool manifests = false;
+  // Count the containers using each image (Docker does for system df only;
+  // otherwise Containers is -1, as Docker 28.2 lists at API 1.50).
+  bool container_count = false;
 };
 
 struct ManifestSummary {
@@ -141,6 +157,26 @@ struct SaveOptions {
   std::optional<Platform> platform;
 };
 
+// What creating a record does when its name exists, and to dangling
+// records: Docker's rules differ by operation.
+enum class ReplaceRule {
+  // docker tag and commit (createOrReplaceImage): the old target is kept as
+  // moby-dangling@<old> only when this was its last name; the record keeps
+  // its creation time only when the target is unchanged. An unnamed image
+  // gets a dangling record only when nothing names it.
+  kTag,
+  // docker load (containerd's Import updates only the target): the old
+  // target is kept as moby-dangling@<old> every time, the same target or
+  // not, other names or not; the record keeps its creation time and labels.
+  // An unnamed image always gets (or keeps) its moby-dangling@ record, and
+  // a named one leaves its target's dangling record in place.
+  kLoad,
+  // docker pull: the old target is kept as moby-dangling@<old> whenever the
+  // target changed; the record keeps its creation time.
+  kPull,
+};
+// With kTag and kPull a named record removes its target's dangling record.
+
 // A new image record to create: the archive loader and (later) pull hand
 // these to CreateImages after every blob is committed.
 struct NewImage {
@@ -199,10 +235,11 @@ class ImageService {
   virtual Result<PruneReport> Prune(const PruneOptions& opts) = 0;
 
   // Creates records for images whose content is committed, in one
-  // transaction, with Docker's load semantics: an existing name's old target
-  // is kept as a dangling record; unnamed images become dangling records.
-  // Emits one `load` event per image when `event_action` is non-empty.
-  virtual Status CreateImages(const std::vector<NewImage>& images, const std::string& event_action) = 0;
+  // transaction, treating names that already exist by `rule`. Emits one
+  // `event_action` event per image (ID and name: the target digest) when
+  // `event_action` is non-empty.
+  virtual Status CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
+                              const std::string& event_action) = 0;
 
   // Container records, which removal and prune consult. PutContainer
   // creates or updates the row and makes the container a GC root for the

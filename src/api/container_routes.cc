@@ -83,7 +83,7 @@ Result<Response> CreateContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
   BERTH_ASSIGN_OR_RETURN(ContainerConfig cfg, ParseCreateBody(ctx.req->body));
   if (ctx.AtLeast("1.41")) {
-    BERTH_ASSIGN_OR_RETURN(cfg.platform, SinglePlatformParam(ctx.query));
+    BERTH_ASSIGN_OR_RETURN(cfg.platform, SinglePlatformParam(ctx.query, PlatformSyntax::kJsonOrSpecifier));
   }
   BERTH_ASSIGN_OR_RETURN(ContainerCreateResult res, cs->Create(ctx.query.Get("name"), cfg));
   json::object o;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "api/query.h"
 #include "api/render.h"
@@ -33,12 +34,28 @@ ReadFn StringReader(std::shared_ptr<const std::string> data) {
   };
 }
 
-Status ParseLabelFilters(const Filters& f, std::string_view key, std::vector<LabelFilter>* out) {
-  for (const auto& v : f.Get(key)) {
-    BERTH_ASSIGN_OR_RETURN(LabelFilter lf, LabelFilter::Parse(v));
-    out->push_back(std::move(lf));
+// The checks of the "label" and "label!" filters, as Docker reads them.
+Result<std::vector<LabelFilter>> ParseLabelFilters(const Filters& f) {
+  std::vector<LabelFilter> out;
+  for (const char* key : {"label", "label!"}) {
+    for (const auto& v : f.Get(key)) {
+      BERTH_ASSIGN_OR_RETURN(LabelFilter lf, LabelFilter::Parse(v, std::string_view(key) == "label!"));
+      out.push_back(std::move(lf));
+    }
   }
-  return OkStatus();
+  return out;
+}
+
+// Every "until" value must hold (Docker adds one filter per value), so the
+// earliest wins.
+Result<std::optional<int64_t>> ParseUntilFilters(const Filters& f) {
+  std::optional<int64_t> until;
+  const int64_t now = WallClockNanos();
+  for (const auto& v : f.Get("until")) {
+    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(v, now));
+    if (!until || t < *until) until = t;
+  }
+  return until;
 }
 
 // GET /images/json
@@ -55,23 +72,17 @@ Result<Response> ListImages(RouteContext& ctx) {
     BERTH_ASSIGN_OR_RETURN(bool dangling, f.GetBoolOrDefault("dangling", false));
     o.dangling = dangling;
   }
-  BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label", &o.labels));
-  BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label!", &o.labels_not));
+  BERTH_ASSIGN_OR_RETURN(o.labels, ParseLabelFilters(f));
   o.before = f.Get("before");
   o.since = f.Get("since");
   o.reference = f.Get("reference");
-  // Several "until" values: the earliest wins, as in Docker.
-  int64_t now = WallClockNanos();
-  for (const auto& v : f.Get("until")) {
-    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(v, now));
-    if (!o.until_unix_nanos || t < *o.until_unix_nanos) o.until_unix_nanos = t;
-  }
+  BERTH_ASSIGN_OR_RETURN(o.until_unix_nanos, ParseUntilFilters(f));
   o.shared_size = ctx.AtLeast("1.42") && q.Bool("shared-size");
   o.manifests = ctx.AtLeast("1.47") && q.Bool("manifests");
   BERTH_ASSIGN_OR_RETURN(std::vector<ImageSummary> list, images->List(o));
   json::array out;
-  // Containers is the real count of containers using each image (Docker
-  // 28.2 leaves it at -1 for API 1.50; berth always counts).
+  // Containers stays -1: Docker 28.2 counts them for system df only (API
+  // 1.51 would count them here too).
   for (auto& s : list) out.emplace_back(ImageSummaryValue(s, ctx.version, o.manifests));
   return JsonResponse(200, json::serialize(out));
 }
@@ -80,9 +91,10 @@ Result<Response> ListImages(RouteContext& ctx) {
 Result<Response> InspectImage(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
   bool manifests = ctx.AtLeast("1.48") && ctx.query.Bool("manifests");
+  // Docker reads only the first "platform" value here (no "multiple" check).
   std::optional<Platform> platform;
-  if (ctx.AtLeast("1.49")) {
-    BERTH_ASSIGN_OR_RETURN(platform, SinglePlatformParam(ctx.query));
+  if (ctx.AtLeast("1.49") && !ctx.query.Get("platform").empty()) {
+    BERTH_ASSIGN_OR_RETURN(platform, DecodePlatformParam(ctx.query.Get("platform")));
   }
   if (manifests && platform) {
     return InvalidArgument("conflicting options: manifests and platform options cannot both be set");
@@ -140,14 +152,8 @@ Result<Response> PruneImages(RouteContext& ctx) {
   BERTH_RETURN_IF_ERROR(f.Validate({"dangling", "label", "label!", "until"}));
   PruneOptions o;
   BERTH_ASSIGN_OR_RETURN(o.dangling_only, f.GetBoolOrDefault("dangling", true));
-  std::vector<std::string> until = f.Get("until");
-  if (until.size() > 1) return InvalidArgument("more than one until filter specified");
-  if (!until.empty()) {
-    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(until[0], WallClockNanos()));
-    o.until_unix_nanos = t;
-  }
-  BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label", &o.labels));
-  BERTH_RETURN_IF_ERROR(ParseLabelFilters(f, "label!", &o.labels_not));
+  BERTH_ASSIGN_OR_RETURN(o.until_unix_nanos, ParseUntilFilters(f));
+  BERTH_ASSIGN_OR_RETURN(o.labels, ParseLabelFilters(f));
   BERTH_ASSIGN_OR_RETURN(PruneReport report, images->Prune(o));
   json::object out;
   if (report.deleted.empty()) {

@@ -115,13 +115,17 @@ bool Query::BoolOr(std::string_view key, bool def) const { return Has(key) ? Boo
 Result<Filters> Filters::FromJson(std::string_view text) {
   Filters f;
   if (text.empty()) return f;
+  // Docker's filters.FromJSON: the map form, else the legacy list form; any
+  // other document is the bare "invalid filter" (400), whatever is wrong.
+  const Status invalid = InvalidArgument("invalid filter");
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec) return InvalidArgument("invalid filter JSON: " + ec.message());
+  if (ec) return invalid;
   if (v.is_null()) return f;
-  if (!v.is_object()) return InvalidArgument("invalid filter JSON: filters must be a JSON object");
+  if (!v.is_object()) return invalid;
   const json::object& obj = v.as_object();
-  // The map form {"k":{"v":true}} first, then the legacy list form.
+  // The map form {"k":{"v":true}}: every value an object (or null) of
+  // booleans (null leaves Go's bool false).
   bool map_form = true;
   for (const auto& kv : obj) {
     if (kv.value().is_null()) continue;
@@ -130,7 +134,7 @@ Result<Filters> Filters::FromJson(std::string_view text) {
       break;
     }
     for (const auto& inner : kv.value().as_object()) {
-      if (!inner.value().is_bool()) return InvalidArgument("invalid filter JSON: filter values must be booleans");
+      if (!inner.value().is_bool() && !inner.value().is_null()) return invalid;
     }
   }
   for (const auto& kv : obj) {
@@ -139,12 +143,20 @@ Result<Filters> Filters::FromJson(std::string_view text) {
     auto& field = f.fields_[key];
     if (val.is_null()) continue;
     if (map_form) {
-      for (const auto& inner : val.as_object()) field[std::string(inner.key())] = inner.value().as_bool();
+      for (const auto& inner : val.as_object()) {
+        field[std::string(inner.key())] = inner.value().is_bool() && inner.value().as_bool();
+      }
       continue;
     }
-    if (!val.is_array()) return InvalidArgument("invalid filter JSON: filter '" + key + "' must be a list or a map");
+    // The legacy form {"k":["v"]}: arrays (or null) of strings (a null
+    // element is Go's empty string).
+    if (!val.is_array()) return invalid;
     for (const auto& item : val.as_array()) {
-      if (!item.is_string()) return InvalidArgument("invalid filter JSON: filter '" + key + "' values must be strings");
+      if (item.is_null()) {
+        field[""] = true;
+        continue;
+      }
+      if (!item.is_string()) return invalid;
       field[std::string(item.as_string())] = true;
     }
   }
@@ -251,17 +263,20 @@ Status CheckApiVersion(std::string_view requested, std::string_view min, std::st
 
 // ---- Platforms ----
 
-Result<Platform> DecodePlatformParam(std::string_view value) {
+Result<Platform> DecodePlatformParam(std::string_view value) { return ParsePlatformJson(value); }
+
+Result<Platform> DecodePlatformOrSpecifier(std::string_view value) {
   std::string_view t = Trim(value);
   if (!t.empty() && t.front() == '{') return ParsePlatformJson(value);
   return ParsePlatform(t);
 }
 
-Result<std::optional<Platform>> SinglePlatformParam(const Query& q, std::string_view key) {
-  std::vector<std::string> values = q.GetAll(key);
+Result<std::optional<Platform>> SinglePlatformParam(const Query& q, PlatformSyntax syntax) {
+  std::vector<std::string> values = q.GetAll("platform");
   if (values.size() > 1) return InvalidArgument("multiple platform parameters not supported");
   if (values.empty() || values[0].empty()) return std::optional<Platform>();
-  BERTH_ASSIGN_OR_RETURN(Platform p, DecodePlatformParam(values[0]));
+  BERTH_ASSIGN_OR_RETURN(Platform p, syntax == PlatformSyntax::kJson ? DecodePlatformParam(values[0])
+                                                                     : DecodePlatformOrSpecifier(values[0]));
   return std::optional<Platform>(std::move(p));
 }
 

@@ -53,8 +53,8 @@ class Query {
 class Filters {
  public:
   // Parses the map form {"k":{"v":true}} or the legacy list form
-  // {"k":["v"]}; "" gives an empty set. Malformed JSON is InvalidArgument
-  // "invalid filter JSON: <reason>".
+  // {"k":["v"]}; "" and "null" give an empty set. Anything else (malformed
+  // JSON, another shape) is InvalidArgument "invalid filter", Docker's text.
   static Result<Filters> FromJson(std::string_view json);
 
   bool empty() const { return fields_.empty(); }
@@ -111,14 +111,26 @@ Result<int64_t> ParseTimeValue(std::string_view value, int64_t now_nanos);
 // The wall clock as unix nanoseconds (routes stamp and compare times with it).
 int64_t WallClockNanos();
 
-// A "platform" style parameter: JSON (ParsePlatformJson, Docker's
-// DecodePlatform errors) when it starts with '{', otherwise the
-// "os/arch[/variant]" specifier (ParsePlatform).
+// Docker's httputils.DecodePlatform: the value must be the JSON of an OCI
+// platform (ParsePlatformJson). Any other text, "linux/arm64" or "" too, is
+// InvalidArgument "failed to parse platform: <Go encoding/json error>", e.g.
+// "invalid character 'l' looking for beginning of value" or "unexpected end
+// of JSON input". Used for image removal's `platforms` and the `platform` of
+// inspect, load, save, history and push.
 Result<Platform> DecodePlatformParam(std::string_view value);
 
-// The single `platform` parameter of load/save/history/inspect: absent or
-// empty gives nullopt; repeated gives InvalidArgument "multiple platform
-// parameters not supported".
-Result<std::optional<Platform>> SinglePlatformParam(const Query& q, std::string_view key = "platform");
+// A platform given as JSON (when it starts with '{') or as an
+// "os/arch[/variant]" specifier (ParsePlatform, containerd's
+// platforms.Parse): pull and container create, which Docker parses as
+// specifiers, and berth's own rm-platform route.
+Result<Platform> DecodePlatformOrSpecifier(std::string_view value);
+
+enum class PlatformSyntax { kJson, kJsonOrSpecifier };
+
+// The single `platform` parameter (load, save, history, push: kJson;
+// container create: kJsonOrSpecifier): absent or empty gives nullopt;
+// repeated gives InvalidArgument "multiple platform parameters not
+// supported".
+Result<std::optional<Platform>> SinglePlatformParam(const Query& q, PlatformSyntax syntax = PlatformSyntax::kJson);
 
 }  // namespace berth::api

@@ -73,12 +73,19 @@ TEST(Filters, LegacyListForm) {
 TEST(Filters, Errors) {
   EXPECT_TRUE(Filters::FromJson("")->empty());
   EXPECT_TRUE(Filters::FromJson("null")->empty());
-  Result<Filters> bad = Filters::FromJson("{not json");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
-  EXPECT_FALSE(Filters::FromJson("[1,2]").ok());
-  EXPECT_FALSE(Filters::FromJson(R"({"a":[1]})").ok());
-  EXPECT_FALSE(Filters::FromJson(R"({"a":{"b":"c"}})").ok());
+  // Whatever is wrong, Docker's filters.FromJSON answers "invalid filter".
+  for (const char* bad : {"{not json", "[1,2]", R"("x")", R"({"a":[1]})", R"({"a":{"b":"c"}})", R"({"a":"b"})",
+                          R"({"a":{"b":true},"c":["d"]})"}) {
+    Result<Filters> r = Filters::FromJson(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_EQ(r.status().message(), "invalid filter") << bad;
+  }
+  // Go leaves a null bool false and a null string "".
+  Filters nulls = *Filters::FromJson(R"({"a":{"x":null},"b":null})");
+  EXPECT_EQ(nulls.Get("a"), (std::vector<std::string>{"x"}));
+  EXPECT_TRUE(nulls.Contains("b"));
+  EXPECT_EQ(Filters::FromJson(R"({"a":["x",null]})")->Get("a"), (std::vector<std::string>{"", "x"}));
 
   Filters f = *Filters::FromJson(R"({"dangling":{"x":true},"bogus":{"1":true}})");
   Status v = f.Validate({"dangling"});
@@ -198,14 +205,17 @@ TEST(Timestamps, LocalTimeWithoutZone) {
   EXPECT_EQ(*GetTimestamp("2023-11-14", now), "1699920000.000000000");
 }
 
-TEST(PlatformParam, JsonStringAndMultiple) {
+TEST(PlatformParam, JsonOnlyWithGoErrorsAndMultiple) {
   Result<Platform> j = DecodePlatformParam(R"({"architecture":"arm64","os":"linux"})");
   ASSERT_TRUE(j.ok()) << j.status().ToString();
   EXPECT_EQ(j->os, "linux");
   EXPECT_EQ(j->architecture, "arm64");
+  // Docker's DecodePlatform is JSON only: a specifier or an empty value is
+  // a JSON syntax error, with Go's encoding/json text.
   Result<Platform> s = DecodePlatformParam("linux/arm64");
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->architecture, "arm64");
+  EXPECT_EQ(s.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.status().message(), "failed to parse platform: invalid character 'l' looking for beginning of value");
+  EXPECT_EQ(DecodePlatformParam("").status().message(), "failed to parse platform: unexpected end of JSON input");
   Result<Platform> missing = DecodePlatformParam(R"({"variant":"v8"})");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(), "optional platform fields provided, but OS and Architecture are missing");
@@ -213,9 +223,19 @@ TEST(PlatformParam, JsonStringAndMultiple) {
   EXPECT_EQ(half.status().message(), "both OS and Architecture must be provided");
   Result<Platform> broken = DecodePlatformParam("{bad");
   ASSERT_FALSE(broken.ok());
-  EXPECT_EQ(broken.status().message().rfind("failed to parse platform: ", 0), 0u);
+  EXPECT_EQ(broken.status().message(), "failed to parse platform: invalid character 'b' looking for beginning of object key string");
 
-  Query two = *Query::Parse("platform=linux%2Famd64&platform=linux%2Farm64");
+  // Pull and container create keep the specifier form too.
+  Result<Platform> spec = DecodePlatformOrSpecifier("linux/arm64");
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->architecture, "arm64");
+  EXPECT_EQ(DecodePlatformOrSpecifier(R"({"architecture":"arm64","os":"linux"})")->architecture, "arm64");
+  Query specifier = *Query::Parse("platform=linux%2Farm64");
+  EXPECT_EQ(SinglePlatformParam(specifier).status().message(),
+            "failed to parse platform: invalid character 'l' looking for beginning of value");
+  EXPECT_EQ((*SinglePlatformParam(specifier, PlatformSyntax::kJsonOrSpecifier))->architecture, "arm64");
+
+  Query two = *Query::Parse("platform=%7B%7D&platform=x");
   Result<std::optional<Platform>> multi = SinglePlatformParam(two);
   ASSERT_FALSE(multi.ok());
   EXPECT_EQ(multi.status().message(), "multiple platform parameters not supported");

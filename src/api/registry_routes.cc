@@ -149,7 +149,7 @@ Result<Response> CreateImage(RouteContext& ctx) {
   PullOptions o;
   std::string platform = q.Get("platform");
   if (!platform.empty()) {
-    BERTH_ASSIGN_OR_RETURN(Platform p, DecodePlatformParam(platform));
+    BERTH_ASSIGN_OR_RETURN(Platform p, DecodePlatformOrSpecifier(platform));
     o.platform = std::move(p);
   }
   BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(from_image));
@@ -257,7 +257,7 @@ Result<Response> RemovePlatforms(RouteContext& ctx) {
   std::vector<Platform> platforms;
   for (const auto& v : ctx.query.GetAll("platform")) {
     if (v.empty()) continue;
-    BERTH_ASSIGN_OR_RETURN(Platform p, DecodePlatformParam(v));
+    BERTH_ASSIGN_OR_RETURN(Platform p, DecodePlatformOrSpecifier(v));
     platforms.push_back(std::move(p));
   }
   if (platforms.empty()) return InvalidArgument("at least one platform is required");

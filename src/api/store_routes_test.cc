@@ -48,7 +48,7 @@ TEST_F(StoreRoutesTest, ListInspectHistory) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].at("Id").as_string(), img.target.digest.str());
   EXPECT_EQ(list[0].at("RepoTags").as_array().at(0).as_string(), "busybox:latest");
-  EXPECT_EQ(list[0].at("Containers").to_number<int64_t>(), 0);
+  EXPECT_EQ(list[0].at("Containers").to_number<int64_t>(), -1);
 
   Response i = Do("GET", "/v1.50/images/" + img.target.digest.Short() + "/json");
   ASSERT_EQ(i.status, 200) << i.body;

@@ -264,10 +264,8 @@ Result<Response> DiskUsage(RouteContext& ctx) {
     ListOptions lo;
     lo.all = true;
     lo.shared_size = true;
+    lo.container_count = true;
     BERTH_ASSIGN_OR_RETURN(std::vector<ImageSummary> list, images->List(lo));
-    BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> containers, AllContainers(ctx.store));
-    std::map<std::string, int64_t> uses;
-    for (const auto& c : containers) uses[c.image_id.str()]++;
     int64_t layers = 0;
     if (ctx.store->content() != nullptr) {
       BERTH_RETURN_IF_ERROR(ctx.store->content()->Walk([&](const BlobInfo& b) {
@@ -276,11 +274,7 @@ Result<Response> DiskUsage(RouteContext& ctx) {
       }));
     }
     json::array arr;
-    for (auto& s : list) {
-      auto it = uses.find(s.id.str());
-      s.containers = it == uses.end() ? 0 : it->second;
-      arr.emplace_back(ImageSummaryValue(s, ctx.version, false));
-    }
+    for (const auto& s : list) arr.emplace_back(ImageSummaryValue(s, ctx.version, false));
     o["LayersSize"] = layers;
     o["Images"] = std::move(arr);
   } else {

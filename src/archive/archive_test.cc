@@ -124,11 +124,13 @@ TEST_F(ArchiveTest, LoadsDockerArchive) {
   EXPECT_EQ(m->layers[0].digest, cfg->diff_ids[0]);
   EXPECT_TRUE(store_->content()->Exists(m->layers[0].digest));
 
-  // Deterministic: loading again gives the same image.
+  // Deterministic: loading again gives the same image (and, as Docker's
+  // load, a dangling record of the name's previous target: the same one).
   auto again = Load(*tar);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)[0].id, (*loaded)[0].id);
-  EXPECT_EQ(Records().size(), 1u);
+  EXPECT_EQ(Records().size(), 2u);
+  EXPECT_TRUE(Record(DanglingName((*loaded)[0].id)).ok());
 }
 
 TEST_F(ArchiveTest, MultiPlatformWithoutFilterKeepsEverything) {
@@ -300,6 +302,29 @@ TEST_F(ArchiveTest, RepointedNameLeavesOldImageDangling) {
   EXPECT_EQ(records.size(), 2u);
   // The old image's content is still there.
   for (const auto& blob : a.blobs) EXPECT_TRUE(store_->content()->Exists(blob.descriptor.digest));
+}
+
+TEST_F(ArchiveTest, ReloadKeepsOldTargetDanglingEveryTimeAndTheRecordsCreationTime) {
+  BuiltImage a = Simple("reload-a");
+  BuiltImage b = Simple("reload-b");
+  const std::string name = "docker.io/library/app:1";
+  ASSERT_TRUE(Load(OciArchive(a, {"app:1"})).ok());
+  auto first = Record(name);
+  ASSERT_TRUE(first.ok());
+  // The same image again: Docker still copies the target to moby-dangling@.
+  ASSERT_TRUE(Load(OciArchive(a, {"app:1"})).ok());
+  EXPECT_EQ(Records(), (std::map<std::string, std::string>{{name, a.target.digest.str()},
+                                                           {DanglingName(a.target.digest), a.target.digest.str()}}));
+  // Another image under the name: the name moves, its record keeps the time
+  // it was first created.
+  ASSERT_TRUE(Load(OciArchive(b, {"app:1"})).ok());
+  auto moved = Record(name);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->target.digest, b.target.digest);
+  EXPECT_EQ(moved->created_unix_nanos, first->created_unix_nanos);
+  EXPECT_GT(moved->updated_unix_nanos, first->updated_unix_nanos);
+  EXPECT_EQ(Records(), (std::map<std::string, std::string>{{name, b.target.digest.str()},
+                                                           {DanglingName(a.target.digest), a.target.digest.str()}}));
 }
 
 TEST_F(ArchiveTest, SeveralImagesInArchiveOrder) {

@@ -461,7 +461,7 @@ class Loader {
         loaded.push_back(LoadedImage{name.empty() ? std::string() : FamiliarString(name), plan.target.digest});
       }
     }
-    BERTH_RETURN_IF_ERROR(store_->images()->CreateImages(images, "load"));
+    BERTH_RETURN_IF_ERROR(store_->images()->CreateImages(images, ReplaceRule::kLoad, "load"));
     return loaded;
   }
 

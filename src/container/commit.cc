@@ -206,7 +206,7 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
   ni.target.digest = manifest_digest;
   ni.target.size = static_cast<int64_t>(manifest_bytes.size());
   ni.labels[std::string(kParentLabel)] = rec.image_id.str();
-  BERTH_RETURN_IF_ERROR(store_->images()->CreateImages({ni}, ""));
+  BERTH_RETURN_IF_ERROR(store_->images()->CreateImages({ni}, ReplaceRule::kTag, ""));
 
   std::string familiar = name.empty() ? std::string() : FamiliarString(name);
   {

@@ -1,13 +1,16 @@
-// Image prune (Docker's containerd algorithm, with berth's fixes: `label!`
-// matches images that lack the key, and every removal emits events).
+// Image prune (Docker 28.2's containerd algorithm; unlike 28.2, every
+// removal also emits events).
 //
 // Candidates are dangling records (or every record with dangling=false)
 // passing the until/label filters. Images in use by containers are
 // protected: a container's dangling record, the exact name it was created
 // from, and, when created by ID or digest, at least one record of its image.
 // Everything happens in one transaction; the blobs it orphans are deleted
-// after commit in one batch. Reported: Untagged per record, Deleted per
-// manifest or index blob freed, SpaceReclaimed = bytes of all blobs freed.
+// after commit in one batch. Reported per record, in name order: Untagged
+// (the familiar name, or the digest of a dangling record), then Deleted for
+// every blob of the image's walk (PresentBlobs) that the record's removal
+// freed: index, manifests, configs and layers, as 28.2 lists them.
+// SpaceReclaimed is the sum of the reported blobs' descriptor sizes.
 #include <chrono>
 
 #include "image/service.h"
@@ -30,7 +33,42 @@ class PruneGuard {
 
 std::string StripAlgorithm(const std::string& s) { return s.starts_with("sha256:") ? s.substr(7) : s; }
 
+void WalkPresent(ImageServiceImpl* svc, const Descriptor& d, std::vector<Descriptor>* out) {
+  if (!svc->content()->Exists(d.digest)) return;
+  out->push_back(d);
+  if (IsIndexType(d.media_type)) {
+    auto index = svc->LoadIndex(d);
+    if (!index.ok()) return;
+    for (const auto& m : index->manifests) WalkPresent(svc, m, out);
+  } else if (IsManifestType(d.media_type)) {
+    auto m = svc->LoadManifest(d);
+    if (!m.ok()) return;
+    WalkPresent(svc, m->config, out);
+    for (const auto& l : m->layers) WalkPresent(svc, l, out);
+  }
+}
+
 }  // namespace
+
+std::vector<Descriptor> ImageServiceImpl::PresentBlobs(const Descriptor& target) {
+  std::vector<Descriptor> out;
+  WalkPresent(this, target, &out);
+  return out;
+}
+
+bool ImageServiceImpl::LabelsMatch(const std::vector<ManifestInfo>& manifests,
+                                   const std::vector<LabelFilter>& checks) {
+  if (checks.empty()) return true;
+  for (const auto& m : manifests) {
+    if (m.attestation) continue;
+    auto cfg = LoadConfig(m.config.digest);
+    if (!cfg.ok()) continue;
+    bool all = true;
+    for (const auto& f : checks) all = all && f.Matches(cfg->labels);
+    if (all) return true;
+  }
+  return false;
+}
 
 Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
   auto start = std::chrono::steady_clock::now();
@@ -39,16 +77,14 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
   PruneReport report;
   struct Pruned {
     std::string untagged;
-    std::vector<Digest> died;
+    std::vector<Descriptor> walked;  // the image's present blobs, before removal
+    std::vector<Digest> died;        // blobs this record's removal freed
   };
   std::vector<Pruned> pruned;
-  std::unordered_map<Digest, BlobRecord> died_blobs;
   std::vector<Digest> freed;
-  uint64_t bytes = 0;
   BERTH_RETURN_IF_ERROR(UpdateAndCollect(
       [&](Tx& tx, AfterCommit& after) -> Status {
         pruned.clear();
-        died_blobs.clear();
         BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImages());
         std::unordered_map<Digest, int> count;
         for (const auto& r : records) ++count[r.target.digest];
@@ -76,19 +112,9 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
         }
 
         auto passes_labels = [&](const ImageRecord& r) -> bool {
-          if (opts.labels.empty() && opts.labels_not.empty()) return true;
+          if (opts.labels.empty()) return true;
           auto manifests = RetainedManifests(tx, r.target);
-          if (!manifests.ok()) return false;
-          for (const auto& m : *manifests) {
-            if (m.attestation) continue;
-            auto cfg = LoadConfig(m.config.digest);
-            if (!cfg.ok()) continue;
-            bool ok = true;
-            for (const auto& f : opts.labels) ok = ok && f.Matches(cfg->labels);
-            for (const auto& f : opts.labels_not) ok = ok && !f.Matches(cfg->labels);
-            if (ok) return true;
-          }
-          return false;
+          return manifests.ok() && LabelsMatch(*manifests, opts.labels);
         };
 
         for (const auto& r : records) {  // sorted by name
@@ -99,14 +125,13 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
           int& n = count[r.target.digest];
           if (n <= 1 && used.contains(r.target.digest)) continue;  // its last record
           --n;
-          BERTH_RETURN_IF_ERROR(DeleteRecord(tx, r.name, after));
           Pruned p;
+          // Files are deleted only after commit: what exists now is what
+          // Docker's walk sees just before this record goes.
+          p.walked = PresentBlobs(r.target);
+          BERTH_RETURN_IF_ERROR(DeleteRecord(tx, r.name, after));
           p.untagged = r.dangling() ? r.target.digest.str() : FamiliarString(r.name);
           p.died = tx.TakeDied();
-          for (const auto& d : p.died) {
-            auto b = tx.GetBlob(d);
-            if (b.ok()) died_blobs[d] = *b;
-          }
           if (!r.dangling()) after.events.push_back(ImageEvent("untag", r.target.digest.str(), p.untagged));
           if (!p.died.empty()) {
             const std::string id = r.target.digest.str();
@@ -117,19 +142,17 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
         }
         return OkStatus();
       },
-      &bytes, &freed));
-  std::unordered_set<Digest> gone(freed.begin(), freed.end());
+      nullptr, &freed));
+  const std::unordered_set<Digest> gone(freed.begin(), freed.end());
   for (const auto& p : pruned) {
     report.deleted.push_back(DeleteResponseItem::Untagged(p.untagged));
-    for (const auto& d : p.died) {
-      auto it = died_blobs.find(d);
-      if (!gone.contains(d) || it == died_blobs.end()) continue;
-      if (IsIndexType(it->second.media_type) || IsManifestType(it->second.media_type)) {
-        report.deleted.push_back(DeleteResponseItem::Deleted(d.str()));
-      }
+    const std::unordered_set<Digest> died(p.died.begin(), p.died.end());
+    for (const auto& blob : p.walked) {
+      if (!died.contains(blob.digest) || !gone.contains(blob.digest)) continue;
+      report.deleted.push_back(DeleteResponseItem::Deleted(blob.digest.str()));
+      report.space_reclaimed += static_cast<uint64_t>(blob.size);
     }
   }
-  report.space_reclaimed = bytes;
   ObserveAction("prune", start);
   return report;
 }
@@ -138,23 +161,36 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
 
 namespace berth {
 
-Result<LabelFilter> LabelFilter::Parse(std::string_view term) {
+Result<LabelFilter> LabelFilter::Parse(std::string_view term, bool from_label_not) {
   LabelFilter f;
+  f.negate = from_label_not;
+  std::string_view key = term;
   auto eq = term.find('=');
-  if (eq == std::string_view::npos) {
-    f.key = std::string(term);
-  } else {
-    f.key = std::string(term.substr(0, eq));
+  if (eq != std::string_view::npos) {
+    key = term.substr(0, eq);
     f.value = std::string(term.substr(eq + 1));
   }
+  const size_t total = key.size() + (f.value ? f.value->size() : 0);
+  if (total > 4096) {
+    return InvalidArgument("label key and value length (" + std::to_string(total) +
+                           " bytes) greater than maximum size (4096 bytes), key: " + std::string(key.substr(0, 64)) +
+                           ": invalid argument");
+  }
+  if (key.ends_with('!')) {  // "key!=value": the check is negated
+    key.remove_suffix(1);
+    f.negate = !f.negate;
+  }
+  f.key = std::string(key);
   if (f.key.empty()) return InvalidArgument("invalid label filter '" + std::string(term) + "'");
   return f;
 }
 
 bool LabelFilter::Matches(const std::map<std::string, std::string>& labels) const {
   auto it = labels.find(key);
-  if (it == labels.end()) return false;
-  return !value || it->second == *value;
+  const bool exists = it != labels.end();
+  if (!value) return exists != negate;
+  if (!exists) return false;  // Docker 28.x: a value check needs the key, negated or not
+  return (it->second == *value) != negate;
 }
 
 }  // namespace berth

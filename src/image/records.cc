@@ -197,45 +197,60 @@ Status ImageServiceImpl::EnsureDangling(Tx& tx, const ImageRecord& img) {
   return tx.PutImage(d);
 }
 
-Status ImageServiceImpl::PutRecord(Tx& tx, ImageRecord record, AfterCommit& after) {
+Status ImageServiceImpl::PutRecord(Tx& tx, ImageRecord record, ReplaceRule rule) {
   auto existing = tx.GetImage(record.name);
   if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
-  int64_t now = env_->NowUnixNanos();
+  const bool exists = existing.ok();
+  const bool moved = exists && existing->target.digest != record.target.digest;
+  const int64_t now = env_->NowUnixNanos();
   record.updated_unix_nanos = now;
-  if (existing.ok() && existing->target.digest == record.target.digest) {
-    record.created_unix_nanos = existing->created_unix_nanos;
-  } else {
-    record.created_unix_nanos = now;
-  }
-  if (existing.ok() && existing->target.digest != record.target.digest) {
-    // The name moves: keep its old image as a dangling record if this was
-    // its last name (Docker's softImageDelete).
-    BERTH_ASSIGN_OR_RETURN(auto old_all, tx.ListImagesByTarget(existing->target.digest));
-    if (old_all.size() == 1) BERTH_RETURN_IF_ERROR(EnsureDangling(tx, *existing));
+  record.created_unix_nanos = now;
+  switch (rule) {
+    case ReplaceRule::kTag:
+      if (exists && !moved) record.created_unix_nanos = existing->created_unix_nanos;
+      if (moved) {
+        // Docker's softImageDelete: dangling only if this was its last name.
+        BERTH_ASSIGN_OR_RETURN(auto old_all, tx.ListImagesByTarget(existing->target.digest));
+        if (old_all.size() == 1) BERTH_RETURN_IF_ERROR(EnsureDangling(tx, *existing));
+      }
+      break;
+    case ReplaceRule::kLoad:
+      if (exists) {
+        // containerd's Import replaces only the target of an existing record.
+        record.created_unix_nanos = existing->created_unix_nanos;
+        record.labels = existing->labels;
+        if (!IsDanglingName(record.name)) BERTH_RETURN_IF_ERROR(EnsureDangling(tx, *existing));
+      }
+      break;
+    case ReplaceRule::kPull:
+      if (exists) record.created_unix_nanos = existing->created_unix_nanos;
+      if (moved) BERTH_RETURN_IF_ERROR(EnsureDangling(tx, *existing));
+      break;
   }
   BERTH_RETURN_IF_ERROR(tx.PutImage(record));
-  if (!IsDanglingName(record.name)) {
+  if (rule != ReplaceRule::kLoad && !IsDanglingName(record.name)) {
     auto d = tx.DeleteImage(DanglingName(record.target.digest));
     if (!d.ok() && d.code() != Code::kNotFound) return d;
   }
   return OkStatus();
 }
 
-Status ImageServiceImpl::CreateImages(const std::vector<NewImage>& images, const std::string& event_action) {
+Status ImageServiceImpl::CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
+                                      const std::string& event_action) {
   auto start = std::chrono::steady_clock::now();
   BERTH_RETURN_IF_ERROR(UpdateAndCollect([&](Tx& tx, AfterCommit& after) -> Status {
     for (const auto& img : images) {
       BERTH_RETURN_IF_ERROR(RetainContent(tx, img.target, img.manifests));
       if (img.name.empty()) {
         BERTH_ASSIGN_OR_RETURN(auto existing, tx.ListImagesByTarget(img.target.digest));
-        if (existing.empty()) {
+        if (existing.empty() || rule == ReplaceRule::kLoad) {
           ImageRecord r{DanglingName(img.target.digest), img.target, img.labels, 0, 0};
-          BERTH_RETURN_IF_ERROR(PutRecord(tx, r, after));
+          BERTH_RETURN_IF_ERROR(PutRecord(tx, r, rule));
         }
       } else {
         BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNamed(img.name));
         ImageRecord r{TagNameOnly(ref).String(), img.target, img.labels, 0, 0};
-        BERTH_RETURN_IF_ERROR(PutRecord(tx, r, after));
+        BERTH_RETURN_IF_ERROR(PutRecord(tx, r, rule));
       }
       if (!event_action.empty()) {
         std::map<std::string, std::string> labels;
@@ -262,7 +277,7 @@ Status ImageServiceImpl::Tag(const std::string& source, const std::string& targe
     BERTH_ASSIGN_OR_RETURN(ImageRecord src, ResolveIn(tx, source));
     ImageRecord r{ref.String(), src.target, src.labels, 0, 0};
     DropNameLabels(r.labels);
-    BERTH_RETURN_IF_ERROR(PutRecord(tx, r, after));
+    BERTH_RETURN_IF_ERROR(PutRecord(tx, r, ReplaceRule::kTag));
     std::map<std::string, std::string> labels;
     ConfigLabelsFor(this, tx, src.target, &labels);
     after.events.push_back(ImageEvent("tag", src.target.digest.str(), ref.Familiar(), labels));

@@ -66,10 +66,11 @@ struct ImageFacts {
 struct ListRow {
   std::vector<ImageRecord> records;  // sorted by name
   std::shared_ptr<const ImageFacts> facts;
-  std::vector<std::string> tags;  // familiar names, dangling record excluded
   int64_t created = 0;            // config creation time, unix seconds
   int64_t containers = 0;
-  ImageSummary summary;  // as listed, without shared size and manifests
+  // As listed, without the per-request fields: RepoTags, RepoDigests,
+  // shared size, manifests (and Containers unless counted).
+  ImageSummary summary;
 };
 
 // Everything a listing reads, as of one metadata generation.
@@ -108,7 +109,8 @@ class ImageServiceImpl : public ImageService {
   Status Tag(const std::string& source, const std::string& target) override;
   Result<std::vector<DeleteResponseItem>> Remove(const std::string& ref, const RemoveOptions& opts) override;
   Result<PruneReport> Prune(const PruneOptions& opts) override;
-  Status CreateImages(const std::vector<NewImage>& images, const std::string& event_action) override;
+  Status CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
+                      const std::string& event_action) override;
   Result<GcReport> CollectGarbage() override;
   Status PutContainer(const ContainerRecord& c) override;
   Status DeleteContainer(const std::string& id) override;
@@ -131,6 +133,16 @@ class ImageServiceImpl : public ImageService {
   Result<std::vector<ManifestInfo>> ManifestsFromRefs(const Descriptor& target, const std::vector<Digest>& refs);
   // Parsed config (cached by digest).
   Result<ImageConfig> LoadConfig(const Digest& d);
+  // Whether one platform config of the image (attestations aside) passes
+  // every label check (Docker's setupLabelFilter; prune.cc). True when
+  // `checks` is empty.
+  bool LabelsMatch(const std::vector<ManifestInfo>& manifests, const std::vector<LabelFilter>& checks);
+  // The blobs under `target` whose files exist, in containerd's walk order
+  // (Docker's walkPresentChildren): each descriptor, then its children (an
+  // index's manifests; a manifest's config, then its layers), depth first.
+  // A blob named twice is listed twice. Children of an unreadable blob are
+  // skipped (prune.cc).
+  std::vector<Descriptor> PresentBlobs(const Descriptor& target);
   // Facts about an image given its retained root refs (view.cc; cached).
   Result<std::shared_ptr<const ImageFacts>> Facts(const Descriptor& target, std::vector<Digest> retained);
   Result<std::shared_ptr<const ImageFacts>> FactsIn(Tx& tx, const Descriptor& target);
@@ -143,10 +155,9 @@ class ImageServiceImpl : public ImageService {
   Status RetainContent(Tx& tx, const Descriptor& target, const std::vector<Digest>& manifests);
   // Deletes a record; drops the image root when it was the target's last.
   Status DeleteRecord(Tx& tx, const std::string& name, AfterCommit& after);
-  // Creates or replaces a record. A name that pointed at another target
-  // leaves that target a dangling record if it was its last name; a named
-  // record removes its target's dangling record.
-  Status PutRecord(Tx& tx, ImageRecord record, AfterCommit& after);
+  // Creates or replaces a record, treating an existing name and dangling
+  // records by `rule` (see ReplaceRule). Sets the record's times.
+  Status PutRecord(Tx& tx, ImageRecord record, ReplaceRule rule);
   // Keeps `img`'s target alive as moby-dangling@<digest> (no-op if present).
   Status EnsureDangling(Tx& tx, const ImageRecord& img);
 

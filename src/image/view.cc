@@ -42,6 +42,18 @@ std::string RepoDigest(const ImageRecord& r) {
   return ref->FamiliarName() + "@" + r.target.digest.str();
 }
 
+// Docker's reference filter on one record: its name parsed as a normalised
+// reference (a moby-dangling@ name parses too, as in Docker) matching one
+// of the glob patterns (FamiliarMatch).
+bool NameMatchesAny(const std::string& name, const std::vector<std::string>& patterns) {
+  auto ref = ParseNormalizedNamed(name);
+  if (!ref.ok()) return false;
+  for (const auto& pattern : patterns) {
+    if (ReferenceMatches(pattern, *ref)) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> ContainersOf(const Digest& manifest, const std::vector<ContainerRecord>& containers) {
   std::vector<std::string> out;
   for (const auto& c : containers) {
@@ -241,24 +253,12 @@ Result<std::shared_ptr<const ListSnapshot>> ImageServiceImpl::Snapshot() {
     auto facts = Facts(row.records.front().target, retained[id.str()]);
     if (!facts.ok()) continue;  // content unreadable: not listable
     row.facts = *facts;
-    row.tags = RepoTags(row.records);
     row.created = row.facts->config ? row.facts->config->created_unix : 0;
     row.containers = container_count[id];
     // The summary as listed, before per-request fields.
     ImageSummary& s = row.summary;
     s.id = id;
     s.parent_id = row.records.front().parent();
-    s.repo_tags = row.tags;
-    for (const auto& r : row.records) {
-      if (r.dangling()) continue;
-      if (std::string d = RepoDigest(r); !d.empty()) {
-        s.repo_digests.push_back(std::move(d));
-        break;
-      }
-    }
-    // Docker's summary of an image with no available platform lists the
-    // target digest alone as its repo digest.
-    if (!row.facts->best) s.repo_digests = {id.str()};
     s.created = row.created;
     s.size = row.facts->size;
     if (row.facts->config) s.labels = row.facts->config->labels;
@@ -299,39 +299,43 @@ Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts
       return OkStatus();
     }));
   }
-  static const std::map<std::string, std::string> kNoLabels;
   std::vector<ImageSummary> out;
   std::vector<const ListRow*> out_rows;
   for (const auto& row : snap->rows) {
-    const auto& recs = row.records;
     const ImageFacts& facts = *row.facts;
-    bool dangling = row.tags.empty();
-    if (opts.dangling && *opts.dangling != dangling) continue;
-    if (!opts.all && dangling && snap->parents.contains(row.summary.id.str())) continue;
-    const auto& labels = facts.config ? facts.config->labels : kNoLabels;
-    bool ok = true;
-    for (const auto& f : opts.labels) ok = ok && f.Matches(labels);
-    for (const auto& f : opts.labels_not) ok = ok && !f.Matches(labels);
-    if (!ok) continue;
+    // Image filters: every record of the image passes or fails together.
+    if (!LabelsMatch(facts.manifests, opts.labels)) continue;
     if (before_time && !(row.created < *before_time)) continue;
     if (since_time && !(row.created > *since_time)) continue;
-    if (opts.until_unix_nanos) {
-      bool any = false;
-      for (const auto& r : recs) any |= r.created_unix_nanos < *opts.until_unix_nanos;
-      if (!any) continue;
+    // Record filters, as Docker's list applies them to each record.
+    const bool parent_of_another = snap->parents.contains(row.summary.id.str());
+    std::vector<const ImageRecord*> passing;
+    for (const auto& r : row.records) {
+      if (!opts.all && r.dangling() && parent_of_another) continue;  // an intermediate image
+      if (opts.dangling && *opts.dangling != r.dangling()) continue;
+      if (opts.until_unix_nanos && !(r.created_unix_nanos < *opts.until_unix_nanos)) continue;
+      if (!opts.reference.empty() && !NameMatchesAny(r.name, opts.reference)) continue;
+      passing.push_back(&r);
     }
-    if (!opts.reference.empty()) {
-      bool any = false;
-      for (const auto& r : recs) {
-        if (r.dangling()) continue;
-        auto ref = ParseNamed(r.name);
-        if (!ref.ok()) continue;
-        for (const auto& pattern : opts.reference) any |= ReferenceMatches(pattern, *ref);
-      }
-      if (!any) continue;
-    }
+    if (passing.empty()) continue;
     out.push_back(row.summary);
-    if (opts.manifests) out.back().manifests = Summaries(content_, facts, snap->containers);
+    ImageSummary& s = out.back();
+    // RepoTags: the passing names; RepoDigests: repo@ID from the last passing
+    // name (Docker keeps the last record it saw), none for a dangling one, the
+    // bare ID for an image without any available platform.
+    const ImageRecord* shown = nullptr;
+    for (const ImageRecord* r : passing) {
+      if (r->dangling()) continue;
+      s.repo_tags.push_back(FamiliarString(r->name));
+      shown = r;
+    }
+    if (!facts.best) {
+      s.repo_digests.push_back(s.id.str());
+    } else if (shown) {
+      if (std::string d = RepoDigest(*shown); !d.empty()) s.repo_digests.push_back(std::move(d));
+    }
+    if (!opts.container_count || !facts.best) s.containers = -1;
+    if (opts.manifests) s.manifests = Summaries(content_, facts, snap->containers);
     out_rows.push_back(&row);
   }
   if (opts.shared_size) {

@@ -311,7 +311,7 @@ class Puller {
       return OkStatus();
     }));
     BERTH_RETURN_IF_ERROR(Check());
-    BERTH_RETURN_IF_ERROR(store_->images()->CreateImages({img}, ""));
+    BERTH_RETURN_IF_ERROR(store_->images()->CreateImages({img}, ReplaceRule::kPull, ""));
     DropPullLeases(store_, name);
     Event e;
     e.type = "image";

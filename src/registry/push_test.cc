@@ -81,7 +81,7 @@ TEST_F(RegistryTest, PushOfPartialImagePushesPresentPlatforms) {
     if (want.count(b.descriptor.digest)) ASSERT_OK(store_->content()->Put(b.data, b.descriptor.digest));
   }
   std::string name = Host() + "/t9/partial:1";
-  ASSERT_OK(images()->CreateImages({NewImage{name, img.target, {img.ManifestFor(kAmd64)}, {}}}, ""));
+  ASSERT_OK(images()->CreateImages({NewImage{name, img.target, {img.ManifestFor(kAmd64)}, {}}}, ReplaceRule::kTag, ""));
   PushOptions o;
   o.name = name;
   messages_.clear();

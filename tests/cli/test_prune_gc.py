@@ -76,7 +76,10 @@ class PruneTest(clitest.CliTestCase):
     def test_prune_label_filters(self):
         keep = self.load("lab:1", "--label", "keep=yes", "--file", "/a=1")
         drop = self.load("lab:2", "--file", "/a=2")
-        r = self.berth("image", "prune", "-a", "-f", "--filter", "label!=keep=yes")
+        # Docker 28.x: label!=keep=yes needs the key, so it matches neither.
+        self.assertEqual(self.ok("image", "prune", "-a", "-f", "--filter", "label!=keep=yes"),
+                         "Total reclaimed space: 0B\n")
+        r = self.berth("image", "prune", "-a", "-f", "--filter", "label!=keep")
         self.assertEqual(r.rc, 0, repr(r))
         items = self.check_report(r.out)
         self.assertIn(f"deleted: {drop}", items)
@@ -88,12 +91,18 @@ class PruneTest(clitest.CliTestCase):
         self.assertEqual(self.ok("image", "prune", "-a", "-f", "--filter", "until=1h"),
                          "Total reclaimed space: 0B\n")
         self.assertNotEqual(self.ok("images", "-q"), "")
+        # Several until filters must all hold: the earliest wins.
+        self.assertEqual(self.ok("image", "prune", "-a", "-f", "--filter", "until=1h", "--filter",
+                                 "until=2100-01-01"), "Total reclaimed space: 0B\n")
+        items = self.check_report(self.ok("image", "prune", "-a", "-f", "--filter", "until=2100-01-01",
+                                          "--filter", "until=2099-01-01"))
+        self.assertIn("untagged: recent:1", items)
 
     def test_prune_filter_errors(self):
         r = self.berth("image", "prune", "-f", "--filter", "reference=x")
         self.assertEqual((r.rc, r.out, r.err), (1, "", "Error: invalid filter 'reference'\n"))
-        r = self.berth("image", "prune", "-f", "--filter", "until=1h", "--filter", "until=2h")
-        self.assertEqual((r.rc, r.err), (1, "Error: more than one until filter specified\n"))
+        r = self.berth("image", "prune", "-f", "--filter", "until=1h", "--filter", "until=junk")
+        self.assertEqual((r.rc, r.err), (1, 'Error: failed to parse value as time or duration: "junk"\n'))
         r = self.berth("image", "prune", "-a", "-f", "--filter", "dangling=true")
         self.assertEqual((r.rc, r.err), (1, "Error: invalid filter 'dangling=[false true]'\n"))
         r = self.berth("image", "prune", "-f", "--filter", "nonsense")

@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tarfile
 import tempfile
 import time
 import unittest
@@ -145,6 +146,24 @@ def fixture(out, *args):
     p = subprocess.run([FIXTURE, "-o", out] + list(args), capture_output=True, check=True, timeout=120)
     lines = [l for l in p.stdout.decode().splitlines() if l.startswith("{")]
     return json.loads(lines[-1]) if lines else {}
+
+
+def archive_blobs(path):
+    """{digest: bytes} of an OCI archive's blobs."""
+    out = {}
+    with tarfile.open(path) as t:
+        for m in t.getmembers():
+            if m.isfile() and m.name.startswith("blobs/sha256/"):
+                out["sha256:" + m.name.rsplit("/", 1)[1]] = t.extractfile(m).read()
+    return out
+
+
+def timestamp_now():
+    """The wall clock as "seconds.microseconds" (rounded down), a value the
+    daemon's `until` filters accept: records made before this call are older,
+    records made after it newer."""
+    ns = time.time_ns()
+    return "%d.%06d" % (ns // 10**9, ns % 10**9 // 1000)
 
 
 class DaemonTestCase(unittest.TestCase):

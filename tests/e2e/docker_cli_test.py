@@ -152,7 +152,7 @@ class ImageTest(DaemonTestCase):
         rows = [json.loads(l) for l in self.docker_ok("images", "--format", "json", "feastest").splitlines()]
         self.assertEqual(len(rows), 1)
         self.assertEqual((rows[0]["Repository"], rows[0]["Tag"], rows[0]["ID"], rows[0]["Containers"]),
-                         ("feastest", "1", self.a["target"][7:19], "0"))
+                         ("feastest", "1", self.a["target"][7:19], "N/A"))
         self.docker_fails("images", "--filter", "bogus=1", err="Error response from daemon: invalid filter 'bogus'\n")
         self.docker_fails("images", "--filter", "dangling=maybe",
                           err="Error response from daemon: invalid filter 'dangling=[maybe]'\n")

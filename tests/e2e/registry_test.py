@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import unittest
@@ -21,7 +20,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "testing"))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
-from berth_e2e import BINARY_DIR, Daemon, DaemonTestCase, fixture, free_port  # noqa: E402
+from berth_e2e import BINARY_DIR, Daemon, DaemonTestCase, archive_blobs, fixture, free_port, timestamp_now  # noqa: E402
 from fault_proxy import FaultProxy  # noqa: E402
 from pull_bench import build_layout  # noqa: E402
 
@@ -119,16 +118,6 @@ class Registry:
     def blob(self, repo, digest):
         with urllib.request.urlopen("http://%s/v2/%s/blobs/%s" % (self.host, repo, digest), timeout=30) as r:
             return r.read()
-
-
-def archive_blobs(path):
-    """{digest: bytes} of an OCI archive's blobs."""
-    out = {}
-    with tarfile.open(path) as t:
-        for m in t.getmembers():
-            if m.isfile() and m.name.startswith("blobs/sha256/"):
-                out["sha256:" + m.name.rsplit("/", 1)[1]] = t.extractfile(m).read()
-    return out
 
 
 def layers_of(blobs, manifest_digest):
@@ -298,6 +287,29 @@ class PullTest(RegistryTestCase):
         self.assertEqual(self.image_id(ref), self.x2["target"])
         self.assertEqual(self.docker_ok("images", "-q", "--no-trunc", "--filter", "dangling=true"),
                          self.x1["target"] + "\n")
+
+    def test_moved_tag_keeps_old_target_dangling_and_record_creation_time(self):
+        # Docker's pull keeps the old target dangling whenever the tag moves,
+        # even when another name still holds it, and the record keeps the
+        # time it was first created (containerd updates it in place).
+        ref = self.ref("mv2:1")
+        self.reg.seed(self.x1_path, "mv2:1")
+        self.docker_ok("pull", ref)
+        self.docker_ok("tag", ref, "holder:1")
+        between = timestamp_now()
+        self.reg.seed(self.x2_path, "mv2:1")
+        self.docker_ok("pull", ref)
+        self.assertEqual(self.image_id(ref), self.x2["target"])
+        self.assertEqual(self.docker_ok("images", "-q", "--no-trunc", "--filter", "dangling=true"),
+                         self.x1["target"] + "\n")
+        self.assertEqual(self.docker_ok("images", "--filter", "until=" + between, "--format",
+                                        "{{.Repository}}:{{.Tag}} {{.ID}}", self.ref("mv2")),
+                         "%s %s\n" % (ref, self.x2["target"][7:19]))
+        # Pulling the same target again adds no dangling record.
+        self.docker_ok("rmi", "holder:1")
+        self.docker_ok("image", "prune", "-f")
+        self.docker_ok("pull", ref)
+        self.assertEqual(self.docker_ok("images", "-q", "--filter", "dangling=true"), "")
 
     def test_pull_errors(self):
         before = self.image_ids()

@@ -430,7 +430,7 @@ Status AddToStore(Store* store, const BuiltImage& image, const std::vector<std::
     BERTH_ASSIGN_OR_RETURN(Reference ref, NormalizeName(name));
     records.push_back(make(ref.String()));
   }
-  return store->images()->CreateImages(records, "");
+  return store->images()->CreateImages(records, ReplaceRule::kTag, "");
 }
 
 }  // namespace berth::testing

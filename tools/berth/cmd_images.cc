@@ -112,6 +112,7 @@ Result<ListOptions> ListOptionsFromFilters(const FilterArgs& f, bool all) {
   if (auto bad = f.FirstInvalid(kAccepted)) return InvalidArgument("invalid filter '" + *bad + "'");
   ListOptions opts;
   opts.all = all;
+  opts.container_count = true;  // berth's own listing counts, as API 1.51 does
   if (f.Contains("dangling")) {
     BERTH_ASSIGN_OR_RETURN(bool dangling, f.GetBool("dangling", false));
     opts.dangling = dangling;
@@ -120,22 +121,11 @@ Result<ListOptions> ListOptionsFromFilters(const FilterArgs& f, bool all) {
     auto it = f.fields.find(k);
     return it == f.fields.end() ? std::vector<std::string>{} : it->second;
   };
-  for (const std::string& v : values("label")) {
-    BERTH_ASSIGN_OR_RETURN(LabelFilter lf, LabelFilter::Parse(v));
-    opts.labels.push_back(std::move(lf));
-  }
-  for (const std::string& v : values("label!")) {
-    BERTH_ASSIGN_OR_RETURN(LabelFilter lf, LabelFilter::Parse(v));
-    opts.labels_not.push_back(std::move(lf));
-  }
+  BERTH_ASSIGN_OR_RETURN(opts.labels, LabelChecksFromFilters(f));
   opts.before = values("before");
   opts.since = values("since");
   opts.reference = values("reference");
-  const int64_t now = NowNanos();
-  for (const std::string& v : values("until")) {
-    BERTH_ASSIGN_OR_RETURN(int64_t ts, ParseTimestamp(v, now));
-    if (!opts.until_unix_nanos || ts < *opts.until_unix_nanos) opts.until_unix_nanos = ts;
-  }
+  BERTH_ASSIGN_OR_RETURN(opts.until_unix_nanos, UntilFromFilters(f));
   return opts;
 }
 

@@ -110,19 +110,8 @@ Result<PruneOptions> PruneOptionsFromFilters(const FilterArgs& f) {
   if (auto bad = f.FirstInvalid(kAccepted)) return InvalidArgument("invalid filter '" + *bad + "'");
   PruneOptions opts;
   BERTH_ASSIGN_OR_RETURN(opts.dangling_only, f.GetBool("dangling", true));
-  if (auto it = f.fields.find("until"); it != f.fields.end()) {
-    if (it->second.size() > 1) return InvalidArgument("more than one until filter specified");
-    BERTH_ASSIGN_OR_RETURN(int64_t ts, ParseTimestamp(it->second[0], NowNanos()));
-    opts.until_unix_nanos = ts;
-  }
-  for (const char* key : {"label", "label!"}) {
-    auto it = f.fields.find(key);
-    if (it == f.fields.end()) continue;
-    for (const std::string& v : it->second) {
-      BERTH_ASSIGN_OR_RETURN(LabelFilter lf, LabelFilter::Parse(v));
-      (std::string(key) == "label" ? opts.labels : opts.labels_not).push_back(std::move(lf));
-    }
-  }
+  BERTH_ASSIGN_OR_RETURN(opts.until_unix_nanos, UntilFromFilters(f));
+  BERTH_ASSIGN_OR_RETURN(opts.labels, LabelChecksFromFilters(f));
   return opts;
 }
 
