@@ -8,6 +8,7 @@
 // Everything happens in one transaction; the blobs it orphans are deleted
 // after commit in one batch. Reported: Untagged per record, Deleted per
 // manifest or index blob freed, SpaceReclaimed = bytes of all blobs freed.
+// A dry run (PruneOptions::dry_run) is the same transaction rolled back.
 #include <chrono>
 
 #include "image/service.h"
@@ -45,6 +46,10 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
   std::unordered_map<Digest, BlobRecord> died_blobs;
   std::vector<Digest> freed;
   uint64_t bytes = 0;
+  // A dry run rolls the transaction back; `freed` and `bytes` then tell what
+  // the deletion would take, so the report below is the one a prune gives.
+  std::optional<DryRunScope> dry_run;
+  if (opts.dry_run) dry_run.emplace();
   BERTH_RETURN_IF_ERROR(UpdateAndCollect(
       [&](Tx& tx, AfterCommit& after) -> Status {
         pruned.clear();
