@@ -14,6 +14,9 @@
 
 namespace berth::api {
 
+// A JSON array of strings.
+boost::json::array Strings(const std::vector<std::string>& v);
+
 // An OCI descriptor / platform as Go marshals ocispec types.
 boost::json::value DescriptorValue(const Descriptor& d);
 boost::json::value PlatformValue(const Platform& p);

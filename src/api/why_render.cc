@@ -10,12 +10,6 @@ namespace json = boost::json;
 
 namespace {
 
-json::array StringArray(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
-}
-
 json::array DigestArray(const std::vector<Digest>& v) {
   json::array a;
   for (const auto& d : v) a.emplace_back(d.str());
@@ -52,12 +46,12 @@ json::object PreviewValue(const RemovalPreview& p) {
 json::object ImageWhyValue(const ImageWhy& w) {
   json::object o;
   o["Id"] = w.id.str();
-  o["Names"] = StringArray(w.names);
+  o["Names"] = Strings(w.names);
   o["Dangling"] = w.dangling;
   o["Parent"] = w.parent;
   json::array children;
   for (const auto& c : w.children) {
-    children.emplace_back(json::object{{"Id", c.id.str()}, {"Names", StringArray(c.names)}});
+    children.emplace_back(json::object{{"Id", c.id.str()}, {"Names", Strings(c.names)}});
   }
   o["Children"] = std::move(children);
   json::array containers, mounted_by, leases;
@@ -98,7 +92,7 @@ json::object BlobWhyValue(const BlobWhy& w) {
     for (const auto& d : h.via) via.emplace_back(DescriptorValue(d));
     holders.emplace_back(json::object{{"Kind", std::string(RootKindName(h.kind))},
                                       {"Id", h.id},
-                                      {"Names", StringArray(h.names)},
+                                      {"Names", Strings(h.names)},
                                       {"Via", std::move(via)}});
   }
   o["Holders"] = std::move(holders);
