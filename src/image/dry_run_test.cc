@@ -1,6 +1,7 @@
 // Dry runs (DryRunScope): a prune or a removal run on a rolled-back
 // transaction reports exactly what the real one then does on the same store
-// state, and changes nothing: no record, root, count or file, no event.
+// state, and changes nothing: no record, root, count or file, no event, no
+// metric.
 #include "image/test_harness.h"
 
 namespace berth::image_test {
@@ -63,11 +64,13 @@ class DryRunTest : public StoreTest {
   PruneReport DryThenReal(PruneOptions opts) {
     DrainEvents();
     StoreState before = State();
+    const std::string metrics = store_->metrics()->Serialize();
     opts.dry_run = true;
     auto dry = images()->Prune(opts);
     EXPECT_TRUE(dry.ok()) << dry.status().ToString();
     EXPECT_EQ(State(), before);
     EXPECT_EQ(DrainEvents(), V{});
+    EXPECT_EQ(store_->metrics()->Serialize(), metrics);  // no prune, no gc counted
     opts.dry_run = false;
     auto real = images()->Prune(opts);
     EXPECT_TRUE(real.ok()) << real.status().ToString();
@@ -182,10 +185,12 @@ TEST_F(DryRunTest, RemovalPreviewIsWhatRemoveDoes) {
   AddContainer("m:1", m.target.digest, false, amd64, kAmd64);
   DrainEvents();
   StoreState before = State();
+  const double deletes = store_->metrics()->ImageActionCount("delete");
   auto why = images()->Why(m.target.digest.str());
   ASSERT_OK(why);
   EXPECT_EQ(State(), before);
   EXPECT_EQ(DrainEvents(), V{});
+  EXPECT_EQ(store_->metrics()->ImageActionCount("delete"), deletes);
   ASSERT_TRUE(why->image);
   const ImageWhy& w = *why->image;
   EXPECT_TRUE(w.remove.refused);
