@@ -63,6 +63,10 @@ struct PruneOptions {
   // "label" and "label!" checks: an image matches when the config of one of
   // its platforms passes all of them.
   std::vector<LabelFilter> labels;
+  // Report exactly what the prune would do (the same transaction, rolled
+  // back) and change nothing: no record or blob removed, no event, no
+  // metric. A berth extension.
+  bool dry_run = false;
 };
 
 struct PruneReport {
@@ -188,6 +192,92 @@ struct NewImage {
   std::map<std::string, std::string> labels;
 };
 
+// ---- Why: what keeps an image or a blob (ImageService::Why) ----
+
+// A container as `why` shows it.
+struct WhyContainer {
+  std::string id;
+  std::string name;
+  std::string image_ref;  // as given at creation
+  std::string state;      // ContainerStateName
+  std::optional<Platform> platform;  // the platform it runs (containers created from the image)
+  Digest manifest;                   // the platform manifest it keeps (may be empty)
+};
+
+// A metadata lease (a failed pull's) and the blobs of interest it keeps,
+// directly or through a manifest it names.
+struct WhyLease {
+  std::string id;
+  int64_t expires_unix_nanos = 0;  // 0: never
+  std::map<std::string, std::string> labels;
+  std::vector<Digest> blobs;
+};
+
+// What one removal would do, found by running ImageService::Remove on a
+// rolled-back transaction (see DryRunScope in src/image/service.h).
+struct RemovalPreview {
+  bool refused = false;
+  std::string error;                     // why it is refused (Docker's message)
+  std::vector<DeleteResponseItem> items;  // what `docker rmi` would print
+  struct Blob {
+    Digest digest;
+    std::string media_type;
+    int64_t size = 0;  // registered size
+    bool operator==(const Blob&) const = default;
+  };
+  std::vector<Blob> freed;   // blobs that would be deleted, in deletion order
+  uint64_t freed_bytes = 0;  // bytes of their files (absent files count 0)
+};
+
+struct ImageWhy {
+  Digest id;
+  std::vector<std::string> names;  // familiar names, sorted; the dangling record excluded
+  bool dangling = false;           // the image has a dangling record (moby-dangling@…)
+  std::string parent;              // its parent label, empty if none
+  struct Child {
+    Digest id;
+    std::vector<std::string> names;
+  };
+  std::vector<Child> children;  // images whose parent label is this image
+  std::vector<WhyContainer> containers;  // created from it
+  std::vector<WhyContainer> mounted_by;  // mounting it (image mounts)
+  std::vector<WhyLease> leases;          // holding any of its blobs
+  std::vector<Digest> ingest_held;       // its blobs an ingest in progress holds
+  int64_t size = 0;                      // unique bytes of the content it retains
+  int blobs = 0;                         // number of those blobs
+  std::string reference;                 // the reference the previews remove
+  RemovalPreview remove;        // docker rmi REF
+  RemovalPreview force_remove;  // docker rmi -f REF
+};
+
+// One root keeping a blob, and the way it reaches it.
+struct BlobHolder {
+  RootKind kind = RootKind::kImage;
+  std::string id;                  // image ID, container ID or lease ID
+  std::vector<std::string> names;  // image: familiar names; container: its name
+  // From the root down to the blob, the blob excluded: for an image whose
+  // target is an index, the index, then the retained manifest, then (for a
+  // config or layer) nothing more; empty when the root names the blob.
+  std::vector<Descriptor> via;
+};
+
+struct BlobWhy {
+  Digest digest;
+  std::string media_type;  // empty when not registered
+  int64_t size = 0;
+  int64_t refs = 0;
+  bool registered = false;  // known to the metadata store
+  bool present = false;     // its file exists
+  bool ingest_held = false;  // an ingest in progress holds it
+  std::vector<BlobHolder> holders;  // every root reaching it, by kind then ID
+};
+
+// Exactly one of image / blob is set.
+struct WhyReport {
+  std::optional<ImageWhy> image;
+  std::optional<BlobWhy> blob;
+};
+
 struct StoreOptions {
   std::string root;           // data root
   Env* env = nullptr;         // Env::Default() when null
@@ -233,6 +323,16 @@ class ImageService {
   virtual Result<std::vector<DeleteResponseItem>> Remove(const std::string& ref,
                                                          const RemoveOptions& opts) = 0;
   virtual Result<PruneReport> Prune(const PruneOptions& opts) = 0;
+
+  // Why an image or a blob is kept. `ref` is an image reference (name,
+  // name:tag, name@digest, full or short ID) or the digest "sha256:<hex>"
+  // of a blob that is not an image ID. For an image: its names, containers,
+  // mounts, leases, parent links, and what `docker rmi` and `docker rmi -f`
+  // of `ref` would remove and free (each a Remove run on a rolled-back
+  // transaction: it changes nothing, publishes no event). For a blob: every
+  // root that reaches it and through which manifests/indexes. NotFound
+  // "No such image: <ref>" when it is neither.
+  virtual Result<WhyReport> Why(const std::string& ref) = 0;
 
   // Creates records for images whose content is committed, in one
   // transaction, treating names that already exist by `rule`. Emits one

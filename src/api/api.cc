@@ -75,6 +75,7 @@ Api::Api(Store* store, ApiOptions opts) : impl_(std::make_unique<Impl>()) {
   AddImageRoutes(&impl_->router);
   AddContainerRoutes(&impl_->router);
   AddRegistryRoutes(&impl_->router);
+  AddWhyRoutes(&impl_->router);
 }
 
 Api::~Api() = default;

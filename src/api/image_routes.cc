@@ -145,7 +145,8 @@ Result<Response> RemoveImage(RouteContext& ctx) {
   return JsonResponse(200, json::serialize(DeleteItemsValue(items)));
 }
 
-// POST /images/prune
+// POST /images/prune[?dryrun=1] (dryrun: berth's extension, which Docker
+// clients never send: the same report, nothing removed, no events)
 Result<Response> PruneImages(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
   BERTH_ASSIGN_OR_RETURN(Filters f, Filters::FromJson(ctx.query.Get("filters")));
@@ -154,6 +155,8 @@ Result<Response> PruneImages(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(o.dangling_only, f.GetBoolOrDefault("dangling", true));
   BERTH_ASSIGN_OR_RETURN(o.until_unix_nanos, ParseUntilFilters(f));
   BERTH_ASSIGN_OR_RETURN(o.labels, ParseLabelFilters(f));
+  // berth's extension: the report of the prune, with nothing removed.
+  o.dry_run = ctx.query.Bool("dryrun");
   BERTH_ASSIGN_OR_RETURN(PruneReport report, images->Prune(o));
   json::object out;
   if (report.deleted.empty()) {

@@ -35,6 +35,7 @@ class Query {
   // '=' has an empty value. Malformed escapes are InvalidArgument.
   static Result<Query> Parse(std::string_view raw);
 
+  bool empty() const { return pairs_.empty(); }
   bool Has(std::string_view key) const;
   // First value of `key`, "" when absent.
   std::string Get(std::string_view key) const;

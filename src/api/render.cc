@@ -8,13 +8,13 @@ namespace berth::api {
 
 namespace json = boost::json;
 
-namespace {
-
 json::array Strings(const std::vector<std::string>& v) {
   json::array a;
   for (const auto& s : v) a.emplace_back(s);
   return a;
 }
+
+namespace {
 
 // Parses JSON produced by a library formatter; null when it is malformed (a
 // bug elsewhere, not worth failing a whole listing for).

@@ -14,6 +14,9 @@
 
 namespace berth::api {
 
+// A JSON array of strings.
+boost::json::array Strings(const std::vector<std::string>& v);
+
 // An OCI descriptor / platform as Go marshals ocispec types.
 boost::json::value DescriptorValue(const Descriptor& d);
 boost::json::value PlatformValue(const Platform& p);
@@ -31,6 +34,10 @@ boost::json::array HistoryValue(const std::vector<HistoryItem>& items);
 
 // [{"Untagged": …}, {"Deleted": …}] (DELETE /images/{name}, prune).
 boost::json::array DeleteItemsValue(const std::vector<DeleteResponseItem>& items);
+
+// berth's why report (GET /berth/v1/images/{name}/why; the shape is
+// documented there, in src/api/why_routes.cc). why_render.cc.
+boost::json::object WhyReportValue(const WhyReport& r);
 
 // A JSON-message stream line ({"stream": text}) followed by "\n".
 std::string StreamLine(std::string_view text);

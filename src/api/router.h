@@ -71,5 +71,6 @@ void AddSystemRoutes(Router* r);
 void AddImageRoutes(Router* r);
 void AddContainerRoutes(Router* r);  // container_routes.cc
 void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
+void AddWhyRoutes(Router* r);        // why_routes.cc: /berth/v1/images/{name}/why
 
 }  // namespace berth::api

@@ -35,6 +35,7 @@ Event ImageServiceImpl::ImageEvent(const std::string& action, const std::string&
 }
 
 void ImageServiceImpl::ObserveAction(const std::string& action, std::chrono::steady_clock::time_point start) {
+  if (DryRunScope::Current()) return;  // a dry run did nothing worth counting
   std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
   metrics_->ObserveImageAction(action, d.count());
 }
@@ -50,20 +51,74 @@ void ImageServiceImpl::Release(const std::vector<Digest>& ds) {
   }
 }
 
+namespace {
+
+thread_local DryRunScope* current_dry_run = nullptr;
+
+// What UpdateAndCollect's function returns to have a dry run rolled back.
+Status RolledBackOnPurpose() { return Aborted("dry run: transaction rolled back"); }
+
+}  // namespace
+
+DryRunScope::DryRunScope() { current_dry_run = this; }
+
+DryRunScope::~DryRunScope() { current_dry_run = nullptr; }
+
+DryRunScope* DryRunScope::Current() { return current_dry_run; }
+
 Status ImageServiceImpl::UpdateAndCollect(const std::function<Status(Tx&, AfterCommit&)>& fn,
                                           uint64_t* bytes_freed, std::vector<Digest>* freed) {
+  DryRunScope* dry_run = DryRunScope::Current();
   AfterCommit after;
-  BERTH_RETURN_IF_ERROR(meta_->Update([&](Tx& tx) -> Status {
+  // For a dry run: what the deletion after commit would take.
+  std::vector<Digest> would_free;
+  uint64_t would_free_bytes = 0;
+  bool rolled_back = false;
+  Status s = meta_->Update([&](Tx& tx) -> Status {
     after = AfterCommit();
     BERTH_RETURN_IF_ERROR(fn(tx, after));
     for (auto& d : tx.TakeDied()) after.died.push_back(std::move(d));
+    if (!dry_run) return OkStatus();
+    {
+      // The selection DeleteGarbage makes after a commit, made on the
+      // uncommitted state (which is what it would see).
+      std::lock_guard<std::mutex> lock(gc_mu_);
+      would_free = Unreferenced(tx, after.died);
+    }
+    // As DeleteGarbage counts: the bytes of a file once (a digest named
+    // twice finds its file gone the second time).
+    std::unordered_set<Digest> counted;
+    for (const auto& d : would_free) {
+      if (!counted.insert(d).second) continue;
+      auto info = content_->Info(d);
+      if (info.ok()) would_free_bytes += static_cast<uint64_t>(info->size);
+    }
+    rolled_back = true;
+    return RolledBackOnPurpose();
+  });
+  if (rolled_back) {
+    dry_run->freed_.insert(dry_run->freed_.end(), would_free.begin(), would_free.end());
+    dry_run->bytes_freed_ += would_free_bytes;
+    if (bytes_freed) *bytes_freed += would_free_bytes;
+    if (freed) freed->insert(freed->end(), would_free.begin(), would_free.end());
     return OkStatus();
-  }));
+  }
+  BERTH_RETURN_IF_ERROR(s);
   // Committed: the write lock is released. Delete, then tell the world.
   generation_.fetch_add(1);
   if (!after.died.empty()) DeleteGarbage(after.died, bytes_freed, freed);
   for (auto& e : after.events) events_->Publish(std::move(e));
   return OkStatus();
+}
+
+std::vector<Digest> ImageServiceImpl::Unreferenced(Tx& tx, const std::vector<Digest>& candidates) {
+  std::vector<Digest> unreferenced;
+  for (const auto& d : candidates) {
+    if (Leased(d)) continue;
+    auto b = tx.GetBlob(d);
+    if (!b.ok() || b->refs == 0) unreferenced.push_back(d);
+  }
+  return unreferenced;
 }
 
 void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint64_t* bytes_freed,
@@ -76,11 +131,7 @@ void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint
     std::lock_guard<std::mutex> lock(gc_mu_);
     std::vector<Digest> unreferenced;
     Status s = meta_->View([&](Tx& tx) -> Status {
-      for (const auto& d : candidates) {
-        if (Leased(d)) continue;
-        auto b = tx.GetBlob(d);
-        if (!b.ok() || b->refs == 0) unreferenced.push_back(d);
-      }
+      unreferenced = Unreferenced(tx, candidates);
       return OkStatus();
     });
     if (!s.ok()) return;

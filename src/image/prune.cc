@@ -11,7 +11,9 @@
 // every blob of the image's walk (PresentBlobs) that the record's removal
 // freed: index, manifests, configs and layers, as 28.2 lists them.
 // SpaceReclaimed is the sum of the reported blobs' descriptor sizes.
+// A dry run (PruneOptions::dry_run) is the same transaction rolled back.
 #include <chrono>
+#include <optional>
 
 #include "image/service.h"
 
@@ -82,6 +84,10 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
   };
   std::vector<Pruned> pruned;
   std::vector<Digest> freed;
+  // A dry run rolls the transaction back; `freed` then tells what the
+  // deletion would take, so the report below is the one a prune gives.
+  std::optional<DryRunScope> dry_run;
+  if (opts.dry_run) dry_run.emplace();
   BERTH_RETURN_IF_ERROR(UpdateAndCollect(
       [&](Tx& tx, AfterCommit& after) -> Status {
         pruned.clear();

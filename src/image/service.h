@@ -6,6 +6,7 @@
 //   prune.cc      image prune
 //   collect.cc    deleting garbage after commit, full sweep, ingest leases
 //   view.cc       image summaries: List, Inspect, History
+//   why.cc        Why: what keeps an image or a blob, removal previews
 // Internal to src/image.
 #pragma once
 
@@ -112,6 +113,7 @@ class ImageServiceImpl : public ImageService {
   Status CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
                       const std::string& event_action) override;
   Result<GcReport> CollectGarbage() override;
+  Result<WhyReport> Why(const std::string& ref) override;  // why.cc
   Status PutContainer(const ContainerRecord& c) override;
   Status DeleteContainer(const std::string& id) override;
 
@@ -162,13 +164,20 @@ class ImageServiceImpl : public ImageService {
   Status EnsureDangling(Tx& tx, const ImageRecord& img);
 
   // Runs `fn` in a write transaction, then deletes what died and publishes
-  // the events (collect.cc).
+  // the events (collect.cc). `bytes_freed` (added to) and `freed` (appended
+  // to) tell what was deleted. Under a DryRunScope on this thread the
+  // transaction is rolled back instead: nothing is deleted, no event is
+  // published, and `bytes_freed`/`freed` (and the scope) tell what the
+  // deletion would have taken.
   Status UpdateAndCollect(const std::function<Status(Tx&, AfterCommit&)>& fn, uint64_t* bytes_freed = nullptr,
                           std::vector<Digest>* freed = nullptr);
   // Deletes the files of blobs whose refs are 0 and that no lease holds;
   // forgets them in the metadata. Never under the metadata write lock.
   void DeleteGarbage(const std::vector<Digest>& candidates, uint64_t* bytes_freed,
                      std::vector<Digest>* freed);
+  // Of `candidates`, those a deletion would take as `tx` sees them: refs 0
+  // (or unregistered) and held by no ingest lease. Caller holds gc_mu_.
+  std::vector<Digest> Unreferenced(Tx& tx, const std::vector<Digest>& candidates);
 
   Event ImageEvent(const std::string& action, const std::string& id, const std::string& name,
                    const std::map<std::string, std::string>& labels = {}) const;
@@ -207,6 +216,35 @@ class ImageServiceImpl : public ImageService {
   std::unordered_map<Digest, int> leased_;  // guarded by gc_mu_
 
   std::atomic<bool> pruning_{false};
+};
+
+// Makes the image service's writes on the calling thread dry runs while it
+// is in scope (collect.cc): UpdateAndCollect rolls its transaction back
+// instead of committing, after selecting, by the rule DeleteGarbage applies
+// (refs 0 in the transaction, held by no ingest lease), the blobs the
+// deletion would take. So any operation built on UpdateAndCollect (Remove,
+// Prune) reports exactly what it would do, changes nothing, publishes no
+// event and observes no metric. Scopes do not nest; one per thread.
+class DryRunScope {
+ public:
+  DryRunScope();
+  ~DryRunScope();
+  DryRunScope(const DryRunScope&) = delete;
+  DryRunScope& operator=(const DryRunScope&) = delete;
+
+  // The scope active on this thread, or null.
+  static DryRunScope* Current();
+
+  // What the rolled-back writes in this scope would have deleted: blob
+  // digests in deletion order (a blob whose file is already absent included)
+  // and the bytes of the files.
+  const std::vector<Digest>& freed() const { return freed_; }
+  uint64_t bytes_freed() const { return bytes_freed_; }
+
+ private:
+  friend class ImageServiceImpl;
+  std::vector<Digest> freed_;
+  uint64_t bytes_freed_ = 0;
 };
 
 // The familiar string of a record's name ("busybox:latest"); a dangling

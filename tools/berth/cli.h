@@ -85,6 +85,8 @@ void AddPruneCommand(CLI::App* parent, const std::string& name, Context* ctx);
 void AddInspectCommand(CLI::App* parent, const std::string& name, Context* ctx);
 void AddHistoryCommand(CLI::App* parent, const std::string& name, Context* ctx);
 void AddGcCommand(CLI::App* parent, const std::string& name, Context* ctx);
+// `berth why IMAGE|DIGEST` (cmd_why.cc).
+void AddWhyCommand(CLI::App* parent, const std::string& name, Context* ctx);
 // `berth registry rm-platform` (cmd_registry.cc); opens no store.
 void AddRegistryCommand(CLI::App* parent, const std::string& name, Context* ctx);
 

@@ -89,6 +89,7 @@ int RunRemove(const CLI::App* cmd, RemoveFlags& o, Context* ctx) {
 struct PruneFlags {
   bool all = false;
   bool force = false;
+  bool dry_run = false;
   std::vector<std::string> filters;
   std::vector<std::string> args;
 };
@@ -126,7 +127,7 @@ int RunPrune(const CLI::App* cmd, PruneFlags& o, Context* ctx) {
     dangling.push_back(value);
     std::sort(dangling.begin(), dangling.end());
   }
-  if (!o.force) {
+  if (!o.force && !o.dry_run) {  // a dry run removes nothing: no question
     const std::string warning =
         o.all ? "WARNING! This will remove all images without at least one container associated to them.\n"
                 "Are you sure you want to continue?"
@@ -135,6 +136,7 @@ int RunPrune(const CLI::App* cmd, PruneFlags& o, Context* ctx) {
   }
   auto opts = PruneOptionsFromFilters(*filters);
   if (!opts.ok()) return PrintError(opts.status());
+  opts->dry_run = o.dry_run;
   auto store = OpenStore(*ctx);
   if (!store.ok()) return PrintError(store.status());
   auto report = (*store)->images()->Prune(*opts);
@@ -206,6 +208,7 @@ void AddPruneCommand(CLI::App* parent, const std::string& name, Context* ctx) {
   cmd->fallthrough();
   cmd->add_flag("-a,--all", o->all, "Remove all unused images, not just dangling ones");
   cmd->add_flag("-f,--force", o->force, "Do not prompt for confirmation");
+  cmd->add_flag("--dry-run", o->dry_run, "Print the report the prune would give, and remove nothing");
   cmd->add_option("--filter", o->filters, "Provide filter values (e.g. \"until=<timestamp>\")")
       ->allow_extra_args(false);
   cmd->add_option("args", o->args);

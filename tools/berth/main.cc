@@ -232,6 +232,7 @@ int main(int argc, char** argv) {
   AddInspectCommand(&app, "inspect", &ctx);
   AddHistoryCommand(&app, "history", &ctx);
   AddGcCommand(&app, "gc", &ctx);
+  AddWhyCommand(&app, "why", &ctx);
   AddRegistryCommand(&app, "registry", &ctx);
 
   CLI::App* image = app.add_subcommand("image", "Manage images");
