@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "api/progress.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "api/router.h"
@@ -166,7 +167,12 @@ Result<Response> PruneImages(RouteContext& ctx) {
 }
 
 // POST /images/load: the body (a tar) streams into LoadArchive; the answer is
-// a JSON message stream. Errors before any output are plain HTTP errors.
+// a JSON message stream. As in dockerd 28.2 (containerd image store), only a
+// bad query (platform) is a plain HTTP error: once the archive is read the
+// status is 200 and a failed load ends the stream with an errorDetail line,
+// which `docker load` prints (exit 1) and the SDK raises as ImageLoadError.
+// `quiet` (default true) changes nothing there either: dockerd 28.2's
+// containerd LoadImage writes no progress bars, quiet or not.
 Result<Response> LoadImages(RouteContext& ctx) {
   BERTH_RETURN_IF_ERROR(ctx.Images().status());
   LoadOptions o;
@@ -179,9 +185,10 @@ Result<Response> LoadImages(RouteContext& ctx) {
   Response r;
   r.SetHeader("Content-Type", "application/json");
   r.stream = [store, reader, o](const WriteFn& write) -> Status {
-    BERTH_ASSIGN_OR_RETURN(std::vector<LoadedImage> loaded, LoadArchive(store, reader, o));
-    if (loaded.empty()) return write("");
-    for (const auto& img : loaded) {
+    Result<std::vector<LoadedImage>> loaded = LoadArchive(store, reader, o);
+    if (!loaded.ok()) return write(RenderProgressError(loaded.status().message()));
+    if (loaded->empty()) return write("");
+    for (const auto& img : *loaded) {
       std::string text = img.name.empty() ? "Loaded image ID: " + img.id.str() + "\n"
                                           : "Loaded image: " + img.name + "\n";
       BERTH_RETURN_IF_ERROR(write(StreamLine(text)));
