@@ -1,4 +1,4 @@
-// Registry routes: POST /images/create (pull), POST /images/{name}/push,
+// Registry routes: POST /images/create (pull; import is in image_routes.cc), POST /images/{name}/push,
 // POST /auth (docker login) and berth's /berth/v1/registry extension
 // (docs/cli.md, "Registry API").
 //
@@ -140,9 +140,7 @@ Result<Response> CreateImage(RouteContext& ctx) {
   const Query& q = ctx.query;
   std::string from_image = q.Get("fromImage");
   if (from_image.empty()) {
-    if (q.Has("fromSrc")) {
-      return Unimplemented("import is not supported by berth (docker import / fromSrc); use docker load");
-    }
+    if (q.Has("fromSrc")) return ImportImage(ctx);
     return InvalidArgument("fromImage or fromSrc is required");
   }
   BERTH_RETURN_IF_ERROR(ctx.Images().status());
@@ -328,7 +326,8 @@ Result<Response> Login(RouteContext& ctx) {
 }  // namespace
 
 void AddRegistryRoutes(Router* r) {
-  r->Add("POST", "/images/create", CreateImage);
+  // The body is streamed: docker import sends the tarball (pull sends none).
+  r->Add("POST", "/images/create", CreateImage, /*streams_body=*/true);
   r->Add("POST", "/images/{name:.*}/push", PushImage);
   r->Add("POST", "/auth", Login);
   r->Add("POST", "/berth/v1/registry/rm-platform", RemovePlatforms);

@@ -104,8 +104,11 @@ TEST_F(RegistryRoutesTest, CreateParameterErrors) {
     int status;
     std::string message_part;
   } cases[] = {
-      {"/v1.50/images/create?fromSrc=-&repo=x", 501, "import is not supported"},
-      {"/v1.50/images/create?fromSrc=http%3A%2F%2Fexample.com%2Fx.tar", 501, "import is not supported"},
+      {"/v1.50/images/create?fromSrc=http%3A%2F%2Fexample.com%2Fx.tar", 501,
+       "importing from a URL is not supported by berth (fromSrc=http://example.com/x.tar)"},
+      {"/v1.50/images/create?fromSrc=-&repo=x%40sha256%3A" + std::string(64, 'a'), 400,
+       "cannot import digest reference"},
+      {"/v1.50/images/create?fromSrc=-&platform=a%2Fb%2Fc%2Fd", 400, "cannot parse platform specifier"},
       {"/v1.50/images/create", 400, "fromImage or fromSrc is required"},
       {"/v1.50/images/create?fromImage=x%2FUPPER&tag=1", 400, "must be lowercase"},
       {"/v1.50/images/create?fromImage=127.0.0.1%3A1%2Fx&tag=bad%2Btag", 400, "invalid tag format"},

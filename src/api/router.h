@@ -72,4 +72,8 @@ void AddImageRoutes(Router* r);
 void AddContainerRoutes(Router* r);  // container_routes.cc
 void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
 
+// POST /images/create with fromSrc (docker import; image_routes.cc): the
+// registry routes' CreateImage hands it over.
+Result<Response> ImportImage(RouteContext& ctx);
+
 }  // namespace berth::api
