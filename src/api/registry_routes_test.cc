@@ -110,6 +110,7 @@ TEST_F(RegistryRoutesTest, CreateParameterErrors) {
        "cannot import digest reference"},
       {"/v1.50/images/create?fromSrc=-&platform=a%2Fb%2Fc%2Fd", 400, "cannot parse platform specifier"},
       {"/v1.50/images/create", 400, "fromImage or fromSrc is required"},
+
       {"/v1.50/images/create?fromImage=x%2FUPPER&tag=1", 400, "must be lowercase"},
       {"/v1.50/images/create?fromImage=127.0.0.1%3A1%2Fx&tag=bad%2Btag", 400, "invalid tag format"},
       {"/v1.50/images/create?fromImage=127.0.0.1%3A1%2Fx&tag=1&platform=a%2Fb%2Fc%2Fd", 400,
@@ -123,6 +124,11 @@ TEST_F(RegistryRoutesTest, CreateParameterErrors) {
     EXPECT_EQ(r.status, c.status) << c.target << ": " << r.body;
     EXPECT_NE(Message(r).find(c.message_part), std::string::npos) << c.target << ": " << r.body;
   }
+  // Distribution inspect: names that never reach a registry.
+  Response id = Do("GET", "/v1.50/distribution/" + std::string(64, 'a') + "/json");
+  EXPECT_EQ(id.status, 500);
+  EXPECT_EQ(Message(id), "no manifest found for full image ID");
+  EXPECT_EQ(Do("GET", "/v1.50/distribution/Bad%3AName/json").status, 400);
 }
 
 // Nothing listens on 127.0.0.1:1: the pull fails before any progress
