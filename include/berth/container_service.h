@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/archive.h"
 #include "berth/image_service.h"
 #include "berth/metadata.h"
 #include "berth/platform.h"
@@ -97,6 +98,15 @@ struct CommitOptions {
   std::vector<std::string> changes;
 };
 
+// docker import (POST /images/create?fromSrc=-).
+struct ImportOptions {
+  std::string reference;  // name[:tag] ("latest" added); empty: a dangling image
+  std::string message;    // the history entry's comment (none when empty)
+  // As CommitOptions::changes, applied to an empty config.
+  std::vector<std::string> changes;
+  std::optional<Platform> platform;  // the config's platform; empty: the host's
+};
+
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
 };
@@ -153,6 +163,18 @@ class ContainerService {
   // image ID); returns the new image ID (manifest digest). Emits the
   // container "commit" event and, for a name, "tag".
   virtual Result<Digest> Commit(const CommitOptions& opts) = 0;
+
+  // Imports a filesystem tarball (plain, gzip, zstd, bzip2 or xz, read once
+  // from `tar`) as a one-layer image, as dockerd 28.2 does: gzip and zstd
+  // are stored as they come, the others gzip-compressed; OCI config and
+  // manifest; the record named opts.reference (an existing name moves, its
+  // old image kept dangling) or dangling. The layer is unpacked before any
+  // record is written, so a tarball the snapshotter refuses (paths leaving
+  // the layer, a non-directory root, not a tar) is InvalidArgument "invalid
+  // archive to import: ..." and the store is unchanged. A bad change is
+  // InvalidArgument before `tar` is read. Emits the image "import" event.
+  // Returns the image ID (the manifest digest).
+  virtual Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) = 0;
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

@@ -124,6 +124,28 @@ struct PushResult {
 Result<PushResult> Push(Store* store, const RegistryConfig& cfg, const PushOptions& opts,
                         const ProgressFn& progress);
 
+// GET /distribution/{name}/json (docker-py's inspect_distribution): what the
+// registry serves for a reference, as dockerd 28.2 reports it.
+struct DistributionInfo {
+  Descriptor descriptor;  // media type, digest and size of the manifest or index
+  // An index: the platform of every entry (attestations included, an entry
+  // without one gives an empty platform). A Docker schema-2 manifest: its
+  // config's platform. An OCI manifest: none, and platforms_known is false
+  // (dockerd answers "Platforms": null there, and for a config it cannot read).
+  std::vector<Platform> platforms;
+  bool platforms_known = false;
+};
+// `name` as the route gets it (name, name:tag, name@digest; "latest" added).
+// Errors: InvalidArgument for a malformed name; Internal "no manifest found
+// for full image ID" for a bare image ID; NotFound with the registry's error
+// as dockerd passes it on ("manifest unknown: manifest unknown" for an
+// unknown tag, "name unknown: repository name not known to registry" for
+// an unknown repository); PermissionDenied
+// with the registry's text on 401/403; Unavailable when unreachable;
+// InvalidArgument for schema 1 (Docker's deprecation text).
+Result<DistributionInfo> InspectDistribution(const RegistryConfig& cfg, const std::string& name,
+                                             const AuthConfig& auth);
+
 // berth's extension: rewrites the remote index `reference` (name:tag; a
 // digest reference is InvalidArgument: "cannot remove platforms from a
 // digest reference: the tag would be left pointing at the old index") without

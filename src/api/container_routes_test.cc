@@ -29,6 +29,8 @@ class FakeContainers : public ContainerService {
   ContainerListOptions last_list;
   LogReadOptions last_logs;
   CommitOptions last_commit;
+  ImportOptions last_import;
+  std::string imported;
   std::vector<LogEntry> log;
   int wait_code = 0;
   std::string wait_condition;
@@ -97,6 +99,20 @@ class FakeContainers : public ContainerService {
     last_commit = opts;
     BERTH_RETURN_IF_ERROR(TakeError());
     return Digest::Of("committed");
+  }
+  // Records the options and the whole body.
+  Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) override {
+    calls.push_back("import");
+    last_import = opts;
+    imported.clear();
+    char buf[4096];
+    for (;;) {
+      BERTH_ASSIGN_OR_RETURN(size_t n, tar(buf, sizeof buf));
+      if (n == 0) break;
+      imported.append(buf, n);
+    }
+    BERTH_RETURN_IF_ERROR(TakeError());
+    return Digest::Of("imported");
   }
   Result<int> SweepSnapshots() override { return 0; }
   void Shutdown() override {}
@@ -464,6 +480,42 @@ TEST_F(ContainerRoutesTest, CommitOptions) {
             (std::vector<std::string>{"CMD [\"ls\"]", "ENV X=1", "WORKDIR /w", "USER 1"}));
   fake_.next_error = NotFound("No such container: x");
   EXPECT_EQ(Do("POST", "/commit?container=x").status, 404);
+}
+
+TEST_F(ContainerRoutesTest, ImportOptionsAndReply) {
+  Response r = Do("POST",
+                  "/v1.50/images/create?fromSrc=-&repo=Example.com%2Frepo&tag=v1&message=hello"
+                  "&changes=CMD+%5B%22sh%22%5D&changes=ENV+A%3DB&platform=linux%2Farm64",
+                  "the tarball");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("Content-Type"), "application/json");
+  Streamed s = Run(r);
+  ASSERT_TRUE(s.status.ok()) << s.status.ToString();
+  EXPECT_EQ(s.body, "{\"status\":\"" + Digest::Of("imported").str() + "\"}\n");
+  const ImportOptions& o = fake_.last_import;
+  EXPECT_EQ(fake_.imported, "the tarball");
+  EXPECT_EQ(o.reference, "Example.com/repo:v1");
+  EXPECT_EQ(o.message, "hello");
+  EXPECT_EQ(o.changes, (std::vector<std::string>{"CMD [\"sh\"]", "ENV A=B"}));
+  ASSERT_TRUE(o.platform.has_value());
+  EXPECT_EQ(FormatPlatform(*o.platform), "linux/arm64");
+
+  // No repo: dangling; no message: "Imported from -"; before API 1.32 the
+  // platform is not read; a repo without tag gets latest.
+  Run(Do("POST", "/v1.31/images/create?fromSrc=-&platform=bad", "x"));
+  EXPECT_EQ(fake_.last_import.reference, "");
+  EXPECT_EQ(fake_.last_import.message, "Imported from -");
+  EXPECT_FALSE(fake_.last_import.platform.has_value());
+  Run(Do("POST", "/images/create?fromSrc=-&repo=r", "x"));
+  EXPECT_EQ(fake_.last_import.reference, "docker.io/library/r:latest");
+
+  // The service's error before any output is a plain HTTP error.
+  fake_.next_error = InvalidArgument("invalid archive to import: nope");
+  Streamed bad = Run(Do("POST", "/images/create?fromSrc=-", "x"));
+  EXPECT_EQ(bad.writes, 0);
+  EXPECT_EQ(bad.status.message(), "invalid archive to import: nope");
+  EXPECT_EQ(Do("POST", "/images/create?fromSrc=-&platform=a%2Fb%2Fc%2Fd", "x").status, 400);
+  EXPECT_EQ(Do("POST", "/images/create?fromSrc=-&repo=UP", "x").status, 400);
 }
 
 TEST_F(ContainerRoutesTest, PruneRemovesStoppedOnly) {

@@ -9,10 +9,12 @@
 #include <memory>
 #include <optional>
 
+#include "api/progress.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "api/router.h"
 #include "berth/archive.h"
+#include "berth/container_service.h"
 #include "berth/json_text.h"
 #include "berth/reference.h"
 
@@ -56,6 +58,20 @@ Result<std::optional<int64_t>> ParseUntilFilters(const Filters& f) {
     if (!until || t < *until) until = t;
   }
   return until;
+}
+
+// Docker's httputils.RepoTagReference: `repo` with `tag` (or "latest");
+// nullopt when repo is empty.
+Result<std::optional<Reference>> RepoTagReference(const std::string& repo, const std::string& tag) {
+  if (repo.empty()) return std::optional<Reference>();
+  BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(repo));
+  if (ref.has_digest()) return InvalidArgument("cannot import digest reference");
+  if (!tag.empty()) {
+    BERTH_ASSIGN_OR_RETURN(ref, WithTag(std::move(ref), tag));
+  } else {
+    ref = TagNameOnly(std::move(ref));
+  }
+  return std::optional<Reference>(std::move(ref));
 }
 
 // GET /images/json
@@ -107,14 +123,9 @@ Result<Response> InspectImage(RouteContext& ctx) {
 Result<Response> TagImage(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
   std::string repo = ctx.query.Get("repo");
-  std::string tag = ctx.query.Get("tag");
-  BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(repo));
-  if (ref.has_digest()) return InvalidArgument("cannot import digest reference");
-  if (!tag.empty()) {
-    BERTH_ASSIGN_OR_RETURN(ref, WithTag(std::move(ref), tag));
-  } else {
-    ref = TagNameOnly(std::move(ref));
-  }
+  BERTH_ASSIGN_OR_RETURN(std::optional<Reference> named, RepoTagReference(repo, ctx.query.Get("tag")));
+  if (!named) return ParseNormalizedNamed(repo).status();  // no repo: the parser's error
+  Reference ref = std::move(*named);
   if (ref.FamiliarName() == "sha256") {
     return InvalidArgument("refusing to create an ambiguous tag using digest algorithm as name");
   }
@@ -169,7 +180,12 @@ Result<Response> PruneImages(RouteContext& ctx) {
 }
 
 // POST /images/load: the body (a tar) streams into LoadArchive; the answer is
-// a JSON message stream. Errors before any output are plain HTTP errors.
+// a JSON message stream. As in dockerd 28.2 (containerd image store), only a
+// bad query (platform) is a plain HTTP error: once the archive is read the
+// status is 200 and a failed load ends the stream with an errorDetail line,
+// which `docker load` prints (exit 1) and the SDK raises as ImageLoadError.
+// `quiet` (default true) changes nothing there either: dockerd 28.2's
+// containerd LoadImage writes no progress bars, quiet or not.
 Result<Response> LoadImages(RouteContext& ctx) {
   BERTH_RETURN_IF_ERROR(ctx.Images().status());
   LoadOptions o;
@@ -182,9 +198,10 @@ Result<Response> LoadImages(RouteContext& ctx) {
   Response r;
   r.SetHeader("Content-Type", "application/json");
   r.stream = [store, reader, o](const WriteFn& write) -> Status {
-    BERTH_ASSIGN_OR_RETURN(std::vector<LoadedImage> loaded, LoadArchive(store, reader, o));
-    if (loaded.empty()) return write("");
-    for (const auto& img : loaded) {
+    Result<std::vector<LoadedImage>> loaded = LoadArchive(store, reader, o);
+    if (!loaded.ok()) return write(RenderProgressError(loaded.status().message()));
+    if (loaded->empty()) return write("");
+    for (const auto& img : *loaded) {
       std::string text = img.name.empty() ? "Loaded image ID: " + img.id.str() + "\n"
                                           : "Loaded image: " + img.name + "\n";
       BERTH_RETURN_IF_ERROR(write(StreamLine(text)));
@@ -193,6 +210,46 @@ Result<Response> LoadImages(RouteContext& ctx) {
   };
   return r;
 }
+
+}  // namespace
+
+// POST /images/create?fromSrc=-&repo=&tag=&message=&changes=&platform= (docker
+// import): the body is the tarball. As in dockerd 28.2 nothing is written
+// until the image exists, so every error is a plain HTTP error; success is
+// one {"status":"sha256:<image ID>"} line. fromSrc other than "-" would make
+// dockerd download the archive; berth does not fetch URLs and refuses it.
+Result<Response> ImportImage(RouteContext& ctx) {
+  const Query& q = ctx.query;
+  ImportOptions o;
+  if (ctx.AtLeast("1.32") && !q.Get("platform").empty()) {
+    BERTH_ASSIGN_OR_RETURN(Platform p, ParsePlatform(q.Get("platform")));
+    o.platform = std::move(p);
+  }
+  std::string src = q.Get("fromSrc");
+  BERTH_ASSIGN_OR_RETURN(std::optional<Reference> ref, RepoTagReference(q.Get("repo"), q.Get("tag")));
+  if (ref) o.reference = ref->String();
+  o.message = q.Get("message");
+  if (o.message.empty()) o.message = "Imported from " + src;
+  o.changes = q.GetAll("changes");
+  if (src != "-") {
+    return Unimplemented("importing from a URL is not supported by berth (fromSrc=" + src +
+                         "): download the archive and import it from standard input (fromSrc=-)");
+  }
+  BERTH_ASSIGN_OR_RETURN(ContainerService * containers, ctx.Containers());
+  ReadFn reader = ctx.req->body_reader;
+  if (!reader) reader = StringReader(std::make_shared<const std::string>(std::move(ctx.req->body)));
+  Response r;
+  r.SetHeader("Content-Type", "application/json");
+  r.stream = [containers, reader, o](const WriteFn& write) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Digest id, containers->Import(reader, o));
+    ProgressMessage m;
+    m.status = id.str();
+    return write(RenderProgress(m));
+  };
+  return r;
+}
+
+namespace {
 
 // GET /images/get?names=… and GET /images/{name}/get: a tar stream.
 Result<Response> SaveImages(RouteContext& ctx, std::vector<std::string> names) {

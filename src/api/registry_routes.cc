@@ -1,5 +1,5 @@
-// Registry routes: POST /images/create (pull), POST /images/{name}/push,
-// POST /auth (docker login) and berth's /berth/v1/registry extension
+// Registry routes: POST /images/create (pull; import is in image_routes.cc), POST /images/{name}/push,
+// GET /distribution/{name}/json, POST /auth (docker login) and berth's /berth/v1/registry extension
 // (docs/cli.md, "Registry API").
 //
 // Pull and push answer with Docker's JSON progress stream
@@ -140,9 +140,7 @@ Result<Response> CreateImage(RouteContext& ctx) {
   const Query& q = ctx.query;
   std::string from_image = q.Get("fromImage");
   if (from_image.empty()) {
-    if (q.Has("fromSrc")) {
-      return Unimplemented("import is not supported by berth (docker import / fromSrc); use docker load");
-    }
+    if (q.Has("fromSrc")) return ImportImage(ctx);
     return InvalidArgument("fromImage or fromSrc is required");
   }
   BERTH_RETURN_IF_ERROR(ctx.Images().status());
@@ -325,10 +323,29 @@ Result<Response> Login(RouteContext& ctx) {
   return JsonResponse(200, json::serialize(out));
 }
 
+// GET /distribution/{name}/json: the registry's descriptor and platforms.
+Result<Response> DistributionInspect(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(DistributionInfo info,
+                         InspectDistribution(ctx.opts->registry, ctx.Var("name"), AuthFromHeader(*ctx.req)));
+  json::object descriptor{{"mediaType", info.descriptor.media_type},
+                          {"digest", info.descriptor.digest.str()},
+                          {"size", info.descriptor.size}};
+  json::value platforms = nullptr;
+  if (info.platforms_known) {
+    json::array list;
+    for (const Platform& p : info.platforms) list.push_back(json::parse(PlatformToJson(p)));
+    platforms = std::move(list);
+  }
+  json::object out{{"Descriptor", std::move(descriptor)}, {"Platforms", std::move(platforms)}};
+  return JsonResponse(200, json::serialize(out));
+}
+
 }  // namespace
 
 void AddRegistryRoutes(Router* r) {
-  r->Add("POST", "/images/create", CreateImage);
+  // The body is streamed: docker import sends the tarball (pull sends none).
+  r->Add("POST", "/images/create", CreateImage, /*streams_body=*/true);
+  r->Add("GET", "/distribution/{name:.*}/json", DistributionInspect);
   r->Add("POST", "/images/{name:.*}/push", PushImage);
   r->Add("POST", "/auth", Login);
   r->Add("POST", "/berth/v1/registry/rm-platform", RemovePlatforms);

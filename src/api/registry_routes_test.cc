@@ -104,9 +104,13 @@ TEST_F(RegistryRoutesTest, CreateParameterErrors) {
     int status;
     std::string message_part;
   } cases[] = {
-      {"/v1.50/images/create?fromSrc=-&repo=x", 501, "import is not supported"},
-      {"/v1.50/images/create?fromSrc=http%3A%2F%2Fexample.com%2Fx.tar", 501, "import is not supported"},
+      {"/v1.50/images/create?fromSrc=http%3A%2F%2Fexample.com%2Fx.tar", 501,
+       "importing from a URL is not supported by berth (fromSrc=http://example.com/x.tar)"},
+      {"/v1.50/images/create?fromSrc=-&repo=x%40sha256%3A" + std::string(64, 'a'), 400,
+       "cannot import digest reference"},
+      {"/v1.50/images/create?fromSrc=-&platform=a%2Fb%2Fc%2Fd", 400, "cannot parse platform specifier"},
       {"/v1.50/images/create", 400, "fromImage or fromSrc is required"},
+
       {"/v1.50/images/create?fromImage=x%2FUPPER&tag=1", 400, "must be lowercase"},
       {"/v1.50/images/create?fromImage=127.0.0.1%3A1%2Fx&tag=bad%2Btag", 400, "invalid tag format"},
       {"/v1.50/images/create?fromImage=127.0.0.1%3A1%2Fx&tag=1&platform=a%2Fb%2Fc%2Fd", 400,
@@ -120,6 +124,11 @@ TEST_F(RegistryRoutesTest, CreateParameterErrors) {
     EXPECT_EQ(r.status, c.status) << c.target << ": " << r.body;
     EXPECT_NE(Message(r).find(c.message_part), std::string::npos) << c.target << ": " << r.body;
   }
+  // Distribution inspect: names that never reach a registry.
+  Response id = Do("GET", "/v1.50/distribution/" + std::string(64, 'a') + "/json");
+  EXPECT_EQ(id.status, 500);
+  EXPECT_EQ(Message(id), "no manifest found for full image ID");
+  EXPECT_EQ(Do("GET", "/v1.50/distribution/Bad%3AName/json").status, 400);
 }
 
 // Nothing listens on 127.0.0.1:1: the pull fails before any progress

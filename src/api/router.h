@@ -73,4 +73,8 @@ void AddContainerRoutes(Router* r);  // container_routes.cc
 void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
 void AddWhyRoutes(Router* r);        // why_routes.cc: /berth/v1/images/{name}/why
 
+// POST /images/create with fromSrc (docker import; image_routes.cc): the
+// registry routes' CreateImage hands it over.
+Result<Response> ImportImage(RouteContext& ctx);
+
 }  // namespace berth::api

@@ -408,6 +408,9 @@ Result<std::string> ApplyChanges(std::string_view config_json, const std::vector
                                                                                : json::object{};
       for (const auto& p : vols) v[p] = json::object{};
       cfg["Volumes"] = std::move(v);
+    } else if (instr == "HEALTHCHECK" || instr == "ONBUILD") {
+      // Docker takes these; berth does not keep them (yet): refused, not dropped.
+      return Unimplemented(instr + " changes are not supported by berth");
     } else {
       return InvalidArgument(instr + " is not a valid change command");
     }

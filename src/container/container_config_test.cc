@@ -152,6 +152,11 @@ TEST(ChangesTest, Apply) {
   auto bad = ApplyChanges(base, {"RUN rm -rf /"});
   EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
   EXPECT_EQ(bad.status().message(), "RUN is not a valid change command");
+  // Valid for Docker, not kept by berth: refused as such, not dropped.
+  auto health = ApplyChanges(base, {"HEALTHCHECK CMD true"});
+  EXPECT_EQ(health.status().code(), Code::kUnimplemented);
+  EXPECT_EQ(health.status().message(), "HEALTHCHECK changes are not supported by berth");
+  EXPECT_EQ(ApplyChanges(base, {"onbuild RUN x"}).status().message(), "ONBUILD changes are not supported by berth");
   auto from_null = ApplyChanges("null", {"USER x"});
   ASSERT_TRUE(from_null.ok()) << from_null.status().ToString();
   EXPECT_EQ(*from_null, R"({"User":"x"})");

@@ -3,6 +3,7 @@
 //                fields, Docker's merge rules, names, signals, commit changes
 //   service.cc   the service: records, lifecycle, watchers, list, logs
 //   commit.cc    Commit and SweepSnapshots
+//   import.cc    Import (docker import)
 // Internal to src/container.
 #pragma once
 
@@ -110,6 +111,7 @@ class ContainerServiceImpl : public ContainerService {
   Status Logs(const std::string& ref, LogReadOptions opts,
               const std::function<Status(const LogEntry&)>& emit) override;
   Result<Digest> Commit(const CommitOptions& opts) override;
+  Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) override;  // import.cc
   Result<int> SweepSnapshots() override;
   void Shutdown() override;
 

@@ -65,6 +65,7 @@ class OneContainer : public ContainerService {
   Status Remove(const std::string&, bool) override { return Unimplemented("x"); }
   Result<std::vector<ContainerInfo>> List(const ContainerListOptions&) override { return Unimplemented("x"); }
   Result<Digest> Commit(const CommitOptions&) override { return Unimplemented("x"); }
+  Result<Digest> Import(const ReadFn&, const ImportOptions&) override { return Unimplemented("x"); }
   Result<int> SweepSnapshots() override { return 0; }
   void Shutdown() override {}
 };

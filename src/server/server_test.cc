@@ -348,5 +348,101 @@ TEST_F(ServerTest, MetricsEndpoint) {
   EXPECT_EQ(res2.result_int(), 404);
 }
 
+// A load archive over 1 MiB (a layer of incompressible bytes).
+std::string LargeArchive(const std::string& name, Digest* target) {
+  std::string noise;
+  uint32_t x = 2463534242u;
+  for (size_t i = 0; i < (3u << 20) / 4; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    noise.append(reinterpret_cast<const char*>(&x), 4);
+  }
+  Result<testing::BuiltImage> img = testing::SimpleImage({{"noise", noise}});
+  if (!img.ok()) return "";
+  *target = img->target.digest;
+  Result<std::string> tar = testing::WriteOciArchive({{&*img, {name}}});
+  return tar.ok() ? *tar : "";
+}
+
+// Every framing HTTP/1.1 allows for a request body, at a size over Beast's
+// 1 MiB default: Content-Length, Content-Length with Expect: 100-continue
+// (the 100 interim reply comes first), chunked. The connection serves the
+// next request afterwards.
+TEST_F(ServerTest, LargeBodiesInEveryFraming) {
+  StartServer();
+  Client c(sock_);
+  Digest a, b, d;
+  std::string plain = LargeArchive("docker.io/library/plain:1", &a);
+  std::string expect = LargeArchive("docker.io/library/expect:1", &b);
+  std::string chunked = LargeArchive("docker.io/library/chunked:1", &d);
+  ASSERT_GT(plain.size(), 2u << 20);
+
+  auto r1 = c.Send(http::verb::post, "/v1.50/images/load?quiet=1", plain);
+  EXPECT_EQ(r1.result_int(), 200);
+  EXPECT_NE(r1.body().find("Loaded image: plain:1"), std::string::npos) << r1.body();
+  EXPECT_EQ(c.Send(http::verb::get, "/_ping").body(), "OK");
+
+  std::string head = "POST /v1.50/images/load HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\n"
+                     "Expect: 100-continue\r\nContent-Length: " +
+                     std::to_string(expect.size()) + "\r\n\r\n";
+  asio::write(c.socket(), asio::buffer(head));
+  std::string interim;
+  char ch;
+  while (interim.find("\r\n\r\n") == std::string::npos) {
+    ASSERT_EQ(asio::read(c.socket(), asio::buffer(&ch, 1)), 1u);
+    interim += ch;
+  }
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  asio::write(c.socket(), asio::buffer(expect));
+  auto r2 = c.Read();
+  EXPECT_EQ(r2.result_int(), 200);
+  EXPECT_NE(r2.body().find("Loaded image: expect:1"), std::string::npos) << r2.body();
+
+  auto r3 = c.Send(http::verb::post, "/v1.50/images/load", chunked, /*chunked=*/true);
+  EXPECT_EQ(r3.result_int(), 200);
+  EXPECT_NE(r3.body().find("Loaded image: chunked:1"), std::string::npos) << r3.body();
+  EXPECT_EQ(c.Send(http::verb::get, "/_ping").body(), "OK");
+
+  EXPECT_EQ(store_->images()->Resolve("plain:1")->target.digest, a);
+  EXPECT_EQ(store_->images()->Resolve("expect:1")->target.digest, b);
+  EXPECT_EQ(store_->images()->Resolve("chunked:1")->target.digest, d);
+}
+
+// A route that reads its body whole takes a Content-Length body over 1 MiB
+// (up to max_body_bytes); a Content-Length over max_body_bytes is 413 before
+// any byte of the body is read (no 100 Continue).
+TEST_F(ServerTest, WholeBodyLimits) {
+  ServerOptions o;
+  o.hosts = {"unix://" + sock_};
+  o.io_threads = 2;
+  o.max_body_bytes = 4u << 20;
+  Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), o);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  server_ = std::move(s).value();
+  Result<testing::BuiltImage> img = testing::SimpleImage({{"f", "whole"}});
+  ASSERT_TRUE(img.ok());
+  ASSERT_TRUE(testing::AddToStore(store_.get(), *img, {"a"}).ok());
+
+  Client c(sock_);
+  auto tag = c.Send(http::verb::post, "/v1.50/images/a/tag?repo=big&tag=1", std::string(2u << 20, ' '));
+  EXPECT_EQ(tag.result_int(), 201) << tag.body();
+  EXPECT_TRUE(store_->images()->Resolve("big:1").ok());
+  EXPECT_EQ(c.Send(http::verb::get, "/_ping").body(), "OK");
+
+  Client over(sock_);
+  std::string head = "POST /v1.50/images/a/tag?repo=big&tag=2 HTTP/1.1\r\nHost: docker\r\n"
+                     "Expect: 100-continue\r\nContent-Length: " +
+                     std::to_string(5u << 20) + "\r\n\r\n";
+  asio::write(over.socket(), asio::buffer(head));
+  auto refused = over.Read();
+  EXPECT_EQ(refused.result_int(), 413);
+  EXPECT_EQ(refused.body(), "{\"message\":\"request body is larger than 4194304 bytes\"}\n");
+  EXPECT_FALSE(store_->images()->Resolve("big:2").ok());
+
+  Client after(sock_);
+  EXPECT_EQ(after.Send(http::verb::get, "/_ping").body(), "OK");
+}
+
 }  // namespace
 }  // namespace berth

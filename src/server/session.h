@@ -103,6 +103,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (closed_ || core_->stopping()) return DoClose();
     header_parser_.emplace();
     header_parser_->header_limit(64 * 1024);
+    // No body limit while reading the header: Beast would refuse a
+    // Content-Length over its 1 MiB default right there. Streaming routes take
+    // any size; whole bodies are checked against max_body_bytes below.
+    header_parser_->body_limit(boost::none);
     body_parser_.reset();
     string_parser_.reset();
     auto self = this->shared_from_this();
@@ -122,6 +126,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     streaming_body_ = handler_->streams_body && handler_->streams_body(req_.method, req_.target);
     body_done_ = header_parser_->is_done();
     auto self = this->shared_from_this();
+    if (!streaming_body_ && !body_done_ && header_parser_->content_length() &&
+        *header_parser_->content_length() > core_->max_body_bytes()) {
+      // Too large to buffer, known from the header: answer 413 at once (no
+      // 100 Continue) and close, as the body is not read.
+      keep_alive_ = false;
+      too_large_ = true;
+      body_done_ = true;
+      return Dispatch();
+    }
     auto next = [self] {
       if (self->streaming_body_) {
         self->body_parser_.emplace(std::move(*self->header_parser_));

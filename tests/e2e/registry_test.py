@@ -324,9 +324,90 @@ class PullTest(RegistryTestCase):
         self.assertEqual(out, "1: Pulling from x\n")
         self.assertTrue(err.startswith("no matching manifest for linux/s390x in the manifest list entries"), err)
         self.assertEqual(self.image_ids(), before)
-        status, _, body = self.d.request("POST", "/v1.50/images/create?fromSrc=-&repo=imp")
-        self.assertEqual(status, 501)
-        self.assertIn("import is not supported", json.loads(body)["message"])
+
+
+class DistributionTest(RegistryTestCase):
+    """GET /distribution/{name}/json (docker-py's inspect_distribution)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        t = cls.tmp
+        cls.multi = fixture(os.path.join(t, "multi.tar"), "-n", "d:multi", "-p", "linux/amd64",
+                            "-p", "linux/arm64/v8", "-f", "d=multi")
+        cls.reg.seed(os.path.join(t, "multi.tar"), "d:multi")
+        cls.docker_single = fixture(os.path.join(t, "dsingle.tar"), "-n", "d:docker", "-p", "linux/arm64",
+                                    "--docker-media-types", "-f", "d=docker")
+        cls.reg.seed(os.path.join(t, "dsingle.tar"), "d:docker")
+        cls.oci_single = fixture(os.path.join(t, "osingle.tar"), "-n", "d:oci", "-f", "d=oci")
+        cls.reg.seed(os.path.join(t, "osingle.tar"), "d:oci")
+
+    def inspect(self, ref):
+        status, _, body = self.d.request("GET", "/v1.50/distribution/%s/json" % ref)
+        return status, json.loads(body)
+
+    def test_index_lists_its_platforms(self):
+        raw = self.reg.raw("d:multi")
+        status, info = self.inspect(self.ref("d:multi"))
+        self.assertEqual(status, 200, info)
+        self.assertEqual(info["Descriptor"], {"mediaType": json.loads(raw)["mediaType"],
+                                              "digest": sha(raw), "size": len(raw)})
+        self.assertEqual(info["Descriptor"]["digest"], self.multi["target"])
+        self.assertEqual(info["Platforms"], [{"architecture": "amd64", "os": "linux"},
+                                             {"architecture": "arm64", "os": "linux", "variant": "v8"}])
+        # By digest: the same answer.
+        status, by_digest = self.inspect(self.ref("d@" + self.multi["target"]))
+        self.assertEqual((status, by_digest), (200, info))
+
+    def test_single_manifests(self):
+        raw = self.reg.raw("d:docker")
+        status, info = self.inspect(self.ref("d:docker"))
+        self.assertEqual(status, 200, info)
+        self.assertEqual(info["Descriptor"], {"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                                              "digest": sha(raw), "size": len(raw)})
+        # A Docker schema-2 manifest: the platform of its config.
+        self.assertEqual(info["Platforms"], [{"architecture": "arm64", "os": "linux"}])
+        # An OCI manifest: dockerd 28.2 lists no platform (null).
+        raw = self.reg.raw("d:oci")
+        status, info = self.inspect(self.ref("d:oci"))
+        self.assertEqual(status, 200, info)
+        self.assertEqual(info, {"Descriptor": {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                               "digest": sha(raw), "size": len(raw)}, "Platforms": None})
+
+    def test_errors(self):
+        status, info = self.inspect(self.ref("d:nope"))
+        self.assertEqual((status, info["message"]), (404, "manifest unknown: manifest unknown"))
+        # An unknown repository: whatever error the registry gives, passed on.
+        try:
+            urllib.request.urlopen("http://%s/v2/nothere/manifests/1" % self.reg.host, timeout=10)
+            self.fail("the registry knows nothere:1")
+        except urllib.error.HTTPError as e:
+            err = json.loads(e.read())["errors"][0]
+        status, info = self.inspect(self.ref("nothere:1"))
+        self.assertEqual((status, info["message"]),
+                         (404, "%s: %s" % (err["code"].lower().replace("_", " "), err["message"])))
+        status, info = self.inspect("Bad:Name")
+        self.assertEqual(status, 400, info)
+        status, info = self.inspect("a" * 64)
+        self.assertEqual((status, info["message"]), (500, "no manifest found for full image ID"))
+
+    def test_python_sdk(self):
+        try:
+            import docker
+        except ImportError:
+            self.skipTest("no docker SDK")
+        client = docker.DockerClient(base_url=self.d.host)
+        try:
+            info = client.api.inspect_distribution(self.ref("d:multi"))
+            self.assertEqual(info["Descriptor"]["digest"], self.multi["target"])
+            data = client.images.get_registry_data(self.ref("d:multi"))
+            self.assertEqual(data.id, self.multi["target"])
+            self.assertTrue(data.has_platform("linux/arm64/v8"))
+            self.assertFalse(data.has_platform("linux/s390x"))
+            with self.assertRaises(docker.errors.NotFound):
+                client.api.inspect_distribution(self.ref("d:nope"))
+        finally:
+            client.close()
 
 
 class ConfigTest(RegistryTestCase):
