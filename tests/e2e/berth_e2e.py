@@ -117,6 +117,33 @@ class Daemon:
         return r.status, dict(r.getheaders()), data
 
 
+def read_http_response(s):
+    """Reads one HTTP response (Content-Length or chunked) from socket s:
+    (head, body). Raises if the peer closes before it is complete."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise AssertionError("connection closed before a response: %r" % buf)
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    if b"transfer-encoding: chunked" in head.lower():
+        while not rest.endswith(b"0\r\n\r\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise AssertionError("connection closed in a chunked body")
+            rest += chunk
+    else:
+        length = int([l.split(b":")[1] for l in head.split(b"\r\n")
+                      if l.lower().startswith(b"content-length:")][0])
+        while len(rest) < length:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise AssertionError("connection closed in a body")
+            rest += chunk
+    return head, rest
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as s:

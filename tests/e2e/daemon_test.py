@@ -19,7 +19,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import BERTHD, DOCKER, FIXTURE, Daemon, RandomReader, fixture, free_port  # noqa: E402
+from berth_e2e import BERTHD, DOCKER, FIXTURE, Daemon, RandomReader, fixture, free_port, read_http_response  # noqa: E402
 
 
 def vm_hwm_kb(pid):
@@ -306,22 +306,6 @@ class DaemonTest(unittest.TestCase):
         with open(os.path.join(self.tmp, "k.tar"), "rb") as f:
             data = f.read()
 
-        def read_response(s):
-            # Reads one response (Content-Length or chunked) from s.
-            buf = b""
-            while b"\r\n\r\n" not in buf:
-                buf += s.recv(65536)
-            head, rest = buf.split(b"\r\n\r\n", 1)
-            if b"transfer-encoding: chunked" in head.lower():
-                while not rest.endswith(b"0\r\n\r\n"):
-                    rest += s.recv(65536)
-            else:
-                length = int([l.split(b":")[1] for l in head.split(b"\r\n")
-                              if l.lower().startswith(b"content-length:")][0])
-                while len(rest) < length:
-                    rest += s.recv(65536)
-            return head, rest
-
         s = socket.socket(socket.AF_UNIX)
         s.settimeout(30)
         s.connect(d.sock)
@@ -329,16 +313,16 @@ class DaemonTest(unittest.TestCase):
         # the same connection.
         s.sendall(b"POST /v1.50/images/load?quiet=1 HTTP/1.1\r\nHost: docker\r\n"
                   b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(data) + data + b"\r\n0\r\n\r\n")
-        head, body = read_response(s)
+        head, body = read_http_response(s)
         self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
         self.assertIn(b"Loaded image: keep:1", body)
         # A chunked body on a route that reads it whole.
         s.sendall(b"POST /v1.50/images/keep:1/tag?repo=kept&tag=2 HTTP/1.1\r\nHost: docker\r\n"
                   b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
-        head, _ = read_response(s)
+        head, _ = read_http_response(s)
         self.assertTrue(head.startswith(b"HTTP/1.1 201"), head)
         s.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
-        head, body = read_response(s)
+        head, body = read_http_response(s)
         self.assertEqual((head.split(b"\r\n")[0], body), (b"HTTP/1.1 200 OK", b"OK"))
         s.close()
         self.assertEqual(d.stop(), 0)

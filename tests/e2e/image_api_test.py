@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import DaemonTestCase, fixture  # noqa: E402
+from berth_e2e import DaemonTestCase, fixture, read_http_response  # noqa: E402
 
 try:
     import docker
@@ -88,27 +88,6 @@ class ImageApiTestCase(DaemonTestCase):
     def names(self):
         return sorted(self.docker_ok("images", "--format", "{{.Repository}}:{{.Tag}}").split())
 
-    def read_response(self, s):
-        """One response (Content-Length or chunked) from socket s: (head, body)."""
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = s.recv(65536)
-            self.assertTrue(chunk, "connection closed before a response: %r" % buf)
-            buf += chunk
-        head, rest = buf.split(b"\r\n\r\n", 1)
-        if b"transfer-encoding: chunked" in head.lower():
-            while not rest.endswith(b"0\r\n\r\n"):
-                chunk = s.recv(65536)
-                self.assertTrue(chunk, "connection closed in a chunked body")
-                rest += chunk
-        else:
-            length = int([l.split(b":")[1] for l in head.split(b"\r\n")
-                          if l.lower().startswith(b"content-length:")][0])
-            while len(rest) < length:
-                rest += s.recv(65536)
-        return head, rest
-
-
 class BodyFramingTest(ImageApiTestCase):
     @unittest.skipIf(docker is None, "the docker Python SDK is not installed")
     def test_sdk_loads_a_large_archive_from_bytes(self):
@@ -148,7 +127,7 @@ class BodyFramingTest(ImageApiTestCase):
             s.sendall(b"POST /v1.50/images/load?quiet=1 HTTP/1.1\r\nHost: docker\r\n"
                       b"Content-Type: application/x-tar\r\nContent-Length: %d\r\n\r\n" % len(self.big_data))
             s.sendall(self.big_data)
-            head, body = self.read_response(s)
+            head, body = read_http_response(s)
             self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
             self.assertIn(b"Loaded image: big:1", body)
             # Expect: 100-continue: the interim reply, then the body.
@@ -159,10 +138,10 @@ class BodyFramingTest(ImageApiTestCase):
                 interim += s.recv(1)
             self.assertEqual(interim, b"HTTP/1.1 100 Continue\r\n\r\n")
             s.sendall(b"{}")
-            head, _ = self.read_response(s)
+            head, _ = read_http_response(s)
             self.assertTrue(head.startswith(b"HTTP/1.1 201"), head)
             s.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
-            head, body = self.read_response(s)
+            head, body = read_http_response(s)
             self.assertEqual((head.split(b"\r\n")[0], body), (b"HTTP/1.1 200 OK", b"OK"))
         finally:
             s.close()
