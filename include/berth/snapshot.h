@@ -85,6 +85,11 @@ class Snapshotter {
 // Paths containing ':', ',' or '\\' are InvalidArgument.
 Status MountOverlay(const std::vector<std::string>& lower_dirs, const std::string& upper,
                     const std::string& work, const std::string& target);
+// Mounts a read-only overlay of `lower_dirs` alone (lowest first, at least
+// two) at `target` (created if missing): an image's layers without an upper
+// layer, as `--mount type=image` needs them. Same path rules as
+// MountOverlay; a lower list over mount(2)'s option limit is refused.
+Status MountReadOnlyOverlay(const std::vector<std::string>& lower_dirs, const std::string& target);
 // Unmounts `target` (not mounted: OK). Lazy detach if busy.
 Status UnmountOverlay(const std::string& target);
 

@@ -1,6 +1,5 @@
 // The container service: records, lifecycle (create, start, stop, kill,
 // wait, remove) and the watchers that notice a process's end.
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -324,15 +323,8 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
       s = env->CreateDirs(source, 0755);
       if (!s.ok()) return fail(s);
       if (ml->dirs.size() >= 2) {
-        // Lower-only overlay: read-only by construction. Top layer first.
-        std::string opts = "lowerdir=";
-        for (size_t k = ml->dirs.size(); k-- > 0;) {
-          opts += ml->dirs[k];
-          if (k) opts += ":";
-        }
-        if (::mount("overlay", source.c_str(), "overlay", MS_RDONLY, opts.c_str()) != 0) {
-          return fail(ErrnoStatus("mount image " + cfg.image_mounts[i].source, errno));
-        }
+        s = MountReadOnlyOverlay(ml->dirs, source);
+        if (!s.ok()) return fail(Status(s.code(), "mount image " + cfg.image_mounts[i].source + ": " + s.message()));
       }
     }
     p.bind_mounts.push_back({source, cfg.image_mounts[i].target, true});

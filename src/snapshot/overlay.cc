@@ -117,6 +117,25 @@ Status MountOverlay(const std::vector<std::string>& lower_dirs, const std::strin
   return OkStatus();
 }
 
+Status MountReadOnlyOverlay(const std::vector<std::string>& lower_dirs, const std::string& target) {
+  if (lower_dirs.size() < 2) return InvalidArgument("overlay: a read-only overlay needs at least two layers");
+  std::string lower;
+  for (auto it = lower_dirs.rbegin(); it != lower_dirs.rend(); ++it) {  // top first
+    BERTH_RETURN_IF_ERROR(CheckPath(*it));
+    if (!lower.empty()) lower += ':';
+    lower += *it;
+  }
+  const std::string data = "lowerdir=" + lower;
+  if (data.size() > kMaxMountData) {
+    return InvalidArgument("overlay: too many layers for a read-only mount on " + target);
+  }
+  BERTH_RETURN_IF_ERROR(Env::Default()->CreateDirs(target, 0755));
+  if (::mount("overlay", target.c_str(), "overlay", MS_RDONLY, data.c_str()) < 0) {
+    return ErrnoStatus("overlay: mounting read-only on " + target, errno);
+  }
+  return OkStatus();
+}
+
 Status UnmountOverlay(const std::string& target) {
   if (::umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) return OkStatus();
   int err = errno;

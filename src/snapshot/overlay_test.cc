@@ -3,6 +3,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
+#include <cerrno>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -128,6 +130,25 @@ TEST_F(OverlayTest, TopLayerWins) {
   WriteFile(merged + "/f", "written");
   EXPECT_EQ(ReadFile(dir_ + "/c1/upper/f"), "written");
   EXPECT_EQ(ReadFile(p.dirs[1] + "/f"), "top");
+}
+
+// An image mount: lower layers only, read-only, the top layer winning.
+TEST_F(OverlayTest, ReadOnlyOverlayOfLayersAlone) {
+  LayerSpec l0 = AddLayer({{"f", Type::kFile, "bottom"}, {"only0", Type::kFile, "0"}}, Compression::kNone);
+  LayerSpec l1 = AddLayer({{"f", Type::kFile, "top"}}, Compression::kGzip);
+  PreparedLayers p = Prepare({l0, l1});
+  const std::string target = dir_ + "/ro/merged";
+  ASSERT_TRUE(MountReadOnlyOverlay(p.dirs, target).ok());
+  mounts_.push_back(target);
+  EXPECT_TRUE(IsMountPoint(target));
+  EXPECT_EQ(ReadFile(target + "/f"), "top");
+  EXPECT_EQ(ReadFile(target + "/only0"), "0");
+  int fd = ::open((target + "/new").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  EXPECT_LT(fd, 0);
+  EXPECT_EQ(errno, EROFS);
+  if (fd >= 0) ::close(fd);
+  EXPECT_FALSE(MountReadOnlyOverlay({p.dirs[0]}, dir_ + "/ro/one").ok());
+  EXPECT_FALSE(MountReadOnlyOverlay({p.dirs[0], "/bad:path"}, dir_ + "/ro/bad").ok());
 }
 
 TEST_F(OverlayTest, EmptyImageMountsWithEmptyLower) {
