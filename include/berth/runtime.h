@@ -89,9 +89,12 @@ class Runtime {
   // Starts the container `id` from `bundle` (config.json written) under a
   // new shim whose files go to `state_dir` (log, exit, shim.pid). Removes a
   // stale exit file first. Returns once runc has started the process (the
-  // container's pid is known) or failed; a failure to start (bad binary,
-  // "exec: \"nosuch\": executable file not found in $PATH") is returned as
-  // an error whose message carries runc's reason.
+  // container's pid is known) or failed; a failure to start is returned as
+  // an error whose message carries runc's reason, classified by code:
+  // NotFound when the command does not exist ("exec: \"nosuch\": executable
+  // file not found in $PATH", Docker's exit code 127), PermissionDenied when
+  // it cannot be executed (126), InvalidArgument for another fault of the
+  // request (a path through a non-directory), Internal otherwise.
   virtual Result<int> Start(const std::string& id, const std::string& bundle,
                             const std::string& state_dir) = 0;
   // Sends `signal` to the container's init process (runc kill). Not

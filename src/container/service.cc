@@ -275,10 +275,12 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
     std::lock_guard<std::mutex> l(mu_);
     c->stored.error = s.message();
     if (from_runtime) {
-      if (Contains(s.message(), "executable file not found") || Contains(s.message(), "no such file or directory")) {
+      // The runtime classifies the failure (Runtime::Start); the caller's
+      // command is the caller's error (400).
+      if (s.code() == Code::kNotFound) {
         c->rec.exit_code = 127;
         s = InvalidArgument(s.message());
-      } else if (Contains(s.message(), "permission denied")) {
+      } else if (s.code() == Code::kPermissionDenied) {
         c->rec.exit_code = 126;
         s = InvalidArgument(s.message());
       }

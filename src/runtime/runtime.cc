@@ -125,8 +125,8 @@ std::string StderrSince(const std::string& log_path, uint64_t offset) {
   return Trim(out);
 }
 
-// Docker's wording around runc's reason for a failed start. Errors that
-// mean "the command cannot run" are InvalidArgument (Docker answers 400).
+// Docker's wording around runc's reason for a failed start, classified by
+// code (see Runtime::Start): reading runc's text happens here, once.
 Status StartError(std::string reason) {
   for (const char* prefix : {"runc run failed: ", "runc create failed: "}) {
     if (reason.rfind(prefix, 0) == 0) reason = reason.substr(std::char_traits<char>::length(prefix));
@@ -134,10 +134,11 @@ Status StartError(std::string reason) {
   std::string msg = "failed to create task for container: failed to create shim task: "
                     "OCI runtime create failed: runc create failed: " +
                     reason + ": unknown";
-  if (Contains(reason, "executable file not found") || Contains(reason, "no such file or directory") ||
-      Contains(reason, "permission denied") || Contains(reason, "not a directory")) {
-    return InvalidArgument(std::move(msg));
+  if (Contains(reason, "executable file not found") || Contains(reason, "no such file or directory")) {
+    return NotFound(std::move(msg));
   }
+  if (Contains(reason, "permission denied")) return PermissionDenied(std::move(msg));
+  if (Contains(reason, "not a directory")) return InvalidArgument(std::move(msg));
   return Internal(std::move(msg));
 }
 

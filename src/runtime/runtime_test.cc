@@ -244,7 +244,7 @@ TEST_F(RuntimeTest, MissingBinaryFailsWithRuncsReason) {
   std::string id = Prepare({"nosuch"});
   auto pid = Start(id);
   ASSERT_FALSE(pid.ok());
-  EXPECT_EQ(pid.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(pid.status().code(), Code::kNotFound);  // Docker's exit code 127
   EXPECT_NE(pid.status().message().find("exec: \"nosuch\": executable file not found in $PATH"),
             std::string::npos)
       << pid.status().message();
@@ -257,6 +257,16 @@ TEST_F(RuntimeTest, MissingBinaryFailsWithRuncsReason) {
   // runc's complaint is not container output.
   EXPECT_TRUE(Logs(id).empty());
   EXPECT_TRUE(Env::Default()->FileExists(StateDir(id) + "/start.log"));
+}
+
+// A command that exists but cannot be executed (a directory): Docker's exit
+// code 126, told by the status code.
+TEST_F(RuntimeTest, NonExecutableCommandIsPermissionDenied) {
+  std::string id = Prepare({"/"});
+  auto pid = Start(id);
+  ASSERT_FALSE(pid.ok());
+  EXPECT_EQ(pid.status().code(), Code::kPermissionDenied) << pid.status().ToString();
+  EXPECT_NE(pid.status().message().find("permission denied"), std::string::npos) << pid.status().message();
 }
 
 TEST_F(RuntimeTest, RuncFailureBeforeAnyLogShowsItsStderr) {
