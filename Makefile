@@ -6,6 +6,8 @@ JOBS ?= 2
 DATA_ROOT ?= $(CURDIR)/.berth/data
 EXEC_ROOT ?= $(CURDIR)/.berth/run
 CTEST_ARGS ?=
+# 1: compile with debug info (-g); the default build has none, for speed.
+DEBUG_INFO ?= 0
 
 .PHONY: all deps configure build run test bench clean
 
@@ -15,7 +17,8 @@ deps:
 	@bash scripts/install-deps
 
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DBERTH_DEBUG_INFO=$(if $(filter 1,$(DEBUG_INFO)),ON,OFF) >/dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -28,7 +31,7 @@ run: build
 	    -H unix://$(EXEC_ROOT)/berth.sock --pidfile $(EXEC_ROOT)/berthd.pid
 
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 300 -j $(JOBS) $(CTEST_ARGS) </dev/null
 
 bench: build
 	@bash scripts/install-deps --bench

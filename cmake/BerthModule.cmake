@@ -27,6 +27,6 @@ function(berth_module name)
     target_include_directories(${test_name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
     target_link_libraries(${test_name} PRIVATE berth_${name} ${ARG_TEST_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
     gtest_discover_tests(${test_name} DISCOVERY_TIMEOUT 60
-                         PROPERTIES LABELS unit ENVIRONMENT "BERTH_SOURCE_DIR=${PROJECT_SOURCE_DIR};BERTH_BINARY_DIR=${CMAKE_BINARY_DIR}")
+                         PROPERTIES LABELS unit TIMEOUT 120 ENVIRONMENT "BERTH_SOURCE_DIR=${PROJECT_SOURCE_DIR};BERTH_BINARY_DIR=${CMAKE_BINARY_DIR}")
   endforeach()
 endfunction()

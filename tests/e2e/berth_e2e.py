@@ -8,8 +8,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
+import threading
 import time
 import unittest
 
@@ -18,6 +20,50 @@ BINARY_DIR = os.environ.get("BERTH_BINARY_DIR") or os.path.join(
 BERTHD = os.path.join(BINARY_DIR, "bin", "berthd")
 FIXTURE = os.path.join(BINARY_DIR, "bin", "berth-fixture")
 DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
+
+# Every daemon a suite started, for the watchdog below.
+_DAEMONS = []
+
+
+def _watchdog_fire(limit):
+    """A suite ran longer than `limit` seconds: print where the test and every
+    live berthd are (Python stacks, berthd's threads through gdb when it is
+    installed, the tail of berthd's log), stop the daemons and exit 1, so a
+    hang fails fast and says where it is instead of waiting for CTest."""
+    out = sys.stderr
+    out.write("\n*** e2e watchdog: suite still running after %d s\n" % limit)
+    import faulthandler
+    faulthandler.dump_traceback(file=out, all_threads=True)
+    gdb = shutil.which("gdb")
+    for d in list(_DAEMONS):
+        if d.proc is None or d.proc.poll() is not None:
+            continue
+        out.write("*** berthd pid %d (%s)\n" % (d.proc.pid, d.sock))
+        if gdb:
+            try:
+                bt = subprocess.run([gdb, "-batch", "-p", str(d.proc.pid), "-ex", "thread apply all bt"],
+                                    capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+                out.write(bt.stdout.decode(errors="replace")[-20000:])
+            except (OSError, subprocess.SubprocessError) as e:
+                out.write("gdb failed: %s\n" % e)
+        try:
+            out.write("*** berthd log tail:\n" + d.read_log()[-8000:] + "\n")
+        except OSError:
+            pass
+        d.proc.kill()
+    out.flush()
+    os._exit(1)
+
+
+def _start_watchdog():
+    limit = int(os.environ.get("BERTH_E2E_WATCHDOG", "300"))
+    if limit > 0:
+        t = threading.Timer(limit, _watchdog_fire, args=(limit,))
+        t.daemon = True
+        t.start()
+
+
+_start_watchdog()
 
 
 class Daemon:
@@ -38,7 +84,9 @@ class Daemon:
 
     def start(self, wait=True):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        _DAEMONS.append(self)
         if wait:
             self.wait_ready()
         return self
@@ -86,6 +134,7 @@ class Daemon:
 
     def docker(self, *args, input=None, check=False, timeout=120):
         p = subprocess.run([DOCKER] + list(args), env=self.env(), input=input,
+                           stdin=None if input is not None else subprocess.DEVNULL,
                            capture_output=True, timeout=timeout)
         out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
         if check and p.returncode != 0:
@@ -93,7 +142,9 @@ class Daemon:
         return p.returncode, out, err
 
     def docker_bytes(self, *args, input=None):
-        p = subprocess.run([DOCKER] + list(args), env=self.env(), input=input, capture_output=True, timeout=120)
+        p = subprocess.run([DOCKER] + list(args), env=self.env(), input=input,
+                           stdin=None if input is not None else subprocess.DEVNULL,
+                           capture_output=True, timeout=120)
         return p.returncode, p.stdout, p.stderr.decode(errors="replace")
 
     def request(self, method, target, body=None, headers=None):

@@ -11,7 +11,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import Daemon, DaemonTestCase, fixture  # noqa: E402
+from berth_e2e import DOCKER, Daemon, DaemonTestCase, fixture  # noqa: E402
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -165,7 +165,7 @@ class RunTest(ContainerTestCase):
         self.wait_for(lambda: self.logs("looper")[0] == "up\nup\n", "the second start")
         # `logs -f` ends when the container stops; stop's signal reaches the trap.
         import subprocess
-        follow = subprocess.Popen(["docker", "logs", "-f", "looper"], env=self.d.env(), stdout=subprocess.PIPE)
+        follow = subprocess.Popen([DOCKER, "logs", "-f", "looper"], env=self.d.env(), stdout=subprocess.PIPE)
         self.assertEqual(self.docker_ok("stop", "-s", "USR1", "-t", "5", "looper"), "looper\n")
         out, _ = follow.communicate(timeout=20)
         self.assertEqual(out, b"up\nup\ngot-usr1\n")
