@@ -258,17 +258,17 @@ TEST_F(ServerTest, ShutdownEndsOpenStreamsAndIdleConnections) {
   auto t0 = std::chrono::steady_clock::now();
   server_->Shutdown();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  // The stream ends: cut off (an error) or with its last chunk, whichever
+  // the shutdown's timing gives; either way the reads stop.
   beast::error_code ec;
   char buf[64];
-  p.get().body().data = buf;
-  p.get().body().size = sizeof(buf);
-  while (!ec) {
+  for (int reads = 0; !ec && !p.is_done() && reads < 10000; reads++) {
     p.get().body().data = buf;
     p.get().body().size = sizeof(buf);
     http::read_some(events.socket(), events.buffer(), p, ec);
     if (ec == http::error::need_buffer) ec = {};
   }
-  EXPECT_TRUE(ec);  // the stream ended (closed without its last chunk)
+  EXPECT_TRUE(ec || p.is_done());
 }
 
 TEST_F(ServerTest, ClientHangupEndsEventStream) {
