@@ -355,6 +355,36 @@ class ImageService {
     uint64_t bytes = 0;
   };
   virtual Result<GcReport> CollectGarbage() = 0;
+
+  // ---- Deleting what nothing references any more ----
+  // A write that leaves blobs unreferenced (Remove, Tag or a load moving a
+  // name, a container's removal, ...) returns once its metadata
+  // transaction has committed; a background reaper deletes the files right
+  // after (re-checking, under the same lock an ingest takes, that nothing
+  // references or holds them). A crash in between loses nothing: the
+  // digests were committed to gc_pending, which Store::Open finishes. Prune
+  // and CollectGarbage delete before they return, as they report it.
+
+  // Returns once every deletion due from writes committed before the call
+  // is done and the collect hooks have run after it.
+  virtual void WaitForCollection() = 0;
+  // Registers `hook` to run on the reaper after each batch of deletions
+  // (the container service sweeps unused snapshots so); the handle
+  // unregisters it. RemoveCollectHook returns once the hook is not running
+  // and never runs again; a hook must not call it.
+  virtual uint64_t AddCollectHook(std::function<void()> hook) = 0;
+  virtual void RemoveCollectHook(uint64_t handle) = 0;
+  // The bytes of every blob file in the content store, once pending
+  // deletions are done (docker system df's LayersSize).
+  virtual Result<int64_t> StoredBytes() = 0;
+
+  // ---- Leases: roots that hold content for a while ----
+  // Creates `lease` (ID, labels, expiry) holding those of `digests` whose
+  // blobs exist, in one transaction.
+  virtual Status PutLease(const LeaseRecord& lease, const std::vector<Digest>& digests) = 0;
+  // Deletes every lease `select` picks, in one transaction, and collects
+  // what they alone held. Returns how many were deleted.
+  virtual Result<int> DeleteLeases(const std::function<bool(const LeaseRecord&)>& select) = 0;
 };
 
 // An open data root: its lock, content store, metadata, events, metrics and

@@ -37,6 +37,7 @@ TEST_F(RemoveRoutesTest, UntagThenDelete) {
   ASSERT_EQ(last.status, 200) << last.body;
   EXPECT_EQ(last.body, "[{\"Untagged\":\"foo:2\"},{\"Deleted\":\"" + id + "\"}]\n");
   EXPECT_TRUE(RecordNames().empty());
+  store_->images()->WaitForCollection();  // the reaper deletes after the reply
   EXPECT_FALSE(store_->content()->Exists(img.target.digest));
 
   // By name@digest, with the Python SDK's capitalised booleans.

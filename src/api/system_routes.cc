@@ -266,13 +266,7 @@ Result<Response> DiskUsage(RouteContext& ctx) {
     lo.shared_size = true;
     lo.container_count = true;
     BERTH_ASSIGN_OR_RETURN(std::vector<ImageSummary> list, images->List(lo));
-    int64_t layers = 0;
-    if (ctx.store->content() != nullptr) {
-      BERTH_RETURN_IF_ERROR(ctx.store->content()->Walk([&](const BlobInfo& b) {
-        layers += b.size;
-        return OkStatus();
-      }));
-    }
+    BERTH_ASSIGN_OR_RETURN(int64_t layers, images->StoredBytes());
     json::array arr;
     for (const auto& s : list) arr.emplace_back(ImageSummaryValue(s, ctx.version, false));
     o["LayersSize"] = layers;

@@ -122,13 +122,12 @@ TEST_F(ContainerTest, SweepSnapshots) {
   // b is still an image: its snapshots stay.
   EXPECT_EQ(SnapshotDirs().size(), 3u);
   ASSERT_OK(store_->images()->Remove("b:1", {}));
-  // The image "delete" event triggers a sweep in the background.
-  for (int i = 0; i < 50 && SnapshotDirs().size() != 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  // The image service's reaper sweeps once it has deleted b's content.
+  store_->images()->WaitForCollection();
   EXPECT_EQ(SnapshotDirs().size(), 2u);
   auto n = svc_->SweepSnapshots();
   ASSERT_OK(n);
+  EXPECT_EQ(*n, 0);  // nothing was left for a second sweep
   auto after = SnapshotDirs();
   EXPECT_EQ(after, (std::vector<std::string>{std::min(ca[0].hex(), ca[1].hex()), std::max(ca[0].hex(), ca[1].hex())}));
   // Image a is used by a container: removing its record (forced) keeps the

@@ -142,7 +142,6 @@ class ContainerServiceImpl : public ContainerService {
   void OnExit(const std::string& id, const RuntimeState& st);
   void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {});
   void Observe(const std::string& action, int64_t start_nanos);
-  void EventLoop();
 
   Store* store_;
   std::unique_ptr<Snapshotter> snaps_;
@@ -163,6 +162,7 @@ class ContainerServiceImpl : public ContainerService {
   };
   std::mutex threads_mu_;
   std::vector<Thread> threads_;
+  uint64_t sweep_hook_ = 0;  // the image service's collect hook (SweepSnapshots)
   std::mutex sweep_mu_;
   std::map<Digest, std::vector<Digest>> chain_cache_;  // manifest -> layer chain IDs (sweep_mu_)
 };

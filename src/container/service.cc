@@ -88,18 +88,18 @@ Status ContainerServiceImpl::Init() {
   }
   for (const auto& id : to_watch) StartWatcher(id);
   for (const auto& id : to_remove) RemoveInternal(id, false, true).IgnoreError();
-  std::lock_guard<std::mutex> l(threads_mu_);
-  auto done = std::make_shared<std::atomic<bool>>(false);
-  threads_.push_back(Thread{std::thread([this, done] {
-                              EventLoop();
-                              *done = true;
-                            }),
-                            done});
+  // Snapshots no image or container keeps go when the image service's
+  // reaper has deleted content (a removal, a prune): a direct call.
+  sweep_hook_ = store_->images()->AddCollectHook([this] { SweepSnapshots().status().IgnoreError(); });
   return OkStatus();
 }
 
 void ContainerServiceImpl::Shutdown() {
   stopping_ = true;
+  if (sweep_hook_ != 0) {
+    store_->images()->RemoveCollectHook(sweep_hook_);
+    sweep_hook_ = 0;
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     cv_.notify_all();
@@ -111,21 +111,6 @@ void ContainerServiceImpl::Shutdown() {
   }
   for (auto& t : threads) {
     if (t.t.joinable()) t.t.join();
-  }
-}
-
-void ContainerServiceImpl::EventLoop() {
-  auto sub = store_->events()->Subscribe();
-  while (!stopping_) {
-    Event e;
-    int64_t t0 = SteadyNanos();
-    if (sub->Next(&e, 200)) {
-      if (e.type == "image" && (e.action == "delete" || e.action == "remove-platform")) {
-        SweepSnapshots().status().IgnoreError();
-      }
-    } else if (SteadyNanos() - t0 < 50'000'000) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // bus closed
-    }
   }
 }
 

@@ -2,7 +2,9 @@
 //
 // Reference counting (in the metadata store) finds what a transaction
 // orphaned; the files are deleted after the transaction commits, outside the
-// metadata write lock, one batch per request. A crash between commit and
+// metadata write lock: by the reaper thread (reaper.h) for removals, so the
+// request returns after its one commit, or before returning for the callers
+// that report what they freed (prune, gc). A crash between commit and
 // deletion leaves the digests in gc_pending, which Store::Open finishes.
 // CollectGarbage is the full mark-and-sweep from the roots, for `berth gc`
 // and recovery: it also finds files that nothing ever registered (an ingest
@@ -20,7 +22,31 @@ namespace berth::image {
 
 ImageServiceImpl::ImageServiceImpl(Env* env, ContentStore* content, MetadataStore* meta, EventBus* events,
                                    Metrics* metrics)
-    : env_(env), content_(content), meta_(meta), events_(events), metrics_(metrics) {}
+    : env_(env),
+      content_(content),
+      meta_(meta),
+      events_(events),
+      metrics_(metrics),
+      reaper_(std::make_unique<Reaper>(
+          [this](const std::vector<Digest>& batch) { DeleteGarbage(batch, nullptr, nullptr); })) {}
+
+ImageServiceImpl::~ImageServiceImpl() { reaper_.reset(); }
+
+void ImageServiceImpl::WaitForCollection() { reaper_->Drain(); }
+
+uint64_t ImageServiceImpl::AddCollectHook(std::function<void()> hook) { return reaper_->AddHook(std::move(hook)); }
+
+void ImageServiceImpl::RemoveCollectHook(uint64_t handle) { reaper_->RemoveHook(handle); }
+
+Result<int64_t> ImageServiceImpl::StoredBytes() {
+  reaper_->Drain();
+  int64_t bytes = 0;
+  BERTH_RETURN_IF_ERROR(content_->Walk([&](const BlobInfo& b) {
+    bytes += b.size;
+    return OkStatus();
+  }));
+  return bytes;
+}
 
 Event ImageServiceImpl::ImageEvent(const std::string& action, const std::string& id, const std::string& name,
                                    const std::map<std::string, std::string>& labels) const {
@@ -104,9 +130,18 @@ Status ImageServiceImpl::UpdateAndCollect(const std::function<Status(Tx&, AfterC
     return OkStatus();
   }
   BERTH_RETURN_IF_ERROR(s);
-  // Committed: the write lock is released. Delete, then tell the world.
+  // Committed: the write lock is released. The caller that reports what
+  // was freed has it deleted now; otherwise the reaper deletes it while the
+  // reply goes out. Then tell the world.
   generation_.fetch_add(1);
-  if (!after.died.empty()) DeleteGarbage(after.died, bytes_freed, freed);
+  if (!after.died.empty()) {
+    if (bytes_freed != nullptr || freed != nullptr) {
+      DeleteGarbage(after.died, bytes_freed, freed);
+      reaper_->Enqueue({});  // the hooks (snapshot sweep) still run
+    } else {
+      reaper_->Enqueue(std::move(after.died));
+    }
+  }
   for (auto& e : after.events) events_->Publish(std::move(e));
   return OkStatus();
 }
@@ -159,6 +194,7 @@ void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint
 
 Result<ImageService::GcReport> ImageServiceImpl::CollectGarbage() {
   auto start = std::chrono::steady_clock::now();
+  reaper_->Drain();  // what removals left is theirs to report, not this sweep's
   std::vector<Tx::RootRef> roots;
   std::vector<std::pair<Digest, Digest>> edges;
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {

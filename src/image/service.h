@@ -5,6 +5,8 @@
 //   remove.cc     Docker's ImageDelete, and berth's safe platform removal
 //   prune.cc      image prune
 //   collect.cc    deleting garbage after commit, full sweep, ingest leases
+//   reaper.cc     the thread that deletes unreferenced files after commit
+//   leases.cc     persistent leases (roots that hold content for a while)
 //   view.cc       image summaries: List, Inspect, History
 //   why.cc        Why: what keeps an image or a blob, removal previews
 // Internal to src/image.
@@ -26,6 +28,7 @@
 #include "berth/image_service.h"
 #include "berth/metadata.h"
 #include "berth/reference.h"
+#include "image/reaper.h"
 
 namespace berth::image {
 
@@ -99,6 +102,7 @@ struct AfterCommit {
 class ImageServiceImpl : public ImageService {
  public:
   ImageServiceImpl(Env* env, ContentStore* content, MetadataStore* meta, EventBus* events, Metrics* metrics);
+  ~ImageServiceImpl() override;  // finishes queued deletions first
 
   // ImageService
   std::unique_ptr<IngestLease> NewIngestLease() override;
@@ -116,6 +120,12 @@ class ImageServiceImpl : public ImageService {
   Result<WhyReport> Why(const std::string& ref) override;  // why.cc
   Status PutContainer(const ContainerRecord& c) override;
   Status DeleteContainer(const std::string& id) override;
+  void WaitForCollection() override;
+  uint64_t AddCollectHook(std::function<void()> hook) override;
+  void RemoveCollectHook(uint64_t handle) override;
+  Result<int64_t> StoredBytes() override;
+  Status PutLease(const LeaseRecord& lease, const std::vector<Digest>& digests) override;  // leases.cc
+  Result<int> DeleteLeases(const std::function<bool(const LeaseRecord&)>& select) override;
 
   // ---- shared helpers (used across the .cc files) ----
 
@@ -216,6 +226,9 @@ class ImageServiceImpl : public ImageService {
   std::unordered_map<Digest, int> leased_;  // guarded by gc_mu_
 
   std::atomic<bool> pruning_{false};
+
+  // Last: stopped (after finishing its queue) before anything it uses goes.
+  std::unique_ptr<Reaper> reaper_;
 };
 
 // Makes the image service's writes on the calling thread dry runs while it

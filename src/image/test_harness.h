@@ -96,7 +96,11 @@ class StoreTest : public ::testing::Test {
     return names;
   }
 
-  bool Present(const Digest& d) { return store_->content()->Exists(d); }
+  // Whether a blob's file exists once the reaper has finished what is due.
+  bool Present(const Digest& d) {
+    images()->WaitForCollection();
+    return store_->content()->Exists(d);
+  }
 
   // Every blob of `img` is present.
   bool FullyPresent(const testing::BuiltImage& img) {

@@ -131,7 +131,8 @@ ManifestSummary UnavailableSummary(ContentStore* content, const Descriptor& d,
 }
 
 // Every manifest of the image in index order: the retained ones fully
-// present (Available), the others as Docker lists absent content.
+// present (Available), the others as Docker lists absent content. Callers
+// drain the reaper first (presence is read from the files).
 std::vector<ManifestSummary> Summaries(ContentStore* content, const ImageFacts& facts,
                                        const std::vector<ContainerRecord>& containers) {
   std::vector<ManifestSummary> out;
@@ -276,6 +277,7 @@ Result<std::shared_ptr<const ListSnapshot>> ImageServiceImpl::Snapshot() {
 }
 
 Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts) {
+  if (opts.manifests) reaper_->Drain();  // absent manifests' summaries read the files
   BERTH_ASSIGN_OR_RETURN(auto snap, Snapshot());
   std::optional<int64_t> before_time, since_time;
   if (!opts.before.empty() || !opts.since.empty()) {
@@ -413,7 +415,10 @@ Result<ImageInspect> ImageServiceImpl::Inspect(const std::string& ref, const std
       }
     }
   }
-  if (manifests) out.manifests = Summaries(content_, *facts, containers);
+  if (manifests) {
+    reaper_->Drain();
+    out.manifests = Summaries(content_, *facts, containers);
+  }
   return out;
 }
 

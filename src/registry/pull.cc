@@ -34,6 +34,8 @@
 #include <random>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "berth/reference.h"
 #include "berth/registry.h"
 #include "registry/client.h"
@@ -106,20 +108,17 @@ class SharedLease {
 // Drops pull leases that expired, and those of `name` when it is non-empty.
 void DropPullLeases(Store* store, const std::string& name) {
   int64_t now = store->env()->NowUnixNanos();
-  store->metadata()->Update([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(auto leases, tx.ListLeases());
-    for (const LeaseRecord& l : leases) {
-      if (l.id.rfind("pull-", 0) != 0) continue;
-      auto it = l.labels.find(kPullLeaseLabel);
-      bool mine = !name.empty() && it != l.labels.end() && it->second == name;
-      bool expired = l.expires_unix_nanos != 0 && l.expires_unix_nanos <= now;
-      if (mine || expired) BERTH_RETURN_IF_ERROR(tx.DeleteLease(l.id));
-    }
-    return OkStatus();
-  }).IgnoreError();
+  auto dropped = store->images()->DeleteLeases([&](const LeaseRecord& l) {
+    if (l.id.rfind("pull-", 0) != 0) return false;
+    auto it = l.labels.find(kPullLeaseLabel);
+    bool mine = !name.empty() && it != l.labels.end() && it->second == name;
+    bool expired = l.expires_unix_nanos != 0 && l.expires_unix_nanos <= now;
+    return mine || expired;
+  });
+  if (!dropped.ok()) spdlog::warn("dropping pull leases: {}", dropped.status().ToString());
 }
 
-// Keeps what a failed pull committed under an expiring metadata lease.
+// Keeps what a failed pull committed under an expiring lease.
 void KeepPullLease(Store* store, const RegistryConfig& cfg, const std::string& name, const std::vector<Digest>& held) {
   if (held.empty()) return;
   LeaseRecord l;
@@ -127,13 +126,8 @@ void KeepPullLease(Store* store, const RegistryConfig& cfg, const std::string& n
   l.created_unix_nanos = store->env()->NowUnixNanos();
   l.expires_unix_nanos = l.created_unix_nanos + cfg.lease_expiry_seconds * 1000000000LL;
   l.labels[kPullLeaseLabel] = name;
-  store->metadata()->Update([&](Tx& tx) -> Status {
-    BERTH_RETURN_IF_ERROR(tx.PutLease(l));
-    for (const Digest& d : std::set<Digest>(held.begin(), held.end())) {
-      if (store->content()->Exists(d)) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kLease, l.id, d));
-    }
-    return OkStatus();
-  }).IgnoreError();
+  Status s = store->images()->PutLease(l, held);
+  if (!s.ok()) spdlog::warn("keeping what the pull of {} downloaded: {}", name, s.ToString());
 }
 
 class Puller {
