@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -294,6 +295,9 @@ struct StoreOptions {
 class IngestLease {
  public:
   virtual ~IngestLease() = default;
+  // A writer for a new blob (an ingest file); Commit it here to hold it.
+  // Safe to call from any thread.
+  virtual Result<std::unique_ptr<ContentWriter>> NewWriter() = 0;
   // Commits `writer` (see ContentWriter::Commit) and holds the blob.
   virtual Result<Digest> Commit(ContentWriter& writer, int64_t expected_size, const Digest& expected) = 0;
   // Stores `data` and holds the blob.
@@ -320,6 +324,31 @@ class ImageService {
                                                    const std::optional<Platform>& platform) = 0;
   // docker tag: `target` is a reference with optional tag (":latest" added).
   virtual Status Tag(const std::string& source, const std::string& target) = 0;
+  // docker rmi: Docker 28.2's ImageDelete on its containerd image store
+  // (resolution, same-reference rules, conflicts, dangling records, parent
+  // pruning, the records of the reply and their order, error texts), with
+  // berth's platform removal. The contract:
+  //  - `ref` resolves as Resolve does; a blank ref is InvalidArgument, an
+  //    unknown one NotFound "No such image: <ref>".
+  //  - Without platforms: untags the records `ref` names ("Untagged" items);
+  //    when the image's last name goes, deletes the image ("Deleted": ID),
+  //    and, unless `no_prune`, its untagged parents (parent label chain).
+  //    A running container created from the image is a hard conflict (never
+  //    forced); a stopped one, or several names for an ID given as ID, a
+  //    soft conflict (overridden by force: the image is kept dangling for
+  //    the container). Conflicts are Conflict "conflict: unable to delete
+  //    <ref> (must be forced|cannot be forced) - <reason>".
+  //  - With platforms: acts on content only, never on a record or name. Each
+  //    platform removes the best retained manifest matching it and its
+  //    attestations ("Deleted" per manifest, each once); a container
+  //    created on it or mounting the image on it is a soft conflict; a
+  //    platform the image lacks is NotFound naming `ref` (the full ID for an
+  //    ID or prefix), a no-op with force. Shared content is never deleted.
+  //  - Everything happens in one metadata transaction, all or nothing;
+  //    events (`untag`, `delete`, `remove-platform`) go out after it
+  //    commits, and the files of what lost its last reference are deleted
+  //    right after by the reaper (see WaitForCollection).
+  // The rules in full, in Docker's order: src/image/remove.cc.
   virtual Result<std::vector<DeleteResponseItem>> Remove(const std::string& ref,
                                                          const RemoveOptions& opts) = 0;
   virtual Result<PruneReport> Prune(const PruneOptions& opts) = 0;
@@ -385,6 +414,26 @@ class ImageService {
   // Deletes every lease `select` picks, in one transaction, and collects
   // what they alone held. Returns how many were deleted.
   virtual Result<int> DeleteLeases(const std::function<bool(const LeaseRecord&)>& select) = 0;
+
+  // ---- Read-only views for the modules above (registry, container, api) ----
+  // Every image record, by name.
+  virtual Result<std::vector<ImageRecord>> Records() = 0;
+  // The record with exactly this (normalized) name; NotFound if none.
+  virtual Result<ImageRecord> RecordNamed(const std::string& name) = 0;
+  // What the root of the image with target `target` keeps: the target and
+  // the platform manifests (with their attestations) it retains. Empty for
+  // an unknown target.
+  virtual Result<std::vector<Digest>> RetainedBy(const Digest& target) = 0;
+  // The union of RetainedBy over every image.
+  virtual Result<std::set<Digest>> RetainedByAnyImage() = 0;
+  // The blobs a registered blob references (an index's manifests, a
+  // manifest's config and layers).
+  virtual Result<std::vector<Digest>> ChildrenOf(const Digest& d) = 0;
+  // A registered blob's descriptor (media type, digest, size); NotFound if
+  // the store does not know it.
+  virtual Result<Descriptor> DescriptorOf(const Digest& d) = 0;
+  // The container rows (see PutContainer), by created time.
+  virtual Result<std::vector<ContainerRecord>> Containers() = 0;
 };
 
 // An open data root: its lock, content store, metadata, events, metrics and

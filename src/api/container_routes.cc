@@ -49,20 +49,11 @@ Result<int> StopTimeoutParam(const Query& q) {
 // The platform manifest descriptor a container uses, when the store knows
 // the blob.
 std::optional<Descriptor> ManifestOf(Store* store, const ContainerRecord& r) {
-  if (store == nullptr || store->metadata() == nullptr || r.image_manifest.empty()) return std::nullopt;
-  std::optional<Descriptor> out;
-  Status s = store->metadata()->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(BlobRecord b, tx.GetBlob(r.image_manifest));
-    Descriptor d;
-    d.media_type = b.media_type;
-    d.digest = b.digest;
-    d.size = b.size;
-    d.platform = r.image_platform;
-    out = std::move(d);
-    return OkStatus();
-  });
-  if (!s.ok()) return std::nullopt;
-  return out;
+  if (store == nullptr || store->images() == nullptr || r.image_manifest.empty()) return std::nullopt;
+  Result<Descriptor> d = store->images()->DescriptorOf(r.image_manifest);
+  if (!d.ok()) return std::nullopt;
+  d->platform = r.image_platform;
+  return *d;
 }
 
 // Docker's list shows the reference as given while it still names the

@@ -142,13 +142,8 @@ Result<Response> Version(RouteContext& ctx) {
 }
 
 Result<std::vector<ContainerRecord>> AllContainers(Store* store) {
-  std::vector<ContainerRecord> out;
-  if (store == nullptr || store->metadata() == nullptr) return out;
-  BERTH_RETURN_IF_ERROR(store->metadata()->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(out, tx.ListContainers());
-    return OkStatus();
-  }));
-  return out;
+  if (store == nullptr || store->images() == nullptr) return std::vector<ContainerRecord>{};
+  return store->images()->Containers();
 }
 
 // GET /info

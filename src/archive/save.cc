@@ -237,11 +237,7 @@ class Saver {
       if (strict_ && !strict_->Match(c.platform)) return NoPlatform(img);
       chosen.push_back(std::move(c));
     } else if (IsIndexType(img.target.media_type)) {
-      std::vector<Digest> refs;
-      BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
-        BERTH_ASSIGN_OR_RETURN(refs, tx.RootRefs(RootKind::kImage, img.target.digest.str()));
-        return OkStatus();
-      }));
+      BERTH_ASSIGN_OR_RETURN(std::vector<Digest> refs, store_->images()->RetainedBy(img.target.digest));
       std::set<Digest> retained(refs.begin(), refs.end());
       retained.erase(img.target.digest);
       BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(img.target.digest));

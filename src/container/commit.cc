@@ -54,11 +54,7 @@ Result<Descriptor> ContainerServiceImpl::PickManifest(const ImageRecord& img, co
   auto none_provided = [&] {
     return NotFound("image with reference " + ref + " was found but does not provide any platform");
   };
-  std::vector<Digest> retained;
-  BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(retained, tx.RootRefs(RootKind::kImage, t.digest.str()));
-    return OkStatus();
-  }));
+  BERTH_ASSIGN_OR_RETURN(std::vector<Digest> retained, store_->images()->RetainedBy(t.digest));
   if (IsManifestType(t.media_type)) {
     // A single-platform image whose platform was removed retains nothing.
     if (std::find(retained.begin(), retained.end(), t.digest) == retained.end()) {
@@ -156,7 +152,7 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
   const std::string upper = Dir(rec.id) + "/upper";
   BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(upper, 0755));
   auto lease = store_->images()->NewIngestLease();
-  BERTH_ASSIGN_OR_RETURN(auto writer, store_->content()->NewWriter());
+  BERTH_ASSIGN_OR_RETURN(auto writer, lease->NewWriter());
   BERTH_ASSIGN_OR_RETURN(LayerDiff diff, DiffUpperDir(upper, [&](std::string_view d) { return writer->Write(d); }));
   BERTH_ASSIGN_OR_RETURN(Digest layer, lease->Commit(*writer, diff.size, diff.diff_id));
 
@@ -231,21 +227,11 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
 
 Result<int> ContainerServiceImpl::SweepSnapshots() {
   std::lock_guard<std::mutex> sweep(sweep_mu_);
-  std::set<Digest> manifests;
-  BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(auto recs, tx.ListImages());
-    std::set<Digest> targets;
-    for (const auto& r : recs) targets.insert(r.id());
-    for (const auto& t : targets) {
-      BERTH_ASSIGN_OR_RETURN(auto refs, tx.RootRefs(RootKind::kImage, t.str()));
-      manifests.insert(refs.begin(), refs.end());
-    }
-    BERTH_ASSIGN_OR_RETURN(auto ctrs, tx.ListContainers());
-    for (const auto& c : ctrs) {
-      if (!c.image_manifest.empty()) manifests.insert(c.image_manifest);
-    }
-    return OkStatus();
-  }));
+  BERTH_ASSIGN_OR_RETURN(std::set<Digest> manifests, store_->images()->RetainedByAnyImage());
+  BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> rows, store_->images()->Containers());
+  for (const auto& c : rows) {
+    if (!c.image_manifest.empty()) manifests.insert(c.image_manifest);
+  }
   std::vector<Digest> mounts;
   {
     std::lock_guard<std::mutex> l(mu_);

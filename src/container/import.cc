@@ -203,7 +203,7 @@ Result<Digest> ContainerServiceImpl::Import(const ReadFn& tar, const ImportOptio
   Platform platform = opts.platform ? *opts.platform : HostPlatform();
 
   auto lease = store_->images()->NewIngestLease();
-  BERTH_ASSIGN_OR_RETURN(auto writer, store_->content()->NewWriter());
+  BERTH_ASSIGN_OR_RETURN(auto writer, lease->NewWriter());
   BERTH_ASSIGN_OR_RETURN(IngestedLayer layer, IngestLayer(tar, writer.get()));
   BERTH_ASSIGN_OR_RETURN(Digest blob, lease->Commit(*writer, layer.size, {}));
   Descriptor layer_desc;

@@ -54,11 +54,7 @@ ContainerServiceImpl::ContainerServiceImpl(Store* store, std::unique_ptr<Snapsho
 ContainerServiceImpl::~ContainerServiceImpl() { Shutdown(); }
 
 Status ContainerServiceImpl::Init() {
-  std::vector<ContainerRecord> recs;
-  BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(recs, tx.ListContainers());
-    return OkStatus();
-  }));
+  BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> recs, store_->images()->Containers());
   std::vector<std::string> to_watch, to_remove;
   for (auto& r : recs) {
     auto c = std::make_shared<Ctr>();

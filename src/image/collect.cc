@@ -257,6 +257,7 @@ class LeaseImpl : public IngestLease {
     }).IgnoreError();
     if (!orphans.empty()) svc_->DeleteGarbage(orphans, nullptr, nullptr);
   }
+  Result<std::unique_ptr<ContentWriter>> NewWriter() override { return svc_->content()->NewWriter(); }
   Result<Digest> Commit(ContentWriter& writer, int64_t expected_size, const Digest& expected) override {
     std::lock_guard<std::mutex> lock(svc_->gc_mutex());
     BERTH_ASSIGN_OR_RETURN(Digest d, writer.Commit(expected_size, expected));

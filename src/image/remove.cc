@@ -2,9 +2,10 @@
 // Docker 28.2) to the letter, except platform removal, where berth differs on
 // purpose (see RemovePlatforms).
 //
-// Everything one Remove() changes happens in one metadata transaction; the
-// blobs that lost their last reference are deleted after it commits, in one
-// batch (UpdateAndCollect), and the events are published after that.
+// Everything one Remove() changes happens in one metadata transaction
+// (UpdateAndCollect); the events are published after it commits and the
+// blobs that lost their last reference are deleted by the reaper. The
+// contract is stated on ImageService::Remove (include/berth/image_service.h).
 //
 // Conflicts:
 //   hard  a running container created from the image (never overridable on

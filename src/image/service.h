@@ -7,6 +7,7 @@
 //   collect.cc    deleting garbage after commit, full sweep, ingest leases
 //   reaper.cc     the thread that deletes unreferenced files after commit
 //   leases.cc     persistent leases (roots that hold content for a while)
+//   roots.cc      read-only views of records, roots and container rows
 //   view.cc       image summaries: List, Inspect, History
 //   why.cc        Why: what keeps an image or a blob, removal previews
 // Internal to src/image.
@@ -126,6 +127,13 @@ class ImageServiceImpl : public ImageService {
   Result<int64_t> StoredBytes() override;
   Status PutLease(const LeaseRecord& lease, const std::vector<Digest>& digests) override;  // leases.cc
   Result<int> DeleteLeases(const std::function<bool(const LeaseRecord&)>& select) override;
+  Result<std::vector<ImageRecord>> Records() override;  // roots.cc
+  Result<ImageRecord> RecordNamed(const std::string& name) override;
+  Result<std::vector<Digest>> RetainedBy(const Digest& target) override;
+  Result<std::set<Digest>> RetainedByAnyImage() override;
+  Result<std::vector<Digest>> ChildrenOf(const Digest& d) override;
+  Result<Descriptor> DescriptorOf(const Digest& d) override;
+  Result<std::vector<ContainerRecord>> Containers() override;
 
   // ---- shared helpers (used across the .cc files) ----
 

@@ -77,6 +77,7 @@ std::string MediaTypeOf(const Response& r) {
 class SharedLease {
  public:
   explicit SharedLease(std::unique_ptr<IngestLease> l) : lease_(std::move(l)) {}
+  Result<std::unique_ptr<ContentWriter>> NewWriter() { return lease_->NewWriter(); }
   Result<Digest> Commit(ContentWriter& w, int64_t size, const Digest& d) {
     std::lock_guard<std::mutex> lock(mu_);
     BERTH_ASSIGN_OR_RETURN(Digest got, lease_->Commit(w, size, d));
@@ -188,10 +189,10 @@ class Puller {
   // Fetches a blob into the store through the lease, verifying it.
   Status FetchBlob(const Descriptor& d, const std::string& id) {
     BERTH_RETURN_IF_ERROR(Check());
-    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> w, store_->content()->NewWriter());
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> w, lease_->NewWriter());
     int64_t last = 0;
     auto restart = [&]() -> Status {
-      BERTH_ASSIGN_OR_RETURN(w, store_->content()->NewWriter());
+      BERTH_ASSIGN_OR_RETURN(w, lease_->NewWriter());
       last = 0;
       return OkStatus();
     };
@@ -287,10 +288,10 @@ class Puller {
     const std::string name = ref_.String();
     NewImage img{name, target, {}, {}};
     bool updated = true;
-    BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
+    {
       std::vector<Digest> kept;
       if (!index_manifests.empty()) {
-        BERTH_ASSIGN_OR_RETURN(kept, tx.RootRefs(RootKind::kImage, target.digest.str()));
+        BERTH_ASSIGN_OR_RETURN(kept, store_->images()->RetainedBy(target.digest));
       }
       std::set<Digest> in_index(index_manifests.begin(), index_manifests.end());
       for (const Digest& d : kept) {
@@ -299,11 +300,10 @@ class Puller {
       bool had_manifest = index_manifests.empty() ||
                           std::find(kept.begin(), kept.end(), mdesc.digest) != kept.end();
       if (!had_manifest) img.manifests.push_back(mdesc.digest);
-      Result<ImageRecord> existing = tx.GetImage(name);
+      Result<ImageRecord> existing = store_->images()->RecordNamed(name);
       if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
       updated = !(existing.ok() && existing->target.digest == target.digest);
-      return OkStatus();
-    }));
+    }
     BERTH_RETURN_IF_ERROR(Check());
     BERTH_RETURN_IF_ERROR(store_->images()->CreateImages({img}, ReplaceRule::kPull, ""));
     DropPullLeases(store_, name);

@@ -99,12 +99,8 @@ class Pusher {
     } else if (IsIndexType(target.media_type)) {
       BERTH_ASSIGN_OR_RETURN(std::string raw, store_->content()->ReadAll(target.digest));
       BERTH_ASSIGN_OR_RETURN(Index index, ParseIndex(raw, target.media_type));
-      std::set<Digest> kept;
-      BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
-        BERTH_ASSIGN_OR_RETURN(auto refs, tx.RootRefs(RootKind::kImage, target.digest.str()));
-        kept.insert(refs.begin(), refs.end());
-        return OkStatus();
-      }));
+      BERTH_ASSIGN_OR_RETURN(std::vector<Digest> refs, store_->images()->RetainedBy(target.digest));
+      std::set<Digest> kept(refs.begin(), refs.end());
       std::vector<Digest> present;
       for (const Descriptor& c : index.manifests) {
         bool have = kept.count(c.digest) && IsManifestType(c.media_type) && store_->content()->Exists(c.digest);
@@ -179,21 +175,19 @@ class Pusher {
   // local image records.
   Status FindMountSources() {
     std::set<std::string> paths;
-    BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
-      BERTH_ASSIGN_OR_RETURN(auto recs, tx.ListImages());
-      for (const ImageRecord& rec : recs) {
-        Result<Reference> r = ParseNamed(rec.name);
-        if (!r.ok() || r->domain != ref_.domain || r->path == ref_.path) continue;
-        BERTH_ASSIGN_OR_RETURN(auto roots, tx.RootRefs(RootKind::kImage, rec.target.digest.str()));
-        for (const Digest& m : roots) {
-          BERTH_ASSIGN_OR_RETURN(auto children, tx.BlobChildren(m));
-          for (const Digest& c : children) {
-            if (mount_from_.emplace(c, r->path).second) paths.insert(r->path);
-          }
+    ImageService* images = store_->images();
+    BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> recs, images->Records());
+    for (const ImageRecord& rec : recs) {
+      Result<Reference> r = ParseNamed(rec.name);
+      if (!r.ok() || r->domain != ref_.domain || r->path == ref_.path) continue;
+      BERTH_ASSIGN_OR_RETURN(std::vector<Digest> roots, images->RetainedBy(rec.target.digest));
+      for (const Digest& m : roots) {
+        BERTH_ASSIGN_OR_RETURN(std::vector<Digest> children, images->ChildrenOf(m));
+        for (const Digest& c : children) {
+          if (mount_from_.emplace(c, r->path).second) paths.insert(r->path);
         }
       }
-      return OkStatus();
-    }));
+    }
     for (const std::string& p : paths) client_.AddScope("repository:" + p + ":pull");
     return OkStatus();
   }
