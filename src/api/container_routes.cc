@@ -14,6 +14,7 @@
 #include "api/query.h"
 #include "api/render.h"
 #include "api/router.h"
+#include "berth/io.h"
 #include "berth/runtime.h"
 
 namespace berth::api {

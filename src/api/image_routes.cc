@@ -15,6 +15,7 @@
 #include "api/router.h"
 #include "berth/archive.h"
 #include "berth/container_service.h"
+#include "berth/io.h"
 #include "berth/json_text.h"
 #include "berth/reference.h"
 

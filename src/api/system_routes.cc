@@ -21,6 +21,7 @@
 #include "api/render.h"
 #include "api/router.h"
 #include "berth/events.h"
+#include "berth/io.h"
 
 namespace berth::api {
 

@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "berth/io.h"
 #include "berth/reference.h"
 #include "container/internal.h"
 
