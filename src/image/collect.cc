@@ -14,6 +14,7 @@
 #include <chrono>
 
 #include "berth/gc.h"
+#include "berth/metrics.h"
 #include "image/service.h"
 
 namespace berth::image {
