@@ -16,6 +16,7 @@
 #include "api/router.h"
 #include "berth/io.h"
 #include "berth/runtime.h"
+#include "berth/time.h"
 
 namespace berth::api {
 
@@ -265,7 +266,7 @@ Result<Response> InspectContainer(RouteContext& ctx) {
 Status WriteEntry(const WriteFn& write, const LogEntry& e, bool timestamps) {
   int stream = e.stream == "stderr" ? 2 : 1;
   if (!timestamps) return write(MuxFrame(stream, e.data));
-  return write(MuxFrame(stream, FixedNanoTime(e.time_unix_nanos) + " " + e.data));
+  return write(MuxFrame(stream, FormatRfc3339NanosFixed(e.time_unix_nanos) + " " + e.data));
 }
 
 // GET /containers/{id}/logs?stdout=&stderr=&follow=&tail=&since=&until=&timestamps=

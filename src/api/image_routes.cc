@@ -18,6 +18,7 @@
 #include "berth/io.h"
 #include "berth/json_text.h"
 #include "berth/reference.h"
+#include "berth/time.h"
 
 namespace berth::api {
 

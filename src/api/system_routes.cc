@@ -22,6 +22,7 @@
 #include "api/router.h"
 #include "berth/events.h"
 #include "berth/io.h"
+#include "berth/time.h"
 
 namespace berth::api {
 

@@ -19,6 +19,7 @@
 
 #include "berth/io.h"
 #include "berth/reference.h"
+#include "berth/time.h"
 #include "container/internal.h"
 
 namespace berth::container {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "berth/reference.h"
+#include "berth/time.h"
 #include "cli.h"
 #include "format.h"
 
@@ -172,7 +173,7 @@ int RunImages(const CLI::App* cmd, ImagesOptions& o, Context* ctx) {
     }
   }
   const bool trunc = !o.no_trunc;
-  const int64_t now = NowNanos();
+  const int64_t now = WallClockNanos();
   std::vector<std::function<std::string(const std::string&)>> getters;
   for (const ImageRow& row : rows) {
     getters.push_back([&row, trunc, now](const std::string& f) { return RowField(row, trunc, now, f); });

@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "berth/time.h"
 #include "cli.h"
 #include "format.h"
 
@@ -158,9 +159,9 @@ Result<std::optional<int64_t>> UntilFromFilters(const FilterArgs& f) {
   std::optional<int64_t> until;
   auto it = f.fields.find("until");
   if (it == f.fields.end()) return until;
-  const int64_t now = NowNanos();
+  const int64_t now = WallClockNanos();
   for (const std::string& v : it->second) {
-    BERTH_ASSIGN_OR_RETURN(int64_t ts, ParseTimestamp(v, now));
+    BERTH_ASSIGN_OR_RETURN(int64_t ts, ParseTimeValue(v, now));
     if (!until || ts < *until) until = ts;
   }
   return until;
