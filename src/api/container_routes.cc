@@ -15,6 +15,7 @@
 #include "api/render.h"
 #include "api/router.h"
 #include "berth/io.h"
+#include "berth/log.h"
 #include "berth/runtime.h"
 #include "berth/time.h"
 
@@ -105,7 +106,9 @@ Result<Response> StartContainer(RouteContext& ctx) {
   if (!s.ok()) {
     // As dockerd: a failed start of an AutoRemove container removes it
     // (`docker run --rm` waits for condition=removed after the error).
-    if (info.config.auto_remove) cs->Remove(info.record.id, true).IgnoreError();
+    if (info.config.auto_remove) {
+      LogIfError(cs->Remove(info.record.id, true), "auto-remove container " + info.record.id + " after a failed start");
+    }
     return s;
   }
   return NoContent(204);

@@ -34,6 +34,7 @@
 #include <random>
 #include <set>
 
+#include "berth/log.h"
 #include "berth/reference.h"
 #include "berth/registry.h"
 #include "registry/client.h"
@@ -106,7 +107,7 @@ class SharedLease {
 // Drops pull leases that expired, and those of `name` when it is non-empty.
 void DropPullLeases(Store* store, const std::string& name) {
   int64_t now = store->env()->NowUnixNanos();
-  store->metadata()->Update([&](Tx& tx) -> Status {
+  Status dropped = store->metadata()->Update([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto leases, tx.ListLeases());
     for (const LeaseRecord& l : leases) {
       if (l.id.rfind("pull-", 0) != 0) continue;
@@ -116,7 +117,8 @@ void DropPullLeases(Store* store, const std::string& name) {
       if (mine || expired) BERTH_RETURN_IF_ERROR(tx.DeleteLease(l.id));
     }
     return OkStatus();
-  }).IgnoreError();
+  });
+  LogIfError(dropped, "drop pull leases" + (name.empty() ? std::string() : " of " + name));
 }
 
 // Keeps what a failed pull committed under an expiring metadata lease.
@@ -127,13 +129,14 @@ void KeepPullLease(Store* store, const RegistryConfig& cfg, const std::string& n
   l.created_unix_nanos = store->env()->NowUnixNanos();
   l.expires_unix_nanos = l.created_unix_nanos + cfg.lease_expiry_seconds * 1000000000LL;
   l.labels[kPullLeaseLabel] = name;
-  store->metadata()->Update([&](Tx& tx) -> Status {
+  Status kept = store->metadata()->Update([&](Tx& tx) -> Status {
     BERTH_RETURN_IF_ERROR(tx.PutLease(l));
     for (const Digest& d : std::set<Digest>(held.begin(), held.end())) {
       if (store->content()->Exists(d)) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kLease, l.id, d));
     }
     return OkStatus();
-  }).IgnoreError();
+  });
+  LogIfError(kept, "keep what the failed pull of " + name + " committed under lease " + l.id);
 }
 
 class Puller {

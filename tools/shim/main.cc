@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "berth/env.h"
+#include "berth/log.h"
 #include "berth/time.h"
 #include "runtime/log_format.h"
 
@@ -279,7 +280,8 @@ int main(int argc, char** argv) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   berth::Env* env = berth::Env::Default();
-  berth::WriteFileAtomic(env, a.state + "/shim.pid", std::to_string(::getpid()) + "\n").IgnoreError();
+  berth::LogIfError(berth::WriteFileAtomic(env, a.state + "/shim.pid", std::to_string(::getpid()) + "\n"),
+                    "write " + a.state + "/shim.pid");
 
   struct stat log_st;
   const off_t run_start = ::fstat(log_fd, &log_st) == 0 ? log_st.st_size : -1;
@@ -300,6 +302,6 @@ int main(int argc, char** argv) {
   ::fsync(log_fd);
   ::close(log_fd);
   std::string exit_line = std::to_string(code) + " " + std::to_string(finished) + "\n";
-  berth::WriteFileAtomic(env, a.state + "/exit", exit_line).IgnoreError();
+  berth::LogIfError(berth::WriteFileAtomic(env, a.state + "/exit", exit_line), "write " + a.state + "/exit");
   return 0;
 }
