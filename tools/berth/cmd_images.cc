@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "berth/image_filters.h"
 #include "berth/reference.h"
 #include "berth/time.h"
 #include "cli.h"
@@ -122,11 +123,11 @@ Result<ListOptions> ListOptionsFromFilters(const FilterArgs& f, bool all) {
     auto it = f.fields.find(k);
     return it == f.fields.end() ? std::vector<std::string>{} : it->second;
   };
-  BERTH_ASSIGN_OR_RETURN(opts.labels, LabelChecksFromFilters(f));
+  BERTH_ASSIGN_OR_RETURN(opts.labels, LabelFiltersFrom(f.fields));
   opts.before = values("before");
   opts.since = values("since");
   opts.reference = values("reference");
-  BERTH_ASSIGN_OR_RETURN(opts.until_unix_nanos, UntilFromFilters(f));
+  BERTH_ASSIGN_OR_RETURN(opts.until_unix_nanos, EarliestUntil(f.fields, WallClockNanos()));
   return opts;
 }
 
