@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "berth/archive.h"
 #include "berth/container_service.h"
 #include "berth/image_service.h"
+#include "berth/io.h"
 #include "berth/registry.h"
 #include "berth/status.h"
 

@@ -20,22 +20,17 @@
 // (oci-archive:) and containerd's ctr import accept it.
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "berth/image_service.h"
+#include "berth/io.h"
 #include "berth/platform.h"
 #include "berth/status.h"
 
 namespace berth {
-
-// Reads up to n bytes into buf; returns 0 at end of input.
-using ReadFn = std::function<Result<size_t>(char* buf, size_t n)>;
-// Consumes the next piece of output.
-using WriteFn = std::function<Status(std::string_view data)>;
 
 // Loads an archive into `store`. With `opts.platform`, only that platform's
 // manifests (strict match) and their content are imported; the index is kept

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "berth/archive.h"
 #include "berth/image_service.h"
+#include "berth/io.h"
 #include "berth/metadata.h"
 #include "berth/platform.h"
 #include "berth/runtime.h"

@@ -1,7 +1,8 @@
-// The in-process event bus and the metrics registry. Events have the shape
-// of Docker's /events messages; the daemon streams them, tests subscribe.
+// The in-process event bus. Events have the shape of Docker's /events
+// messages; the daemon streams them, tests subscribe. (Metrics live in
+// berth/metrics.h.)
 //
-// Thread-safety: EventBus and Metrics are thread-safe.
+// Thread-safety: EventBus is thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -98,27 +99,5 @@ std::string EventToJson(const Event& e);
 // with no values imposes nothing.
 bool EventMatches(const Event& e,
                   const std::map<std::string, std::vector<std::string>>& filters);
-
-// Prometheus metrics (prometheus-cpp). Names:
-//   berth_image_actions_seconds{action}        histogram (Docker's image_actions)
-//   berth_image_actions_total{action}          counter
-//   berth_gc_runs_total, berth_gc_blobs_freed_total, berth_gc_bytes_freed_total
-//   berth_http_requests_total{endpoint,status}, berth_http_request_seconds{endpoint}
-class Metrics {
- public:
-  Metrics();
-  ~Metrics();
-  void ObserveImageAction(const std::string& action, double seconds);
-  void ObserveGc(uint64_t blobs_freed, uint64_t bytes_freed);
-  void ObserveRequest(const std::string& endpoint, int status, double seconds);
-  // Prometheus text exposition of every metric.
-  std::string Serialize() const;
-  // For tests: current count of an image action.
-  double ImageActionCount(const std::string& action) const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 }  // namespace berth

@@ -20,6 +20,7 @@
 #include "berth/env.h"
 #include "berth/events.h"
 #include "berth/metadata.h"
+#include "berth/metrics.h"
 #include "berth/oci.h"
 #include "berth/platform.h"
 #include "berth/status.h"

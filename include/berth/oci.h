@@ -142,15 +142,4 @@ std::string DetectMediaType(std::string_view raw);
 // True if the descriptor is a Docker attestation manifest inside an index.
 bool IsAttestation(const Descriptor& d);
 
-// Parses RFC 3339 "YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm)" to unix seconds
-// (floored). Fractional seconds are optional; a missing zone means UTC.
-// Errors are InvalidArgument naming the problem.
-Result<int64_t> ParseRfc3339(std::string_view s);
-// Same grammar, to unix nanoseconds; OutOfRange when the time does not fit an
-// int64 (outside years 1678..2262).
-Result<int64_t> ParseRfc3339Nanos(std::string_view s);
-// UTC, Go's RFC3339Nano layout: "2024-01-02T03:04:05.123456789Z" with the
-// fraction's trailing zeros (and a bare '.') dropped.
-std::string FormatRfc3339Nanos(int64_t unix_nanos);
-
 }  // namespace berth

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "berth/api.h"
-#include "berth/events.h"
+#include "berth/metrics.h"
 #include "berth/status.h"
 
 namespace berth {

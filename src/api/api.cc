@@ -5,6 +5,7 @@
 #include "api/query.h"
 #include "api/router.h"
 #include "berth/api.h"
+#include "berth/io.h"
 
 namespace berth::api {
 

@@ -6,6 +6,7 @@
 
 #include "api/query.h"
 #include "api/render.h"
+#include "berth/time.h"
 
 namespace berth::api {
 
@@ -221,20 +222,6 @@ std::string ContainerStatusText(const ContainerRecord& r, int64_t now) {
 std::string ContainerTime(int64_t unix_nanos) {
   if (unix_nanos == 0) return "0001-01-01T00:00:00Z";
   return FormatRfc3339Nanos(unix_nanos);
-}
-
-std::string FixedNanoTime(int64_t unix_nanos) {
-  int64_t secs = unix_nanos / 1000000000;
-  int64_t frac = unix_nanos % 1000000000;
-  if (frac < 0) {
-    frac += 1000000000;
-    secs--;
-  }
-  std::string base = FormatRfc3339Nanos(secs * 1000000000);  // "...:SSZ"
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), ".%09lld", static_cast<long long>(frac));
-  if (!base.empty() && base.back() == 'Z') base.insert(base.size() - 1, buf);
-  return base;
 }
 
 std::map<std::string, std::string> MergedLabels(const ContainerInfo& c) {

@@ -33,8 +33,6 @@ std::string HumanDuration(int64_t nanos);
 
 // RFC 3339 time with nanoseconds; Go's zero time "0001-01-01T00:00:00Z" for 0.
 std::string ContainerTime(int64_t unix_nanos);
-// Docker's RFC3339NanoFixed (always nine fraction digits), as log timestamps.
-std::string FixedNanoTime(int64_t unix_nanos);
 
 // Config.Labels as Docker shows them: the image's labels, then the
 // container's on top.

@@ -14,7 +14,10 @@
 #include "api/query.h"
 #include "api/render.h"
 #include "api/router.h"
+#include "berth/io.h"
+#include "berth/log.h"
 #include "berth/runtime.h"
+#include "berth/time.h"
 
 namespace berth::api {
 
@@ -94,7 +97,9 @@ Result<Response> StartContainer(RouteContext& ctx) {
   if (!s.ok()) {
     // As dockerd: a failed start of an AutoRemove container removes it
     // (`docker run --rm` waits for condition=removed after the error).
-    if (info.config.auto_remove) cs->Remove(info.record.id, true).IgnoreError();
+    if (info.config.auto_remove) {
+      LogIfError(cs->Remove(info.record.id, true), "auto-remove container " + info.record.id + " after a failed start");
+    }
     return s;
   }
   return NoContent(204);
@@ -255,7 +260,7 @@ Result<Response> InspectContainer(RouteContext& ctx) {
 Status WriteEntry(const WriteFn& write, const LogEntry& e, bool timestamps) {
   int stream = e.stream == "stderr" ? 2 : 1;
   if (!timestamps) return write(MuxFrame(stream, e.data));
-  return write(MuxFrame(stream, FixedNanoTime(e.time_unix_nanos) + " " + e.data));
+  return write(MuxFrame(stream, FormatRfc3339NanosFixed(e.time_unix_nanos) + " " + e.data));
 }
 
 // GET /containers/{id}/logs?stdout=&stderr=&follow=&tail=&since=&until=&timestamps=

@@ -15,8 +15,11 @@
 #include "api/router.h"
 #include "berth/archive.h"
 #include "berth/container_service.h"
+#include "berth/image_filters.h"
+#include "berth/io.h"
 #include "berth/json_text.h"
 #include "berth/reference.h"
+#include "berth/time.h"
 
 namespace berth::api {
 
@@ -34,30 +37,6 @@ ReadFn StringReader(std::shared_ptr<const std::string> data) {
     *pos += k;
     return k;
   };
-}
-
-// The checks of the "label" and "label!" filters, as Docker reads them.
-Result<std::vector<LabelFilter>> ParseLabelFilters(const Filters& f) {
-  std::vector<LabelFilter> out;
-  for (const char* key : {"label", "label!"}) {
-    for (const auto& v : f.Get(key)) {
-      BERTH_ASSIGN_OR_RETURN(LabelFilter lf, LabelFilter::Parse(v, std::string_view(key) == "label!"));
-      out.push_back(std::move(lf));
-    }
-  }
-  return out;
-}
-
-// Every "until" value must hold (Docker adds one filter per value), so the
-// earliest wins.
-Result<std::optional<int64_t>> ParseUntilFilters(const Filters& f) {
-  std::optional<int64_t> until;
-  const int64_t now = WallClockNanos();
-  for (const auto& v : f.Get("until")) {
-    BERTH_ASSIGN_OR_RETURN(int64_t t, ParseTimeValue(v, now));
-    if (!until || t < *until) until = t;
-  }
-  return until;
 }
 
 // Docker's httputils.RepoTagReference: `repo` with `tag` (or "latest");
@@ -88,11 +67,11 @@ Result<Response> ListImages(RouteContext& ctx) {
     BERTH_ASSIGN_OR_RETURN(bool dangling, f.GetBoolOrDefault("dangling", false));
     o.dangling = dangling;
   }
-  BERTH_ASSIGN_OR_RETURN(o.labels, ParseLabelFilters(f));
+  BERTH_ASSIGN_OR_RETURN(o.labels, LabelFiltersFrom(f.ToMap()));
   o.before = f.Get("before");
   o.since = f.Get("since");
   o.reference = f.Get("reference");
-  BERTH_ASSIGN_OR_RETURN(o.until_unix_nanos, ParseUntilFilters(f));
+  BERTH_ASSIGN_OR_RETURN(o.until_unix_nanos, EarliestUntil(f.ToMap(), WallClockNanos()));
   o.shared_size = ctx.AtLeast("1.42") && q.Bool("shared-size");
   o.manifests = ctx.AtLeast("1.47") && q.Bool("manifests");
   BERTH_ASSIGN_OR_RETURN(std::vector<ImageSummary> list, images->List(o));
@@ -161,11 +140,9 @@ Result<Response> RemoveImage(RouteContext& ctx) {
 Result<Response> PruneImages(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
   BERTH_ASSIGN_OR_RETURN(Filters f, Filters::FromJson(ctx.query.Get("filters")));
-  BERTH_RETURN_IF_ERROR(f.Validate({"dangling", "label", "label!", "until"}));
-  PruneOptions o;
-  BERTH_ASSIGN_OR_RETURN(o.dangling_only, f.GetBoolOrDefault("dangling", true));
-  BERTH_ASSIGN_OR_RETURN(o.until_unix_nanos, ParseUntilFilters(f));
-  BERTH_ASSIGN_OR_RETURN(o.labels, ParseLabelFilters(f));
+  BERTH_ASSIGN_OR_RETURN(PruneOptions o,
+                         PruneOptionsFromFilters(
+                             f.ToMap(), [&f] { return f.GetBoolOrDefault("dangling", true); }, WallClockNanos()));
   // berth's extension: the report of the prune, with nothing removed.
   o.dry_run = ctx.query.Bool("dryrun");
   BERTH_ASSIGN_OR_RETURN(PruneReport report, images->Prune(o));

@@ -1,6 +1,6 @@
 // Request parsing with the Docker engine's rules: URL query strings, boolean
-// form values, filter JSON, API versions, timestamps and durations, and the
-// platform parameters. Pure functions; no I/O.
+// form values, filter JSON, API versions and the platform parameters. (Time
+// values: berth/time.h.) Pure functions; no I/O.
 #pragma once
 
 #include <cstdint>
@@ -89,28 +89,6 @@ std::pair<std::string, std::string> SplitVersionPrefix(std::string_view path);
 // Checks a requested API version against [min, max]; InvalidArgument with
 // Docker's "client version X is too new/old ..." texts.
 Status CheckApiVersion(std::string_view requested, std::string_view min, std::string_view max);
-
-// Go's time.ParseDuration, in nanoseconds. Errors (InvalidArgument):
-//   time: invalid duration "x"
-//   time: missing unit in duration "1"
-//   time: unknown unit "y" in duration "1y"
-Result<int64_t> ParseGoDuration(std::string_view s);
-
-// Docker's timetypes.GetTimestamp: turns a CLI/API time value into
-// "seconds[.nanoseconds]". Accepts a Go duration (relative to `now_nanos`,
-// into the past), RFC 3339-like dates and times (with or without zone; local
-// time when no zone), or a unix timestamp with optional fraction.
-Result<std::string> GetTimestamp(std::string_view value, int64_t now_nanos);
-
-// Docker's timetypes.ParseTimestamps for "sec[.frac]" -> unix nanoseconds.
-Result<int64_t> ParseUnixTimestamp(std::string_view value);
-
-// GetTimestamp followed by ParseUnixTimestamp: any accepted time value as
-// unix nanoseconds.
-Result<int64_t> ParseTimeValue(std::string_view value, int64_t now_nanos);
-
-// The wall clock as unix nanoseconds (routes stamp and compare times with it).
-int64_t WallClockNanos();
 
 // Docker's httputils.DecodePlatform: the value must be the JSON of an OCI
 // platform (ParsePlatformJson). Any other text, "linux/arm64" or "" too, is

@@ -16,6 +16,7 @@
 #include "api/progress.h"
 #include "api/query.h"
 #include "api/router.h"
+#include "berth/io.h"
 #include "berth/reference.h"
 #include "berth/registry.h"
 #include "registry/client.h"

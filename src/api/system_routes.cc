@@ -21,6 +21,8 @@
 #include "api/render.h"
 #include "api/router.h"
 #include "berth/events.h"
+#include "berth/io.h"
+#include "berth/time.h"
 
 namespace berth::api {
 

@@ -28,6 +28,7 @@
 #include "archive/paths.h"
 #include "archive/reader.h"
 #include "berth/archive.h"
+#include "berth/io.h"
 #include "berth/reference.h"
 
 namespace berth {

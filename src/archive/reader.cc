@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "archive/paths.h"
+#include "berth/io.h"
 
 namespace berth::archive {
 

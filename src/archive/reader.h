@@ -11,6 +11,7 @@
 #include "berth/content_store.h"
 #include "berth/digest.h"
 #include "berth/image_service.h"
+#include "berth/io.h"
 #include "berth/status.h"
 
 namespace berth::archive {

@@ -23,6 +23,7 @@
 #include <set>
 
 #include "berth/archive.h"
+#include "berth/io.h"
 #include "berth/reference.h"
 
 namespace berth {

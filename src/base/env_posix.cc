@@ -414,6 +414,8 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data)
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
                     std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
   auto fail = [&](Status s, bool remove_tmp) {
+    // Best effort: the caller gets the failure `s`; a left-over temporary
+    // file is never read as `path`.
     if (remove_tmp) env->RemoveFile(tmp).IgnoreError();
     return s;
   };

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "berth/reference.h"
+#include "berth/time.h"
 #include "container/internal.h"
 
 namespace berth::container {

@@ -17,7 +17,10 @@
 #include <memory>
 #include <vector>
 
+#include "berth/io.h"
+#include "berth/log.h"
 #include "berth/reference.h"
+#include "berth/time.h"
 #include "container/internal.h"
 
 namespace berth::container {
@@ -223,7 +226,7 @@ Result<Digest> ContainerServiceImpl::Import(const ReadFn& tar, const ImportOptio
   }
   const Digest chain = ChainId({layer.diff_id});
   auto drop_snapshot = [&] {
-    if (prepared->unpacked > 0) snaps_->Remove(chain).IgnoreError();
+    if (prepared->unpacked > 0) LogIfError(snaps_->Remove(chain), "remove snapshot " + chain.str() + " of a failed import");
   };
 
   std::string now = FormatRfc3339Nanos(store_->env()->NowUnixNanos());

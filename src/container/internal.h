@@ -20,6 +20,7 @@
 
 #include "berth/container_service.h"
 #include "berth/events.h"
+#include "berth/io.h"
 #include "berth/oci.h"
 
 namespace berth::container {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "berth/log.h"
 #include "berth/reference.h"
 #include "container/internal.h"
 
@@ -75,7 +76,7 @@ Status ContainerServiceImpl::Init() {
                                                                        : store_->env()->NowUnixNanos();
         c->rec.pid = 0;
         UnmountAll(r.id);
-        runtime_->Delete(r.id).IgnoreError();
+        LogIfError(runtime_->Delete(r.id), "delete the runtime state of container " + r.id);
         BERTH_RETURN_IF_ERROR(Persist(*c));
         if (c->stored.config.auto_remove) to_remove.push_back(r.id);
       }
@@ -83,10 +84,10 @@ Status ContainerServiceImpl::Init() {
     ctrs_[r.id] = c;
   }
   for (const auto& id : to_watch) StartWatcher(id);
-  for (const auto& id : to_remove) RemoveInternal(id, false, true).IgnoreError();
+  for (const auto& id : to_remove) LogIfError(RemoveInternal(id, false, true), "auto-remove container " + id);
   // Snapshots no image or container keeps go when the image service's
   // reaper has deleted content (a removal, a prune): a direct call.
-  sweep_hook_ = store_->images()->AddCollectHook([this] { SweepSnapshots().status().IgnoreError(); });
+  sweep_hook_ = store_->images()->AddCollectHook([this] { LogIfError(SweepSnapshots().status(), "remove unused container snapshots"); });
   return OkStatus();
 }
 
@@ -206,7 +207,7 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
       do name = GenerateName();
       while (taken(name));
     } else if (const Ctr* other = taken(name)) {
-      store_->env()->RemoveAll(Dir(c->rec.id)).IgnoreError();
+      LogIfError(store_->env()->RemoveAll(Dir(c->rec.id)), "remove the directory of container " + c->rec.id);
       return AlreadyExists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
                            other->rec.id +
                            "\". You have to remove (or rename) that container to be able to reuse that name.");
@@ -214,7 +215,7 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
     c->rec.name = name;
     Status s = Persist(*c);
     if (!s.ok()) {
-      store_->env()->RemoveAll(Dir(c->rec.id)).IgnoreError();
+      LogIfError(store_->env()->RemoveAll(Dir(c->rec.id)), "remove the directory of container " + c->rec.id);
       return s;
     }
     ctrs_[c->rec.id] = c;
@@ -228,6 +229,8 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
 void ContainerServiceImpl::UnmountAll(const std::string& id) {
   const std::string dir = Dir(id);
   std::error_code ec;
+  // Unmounting changes no stored state, and a mount point that is not
+  // mounted (already undone, or never made) fails harmlessly.
   for (const auto& e : std::filesystem::directory_iterator(dir + "/imagemounts", ec)) {
     UnmountOverlay(e.path().string()).IgnoreError();
   }
@@ -266,7 +269,7 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
         s = InvalidArgument(s.message());
       }
     }
-    Persist(*c).IgnoreError();
+    LogIfError(Persist(*c), "persist container " + c->rec.id);
     return s;
   };
   auto proc = ImageProcessOf(rec.image_manifest);
@@ -386,7 +389,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   // Unmount before the record says exited, so that a Start that follows
   // never sees its fresh mount undone.
   UnmountAll(id);
-  runtime_->Delete(id).IgnoreError();
+  LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
   bool auto_remove = false;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -398,12 +401,12 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
     c.rec.finished_unix_nanos = st.finished_unix_nanos ? st.finished_unix_nanos : store_->env()->NowUnixNanos();
     c.rec.pid = 0;
     c.exits++;
-    Persist(c).IgnoreError();
+    LogIfError(Persist(c), "persist container " + id);
     Emit(c, "die", {{"exitCode", std::to_string(st.exit_code)}});
     auto_remove = c.stored.config.auto_remove;
     cv_.notify_all();
   }
-  if (auto_remove) RemoveInternal(id, false, true).IgnoreError();
+  if (auto_remove) LogIfError(RemoveInternal(id, false, true), "auto-remove container " + id);
 }
 
 bool ContainerServiceImpl::WaitExit(std::unique_lock<std::mutex>& lk, Ctr& c, uint64_t exits_before, int64_t ms) {
@@ -548,9 +551,9 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
     if (!WaitExit(lk, *c, before, 30'000)) return Internal("container " + id + " did not stop");
   }
   UnmountAll(id);
-  runtime_->Delete(id).IgnoreError();
+  LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
   BERTH_RETURN_IF_ERROR(store_->images()->DeleteContainer(id));
-  store_->env()->RemoveAll(Dir(id)).IgnoreError();
+  LogIfError(store_->env()->RemoveAll(Dir(id)), "remove the directory of container " + id);
   {
     std::lock_guard<std::mutex> l(mu_);
     c->removed = true;
@@ -558,7 +561,7 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
     Emit(*c, "destroy");
     cv_.notify_all();
   }
-  SweepSnapshots().status().IgnoreError();
+  LogIfError(SweepSnapshots().status(), "remove unused container snapshots");
   return OkStatus();
 }
 

@@ -17,6 +17,7 @@
 // removes again.
 
 #include "berth/content_store.h"
+#include "berth/log.h"
 
 #include <sys/random.h>
 #include <unistd.h>
@@ -205,7 +206,7 @@ class LocalContentStore final : public ContentStore {
     Status s = env_->SyncDir(blob_dir_);
     if (!s.ok()) {
       // We created it (under the lock), so nobody else relies on it yet.
-      env_->RemoveFile(target).IgnoreError();
+      LogIfError(env_->RemoveFile(target), "remove blob " + target + " whose directory could not be synced");
       return s;
     }
     return OkStatus();
@@ -252,6 +253,8 @@ Status LocalWriter::Flush() {
 
 void LocalWriter::Discard() {
   if (file_ == nullptr) return;
+  // A discarded ingest file: nothing refers to it, and the next open clears
+  // the ingest directory if this removal fails.
   file_->Close().IgnoreError();
   file_.reset();
   store_->env()->RemoveFile(ingest_path_).IgnoreError();

@@ -1,4 +1,5 @@
 #include "berth/events.h"
+#include "berth/metrics.h"
 
 #include <atomic>
 #include <chrono>

@@ -11,7 +11,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include "berth/events.h"
+#include "berth/metrics.h"
 
 namespace berth {
 

@@ -16,6 +16,8 @@
 #include <chrono>
 
 #include "berth/gc.h"
+#include "berth/log.h"
+#include "berth/metrics.h"
 #include "image/service.h"
 
 namespace berth::image {
@@ -182,10 +184,10 @@ void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint
   }
   if (!gone.empty()) {
     // Bookkeeping only: if a crash loses it, the next open retries.
-    meta_->UpdateRelaxed([&](Tx& tx) -> Status {
+    LogIfError(meta_->UpdateRelaxed([&](Tx& tx) -> Status {
       for (const auto& d : gone) BERTH_RETURN_IF_ERROR(tx.ClearPending(d));
       return OkStatus();
-    }).IgnoreError();
+    }), "clear the pending deletions of freed blobs");
   }
   if (blobs > 0) metrics_->ObserveGc(blobs, bytes);
   if (bytes_freed) *bytes_freed += bytes;

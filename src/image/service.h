@@ -28,6 +28,7 @@
 #include "berth/events.h"
 #include "berth/image_service.h"
 #include "berth/metadata.h"
+#include "berth/metrics.h"
 #include "berth/reference.h"
 #include "image/reaper.h"
 

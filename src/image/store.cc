@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "berth/metrics.h"
 #include "image/service.h"
 
 namespace berth {

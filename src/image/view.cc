@@ -12,6 +12,7 @@
 #include <chrono>
 #include <optional>
 
+#include "berth/time.h"
 #include "image/service.h"
 
 namespace berth::image {

@@ -583,6 +583,8 @@ class SqliteMetadataStore : public MetadataStore {
       s = sqlite::ExecScript(writer_->db(), "COMMIT");
       if (s.ok()) return s;
     }
+    // The update failed and changed nothing; ROLLBACK only ends its
+    // transaction (SQLite has already rolled back when the error aborted it).
     sqlite::ExecScript(writer_->db(), "ROLLBACK").IgnoreError();
     return s;
   }
@@ -603,6 +605,7 @@ class SqliteMetadataStore : public MetadataStore {
     if (s.ok()) {
       SqliteTx tx(conn.get());
       s = fn(tx);
+      // A read transaction: ending it cannot lose a write.
       sqlite::ExecScript(conn->db(), "COMMIT").IgnoreError();
     }
     std::lock_guard<std::mutex> lock(pool_mu_);

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "berth/oci.h"
+#include "berth/time.h"
 
 namespace berth {
 

@@ -34,8 +34,7 @@
 #include <random>
 #include <set>
 
-#include <spdlog/spdlog.h>
-
+#include "berth/log.h"
 #include "berth/reference.h"
 #include "berth/registry.h"
 #include "registry/client.h"
@@ -116,7 +115,7 @@ void DropPullLeases(Store* store, const std::string& name) {
     bool expired = l.expires_unix_nanos != 0 && l.expires_unix_nanos <= now;
     return mine || expired;
   });
-  if (!dropped.ok()) spdlog::warn("dropping pull leases: {}", dropped.status().ToString());
+  LogIfError(dropped.status(), "drop pull leases" + (name.empty() ? std::string() : " of " + name));
 }
 
 // Keeps what a failed pull committed under an expiring lease.
@@ -127,8 +126,7 @@ void KeepPullLease(Store* store, const RegistryConfig& cfg, const std::string& n
   l.created_unix_nanos = store->env()->NowUnixNanos();
   l.expires_unix_nanos = l.created_unix_nanos + cfg.lease_expiry_seconds * 1000000000LL;
   l.labels[kPullLeaseLabel] = name;
-  Status s = store->images()->PutLease(l, held);
-  if (!s.ok()) spdlog::warn("keeping what the pull of {} downloaded: {}", name, s.ToString());
+  LogIfError(store->images()->PutLease(l, held), "keep what the failed pull of " + name + " committed under lease " + l.id);
 }
 
 class Puller {

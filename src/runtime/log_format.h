@@ -1,7 +1,8 @@
 // The shim's log file format, shared by berth-shim (writer) and ReadLog
 // (reader): one JSON object per line,
 //   {"log":"<data>","stream":"stdout"|"stderr","time":"<RFC3339Nano UTC>"}
-// as Docker's json-file driver writes it (time with nine fraction digits).
+// as Docker's json-file driver writes it (time with nine fraction digits:
+// FormatRfc3339NanosFixed of berth/time.h).
 #pragma once
 
 #include <cstdint>
@@ -13,13 +14,6 @@
 
 namespace berth {
 namespace runtime_internal {
-
-// "2006-01-02T15:04:05.000000000Z" for `unix_nanos` (UTC, nine digits).
-std::string FormatRfc3339NanoUtc(int64_t unix_nanos);
-
-// Parses RFC 3339 with an optional fraction (1-9 digits) and "Z" or a
-// "+hh:mm"/"-hh:mm" offset. InvalidArgument when malformed.
-Result<int64_t> ParseRfc3339Nano(std::string_view s);
 
 // Appends one log line (with its trailing '\n') for `data`.
 void AppendLogLine(std::string* out, std::string_view stream, std::string_view data,

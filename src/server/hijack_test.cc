@@ -16,6 +16,7 @@
 
 #include "berth/api.h"
 #include "berth/image_service.h"
+#include "berth/metrics.h"
 #include "berth/server.h"
 #include "testing/temp_dir.h"
 

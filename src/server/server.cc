@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "berth/metrics.h"
 #include "berth/server.h"
 #include "server/session.h"
 

@@ -35,6 +35,7 @@
 #include <string>
 
 #include "berth/api.h"
+#include "berth/io.h"
 #include "server/worker_pool.h"
 
 namespace berth::server {

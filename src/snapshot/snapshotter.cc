@@ -19,6 +19,7 @@
 #include <mutex>
 
 #include "berth/env.h"
+#include "berth/log.h"
 #include "berth/snapshot.h"
 #include "snapshot/unpack.h"
 
@@ -169,10 +170,11 @@ class SnapshotterImpl : public Snapshotter {
     // rename(2) replaces the empty directory mkdtemp made.
     Status s = env_->RenameFile(dir, trash);
     if (!s.ok()) {
+      // An empty directory under tmp/, which the next open clears anyway.
       env_->RemoveAll(trash).IgnoreError();
       return s;
     }
-    env_->SyncDir(real_root_).IgnoreError();
+    LogIfError(env_->SyncDir(real_root_), "sync " + real_root_ + " after moving snapshot " + dir + " out");
     return env_->RemoveAll(trash);
   }
 
@@ -186,6 +188,7 @@ class SnapshotterImpl : public Snapshotter {
     }
     if (s.ok()) s = env_->RenameFile(tmp, SnapshotDir(chain.hex()));
     if (s.ok()) s = env_->SyncDir(real_root_);
+    // An unpack in progress under tmp/, which the next open clears anyway.
     if (!s.ok()) env_->RemoveAll(tmp).IgnoreError();
     return s;
   }

@@ -68,11 +68,7 @@ struct FilterArgs {
   Result<bool> GetBool(const std::string& k, bool def) const;
 };
 Result<FilterArgs> ParseFilterFlags(const std::vector<std::string>& terms, const std::string& flag);
-// The "label" and "label!" terms as the daemon reads them (LabelFilter).
-Result<std::vector<LabelFilter>> LabelChecksFromFilters(const FilterArgs& f);
-// The earliest "until" value (all must hold), as unix nanoseconds; nullopt
-// when there is none.
-Result<std::optional<int64_t>> UntilFromFilters(const FilterArgs& f);
+// The label, until and prune filters: berth/image_filters.h on `fields`.
 
 // Command registration. Each creates `name` under `parent` (so that the same
 // command exists as `berth images` and `berth image ls`).

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <map>
 
+#include "berth/image_filters.h"
 #include "berth/reference.h"
+#include "berth/time.h"
 #include "cli.h"
 #include "format.h"
 
@@ -121,11 +123,11 @@ Result<ListOptions> ListOptionsFromFilters(const FilterArgs& f, bool all) {
     auto it = f.fields.find(k);
     return it == f.fields.end() ? std::vector<std::string>{} : it->second;
   };
-  BERTH_ASSIGN_OR_RETURN(opts.labels, LabelChecksFromFilters(f));
+  BERTH_ASSIGN_OR_RETURN(opts.labels, LabelFiltersFrom(f.fields));
   opts.before = values("before");
   opts.since = values("since");
   opts.reference = values("reference");
-  BERTH_ASSIGN_OR_RETURN(opts.until_unix_nanos, UntilFromFilters(f));
+  BERTH_ASSIGN_OR_RETURN(opts.until_unix_nanos, EarliestUntil(f.fields, WallClockNanos()));
   return opts;
 }
 
@@ -172,7 +174,7 @@ int RunImages(const CLI::App* cmd, ImagesOptions& o, Context* ctx) {
     }
   }
   const bool trunc = !o.no_trunc;
-  const int64_t now = NowNanos();
+  const int64_t now = WallClockNanos();
   std::vector<std::function<std::string(const std::string&)>> getters;
   for (const ImageRow& row : rows) {
     getters.push_back([&row, trunc, now](const std::string& f) { return RowField(row, trunc, now, f); });

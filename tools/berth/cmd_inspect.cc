@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "berth/oci.h"
+#include "berth/time.h"
 #include "cli.h"
 #include "format.h"
 
@@ -241,7 +242,7 @@ int RunHistory(const CLI::App* cmd, HistoryFlags& o, Context* ctx) {
   auto items = (*store)->images()->History(o.args[0], *platform);
   if (!items.ok()) return PrintError(items.status());
   const bool trunc = !o.no_trunc, human = o.human;
-  const int64_t now = NowNanos();
+  const int64_t now = WallClockNanos();
   std::vector<std::function<std::string(const std::string&)>> rows;
   for (const HistoryItem& h : *items) {
     rows.push_back([&h, trunc, human, now](const std::string& f) { return HistoryField(h, trunc, human, now, f); });

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include "berth/container_service.h"
+#include "berth/image_filters.h"
 #include "berth/reference.h"
+#include "berth/time.h"
 #include "cli.h"
 #include "format.h"
 
@@ -106,16 +108,6 @@ bool Confirm(const std::string& message) {
   return answer == "y" || answer == "Y";
 }
 
-Result<PruneOptions> PruneOptionsFromFilters(const FilterArgs& f) {
-  static const std::vector<std::string> kAccepted = {"dangling", "label", "label!", "until"};
-  if (auto bad = f.FirstInvalid(kAccepted)) return InvalidArgument("invalid filter '" + *bad + "'");
-  PruneOptions opts;
-  BERTH_ASSIGN_OR_RETURN(opts.dangling_only, f.GetBool("dangling", true));
-  BERTH_ASSIGN_OR_RETURN(opts.until_unix_nanos, UntilFromFilters(f));
-  BERTH_ASSIGN_OR_RETURN(opts.labels, LabelChecksFromFilters(f));
-  return opts;
-}
-
 int RunPrune(const CLI::App* cmd, PruneFlags& o, Context* ctx) {
   if (!CheckArgs(cmd, ctx, o.args.size(), 0, 0, "[OPTIONS]")) return ctx->exit_code;
   auto filters = ParseFilterFlags(o.filters, "--filter");
@@ -134,7 +126,8 @@ int RunPrune(const CLI::App* cmd, PruneFlags& o, Context* ctx) {
               : "WARNING! This will remove all dangling images.\nAre you sure you want to continue?";
     if (!Confirm(warning)) return 0;  // cancelled: docker exits 0 silently
   }
-  auto opts = PruneOptionsFromFilters(*filters);
+  auto opts = PruneOptionsFromFilters(
+      filters->fields, [&] { return filters->GetBool("dangling", true); }, WallClockNanos());
   if (!opts.ok()) return PrintError(opts.status());
   opts->dry_run = o.dry_run;
   auto store = OpenStore(*ctx);

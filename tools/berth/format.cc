@@ -283,10 +283,4 @@ std::string GoRfc3339(int64_t unix_seconds) {
   return std::string(buf) + (tm.tm_gmtoff == 0 ? "Z" : ZoneOffset(tm.tm_gmtoff, true));
 }
 
-int64_t NowNanos() {
-  struct timespec ts {};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 }  // namespace berth::cli

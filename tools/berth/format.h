@@ -1,7 +1,7 @@
 // Output helpers for the `berth` CLI that reproduce what the docker CLI
 // prints: go-units sizes and durations, Go's text/tabwriter layout, Go's JSON
 // string escaping and json.Indent, Go's time formats, docker's --format
-// templates (the subset the CLI needs) and docker's timestamp filters.
+// templates (the subset the CLI needs). Time filters: berth/time.h.
 // Pure functions; tested through the binary (tests/cli).
 #pragma once
 
@@ -50,15 +50,6 @@ std::string JsonIndent(std::string_view compact, std::string_view indent);
 std::string GoTimeString(int64_t unix_seconds);
 // time.Unix(sec, 0).Format(time.RFC3339) in the local zone.
 std::string GoRfc3339(int64_t unix_seconds);
-
-// Current time, unix nanoseconds.
-int64_t NowNanos();
-
-// docker's timetypes.GetTimestamp + ParseTimestamps: a Go duration ("24h",
-// "1h30m": now minus it), a unix timestamp ("1700000000", "1700000000.5") or
-// an RFC 3339-like date ("2024-01-02", "2024-01-02T15:04", with or without a
-// zone; local time without one). Returns unix nanoseconds.
-Result<int64_t> ParseTimestamp(std::string_view value, int64_t now_nanos);
 
 // docker's --format: "table", "json", "" or a Go-template-like string in
 // which {{.Field}}, {{ .Field }}, {{json .}} and {{json .Field}} are

@@ -141,31 +141,6 @@ Result<FilterArgs> ParseFilterFlags(const std::vector<std::string>& terms, const
   return args;
 }
 
-Result<std::vector<LabelFilter>> LabelChecksFromFilters(const FilterArgs& f) {
-  std::vector<LabelFilter> out;
-  for (const char* key : {"label", "label!"}) {
-    auto it = f.fields.find(key);
-    if (it == f.fields.end()) continue;
-    for (const std::string& v : it->second) {
-      BERTH_ASSIGN_OR_RETURN(LabelFilter lf, LabelFilter::Parse(v, std::string_view(key) == "label!"));
-      out.push_back(std::move(lf));
-    }
-  }
-  return out;
-}
-
-Result<std::optional<int64_t>> UntilFromFilters(const FilterArgs& f) {
-  std::optional<int64_t> until;
-  auto it = f.fields.find("until");
-  if (it == f.fields.end()) return until;
-  const int64_t now = NowNanos();
-  for (const std::string& v : it->second) {
-    BERTH_ASSIGN_OR_RETURN(int64_t ts, ParseTimestamp(v, now));
-    if (!until || ts < *until) until = ts;
-  }
-  return until;
-}
-
 std::optional<std::string> FilterArgs::FirstInvalid(const std::vector<std::string>& accepted) const {
   for (const auto& [k, v] : fields) {
     if (std::find(accepted.begin(), accepted.end(), k) == accepted.end()) return k;

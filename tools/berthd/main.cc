@@ -43,6 +43,7 @@
 #include "berth/container_service.h"
 #include "berth/env.h"
 #include "berth/image_service.h"
+#include "berth/log.h"
 #include "berth/server.h"
 
 namespace {
@@ -183,7 +184,7 @@ std::string EngineId(const std::string& data_root) {
   while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
   if (ok && !id.empty()) return id;
   id = NewEngineId();
-  berth::WriteFileAtomic(berth::Env::Default(), path, id + "\n").IgnoreError();
+  berth::LogIfError(berth::WriteFileAtomic(berth::Env::Default(), path, id + "\n"), "write the engine ID to " + path);
   return id;
 }
 

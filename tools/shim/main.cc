@@ -29,12 +29,15 @@
 #include <vector>
 
 #include "berth/env.h"
+#include "berth/log.h"
+#include "berth/time.h"
 #include "runtime/log_format.h"
 
 namespace {
 
 using berth::runtime_internal::AppendLogLine;
 using berth::runtime_internal::CompleteUtf8Prefix;
+using berth::WallClockNanos;
 
 struct Args {
   std::string id, bundle, state, runc = "runc", runc_root;
@@ -43,12 +46,6 @@ struct Args {
 // After runc has exited, how long to keep reading output still held open by
 // processes that outlived it (runc killed, container orphaned).
 constexpr int64_t kDrainAfterExitNanos = 2000000000;
-
-int64_t NowNanos() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 int64_t MonotonicNanos() {
   struct timespec ts;
@@ -110,7 +107,7 @@ struct Stream {
 // partial line as an entry of its own.
 void LogChunk(int log_fd, const char* stream, std::string_view data) {
   std::string out;
-  int64_t now = NowNanos();
+  int64_t now = WallClockNanos();
   size_t start = 0;
   while (start < data.size()) {
     size_t nl = data.find('\n', start);
@@ -144,7 +141,7 @@ bool Pump(int log_fd, Stream* s, bool flush) {
 // Runs runc and copies its output until it exits; returns its exit code
 // (128+N when killed by signal N) and sets `*finished` to when it exited.
 int Supervise(const Args& a, int log_fd, int64_t* finished) {
-  *finished = NowNanos();
+  *finished = WallClockNanos();
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     LogChunk(log_fd, "stderr", std::string("berth-shim: pipe: ") + std::strerror(errno) + "\n");
@@ -201,7 +198,7 @@ int Supervise(const Args& a, int log_fd, int64_t* finished) {
         if (pid == runc) {
           runc_done = true;
           runc_status = status;
-          *finished = NowNanos();
+          *finished = WallClockNanos();
         }
       }
       break;
@@ -222,7 +219,7 @@ int Supervise(const Args& a, int log_fd, int64_t* finished) {
       if (pid == runc) {
         runc_done = true;
         runc_status = status;
-        *finished = NowNanos();
+        *finished = WallClockNanos();
         drain_deadline = MonotonicNanos() + kDrainAfterExitNanos;
       }
     }
@@ -283,7 +280,8 @@ int main(int argc, char** argv) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   berth::Env* env = berth::Env::Default();
-  berth::WriteFileAtomic(env, a.state + "/shim.pid", std::to_string(::getpid()) + "\n").IgnoreError();
+  berth::LogIfError(berth::WriteFileAtomic(env, a.state + "/shim.pid", std::to_string(::getpid()) + "\n"),
+                    "write " + a.state + "/shim.pid");
 
   struct stat log_st;
   const off_t run_start = ::fstat(log_fd, &log_st) == 0 ? log_st.st_size : -1;
@@ -304,6 +302,6 @@ int main(int argc, char** argv) {
   ::fsync(log_fd);
   ::close(log_fd);
   std::string exit_line = std::to_string(code) + " " + std::to_string(finished) + "\n";
-  berth::WriteFileAtomic(env, a.state + "/exit", exit_line).IgnoreError();
+  berth::LogIfError(berth::WriteFileAtomic(env, a.state + "/exit", exit_line), "write " + a.state + "/exit");
   return 0;
 }
