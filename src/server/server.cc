@@ -134,7 +134,7 @@ class ServerImpl : public Server, public ServerCore {
       // session may be the one taken here, and ~Session calls Unregister.
       std::vector<std::shared_ptr<SessionBase>> live;
       {
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         for (auto& [ptr, weak] : sessions_) {
           if (auto s = weak.lock()) live.push_back(std::move(s));
         }
@@ -165,11 +165,11 @@ class ServerImpl : public Server, public ServerCore {
   WorkerPool* pool() override { return &pool_; }
   size_t max_body_bytes() const override { return opts_.max_body_bytes; }
   void Register(const std::shared_ptr<SessionBase>& s) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     sessions_[s.get()] = s;
   }
   void Unregister(SessionBase* s) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     sessions_.erase(s);
   }
   void Observe(const api::Request& req, const std::string& route, int status, double seconds) override {
@@ -293,8 +293,8 @@ class ServerImpl : public Server, public ServerCore {
   ServerOptions opts_;
   Handler api_handler_;
   Handler metrics_handler_;
-  std::mutex mu_;
-  std::map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
+  Mutex mu_;
+  std::map<SessionBase*, std::weak_ptr<SessionBase>> sessions_ GUARDED_BY(mu_);
   std::unique_ptr<asio::ssl::context> ssl_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> io_stopped_{false};
