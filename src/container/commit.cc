@@ -21,12 +21,12 @@ Result<std::pair<Manifest, ImageConfig>> ContainerServiceImpl::LoadImage(const D
 
 Result<ImageProcess> ContainerServiceImpl::ImageProcessOf(const Digest& manifest) {
   {
-    std::lock_guard<std::mutex> l(cache_mu_);
+    MutexLock l(&cache_mu_);
     if (auto it = proc_cache_.find(manifest); it != proc_cache_.end()) return it->second;
   }
   BERTH_ASSIGN_OR_RETURN(auto mc, LoadImage(manifest));
   BERTH_ASSIGN_OR_RETURN(ImageProcess p, ParseImageProcess(mc.second.raw));
-  std::lock_guard<std::mutex> l(cache_mu_);
+  MutexLock l(&cache_mu_);
   proc_cache_[manifest] = p;
   return p;
 }
@@ -105,11 +105,11 @@ json::value StringsOrNull(const std::vector<std::string>& v) {
 Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(opts.container));
-  std::lock_guard<std::mutex> op(*c->op_mu);  // pause is accepted but not done
+  MutexLock op(c->op_mu.get());  // pause is accepted but not done
   ContainerRecord rec;
   ContainerConfig cfg;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     rec = c->rec;
     cfg = c->stored.config;
   }
@@ -210,7 +210,7 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
 
   std::string familiar = name.empty() ? std::string() : FamiliarString(name);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::map<std::string, std::string> attrs{{"comment", opts.comment}, {"imageID", manifest_digest.str()}};
     if (!familiar.empty()) attrs["imageRef"] = familiar;
     Emit(*c, "commit", std::move(attrs));
@@ -230,7 +230,7 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
 }
 
 Result<int> ContainerServiceImpl::SweepSnapshots() {
-  std::lock_guard<std::mutex> sweep(sweep_mu_);
+  MutexLock sweep(&sweep_mu_);
   std::set<Digest> manifests;
   BERTH_RETURN_IF_ERROR(store_->metadata()->View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto recs, tx.ListImages());
@@ -248,7 +248,7 @@ Result<int> ContainerServiceImpl::SweepSnapshots() {
   }));
   std::vector<Digest> mounts;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& [id, c] : ctrs_) {
       if (!c->rec.image_manifest.empty()) manifests.insert(c->rec.image_manifest);
       mounts.insert(mounts.end(), c->rec.image_mounts.begin(), c->rec.image_mounts.end());

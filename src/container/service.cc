@@ -84,11 +84,12 @@ Status ContainerServiceImpl::Init() {
         if (c->stored.config.auto_remove) to_remove.push_back(r.id);
       }
     }
+    MutexLock l(&mu_);
     ctrs_[r.id] = c;
   }
   for (const auto& id : to_watch) StartWatcher(id);
   for (const auto& id : to_remove) RemoveInternal(id, false, true).IgnoreError();
-  std::lock_guard<std::mutex> l(threads_mu_);
+  MutexLock l(&threads_mu_);
   auto done = std::make_shared<std::atomic<bool>>(false);
   threads_.push_back(Thread{std::thread([this, done] {
                               EventLoop();
@@ -101,12 +102,12 @@ Status ContainerServiceImpl::Init() {
 void ContainerServiceImpl::Shutdown() {
   stopping_ = true;
   {
-    std::lock_guard<std::mutex> l(mu_);
-    cv_.notify_all();
+    MutexLock l(&mu_);
+    cv_.NotifyAll();
   }
   std::vector<Thread> threads;
   {
-    std::lock_guard<std::mutex> l(threads_mu_);
+    MutexLock l(&threads_mu_);
     threads.swap(threads_);
   }
   for (auto& t : threads) {
@@ -157,10 +158,7 @@ Result<std::string> ContainerServiceImpl::ResolveLocked(const std::string& ref) 
   std::string_view r = ref;
   if (r.empty()) return NotFound("No such container: " + ref);
   if (ctrs_.count(std::string(r))) return std::string(r);
-  std::string_view name = r.starts_with("/") ? r.substr(1) : r;
-  for (const auto& [id, c] : ctrs_) {
-    if (c->rec.name == name) return id;
-  }
+  if (const Ctr* named = ByNameLocked(r.starts_with("/") ? r.substr(1) : r)) return named->rec.id;
   std::string found;
   for (auto it = ctrs_.lower_bound(std::string(r)); it != ctrs_.end() && it->first.starts_with(r); ++it) {
     if (!found.empty()) return InvalidArgument("multiple IDs found with provided prefix: " + ref);
@@ -170,8 +168,15 @@ Result<std::string> ContainerServiceImpl::ResolveLocked(const std::string& ref) 
   return found;
 }
 
+const Ctr* ContainerServiceImpl::ByNameLocked(std::string_view name) {
+  for (const auto& [id, c] : ctrs_) {
+    if (c->rec.name == name) return c.get();
+  }
+  return nullptr;
+}
+
 Result<std::shared_ptr<Ctr>> ContainerServiceImpl::Find(const std::string& ref) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   BERTH_ASSIGN_OR_RETURN(std::string id, ResolveLocked(ref));
   return ctrs_[id];
 }
@@ -214,17 +219,11 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
   c->stored.config = cfg;
   BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(Dir(c->rec.id) + "/state", 0710));
   {
-    std::lock_guard<std::mutex> l(mu_);
-    auto taken = [&](const std::string& n) -> const Ctr* {
-      for (const auto& [id, x] : ctrs_) {
-        if (x->rec.name == n) return x.get();
-      }
-      return nullptr;
-    };
+    MutexLock l(&mu_);
     if (name.empty()) {
       do name = GenerateName();
-      while (taken(name));
-    } else if (const Ctr* other = taken(name)) {
+      while (ByNameLocked(name));
+    } else if (const Ctr* other = ByNameLocked(name)) {
       store_->env()->RemoveAll(Dir(c->rec.id)).IgnoreError();
       return AlreadyExists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
                            other->rec.id +
@@ -256,11 +255,11 @@ void ContainerServiceImpl::UnmountAll(const std::string& id) {
 Status ContainerServiceImpl::Start(const std::string& ref) {
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
-  std::lock_guard<std::mutex> op(*c->op_mu);
+  MutexLock op(c->op_mu.get());
   ContainerRecord rec;
   ContainerConfig cfg;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (c->removed) return NotFound("No such container: " + ref);
     if (c->rec.running()) return OkStatus();
     rec = c->rec;
@@ -272,7 +271,7 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
   // a command that cannot be found (127) or run (126) is the caller's error.
   auto fail = [&](Status s, bool from_runtime = false) {
     UnmountAll(rec.id);
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     c->stored.error = s.message();
     if (from_runtime) {
       // The runtime classifies the failure (Runtime::Start); the caller's
@@ -336,7 +335,7 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
   auto pid = runtime_->Start(rec.id, dir + "/bundle", dir + "/state");
   if (!pid.ok()) return fail(pid.status(), true);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     c->rec.state = ContainerState::kRunning;
     c->rec.pid = *pid;
     c->rec.exit_code = 0;
@@ -351,7 +350,7 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
 }
 
 void ContainerServiceImpl::StartWatcher(const std::string& id) {
-  std::lock_guard<std::mutex> l(threads_mu_);
+  MutexLock l(&threads_mu_);
   if (stopping_) return;
   for (auto it = threads_.begin(); it != threads_.end();) {
     if (*it->done) {
@@ -370,7 +369,7 @@ void ContainerServiceImpl::StartWatcher(const std::string& id) {
       auto st = runtime_->Wait(id, state, 10'000, [this] { return stopping_.load(); });
       if (stopping_) break;
       {
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         auto it = ctrs_.find(id);
         if (it == ctrs_.end() || it->second->removed || !it->second->rec.running()) break;
       }
@@ -408,7 +407,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   runtime_->Delete(id).IgnoreError();
   bool auto_remove = false;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = ctrs_.find(id);
     if (it == ctrs_.end() || it->second->removed || !it->second->rec.running()) return;
     Ctr& c = *it->second;
@@ -420,17 +419,17 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
     Persist(c).IgnoreError();
     Emit(c, "die", {{"exitCode", std::to_string(st.exit_code)}});
     auto_remove = c.stored.config.auto_remove;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   if (auto_remove) RemoveInternal(id, false, true).IgnoreError();
 }
 
-bool ContainerServiceImpl::WaitExit(std::unique_lock<std::mutex>& lk, Ctr& c, uint64_t exits_before, int64_t ms) {
+bool ContainerServiceImpl::WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   while (c.exits == exits_before && c.rec.running() && !c.removed) {
     if (stopping_) return false;
     if (ms >= 0 && std::chrono::steady_clock::now() >= deadline) return false;
-    cv_.wait_for(lk, std::chrono::milliseconds(100));
+    cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
   }
   return true;
 }
@@ -439,7 +438,7 @@ Status ContainerServiceImpl::KillLocked(Ctr& c, int sig) {
   Status s = runtime_->Kill(c.rec.id, sig);
   if (s.code() == Code::kFailedPrecondition) return Conflict("container " + c.rec.id + " is not running");
   BERTH_RETURN_IF_ERROR(s);
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   Emit(c, "kill", {{"signal", std::to_string(sig)}});
   return OkStatus();
 }
@@ -448,9 +447,9 @@ Status ContainerServiceImpl::Kill(const std::string& ref, const std::string& sig
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(int sig, ParseSignal(signal));
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
-  std::lock_guard<std::mutex> op(*c->op_mu);
+  MutexLock op(c->op_mu.get());
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!c->rec.running()) return Conflict("container " + c->rec.id + " is not running");
   }
   BERTH_RETURN_IF_ERROR(KillLocked(*c, sig));
@@ -461,12 +460,12 @@ Status ContainerServiceImpl::Kill(const std::string& ref, const std::string& sig
 Status ContainerServiceImpl::Stop(const std::string& ref, int timeout_s) {
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
-  std::lock_guard<std::mutex> op(*c->op_mu);
+  MutexLock op(c->op_mu.get());
   uint64_t before;
   int sig = 15;
   int timeout;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!c->rec.running()) return OkStatus();
     before = c->exits;
     auto proc = ImageProcessOf(c->rec.image_manifest);
@@ -479,17 +478,17 @@ Status ContainerServiceImpl::Stop(const std::string& ref, int timeout_s) {
     timeout = timeout_s >= 0 ? timeout_s : c->stored.config.stop_timeout.value_or(10);
   }
   Status s = KillLocked(*c, sig);
-  std::unique_lock<std::mutex> lk(mu_);
-  if (!s.ok() || !WaitExit(lk, *c, before, static_cast<int64_t>(timeout) * 1000)) {
-    lk.unlock();
+  MutexLock lk(&mu_);
+  if (!s.ok() || !WaitExit(*c, before, static_cast<int64_t>(timeout) * 1000)) {
+    lk.Unlock();
     Status k = KillLocked(*c, 9);
-    lk.lock();
-    if (!WaitExit(lk, *c, before, 30'000)) {
+    lk.Lock();
+    if (!WaitExit(*c, before, 30'000)) {
       return k.ok() ? Internal("container " + c->rec.id + " did not stop") : k;
     }
   }
   Emit(*c, "stop");
-  lk.unlock();
+  lk.Unlock();
   Observe("stop", t0);
   return OkStatus();
 }
@@ -500,7 +499,7 @@ Status ContainerServiceImpl::Restart(const std::string& ref, int timeout_s) {
   BERTH_RETURN_IF_ERROR(Start(ref));
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     Emit(*c, "restart");
   }
   Observe("restart", t0);
@@ -513,7 +512,7 @@ Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string
     return InvalidArgument("invalid condition: \"" + condition + "\"");
   }
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
-  std::unique_lock<std::mutex> lk(mu_);
+  MutexLock lk(&mu_);
   uint64_t before = c->exits;
   auto satisfied = [&] {
     if (condition == "removed") return c->removed;
@@ -523,7 +522,7 @@ Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string
   while (!satisfied()) {
     if (stopping_) return Cancelled("container service is shutting down");
     if (cancelled && cancelled()) return Cancelled("wait cancelled");
-    cv_.wait_for(lk, std::chrono::milliseconds(100));
+    cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
   }
   return c->rec.exit_code;
 }
@@ -532,7 +531,7 @@ Status ContainerServiceImpl::Remove(const std::string& ref, bool force) {
   int64_t t0 = SteadyNanos();
   std::string id;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     BERTH_ASSIGN_OR_RETURN(id, ResolveLocked(ref));
   }
   BERTH_RETURN_IF_ERROR(RemoveInternal(id, force, false));
@@ -543,16 +542,16 @@ Status ContainerServiceImpl::Remove(const std::string& ref, bool force) {
 Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, bool from_watcher) {
   std::shared_ptr<Ctr> c;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = ctrs_.find(id);
     if (it == ctrs_.end()) return from_watcher ? OkStatus() : NotFound("No such container: " + id);
     c = it->second;
   }
-  std::lock_guard<std::mutex> op(*c->op_mu);
+  MutexLock op(c->op_mu.get());
   uint64_t before;
   bool running;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (c->removed) return from_watcher ? OkStatus() : NotFound("No such container: " + id);
     running = c->rec.running();
     if (running && !force) {
@@ -563,19 +562,19 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
   }
   if (running) {
     KillLocked(*c, 9).IgnoreError();
-    std::unique_lock<std::mutex> lk(mu_);
-    if (!WaitExit(lk, *c, before, 30'000)) return Internal("container " + id + " did not stop");
+    MutexLock lk(&mu_);
+    if (!WaitExit(*c, before, 30'000)) return Internal("container " + id + " did not stop");
   }
   UnmountAll(id);
   runtime_->Delete(id).IgnoreError();
   BERTH_RETURN_IF_ERROR(store_->images()->DeleteContainer(id));
   store_->env()->RemoveAll(Dir(id)).IgnoreError();
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     c->removed = true;
     ctrs_.erase(id);
     Emit(*c, "destroy");
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   SweepSnapshots().status().IgnoreError();
   return OkStatus();
