@@ -224,8 +224,8 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
     ev.attributes["name"] = familiar;
     store_->events()->Publish(std::move(ev));
   }
-  store_->metrics()->ObserveImageAction(
-      "container_commit", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  store_->metrics()->ObserveImageAction("container_commit",
+                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return manifest_digest;
 }
 

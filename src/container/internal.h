@@ -84,7 +84,7 @@ Result<std::string> ApplyChanges(std::string_view config_json, const std::vector
 struct Ctr {
   ContainerRecord rec;
   StoredConfig stored;
-  uint64_t exits = 0;   // incremented at every observed exit
+  uint64_t exits = 0;  // incremented at every observed exit
   bool removed = false;
   bool watching = false;
   std::shared_ptr<Mutex> op_mu = std::make_shared<Mutex>();
@@ -108,8 +108,7 @@ class ContainerServiceImpl : public ContainerService {
                    const std::function<bool()>& cancelled) override;
   Status Remove(const std::string& ref, bool force) override;
   Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) override;
-  Status Logs(const std::string& ref, LogReadOptions opts,
-              const std::function<Status(const LogEntry&)>& emit) override;
+  Status Logs(const std::string& ref, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override;
   Result<Digest> Commit(const CommitOptions& opts) override;
   Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) override;  // import.cc
   Result<int> SweepSnapshots() override;

@@ -27,8 +27,7 @@ Result<std::unique_ptr<ContainerService>> ContainerService::Open(Store* store, c
     if (!ec) ro.shim = (self.parent_path() / "berth-shim").string();
   }
   BERTH_ASSIGN_OR_RETURN(auto runtime, Runtime::Create(ro));
-  auto impl = std::make_unique<ContainerServiceImpl>(store, std::move(snaps), std::move(runtime),
-                                                     root + "/containers");
+  auto impl = std::make_unique<ContainerServiceImpl>(store, std::move(snaps), std::move(runtime), root + "/containers");
   BERTH_RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<ContainerService>(std::move(impl));
 }
@@ -75,8 +74,8 @@ Status ContainerServiceImpl::Init() {
         bool exited = st.ok() && st->exited;
         c->rec.state = ContainerState::kExited;
         c->rec.exit_code = exited ? st->exit_code : 255;
-        c->rec.finished_unix_nanos = exited && st->finished_unix_nanos ? st->finished_unix_nanos
-                                                                       : store_->env()->NowUnixNanos();
+        c->rec.finished_unix_nanos =
+            exited && st->finished_unix_nanos ? st->finished_unix_nanos : store_->env()->NowUnixNanos();
         c->rec.pid = 0;
         UnmountAll(r.id);
         runtime_->Delete(r.id).IgnoreError();

@@ -14,8 +14,7 @@ namespace berth {
 namespace {
 
 int64_t NowUnixNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -111,8 +110,7 @@ void EventBus::Close() {
 
 void EventBus::Unsubscribe(Subscription* s) {
   MutexLock l(&mu_);
-  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), s),
-                     subscribers_.end());
+  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), s), subscribers_.end());
 }
 
 }  // namespace berth

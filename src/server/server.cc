@@ -234,8 +234,7 @@ class ServerImpl : public Server, public ServerCore {
       ssl_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
       beast::error_code ec;
       ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                        asio::ssl::context::no_tlsv1_1);
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
       ssl_->use_certificate_chain_file(opts_.tls_cert_file, ec);
       if (ec) return InvalidArgument("loading " + opts_.tls_cert_file + ": " + ec.message());
       ssl_->use_private_key_file(opts_.tls_key_file, asio::ssl::context::pem, ec);

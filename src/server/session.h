@@ -345,8 +345,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     bool keep = keep_alive_;
     api::Response resp;
     if (too_large_) {
-      resp = api::ErrorResponse(InvalidArgument("request body is larger than " +
-                                                std::to_string(core_->max_body_bytes()) + " bytes"));
+      resp = api::ErrorResponse(
+          InvalidArgument("request body is larger than " + std::to_string(core_->max_body_bytes()) + " bytes"));
       resp.status = 413;
       api::AddCommonHeaders(&resp);
     } else {
@@ -390,10 +390,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (failed) return Unavailable("the client went away");
       if (!committed) {
         DrainBody();
-        std::string reason = resp.status == 101   ? "UPGRADED"
-                             : resp.status == 200 ? "OK"
-                                                  : std::string(http::obsolete_reason(http::int_to_status(
-                                                        static_cast<unsigned>(resp.status))));
+        std::string reason =
+            resp.status == 101 ? "UPGRADED"
+            : resp.status == 200
+                ? "OK"
+                : std::string(http::obsolete_reason(http::int_to_status(static_cast<unsigned>(resp.status))));
         std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + reason + "\r\n";
         for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
         head += "\r\n";
