@@ -23,7 +23,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <mutex>
+
+#include "berth/mutex.h"
 
 namespace berth {
 
@@ -182,7 +183,7 @@ class LocalContentStore final : public ContentStore {
 
   Status Delete(const Digest& d) override {
     if (d.empty()) return EmptyDigest();
-    std::lock_guard<std::mutex> lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     Status s = env_->RemoveFile(BlobPath(d));
     if (s.code() == Code::kNotFound) return BlobNotFound(d);
     return s;
@@ -197,7 +198,7 @@ class LocalContentStore final : public ContentStore {
   // On success the ingest file has become the blob (or was removed because
   // the blob already existed). On failure the caller removes the ingest.
   Status Publish(const std::string& ingest_path, const Digest& d, bool* consumed) {
-    std::lock_guard<std::mutex> lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     std::string target = BlobPath(d);
     if (Exists(d)) return OkStatus();  // caller discards the ingest
     BERTH_RETURN_IF_ERROR(env_->RenameFile(ingest_path, target));
@@ -218,8 +219,9 @@ class LocalContentStore final : public ContentStore {
   const std::string root_;
   const std::string blob_dir_;
   const std::string ingest_dir_;
-  // Serialises publishing and deleting blobs (not writing them).
-  std::mutex commit_mu_;
+  // Serialises publishing and deleting blobs (not writing them). It guards
+  // files, not members: nothing here is GUARDED_BY it.
+  Mutex commit_mu_;
 };
 
 Status LocalWriter::Write(std::string_view data) {

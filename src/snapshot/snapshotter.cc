@@ -19,6 +19,7 @@
 #include <mutex>
 
 #include "berth/env.h"
+#include "berth/mutex.h"
 #include "berth/snapshot.h"
 #include "snapshot/unpack.h"
 
@@ -129,7 +130,7 @@ class SnapshotterImpl : public Snapshotter {
    public:
     ChainLock(SnapshotterImpl* s, const std::string& hex) : s_(s), hex_(hex) {
       {
-        std::lock_guard<std::mutex> l(s_->locks_mu_);
+        MutexLock l(&s_->locks_mu_);
         Slot& slot = s_->locks_[hex_];
         ++slot.users;
         mu_ = &slot.mu;
@@ -138,7 +139,7 @@ class SnapshotterImpl : public Snapshotter {
     }
     ~ChainLock() {
       mu_->unlock();
-      std::lock_guard<std::mutex> l(s_->locks_mu_);
+      MutexLock l(&s_->locks_mu_);
       auto it = s_->locks_.find(hex_);
       if (--it->second.users == 0) s_->locks_.erase(it);
     }
@@ -151,6 +152,8 @@ class SnapshotterImpl : public Snapshotter {
     std::mutex* mu_ = nullptr;
   };
   struct Slot {
+    // Held for a ChainLock's lifetime, which the analysis cannot follow: a
+    // plain std::mutex.
     std::mutex mu;
     int users = 0;
   };
@@ -209,8 +212,8 @@ class SnapshotterImpl : public Snapshotter {
   const std::string real_root_;  // root_ with symlinks resolved (for libarchive's symlink checks)
   ContentStore* const content_;
   Env* const env_;
-  std::mutex locks_mu_;
-  std::map<std::string, Slot> locks_;
+  Mutex locks_mu_;
+  std::map<std::string, Slot> locks_ GUARDED_BY(locks_mu_);
 };
 
 }  // namespace
