@@ -11,11 +11,11 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <memory>
-#include <mutex>
 
 #include "api/progress.h"
 #include "api/query.h"
 #include "api/router.h"
+#include "berth/mutex.h"
 #include "berth/reference.h"
 #include "berth/registry.h"
 #include "registry/client.h"
@@ -37,7 +37,7 @@ class ProgressStream {
       : write_(write), client_cancelled_(std::move(client_cancelled)) {}
 
   void Send(const ProgressMessage& m) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!m.error.empty()) saw_error_ = true;
     if (StartsWith(m.status, "Digest: ")) saw_digest_ = true;
     if (StartsWith(m.status, "Status: ")) saw_status_ = true;
@@ -58,7 +58,7 @@ class ProgressStream {
   // Ends the stream after `s` (the pull/push result): an HTTP error when
   // nothing was written yet, else an error line (once).
   berth::Status Finish(const berth::Status& s) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!s.ok()) {
       if (!wrote_) return s;
       if (!saw_error_) WriteLocked(RenderProgressError(s.message()));
@@ -72,24 +72,24 @@ class ProgressStream {
   }
 
   bool saw_digest() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return saw_digest_;
   }
   bool saw_status() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return saw_status_;
   }
   bool saw_aux() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return saw_aux_;
   }
   bool saw_push_digest() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return saw_push_digest_;
   }
 
  private:
-  void WriteLocked(const std::string& line) {
+  void WriteLocked(const std::string& line) REQUIRES(mu_) {
     if (failed_.load()) return;
     berth::Status s = (*write_)(line);
     wrote_ = true;
@@ -101,10 +101,14 @@ class ProgressStream {
 
   const WriteFn* write_;
   std::function<bool()> client_cancelled_;
-  std::mutex mu_;
-  bool wrote_ = false;
-  bool saw_error_ = false, saw_digest_ = false, saw_status_ = false, saw_aux_ = false, saw_push_digest_ = false;
-  berth::Status write_status_;
+  Mutex mu_;
+  bool wrote_ GUARDED_BY(mu_) = false;
+  bool saw_error_ GUARDED_BY(mu_) = false;
+  bool saw_digest_ GUARDED_BY(mu_) = false;
+  bool saw_status_ GUARDED_BY(mu_) = false;
+  bool saw_aux_ GUARDED_BY(mu_) = false;
+  bool saw_push_digest_ GUARDED_BY(mu_) = false;
+  berth::Status write_status_ GUARDED_BY(mu_);
   std::atomic<bool> failed_{false};
 };
 

@@ -20,12 +20,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "berth/digest.h"
+#include "berth/mutex.h"
 #include "berth/registry.h"
 #include "berth/status.h"
 
@@ -141,9 +141,9 @@ class Client {
   std::function<bool()> cancelled_;
   std::vector<std::string> extra_scopes_;
 
-  std::mutex mu_;
-  std::string base_url_;     // decided on first use
-  std::string auth_header_;  // "Authorization: …" or empty
+  Mutex mu_;
+  std::string base_url_ GUARDED_BY(mu_);     // decided on first use
+  std::string auth_header_ GUARDED_BY(mu_);  // "Authorization: …" or empty
 };
 
 }  // namespace berth::registry
