@@ -117,8 +117,8 @@ std::string Base64(std::string_view in) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
-                 static_cast<uint8_t>(in[i + 2]);
+    uint32_t v =
+        (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) | static_cast<uint8_t>(in[i + 2]);
     for (int k = 3; k >= 0; k--) out.push_back(kAlphabet[(v >> (6 * k)) & 63]);
   }
   if (i < in.size()) {
@@ -253,8 +253,9 @@ Result<Response> RemovePlatforms(RouteContext& ctx) {
   if (reference.empty()) return InvalidArgument("reference is required");
   BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(reference));
   if (ref.has_digest()) {
-    return InvalidArgument("cannot remove platforms from a digest reference: the tag would be left pointing at "
-                           "the old index");
+    return InvalidArgument(
+        "cannot remove platforms from a digest reference: the tag would be left pointing at "
+        "the old index");
   }
   std::vector<Platform> platforms;
   for (const auto& v : ctx.query.GetAll("platform")) {

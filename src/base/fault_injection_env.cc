@@ -62,8 +62,7 @@ class FaultWritableFile final : public WritableFile {
 
 class FaultSequentialFile final : public SequentialFile {
  public:
-  FaultSequentialFile(std::unique_ptr<SequentialFile> base,
-                      std::shared_ptr<FaultInjectionEnv::State> state)
+  FaultSequentialFile(std::unique_ptr<SequentialFile> base, std::shared_ptr<FaultInjectionEnv::State> state)
       : base_(std::move(base)), state_(std::move(state)) {}
 
   Result<size_t> Read(char* scratch, size_t n) override {
@@ -158,13 +157,9 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
   return base_->SyncDir(path);
 }
 
-Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) {
-  return base_->ListDir(path);
-}
+Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) { return base_->ListDir(path); }
 
-Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
-  return base_->LockFile(path);
-}
+Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) { return base_->LockFile(path); }
 
 int64_t FaultInjectionEnv::NowUnixNanos() {
   {

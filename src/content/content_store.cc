@@ -34,9 +34,7 @@ namespace {
 // to keep the number of write(2) calls low for small Write()s.
 constexpr size_t kWriteBufferSize = 1 << 20;
 
-Status BlobNotFound(const Digest& d) {
-  return NotFound("content digest " + d.str() + ": not found");
-}
+Status BlobNotFound(const Digest& d) { return NotFound("content digest " + d.str() + ": not found"); }
 
 Status EmptyDigest() { return InvalidArgument("invalid digest \"\": invalid checksum digest format"); }
 
@@ -94,10 +92,7 @@ class LocalWriter final : public ContentWriter {
 class LocalContentStore final : public ContentStore {
  public:
   LocalContentStore(Env* env, std::string root)
-      : env_(env),
-        root_(std::move(root)),
-        blob_dir_(root_ + "/blobs/sha256"),
-        ingest_dir_(root_ + "/ingest") {}
+      : env_(env), root_(std::move(root)), blob_dir_(root_ + "/blobs/sha256"), ingest_dir_(root_ + "/ingest") {}
 
   Status Init() {
     BERTH_RETURN_IF_ERROR(env_->CreateDirs(blob_dir_));
@@ -155,8 +150,7 @@ class LocalContentStore final : public ContentStore {
     // when we do write; an existing blob matched its digest at commit).
     if (!expected.empty() && Exists(expected)) {
       Result<BlobInfo> info = Info(expected);
-      if (info.ok() && info->size == static_cast<int64_t>(data.size()) &&
-          Digest::Of(data) == expected) {
+      if (info.ok() && info->size == static_cast<int64_t>(data.size()) && Digest::Of(data) == expected) {
         return expected;
       }
     }
@@ -276,8 +270,7 @@ Result<Digest> LocalWriter::Commit(int64_t expected_size, const Digest& expected
                                 std::to_string(expected_size)));
   }
   if (!expected.empty() && got != expected) {
-    return Fail(InvalidArgument("unexpected commit digest " + got.str() + ", expected " +
-                                expected.str()));
+    return Fail(InvalidArgument("unexpected commit digest " + got.str() + ", expected " + expected.str()));
   }
   if (store_->Exists(got)) {  // no need to sync what we will throw away
     Discard();

@@ -86,8 +86,7 @@ class Client {
   // manifest and index types. Any HTTP status comes back as a Response;
   // transport failures after retries are Unavailable.
   Result<Response> GetManifest(const std::string& reference, bool head = false);
-  Result<Response> PutManifest(const std::string& reference, const std::string& media_type,
-                               const std::string& body);
+  Result<Response> PutManifest(const std::string& reference, const std::string& media_type, const std::string& body);
   // HEAD /v2/<repo>/blobs/<digest>: true on 200, false on 404.
   Result<bool> BlobExists(const Digest& d);
   // Streams the blob to `write`. After a broken connection it asks for the

@@ -80,7 +80,9 @@ class SnapshotterImpl : public Snapshotter {
     Digest chain;
     for (const LayerSpec& layer : layers) {
       if (layer.diff_id.empty()) return InvalidArgument("layer " + layer.blob.digest.str() + ": no diff ID");
-      if (layer.blob.digest.empty()) return InvalidArgument("layer with diff ID " + layer.diff_id.str() + ": no digest");
+      if (layer.blob.digest.empty()) {
+        return InvalidArgument("layer with diff ID " + layer.diff_id.str() + ": no digest");
+      }
       chain = chain.empty() ? layer.diff_id : Digest::Of(chain.str() + " " + layer.diff_id.str());
       ChainLock lock(this, chain.hex());
       if (!env_->FileExists(SnapshotDir(chain.hex()) + "/" + kDoneFile)) {
