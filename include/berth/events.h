@@ -5,14 +5,14 @@
 // Thread-safety: EventBus is thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "berth/mutex.h"
 
 namespace berth {
 
@@ -40,11 +40,11 @@ class EventBus {
 
    private:
     friend class EventBus;
-    EventBus* bus_ = nullptr;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::deque<Event> queue_;
-    bool closed_ = false;
+    Mutex mu_;  // after the bus's mu_ when both are held
+    CondVar cv_;
+    EventBus* bus_ GUARDED_BY(mu_) = nullptr;
+    std::deque<Event> queue_ GUARDED_BY(mu_);
+    bool closed_ GUARDED_BY(mu_) = false;
   };
 
   explicit EventBus(size_t history = 1024);
@@ -63,12 +63,12 @@ class EventBus {
 
  private:
   friend class Subscription;
-  void Unsubscribe(Subscription* s);
-  mutable std::mutex mu_;
-  size_t history_limit_;
-  std::deque<Event> history_;
-  std::vector<Subscription*> subscribers_;
-  bool closed_ = false;
+  void Unsubscribe(Subscription* s) EXCLUDES(mu_);
+  mutable Mutex mu_;
+  const size_t history_limit_;
+  std::deque<Event> history_ GUARDED_BY(mu_);
+  std::vector<Subscription*> subscribers_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
 };
 
 // One event as a line of Docker's GET /events stream (no trailing newline):

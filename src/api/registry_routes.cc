@@ -11,12 +11,12 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <memory>
-#include <mutex>
 
 #include "api/progress.h"
 #include "api/query.h"
 #include "api/router.h"
 #include "berth/io.h"
+#include "berth/mutex.h"
 #include "berth/reference.h"
 #include "berth/registry.h"
 #include "registry/client.h"
@@ -38,7 +38,7 @@ class ProgressStream {
       : write_(write), client_cancelled_(std::move(client_cancelled)) {}
 
   void Send(const ProgressMessage& m) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!m.error.empty()) saw_error_ = true;
     if (StartsWith(m.status, "Digest: ")) saw_digest_ = true;
     if (StartsWith(m.status, "Status: ")) saw_status_ = true;
@@ -59,7 +59,7 @@ class ProgressStream {
   // Ends the stream after `s` (the pull/push result): an HTTP error when
   // nothing was written yet, else an error line (once).
   berth::Status Finish(const berth::Status& s) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!s.ok()) {
       if (!wrote_) return s;
       if (!saw_error_) WriteLocked(RenderProgressError(s.message()));
@@ -73,24 +73,24 @@ class ProgressStream {
   }
 
   bool saw_digest() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return saw_digest_;
   }
   bool saw_status() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return saw_status_;
   }
   bool saw_aux() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return saw_aux_;
   }
   bool saw_push_digest() {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     return saw_push_digest_;
   }
 
  private:
-  void WriteLocked(const std::string& line) {
+  void WriteLocked(const std::string& line) REQUIRES(mu_) {
     if (failed_.load()) return;
     berth::Status s = (*write_)(line);
     wrote_ = true;
@@ -102,10 +102,14 @@ class ProgressStream {
 
   const WriteFn* write_;
   std::function<bool()> client_cancelled_;
-  std::mutex mu_;
-  bool wrote_ = false;
-  bool saw_error_ = false, saw_digest_ = false, saw_status_ = false, saw_aux_ = false, saw_push_digest_ = false;
-  berth::Status write_status_;
+  Mutex mu_;
+  bool wrote_ GUARDED_BY(mu_) = false;
+  bool saw_error_ GUARDED_BY(mu_) = false;
+  bool saw_digest_ GUARDED_BY(mu_) = false;
+  bool saw_status_ GUARDED_BY(mu_) = false;
+  bool saw_aux_ GUARDED_BY(mu_) = false;
+  bool saw_push_digest_ GUARDED_BY(mu_) = false;
+  berth::Status write_status_ GUARDED_BY(mu_);
   std::atomic<bool> failed_{false};
 };
 
@@ -114,8 +118,8 @@ std::string Base64(std::string_view in) {
   std::string out;
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
-                 static_cast<uint8_t>(in[i + 2]);
+    uint32_t v =
+        (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) | static_cast<uint8_t>(in[i + 2]);
     for (int k = 3; k >= 0; k--) out.push_back(kAlphabet[(v >> (6 * k)) & 63]);
   }
   if (i < in.size()) {
@@ -250,8 +254,9 @@ Result<Response> RemovePlatforms(RouteContext& ctx) {
   if (reference.empty()) return InvalidArgument("reference is required");
   BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(reference));
   if (ref.has_digest()) {
-    return InvalidArgument("cannot remove platforms from a digest reference: the tag would be left pointing at "
-                           "the old index");
+    return InvalidArgument(
+        "cannot remove platforms from a digest reference: the tag would be left pointing at "
+        "the old index");
   }
   std::vector<Platform> platforms;
   for (const auto& v : ctx.query.GetAll("platform")) {

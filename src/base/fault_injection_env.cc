@@ -4,9 +4,9 @@
 // may outlive the Env object and still consult (the last) plan safely.
 
 #include <array>
-#include <mutex>
 
 #include "berth/env.h"
+#include "berth/mutex.h"
 
 namespace berth {
 
@@ -19,13 +19,13 @@ struct FaultInjectionEnv::State {
     int skip = 0;
     int count = 0;
   };
-  mutable std::mutex mu;
-  std::array<Plan, kNumOps> plans;
-  int injected = 0;
-  int64_t fixed_now = -1;
+  mutable Mutex mu;
+  std::array<Plan, kNumOps> plans GUARDED_BY(mu);
+  int injected GUARDED_BY(mu) = 0;
+  int64_t fixed_now GUARDED_BY(mu) = -1;
 
   Status MaybeFail(Op op) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     Plan& p = plans[static_cast<int>(op)];
     if (p.count <= 0) return OkStatus();
     if (p.skip > 0) {
@@ -62,8 +62,7 @@ class FaultWritableFile final : public WritableFile {
 
 class FaultSequentialFile final : public SequentialFile {
  public:
-  FaultSequentialFile(std::unique_ptr<SequentialFile> base,
-                      std::shared_ptr<FaultInjectionEnv::State> state)
+  FaultSequentialFile(std::unique_ptr<SequentialFile> base, std::shared_ptr<FaultInjectionEnv::State> state)
       : base_(std::move(base)), state_(std::move(state)) {}
 
   Result<size_t> Read(char* scratch, size_t n) override {
@@ -82,30 +81,30 @@ class FaultSequentialFile final : public SequentialFile {
 FaultInjectionEnv::FaultInjectionEnv(Env* base) : base_(base), state_(std::make_shared<State>()) {}
 
 void FaultInjectionEnv::FailAfter(Op op, int skip, int count) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   State::Plan& p = state_->plans[static_cast<int>(op)];
   p.skip = skip < 0 ? 0 : skip;
   p.count = count;
 }
 
 void FaultInjectionEnv::ClearFaults() {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   state_->plans.fill(State::Plan{});
 }
 
 int FaultInjectionEnv::injected() const {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   return state_->injected;
 }
 
 void FaultInjectionEnv::SetNowUnixNanos(int64_t now) {
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   state_->fixed_now = now < 0 ? -1 : now;
 }
 
 void FaultInjectionEnv::AdvanceNanos(int64_t delta) {
   int64_t base_now = base_->NowUnixNanos();  // outside the lock: base may be slow
-  std::lock_guard<std::mutex> lock(state_->mu);
+  MutexLock lock(&state_->mu);
   if (state_->fixed_now < 0) state_->fixed_now = base_now;
   state_->fixed_now += delta;
 }
@@ -158,17 +157,13 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
   return base_->SyncDir(path);
 }
 
-Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) {
-  return base_->ListDir(path);
-}
+Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) { return base_->ListDir(path); }
 
-Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
-  return base_->LockFile(path);
-}
+Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) { return base_->LockFile(path); }
 
 int64_t FaultInjectionEnv::NowUnixNanos() {
   {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(&state_->mu);
     if (state_->fixed_now >= 0) return state_->fixed_now;
   }
   return base_->NowUnixNanos();

@@ -22,12 +22,12 @@ Result<std::pair<Manifest, ImageConfig>> ContainerServiceImpl::LoadImage(const D
 
 Result<ImageProcess> ContainerServiceImpl::ImageProcessOf(const Digest& manifest) {
   {
-    std::lock_guard<std::mutex> l(cache_mu_);
+    MutexLock l(&cache_mu_);
     if (auto it = proc_cache_.find(manifest); it != proc_cache_.end()) return it->second;
   }
   BERTH_ASSIGN_OR_RETURN(auto mc, LoadImage(manifest));
   BERTH_ASSIGN_OR_RETURN(ImageProcess p, ParseImageProcess(mc.second.raw));
-  std::lock_guard<std::mutex> l(cache_mu_);
+  MutexLock l(&cache_mu_);
   proc_cache_[manifest] = p;
   return p;
 }
@@ -102,11 +102,11 @@ json::value StringsOrNull(const std::vector<std::string>& v) {
 Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(opts.container));
-  std::lock_guard<std::mutex> op(*c->op_mu);  // pause is accepted but not done
+  MutexLock op(c->op_mu.get());  // pause is accepted but not done
   ContainerRecord rec;
   ContainerConfig cfg;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     rec = c->rec;
     cfg = c->stored.config;
   }
@@ -207,7 +207,7 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
 
   std::string familiar = name.empty() ? std::string() : FamiliarString(name);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     std::map<std::string, std::string> attrs{{"comment", opts.comment}, {"imageID", manifest_digest.str()}};
     if (!familiar.empty()) attrs["imageRef"] = familiar;
     Emit(*c, "commit", std::move(attrs));
@@ -221,13 +221,13 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
     ev.attributes["name"] = familiar;
     store_->events()->Publish(std::move(ev));
   }
-  store_->metrics()->ObserveImageAction(
-      "container_commit", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  store_->metrics()->ObserveImageAction("container_commit",
+                                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return manifest_digest;
 }
 
 Result<int> ContainerServiceImpl::SweepSnapshots() {
-  std::lock_guard<std::mutex> sweep(sweep_mu_);
+  MutexLock sweep(&sweep_mu_);
   BERTH_ASSIGN_OR_RETURN(std::set<Digest> manifests, store_->images()->RetainedByAnyImage());
   BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> rows, store_->images()->Containers());
   for (const auto& c : rows) {
@@ -235,7 +235,7 @@ Result<int> ContainerServiceImpl::SweepSnapshots() {
   }
   std::vector<Digest> mounts;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     for (const auto& [id, c] : ctrs_) {
       if (!c->rec.image_manifest.empty()) manifests.insert(c->rec.image_manifest);
       mounts.insert(mounts.end(), c->rec.image_mounts.begin(), c->rec.image_mounts.end());

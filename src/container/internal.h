@@ -8,10 +8,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +19,7 @@
 #include "berth/container_service.h"
 #include "berth/events.h"
 #include "berth/io.h"
+#include "berth/mutex.h"
 #include "berth/oci.h"
 
 namespace berth::container {
@@ -81,14 +80,15 @@ Result<int> ParseSignal(std::string_view s);
 Result<std::string> ApplyChanges(std::string_view config_json, const std::vector<std::string>& changes);
 
 // One container as the service keeps it in memory (guarded by the service's
-// mutex, except op_mu which serialises operations on this container).
+// mu_, except op_mu which serialises operations on this container; the
+// analysis cannot see that rule: the fields are not GUARDED_BY).
 struct Ctr {
   ContainerRecord rec;
   StoredConfig stored;
-  uint64_t exits = 0;   // incremented at every observed exit
+  uint64_t exits = 0;  // incremented at every observed exit
   bool removed = false;
   bool watching = false;
-  std::shared_ptr<std::mutex> op_mu = std::make_shared<std::mutex>();
+  std::shared_ptr<Mutex> op_mu = std::make_shared<Mutex>();
 };
 
 class ContainerServiceImpl : public ContainerService {
@@ -109,8 +109,7 @@ class ContainerServiceImpl : public ContainerService {
                    const std::function<bool()>& cancelled) override;
   Status Remove(const std::string& ref, bool force) override;
   Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) override;
-  Status Logs(const std::string& ref, LogReadOptions opts,
-              const std::function<Status(const LogEntry&)>& emit) override;
+  Status Logs(const std::string& ref, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override;
   Result<Digest> Commit(const CommitOptions& opts) override;
   Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) override;  // import.cc
   Result<int> SweepSnapshots() override;
@@ -118,11 +117,13 @@ class ContainerServiceImpl : public ContainerService {
 
  private:
   std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
-  // Resolves a reference to an ID; requires mu_ held.
-  Result<std::string> ResolveLocked(const std::string& ref);
-  Result<std::shared_ptr<Ctr>> Find(const std::string& ref);
+  // Resolves a reference to an ID.
+  Result<std::string> ResolveLocked(const std::string& ref) REQUIRES(mu_);
+  // The container named `name` (without the leading "/"), or null.
+  const Ctr* ByNameLocked(std::string_view name) REQUIRES(mu_);
+  Result<std::shared_ptr<Ctr>> Find(const std::string& ref) EXCLUDES(mu_);
   Status Persist(const Ctr& c);  // requires mu_ held (or exclusive access)
-  ContainerInfo InfoLocked(const Ctr& c);
+  ContainerInfo InfoLocked(const Ctr& c) REQUIRES(mu_);
   // The manifest and config of the image a container uses.
   Result<std::pair<Manifest, ImageConfig>> LoadImage(const Digest& manifest);
   // Picks the platform manifest of an image record.
@@ -135,13 +136,13 @@ class ContainerServiceImpl : public ContainerService {
   Result<Digest> HostManifestOf(const Digest& image_id);
   // Unmounts the rootfs and image mounts of a container (errors ignored).
   void UnmountAll(const std::string& id);
-  Status KillLocked(Ctr& c, int sig);  // sends, emits "kill"; op_mu held
-  // Waits (mu_ held via `lk`) until the container is not running or `ms` pass.
-  bool WaitExit(std::unique_lock<std::mutex>& lk, Ctr& c, uint64_t exits_before, int64_t ms);
+  Status KillLocked(Ctr& c, int sig) EXCLUDES(mu_);  // sends, emits "kill"; op_mu held
+  // Waits until the container is not running or `ms` pass.
+  bool WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) REQUIRES(mu_);
   Status RemoveInternal(const std::string& id, bool force, bool from_watcher);
-  void StartWatcher(const std::string& id);
-  void OnExit(const std::string& id, const RuntimeState& st);
-  void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {});
+  void StartWatcher(const std::string& id) EXCLUDES(threads_mu_);
+  void OnExit(const std::string& id, const RuntimeState& st) EXCLUDES(mu_);
+  void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {}) REQUIRES(mu_);
   void Observe(const std::string& action, int64_t start_nanos);
 
   Store* store_;
@@ -149,23 +150,24 @@ class ContainerServiceImpl : public ContainerService {
   std::unique_ptr<Runtime> runtime_;
   std::string dir_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, std::shared_ptr<Ctr>> ctrs_;  // by ID
+  Mutex mu_;
+  CondVar cv_;  // a container exited or was removed, or stopping_ is set
+  std::map<std::string, std::shared_ptr<Ctr>> ctrs_ GUARDED_BY(mu_);  // by ID
   std::atomic<bool> stopping_{false};
 
-  std::mutex cache_mu_;
-  std::map<Digest, ImageProcess> proc_cache_;
+  Mutex cache_mu_;
+  std::map<Digest, ImageProcess> proc_cache_ GUARDED_BY(cache_mu_);
 
   struct Thread {
     std::thread t;
     std::shared_ptr<std::atomic<bool>> done;
   };
-  std::mutex threads_mu_;
-  std::vector<Thread> threads_;
+  Mutex threads_mu_;
+  std::vector<Thread> threads_ GUARDED_BY(threads_mu_);
   uint64_t sweep_hook_ = 0;  // the image service's collect hook (SweepSnapshots)
-  std::mutex sweep_mu_;
-  std::map<Digest, std::vector<Digest>> chain_cache_;  // manifest -> layer chain IDs (sweep_mu_)
+  Mutex sweep_mu_;
+  // manifest -> layer chain IDs
+  std::map<Digest, std::vector<Digest>> chain_cache_ GUARDED_BY(sweep_mu_);
 };
 
 }  // namespace berth::container

@@ -46,7 +46,7 @@ ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
 }
 
 Result<ContainerInfo> ContainerServiceImpl::Get(const std::string& ref) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   BERTH_ASSIGN_OR_RETURN(std::string id, ResolveLocked(ref));
   return InfoLocked(*ctrs_[id]);
 }
@@ -96,7 +96,7 @@ Result<std::vector<ContainerInfo>> ContainerServiceImpl::List(const ContainerLis
     return it == opts.filters.end() || it->second.empty() ? nullptr : &it->second;
   };
 
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   std::vector<const Ctr*> sorted;
   for (const auto& [id, c] : ctrs_) sorted.push_back(c.get());
   std::sort(sorted.begin(), sorted.end(), [](const Ctr* a, const Ctr* b) {
@@ -182,14 +182,14 @@ Status ContainerServiceImpl::Logs(const std::string& ref, LogReadOptions opts,
   std::string path = Dir(c->rec.id) + "/state/container.log";
   if (!opts.finished) {
     opts.finished = [this, c] {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       return !c->rec.running() || c->removed;
     };
   }
   if (!store_->env()->FileExists(path)) {
     bool running;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       running = c->rec.running();
     }
     if (!opts.follow || !running) return OkStatus();  // never started: no log yet

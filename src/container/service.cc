@@ -28,8 +28,7 @@ Result<std::unique_ptr<ContainerService>> ContainerService::Open(Store* store, c
     if (!ec) ro.shim = (self.parent_path() / "berth-shim").string();
   }
   BERTH_ASSIGN_OR_RETURN(auto runtime, Runtime::Create(ro));
-  auto impl = std::make_unique<ContainerServiceImpl>(store, std::move(snaps), std::move(runtime),
-                                                     root + "/containers");
+  auto impl = std::make_unique<ContainerServiceImpl>(store, std::move(snaps), std::move(runtime), root + "/containers");
   BERTH_RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<ContainerService>(std::move(impl));
 }
@@ -72,8 +71,8 @@ Status ContainerServiceImpl::Init() {
         bool exited = st.ok() && st->exited;
         c->rec.state = ContainerState::kExited;
         c->rec.exit_code = exited ? st->exit_code : 255;
-        c->rec.finished_unix_nanos = exited && st->finished_unix_nanos ? st->finished_unix_nanos
-                                                                       : store_->env()->NowUnixNanos();
+        c->rec.finished_unix_nanos =
+            exited && st->finished_unix_nanos ? st->finished_unix_nanos : store_->env()->NowUnixNanos();
         c->rec.pid = 0;
         UnmountAll(r.id);
         LogIfError(runtime_->Delete(r.id), "delete the runtime state of container " + r.id);
@@ -81,13 +80,15 @@ Status ContainerServiceImpl::Init() {
         if (c->stored.config.auto_remove) to_remove.push_back(r.id);
       }
     }
+    MutexLock l(&mu_);
     ctrs_[r.id] = c;
   }
   for (const auto& id : to_watch) StartWatcher(id);
   for (const auto& id : to_remove) LogIfError(RemoveInternal(id, false, true), "auto-remove container " + id);
   // Snapshots no image or container keeps go when the image service's
   // reaper has deleted content (a removal, a prune): a direct call.
-  sweep_hook_ = store_->images()->AddCollectHook([this] { LogIfError(SweepSnapshots().status(), "remove unused container snapshots"); });
+  sweep_hook_ = store_->images()->AddCollectHook(
+      [this] { LogIfError(SweepSnapshots().status(), "remove unused container snapshots"); });
   return OkStatus();
 }
 
@@ -98,12 +99,12 @@ void ContainerServiceImpl::Shutdown() {
     sweep_hook_ = 0;
   }
   {
-    std::lock_guard<std::mutex> l(mu_);
-    cv_.notify_all();
+    MutexLock l(&mu_);
+    cv_.NotifyAll();
   }
   std::vector<Thread> threads;
   {
-    std::lock_guard<std::mutex> l(threads_mu_);
+    MutexLock l(&threads_mu_);
     threads.swap(threads_);
   }
   for (auto& t : threads) {
@@ -139,10 +140,7 @@ Result<std::string> ContainerServiceImpl::ResolveLocked(const std::string& ref) 
   std::string_view r = ref;
   if (r.empty()) return NotFound("No such container: " + ref);
   if (ctrs_.count(std::string(r))) return std::string(r);
-  std::string_view name = r.starts_with("/") ? r.substr(1) : r;
-  for (const auto& [id, c] : ctrs_) {
-    if (c->rec.name == name) return id;
-  }
+  if (const Ctr* named = ByNameLocked(r.starts_with("/") ? r.substr(1) : r)) return named->rec.id;
   std::string found;
   for (auto it = ctrs_.lower_bound(std::string(r)); it != ctrs_.end() && it->first.starts_with(r); ++it) {
     if (!found.empty()) return InvalidArgument("multiple IDs found with provided prefix: " + ref);
@@ -152,8 +150,15 @@ Result<std::string> ContainerServiceImpl::ResolveLocked(const std::string& ref) 
   return found;
 }
 
+const Ctr* ContainerServiceImpl::ByNameLocked(std::string_view name) {
+  for (const auto& [id, c] : ctrs_) {
+    if (c->rec.name == name) return c.get();
+  }
+  return nullptr;
+}
+
 Result<std::shared_ptr<Ctr>> ContainerServiceImpl::Find(const std::string& ref) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   BERTH_ASSIGN_OR_RETURN(std::string id, ResolveLocked(ref));
   return ctrs_[id];
 }
@@ -196,17 +201,11 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
   c->stored.config = cfg;
   BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(Dir(c->rec.id) + "/state", 0710));
   {
-    std::lock_guard<std::mutex> l(mu_);
-    auto taken = [&](const std::string& n) -> const Ctr* {
-      for (const auto& [id, x] : ctrs_) {
-        if (x->rec.name == n) return x.get();
-      }
-      return nullptr;
-    };
+    MutexLock l(&mu_);
     if (name.empty()) {
       do name = GenerateName();
-      while (taken(name));
-    } else if (const Ctr* other = taken(name)) {
+      while (ByNameLocked(name));
+    } else if (const Ctr* other = ByNameLocked(name)) {
       LogIfError(store_->env()->RemoveAll(Dir(c->rec.id)), "remove the directory of container " + c->rec.id);
       return AlreadyExists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
                            other->rec.id +
@@ -240,11 +239,11 @@ void ContainerServiceImpl::UnmountAll(const std::string& id) {
 Status ContainerServiceImpl::Start(const std::string& ref) {
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
-  std::lock_guard<std::mutex> op(*c->op_mu);
+  MutexLock op(c->op_mu.get());
   ContainerRecord rec;
   ContainerConfig cfg;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (c->removed) return NotFound("No such container: " + ref);
     if (c->rec.running()) return OkStatus();
     rec = c->rec;
@@ -256,7 +255,7 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
   // a command that cannot be found (127) or run (126) is the caller's error.
   auto fail = [&](Status s, bool from_runtime = false) {
     UnmountAll(rec.id);
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     c->stored.error = s.message();
     if (from_runtime) {
       // The runtime classifies the failure (Runtime::Start); the caller's
@@ -320,7 +319,7 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
   auto pid = runtime_->Start(rec.id, dir + "/bundle", dir + "/state");
   if (!pid.ok()) return fail(pid.status(), true);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     c->rec.state = ContainerState::kRunning;
     c->rec.pid = *pid;
     c->rec.exit_code = 0;
@@ -335,7 +334,7 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
 }
 
 void ContainerServiceImpl::StartWatcher(const std::string& id) {
-  std::lock_guard<std::mutex> l(threads_mu_);
+  MutexLock l(&threads_mu_);
   if (stopping_) return;
   for (auto it = threads_.begin(); it != threads_.end();) {
     if (*it->done) {
@@ -354,7 +353,7 @@ void ContainerServiceImpl::StartWatcher(const std::string& id) {
       auto st = runtime_->Wait(id, state, 10'000, [this] { return stopping_.load(); });
       if (stopping_) break;
       {
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         auto it = ctrs_.find(id);
         if (it == ctrs_.end() || it->second->removed || !it->second->rec.running()) break;
       }
@@ -392,7 +391,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
   bool auto_remove = false;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = ctrs_.find(id);
     if (it == ctrs_.end() || it->second->removed || !it->second->rec.running()) return;
     Ctr& c = *it->second;
@@ -404,17 +403,17 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
     LogIfError(Persist(c), "persist container " + id);
     Emit(c, "die", {{"exitCode", std::to_string(st.exit_code)}});
     auto_remove = c.stored.config.auto_remove;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   if (auto_remove) LogIfError(RemoveInternal(id, false, true), "auto-remove container " + id);
 }
 
-bool ContainerServiceImpl::WaitExit(std::unique_lock<std::mutex>& lk, Ctr& c, uint64_t exits_before, int64_t ms) {
+bool ContainerServiceImpl::WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   while (c.exits == exits_before && c.rec.running() && !c.removed) {
     if (stopping_) return false;
     if (ms >= 0 && std::chrono::steady_clock::now() >= deadline) return false;
-    cv_.wait_for(lk, std::chrono::milliseconds(100));
+    cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
   }
   return true;
 }
@@ -423,7 +422,7 @@ Status ContainerServiceImpl::KillLocked(Ctr& c, int sig) {
   Status s = runtime_->Kill(c.rec.id, sig);
   if (s.code() == Code::kFailedPrecondition) return Conflict("container " + c.rec.id + " is not running");
   BERTH_RETURN_IF_ERROR(s);
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   Emit(c, "kill", {{"signal", std::to_string(sig)}});
   return OkStatus();
 }
@@ -432,9 +431,9 @@ Status ContainerServiceImpl::Kill(const std::string& ref, const std::string& sig
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(int sig, ParseSignal(signal));
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
-  std::lock_guard<std::mutex> op(*c->op_mu);
+  MutexLock op(c->op_mu.get());
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!c->rec.running()) return Conflict("container " + c->rec.id + " is not running");
   }
   BERTH_RETURN_IF_ERROR(KillLocked(*c, sig));
@@ -445,12 +444,12 @@ Status ContainerServiceImpl::Kill(const std::string& ref, const std::string& sig
 Status ContainerServiceImpl::Stop(const std::string& ref, int timeout_s) {
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
-  std::lock_guard<std::mutex> op(*c->op_mu);
+  MutexLock op(c->op_mu.get());
   uint64_t before;
   int sig = 15;
   int timeout;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (!c->rec.running()) return OkStatus();
     before = c->exits;
     auto proc = ImageProcessOf(c->rec.image_manifest);
@@ -463,17 +462,17 @@ Status ContainerServiceImpl::Stop(const std::string& ref, int timeout_s) {
     timeout = timeout_s >= 0 ? timeout_s : c->stored.config.stop_timeout.value_or(10);
   }
   Status s = KillLocked(*c, sig);
-  std::unique_lock<std::mutex> lk(mu_);
-  if (!s.ok() || !WaitExit(lk, *c, before, static_cast<int64_t>(timeout) * 1000)) {
-    lk.unlock();
+  MutexLock lk(&mu_);
+  if (!s.ok() || !WaitExit(*c, before, static_cast<int64_t>(timeout) * 1000)) {
+    lk.Unlock();
     Status k = KillLocked(*c, 9);
-    lk.lock();
-    if (!WaitExit(lk, *c, before, 30'000)) {
+    lk.Lock();
+    if (!WaitExit(*c, before, 30'000)) {
       return k.ok() ? Internal("container " + c->rec.id + " did not stop") : k;
     }
   }
   Emit(*c, "stop");
-  lk.unlock();
+  lk.Unlock();
   Observe("stop", t0);
   return OkStatus();
 }
@@ -484,7 +483,7 @@ Status ContainerServiceImpl::Restart(const std::string& ref, int timeout_s) {
   BERTH_RETURN_IF_ERROR(Start(ref));
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     Emit(*c, "restart");
   }
   Observe("restart", t0);
@@ -497,7 +496,7 @@ Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string
     return InvalidArgument("invalid condition: \"" + condition + "\"");
   }
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
-  std::unique_lock<std::mutex> lk(mu_);
+  MutexLock lk(&mu_);
   uint64_t before = c->exits;
   auto satisfied = [&] {
     if (condition == "removed") return c->removed;
@@ -507,7 +506,7 @@ Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string
   while (!satisfied()) {
     if (stopping_) return Cancelled("container service is shutting down");
     if (cancelled && cancelled()) return Cancelled("wait cancelled");
-    cv_.wait_for(lk, std::chrono::milliseconds(100));
+    cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
   }
   return c->rec.exit_code;
 }
@@ -516,7 +515,7 @@ Status ContainerServiceImpl::Remove(const std::string& ref, bool force) {
   int64_t t0 = SteadyNanos();
   std::string id;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     BERTH_ASSIGN_OR_RETURN(id, ResolveLocked(ref));
   }
   BERTH_RETURN_IF_ERROR(RemoveInternal(id, force, false));
@@ -527,16 +526,16 @@ Status ContainerServiceImpl::Remove(const std::string& ref, bool force) {
 Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, bool from_watcher) {
   std::shared_ptr<Ctr> c;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     auto it = ctrs_.find(id);
     if (it == ctrs_.end()) return from_watcher ? OkStatus() : NotFound("No such container: " + id);
     c = it->second;
   }
-  std::lock_guard<std::mutex> op(*c->op_mu);
+  MutexLock op(c->op_mu.get());
   uint64_t before;
   bool running;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     if (c->removed) return from_watcher ? OkStatus() : NotFound("No such container: " + id);
     running = c->rec.running();
     if (running && !force) {
@@ -547,19 +546,19 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
   }
   if (running) {
     KillLocked(*c, 9).IgnoreError();
-    std::unique_lock<std::mutex> lk(mu_);
-    if (!WaitExit(lk, *c, before, 30'000)) return Internal("container " + id + " did not stop");
+    MutexLock lk(&mu_);
+    if (!WaitExit(*c, before, 30'000)) return Internal("container " + id + " did not stop");
   }
   UnmountAll(id);
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
   BERTH_RETURN_IF_ERROR(store_->images()->DeleteContainer(id));
   LogIfError(store_->env()->RemoveAll(Dir(id)), "remove the directory of container " + id);
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     c->removed = true;
     ctrs_.erase(id);
     Emit(*c, "destroy");
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   LogIfError(SweepSnapshots().status(), "remove unused container snapshots");
   return OkStatus();

@@ -24,7 +24,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <mutex>
+
+#include "berth/mutex.h"
 
 namespace berth {
 
@@ -34,9 +35,7 @@ namespace {
 // to keep the number of write(2) calls low for small Write()s.
 constexpr size_t kWriteBufferSize = 1 << 20;
 
-Status BlobNotFound(const Digest& d) {
-  return NotFound("content digest " + d.str() + ": not found");
-}
+Status BlobNotFound(const Digest& d) { return NotFound("content digest " + d.str() + ": not found"); }
 
 Status EmptyDigest() { return InvalidArgument("invalid digest \"\": invalid checksum digest format"); }
 
@@ -94,10 +93,7 @@ class LocalWriter final : public ContentWriter {
 class LocalContentStore final : public ContentStore {
  public:
   LocalContentStore(Env* env, std::string root)
-      : env_(env),
-        root_(std::move(root)),
-        blob_dir_(root_ + "/blobs/sha256"),
-        ingest_dir_(root_ + "/ingest") {}
+      : env_(env), root_(std::move(root)), blob_dir_(root_ + "/blobs/sha256"), ingest_dir_(root_ + "/ingest") {}
 
   Status Init() {
     BERTH_RETURN_IF_ERROR(env_->CreateDirs(blob_dir_));
@@ -155,8 +151,7 @@ class LocalContentStore final : public ContentStore {
     // when we do write; an existing blob matched its digest at commit).
     if (!expected.empty() && Exists(expected)) {
       Result<BlobInfo> info = Info(expected);
-      if (info.ok() && info->size == static_cast<int64_t>(data.size()) &&
-          Digest::Of(data) == expected) {
+      if (info.ok() && info->size == static_cast<int64_t>(data.size()) && Digest::Of(data) == expected) {
         return expected;
       }
     }
@@ -183,7 +178,7 @@ class LocalContentStore final : public ContentStore {
 
   Status Delete(const Digest& d) override {
     if (d.empty()) return EmptyDigest();
-    std::lock_guard<std::mutex> lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     Status s = env_->RemoveFile(BlobPath(d));
     if (s.code() == Code::kNotFound) return BlobNotFound(d);
     return s;
@@ -198,7 +193,7 @@ class LocalContentStore final : public ContentStore {
   // On success the ingest file has become the blob (or was removed because
   // the blob already existed). On failure the caller removes the ingest.
   Status Publish(const std::string& ingest_path, const Digest& d, bool* consumed) {
-    std::lock_guard<std::mutex> lock(commit_mu_);
+    MutexLock lock(&commit_mu_);
     std::string target = BlobPath(d);
     if (Exists(d)) return OkStatus();  // caller discards the ingest
     BERTH_RETURN_IF_ERROR(env_->RenameFile(ingest_path, target));
@@ -219,8 +214,9 @@ class LocalContentStore final : public ContentStore {
   const std::string root_;
   const std::string blob_dir_;
   const std::string ingest_dir_;
-  // Serialises publishing and deleting blobs (not writing them).
-  std::mutex commit_mu_;
+  // Serialises publishing and deleting blobs (not writing them). It guards
+  // files, not members: nothing here is GUARDED_BY it.
+  Mutex commit_mu_;
 };
 
 Status LocalWriter::Write(std::string_view data) {
@@ -277,8 +273,7 @@ Result<Digest> LocalWriter::Commit(int64_t expected_size, const Digest& expected
                                 std::to_string(expected_size)));
   }
   if (!expected.empty() && got != expected) {
-    return Fail(InvalidArgument("unexpected commit digest " + got.str() + ", expected " +
-                                expected.str()));
+    return Fail(InvalidArgument("unexpected commit digest " + got.str() + ", expected " + expected.str()));
   }
   if (store_->Exists(got)) {  // no need to sync what we will throw away
     Discard();

@@ -14,8 +14,7 @@ namespace berth {
 namespace {
 
 int64_t NowUnixNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -24,21 +23,23 @@ int64_t NowUnixNanos() {
 EventBus::Subscription::~Subscription() {
   EventBus* bus;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     bus = bus_;
   }
   if (bus != nullptr) bus->Unsubscribe(this);
 }
 
 bool EventBus::Subscription::Next(Event* out, int timeout_ms) {
-  std::unique_lock<std::mutex> l(mu_);
-  auto ready = [this] { return closed_ || !queue_.empty(); };
-  if (timeout_ms < 0) {
-    cv_.wait(l, ready);
-  } else if (!cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), ready)) {
-    return false;
+  MutexLock l(&mu_);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!closed_ && queue_.empty()) {
+    if (timeout_ms < 0) {
+      cv_.Wait(&mu_);
+    } else if (!cv_.WaitUntil(&mu_, deadline)) {
+      break;
+    }
   }
-  if (closed_) return false;
+  if (closed_ || queue_.empty()) return false;
   *out = std::move(queue_.front());
   queue_.pop_front();
   return true;
@@ -47,24 +48,24 @@ bool EventBus::Subscription::Next(Event* out, int timeout_ms) {
 EventBus::EventBus(size_t history) : history_limit_(history) {}
 
 EventBus::~EventBus() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (Subscription* s : subscribers_) {
-    std::lock_guard<std::mutex> sl(s->mu_);
+    MutexLock sl(&s->mu_);
     s->closed_ = true;
     s->bus_ = nullptr;
-    s->cv_.notify_all();
+    s->cv_.NotifyAll();
   }
   subscribers_.clear();
 }
 
 void EventBus::Publish(Event e) {
   if (e.time_unix_nanos == 0) e.time_unix_nanos = NowUnixNanos();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   if (!closed_) {
     for (Subscription* s : subscribers_) {
-      std::lock_guard<std::mutex> sl(s->mu_);
+      MutexLock sl(&s->mu_);
       s->queue_.push_back(e);
-      s->cv_.notify_one();
+      s->cv_.NotifyOne();
     }
   }
   if (history_limit_ == 0) return;
@@ -74,7 +75,7 @@ void EventBus::Publish(Event e) {
 
 std::vector<Event> EventBus::Replay(int64_t since_nanos, int64_t until_nanos) const {
   std::vector<Event> out;
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   for (const Event& e : history_) {
     if (e.time_unix_nanos < since_nanos) continue;
     if (until_nanos > 0 && e.time_unix_nanos >= until_nanos) continue;
@@ -85,7 +86,8 @@ std::vector<Event> EventBus::Replay(int64_t since_nanos, int64_t until_nanos) co
 
 std::unique_ptr<EventBus::Subscription> EventBus::Subscribe() {
   auto s = std::unique_ptr<Subscription>(new Subscription());
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
+  MutexLock sl(&s->mu_);  // not shared yet; taken for the analysis
   if (closed_) {
     s->closed_ = true;  // not registered: nothing will ever arrive
     return s;
@@ -96,20 +98,19 @@ std::unique_ptr<EventBus::Subscription> EventBus::Subscribe() {
 }
 
 void EventBus::Close() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   closed_ = true;
   for (Subscription* s : subscribers_) {
-    std::lock_guard<std::mutex> sl(s->mu_);
+    MutexLock sl(&s->mu_);
     s->closed_ = true;
     s->queue_.clear();
-    s->cv_.notify_all();
+    s->cv_.NotifyAll();
   }
 }
 
 void EventBus::Unsubscribe(Subscription* s) {
-  std::lock_guard<std::mutex> l(mu_);
-  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), s),
-                     subscribers_.end());
+  MutexLock l(&mu_);
+  subscribers_.erase(std::remove(subscribers_.begin(), subscribers_.end(), s), subscribers_.end());
 }
 
 }  // namespace berth

@@ -110,7 +110,7 @@ Status ImageServiceImpl::UpdateAndCollect(const std::function<Status(Tx&, AfterC
     {
       // The selection DeleteGarbage makes after a commit, made on the
       // uncommitted state (which is what it would see).
-      std::lock_guard<std::mutex> lock(gc_mu_);
+      MutexLock lock(&gc_mu_);
       would_free = Unreferenced(tx, after.died);
     }
     // As DeleteGarbage counts: the bytes of a file once (a digest named
@@ -165,9 +165,10 @@ void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint
   {
     // Held from the check to the unlink, so no ingest can take up a blob in
     // between (see IngestLease).
-    std::lock_guard<std::mutex> lock(gc_mu_);
+    MutexLock lock(&gc_mu_);
     std::vector<Digest> unreferenced;
     Status s = meta_->View([&](Tx& tx) -> Status {
+      gc_mu_.AssertHeld();  // View runs this on the calling thread
       unreferenced = Unreferenced(tx, candidates);
       return OkStatus();
     });
@@ -245,7 +246,7 @@ class LeaseImpl : public IngestLease {
   ~LeaseImpl() override {
     std::vector<Digest> held = std::move(held_);
     {
-      std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+      MutexLock lock(&svc_->gc_mutex());
       svc_->Release(held);
     }
     // Blobs this ingest brought in that no record took up: remove them.
@@ -261,21 +262,21 @@ class LeaseImpl : public IngestLease {
   }
   Result<std::unique_ptr<ContentWriter>> NewWriter() override { return svc_->content()->NewWriter(); }
   Result<Digest> Commit(ContentWriter& writer, int64_t expected_size, const Digest& expected) override {
-    std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+    MutexLock lock(&svc_->gc_mutex());
     BERTH_ASSIGN_OR_RETURN(Digest d, writer.Commit(expected_size, expected));
     svc_->Hold(d);
     held_.push_back(d);
     return d;
   }
   Result<Digest> Put(std::string_view data, const Digest& expected) override {
-    std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+    MutexLock lock(&svc_->gc_mutex());
     BERTH_ASSIGN_OR_RETURN(Digest d, svc_->content()->Put(data, expected));
     svc_->Hold(d);
     held_.push_back(d);
     return d;
   }
   void Add(const Digest& d) override {
-    std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+    MutexLock lock(&svc_->gc_mutex());
     svc_->Hold(d);
     held_.push_back(d);
   }

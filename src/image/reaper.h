@@ -20,15 +20,14 @@
 // for them to finish.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "berth/digest.h"
+#include "berth/mutex.h"
 
 namespace berth::image {
 
@@ -45,34 +44,34 @@ class Reaper {
 
   // Queues candidates for deletion and a run of the hooks. An empty list
   // queues only the hooks (after a removal that deleted synchronously).
-  void Enqueue(std::vector<Digest> candidates);
+  void Enqueue(std::vector<Digest> candidates) EXCLUDES(mu_);
 
   // Returns once everything queued before the call has been collected and
   // the hooks have run after it.
-  void Drain();
+  void Drain() EXCLUDES(mu_);
 
   // Registers a function run after each batch; returns its handle.
-  uint64_t AddHook(std::function<void()> hook);
+  uint64_t AddHook(std::function<void()> hook) EXCLUDES(hooks_mu_);
   // Unregisters a hook; when it returns the hook is not running and never
   // runs again.
-  void RemoveHook(uint64_t handle);
+  void RemoveHook(uint64_t handle) EXCLUDES(hooks_mu_);
 
  private:
-  void Loop();
+  void Loop() EXCLUDES(mu_, hooks_mu_);
 
   CollectFn collect_;
-  std::mutex mu_;
-  std::condition_variable wake_;  // work queued, or stopping
-  std::condition_variable done_;  // a batch finished
-  std::vector<Digest> queue_;     // guarded by mu_
-  bool hooks_due_ = false;        // guarded by mu_
-  uint64_t queued_ = 0;           // batches queued, guarded by mu_
-  uint64_t finished_ = 0;         // batches finished, guarded by mu_
-  bool stopping_ = false;         // guarded by mu_
+  Mutex mu_;
+  CondVar wake_;  // work queued, or stopping
+  CondVar done_;  // a batch finished
+  std::vector<Digest> queue_ GUARDED_BY(mu_);
+  bool hooks_due_ GUARDED_BY(mu_) = false;
+  uint64_t queued_ GUARDED_BY(mu_) = 0;    // batches queued
+  uint64_t finished_ GUARDED_BY(mu_) = 0;  // batches finished
+  bool stopping_ GUARDED_BY(mu_) = false;
 
-  std::mutex hooks_mu_;  // held while hooks run and while they change
-  std::map<uint64_t, std::function<void()>> hooks_;  // guarded by hooks_mu_
-  uint64_t next_hook_ = 1;                           // guarded by hooks_mu_
+  Mutex hooks_mu_;  // held while hooks run and while they change
+  std::map<uint64_t, std::function<void()>> hooks_ GUARDED_BY(hooks_mu_);
+  uint64_t next_hook_ GUARDED_BY(hooks_mu_) = 1;
 
   std::thread thread_;  // last: started when everything above exists
 };

@@ -36,7 +36,7 @@ void ConfigLabelsFor(ImageServiceImpl* svc, Tx& tx, const Descriptor& target,
 
 Result<ManifestInfo> ImageServiceImpl::LoadManifest(const Descriptor& d) {
   {
-    std::lock_guard<std::mutex> lock(cache_mu_);
+    MutexLock lock(&cache_mu_);
     auto it = manifest_cache_.find(d.digest);
     if (it != manifest_cache_.end()) {
       ManifestInfo m = it->second;
@@ -68,27 +68,27 @@ Result<ManifestInfo> ImageServiceImpl::LoadManifest(const Descriptor& d) {
     auto cfg = LoadConfig(parsed.config.digest);
     if (cfg.ok()) m.platform = Normalize(cfg->platform);
   }
-  std::lock_guard<std::mutex> lock(cache_mu_);
+  MutexLock lock(&cache_mu_);
   manifest_cache_[d.digest] = m;
   return m;
 }
 
 Result<ImageConfig> ImageServiceImpl::LoadConfig(const Digest& d) {
   {
-    std::lock_guard<std::mutex> lock(cache_mu_);
+    MutexLock lock(&cache_mu_);
     auto it = config_cache_.find(d);
     if (it != config_cache_.end()) return it->second;
   }
   BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d));
   BERTH_ASSIGN_OR_RETURN(ImageConfig cfg, ParseImageConfig(std::move(raw)));
-  std::lock_guard<std::mutex> lock(cache_mu_);
+  MutexLock lock(&cache_mu_);
   config_cache_[d] = cfg;
   return cfg;
 }
 
 Result<Index> ImageServiceImpl::LoadIndex(const Descriptor& d) {
   {
-    std::lock_guard<std::mutex> lock(cache_mu_);
+    MutexLock lock(&cache_mu_);
     auto it = index_cache_.find(d.digest);
     if (it != index_cache_.end()) return it->second;
   }
@@ -96,7 +96,7 @@ Result<Index> ImageServiceImpl::LoadIndex(const Descriptor& d) {
   BERTH_ASSIGN_OR_RETURN(Index index, ParseIndex(std::move(raw), d.media_type));
   index.raw.clear();
   index.raw.shrink_to_fit();
-  std::lock_guard<std::mutex> lock(cache_mu_);
+  MutexLock lock(&cache_mu_);
   index_cache_[d.digest] = index;
   return index;
 }

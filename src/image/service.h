@@ -16,7 +16,6 @@
 #include <atomic>
 #include <memory>
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,6 +28,7 @@
 #include "berth/image_service.h"
 #include "berth/metadata.h"
 #include "berth/metrics.h"
+#include "berth/mutex.h"
 #include "berth/reference.h"
 #include "image/reaper.h"
 
@@ -193,10 +193,10 @@ class ImageServiceImpl : public ImageService {
   // Deletes the files of blobs whose refs are 0 and that no lease holds;
   // forgets them in the metadata. Never under the metadata write lock.
   void DeleteGarbage(const std::vector<Digest>& candidates, uint64_t* bytes_freed,
-                     std::vector<Digest>* freed);
+                     std::vector<Digest>* freed) EXCLUDES(gc_mu_);
   // Of `candidates`, those a deletion would take as `tx` sees them: refs 0
-  // (or unregistered) and held by no ingest lease. Caller holds gc_mu_.
-  std::vector<Digest> Unreferenced(Tx& tx, const std::vector<Digest>& candidates);
+  // (or unregistered) and held by no ingest lease.
+  std::vector<Digest> Unreferenced(Tx& tx, const std::vector<Digest>& candidates) REQUIRES(gc_mu_);
 
   Event ImageEvent(const std::string& action, const std::string& id, const std::string& name,
                    const std::map<std::string, std::string>& labels = {}) const;
@@ -208,10 +208,10 @@ class ImageServiceImpl : public ImageService {
   EventBus* events() const { return events_; }
 
   // Leases (collect.cc).
-  bool Leased(const Digest& d);
-  void Hold(const Digest& d);
-  void Release(const std::vector<Digest>& ds);
-  std::mutex& gc_mutex() { return gc_mu_; }
+  bool Leased(const Digest& d) REQUIRES(gc_mu_);
+  void Hold(const Digest& d) REQUIRES(gc_mu_);
+  void Release(const std::vector<Digest>& ds) REQUIRES(gc_mu_);
+  Mutex& gc_mutex() RETURN_CAPABILITY(gc_mu_) { return gc_mu_; }
 
  private:
   Env* env_;
@@ -220,19 +220,19 @@ class ImageServiceImpl : public ImageService {
   EventBus* events_;
   Metrics* metrics_;
 
-  std::mutex cache_mu_;
-  std::unordered_map<Digest, ManifestInfo> manifest_cache_;
-  std::unordered_map<Digest, ImageConfig> config_cache_;
-  std::unordered_map<Digest, Index> index_cache_;
-  std::unordered_map<Digest, std::shared_ptr<const ImageFacts>> facts_cache_;
-  std::shared_ptr<const ListSnapshot> list_cache_;
+  Mutex cache_mu_;
+  std::unordered_map<Digest, ManifestInfo> manifest_cache_ GUARDED_BY(cache_mu_);
+  std::unordered_map<Digest, ImageConfig> config_cache_ GUARDED_BY(cache_mu_);
+  std::unordered_map<Digest, Index> index_cache_ GUARDED_BY(cache_mu_);
+  std::unordered_map<Digest, std::shared_ptr<const ImageFacts>> facts_cache_ GUARDED_BY(cache_mu_);
+  std::shared_ptr<const ListSnapshot> list_cache_ GUARDED_BY(cache_mu_);
   // Bumped after every committed write transaction; invalidates list_cache_.
   std::atomic<uint64_t> generation_{1};
 
   // Serialises "is it unreferenced and unleased? then unlink" against
   // "commit and hold". Not the metadata write lock.
-  std::mutex gc_mu_;
-  std::unordered_map<Digest, int> leased_;  // guarded by gc_mu_
+  Mutex gc_mu_;
+  std::unordered_map<Digest, int> leased_ GUARDED_BY(gc_mu_);
 
   std::atomic<bool> pruning_{false};
 

@@ -164,7 +164,7 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descript
                                                                   std::vector<Digest> retained) {
   std::sort(retained.begin(), retained.end());
   {
-    std::lock_guard<std::mutex> lock(cache_mu_);
+    MutexLock lock(&cache_mu_);
     auto it = facts_cache_.find(target.digest);
     if (it != facts_cache_.end() && it->second->retained == retained) return it->second;
   }
@@ -208,7 +208,7 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descript
     for (const auto& l : m.layers) add(l.digest, l.size);
   }
   std::shared_ptr<const ImageFacts> out = std::move(facts);
-  std::lock_guard<std::mutex> lock(cache_mu_);
+  MutexLock lock(&cache_mu_);
   facts_cache_[target.digest] = out;
   return out;
 }
@@ -221,7 +221,7 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::FactsIn(Tx& tx, cons
 Result<std::shared_ptr<const ListSnapshot>> ImageServiceImpl::Snapshot() {
   const uint64_t generation = generation_.load();
   {
-    std::lock_guard<std::mutex> lock(cache_mu_);
+    MutexLock lock(&cache_mu_);
     if (list_cache_ && list_cache_->generation == generation) return list_cache_;
   }
   std::vector<ImageRecord> records;
@@ -272,7 +272,7 @@ Result<std::shared_ptr<const ListSnapshot>> ImageServiceImpl::Snapshot() {
   }
   snap->rows = std::move(rows);
   std::shared_ptr<const ListSnapshot> out = std::move(snap);
-  std::lock_guard<std::mutex> lock(cache_mu_);
+  MutexLock lock(&cache_mu_);
   if (!list_cache_ || list_cache_->generation <= generation) list_cache_ = out;
   return out;
 }

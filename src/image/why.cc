@@ -145,7 +145,7 @@ class WhyBuilder {
 
   std::vector<Digest> IngestHeld(const std::vector<Digest>& blobs) {
     std::vector<Digest> held;
-    std::lock_guard<std::mutex> lock(svc_->gc_mutex());
+    MutexLock lock(&svc_->gc_mutex());
     for (const auto& d : blobs) {
       if (svc_->Leased(d)) held.push_back(d);
     }

@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <map>
-#include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "berth/metadata.h"
+#include "berth/mutex.h"
 #include "berth/reference.h"
 #include "metadata/schema.h"
 #include "metadata/sqlite.h"
@@ -535,10 +535,14 @@ class SqliteMetadataStore : public MetadataStore {
   SqliteMetadataStore(Env* env, std::string path, std::unique_ptr<Conn> writer, bool durable)
       : env_(env), path_(std::move(path)), durable_(durable), writer_(std::move(writer)) {}
 
-  Status Migrate() {
-    BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
-        writer_->db(), "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+  Status Migrate() EXCLUDES(write_mu_) {
+    {
+      MutexLock lock(&write_mu_);
+      BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
+          writer_->db(), "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+    }
     return Update([&](Tx&) -> Status {
+      write_mu_.AssertHeld();  // Update runs this under the write lock
       sqlite::Stmt get(writer_->db(), "SELECT value FROM meta WHERE key = 'schema_version'");
       int version = 0;
       if (get.Step()) version = std::stoi(get.Text(0));
@@ -561,13 +565,13 @@ class SqliteMetadataStore : public MetadataStore {
     });
   }
 
-  Status Update(const std::function<Status(Tx&)>& fn) override {
-    std::lock_guard<std::mutex> lock(write_mu_);
+  Status Update(const std::function<Status(Tx&)>& fn) override EXCLUDES(write_mu_) {
+    MutexLock lock(&write_mu_);
     return UpdateLocked(fn);
   }
 
-  Status UpdateRelaxed(const std::function<Status(Tx&)>& fn) override {
-    std::lock_guard<std::mutex> lock(write_mu_);
+  Status UpdateRelaxed(const std::function<Status(Tx&)>& fn) override EXCLUDES(write_mu_) {
+    MutexLock lock(&write_mu_);
     if (!durable_) return UpdateLocked(fn);
     BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), "PRAGMA synchronous=NORMAL"));
     Status s = UpdateLocked(fn);
@@ -575,7 +579,7 @@ class SqliteMetadataStore : public MetadataStore {
     return s.ok() ? back : s;
   }
 
-  Status UpdateLocked(const std::function<Status(Tx&)>& fn) {
+  Status UpdateLocked(const std::function<Status(Tx&)>& fn) REQUIRES(write_mu_) {
     BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), "BEGIN IMMEDIATE"));
     SqliteTx tx(writer_.get());
     Status s = fn(tx);
@@ -589,10 +593,10 @@ class SqliteMetadataStore : public MetadataStore {
     return s;
   }
 
-  Status View(const std::function<Status(Tx&)>& fn) override {
+  Status View(const std::function<Status(Tx&)>& fn) override EXCLUDES(pool_mu_) {
     std::unique_ptr<Conn> conn;
     {
-      std::lock_guard<std::mutex> lock(pool_mu_);
+      MutexLock lock(&pool_mu_);
       if (!pool_.empty()) {
         conn = std::move(pool_.back());
         pool_.pop_back();
@@ -608,7 +612,7 @@ class SqliteMetadataStore : public MetadataStore {
       // A read transaction: ending it cannot lose a write.
       sqlite::ExecScript(conn->db(), "COMMIT").IgnoreError();
     }
-    std::lock_guard<std::mutex> lock(pool_mu_);
+    MutexLock lock(&pool_mu_);
     if (pool_.size() < 8) pool_.push_back(std::move(conn));
     return s;
   }
@@ -620,10 +624,10 @@ class SqliteMetadataStore : public MetadataStore {
   Env* env_;
   std::string path_;
   bool durable_;
-  std::mutex write_mu_;
-  std::unique_ptr<Conn> writer_;
-  std::mutex pool_mu_;
-  std::vector<std::unique_ptr<Conn>> pool_;
+  Mutex write_mu_;  // serialises write transactions
+  std::unique_ptr<Conn> writer_ PT_GUARDED_BY(write_mu_);
+  Mutex pool_mu_;
+  std::vector<std::unique_ptr<Conn>> pool_ GUARDED_BY(pool_mu_);  // idle read connections
   int version_ = 0;
 };
 

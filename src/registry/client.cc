@@ -200,7 +200,7 @@ Client::Outcome Client::Perform(Transfer& t) {
 
 Result<std::string> Client::BaseUrl() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!base_url_.empty()) return base_url_;
   }
   std::string url;
@@ -217,13 +217,13 @@ Result<std::string> Client::BaseUrl() {
     Outcome o = Perform(t);
     url = (o.code == CURLE_OK ? "https://" : "http://") + host_;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   base_url_ = url;
   return url;
 }
 
 std::string Client::AuthHeader() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return auth_header_;
 }
 
@@ -242,7 +242,7 @@ Result<bool> Client::Authenticate(const Response& resp) {
   if (!ch) return false;
   if (ch->scheme == "basic") {
     if (auth_.username.empty() && auth_.password.empty()) return false;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auth_header_ = "Authorization: Basic " + Base64Encode(auth_.username + ":" + auth_.password);
     return true;
   }
@@ -292,7 +292,7 @@ Result<bool> Client::Authenticate(const Response& resp) {
     }
   }
   if (token.empty()) return Unavailable("token response from " + realm->second + " holds no token");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auth_header_ = "Authorization: Bearer " + token;
   return true;
 }

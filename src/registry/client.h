@@ -20,12 +20,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "berth/digest.h"
+#include "berth/mutex.h"
 #include "berth/registry.h"
 #include "berth/status.h"
 
@@ -86,8 +86,7 @@ class Client {
   // manifest and index types. Any HTTP status comes back as a Response;
   // transport failures after retries are Unavailable.
   Result<Response> GetManifest(const std::string& reference, bool head = false);
-  Result<Response> PutManifest(const std::string& reference, const std::string& media_type,
-                               const std::string& body);
+  Result<Response> PutManifest(const std::string& reference, const std::string& media_type, const std::string& body);
   // HEAD /v2/<repo>/blobs/<digest>: true on 200, false on 404.
   Result<bool> BlobExists(const Digest& d);
   // Streams the blob to `write`. After a broken connection it asks for the
@@ -141,9 +140,9 @@ class Client {
   std::function<bool()> cancelled_;
   std::vector<std::string> extra_scopes_;
 
-  std::mutex mu_;
-  std::string base_url_;     // decided on first use
-  std::string auth_header_;  // "Authorization: …" or empty
+  Mutex mu_;
+  std::string base_url_ GUARDED_BY(mu_);     // decided on first use
+  std::string auth_header_ GUARDED_BY(mu_);  // "Authorization: …" or empty
 };
 
 }  // namespace berth::registry

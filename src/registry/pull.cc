@@ -76,33 +76,36 @@ std::string MediaTypeOf(const Response& r) {
 class SharedLease {
  public:
   explicit SharedLease(std::unique_ptr<IngestLease> l) : lease_(std::move(l)) {}
-  Result<std::unique_ptr<ContentWriter>> NewWriter() { return lease_->NewWriter(); }
+  Result<std::unique_ptr<ContentWriter>> NewWriter() {
+    MutexLock lock(&mu_);
+    return lease_->NewWriter();
+  }
   Result<Digest> Commit(ContentWriter& w, int64_t size, const Digest& d) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     BERTH_ASSIGN_OR_RETURN(Digest got, lease_->Commit(w, size, d));
     held_.push_back(got);
     return got;
   }
   Result<Digest> Put(std::string_view data, const Digest& d) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     BERTH_ASSIGN_OR_RETURN(Digest got, lease_->Put(data, d));
     held_.push_back(got);
     return got;
   }
   void Add(const Digest& d) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     lease_->Add(d);
     held_.push_back(d);
   }
   std::vector<Digest> held() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return held_;
   }
 
  private:
-  std::mutex mu_;
-  std::unique_ptr<IngestLease> lease_;
-  std::vector<Digest> held_;
+  Mutex mu_;
+  const std::unique_ptr<IngestLease> lease_ PT_GUARDED_BY(mu_);
+  std::vector<Digest> held_ GUARDED_BY(mu_);
 };
 
 // Drops pull leases that expired, and those of `name` when it is non-empty.

@@ -3,12 +3,12 @@
 
 #include <atomic>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "berth/digest.h"
+#include "berth/mutex.h"
 #include "berth/registry.h"
 #include "berth/status.h"
 
@@ -20,8 +20,8 @@ inline Status RunParallel(int workers, size_t count, const std::function<Status(
   if (count == 0) return OkStatus();
   workers = std::max(1, std::min<int>(workers, static_cast<int>(count)));
   std::atomic<size_t> next{0};
-  std::mutex mu;
-  Status first;
+  Mutex mu;
+  Status first;  // guarded by mu
   std::atomic<bool> failed{false};
   auto run = [&] {
     for (;;) {
@@ -30,7 +30,7 @@ inline Status RunParallel(int workers, size_t count, const std::function<Status(
       if (i >= count) return;
       Status s = fn(i);
       if (!s.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
+        MutexLock lock(&mu);
         if (first.ok()) first = s;
         failed.store(true);
       }
@@ -55,18 +55,18 @@ class Progress {
     m.status = status;
     m.current = current;
     m.total = total;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     fn_(m);
   }
   void SendMessage(const ProgressMessage& m) {
     if (!fn_) return;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     fn_(m);
   }
 
  private:
   const ProgressFn& fn_;
-  std::mutex mu_;
+  Mutex mu_;  // held while fn_ runs
 };
 
 // `raw` (an index document) with only the manifests whose digests are in

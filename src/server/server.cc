@@ -135,7 +135,7 @@ class ServerImpl : public Server, public ServerCore {
       // session may be the one taken here, and ~Session calls Unregister.
       std::vector<std::shared_ptr<SessionBase>> live;
       {
-        std::lock_guard<std::mutex> l(mu_);
+        MutexLock l(&mu_);
         for (auto& [ptr, weak] : sessions_) {
           if (auto s = weak.lock()) live.push_back(std::move(s));
         }
@@ -166,11 +166,11 @@ class ServerImpl : public Server, public ServerCore {
   WorkerPool* pool() override { return &pool_; }
   size_t max_body_bytes() const override { return opts_.max_body_bytes; }
   void Register(const std::shared_ptr<SessionBase>& s) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     sessions_[s.get()] = s;
   }
   void Unregister(SessionBase* s) override {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     sessions_.erase(s);
   }
   void Observe(const api::Request& req, const std::string& route, int status, double seconds) override {
@@ -235,8 +235,7 @@ class ServerImpl : public Server, public ServerCore {
       ssl_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
       beast::error_code ec;
       ssl_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                        asio::ssl::context::no_tlsv1_1);
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
       ssl_->use_certificate_chain_file(opts_.tls_cert_file, ec);
       if (ec) return InvalidArgument("loading " + opts_.tls_cert_file + ": " + ec.message());
       ssl_->use_private_key_file(opts_.tls_key_file, asio::ssl::context::pem, ec);
@@ -294,8 +293,8 @@ class ServerImpl : public Server, public ServerCore {
   ServerOptions opts_;
   Handler api_handler_;
   Handler metrics_handler_;
-  std::mutex mu_;
-  std::map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
+  Mutex mu_;
+  std::map<SessionBase*, std::weak_ptr<SessionBase>> sessions_ GUARDED_BY(mu_);
   std::unique_ptr<asio::ssl::context> ssl_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> io_stopped_{false};

@@ -27,15 +27,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "berth/api.h"
 #include "berth/io.h"
+#include "berth/mutex.h"
 #include "server/worker_pool.h"
 
 namespace berth::server {
@@ -238,11 +237,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // ---- worker side ----
 
   struct AwaitState {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    beast::error_code ec;
-    size_t n = 0;
+    Mutex mu;
+    CondVar cv;
+    bool done GUARDED_BY(mu) = false;
+    beast::error_code ec GUARDED_BY(mu);
+    size_t n GUARDED_BY(mu) = 0;
   };
 
   // Runs start(done) on the strand and waits for done(ec, n).
@@ -252,16 +251,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     auto self = this->shared_from_this();
     asio::post(stream_.get_executor(), [self, st, start = std::move(start)]() mutable {
       start([st](beast::error_code ec, size_t n) {
-        std::lock_guard<std::mutex> l(st->mu);
+        MutexLock l(&st->mu);
         st->ec = ec;
         st->n = n;
         st->done = true;
-        st->cv.notify_all();
+        st->cv.NotifyAll();
       });
     });
-    std::unique_lock<std::mutex> l(st->mu);
+    MutexLock l(&st->mu);
     while (!st->done) {
-      if (!st->cv.wait_for(l, std::chrono::milliseconds(200), [&] { return st->done; }) && core_->io_stopped()) {
+      if (!st->cv.WaitFor(&st->mu, std::chrono::milliseconds(200)) && !st->done && core_->io_stopped()) {
         return {asio::error::operation_aborted, 0};
       }
     }
@@ -347,8 +346,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     bool keep = keep_alive_;
     api::Response resp;
     if (too_large_) {
-      resp = api::ErrorResponse(InvalidArgument("request body is larger than " +
-                                                std::to_string(core_->max_body_bytes()) + " bytes"));
+      resp = api::ErrorResponse(
+          InvalidArgument("request body is larger than " + std::to_string(core_->max_body_bytes()) + " bytes"));
       resp.status = 413;
       api::AddCommonHeaders(&resp);
     } else {
@@ -392,10 +391,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (failed) return Unavailable("the client went away");
       if (!committed) {
         DrainBody();
-        std::string reason = resp.status == 101   ? "UPGRADED"
-                             : resp.status == 200 ? "OK"
-                                                  : std::string(http::obsolete_reason(http::int_to_status(
-                                                        static_cast<unsigned>(resp.status))));
+        std::string reason =
+            resp.status == 101 ? "UPGRADED"
+            : resp.status == 200
+                ? "OK"
+                : std::string(http::obsolete_reason(http::int_to_status(static_cast<unsigned>(resp.status))));
         std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + reason + "\r\n";
         for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
         head += "\r\n";

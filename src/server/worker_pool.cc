@@ -6,48 +6,49 @@
 namespace berth::server {
 
 void WorkerPool::Submit(std::function<void()> fn) {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   queue_.push_back(std::move(fn));
   if (idle_ > queue_.size() - 1) {
-    work_cv_.notify_one();
+    work_cv_.NotifyOne();
     return;
   }
   threads_++;
-  l.unlock();
+  l.Unlock();
   std::thread([this] { Loop(); }).detach();
 }
 
 void WorkerPool::Loop() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   while (true) {
     while (!queue_.empty()) {
       std::function<void()> fn = std::move(queue_.front());
       queue_.pop_front();
-      l.unlock();
+      l.Unlock();
       fn();
       fn = nullptr;  // destroy captures outside the lock
-      l.lock();
+      l.Lock();
     }
     if (stopping_) break;
     idle_++;
-    bool woke = work_cv_.wait_for(l, std::chrono::milliseconds(idle_ms_),
-                                  [this] { return !queue_.empty() || stopping_; });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(idle_ms_);
+    bool woke = true;
+    while (queue_.empty() && !stopping_ && woke) woke = work_cv_.WaitUntil(&mu_, deadline);
     idle_--;
-    if (!woke) break;  // idle too long
+    if (queue_.empty() && !stopping_) break;  // idle too long
   }
   threads_--;
-  exit_cv_.notify_all();
+  exit_cv_.NotifyAll();
 }
 
 void WorkerPool::Shutdown() {
-  std::unique_lock<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   stopping_ = true;
-  work_cv_.notify_all();
-  exit_cv_.wait(l, [this] { return threads_ == 0 && queue_.empty(); });
+  work_cv_.NotifyAll();
+  while (threads_ != 0 || !queue_.empty()) exit_cv_.Wait(&mu_);
 }
 
 size_t WorkerPool::threads() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(&mu_);
   return threads_;
 }
 

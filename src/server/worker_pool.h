@@ -4,11 +4,11 @@
 // `idle_ms` exit.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
+
+#include "berth/mutex.h"
 
 namespace berth::server {
 
@@ -21,22 +21,22 @@ class WorkerPool {
 
   // Runs `fn` soon. After Shutdown() began, tasks still run (a handler in
   // flight may need to finish), but no thread waits for more.
-  void Submit(std::function<void()> fn);
+  void Submit(std::function<void()> fn) EXCLUDES(mu_);
   // Waits until every task has finished and every worker has exited.
-  void Shutdown();
-  size_t threads() const;
+  void Shutdown() EXCLUDES(mu_);
+  size_t threads() const EXCLUDES(mu_);
 
  private:
-  void Loop();
+  void Loop() EXCLUDES(mu_);
 
   const int idle_ms_;
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;
-  std::condition_variable exit_cv_;
-  std::deque<std::function<void()>> queue_;
-  size_t threads_ = 0;
-  size_t idle_ = 0;
-  bool stopping_ = false;
+  mutable Mutex mu_;
+  CondVar work_cv_;  // a task is queued, or stopping_ is set
+  CondVar exit_cv_;  // a worker exited
+  std::deque<std::function<void()>> queue_ GUARDED_BY(mu_);
+  size_t threads_ GUARDED_BY(mu_) = 0;
+  size_t idle_ GUARDED_BY(mu_) = 0;
+  bool stopping_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace berth::server

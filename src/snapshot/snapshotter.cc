@@ -20,6 +20,7 @@
 
 #include "berth/env.h"
 #include "berth/log.h"
+#include "berth/mutex.h"
 #include "berth/snapshot.h"
 #include "snapshot/unpack.h"
 
@@ -80,7 +81,9 @@ class SnapshotterImpl : public Snapshotter {
     Digest chain;
     for (const LayerSpec& layer : layers) {
       if (layer.diff_id.empty()) return InvalidArgument("layer " + layer.blob.digest.str() + ": no diff ID");
-      if (layer.blob.digest.empty()) return InvalidArgument("layer with diff ID " + layer.diff_id.str() + ": no digest");
+      if (layer.blob.digest.empty()) {
+        return InvalidArgument("layer with diff ID " + layer.diff_id.str() + ": no digest");
+      }
       chain = chain.empty() ? layer.diff_id : Digest::Of(chain.str() + " " + layer.diff_id.str());
       ChainLock lock(this, chain.hex());
       if (!env_->FileExists(SnapshotDir(chain.hex()) + "/" + kDoneFile)) {
@@ -130,7 +133,7 @@ class SnapshotterImpl : public Snapshotter {
    public:
     ChainLock(SnapshotterImpl* s, const std::string& hex) : s_(s), hex_(hex) {
       {
-        std::lock_guard<std::mutex> l(s_->locks_mu_);
+        MutexLock l(&s_->locks_mu_);
         Slot& slot = s_->locks_[hex_];
         ++slot.users;
         mu_ = &slot.mu;
@@ -139,7 +142,7 @@ class SnapshotterImpl : public Snapshotter {
     }
     ~ChainLock() {
       mu_->unlock();
-      std::lock_guard<std::mutex> l(s_->locks_mu_);
+      MutexLock l(&s_->locks_mu_);
       auto it = s_->locks_.find(hex_);
       if (--it->second.users == 0) s_->locks_.erase(it);
     }
@@ -152,6 +155,8 @@ class SnapshotterImpl : public Snapshotter {
     std::mutex* mu_ = nullptr;
   };
   struct Slot {
+    // Held for a ChainLock's lifetime, which the analysis cannot follow: a
+    // plain std::mutex.
     std::mutex mu;
     int users = 0;
   };
@@ -212,8 +217,8 @@ class SnapshotterImpl : public Snapshotter {
   const std::string real_root_;  // root_ with symlinks resolved (for libarchive's symlink checks)
   ContentStore* const content_;
   Env* const env_;
-  std::mutex locks_mu_;
-  std::map<std::string, Slot> locks_;
+  Mutex locks_mu_;
+  std::map<std::string, Slot> locks_ GUARDED_BY(locks_mu_);
 };
 
 }  // namespace
