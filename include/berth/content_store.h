@@ -53,8 +53,13 @@ class ContentStore {
 
   virtual Result<BlobInfo> Info(const Digest& d) = 0;
   virtual bool Exists(const Digest& d) = 0;
-  // Whole blob in memory (manifests, configs, indexes: small documents).
-  virtual Result<std::string> ReadAll(const Digest& d) = 0;
+  // Whole blob in memory (manifests, configs, indexes: small documents). A
+  // blob of more than `max_bytes` is InvalidArgument ("content sha256:… is N
+  // bytes, more than the limit of M MiB"): its size is checked before the read,
+  // and the read itself stops past the limit (a blob cannot grow, but a
+  // damaged store is not trusted either). See kMaxManifestBytes and
+  // kMaxConfigBytes in oci.h for the limits callers pass.
+  virtual Result<std::string> ReadAll(const Digest& d, int64_t max_bytes) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> OpenRead(const Digest& d) = 0;
   // A writer must not outlive the store that made it.
   virtual Result<std::unique_ptr<ContentWriter>> NewWriter() = 0;

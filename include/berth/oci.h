@@ -79,6 +79,22 @@ struct Descriptor {
   bool operator==(const Descriptor&) const = default;
 };
 
+// The largest documents berth reads into memory. Untrusted images (a load,
+// a pull, a container's commit) cannot make berthd allocate more than this
+// per document: the descriptor's size is checked before a fetch, the blob's
+// size before a read, and the read itself stops at the limit.
+inline constexpr int64_t kMaxManifestBytes = 4 << 20;  // manifests and indexes
+inline constexpr int64_t kMaxConfigBytes = 8 << 20;    // image configs
+
+// The limit for a document of this media type: kMaxConfigBytes for configs,
+// kMaxManifestBytes for everything else.
+int64_t MaxDocumentBytes(std::string_view media_type);
+
+// InvalidArgument when `d` declares more bytes than `max_bytes`, naming the
+// digest, its size and the limit ("manifest sha256:… is 5000000 bytes, more
+// than the limit of 4 MiB"); `kind` is the word used ("manifest", "config").
+Status CheckDocumentSize(const Descriptor& d, int64_t max_bytes, std::string_view kind);
+
 // Descriptor <-> JSON (OCI field names: mediaType, digest, size, platform,
 // annotations, urls, artifactType). Parse errors are InvalidArgument.
 std::string DescriptorToJson(const Descriptor& d);
@@ -129,7 +145,8 @@ struct ImageConfig {
 // "invalid manifest: malformed JSON: …". A media_type argument that differs
 // from the document's own mediaType field, or that is not of the parser's
 // kind, is InvalidArgument. JSON null counts as absent; field names match
-// case-insensitively, as in Go. ParseImageConfig tolerates a missing config,
+// case-insensitively, as in Go. A document over its limit (kMaxManifestBytes,
+// kMaxConfigBytes) is InvalidArgument. ParseImageConfig tolerates a missing config,
 // Labels, rootfs or history; an unparsable "created" leaves created_unix 0.
 Result<Index> ParseIndex(std::string raw, std::string_view media_type = {});
 Result<Manifest> ParseManifest(std::string raw, std::string_view media_type = {});

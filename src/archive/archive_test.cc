@@ -108,7 +108,7 @@ TEST_F(ArchiveTest, LoadsDockerArchive) {
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(rec->target.digest, (*loaded)[0].id);
   EXPECT_EQ(rec->target.media_type, media_type::kDockerManifest);
-  auto raw = store_->content()->ReadAll(rec->target.digest);
+  auto raw = store_->content()->ReadAll(rec->target.digest, kMaxManifestBytes);
   ASSERT_TRUE(raw.ok());
   auto m = ParseManifest(*raw);
   ASSERT_TRUE(m.ok()) << m.status().ToString();

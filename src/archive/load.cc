@@ -176,12 +176,13 @@ class Loader {
       if (digest != d.digest) m += " of manifest " + d.digest.str();
       return InvalidArgument(m + " is missing from the archive");
     };
+    BERTH_RETURN_IF_ERROR(CheckDocumentSize(d, kMaxManifestBytes, "manifest"));
     BERTH_ASSIGN_OR_RETURN(bool have, Present(d, "manifest"));
     if (!have) {
       if (required) return missing("manifest", d.digest);
       return std::optional<ManifestContent>();
     }
-    BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest));
+    BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest, kMaxManifestBytes));
     Result<Manifest> m = ParseManifest(std::move(raw), d.media_type);
     if (!m.ok()) {
       if (m.status().code() != Code::kInvalidArgument) return m.status();
@@ -189,13 +190,14 @@ class Loader {
     }
     ManifestContent out;
     out.config = m->config.digest;
+    BERTH_RETURN_IF_ERROR(CheckDocumentSize(m->config, kMaxConfigBytes, "config"));
     BERTH_ASSIGN_OR_RETURN(have, Present(m->config, "config"));
     if (!have) {
       if (required) return missing("config", m->config.digest);
       return std::optional<ManifestContent>();
     }
     if (!IsAttestation(d)) {
-      BERTH_ASSIGN_OR_RETURN(std::string cfg_raw, content_->ReadAll(m->config.digest));
+      BERTH_ASSIGN_OR_RETURN(std::string cfg_raw, content_->ReadAll(m->config.digest, kMaxConfigBytes));
       Result<ImageConfig> cfg = ParseImageConfig(std::move(cfg_raw));
       if (!cfg.ok()) return cfg.status().Annotate("config " + m->config.digest.str());
       if (platform != nullptr) *platform = cfg->platform;
@@ -232,9 +234,10 @@ class Loader {
     if (!IsIndexType(desc.media_type)) {
       return InvalidArgument("image " + label + ": unsupported media type " + Quote(desc.media_type));
     }
+    BERTH_RETURN_IF_ERROR(CheckDocumentSize(desc, kMaxManifestBytes, "index"));
     BERTH_ASSIGN_OR_RETURN(bool have, Present(desc, "index"));
     if (!have) return InvalidArgument("index " + desc.digest.str() + " is missing from the archive");
-    BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(desc.digest));
+    BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(desc.digest, kMaxManifestBytes));
     Result<Index> index = ParseIndex(std::move(raw), desc.media_type);
     if (!index.ok()) return index.status().Annotate("index " + desc.digest.str());
     std::set<Digest> kept;
@@ -407,7 +410,7 @@ class Loader {
       }
       std::string label = de.repo_tags.empty() ? de.config : de.repo_tags[0];
       BERTH_ASSIGN_OR_RETURN(ArchiveFile cfg_file, FileFor(de.config, "config"));
-      BERTH_ASSIGN_OR_RETURN(std::string cfg_raw, content_->ReadAll(cfg_file.digest));
+      BERTH_ASSIGN_OR_RETURN(std::string cfg_raw, content_->ReadAll(cfg_file.digest, kMaxConfigBytes));
       Result<ImageConfig> cfg = ParseImageConfig(std::move(cfg_raw));
       if (!cfg.ok()) return cfg.status().Annotate("manifest.json: config " + Quote(de.config));
       if (matcher_ && !matcher_->Match(cfg->platform)) return NoMatch(label);

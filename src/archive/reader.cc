@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "archive/paths.h"
+#include "base/libarchive_filters.h"
 #include "berth/io.h"
 
 namespace berth::archive {
@@ -73,7 +74,7 @@ class Reader {
   Status Run() {
     a_.reset(archive_read_new());
     if (!a_) return Internal("libarchive: out of memory");
-    archive_read_support_filter_all(a_.get());
+    BERTH_RETURN_IF_ERROR(EnableBuiltinDecompression(a_.get()));
     archive_read_support_format_tar(a_.get());
     if (archive_read_open(a_.get(), &ctx_, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) return LibError();
     for (;;) {

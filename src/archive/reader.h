@@ -12,12 +12,13 @@
 #include "berth/digest.h"
 #include "berth/image_service.h"
 #include "berth/io.h"
+#include "berth/oci.h"
 #include "berth/status.h"
 
 namespace berth::archive {
 
 // Limits on the documents kept in memory.
-inline constexpr int64_t kMaxDocumentSize = 16 << 20;         // one file
+inline constexpr int64_t kMaxDocumentSize = kMaxConfigBytes;  // one file (oci.h)
 inline constexpr int64_t kMaxDocumentsTotal = 64 << 20;       // all of them
 
 struct ArchiveFile {

@@ -212,14 +212,14 @@ class Saver {
   Result<Chosen> LoadManifest(const Descriptor& d) {
     Chosen c;
     c.digest = d.digest;
-    BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest));
+    BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest, kMaxManifestBytes));
     BERTH_ASSIGN_OR_RETURN(c.manifest, ParseManifest(std::move(raw), d.media_type));
     c.attestation = IsAttestation(d);
     if (c.attestation) return c;
     if (d.platform) {
       c.platform = *d.platform;
     } else {
-      BERTH_ASSIGN_OR_RETURN(std::string cfg_raw, content_->ReadAll(c.manifest.config.digest));
+      BERTH_ASSIGN_OR_RETURN(std::string cfg_raw, content_->ReadAll(c.manifest.config.digest, kMaxConfigBytes));
       BERTH_ASSIGN_OR_RETURN(ImageConfig cfg, ParseImageConfig(std::move(cfg_raw)));
       c.platform = cfg.platform;
     }
@@ -241,7 +241,7 @@ class Saver {
       BERTH_ASSIGN_OR_RETURN(std::vector<Digest> refs, store_->images()->RetainedBy(img.target.digest));
       std::set<Digest> retained(refs.begin(), refs.end());
       retained.erase(img.target.digest);
-      BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(img.target.digest));
+      BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(img.target.digest, kMaxManifestBytes));
       BERTH_ASSIGN_OR_RETURN(Index index, ParseIndex(std::move(raw), img.target.media_type));
       std::vector<Chosen> all;
       for (const Descriptor& d : index.manifests) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/libarchive_filters.h"
 #include "berth/io.h"
 #include "berth/log.h"
 #include "berth/reference.h"
@@ -157,7 +158,7 @@ Result<IngestedLayer> IngestLayer(const ReadFn& read, ContentWriter* out) {
   }
   std::unique_ptr<struct archive, ReadDeleter> a(archive_read_new());
   if (!a) return Internal("libarchive: out of memory");
-  archive_read_support_filter_all(a.get());
+  BERTH_RETURN_IF_ERROR(EnableBuiltinDecompression(a.get()));
   archive_read_support_format_raw(a.get());
   auto fail = [&](std::string_view what) -> Status {
     if (!src.error.ok()) return src.error;

@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 
@@ -126,11 +127,38 @@ class LocalContentStore final : public ContentStore {
     return fi.ok() && !fi->is_directory;
   }
 
-  Result<std::string> ReadAll(const Digest& d) override {
+  Result<std::string> ReadAll(const Digest& d, int64_t max_bytes) override {
     if (d.empty()) return EmptyDigest();
-    Result<std::string> r = env_->ReadFileToString(BlobPath(d));
-    if (!r.ok() && r.status().code() == Code::kNotFound) return BlobNotFound(d);
-    return r;
+    auto too_large = [&](uint64_t size) {
+      const bool whole_mib = max_bytes % (1 << 20) == 0;
+      return InvalidArgument(
+          "content " + d.str() + " is " + std::to_string(size) + " bytes, more than the limit of " +
+          (whole_mib ? std::to_string(max_bytes >> 20) + " MiB" : std::to_string(max_bytes) + " bytes"));
+    };
+    Result<FileInfo> info = env_->Stat(BlobPath(d));
+    if (!info.ok()) return info.status().code() == Code::kNotFound ? BlobNotFound(d) : info.status();
+    if (info->size > static_cast<uint64_t>(max_bytes)) return too_large(info->size);
+    Result<std::unique_ptr<SequentialFile>> f = env_->NewSequentialFile(BlobPath(d));
+    if (!f.ok()) return f.status().code() == Code::kNotFound ? BlobNotFound(d) : f.status();
+    std::string out(static_cast<size_t>(info->size), '\0');
+    size_t got = 0;
+    for (;;) {
+      if (got == out.size()) {
+        if (got >= static_cast<size_t>(max_bytes)) {
+          // At the limit: one more byte means the blob is too large.
+          char extra;
+          BERTH_ASSIGN_OR_RETURN(size_t n, (*f)->Read(&extra, 1));
+          if (n != 0) return too_large(got + n);
+          break;
+        }
+        out.resize(std::min(static_cast<size_t>(max_bytes), got + 4096));
+      }
+      BERTH_ASSIGN_OR_RETURN(size_t n, (*f)->Read(out.data() + got, out.size() - got));
+      if (n == 0) break;
+      got += n;
+    }
+    out.resize(got);
+    return out;
   }
 
   Result<std::unique_ptr<SequentialFile>> OpenRead(const Digest& d) override {

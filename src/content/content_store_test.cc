@@ -11,6 +11,9 @@
 namespace berth {
 namespace {
 
+// Larger than any blob these tests write.
+constexpr int64_t kAnySize = int64_t{1} << 40;
+
 using Op = FaultInjectionEnv::Op;
 
 std::string RandomData(size_t n, uint32_t seed) {
@@ -56,12 +59,29 @@ class ContentStoreTest : public ::testing::Test {
   std::unique_ptr<ContentStore> store_;
 };
 
+TEST_F(ContentStoreTest, ReadAllRefusesABlobOverItsLimit) {
+  const std::string data(4096, 'x');
+  auto d = store_->Put(data);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  auto exact = store_->ReadAll(*d, 4096);
+  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  EXPECT_EQ(*exact, data);
+  auto over = store_->ReadAll(*d, 4095);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(over.status().message(), "content " + d->str() + " is 4096 bytes, more than the limit of 4095 bytes");
+  auto big = store_->Put(std::string((5 << 20) + 1, 'y'));
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(store_->ReadAll(*big, 5 << 20).status().message(),
+            "content " + big->str() + " is 5242881 bytes, more than the limit of 5 MiB");
+}
+
 TEST_F(ContentStoreTest, PutReadInfoDelete) {
   const std::string data = "hello, content";
   const Digest d = Digest::Of(data);
   EXPECT_FALSE(store_->Exists(d));
   EXPECT_EQ(store_->Info(d).status().code(), Code::kNotFound);
-  EXPECT_EQ(store_->ReadAll(d).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->ReadAll(d, kAnySize).status().code(), Code::kNotFound);
   EXPECT_EQ(store_->OpenRead(d).status().code(), Code::kNotFound);
 
   auto put = store_->Put(data);
@@ -71,7 +91,7 @@ TEST_F(ContentStoreTest, PutReadInfoDelete) {
   EXPECT_EQ(store_->BlobPath(d), root_ + "/blobs/sha256/" + d.hex());
   EXPECT_EQ(*Env::Default()->ReadFileToString(store_->BlobPath(d)), data);
 
-  auto all = store_->ReadAll(d);
+  auto all = store_->ReadAll(d, kAnySize);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(*all, data);
 
@@ -113,7 +133,7 @@ TEST_F(ContentStoreTest, WriterStreamsManySizes) {
     EXPECT_EQ((*w)->written(), static_cast<int64_t>(len));
     auto d = (*w)->Commit(static_cast<int64_t>(len), Digest::Of(want));
     ASSERT_TRUE(d.ok()) << d.status().ToString();
-    EXPECT_EQ(*store_->ReadAll(*d), want);
+    EXPECT_EQ(*store_->ReadAll(*d, kAnySize), want);
     EXPECT_FALSE((*w)->Write("more").ok());  // committed writers are closed
     EXPECT_FALSE((*w)->Commit(-1, {}).ok());
     ASSERT_TRUE(store_->Delete(*d).ok());
@@ -127,7 +147,7 @@ TEST_F(ContentStoreTest, EmptyBlob) {
   auto d = (*w)->Commit(0, {});
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(*store_->ReadAll(*d), "");
+  EXPECT_EQ(*store_->ReadAll(*d, kAnySize), "");
 }
 
 TEST_F(ContentStoreTest, WrongDigestOrSizeRefused) {
@@ -158,7 +178,7 @@ TEST_F(ContentStoreTest, PutExistingRequiresMatchingData) {
   // Same digest claimed for different data: refused even though the blob exists.
   EXPECT_EQ(store_->Put("abd", d).status().code(), Code::kInvalidArgument);
   EXPECT_TRUE(store_->Put("abc", d).ok());
-  EXPECT_EQ(*store_->ReadAll(d), "abc");
+  EXPECT_EQ(*store_->ReadAll(d, kAnySize), "abc");
   EXPECT_EQ(Ingest(), std::vector<std::string>{});
 }
 
@@ -265,7 +285,7 @@ TEST_F(ContentStoreTest, StaleIngestClearedOnOpen) {
   Reopen();
   EXPECT_EQ(Ingest(), std::vector<std::string>{});
   EXPECT_EQ(Blobs(), std::vector<std::string>{kept.hex()});
-  EXPECT_EQ(*store_->ReadAll(kept), "kept");
+  EXPECT_EQ(*store_->ReadAll(kept, kAnySize), "kept");
 }
 
 TEST_F(ContentStoreTest, WalkSkipsNonHexNames) {
@@ -279,7 +299,7 @@ TEST_F(ContentStoreTest, WalkSkipsNonHexNames) {
 
   std::vector<Digest> got;
   ASSERT_TRUE(store_->Walk([&](const BlobInfo& info) {
-                      EXPECT_EQ(info.size, static_cast<int64_t>(store_->ReadAll(info.digest)->size()));
+                      EXPECT_EQ(info.size, static_cast<int64_t>(store_->ReadAll(info.digest, kAnySize)->size()));
                       got.push_back(info.digest);
                       return OkStatus();
                     }).ok());
@@ -308,7 +328,7 @@ TEST_F(ContentStoreTest, PathEscapingDigestsRefused) {
   }
   // The empty Digest is never a path.
   EXPECT_EQ(store_->Info(Digest()).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(store_->ReadAll(Digest()).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->ReadAll(Digest(), kAnySize).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(store_->OpenRead(Digest()).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(store_->Delete(Digest()).code(), Code::kInvalidArgument);
   EXPECT_FALSE(store_->Exists(Digest()));
@@ -343,7 +363,7 @@ TEST_F(ContentStoreTest, ConcurrentWritersOfSameBlob) {
     for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.ToString();
     EXPECT_EQ(Blobs(), std::vector<std::string>{d.hex()});
     EXPECT_EQ(Ingest(), std::vector<std::string>{});
-    EXPECT_EQ(*store_->ReadAll(d), data);
+    EXPECT_EQ(*store_->ReadAll(d, kAnySize), data);
     ASSERT_TRUE(store_->Delete(d).ok());
   }
 }

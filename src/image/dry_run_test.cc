@@ -32,7 +32,9 @@ std::ostream& operator<<(std::ostream& os, const StoreState& s) {
 
 class DryRunTest : public StoreTest {
  protected:
+  // The store once the reaper has finished what earlier steps queued.
   StoreState State() {
+    images()->WaitForCollection();
     StoreState s;
     s.records = RecordNames();
     EXPECT_TRUE(store_->metadata()

@@ -45,7 +45,7 @@ Result<ManifestInfo> ImageServiceImpl::LoadManifest(const Descriptor& d) {
       return m;
     }
   }
-  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest));
+  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest, kMaxManifestBytes));
   BERTH_ASSIGN_OR_RETURN(Manifest parsed, ParseManifest(std::move(raw), d.media_type));
   ManifestInfo m;
   m.digest = d.digest;
@@ -79,7 +79,7 @@ Result<ImageConfig> ImageServiceImpl::LoadConfig(const Digest& d) {
     auto it = config_cache_.find(d);
     if (it != config_cache_.end()) return it->second;
   }
-  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d));
+  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d, kMaxConfigBytes));
   BERTH_ASSIGN_OR_RETURN(ImageConfig cfg, ParseImageConfig(std::move(raw)));
   MutexLock lock(&cache_mu_);
   config_cache_[d] = cfg;
@@ -92,7 +92,7 @@ Result<Index> ImageServiceImpl::LoadIndex(const Descriptor& d) {
     auto it = index_cache_.find(d.digest);
     if (it != index_cache_.end()) return it->second;
   }
-  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest));
+  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest, kMaxManifestBytes));
   BERTH_ASSIGN_OR_RETURN(Index index, ParseIndex(std::move(raw), d.media_type));
   index.raw.clear();
   index.raw.shrink_to_fit();

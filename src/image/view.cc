@@ -83,7 +83,7 @@ ManifestSummary UnavailableSummary(ContentStore* content, const Descriptor& d,
   std::optional<Manifest> manifest;
   bool unreadable = false;
   if (content->Exists(d.digest)) {
-    auto raw = content->ReadAll(d.digest);
+    auto raw = content->ReadAll(d.digest, kMaxManifestBytes);
     if (raw.ok()) {
       auto parsed = ParseManifest(std::move(*raw), d.media_type);
       if (parsed.ok()) {
@@ -121,7 +121,7 @@ ManifestSummary UnavailableSummary(ContentStore* content, const Descriptor& d,
   if (d.platform) {
     s.platform = Normalize(*d.platform);
   } else if (manifest && content->Exists(manifest->config.digest)) {
-    auto raw = content->ReadAll(manifest->config.digest);
+    auto raw = content->ReadAll(manifest->config.digest, kMaxConfigBytes);
     if (raw.ok()) {
       auto cfg = ParseImageConfig(std::move(*raw));
       if (cfg.ok() && !cfg->platform.os.empty()) s.platform = Normalize(cfg->platform);

@@ -316,7 +316,24 @@ Status ParseImageConfigInto(ImageConfig* c) {
   return OkStatus();
 }
 
+std::string MiB(int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }  // limits are whole MiB
+
+Status TooLarge(std::string_view kind, size_t size, int64_t max_bytes) {
+  return InvalidArgument(std::string(kind) + " is " + std::to_string(size) + " bytes, more than the limit of " +
+                         MiB(max_bytes));
+}
+
 }  // namespace
+
+int64_t MaxDocumentBytes(std::string_view media_type) {
+  return IsConfigType(media_type) ? kMaxConfigBytes : kMaxManifestBytes;
+}
+
+Status CheckDocumentSize(const Descriptor& d, int64_t max_bytes, std::string_view kind) {
+  if (d.size <= max_bytes) return OkStatus();
+  return InvalidArgument(std::string(kind) + " " + d.digest.str() + " is " + std::to_string(d.size) +
+                         " bytes, more than the limit of " + MiB(max_bytes));
+}
 
 Result<Descriptor> DescriptorFromJson(std::string_view raw) {
   json::value doc;
@@ -331,6 +348,9 @@ Result<Index> ParseIndex(std::string raw, std::string_view media_type) {
   if (IsSchema1Type(media_type)) {
     return Unimplemented("schema 1 manifests are not supported: " + std::string(media_type));
   }
+  if (static_cast<int64_t>(raw.size()) > kMaxManifestBytes) {
+    return Prefix(TooLarge("document", raw.size(), kMaxManifestBytes), "invalid index");
+  }
   Index index;
   index.raw = std::move(raw);
   Status s = ParseIndexInto(&index, media_type);
@@ -342,6 +362,9 @@ Result<Manifest> ParseManifest(std::string raw, std::string_view media_type) {
   if (IsSchema1Type(media_type)) {
     return Unimplemented("schema 1 manifests are not supported: " + std::string(media_type));
   }
+  if (static_cast<int64_t>(raw.size()) > kMaxManifestBytes) {
+    return Prefix(TooLarge("document", raw.size(), kMaxManifestBytes), "invalid manifest");
+  }
   Manifest m;
   m.raw = std::move(raw);
   Status s = ParseManifestInto(&m, media_type);
@@ -350,6 +373,9 @@ Result<Manifest> ParseManifest(std::string raw, std::string_view media_type) {
 }
 
 Result<ImageConfig> ParseImageConfig(std::string raw) {
+  if (static_cast<int64_t>(raw.size()) > kMaxConfigBytes) {
+    return TooLarge("document", raw.size(), kMaxConfigBytes).Annotate("invalid image config");
+  }
   ImageConfig c;
   c.raw = std::move(raw);
   Status s = ParseImageConfigInto(&c);

@@ -522,3 +522,39 @@ TEST(DetectMediaTypeTest, Table) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(DocumentLimitTest, OversizedDocumentsAreRefusedBeforeParsing) {
+  // Valid JSON of each kind, padded past its limit with whitespace.
+  std::string index = R"({"schemaVersion":2,"manifests":[]})" + std::string(kMaxManifestBytes, ' ');
+  auto i = ParseIndex(index, media_type::kOciIndex);
+  ASSERT_FALSE(i.ok());
+  EXPECT_EQ(i.status().message(), "invalid index: document is " + std::to_string(index.size()) +
+                                      " bytes, more than the limit of 4 MiB");
+  std::string manifest = std::string(kMaxManifestBytes, ' ') + "{}";
+  EXPECT_THAT(ParseManifest(manifest).status().message(), testing::HasSubstr("more than the limit of 4 MiB"));
+  std::string config = R"({"architecture":"amd64","os":"linux"})";
+  ASSERT_TRUE(ParseImageConfig(config + std::string(kMaxConfigBytes - config.size(), ' ')).ok());
+  auto c = ParseImageConfig(config + std::string(kMaxConfigBytes - config.size() + 1, ' '));
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), testing::HasSubstr("invalid image config: document is 8388609 bytes"));
+}
+
+TEST(DocumentLimitTest, DescriptorSizeIsCheckedAgainstTheLimit) {
+  Descriptor d;
+  d.media_type = media_type::kOciConfig;
+  d.digest = Digest::Of("x");
+  d.size = kMaxConfigBytes;
+  EXPECT_TRUE(CheckDocumentSize(d, MaxDocumentBytes(d.media_type), "config").ok());
+  d.size = kMaxConfigBytes + 1;
+  EXPECT_EQ(CheckDocumentSize(d, MaxDocumentBytes(d.media_type), "config").message(),
+            "config " + d.digest.str() + " is 8388609 bytes, more than the limit of 8 MiB");
+  d.media_type = media_type::kOciManifest;
+  d.size = kMaxManifestBytes + 1;
+  EXPECT_EQ(CheckDocumentSize(d, MaxDocumentBytes(d.media_type), "manifest").code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace berth

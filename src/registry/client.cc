@@ -76,6 +76,9 @@ struct Client::Outcome {
 
 namespace {
 
+// The most of a response body kept in memory (manifests, tokens, errors).
+constexpr size_t kMaxCollectedBody = 8 << 20;
+
 size_t OnHeader(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<Client::Transfer*>(p);
   std::string_view line(data, size * n);
@@ -95,7 +98,14 @@ size_t OnData(char* data, size_t size, size_t n, void* p) {
   if (t->sink && status >= 200 && status < 300) {
     t->sink_status = t->sink(status, chunk);
     if (!t->sink_status.ok()) return 0;
-  } else if (t->resp.body.size() < (8 << 20)) {
+  } else {
+    // Error bodies, tokens and manifests are read into memory: a response
+    // past the limit ends the transfer rather than growing without bound.
+    if (t->resp.body.size() + chunk.size() > kMaxCollectedBody) {
+      t->sink_status = InvalidArgument("the response to " + t->method + " " + t->url + " is larger than " +
+                                       std::to_string(kMaxCollectedBody >> 20) + " MiB");
+      return 0;
+    }
     t->resp.body.append(chunk);
   }
   return size * n;
@@ -271,6 +281,7 @@ Result<bool> Client::Authenticate(const Response& resp) {
   Outcome o;
   for (int attempt = 1;; attempt++) {
     o = Perform(t);
+    if (!t.sink_status.ok()) return t.sink_status;
     bool retry = o.code != CURLE_OK ? RetryableCurl(o.code) : Retryable(t.resp.status);
     if (!retry || attempt >= cfg_.max_attempts || Cancelled()) break;
     Backoff(attempt);
@@ -313,6 +324,7 @@ Result<Response> Client::Do(const Request& req) {
     t.upload_progress = req.upload_progress;
     t.verify_tls = !insecure_;
     Outcome o = Perform(t);
+    if (!t.sink_status.ok()) return t.sink_status;
     if (o.code == CURLE_ABORTED_BY_CALLBACK) return ::berth::Cancelled("context canceled");
     if (o.code != CURLE_OK) {
       if (!RetryableCurl(o.code) || attempt >= cfg_.max_attempts) return Unavailable(o.error);

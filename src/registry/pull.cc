@@ -154,6 +154,7 @@ class Puller {
                              ", the content hashes to " + got.str());
     }
     Descriptor target{MediaTypeOf(r), got, static_cast<int64_t>(r.body.size()), {}, {}, {}, {}};
+    BERTH_RETURN_IF_ERROR(CheckDocumentSize(target, kMaxManifestBytes, "manifest"));
     if (IsSchema1Type(target.media_type)) {
       return Unimplemented("schema 1 manifests are not supported: " + target.media_type);
     }
@@ -197,7 +198,15 @@ class Puller {
       last = 0;
       return OkStatus();
     };
-    auto write = [&](std::string_view data) { return w->Write(data); };
+    // A registry that sends more than the descriptor says is cut off at once,
+    // not after it has filled the disk.
+    auto write = [&](std::string_view data) -> Status {
+      if (w->written() + static_cast<int64_t>(data.size()) > d.size) {
+        return InvalidArgument("blob " + d.digest.str() + " is larger than its descriptor's " + std::to_string(d.size) +
+                               " bytes");
+      }
+      return w->Write(data);
+    };
     auto progress = [&](int64_t n) {
       if (id.empty()) return;
       if (n - last >= kProgressStep || n == d.size) {
@@ -217,17 +226,23 @@ class Puller {
 
   // A small document by digest: from the store if present, else fetched.
   Result<std::string> Document(const Descriptor& d, bool manifest) {
+    BERTH_RETURN_IF_ERROR(CheckDocumentSize(d, manifest ? kMaxManifestBytes : kMaxConfigBytes,
+                                            manifest ? "manifest" : "config"));
     lease_->Add(d.digest);
-    if (store_->content()->Exists(d.digest)) return store_->content()->ReadAll(d.digest);
+    if (store_->content()->Exists(d.digest)) return store_->content()->ReadAll(d.digest, manifest ? kMaxManifestBytes : kMaxConfigBytes);
     if (manifest) {
       BERTH_ASSIGN_OR_RETURN(Response r, client_.GetManifest(d.digest.str()));
       if (r.status != 200) return ManifestError(r);
+      if (r.body.size() > static_cast<size_t>(d.size)) {
+        return InvalidArgument("manifest " + d.digest.str() + " is larger than its descriptor's " +
+                               std::to_string(d.size) + " bytes");
+      }
       if (Digest::Of(r.body) != d.digest) return InvalidArgument("manifest verification failed for digest " + d.digest.str());
       BERTH_RETURN_IF_ERROR(lease_->Put(r.body, d.digest).status());
       return std::move(r.body);
     }
     BERTH_RETURN_IF_ERROR(FetchBlob(d, ""));
-    return store_->content()->ReadAll(d.digest);
+    return store_->content()->ReadAll(d.digest, manifest ? kMaxManifestBytes : kMaxConfigBytes);
   }
 
   Result<PullResult> Fetch(const Descriptor& target, std::string body) {

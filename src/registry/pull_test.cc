@@ -277,3 +277,31 @@ TEST_F(RegistryTest, ParallelLayersAndPullProgress) {
 
 }  // namespace
 }  // namespace berth::registry_test
+
+namespace berth::registry_test {
+namespace {
+
+TEST_F(RegistryTest, OversizedConfigIsRefusedBeforeItIsFetched) {
+  // An honest image whose config (a 9 MiB label) is over berth's 8 MiB limit.
+  auto img = testing::SimpleImage({{"etc/seed", "bigconfig"}}, {{"padding", std::string(9 << 20, 'p')}});
+  ASSERT_OK(img);
+  std::string repo = "/t20/bigconfig:1";
+  Seed(*img, Host() + repo);
+  auto m = ParseManifest(Blob(*img, img->target.digest));
+  ASSERT_OK(m);
+  ASSERT_GT(m->config.size, kMaxConfigBytes);
+  FaultProxy proxy(g_registry->port());
+  auto r = PullInto(other_.get(), proxy.host() + repo);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "config " + m->config.digest.str() + " is " + std::to_string(m->config.size) +
+                                      " bytes, more than the limit of 8 MiB");
+  for (const std::string& req : proxy.requests()) {
+    EXPECT_EQ(req.find("/blobs/" + m->config.digest.str()), std::string::npos) << "fetched anyway: " << req;
+  }
+  EXPECT_FALSE(other_->content()->Exists(m->config.digest));
+  EXPECT_TRUE(Names(other_.get()).empty());
+}
+
+}  // namespace
+}  // namespace berth::registry_test

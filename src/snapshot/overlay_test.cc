@@ -204,9 +204,9 @@ TEST_F(OverlayTest, BusyboxImageRunsInMountedRootfs) {
   auto image = testing::BuildImage(spec);
   ASSERT_TRUE(image.ok()) << image.status().ToString();
   for (const auto& blob : image->blobs) ASSERT_TRUE(content_->Put(blob.data, blob.descriptor.digest).ok());
-  auto manifest = ParseManifest(*content_->ReadAll(image->target.digest));
+  auto manifest = ParseManifest(*content_->ReadAll(image->target.digest, kMaxManifestBytes));
   ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
-  auto config = ParseImageConfig(*content_->ReadAll(manifest->config.digest));
+  auto config = ParseImageConfig(*content_->ReadAll(manifest->config.digest, kMaxConfigBytes));
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   ASSERT_EQ(config->diff_ids.size(), 2u);
   std::vector<LayerSpec> specs;

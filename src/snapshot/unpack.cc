@@ -20,6 +20,8 @@
 #include <memory>
 #include <vector>
 
+#include "base/libarchive_filters.h"
+
 namespace berth::snapshot {
 
 namespace {
@@ -101,7 +103,7 @@ class Unpacker {
     WriteArchive disk(archive_write_disk_new());
     if (!outer || !inner || !disk) return Internal("libarchive: out of memory");
     stream_.outer = outer.get();
-    archive_read_support_filter_all(outer.get());
+    BERTH_RETURN_IF_ERROR(EnableBuiltinDecompression(outer.get()));
     archive_read_support_format_raw(outer.get());
     if (archive_read_open(outer.get(), &stream_, nullptr, OuterRead, nullptr) != ARCHIVE_OK) {
       return ReadError(outer.get());

@@ -2,6 +2,7 @@
 TLS, and the streaming paths (big loads in flat memory, /_ping during a
 slow load)."""
 
+import gzip
 import hashlib
 import io
 import json
@@ -28,6 +29,66 @@ def vm_hwm_kb(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
+
+
+def write_config_bomb(path, config_bytes):
+    """A gzip'd OCI layout whose image config is `config_bytes` of valid JSON
+    (a label padded with spaces): a few hundred KiB on disk. Streams the
+    config twice (digest, then archive) so the test itself stays small."""
+    head = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Labels":{"p":"'
+    tail = b'"}}}'
+    pad = config_bytes - len(head) - len(tail)
+    chunk = b" " * (1 << 20)
+
+    def pieces():
+        yield head
+        left = pad
+        while left > 0:
+            yield chunk[:min(left, len(chunk))]
+            left -= len(chunk)
+        yield tail
+
+    h = hashlib.sha256()
+    for p in pieces():
+        h.update(p)
+    config_digest = "sha256:" + h.hexdigest()
+
+    class Stream(io.RawIOBase):
+        def __init__(self):
+            self.it, self.buf = pieces(), b""
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            while not self.buf:
+                try:
+                    self.buf = next(self.it)
+                except StopIteration:
+                    return 0
+            n = min(len(b), len(self.buf))
+            b[:n], self.buf = self.buf[:n], self.buf[n:]
+            return n
+
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": config_digest, "size": config_bytes},
+                           "layers": []}).encode()
+    manifest_digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                       "digest": manifest_digest, "size": len(manifest),
+                                       "annotations": {"io.containerd.image.name": "docker.io/library/bomb:1"}}]}).encode()
+    with gzip.open(path, "wb", compresslevel=1) as gz, tarfile.open(fileobj=gz, mode="w|") as t:
+        for name, data in (("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", index),
+                           ("blobs/sha256/" + manifest_digest[7:], manifest)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("blobs/sha256/" + config_digest[7:])
+        info.size = config_bytes
+        t.addfile(info, io.BufferedReader(Stream(), 1 << 20))
+    return config_digest
 
 
 def write_big_oci_archive(path, name, layer_bytes):
@@ -239,6 +300,22 @@ class DaemonTest(unittest.TestCase):
         os.remove(os.path.join(client_dir, "key.pem"))
         p = subprocess.run([DOCKER, "version"], env=env, capture_output=True, timeout=30)
         self.assertNotEqual(p.returncode, 0)
+
+    def test_config_bomb_is_refused_in_flat_memory(self):
+        # A 600 MB config compressed to a few hundred KiB: refused by its
+        # declared size before it is read; the daemon never holds it.
+        d = self.daemon().start()
+        bomb = os.path.join(self.tmp, "bomb.tar.gz")
+        config_digest = write_config_bomb(bomb, 600 << 20)
+        self.assertLess(os.path.getsize(bomb), 4 << 20)
+        rc, out, err = d.docker("load", "-i", bomb, timeout=300)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("config %s is %d bytes, more than the limit of 8 MiB" % (config_digest, 600 << 20), err)
+        peak_mib = vm_hwm_kb(d.proc.pid) >> 10
+        self.assertLess(peak_mib, 256, "berthd's peak RSS reached %d MiB" % peak_mib)
+        print("config bomb: berthd peak RSS %d MiB" % peak_mib, file=sys.stderr)
+        self.assertEqual(d.docker("images", "-q")[1], "")
+        self.assertEqual(d.request("GET", "/_ping")[:3:2], (200, b"OK"))
 
     def test_big_load_streams_in_flat_memory(self):
         d = self.daemon().start()
