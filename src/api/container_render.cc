@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "api/create_fields.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "berth/time.h"
@@ -144,9 +145,18 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   if (c.tty) {
     return InvalidArgument("berth does not support TTY containers (docker run -t); run without -t");
   }
+  // AttachStdout/AttachStderr only say what a client will attach to;
+  // ContainerIDFile is written by the client.
+  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(
+      o,
+      {"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
+       "Labels", "HostConfig", "AttachStdout", "AttachStderr"},
+      ""));
   if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
     const json::object& ho = h->as_object();
+    BERTH_RETURN_IF_ERROR(
+        RefuseUnsupportedFields(ho, {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile"}, "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.auto_remove, GetBool(ho, "AutoRemove"));
     BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
     const std::string& nm = c.network_mode;

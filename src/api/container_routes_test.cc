@@ -178,6 +178,37 @@ TEST_F(ContainerRoutesTest, CreateParsesTheCliBody) {
   EXPECT_EQ(c.platform->architecture, "arm64");
 }
 
+TEST_F(ContainerRoutesTest, CreateAcceptsEveryFieldClientsSendUnset) {
+  // What `docker run --rm busybox:1 true` (CLI 28.2.2) and the SDK's
+  // containers.create send: every field at its default.
+  const std::string cli = R"({"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":true,
+    "AttachStderr":true,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":["true"],
+    "Image":"busybox:1","Volumes":{},"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":{},
+    "HostConfig":{"Binds":null,"ContainerIDFile":"","LogConfig":{"Type":"","Config":{}},"NetworkMode":"default",
+    "PortBindings":{},"RestartPolicy":{"Name":"no","MaximumRetryCount":0},"AutoRemove":true,"VolumeDriver":"",
+    "VolumesFrom":null,"ConsoleSize":[0,0],"CapAdd":null,"CapDrop":null,"CgroupnsMode":"","Dns":[],"DnsOptions":[],
+    "DnsSearch":[],"ExtraHosts":null,"GroupAdd":null,"IpcMode":"","Cgroup":"","Links":null,"OomScoreAdj":0,
+    "PidMode":"","Privileged":false,"PublishAllPorts":false,"ReadonlyRootfs":false,"SecurityOpt":null,"UTSMode":"",
+    "UsernsMode":"","ShmSize":0,"Isolation":"","CpuShares":0,"Memory":0,"NanoCpus":0,"CgroupParent":"",
+    "BlkioWeight":0,"BlkioWeightDevice":[],"BlkioDeviceReadBps":[],"BlkioDeviceWriteBps":[],
+    "BlkioDeviceReadIOps":[],"BlkioDeviceWriteIOps":[],"CpuPeriod":0,"CpuQuota":0,"CpuRealtimePeriod":0,
+    "CpuRealtimeRuntime":0,"CpusetCpus":"","CpusetMems":"","Devices":[],"DeviceCgroupRules":null,
+    "DeviceRequests":null,"MemoryReservation":0,"MemorySwap":0,"MemorySwappiness":-1,"OomKillDisable":false,
+    "PidsLimit":0,"Ulimits":[],"CpuCount":0,"CpuPercent":0,"IOMaximumIOps":0,"IOMaximumBandwidth":0,
+    "MaskedPaths":null,"ReadonlyPaths":null},
+    "NetworkingConfig":{"EndpointsConfig":{"default":{"IPAMConfig":null,"Links":null,"Aliases":null,
+    "MacAddress":"","DriverOpts":null,"GwPriority":0,"NetworkID":"","EndpointID":"","Gateway":"","IPAddress":"",
+    "IPPrefixLen":0,"IPv6Gateway":"","GlobalIPv6Address":"","GlobalIPv6PrefixLen":0,"DNSNames":null}}}})";
+  Response r = Do("POST", "/containers/create", cli);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(fake_.last_config.auto_remove);
+  const std::string sdk = R"({"Tty": false, "OpenStdin": false, "StdinOnce": false, "AttachStdin": false,
+    "AttachStdout": true, "AttachStderr": true, "Cmd": ["true"], "Image": "busybox:1", "NetworkDisabled": false,
+    "HostConfig": {"NetworkMode": "default"}})";
+  r = Do("POST", "/containers/create", sdk);
+  ASSERT_EQ(r.status, 201) << r.body;
+}
+
 TEST_F(ContainerRoutesTest, CreateNullCmdAndEntrypointStayAbsent) {
   Response r = Do("POST", "/containers/create", R"({"Image":"busybox","Cmd":null,"Entrypoint":null,"Env":null})");
   ASSERT_EQ(r.status, 201) << r.body;
@@ -206,6 +237,20 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
        "must be absolute"},
       {R"({"Image":"b","HostConfig":{"NetworkMode":"mynet"}})", 404, "network mynet not found"},
       {R"({"Image":"b","Cmd":[1]})", 400, "Cmd"},
+      {R"({"Image":"b","HostConfig":{"ReadonlyRootfs":true}})", 400,
+       "berth does not support HostConfig.ReadonlyRootfs (--read-only)"},
+      {R"({"Image":"b","HostConfig":{"CapDrop":["ALL"],"CapAdd":null}})", 400,
+       "berth does not support HostConfig.CapDrop (--cap-drop)"},
+      {R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"always","MaximumRetryCount":0}}})", 400,
+       "HostConfig.RestartPolicy (--restart)"},
+      {R"({"Image":"b","HostConfig":{"MemorySwappiness":0}})", 400, "HostConfig.MemorySwappiness"},
+      {R"({"Image":"b","HostConfig":{"LogConfig":{"Type":"json-file","Config":{"max-size":"1m"}}}})", 400,
+       "HostConfig.LogConfig (--log-driver / --log-opt)"},
+      {R"({"Image":"b","HostConfig":{"Sysctls":{"net.ipv4.ip_forward":"1"}}})", 400, "HostConfig.Sysctls (--sysctl)"},
+      {R"({"Image":"b","OpenStdin":true})", 400, "berth does not support OpenStdin (-i)"},
+      {R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"n":{"Aliases":["a"]}}}})", 400,
+       "berth does not support NetworkingConfig"},
+      {R"({"Image":"b","Healthcheck":{"Test":["CMD","true"]}})", 400, "Healthcheck (--health-cmd)"},
   };
   for (const auto& c : cases) {
     Response r = Do("POST", "/containers/create", c.body);

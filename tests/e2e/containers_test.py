@@ -131,6 +131,33 @@ class RunTest(ContainerTestCase):
         rc, _, err = self.d.docker("rm", "nosuch")
         self.assertEqual((rc, err), (1, "Error response from daemon: No such container: nosuch\n"))
 
+    def test_restrictions_berth_does_not_apply_are_refused(self):
+        # Each flag asks for something berth does not do yet: refused, naming
+        # it, before anything is created; never accepted and ignored.
+        cases = [
+            (["--read-only"], "HostConfig.ReadonlyRootfs (--read-only)"),
+            (["--cap-drop", "ALL"], "HostConfig.CapDrop (--cap-drop)"),
+            (["--cap-add", "NET_ADMIN"], "HostConfig.CapAdd (--cap-add)"),
+            (["--privileged"], "HostConfig.Privileged (--privileged)"),
+            (["--memory", "64m"], "HostConfig.Memory (--memory)"),
+            (["--pids-limit", "10"], "HostConfig.PidsLimit (--pids-limit)"),
+            (["--security-opt", "no-new-privileges"], "HostConfig.SecurityOpt (--security-opt)"),
+            (["--restart", "always"], "HostConfig.RestartPolicy (--restart)"),
+            (["-p", "8080:80"], "berth does not support ExposedPorts (--expose / -p)"),
+            (["-v", "/data"], "berth does not support Volumes (-v)"),
+            (["--tmpfs", "/t"], "HostConfig.Tmpfs (--tmpfs)"),
+            (["--memory-swappiness", "0"], "HostConfig.MemorySwappiness (--memory-swappiness)"),
+            (["-i"], "berth does not support AttachStdin"),
+        ]
+        for flags, message in cases:
+            rc, out, err = self.d.docker("create", *flags, "bb:1", "true")
+            self.assertEqual(rc, 1, (flags, out, err))
+            self.assertIn(message, err, flags)
+        self.assertEqual(self.docker_ok("ps", "-a", "-q"), "")
+        # The defaults every plain `docker create`/`run` sends are accepted.
+        cid = self.docker_ok("create", "bb:1", "true").strip()
+        self.docker_ok("rm", cid)
+
     def test_kill_rm_logs(self):
         self.docker_ok("run", "-d", "--name", "talker", "bb:1", "sh", "-c",
                        "echo one; echo two >&2; sleep 0.3; echo three; sleep 1000")
