@@ -42,6 +42,9 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
   // dup2 onto 1 and 2 clears close-on-exec on the copies only.
   posix_spawn_file_actions_adddup2(&actions, p.out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, p.err[1], 2);
+  // Nothing else of berthd's reaches the child, whether or not whoever
+  // opened it asked for close-on-exec (sockets, the database, lock files).
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // Default signal dispositions and an empty mask in the child, whatever

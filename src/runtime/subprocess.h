@@ -17,8 +17,10 @@ struct CommandResult {
 
 // Spawns argv[0] (looked up in PATH when it has no '/') with stdin on
 // /dev/null and stdout/stderr captured, and waits for it. Errors only when
-// the program cannot be run at all (NotFound for a missing binary). Safe to
-// call from many threads: every descriptor it opens is close-on-exec.
+// the program cannot be run at all (NotFound for a missing binary). The
+// child gets descriptors 0-2 only: every other descriptor of the process is
+// closed in it, close-on-exec or not. Safe to call from many threads: every
+// descriptor it opens is close-on-exec.
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv);
 
 }  // namespace runtime_internal
