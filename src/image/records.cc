@@ -6,6 +6,7 @@
 // record names the target.
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "image/service.h"
 
@@ -290,12 +291,24 @@ Status ImageServiceImpl::Tag(const std::string& source, const std::string& targe
 Status ImageServiceImpl::PutContainer(const ContainerRecord& c) {
   return UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
     BERTH_RETURN_IF_ERROR(tx.PutContainer(c));
+    // What the container held before stays held: a mounted image removed
+    // by force no longer names its manifests, but the mount still uses them.
+    BERTH_ASSIGN_OR_RETURN(std::vector<Digest> before, tx.RootRefs(RootKind::kContainer, c.id));
+    std::set<Digest> held(before.begin(), before.end());
     BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kContainer, c.id));
     if (!c.image_manifest.empty()) {
       BERTH_ASSIGN_OR_RETURN(auto blob, tx.GetBlob(c.image_manifest));
       (void)blob;  // the manifest must be known: its edges keep config and layers
-      BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kContainer, c.id, c.image_manifest));
+      held.insert(c.image_manifest);
     }
+    // An image mount holds what the mounted image retains (the mount uses
+    // one of those manifests), so a forced removal of that image cannot
+    // take content from under the container.
+    for (const Digest& mounted : c.image_mounts) {
+      BERTH_ASSIGN_OR_RETURN(auto manifests, tx.RootRefs(RootKind::kImage, mounted.str()));
+      held.insert(manifests.begin(), manifests.end());
+    }
+    for (const Digest& d : held) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kContainer, c.id, d));
     return OkStatus();
   });
 }

@@ -198,18 +198,22 @@ class Remover {
     return OkStatus();
   }
 
+  // Docker's checkImageDeleteConflict, with one addition: a container
+  // mounting the image (--mount type=image) uses it as much as one created
+  // from it (Docker lets such an image be deleted by ID under a running
+  // container).
   Status CheckConflicts(const Digest& id, const std::vector<ImageRecord>& all, unsigned mask) {
     BERTH_ASSIGN_OR_RETURN(auto users, tx_.ContainersUsingImage(id));
     if (mask & kRunningContainer) {
       for (const auto& c : users) {
-        if (c.image_id == id && c.running()) {
+        if (UsesImage(c, id) && c.running()) {
           return DeleteConflict(Trunc(id.str()), true, "image is being used by running container " + Trunc(c.id));
         }
       }
     }
     if (mask & kStoppedContainer) {
       for (const auto& c : users) {
-        if (c.image_id == id && !c.running()) {
+        if (UsesImage(c, id) && !c.running()) {
           return DeleteConflict(Trunc(id.str()), false, "image is being used by stopped container " + Trunc(c.id));
         }
       }

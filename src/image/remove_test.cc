@@ -456,3 +456,50 @@ TEST_F(RemoveTest, FailedRemovalChangesNothing) {
 
 }  // namespace
 }  // namespace berth::image_test
+
+namespace berth::image_test {
+namespace {
+
+// Beyond Docker: by ID, an image a container mounts (--mount type=image) is
+// as used as the image it was created from, and the mount holds its content.
+TEST_F(RemoveTest, ImageMountIsAConflictByIdAndHoldsContent) {
+  auto img = Simple("mounted-by-id");
+  auto other = Simple("mounting");
+  Add(img, {"data:1"});
+  Add(other, {"app:1"});
+  const std::string id = img.target.digest.str();
+  std::string running = AddContainer("app:1", other.target.digest, true, {}, std::nullopt, {img.target.digest});
+  for (bool force : {false, true}) {
+    auto r = images()->Remove(id, {.force = force});
+    ASSERT_FALSE(r.ok()) << "force " << force;
+    EXPECT_EQ(r.status().message(), "conflict: unable to delete " + Short(img.target.digest) +
+                                        " (cannot be forced) - image is being used by running container " +
+                                        running.substr(0, 12));
+  }
+  ASSERT_OK(images()->DeleteContainer(running));
+
+  // Stopped: a soft conflict; forced, the record goes but the content stays
+  // while the container exists.
+  std::string stopped = AddContainer("app:1", other.target.digest, false, {}, std::nullopt, {img.target.digest});
+  auto r = images()->Remove(id, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "conflict: unable to delete " + Short(img.target.digest) +
+                                      " (must be forced) - image is being used by stopped container " +
+                                      stopped.substr(0, 12));
+  ASSERT_OK(images()->Remove(id, {.force = true}));
+  EXPECT_TRUE(FullyPresent(img)) << "the mount's content went with the image record";
+  // The container's record is written again (a start, a stop): it still holds.
+  auto rows = images()->Containers();
+  ASSERT_OK(rows);
+  for (ContainerRecord c : *rows) {
+    if (c.id != stopped) continue;
+    c.state = ContainerState::kRunning;
+    ASSERT_OK(images()->PutContainer(c));
+  }
+  EXPECT_TRUE(FullyPresent(img)) << "rewriting the container dropped the mount's hold";
+  ASSERT_OK(images()->DeleteContainer(stopped));
+  for (const auto& b : img.blobs) EXPECT_FALSE(Present(b.descriptor.digest)) << b.descriptor.digest.str();
+}
+
+}  // namespace
+}  // namespace berth::image_test
