@@ -335,6 +335,36 @@ class DaemonTest(unittest.TestCase):
         self.assertGreater(os.path.getsize(os.path.join(self.tmp, "big-saved.tar")), size)
         self.assertLess(vm_hwm_kb(d.proc.pid) - before, 96 * 1024)
 
+    def test_blobs_of_a_load_killed_midway_are_reclaimed_on_start(self):
+        d = self.daemon().start()
+        archive = os.path.join(self.tmp, "k.tar")
+        write_big_oci_archive(archive, "killed:1", 4 << 20)
+        with open(archive, "rb") as f:
+            data = f.read()
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(d.sock)
+        s.sendall(b"POST /v1.50/images/load?quiet=1 HTTP/1.1\r\nHost: docker\r\n"
+                  b"Content-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n")
+        half = len(data) // 2  # the config and manifest, part of the layer
+        s.sendall(b"%x\r\n" % half + data[:half] + b"\r\n")
+        blobs = os.path.join(d.data_root, "content", "blobs", "sha256")
+
+        def blob_files():
+            return sorted(os.listdir(blobs)) if os.path.isdir(blobs) else []
+
+        deadline = time.time() + 30
+        while len(blob_files()) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        left = blob_files()
+        self.assertGreaterEqual(len(left), 2, "the half load committed nothing")
+        d.stop(signal.SIGKILL)
+        s.close()
+        self.assertEqual(blob_files(), left)  # the crash left them behind
+        d.start()
+        self.assertEqual(blob_files(), [], d.read_log())
+        self.assertIn("that an interrupted load or pull left", d.read_log())
+        self.assertEqual(d.docker("images", "-q")[1], "")
+
     def test_ping_answers_during_a_slow_load(self):
         d = self.daemon().start()
         fixture(os.path.join(self.tmp, "s.tar"), "-n", "slow:1", "-f", "s=1")

@@ -320,6 +320,17 @@ int main(int argc, char** argv) {
   so.root = c.data_root;
   berth::Result<std::unique_ptr<berth::Store>> store = berth::Store::Open(so);
   if (!store.ok()) return Fail(store.status().message());
+  // A load or pull that berthd did not finish (a crash, a kill) may have
+  // committed blobs that no record took up and no persisted lease holds:
+  // collect them now rather than waiting for a `berth gc`.
+  {
+    auto gc = (*store)->images()->CollectGarbage();
+    if (!gc.ok()) {
+      spdlog::warn("collecting what an interrupted run left: {}", gc.status().ToString());
+    } else if (gc->blobs > 0) {
+      spdlog::info("reclaimed {} blobs ({} bytes) that an interrupted load or pull left", gc->blobs, gc->bytes);
+    }
+  }
 
   s = WritePidfile(c.pidfile);
   if (!s.ok()) return Fail(s.message());
