@@ -290,6 +290,13 @@ Status ImageServiceImpl::Tag(const std::string& source, const std::string& targe
 
 Status ImageServiceImpl::PutContainer(const ContainerRecord& c) {
   return UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
+    // A new container's images must still exist when its row is written:
+    // a removal that committed since the caller resolved them may already be
+    // deleting their files. In this transaction (the write lock), the check
+    // and the root the container adds are one step: no removal comes between.
+    Result<ContainerRecord> existing = tx.GetContainer(c.id);
+    if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
+    if (!existing.ok()) BERTH_RETURN_IF_ERROR(CheckStillThere(tx, c));
     BERTH_RETURN_IF_ERROR(tx.PutContainer(c));
     // What the container held before stays held: a mounted image removed
     // by force no longer names its manifests, but the mount still uses them.
@@ -311,6 +318,23 @@ Status ImageServiceImpl::PutContainer(const ContainerRecord& c) {
     for (const Digest& d : held) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kContainer, c.id, d));
     return OkStatus();
   });
+}
+
+Status ImageServiceImpl::CheckStillThere(Tx& tx, const ContainerRecord& c) {
+  auto gone = [](const Digest& id) { return NotFound("No such image: " + id.str() + " (removed while in use)"); };
+  BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImagesByTarget(c.image_id));
+  if (!c.image_id.empty() && records.empty()) return gone(c.image_id);
+  if (!c.image_manifest.empty()) {
+    Result<BlobRecord> blob = tx.GetBlob(c.image_manifest);
+    if (!blob.ok() || blob->refs == 0) {
+      return NotFound("the image's platform manifest " + c.image_manifest.str() + " is no longer in the store");
+    }
+  }
+  for (const Digest& mounted : c.image_mounts) {
+    BERTH_ASSIGN_OR_RETURN(auto mounted_records, tx.ListImagesByTarget(mounted));
+    if (mounted_records.empty()) return gone(mounted);
+  }
+  return OkStatus();
 }
 
 Status ImageServiceImpl::DeleteContainer(const std::string& id) {

@@ -503,3 +503,52 @@ TEST_F(RemoveTest, ImageMountIsAConflictByIdAndHoldsContent) {
 
 }  // namespace
 }  // namespace berth::image_test
+
+namespace berth::image_test {
+namespace {
+
+// docker create resolves its image, then writes the container row; a
+// removal that commits in between must not leave a container whose content
+// is being deleted: the row is refused instead.
+TEST_F(RemoveTest, ContainerOfAnImageRemovedSinceItWasResolvedIsRefused) {
+  auto img = Simple("raced");
+  Add(img, {"raced:1"});
+  auto resolved = images()->Resolve("raced:1");
+  ASSERT_OK(resolved);
+  ASSERT_OK(images()->Remove("raced:1", {}));
+  ContainerRecord c;
+  c.id = Digest::Of("raced-container").hex();
+  c.name = "raced";
+  c.image_ref = "raced:1";
+  c.image_id = resolved->id();
+  c.image_manifest = resolved->id();
+  Status s = images()->PutContainer(c);
+  EXPECT_EQ(s.code(), Code::kNotFound) << s.ToString();
+  EXPECT_EQ(s.message(), "No such image: " + resolved->id().str() + " (removed while in use)");
+  auto rows = images()->Containers();
+  ASSERT_OK(rows);
+  EXPECT_TRUE(rows->empty());
+  for (const auto& b : img.blobs) EXPECT_FALSE(Present(b.descriptor.digest));
+
+  // A mounted image removed in between: the same.
+  auto base = Simple("raced-base");
+  auto mounted = Simple("raced-mounted");
+  Add(base, {"base:1"});
+  Add(mounted, {"mounted:1"});
+  ASSERT_OK(images()->Remove("mounted:1", {}));
+  c.image_id = base.target.digest;
+  c.image_manifest = base.target.digest;
+  c.image_mounts = {mounted.target.digest};
+  EXPECT_EQ(images()->PutContainer(c).code(), Code::kNotFound);
+  // Without the mount it is created, and written again later it is kept
+  // even though nothing else names its image any more.
+  c.image_mounts.clear();
+  ASSERT_OK(images()->PutContainer(c));
+  ASSERT_OK(images()->Remove("base:1", {.force = true}));
+  c.state = ContainerState::kExited;
+  ASSERT_OK(images()->PutContainer(c));
+  EXPECT_TRUE(FullyPresent(base));
+}
+
+}  // namespace
+}  // namespace berth::image_test

@@ -121,6 +121,9 @@ class ImageServiceImpl : public ImageService {
   Result<GcReport> CollectGarbage() override;
   Result<WhyReport> Why(const std::string& ref) override;  // why.cc
   Status PutContainer(const ContainerRecord& c) override;
+  // For a container being created: its image, platform manifest and mounted
+  // images are still in the store (NotFound naming what is gone).
+  Status CheckStillThere(Tx& tx, const ContainerRecord& c);
   Status DeleteContainer(const std::string& id) override;
   void WaitForCollection() override;
   uint64_t AddCollectHook(std::function<void()> hook) override;
