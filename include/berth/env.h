@@ -58,6 +58,18 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
   virtual Result<std::string> ReadFileToString(const std::string& path) = 0;
+  // Reads `path` (relative to `root`; a leading '/' is allowed) as if `root`
+  // were the file system's root: every component, symlink targets included,
+  // is resolved inside `root` (an absolute target restarts at `root`, ".."
+  // never climbs above it), so a hostile tree (a container's rootfs) cannot
+  // make the caller read a file outside it. openat2(RESOLVE_IN_ROOT) where
+  // the kernel has it, else an equivalent walk of O_NOFOLLOW opens. The file
+  // is opened O_NONBLOCK (a FIFO never blocks) and must be a regular file
+  // (FailedPrecondition otherwise); a file larger than `max_bytes` is
+  // OutOfRange and at most max_bytes + 1 bytes are ever read. Missing:
+  // NotFound. Errors name `root` and `path`.
+  virtual Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path,
+                                             uint64_t max_bytes) = 0;
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // Atomic rename(2).
@@ -99,7 +111,8 @@ class FaultInjectionEnv : public Env {
   //   kRemove  RemoveFile, RemoveAll
   //   kCreate  NewWritableFile, CreateDirs
   //   kSyncDir SyncDir
-  //   kRead    SequentialFile::Read, ReadFileToString, NewSequentialFile
+  //   kRead    SequentialFile::Read, ReadFileToString, ReadFileInRoot,
+//            NewSequentialFile
   // A failing call has no effect on the base Env (nothing is written,
   // renamed, removed or created).
   enum class Op { kAppend, kSync, kRename, kRemove, kCreate, kSyncDir, kRead };
@@ -122,6 +135,8 @@ class FaultInjectionEnv : public Env {
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override;
   Result<std::string> ReadFileToString(const std::string& path) override;
+  Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path,
+                                     uint64_t max_bytes) override;
   Result<FileInfo> Stat(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;

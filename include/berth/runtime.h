@@ -64,7 +64,10 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
 // Resolves a Docker `User` value ("", "name", "uid", "name:group",
 // "uid:gid") against the rootfs's /etc/passwd and /etc/group. Unknown names
 // are InvalidArgument ("unable to find user NAME: no matching entries in
-// passwd file"), as Docker says. Fills uid, gid and additional_gids.
+// passwd file"), as Docker says. Fills uid, gid and additional_gids. The
+// files are read inside `rootfs` (Env::ReadFileInRoot, at most 1 MiB each):
+// one that is missing, not a regular file, too large or a symlink leading
+// out of the rootfs counts as empty.
 Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSpec* p);
 
 struct RuntimeState {

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <string>
 
+#include "base/read_in_root.h"
 #include "berth/env.h"
 
 namespace berth {
@@ -258,6 +259,11 @@ class PosixEnv final : public Env {
     CloseFd(fd);
     out.resize(len);
     return out;
+  }
+
+  Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path,
+                                     uint64_t max_bytes) override {
+    return internal::ReadFileInRoot(root, path, max_bytes);
   }
 
   Result<FileInfo> Stat(const std::string& path) override {

@@ -128,6 +128,12 @@ Result<std::string> FaultInjectionEnv::ReadFileToString(const std::string& path)
   return base_->ReadFileToString(path);
 }
 
+Result<std::string> FaultInjectionEnv::ReadFileInRoot(const std::string& root, const std::string& path,
+                                                      uint64_t max_bytes) {
+  BERTH_RETURN_IF_ERROR(MaybeFail(Op::kRead));
+  return base_->ReadFileInRoot(root, path, max_bytes);
+}
+
 Result<FileInfo> FaultInjectionEnv::Stat(const std::string& path) { return base_->Stat(path); }
 
 bool FaultInjectionEnv::FileExists(const std::string& path) { return base_->FileExists(path); }
