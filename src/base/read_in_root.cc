@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/unique_fd.h"
+
 namespace berth::internal {
 
 namespace {
@@ -25,37 +27,11 @@ namespace {
 // Symlinks followed in one resolution at most, as the kernel's MAXSYMLINKS.
 constexpr int kMaxSymlinks = 40;
 // openat2 returns EAGAIN when a concurrent rename might have let ".." escape;
-// retried this many times before the walk takes over.
+// retried this many times, then the error stands.
 constexpr int kOpenat2Attempts = 8;
 // The flags of the final open: never block on a FIFO, never acquire a
 // controlling terminal, never leak into a child.
 constexpr int kReadFlags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { Reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);  // never retried on Linux
-    fd_ = -1;
-  }
-  int fd_ = -1;
-};
 
 // The components of `path` in order, without empty ones ("a//b", "/a").
 void PushComponents(std::string_view path, std::deque<std::string>* out, bool front) {
