@@ -45,6 +45,7 @@ struct FileInfo {
   uint64_t size = 0;
   int64_t mtime_unix_nanos = 0;
   bool is_directory = false;
+  uint32_t mode = 0;  // permission bits (st_mode & 07777)
 };
 
 class Env {
@@ -77,6 +78,9 @@ class Env {
   virtual Status RemoveFile(const std::string& path) = 0;
   // mkdir -p; mode applies to created directories.
   virtual Status CreateDirs(const std::string& path, uint32_t mode = 0755) = 0;
+  // Sets the permission bits of `path` (chmod), never following a symlink
+  // at its last component (a symlink there is FailedPrecondition).
+  virtual Status Chmod(const std::string& path, uint32_t mode) = 0;
   // Recursive removal; a missing path is OK.
   virtual Status RemoveAll(const std::string& path) = 0;
   // fsync of a directory, making renames and unlinks in it durable.
@@ -99,6 +103,11 @@ class Env {
 // Writes `data` to `path` atomically: a temporary file beside it, fsync,
 // rename, directory fsync.
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data);
+
+// Clears the permission bits of `path` that `allowed` does not have (with
+// allowed 0710: 0755 becomes 0710, 0700 stays); never adds any. Missing:
+// NotFound.
+Status RestrictPermissions(Env* env, const std::string& path, uint32_t allowed);
 
 // An Env that forwards to another and can be told to fail. For tests.
 // Thread-safe.
@@ -142,6 +151,7 @@ class FaultInjectionEnv : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status CreateDirs(const std::string& path, uint32_t mode) override;
+  Status Chmod(const std::string& path, uint32_t mode) override;  // never fails by injection
   Status RemoveAll(const std::string& path) override;
   Status SyncDir(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;

@@ -137,6 +137,7 @@ FileInfo ToFileInfo(const struct stat& st) {
   info.size = static_cast<uint64_t>(st.st_size);
   info.mtime_unix_nanos = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   info.is_directory = S_ISDIR(st.st_mode);
+  info.mode = static_cast<uint32_t>(st.st_mode & 07777);
   return info;
 }
 
@@ -315,6 +316,16 @@ class PosixEnv final : public Env {
     return OkStatus();
   }
 
+  Status Chmod(const std::string& path, uint32_t mode) override {
+    if (::fchmodat(AT_FDCWD, path.c_str(), static_cast<mode_t>(mode), AT_SYMLINK_NOFOLLOW) == 0) return OkStatus();
+    int err = errno;
+    struct stat st;
+    if ((err == EOPNOTSUPP || err == ENOTSUP) && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return FailedPrecondition("chmod " + path + ": is a symbolic link");
+    }
+    return PathError("chmod", path, err);
+  }
+
   Status RemoveAll(const std::string& path) override {
     if (path.empty()) return InvalidArgument("remove: empty path");
     struct stat st;
@@ -413,6 +424,12 @@ std::string DirName(const std::string& path) {
 Env* Env::Default() {
   static Env* env = new PosixEnv;  // never deleted: usable during static destruction
   return env;
+}
+
+Status RestrictPermissions(Env* env, const std::string& path, uint32_t allowed) {
+  BERTH_ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
+  if ((info.mode & ~allowed) == 0) return OkStatus();
+  return env->Chmod(path, info.mode & allowed);
 }
 
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {

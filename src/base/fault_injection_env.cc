@@ -148,6 +148,8 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   return base_->RemoveFile(path);
 }
 
+Status FaultInjectionEnv::Chmod(const std::string& path, uint32_t mode) { return base_->Chmod(path, mode); }
+
 Status FaultInjectionEnv::CreateDirs(const std::string& path, uint32_t mode) {
   BERTH_RETURN_IF_ERROR(MaybeFail(Op::kCreate));
   return base_->CreateDirs(path, mode);
