@@ -2,15 +2,24 @@
 berthd, the real docker CLI and real runc. A container that replaces its own
 /etc/passwd (symlinks out of its rootfs, a FIFO, /dev/zero, a device node, an
 oversized file) makes the next start fail with Docker's unknown-user error,
-quickly, without reading the host and with the daemon responsive."""
+quickly, without reading the host and with the daemon responsive. `docker
+commit` freezes the container while it reads its changes (pause=true, the
+default) and not with pause=false. The data root, its database, content and
+snapshots, the exec root and the socket are private."""
 
+import grp
 import os
+import shutil
+import stat
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import fixture  # noqa: E402
+from berth_e2e import Daemon, DaemonTestCase, fixture  # noqa: E402
 from containers_test import ContainerTestCase  # noqa: E402
 
 UNKNOWN_ROOT = "Error response from daemon: unable to find user root: no matching entries in passwd file"
@@ -117,6 +126,164 @@ class HostileRootfsTest(ContainerTestCase):
         self.assert_unknown_user_and_responsive(
             "mem2", "busybox dd if=/dev/zero bs=1048576 count=64 2>/dev/null > /etc/passwd")
         self.assertLess(vm_hwm_kib(self.d.proc.pid), 256 * 1024)
+
+
+def freezer_state(pid):
+    """The cgroup freezer state (THAWED, FREEZING, FROZEN) of process `pid`,
+    cgroup v1 or v2 ("FROZEN"/"THAWED" from cgroup.events)."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        lines = [l.rstrip("\n").split(":", 2) for l in f]
+    for _, controllers, path in lines:
+        if "freezer" in controllers.split(","):
+            with open("/sys/fs/cgroup/freezer%s/freezer.state" % path) as f:
+                return f.read().strip()
+    for _, controllers, path in lines:
+        if controllers == "":
+            for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+                events = root + path + "/cgroup.events"
+                if os.path.exists(events):
+                    with open(events) as f:
+                        frozen = dict(l.split() for l in f).get("frozen") == "1"
+                    return "FROZEN" if frozen else "THAWED"
+    raise AssertionError("no freezer cgroup for pid %d" % pid)
+
+
+class CommitPauseTest(ContainerTestCase):
+    """The freezer state of a running container's cgroup, sampled while a
+    commit reads a large upper directory."""
+
+    def commit_observing_freezer(self, name, pause):
+        self.docker_ok("run", "-d", "--name", name, "bb:1", "sh", "-c",
+                       "busybox dd if=/dev/zero of=/big bs=1048576 count=128 2>/dev/null && echo ready && "
+                       "sleep 1000")
+        self.wait_for(lambda: self.logs(name)[0] == "ready\n", "the container's file")
+        pid = int(self.inspect(name, "{{.State.Pid}}"))
+        self.assertEqual(freezer_state(pid), "THAWED")
+        result = {}
+
+        def commit():
+            result["out"] = self.d.docker("commit", "--pause=%s" % str(pause).lower(), name, name + ":1")
+
+        t = threading.Thread(target=commit)
+        t.start()
+        seen = set()
+        while t.is_alive():
+            seen.add(freezer_state(pid))
+        t.join()
+        rc, out, err = result["out"]
+        self.assertEqual(rc, 0, out + err)
+        self.assertRegex(out.strip(), r"^sha256:[0-9a-f]{64}$")
+        # Running again (or still) afterwards, and the layer has the file.
+        self.assertEqual(freezer_state(pid), "THAWED")
+        self.assertEqual(self.inspect(name, "{{.State.Running}}"), "true")
+        self.assertEqual(self.docker_ok("run", "--rm", name + ":1", "busybox", "stat", "-c", "%s", "/big"),
+                         "134217728\n")
+        self.docker_ok("rm", "-f", name)
+        self.docker_ok("rmi", name + ":1")
+        return seen
+
+    def test_commit_pauses_by_default(self):
+        self.assertIn("FROZEN", self.commit_observing_freezer("paused", True))
+
+    def test_commit_without_pause_leaves_it_running(self):
+        self.assertNotIn("FROZEN", self.commit_observing_freezer("unpaused", False))
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+class PrivateDataRootTest(DaemonTestCase):
+    """Modes of what berthd creates, and the socket's group (-G/--group)."""
+
+    def assert_private(self, d):
+        root = d.data_root
+        self.assertEqual(mode_of(root), 0o710)
+        for name in ("metadata.db", "metadata.db-wal", "metadata.db-shm"):
+            self.assertEqual(mode_of(os.path.join(root, name)), 0o600, name)
+        for name in ("content", "snapshots", "runc"):
+            self.assertEqual(mode_of(os.path.join(root, name)), 0o700, name)
+        self.assertEqual(mode_of(d.exec_root), 0o700)
+        st = os.lstat(d.sock)
+        self.assertTrue(stat.S_ISSOCK(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o660)
+        return st
+
+    def test_fresh_data_root_is_private(self):
+        st = self.assert_private(self.d)
+        # No -G: the "docker" group when it exists, else berthd's own.
+        try:
+            want = grp.getgrnam("docker").gr_gid
+        except KeyError:
+            want = os.getgid()
+        self.assertEqual(st.st_gid, want)
+
+    def other_daemon(self, name, *args, prepare=None):
+        tmp = tempfile.mkdtemp(prefix="berth-e2e-priv-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        d = Daemon(tmp, args, name=name)
+        if prepare:
+            prepare(d)
+        return d
+
+    def test_looser_existing_dirs_are_tightened(self):
+        if os.geteuid() != 0:
+            self.skipTest("tightening is done when berthd runs as root")
+
+        def loosen(d):
+            os.makedirs(d.data_root, 0o755)
+            os.chmod(d.data_root, 0o777)
+            os.makedirs(d.exec_root, 0o755)
+            os.chmod(d.exec_root, 0o755)
+            os.makedirs(os.path.join(d.data_root, "content"), 0o755)
+            os.makedirs(os.path.join(d.data_root, "snapshots"), 0o755)
+            with open(os.path.join(d.data_root, "metadata.db"), "w"):
+                pass
+            os.chmod(os.path.join(d.data_root, "metadata.db"), 0o644)
+
+        d = self.other_daemon("loose", prepare=loosen).start()
+        try:
+            self.assert_private(d)
+            self.assertEqual(d.docker("version", "--format", "{{.Server.Os}}")[1], "linux\n")
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+    def test_group_flag_sets_the_socket_group(self):
+        # A number is taken as a GID even when no group has it (dockerd's rule).
+        d = self.other_daemon("numeric", "-G", "4321").start()
+        try:
+            self.assertEqual(os.lstat(d.sock).st_gid, 4321)
+            self.assertEqual(d.docker("version", "--format", "{{.Server.Os}}")[1], "linux\n")
+        finally:
+            self.assertEqual(d.stop(), 0)
+        # "" keeps berthd's own group.
+        d = self.other_daemon("nogroup", "--group", "").start()
+        try:
+            self.assertEqual(os.lstat(d.sock).st_gid, os.getgid())
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+    def test_named_group(self):
+        groupadd, groupdel = shutil.which("groupadd"), shutil.which("groupdel")
+        if os.geteuid() != 0 or not groupadd or not groupdel:
+            self.skipTest("needs root and groupadd")
+        name = "berthe2e%d" % os.getpid()
+        subprocess.run([groupadd, name], check=True)
+        self.addCleanup(subprocess.run, [groupdel, name])
+        d = self.other_daemon("named", "--group", name).start()
+        try:
+            self.assertEqual(os.lstat(d.sock).st_gid, grp.getgrnam(name).gr_gid)
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+    def test_unknown_group_is_an_error(self):
+        d = self.other_daemon("unknown", "-G", "no-such-group-berth")
+        d.start(wait=False)
+        self.assertEqual(d.proc.wait(20), 1)
+        d.log.close()
+        self.assertIn("berthd: group no-such-group-berth not found", d.read_log())
+        self.assertFalse(os.path.exists(d.sock))
+
 
 if __name__ == "__main__":
     unittest.main()
