@@ -248,8 +248,10 @@ std::string ResolveOnPath(const std::string& name) {
 
 // The group ID unix sockets get for `name` (a group name or number), as
 // dockerd decides it: -1 (keep berthd's group) for ""; the default group
-// may be missing (-1 too); any other unknown name is an error.
-berth::Result<int> SocketGroupId(const std::string& name) {
+// may be missing (-1 too, with *default_missing set so the caller can warn
+// once it serves); any other unknown name is an error.
+berth::Result<int> SocketGroupId(const std::string& name, bool* default_missing) {
+  *default_missing = false;
   if (name.empty()) return -1;
   std::vector<char> buf(16384);
   struct group gr;
@@ -261,7 +263,7 @@ berth::Result<int> SocketGroupId(const std::string& name) {
   long gid = std::strtol(name.c_str(), &end, 10);
   if (errno == 0 && end != name.c_str() && *end == '\0' && gid >= 0 && gid <= INT32_MAX) return static_cast<int>(gid);
   if (name == kDefaultSocketGroup) {
-    spdlog::warn("could not change group of the API socket to {}: group {} not found", name, name);
+    *default_missing = true;
     return -1;
   }
   return berth::InvalidArgument("group " + name + " not found");
@@ -351,7 +353,8 @@ int main(int argc, char** argv) {
   berth::Status s = berth::Env::Default()->CreateDirs(c.exec_root, 0700);
   if (s.ok() && ::geteuid() == 0) s = berth::RestrictPermissions(berth::Env::Default(), c.exec_root, 0700);
   if (!s.ok()) return Fail(s.message());
-  berth::Result<int> socket_gid = SocketGroupId(c.socket_group);
+  bool default_group_missing = false;
+  berth::Result<int> socket_gid = SocketGroupId(c.socket_group, &default_group_missing);
   if (!socket_gid.ok()) return Fail(socket_gid.status().message());
 
   berth::StoreOptions so;
@@ -406,6 +409,10 @@ int main(int argc, char** argv) {
   spdlog::info("berthd {} (Docker API {}) data-root={} pid={}", berth::api::kBerthVersion, berth::api::kApiVersion,
                c.data_root, ::getpid());
   for (const auto& e : (*server)->Endpoints()) spdlog::info("API listen on {}", e);
+  if (default_group_missing) {
+    spdlog::warn("could not change group of the unix sockets to {}: group {} not found", kDefaultSocketGroup,
+                 kDefaultSocketGroup);
+  }
 
   while (true) {
     int sig = 0;
