@@ -135,8 +135,7 @@ Status ErrorIn(const std::string& root, const std::string& path, std::string_vie
 // openat2 is missing (ENOSYS) or refused by a seccomp filter (EPERM).
 bool Openat2Unavailable(int err) { return err == ENOSYS || err == EPERM; }
 
-Result<std::string> ReadOpened(UniqueFd fd, const std::string& root, const std::string& path,
-                               uint64_t max_bytes) {
+Result<std::string> ReadOpened(UniqueFd fd, const std::string& root, const std::string& path, uint64_t max_bytes) {
   struct stat st;
   if (::fstat(fd.get(), &st) < 0) return ErrorIn(root, path, "stat", errno);
   if (!S_ISREG(st.st_mode)) {
@@ -172,12 +171,11 @@ Result<std::string> ReadOpened(UniqueFd fd, const std::string& root, const std::
 
 }  // namespace
 
-Result<std::string> ReadFileInRootWith(InRootResolver resolver, const std::string& root,
-                                       const std::string& path, uint64_t max_bytes) {
+Result<std::string> ReadFileInRootWith(InRootResolver resolver, const std::string& root, const std::string& path,
+                                       uint64_t max_bytes) {
   UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.valid()) return ErrnoStatus("open " + root, errno);
-  int fd = resolver == InRootResolver::kOpenat2 ? OpenByOpenat2(root_fd.get(), path)
-                                                : OpenByWalk(root_fd.get(), path);
+  int fd = resolver == InRootResolver::kOpenat2 ? OpenByOpenat2(root_fd.get(), path) : OpenByWalk(root_fd.get(), path);
   if (fd < 0) {
     int err = errno;
     if (resolver == InRootResolver::kOpenat2 && Openat2Unavailable(err)) {

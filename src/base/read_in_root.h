@@ -18,8 +18,8 @@ enum class InRootResolver {
 // Env::ReadFileInRoot's contract, resolving with `resolver` only. With
 // kOpenat2 on a kernel without openat2 (or a seccomp filter refusing it):
 // Unimplemented.
-Result<std::string> ReadFileInRootWith(InRootResolver resolver, const std::string& root,
-                                       const std::string& path, uint64_t max_bytes);
+Result<std::string> ReadFileInRootWith(InRootResolver resolver, const std::string& root, const std::string& path,
+                                       uint64_t max_bytes);
 
 // Env::ReadFileInRoot: kOpenat2, falling back to kWalk where openat2 is
 // unavailable.

@@ -157,8 +157,7 @@ TEST_P(ReadFileInRootTest, SizeIsCapped) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Resolvers, ReadFileInRootTest,
-                         ::testing::Values(InRootResolver::kOpenat2, InRootResolver::kWalk),
-                         [](const auto& info) {
+                         ::testing::Values(InRootResolver::kOpenat2, InRootResolver::kWalk), [](const auto& info) {
                            return std::string(info.param == InRootResolver::kOpenat2 ? "Openat2" : "Walk");
                          });
 
