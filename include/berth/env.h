@@ -45,6 +45,7 @@ struct FileInfo {
   uint64_t size = 0;
   int64_t mtime_unix_nanos = 0;
   bool is_directory = false;
+  uint32_t mode = 0;  // permission bits (st_mode & 07777)
 };
 
 class Env {
@@ -58,6 +59,18 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
   virtual Result<std::string> ReadFileToString(const std::string& path) = 0;
+  // Reads `path` (relative to `root`; a leading '/' is allowed) as if `root`
+  // were the file system's root: every component, symlink targets included,
+  // is resolved inside `root` (an absolute target restarts at `root`, ".."
+  // never climbs above it), so a hostile tree (a container's rootfs) cannot
+  // make the caller read a file outside it. openat2(RESOLVE_IN_ROOT) where
+  // the kernel has it, else an equivalent walk of O_NOFOLLOW opens. The file
+  // is opened O_NONBLOCK (a FIFO never blocks) and must be a regular file
+  // (FailedPrecondition otherwise); a file larger than `max_bytes` is
+  // OutOfRange and at most max_bytes + 1 bytes are ever read. Missing:
+  // NotFound. Errors name `root` and `path`.
+  virtual Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path,
+                                             uint64_t max_bytes) = 0;
   virtual Result<FileInfo> Stat(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // Atomic rename(2).
@@ -65,6 +78,9 @@ class Env {
   virtual Status RemoveFile(const std::string& path) = 0;
   // mkdir -p; mode applies to created directories.
   virtual Status CreateDirs(const std::string& path, uint32_t mode = 0755) = 0;
+  // Sets the permission bits of `path` (chmod), never following a symlink
+  // at its last component (a symlink there is FailedPrecondition).
+  virtual Status Chmod(const std::string& path, uint32_t mode) = 0;
   // Recursive removal; a missing path is OK.
   virtual Status RemoveAll(const std::string& path) = 0;
   // fsync of a directory, making renames and unlinks in it durable.
@@ -88,6 +104,11 @@ class Env {
 // rename, directory fsync.
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data);
 
+// Clears the permission bits of `path` that `allowed` does not have (with
+// allowed 0710: 0755 becomes 0710, 0700 stays); never adds any. Missing:
+// NotFound.
+Status RestrictPermissions(Env* env, const std::string& path, uint32_t allowed);
+
 // An Env that forwards to another and can be told to fail. For tests.
 // Thread-safe.
 class FaultInjectionEnv : public Env {
@@ -99,7 +120,8 @@ class FaultInjectionEnv : public Env {
   //   kRemove  RemoveFile, RemoveAll
   //   kCreate  NewWritableFile, CreateDirs
   //   kSyncDir SyncDir
-  //   kRead    SequentialFile::Read, ReadFileToString, NewSequentialFile
+  //   kRead    SequentialFile::Read, ReadFileToString, ReadFileInRoot,
+//            NewSequentialFile
   // A failing call has no effect on the base Env (nothing is written,
   // renamed, removed or created).
   enum class Op { kAppend, kSync, kRename, kRemove, kCreate, kSyncDir, kRead };
@@ -122,11 +144,14 @@ class FaultInjectionEnv : public Env {
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override;
   Result<std::string> ReadFileToString(const std::string& path) override;
+  Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path,
+                                     uint64_t max_bytes) override;
   Result<FileInfo> Stat(const std::string& path) override;
   bool FileExists(const std::string& path) override;
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status CreateDirs(const std::string& path, uint32_t mode) override;
+  Status Chmod(const std::string& path, uint32_t mode) override;  // never fails by injection
   Status RemoveAll(const std::string& path) override;
   Status SyncDir(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;

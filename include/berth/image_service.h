@@ -437,12 +437,18 @@ class ImageService {
   virtual Result<std::vector<ContainerRecord>> Containers() = 0;
 };
 
+// The permission bits of a data root, as dockerd's /var/lib/docker.
+inline constexpr uint32_t kDataRootMode = 0710;
+
 // An open data root: its lock, content store, metadata, events, metrics and
 // image service. Thread-safe.
 class Store {
  public:
   // Opens (creating) the store. A second Open of the same root while the
   // first holds the lock fails with FailedPrecondition naming the holder's pid.
+  // The data root is created 0710 (kDataRootMode) and, when the process runs
+  // as root, an existing one loses looser bits; metadata.db and its WAL/SHM
+  // are 0600, the content store 0700.
   static Result<std::unique_ptr<Store>> Open(const StoreOptions& opts);
   virtual ~Store() = default;
 

@@ -175,7 +175,8 @@ class MetadataStore {
  public:
   // Opens or creates the database at `path`, applying migrations. With
   // `durable` false, commits are not fsynced (a crash may lose recent
-  // transactions): only for populating benchmark stores.
+  // transactions): only for populating benchmark stores. The database and
+  // its WAL/SHM files are 0600 (created so, tightened when looser).
   static Result<std::unique_ptr<MetadataStore>> Open(Env* env, const std::string& path, bool durable = true);
   virtual ~MetadataStore() = default;
 

@@ -64,13 +64,17 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
 // Resolves a Docker `User` value ("", "name", "uid", "name:group",
 // "uid:gid") against the rootfs's /etc/passwd and /etc/group. Unknown names
 // are InvalidArgument ("unable to find user NAME: no matching entries in
-// passwd file"), as Docker says. Fills uid, gid and additional_gids.
+// passwd file"), as Docker says. Fills uid, gid and additional_gids. The
+// files are read inside `rootfs` (Env::ReadFileInRoot, at most 1 MiB each):
+// one that is missing, not a regular file, too large or a symlink leading
+// out of the rootfs counts as empty.
 Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSpec* p);
 
 struct RuntimeState {
   enum Kind { kUnknown, kCreated, kRunning, kStopped } kind = kUnknown;
   int pid = 0;
   bool exited = false;  // the exit file exists
+  bool paused = false;  // frozen by Pause (kind stays kRunning)
   int exit_code = 0;
   int64_t finished_unix_nanos = 0;
 };
@@ -100,6 +104,11 @@ class Runtime {
   // Sends `signal` to the container's init process (runc kill). Not
   // running: FailedPrecondition.
   virtual Status Kill(const std::string& id, int signal) = 0;
+  // Freezes every process of the container (runc pause, the cgroup
+  // freezer) / thaws them (runc resume). Not running (or, for Resume, not
+  // paused): FailedPrecondition.
+  virtual Status Pause(const std::string& id) = 0;
+  virtual Status Resume(const std::string& id) = 0;
   // runc's view combined with the exit file in `state_dir`.
   virtual Result<RuntimeState> State(const std::string& id, const std::string& state_dir) = 0;
   // Blocks until the exit file exists or `timeout_ms` passes (< 0: no limit)

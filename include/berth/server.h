@@ -44,6 +44,7 @@ struct ServerOptions {
   std::vector<std::string> hosts;  // -H values; at least one
   std::string default_unix_path = "/run/berth/berth.sock";
   uint32_t socket_mode = 0660;  // unix socket file mode
+  int socket_gid = -1;          // group of unix socket files (chown); -1: the process's
   // TLS for tcp:// hosts (required for them).
   bool tls_verify = false;
   std::string tls_ca_file;

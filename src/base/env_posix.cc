@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <string>
 
+#include "base/read_in_root.h"
 #include "berth/env.h"
 
 namespace berth {
@@ -136,6 +137,7 @@ FileInfo ToFileInfo(const struct stat& st) {
   info.size = static_cast<uint64_t>(st.st_size);
   info.mtime_unix_nanos = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   info.is_directory = S_ISDIR(st.st_mode);
+  info.mode = static_cast<uint32_t>(st.st_mode & 07777);
   return info;
 }
 
@@ -260,6 +262,11 @@ class PosixEnv final : public Env {
     return out;
   }
 
+  Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path,
+                                     uint64_t max_bytes) override {
+    return internal::ReadFileInRoot(root, path, max_bytes);
+  }
+
   Result<FileInfo> Stat(const std::string& path) override {
     struct stat st;
     if (::fstatat(AT_FDCWD, path.c_str(), &st, 0) < 0) return PathError("stat", path, errno);
@@ -307,6 +314,16 @@ class PosixEnv final : public Env {
       return PathError("mkdir", prefix, err);
     }
     return OkStatus();
+  }
+
+  Status Chmod(const std::string& path, uint32_t mode) override {
+    if (::fchmodat(AT_FDCWD, path.c_str(), static_cast<mode_t>(mode), AT_SYMLINK_NOFOLLOW) == 0) return OkStatus();
+    int err = errno;
+    struct stat st;
+    if ((err == EOPNOTSUPP || err == ENOTSUP) && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return FailedPrecondition("chmod " + path + ": is a symbolic link");
+    }
+    return PathError("chmod", path, err);
   }
 
   Status RemoveAll(const std::string& path) override {
@@ -407,6 +424,12 @@ std::string DirName(const std::string& path) {
 Env* Env::Default() {
   static Env* env = new PosixEnv;  // never deleted: usable during static destruction
   return env;
+}
+
+Status RestrictPermissions(Env* env, const std::string& path, uint32_t allowed) {
+  BERTH_ASSIGN_OR_RETURN(FileInfo info, env->Stat(path));
+  if ((info.mode & ~allowed) == 0) return OkStatus();
+  return env->Chmod(path, info.mode & allowed);
 }
 
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {

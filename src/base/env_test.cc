@@ -250,5 +250,29 @@ TEST_F(EnvTest, LockFileIsExclusiveAndNamesTheHolder) {
   EXPECT_FALSE(env_->LockFile(dir_ + "/link").ok());
 }
 
+TEST_F(EnvTest, RestrictPermissionsOnlyClearsBits) {
+  const std::string d = dir_ + "/d";
+  ASSERT_TRUE(env_->CreateDirs(d, 0700).ok());
+  ASSERT_EQ(::chmod(d.c_str(), 0757), 0);
+  ASSERT_TRUE(RestrictPermissions(env_, d, 0710).ok());
+  EXPECT_EQ(env_->Stat(d)->mode, 0710u);
+  ASSERT_EQ(::chmod(d.c_str(), 0700), 0);
+  ASSERT_TRUE(RestrictPermissions(env_, d, 0710).ok());
+  EXPECT_EQ(env_->Stat(d)->mode, 0700u);  // nothing added
+  EXPECT_EQ(RestrictPermissions(env_, dir_ + "/missing", 0700).code(), Code::kNotFound);
+}
+
+TEST_F(EnvTest, ChmodNeverFollowsASymlink) {
+  const std::string f = dir_ + "/f";
+  ASSERT_TRUE(WriteFileAtomic(env_, f, "x").ok());
+  ASSERT_EQ(::chmod(f.c_str(), 0644), 0);
+  ASSERT_EQ(::symlink(f.c_str(), (dir_ + "/link").c_str()), 0);
+  Status s = env_->Chmod(dir_ + "/link", 0600);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s.ToString();
+  EXPECT_EQ(env_->Stat(f)->mode, 0644u);
+  ASSERT_TRUE(env_->Chmod(f, 0600).ok());
+  EXPECT_EQ(env_->Stat(f)->mode, 0600u);
+}
+
 }  // namespace
 }  // namespace berth

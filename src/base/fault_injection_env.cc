@@ -128,6 +128,12 @@ Result<std::string> FaultInjectionEnv::ReadFileToString(const std::string& path)
   return base_->ReadFileToString(path);
 }
 
+Result<std::string> FaultInjectionEnv::ReadFileInRoot(const std::string& root, const std::string& path,
+                                                      uint64_t max_bytes) {
+  BERTH_RETURN_IF_ERROR(MaybeFail(Op::kRead));
+  return base_->ReadFileInRoot(root, path, max_bytes);
+}
+
 Result<FileInfo> FaultInjectionEnv::Stat(const std::string& path) { return base_->Stat(path); }
 
 bool FaultInjectionEnv::FileExists(const std::string& path) { return base_->FileExists(path); }
@@ -141,6 +147,8 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   BERTH_RETURN_IF_ERROR(MaybeFail(Op::kRemove));
   return base_->RemoveFile(path);
 }
+
+Status FaultInjectionEnv::Chmod(const std::string& path, uint32_t mode) { return base_->Chmod(path, mode); }
 
 Status FaultInjectionEnv::CreateDirs(const std::string& path, uint32_t mode) {
   BERTH_RETURN_IF_ERROR(MaybeFail(Op::kCreate));

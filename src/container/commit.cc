@@ -99,10 +99,19 @@ json::value StringsOrNull(const std::vector<std::string>& v) {
 
 }  // namespace
 
+Result<bool> ContainerServiceImpl::PauseForCommit(const ContainerRecord& rec, bool pause) {
+  if (!pause || rec.state != ContainerState::kRunning) return false;
+  Status s = runtime_->Pause(rec.id);
+  // It exited meanwhile: nothing runs that could change the upper directory.
+  if (s.code() == Code::kFailedPrecondition) return false;
+  if (!s.ok()) return Status(s.code(), "pause container " + rec.id + " for commit: " + s.message());
+  return true;
+}
+
 Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(opts.container));
-  MutexLock op(c->op_mu.get());  // pause is accepted but not done
+  MutexLock op(c->op_mu.get());
   ContainerRecord rec;
   ContainerConfig cfg;
   {
@@ -154,13 +163,24 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
   BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(upper, 0755));
   auto lease = store_->images()->NewIngestLease();
   BERTH_ASSIGN_OR_RETURN(auto writer, lease->NewWriter());
-  BERTH_ASSIGN_OR_RETURN(LayerDiff diff, DiffUpperDir(upper, [&](std::string_view d) { return writer->Write(d); }));
-  BERTH_ASSIGN_OR_RETURN(Digest layer, lease->Commit(*writer, diff.size, diff.diff_id));
+  // With pause (Docker's default) the container's processes are frozen while
+  // the upper directory is read, so the layer is one consistent state and
+  // nothing in the container changes the tree under the walk.
+  BERTH_ASSIGN_OR_RETURN(bool paused, PauseForCommit(rec, opts.pause));
+  Result<LayerDiff> diff = DiffUpperDir(upper, [&](std::string_view d) { return writer->Write(d); });
+  if (paused) {
+    Status resumed = runtime_->Resume(rec.id);
+    if (!resumed.ok()) {
+      return Status(resumed.code(), "resume container " + rec.id + " after commit: " + resumed.message());
+    }
+  }
+  BERTH_RETURN_IF_ERROR(diff.status());
+  BERTH_ASSIGN_OR_RETURN(Digest layer, lease->Commit(*writer, diff->size, diff->diff_id));
 
   root["config"] = json::parse(changed);
   json::array diff_ids;
   for (const auto& d : mc.second.diff_ids) diff_ids.emplace_back(d.str());
-  diff_ids.emplace_back(diff.diff_id.str());
+  diff_ids.emplace_back(diff->diff_id.str());
   root["rootfs"] = json::object{{"type", "layers"}, {"diff_ids", std::move(diff_ids)}};
   std::string now = FormatRfc3339Nanos(store_->env()->NowUnixNanos());
   json::array history;
@@ -186,7 +206,7 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
   Descriptor nl;
   nl.media_type = std::string(media_type::kOciLayer);
   nl.digest = layer;
-  nl.size = diff.size;
+  nl.size = diff->size;
   layers.push_back(json::parse(DescriptorToJson(nl)));
   json::object man{{"schemaVersion", 2},
                    {"mediaType", std::string(media_type::kOciManifest)},

@@ -134,6 +134,10 @@ class ContainerServiceImpl : public ContainerService {
   Result<ImageProcess> ImageProcessOf(const Digest& manifest);
   // Platform manifest an image (by ID) uses on this host.
   Result<Digest> HostManifestOf(const Digest& image_id);
+  // With `pause` and a running container: freezes it (Runtime::Pause) and
+  // returns true; the caller resumes it. Returns false when there is nothing
+  // to pause (pause false, not running, or it exited meanwhile).
+  Result<bool> PauseForCommit(const ContainerRecord& rec, bool pause);
   // Unmounts the rootfs and image mounts of a container (errors ignored).
   void UnmountAll(const std::string& id);
   Status KillLocked(Ctr& c, int sig) EXCLUDES(mu_);  // sends, emits "kill"; op_mu held

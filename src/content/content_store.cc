@@ -97,8 +97,11 @@ class LocalContentStore final : public ContentStore {
       : env_(env), root_(std::move(root)), blob_dir_(root_ + "/blobs/sha256"), ingest_dir_(root_ + "/ingest") {}
 
   Status Init() {
-    BERTH_RETURN_IF_ERROR(env_->CreateDirs(blob_dir_));
-    BERTH_RETURN_IF_ERROR(env_->CreateDirs(ingest_dir_));
+    // Private: blobs hold whatever images carry (unreadable by others).
+    BERTH_RETURN_IF_ERROR(env_->CreateDirs(root_, 0700));
+    BERTH_RETURN_IF_ERROR(RestrictPermissions(env_, root_, 0700));
+    BERTH_RETURN_IF_ERROR(env_->CreateDirs(blob_dir_, 0700));
+    BERTH_RETURN_IF_ERROR(env_->CreateDirs(ingest_dir_, 0700));
     BERTH_ASSIGN_OR_RETURN(std::vector<std::string> stale, env_->ListDir(ingest_dir_));
     for (const std::string& name : stale) {
       BERTH_RETURN_IF_ERROR(env_->RemoveAll(ingest_dir_ + "/" + name));

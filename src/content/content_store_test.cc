@@ -1,6 +1,7 @@
 #include "berth/content_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -382,6 +383,16 @@ TEST_F(ContentStoreTest, ConcurrentWritersOfDistinctBlobs) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(Blobs().size(), 40u);
   EXPECT_EQ(Ingest(), std::vector<std::string>{});
+}
+
+TEST_F(ContentStoreTest, DirectoriesArePrivate) {
+  EXPECT_EQ(Env::Default()->Stat(root_)->mode, 0700u);
+  EXPECT_EQ(Env::Default()->Stat(root_ + "/blobs/sha256")->mode, 0700u);
+  EXPECT_EQ(Env::Default()->Stat(root_ + "/ingest")->mode, 0700u);
+  store_.reset();
+  ASSERT_EQ(::chmod(root_.c_str(), 0755), 0);
+  Reopen();
+  EXPECT_EQ(Env::Default()->Stat(root_)->mode, 0700u);
 }
 
 }  // namespace

@@ -46,7 +46,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
   store->env_ = opts.env ? opts.env : Env::Default();
   store->root_ = opts.root;
   while (store->root_.size() > 1 && store->root_.back() == '/') store->root_.pop_back();
-  BERTH_RETURN_IF_ERROR(store->env_->CreateDirs(store->root_, 0711));
+  // Private like /var/lib/docker: only root (and its group, to traverse).
+  BERTH_RETURN_IF_ERROR(store->env_->CreateDirs(store->root_, kDataRootMode));
+  if (::geteuid() == 0) BERTH_RETURN_IF_ERROR(RestrictPermissions(store->env_, store->root_, kDataRootMode));
   if (opts.take_lock) {
     auto lock = store->env_->LockFile(store->root_ + "/berth.lock");
     if (!lock.ok() && lock.status().code() == Code::kFailedPrecondition) {

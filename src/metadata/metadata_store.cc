@@ -672,7 +672,28 @@ std::string_view RootKindName(RootKind k) {
   return "lease";
 }
 
+namespace {
+
+// metadata.db holds container configs (their -e secrets too): 0600. The
+// file is made before SQLite opens it, so its WAL and SHM files, which SQLite
+// creates with the database's mode, are 0600 as well; files of an older,
+// looser store are tightened.
+Status MakeDatabaseFilesPrivate(Env* env, const std::string& path) {
+  if (!env->FileExists(path)) {
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, env->NewWritableFile(path));
+    BERTH_RETURN_IF_ERROR(f->Close());
+  }
+  for (const std::string& p : {path, path + "-wal", path + "-shm"}) {
+    Status s = RestrictPermissions(env, p, 0600);
+    if (!s.ok() && s.code() != Code::kNotFound) return s;
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(Env* env, const std::string& path, bool durable) {
+  BERTH_RETURN_IF_ERROR(MakeDatabaseFilesPrivate(env, path));
   BERTH_ASSIGN_OR_RETURN(auto writer, OpenConn(path, durable));
   auto store = std::make_unique<SqliteMetadataStore>(env, path, std::move(writer), durable);
   BERTH_RETURN_IF_ERROR(store->Migrate());

@@ -3,6 +3,7 @@
 #include "berth/metadata.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -218,6 +219,26 @@ TEST_F(MetadataTest, ReadersSeeAConsistentSnapshotWhileAWriterRuns) {
   stop = true;
   reader.join();
   EXPECT_EQ(bad.load(), 0);
+}
+
+TEST_F(MetadataTest, DatabaseFilesArePrivate) {
+  // Written to, so the WAL and SHM files exist.
+  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.PutImage(Record("a:1", D("m"))); }).ok());
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    auto info = Env::Default()->Stat(dir_ + "/metadata.db" + suffix);
+    ASSERT_TRUE(info.ok()) << suffix << ": " << info.status().ToString();
+    EXPECT_EQ(info->mode, 0600u) << suffix;
+  }
+  // An older store's looser files are tightened on open.
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string p = dir_ + "/metadata.db" + suffix;
+    if (Env::Default()->FileExists(p)) ASSERT_EQ(::chmod(p.c_str(), 0644), 0);
+  }
+  Reopen();
+  EXPECT_EQ(Env::Default()->Stat(dir_ + "/metadata.db")->mode, 0600u);
+  auto recs = store_->View([&](Tx& tx) -> Status { return tx.GetImage("a:1").status(); });
+  EXPECT_TRUE(recs.ok()) << recs.ToString();
 }
 
 }  // namespace

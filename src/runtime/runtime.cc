@@ -219,6 +219,26 @@ class RuncRuntime final : public Runtime {
     return Internal("runc kill " + id + ": " + Trim(r.err));
   }
 
+  Status Pause(const std::string& id) override {
+    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
+    if (!rs.exists || rs.status != "running") {
+      return FailedPrecondition("container " + id + " is not running");
+    }
+    BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"pause", id}));
+    if (r.exit_code != 0) return Internal("runc pause " + id + ": " + Trim(r.err));
+    return OkStatus();
+  }
+
+  Status Resume(const std::string& id) override {
+    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
+    if (!rs.exists || rs.status != "paused") {
+      return FailedPrecondition("container " + id + " is not paused");
+    }
+    BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"resume", id}));
+    if (r.exit_code != 0) return Internal("runc resume " + id + ": " + Trim(r.err));
+    return OkStatus();
+  }
+
   Result<RuntimeState> State(const std::string& id, const std::string& state_dir) override {
     BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
     RuntimeState st = ReadExit(state_dir + "/exit");
@@ -231,6 +251,7 @@ class RuncRuntime final : public Runtime {
         st.kind = RuntimeState::kStopped;
       }
       if (st.kind != RuntimeState::kStopped) st.pid = rs.pid;
+      st.paused = rs.status == "paused";
     } else {
       st.kind = st.exited ? RuntimeState::kStopped : RuntimeState::kUnknown;
     }

@@ -1,6 +1,9 @@
 // WriteBundleConfig and ResolveUser.
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <map>
@@ -237,6 +240,43 @@ TEST_F(SpecTest, ResolveUserWithoutEtcFiles) {
   EXPECT_EQ(p.gid, 0u);
   Status s = ResolveUser(dir_ + "/empty", "www", &p);
   EXPECT_EQ(s.message(), "unable to find user www: no matching entries in passwd file");
+}
+
+// A rootfs whose /etc/passwd is hostile: nothing outside the rootfs is read,
+// nothing blocks, and the named user is unknown.
+TEST_F(SpecTest, ResolveUserReadsOnlyInsideTheRootfs) {
+  const std::string fake = "hostuser:x:4242:4242::/:/bin/sh\nroot:x:4242:4242::/:/bin/sh\n";
+  WriteFile("host/passwd", fake);
+  WriteFile("rootfs/etc/group", "root:x:0:\n");
+  const std::string passwd = dir_ + "/rootfs/etc/passwd";
+  const std::string unknown = "unable to find user hostuser: no matching entries in passwd file";
+  auto expect_unknown = [&](const std::string& what) {
+    ProcessSpec p;
+    Status s = ResolveUser(dir_ + "/rootfs", "hostuser", &p);
+    EXPECT_EQ(s.message(), unknown) << what;
+    s = ResolveUser(dir_ + "/rootfs", "root", &p);
+    EXPECT_EQ(s.message(), "unable to find user root: no matching entries in passwd file") << what;
+    ASSERT_TRUE(ResolveUser(dir_ + "/rootfs", "5:6", &p).ok()) << what;  // numeric ids need no entry
+    EXPECT_EQ(p.uid, 5u);
+    ASSERT_EQ(::unlink(passwd.c_str()), 0) << what;
+  };
+  ASSERT_EQ(::symlink((dir_ + "/host/passwd").c_str(), passwd.c_str()), 0);
+  expect_unknown("absolute symlink to a host file");
+  ASSERT_EQ(::symlink(("../../../../../../../../../../../../../../../.." + dir_ + "/host/passwd").c_str(),
+                      passwd.c_str()),
+            0);
+  expect_unknown("relative ../ symlink to a host file");
+  ASSERT_EQ(::mkfifo(passwd.c_str(), 0644), 0);
+  expect_unknown("FIFO");
+  ASSERT_EQ(::symlink("/dev/zero", passwd.c_str()), 0);
+  expect_unknown("symlink to /dev/zero");
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::mknod(passwd.c_str(), S_IFCHR | 0666, makedev(1, 5)), 0);  // /dev/zero's numbers
+    expect_unknown("character device");
+  }
+  // Over the 1 MiB cap, with the entry at its start.
+  WriteFile("rootfs/etc/passwd", fake + std::string(1 << 20, '#'));
+  expect_unknown("oversized file");
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
 #include <charconv>
 #include <climits>
@@ -273,9 +275,21 @@ std::vector<GroupEntry> ParseGroup(const std::string& content) {
   return out;
 }
 
-std::string ReadOrEmpty(const std::string& path) {
-  auto content = Env::Default()->ReadFileToString(path);
-  return content.ok() ? *content : std::string();
+// Cap on /etc/passwd and /etc/group: far above any real user database.
+constexpr uint64_t kUserDatabaseMaxBytes = 1 << 20;
+
+// The rootfs's `path` (e.g. "/etc/passwd"), resolved inside `rootfs`, or ""
+// when it is missing or unusable: a symlink leading nowhere inside the rootfs,
+// a FIFO, a device, a directory or an oversized file reads as an empty
+// database, so a named user is unknown (Docker's error), never a host file,
+// a hang or an unbounded read.
+std::string UserDatabaseOrEmpty(const std::string& rootfs, const std::string& path) {
+  auto content = Env::Default()->ReadFileInRoot(rootfs, path, kUserDatabaseMaxBytes);
+  if (content.ok()) return *content;
+  if (content.status().code() != Code::kNotFound) {
+    spdlog::warn("user lookup ignores {}: {}", path, content.status().ToString());
+  }
+  return std::string();
 }
 
 }  // namespace
@@ -290,7 +304,7 @@ Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSp
   std::vector<uint32_t> sgids;
   std::string matched_name;
 
-  auto passwd = ParsePasswd(ReadOrEmpty(rootfs + "/etc/passwd"));
+  auto passwd = ParsePasswd(UserDatabaseOrEmpty(rootfs, "/etc/passwd"));
   uint32_t uid_arg = 0;
   bool uid_numeric = ParseId(user_arg, &uid_arg);
   if (user_arg.empty()) {
@@ -321,7 +335,7 @@ Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSp
     }
   }
 
-  auto groups = ParseGroup(ReadOrEmpty(rootfs + "/etc/group"));
+  auto groups = ParseGroup(UserDatabaseOrEmpty(rootfs, "/etc/group"));
   if (!group_arg.empty()) {
     uint32_t gid_arg = 0;
     bool gid_numeric = ParseId(group_arg, &gid_arg);

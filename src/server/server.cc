@@ -197,6 +197,10 @@ class ServerImpl : public Server, public ServerCore {
     if (ec) return Internal("listening on unix://" + path + ": " + ec.message());
     unix_paths_.push_back(path);
     if (::chmod(path.c_str(), opts_.socket_mode) != 0) return ErrnoStatus("chmod " + path, errno);
+    if (opts_.socket_gid >= 0 &&
+        ::chown(path.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(opts_.socket_gid)) != 0) {
+      return ErrnoStatus("chown " + path, errno);
+    }
     acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return Internal("listening on unix://" + path + ": " + ec.message());
     listeners_.push_back(std::make_unique<Listener<local, local::socket>>(

@@ -4,6 +4,10 @@
 // times it records). Hard links inside the upper directory are kept as tar
 // hard links (libarchive's link resolver). overlayfs' own trusted.overlay.*
 // xattrs are not copied; sockets are skipped (Docker does the same).
+//
+// The walk goes by directory descriptors (openat/fstatat relative to them,
+// O_NOFOLLOW), so a directory swapped for a symlink while the walk runs is
+// never followed out of the upper directory.
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -18,8 +22,10 @@
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "berth/snapshot.h"
 
 namespace berth {
@@ -27,6 +33,9 @@ namespace berth {
 namespace {
 
 constexpr size_t kBufferSize = 1 << 20;
+// Times an entry is looked at again when it changes between its stat and
+// its open (only a container running during the diff can do that).
+constexpr int kOpenAttempts = 8;
 
 struct WriteDeleter {
   void operator()(struct archive* a) const { archive_write_free(a); }
@@ -74,7 +83,9 @@ class DiffWriter {
     archive_entry_linkresolver_set_strategy(resolver_.get(), ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
     archive_write_set_bytes_in_last_block(a_.get(), 1);
     if (archive_write_open(a_.get(), sink_, nullptr, SinkWrite, nullptr) != ARCHIVE_OK) return Error("open");
-    BERTH_RETURN_IF_ERROR(Walk(""));
+    UniqueFd root(::open(upper_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) return ErrnoStatus("layer diff: open " + upper_, errno);
+    BERTH_RETURN_IF_ERROR(Walk(root.get(), ""));
     if (archive_write_close(a_.get()) != ARCHIVE_OK) return Error("close");
     return OkStatus();
   }
@@ -86,12 +97,17 @@ class DiffWriter {
     return Internal("layer diff: " + what + ": " + (msg ? msg : "unknown libarchive error"));
   }
 
-  std::string Path(const std::string& rel) const { return rel.empty() ? upper_ : upper_ + "/" + rel; }
-
-  Status Walk(const std::string& rel) {
+  Status Walk(int dir_fd, const std::string& rel) {
     std::string dir_path = Path(rel);
-    DIR* dir = ::opendir(dir_path.c_str());
-    if (dir == nullptr) return ErrnoStatus("layer diff: opendir " + dir_path, errno);
+    // fdopendir takes over a duplicate; `dir_fd` stays the caller's.
+    int list_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    if (list_fd < 0) return ErrnoStatus("layer diff: dup " + dir_path, errno);
+    DIR* dir = ::fdopendir(list_fd);
+    if (dir == nullptr) {
+      int err = errno;
+      ::close(list_fd);
+      return ErrnoStatus("layer diff: opendir " + dir_path, err);
+    }
     std::vector<std::string> names;
     errno = 0;
     while (struct dirent* de = ::readdir(dir)) {
@@ -104,15 +120,58 @@ class DiffWriter {
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
       std::string child = rel.empty() ? name : rel + "/" + name;
-      struct stat st;
-      if (::lstat(Path(child).c_str(), &st) < 0) {
-        if (errno == ENOENT) continue;  // deleted while walking
-        return ErrnoStatus("layer diff: stat " + Path(child), errno);
-      }
-      BERTH_RETURN_IF_ERROR(WriteEntry(rel, name, child, st));
-      if (S_ISDIR(st.st_mode)) BERTH_RETURN_IF_ERROR(Walk(child));
+      Opened o;
+      BERTH_RETURN_IF_ERROR(OpenEntry(dir_fd, name, child, &o));
+      if (o.gone) continue;  // deleted while walking
+      BERTH_RETURN_IF_ERROR(WriteEntry(dir_fd, rel, name, child, o));
+      if (S_ISDIR(o.st.st_mode)) BERTH_RETURN_IF_ERROR(Walk(o.fd.get(), child));
     }
     return OkStatus();
+  }
+
+  std::string Path(const std::string& rel) const { return rel.empty() ? upper_ : upper_ + "/" + rel; }
+
+  // An entry of a directory as the walk sees it: its stat and, for a regular
+  // file or a directory, a descriptor of exactly that inode.
+  struct Opened {
+    struct stat st = {};
+    UniqueFd fd;
+    bool gone = false;
+  };
+
+  // Stats `name` in `dir_fd` without following it and opens a regular file
+  // or directory with O_NOFOLLOW, taking the stat from the opened
+  // descriptor: an entry swapped for a symlink (or anything else) between
+  // the two is seen again as what it now is, so the walk never leaves the
+  // upper directory through a link.
+  Status OpenEntry(int dir_fd, const std::string& name, const std::string& rel, Opened* o) {
+    for (int attempt = 0; attempt < kOpenAttempts; ++attempt) {
+      if (::fstatat(dir_fd, name.c_str(), &o->st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT) {
+          o->gone = true;
+          return OkStatus();
+        }
+        return ErrnoStatus("layer diff: stat " + Path(rel), errno);
+      }
+      const bool is_dir = S_ISDIR(o->st.st_mode);
+      if (!is_dir && !S_ISREG(o->st.st_mode)) return OkStatus();
+      int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (is_dir ? O_DIRECTORY : 0);
+      int fd;
+      do {
+        fd = ::openat(dir_fd, name.c_str(), flags);
+      } while (fd < 0 && errno == EINTR);
+      if (fd < 0) {
+        if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) continue;  // changed: look again
+        return ErrnoStatus("layer diff: open " + Path(rel), errno);
+      }
+      o->fd = UniqueFd(fd);
+      struct stat now;
+      if (::fstat(fd, &now) < 0) return ErrnoStatus("layer diff: stat " + Path(rel), errno);
+      if ((now.st_mode & S_IFMT) != (o->st.st_mode & S_IFMT)) continue;  // swapped between stat and open
+      o->st = now;
+      return OkStatus();
+    }
+    return Aborted("layer diff: " + Path(rel) + " keeps changing while it is read");
   }
 
   // An empty regular file carrying `st`'s owner, permission bits and mtime.
@@ -129,45 +188,56 @@ class DiffWriter {
     return OkStatus();
   }
 
-  Status AddXattrs(const std::string& path, struct archive_entry* e, bool* opaque) {
+  // The extended attributes of an entry: through its descriptor when it has
+  // one, else by name below /proc/self/fd/<dir_fd> (the directory's own
+  // inode; the l* calls do not follow the entry itself).
+  Status AddXattrs(int dir_fd, const std::string& name, const Opened& o, const std::string& rel,
+                   struct archive_entry* e, bool* opaque) {
     *opaque = false;
-    ssize_t n = ::llistxattr(path.c_str(), nullptr, 0);
+    const std::string by_name = "/proc/self/fd/" + std::to_string(dir_fd) + "/" + name;
+    auto list = [&](char* buf, size_t n) {
+      return o.fd.valid() ? ::flistxattr(o.fd.get(), buf, n) : ::llistxattr(by_name.c_str(), buf, n);
+    };
+    auto get = [&](const char* key, void* buf, size_t n) {
+      return o.fd.valid() ? ::fgetxattr(o.fd.get(), key, buf, n) : ::lgetxattr(by_name.c_str(), key, buf, n);
+    };
+    ssize_t n = list(nullptr, 0);
     if (n < 0) {
       if (errno == ENOTSUP) return OkStatus();
-      return ErrnoStatus("layer diff: listxattr " + path, errno);
+      return ErrnoStatus("layer diff: listxattr " + Path(rel), errno);
     }
     std::vector<char> names(static_cast<size_t>(n) + 1);
-    n = ::llistxattr(path.c_str(), names.data(), names.size());
-    if (n < 0) return ErrnoStatus("layer diff: listxattr " + path, errno);
+    n = list(names.data(), names.size());
+    if (n < 0) return ErrnoStatus("layer diff: listxattr " + Path(rel), errno);
     std::vector<std::string> sorted;
     for (ssize_t i = 0; i < n;) {
-      std::string name(names.data() + i);
-      i += static_cast<ssize_t>(name.size()) + 1;
-      if (!name.empty()) sorted.push_back(std::move(name));
+      std::string key(names.data() + i);
+      i += static_cast<ssize_t>(key.size()) + 1;
+      if (!key.empty()) sorted.push_back(std::move(key));
     }
     std::sort(sorted.begin(), sorted.end());
-    for (const std::string& name : sorted) {
-      ssize_t vn = ::lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    for (const std::string& key : sorted) {
+      ssize_t vn = get(key.c_str(), nullptr, 0);
       if (vn < 0) continue;  // removed meanwhile
       std::string value(static_cast<size_t>(vn), '\0');
-      vn = ::lgetxattr(path.c_str(), name.c_str(), value.data(), value.size());
+      vn = get(key.c_str(), value.data(), value.size());
       if (vn < 0) continue;
       value.resize(static_cast<size_t>(vn));
-      if (name == "trusted.overlay.opaque") {
+      if (key == "trusted.overlay.opaque") {
         *opaque = value == "y";
         continue;
       }
-      if (name.rfind("trusted.overlay.", 0) == 0) continue;  // overlayfs bookkeeping
-      archive_entry_xattr_add_entry(e, name.c_str(), value.data(), value.size());
+      if (key.rfind("trusted.overlay.", 0) == 0) continue;  // overlayfs bookkeeping
+      archive_entry_xattr_add_entry(e, key.c_str(), value.data(), value.size());
     }
     return OkStatus();
   }
 
-  Status WriteEntry(const std::string& parent, const std::string& name, const std::string& rel,
-                    const struct stat& st) {
+  Status WriteEntry(int dir_fd, const std::string& parent, const std::string& name, const std::string& rel,
+                    const Opened& o) {
+    const struct stat& st = o.st;
     if (IsWhiteout(st)) return WriteMarker(parent.empty() ? ".wh." + name : parent + "/.wh." + name, st);
     if (S_ISSOCK(st.st_mode)) return OkStatus();
-    std::string path = Path(rel);
     EntryPtr e(archive_entry_new());
     archive_entry_copy_stat(e.get(), &st);
     archive_entry_unset_atime(e.get());
@@ -177,13 +247,13 @@ class DiffWriter {
     if (!S_ISREG(st.st_mode)) archive_entry_set_size(e.get(), 0);
     if (S_ISLNK(st.st_mode)) {
       std::string target(static_cast<size_t>(st.st_size) + 256, '\0');
-      ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
-      if (n < 0) return ErrnoStatus("layer diff: readlink " + path, errno);
+      ssize_t n = ::readlinkat(dir_fd, name.c_str(), target.data(), target.size());
+      if (n < 0) return ErrnoStatus("layer diff: readlink " + Path(rel), errno);
       target.resize(static_cast<size_t>(n));
       archive_entry_set_symlink(e.get(), target.c_str());
     }
     bool opaque = false;
-    BERTH_RETURN_IF_ERROR(AddXattrs(path, e.get(), &opaque));
+    BERTH_RETURN_IF_ERROR(AddXattrs(dir_fd, name, o, rel, e.get(), &opaque));
 
     struct archive_entry* entry = e.release();
     struct archive_entry* spare = nullptr;
@@ -194,36 +264,30 @@ class DiffWriter {
     bool hardlink = archive_entry_hardlink(entry) != nullptr;
     if (hardlink) archive_entry_set_size(entry, 0);
     if (archive_write_header(a_.get(), entry) < ARCHIVE_WARN) return Error("header " + rel);
-    if (S_ISREG(st.st_mode) && !hardlink && st.st_size > 0) BERTH_RETURN_IF_ERROR(CopyData(path, st.st_size));
+    if (S_ISREG(st.st_mode) && !hardlink && st.st_size > 0) {
+      BERTH_RETURN_IF_ERROR(CopyData(o.fd.get(), Path(rel), st.st_size));
+    }
     if (S_ISDIR(st.st_mode) && opaque) {
       BERTH_RETURN_IF_ERROR(WriteMarker(rel + "/.wh..wh..opq", st));
     }
     return OkStatus();
   }
 
-  // Writes exactly `size` bytes of the file (the size in the header); a file
-  // that shrank meanwhile is padded with zeros by libarchive.
-  Status CopyData(const std::string& path, int64_t size) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("layer diff: open " + path, errno);
-    Status s;
+  // Writes exactly `size` bytes of the open file (the size in the header); a
+  // file that shrank meanwhile is padded with zeros by libarchive.
+  Status CopyData(int fd, const std::string& path, int64_t size) {
     int64_t left = size;
     while (left > 0) {
       ssize_t n = ::read(fd, buf_.data(), static_cast<size_t>(std::min<int64_t>(left, buf_.size())));
       if (n < 0) {
         if (errno == EINTR) continue;
-        s = ErrnoStatus("layer diff: read " + path, errno);
-        break;
+        return ErrnoStatus("layer diff: read " + path, errno);
       }
       if (n == 0) break;
-      if (archive_write_data(a_.get(), buf_.data(), static_cast<size_t>(n)) < 0) {
-        s = Error("data " + path);
-        break;
-      }
+      if (archive_write_data(a_.get(), buf_.data(), static_cast<size_t>(n)) < 0) return Error("data " + path);
       left -= n;
     }
-    ::close(fd);
-    return s;
+    return OkStatus();
   }
 
   std::string upper_;

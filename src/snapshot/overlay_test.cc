@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "berth/snapshot.h"
 #include "snapshot/snapshot_test_util.h"
@@ -308,6 +309,48 @@ TEST_F(OverlayTest, DiffWriteErrorIsReturned) {
   EXPECT_EQ(diff.status(), Unavailable("disk gone"));
   EXPECT_EQ(DiffUpperDir(dir_ + "/missing", [](std::string_view) { return OkStatus(); }).status().code(),
             Code::kNotFound);
+}
+
+// A directory in the upper dir that is (or becomes, while the diff runs) a
+// symlink to a host directory: the walk never follows it.
+TEST_F(OverlayTest, DiffNeverFollowsADirectorySymlink) {
+  const std::string upper = dir_ + "/upper";
+  ASSERT_TRUE(Env::Default()->CreateDirs(upper + "/d/sub").ok());
+  ASSERT_TRUE(Env::Default()->CreateDirs(dir_ + "/host/sub").ok());
+  WriteFile(dir_ + "/host/sub/marker", "HOST-SECRET");
+  WriteFile(dir_ + "/host/marker", "HOST-SECRET");
+  // Sorted before "sub", and large enough that its data reaches the writer
+  // while the walk is inside "d".
+  WriteFile(upper + "/d/big", std::string(256 << 10, 'b'));
+  WriteFile(upper + "/d/sub/inner", "inner");
+  ASSERT_EQ(::symlink((dir_ + "/host").c_str(), (upper + "/static").c_str()), 0);
+
+  std::string tar;
+  bool swapped = false;
+  auto diff = DiffUpperDir(upper, [&](std::string_view data) {
+    tar.append(data);
+    if (!swapped && tar.size() > (64 << 10)) {
+      // The container swaps "d" for a symlink to the host while "d/big" is
+      // being written.
+      swapped = true;
+      EXPECT_EQ(::rename((upper + "/d").c_str(), (upper + "/d.old").c_str()), 0);
+      EXPECT_EQ(::symlink((dir_ + "/host").c_str(), (upper + "/d").c_str()), 0);
+    }
+    return OkStatus();
+  });
+  ASSERT_TRUE(diff.ok()) << diff.status().ToString();
+  ASSERT_TRUE(swapped);
+  EXPECT_EQ(tar.find("HOST-SECRET"), std::string::npos);
+  std::map<std::string, ReadEntry> by_path;
+  for (auto& e : ReadTar(tar)) by_path[e.path] = e;
+  ASSERT_TRUE(by_path.count("static"));
+  EXPECT_EQ(by_path["static"].type, AE_IFLNK);
+  EXPECT_EQ(by_path["static"].symlink, dir_ + "/host");
+  EXPECT_FALSE(by_path.count("static/marker"));
+  // The walk went on in the directory it had opened.
+  ASSERT_TRUE(by_path.count("d/sub/inner"));
+  EXPECT_EQ(by_path["d/sub/inner"].data, "inner");
+  EXPECT_FALSE(by_path.count("d/sub/marker"));
 }
 
 }  // namespace

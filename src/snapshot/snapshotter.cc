@@ -227,6 +227,7 @@ Result<std::unique_ptr<Snapshotter>> Snapshotter::Open(const std::string& root, 
   if (root.empty()) return InvalidArgument("snapshotter: empty root");
   if (content == nullptr) return InvalidArgument("snapshotter: no content store");
   BERTH_RETURN_IF_ERROR(Env::Default()->CreateDirs(root, 0700));
+  BERTH_RETURN_IF_ERROR(RestrictPermissions(Env::Default(), root, 0700));  // private, also when older
   char buf[PATH_MAX];
   if (::realpath(root.c_str(), buf) == nullptr) return ErrnoStatus("realpath " + root, errno);
   auto s = std::make_unique<SnapshotterImpl>(root, buf, content);

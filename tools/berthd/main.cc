@@ -7,11 +7,17 @@
 //          [--tlsverify --tlscacert CA --tlscert CERT --tlskey KEY]
 //          [--insecure-registry HOST[:PORT]|CIDR ...]
 //          [--max-concurrent-downloads N] [--max-concurrent-uploads N]
-//          [--runtime runc]
+//          [--runtime runc] [-G|--group docker]
 //
 // Containers run under berth-shim (found next to berthd) with runc
 // (--runtime, looked up on PATH); runc's state is <data-root>/runc.
 // Containers keep running when berthd exits and are found again at start.
+//
+// Unix sockets are 0660, group --group (default "docker", as dockerd; a name
+// or a number; "" keeps berthd's own group). The default group may be
+// missing (the socket then keeps berthd's group); a named one must exist.
+// The data root is 0710 and the exec root 0700 (tightened when they exist
+// with looser bits and berthd runs as root).
 //
 // --config-file defaults to /etc/berth/daemon.json when that file exists;
 // its registry keys are "insecure-registries", "max-concurrent-downloads"
@@ -21,6 +27,7 @@
 // daemon holds the data root, bad flags, socket in use, ...).
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +35,8 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <cstdint>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -48,6 +57,8 @@
 
 namespace {
 
+constexpr const char* kDefaultSocketGroup = "docker";
+
 struct Config {
   std::vector<std::string> hosts;
   std::string data_root;
@@ -56,6 +67,7 @@ struct Config {
   std::string log_level;
   std::string metrics_addr;
   std::string runtime = "runc";  // --runtime: the OCI runtime binary
+  std::string socket_group = kDefaultSocketGroup;  // -G/--group
   // Registry settings (flags or daemon.json, as in dockerd).
   std::vector<std::string> insecure_registries;
   int max_concurrent_downloads = 3;
@@ -104,6 +116,7 @@ berth::Status MergeConfigFile(const std::string& path, const CLI::App& app, Conf
   BERTH_RETURN_IF_ERROR(take_string("data-root", "--data-root", &c->data_root));
   BERTH_RETURN_IF_ERROR(take_string("exec-root", "--exec-root", &c->exec_root));
   BERTH_RETURN_IF_ERROR(take_string("pidfile", "--pidfile", &c->pidfile));
+  BERTH_RETURN_IF_ERROR(take_string("group", "--group", &c->socket_group));
   BERTH_RETURN_IF_ERROR(take_string("log-level", "--log-level", &c->log_level));
   BERTH_RETURN_IF_ERROR(take_string("metrics-addr", "--metrics-addr", &c->metrics_addr));
   BERTH_RETURN_IF_ERROR(take_string("tlscacert", "--tlscacert", &c->tls_ca));
@@ -233,6 +246,29 @@ std::string ResolveOnPath(const std::string& name) {
   return name;
 }
 
+// The group ID unix sockets get for `name` (a group name or number), as
+// dockerd decides it: -1 (keep berthd's group) for ""; the default group
+// may be missing (-1 too, with *default_missing set so the caller can warn
+// once it serves); any other unknown name is an error.
+berth::Result<int> SocketGroupId(const std::string& name, bool* default_missing) {
+  *default_missing = false;
+  if (name.empty()) return -1;
+  std::vector<char> buf(16384);
+  struct group gr;
+  struct group* found = nullptr;
+  int err = ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found);
+  if (err == 0 && found != nullptr) return static_cast<int>(found->gr_gid);
+  char* end = nullptr;
+  errno = 0;
+  long gid = std::strtol(name.c_str(), &end, 10);
+  if (errno == 0 && end != name.c_str() && *end == '\0' && gid >= 0 && gid <= INT32_MAX) return static_cast<int>(gid);
+  if (name == kDefaultSocketGroup) {
+    *default_missing = true;
+    return -1;
+  }
+  return berth::InvalidArgument("group " + name + " not found");
+}
+
 std::string DefaultExecRoot() {
   if (::geteuid() == 0) return "/run/berth";
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
@@ -260,6 +296,7 @@ int main(int argc, char** argv) {
   app.add_option("--config-file", config_file, "Daemon configuration file (daemon.json subset)");
   app.add_option("--metrics-addr", c.metrics_addr, "Serve Prometheus metrics on HOST:PORT at /metrics");
   app.add_option("--runtime", c.runtime, "OCI runtime binary running containers (name on PATH, or a path)");
+  app.add_option("-G,--group", c.socket_group, "Group for the unix socket (default \"docker\"; \"\": keep berthd's)");
   app.add_flag("--tlsverify", c.tls_verify, "Require TLS with client certificates (needed for tcp:// hosts)");
   app.add_option("--tlscacert", c.tls_ca, "CA that client certificates must be signed by");
   app.add_option("--tlscert", c.tls_cert, "Server TLS certificate");
@@ -314,7 +351,11 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   berth::Status s = berth::Env::Default()->CreateDirs(c.exec_root, 0700);
+  if (s.ok() && ::geteuid() == 0) s = berth::RestrictPermissions(berth::Env::Default(), c.exec_root, 0700);
   if (!s.ok()) return Fail(s.message());
+  bool default_group_missing = false;
+  berth::Result<int> socket_gid = SocketGroupId(c.socket_group, &default_group_missing);
+  if (!socket_gid.ok()) return Fail(socket_gid.status().message());
 
   berth::StoreOptions so;
   so.root = c.data_root;
@@ -364,6 +405,7 @@ int main(int argc, char** argv) {
   berth::ServerOptions sopts;
   sopts.hosts = c.hosts;
   sopts.default_unix_path = c.exec_root + "/berth.sock";
+  sopts.socket_gid = *socket_gid;
   sopts.tls_verify = c.tls_verify;
   sopts.tls_ca_file = c.tls_ca;
   sopts.tls_cert_file = c.tls_cert;
@@ -378,6 +420,10 @@ int main(int argc, char** argv) {
   spdlog::info("berthd {} (Docker API {}) data-root={} pid={}", berth::api::kBerthVersion, berth::api::kApiVersion,
                c.data_root, ::getpid());
   for (const auto& e : (*server)->Endpoints()) spdlog::info("API listen on {}", e);
+  if (default_group_missing) {
+    spdlog::warn("could not change group of the unix sockets to {}: group {} not found", kDefaultSocketGroup,
+                 kDefaultSocketGroup);
+  }
 
   while (true) {
     int sig = 0;
