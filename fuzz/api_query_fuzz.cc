@@ -56,7 +56,8 @@ void CheckFilters(const api::Filters& f) {
   }
   auto until = berth::EarliestUntil(map, kNow);
   if (!until.ok()) CheckError(until.status());
-  auto prune = berth::PruneOptionsFromFilters(map, [&] { return f.GetBoolOrDefault("dangling", true); }, kNow);
+  auto prune = berth::PruneOptionsFromFilters(
+      map, [&] { return f.GetBoolOrDefault("dangling", true); }, kNow);
   if (!prune.ok()) CheckError(prune.status());
 }
 

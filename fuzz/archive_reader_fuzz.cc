@@ -105,10 +105,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Empty the store for the next input; it must hold only what was leased.
   std::set<Digest> present;
-  FUZZ_CHECK(content->Walk([&](const berth::BlobInfo& b) {
-                      present.insert(b.digest);
-                      return berth::OkStatus();
-                    }).ok());
+  FUZZ_CHECK(content
+                 ->Walk([&](const berth::BlobInfo& b) {
+                   present.insert(b.digest);
+                   return berth::OkStatus();
+                 })
+                 .ok());
   for (const Digest& d : present) {
     FUZZ_CHECK(lease.held.count(d) == 1);
     FUZZ_CHECK(content->Delete(d).ok());

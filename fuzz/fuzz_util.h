@@ -20,14 +20,13 @@
 namespace berth::fuzz {
 
 [[noreturn]] inline void CheckFailed(const char* file, int line, const char* what, std::string_view detail) {
-  std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n  %.*s\n", file, line, what,
-               static_cast<int>(detail.size()), detail.data());
+  std::fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n  %.*s\n", file, line, what, static_cast<int>(detail.size()),
+               detail.data());
   std::abort();
 }
 
 // FUZZ_CHECK(cond) / FUZZ_CHECK_MSG(cond, detail): abort when cond is false.
-#define FUZZ_CHECK(cond) \
-  ((cond) ? (void)0 : ::berth::fuzz::CheckFailed(__FILE__, __LINE__, #cond, ""))
+#define FUZZ_CHECK(cond) ((cond) ? (void)0 : ::berth::fuzz::CheckFailed(__FILE__, __LINE__, #cond, ""))
 #define FUZZ_CHECK_MSG(cond, detail) \
   ((cond) ? (void)0 : ::berth::fuzz::CheckFailed(__FILE__, __LINE__, #cond, (detail)))
 

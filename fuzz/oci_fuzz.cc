@@ -19,9 +19,9 @@ using berth::Code;
 using berth::Descriptor;
 
 const std::string_view kTypes[] = {
-    mt::kOciIndex,       mt::kOciManifest,       mt::kOciConfig,      mt::kOciLayerGzip,
-    mt::kOciEmpty,       mt::kDockerManifestList, mt::kDockerManifest, mt::kDockerManifestV1,
-    mt::kDockerManifestV1Signed, mt::kDockerConfig, mt::kDockerLayer, mt::kInTotoJson,
+    mt::kOciIndex,           mt::kOciManifest,    mt::kOciConfig,        mt::kOciLayerGzip,           mt::kOciEmpty,
+    mt::kDockerManifestList, mt::kDockerManifest, mt::kDockerManifestV1, mt::kDockerManifestV1Signed, mt::kDockerConfig,
+    mt::kDockerLayer,        mt::kInTotoJson,
 };
 
 void CheckDescriptor(const Descriptor& d) {

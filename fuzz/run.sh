@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target of a BERTH_FUZZ=ON build (see `make fuzz`) for
 # FUZZ_SECONDS each, one after the other, on a copy of its seed corpus, and
-# prints executions, corpus growth and crashes per target.
+# prints executions, corpus size and crashes (new artifacts) per target.
 #   fuzz/run.sh BUILD_DIR [TARGET...]   (default: every fuzz/corpus/<name>)
 # Environment: FUZZ_SECONDS (60), FUZZ_WORK (BUILD_DIR/fuzz-work: corpora,
 # crash-* artifacts and logs), FUZZ_ARGS (extra libFuzzer flags).
@@ -26,14 +26,16 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   cp -n "$src/corpus/$t"/* "$corpus"/ 2>/dev/null
   log=$work/$t/log
+  marker=$work/$t/started
+  touch "$marker"
   # -timeout: an input taking over 10 s is a hang; -rss_limit_mb: over
   # 2 GiB is a memory blow-up. Leaks are reported (ASan's leak check).
-  "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -jobs=1 -workers=1 -print_final_stats=1 \
+  "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} "$corpus" >"$log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-  crashes=$(find "$artifacts" -type f | wc -l)
+  crashes=$(find "$artifacts" -type f -newer "$marker" | wc -l)
   printf '%-16s %10s %8s %8s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "$(ls "$corpus" | wc -l)" "$crashes"
   if [ $rc -ne 0 ] || [ "$crashes" -ne 0 ]; then
     status=1

@@ -94,7 +94,7 @@ class Mutator {
  private:
   size_t Below(size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
   char RandomByte() {
-    static constexpr char kInteresting[] = {'\0', '\xff', '\x7f', '\x80', '/', ':', '@', '"', '{', '}',
+    static constexpr char kInteresting[] = {'\0', '\xff', '\x7f', '\x80', '/', ':',  '@', '"', '{',  '}',
                                             '[',  ']',    ',',    '%',    '.', '\\', '*', '?', '\n', '0'};
     if (Below(2) == 0) return kInteresting[Below(sizeof(kInteresting))];
     return static_cast<char>(Below(256));
@@ -184,7 +184,6 @@ int main(int argc, char** argv) {
   for (uint64_t i = 0; i < mutations; ++i) {
     Run(mutator.Mutate(corpus));
   }
-  std::cout << "ran " << corpus.size() << " corpus inputs and " << mutations << " mutations (seed " << seed
-            << ")\n";
+  std::cout << "ran " << corpus.size() << " corpus inputs and " << mutations << " mutations (seed " << seed << ")\n";
   return 0;
 }
