@@ -1,6 +1,7 @@
 # berth's two entry points (see README.md):
 #   make run    install missing packages, build, start berthd on ./.berth
 #   make test   install missing packages, build, run every test (CTest)
+# and `make fuzz` (clang + libFuzzer build in FUZZ_BUILD_DIR; fuzz/README.md).
 BUILD_DIR ?= build
 JOBS ?= 2
 DATA_ROOT ?= $(CURDIR)/.berth/data
