@@ -1,6 +1,7 @@
 # berth's two entry points (see README.md):
 #   make run    install missing packages, build, start berthd on ./.berth
 #   make test   install missing packages, build, run every test (CTest)
+# and `make fuzz` (clang + libFuzzer build in FUZZ_BUILD_DIR; fuzz/README.md).
 BUILD_DIR ?= build
 JOBS ?= 2
 DATA_ROOT ?= $(CURDIR)/.berth/data
@@ -8,8 +9,12 @@ EXEC_ROOT ?= $(CURDIR)/.berth/run
 CTEST_ARGS ?=
 # 1: compile with debug info (-g); the default build has none, for speed.
 DEBUG_INFO ?= 0
+# make fuzz: a separate clang build with libFuzzer, ASan and UBSan; each
+# target runs FUZZ_SECONDS on a copy of its corpus (fuzz/README.md).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD_DIR ?= build-fuzz
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test bench fuzz clean
 
 all: build
 
@@ -36,6 +41,14 @@ test: build
 bench: build
 	@bash scripts/install-deps --bench
 	@bash bench/run.sh $(BUILD_DIR)
+
+fuzz:
+	@bash scripts/install-deps --fuzz
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DBERTH_DEBUG_INFO=OFF -DBERTH_FUZZ=ON \
+	    $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_targets
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh $(FUZZ_BUILD_DIR)
 
 clean:
 	@rm -rf $(BUILD_DIR)

@@ -46,6 +46,17 @@ TEST(HttpStatus, OneMapping) {
   EXPECT_EQ(r.body, "{\"message\":\"conflict: unable to delete x\"}\n");
 }
 
+// Messages may echo what a client sent (a path with a bad escape, a name):
+// the body is valid JSON whatever the bytes, written as Go's encoder writes it.
+TEST(HttpStatus, ErrorBodyIsValidJsonForAnyMessage) {
+  Response r = ErrorResponse(InvalidArgument("invalid URL escape \"%7\xff\" <a&b>"));
+  EXPECT_EQ(r.body, "{\"message\":\"invalid URL escape \\\"%7\\ufffd\\\" \\u003ca\\u0026b\\u003e\"}\n");
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(r.body, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(v.at("message").as_string(), "invalid URL escape \"%7\xef\xbf\xbd\" <a&b>");
+}
+
 TEST_F(SystemRoutesTest, PingGetAndHead) {
   for (const char* target : {"/_ping", "/v1.50/_ping", "/v1.24/_ping"}) {
     Response get = Do("GET", target);

@@ -24,6 +24,7 @@
 #include <cctype>
 
 #include "berth/api.h"
+#include "berth/json_text.h"
 
 namespace berth::api {
 
@@ -62,9 +63,12 @@ Response ErrorResponse(const Status& s) {
   Response r;
   r.status = HttpStatusFromCode(s.code());
   if (r.status == 200) r.status = 500;  // an OK status is no error: a bug
-  boost::json::object o;
-  o["message"] = s.message();
-  r.body = boost::json::serialize(o) + "\n";
+  // Written as Go's json.Encoder writes Docker's error: messages may echo
+  // client input, so invalid UTF-8 becomes U+FFFD (the body stays valid
+  // JSON for every client) and <, >, & are \u escapes.
+  r.body = "{\"message\":";
+  AppendGoJsonString(&r.body, s.message());
+  r.body += "}\n";
   r.SetHeader("Content-Type", "application/json");
   return r;
 }

@@ -208,6 +208,14 @@ std::vector<BadCase> Cases() {
          return Tar(e);
        },
        "too large"},
+      {"links multiplying a document", false,
+       [](Entries& e, const BuiltImage&) {
+         // One 1 MiB document, 70 links to it: 70 MiB of copies in memory.
+         e.push_back({"big.json", T::kFile, std::string(1 << 20, ' '), "", 0644});
+         for (int i = 0; i < 70; i++) e.push_back({"copy" + std::to_string(i), T::kSymlink, "", "big.json", 0777});
+         return Tar(e);
+       },
+       "MiB of metadata documents"},
       {"truncated tar", false,
        [](Entries& e, const BuiltImage&) {
          std::string t = Tar(e);

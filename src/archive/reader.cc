@@ -187,17 +187,25 @@ class Reader {
       doc.append(data_.data(), static_cast<size_t>(n));
       if (static_cast<int64_t>(doc.size()) > kMaxDocumentSize) return too_large();
     }
-    documents_total_ += static_cast<int64_t>(doc.size());
-    if (documents_total_ > kMaxDocumentsTotal) {
-      return InvalidArgument("archive holds more than " + std::to_string(kMaxDocumentsTotal >> 20) +
-                             " MiB of metadata documents");
-    }
+    BERTH_RETURN_IF_ERROR(CountDocument(static_cast<int64_t>(doc.size())));
     out_->files[path] = ArchiveFile{Digest::Of(doc), static_cast<int64_t>(doc.size()), true};
     out_->documents[path] = std::move(doc);
     return OkStatus();
   }
 
-  // Gives every link the content of the regular file it (finally) names.
+  // Adds a document kept in memory (read, or copied for a link) to the total.
+  Status CountDocument(int64_t size) {
+    documents_total_ += size;
+    if (documents_total_ > kMaxDocumentsTotal) {
+      return InvalidArgument("archive holds more than " + std::to_string(kMaxDocumentsTotal >> 20) +
+                             " MiB of metadata documents");
+    }
+    return OkStatus();
+  }
+
+  // Gives every link the content of the regular file it (finally) names. A
+  // link to a document gets its own copy, which counts towards the limit on
+  // all documents (many links to one large document must not multiply it).
   Status ResolveLinks() {
     for (const auto& [path, first] : links_) {
       std::string cur = first;
@@ -205,7 +213,10 @@ class Reader {
         auto f = out_->files.find(cur);
         if (f != out_->files.end()) {
           ArchiveFile file = f->second;
-          if (file.in_memory) out_->documents[path] = out_->documents[cur];
+          if (file.in_memory) {
+            BERTH_RETURN_IF_ERROR(CountDocument(file.size));
+            out_->documents[path] = out_->documents[cur];
+          }
           out_->files[path] = file;
           break;
         }

@@ -5,6 +5,9 @@
 #include <charconv>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "berth/platform.h"
 
@@ -109,20 +112,53 @@ class SingleMatcher {
   WindowsVersion windows_version_;
 };
 
+// One step of a preference list: a platform, or a ladder of variants
+// "v<high>", "v<high-1>", ..., "v<low>" of one architecture (amd64/vN and
+// arm/vN run every lower variant). A ladder is not spelled out: a request
+// for "linux/amd64/v1000000000" must not make a billion entries.
+struct Step {
+  Platform platform;  // the platform; for a ladder, its OS part
+  bool ladder = false;
+  std::string architecture;  // ladder only
+  int high = 0;
+  int low = 0;
+
+  size_t size() const { return ladder ? static_cast<size_t>(high - low) + 1 : 1; }
+};
+
+Platform WithVariant(const Platform& base, std::string arch, std::string variant) {
+  Platform p;
+  p.os = base.os;
+  p.os_version = base.os_version;
+  p.os_features = base.os_features;
+  p.architecture = std::move(arch);
+  p.variant = std::move(variant);
+  return p;
+}
+
 // Matches any of a list of platforms, preferring earlier ones
 // (containerd's Ordered).
 class OrderedMatcher : public PlatformMatcher {
  public:
-  OrderedMatcher(Platform requested, const std::vector<Platform>& vector)
-      : requested_(std::move(requested)) {
-    matchers_.reserve(vector.size());
-    for (const Platform& p : vector) matchers_.emplace_back(p);
+  OrderedMatcher(Platform requested, std::vector<Step> steps) : requested_(std::move(requested)) {
+    for (Step& s : steps) {
+      std::optional<SingleMatcher> single;
+      if (!s.ladder) single.emplace(s.platform);
+      entries_.push_back({std::move(s), std::move(single)});
+    }
   }
 
-  // Index of the first matching entry; npos when none matches.
+  // Index of the first matching entry of the list the steps spell out;
+  // npos when none matches.
   size_t Rank(const Platform& p) const {
-    for (size_t i = 0; i < matchers_.size(); ++i) {
-      if (matchers_[i].Match(p)) return i;
+    size_t offset = 0;
+    for (const Entry& e : entries_) {
+      if (!e.step.ladder) {
+        if (e.single->Match(p)) return offset;
+      } else if (size_t at = LadderRank(e.step, p); at != std::string::npos) {
+        return offset + at;
+      }
+      offset += e.step.size();
     }
     return std::string::npos;
   }
@@ -132,8 +168,31 @@ class OrderedMatcher : public PlatformMatcher {
   const Platform* requested() const override { return &requested_; }
 
  private:
+  struct Entry {
+    Step step;
+    std::optional<SingleMatcher> single;
+  };
+
+  // The position in the ladder of the first rung matching `p`. A rung
+  // matches only when its normalised variant is p's, so the candidates are
+  // the rung p's variant names and the lowest rung (amd64/v1 normalises to
+  // no variant); each is checked as its own entry would be.
+  static size_t LadderRank(const Step& ladder, const Platform& p) {
+    size_t best = std::string::npos;
+    int named = 0;
+    std::vector<int> rungs = {ladder.low};
+    if (Atoi(TrimV(Normalize(p).variant), &named)) rungs.push_back(named);
+    for (int k : rungs) {
+      if (k < ladder.low || k > ladder.high) continue;
+      if (SingleMatcher(WithVariant(ladder.platform, ladder.architecture, "v" + std::to_string(k))).Match(p)) {
+        best = std::min(best, static_cast<size_t>(ladder.high - k));
+      }
+    }
+    return best;
+  }
+
   Platform requested_;
-  std::vector<SingleMatcher> matchers_;
+  std::vector<Entry> entries_;
 };
 
 class AllWithPreferenceMatcher : public PlatformMatcher {
@@ -158,36 +217,21 @@ class AllWithPreferenceMatcher : public PlatformMatcher {
   std::unique_ptr<OrderedMatcher> only_;
 };
 
-Platform WithVariant(const Platform& base, std::string arch, std::string variant) {
-  Platform p;
-  p.os = base.os;
-  p.os_version = base.os_version;
-  p.os_features = base.os_features;
-  p.architecture = std::move(arch);
-  p.variant = std::move(variant);
-  return p;
-}
-
 // The platforms Only(p) accepts, most preferred first (containerd's
 // platformVector); `p` is normalised.
-std::vector<Platform> CompatibleVector(const Platform& p) {
-  std::vector<Platform> vector = {p};
+std::vector<Step> CompatibleVector(const Platform& p) {
+  std::vector<Step> vector = {{p}};
+  auto ladder = [&](std::string arch, int high, int low) {
+    vector.push_back({WithVariant(p, "", ""), true, std::move(arch), high, low});
+  };
   int version = 0;
   if (p.architecture == "amd64") {
     // amd64/vN runs vN-1 .. v1, and every amd64 runs 386.
-    if (Atoi(TrimV(p.variant), &version) && version > 1) {
-      for (--version; version >= 1; --version) {
-        vector.push_back(WithVariant(p, "amd64", "v" + std::to_string(version)));
-      }
-    }
-    vector.push_back(WithVariant(p, "386", ""));
+    if (Atoi(TrimV(p.variant), &version) && version > 1) ladder("amd64", version - 1, 1);
+    vector.push_back({WithVariant(p, "386", "")});
   } else if (p.architecture == "arm") {
     // arm/vN runs vN-1 .. v5.
-    if (Atoi(TrimV(p.variant), &version) && version > 5) {
-      for (--version; version >= 5; --version) {
-        vector.push_back(WithVariant(p, "arm", "v" + std::to_string(version)));
-      }
-    }
+    if (Atoi(TrimV(p.variant), &version) && version > 5) ladder("arm", version - 1, 5);
   } else if (p.architecture == "arm64") {
     std::string variant = p.variant.empty() ? "v8" : p.variant;
     const size_t dot = variant.find('.');
@@ -207,18 +251,18 @@ std::vector<Platform> CompatibleVector(const Platform& p) {
       };
       if (major == 9) {
         // v9.x runs v9.{x-1..0}, then v8.{x+5..0}: v9.0 forked from v8.5.
-        for (int m = minor - 1; m >= 0; --m) vector.push_back(WithVariant(p, "arm64", name(9, m)));
+        for (int m = minor - 1; m >= 0; --m) vector.push_back({WithVariant(p, "arm64", name(9, m))});
         minor += 5;
         major = 8;
-        vector.push_back(WithVariant(p, "arm64", "v8." + std::to_string(minor)));
+        vector.push_back({WithVariant(p, "arm64", "v8." + std::to_string(minor))});
       }
       for (int m = minor - 1; m >= 0; --m) {
-        vector.push_back(WithVariant(p, "arm64", name(major, m)));
+        vector.push_back({WithVariant(p, "arm64", name(major, m))});
       }
     }
     // Then 32-bit arm: arm/v8 .. v5 (or the arm ladder of the major).
     if (variant.rfind("v8.", 0) == 0 || variant.rfind("v9.", 0) == 0) variant = "v8";
-    std::vector<Platform> arm = CompatibleVector(WithVariant(p, "arm", variant));
+    std::vector<Step> arm = CompatibleVector(WithVariant(p, "arm", variant));
     vector.insert(vector.end(), arm.begin(), arm.end());
   }
   return vector;
@@ -227,7 +271,7 @@ std::vector<Platform> CompatibleVector(const Platform& p) {
 }  // namespace
 
 std::unique_ptr<PlatformMatcher> OnlyStrict(const Platform& p) {
-  return std::make_unique<OrderedMatcher>(p, std::vector<Platform>{Normalize(p)});
+  return std::make_unique<OrderedMatcher>(p, std::vector<Step>{{Normalize(p)}});
 }
 
 std::unique_ptr<PlatformMatcher> Only(const Platform& p) {

@@ -347,6 +347,36 @@ TEST(OnlyStrictTest, Matches) {
       });
 }
 
+// A client may ask for any variant number: the ladder of lower variants is
+// never spelled out (a billion entries would take the daemon's memory), and
+// ranks and matches stay those of the spelled-out list. Found by fuzzing.
+TEST(OnlyTest, HugeVariantNumbersAreCheap) {
+  auto amd64 = Only(P("linux", "amd64", "v1000000000"));
+  for (const Platform& p : {P("linux", "amd64", "v1000000000"), P("linux", "amd64", "v999999999"),
+                            P("linux", "amd64", "v3"), P("linux", "amd64"), P("linux", "amd64", "v1"),
+                            P("linux", "386")}) {
+    EXPECT_TRUE(amd64->Match(p)) << FormatPlatform(p);
+  }
+  EXPECT_FALSE(amd64->Match(P("linux", "amd64", "v1000000001")));
+  EXPECT_FALSE(amd64->Match(P("linux", "arm64")));
+  EXPECT_TRUE(amd64->Less(P("linux", "amd64", "v999999999"), P("linux", "amd64", "v4")));
+  EXPECT_TRUE(amd64->Less(P("linux", "amd64", "v4"), P("linux", "amd64", "v3")));
+  EXPECT_TRUE(amd64->Less(P("linux", "amd64", "v2"), P("linux", "amd64")));
+  EXPECT_TRUE(amd64->Less(P("linux", "amd64"), P("linux", "386")));
+  EXPECT_FALSE(amd64->Less(P("linux", "amd64"), P("linux", "amd64", "v1")));
+
+  auto arm64 = Only(P("linux", "arm64", "v2000000000"));
+  EXPECT_TRUE(arm64->Match(P("linux", "arm", "v1999999999")));
+  EXPECT_TRUE(arm64->Match(P("linux", "arm", "7")));
+  EXPECT_TRUE(arm64->Match(P("linux", "arm", "v5")));
+  EXPECT_FALSE(arm64->Match(P("linux", "arm", "v4")));
+  EXPECT_TRUE(arm64->Less(P("linux", "arm", "v8"), P("linux", "arm", "v7")));
+
+  auto preference = AllWithPreference(P("linux", "arm", "v2000000000"));
+  EXPECT_TRUE(preference->Less(P("linux", "arm", "v6"), P("linux", "amd64")));
+  EXPECT_TRUE(preference->Less(P("linux", "arm", "v6"), P("linux", "arm", "v5")));
+}
+
 TEST(OnlyTest, Matches) {
   CheckMatches(
       "Only", Only,

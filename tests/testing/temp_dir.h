@@ -19,11 +19,12 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   ~TempDir() { Remove(); }
 
-  // Makes a fresh directory /tmp/<prefix>-XXXXXX (mkdtemp), removing the one
-  // this object held before. Returns false, and holds none, when mkdtemp fails.
-  bool Create(std::string_view prefix) {
+  // Makes a fresh directory <parent>/<prefix>-XXXXXX (mkdtemp; parent /tmp
+  // by default), removing the one this object held before. Returns false,
+  // and holds none, when mkdtemp fails.
+  bool Create(std::string_view prefix, std::string_view parent = "/tmp") {
     Remove();
-    std::string tmpl = "/tmp/" + std::string(prefix) + "-XXXXXX";
+    std::string tmpl = std::string(parent) + "/" + std::string(prefix) + "-XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr) return false;
     path_ = std::move(tmpl);
     return true;
