@@ -40,6 +40,10 @@ class NoSyncEnv : public Env {
     return b->NewSequentialFile(p);
   }
   Result<std::string> ReadFileToString(const std::string& p) override { return b->ReadFileToString(p); }
+  Result<std::string> ReadFileInRoot(const std::string& root, const std::string& p, uint64_t max) override {
+    return b->ReadFileInRoot(root, p, max);
+  }
+  Status Chmod(const std::string& p, uint32_t mode) override { return b->Chmod(p, mode); }
   Result<FileInfo> Stat(const std::string& p) override { return b->Stat(p); }
   bool FileExists(const std::string& p) override { return b->FileExists(p); }
   Status RenameFile(const std::string& f, const std::string& t) override { return b->RenameFile(f, t); }
