@@ -76,6 +76,9 @@ struct Client::Outcome {
 
 namespace {
 
+// Redirects followed for one request at the most.
+constexpr long kMaxRedirects = 10;
+
 // The most of a response body kept in memory (manifests, tokens, errors).
 constexpr size_t kMaxCollectedBody = 8 << 20;
 
@@ -165,7 +168,14 @@ Client::Outcome Client::Perform(Transfer& t) {
   curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, OnProgress);
   curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-  if (t.method == "GET") curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  // Only HTTP(S), for redirects too, and a bounded number of them (a
+  // registry redirecting in a loop must not keep a pull going forever).
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  if (t.method == "GET") {
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, kMaxRedirects);
+  }
   if (!t.verify_tls) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -247,6 +257,18 @@ void Client::Backoff(int attempt) {
   }
 }
 
+Status CheckTokenRealm(std::string_view realm, bool registry_is_https) {
+  const bool https = realm.rfind("https://", 0) == 0;
+  if (!https && realm.rfind("http://", 0) != 0) {
+    return InvalidArgument("token realm " + std::string(realm) + " is not an http(s) URL");
+  }
+  if (registry_is_https && !https) {
+    return InvalidArgument("token realm " + std::string(realm) +
+                           " is plain HTTP for an HTTPS registry: credentials would travel in clear");
+  }
+  return OkStatus();
+}
+
 Result<bool> Client::Authenticate(const Response& resp) {
   std::optional<Challenge> ch = ParseChallenge(resp.Header("www-authenticate"));
   if (!ch) return false;
@@ -260,6 +282,7 @@ Result<bool> Client::Authenticate(const Response& resp) {
   auto realm = ch->params.find("realm");
   if (realm == ch->params.end()) return false;
   std::string url = realm->second;
+  BERTH_RETURN_IF_ERROR(CheckTokenRealm(url, !insecure_));
   std::vector<std::string> query;
   if (auto s = ch->params.find("service"); s != ch->params.end()) query.push_back("service=" + UrlEncode(s->second));
   // Without a repository (a login check of /v2/) only the challenge's scope.

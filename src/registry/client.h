@@ -57,6 +57,11 @@ struct Challenge {
 };
 std::optional<Challenge> ParseChallenge(std::string_view header);
 
+// Whether a bearer challenge's realm may receive the registry's credentials:
+// an http(s) URL, and HTTPS when the registry itself is reached over HTTPS
+// (InvalidArgument naming the realm otherwise).
+Status CheckTokenRealm(std::string_view realm, bool registry_is_https);
+
 struct Response {
   long status = 0;
   std::map<std::string, std::string> headers;  // lower-case names

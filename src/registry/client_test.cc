@@ -83,6 +83,20 @@ TEST(ClientTest, ParseChallenge) {
   EXPECT_FALSE(ParseChallenge(""));
 }
 
+TEST(ClientTest, TokenRealmMustBeHttpsForAnHttpsRegistry) {
+  EXPECT_TRUE(CheckTokenRealm("https://auth.example/token", true).ok());
+  EXPECT_TRUE(CheckTokenRealm("http://127.0.0.1:5000/token", false).ok());
+  EXPECT_TRUE(CheckTokenRealm("https://auth.example/token", false).ok());
+  Status s = CheckTokenRealm("http://auth.example/token", true);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "token realm http://auth.example/token is plain HTTP for an HTTPS registry: credentials would travel in "
+            "clear");
+  EXPECT_EQ(CheckTokenRealm("file:///etc/passwd", false).message(),
+            "token realm file:///etc/passwd is not an http(s) URL");
+  EXPECT_FALSE(CheckTokenRealm("ftp://auth.example/token", true).ok());
+}
+
 TEST(ClientTest, InsecureRegistries) {
   RegistryConfig cfg;
   cfg.insecure_registries = {"myreg:5000", "plainhost", "10.0.0.0/8", "fd00::/8"};

@@ -326,6 +326,92 @@ class PullTest(RegistryTestCase):
         self.assertEqual(self.image_ids(), before)
 
 
+class HostileRegistryTest(DaemonTestCase):
+    """A registry that redirects in a loop, to other schemes, or sends an
+    endless body: each pull fails with an error, soon, and berthd answers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import http.server
+        import threading
+
+        hits = cls.hits = {"loop": 0}
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def redirect(self, to):
+                self.send_response(302)
+                self.send_header("Location", to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                if self.path == "/v2/":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                elif self.path.startswith("/v2/loop/manifests/"):
+                    hits["loop"] += 1
+                    self.redirect(self.path)
+                elif self.path.startswith("/v2/file/manifests/"):
+                    self.redirect("file:///etc/passwd")
+                elif self.path.startswith("/v2/ftp/manifests/"):
+                    self.redirect("ftp://127.0.0.1:1/x")
+                elif self.path.startswith("/v2/endless/manifests/"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                    self.end_headers()  # no length: the body runs until the connection ends
+                    try:
+                        chunk = b" " * 65536
+                        for _ in range(16 * 1024):  # 1 GiB at the most
+                            self.wfile.write(chunk)
+                    except OSError:
+                        pass
+                    self.close_connection = True
+                else:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+            do_HEAD = do_GET
+
+        cls.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        cls.server.daemon_threads = True
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.host = "127.0.0.1:%d" % cls.server.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        super().tearDownClass()
+
+    def pull_fails(self, repo, message):
+        t0 = time.time()
+        rc, out, err = self.d.docker("pull", "%s/%s:1" % (self.host, repo), timeout=120)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn(message, err)
+        self.assertLess(time.time() - t0, 60)
+        self.assertEqual(self.d.request("GET", "/_ping")[0], 200)
+
+    def test_redirect_loop_stops_after_ten(self):
+        self.pull_fails("loop", "Maximum (10) redirects followed")
+        self.assertLessEqual(self.hits["loop"], 11 * 5)  # ten redirects per attempt, a few attempts
+
+    def test_redirects_to_other_schemes_are_refused(self):
+        self.pull_fails("file", "Protocol \"file\" not supported")
+        self.pull_fails("ftp", "Protocol \"ftp\" not supported")
+
+    def test_endless_manifest_is_cut_off(self):
+        self.pull_fails("endless", "is larger than 8 MiB")
+        self.assertEqual(self.d.docker("images", "-q")[1], "")
+
+
 class DistributionTest(RegistryTestCase):
     """GET /distribution/{name}/json (docker-py's inspect_distribution)."""
 
