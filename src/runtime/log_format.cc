@@ -2,6 +2,8 @@
 
 #include "runtime/log_format.h"
 
+#include "berth/env.h"
+
 #include <boost/json.hpp>
 
 #include "berth/json_text.h"
@@ -60,6 +62,20 @@ size_t CompleteUtf8Prefix(std::string_view data) {
     return back < want ? n - back : n;
   }
   return n;
+}
+
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t max_bytes) {
+  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> f, Env::Default()->NewSequentialFile(path));
+  if (offset > 0) BERTH_RETURN_IF_ERROR(f->Skip(offset));
+  std::string out(max_bytes, '\0');
+  size_t got = 0;
+  while (got < max_bytes) {
+    BERTH_ASSIGN_OR_RETURN(size_t n, f->Read(out.data() + got, max_bytes - got));
+    if (n == 0) break;
+    got += n;
+  }
+  out.resize(got);
+  return out;
 }
 
 }  // namespace runtime_internal

@@ -27,5 +27,10 @@ Result<LogEntry> ParseLogLine(std::string_view line);
 // back). Lets a writer split a stream into chunks without cutting characters.
 size_t CompleteUtf8Prefix(std::string_view data);
 
+// At most `max_bytes` of the file at `path` from byte `offset` on, read
+// without loading what comes before (a container's log can be any size).
+// Missing file: NotFound.
+Result<std::string> ReadFileRange(const std::string& path, uint64_t offset, size_t max_bytes);
+
 }  // namespace runtime_internal
 }  // namespace berth

@@ -85,9 +85,13 @@ bool ProcessAlive(int pid) {
   return state != 'Z' && state != 'X';
 }
 
+// What a failed start's error message is read from, at the most: a
+// container that floods its log before failing cannot make berthd load it.
+constexpr size_t kMaxStartErrorBytes = 64 << 10;
+
 // The "msg" of runc's error entries in its JSON log, joined by "; ".
 std::string RuncErrors(const std::string& log_path) {
-  auto content = Env::Default()->ReadFileToString(log_path);
+  auto content = runtime_internal::ReadFileRange(log_path, 0, kMaxStartErrorBytes);
   if (!content.ok()) return "";
   std::string out;
   size_t start = 0;
@@ -111,10 +115,10 @@ std::string RuncErrors(const std::string& log_path) {
 // The stderr output in `log_path` after byte `offset` (what the shim or
 // runc printed during a failed start), without the trailing newline.
 std::string StderrSince(const std::string& log_path, uint64_t offset) {
-  auto content = Env::Default()->ReadFileToString(log_path);
-  if (!content.ok() || content->size() <= offset) return "";
+  auto content = runtime_internal::ReadFileRange(log_path, offset, kMaxStartErrorBytes);
+  if (!content.ok() || content->empty()) return "";
   std::string out;
-  std::string_view rest = std::string_view(*content).substr(offset);
+  std::string_view rest = *content;
   while (!rest.empty()) {
     size_t nl = rest.find('\n');
     if (nl == std::string_view::npos) break;

@@ -23,6 +23,7 @@ namespace {
 using runtime_internal::AppendLogLine;
 using runtime_internal::CompleteUtf8Prefix;
 using runtime_internal::ParseLogLine;
+using runtime_internal::ReadFileRange;
 
 constexpr int64_t kT0 = 1764410400LL * 1000000000LL;  // 2025-11-29T10:00:00Z
 
@@ -55,6 +56,30 @@ TEST(LogFormatTest, LineTimesAreRfc3339WithAZone) {
     ASSERT_TRUE(e.ok()) << t;
     EXPECT_EQ(e->time_unix_nanos, 0) << t;
   }
+}
+
+TEST(LogFormatTest, ReadFileRangeReadsOnlyTheRange) {
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.Create("berth-range"));
+  const std::string path = dir.path() + "/log";
+  std::string data;
+  for (int i = 0; i < 100000; i++) data += static_cast<char>('a' + i % 26);
+  {
+    auto f = Env::Default()->NewWritableFile(path);
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE((*f)->Append(data).ok());
+    ASSERT_TRUE((*f)->Close().ok());
+  }
+  auto r = ReadFileRange(path, 99990, 64);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, data.substr(99990));
+  r = ReadFileRange(path, 10, 5);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, data.substr(10, 5));
+  r = ReadFileRange(path, 200000, 5);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "");
+  EXPECT_EQ(ReadFileRange(dir.path() + "/none", 0, 5).status().code(), Code::kNotFound);
 }
 
 TEST(LogFormatTest, CompleteUtf8Prefix) {
