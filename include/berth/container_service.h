@@ -54,6 +54,10 @@ struct ContainerConfig {
   std::optional<Platform> platform;          // `platform` query of create
   std::string stop_signal;                   // empty: SIGTERM
   std::optional<int> stop_timeout;           // seconds; empty: 10
+  bool read_only_rootfs = false;             // HostConfig.ReadonlyRootfs (--read-only)
+  // HostConfig.SecurityOpt "no-new-privileges[:true]": the process cannot
+  // gain privileges (setuid binaries, file capabilities) through execve.
+  bool no_new_privileges = false;
 };
 
 // A container as inspect and list show it.

@@ -45,6 +45,7 @@ struct ProcessSpec {
   std::string hostname;
   bool host_network = false;  // false: a new (empty, loopback-only) netns
   bool read_only_rootfs = false;
+  bool no_new_privileges = false;  // process.noNewPrivileges
   // Extra bind mounts (image mounts): host `source` at `destination`.
   struct BindMount {
     std::string source;

@@ -156,7 +156,35 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
     const json::object& ho = h->as_object();
     BERTH_RETURN_IF_ERROR(
-        RefuseUnsupportedFields(ho, {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile"}, "HostConfig."));
+        RefuseUnsupportedFields(ho,
+                                {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile", "ReadonlyRootfs",
+                                 "SecurityOpt"},
+                                "HostConfig."));
+    BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
+    BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
+    for (const std::string& opt : security_opts.value_or(std::vector<std::string>{})) {
+      // Docker's forms: "no-new-privileges", "no-new-privileges:BOOL" (also
+      // with '='). seccomp=unconfined is what berth runs today (no filter).
+      std::string key = opt, value;
+      if (size_t sep = opt.find_first_of(":="); sep != std::string::npos) {
+        key = opt.substr(0, sep);
+        value = opt.substr(sep + 1);
+      }
+      if (key == "no-new-privileges") {
+        if (value.empty() || value == "true") {
+          c.no_new_privileges = true;
+        } else if (value == "false") {
+          c.no_new_privileges = false;
+        } else {
+          return InvalidArgument("invalid --security-opt 2: \"" + opt + "\"");
+        }
+      } else if (key == "seccomp" && value == "unconfined") {
+        // berth applies no seccomp filter yet: unconfined is the truth.
+      } else {
+        return InvalidArgument("berth does not support --security-opt \"" + key + "\"" +
+                               (key == "seccomp" ? " profiles (only seccomp=unconfined)" : ""));
+      }
+    }
     BERTH_ASSIGN_OR_RETURN(c.auto_remove, GetBool(ho, "AutoRemove"));
     BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
     const std::string& nm = c.network_mode;
@@ -307,7 +335,8 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["AutoRemove"] = c.config.auto_remove;
   hc["Mounts"] = MountsValue(c.config);
   hc["Privileged"] = false;
-  hc["ReadonlyRootfs"] = false;
+  hc["ReadonlyRootfs"] = c.config.read_only_rootfs;
+  hc["SecurityOpt"] = c.config.no_new_privileges ? json::value(json::array{"no-new-privileges"}) : json::value(nullptr);
   o["HostConfig"] = std::move(hc);
   std::string dir = c.rootfs;
   size_t slash = dir.rfind('/');

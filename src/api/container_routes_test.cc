@@ -209,6 +209,19 @@ TEST_F(ContainerRoutesTest, CreateAcceptsEveryFieldClientsSendUnset) {
   ASSERT_EQ(r.status, 201) << r.body;
 }
 
+TEST_F(ContainerRoutesTest, CreateTakesReadOnlyRootfsAndNoNewPrivileges) {
+  Response r = Do("POST", "/containers/create",
+                  R"({"Image":"b","HostConfig":{"ReadonlyRootfs":true,"SecurityOpt":["no-new-privileges"]}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(fake_.last_config.read_only_rootfs);
+  EXPECT_TRUE(fake_.last_config.no_new_privileges);
+  r = Do("POST", "/containers/create",
+         R"({"Image":"b","HostConfig":{"SecurityOpt":["no-new-privileges=false","seccomp=unconfined"]}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_FALSE(fake_.last_config.read_only_rootfs);
+  EXPECT_FALSE(fake_.last_config.no_new_privileges);
+}
+
 TEST_F(ContainerRoutesTest, CreateNullCmdAndEntrypointStayAbsent) {
   Response r = Do("POST", "/containers/create", R"({"Image":"busybox","Cmd":null,"Entrypoint":null,"Env":null})");
   ASSERT_EQ(r.status, 201) << r.body;
@@ -237,8 +250,13 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
        "must be absolute"},
       {R"({"Image":"b","HostConfig":{"NetworkMode":"mynet"}})", 404, "network mynet not found"},
       {R"({"Image":"b","Cmd":[1]})", 400, "Cmd"},
-      {R"({"Image":"b","HostConfig":{"ReadonlyRootfs":true}})", 400,
-       "berth does not support HostConfig.ReadonlyRootfs (--read-only)"},
+      {R"({"Image":"b","HostConfig":{"Privileged":true}})", 400,
+       "berth does not support HostConfig.Privileged (--privileged)"},
+      {R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp={}"]}})", 400,
+       "berth does not support --security-opt \"seccomp\" profiles (only seccomp=unconfined)"},
+      {R"({"Image":"b","HostConfig":{"SecurityOpt":["apparmor=x"]}})", 400,
+       "berth does not support --security-opt \"apparmor\""},
+      {R"({"Image":"b","HostConfig":{"SecurityOpt":["no-new-privileges:maybe"]}})", 400, "invalid --security-opt"},
       {R"({"Image":"b","HostConfig":{"CapDrop":["ALL"],"CapAdd":null}})", 400,
        "berth does not support HostConfig.CapDrop (--cap-drop)"},
       {R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"always","MaximumRetryCount":0}}})", 400,

@@ -188,6 +188,8 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["OpenStdin"] = c.open_stdin;
   o["AutoRemove"] = c.auto_remove;
   o["NetworkMode"] = c.network_mode;
+  o["ReadonlyRootfs"] = c.read_only_rootfs;
+  o["NoNewPrivileges"] = c.no_new_privileges;
   json::array mounts;
   for (const auto& m : c.image_mounts) {
     mounts.push_back(json::object{{"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}});
@@ -223,6 +225,8 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   if (auto* x = o.if_contains("OpenStdin"); x && x->is_bool()) c.open_stdin = x->as_bool();
   if (auto* x = o.if_contains("AutoRemove"); x && x->is_bool()) c.auto_remove = x->as_bool();
   c.network_mode = StringOf(o, "NetworkMode");
+  if (auto* x = o.if_contains("ReadonlyRootfs"); x && x->is_bool()) c.read_only_rootfs = x->as_bool();
+  if (auto* x = o.if_contains("NoNewPrivileges"); x && x->is_bool()) c.no_new_privileges = x->as_bool();
   if (auto* x = o.if_contains("ImageMounts"); x && x->is_array()) {
     for (const auto& m : x->as_array()) {
       if (!m.is_object()) continue;

@@ -293,6 +293,8 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
   for (const auto& kv : e.env) OverrideEnv(&p.env, kv);
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
+  p.read_only_rootfs = cfg.read_only_rootfs;
+  p.no_new_privileges = cfg.no_new_privileges;
   s = ResolveUser(dir + "/rootfs", e.user, &p);
   if (!s.ok()) return fail(s);
   for (size_t i = 0; i < cfg.image_mounts.size() && i < rec.image_mounts.size(); ++i) {

@@ -137,6 +137,7 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   process["env"] = std::move(env);
   process["cwd"] = p.cwd.empty() ? "/" : p.cwd;
   process["capabilities"] = std::move(caps);
+  process["noNewPrivileges"] = p.no_new_privileges;
 
   json::object root;
   root["path"] = rootfs;

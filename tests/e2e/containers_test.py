@@ -135,13 +135,12 @@ class RunTest(ContainerTestCase):
         # Each flag asks for something berth does not do yet: refused, naming
         # it, before anything is created; never accepted and ignored.
         cases = [
-            (["--read-only"], "HostConfig.ReadonlyRootfs (--read-only)"),
             (["--cap-drop", "ALL"], "HostConfig.CapDrop (--cap-drop)"),
             (["--cap-add", "NET_ADMIN"], "HostConfig.CapAdd (--cap-add)"),
             (["--privileged"], "HostConfig.Privileged (--privileged)"),
             (["--memory", "64m"], "HostConfig.Memory (--memory)"),
             (["--pids-limit", "10"], "HostConfig.PidsLimit (--pids-limit)"),
-            (["--security-opt", "no-new-privileges"], "HostConfig.SecurityOpt (--security-opt)"),
+            (["--security-opt", "apparmor=unconfined"], 'berth does not support --security-opt "apparmor"'),
             (["--restart", "always"], "HostConfig.RestartPolicy (--restart)"),
             (["-p", "8080:80"], "berth does not support ExposedPorts (--expose / -p)"),
             (["-v", "/data"], "berth does not support Volumes (-v)"),
@@ -156,6 +155,20 @@ class RunTest(ContainerTestCase):
         self.assertEqual(self.docker_ok("ps", "-a", "-q"), "")
         # The defaults every plain `docker create`/`run` sends are accepted.
         cid = self.docker_ok("create", "bb:1", "true").strip()
+        self.docker_ok("rm", cid)
+
+    def test_read_only_rootfs_and_no_new_privileges_are_applied(self):
+        rc, out, err = self.d.docker("run", "--rm", "--read-only", "bb:1", "sh", "-c",
+                                     "touch /x 2>&1; grep NoNewPrivs /proc/self/status")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Read-only file system", out)
+        self.assertIn("NoNewPrivs:\t0", out)
+        out = self.docker_ok("run", "--rm", "--security-opt", "no-new-privileges", "bb:1", "sh", "-c",
+                             "touch /x && echo wrote; grep NoNewPrivs /proc/self/status")
+        self.assertEqual(out, "wrote\nNoNewPrivs:\t1\n")
+        cid = self.docker_ok("create", "--read-only", "--security-opt", "no-new-privileges", "bb:1", "true").strip()
+        fmt = "{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.SecurityOpt}}"
+        self.assertEqual(self.docker_ok("inspect", "-f", fmt, cid), "true [no-new-privileges]\n")
         self.docker_ok("rm", cid)
 
     def test_kill_rm_logs(self):
