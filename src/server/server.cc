@@ -165,6 +165,7 @@ class ServerImpl : public Server, public ServerCore {
   bool io_stopped() const override { return io_stopped_; }
   WorkerPool* pool() override { return &pool_; }
   size_t max_body_bytes() const override { return opts_.max_body_bytes; }
+  const ServerOptions& options() const override { return opts_; }
   void Register(const std::shared_ptr<SessionBase>& s) override {
     MutexLock l(&mu_);
     sessions_[s.get()] = s;
