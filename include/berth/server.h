@@ -73,6 +73,12 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(120)};
   std::chrono::milliseconds write_stall_timeout{std::chrono::seconds(60)};
+  // Open connections per listener (each -H address, the metrics address).
+  // A connection past the cap is accepted and closed at once, after a
+  // best-effort plain-HTTP 503 on unix and metrics listeners, so its client
+  // fails fast with a reason instead of hanging in the listen backlog; the
+  // owner's next connection is served as soon as one closes. 0: no cap.
+  size_t max_connections_per_listener = 1024;
 };
 
 class Server {

@@ -1,6 +1,7 @@
 // Hostile clients against a real server on a unix socket: a client that
 // sends nothing or half a request line, one that idles on a keep-alive
-// connection, one that subscribes to /events and stops reading. Each is
+// connection, one that subscribes to /events and stops reading, one
+// connection too many. Each is
 // disconnected within its bound while /_ping still answers at once; a slow
 // request body and a quiet event stream are not cut.
 
@@ -200,6 +201,38 @@ TEST_F(ServerLimitsTest, EventsClientThatStopsReadingIsDisconnected) {
   EXPECT_LT(waited, 30s) << "a client that stopped reading keeps its stream";
   EXPECT_TRUE(HandlerReturned("GET /events", 10s)) << metrics_.Serialize();
   ExpectPingAnswers();
+}
+
+// Past max_connections_per_listener a connection is answered 503 and closed
+// at once; when a held connection closes, the next one is served.
+TEST_F(ServerLimitsTest, ConnectionsPastTheCapAreRefusedAtOnce) {
+  opts_.max_connections_per_listener = 2;
+  StartServer();
+  auto held1 = std::make_unique<Client>(sock_);
+  Client held2(sock_);
+  EXPECT_EQ(held1->Send(http::verb::get, "/_ping").body(), "OK");
+  EXPECT_EQ(held2.Send(http::verb::get, "/_ping").body(), "OK");
+
+  Client over(sock_);
+  auto t0 = std::chrono::steady_clock::now();
+  auto refused = over.Read();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(refused.body(), "{\"message\":\"too many open connections to berthd\"}\n");
+  EXPECT_EQ(held2.Send(http::verb::get, "/_ping").body(), "OK");  // the held ones still work
+
+  held1.reset();  // frees a slot once the server has seen the hang-up
+  bool served = false;
+  for (int attempt = 0; attempt < 200 && !served; attempt++) {
+    try {
+      Client next(sock_);
+      served = next.Send(http::verb::get, "/_ping").result_int() == 200;
+    } catch (const std::exception&) {
+      // refused before the request went out: try again
+    }
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
 }
 
 }  // namespace

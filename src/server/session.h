@@ -52,6 +52,21 @@ struct Handler {
   std::function<bool(std::string_view method, std::string_view target)> streams_body;
 };
 
+// One of a listener's connection slots, held by a session for its life.
+class ConnectionSlot {
+ public:
+  ConnectionSlot() = default;
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<size_t>> open) : open_(std::move(open)) {}
+  ConnectionSlot(ConnectionSlot&&) = default;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (open_) open_->fetch_sub(1);
+  }
+
+ private:
+  std::shared_ptr<std::atomic<size_t>> open_;
+};
+
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
@@ -80,10 +95,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::lowest_layer_type<Stream>>;
 
-  Session(ServerCore* core, Stream stream, const Handler* handler)
+  Session(ServerCore* core, Stream stream, const Handler* handler, ConnectionSlot slot)
       : core_(core),
         stream_(std::move(stream)),
         handler_(handler),
+        slot_(std::move(slot)),
         read_deadline_(stream_.get_executor()),
         write_deadline_(stream_.get_executor()) {}
   ~Session() override { core_->Unregister(this); }
@@ -557,6 +573,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   ServerCore* core_;
   Stream stream_;
   const Handler* handler_;
+  ConnectionSlot slot_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::buffer_body>> body_parser_;
