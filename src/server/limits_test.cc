@@ -10,8 +10,11 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "berth/image_service.h"
 #include "berth/server.h"
@@ -233,6 +236,46 @@ TEST_F(ServerLimitsTest, ConnectionsPastTheCapAreRefusedAtOnce) {
     if (!served) std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(served);
+}
+
+// The metrics listener reads headers only: a request with a body (announced
+// as 1 GB, or chunked) is answered 413 at once without any body byte sent,
+// and GET /metrics still works.
+TEST_F(ServerLimitsTest, MetricsListenerTakesNoBody) {
+  opts_.metrics_addr = "127.0.0.1:0";
+  StartServer();
+  std::vector<std::string> eps = server_->Endpoints();
+  ASSERT_EQ(eps.size(), 2u);
+  ASSERT_EQ(eps[1].rfind("http://127.0.0.1:", 0), 0u);
+  auto port = static_cast<unsigned short>(std::atoi(eps[1].c_str() + std::strlen("http://127.0.0.1:")));
+  auto post = [&](const std::string& framing) {
+    asio::io_context ioc;
+    asio::ip::tcp::socket t(ioc);
+    t.connect({asio::ip::make_address("127.0.0.1"), port});
+    std::string head = "POST /metrics HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n";
+    asio::write(t, asio::buffer(head));
+    beast::flat_buffer b;
+    http::response<http::string_body> res;
+    http::read(t, b, res);
+    return res;
+  };
+  for (const std::string framing : {"Content-Length: 1000000000\r\n", "Transfer-Encoding: chunked\r\n"}) {
+    auto res = post(framing);
+    EXPECT_EQ(res.result_int(), 413) << framing;
+    EXPECT_EQ(res.body(), "{\"message\":\"this endpoint takes no request body\"}\n") << framing;
+    EXPECT_FALSE(res.keep_alive());
+  }
+  asio::io_context ioc;
+  asio::ip::tcp::socket t(ioc);
+  t.connect({asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
+  req.set(http::field::host, "x");
+  http::write(t, req);
+  beast::flat_buffer b;
+  http::response<http::string_body> res;
+  http::read(t, b, res);
+  EXPECT_EQ(res.result_int(), 200);
+  ExpectPingAnswers();
 }
 
 }  // namespace

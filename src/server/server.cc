@@ -107,7 +107,9 @@ class ServerImpl : public Server, public ServerCore {
     api_handler_.streams_body = [this](std::string_view m, std::string_view t) {
       return api_->StreamsRequestBody(m, t);
     };
+    api_handler_.max_body_bytes = opts_.max_body_bytes;
     metrics_handler_.handle = [this](api::Request& r) { return MetricsResponse(r); };
+    metrics_handler_.max_body_bytes = 0;  // headers only: nothing there takes a body
   }
 
   ~ServerImpl() override { Shutdown(); }
@@ -193,7 +195,6 @@ class ServerImpl : public Server, public ServerCore {
   bool stopping() const override { return stopping_; }
   bool io_stopped() const override { return io_stopped_; }
   WorkerPool* pool() override { return &pool_; }
-  size_t max_body_bytes() const override { return opts_.max_body_bytes; }
   const ServerOptions& options() const override { return opts_; }
   void Register(const std::shared_ptr<SessionBase>& s) override {
     MutexLock l(&mu_);

@@ -50,6 +50,9 @@ namespace http = beast::http;
 struct Handler {
   std::function<api::Response(api::Request&)> handle;
   std::function<bool(std::string_view method, std::string_view target)> streams_body;
+  // Largest body read whole; a larger one is answered 413 without being
+  // read and the connection closes. 0: headers only (no body accepted).
+  size_t max_body_bytes = 0;
 };
 
 // One of a listener's connection slots, held by a session for its life.
@@ -85,7 +88,6 @@ class ServerCore {
   virtual void Unregister(SessionBase* s) = 0;
   // Records a finished request (metrics, debug log).
   virtual void Observe(const api::Request& req, const std::string& route, int status, double seconds) = 0;
-  virtual size_t max_body_bytes() const = 0;
   // Timeouts (ServerOptions).
   virtual const ServerOptions& options() const = 0;
 };
@@ -195,8 +197,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     streaming_body_ = handler_->streams_body && handler_->streams_body(req_.method, req_.target);
     body_done_ = header_parser_->is_done();
     auto self = this->shared_from_this();
-    if (!streaming_body_ && !body_done_ && header_parser_->content_length() &&
-        *header_parser_->content_length() > core_->max_body_bytes()) {
+    // A chunked body's size is unknown: only a headers-only handler refuses
+    // it before reading.
+    bool over_limit = header_parser_->content_length() ? *header_parser_->content_length() > handler_->max_body_bytes
+                                                       : handler_->max_body_bytes == 0;
+    if (!streaming_body_ && !body_done_ && over_limit) {
       // Too large to buffer, known from the header: answer 413 at once (no
       // 100 Continue) and close, as the body is not read.
       keep_alive_ = false;
@@ -226,7 +231,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void ReadWholeBody() {
     string_parser_.emplace(std::move(*header_parser_));
-    string_parser_->body_limit(core_->max_body_bytes());
+    string_parser_->body_limit(handler_->max_body_bytes);
     auto self = this->shared_from_this();
     http::async_read(stream_, buffer_, *string_parser_, [self](beast::error_code ec, size_t) {
       if (ec == http::error::body_limit) {
@@ -457,7 +462,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     api::Response resp;
     if (too_large_) {
       resp = api::ErrorResponse(
-          InvalidArgument("request body is larger than " + std::to_string(core_->max_body_bytes()) + " bytes"));
+          InvalidArgument(handler_->max_body_bytes == 0
+                              ? std::string("this endpoint takes no request body")
+                              : "request body is larger than " + std::to_string(handler_->max_body_bytes) + " bytes"));
       resp.status = 413;
       api::AddCommonHeaders(&resp);
     } else {
