@@ -278,5 +278,38 @@ TEST_F(ServerLimitsTest, MetricsListenerTakesNoBody) {
   ExpectPingAnswers();
 }
 
+// A TCP client of the TLS listener that never finishes its handshake (sends
+// nothing, or a few bytes of a ClientHello) is closed after
+// tls_handshake_timeout.
+TEST_F(ServerLimitsTest, StalledTlsHandshakeClosedAfterTimeout) {
+  std::string key = dir_.path() + "/key.pem", cert = dir_.path() + "/cert.pem";
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 -keyout " + key + " -out " +
+                    cert + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "no openssl to make a certificate";
+  opts_.hosts.push_back("tcp://127.0.0.1:0");
+  opts_.tls_verify = true;
+  opts_.tls_ca_file = cert;
+  opts_.tls_cert_file = cert;
+  opts_.tls_key_file = key;
+  opts_.tls_handshake_timeout = 1s;
+  StartServer();
+  std::vector<std::string> eps = server_->Endpoints();
+  ASSERT_EQ(eps.size(), 2u);
+  ASSERT_EQ(eps[1].rfind("tcp://127.0.0.1:", 0), 0u);
+  auto port = static_cast<unsigned short>(std::atoi(eps[1].c_str() + std::strlen("tcp://127.0.0.1:")));
+  asio::io_context ioc;
+  asio::ip::tcp::socket silent(ioc), partial(ioc);
+  silent.connect({asio::ip::make_address("127.0.0.1"), port});
+  partial.connect({asio::ip::make_address("127.0.0.1"), port});
+  const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01};  // record and handshake headers
+  asio::write(partial, asio::buffer(hello_start));
+  ExpectPingAnswers();
+  for (auto* s : {&silent, &partial}) {
+    auto waited = WaitForServerClose(s->native_handle(), 20s);
+    EXPECT_LT(waited, 20s) << "a stalled TLS handshake keeps its connection";
+  }
+  ExpectPingAnswers();
+}
+
 }  // namespace
 }  // namespace berth
