@@ -17,6 +17,13 @@
 // closes when the producer returns. No watch read runs then (the client may
 // half-close its side); PeerHungUp polls for a full hang-up instead (on TCP
 // a hang-up shows only as a failing write).
+// Deadlines (ServerOptions), all on the strand: one read timer covers the TLS
+// handshake, the first request's header, the idle wait for a later request's
+// first byte and that request's header; it is disarmed once a header is read
+// (bodies and handlers are not timed). Every response write is watched: no
+// progress for write_stall_timeout closes the socket, so the producer's write
+// fails and its worker returns. A session holds a ConnectionSlot of its
+// listener for its life.
 #pragma once
 
 #include <poll.h>
