@@ -26,7 +26,11 @@ struct Event {
 };
 
 // Keeps the last `history` events for replay (since/until) and fans new ones
-// out to subscribers.
+// out to subscribers. Each subscriber's queue holds at most
+// `subscriber_queue_limit` events: a subscriber that falls further behind
+// (its client stopped reading) is dropped: its subscription is closed, its
+// queue freed, and Next() returns false from then on; other subscribers are
+// not affected and Publish never blocks.
 class EventBus {
  public:
   class Subscription {
@@ -37,6 +41,8 @@ class EventBus {
     // dropped). A Subscription may outlive its bus (it is detached when the
     // bus is destroyed), but must not be used concurrently with that.
     bool Next(Event* out, int timeout_ms);
+    // True once the bus dropped this subscription for falling behind.
+    bool overflowed();
 
    private:
     friend class EventBus;
@@ -45,9 +51,11 @@ class EventBus {
     EventBus* bus_ GUARDED_BY(mu_) = nullptr;
     std::deque<Event> queue_ GUARDED_BY(mu_);
     bool closed_ GUARDED_BY(mu_) = false;
+    bool overflowed_ GUARDED_BY(mu_) = false;
   };
 
-  explicit EventBus(size_t history = 1024);
+  static constexpr size_t kDefaultSubscriberQueueLimit = 4096;
+  explicit EventBus(size_t history = 1024, size_t subscriber_queue_limit = kDefaultSubscriberQueueLimit);
   ~EventBus();
 
   // Stamps time_unix_nanos when 0, records and delivers.
@@ -66,6 +74,7 @@ class EventBus {
   void Unsubscribe(Subscription* s) EXCLUDES(mu_);
   mutable Mutex mu_;
   const size_t history_limit_;
+  const size_t subscriber_queue_limit_;
   std::deque<Event> history_ GUARDED_BY(mu_);
   std::vector<Subscription*> subscribers_ GUARDED_BY(mu_);
   bool closed_ GUARDED_BY(mu_) = false;

@@ -13,6 +13,7 @@
 // self-contained.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -56,6 +57,29 @@ struct ServerOptions {
   Metrics* metrics = nullptr;  // request metrics and /metrics; may be null
   int io_threads = 4;
   size_t max_body_bytes = 64u << 20;  // whole bodies (non-streaming routes)
+
+  // Limits on what a client can hold (a zero duration means no limit). A
+  // connection is closed when:
+  //   - its TLS handshake has not finished `tls_handshake_timeout` after the
+  //     accept;
+  //   - a request header has not been read whole `header_timeout` after the
+  //     connection (first request) or after its first byte (later requests);
+  //   - no request starts `idle_timeout` after the previous response ended;
+  //   - a response write makes no progress for `write_stall_timeout` (the
+  //     client stopped reading a stream: the producer's write then fails).
+  // Nothing else is timed: a request body (`docker load`) and a streaming
+  // response that makes progress (`docker events`, `logs -f`) last as long
+  // as they need.
+  std::chrono::milliseconds tls_handshake_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds header_timeout{std::chrono::seconds(30)};
+  std::chrono::milliseconds idle_timeout{std::chrono::seconds(120)};
+  std::chrono::milliseconds write_stall_timeout{std::chrono::seconds(60)};
+  // Open connections per listener (each -H address, the metrics address).
+  // A connection past the cap is accepted and closed at once, after a
+  // best-effort plain-HTTP 503 on unix and metrics listeners, so its client
+  // fails fast with a reason instead of hanging in the listen backlog; the
+  // owner's next connection is served as soon as one closes. 0: no cap.
+  size_t max_connections_per_listener = 1024;
 };
 
 class Server {

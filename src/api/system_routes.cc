@@ -278,7 +278,8 @@ Result<Response> DiskUsage(RouteContext& ctx) {
 }
 
 // GET /events: replay (when since or until is given), then live events until
-// `until` passes or the client leaves. Headers go out at once.
+// `until` passes, the client leaves or falls behind by more than the bus's
+// subscriber queue (the stream is then cut). Headers go out at once.
 Result<Response> Events(RouteContext& ctx) {
   if (ctx.store == nullptr || ctx.store->events() == nullptr) return Internal("no event bus attached");
   int64_t now = WallClockNanos();
@@ -322,6 +323,11 @@ Result<Response> Events(RouteContext& ctx) {
       Event e;
       auto started = std::chrono::steady_clock::now();
       if (!sub->Next(&e, wait_ms)) {
+        if (sub->overflowed()) {
+          // The client fell more than a queue's worth of events behind: the
+          // stream is cut (no last chunk), so the client sees it broken.
+          return Unavailable("the events subscriber fell behind and was dropped");
+        }
         // A closed bus returns at once: do not spin.
         auto spent = std::chrono::steady_clock::now() - started;
         if (spent < std::chrono::milliseconds(wait_ms / 2)) {

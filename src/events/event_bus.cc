@@ -45,7 +45,13 @@ bool EventBus::Subscription::Next(Event* out, int timeout_ms) {
   return true;
 }
 
-EventBus::EventBus(size_t history) : history_limit_(history) {}
+bool EventBus::Subscription::overflowed() {
+  MutexLock l(&mu_);
+  return overflowed_;
+}
+
+EventBus::EventBus(size_t history, size_t subscriber_queue_limit)
+    : history_limit_(history), subscriber_queue_limit_(subscriber_queue_limit) {}
 
 EventBus::~EventBus() {
   MutexLock l(&mu_);
@@ -62,11 +68,22 @@ void EventBus::Publish(Event e) {
   if (e.time_unix_nanos == 0) e.time_unix_nanos = NowUnixNanos();
   MutexLock l(&mu_);
   if (!closed_) {
-    for (Subscription* s : subscribers_) {
+    // Deliver; drop (and detach) every subscriber whose queue is full.
+    auto dropped = std::remove_if(subscribers_.begin(), subscribers_.end(), [&](Subscription* s) {
       MutexLock sl(&s->mu_);
+      if (s->queue_.size() >= subscriber_queue_limit_) {
+        std::deque<Event>().swap(s->queue_);  // frees its memory
+        s->closed_ = true;
+        s->overflowed_ = true;
+        s->bus_ = nullptr;
+        s->cv_.NotifyAll();
+        return true;
+      }
       s->queue_.push_back(e);
       s->cv_.NotifyOne();
-    }
+      return false;
+    });
+    subscribers_.erase(dropped, subscribers_.end());
   }
   if (history_limit_ == 0) return;
   while (history_.size() >= history_limit_) history_.pop_front();

@@ -220,6 +220,42 @@ TEST(EventBusTest, DroppedSubscriptionAndSubscriptionOutlivingBus) {
   kept.reset();
 }
 
+// A subscriber that stops taking events is dropped once its queue is full:
+// Next() then returns false (its queued events are gone) while a subscriber
+// that keeps up sees every event, and so does one that subscribes later.
+TEST(EventBusTest, SubscriberFallingBehindIsDropped) {
+  EventBus bus(/*history=*/16, /*subscriber_queue_limit=*/3);
+  auto stalled = bus.Subscribe();
+  auto reader = bus.Subscribe();
+  Event got;
+  for (int i = 0; i < 3; ++i) {
+    bus.Publish(MakeEvent("tag", std::to_string(i), 100 + i));
+    ASSERT_TRUE(reader->Next(&got, 1000));
+    EXPECT_EQ(got.actor_id, std::to_string(i));
+  }
+  EXPECT_FALSE(stalled->overflowed());  // exactly at the bound: still subscribed
+  bus.Publish(MakeEvent("tag", "3", 103));
+  EXPECT_TRUE(stalled->overflowed());
+  EXPECT_FALSE(stalled->Next(&got, 0));  // closed; the 3 queued events are dropped
+  EXPECT_FALSE(reader->overflowed());
+  ASSERT_TRUE(reader->Next(&got, 1000));
+  EXPECT_EQ(got.actor_id, "3");
+
+  bus.Publish(MakeEvent("tag", "4", 104));
+  EXPECT_FALSE(stalled->Next(&got, 0));  // no longer delivered to
+  ASSERT_TRUE(reader->Next(&got, 1000));
+  EXPECT_EQ(got.actor_id, "4");
+  auto later = bus.Subscribe();
+  bus.Publish(MakeEvent("tag", "5", 105));
+  ASSERT_TRUE(later->Next(&got, 1000));
+  EXPECT_EQ(got.actor_id, "5");
+  stalled.reset();  // a dropped subscription detaches cleanly
+  bus.Publish(MakeEvent("tag", "6", 106));
+  ASSERT_TRUE(reader->Next(&got, 1000));
+  ASSERT_TRUE(reader->Next(&got, 1000));
+  EXPECT_EQ(got.actor_id, "6");
+}
+
 // ---- EventToJson ---------------------------------------------------------------
 
 TEST(EventToJsonTest, ExactShapes) {

@@ -1,6 +1,7 @@
 // Listeners, threads and shutdown.
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,9 +40,14 @@ class Listener : public ListenerBase {
   void Accept() override {
     acceptor_.async_accept(asio::make_strand(*ioc_), [this](beast::error_code ec, typename Protocol::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open() || core_->stopping()) return;
-      if (!ec) {
+      if (!ec && core_->options().max_connections_per_listener > 0 &&
+          open_->fetch_add(1) >= core_->options().max_connections_per_listener) {
+        open_->fetch_sub(1);
+        RefuseOverCap(&s);
+      } else if (!ec) {
+        ConnectionSlot slot(core_->options().max_connections_per_listener > 0 ? open_ : nullptr);
         try {
-          auto session = std::make_shared<Session<Stream>>(core_, wrap_(std::move(s)), handler_);
+          auto session = std::make_shared<Session<Stream>>(core_, wrap_(std::move(s)), handler_, std::move(slot));
           core_->Register(session);
           session->Start();
         } catch (const std::exception& e) {
@@ -54,6 +60,27 @@ class Listener : public ListenerBase {
       }
       Accept();
     });
+  }
+
+  // A connection past the cap: a best-effort 503 where the stream is plain
+  // (a TLS client would need a handshake first), then closed. Never blocks.
+  void RefuseOverCap(typename Protocol::socket* s) {
+    if (!refused_logged_.exchange(true)) {
+      spdlog::warn("refusing connections past the cap of {} open connections on a listener",
+                   core_->options().max_connections_per_listener);
+    }
+    if constexpr (std::is_same_v<Stream, typename Protocol::socket>) {
+      static const std::string kBusy = [] {
+        std::string body = "{\"message\":\"too many open connections to berthd\"}\n";
+        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+               "Content-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+      }();
+      ::send(s->native_handle(), kBusy.data(), kBusy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    beast::error_code ignored;
+    s->shutdown(asio::socket_base::shutdown_both, ignored);
+    s->close(ignored);
   }
 
   void Close() override {
@@ -69,6 +96,8 @@ class Listener : public ListenerBase {
   typename Protocol::acceptor acceptor_;
   Wrap wrap_;
   const Handler* handler_;
+  std::shared_ptr<std::atomic<size_t>> open_ = std::make_shared<std::atomic<size_t>>(0);
+  std::atomic<bool> refused_logged_{false};
 };
 
 class ServerImpl : public Server, public ServerCore {
@@ -78,7 +107,9 @@ class ServerImpl : public Server, public ServerCore {
     api_handler_.streams_body = [this](std::string_view m, std::string_view t) {
       return api_->StreamsRequestBody(m, t);
     };
+    api_handler_.max_body_bytes = opts_.max_body_bytes;
     metrics_handler_.handle = [this](api::Request& r) { return MetricsResponse(r); };
+    metrics_handler_.max_body_bytes = 0;  // headers only: nothing there takes a body
   }
 
   ~ServerImpl() override { Shutdown(); }
@@ -164,7 +195,7 @@ class ServerImpl : public Server, public ServerCore {
   bool stopping() const override { return stopping_; }
   bool io_stopped() const override { return io_stopped_; }
   WorkerPool* pool() override { return &pool_; }
-  size_t max_body_bytes() const override { return opts_.max_body_bytes; }
+  const ServerOptions& options() const override { return opts_; }
   void Register(const std::shared_ptr<SessionBase>& s) override {
     MutexLock l(&mu_);
     sessions_[s.get()] = s;

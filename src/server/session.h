@@ -17,9 +17,17 @@
 // closes when the producer returns. No watch read runs then (the client may
 // half-close its side); PeerHungUp polls for a full hang-up instead (on TCP
 // a hang-up shows only as a failing write).
+// Deadlines (ServerOptions), all on the strand: one read timer covers the TLS
+// handshake, the first request's header, the idle wait for a later request's
+// first byte and that request's header; it is disarmed once a header is read
+// (bodies and handlers are not timed). Every response write is watched: no
+// progress for write_stall_timeout closes the socket, so the producer's write
+// fails and its worker returns. A session holds a ConnectionSlot of its
+// listener for its life.
 #pragma once
 
 #include <poll.h>
+#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -30,11 +38,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "berth/api.h"
 #include "berth/io.h"
 #include "berth/mutex.h"
+#include "berth/server.h"
 #include "server/worker_pool.h"
 
 namespace berth::server {
@@ -47,6 +57,24 @@ namespace http = beast::http;
 struct Handler {
   std::function<api::Response(api::Request&)> handle;
   std::function<bool(std::string_view method, std::string_view target)> streams_body;
+  // Largest body read whole; a larger one is answered 413 without being
+  // read and the connection closes. 0: headers only (no body accepted).
+  size_t max_body_bytes = 0;
+};
+
+// One of a listener's connection slots, held by a session for its life.
+class ConnectionSlot {
+ public:
+  ConnectionSlot() = default;
+  explicit ConnectionSlot(std::shared_ptr<std::atomic<size_t>> open) : open_(std::move(open)) {}
+  ConnectionSlot(ConnectionSlot&&) = default;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (open_) open_->fetch_sub(1);
+  }
+
+ private:
+  std::shared_ptr<std::atomic<size_t>> open_;
 };
 
 class SessionBase {
@@ -67,7 +95,8 @@ class ServerCore {
   virtual void Unregister(SessionBase* s) = 0;
   // Records a finished request (metrics, debug log).
   virtual void Observe(const api::Request& req, const std::string& route, int status, double seconds) = 0;
-  virtual size_t max_body_bytes() const = 0;
+  // Timeouts (ServerOptions).
+  virtual const ServerOptions& options() const = 0;
 };
 
 template <class Stream>
@@ -75,16 +104,24 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::lowest_layer_type<Stream>>;
 
-  Session(ServerCore* core, Stream stream, const Handler* handler)
-      : core_(core), stream_(std::move(stream)), handler_(handler) {}
+  Session(ServerCore* core, Stream stream, const Handler* handler, ConnectionSlot slot)
+      : core_(core),
+        stream_(std::move(stream)),
+        handler_(handler),
+        slot_(std::move(slot)),
+        read_deadline_(stream_.get_executor()),
+        write_deadline_(stream_.get_executor()) {}
   ~Session() override { core_->Unregister(this); }
 
   void Start() {
     auto self = this->shared_from_this();
     if constexpr (kTls) {
-      stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
-        if (ec) return self->DoClose();
-        self->ReadHeader();
+      asio::dispatch(stream_.get_executor(), [self] {
+        self->ArmReadDeadline(self->core_->options().tls_handshake_timeout);
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->DoClose();
+          self->ReadHeader();
+        });
       });
     } else {
       asio::dispatch(stream_.get_executor(), [self] { self->ReadHeader(); });
@@ -99,8 +136,48 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  private:
   // ---- strand side ----
 
+  // Closes the connection `after` from now unless re-armed or disarmed
+  // first. Zero: no deadline.
+  void ArmReadDeadline(std::chrono::milliseconds after) {
+    uint64_t generation = ++read_deadline_generation_;
+    if (after.count() <= 0) {
+      read_deadline_.cancel();
+      return;
+    }
+    read_deadline_.expires_after(after);  // cancels an earlier wait
+    auto self = this->shared_from_this();
+    read_deadline_.async_wait([self, generation](beast::error_code ec) {
+      if (ec || generation != self->read_deadline_generation_) return;
+      self->DoClose();
+    });
+  }
+
+  void DisarmReadDeadline() {
+    ++read_deadline_generation_;
+    read_deadline_.cancel();
+  }
+
+  // Waits for the next request. Between requests a keep-alive connection
+  // may idle up to idle_timeout for its first byte; the header then has
+  // header_timeout. The first request has header_timeout from the start.
   void ReadHeader() {
     if (closed_ || core_->stopping()) return DoClose();
+    if (first_request_ || buffer_.size() > 0) {
+      first_request_ = false;
+      return ReadHeaderBytes();
+    }
+    ArmReadDeadline(core_->options().idle_timeout);
+    auto self = this->shared_from_this();
+    stream_.async_read_some(buffer_.prepare(4096), [self](beast::error_code ec, size_t n) {
+      self->buffer_.commit(n);
+      if (ec) return self->DoClose();  // EOF between requests, or the idle deadline
+      self->ReadHeaderBytes();
+    });
+  }
+
+  void ReadHeaderBytes() {
+    if (closed_ || core_->stopping()) return DoClose();
+    ArmReadDeadline(core_->options().header_timeout);
     header_parser_.emplace();
     header_parser_->header_limit(64 * 1024);
     // No body limit while reading the header: Beast would refuse a
@@ -115,7 +192,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void OnHeader(beast::error_code ec) {
-    if (ec) return DoClose();  // EOF between requests, or garbage
+    DisarmReadDeadline();      // a body or a response takes as long as it needs
+    if (ec) return DoClose();  // EOF, garbage or the header deadline
     const auto& h = header_parser_->get();
     req_ = api::Request();
     req_.method = std::string(h.method_string());
@@ -126,8 +204,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     streaming_body_ = handler_->streams_body && handler_->streams_body(req_.method, req_.target);
     body_done_ = header_parser_->is_done();
     auto self = this->shared_from_this();
-    if (!streaming_body_ && !body_done_ && header_parser_->content_length() &&
-        *header_parser_->content_length() > core_->max_body_bytes()) {
+    // A chunked body's size is unknown: only a headers-only handler refuses
+    // it before reading.
+    bool over_limit = header_parser_->content_length() ? *header_parser_->content_length() > handler_->max_body_bytes
+                                                       : handler_->max_body_bytes == 0;
+    if (!streaming_body_ && !body_done_ && over_limit) {
       // Too large to buffer, known from the header: answer 413 at once (no
       // 100 Continue) and close, as the body is not read.
       keep_alive_ = false;
@@ -157,7 +238,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void ReadWholeBody() {
     string_parser_.emplace(std::move(*header_parser_));
-    string_parser_->body_limit(core_->max_body_bytes());
+    string_parser_->body_limit(handler_->max_body_bytes);
     auto self = this->shared_from_this();
     http::async_read(stream_, buffer_, *string_parser_, [self](beast::error_code ec, size_t) {
       if (ec == http::error::body_limit) {
@@ -228,10 +309,52 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (closed_) return;
     closed_ = true;
     client_gone_ = true;
+    DisarmReadDeadline();  // the timers' waits hold the session: free it now
+    write_in_flight_ = false;
+    write_deadline_.cancel();
     beast::error_code ignored;
     auto& sock = beast::get_lowest_layer(stream_);
     sock.shutdown(asio::socket_base::shutdown_both, ignored);
     sock.close(ignored);
+  }
+
+  // Writes all of `buffers` (what they point to must outlive the write),
+  // then calls done(ec, n). The connection is closed when no byte goes out
+  // for write_stall_timeout: a client that stops reading cannot hold the
+  // producer (and its worker thread) forever.
+  template <class Buffers, class Done>
+  void WriteWatched(const Buffers& buffers, Done done) {
+    auto self = this->shared_from_this();
+    write_in_flight_ = true;
+    last_write_progress_ = std::chrono::steady_clock::now();
+    if (core_->options().write_stall_timeout.count() > 0) {
+      ArmWriteDeadline(last_write_progress_ + core_->options().write_stall_timeout);
+    }
+    asio::async_write(
+        stream_, buffers,
+        [self](const beast::error_code& ec, size_t) -> size_t {
+          // Called before each partial write: the previous one made progress.
+          self->last_write_progress_ = std::chrono::steady_clock::now();
+          return ec ? 0 : 65536;
+        },
+        [self, done = std::move(done)](beast::error_code ec, size_t n) mutable {
+          self->write_in_flight_ = false;
+          self->write_deadline_.cancel();
+          done(ec, n);
+        });
+  }
+
+  void ArmWriteDeadline(std::chrono::steady_clock::time_point when) {
+    write_deadline_.expires_at(when);  // cancels an earlier wait
+    auto self = this->shared_from_this();
+    write_deadline_.async_wait([self](beast::error_code ec) {
+      if (ec || !self->write_in_flight_) return;
+      auto due = self->last_write_progress_ + self->core_->options().write_stall_timeout;
+      if (std::chrono::steady_clock::now() < due) return self->ArmWriteDeadline(due);
+      spdlog::debug("closing a connection whose client has read nothing for {} ms",
+                    self->core_->options().write_stall_timeout.count());
+      self->DoClose();
+    });
   }
 
   // ---- worker side ----
@@ -313,10 +436,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     SetHeaders(&res, r, keep);
     res.body() = r.body;
     res.prepare_payload();
-    auto [ec, n] = Await([this, &res](auto done) {
-      http::async_write(stream_, res, [done](beast::error_code ec, size_t n) { done(ec, n); });
-    });
-    return !ec;
+    std::ostringstream wire;
+    wire << res;
+    std::string bytes = std::move(wire).str();
+    bool failed = false;
+    return WriteBuffers(asio::buffer(bytes), &failed).ok();
   }
 
   // Writes all of `buffers` (a buffer sequence, copied into the operation;
@@ -324,9 +448,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // and returns Unavailable.
   template <class Buffers>
   Status WriteBuffers(const Buffers& buffers, bool* failed) {
-    auto [ec, n] = Await([this, buffers](auto done) {
-      asio::async_write(stream_, buffers, [done](beast::error_code ec, size_t n) { done(ec, n); });
-    });
+    auto [ec, n] = Await([this, buffers](auto done) { WriteWatched(buffers, std::move(done)); });
     if (ec) {
       *failed = true;
       return Unavailable("writing response: " + ec.message());
@@ -347,7 +469,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     api::Response resp;
     if (too_large_) {
       resp = api::ErrorResponse(
-          InvalidArgument("request body is larger than " + std::to_string(core_->max_body_bytes()) + " bytes"));
+          InvalidArgument(handler_->max_body_bytes == 0
+                              ? std::string("this endpoint takes no request body")
+                              : "request body is larger than " + std::to_string(handler_->max_body_bytes) + " bytes"));
       resp.status = 413;
       api::AddCommonHeaders(&resp);
     } else {
@@ -429,15 +553,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         if (!DrainBody()) *keep = false;
         SetHeaders(&head, resp, *keep);
         head.chunked(true);
-        http::response_serializer<http::empty_body> sr(head);
-        auto [ec, n] = Await([this, &sr](auto done) {
-          http::async_write_header(stream_, sr, [done](beast::error_code ec, size_t n) { done(ec, n); });
-        });
+        std::ostringstream wire;
+        wire << head.base();
+        std::string header_block = std::move(wire).str();
         committed = true;
-        if (ec) {
-          failed = true;
-          return Unavailable("writing response: " + ec.message());
-        }
+        BERTH_RETURN_IF_ERROR(WriteBuffers(asio::buffer(header_block), &failed));
         auto self = this->shared_from_this();
         asio::post(stream_.get_executor(), [self] { self->StartWatch(); });
       }
@@ -467,6 +587,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   ServerCore* core_;
   Stream stream_;
   const Handler* handler_;
+  ConnectionSlot slot_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::buffer_body>> body_parser_;
@@ -478,6 +599,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool body_failed_ = false;
   bool too_large_ = false;
   bool closed_ = false;
+  bool first_request_ = true;
+  // Deadlines (strand only): the read deadline covers the TLS handshake, a
+  // request header and the idle time between requests; the write deadline
+  // moves with each write's progress.
+  asio::steady_timer read_deadline_;
+  uint64_t read_deadline_generation_ = 0;
+  asio::steady_timer write_deadline_;
+  bool write_in_flight_ = false;
+  std::chrono::steady_clock::time_point last_write_progress_;
   // Watch state (strand only).
   bool watch_active_ = false;
   bool watch_stop_ = false;
