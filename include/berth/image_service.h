@@ -307,24 +307,62 @@ class IngestLease {
   virtual void Add(const Digest& d) = 0;
 };
 
-class ImageService {
- public:
-  virtual ~ImageService() = default;
+// The image service in roles, as containerd splits its services. A module
+// that needs one role takes that interface (the container service needs
+// ImageRoots and ImageRecords, never removal); ImageService joins them for
+// the daemon's routes and the CLI. Every method of every role is
+// thread-safe.
 
-  // A lease for an ingest (load, pull). See IngestLease.
-  virtual std::unique_ptr<IngestLease> NewIngestLease() = 0;
+// Image records: names and the targets they point to (containerd's image
+// store), and Docker's reference resolution over them.
+class ImageRecords {
+ public:
+  virtual ~ImageRecords() = default;
 
   // Resolves a reference like Docker's resolveImage (name, name:tag,
   // name@digest, full or short ID).
   virtual Result<ImageRecord> Resolve(const std::string& ref) = 0;
+  // docker tag: `target` is a reference with optional tag (":latest" added).
+  virtual Status Tag(const std::string& source, const std::string& target) = 0;
+  // Creates records for images whose content is committed, in one
+  // transaction, treating names that already exist by `rule`. Emits one
+  // `event_action` event per image (ID and name: the target digest) when
+  // `event_action` is non-empty.
+  virtual Status CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
+                              const std::string& event_action) = 0;
+  // Every image record, by name.
+  virtual Result<std::vector<ImageRecord>> Records() = 0;
+  // The record with exactly this (normalized) name; NotFound if none.
+  virtual Result<ImageRecord> RecordNamed(const std::string& name) = 0;
+};
+
+// What `docker images`, `docker image inspect`, `docker history` and
+// `berth why` show. Reads only.
+class ImageViews {
+ public:
+  virtual ~ImageViews() = default;
 
   virtual Result<std::vector<ImageSummary>> List(const ListOptions& opts) = 0;
   virtual Result<ImageInspect> Inspect(const std::string& ref, const std::optional<Platform>& platform,
                                        bool manifests) = 0;
   virtual Result<std::vector<HistoryItem>> History(const std::string& ref,
                                                    const std::optional<Platform>& platform) = 0;
-  // docker tag: `target` is a reference with optional tag (":latest" added).
-  virtual Status Tag(const std::string& source, const std::string& target) = 0;
+  // Why an image or a blob is kept. `ref` is an image reference (name,
+  // name:tag, name@digest, full or short ID) or the digest "sha256:<hex>"
+  // of a blob that is not an image ID. For an image: its names, containers,
+  // mounts, leases, parent links, and what `docker rmi` and `docker rmi -f`
+  // of `ref` would remove and free (each a Remove run on a rolled-back
+  // transaction: it changes nothing, publishes no event). For a blob: every
+  // root that reaches it and through which manifests/indexes. NotFound
+  // "No such image: <ref>" when it is neither.
+  virtual Result<WhyReport> Why(const std::string& ref) = 0;
+};
+
+// docker rmi and docker image prune.
+class ImageRemoval {
+ public:
+  virtual ~ImageRemoval() = default;
+
   // docker rmi: Docker 28.2's ImageDelete on its containerd image store
   // (resolution, same-reference rules, conflicts, dangling records, parent
   // pruning, the records of the reply and their order, error texts), with
@@ -348,43 +386,44 @@ class ImageService {
   //  - Everything happens in one metadata transaction, all or nothing;
   //    events (`untag`, `delete`, `remove-platform`) go out after it
   //    commits, and the files of what lost its last reference are deleted
-  //    right after by the reaper (see WaitForCollection).
+  //    right after by the reaper (see ImageRoots::WaitForCollection).
   // The rules in full, in Docker's order: src/image/remove.cc.
   virtual Result<std::vector<DeleteResponseItem>> Remove(const std::string& ref,
                                                          const RemoveOptions& opts) = 0;
   virtual Result<PruneReport> Prune(const PruneOptions& opts) = 0;
+};
 
-  // Why an image or a blob is kept. `ref` is an image reference (name,
-  // name:tag, name@digest, full or short ID) or the digest "sha256:<hex>"
-  // of a blob that is not an image ID. For an image: its names, containers,
-  // mounts, leases, parent links, and what `docker rmi` and `docker rmi -f`
-  // of `ref` would remove and free (each a Remove run on a rolled-back
-  // transaction: it changes nothing, publishes no event). For a blob: every
-  // root that reaches it and through which manifests/indexes. NotFound
-  // "No such image: <ref>" when it is neither.
-  virtual Result<WhyReport> Why(const std::string& ref) = 0;
+// Roots and leases: everything that keeps content alive besides image
+// records (containers, persistent leases, the in-memory holds of an
+// ingest), and the one path that collects what nothing keeps (containerd's
+// lease manager and GC). Every root change goes through a metadata
+// transaction that also updates the reference counts; what lost its last
+// reference is deleted after the commit.
+class ImageRoots {
+ public:
+  virtual ~ImageRoots() = default;
 
-  // Creates records for images whose content is committed, in one
-  // transaction, treating names that already exist by `rule`. Emits one
-  // `event_action` event per image (ID and name: the target digest) when
-  // `event_action` is non-empty.
-  virtual Status CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
-                              const std::string& event_action) = 0;
+  // A lease for an ingest (load, pull, commit, import). See IngestLease.
+  virtual std::unique_ptr<IngestLease> NewIngestLease() = 0;
 
   // Container records, which removal and prune consult. PutContainer
   // creates or updates the row and makes the container a GC root for the
-  // platform manifest it uses (image_manifest); DeleteContainer drops both
-  // and frees what only the container kept.
+  // platform manifest it uses (image_manifest) and the manifests of the
+  // images it mounts; a new container whose image, platform manifest or
+  // mounted image is gone is NotFound. DeleteContainer drops both and frees
+  // what only the container kept.
   virtual Status PutContainer(const ContainerRecord& c) = 0;
   virtual Status DeleteContainer(const std::string& id) = 0;
+  // The container rows, by created time.
+  virtual Result<std::vector<ContainerRecord>> Containers() = 0;
 
-  // Full mark-and-sweep: deletes every blob no root reaches. Returns the
-  // number of blobs and bytes freed.
-  struct GcReport {
-    uint64_t blobs = 0;
-    uint64_t bytes = 0;
-  };
-  virtual Result<GcReport> CollectGarbage() = 0;
+  // ---- Leases: roots that hold content for a while ----
+  // Creates `lease` (ID, labels, expiry) holding those of `digests` whose
+  // blobs exist, in one transaction.
+  virtual Status PutLease(const LeaseRecord& lease, const std::vector<Digest>& digests) = 0;
+  // Deletes every lease `select` picks, in one transaction, and collects
+  // what they alone held. Returns how many were deleted.
+  virtual Result<int> DeleteLeases(const std::function<bool(const LeaseRecord&)>& select) = 0;
 
   // ---- Deleting what nothing references any more ----
   // A write that leaves blobs unreferenced (Remove, Tag or a load moving a
@@ -395,6 +434,13 @@ class ImageService {
   // digests were committed to gc_pending, which Store::Open finishes. Prune
   // and CollectGarbage delete before they return, as they report it.
 
+  // Full mark-and-sweep: deletes every blob no root reaches. Returns the
+  // number of blobs and bytes freed.
+  struct GcReport {
+    uint64_t blobs = 0;
+    uint64_t bytes = 0;
+  };
+  virtual Result<GcReport> CollectGarbage() = 0;
   // Returns once every deletion due from writes committed before the call
   // is done and the collect hooks have run after it.
   virtual void WaitForCollection() = 0;
@@ -408,19 +454,7 @@ class ImageService {
   // deletions are done (docker system df's LayersSize).
   virtual Result<int64_t> StoredBytes() = 0;
 
-  // ---- Leases: roots that hold content for a while ----
-  // Creates `lease` (ID, labels, expiry) holding those of `digests` whose
-  // blobs exist, in one transaction.
-  virtual Status PutLease(const LeaseRecord& lease, const std::vector<Digest>& digests) = 0;
-  // Deletes every lease `select` picks, in one transaction, and collects
-  // what they alone held. Returns how many were deleted.
-  virtual Result<int> DeleteLeases(const std::function<bool(const LeaseRecord&)>& select) = 0;
-
-  // ---- Read-only views for the modules above (registry, container, api) ----
-  // Every image record, by name.
-  virtual Result<std::vector<ImageRecord>> Records() = 0;
-  // The record with exactly this (normalized) name; NotFound if none.
-  virtual Result<ImageRecord> RecordNamed(const std::string& name) = 0;
+  // ---- The content graph as the roots see it ----
   // What the root of the image with target `target` keeps: the target and
   // the platform manifests (with their attestations) it retains. Empty for
   // an unknown target.
@@ -433,8 +467,12 @@ class ImageService {
   // A registered blob's descriptor (media type, digest, size); NotFound if
   // the store does not know it.
   virtual Result<Descriptor> DescriptorOf(const Digest& d) = 0;
-  // The container rows (see PutContainer), by created time.
-  virtual Result<std::vector<ContainerRecord>> Containers() = 0;
+};
+
+// All the roles of the image service over one store.
+class ImageService : public ImageRecords, public ImageViews, public ImageRemoval, public ImageRoots {
+ public:
+  ~ImageService() override = default;
 };
 
 // The permission bits of a data root, as dockerd's /var/lib/docker.

@@ -8,14 +8,15 @@
 // Everything happens in one transaction; the blobs it orphans are deleted
 // after commit in one batch. Reported per record, in name order: Untagged
 // (the familiar name, or the digest of a dangling record), then Deleted for
-// every blob of the image's walk (PresentBlobs) that the record's removal
+// every blob of the image's walk (Documents::PresentBlobs) that the record's removal
 // freed: index, manifests, configs and layers, as 28.2 lists them.
 // SpaceReclaimed is the sum of the reported blobs' descriptor sizes.
 // A dry run (PruneOptions::dry_run) is the same transaction rolled back.
 #include <chrono>
 #include <optional>
 
-#include "image/service.h"
+#include "berth/reference.h"
+#include "image/removal.h"
 
 namespace berth::image {
 namespace {
@@ -35,44 +36,9 @@ class PruneGuard {
 
 std::string StripAlgorithm(const std::string& s) { return s.starts_with("sha256:") ? s.substr(7) : s; }
 
-void WalkPresent(ImageServiceImpl* svc, const Descriptor& d, std::vector<Descriptor>* out) {
-  if (!svc->content()->Exists(d.digest)) return;
-  out->push_back(d);
-  if (IsIndexType(d.media_type)) {
-    auto index = svc->LoadIndex(d);
-    if (!index.ok()) return;
-    for (const auto& m : index->manifests) WalkPresent(svc, m, out);
-  } else if (IsManifestType(d.media_type)) {
-    auto m = svc->LoadManifest(d);
-    if (!m.ok()) return;
-    WalkPresent(svc, m->config, out);
-    for (const auto& l : m->layers) WalkPresent(svc, l, out);
-  }
-}
-
 }  // namespace
 
-std::vector<Descriptor> ImageServiceImpl::PresentBlobs(const Descriptor& target) {
-  std::vector<Descriptor> out;
-  WalkPresent(this, target, &out);
-  return out;
-}
-
-bool ImageServiceImpl::LabelsMatch(const std::vector<ManifestInfo>& manifests,
-                                   const std::vector<LabelFilter>& checks) {
-  if (checks.empty()) return true;
-  for (const auto& m : manifests) {
-    if (m.attestation) continue;
-    auto cfg = LoadConfig(m.config.digest);
-    if (!cfg.ok()) continue;
-    bool all = true;
-    for (const auto& f : checks) all = all && f.Matches(cfg->labels);
-    if (all) return true;
-  }
-  return false;
-}
-
-Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
+Result<PruneReport> Removal::Prune(const PruneOptions& opts) {
   auto start = std::chrono::steady_clock::now();
   PruneGuard guard(pruning_);
   if (!guard.acquired()) return Conflict("a prune operation is already running");
@@ -88,7 +54,7 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
   // deletion would take, so the report below is the one a prune gives.
   std::optional<DryRunScope> dry_run;
   if (opts.dry_run) dry_run.emplace();
-  BERTH_RETURN_IF_ERROR(UpdateAndCollect(
+  BERTH_RETURN_IF_ERROR(leases_->UpdateAndCollect(
       [&](Tx& tx, AfterCommit& after) -> Status {
         pruned.clear();
         BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImages());
@@ -119,8 +85,8 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
 
         auto passes_labels = [&](const ImageRecord& r) -> bool {
           if (opts.labels.empty()) return true;
-          auto manifests = RetainedManifests(tx, r.target);
-          return manifests.ok() && LabelsMatch(*manifests, opts.labels);
+          auto manifests = docs_->RetainedManifests(tx, r.target);
+          return manifests.ok() && docs_->LabelsMatch(*manifests, opts.labels);
         };
 
         for (const auto& r : records) {  // sorted by name
@@ -134,14 +100,14 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
           Pruned p;
           // Files are deleted only after commit: what exists now is what
           // Docker's walk sees just before this record goes.
-          p.walked = PresentBlobs(r.target);
-          BERTH_RETURN_IF_ERROR(DeleteRecord(tx, r.name, after));
+          p.walked = docs_->PresentBlobs(r.target);
+          BERTH_RETURN_IF_ERROR(records_->DeleteRecord(tx, r.name));
           p.untagged = r.dangling() ? r.target.digest.str() : FamiliarString(r.name);
           p.died = tx.TakeDied();
-          if (!r.dangling()) after.events.push_back(ImageEvent("untag", r.target.digest.str(), p.untagged));
+          if (!r.dangling()) after.events.push_back(ImageEvent(env_, "untag", r.target.digest.str(), p.untagged));
           if (!p.died.empty()) {
             const std::string id = r.target.digest.str();
-            after.events.push_back(ImageEvent("delete", id, id));
+            after.events.push_back(ImageEvent(env_, "delete", id, id));
           }
           after.died.insert(after.died.end(), p.died.begin(), p.died.end());
           pruned.push_back(std::move(p));
@@ -159,7 +125,7 @@ Result<PruneReport> ImageServiceImpl::Prune(const PruneOptions& opts) {
       report.space_reclaimed += static_cast<uint64_t>(blob.size);
     }
   }
-  ObserveAction("prune", start);
+  ObserveAction(metrics_, "prune", start);
   return report;
 }
 

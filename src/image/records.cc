@@ -8,7 +8,9 @@
 #include <chrono>
 #include <set>
 
-#include "image/service.h"
+#include "berth/reference.h"
+#include "image/records.h"
+#include "image/resolver.h"
 
 namespace berth::image {
 namespace {
@@ -18,129 +20,18 @@ void DropNameLabels(std::map<std::string, std::string>& labels) {
   labels.erase(std::string(annotation::kRefName));
 }
 
-// The config labels of the image's first platform, for event attributes.
-void ConfigLabelsFor(ImageServiceImpl* svc, Tx& tx, const Descriptor& target,
-                     std::map<std::string, std::string>* out) {
-  auto manifests = svc->RetainedManifests(tx, target);
-  if (!manifests.ok()) return;
-  for (const auto& m : *manifests) {
-    if (m.attestation) continue;
-    auto cfg = svc->LoadConfig(m.config.digest);
-    if (cfg.ok()) {
-      *out = cfg->labels;
-      break;
-    }
-  }
-}
-
 }  // namespace
 
-Result<ManifestInfo> ImageServiceImpl::LoadManifest(const Descriptor& d) {
-  {
-    MutexLock lock(&cache_mu_);
-    auto it = manifest_cache_.find(d.digest);
-    if (it != manifest_cache_.end()) {
-      ManifestInfo m = it->second;
-      m.descriptor = d;
-      if (d.platform) m.platform = Normalize(*d.platform);
-      return m;
-    }
-  }
-  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest, kMaxManifestBytes));
-  BERTH_ASSIGN_OR_RETURN(Manifest parsed, ParseManifest(std::move(raw), d.media_type));
-  ManifestInfo m;
-  m.digest = d.digest;
-  m.descriptor = d;
-  m.config = parsed.config;
-  m.layers = parsed.layers;
-  m.content_size = d.size + parsed.config.size;
-  for (const auto& l : parsed.layers) m.content_size += l.size;
-  m.attestation = IsAttestation(d);
-  if (m.attestation) {
-    auto it = d.annotations.find(std::string(annotation::kDockerReferenceDigest));
-    if (it != d.annotations.end()) {
-      auto ad = Digest::Parse(it->second);
-      if (ad.ok()) m.attestation_for = *ad;
-    }
-    m.platform = Platform{"unknown", "unknown", "", "", {}};
-  } else if (d.platform) {
-    m.platform = Normalize(*d.platform);
-  } else {
-    auto cfg = LoadConfig(parsed.config.digest);
-    if (cfg.ok()) m.platform = Normalize(cfg->platform);
-  }
-  MutexLock lock(&cache_mu_);
-  manifest_cache_[d.digest] = m;
-  return m;
-}
-
-Result<ImageConfig> ImageServiceImpl::LoadConfig(const Digest& d) {
-  {
-    MutexLock lock(&cache_mu_);
-    auto it = config_cache_.find(d);
-    if (it != config_cache_.end()) return it->second;
-  }
-  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d, kMaxConfigBytes));
-  BERTH_ASSIGN_OR_RETURN(ImageConfig cfg, ParseImageConfig(std::move(raw)));
-  MutexLock lock(&cache_mu_);
-  config_cache_[d] = cfg;
-  return cfg;
-}
-
-Result<Index> ImageServiceImpl::LoadIndex(const Descriptor& d) {
-  {
-    MutexLock lock(&cache_mu_);
-    auto it = index_cache_.find(d.digest);
-    if (it != index_cache_.end()) return it->second;
-  }
-  BERTH_ASSIGN_OR_RETURN(std::string raw, content_->ReadAll(d.digest, kMaxManifestBytes));
-  BERTH_ASSIGN_OR_RETURN(Index index, ParseIndex(std::move(raw), d.media_type));
-  index.raw.clear();
-  index.raw.shrink_to_fit();
-  MutexLock lock(&cache_mu_);
-  index_cache_[d.digest] = index;
-  return index;
-}
-
-Result<std::vector<ManifestInfo>> ImageServiceImpl::RetainedManifests(Tx& tx, const Descriptor& target) {
-  BERTH_ASSIGN_OR_RETURN(auto refs, tx.RootRefs(RootKind::kImage, target.digest.str()));
-  return ManifestsFromRefs(target, refs);
-}
-
-Result<std::vector<ManifestInfo>> ImageServiceImpl::ManifestsFromRefs(const Descriptor& target,
-                                                                      const std::vector<Digest>& refs) {
-  std::vector<ManifestInfo> out;
-  if (IsManifestType(target.media_type)) {
-    // A single-platform image keeps its manifest unless the platform was
-    // removed (then the record stays, with nothing retained).
-    if (std::find(refs.begin(), refs.end(), target.digest) == refs.end()) return out;
-    BERTH_ASSIGN_OR_RETURN(auto m, LoadManifest(target));
-    out.push_back(std::move(m));
-    return out;
-  }
-  if (!IsIndexType(target.media_type)) {
-    return Unimplemented("unsupported image target media type " + target.media_type);
-  }
-  std::unordered_set<Digest> retained(refs.begin(), refs.end());
-  BERTH_ASSIGN_OR_RETURN(Index index, LoadIndex(target));
-  for (const auto& d : index.manifests) {
-    if (!retained.contains(d.digest) || !IsManifestType(d.media_type)) continue;
-    BERTH_ASSIGN_OR_RETURN(auto m, LoadManifest(d));
-    out.push_back(std::move(m));
-  }
-  return out;
-}
-
-Status ImageServiceImpl::RetainContent(Tx& tx, const Descriptor& target, const std::vector<Digest>& manifests) {
+Status RecordStore::RetainContent(Tx& tx, const Descriptor& target, const std::vector<Digest>& manifests) {
   auto require = [&](const Descriptor& d, std::string_view what) -> Status {
-    if (!content_->Exists(d.digest)) {
+    if (!docs_->content()->Exists(d.digest)) {
       return FailedPrecondition("content missing for " + std::string(what) + " " + d.digest.str());
     }
     return OkStatus();
   };
   auto register_manifest = [&](const Descriptor& d) -> Status {
     BERTH_RETURN_IF_ERROR(require(d, "manifest"));
-    BERTH_ASSIGN_OR_RETURN(auto m, LoadManifest(d));
+    BERTH_ASSIGN_OR_RETURN(auto m, docs_->LoadManifest(d));
     std::vector<Digest> children{m.config.digest};
     BERTH_RETURN_IF_ERROR(require(m.config, "config"));
     BERTH_RETURN_IF_ERROR(tx.RegisterBlob(m.config.digest, m.config.media_type, m.config.size, {}));
@@ -163,7 +54,7 @@ Status ImageServiceImpl::RetainContent(Tx& tx, const Descriptor& target, const s
     return InvalidArgument("unsupported image target media type " + target.media_type);
   }
   BERTH_RETURN_IF_ERROR(require(target, "index"));
-  BERTH_ASSIGN_OR_RETURN(Index index, LoadIndex(target));
+  BERTH_ASSIGN_OR_RETURN(Index index, docs_->LoadIndex(target));
   BERTH_RETURN_IF_ERROR(tx.RegisterBlob(target.digest, target.media_type, target.size, {}));
   BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kImage, root, target.digest));
   for (const auto& want : manifests) {
@@ -178,7 +69,7 @@ Status ImageServiceImpl::RetainContent(Tx& tx, const Descriptor& target, const s
   return OkStatus();
 }
 
-Status ImageServiceImpl::DeleteRecord(Tx& tx, const std::string& name, AfterCommit& after) {
+Status RecordStore::DeleteRecord(Tx& tx, const std::string& name) {
   BERTH_ASSIGN_OR_RETURN(ImageRecord rec, tx.GetImage(name));
   BERTH_RETURN_IF_ERROR(tx.DeleteImage(name));
   BERTH_ASSIGN_OR_RETURN(auto rest, tx.ListImagesByTarget(rec.target.digest));
@@ -186,7 +77,7 @@ Status ImageServiceImpl::DeleteRecord(Tx& tx, const std::string& name, AfterComm
   return OkStatus();
 }
 
-Status ImageServiceImpl::EnsureDangling(Tx& tx, const ImageRecord& img) {
+Status RecordStore::EnsureDangling(Tx& tx, const ImageRecord& img) {
   std::string name = DanglingName(img.target.digest);
   auto existing = tx.GetImage(name);
   if (existing.ok()) return OkStatus();
@@ -198,7 +89,7 @@ Status ImageServiceImpl::EnsureDangling(Tx& tx, const ImageRecord& img) {
   return tx.PutImage(d);
 }
 
-Status ImageServiceImpl::PutRecord(Tx& tx, ImageRecord record, ReplaceRule rule) {
+Status RecordStore::PutRecord(Tx& tx, ImageRecord record, ReplaceRule rule) {
   auto existing = tx.GetImage(record.name);
   if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
   const bool exists = existing.ok();
@@ -236,10 +127,10 @@ Status ImageServiceImpl::PutRecord(Tx& tx, ImageRecord record, ReplaceRule rule)
   return OkStatus();
 }
 
-Status ImageServiceImpl::CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
+Status RecordStore::CreateImages(const std::vector<NewImage>& images, ReplaceRule rule,
                                       const std::string& event_action) {
   auto start = std::chrono::steady_clock::now();
-  BERTH_RETURN_IF_ERROR(UpdateAndCollect([&](Tx& tx, AfterCommit& after) -> Status {
+  BERTH_RETURN_IF_ERROR(leases_->UpdateAndCollect([&](Tx& tx, AfterCommit& after) -> Status {
     for (const auto& img : images) {
       BERTH_RETURN_IF_ERROR(RetainContent(tx, img.target, img.manifests));
       if (img.name.empty()) {
@@ -254,19 +145,17 @@ Status ImageServiceImpl::CreateImages(const std::vector<NewImage>& images, Repla
         BERTH_RETURN_IF_ERROR(PutRecord(tx, r, rule));
       }
       if (!event_action.empty()) {
-        std::map<std::string, std::string> labels;
-        ConfigLabelsFor(this, tx, img.target, &labels);
         const std::string id = img.target.digest.str();
-        after.events.push_back(ImageEvent(event_action, id, id, labels));
+        after.events.push_back(ImageEvent(env_, event_action, id, id, docs_->ConfigLabels(tx, img.target)));
       }
     }
     return OkStatus();
   }));
-  if (!event_action.empty()) ObserveAction(event_action, start);
+  if (!event_action.empty()) ObserveAction(metrics_, event_action, start);
   return OkStatus();
 }
 
-Status ImageServiceImpl::Tag(const std::string& source, const std::string& target) {
+Status RecordStore::Tag(const std::string& source, const std::string& target) {
   auto start = std::chrono::steady_clock::now();
   BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(target));
   if (ref.has_digest()) return InvalidArgument("refusing to create a tag with a digest reference");
@@ -274,74 +163,44 @@ Status ImageServiceImpl::Tag(const std::string& source, const std::string& targe
     return InvalidArgument("refusing to create an ambiguous tag using digest algorithm as name");
   }
   ref = TagNameOnly(ref);
-  BERTH_RETURN_IF_ERROR(UpdateAndCollect([&](Tx& tx, AfterCommit& after) -> Status {
+  BERTH_RETURN_IF_ERROR(leases_->UpdateAndCollect([&](Tx& tx, AfterCommit& after) -> Status {
     BERTH_ASSIGN_OR_RETURN(ImageRecord src, ResolveIn(tx, source));
     ImageRecord r{ref.String(), src.target, src.labels, 0, 0};
     DropNameLabels(r.labels);
     BERTH_RETURN_IF_ERROR(PutRecord(tx, r, ReplaceRule::kTag));
-    std::map<std::string, std::string> labels;
-    ConfigLabelsFor(this, tx, src.target, &labels);
-    after.events.push_back(ImageEvent("tag", src.target.digest.str(), ref.Familiar(), labels));
+    after.events.push_back(
+        ImageEvent(env_, "tag", src.target.digest.str(), ref.Familiar(), docs_->ConfigLabels(tx, src.target)));
     return OkStatus();
   }));
-  ObserveAction("tag", start);
+  ObserveAction(metrics_, "tag", start);
   return OkStatus();
 }
 
-Status ImageServiceImpl::PutContainer(const ContainerRecord& c) {
-  return UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
-    // A new container's images must still exist when its row is written:
-    // a removal that committed since the caller resolved them may already be
-    // deleting their files. In this transaction (the write lock), the check
-    // and the root the container adds are one step: no removal comes between.
-    Result<ContainerRecord> existing = tx.GetContainer(c.id);
-    if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
-    if (!existing.ok()) BERTH_RETURN_IF_ERROR(CheckStillThere(tx, c));
-    BERTH_RETURN_IF_ERROR(tx.PutContainer(c));
-    // What the container held before stays held: a mounted image removed
-    // by force no longer names its manifests, but the mount still uses them.
-    BERTH_ASSIGN_OR_RETURN(std::vector<Digest> before, tx.RootRefs(RootKind::kContainer, c.id));
-    std::set<Digest> held(before.begin(), before.end());
-    BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kContainer, c.id));
-    if (!c.image_manifest.empty()) {
-      BERTH_ASSIGN_OR_RETURN(auto blob, tx.GetBlob(c.image_manifest));
-      (void)blob;  // the manifest must be known: its edges keep config and layers
-      held.insert(c.image_manifest);
-    }
-    // An image mount holds what the mounted image retains (the mount uses
-    // one of those manifests), so a forced removal of that image cannot
-    // take content from under the container.
-    for (const Digest& mounted : c.image_mounts) {
-      BERTH_ASSIGN_OR_RETURN(auto manifests, tx.RootRefs(RootKind::kImage, mounted.str()));
-      held.insert(manifests.begin(), manifests.end());
-    }
-    for (const Digest& d : held) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kContainer, c.id, d));
+Result<ImageRecord> RecordStore::Resolve(const std::string& ref) {
+  Result<ImageRecord> out = NotFound("No such image: " + ref);
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    out = ResolveIn(tx, ref);
     return OkStatus();
-  });
+  }));
+  return out;
 }
 
-Status ImageServiceImpl::CheckStillThere(Tx& tx, const ContainerRecord& c) {
-  auto gone = [](const Digest& id) { return NotFound("No such image: " + id.str() + " (removed while in use)"); };
-  BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImagesByTarget(c.image_id));
-  if (!c.image_id.empty() && records.empty()) return gone(c.image_id);
-  if (!c.image_manifest.empty()) {
-    Result<BlobRecord> blob = tx.GetBlob(c.image_manifest);
-    if (!blob.ok() || blob->refs == 0) {
-      return NotFound("the image's platform manifest " + c.image_manifest.str() + " is no longer in the store");
-    }
-  }
-  for (const Digest& mounted : c.image_mounts) {
-    BERTH_ASSIGN_OR_RETURN(auto mounted_records, tx.ListImagesByTarget(mounted));
-    if (mounted_records.empty()) return gone(mounted);
-  }
-  return OkStatus();
+Result<std::vector<ImageRecord>> RecordStore::Records() {
+  std::vector<ImageRecord> out;
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(out, tx.ListImages());
+    return OkStatus();
+  }));
+  return out;
 }
 
-Status ImageServiceImpl::DeleteContainer(const std::string& id) {
-  return UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
-    BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kContainer, id));
-    return tx.DeleteContainer(id);
-  });
+Result<ImageRecord> RecordStore::RecordNamed(const std::string& name) {
+  ImageRecord out;
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(out, tx.GetImage(name));
+    return OkStatus();
+  }));
+  return out;
 }
 
 }  // namespace berth::image

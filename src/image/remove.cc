@@ -17,7 +17,9 @@
 
 #include "berth/json_text.h"
 
-#include "image/service.h"
+#include "berth/reference.h"
+#include "image/removal.h"
+#include "image/resolver.h"
 
 namespace berth::image {
 namespace {
@@ -93,15 +95,18 @@ std::vector<ImageRecord> SameReferences(std::optional<Reference> named, const st
   return same;
 }
 
-class Remover {
+}  // namespace
+
+// One removal, inside its transaction.
+class RemoveRun {
  public:
-  Remover(ImageServiceImpl* svc, Tx& tx, AfterCommit& after, const RemoveOptions& opts,
-          std::vector<DeleteResponseItem>& records)
-      : svc_(svc), tx_(tx), after_(after), opts_(opts), records_(records) {}
+  RemoveRun(Removal* removal, Tx& tx, AfterCommit& after, const RemoveOptions& opts,
+            std::vector<DeleteResponseItem>& records)
+      : removal_(removal), tx_(tx), after_(after), opts_(opts), records_(records) {}
 
   Status Run(const std::string& ref) {
     unsigned mask = opts_.force ? 0u : static_cast<unsigned>(kSoft);
-    BERTH_ASSIGN_OR_RETURN(Resolution res, svc_->ResolveAllIn(tx_, ref));
+    BERTH_ASSIGN_OR_RETURN(Resolution res, ResolveAllIn(tx_, ref));
     if (!opts_.platforms.empty()) return RemovePlatforms(ref, res);
     const std::vector<ImageRecord>& all = res.all;
     Digest id;
@@ -138,9 +143,9 @@ class Remover {
                                 "container " + Trunc(user->id) + " is using its referenced image " + Trunc(id.str()));
         }
         // Soft delete: untag only; the image stays as a dangling record.
-        if (all.size() == 1) BERTH_RETURN_IF_ERROR(svc_->EnsureDangling(tx_, img));
-        BERTH_RETURN_IF_ERROR(svc_->DeleteRecord(tx_, img.name, after_));
-        after_.events.push_back(svc_->ImageEvent("untag", id.str(), familiar));
+        if (all.size() == 1) BERTH_RETURN_IF_ERROR(removal_->records_->EnsureDangling(tx_, img));
+        BERTH_RETURN_IF_ERROR(removal_->records_->DeleteRecord(tx_, img.name));
+        after_.events.push_back(ImageEvent(removal_->env_, "untag", id.str(), familiar));
         records_.push_back(DeleteResponseItem::Untagged(familiar));
         return OkStatus();
       }
@@ -190,11 +195,11 @@ class Remover {
     std::map<std::string, std::string> labels;
     BERTH_ASSIGN_OR_RETURN(auto rest, tx_.ListImagesByTarget(id));
     if (!rest.empty()) {
-      auto facts = svc_->FactsIn(tx_, rest.front().target);
+      auto facts = removal_->views_->FactsIn(tx_, rest.front().target);
       if (facts.ok() && (*facts)->config) labels = (*facts)->config->labels;
     }
     for (auto& [k, v] : extra) labels[k] = std::move(v);
-    after_.events.push_back(svc_->ImageEvent(action, id.str(), name, labels));
+    after_.events.push_back(ImageEvent(removal_->env_, action, id.str(), name, labels));
     return OkStatus();
   }
 
@@ -233,13 +238,13 @@ class Remover {
       // The last name of an image with children: keep it as a dangling record.
       BERTH_ASSIGN_OR_RETURN(auto children, tx_.ListImagesByParent(id));
       if (!children.empty()) {
-        auto s = svc_->EnsureDangling(tx_, img);
+        auto s = removal_->records_->EnsureDangling(tx_, img);
         if (!s.ok()) return Internal("failed to create dangling image: " + s.message());
       }
     }
-    BERTH_RETURN_IF_ERROR(svc_->DeleteRecord(tx_, img.name, after_));
+    BERTH_RETURN_IF_ERROR(removal_->records_->DeleteRecord(tx_, img.name));
     if (!img.dangling()) {
-      after_.events.push_back(svc_->ImageEvent("untag", id.str(), untagged.Familiar()));
+      after_.events.push_back(ImageEvent(removal_->env_, "untag", id.str(), untagged.Familiar()));
       records_.push_back(DeleteResponseItem::Untagged(untagged.Familiar()));
     }
     return OkStatus();
@@ -291,10 +296,10 @@ class Remover {
 
   Status UntagReferences(const std::vector<ImageRecord>& refs) {
     for (const auto& rec : refs) {
-      BERTH_RETURN_IF_ERROR(svc_->DeleteRecord(tx_, rec.name, after_));
+      BERTH_RETURN_IF_ERROR(removal_->records_->DeleteRecord(tx_, rec.name));
       auto nn = ParseNormalizedNamed(rec.name);
       if (nn.ok()) {
-        after_.events.push_back(svc_->ImageEvent("untag", rec.target.digest.str(), nn->Familiar()));
+        after_.events.push_back(ImageEvent(removal_->env_, "untag", rec.target.digest.str(), nn->Familiar()));
         records_.push_back(DeleteResponseItem::Untagged(nn->Familiar()));
       }
     }
@@ -333,7 +338,7 @@ class Remover {
     } else {
       display = GivenAsId(ref, *res.named) || res.named->dangling() ? id.str() : FamiliarString(res.named->name);
     }
-    BERTH_ASSIGN_OR_RETURN(auto retained, svc_->RetainedManifests(tx_, target));
+    BERTH_ASSIGN_OR_RETURN(auto retained, removal_->docs_->RetainedManifests(tx_, target));
     BERTH_ASSIGN_OR_RETURN(auto users, tx_.ContainersUsingImage(id));
     const ManifestInfo* mounted = nullptr;  // what an image mount of this image uses
     auto host = AllWithPreference(HostPlatform());
@@ -389,24 +394,22 @@ class Remover {
     return OkStatus();
   }
 
-  ImageServiceImpl* svc_;
+  Removal* removal_;
   Tx& tx_;
   AfterCommit& after_;
   const RemoveOptions& opts_;
   std::vector<DeleteResponseItem>& records_;
 };
 
-}  // namespace
-
-Result<std::vector<DeleteResponseItem>> ImageServiceImpl::Remove(const std::string& ref, const RemoveOptions& opts) {
+Result<std::vector<DeleteResponseItem>> Removal::Remove(const std::string& ref, const RemoveOptions& opts) {
   auto start = std::chrono::steady_clock::now();
   if (IsGoBlank(ref)) return InvalidArgument("image name cannot be blank");
   std::vector<DeleteResponseItem> records;
-  BERTH_RETURN_IF_ERROR(UpdateAndCollect([&](Tx& tx, AfterCommit& after) -> Status {
+  BERTH_RETURN_IF_ERROR(leases_->UpdateAndCollect([&](Tx& tx, AfterCommit& after) -> Status {
     records.clear();
-    return Remover(this, tx, after, opts, records).Run(ref);
+    return RemoveRun(this, tx, after, opts, records).Run(ref);
   }));
-  ObserveAction("delete", start);
+  ObserveAction(metrics_, "delete", start);
   return records;
 }
 

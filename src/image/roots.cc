@@ -1,29 +1,67 @@
-// Read-only views of image records, their roots and the container rows,
-// for the modules above the image service (registry, container, api): they
-// ask these questions here instead of opening metadata transactions.
-#include "image/service.h"
+// Container roots and read-only views of the content graph (see roots.h).
+#include "image/roots.h"
+
+#include <set>
 
 namespace berth::image {
 
-Result<std::vector<ImageRecord>> ImageServiceImpl::Records() {
-  std::vector<ImageRecord> out;
-  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(out, tx.ListImages());
+Status Roots::PutContainer(const ContainerRecord& c) {
+  return leases_->UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
+    // A new container's images must still exist when its row is written:
+    // a removal that committed since the caller resolved them may already be
+    // deleting their files. In this transaction (the write lock), the check
+    // and the root the container adds are one step: no removal comes between.
+    Result<ContainerRecord> existing = tx.GetContainer(c.id);
+    if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
+    if (!existing.ok()) BERTH_RETURN_IF_ERROR(CheckStillThere(tx, c));
+    BERTH_RETURN_IF_ERROR(tx.PutContainer(c));
+    // What the container held before stays held: a mounted image removed
+    // by force no longer names its manifests, but the mount still uses them.
+    BERTH_ASSIGN_OR_RETURN(std::vector<Digest> before, tx.RootRefs(RootKind::kContainer, c.id));
+    std::set<Digest> held(before.begin(), before.end());
+    BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kContainer, c.id));
+    if (!c.image_manifest.empty()) {
+      BERTH_ASSIGN_OR_RETURN(auto blob, tx.GetBlob(c.image_manifest));
+      (void)blob;  // the manifest must be known: its edges keep config and layers
+      held.insert(c.image_manifest);
+    }
+    // An image mount holds what the mounted image retains (the mount uses
+    // one of those manifests), so a forced removal of that image cannot
+    // take content from under the container.
+    for (const Digest& mounted : c.image_mounts) {
+      BERTH_ASSIGN_OR_RETURN(auto manifests, tx.RootRefs(RootKind::kImage, mounted.str()));
+      held.insert(manifests.begin(), manifests.end());
+    }
+    for (const Digest& d : held) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kContainer, c.id, d));
     return OkStatus();
-  }));
-  return out;
+  });
 }
 
-Result<ImageRecord> ImageServiceImpl::RecordNamed(const std::string& name) {
-  ImageRecord out;
-  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(out, tx.GetImage(name));
-    return OkStatus();
-  }));
-  return out;
+Status Roots::CheckStillThere(Tx& tx, const ContainerRecord& c) {
+  auto gone = [](const Digest& id) { return NotFound("No such image: " + id.str() + " (removed while in use)"); };
+  BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImagesByTarget(c.image_id));
+  if (!c.image_id.empty() && records.empty()) return gone(c.image_id);
+  if (!c.image_manifest.empty()) {
+    Result<BlobRecord> blob = tx.GetBlob(c.image_manifest);
+    if (!blob.ok() || blob->refs == 0) {
+      return NotFound("the image's platform manifest " + c.image_manifest.str() + " is no longer in the store");
+    }
+  }
+  for (const Digest& mounted : c.image_mounts) {
+    BERTH_ASSIGN_OR_RETURN(auto mounted_records, tx.ListImagesByTarget(mounted));
+    if (mounted_records.empty()) return gone(mounted);
+  }
+  return OkStatus();
 }
 
-Result<std::vector<Digest>> ImageServiceImpl::RetainedBy(const Digest& target) {
+Status Roots::DeleteContainer(const std::string& id) {
+  return leases_->UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kContainer, id));
+    return tx.DeleteContainer(id);
+  });
+}
+
+Result<std::vector<Digest>> Roots::RetainedBy(const Digest& target) {
   std::vector<Digest> out;
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(out, tx.RootRefs(RootKind::kImage, target.str()));
@@ -32,7 +70,7 @@ Result<std::vector<Digest>> ImageServiceImpl::RetainedBy(const Digest& target) {
   return out;
 }
 
-Result<std::set<Digest>> ImageServiceImpl::RetainedByAnyImage() {
+Result<std::set<Digest>> Roots::RetainedByAnyImage() {
   std::set<Digest> out;
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(auto roots, tx.AllRootRefs());
@@ -44,7 +82,7 @@ Result<std::set<Digest>> ImageServiceImpl::RetainedByAnyImage() {
   return out;
 }
 
-Result<std::vector<Digest>> ImageServiceImpl::ChildrenOf(const Digest& d) {
+Result<std::vector<Digest>> Roots::ChildrenOf(const Digest& d) {
   std::vector<Digest> out;
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(out, tx.BlobChildren(d));
@@ -53,7 +91,7 @@ Result<std::vector<Digest>> ImageServiceImpl::ChildrenOf(const Digest& d) {
   return out;
 }
 
-Result<Descriptor> ImageServiceImpl::DescriptorOf(const Digest& d) {
+Result<Descriptor> Roots::DescriptorOf(const Digest& d) {
   Descriptor out;
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(BlobRecord b, tx.GetBlob(d));
@@ -65,7 +103,7 @@ Result<Descriptor> ImageServiceImpl::DescriptorOf(const Digest& d) {
   return out;
 }
 
-Result<std::vector<ContainerRecord>> ImageServiceImpl::Containers() {
+Result<std::vector<ContainerRecord>> Roots::Containers() {
   std::vector<ContainerRecord> out;
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(out, tx.ListContainers());

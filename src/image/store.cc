@@ -63,12 +63,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
                                                              &store->events_, &store->metrics_);
   // Finish what a crash may have interrupted: blobs whose last reference
   // went away in a committed transaction but whose files were not deleted.
-  std::vector<Digest> pending;
-  BERTH_RETURN_IF_ERROR(store->meta_->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(pending, tx.PendingGarbage());
-    return OkStatus();
-  }));
-  if (!pending.empty()) store->images_->DeleteGarbage(pending, nullptr, nullptr);
+  BERTH_RETURN_IF_ERROR(store->images_->FinishPendingDeletions());
   return std::unique_ptr<Store>(std::move(store));
 }
 

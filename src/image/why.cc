@@ -1,16 +1,10 @@
-// ImageService::Why: what keeps an image or a blob.
-//
-// Facts (names, containers, leases, parent links, holders of a blob) are
-// read in one read transaction. What a removal would free is not computed
-// here: each preview runs the real Remove under a DryRunScope, so the
-// removal's own transaction, rolled back, tells through the reference
-// counts which blobs would die (see UpdateAndCollect in collect.cc). The
-// previews are separate transactions from the facts: a write committed in
-// between shows in the previews only.
+// Explainer::Why (see why.h).
 #include <algorithm>
 #include <deque>
 
-#include "image/service.h"
+#include "berth/reference.h"
+#include "image/resolver.h"
+#include "image/why.h"
 
 namespace berth::image {
 namespace {
@@ -53,16 +47,19 @@ std::vector<std::string> NamesOf(const std::vector<ImageRecord>& records) {
   return names;
 }
 
+}  // namespace
+
+// One question, answered from the explainer's parts.
 class WhyBuilder {
  public:
-  explicit WhyBuilder(ImageServiceImpl* svc) : svc_(svc) {}
+  explicit WhyBuilder(Explainer* x) : x_(x) {}
 
   Result<ImageWhy> Image(const std::string& ref) {
     ImageWhy why;
     std::vector<Digest> blobs;
-    BERTH_RETURN_IF_ERROR(svc_->meta()->View([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(x_->meta_->View([&](Tx& tx) -> Status {
       why = ImageWhy();
-      BERTH_ASSIGN_OR_RETURN(ImageRecord rec, svc_->ResolveIn(tx, ref));
+      BERTH_ASSIGN_OR_RETURN(ImageRecord rec, ResolveIn(tx, ref));
       why.id = rec.id();
       BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImagesByTarget(why.id));
       why.names = NamesOf(records);
@@ -78,7 +75,7 @@ class WhyBuilder {
           why.mounted_by.push_back(ContainerOf(c, false));
         }
       }
-      BERTH_ASSIGN_OR_RETURN(auto facts, svc_->FactsIn(tx, rec.target));
+      BERTH_ASSIGN_OR_RETURN(auto facts, x_->views_->FactsIn(tx, rec.target));
       why.size = facts->size;
       why.blobs = static_cast<int>(facts->blobs.size());
       blobs.clear();
@@ -96,7 +93,7 @@ class WhyBuilder {
   // NotFound when the store knows nothing of `d`.
   Result<BlobWhy> Blob(const Digest& d) {
     BlobWhy why;
-    BERTH_RETURN_IF_ERROR(svc_->meta()->View([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(x_->meta_->View([&](Tx& tx) -> Status {
       why = BlobWhy();
       why.digest = d;
       auto row = tx.GetBlob(d);
@@ -108,7 +105,7 @@ class WhyBuilder {
       } else if (row.status().code() != Code::kNotFound) {
         return row.status();
       }
-      auto info = svc_->content()->Info(d);
+      auto info = x_->docs_->content()->Info(d);
       why.present = info.ok();
       if (!why.registered && info.ok()) why.size = info->size;
       if (!why.registered && !why.present) return NotFound("No such image or blob: " + d.str());
@@ -144,12 +141,7 @@ class WhyBuilder {
   }
 
   std::vector<Digest> IngestHeld(const std::vector<Digest>& blobs) {
-    std::vector<Digest> held;
-    MutexLock lock(&svc_->gc_mutex());
-    for (const auto& d : blobs) {
-      if (svc_->Leased(d)) held.push_back(d);
-    }
-    return held;
+    return x_->leases_->Held(blobs);
   }
 
   // `docker rmi [-f] ref`, rolled back.
@@ -158,7 +150,7 @@ class WhyBuilder {
     DryRunScope dry_run;
     RemoveOptions opts;
     opts.force = force;
-    auto items = svc_->Remove(ref, opts);
+    auto items = x_->removal_->Remove(ref, opts);
     if (!items.ok()) {
       if (items.status().code() != Code::kConflict) return items.status();
       preview.refused = true;
@@ -168,7 +160,7 @@ class WhyBuilder {
     preview.items = std::move(*items);
     preview.freed_bytes = dry_run.bytes_freed();
     // The rows outlive the rollback: a blob row goes only when gc forgets it.
-    BERTH_RETURN_IF_ERROR(svc_->meta()->View([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(x_->meta_->View([&](Tx& tx) -> Status {
       preview.freed.clear();
       for (const auto& d : dry_run.freed()) {
         RemovalPreview::Blob b{d, {}, 0};
@@ -249,7 +241,7 @@ class WhyBuilder {
         if (!records.empty() && records.front().id() != root.digest &&
             IsIndexType(records.front().target.media_type)) {
           h.via.push_back(records.front().target);
-          auto parsed = svc_->LoadIndex(records.front().target);
+          auto parsed = x_->docs_->LoadIndex(records.front().target);
           if (parsed.ok()) index = std::move(*parsed);
         }
       }
@@ -267,8 +259,10 @@ class WhyBuilder {
     return OkStatus();
   }
 
-  ImageServiceImpl* svc_;
+  Explainer* x_;
 };
+
+namespace {
 
 // "sha256:<64 hex>" as a digest.
 std::optional<Digest> FullDigest(const std::string& ref) {
@@ -280,7 +274,7 @@ std::optional<Digest> FullDigest(const std::string& ref) {
 
 }  // namespace
 
-Result<WhyReport> ImageServiceImpl::Why(const std::string& ref) {
+Result<WhyReport> Explainer::Why(const std::string& ref) {
   if (ref.find_first_not_of(" \t\r\n\v\f") == std::string::npos) {
     return InvalidArgument("image name cannot be blank");
   }
@@ -288,7 +282,7 @@ Result<WhyReport> ImageServiceImpl::Why(const std::string& ref) {
   WhyReport report;
   if (auto digest = FullDigest(ref)) {
     bool is_image = false;
-    BERTH_RETURN_IF_ERROR(meta()->View([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImagesByTarget(*digest));
       is_image = !records.empty();
       return OkStatus();

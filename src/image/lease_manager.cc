@@ -1,46 +1,28 @@
-// Garbage collection around the metadata store.
-//
-// Reference counting (in the metadata store) finds what a transaction
-// orphaned; the files are deleted after the transaction commits, outside the
-// metadata write lock: by the reaper thread (reaper.h) for removals, so the
-// request returns after its one commit, or before returning for the callers
-// that report what they freed (prune, gc). A crash between commit and
-// deletion leaves the digests in gc_pending, which Store::Open finishes.
-// CollectGarbage is the full mark-and-sweep from the roots, for `berth gc`
-// and recovery: it also finds files that nothing ever registered (an ingest
-// that died before its records were written).
-//
-// Deleting a file races with an ingest of the same digest. Both sides take
-// gc_mu_: an ingest commits and holds a blob in one step (IngestLease), and
-// the deleter re-checks "refs == 0 and not held" and unlinks in one step.
+// LeaseManager: roots, leases and garbage collection after commit (the
+// design and the race with ingests: lease_manager.h).
 #include <chrono>
 
 #include "berth/gc.h"
 #include "berth/log.h"
 #include "berth/metrics.h"
-#include "image/service.h"
+#include "image/lease_manager.h"
+
+#include <set>
+#include <unordered_set>
 
 namespace berth::image {
 
-ImageServiceImpl::ImageServiceImpl(Env* env, ContentStore* content, MetadataStore* meta, EventBus* events,
-                                   Metrics* metrics)
-    : env_(env),
-      content_(content),
+LeaseManager::LeaseManager(ContentStore* content, MetadataStore* meta, EventBus* events, Metrics* metrics)
+    : content_(content),
       meta_(meta),
       events_(events),
       metrics_(metrics),
       reaper_(std::make_unique<Reaper>(
           [this](const std::vector<Digest>& batch) { DeleteGarbage(batch, nullptr, nullptr); })) {}
 
-ImageServiceImpl::~ImageServiceImpl() { reaper_.reset(); }
+LeaseManager::~LeaseManager() { reaper_.reset(); }
 
-void ImageServiceImpl::WaitForCollection() { reaper_->Drain(); }
-
-uint64_t ImageServiceImpl::AddCollectHook(std::function<void()> hook) { return reaper_->AddHook(std::move(hook)); }
-
-void ImageServiceImpl::RemoveCollectHook(uint64_t handle) { reaper_->RemoveHook(handle); }
-
-Result<int64_t> ImageServiceImpl::StoredBytes() {
+Result<int64_t> LeaseManager::StoredBytes() {
   reaper_->Drain();
   int64_t bytes = 0;
   BERTH_RETURN_IF_ERROR(content_->Walk([&](const BlobInfo& b) {
@@ -50,32 +32,47 @@ Result<int64_t> ImageServiceImpl::StoredBytes() {
   return bytes;
 }
 
-Event ImageServiceImpl::ImageEvent(const std::string& action, const std::string& id, const std::string& name,
-                                   const std::map<std::string, std::string>& labels) const {
+Status LeaseManager::FinishPending() {
+  std::vector<Digest> pending;
+  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(pending, tx.PendingGarbage());
+    return OkStatus();
+  }));
+  if (!pending.empty()) DeleteGarbage(pending, nullptr, nullptr);
+  return OkStatus();
+}
+
+std::vector<Digest> LeaseManager::Held(const std::vector<Digest>& of) {
+  MutexLock lock(&gc_mu_);
+  std::vector<Digest> out;
+  for (const auto& d : of) {
+    if (held_.contains(d)) out.push_back(d);
+  }
+  return out;
+}
+
+Event ImageEvent(Env* env, const std::string& action, const std::string& id, const std::string& name,
+                 const std::map<std::string, std::string>& labels) {
   Event e;
   e.type = "image";
   e.action = action;
   e.actor_id = id;
   e.attributes = labels;
   e.attributes["name"] = name;
-  e.time_unix_nanos = env_->NowUnixNanos();
+  e.time_unix_nanos = env->NowUnixNanos();
   return e;
 }
 
-void ImageServiceImpl::ObserveAction(const std::string& action, std::chrono::steady_clock::time_point start) {
+void ObserveAction(Metrics* metrics, const std::string& action, std::chrono::steady_clock::time_point start) {
   if (DryRunScope::Current()) return;  // a dry run did nothing worth counting
   std::chrono::duration<double> d = std::chrono::steady_clock::now() - start;
-  metrics_->ObserveImageAction(action, d.count());
+  metrics->ObserveImageAction(action, d.count());
 }
 
-bool ImageServiceImpl::Leased(const Digest& d) { return leased_.contains(d); }
-
-void ImageServiceImpl::Hold(const Digest& d) { ++leased_[d]; }
-
-void ImageServiceImpl::Release(const std::vector<Digest>& ds) {
+void LeaseManager::Release(const std::vector<Digest>& ds) {
   for (const auto& d : ds) {
-    auto it = leased_.find(d);
-    if (it != leased_.end() && --it->second == 0) leased_.erase(it);
+    auto it = held_.find(d);
+    if (it != held_.end() && --it->second == 0) held_.erase(it);
   }
 }
 
@@ -94,8 +91,8 @@ DryRunScope::~DryRunScope() { current_dry_run = nullptr; }
 
 DryRunScope* DryRunScope::Current() { return current_dry_run; }
 
-Status ImageServiceImpl::UpdateAndCollect(const std::function<Status(Tx&, AfterCommit&)>& fn,
-                                          uint64_t* bytes_freed, std::vector<Digest>* freed) {
+Status LeaseManager::UpdateAndCollect(const std::function<Status(Tx&, AfterCommit&)>& fn, uint64_t* bytes_freed,
+                                      std::vector<Digest>* freed) {
   DryRunScope* dry_run = DryRunScope::Current();
   AfterCommit after;
   // For a dry run: what the deletion after commit would take.
@@ -148,18 +145,18 @@ Status ImageServiceImpl::UpdateAndCollect(const std::function<Status(Tx&, AfterC
   return OkStatus();
 }
 
-std::vector<Digest> ImageServiceImpl::Unreferenced(Tx& tx, const std::vector<Digest>& candidates) {
+std::vector<Digest> LeaseManager::Unreferenced(Tx& tx, const std::vector<Digest>& candidates) {
   std::vector<Digest> unreferenced;
   for (const auto& d : candidates) {
-    if (Leased(d)) continue;
+    if (held_.contains(d)) continue;
     auto b = tx.GetBlob(d);
     if (!b.ok() || b->refs == 0) unreferenced.push_back(d);
   }
   return unreferenced;
 }
 
-void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint64_t* bytes_freed,
-                                     std::vector<Digest>* freed) {
+void LeaseManager::DeleteGarbage(const std::vector<Digest>& candidates, uint64_t* bytes_freed,
+                                 std::vector<Digest>* freed) {
   uint64_t blobs = 0, bytes = 0;
   std::vector<Digest> gone;
   {
@@ -188,14 +185,15 @@ void ImageServiceImpl::DeleteGarbage(const std::vector<Digest>& candidates, uint
     LogIfError(meta_->UpdateRelaxed([&](Tx& tx) -> Status {
       for (const auto& d : gone) BERTH_RETURN_IF_ERROR(tx.ClearPending(d));
       return OkStatus();
-    }), "clear the pending deletions of freed blobs");
+    }),
+               "clear the pending deletions of freed blobs");
   }
   if (blobs > 0) metrics_->ObserveGc(blobs, bytes);
   if (bytes_freed) *bytes_freed += bytes;
   if (freed) freed->insert(freed->end(), gone.begin(), gone.end());
 }
 
-Result<ImageService::GcReport> ImageServiceImpl::CollectGarbage() {
+Result<ImageRoots::GcReport> LeaseManager::CollectGarbage() {
   auto start = std::chrono::steady_clock::now();
   reaper_->Drain();  // what removals left is theirs to report, not this sweep's
   std::vector<Tx::RootRef> roots;
@@ -219,7 +217,7 @@ Result<ImageService::GcReport> ImageServiceImpl::CollectGarbage() {
     return OkStatus();
   }));
   auto garbage = gc::Sweep(marked, all);
-  GcReport report;
+  ImageRoots::GcReport report;
   std::vector<Digest> freed;
   // DeleteGarbage re-checks every candidate under gc_mu_ against the
   // reference counts, so a root added since the snapshot still wins.
@@ -238,56 +236,80 @@ Result<ImageService::GcReport> ImageServiceImpl::CollectGarbage() {
   return report;
 }
 
-namespace {
-
-class LeaseImpl : public IngestLease {
+class LeaseManager::IngestLeaseImpl : public IngestLease {
  public:
-  explicit LeaseImpl(ImageServiceImpl* svc) : svc_(svc) {}
-  ~LeaseImpl() override {
+  explicit IngestLeaseImpl(LeaseManager* leases) : leases_(leases) {}
+  ~IngestLeaseImpl() override {
     std::vector<Digest> held = std::move(held_);
     {
-      MutexLock lock(&svc_->gc_mutex());
-      svc_->Release(held);
+      MutexLock lock(&leases_->gc_mu_);
+      leases_->Release(held);
     }
     // Blobs this ingest brought in that no record took up: remove them.
     std::vector<Digest> orphans;
-    svc_->meta()->View([&](Tx& tx) -> Status {
-      for (const auto& d : held) {
-        auto b = tx.GetBlob(d);
-        if (!b.ok() || b->refs == 0) orphans.push_back(d);
-      }
-      return OkStatus();
-    }).IgnoreError();
-    if (!orphans.empty()) svc_->DeleteGarbage(orphans, nullptr, nullptr);
+    leases_->meta_
+        ->View([&](Tx& tx) -> Status {
+          for (const auto& d : held) {
+            auto b = tx.GetBlob(d);
+            if (!b.ok() || b->refs == 0) orphans.push_back(d);
+          }
+          return OkStatus();
+        })
+        .IgnoreError();
+    if (!orphans.empty()) leases_->DeleteGarbage(orphans, nullptr, nullptr);
   }
-  Result<std::unique_ptr<ContentWriter>> NewWriter() override { return svc_->content()->NewWriter(); }
+  Result<std::unique_ptr<ContentWriter>> NewWriter() override { return leases_->content_->NewWriter(); }
   Result<Digest> Commit(ContentWriter& writer, int64_t expected_size, const Digest& expected) override {
-    MutexLock lock(&svc_->gc_mutex());
+    MutexLock lock(&leases_->gc_mu_);
     BERTH_ASSIGN_OR_RETURN(Digest d, writer.Commit(expected_size, expected));
-    svc_->Hold(d);
+    leases_->Hold(d);
     held_.push_back(d);
     return d;
   }
   Result<Digest> Put(std::string_view data, const Digest& expected) override {
-    MutexLock lock(&svc_->gc_mutex());
-    BERTH_ASSIGN_OR_RETURN(Digest d, svc_->content()->Put(data, expected));
-    svc_->Hold(d);
+    MutexLock lock(&leases_->gc_mu_);
+    BERTH_ASSIGN_OR_RETURN(Digest d, leases_->content_->Put(data, expected));
+    leases_->Hold(d);
     held_.push_back(d);
     return d;
   }
   void Add(const Digest& d) override {
-    MutexLock lock(&svc_->gc_mutex());
-    svc_->Hold(d);
+    MutexLock lock(&leases_->gc_mu_);
+    leases_->Hold(d);
     held_.push_back(d);
   }
 
  private:
-  ImageServiceImpl* svc_;
+  LeaseManager* leases_;
   std::vector<Digest> held_;
 };
 
-}  // namespace
+std::unique_ptr<IngestLease> LeaseManager::NewIngestLease() { return std::make_unique<IngestLeaseImpl>(this); }
 
-std::unique_ptr<IngestLease> ImageServiceImpl::NewIngestLease() { return std::make_unique<LeaseImpl>(this); }
+Status LeaseManager::PutLease(const LeaseRecord& lease, const std::vector<Digest>& digests) {
+  if (lease.id.empty()) return InvalidArgument("lease ID must not be empty");
+  return UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.PutLease(lease));
+    for (const Digest& d : std::set<Digest>(digests.begin(), digests.end())) {
+      if (content_->Exists(d)) BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kLease, lease.id, d));
+    }
+    return OkStatus();
+  });
+}
+
+Result<int> LeaseManager::DeleteLeases(const std::function<bool(const LeaseRecord&)>& select) {
+  int deleted = 0;
+  BERTH_RETURN_IF_ERROR(UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
+    deleted = 0;
+    BERTH_ASSIGN_OR_RETURN(auto leases, tx.ListLeases());
+    for (const LeaseRecord& l : leases) {
+      if (!select(l)) continue;
+      BERTH_RETURN_IF_ERROR(tx.DeleteLease(l.id));
+      ++deleted;
+    }
+    return OkStatus();
+  }));
+  return deleted;
+}
 
 }  // namespace berth::image

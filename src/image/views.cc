@@ -1,10 +1,4 @@
-// Read-only views of images: List (docker images), Inspect, History.
-//
-// Listing reads every record, the image roots' references and the
-// containers in one read transaction, then computes each image's facts from
-// content that never changes (parsed manifests and configs are cached; an
-// image's facts are cached by target while its retained set is unchanged),
-// so a warm listing of tens of thousands of images touches no blob file.
+// Views: List (docker images), Inspect, History (see views.h).
 // With manifests=1 the manifests an image does not keep are listed too
 // (Available false); their sizes come from what is present at that moment.
 #include <algorithm>
@@ -13,7 +7,9 @@
 #include <optional>
 
 #include "berth/time.h"
-#include "image/service.h"
+#include "berth/reference.h"
+#include "image/resolver.h"
+#include "image/views.h"
 
 namespace berth::image {
 namespace {
@@ -160,20 +156,20 @@ std::vector<ManifestSummary> Summaries(ContentStore* content, const ImageFacts& 
 
 }  // namespace
 
-Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descriptor& target,
+Result<std::shared_ptr<const ImageFacts>> Views::Facts(const Descriptor& target,
                                                                   std::vector<Digest> retained) {
   std::sort(retained.begin(), retained.end());
   {
-    MutexLock lock(&cache_mu_);
-    auto it = facts_cache_.find(target.digest);
-    if (it != facts_cache_.end() && it->second->retained == retained) return it->second;
+    MutexLock lock(&mu_);
+    auto it = facts_.find(target.digest);
+    if (it != facts_.end() && it->second->retained == retained) return it->second;
   }
   auto facts = std::make_shared<ImageFacts>();
   facts->retained = retained;
-  BERTH_ASSIGN_OR_RETURN(facts->manifests, ManifestsFromRefs(target, retained));
+  BERTH_ASSIGN_OR_RETURN(facts->manifests, docs_->ManifestsFromRefs(target, retained));
   if (IsIndexType(target.media_type)) {
     // The same walk as ManifestsFromRefs, keeping the manifests it skips.
-    BERTH_ASSIGN_OR_RETURN(Index index, LoadIndex(target));
+    BERTH_ASSIGN_OR_RETURN(Index index, docs_->LoadIndex(target));
     std::unordered_set<Digest> kept(retained.begin(), retained.end());
     size_t next = 0;
     for (const auto& d : index.manifests) {
@@ -190,7 +186,7 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descript
   auto matcher = AllWithPreference(HostPlatform());
   facts->best = BestManifest(facts->manifests, *matcher);
   if (facts->best) {
-    auto cfg = LoadConfig(facts->best->config.digest);
+    auto cfg = docs_->LoadConfig(facts->best->config.digest);
     if (cfg.ok()) facts->config = std::move(*cfg);
   }
   std::unordered_set<Digest> seen;
@@ -208,21 +204,21 @@ Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::Facts(const Descript
     for (const auto& l : m.layers) add(l.digest, l.size);
   }
   std::shared_ptr<const ImageFacts> out = std::move(facts);
-  MutexLock lock(&cache_mu_);
-  facts_cache_[target.digest] = out;
+  MutexLock lock(&mu_);
+  facts_[target.digest] = out;
   return out;
 }
 
-Result<std::shared_ptr<const ImageFacts>> ImageServiceImpl::FactsIn(Tx& tx, const Descriptor& target) {
+Result<std::shared_ptr<const ImageFacts>> Views::FactsIn(Tx& tx, const Descriptor& target) {
   BERTH_ASSIGN_OR_RETURN(auto refs, tx.RootRefs(RootKind::kImage, target.digest.str()));
   return Facts(target, std::move(refs));
 }
 
-Result<std::shared_ptr<const ListSnapshot>> ImageServiceImpl::Snapshot() {
-  const uint64_t generation = generation_.load();
+Result<std::shared_ptr<const ListSnapshot>> Views::Snapshot() {
+  const uint64_t generation = leases_->generation();
   {
-    MutexLock lock(&cache_mu_);
-    if (list_cache_ && list_cache_->generation == generation) return list_cache_;
+    MutexLock lock(&mu_);
+    if (list_ && list_->generation == generation) return list_;
   }
   std::vector<ImageRecord> records;
   std::vector<Tx::RootRef> roots;
@@ -272,13 +268,13 @@ Result<std::shared_ptr<const ListSnapshot>> ImageServiceImpl::Snapshot() {
   }
   snap->rows = std::move(rows);
   std::shared_ptr<const ListSnapshot> out = std::move(snap);
-  MutexLock lock(&cache_mu_);
-  if (!list_cache_ || list_cache_->generation <= generation) list_cache_ = out;
+  MutexLock lock(&mu_);
+  if (!list_ || list_->generation <= generation) list_ = out;
   return out;
 }
 
-Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts) {
-  if (opts.manifests) reaper_->Drain();  // absent manifests' summaries read the files
+Result<std::vector<ImageSummary>> Views::List(const ListOptions& opts) {
+  if (opts.manifests) leases_->WaitForCollection();  // absent manifests' summaries read the files
   BERTH_ASSIGN_OR_RETURN(auto snap, Snapshot());
   std::optional<int64_t> before_time, since_time;
   if (!opts.before.empty() || !opts.since.empty()) {
@@ -307,7 +303,7 @@ Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts
   for (const auto& row : snap->rows) {
     const ImageFacts& facts = *row.facts;
     // Image filters: every record of the image passes or fails together.
-    if (!LabelsMatch(facts.manifests, opts.labels)) continue;
+    if (!docs_->LabelsMatch(facts.manifests, opts.labels)) continue;
     if (before_time && !(row.created < *before_time)) continue;
     if (since_time && !(row.created > *since_time)) continue;
     // Record filters, as Docker's list applies them to each record.
@@ -338,7 +334,7 @@ Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts
       if (std::string d = RepoDigest(*shown); !d.empty()) s.repo_digests.push_back(std::move(d));
     }
     if (!opts.container_count || !facts.best) s.containers = -1;
-    if (opts.manifests) s.manifests = Summaries(content_, facts, snap->containers);
+    if (opts.manifests) s.manifests = Summaries(docs_->content(), facts, snap->containers);
     out_rows.push_back(&row);
   }
   if (opts.shared_size) {
@@ -359,7 +355,7 @@ Result<std::vector<ImageSummary>> ImageServiceImpl::List(const ListOptions& opts
   return out;
 }
 
-Result<ImageInspect> ImageServiceImpl::Inspect(const std::string& ref, const std::optional<Platform>& platform,
+Result<ImageInspect> Views::Inspect(const std::string& ref, const std::optional<Platform>& platform,
                                                bool manifests) {
   ImageRecord img;
   std::vector<ImageRecord> all;
@@ -403,7 +399,7 @@ Result<ImageInspect> ImageServiceImpl::Inspect(const std::string& ref, const std
   if (m) {
     out.platform = m->platform;
     out.size = platform ? m->content_size : facts->size;
-    auto cfg = LoadConfig(m->config.digest);
+    auto cfg = docs_->LoadConfig(m->config.digest);
     if (cfg.ok()) {
       out.created = cfg->created;
       out.author = cfg->author;
@@ -417,13 +413,13 @@ Result<ImageInspect> ImageServiceImpl::Inspect(const std::string& ref, const std
     }
   }
   if (manifests) {
-    reaper_->Drain();
-    out.manifests = Summaries(content_, *facts, containers);
+    leases_->WaitForCollection();
+    out.manifests = Summaries(docs_->content(), *facts, containers);
   }
   return out;
 }
 
-Result<std::vector<HistoryItem>> ImageServiceImpl::History(const std::string& ref,
+Result<std::vector<HistoryItem>> Views::History(const std::string& ref,
                                                            const std::optional<Platform>& platform) {
   ImageRecord img;
   std::vector<ImageRecord> all;
@@ -443,7 +439,7 @@ Result<std::vector<HistoryItem>> ImageServiceImpl::History(const std::string& re
     }
   }
   if (!m) return NotFound("image with reference " + ref + " was found but does not provide any platform");
-  BERTH_ASSIGN_OR_RETURN(ImageConfig cfg, LoadConfig(m->config.digest));
+  BERTH_ASSIGN_OR_RETURN(ImageConfig cfg, docs_->LoadConfig(m->config.digest));
   std::vector<HistoryItem> items;
   size_t layer = 0;
   for (const auto& h : cfg.history) {

@@ -1,10 +1,9 @@
-// Docker's reference resolution (resolveImage, resolveAllReferences).
-//
-// Inputs: a full ID or digest, an ID prefix (4-64 hex, optional "sha256:"),
-// name, name:tag, name@digest, name:tag@digest. Not-found errors carry
-// Docker's text: "No such image: <familiar ref>" with ":latest" added to a
-// bare name; a prefix matching several images is "ambiguous reference" (404).
-#include "image/service.h"
+// Docker's reference resolution (see resolver.h).
+#include <algorithm>
+
+#include "berth/reference.h"
+#include "image/resolver.h"
+
 
 namespace berth::image {
 namespace {
@@ -43,7 +42,7 @@ std::string FamiliarName(const ImageRecord& r) {
   return FamiliarString(r.name);
 }
 
-Result<ImageRecord> ImageServiceImpl::ResolveIn(Tx& tx, const std::string& ref) {
+Result<ImageRecord> ResolveIn(Tx& tx, const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(Reference parsed, ParseAnyReference(ref));
   if (parsed.has_digest()) {
     BERTH_ASSIGN_OR_RETURN(auto imgs, tx.ListImagesByTarget(*parsed.digest));
@@ -72,16 +71,7 @@ Result<ImageRecord> ImageServiceImpl::ResolveIn(Tx& tx, const std::string& ref) 
   return imgs.front();
 }
 
-Result<ImageRecord> ImageServiceImpl::Resolve(const std::string& ref) {
-  Result<ImageRecord> out = NotFound("No such image: " + ref);
-  BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
-    out = ResolveIn(tx, ref);
-    return OkStatus();
-  }));
-  return out;
-}
-
-Result<Resolution> ImageServiceImpl::ResolveAllIn(Tx& tx, const std::string& ref) {
+Result<Resolution> ResolveAllIn(Tx& tx, const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(Reference parsed, ParseAnyReference(ref));
   Resolution res;
   Digest target;
