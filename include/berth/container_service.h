@@ -139,6 +139,8 @@ class ContainerService {
   virtual Result<ContainerCreateResult> Create(const std::string& name, const ContainerConfig& cfg) = 0;
   // Unpacks (first use), mounts the rootfs and starts the process. Already
   // running: OK (Docker answers 304; the route maps that). Emits "start".
+  // A failed start of an AutoRemove container removes it, as dockerd does
+  // (`docker run --rm` waits for condition=removed after the error).
   virtual Status Start(const std::string& ref) = 0;
   // SIGTERM (or the stop signal), then SIGKILL after `timeout_s` (< 0: the
   // container's stop timeout, default 10). Not running: OK. Emits "kill",

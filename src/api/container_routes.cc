@@ -93,15 +93,7 @@ Result<Response> StartContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
   if (info.record.running()) return NoContent(304);
-  Status s = cs->Start(info.record.id);
-  if (!s.ok()) {
-    // As dockerd: a failed start of an AutoRemove container removes it
-    // (`docker run --rm` waits for condition=removed after the error).
-    if (info.config.auto_remove) {
-      LogIfError(cs->Remove(info.record.id, true), "auto-remove container " + info.record.id + " after a failed start");
-    }
-    return s;
-  }
+  BERTH_RETURN_IF_ERROR(cs->Start(info.record.id));
   return NoContent(204);
 }
 

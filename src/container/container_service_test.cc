@@ -306,6 +306,24 @@ TEST_F(ContainerTest, AutoRemove) {
   EXPECT_EQ(ev, (std::vector<std::string>{"create", "start", "die", "destroy"}));
 }
 
+TEST_F(ContainerTest, FailedStartOfAnAutoRemoveContainerRemovesIt) {
+  Busybox("bb:1");
+  ContainerConfig cfg = Cfg("bb:1", {"/nosuch"});
+  cfg.auto_remove = true;
+  auto cr = svc_->Create("auto-fail", cfg);
+  ASSERT_OK(cr);
+  Status s = svc_->Start(cr->id);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.ToString();
+  EXPECT_EQ(svc_->Get(cr->id).status().code(), Code::kNotFound);
+  // Without AutoRemove the failed container stays, with its exit code.
+  auto kept = svc_->Create("kept", Cfg("bb:1", {"/nosuch"}));
+  ASSERT_OK(kept);
+  EXPECT_EQ(svc_->Start(kept->id).code(), Code::kInvalidArgument);
+  auto info = svc_->Get(kept->id);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->record.exit_code, 127);
+}
+
 TEST_F(ContainerTest, ImageRemovalConflicts) {
   auto img = Busybox("app:1");
   std::string id = Run("user", Cfg("app:1", {"sleep", "1000"}));

@@ -144,6 +144,9 @@ class ContainerServiceImpl : public ContainerService {
   // Waits until the container is not running or `ms` pass.
   bool WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) REQUIRES(mu_);
   Status RemoveInternal(const std::string& id, bool force, bool from_watcher);
+  // Start without the AutoRemove policy; tells the container's ID and
+  // whether it is AutoRemove once it is found.
+  Status StartOnce(const std::string& ref, std::string* id, bool* auto_remove);
   void StartWatcher(const std::string& id) EXCLUDES(threads_mu_);
   void OnExit(const std::string& id, const RuntimeState& st) EXCLUDES(mu_);
   void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {}) REQUIRES(mu_);

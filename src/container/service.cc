@@ -237,6 +237,18 @@ void ContainerServiceImpl::UnmountAll(const std::string& id) {
 }
 
 Status ContainerServiceImpl::Start(const std::string& ref) {
+  std::string id;
+  bool auto_remove = false;
+  Status s = StartOnce(ref, &id, &auto_remove);
+  if (!s.ok() && auto_remove) {
+    // As dockerd: a failed start of an AutoRemove container removes it
+    // (`docker run --rm` waits for condition=removed after the error).
+    LogIfError(Remove(id, true), "auto-remove container " + id + " after a failed start");
+  }
+  return s;
+}
+
+Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, bool* auto_remove) {
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   MutexLock op(c->op_mu.get());
@@ -249,6 +261,8 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
     rec = c->rec;
     cfg = c->stored.config;
   }
+  *id = rec.id;
+  *auto_remove = cfg.auto_remove;
   const std::string dir = Dir(rec.id);
   Env* env = store_->env();
   // A failed start leaves the record created, with the error. Like Docker,
