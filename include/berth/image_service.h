@@ -216,7 +216,7 @@ struct WhyLease {
 };
 
 // What one removal would do, found by running ImageService::Remove on a
-// rolled-back transaction (see DryRunScope in src/image/service.h).
+// rolled-back transaction (see DryRunScope in src/image/lease_manager.h).
 struct RemovalPreview {
   bool refused = false;
   std::string error;                     // why it is refused (Docker's message)
