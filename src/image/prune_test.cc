@@ -4,6 +4,7 @@
 #include <map>
 #include <thread>
 
+#include "berth/time.h"
 #include "image/test_harness.h"
 
 namespace berth::image_test {
@@ -185,11 +186,12 @@ TEST(LabelFilterTest, ParseAndMatch) {
 }
 
 TEST_F(PruneTest, UntilFilterUsesRecordCreationTime) {
+  const int64_t t0 = int64_t{1700000000} * kNanosPerSecond;
+  clock_.SetNowUnixNanos(t0);
   auto old_img = Simple("old");
   Add(old_img, {"old:1"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  int64_t cut = Env::Default()->NowUnixNanos();
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const int64_t cut = t0 + kNanosPerSecond;
+  clock_.SetNowUnixNanos(cut);  // a record created at the cut is not before it
   auto new_img = Simple("new");
   Add(new_img, {"new:1"});
   auto r = images()->Prune({.dangling_only = false, .until_unix_nanos = cut});

@@ -32,7 +32,7 @@ class StoreTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(tmp_.Create("berth-image-test"));
     root_ = tmp_.path();
-    auto s = Store::Open(StoreOptions{root_, nullptr, true});
+    auto s = Store::Open(StoreOptions{root_, &clock_, true});
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
     sub_ = store_->events()->Subscribe();
@@ -123,6 +123,8 @@ class StoreTest : public ::testing::Test {
   }
 
   testing::TempDir tmp_;
+  // The store's Env: the real one, with a clock tests can fix and move.
+  FaultInjectionEnv clock_{Env::Default()};
   std::string root_;  // tmp_.path()
   std::unique_ptr<Store> store_;
   std::unique_ptr<EventBus::Subscription> sub_;
