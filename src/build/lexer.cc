@@ -11,24 +11,6 @@ namespace {
 
 constexpr char32_t kEof = 0xFFFFFFFF;
 
-void AppendUtf8(std::string* out, char32_t r) {
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
 bool IsNameChar(char32_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
@@ -55,7 +37,7 @@ struct WordsBuilder {
     AddRawChar(ch);
   }
   void AddRawChar(char32_t ch) {
-    AppendUtf8(&buf, ch);
+    AppendUtf8Rune(&buf, ch);
     in_word = true;
   }
   void AddString(std::string_view s) {
@@ -123,11 +105,11 @@ class ShellWord {
       } else {
         words.AddChar(ch);
       }
-      AppendUtf8(&out.result, ch);
+      AppendUtf8Rune(&out.result, ch);
     }
     if (stop != kEof) {
       std::string s;
-      AppendUtf8(&s, stop);
+      AppendUtf8Rune(&s, stop);
       return InvalidArgument("unexpected end of statement while looking for matching " + s);
     }
     out.words = words.Finish();
@@ -145,7 +127,7 @@ class ShellWord {
       char32_t ch = Next();
       if (ch == kEof) return InvalidArgument("unexpected end of statement while looking for matching single-quote");
       if (ch == '\'') return out;
-      AppendUtf8(&out, ch);
+      AppendUtf8Rune(&out, ch);
     }
   }
 
@@ -170,7 +152,7 @@ class ShellWord {
         if (after == kEof) continue;
         if (after == '"' || after == '$' || after == static_cast<unsigned char>(escape_)) ch = Next();
       }
-      AppendUtf8(&out, ch);
+      AppendUtf8Rune(&out, ch);
     }
   }
 
@@ -179,7 +161,7 @@ class ShellWord {
     if (Peek() != '<') return std::string("<");
     Next();
     std::string out = "<<";
-    while (Peek() == '\t' || Peek() == '\r' || Peek() == ' ') AppendUtf8(&out, Next());
+    while (Peek() == '\t' || Peek() == '\r' || Peek() == ' ') AppendUtf8Rune(&out, Next());
     return out;
   }
 
@@ -188,15 +170,15 @@ class ShellWord {
     while (Peek() != kEof) {
       char32_t ch = Peek();
       if (name.empty() && IsDigit(ch)) {
-        while (IsDigit(Peek())) AppendUtf8(&name, Next());
+        while (IsDigit(Peek())) AppendUtf8Rune(&name, Next());
         return name;
       }
       if (name.empty() && IsSpecialParam(ch)) {
-        AppendUtf8(&name, Next());
+        AppendUtf8Rune(&name, Next());
         return name;
       }
       if (!IsNameChar(ch)) break;
-      AppendUtf8(&name, Next());
+      AppendUtf8Rune(&name, Next());
     }
     return name;
   }
@@ -221,13 +203,13 @@ class ShellWord {
     std::string name = Name();
     char32_t ch = Next();
     std::string modifier;
-    AppendUtf8(&modifier, ch == kEof ? U'\uFFFD' : ch);
+    AppendUtf8Rune(&modifier, ch == kEof ? U'\uFFFD' : ch);
     if (ch == '}') return Get(name).value_or("");
     bool null_is_unset = false;
     if (ch == ':') {
       null_is_unset = true;
       ch = Next();
-      AppendUtf8(&modifier, ch == kEof ? U'\uFFFD' : ch);
+      AppendUtf8Rune(&modifier, ch == kEof ? U'\uFFFD' : ch);
     } else if (ch != '+' && ch != '-' && ch != '?' && ch != '#' && ch != '%') {
       if (ch == '/') return Refused();
       return InvalidArgument("unsupported modifier (" + modifier + ") in substitution");
