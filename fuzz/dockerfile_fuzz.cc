@@ -43,7 +43,7 @@ bool SameInstruction(const Instruction& a, const Instruction& b) {
   bool same_value = a.kind == Kind::kOnbuild ? TrimRight(a.value) == TrimRight(b.value) : a.value == b.value;
   return a.kind == b.kind && a.code == b.code && a.command == b.command && a.shell_form == b.shell_form &&
          a.pairs == b.pairs && a.args == b.args && a.words == b.words && same_value && a.from == b.from &&
-         a.chown == b.chown && a.chmod == b.chmod && a.health == b.health;
+         a.chown == b.chown && a.health == b.health;
 }
 
 void CheckLines(const Dockerfile& df, size_t text_lines) {

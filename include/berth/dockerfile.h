@@ -95,7 +95,6 @@ struct Instruction {
   std::string value;
   std::string from;                   // COPY --from
   std::string chown;                  // COPY/ADD --chown
-  std::string chmod;                  // COPY/ADD --chmod
   std::optional<Healthcheck> health;  // HEALTHCHECK
 };
 
@@ -135,8 +134,8 @@ struct Dockerfile {
 // (errors naming the option, same prefix): RUN --mount/--network/--security/
 // --device ("the --mount option requires BuildKit. Refer to
 // https://docs.docker.com/go/buildkit/ to learn how to build images with
-// BuildKit enabled"), COPY/ADD --link, --parents, --exclude, ADD --checksum,
-// --keep-git-dir, --unpack. Heredocs (`RUN <<EOF`) are refused with
+// BuildKit enabled"), COPY/ADD --chmod (Docker's own classic-builder error),
+// --link, --parents, --exclude, ADD --checksum, --keep-git-dir, --unpack. Heredocs (`RUN <<EOF`) are refused with
 // "heredocs are not supported by berth's builder". `# syntax=` is read and
 // ignored, as the classic builder does.
 Result<Dockerfile> ParseDockerfile(std::string_view text, std::string_view name = "Dockerfile");

@@ -109,8 +109,8 @@ class BuildArgs {
 Variables StageVariables(const std::vector<std::string>& env, const BuildArgs& args);
 
 // Substitutes the words Docker substitutes, in place: ENV and LABEL keys and
-// values, ARG names and defaults, COPY/ADD sources, destination, --chown and
-// --chmod, WORKDIR, USER, VOLUME paths, STOPSIGNAL, and EXPOSE (each port may
+// values, ARG names and defaults, COPY/ADD sources, destination and --chown,
+// WORKDIR, USER, VOLUME paths, STOPSIGNAL, and EXPOSE (each port may
 // become several words). RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD,
 // MAINTAINER and COPY --from are left as written, as Docker leaves them.
 // FROM is expanded by ExpandFrom.

@@ -125,7 +125,6 @@ Status ExpandInstruction(Instruction* ins, const Lexer& lexer, const Variables& 
     case Kind::kCopy:
     case Kind::kAdd:
       BERTH_RETURN_IF_ERROR(ExpandInPlace(&ins->chown, lexer, vars));
-      BERTH_RETURN_IF_ERROR(ExpandInPlace(&ins->chmod, lexer, vars));
       BERTH_RETURN_IF_ERROR(ExpandAll(&ins->words, lexer, vars));
       return ExpandInPlace(&ins->value, lexer, vars);
     case Kind::kWorkdir:

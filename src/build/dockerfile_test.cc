@@ -211,9 +211,8 @@ TEST(DockerfileParse, SingleArgumentInstructions) {
 }
 
 TEST(DockerfileParse, CopyAndAdd) {
-  Instruction copy = Only("FROM a\nCOPY --chown=1:2 --chmod=0755 [\"a b\", \"c\", \"/d/\"]\n");
+  Instruction copy = Only("FROM a\nCOPY --chown=1:2 [\"a b\", \"c\", \"/d/\"]\n");
   EXPECT_EQ(copy.chown, "1:2");
-  EXPECT_EQ(copy.chmod, "0755");
   EXPECT_THAT(copy.words, ElementsAre("a b", "c"));
   EXPECT_EQ(copy.value, "/d/");
   Instruction add = Only("FROM a\nADD \"--quoted\" x y\n");
@@ -235,6 +234,12 @@ TEST(DockerfileParse, BuildKitOnlyOptionsAreRefused) {
   EXPECT_EQ(ErrorOf("FROM a\nCOPY --link a b\n"),
             "dockerfile parse error on line 2: the --link option requires BuildKit. Refer to "
             "https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled");
+  // Docker's classic builder refuses --chmod with this text too.
+  EXPECT_EQ(ErrorOf("FROM a\nADD --chmod=0755 a b\n"),
+            "dockerfile parse error on line 2: the --chmod option requires BuildKit. Refer to "
+            "https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled");
+  EXPECT_THAT(ErrorOf("FROM a\nCOPY --chmod=644 a b\n"), HasSubstr("the --chmod option requires BuildKit"));
+  EXPECT_THAT(ErrorOf("FROM a\nCOPY --chmod=false a b\n"), HasSubstr("the --chmod option requires BuildKit"));
   EXPECT_THAT(ErrorOf("FROM a\nRUN --mount=type=cache,target=/c make\n"),
               HasSubstr("line 2: the --mount option requires BuildKit"));
   EXPECT_THAT(ErrorOf("FROM a\nRUN --network=none x\n"), HasSubstr("the --network option requires BuildKit"));

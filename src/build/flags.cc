@@ -94,6 +94,12 @@ Status Flags::Parse() {
   return OkStatus();
 }
 
+bool Flags::Requested(const std::string& name) const {
+  if (!Used(name)) return false;
+  auto def = defs_.find(name);
+  return def == defs_.end() || def->second != Type::kBool || Bool(name);
+}
+
 std::string Flags::String(const std::string& name) const {
   auto it = values_.find(name);
   return it == values_.end() || it->second.empty() ? std::string() : it->second.back();

@@ -29,6 +29,8 @@ class Flags {
   Status Parse();
 
   bool Used(const std::string& name) const { return values_.count(name) != 0; }
+  // Given, and for a boolean flag true (`--link=false` asks for nothing).
+  bool Requested(const std::string& name) const;
   // A string flag's value ("" when not given), a bool flag's truth, a
   // repeated flag's values.
   std::string String(const std::string& name) const;

@@ -63,8 +63,7 @@ std::string NeedsBuildKit(std::string_view option) {
 // one only when true).
 Status RefuseBuildKitFlags(const Flags& flags, std::initializer_list<const char*> names) {
   for (const char* name : names) {
-    if (flags.Used(name) && flags.String(name) != "false")
-      return InvalidArgument(NeedsBuildKit(std::string("--") + name));
+    if (flags.Requested(name)) return InvalidArgument(NeedsBuildKit(std::string("--") + name));
   }
   return OkStatus();
 }
@@ -168,12 +167,11 @@ Status ParseCopyOrAdd(const Node& node, Flags& flags, Instruction* out) {
   }
   BERTH_RETURN_IF_ERROR(flags.Parse());
   BERTH_RETURN_IF_ERROR(
-      RefuseBuildKitFlags(flags, {"link", "exclude", "parents", "keep-git-dir", "checksum", "unpack"}));
+      RefuseBuildKitFlags(flags, {"chmod", "link", "exclude", "parents", "keep-git-dir", "checksum", "unpack"}));
   out->words.assign(node.args.begin(), node.args.end() - 1);
   out->value = node.args.back();
   out->from = flags.String("from");
   out->chown = flags.String("chown");
-  out->chmod = flags.String("chmod");
   return OkStatus();
 }
 
