@@ -163,6 +163,11 @@ struct BuildPlan {
 //   <name> stage name already used
 Result<BuildPlan> PlanBuild(const Dockerfile& df, std::string_view target, int label_count = 0);
 
+// The parser's warnings as the classic builder prints them before the first
+// step: "[WARNING]: <warning>\n" each, then "[WARNING]: Empty continuation
+// lines will become errors in a future release.\n"; "" when there are none.
+std::string WarningLines(const Dockerfile& df);
+
 // The "Step N/M : <code>" line the classic builder prints.
 std::string StepLine(int step, int total, std::string_view code);
 

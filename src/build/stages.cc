@@ -73,6 +73,13 @@ Result<BuildPlan> PlanBuild(const Dockerfile& df, std::string_view target, int l
   return plan;
 }
 
+std::string WarningLines(const Dockerfile& df) {
+  std::string out;
+  for (const std::string& warning : df.warnings) out += "[WARNING]: " + warning + "\n";
+  if (!out.empty()) out += "[WARNING]: Empty continuation lines will become errors in a future release.\n";
+  return out;
+}
+
 std::string StepLine(int step, int total, std::string_view code) {
   return "Step " + std::to_string(step) + "/" + std::to_string(total) + " : " + std::string(code);
 }

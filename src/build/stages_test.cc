@@ -78,6 +78,15 @@ TEST(PlanBuild, FindStage) {
   EXPECT_EQ(FindStage(df, ""), -1);
 }
 
+TEST(WarningLines, EmptyContinuationLines) {
+  EXPECT_EQ(WarningLines(MustParse("FROM a\nRUN b\n")), "");
+  Dockerfile df = MustParse("FROM a\nRUN a \\\n\n b\nRUN c \\\n  \n d\n");
+  EXPECT_EQ(WarningLines(df),
+            "[WARNING]: Empty continuation line found in: RUN a  b\n"
+            "[WARNING]: Empty continuation line found in: RUN c  d\n"
+            "[WARNING]: Empty continuation lines will become errors in a future release.\n");
+}
+
 TEST(StepLine, ClassicBuilderFormat) {
   Dockerfile df = MustParse("FROM alpine\nRUN   echo  hi  \n");
   EXPECT_EQ(StepLine(1, 2, df.stages[0].code), "Step 1/2 : FROM alpine");
