@@ -264,8 +264,9 @@ def dockerfile():
                   "ONBUILD ADD . /app\nMAINTAINER someone\nCMD echo hi\n",
         "errors": "FROM a\nFOO bar\n",
         "heredoc": "FROM a\nRUN <<EOF\necho\nEOF\n",
+        "patterns": "FROM a\nARG V=1.2.3\nENV MAJOR=${V%%.*} REST=${V#*.} DASHED=${V//./-}\n",
     }
-    words = ["plain", "${X:-def}", "'sq'\"dq $X\"", "a\\ b", "${X:?msg}"]
+    words = ["plain", "${X:-def}", "'sq'\"dq $X\"", "a\\ b", "${X:?msg}", "${X%%y*}${X#*x}", "${X//x/\\/}"]
     ignores = ["*.md\n!README.md\n**/node_modules\n# c\n/build/\n", "[a-z]?\n\\*x\n", "**\n!Dockerfile\n"]
     paths = ["docs/a.md", "README.md", "src/node_modules/x", "build/out"]
     for i, (name, text) in enumerate(sorted(df.items())):

@@ -28,6 +28,12 @@ using Variables = std::map<std::string, std::string>;
 //   ${name:?msg}  ${name?msg}    error "name: msg" when unset (":" or empty);
 //                                 default msg "is not allowed to be unset"
 //                                 / "is not allowed to be empty"
+//   ${name#pat} ${name##pat}     the value without the shortest / longest
+//   ${name%pat} ${name%%pat}     prefix / suffix matching pat (* any run, ?
+//                                 one character, \* \? \\ literal)
+//   ${name/pat/r} ${name//pat/r} the first / every (longest) match of pat
+//                                 replaced by r (the every-match form
+//                                 expands $0 in r to the match, as Docker)
 //   $1 (digits), $@ $* $# $? $- $$ $! (one character) are names too.
 //   'single quotes' keep everything literally, "double quotes" substitute
 //   and take the escape before " $ and the escape; outside quotes the escape
@@ -35,11 +41,8 @@ using Variables = std::map<std::string, std::string>;
 // Errors (InvalidArgument) are Docker's, wrapped as `failed to process
 // "<word>": <reason>`, e.g. "syntax error: bad substitution", "syntax error:
 // missing '}'", "unexpected end of statement while looking for matching
-// double-quote", "unsupported modifier (x) in substitution". The pattern
-// forms ${name#p} ${name##p} ${name%p} ${name%%p} ${name/p/r} ${name//p/r}
-// (which Docker does) are refused: "berth's builder does not support
-// ${name#pattern}, ${name%pattern} or ${name/pattern/replacement} (in
-// substitution)".
+// double-quote", "unsupported modifier (x) in substitution", "invalid
+// pattern (\x) in substitution: invalid escape '\x'".
 // Names are ASCII letters, digits and '_' (Docker also takes other Unicode
 // letters).
 class Lexer {

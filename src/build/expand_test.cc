@@ -102,10 +102,51 @@ TEST(LexerWord, Errors) {
   EXPECT_EQ(WordError("he${NULL:?}"), "failed to process \"he${NULL:?}\": NULL: is not allowed to be empty");
   EXPECT_EQ(WordError("${XXX:?must be set}"), "failed to process \"${XXX:?must be set}\": XXX: must be set");
   EXPECT_EQ(WordError("${PWD:#x}"), "failed to process \"${PWD:#x}\": unsupported modifier (:#) in substitution");
-  // Pattern forms Docker does and berth does not: refused by name.
-  EXPECT_THAT(WordError("${PWD#/}"), HasSubstr("berth's builder does not support ${name#pattern}"));
-  EXPECT_THAT(WordError("${PWD%%e}"), HasSubstr("does not support"));
-  EXPECT_THAT(WordError("${PWD/h/H}"), HasSubstr("does not support"));
+  EXPECT_EQ(WordError("${PWD#\\x}"),
+            "failed to process \"${PWD#\\\\x}\": invalid pattern (\\x) in substitution: invalid escape '\\x'");
+  EXPECT_EQ(WordError("${PWD/x"), "failed to process \"${PWD/x\": syntax error: missing '/' in ${}");
+  EXPECT_EQ(WordError("${PWD/x/y"), "failed to process \"${PWD/x/y\": syntax error: missing '}'");
+}
+
+std::string WordWith(std::string_view word, const Variables& vars) {
+  Result<std::string> out = Lexer().Word(word, vars);
+  EXPECT_TRUE(out.ok()) << word << ": " << out.status().message();
+  return out.ok() ? *out : "<error>";
+}
+
+TEST(LexerWord, PatternRemoval) {
+  EXPECT_EQ(WordWith("${F#()[]{\\}^$.\\*\\?|\\\\}", {{"F", "()[]{}^$.*?|\\x"}}), "x");
+  EXPECT_EQ(WordWith("${F%%\\**}", {{"F", "xx**"}}), "xx");
+  EXPECT_EQ(WordWith("${F#*x*y}", {{"F", "xxyy"}}), "y");
+  EXPECT_EQ(WordWith("${F#*}", {{"F", "xxyy"}}), "xxyy");
+  EXPECT_EQ(WordWith("${F##*x}", {{"F", "xxyy"}}), "yy");
+  EXPECT_EQ(WordWith("${F#$B}", {{"F", "xxyy"}, {"B", "x"}}), "xyy");
+  EXPECT_EQ(WordWith("${F#}", {{"F", "xxyy"}}), "xxyy");
+  EXPECT_EQ(WordWith("${F#?\\?}", {{"F", "???y"}}), "?y");
+  EXPECT_EQ(WordWith("${F%x}", {{"F", "xxyy"}}), "xxyy");
+  EXPECT_EQ(WordWith("${F%y*}", {{"F", "xyxy"}}), "xyx");
+  EXPECT_EQ(WordWith("${F%%y*}", {{"F", "xyxy"}}), "x");
+  EXPECT_EQ(WordWith("${F%%\\**\\*}", {{"F", "a***yy*"}}), "a");
+  EXPECT_EQ(WordWith("${F%.tar.gz}", {{"F", "app-1.0.tar.gz"}}), "app-1.0");
+  EXPECT_EQ(WordWith("${U#x}", {}), "");
+}
+
+TEST(LexerWord, PatternReplacement) {
+  Variables vars = {{"F", "/foo*/*/*.txt"}, {"N", "\\*/"}};
+  EXPECT_EQ(WordWith("${F/$N/.} - ${F//$N/.}", vars), "/foo.*/*.txt - /foo..*.txt");
+  EXPECT_EQ(WordWith("${F/$N/} - ${F//$N/}", {{"F", "/tmp/tmp/bar.txt"}, {"N", "/tmp"}}), "/tmp/bar.txt - /bar.txt");
+  EXPECT_EQ(WordWith("${F/$N/$R} - ${F//$N/$R}", {{"F", "/a/foo/b/c.txt"}, {"N", "/?/"}, {"R", "/"}}),
+            "/foo/b/c.txt - /foo/c.txt");
+  EXPECT_EQ(WordWith("${F//\\//\\/}", {{"F", "/tmp/foo.txt"}}), "\\/tmp\\/foo.txt");
+  EXPECT_EQ(WordWith("${F/$B/ww}", {{"F", "xxyy"}, {"B", ""}}), "wwxxyy");
+  EXPECT_EQ(WordWith("${F///}", {{"F", "xxyy"}}), "xxyy");
+  EXPECT_EQ(WordWith("${F///}", {}), "");
+  // The every-match form expands $0 (the match) and $$, as Go's ReplaceAllString.
+  EXPECT_EQ(WordWith("${F//o/$R}", {{"F", "foo"}, {"R", "<$0$$>"}}), "f<o$><o$>");
+  EXPECT_EQ(WordWith("${F/o/$R}", {{"F", "foo"}, {"R", "<$0>"}}), "f<$0>o");  // the first-match form: literal
+  EXPECT_EQ(WordWith("${F//o/<\\$0>}", {{"F", "foo"}}), "f<\\o><\\o>");       // the escape stays, raw
+  EXPECT_EQ(WordWith("${F//x*/-}", {{"F", "axbxc"}}), "a-");
+  EXPECT_EQ(WordWith("${F//*/-}", {{"F", "ab"}}), "-");
 }
 
 TEST(LexerWords, SplitsAtUnquotedSpaces) {

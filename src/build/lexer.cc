@@ -4,6 +4,7 @@
 
 #include "berth/dockerfile_expand.h"
 #include "berth/json_text.h"
+#include "build/shell_pattern.h"
 #include "platform/go_text.h"
 
 namespace berth::dockerfile {
@@ -73,7 +74,18 @@ class ShellWord {
     }
   }
 
-  Result<Processed> ProcessStopOn(char32_t stop) {
+  // Reads up to `stop` (consumed) or the end. With `raw_escapes` (pattern
+  // words) escape characters are kept in the result.
+  Result<Processed> ProcessStopOn(char32_t stop, bool raw_escapes) {
+    bool saved_raw = raw_escapes_;
+    raw_escapes_ = raw_escapes;
+    Result<Processed> out = ProcessStopOnRaw(stop);
+    raw_escapes_ = saved_raw;
+    return out;
+  }
+
+ private:
+  Result<Processed> ProcessStopOnRaw(char32_t stop) {
     Processed out;
     WordsBuilder words;
     while (Peek() != kEof) {
@@ -99,6 +111,10 @@ class ShellWord {
       }
       ch = Next();
       if (ch == static_cast<unsigned char>(escape_)) {
+        if (raw_escapes_) {
+          words.AddRawChar(ch);
+          AppendUtf8Rune(&out.result, ch);
+        }
         ch = Next();
         if (ch == kEof) break;
         words.AddRawChar(ch);
@@ -116,7 +132,6 @@ class ShellWord {
     return out;
   }
 
- private:
   char32_t Peek() const { return pos_ < runes_.size() ? runes_[pos_] : kEof; }
   char32_t Next() { return pos_ < runes_.size() ? runes_[pos_++] : kEof; }
 
@@ -148,6 +163,7 @@ class ShellWord {
       }
       char32_t ch = Next();
       if (ch == static_cast<unsigned char>(escape_)) {
+        if (raw_escapes_) AppendUtf8Rune(&out, ch);
         char32_t after = Peek();
         if (after == kEof) continue;
         if (after == '"' || after == '$' || after == static_cast<unsigned char>(escape_)) ch = Next();
@@ -210,14 +226,15 @@ class ShellWord {
       null_is_unset = true;
       ch = Next();
       AppendUtf8Rune(&modifier, ch == kEof ? U'\uFFFD' : ch);
+    } else if (ch == '/') {
+      return Replace(name);
     } else if (ch != '+' && ch != '-' && ch != '?' && ch != '#' && ch != '%') {
-      if (ch == '/') return Refused();
       return InvalidArgument("unsupported modifier (" + modifier + ") in substitution");
     }
     if (null_is_unset && (ch == '#' || ch == '%')) {
       return InvalidArgument("unsupported modifier (" + modifier + ") in substitution");
     }
-    Result<Processed> word = ProcessStopOn('}');
+    Result<Processed> word = ProcessStopOn('}', ch == '#' || ch == '%');
     if (!word.ok()) {
       if (Peek() == kEof) return InvalidArgument("syntax error: missing '}'");
       return word.status();
@@ -236,26 +253,44 @@ class ShellWord {
         }
         return *value;
       case '#':
-      case '%': return Refused();
+      case '%': {
+        std::string_view pattern = word->result;
+        bool greedy = !pattern.empty() && pattern[0] == static_cast<char>(ch);
+        if (greedy) pattern.remove_prefix(1);
+        return internal::TrimPattern(pattern, value.value_or(""), ch == '%', greedy);
+      }
       default: return InvalidArgument("unsupported modifier (" + modifier + ") in substitution");
     }
   }
 
-  static Status Refused() {
-    return InvalidArgument(
-        "berth's builder does not support ${name#pattern}, ${name%pattern} or ${name/pattern/replacement} (in "
-        "substitution)");
+  // ${name/pattern/replacement}, ${name//pattern/replacement}, after the
+  // first '/'.
+  Result<std::string> Replace(const std::string& name) {
+    bool all = Peek() == '/';
+    if (all) Next();
+    Result<Processed> pattern = ProcessStopOn('/', true);
+    if (!pattern.ok()) {
+      if (Peek() == kEof) return InvalidArgument("syntax error: missing '/' in ${}");
+      return pattern.status();
+    }
+    Result<Processed> replacement = ProcessStopOn('}', true);
+    if (!replacement.ok()) {
+      if (Peek() == kEof) return InvalidArgument("syntax error: missing '}'");
+      return replacement.status();
+    }
+    return internal::ReplacePattern(pattern->result, Get(name).value_or(""), replacement->result, all);
   }
 
   std::vector<char32_t> runes_;
   size_t pos_ = 0;
+  bool raw_escapes_ = false;
   char escape_;
   const Variables& vars_;
 };
 
 Result<Processed> Process(std::string_view text, char escape, const Variables& vars) {
   ShellWord word(text, escape, vars);
-  Result<Processed> out = word.ProcessStopOn(kEof);
+  Result<Processed> out = word.ProcessStopOn(kEof, false);
   if (!out.ok()) {
     return InvalidArgument("failed to process " + platform_internal::GoQuote(text) + ": " + out.status().message());
   }
