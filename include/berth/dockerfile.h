@@ -161,6 +161,7 @@ struct BuildPlan {
 // target stage. Errors (InvalidArgument), Docker's texts:
 //   failed to reach build target <target> in Dockerfile
 //   <name> stage name already used
+//   No image was generated. Is your Dockerfile empty?   (only ARGs, no FROM)
 Result<BuildPlan> PlanBuild(const Dockerfile& df, std::string_view target, int label_count = 0);
 
 // The parser's warnings as the classic builder prints them before the first

@@ -38,7 +38,7 @@ int FindStage(const Dockerfile& df, std::string_view name) {
 }
 
 Result<BuildPlan> PlanBuild(const Dockerfile& df, std::string_view target, int label_count) {
-  if (df.stages.empty()) return InvalidArgument("no build stage in current context");
+  if (df.stages.empty()) return InvalidArgument("No image was generated. Is your Dockerfile empty?");
   BuildPlan plan;
   plan.last_stage = static_cast<int>(df.stages.size()) - 1;
   if (!target.empty()) {

@@ -60,6 +60,10 @@ TEST(PlanBuild, Errors) {
   EXPECT_EQ(PlanBuild(dup, "").status().message(), "x stage name already used");
   // The duplicate after the target is never reached.
   EXPECT_TRUE(PlanBuild(MustParse("FROM a AS x\nFROM b AS y\nFROM c AS x\n"), "y").ok());
+  // Only ARGs parse, as in Docker, and build nothing.
+  Dockerfile args_only = MustParse("ARG A=1\n");
+  EXPECT_EQ(args_only.meta_args.size(), 1u);
+  EXPECT_EQ(PlanBuild(args_only, "").status().message(), "No image was generated. Is your Dockerfile empty?");
 }
 
 TEST(PlanBuild, LaterOrUnknownStagesAreImages) {
