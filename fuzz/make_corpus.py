@@ -252,6 +252,29 @@ def http():
         write("http", name, data)
 
 
+def dockerfile():
+    df = {
+        "multistage": "# syntax=docker/dockerfile:1\nARG BASE=alpine:3.19\nFROM ${BASE} AS build\n"
+                      "WORKDIR /src\nCOPY --chown=app:app . .\nRUN make && \\\n  # comment\n  make install\n"
+                      "FROM scratch AS final\nCOPY --from=build /out /\nENTRYPOINT [\"/app\"]\n",
+        "escape": "# escape=`\nFROM mcr/windows\nRUN dir c:\\ `\n  /s\nSHELL [\"powershell\", \"-c\"]\n",
+        "env_forms": "FROM a\nENV A=1 B=\"x $A\" C='$A'\nENV OLD value with spaces\nLABEL \"k\"=v\n"
+                     "ARG X Y=${A:-d}\nUSER ${Y:+u}\nEXPOSE $A 80/tcp\nVOLUME [\"/v\"]\nSTOPSIGNAL SIGTERM\n",
+        "health": "FROM a\nHEALTHCHECK --interval=5s --retries=3 CMD curl -f http://x || exit 1\n"
+                  "ONBUILD ADD . /app\nMAINTAINER someone\nCMD echo hi\n",
+        "errors": "FROM a\nFOO bar\n",
+        "heredoc": "FROM a\nRUN <<EOF\necho\nEOF\n",
+        "patterns": "FROM a\nARG V=1.2.3\nENV MAJOR=${V%%.*} REST=${V#*.} DASHED=${V//./-}\n",
+    }
+    words = ["plain", "${X:-def}", "'sq'\"dq $X\"", "a\\ b", "${X:?msg}", "${X%%y*}${X#*x}", "${X//x/\\/}"]
+    ignores = ["*.md\n!README.md\n**/node_modules\n# c\n/build/\n", "[a-z]?\n\\*x\n", "**\n!Dockerfile\n"]
+    paths = ["docs/a.md", "README.md", "src/node_modules/x", "build/out"]
+    for i, (name, text) in enumerate(sorted(df.items())):
+        data = SEP.join([text.encode(), words[i % len(words)].encode(), ignores[i % len(ignores)].encode(),
+                         paths[i % len(paths)].encode()])
+        write("dockerfile", name, data)
+
+
 def main():
     reference()
     platform()
@@ -260,6 +283,7 @@ def main():
     archive_reader()
     unpack()
     http()
+    dockerfile()
     return 0
 
 

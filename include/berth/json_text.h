@@ -13,6 +13,8 @@ namespace berth {
 // utf8.DecodeRune rules: invalid input (bad lead byte, truncation, overlong
 // form, surrogate, above U+10FFFF) yields {U+FFFD, 1}.
 std::pair<char32_t, size_t> DecodeUtf8Rune(std::string_view s, size_t i);
+// Appends `rune` (at most U+10FFFF) encoded as UTF-8.
+void AppendUtf8Rune(std::string* out, char32_t rune);
 
 // Appends `s` as a JSON string literal as Go's encoding/json writes it with
 // HTML escaping on: <, > and & and U+2028/U+2029 as \u escapes, control

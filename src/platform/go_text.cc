@@ -19,24 +19,6 @@ constexpr char32_t kRuneError = 0xFFFD;
 
 std::pair<char32_t, size_t> DecodeRune(std::string_view s, size_t i) { return DecodeUtf8Rune(s, i); }
 
-void AppendUtf8(std::string* out, char32_t r) {
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
 void AppendHex(std::string* out, uint32_t v, int digits) {
   for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out->push_back(kHex[(v >> shift) & 0xF]);
 }
@@ -55,7 +37,7 @@ void AppendQuotedRune(std::string* out, char32_t r, char quote) {
     return;
   }
   if (IsPrintRune(r)) {
-    AppendUtf8(out, r);
+    AppendUtf8Rune(out, r);
     return;
   }
   switch (r) {
@@ -398,7 +380,7 @@ std::string GoCoerceUtf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     auto [r, n] = DecodeRune(s, i);
     if (r == kRuneError && n == 1) {
-      AppendUtf8(&out, kRuneError);
+      AppendUtf8Rune(&out, kRuneError);
     } else {
       out.append(s.substr(i, n));
     }
