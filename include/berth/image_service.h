@@ -478,8 +478,12 @@ class ImageService : public ImageRecords, public ImageViews, public ImageRemoval
 // The permission bits of a data root, as dockerd's /var/lib/docker.
 inline constexpr uint32_t kDataRootMode = 0710;
 
-// An open data root: its lock, content store, metadata, events, metrics and
-// image service. Thread-safe.
+// An open data root: its lock, content store, events, metrics and image
+// service. Its metadata store stays inside: modules above use the image
+// service's roles (libberth's tests reach it through
+// src/image/store_internals.h). Blobs are written only through an
+// IngestLease (ImageRoots::NewIngestLease), so no write escapes collection.
+// Thread-safe.
 class Store {
  public:
   // Opens (creating) the store. A second Open of the same root while the
@@ -493,7 +497,6 @@ class Store {
   virtual const std::string& root() const = 0;
   virtual Env* env() = 0;
   virtual ContentStore* content() = 0;
-  virtual MetadataStore* metadata() = 0;
   virtual EventBus* events() = 0;
   virtual Metrics* metrics() = 0;
   virtual ImageService* images() = 0;

@@ -21,6 +21,7 @@
 #include "berth/image_service.h"
 #include "testing/fixture.h"
 #include "testing/temp_dir.h"
+#include "image/store_internals.h"
 
 namespace berth::api {
 
@@ -121,7 +122,7 @@ class RouteTest : public ::testing::Test {
   // Every image record name in the store, sorted.
   std::set<std::string> RecordNames() {
     std::set<std::string> names;
-    Status s = store_->metadata()->View([&](Tx& tx) -> Status {
+    Status s = image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(auto recs, tx.ListImages());
       for (const auto& r : recs) names.insert(r.name);
       return OkStatus();

@@ -22,6 +22,7 @@
 #include "berth/status.h"
 #include "testing/fixture.h"
 #include "testing/temp_dir.h"
+#include "image/store_internals.h"
 
 namespace berth::archive_test {
 
@@ -194,7 +195,7 @@ class ArchiveTest : public ::testing::Test {
   // name -> target digest of every record.
   std::map<std::string, std::string> Records(Store* store = nullptr) {
     std::map<std::string, std::string> out;
-    Status s = (store ? store : store_.get())->metadata()->View([&](Tx& tx) -> Status {
+    Status s = image::MetadataOf(store ? store : store_.get())->View([&](Tx& tx) -> Status {
       auto list = tx.ListImages();
       if (!list.ok()) return list.status();
       for (const auto& r : *list) out[r.name] = r.target.digest.str();
@@ -206,7 +207,7 @@ class ArchiveTest : public ::testing::Test {
 
   Result<ImageRecord> Record(const std::string& name) {
     Result<ImageRecord> out = NotFound(name);
-    Status s = store_->metadata()->View([&](Tx& tx) -> Status {
+    Status s = image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
       out = tx.GetImage(name);
       return OkStatus();
     });
@@ -216,7 +217,7 @@ class ArchiveTest : public ::testing::Test {
 
   std::set<Digest> RootRefs(const Digest& target) {
     std::set<Digest> out;
-    Status s = store_->metadata()->View([&](Tx& tx) -> Status {
+    Status s = image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
       auto refs = tx.RootRefs(RootKind::kImage, target.str());
       if (!refs.ok()) return refs.status();
       out.insert(refs->begin(), refs->end());

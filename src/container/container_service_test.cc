@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "container/container_test_util.h"
+#include "image/store_internals.h"
 
 namespace berth::container_test {
 namespace {
@@ -198,7 +199,7 @@ TEST_F(ContainerTest, RemoveRunningNeedsForce) {
   ASSERT_FALSE(ev.empty());
   EXPECT_EQ(ev.back(), "destroy");
   bool row = true;
-  ASSERT_OK(store_->metadata()->View([&](Tx& tx) -> Status {
+  ASSERT_OK(image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
     row = tx.GetContainer(id).ok();
     return OkStatus();
   }));

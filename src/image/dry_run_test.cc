@@ -5,6 +5,7 @@
 #include <set>
 
 #include "image/test_harness.h"
+#include "image/store_internals.h"
 
 namespace berth::image_test {
 namespace {
@@ -37,7 +38,7 @@ class DryRunTest : public StoreTest {
     images()->WaitForCollection();
     StoreState s;
     s.records = RecordNames();
-    EXPECT_TRUE(store_->metadata()
+    EXPECT_TRUE(image::MetadataOf(store_.get())
                     ->View([&](Tx& tx) -> Status {
                       BERTH_ASSIGN_OR_RETURN(auto roots, tx.AllRootRefs());
                       for (const auto& r : roots) {
@@ -95,7 +96,7 @@ class DryRunTest : public StoreTest {
 
   // Puts a metadata lease (as a failed pull leaves) holding `blobs`.
   void AddLease(const std::string& id, const std::vector<Digest>& blobs) {
-    ASSERT_OK(store_->metadata()->Update([&](Tx& tx) -> Status {
+    ASSERT_OK(image::MetadataOf(store_.get())->Update([&](Tx& tx) -> Status {
       LeaseRecord l;
       l.id = id;
       l.labels["purpose"] = "test";

@@ -12,6 +12,7 @@
 
 #include "berth/gc.h"
 #include "image/test_harness.h"
+#include "image/store_internals.h"
 
 namespace berth::image_test {
 namespace {
@@ -59,7 +60,7 @@ class RandomGcTest : public StoreTest {
   };
   Snapshot Take() {
     Snapshot s;
-    Status st = store_->metadata()->View([&](Tx& tx) -> Status {
+    Status st = image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(s.records, tx.ListImages());
       BERTH_ASSIGN_OR_RETURN(s.roots, tx.AllRootRefs());
       BERTH_ASSIGN_OR_RETURN(s.edges, tx.AllEdges());

@@ -3,6 +3,7 @@
 // else reaches, so no other image ever loses content. Like Docker's, it acts
 // on content only: records and names never change.
 #include "image/test_harness.h"
+#include "image/store_internals.h"
 
 namespace berth::image_test {
 namespace {
@@ -23,7 +24,7 @@ class PlatformRemoveTest : public StoreTest {
 
   std::vector<Digest> Retained() {
     std::vector<Digest> out;
-    Status s = store_->metadata()->View([&](Tx& tx) -> Status {
+    Status s = image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(out, tx.RootRefs(RootKind::kImage, multi_.target.digest.str()));
       return OkStatus();
     });
@@ -35,7 +36,7 @@ class PlatformRemoveTest : public StoreTest {
   // Blobs of one platform: its manifest, config and layers.
   std::vector<Digest> BlobsOf(const Digest& manifest) {
     std::vector<Digest> out{manifest};
-    Status s = store_->metadata()->View([&](Tx& tx) -> Status {
+    Status s = image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(auto children, tx.BlobChildren(manifest));
       out.insert(out.end(), children.begin(), children.end());
       return OkStatus();

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include "image/test_harness.h"
+#include "image/store_internals.h"
 
 namespace berth::image_test {
 namespace {
@@ -15,7 +16,7 @@ TEST_F(RecoveryTest, CommittedRemovalWhoseFilesSurvivedACrashIsFinishedOnOpen) {
   auto img = Simple("crash");
   Add(img, {"crash:1"});
   // What a crash right after the commit leaves: records gone, files not.
-  ASSERT_OK(store_->metadata()->Update([&](Tx& tx) -> Status {
+  ASSERT_OK(image::MetadataOf(store_.get())->Update([&](Tx& tx) -> Status {
     BERTH_RETURN_IF_ERROR(tx.DeleteImage(Full("crash:1")));
     return tx.RemoveRoot(RootKind::kImage, img.target.digest.str());
   }));

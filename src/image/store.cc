@@ -12,6 +12,7 @@
 
 #include "berth/metrics.h"
 #include "image/service.h"
+#include "image/store_internals.h"
 
 namespace berth {
 namespace {
@@ -21,7 +22,6 @@ class StoreImpl : public Store {
   const std::string& root() const override { return root_; }
   Env* env() override { return env_; }
   ContentStore* content() override { return content_.get(); }
-  MetadataStore* metadata() override { return meta_.get(); }
   EventBus* events() override { return &events_; }
   Metrics* metrics() override { return &metrics_; }
   ImageService* images() override { return images_.get(); }
@@ -66,6 +66,12 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
   BERTH_RETURN_IF_ERROR(store->images_->FinishPendingDeletions());
   return std::unique_ptr<Store>(std::move(store));
 }
+
+namespace image {
+
+MetadataStore* MetadataOf(Store* store) { return static_cast<StoreImpl*>(store)->meta_.get(); }
+
+}  // namespace image
 
 std::string DefaultDataRoot() {
   if (::geteuid() == 0) return "/var/lib/berth";

@@ -14,6 +14,7 @@
 #include "berth/reference.h"
 #include "testing/fixture.h"
 #include "testing/temp_dir.h"
+#include "image/store_internals.h"
 
 namespace berth::image_test {
 
@@ -87,7 +88,7 @@ class StoreTest : public ::testing::Test {
 
   std::vector<std::string> RecordNames() {
     std::vector<std::string> names;
-    Status s = store_->metadata()->View([&](Tx& tx) -> Status {
+    Status s = image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(auto recs, tx.ListImages());
       for (const auto& r : recs) names.push_back(r.name);
       return OkStatus();

@@ -2,6 +2,7 @@
 // children, leases, removal previews) or a blob (the roots reaching it and
 // the manifests it is reached through).
 #include "image/test_harness.h"
+#include "image/store_internals.h"
 
 namespace berth::image_test {
 namespace {
@@ -11,7 +12,7 @@ using V = std::vector<std::string>;
 class WhyTest : public StoreTest {
  protected:
   void AddLease(const std::string& id, const std::vector<Digest>& blobs) {
-    ASSERT_OK(store_->metadata()->Update([&](Tx& tx) -> Status {
+    ASSERT_OK(image::MetadataOf(store_.get())->Update([&](Tx& tx) -> Status {
       LeaseRecord l;
       l.id = id;
       l.expires_unix_nanos = 42;

@@ -13,6 +13,7 @@
 #include "registry/client.h"
 #include "registry/test_registry.h"
 #include "testing/temp_dir.h"
+#include "image/store_internals.h"
 
 namespace berth::registry_test {
 
@@ -108,7 +109,7 @@ class RegistryTest : public image_test::StoreTest {
 
   std::vector<Digest> Kept(Store* s, const Digest& target) {
     std::vector<Digest> refs;
-    EXPECT_TRUE(s->metadata()->View([&](Tx& tx) -> Status {
+    EXPECT_TRUE(image::MetadataOf(s)->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(refs, tx.RootRefs(RootKind::kImage, target.str()));
       return OkStatus();
     }).ok());
@@ -117,7 +118,7 @@ class RegistryTest : public image_test::StoreTest {
 
   std::vector<std::string> Names(Store* s) {
     std::vector<std::string> names;
-    EXPECT_TRUE(s->metadata()->View([&](Tx& tx) -> Status {
+    EXPECT_TRUE(image::MetadataOf(s)->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(auto recs, tx.ListImages());
       for (const auto& r : recs) names.push_back(r.name);
       return OkStatus();
@@ -127,7 +128,7 @@ class RegistryTest : public image_test::StoreTest {
 
   std::vector<LeaseRecord> Leases(Store* s) {
     std::vector<LeaseRecord> leases;
-    EXPECT_TRUE(s->metadata()->View([&](Tx& tx) -> Status {
+    EXPECT_TRUE(image::MetadataOf(s)->View([&](Tx& tx) -> Status {
       BERTH_ASSIGN_OR_RETURN(leases, tx.ListLeases());
       return OkStatus();
     }).ok());
