@@ -13,11 +13,13 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "berth/api.h"
 #include "berth/image_service.h"
 #include "berth/metrics.h"
 #include "berth/server.h"
+#include "server/hijack.h"
 #include "testing/temp_dir.h"
 
 namespace berth {
@@ -162,6 +164,87 @@ TEST_F(HijackTest, UnknownContainerIsAPlainError) {
   std::string got = ReadAll();
   EXPECT_EQ(got.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << got;
   EXPECT_NE(got.find("No such container: nosuch"), std::string::npos) << got;
+}
+
+// RunHijacked against a recording connection: the order of what goes out.
+class RecordingConnection : public server::RawConnection {
+ public:
+  std::vector<std::string> log;  // "drain", "hijacked", "raw:<bytes>", "response:<status>"
+  int fail_after_writes = -1;    // WriteRaw fails from this write on (-1: never)
+
+  bool DrainBody() override {
+    log.push_back("drain");
+    return true;
+  }
+  void MarkHijacked() override { log.push_back("hijacked"); }
+  Status WriteRaw(std::string_view bytes) override {
+    if (fail_after_writes >= 0 && writes_++ >= fail_after_writes) return Unavailable("broken pipe");
+    log.push_back("raw:" + std::string(bytes));
+    return OkStatus();
+  }
+  void WriteClosingResponse(const api::Response& r) override {
+    log.push_back("response:" + std::to_string(r.status) + ":" + r.body);
+  }
+
+ private:
+  int writes_ = 0;
+};
+
+TEST(HijackHeaderBlock, StatusLineAndHeadersAsGiven) {
+  EXPECT_EQ(server::HijackHeaderBlock(101, {{"Upgrade", "tcp"}, {"Connection", "Upgrade"}}),
+            "HTTP/1.1 101 UPGRADED\r\nUpgrade: tcp\r\nConnection: Upgrade\r\n\r\n");
+  EXPECT_EQ(server::HijackHeaderBlock(200, {}), "HTTP/1.1 200 OK\r\n\r\n");
+  EXPECT_EQ(server::HijackHeaderBlock(409, {}), "HTTP/1.1 409 Conflict\r\n\r\n");
+}
+
+TEST(RunHijacked, HeaderBlockGoesOutBeforeTheFirstBytes) {
+  RecordingConnection conn;
+  api::Response resp;
+  resp.status = 101;
+  resp.upgrade_raw = true;
+  resp.stream = [](const WriteFn& write) -> Status {
+    BERTH_RETURN_IF_ERROR(write("a"));
+    return write("bc");
+  };
+  EXPECT_EQ(server::RunHijacked(resp, &conn), 101);
+  EXPECT_EQ(conn.log, (std::vector<std::string>{"drain", "hijacked", "raw:HTTP/1.1 101 UPGRADED\r\n\r\n", "raw:a",
+                                                "raw:bc"}));
+}
+
+TEST(RunHijacked, ProducerThatWritesNothingStillSendsTheHeader) {
+  RecordingConnection conn;
+  api::Response resp;
+  resp.status = 200;
+  resp.stream = [](const WriteFn&) { return OkStatus(); };
+  EXPECT_EQ(server::RunHijacked(resp, &conn), 200);
+  EXPECT_EQ(conn.log, (std::vector<std::string>{"drain", "hijacked", "raw:HTTP/1.1 200 OK\r\n\r\n"}));
+}
+
+TEST(RunHijacked, FailureBeforeAnyByteIsAPlainErrorResponse) {
+  RecordingConnection conn;
+  api::Response resp;
+  resp.status = 101;
+  resp.stream = [](const WriteFn&) { return NotFound("No such container: x"); };
+  EXPECT_EQ(server::RunHijacked(resp, &conn), 404);
+  EXPECT_EQ(conn.log, (std::vector<std::string>{"drain", "response:404:{\"message\":\"No such container: x\"}\n"}));
+}
+
+TEST(RunHijacked, WritesStopAfterAFailedOne) {
+  RecordingConnection conn;
+  conn.fail_after_writes = 1;  // the header goes out, the first data does not
+  api::Response resp;
+  resp.status = 101;
+  std::vector<std::string> results;
+  resp.stream = [&](const WriteFn& write) -> Status {
+    results.push_back(write("a").ToString());
+    results.push_back(write("b").ToString());
+    return OkStatus();
+  };
+  EXPECT_EQ(server::RunHijacked(resp, &conn), 101);
+  EXPECT_EQ(conn.log, (std::vector<std::string>{"drain", "hijacked", "raw:HTTP/1.1 101 UPGRADED\r\n\r\n"}));
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_NE(results[0].find("broken pipe"), std::string::npos) << results[0];
+  EXPECT_NE(results[1].find("the client went away"), std::string::npos) << results[1];
 }
 
 }  // namespace

@@ -16,11 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "berth/image_service.h"
-#include "berth/server.h"
 #include "server/test_client.h"
 #include "testing/fixture.h"
-#include "testing/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -42,33 +39,9 @@ std::chrono::steady_clock::duration WaitForServerClose(int fd, std::chrono::stea
   return std::chrono::steady_clock::now() - start;
 }
 
-class ServerLimitsTest : public ::testing::Test {
+class ServerLimitsTest : public testing::ServerFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(dir_.Create("berth-limits-test"));
-    Result<std::unique_ptr<Store>> s = Store::Open(StoreOptions{dir_.path() + "/data"});
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    api_ = std::make_unique<api::Api>(store_.get(), api::ApiOptions{});
-    sock_ = dir_.path() + "/berth.sock";
-    // Generous everywhere; each test shortens what it exercises.
-    opts_.hosts = {"unix://" + sock_};
-    opts_.metrics = &metrics_;
-    opts_.io_threads = 2;
-  }
-  void TearDown() override {
-    server_.reset();
-    api_.reset();
-    store_.reset();
-  }
-
-  EventBus& bus() { return *store_->events(); }
-
-  void StartServer() {
-    Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), opts_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value();
-  }
+  ServerLimitsTest() : ServerFixture("berth-limits-test") {}
 
   // A fresh connection gets its /_ping answered.
   void ExpectPingAnswers() {
@@ -77,24 +50,6 @@ class ServerLimitsTest : public ::testing::Test {
     EXPECT_EQ(c.Send(http::verb::get, "/_ping").body(), "OK");
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   }
-
-  // True once the handler of `route` has returned (its request is recorded).
-  bool HandlerReturned(const std::string& route, std::chrono::steady_clock::duration limit) {
-    auto start = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() - start < limit) {
-      if (metrics_.Serialize().find(route) != std::string::npos) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
-  testing::TempDir dir_;
-  std::string sock_;
-  Metrics metrics_;
-  ServerOptions opts_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<api::Api> api_;
-  std::unique_ptr<Server> server_;
 };
 
 TEST_F(ServerLimitsTest, SilentClientClosedAfterHeaderTimeout) {
@@ -163,17 +118,9 @@ TEST_F(ServerLimitsTest, SlowBodyAndQuietStreamAreNotTimedOut) {
   EXPECT_NE(loaded.body().find("Loaded image: slow:1"), std::string::npos) << loaded.body();
 
   // The load's event reaches the quiet stream.
-  std::string got;
-  char buf[4096];
-  while (got.find('\n') == std::string::npos) {
-    p.get().body().data = buf;
-    p.get().body().size = sizeof(buf);
-    beast::error_code ec;
-    http::read_some(events.socket(), events.buffer(), p, ec);
-    if (ec == http::error::need_buffer) ec = {};
-    ASSERT_FALSE(ec) << ec.message();
-    got.append(buf, sizeof(buf) - p.get().body().size);
-  }
+  beast::error_code ec;
+  std::string got = events.ReadUntilNewline(&p, &ec);
+  ASSERT_FALSE(ec) << ec.message();
   EXPECT_NE(got.find("\"Action\":\"load\""), std::string::npos) << got;
   ExpectPingAnswers();
 }
@@ -202,7 +149,7 @@ TEST_F(ServerLimitsTest, EventsClientThatStopsReadingIsDisconnected) {
 
   auto waited = WaitForServerClose(reader.socket().native_handle(), 30s);
   EXPECT_LT(waited, 30s) << "a client that stopped reading keeps its stream";
-  EXPECT_TRUE(HandlerReturned("GET /events", 10s)) << metrics_.Serialize();
+  EXPECT_TRUE(RouteRecorded("GET /events", 10s)) << metrics_.Serialize();
   ExpectPingAnswers();
 }
 
@@ -247,34 +194,17 @@ TEST_F(ServerLimitsTest, MetricsListenerTakesNoBody) {
   std::vector<std::string> eps = server_->Endpoints();
   ASSERT_EQ(eps.size(), 2u);
   ASSERT_EQ(eps[1].rfind("http://127.0.0.1:", 0), 0u);
-  auto port = static_cast<unsigned short>(std::atoi(eps[1].c_str() + std::strlen("http://127.0.0.1:")));
-  auto post = [&](const std::string& framing) {
-    asio::io_context ioc;
-    asio::ip::tcp::socket t(ioc);
-    t.connect({asio::ip::make_address("127.0.0.1"), port});
-    std::string head = "POST /metrics HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n";
-    asio::write(t, asio::buffer(head));
-    beast::flat_buffer b;
-    http::response<http::string_body> res;
-    http::read(t, b, res);
-    return res;
-  };
+  Client::TcpPort port{testing::PortOf(eps[1])};
   for (const std::string framing : {"Content-Length: 1000000000\r\n", "Transfer-Encoding: chunked\r\n"}) {
-    auto res = post(framing);
+    Client t(port);
+    asio::write(t.socket(), asio::buffer("POST /metrics HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n"));
+    auto res = t.Read();
     EXPECT_EQ(res.result_int(), 413) << framing;
     EXPECT_EQ(res.body(), "{\"message\":\"this endpoint takes no request body\"}\n") << framing;
     EXPECT_FALSE(res.keep_alive());
   }
-  asio::io_context ioc;
-  asio::ip::tcp::socket t(ioc);
-  t.connect({asio::ip::make_address("127.0.0.1"), port});
-  http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
-  req.set(http::field::host, "x");
-  http::write(t, req);
-  beast::flat_buffer b;
-  http::response<http::string_body> res;
-  http::read(t, b, res);
-  EXPECT_EQ(res.result_int(), 200);
+  Client t(port);
+  EXPECT_EQ(t.Send(http::verb::get, "/metrics").result_int(), 200);
   ExpectPingAnswers();
 }
 
@@ -296,16 +226,13 @@ TEST_F(ServerLimitsTest, StalledTlsHandshakeClosedAfterTimeout) {
   std::vector<std::string> eps = server_->Endpoints();
   ASSERT_EQ(eps.size(), 2u);
   ASSERT_EQ(eps[1].rfind("tcp://127.0.0.1:", 0), 0u);
-  auto port = static_cast<unsigned short>(std::atoi(eps[1].c_str() + std::strlen("tcp://127.0.0.1:")));
-  asio::io_context ioc;
-  asio::ip::tcp::socket silent(ioc), partial(ioc);
-  silent.connect({asio::ip::make_address("127.0.0.1"), port});
-  partial.connect({asio::ip::make_address("127.0.0.1"), port});
+  Client::TcpPort port{testing::PortOf(eps[1])};
+  Client silent(port), partial(port);
   const unsigned char hello_start[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01};  // record and handshake headers
-  asio::write(partial, asio::buffer(hello_start));
+  asio::write(partial.socket(), asio::buffer(hello_start));
   ExpectPingAnswers();
-  for (auto* s : {&silent, &partial}) {
-    auto waited = WaitForServerClose(s->native_handle(), 20s);
+  for (Client* c : {&silent, &partial}) {
+    auto waited = WaitForServerClose(c->socket().native_handle(), 20s);
     EXPECT_LT(waited, 20s) << "a stalled TLS handshake keeps its connection";
   }
   ExpectPingAnswers();

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <map>
 #include <thread>
 
@@ -17,6 +19,7 @@ namespace berth {
 namespace server {
 namespace {
 
+namespace beast = boost::beast;
 using local = asio::local::stream_protocol;
 using tcp = asio::ip::tcp;
 
@@ -47,9 +50,7 @@ class Listener : public ListenerBase {
       } else if (!ec) {
         ConnectionSlot slot(core_->options().max_connections_per_listener > 0 ? open_ : nullptr);
         try {
-          auto session = std::make_shared<Session<Stream>>(core_, wrap_(std::move(s)), handler_, std::move(slot));
-          core_->Register(session);
-          session->Start();
+          StartSession(core_, wrap_(std::move(s)), handler_, std::move(slot));
         } catch (const std::exception& e) {
           spdlog::warn("accepting a connection: {}", e.what());
         }
@@ -281,7 +282,6 @@ class ServerImpl : public Server, public ServerCore {
     }
     BERTH_ASSIGN_OR_RETURN(tcp::acceptor acceptor, BindTcp(a.host, a.port));
     endpoints_.push_back("tcp://" + TcpName(acceptor));
-    using TlsStream = asio::ssl::stream<tcp::socket>;
     asio::ssl::context* ctx = ssl_.get();
     listeners_.push_back(std::make_unique<Listener<tcp, TlsStream>>(
         &ioc_, this, std::move(acceptor), [ctx](tcp::socket s) { return TlsStream(std::move(s), *ctx); },

@@ -16,7 +16,6 @@
 #include "berth/image_service.h"
 #include "server/test_client.h"
 #include "testing/fixture.h"
-#include "testing/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -27,40 +26,9 @@ namespace http = beast::http;
 using local = asio::local::stream_protocol;
 using testing::Client;
 
-class ServerTest : public ::testing::Test {
+class ServerTest : public testing::ServerFixture {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(dir_.Create("berth-server-test"));
-    Result<std::unique_ptr<Store>> s = Store::Open(StoreOptions{dir_.path() + "/data"});
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
-    api_ = std::make_unique<api::Api>(store_.get(), api::ApiOptions{});
-    sock_ = dir_.path() + "/berth.sock";
-  }
-  void TearDown() override {
-    server_.reset();
-    api_.reset();
-    store_.reset();
-  }
-
-  EventBus& bus() { return *store_->events(); }
-
-  void StartServer() {
-    ServerOptions o;
-    o.hosts = {"unix://" + sock_};
-    o.metrics = &metrics_;
-    o.io_threads = 2;
-    Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    server_ = std::move(s).value();
-  }
-
-  testing::TempDir dir_;
-  std::string sock_;
-  Metrics metrics_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<api::Api> api_;
-  std::unique_ptr<Server> server_;
+  ServerTest() : ServerFixture("berth-server-test") {}
 };
 
 TEST(ParseHost, Forms) {
@@ -120,13 +88,7 @@ TEST_F(ServerTest, PingGetHeadAndKeepAlive) {
   auto list = c2.Send(http::verb::get, "/v1.50/images/json");
   EXPECT_EQ(list.result_int(), 200);
   EXPECT_NE(list.body().find("\"b:t\""), std::string::npos) << list.body();
-  // Metrics are recorded just after the response is written.
-  bool seen = false;
-  for (int i = 0; i < 100 && !seen; i++) {
-    seen = metrics_.Serialize().find("POST /images/{name:.*}/tag") != std::string::npos;
-    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_TRUE(seen);
+  EXPECT_TRUE(RouteRecorded("POST /images/{name:.*}/tag", std::chrono::seconds(2)));
 }
 
 TEST_F(ServerTest, StaleSocketRemovedLiveSocketRefused) {
@@ -140,9 +102,7 @@ TEST_F(ServerTest, StaleSocketRemovedLiveSocketRefused) {
   Client c(sock_);
   EXPECT_EQ(c.Send(http::verb::get, "/_ping").result_int(), 200);
   // A second server on the same path is refused while the first lives.
-  ServerOptions o;
-  o.hosts = {"unix://" + sock_};
-  Result<std::unique_ptr<Server>> second = Server::Start(api_.get(), o);
+  Result<std::unique_ptr<Server>> second = Server::Start(api_.get(), opts_);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(second.status().message().find("already listening"), std::string::npos);
@@ -188,17 +148,9 @@ TEST_F(ServerTest, EventsStreamLiveWhilePingAnswers) {
   e.attributes["name"] = "busybox:latest";
   bus().Publish(e);
 
-  std::string got;
-  char buf[4096];
-  while (got.find('\n') == std::string::npos) {
-    p.get().body().data = buf;
-    p.get().body().size = sizeof(buf);
-    beast::error_code ec;
-    http::read_some(events.socket(), events.buffer(), p, ec);
-    if (ec == http::error::need_buffer) ec = {};
-    ASSERT_FALSE(ec) << ec.message();
-    got.append(buf, sizeof(buf) - p.get().body().size);
-  }
+  beast::error_code ec;
+  std::string got = events.ReadUntilNewline(&p, &ec);
+  ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(got.rfind("{\"status\":\"tag\",\"id\":\"sha256:aaaa", 0), 0u) << got;
   EXPECT_NE(got.find("\"Type\":\"image\""), std::string::npos);
   EXPECT_EQ(got.find("container"), std::string::npos);
@@ -238,12 +190,7 @@ TEST_F(ServerTest, ClientHangupEndsEventStream) {
   }  // hang up
   // The handler notices without any event being published: its request is
   // then recorded in the metrics.
-  bool seen = false;
-  for (int i = 0; i < 50 && !seen; i++) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    seen = metrics_.Serialize().find("GET /events") != std::string::npos;
-  }
-  EXPECT_TRUE(seen);
+  EXPECT_TRUE(RouteRecorded("GET /events", std::chrono::seconds(5)));
 }
 
 TEST_F(ServerTest, ReplayWithUntilEndsTheStream) {
@@ -266,30 +213,18 @@ TEST_F(ServerTest, ReplayWithUntilEndsTheStream) {
 }
 
 TEST_F(ServerTest, MetricsEndpoint) {
-  ServerOptions o;
-  o.hosts = {"unix://" + sock_};
-  o.metrics = &metrics_;
-  o.metrics_addr = "127.0.0.1:0";
-  Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), o);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  std::vector<std::string> eps = (*s)->Endpoints();
+  opts_.metrics_addr = "127.0.0.1:0";
+  StartServer();
+  std::vector<std::string> eps = server_->Endpoints();
   ASSERT_EQ(eps.size(), 2u);
   ASSERT_EQ(eps[1].rfind("http://127.0.0.1:", 0), 0u);
-  int port = std::atoi(eps[1].c_str() + std::strlen("http://127.0.0.1:"));
   Client c(sock_);
   c.Send(http::verb::get, "/_ping");
-  asio::io_context ioc;
-  asio::ip::tcp::socket t(ioc);
-  t.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-  beast::flat_buffer b;
+  Client t(Client::TcpPort{testing::PortOf(eps[1])});
   http::response<http::string_body> res;
   // The ping is recorded just after its response: poll briefly.
   for (int i = 0; i < 50; i++) {
-    http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
-    req.set(http::field::host, "x");
-    http::write(t, req);
-    res = {};
-    http::read(t, b, res);
+    res = t.Send(http::verb::get, "/metrics");
     if (res.body().find("berth_http_requests_total") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -297,12 +232,7 @@ TEST_F(ServerTest, MetricsEndpoint) {
   EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(res.body().find("berth_http_requests_total{endpoint=\"GET /_ping\",status=\"200\"} 1"), std::string::npos)
       << res.body();
-  http::request<http::empty_body> other{http::verb::get, "/_ping", 11};
-  other.set(http::field::host, "x");
-  http::write(t, other);
-  http::response<http::string_body> res2;
-  http::read(t, b, res2);
-  EXPECT_EQ(res2.result_int(), 404);
+  EXPECT_EQ(t.Send(http::verb::get, "/_ping").result_int(), 404);
 }
 
 // A load archive over 1 MiB (a layer of incompressible bytes).
@@ -370,13 +300,8 @@ TEST_F(ServerTest, LargeBodiesInEveryFraming) {
 // (up to max_body_bytes); a Content-Length over max_body_bytes is 413 before
 // any byte of the body is read (no 100 Continue).
 TEST_F(ServerTest, WholeBodyLimits) {
-  ServerOptions o;
-  o.hosts = {"unix://" + sock_};
-  o.io_threads = 2;
-  o.max_body_bytes = 4u << 20;
-  Result<std::unique_ptr<Server>> s = Server::Start(api_.get(), o);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
-  server_ = std::move(s).value();
+  opts_.max_body_bytes = 4u << 20;
+  StartServer();
   Result<testing::BuiltImage> img = testing::SimpleImage({{"f", "whole"}});
   ASSERT_TRUE(img.ok());
   ASSERT_TRUE(testing::AddToStore(store_.get(), *img, {"a"}).ok());

@@ -171,13 +171,14 @@ class Daemon:
 def read_http_response(s):
     """Reads one HTTP response (Content-Length or chunked) from socket s:
     (head, body). Raises if the peer closes before it is complete."""
-    buf = b""
+    buf = bytearray()  # grows in place: a large body stays linear
     while b"\r\n\r\n" not in buf:
         chunk = s.recv(65536)
         if not chunk:
-            raise AssertionError("connection closed before a response: %r" % buf)
+            raise AssertionError("connection closed before a response: %r" % bytes(buf))
         buf += chunk
-    head, rest = buf.split(b"\r\n\r\n", 1)
+    end = buf.index(b"\r\n\r\n")
+    head, rest = bytes(buf[:end]), buf[end + 4:]
     if b"transfer-encoding: chunked" in head.lower():
         while not rest.endswith(b"0\r\n\r\n"):
             chunk = s.recv(65536)
@@ -192,7 +193,7 @@ def read_http_response(s):
             if not chunk:
                 raise AssertionError("connection closed in a body")
             rest += chunk
-    return head, rest
+    return head, bytes(rest)
 
 
 def free_port():
