@@ -97,6 +97,35 @@ TEST_F(SpecTest, CapabilitiesAreDockersDefaultSet) {
   // Never inheritable or ambient (CVE-2022-24769).
   EXPECT_EQ(caps.if_contains("inheritable"), nullptr);
   EXPECT_EQ(caps.if_contains("ambient"), nullptr);
+  // No filter unless one is given.
+  EXPECT_EQ(c.at("linux").as_object().if_contains("seccomp"), nullptr);
+}
+
+TEST_F(SpecTest, CapabilitiesAndSeccompAsGiven) {
+  ProcessSpec p;
+  p.args = {"true"};
+  p.capabilities = {"CAP_NET_ADMIN", "CAP_CHOWN"};
+  SeccompFilter f;
+  f.default_action = "SCMP_ACT_ERRNO";
+  f.default_errno_ret = 1;
+  f.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"};
+  f.flags = {"SECCOMP_FILTER_FLAG_LOG"};
+  f.syscalls.push_back(SeccompRule{{"read", "write"}, "SCMP_ACT_ALLOW", std::nullopt, {}});
+  f.syscalls.push_back(SeccompRule{{"clone3"}, "SCMP_ACT_ERRNO", 38, {}});
+  f.syscalls.push_back(SeccompRule{{"clone"}, "SCMP_ACT_ALLOW", std::nullopt, {{0, 0x7e020000, 0, "SCMP_CMP_MASKED_EQ"}}});
+  p.seccomp = f;
+  json::object c = WriteAndRead(p, dir_ + "/b");
+  const auto& caps = c.at("process").at("capabilities").as_object();
+  for (const char* set : {"bounding", "effective", "permitted"}) {
+    EXPECT_EQ(json::serialize(caps.at(set)), R"(["CAP_NET_ADMIN","CAP_CHOWN"])") << set;
+  }
+  EXPECT_EQ(json::serialize(c.at("linux").at("seccomp")),
+            R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,)"
+            R"("architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"flags":["SECCOMP_FILTER_FLAG_LOG"],)"
+            R"("syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},)"
+            R"({"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38},)"
+            R"({"names":["clone"],"action":"SCMP_ACT_ALLOW",)"
+            R"("args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}]})");
 }
 
 TEST_F(SpecTest, NamespacesFollowHostNetwork) {

@@ -21,13 +21,6 @@ namespace {
 
 namespace json = boost::json;
 
-// Docker's default capability set.
-constexpr const char* kDefaultCaps[] = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",           "CAP_SYS_CHROOT",       "CAP_KILL",       "CAP_AUDIT_WRITE",
-};
-
 // Paths Docker hides (maskedPaths) and makes read-only (readonlyPaths).
 constexpr const char* kMaskedPaths[] = {
     "/proc/asound",   "/proc/acpi",        "/proc/kcore",       "/proc/keys",
@@ -49,6 +42,38 @@ json::array StringArray(const char* const (&items)[N]) {
   json::array a;
   for (const char* s : items) a.emplace_back(s);
   return a;
+}
+
+json::array StringArray(const std::vector<std::string>& items) {
+  json::array a;
+  for (const std::string& s : items) a.emplace_back(s);
+  return a;
+}
+
+// OCI linux.seccomp.
+json::object SeccompJson(const SeccompFilter& f) {
+  json::object o;
+  o["defaultAction"] = f.default_action;
+  if (f.default_errno_ret) o["defaultErrnoRet"] = *f.default_errno_ret;
+  if (!f.architectures.empty()) o["architectures"] = StringArray(f.architectures);
+  if (!f.flags.empty()) o["flags"] = StringArray(f.flags);
+  json::array syscalls;
+  for (const SeccompRule& r : f.syscalls) {
+    json::object rule;
+    rule["names"] = StringArray(r.names);
+    rule["action"] = r.action;
+    if (r.errno_ret) rule["errnoRet"] = *r.errno_ret;
+    if (!r.args.empty()) {
+      json::array args;
+      for (const SeccompArg& a : r.args) {
+        args.emplace_back(json::object{{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+      }
+      rule["args"] = std::move(args);
+    }
+    syscalls.emplace_back(std::move(rule));
+  }
+  o["syscalls"] = std::move(syscalls);
+  return o;
 }
 
 json::object Mount(const char* dest, const char* type, const char* source,
@@ -128,7 +153,7 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   for (const auto& a : p.args) args.emplace_back(a);
   for (const auto& e : p.env) env.emplace_back(e);
   json::object caps;
-  for (const char* set : {"bounding", "effective", "permitted"}) caps[set] = StringArray(kDefaultCaps);
+  for (const char* set : {"bounding", "effective", "permitted"}) caps[set] = StringArray(p.capabilities);
 
   json::object process;
   process["terminal"] = false;
@@ -181,6 +206,7 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   linux_["namespaces"] = std::move(namespaces);
   linux_["maskedPaths"] = StringArray(kMaskedPaths);
   linux_["readonlyPaths"] = StringArray(kReadonlyPaths);
+  if (p.seccomp) linux_["seccomp"] = SeccompJson(*p.seccomp);
 
   json::object spec;
   spec["ociVersion"] = "1.0.2-dev";
