@@ -295,6 +295,12 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
   p.no_new_privileges = cfg.no_new_privileges;
+  auto caps = ApplyCapabilityChanges(cfg.cap_add, cfg.cap_drop, AvailableCapabilityMask());
+  if (!caps.ok()) return fail(caps.status());
+  p.capabilities = std::move(*caps);
+  auto seccomp = SeccompFilterFor(cfg.seccomp_profile, p.capabilities, CurrentSeccompHost());
+  if (!seccomp.ok()) return fail(seccomp.status());
+  p.seccomp = std::move(*seccomp);
   s = ResolveUser(dir + "/rootfs", e.user, &p);
   if (!s.ok()) return fail(s);
   for (size_t i = 0; i < cfg.image_mounts.size() && i < rec.image_mounts.size(); ++i) {
