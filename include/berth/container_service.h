@@ -68,6 +68,10 @@ struct ContainerConfig {
   // by ApplyCapabilityChanges).
   std::vector<std::string> cap_add;
   std::vector<std::string> cap_drop;
+  // HostConfig.Privileged (--privileged), as Docker: every available
+  // capability (CapAdd/CapDrop are checked but do not matter), no seccomp
+  // filter unless a profile's JSON is given, and ProcessSpec::privileged.
+  bool privileged = false;
 };
 
 // A container as inspect and list show it.

@@ -51,6 +51,11 @@ struct ProcessSpec {
   std::vector<std::string> capabilities = DefaultCapabilities();
   // linux.seccomp; none: no filter (seccomp=unconfined).
   std::optional<SeccompFilter> seccomp;
+  // Docker's --privileged, for the parts the spec holds: no masked or
+  // read-only paths, /sys and the cgroup mount writable, every device node
+  // of the host's /dev (as Docker lists them) created in the container and
+  // all devices allowed. Capabilities and seccomp are set by the caller.
+  bool privileged = false;
   // Extra bind mounts (image mounts): host `source` at `destination`.
   struct BindMount {
     std::string source;
@@ -64,7 +69,9 @@ struct ProcessSpec {
 // ipc, uts and network (unless host_network); the usual /proc, /dev (tmpfs),
 // /dev/pts, /dev/shm, /dev/mqueue, /sys (ro) mounts; default devices;
 // p.capabilities; p.seccomp as linux.seccomp; masked/read-only paths as
-// Docker sets them; rootfs path `rootfs` (absolute). No resource limits.
+// Docker sets them (or p.privileged's settings); rootfs path `rootfs`
+// (absolute). No resource limits. A host /dev that cannot be listed fails a
+// privileged spec.
 Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p);
 
 // Resolves a Docker `User` value ("", "name", "uid", "name:group",

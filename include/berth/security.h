@@ -30,6 +30,9 @@ const std::vector<std::string>& KnownCapabilities();
 // /proc/self/status) as a bit mask; all known ones when it cannot be read.
 uint64_t AvailableCapabilityMask();
 
+// Every known capability set in `available` (a privileged container's set).
+std::vector<std::string> CapabilitiesIn(uint64_t available);
+
 // Docker's rules for --cap-add / --cap-drop: names are case-insensitive,
 // "CAP_" optional, "ALL" means every available capability. Without changes
 // the result is DefaultCapabilities(); with "ALL" added it is every available

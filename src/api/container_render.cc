@@ -191,7 +191,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     BERTH_RETURN_IF_ERROR(
         RefuseUnsupportedFields(ho,
                                 {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile", "ReadonlyRootfs",
-                                 "SecurityOpt", "CapAdd", "CapDrop"},
+                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged"},
                                 "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
@@ -201,6 +201,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     BERTH_ASSIGN_OR_RETURN(auto cap_drop, GetStrSlice(ho, "CapDrop"));
     if (cap_add) c.cap_add = std::move(*cap_add);
     if (cap_drop) c.cap_drop = std::move(*cap_drop);
+    BERTH_ASSIGN_OR_RETURN(c.privileged, GetBool(ho, "Privileged"));
     // Checked now, so a bad name or profile creates nothing; applied at start.
     BERTH_ASSIGN_OR_RETURN(auto caps, ApplyCapabilityChanges(c.cap_add, c.cap_drop, AvailableCapabilityMask()));
     BERTH_RETURN_IF_ERROR(SeccompFilterFor(c.seccomp_profile, caps, CurrentSeccompHost()).status());
@@ -353,7 +354,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["RestartPolicy"] = json::object{{"Name", "no"}, {"MaximumRetryCount", 0}};
   hc["AutoRemove"] = c.config.auto_remove;
   hc["Mounts"] = MountsValue(c.config);
-  hc["Privileged"] = false;
+  hc["Privileged"] = c.config.privileged;
   hc["ReadonlyRootfs"] = c.config.read_only_rootfs;
   hc["SecurityOpt"] = Strings(c.config.security_opt, true);
   hc["CapAdd"] = Strings(c.config.cap_add, true);

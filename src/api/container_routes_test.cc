@@ -234,10 +234,14 @@ TEST_F(ContainerRoutesTest, CreateTakesSeccompProfilesAndCapabilities) {
             (std::vector<std::string>{R"(seccomp={"defaultAction":"SCMP_ACT_ALLOW"})", "no-new-privileges:true"}));
   EXPECT_EQ(fake_.last_config.cap_add, std::vector<std::string>{"net_admin"});
   EXPECT_EQ(fake_.last_config.cap_drop, std::vector<std::string>{"ALL"});
+  EXPECT_FALSE(fake_.last_config.privileged);
   // "builtin" is the default profile.
   r = Do("POST", "/containers/create", R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp=builtin"]}})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(fake_.last_config.seccomp_profile, "");
+  r = Do("POST", "/containers/create", R"({"Image":"b","HostConfig":{"Privileged":true}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(fake_.last_config.privileged);
 }
 
 TEST_F(ContainerRoutesTest, CreateNullCmdAndEntrypointStayAbsent) {
@@ -268,8 +272,7 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
        "must be absolute"},
       {R"({"Image":"b","HostConfig":{"NetworkMode":"mynet"}})", 404, "network mynet not found"},
       {R"({"Image":"b","Cmd":[1]})", 400, "Cmd"},
-      {R"({"Image":"b","HostConfig":{"Privileged":true}})", 400,
-       "berth does not support HostConfig.Privileged (--privileged)"},
+      {R"({"Image":"b","HostConfig":{"Privileged":"yes"}})", 400, "Privileged must be a boolean"},
       {R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp={\"defaultAction\":\"SCMP_ACT_NOPE\"}"]}})", 400,
        "Decoding seccomp profile failed: unknown action \"SCMP_ACT_NOPE\" in defaultAction"},
       {R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp={"]}})", 400, "Decoding seccomp profile failed: invalid JSON"},

@@ -194,6 +194,7 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["SeccompProfile"] = c.seccomp_profile;
   o["CapAdd"] = ToArray(c.cap_add);
   o["CapDrop"] = ToArray(c.cap_drop);
+  o["Privileged"] = c.privileged;
   json::array mounts;
   for (const auto& m : c.image_mounts) {
     mounts.push_back(json::object{{"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}});
@@ -235,6 +236,7 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   c.seccomp_profile = StringOf(o, "SeccompProfile");
   c.cap_add = StringArray(o.if_contains("CapAdd"));
   c.cap_drop = StringArray(o.if_contains("CapDrop"));
+  if (auto* x = o.if_contains("Privileged"); x && x->is_bool()) c.privileged = x->as_bool();
   if (auto* x = o.if_contains("ImageMounts"); x && x->is_array()) {
     for (const auto& m : x->as_array()) {
       if (!m.is_object()) continue;

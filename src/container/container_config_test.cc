@@ -179,6 +179,7 @@ TEST(StoredConfigTest, RoundTrip) {
   s.config.no_new_privileges = true;
   s.config.cap_add = {"NET_ADMIN"};
   s.config.cap_drop = {"ALL"};
+  s.config.privileged = true;
   s.error = "boom";
   s.restart_count = 2;
   auto back = StoredConfigFromJson(StoredConfigToJson(s));
@@ -200,6 +201,7 @@ TEST(StoredConfigTest, RoundTrip) {
   EXPECT_TRUE(back->config.no_new_privileges);
   EXPECT_EQ(back->config.cap_add, s.config.cap_add);
   EXPECT_EQ(back->config.cap_drop, s.config.cap_drop);
+  EXPECT_TRUE(back->config.privileged);
   EXPECT_EQ(back->error, "boom");
   EXPECT_EQ(back->restart_count, 2);
   EXPECT_EQ(StoredConfigFromJson("{").status().code(), Code::kInvalidArgument);

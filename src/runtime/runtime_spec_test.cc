@@ -101,6 +101,38 @@ TEST_F(SpecTest, CapabilitiesAreDockersDefaultSet) {
   EXPECT_EQ(c.at("linux").as_object().if_contains("seccomp"), nullptr);
 }
 
+TEST_F(SpecTest, PrivilegedHasHostDevicesAndNoMaskedPaths) {
+  ProcessSpec p;
+  p.args = {"true"};
+  p.privileged = true;
+  json::object c = WriteAndRead(p, dir_ + "/b");
+  const json::object& lx = c.at("linux").as_object();
+  EXPECT_EQ(lx.if_contains("maskedPaths"), nullptr);
+  EXPECT_EQ(lx.if_contains("readonlyPaths"), nullptr);
+  EXPECT_EQ(json::serialize(lx.at("resources").at("devices")), R"([{"allow":true,"access":"rwm"}])");
+  // Every device node of the host's /dev, as stat shows it; /dev/null is one.
+  std::map<std::string, json::object> devices;
+  for (const auto& d : lx.at("devices").as_array()) devices[std::string(d.at("path").as_string())] = d.as_object();
+  ASSERT_TRUE(devices.contains("/dev/null"));
+  struct stat st{};
+  ASSERT_EQ(stat("/dev/null", &st), 0);
+  EXPECT_EQ(devices["/dev/null"].at("type").as_string(), "c");
+  EXPECT_EQ(devices["/dev/null"].at("major").as_int64(), static_cast<int64_t>(major(st.st_rdev)));
+  EXPECT_EQ(devices["/dev/null"].at("minor").as_int64(), static_cast<int64_t>(minor(st.st_rdev)));
+  EXPECT_EQ(devices["/dev/null"].at("fileMode").as_int64(), static_cast<int64_t>(st.st_mode & 07777));
+  EXPECT_FALSE(devices.contains("/dev/console"));
+  for (const auto& [path, d] : devices) {
+    EXPECT_FALSE(path.starts_with("/dev/pts/")) << path;
+    EXPECT_FALSE(path.starts_with("/dev/shm/")) << path;
+  }
+  for (const auto& m : c.at("mounts").as_array()) {
+    std::string dest(m.at("destination").as_string());
+    if (dest == "/sys" || dest == "/sys/fs/cgroup") {
+      EXPECT_FALSE(Strings(m.at("options")).contains("ro")) << dest;
+    }
+  }
+}
+
 TEST_F(SpecTest, CapabilitiesAndSeccompAsGiven) {
   ProcessSpec p;
   p.args = {"true"};

@@ -130,6 +130,15 @@ uint64_t AvailableCapabilityMask() {
   return AllKnownMask();
 }
 
+std::vector<std::string> CapabilitiesIn(uint64_t available) {
+  std::vector<std::string> caps;
+  const auto& known = KnownCapabilities();
+  for (size_t i = 0; i < known.size(); ++i) {
+    if ((available & (uint64_t{1} << i)) != 0) caps.push_back(known[i]);
+  }
+  return caps;
+}
+
 Result<std::vector<std::string>> ApplyCapabilityChanges(const std::vector<std::string>& add,
                                                         const std::vector<std::string>& drop, uint64_t available) {
   BERTH_ASSIGN_OR_RETURN(auto drops, NormalizeCapabilities(drop, available, "CapDrop"));
@@ -139,9 +148,8 @@ Result<std::vector<std::string>> ApplyCapabilityChanges(const std::vector<std::s
     if (!Contains(caps, c)) caps.push_back(c);
   };
   if (Contains(adds, "ALL")) {
-    const auto& known = KnownCapabilities();
-    for (size_t i = 0; i < known.size(); ++i) {
-      if ((available & (uint64_t{1} << i)) != 0 && !Contains(drops, known[i])) add_once(known[i]);
+    for (const std::string& c : CapabilitiesIn(available)) {
+      if (!Contains(drops, c)) add_once(c);
     }
     return caps;
   }

@@ -88,6 +88,13 @@ TEST(CapabilitiesTest, AddAllIsEveryAvailableMinusDrops) {
   EXPECT_EQ(MaskOf(*caps), available & ~MaskOf({"CAP_SYS_ADMIN"}));
 }
 
+TEST(CapabilitiesTest, CapabilitiesInMask) {
+  EXPECT_EQ(CapabilitiesIn(0), std::vector<std::string>{});
+  EXPECT_EQ(CapabilitiesIn(MaskOf({"CAP_NET_ADMIN", "CAP_CHOWN"})),
+            (std::vector<std::string>{"CAP_CHOWN", "CAP_NET_ADMIN"}));
+  EXPECT_EQ(CapabilitiesIn(kAll), KnownCapabilities());
+}
+
 TEST(CapabilitiesTest, AddingTwiceKeepsOne) {
   auto caps = ApplyCapabilityChanges({"CHOWN", "NET_ADMIN", "net_admin"}, {}, kAll);
   ASSERT_TRUE(caps.ok());

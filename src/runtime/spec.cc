@@ -1,11 +1,17 @@
 // The OCI runtime spec berth writes for runc (WriteBundleConfig) and the
 // resolution of Docker's `User` against a root filesystem (ResolveUser).
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <climits>
 #include <string>
@@ -111,6 +117,45 @@ json::array DefaultDeviceRules() {
   return rules;
 }
 
+// Docker's host devices for a privileged container: every character and
+// block device under `dir` (not following symlinks), without the console and
+// the pts, shm, fd, mqueue, .lxc, .lxd-mounts and .udev directories.
+Status AppendHostDevices(const std::string& dir, json::array* devices) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus("list " + dir, errno);
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::string path = dir + "/" + name;
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) continue;  // gone meanwhile
+    if (S_ISDIR(st.st_mode)) {
+      if (name == "pts" || name == "shm" || name == "fd" || name == "mqueue" || name == ".lxc" ||
+          name == ".lxd-mounts" || name == ".udev") {
+        continue;
+      }
+      BERTH_RETURN_IF_ERROR(AppendHostDevices(path, devices));
+      continue;
+    }
+    if (name == "console" || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) continue;
+    json::object dev;
+    dev["path"] = path;
+    dev["type"] = S_ISCHR(st.st_mode) ? "c" : "b";
+    dev["major"] = static_cast<int64_t>(major(st.st_rdev));
+    dev["minor"] = static_cast<int64_t>(minor(st.st_rdev));
+    dev["fileMode"] = static_cast<int64_t>(st.st_mode & 07777);
+    dev["uid"] = static_cast<int64_t>(st.st_uid);
+    dev["gid"] = static_cast<int64_t>(st.st_gid);
+    devices->emplace_back(std::move(dev));
+  }
+  return OkStatus();
+}
+
 std::string Basename(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
   size_t slash = path.rfind('/');
@@ -173,8 +218,13 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   mounts.emplace_back(Mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
   mounts.emplace_back(Mount("/dev/pts", "devpts", "devpts",
                             {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
-  mounts.emplace_back(Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
-  mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}));
+  if (p.privileged) {
+    mounts.emplace_back(Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev"}));
+    mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev"}));
+  } else {
+    mounts.emplace_back(Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
+    mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}));
+  }
   mounts.emplace_back(Mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
   mounts.emplace_back(
       Mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
@@ -199,13 +249,19 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
     namespaces.emplace_back(std::move(ns));
   }
   json::object resources;
-  resources["devices"] = DefaultDeviceRules();
-
   json::object linux_;
+  if (p.privileged) {
+    json::array host_devices;
+    BERTH_RETURN_IF_ERROR(AppendHostDevices("/dev", &host_devices));
+    linux_["devices"] = std::move(host_devices);
+    resources["devices"] = json::array{DeviceRule(true, nullptr, -1, -1, "rwm")};
+  } else {
+    resources["devices"] = DefaultDeviceRules();
+    linux_["maskedPaths"] = StringArray(kMaskedPaths);
+    linux_["readonlyPaths"] = StringArray(kReadonlyPaths);
+  }
   linux_["resources"] = std::move(resources);
   linux_["namespaces"] = std::move(namespaces);
-  linux_["maskedPaths"] = StringArray(kMaskedPaths);
-  linux_["readonlyPaths"] = StringArray(kReadonlyPaths);
   if (p.seccomp) linux_["seccomp"] = SeccompJson(*p.seccomp);
 
   json::object spec;

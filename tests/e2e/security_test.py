@@ -207,5 +207,41 @@ class CapabilitiesTest(SecurityTestCase):
                                                 '"CAP_NOPE"')
 
 
+class PrivilegedTest(SecurityTestCase):
+    def test_privileged_container(self):
+        with open("/proc/self/status") as f:
+            own_caps = int(status_field(f.read(), "CapEff"), 16)
+        script = ("cat /proc/self/status; echo ---; mkdir -p /m && busybox mount -t tmpfs none /m && echo mounted; "
+                  "ls /dev; echo ---; grep ' /sys ' /proc/mounts; wc -c < /proc/timer_list")
+        out = self.docker_ok("run", "--rm", "--privileged", "bb:1", "sh", "-c", script)
+        st, devs, rest = out.split("---\n")
+        # Every capability berthd has (root's set here), no seccomp filter.
+        self.assertEqual(int(status_field(st, "CapEff"), 16), own_caps)
+        self.assertEqual(status_field(st, "Seccomp"), "0")
+        self.assertIn("mounted", devs)
+        # The host's device nodes: /dev/kmsg is one Docker does not give an
+        # unprivileged container.
+        self.assertTrue(os.path.exists("/dev/kmsg"))
+        self.assertIn("kmsg", devs.split())
+        # /sys writable, /proc/timer_list not masked (it has content).
+        sys_line, size = rest.strip().split("\n")
+        self.assertIn(" rw,", sys_line)
+        self.assertGreater(int(size), 0)
+        # The same checks fail without --privileged.
+        out = self.docker_ok("run", "--rm", "bb:1", "sh", "-c", script.replace("&& echo mounted", "|| echo refused"))
+        st, devs, rest = out.split("---\n")
+        self.assertEqual(status_field(st, "Seccomp"), "2")
+        self.assertIn("refused", devs)
+        self.assertNotIn("kmsg", devs.split())
+        sys_line, size = rest.strip().split("\n")
+        self.assertIn(" ro,", sys_line)
+        self.assertEqual(int(size), 0)
+
+    def test_inspect_shows_privileged(self):
+        cid = self.docker_ok("create", "--privileged", "bb:1", "true").strip()
+        self.assertEqual(self.inspect(cid, "{{.HostConfig.Privileged}}"), "true")
+        self.docker_ok("rm", cid)
+
+
 if __name__ == "__main__":
     unittest.main()
