@@ -161,6 +161,10 @@ class SeccompTest(SecurityTestCase):
         rc, out, err = self.d.docker("version", "--format", "{{.Server.Os}}")
         self.assertEqual((rc, out), (0, "linux\n"), err)
 
+    def test_info_names_the_default_profile(self):
+        self.assertEqual(self.docker_ok("info", "--format", "{{json .SecurityOptions}}").strip(),
+                         '["name=seccomp,profile=builtin"]')
+
     def test_other_security_options_stay_refused(self):
         self.assert_refused_and_nothing_created(["--security-opt", "apparmor=unconfined"],
                                                 'berth does not support --security-opt "apparmor"')
