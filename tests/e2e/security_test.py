@@ -151,6 +151,24 @@ class SeccompTest(SecurityTestCase):
                     ["--security-opt", "seccomp=" + path],
                     "Error response from daemon: Decoding seccomp profile failed: " + message)
 
+    def test_malformed_profile_json_is_a_400(self):
+        # The docker CLI checks a profile file's JSON itself; an API client
+        # can send anything.
+        try:
+            import docker
+        except ImportError:
+            self.skipTest("needs the docker SDK")
+        client = docker.DockerClient(base_url=self.d.host)
+        for opt, message in [("seccomp={", "Decoding seccomp profile failed: invalid JSON"),
+                             ('seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":{}}',
+                              "Decoding seccomp profile failed: syscalls must be a list")]:
+            with self.subTest(opt=opt):
+                with self.assertRaises(docker.errors.APIError) as cm:
+                    client.containers.create("bb:1", "true", security_opt=[opt])
+                self.assertEqual(cm.exception.status_code, 400)
+                self.assertIn(message, str(cm.exception))
+        self.assertEqual(client.containers.list(all=True), [])
+
     def test_oversized_profile_is_refused(self):
         names = ["syscall_number_%d" % i for i in range(60000)]
         path = self.write_profile("big.json", {"defaultAction": "SCMP_ACT_ALLOW",
