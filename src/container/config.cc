@@ -233,6 +233,8 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   if (auto* x = o.if_contains("ReadonlyRootfs"); x && x->is_bool()) c.read_only_rootfs = x->as_bool();
   if (auto* x = o.if_contains("NoNewPrivileges"); x && x->is_bool()) c.no_new_privileges = x->as_bool();
   c.security_opt = StringArray(o.if_contains("SecurityOpt"));
+  // Records from before SecurityOpt was kept: the one option they could hold.
+  if (o.if_contains("SecurityOpt") == nullptr && c.no_new_privileges) c.security_opt = {"no-new-privileges"};
   c.seccomp_profile = StringOf(o, "SeccompProfile");
   c.cap_add = StringArray(o.if_contains("CapAdd"));
   c.cap_drop = StringArray(o.if_contains("CapDrop"));

@@ -205,6 +205,10 @@ TEST(StoredConfigTest, RoundTrip) {
   EXPECT_EQ(back->error, "boom");
   EXPECT_EQ(back->restart_count, 2);
   EXPECT_EQ(StoredConfigFromJson("{").status().code(), Code::kInvalidArgument);
+  // An older record kept only NoNewPrivileges: inspect still shows the option.
+  auto old = StoredConfigFromJson(R"({"Image":"busybox","NoNewPrivileges":true})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->config.security_opt, std::vector<std::string>{"no-new-privileges"});
 }
 
 TEST(ImageProcessTest, Parse) {
