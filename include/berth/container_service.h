@@ -58,6 +58,20 @@ struct ContainerConfig {
   // HostConfig.SecurityOpt "no-new-privileges[:true]": the process cannot
   // gain privileges (setuid binaries, file capabilities) through execve.
   bool no_new_privileges = false;
+  // HostConfig.SecurityOpt exactly as the client sent it (inspect shows it).
+  std::vector<std::string> security_opt;
+  // SecurityOpt "seccomp=...": "" (none given, or "builtin") Docker's default
+  // profile, "unconfined" no filter, else a profile's JSON text (checked at
+  // create; see SeccompFilterFor).
+  std::string seccomp_profile;
+  // HostConfig.CapAdd / CapDrop as sent (checked at create; applied at start
+  // by ApplyCapabilityChanges).
+  std::vector<std::string> cap_add;
+  std::vector<std::string> cap_drop;
+  // HostConfig.Privileged (--privileged), as Docker: every available
+  // capability (CapAdd/CapDrop are checked but do not matter), no seccomp
+  // filter unless a profile's JSON is given, and ProcessSpec::privileged.
+  bool privileged = false;
 };
 
 // A container as inspect and list show it.

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/security.h"
 #include "berth/status.h"
 
 namespace berth {
@@ -46,6 +47,15 @@ struct ProcessSpec {
   bool host_network = false;  // false: a new (empty, loopback-only) netns
   bool read_only_rootfs = false;
   bool no_new_privileges = false;  // process.noNewPrivileges
+  // process.capabilities: the bounding, effective and permitted sets.
+  std::vector<std::string> capabilities = DefaultCapabilities();
+  // linux.seccomp; none: no filter (seccomp=unconfined).
+  std::optional<SeccompFilter> seccomp;
+  // Docker's --privileged, for the parts the spec holds: no masked or
+  // read-only paths, /sys and the cgroup mount writable, every device node
+  // of the host's /dev (as Docker lists them) created in the container and
+  // all devices allowed. Capabilities and seccomp are set by the caller.
+  bool privileged = false;
   // Extra bind mounts (image mounts): host `source` at `destination`.
   struct BindMount {
     std::string source;
@@ -58,8 +68,10 @@ struct ProcessSpec {
 // Writes <bundle>/config.json (OCI runtime spec 1.0): namespaces pid, mount,
 // ipc, uts and network (unless host_network); the usual /proc, /dev (tmpfs),
 // /dev/pts, /dev/shm, /dev/mqueue, /sys (ro) mounts; default devices;
-// Docker's default capabilities; masked/read-only paths as Docker sets them;
-// rootfs path `rootfs` (absolute). No resource limits.
+// p.capabilities; p.seccomp as linux.seccomp; masked/read-only paths as
+// Docker sets them (or p.privileged's settings); rootfs path `rootfs`
+// (absolute). No resource limits. A host /dev that cannot be listed fails a
+// privileged spec.
 Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p);
 
 // Resolves a Docker `User` value ("", "name", "uid", "name:group",

@@ -7,6 +7,7 @@
 #include "api/create_fields.h"
 #include "api/query.h"
 #include "api/render.h"
+#include "berth/security.h"
 #include "berth/time.h"
 
 namespace berth::api {
@@ -105,6 +106,38 @@ std::string Command(const ContainerInfo& c) {
   return out;
 }
 
+// Docker's --security-opt forms: "no-new-privileges", "KEY=VALUE" and (old)
+// "KEY:VALUE" for no-new-privileges (a boolean) and seccomp ("unconfined",
+// "builtin" or a profile's JSON text, which the docker CLI reads from the
+// file). Other keys (apparmor, label, ...) are refused.
+Status ParseSecurityOpts(ContainerConfig* c) {
+  for (const std::string& opt : c->security_opt) {
+    if (opt == "no-new-privileges") {
+      c->no_new_privileges = true;
+      continue;
+    }
+    size_t sep = opt.find('=');
+    if (sep == std::string::npos) sep = opt.find(':');
+    if (sep == std::string::npos) return InvalidArgument("invalid --security-opt 1: \"" + opt + "\"");
+    std::string key = opt.substr(0, sep), value = opt.substr(sep + 1);
+    if (key == "no-new-privileges") {
+      if (value == "1" || value == "t" || value == "T" || value == "true" || value == "TRUE" || value == "True") {
+        c->no_new_privileges = true;
+      } else if (value == "0" || value == "f" || value == "F" || value == "false" || value == "FALSE" ||
+                 value == "False") {
+        c->no_new_privileges = false;
+      } else {
+        return InvalidArgument("invalid --security-opt 2: \"" + opt + "\"");
+      }
+    } else if (key == "seccomp") {
+      c->seccomp_profile = value == "builtin" ? std::string() : value;
+    } else {
+      return InvalidArgument("berth does not support --security-opt \"" + key + "\"");
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<ContainerConfig> ParseCreateBody(std::string_view body) {
@@ -158,33 +191,20 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     BERTH_RETURN_IF_ERROR(
         RefuseUnsupportedFields(ho,
                                 {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile", "ReadonlyRootfs",
-                                 "SecurityOpt"},
+                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged"},
                                 "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
-    for (const std::string& opt : security_opts.value_or(std::vector<std::string>{})) {
-      // Docker's forms: "no-new-privileges", "no-new-privileges:BOOL" (also
-      // with '='). seccomp=unconfined is what berth runs today (no filter).
-      std::string key = opt, value;
-      if (size_t sep = opt.find_first_of(":="); sep != std::string::npos) {
-        key = opt.substr(0, sep);
-        value = opt.substr(sep + 1);
-      }
-      if (key == "no-new-privileges") {
-        if (value.empty() || value == "true") {
-          c.no_new_privileges = true;
-        } else if (value == "false") {
-          c.no_new_privileges = false;
-        } else {
-          return InvalidArgument("invalid --security-opt 2: \"" + opt + "\"");
-        }
-      } else if (key == "seccomp" && value == "unconfined") {
-        // berth applies no seccomp filter yet: unconfined is the truth.
-      } else {
-        return InvalidArgument("berth does not support --security-opt \"" + key + "\"" +
-                               (key == "seccomp" ? " profiles (only seccomp=unconfined)" : ""));
-      }
-    }
+    if (security_opts) c.security_opt = std::move(*security_opts);
+    BERTH_RETURN_IF_ERROR(ParseSecurityOpts(&c));
+    BERTH_ASSIGN_OR_RETURN(auto cap_add, GetStrSlice(ho, "CapAdd"));
+    BERTH_ASSIGN_OR_RETURN(auto cap_drop, GetStrSlice(ho, "CapDrop"));
+    if (cap_add) c.cap_add = std::move(*cap_add);
+    if (cap_drop) c.cap_drop = std::move(*cap_drop);
+    BERTH_ASSIGN_OR_RETURN(c.privileged, GetBool(ho, "Privileged"));
+    // Checked now, so a bad name or profile creates nothing; applied at start.
+    BERTH_ASSIGN_OR_RETURN(auto caps, ApplyCapabilityChanges(c.cap_add, c.cap_drop, AvailableCapabilityMask()));
+    BERTH_RETURN_IF_ERROR(SeccompFilterFor(c.seccomp_profile, caps, CurrentSeccompHost()).status());
     BERTH_ASSIGN_OR_RETURN(c.auto_remove, GetBool(ho, "AutoRemove"));
     BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
     const std::string& nm = c.network_mode;
@@ -334,9 +354,11 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["RestartPolicy"] = json::object{{"Name", "no"}, {"MaximumRetryCount", 0}};
   hc["AutoRemove"] = c.config.auto_remove;
   hc["Mounts"] = MountsValue(c.config);
-  hc["Privileged"] = false;
+  hc["Privileged"] = c.config.privileged;
   hc["ReadonlyRootfs"] = c.config.read_only_rootfs;
-  hc["SecurityOpt"] = c.config.no_new_privileges ? json::value(json::array{"no-new-privileges"}) : json::value(nullptr);
+  hc["SecurityOpt"] = Strings(c.config.security_opt, true);
+  hc["CapAdd"] = Strings(c.config.cap_add, true);
+  hc["CapDrop"] = Strings(c.config.cap_drop, true);
   o["HostConfig"] = std::move(hc);
   std::string dir = c.rootfs;
   size_t slash = dir.rfind('/');

@@ -220,6 +220,28 @@ TEST_F(ContainerRoutesTest, CreateTakesReadOnlyRootfsAndNoNewPrivileges) {
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_FALSE(fake_.last_config.read_only_rootfs);
   EXPECT_FALSE(fake_.last_config.no_new_privileges);
+  EXPECT_EQ(fake_.last_config.seccomp_profile, "unconfined");
+}
+
+TEST_F(ContainerRoutesTest, CreateTakesSeccompProfilesAndCapabilities) {
+  Response r = Do("POST", "/containers/create",
+                  R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}",)"
+                  R"("no-new-privileges:true"],"CapAdd":["net_admin"],"CapDrop":["ALL"]}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(fake_.last_config.seccomp_profile, R"({"defaultAction":"SCMP_ACT_ALLOW"})");
+  EXPECT_TRUE(fake_.last_config.no_new_privileges);
+  EXPECT_EQ(fake_.last_config.security_opt,
+            (std::vector<std::string>{R"(seccomp={"defaultAction":"SCMP_ACT_ALLOW"})", "no-new-privileges:true"}));
+  EXPECT_EQ(fake_.last_config.cap_add, std::vector<std::string>{"net_admin"});
+  EXPECT_EQ(fake_.last_config.cap_drop, std::vector<std::string>{"ALL"});
+  EXPECT_FALSE(fake_.last_config.privileged);
+  // "builtin" is the default profile.
+  r = Do("POST", "/containers/create", R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp=builtin"]}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(fake_.last_config.seccomp_profile, "");
+  r = Do("POST", "/containers/create", R"({"Image":"b","HostConfig":{"Privileged":true}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(fake_.last_config.privileged);
 }
 
 TEST_F(ContainerRoutesTest, CreateNullCmdAndEntrypointStayAbsent) {
@@ -250,15 +272,17 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
        "must be absolute"},
       {R"({"Image":"b","HostConfig":{"NetworkMode":"mynet"}})", 404, "network mynet not found"},
       {R"({"Image":"b","Cmd":[1]})", 400, "Cmd"},
-      {R"({"Image":"b","HostConfig":{"Privileged":true}})", 400,
-       "berth does not support HostConfig.Privileged (--privileged)"},
-      {R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp={}"]}})", 400,
-       "berth does not support --security-opt \"seccomp\" profiles (only seccomp=unconfined)"},
+      {R"({"Image":"b","HostConfig":{"Privileged":"yes"}})", 400, "Privileged must be a boolean"},
+      {R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp={\"defaultAction\":\"SCMP_ACT_NOPE\"}"]}})", 400,
+       "Decoding seccomp profile failed: unknown action \"SCMP_ACT_NOPE\" in defaultAction"},
+      {R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp={"]}})", 400, "Decoding seccomp profile failed: invalid JSON"},
+      {R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp"]}})", 400, "invalid --security-opt 1: \"seccomp\""},
+      {R"({"Image":"b","HostConfig":{"CapAdd":["NOPE"]}})", 400, "invalid CapAdd: unknown capability: \"CAP_NOPE\""},
+      {R"({"Image":"b","HostConfig":{"CapDrop":"x"}})", 400, "invalid CapDrop: unknown capability: \"CAP_X\""},
+      {R"({"Image":"b","HostConfig":{"CapAdd":[1]}})", 400, "CapAdd must hold strings"},
       {R"({"Image":"b","HostConfig":{"SecurityOpt":["apparmor=x"]}})", 400,
        "berth does not support --security-opt \"apparmor\""},
       {R"({"Image":"b","HostConfig":{"SecurityOpt":["no-new-privileges:maybe"]}})", 400, "invalid --security-opt"},
-      {R"({"Image":"b","HostConfig":{"CapDrop":["ALL"],"CapAdd":null}})", 400,
-       "berth does not support HostConfig.CapDrop (--cap-drop)"},
       {R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"always","MaximumRetryCount":0}}})", 400,
        "HostConfig.RestartPolicy (--restart)"},
       {R"({"Image":"b","HostConfig":{"MemorySwappiness":0}})", 400, "HostConfig.MemorySwappiness"},

@@ -238,7 +238,8 @@ Result<Response> Info(RouteContext& ctx) {
   o["ContainerdCommit"] = json::object{{"ID", ""}};
   o["RuncCommit"] = json::object{{"ID", ""}};
   o["InitCommit"] = json::object{{"ID", ""}};
-  o["SecurityOptions"] = json::array{};
+  // Containers get Docker's default seccomp profile unless told otherwise.
+  o["SecurityOptions"] = json::array{"name=seccomp,profile=builtin"};
   o["CDISpecDirs"] = json::array{};
   o["Containerd"] = nullptr;
   o["Warnings"] = nullptr;

@@ -190,6 +190,11 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["NetworkMode"] = c.network_mode;
   o["ReadonlyRootfs"] = c.read_only_rootfs;
   o["NoNewPrivileges"] = c.no_new_privileges;
+  o["SecurityOpt"] = ToArray(c.security_opt);
+  o["SeccompProfile"] = c.seccomp_profile;
+  o["CapAdd"] = ToArray(c.cap_add);
+  o["CapDrop"] = ToArray(c.cap_drop);
+  o["Privileged"] = c.privileged;
   json::array mounts;
   for (const auto& m : c.image_mounts) {
     mounts.push_back(json::object{{"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}});
@@ -227,6 +232,13 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   c.network_mode = StringOf(o, "NetworkMode");
   if (auto* x = o.if_contains("ReadonlyRootfs"); x && x->is_bool()) c.read_only_rootfs = x->as_bool();
   if (auto* x = o.if_contains("NoNewPrivileges"); x && x->is_bool()) c.no_new_privileges = x->as_bool();
+  c.security_opt = StringArray(o.if_contains("SecurityOpt"));
+  // Records from before SecurityOpt was kept: the one option they could hold.
+  if (o.if_contains("SecurityOpt") == nullptr && c.no_new_privileges) c.security_opt = {"no-new-privileges"};
+  c.seccomp_profile = StringOf(o, "SeccompProfile");
+  c.cap_add = StringArray(o.if_contains("CapAdd"));
+  c.cap_drop = StringArray(o.if_contains("CapDrop"));
+  if (auto* x = o.if_contains("Privileged"); x && x->is_bool()) c.privileged = x->as_bool();
   if (auto* x = o.if_contains("ImageMounts"); x && x->is_array()) {
     for (const auto& m : x->as_array()) {
       if (!m.is_object()) continue;

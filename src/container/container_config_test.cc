@@ -174,6 +174,12 @@ TEST(StoredConfigTest, RoundTrip) {
   s.config.platform = Platform{"linux", "arm64", "", "", {}};
   s.config.stop_timeout = 3;
   s.config.stop_signal = "SIGINT";
+  s.config.security_opt = {"seccomp={}", "no-new-privileges"};
+  s.config.seccomp_profile = "{}";
+  s.config.no_new_privileges = true;
+  s.config.cap_add = {"NET_ADMIN"};
+  s.config.cap_drop = {"ALL"};
+  s.config.privileged = true;
   s.error = "boom";
   s.restart_count = 2;
   auto back = StoredConfigFromJson(StoredConfigToJson(s));
@@ -190,9 +196,19 @@ TEST(StoredConfigTest, RoundTrip) {
   EXPECT_EQ(back->config.platform, s.config.platform);
   EXPECT_EQ(back->config.stop_timeout, 3);
   EXPECT_EQ(back->config.stop_signal, "SIGINT");
+  EXPECT_EQ(back->config.security_opt, s.config.security_opt);
+  EXPECT_EQ(back->config.seccomp_profile, "{}");
+  EXPECT_TRUE(back->config.no_new_privileges);
+  EXPECT_EQ(back->config.cap_add, s.config.cap_add);
+  EXPECT_EQ(back->config.cap_drop, s.config.cap_drop);
+  EXPECT_TRUE(back->config.privileged);
   EXPECT_EQ(back->error, "boom");
   EXPECT_EQ(back->restart_count, 2);
   EXPECT_EQ(StoredConfigFromJson("{").status().code(), Code::kInvalidArgument);
+  // An older record kept only NoNewPrivileges: inspect still shows the option.
+  auto old = StoredConfigFromJson(R"({"Image":"busybox","NoNewPrivileges":true})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->config.security_opt, std::vector<std::string>{"no-new-privileges"});
 }
 
 TEST(ImageProcessTest, Parse) {

@@ -309,6 +309,16 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
   p.no_new_privileges = cfg.no_new_privileges;
+  auto caps = ApplyCapabilityChanges(cfg.cap_add, cfg.cap_drop, AvailableCapabilityMask());
+  if (!caps.ok()) return fail(caps.status());
+  p.capabilities = cfg.privileged ? CapabilitiesIn(AvailableCapabilityMask()) : std::move(*caps);
+  p.privileged = cfg.privileged;
+  // Privileged: no filter unless a profile was given (Docker's rule).
+  if (!cfg.privileged || (!cfg.seccomp_profile.empty() && cfg.seccomp_profile != "unconfined")) {
+    auto seccomp = SeccompFilterFor(cfg.seccomp_profile, p.capabilities, CurrentSeccompHost());
+    if (!seccomp.ok()) return fail(seccomp.status());
+    p.seccomp = std::move(*seccomp);
+  }
   s = ResolveUser(dir + "/rootfs", e.user, &p);
   if (!s.ok()) return fail(s);
   for (size_t i = 0; i < cfg.image_mounts.size() && i < rec.image_mounts.size(); ++i) {

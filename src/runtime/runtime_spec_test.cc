@@ -97,6 +97,67 @@ TEST_F(SpecTest, CapabilitiesAreDockersDefaultSet) {
   // Never inheritable or ambient (CVE-2022-24769).
   EXPECT_EQ(caps.if_contains("inheritable"), nullptr);
   EXPECT_EQ(caps.if_contains("ambient"), nullptr);
+  // No filter unless one is given.
+  EXPECT_EQ(c.at("linux").as_object().if_contains("seccomp"), nullptr);
+}
+
+TEST_F(SpecTest, PrivilegedHasHostDevicesAndNoMaskedPaths) {
+  ProcessSpec p;
+  p.args = {"true"};
+  p.privileged = true;
+  json::object c = WriteAndRead(p, dir_ + "/b");
+  const json::object& lx = c.at("linux").as_object();
+  EXPECT_EQ(lx.if_contains("maskedPaths"), nullptr);
+  EXPECT_EQ(lx.if_contains("readonlyPaths"), nullptr);
+  EXPECT_EQ(json::serialize(lx.at("resources").at("devices")), R"([{"allow":true,"access":"rwm"}])");
+  // Every device node of the host's /dev, as stat shows it; /dev/null is one.
+  std::map<std::string, json::object> devices;
+  for (const auto& d : lx.at("devices").as_array()) devices[std::string(d.at("path").as_string())] = d.as_object();
+  ASSERT_TRUE(devices.contains("/dev/null"));
+  struct stat st{};
+  ASSERT_EQ(stat("/dev/null", &st), 0);
+  EXPECT_EQ(devices["/dev/null"].at("type").as_string(), "c");
+  EXPECT_EQ(devices["/dev/null"].at("major").as_int64(), static_cast<int64_t>(major(st.st_rdev)));
+  EXPECT_EQ(devices["/dev/null"].at("minor").as_int64(), static_cast<int64_t>(minor(st.st_rdev)));
+  EXPECT_EQ(devices["/dev/null"].at("fileMode").as_int64(), static_cast<int64_t>(st.st_mode & 07777));
+  EXPECT_FALSE(devices.contains("/dev/console"));
+  for (const auto& [path, d] : devices) {
+    EXPECT_FALSE(path.starts_with("/dev/pts/")) << path;
+    EXPECT_FALSE(path.starts_with("/dev/shm/")) << path;
+  }
+  for (const auto& m : c.at("mounts").as_array()) {
+    std::string dest(m.at("destination").as_string());
+    if (dest == "/sys" || dest == "/sys/fs/cgroup") {
+      EXPECT_FALSE(Strings(m.at("options")).contains("ro")) << dest;
+    }
+  }
+}
+
+TEST_F(SpecTest, CapabilitiesAndSeccompAsGiven) {
+  ProcessSpec p;
+  p.args = {"true"};
+  p.capabilities = {"CAP_NET_ADMIN", "CAP_CHOWN"};
+  SeccompFilter f;
+  f.default_action = "SCMP_ACT_ERRNO";
+  f.default_errno_ret = 1;
+  f.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"};
+  f.flags = {"SECCOMP_FILTER_FLAG_LOG"};
+  f.syscalls.push_back(SeccompRule{{"read", "write"}, "SCMP_ACT_ALLOW", std::nullopt, {}});
+  f.syscalls.push_back(SeccompRule{{"clone3"}, "SCMP_ACT_ERRNO", 38, {}});
+  f.syscalls.push_back(SeccompRule{{"clone"}, "SCMP_ACT_ALLOW", std::nullopt, {{0, 0x7e020000, 0, "SCMP_CMP_MASKED_EQ"}}});
+  p.seccomp = f;
+  json::object c = WriteAndRead(p, dir_ + "/b");
+  const auto& caps = c.at("process").at("capabilities").as_object();
+  for (const char* set : {"bounding", "effective", "permitted"}) {
+    EXPECT_EQ(json::serialize(caps.at(set)), R"(["CAP_NET_ADMIN","CAP_CHOWN"])") << set;
+  }
+  EXPECT_EQ(json::serialize(c.at("linux").at("seccomp")),
+            R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,)"
+            R"("architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"flags":["SECCOMP_FILTER_FLAG_LOG"],)"
+            R"("syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"},)"
+            R"({"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38},)"
+            R"({"names":["clone"],"action":"SCMP_ACT_ALLOW",)"
+            R"("args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}]})");
 }
 
 TEST_F(SpecTest, NamespacesFollowHostNetwork) {

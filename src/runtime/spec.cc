@@ -1,11 +1,17 @@
 // The OCI runtime spec berth writes for runc (WriteBundleConfig) and the
 // resolution of Docker's `User` against a root filesystem (ResolveUser).
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <climits>
 #include <string>
@@ -20,13 +26,6 @@ namespace berth {
 namespace {
 
 namespace json = boost::json;
-
-// Docker's default capability set.
-constexpr const char* kDefaultCaps[] = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_MKNOD",
-    "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",           "CAP_SETFCAP",    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",           "CAP_SYS_CHROOT",       "CAP_KILL",       "CAP_AUDIT_WRITE",
-};
 
 // Paths Docker hides (maskedPaths) and makes read-only (readonlyPaths).
 constexpr const char* kMaskedPaths[] = {
@@ -49,6 +48,38 @@ json::array StringArray(const char* const (&items)[N]) {
   json::array a;
   for (const char* s : items) a.emplace_back(s);
   return a;
+}
+
+json::array StringArray(const std::vector<std::string>& items) {
+  json::array a;
+  for (const std::string& s : items) a.emplace_back(s);
+  return a;
+}
+
+// OCI linux.seccomp.
+json::object SeccompJson(const SeccompFilter& f) {
+  json::object o;
+  o["defaultAction"] = f.default_action;
+  if (f.default_errno_ret) o["defaultErrnoRet"] = *f.default_errno_ret;
+  if (!f.architectures.empty()) o["architectures"] = StringArray(f.architectures);
+  if (!f.flags.empty()) o["flags"] = StringArray(f.flags);
+  json::array syscalls;
+  for (const SeccompRule& r : f.syscalls) {
+    json::object rule;
+    rule["names"] = StringArray(r.names);
+    rule["action"] = r.action;
+    if (r.errno_ret) rule["errnoRet"] = *r.errno_ret;
+    if (!r.args.empty()) {
+      json::array args;
+      for (const SeccompArg& a : r.args) {
+        args.emplace_back(json::object{{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+      }
+      rule["args"] = std::move(args);
+    }
+    syscalls.emplace_back(std::move(rule));
+  }
+  o["syscalls"] = std::move(syscalls);
+  return o;
 }
 
 json::object Mount(const char* dest, const char* type, const char* source,
@@ -84,6 +115,45 @@ json::array DefaultDeviceRules() {
                               {5, 1}, {136, -1}, {5, 2}, {10, 200}};
   for (const auto& c : chars) rules.emplace_back(DeviceRule(true, "c", c[0], c[1], "rwm"));
   return rules;
+}
+
+// Docker's host devices for a privileged container: every character and
+// block device under `dir` (not following symlinks), without the console and
+// the pts, shm, fd, mqueue, .lxc, .lxd-mounts and .udev directories.
+Status AppendHostDevices(const std::string& dir, json::array* devices) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus("list " + dir, errno);
+  std::vector<std::string> names;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::string path = dir + "/" + name;
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) continue;  // gone meanwhile
+    if (S_ISDIR(st.st_mode)) {
+      if (name == "pts" || name == "shm" || name == "fd" || name == "mqueue" || name == ".lxc" ||
+          name == ".lxd-mounts" || name == ".udev") {
+        continue;
+      }
+      BERTH_RETURN_IF_ERROR(AppendHostDevices(path, devices));
+      continue;
+    }
+    if (name == "console" || !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) continue;
+    json::object dev;
+    dev["path"] = path;
+    dev["type"] = S_ISCHR(st.st_mode) ? "c" : "b";
+    dev["major"] = static_cast<int64_t>(major(st.st_rdev));
+    dev["minor"] = static_cast<int64_t>(minor(st.st_rdev));
+    dev["fileMode"] = static_cast<int64_t>(st.st_mode & 07777);
+    dev["uid"] = static_cast<int64_t>(st.st_uid);
+    dev["gid"] = static_cast<int64_t>(st.st_gid);
+    devices->emplace_back(std::move(dev));
+  }
+  return OkStatus();
 }
 
 std::string Basename(std::string path) {
@@ -128,7 +198,7 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   for (const auto& a : p.args) args.emplace_back(a);
   for (const auto& e : p.env) env.emplace_back(e);
   json::object caps;
-  for (const char* set : {"bounding", "effective", "permitted"}) caps[set] = StringArray(kDefaultCaps);
+  for (const char* set : {"bounding", "effective", "permitted"}) caps[set] = StringArray(p.capabilities);
 
   json::object process;
   process["terminal"] = false;
@@ -148,8 +218,13 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   mounts.emplace_back(Mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
   mounts.emplace_back(Mount("/dev/pts", "devpts", "devpts",
                             {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
-  mounts.emplace_back(Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
-  mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}));
+  if (p.privileged) {
+    mounts.emplace_back(Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev"}));
+    mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev"}));
+  } else {
+    mounts.emplace_back(Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
+    mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}));
+  }
   mounts.emplace_back(Mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
   mounts.emplace_back(
       Mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
@@ -174,13 +249,20 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
     namespaces.emplace_back(std::move(ns));
   }
   json::object resources;
-  resources["devices"] = DefaultDeviceRules();
-
   json::object linux_;
+  if (p.privileged) {
+    json::array host_devices;
+    BERTH_RETURN_IF_ERROR(AppendHostDevices("/dev", &host_devices));
+    linux_["devices"] = std::move(host_devices);
+    resources["devices"] = json::array{DeviceRule(true, nullptr, -1, -1, "rwm")};
+  } else {
+    resources["devices"] = DefaultDeviceRules();
+    linux_["maskedPaths"] = StringArray(kMaskedPaths);
+    linux_["readonlyPaths"] = StringArray(kReadonlyPaths);
+  }
   linux_["resources"] = std::move(resources);
   linux_["namespaces"] = std::move(namespaces);
-  linux_["maskedPaths"] = StringArray(kMaskedPaths);
-  linux_["readonlyPaths"] = StringArray(kReadonlyPaths);
+  if (p.seccomp) linux_["seccomp"] = SeccompJson(*p.seccomp);
 
   json::object spec;
   spec["ociVersion"] = "1.0.2-dev";
