@@ -190,6 +190,9 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["NetworkMode"] = c.network_mode;
   o["ReadonlyRootfs"] = c.read_only_rootfs;
   o["NoNewPrivileges"] = c.no_new_privileges;
+  json::object log_options;
+  for (const auto& [k, v] : c.log_options) log_options[k] = v;
+  o["LogConfig"] = json::object{{"Type", c.log_driver}, {"Config", std::move(log_options)}};
   json::array mounts;
   for (const auto& m : c.image_mounts) {
     mounts.push_back(json::object{{"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}});
@@ -227,6 +230,14 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   c.network_mode = StringOf(o, "NetworkMode");
   if (auto* x = o.if_contains("ReadonlyRootfs"); x && x->is_bool()) c.read_only_rootfs = x->as_bool();
   if (auto* x = o.if_contains("NoNewPrivileges"); x && x->is_bool()) c.no_new_privileges = x->as_bool();
+  if (auto* x = o.if_contains("LogConfig"); x && x->is_object()) {
+    c.log_driver = StringOf(x->as_object(), "Type");
+    if (auto* opts = x->as_object().if_contains("Config"); opts && opts->is_object()) {
+      for (const auto& kv : opts->as_object()) {
+        if (kv.value().is_string()) c.log_options[std::string(kv.key())] = kv.value().as_string().c_str();
+      }
+    }
+  }
   if (auto* x = o.if_contains("ImageMounts"); x && x->is_array()) {
     for (const auto& m : x->as_array()) {
       if (!m.is_object()) continue;

@@ -21,7 +21,10 @@
 //
 // --config-file defaults to /etc/berth/daemon.json when that file exists;
 // its registry keys are "insecure-registries", "max-concurrent-downloads"
-// and "max-concurrent-uploads".
+// and "max-concurrent-uploads". "log-driver" (json-file only) and
+// "log-opts" (also --log-driver, --log-opt KEY=VALUE) are the defaults of
+// containers' log configuration; berthd refuses to start with one that a
+// container would be refused (see berth::ParseLogConfig).
 //
 // Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start (another
 // daemon holds the data root, bad flags, socket in use, ...).
@@ -41,6 +44,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -53,6 +57,7 @@
 #include "berth/env.h"
 #include "berth/image_service.h"
 #include "berth/log.h"
+#include "berth/runtime.h"
 #include "berth/server.h"
 
 namespace {
@@ -74,6 +79,9 @@ struct Config {
   int max_concurrent_uploads = 5;
   bool tls_verify = false;
   std::string tls_ca, tls_cert, tls_key;
+  // Containers' default log configuration.
+  std::string log_driver = "json-file";
+  std::map<std::string, std::string> log_options;
 };
 
 int Fail(const std::string& msg) {
@@ -122,6 +130,18 @@ berth::Status MergeConfigFile(const std::string& path, const CLI::App& app, Conf
   BERTH_RETURN_IF_ERROR(take_string("tlscacert", "--tlscacert", &c->tls_ca));
   BERTH_RETURN_IF_ERROR(take_string("tlscert", "--tlscert", &c->tls_cert));
   BERTH_RETURN_IF_ERROR(take_string("tlskey", "--tlskey", &c->tls_key));
+  BERTH_RETURN_IF_ERROR(take_string("log-driver", "--log-driver", &c->log_driver));
+  if (auto* opts = v.as_object().if_contains("log-opts")) {
+    if (!opts->is_object()) return berth::InvalidArgument("log-opts must be an object in " + path);
+    if (app.count("--log-opt") > 0) {
+      conflicts.push_back("log-opts: (from flag: [...], from file: {...})");
+    } else {
+      for (const auto& kv : opts->as_object()) {
+        if (!kv.value().is_string()) return berth::InvalidArgument("log-opts values must be strings in " + path);
+        c->log_options[std::string(kv.key())] = std::string(kv.value().as_string());
+      }
+    }
+  }
   if (auto* regs = v.as_object().if_contains("insecure-registries")) {
     if (!regs->is_array()) return berth::InvalidArgument("insecure-registries must be a list in " + path);
     if (app.count("--insecure-registry") > 0) {
@@ -307,7 +327,15 @@ int main(int argc, char** argv) {
                  "Maximum concurrent layer downloads per pull (default 3)");
   app.add_option("--max-concurrent-uploads", c.max_concurrent_uploads,
                  "Maximum concurrent layer uploads per push (default 5)");
+  app.add_option("--log-driver", c.log_driver, "Default log driver of containers (json-file)");
+  std::vector<std::string> log_opt_flags;
+  app.add_option("--log-opt", log_opt_flags, "Default log driver option of containers (KEY=VALUE); repeatable");
   CLI11_PARSE(app, argc, argv);
+  for (const std::string& kv : log_opt_flags) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) return Fail("invalid log opt " + kv + ": expected KEY=VALUE");
+    c.log_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
 
   bool explicit_config = !config_file.empty();
   if (!explicit_config && ::access("/etc/berth/daemon.json", R_OK) == 0) config_file = "/etc/berth/daemon.json";
@@ -330,6 +358,9 @@ int main(int argc, char** argv) {
   }
   if (c.max_concurrent_uploads < 1) {
     return Fail("invalid max concurrent uploads: " + std::to_string(c.max_concurrent_uploads));
+  }
+  if (auto log = berth::ParseLogConfig(c.log_driver, c.log_options); !log.ok()) {
+    return Fail("invalid default log configuration: " + log.status().message());
   }
 
   auto logger = spdlog::stderr_color_mt("berthd");
@@ -382,6 +413,8 @@ int main(int argc, char** argv) {
   co.runtime.shim = SelfDir() + "/berth-shim";
   co.runtime.runc = ResolveOnPath(c.runtime);
   co.runtime.runc_root = c.data_root + "/runc";
+  co.default_log_driver = c.log_driver;
+  co.default_log_options = c.log_options;
   berth::Result<std::unique_ptr<berth::ContainerService>> containers =
       berth::ContainerService::Open(store->get(), co);
   if (!containers.ok()) {
