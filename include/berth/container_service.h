@@ -123,6 +123,8 @@ struct ContainerServiceOptions {
   // Open refuses what ParseLogConfig refuses.
   std::string default_log_driver = "json-file";
   std::map<std::string, std::string> default_log_options;
+  // Held by every layer unpack (run, create --mount type=image, import).
+  DecompressionLimits unpack_limits;
 };
 
 class ContainerService {

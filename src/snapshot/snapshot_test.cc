@@ -103,6 +103,40 @@ TEST_F(SnapshotTest, WrongDiffIdIsDataLossAndLeavesNothing) {
   ExpectNoSnapshots();
 }
 
+TEST_F(SnapshotTest, DecompressionBombsAreStoppedAndLeaveNothing) {
+  // 16 MiB of zeros, which gzip makes about 1000 times smaller.
+  LayerSpec bomb = AddLayer({{"zeros", Type::kFile, std::string(16 << 20, '\0')}}, Compression::kGzip);
+  LayerSpec plain = AddLayer({{"zeros", Type::kFile, std::string(3 << 20, '\0')}}, Compression::kNone);
+  auto reopen = [&](const DecompressionLimits& limits) {
+    snapshots_.reset();
+    auto s = Snapshotter::Open(snapshot_root_, content_.get(), limits);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    snapshots_ = std::move(*s);
+  };
+  reopen({.max_bytes = 0, .max_ratio = 100, .ratio_after_bytes = 1 << 20});
+  auto got = snapshots_->Prepare({bomb});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(got.status().message().find("layer " + bomb.blob.digest.str() + " decompresses more than 100:1"),
+            std::string::npos)
+      << got.status().message();
+  ExpectNoSnapshots();
+
+  reopen({.max_bytes = 2 << 20, .max_ratio = 0});
+  got = snapshots_->Prepare({plain});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().message(),
+            "layer " + plain.blob.digest.str() + " is larger than the limit of 2097152 bytes when decompressed");
+  ExpectNoSnapshots();
+
+  // Within the defaults both are ordinary layers.
+  reopen({});
+  got = snapshots_->Prepare({bomb});
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  got = snapshots_->Prepare({plain});
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+}
+
 TEST_F(SnapshotTest, CorruptBlobIsDataLoss) {
   std::string tar = *testing::WriteTar({{"a", Type::kFile, std::string(4096, 'x')}});
   std::string gz = *testing::CompressStream(tar, Compression::kGzip);

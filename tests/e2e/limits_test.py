@@ -1,13 +1,20 @@
-"""Limits end to end (issue 12's hardening, docs/limits.md): json-file log
-rotation by max-size / max-file (per container and as daemon.json defaults)
-with `docker logs` reading the rotated files in order, and the refusal of
-log drivers and options berth does not implement; all through a real berthd,
-the real docker CLI and real runc."""
+"""Limits end to end (issue 12's hardening; docs/architecture.md, "Untrusted
+input: the limits"): json-file log rotation by max-size / max-file (per
+container and as daemon.json defaults) with `docker logs` reading the rotated
+files in order, and the refusal of log drivers and options berth does not
+implement; layer decompression bombs stopped at `docker run` leaving no
+snapshot behind. All through a real berthd, the real docker CLI and real
+runc."""
 
+import gzip
+import hashlib
+import io
 import json
 import os
+import platform
 import shutil
 import sys
+import tarfile
 import tempfile
 import unittest
 
@@ -119,6 +126,97 @@ class LogRotationTest(ContainerTestCase):
             self.assertEqual(d.proc.wait(20), 1)
             d.stop()
             self.assertIn("invalid default log configuration: " + message, d.read_log())
+
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, n):
+        self.left = n
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        n = min(len(b), self.left)
+        b[:n] = bytes(n)
+        self.left -= n
+        return n
+
+
+def write_zeros_image(path, name, zero_bytes, compress):
+    """An OCI archive of image `name` whose one layer holds a file of
+    `zero_bytes` zeros, gzip-compressed (a decompression bomb) or not."""
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w", format=tarfile.PAX_FORMAT) as t:
+        info = tarfile.TarInfo("zeros")
+        info.size = zero_bytes
+        t.addfile(info, io.BufferedReader(_Zeros(zero_bytes)))
+    plain = layer.getvalue()
+    blob = gzip.compress(plain, mtime=0) if compress else plain
+    media = "application/vnd.oci.image.layer.v1.tar" + ("+gzip" if compress else "")
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    config = json.dumps({"architecture": arch, "os": "linux", "config": {"Cmd": ["/zeros"]},
+                         "rootfs": {"type": "layers",
+                                    "diff_ids": ["sha256:" + hashlib.sha256(plain).hexdigest()]}}).encode()
+
+    def desc(media_type, data):
+        return {"mediaType": media_type, "digest": "sha256:" + hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": desc("application/vnd.oci.image.config.v1+json", config),
+                           "layers": [desc(media, blob)]}).encode()
+    mdesc = desc("application/vnd.oci.image.manifest.v1+json", manifest)
+    mdesc["annotations"] = {"io.containerd.image.name": "docker.io/library/" + name}
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": [mdesc]}).encode()
+    with tarfile.open(path, "w") as t:
+        for member, data in [("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", index)] + [
+                ("blobs/sha256/" + hashlib.sha256(d).hexdigest(), d) for d in (config, manifest, blob)]:
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+
+
+class LayerBombTest(ContainerTestCase):
+    # Lowered limits: 16 MiB per layer, 100:1 from 1 MiB on.
+    daemon_args = ("--layer-max-bytes", str(16 << 20), "--layer-max-ratio", "100",
+                   "--layer-ratio-after-bytes", str(1 << 20))
+
+    def assert_nothing_left(self):
+        snapshots = os.path.join(self.d.data_root, "snapshots")
+        self.assertEqual(os.listdir(os.path.join(snapshots, "tmp")), [])
+        # Only the busybox layer of bb:1 (run by no test here) may be there.
+        for entry in os.listdir(snapshots):
+            self.assertTrue(entry == "tmp" or os.path.exists(os.path.join(snapshots, entry, ".done")), entry)
+        self.assertEqual(self.d.docker("version", "--format", "{{.Server.Os}}")[1], "linux\n")
+
+    def run_refused(self, archive, name, message):
+        self.docker_ok("load", "-i", archive)
+        before = sorted(os.listdir(os.path.join(self.d.data_root, "snapshots")))
+        rc, _, err = self.d.docker("run", "--name", name, name + ":1")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(message, err)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.d.data_root, "snapshots"))), before)
+        self.assert_nothing_left()
+        # A second try fails the same way (nothing half-done is reused).
+        rc, _, err = self.d.docker("start", name)
+        self.assertNotEqual(rc, 0)
+        self.assertIn(message, err)
+        self.assert_nothing_left()
+
+    def test_gzip_bomb_layer_is_stopped_at_the_ratio(self):
+        archive = self.path("gzbomb.tar")
+        write_zeros_image(archive, "gzbomb:1", 64 << 20, compress=True)
+        self.assertLess(os.path.getsize(archive), 1 << 20)
+        self.run_refused(archive, "gzbomb", "decompresses more than 100:1")
+
+    def test_layer_over_the_size_limit_is_stopped(self):
+        archive = self.path("large.tar")
+        write_zeros_image(archive, "large:1", 20 << 20, compress=False)
+        self.run_refused(archive, "large", "is larger than the limit of 16777216 bytes when decompressed")
+
+    def test_layers_within_the_limits_run(self):
+        self.docker_ok("run", "--rm", "bb:1", "true")
 
 
 if __name__ == "__main__":

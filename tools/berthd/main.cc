@@ -8,6 +8,12 @@
 //          [--insecure-registry HOST[:PORT]|CIDR ...]
 //          [--max-concurrent-downloads N] [--max-concurrent-uploads N]
 //          [--runtime runc] [-G|--group docker]
+//          [--layer-max-bytes N] [--layer-max-ratio R] [--layer-ratio-after-bytes N]
+//
+// A layer is unpacked only while its uncompressed tar stays within
+// --layer-max-bytes (default 32 GiB) and, once past
+// --layer-ratio-after-bytes (64 MiB), within R:1 of its compressed size
+// (--layer-max-ratio, 100); 0 turns a bound off (see DecompressionLimits).
 //
 // Containers run under berth-shim (found next to berthd) with runc
 // (--runtime, looked up on PATH); runc's state is <data-root>/runc.
@@ -329,6 +335,13 @@ int main(int argc, char** argv) {
                  "Maximum concurrent layer uploads per push (default 5)");
   app.add_option("--log-driver", c.log_driver, "Default log driver of containers (json-file)");
   std::vector<std::string> log_opt_flags;
+  berth::DecompressionLimits unpack_limits;
+  app.add_option("--layer-max-bytes", unpack_limits.max_bytes,
+                 "Largest uncompressed layer unpacked, in bytes (default 32 GiB; 0: no limit)");
+  app.add_option("--layer-max-ratio", unpack_limits.max_ratio,
+                 "Largest uncompressed:compressed ratio of a layer (default 100; 0: no limit)");
+  app.add_option("--layer-ratio-after-bytes", unpack_limits.ratio_after_bytes,
+                 "Uncompressed size from which --layer-max-ratio applies (default 64 MiB)");
   app.add_option("--log-opt", log_opt_flags, "Default log driver option of containers (KEY=VALUE); repeatable");
   CLI11_PARSE(app, argc, argv);
   for (const std::string& kv : log_opt_flags) {
@@ -415,6 +428,7 @@ int main(int argc, char** argv) {
   co.runtime.runc_root = c.data_root + "/runc";
   co.default_log_driver = c.log_driver;
   co.default_log_options = c.log_options;
+  co.unpack_limits = unpack_limits;
   berth::Result<std::unique_ptr<berth::ContainerService>> containers =
       berth::ContainerService::Open(store->get(), co);
   if (!containers.ok()) {
