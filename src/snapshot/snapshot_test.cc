@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -135,6 +137,33 @@ TEST_F(SnapshotTest, DecompressionBombsAreStoppedAndLeaveNothing) {
   EXPECT_TRUE(got.ok()) << got.status().ToString();
   got = snapshots_->Prepare({plain});
   EXPECT_TRUE(got.ok()) << got.status().ToString();
+}
+
+TEST_F(SnapshotTest, RemoveDeletesAVeryDeepTree) {
+  LayerSpec layer = AddLayer({{"etc/hostname", Type::kFile, "deep", "", 0644}}, Compression::kGzip);
+  auto prepared = snapshots_->Prepare({layer});
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  // 5000 levels under the snapshot, with fewer descriptors allowed than
+  // levels (a walk holding one per level fails).
+  int fd = ::open(prepared->dirs[0].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_EQ(::mkdirat(fd, "d", 0755), 0);
+    int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(next, 0);
+    ::close(fd);
+    fd = next;
+  }
+  ::close(fd);
+  struct rlimit old_limit;
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old_limit), 0);
+  struct rlimit low = old_limit;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  Status s = snapshots_->Remove(prepared->chain_ids[0]);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old_limit), 0);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  ExpectNoSnapshots();
 }
 
 TEST_F(SnapshotTest, CorruptBlobIsDataLoss) {

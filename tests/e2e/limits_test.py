@@ -129,6 +129,26 @@ class LogRotationTest(ContainerTestCase):
 
 
 
+class DeepTreeRemovalTest(ContainerTestCase):
+    def test_rm_removes_a_container_with_a_very_deep_tree(self):
+        # About 25000 directories deep in the container's layer: more levels
+        # than berthd may hold descriptors (ulimit -n here), paths of 50 000
+        # bytes. No path given to a tool is longer than PATH_MAX: the tree
+        # grows by moving it under the bottom of a fresh 1000-level chain.
+        script = ('L=d; i=1; while [ $i -lt 1000 ]; do L=$L/d; i=$((i+1)); done; '
+                  'busybox mkdir -p t/$L || exit 1; '
+                  'i=0; while [ $i -lt 24 ]; do '
+                  'busybox mkdir -p n/$L && busybox mv t n/$L/ && busybox mv n t || exit 1; i=$((i+1)); done')
+        self.docker_ok("run", "--name", "deep", "bb:1", "sh", "-c", script, timeout=300)
+        cid = self.inspect("deep", "{{.Id}}")
+        cdir = os.path.join(self.d.data_root, "containers", cid)
+        self.assertTrue(os.path.isdir(os.path.join(cdir, "upper", "t", "d", "d")))
+        self.docker_ok("rm", "deep", timeout=300)
+        self.assertFalse(os.path.exists(cdir))
+        self.assertEqual(self.docker_ok("ps", "-a", "-q"), "")
+        self.assertEqual(self.d.docker("version", "--format", "{{.Server.Os}}")[1], "linux\n")
+
+
 class _Zeros(io.RawIOBase):
     def __init__(self, n):
         self.left = n

@@ -295,6 +295,32 @@ berth::Result<int> SocketGroupId(const std::string& name, bool* default_missing)
   return berth::InvalidArgument("group " + name + " not found");
 }
 
+// A default directory of a non-root berthd (under $HOME, $XDG_*, /tmp) that
+// is already there must be a directory of berthd's own user that no one else
+// can write: another user could have made it, beforehand, to read or swap
+// what berthd keeps there. Missing: OK (berthd creates it, then checks again).
+berth::Status CheckOwnDefaultDirectory(const std::string& path, const std::string& what, const char* flag) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return berth::OkStatus();
+    return berth::ErrnoStatus("stat " + path, errno);
+  }
+  std::string refusal = "refusing the default " + what + " " + path + ": ";
+  std::string hint = " (fix it, or choose another directory with " + std::string(flag) + ")";
+  if (S_ISLNK(st.st_mode)) return berth::FailedPrecondition(refusal + "it is a symbolic link" + hint);
+  if (!S_ISDIR(st.st_mode)) return berth::FailedPrecondition(refusal + "it is not a directory" + hint);
+  if (st.st_uid != ::geteuid()) {
+    return berth::FailedPrecondition(refusal + "it is owned by uid " + std::to_string(st.st_uid) +
+                                     ", not by berthd's uid " + std::to_string(::geteuid()) + hint);
+  }
+  if ((st.st_mode & 022) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
+    return berth::FailedPrecondition(refusal + "it is writable by group or others (mode " + mode + ")" + hint);
+  }
+  return berth::OkStatus();
+}
+
 std::string DefaultExecRoot() {
   if (::geteuid() == 0) return "/run/berth";
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
@@ -362,8 +388,20 @@ int main(int argc, char** argv) {
       c.log_level != "fatal") {
     return Fail("invalid log level: " + c.log_level);
   }
+  // A non-root berthd's default directories are checked (see
+  // CheckOwnDefaultDirectory); root's are tightened instead, below.
+  const bool check_data_root = c.data_root.empty() && ::geteuid() != 0;
+  const bool check_exec_root = c.exec_root.empty() && ::geteuid() != 0;
   if (c.data_root.empty()) c.data_root = berth::DefaultDataRoot();
   if (c.exec_root.empty()) c.exec_root = DefaultExecRoot();
+  if (check_data_root) {
+    berth::Status s = CheckOwnDefaultDirectory(c.data_root, "data root", "--data-root");
+    if (!s.ok()) return Fail(s.message());
+  }
+  if (check_exec_root) {
+    berth::Status s = CheckOwnDefaultDirectory(c.exec_root, "exec root", "--exec-root");
+    if (!s.ok()) return Fail(s.message());
+  }
   if (c.pidfile.empty()) c.pidfile = c.exec_root + "/berthd.pid";
   if (c.hosts.empty()) c.hosts.push_back("unix://" + c.exec_root + "/berth.sock");
   if (c.max_concurrent_downloads < 1) {
@@ -396,6 +434,8 @@ int main(int argc, char** argv) {
 
   berth::Status s = berth::Env::Default()->CreateDirs(c.exec_root, 0700);
   if (s.ok() && ::geteuid() == 0) s = berth::RestrictPermissions(berth::Env::Default(), c.exec_root, 0700);
+  // Made by us or found: checked again now that it is there.
+  if (s.ok() && check_exec_root) s = CheckOwnDefaultDirectory(c.exec_root, "exec root", "--exec-root");
   if (!s.ok()) return Fail(s.message());
   bool default_group_missing = false;
   berth::Result<int> socket_gid = SocketGroupId(c.socket_group, &default_group_missing);
@@ -405,6 +445,10 @@ int main(int argc, char** argv) {
   so.root = c.data_root;
   berth::Result<std::unique_ptr<berth::Store>> store = berth::Store::Open(so);
   if (!store.ok()) return Fail(store.status().message());
+  if (check_data_root) {
+    s = CheckOwnDefaultDirectory(c.data_root, "data root", "--data-root");
+    if (!s.ok()) return Fail(s.message());
+  }
   // A load or pull that berthd did not finish (a crash, a kill) may have
   // committed blobs that no record took up and no persisted lease holds:
   // collect them now rather than waiting for a `berth gc`.
