@@ -359,6 +359,10 @@ int main(int argc, char** argv) {
                  "Maximum concurrent layer downloads per pull (default 3)");
   app.add_option("--max-concurrent-uploads", c.max_concurrent_uploads,
                  "Maximum concurrent layer uploads per push (default 5)");
+  int64_t registry_request_timeout_s = 300;
+  app.add_option("--registry-request-timeout", registry_request_timeout_s,
+                 "Seconds a registry request may take, blob bodies excepted (default 300; 0: no limit)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--log-driver", c.log_driver, "Default log driver of containers (json-file)");
   std::vector<std::string> log_opt_flags;
   berth::DecompressionLimits unpack_limits;
@@ -491,6 +495,7 @@ int main(int argc, char** argv) {
   ao.registry.insecure_registries = c.insecure_registries;
   ao.registry.max_concurrent_downloads = c.max_concurrent_downloads;
   ao.registry.max_concurrent_uploads = c.max_concurrent_uploads;
+  ao.registry.request_timeout_ms = registry_request_timeout_s * 1000;
   berth::api::Api api(store->get(), ao);
 
   berth::ServerOptions sopts;
