@@ -235,6 +235,21 @@ class LayerBombTest(ContainerTestCase):
         write_zeros_image(archive, "large:1", 20 << 20, compress=False)
         self.run_refused(archive, "large", "is larger than the limit of 16777216 bytes when decompressed")
 
+    def test_compressed_load_archive_bomb_is_refused(self):
+        plain = self.path("zeros-archive.tar")
+        write_zeros_image(plain, "zarchive:1", 32 << 20, compress=False)
+        archive = self.path("zeros-archive.tar.gz")
+        with open(plain, "rb") as src, gzip.open(archive, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        self.assertLess(os.path.getsize(archive), 1 << 20)
+        images = self.image_ids()
+        rc, out, err = self.d.docker("load", "-i", archive)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("the archive decompresses more than 100:1", err + out)
+        self.assertEqual(self.image_ids(), images)
+        # The same archive uncompressed is an ordinary load.
+        self.docker_ok("load", "-i", plain)
+
     def test_layers_within_the_limits_run(self):
         self.docker_ok("run", "--rm", "bb:1", "true")
 

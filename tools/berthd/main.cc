@@ -14,6 +14,8 @@
 // --layer-max-bytes (default 32 GiB) and, once past
 // --layer-ratio-after-bytes (64 MiB), within R:1 of its compressed size
 // (--layer-max-ratio, 100); 0 turns a bound off (see DecompressionLimits).
+// A gzip or zstd docker load archive is held to the same ratio bound and to
+// 256 GiB.
 //
 // Containers run under berth-shim (found next to berthd) with runc
 // (--runtime, looked up on PATH); runc's state is <data-root>/runc.
@@ -496,6 +498,9 @@ int main(int argc, char** argv) {
   ao.registry.max_concurrent_downloads = c.max_concurrent_downloads;
   ao.registry.max_concurrent_uploads = c.max_concurrent_uploads;
   ao.registry.request_timeout_ms = registry_request_timeout_s * 1000;
+  // A compressed docker load archive: the layers' ratio bound, its own size.
+  ao.load_limits.max_ratio = unpack_limits.max_ratio;
+  ao.load_limits.ratio_after_bytes = unpack_limits.ratio_after_bytes;
   berth::api::Api api(store->get(), ao);
 
   berth::ServerOptions sopts;
