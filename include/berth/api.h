@@ -101,6 +101,8 @@ struct ApiOptions {
   ContainerService* containers = nullptr;
   // Pull, push and the /berth/v1/registry routes use this.
   RegistryConfig registry;
+  // What a compressed docker load archive may decompress to (LoadOptions).
+  DecompressionLimits load_limits = LoadOptions{}.limits;
 };
 
 class Api {

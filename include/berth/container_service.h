@@ -72,6 +72,12 @@ struct ContainerConfig {
   // capability (CapAdd/CapDrop are checked but do not matter), no seccomp
   // filter unless a profile's JSON is given, and ProcessSpec::privileged.
   bool privileged = false;
+  // HostConfig.LogConfig (--log-driver, --log-opt): see ParseLogConfig in
+  // berth/runtime.h. Create fills in the daemon's defaults (Docker's
+  // merge: the default driver when none is given; the default options the
+  // container does not set, when the drivers are the same).
+  std::string log_driver;
+  std::map<std::string, std::string> log_options;
 };
 
 // A container as inspect and list show it.
@@ -127,6 +133,12 @@ struct ImportOptions {
 
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
+  // The daemon's log-driver and log-opts (daemon.json), applied at Create;
+  // Open refuses what ParseLogConfig refuses.
+  std::string default_log_driver = "json-file";
+  std::map<std::string, std::string> default_log_options;
+  // Held by every layer unpack (run, create --mount type=image, import).
+  DecompressionLimits unpack_limits;
 };
 
 class ContainerService {
@@ -145,7 +157,8 @@ class ContainerService {
   // Resolves the image (and platform: the requested one, else the host's
   // best match among present platforms; NotFound "No such image: X" when
   // absent, NotFound with Docker's platform text when the platform is not
-  // present), records the container (state created) with the image ID and
+  // present), refuses a log configuration ParseLogConfig refuses (after
+  // merging the daemon's defaults), records the container (state created) with the image ID and
   // platform manifest, and prepares its directories. `name` empty: a
   // generated Docker-style name. Name in use: AlreadyExists "Conflict. The
   // container name \"/N\" is already in use by container \"ID\". You have

@@ -55,7 +55,9 @@ class Env {
   // The process-wide POSIX Env. Never deleted.
   static Env* Default();
 
-  // Creates or truncates `path`.
+  // Creates `path` (mode 0644 before the umask), which must not exist: the
+  // open is O_CREAT|O_EXCL|O_NOFOLLOW, so a file or a symlink planted there
+  // (dangling or not) is AlreadyExists and is never written through.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
   virtual Result<std::string> ReadFileToString(const std::string& path) = 0;
@@ -81,7 +83,9 @@ class Env {
   // Sets the permission bits of `path` (chmod), never following a symlink
   // at its last component (a symlink there is FailedPrecondition).
   virtual Status Chmod(const std::string& path, uint32_t mode) = 0;
-  // Recursive removal; a missing path is OK.
+  // Removes `path` and everything under it, at any depth (an iterative,
+  // descriptor-relative walk that never follows a symlink: no descriptor,
+  // stack or PATH_MAX limit on the depth); a missing path is OK.
   virtual Status RemoveAll(const std::string& path) = 0;
   // fsync of a directory, making renames and unlinks in it durable.
   virtual Status SyncDir(const std::string& path) = 0;

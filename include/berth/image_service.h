@@ -19,6 +19,7 @@
 #include "berth/digest.h"
 #include "berth/env.h"
 #include "berth/events.h"
+#include "berth/io.h"
 #include "berth/metadata.h"
 #include "berth/metrics.h"
 #include "berth/oci.h"
@@ -152,6 +153,9 @@ struct HistoryItem {
 
 struct LoadOptions {
   std::optional<Platform> platform;
+  // A compressed archive (gzip, zstd) decompresses within these (the layers
+  // in it are held to the snapshotter's limits when they are unpacked).
+  DecompressionLimits limits{.max_bytes = int64_t{256} << 30};
 };
 
 struct LoadedImage {

@@ -32,6 +32,12 @@ struct RegistryConfig {
   std::string ca_file;
   // How long a pull's lease protects partial content (24 h like containerd).
   int64_t lease_expiry_seconds = 24 * 3600;
+  // Every request but a blob's body (manifests, tokens, HEADs, upload
+  // sessions) ends after this long, connection and redirects included (0:
+  // no deadline). Blob bodies have none as long as they make progress.
+  int64_t request_timeout_ms = 300000;
+  // Any transfer that moves less than 1 byte/s for this long is ended.
+  int low_speed_time_s = 120;
 };
 
 // Credentials, as the X-Registry-Auth header carries them (base64url JSON

@@ -6,7 +6,8 @@
 //   - writes what the container prints to <state>/container.log, one JSON
 //     line {"log":"...","stream":"stdout"|"stderr","time":"RFC3339Nano"} per
 //     output line (Docker's json-file shape; a partial line is written as it
-//     comes, as an entry of its own without the '\n'),
+//     comes, as an entry of its own without the '\n'), rotated by size into
+//     container.log.1 ... when asked (LogRotation),
 //   - when runc exits, writes <state>/exit as "<code> <finished unix nanos>\n"
 //     (atomically: tmp + rename) and exits. A container killed by signal N
 //     exits with 128+N, as Docker reports.
@@ -21,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +94,34 @@ struct RuntimeState {
   int64_t finished_unix_nanos = 0;
 };
 
+// How the shim rotates <state>/container.log, as Docker's json-file driver
+// does with max-size / max-file: once the log has reached `max_size_bytes`,
+// the next line goes to a new file and the old ones move up
+// (container.log -> container.log.1 -> ... -> container.log.<max_files-1>,
+// the oldest dropped). A file can exceed the size by the line that crossed
+// it. max_size_bytes 0: no rotation (one file that grows).
+struct LogRotation {
+  int64_t max_size_bytes = 0;
+  int max_files = 1;  // >= 1; 1: the log restarts empty when full
+};
+
+// The log drivers and options berth honours: the driver "json-file" (""
+// means it) with the options max-size (a positive size with an optional
+// decimal unit k, m, g (also kb, mb, gb, b), as Docker's units.FromHumanSize
+// reads it) and max-file (an integer >= 1, only with max-size), and compress
+// "false". Everything else is InvalidArgument naming it: another driver
+// ("berth does not support the log driver \"syslog\" ..."), an unknown option
+// (Docker's "unknown log opt 'x' for json-file log driver"), json-file options
+// berth does not implement (compress=true, tag, labels, env, ...), and bad
+// values with Docker's messages ("max-size must be a positive number",
+// "max-file cannot be less than 1", ...).
+Result<LogRotation> ParseLogConfig(const std::string& driver, const std::map<std::string, std::string>& options);
+
+// A container's log files, oldest first: the rotated ones that exist
+// (`log_path`.N ... `log_path`.1, counting up from 1 until one is missing)
+// then `log_path` itself (listed even when missing).
+std::vector<std::string> LogFilesOldestFirst(const std::string& log_path);
+
 struct RuntimeOptions {
   std::string runc = "runc";              // runc binary
   std::string shim;                       // absolute path of berth-shim
@@ -104,7 +134,8 @@ class Runtime {
   virtual ~Runtime() = default;
 
   // Starts the container `id` from `bundle` (config.json written) under a
-  // new shim whose files go to `state_dir` (log, exit, shim.pid). Removes a
+  // new shim whose files go to `state_dir` (log, exit, shim.pid); the shim
+  // rotates the log as `log` says. Removes a
   // stale exit file first. Returns once runc has started the process (the
   // container's pid is known) or failed; a failure to start is returned as
   // an error whose message carries runc's reason, classified by code:
@@ -112,8 +143,8 @@ class Runtime {
   // file not found in $PATH", Docker's exit code 127), PermissionDenied when
   // it cannot be executed (126), InvalidArgument for another fault of the
   // request (a path through a non-directory), Internal otherwise.
-  virtual Result<int> Start(const std::string& id, const std::string& bundle,
-                            const std::string& state_dir) = 0;
+  virtual Result<int> Start(const std::string& id, const std::string& bundle, const std::string& state_dir,
+                            const LogRotation& log) = 0;
   // Sends `signal` to the container's init process (runc kill). Not
   // running: FailedPrecondition.
   virtual Status Kill(const std::string& id, int signal) = 0;
@@ -157,7 +188,12 @@ struct LogReadOptions {
   bool from_end = false;
 };
 
-// Reads the shim's log file, calling `emit` per entry in order.
+// Reads the shim's log, the rotated files first (LogFilesOldestFirst), calling
+// `emit` per entry in order. `tail` counts across the files. Following
+// survives rotation: once the file being read has been renamed away and read
+// to its end, reading goes on in the new `log_path` (a reader that falls more
+// than max-file rotations behind misses the files dropped meanwhile, as with
+// Docker).
 Status ReadLog(const std::string& log_path, const LogReadOptions& opts,
                const std::function<Status(const LogEntry&)>& emit);
 

@@ -21,6 +21,7 @@
 
 #include "berth/content_store.h"
 #include "berth/digest.h"
+#include "berth/io.h"
 #include "berth/oci.h"
 #include "berth/status.h"
 
@@ -50,7 +51,9 @@ struct PreparedLayers {
 class Snapshotter {
  public:
   // Opens (creating) `root`; removes unfinished snapshots left by a crash.
-  static Result<std::unique_ptr<Snapshotter>> Open(const std::string& root, ContentStore* content);
+  // Every unpack is held to `limits` (see DecompressionLimits).
+  static Result<std::unique_ptr<Snapshotter>> Open(const std::string& root, ContentStore* content,
+                                                   const DecompressionLimits& limits = {});
   virtual ~Snapshotter() = default;
 
   // Makes sure every layer is unpacked (each into its own directory, keyed by
@@ -64,7 +67,9 @@ class Snapshotter {
   // allows) are kept. An entry whose path (or hard-link target) would leave
   // the layer directory ("../x", absolute paths resolved through symlinks)
   // fails the layer with InvalidArgument("layer <digest>: path escapes ...")
-  // and leaves nothing behind.
+  // and leaves nothing behind; so does a layer that breaks the
+  // decompression limits ("layer <digest> is larger than the limit ...",
+  // "... decompresses more than 100:1 ..."), stopped as soon as it does.
   virtual Result<PreparedLayers> Prepare(const std::vector<LayerSpec>& layers) = 0;
 
   // Chain IDs of all finished snapshots.

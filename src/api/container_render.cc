@@ -191,7 +191,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     BERTH_RETURN_IF_ERROR(
         RefuseUnsupportedFields(ho,
                                 {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile", "ReadonlyRootfs",
-                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged"},
+                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig"},
                                 "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
@@ -205,6 +205,22 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     // Checked now, so a bad name or profile creates nothing; applied at start.
     BERTH_ASSIGN_OR_RETURN(auto caps, ApplyCapabilityChanges(c.cap_add, c.cap_drop, AvailableCapabilityMask()));
     BERTH_RETURN_IF_ERROR(SeccompFilterFor(c.seccomp_profile, caps, CurrentSeccompHost()).status());
+    if (const json::value* lc = ho.if_contains("LogConfig"); !IsNull(lc)) {
+      if (!lc->is_object()) return InvalidArgument("invalid JSON: HostConfig.LogConfig must be an object");
+      BERTH_ASSIGN_OR_RETURN(c.log_driver, GetString(lc->as_object(), "Type"));
+      if (const json::value* lo = lc->as_object().if_contains("Config"); !IsNull(lo)) {
+        if (!lo->is_object()) return InvalidArgument("invalid JSON: HostConfig.LogConfig.Config must be an object");
+        for (const auto& [k, val] : lo->as_object()) {
+          if (!val.is_string()) return InvalidArgument("invalid JSON: log options must be strings");
+          c.log_options[std::string(k)] = std::string(val.as_string());
+        }
+      }
+      BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(lc->as_object(), {"Type", "Config"}, "HostConfig.LogConfig."));
+      // The driver is refused here; the options are checked by
+      // ContainerService::Create once the daemon's defaults are merged in (a
+      // max-file here may go with the daemon's max-size).
+      BERTH_RETURN_IF_ERROR(ParseLogConfig(c.log_driver, {}).status());
+    }
     BERTH_ASSIGN_OR_RETURN(c.auto_remove, GetBool(ho, "AutoRemove"));
     BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
     const std::string& nm = c.network_mode;
@@ -349,7 +365,10 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   o["ExecIDs"] = nullptr;
   json::object hc;
   hc["Binds"] = nullptr;
-  hc["LogConfig"] = json::object{{"Type", "json-file"}, {"Config", json::object{}}};
+  json::object log_options;
+  for (const auto& [k, v] : c.config.log_options) log_options[k] = v;
+  hc["LogConfig"] = json::object{{"Type", c.config.log_driver.empty() ? std::string("json-file") : c.config.log_driver},
+                                 {"Config", std::move(log_options)}};
   hc["NetworkMode"] = NetworkModeShown(c.config);
   hc["RestartPolicy"] = json::object{{"Name", "no"}, {"MaximumRetryCount", 0}};
   hc["AutoRemove"] = c.config.auto_remove;

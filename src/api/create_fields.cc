@@ -48,14 +48,6 @@ bool DefaultValue(std::string_view name, const json::value& v) {
     }
     return true;
   }
-  if (name == "LogConfig" && v.is_object()) {
-    const json::object& o = v.get_object();
-    for (const auto& [k, e] : o) {
-      if (k == "Type" && e.is_string() && e.get_string() == "json-file") continue;
-      if (!Unset(k, e)) return false;
-    }
-    return true;
-  }
   return false;
 }
 

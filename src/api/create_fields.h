@@ -21,8 +21,8 @@ namespace berth::api {
 // (--read-only)". `where` prefixes the name ("", "HostConfig."). A field is
 // unset when it is null, false, 0, "", an array whose elements are all
 // unset, a struct-like object whose members are all unset, or an empty
-// map-like object (ExposedPorts, Volumes, Tmpfs, Sysctls...); RestartPolicy "no" and LogConfig "json-file" (defaults
-// the docker CLI sends) count as unset too, and MemorySwappiness is unset only at null or -1 (0 is a setting).
+// map-like object (ExposedPorts, Volumes, Tmpfs, Sysctls...); RestartPolicy "no" (a default
+// the docker CLI sends) counts as unset too, and MemorySwappiness is unset only at null or -1 (0 is a setting).
 Status RefuseUnsupportedFields(const boost::json::object& o, const std::set<std::string, std::less<>>& handled,
                                std::string_view where);
 

@@ -166,6 +166,7 @@ Result<Response> PruneImages(RouteContext& ctx) {
 Result<Response> LoadImages(RouteContext& ctx) {
   BERTH_RETURN_IF_ERROR(ctx.Images().status());
   LoadOptions o;
+  if (ctx.opts != nullptr) o.limits = ctx.opts->load_limits;
   if (ctx.AtLeast("1.48")) {
     BERTH_ASSIGN_OR_RETURN(o.platform, SinglePlatformParam(ctx.query));
   }

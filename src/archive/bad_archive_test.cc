@@ -278,6 +278,37 @@ TEST_F(BadArchiveTest, EveryCaseFailsAndChangesNothing) {
   }
 }
 
+TEST_F(BadArchiveTest, CompressedArchiveBombIsStoppedAndLeavesNothing) {
+  // 8 MiB of zeros, which gzip makes about 1000 times smaller.
+  auto tar = testing::WriteTar({{"zeros", TarEntry::Type::kFile, std::string(8 << 20, '\0'), "", 0644}});
+  ASSERT_TRUE(tar.ok());
+  std::string gz = *testing::CompressStream(*tar, Compression::kGzip);
+  auto load = [&](const std::string& data, const DecompressionLimits& limits) {
+    LoadOptions o;
+    o.limits = limits;
+    return LoadArchive(store_.get(), testing::StringReader(data, 100000), o);
+  };
+  auto loaded = load(gz, {.max_bytes = 0, .max_ratio = 50, .ratio_after_bytes = 1 << 20});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(loaded.status().message().find("the archive decompresses more than 50:1"), std::string::npos)
+      << loaded.status().message();
+  EXPECT_TRUE(Records().empty());
+  EXPECT_TRUE(Blobs().empty());
+
+  loaded = load(gz, {.max_bytes = 4 << 20, .max_ratio = 0});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().message(), "the archive is larger than the limit of 4194304 bytes when decompressed");
+  EXPECT_TRUE(Blobs().empty());
+
+  // A plain tar is as large as what was sent: not held to the limits (it
+  // fails for what it is, an archive without an image).
+  loaded = load(*tar, {.max_bytes = 4 << 20, .max_ratio = 50, .ratio_after_bytes = 1 << 20});
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("neither index.json nor manifest.json"), std::string::npos)
+      << loaded.status().message();
+}
+
 TEST_F(BadArchiveTest, ReadErrorIsPassedThrough) {
   auto img = testing::SimpleImage({{"f", "read error"}});
   ASSERT_TRUE(img.ok());

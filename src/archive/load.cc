@@ -485,7 +485,7 @@ Result<std::vector<LoadedImage>> LoadArchive(Store* store, const ReadFn& read, c
   // exist; when it ends, blobs no record took up (a failed load) are removed.
   std::unique_ptr<IngestLease> lease = store->images()->NewIngestLease();
   ArchiveFiles files;
-  BERTH_RETURN_IF_ERROR(archive::ReadArchive(read, store->content(), lease.get(), &files));
+  BERTH_RETURN_IF_ERROR(archive::ReadArchive(read, store->content(), lease.get(), &files, opts.limits));
   Loader loader(store, opts, lease.get(), &files);
   return loader.Run();
 }

@@ -64,8 +64,9 @@ bool IsLegacyLayerMetadata(const std::string& path) {
 
 class Reader {
  public:
-  Reader(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out)
-      : content_(content), lease_(lease), out_(out) {
+  Reader(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out,
+         const DecompressionLimits& limits)
+      : content_(content), lease_(lease), out_(out), limits_(limits) {
     ctx_.read = &read;
     ctx_.buffer.resize(kBufferSize);
     data_.resize(kBufferSize);
@@ -83,8 +84,10 @@ class Reader {
       if (r == ARCHIVE_EOF) break;
       if (r == ARCHIVE_RETRY) continue;
       if (r < ARCHIVE_WARN) return LibError();
+      BERTH_RETURN_IF_ERROR(CheckLimits());
       BERTH_RETURN_IF_ERROR(Entry(entry));
     }
+    BERTH_RETURN_IF_ERROR(CheckLimits());
     return ResolveLinks();
   }
 
@@ -93,6 +96,14 @@ class Reader {
     if (!ctx_.error.ok()) return ctx_.error;
     const char* msg = archive_error_string(a_.get());
     return InvalidArgument(std::string("invalid archive: ") + (msg ? msg : "unreadable input"));
+  }
+
+  // A compressed archive is held to the decompression limits (a plain tar
+  // is as large as what was sent).
+  Status CheckLimits() {
+    if (archive_filter_count(a_.get()) <= 1) return OkStatus();
+    return CheckDecompression(limits_, archive_filter_bytes(a_.get(), -1), archive_filter_bytes(a_.get(), 0),
+                              "the archive");
   }
 
   Status Entry(struct archive_entry* entry) {
@@ -157,6 +168,7 @@ class Reader {
       la_ssize_t n = archive_read_data(a_.get(), data_.data(), data_.size());
       if (n < 0) return LibError();
       if (n == 0) break;
+      BERTH_RETURN_IF_ERROR(CheckLimits());
       BERTH_RETURN_IF_ERROR(writer->Write(std::string_view(data_.data(), static_cast<size_t>(n))));
     }
     int64_t size = writer->written();
@@ -184,6 +196,7 @@ class Reader {
       la_ssize_t n = archive_read_data(a_.get(), data_.data(), data_.size());
       if (n < 0) return LibError();
       if (n == 0) break;
+      BERTH_RETURN_IF_ERROR(CheckLimits());
       doc.append(data_.data(), static_cast<size_t>(n));
       if (static_cast<int64_t>(doc.size()) > kMaxDocumentSize) return too_large();
     }
@@ -239,6 +252,7 @@ class Reader {
   ContentStore* content_;
   IngestLease* lease_;
   ArchiveFiles* out_;
+  const DecompressionLimits limits_;
   ReadContext ctx_;
   std::vector<char> data_;
   std::unique_ptr<struct archive, ArchiveDeleter> a_;
@@ -248,8 +262,9 @@ class Reader {
 
 }  // namespace
 
-Status ReadArchive(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out) {
-  Reader reader(read, content, lease, out);
+Status ReadArchive(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out,
+                   const DecompressionLimits& limits) {
+  Reader reader(read, content, lease, out, limits);
   return reader.Run();
 }
 

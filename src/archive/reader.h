@@ -49,8 +49,10 @@ struct ArchiveFiles {
 // and "VERSION" files are skipped; every other regular file is committed
 // under the digest of its content. Refuses absolute paths, ".." components,
 // links leaving the archive or naming no regular file, device entries,
-// truncated or malformed input (InvalidArgument naming the problem); a
-// failing `read` returns its own status.
-Status ReadArchive(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out);
+// truncated or malformed input (InvalidArgument naming the problem), and a
+// compressed archive that breaks `limits` (CheckDecompression's error, "the
+// archive ..."); a failing `read` returns its own status.
+Status ReadArchive(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out,
+                   const DecompressionLimits& limits);
 
 }  // namespace berth::archive

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "base/read_in_root.h"
 #include "berth/env.h"
@@ -160,43 +161,120 @@ DIR* OpenDirAt(int dirfd, const char* name, bool nofollow) {
 
 // Removes the contents of the directory open as `dir` (at `path`, for
 // messages), then nothing else. Symlinks are removed, never followed.
-Status RemoveTree(DIR* dir, const std::string& path) {
-  int dfd = ::dirfd(dir);
+// Opens `name` in `dirfd` as a directory, never through a symlink; -1 on error.
+int OpenDirFd(int dirfd, const char* name) {
+  int fd;
+  do {
+    fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+// Empties the directory open as `top_fd` (named `path` in errors), whatever
+// its depth: an iterative walk that holds at most three descriptors and no
+// path longer than one name (openat/unlinkat, O_NOFOLLOW), so neither the
+// descriptor limit, nor the stack, nor PATH_MAX bounds the depth. Going back
+// up is through "..", checked against the device and inode seen on the way
+// down (a directory moved meanwhile stops the walk with an error).
+Status RemoveTree(int top_fd, const std::string& path) {
+  struct Level {
+    std::string name;  // of the directory entered, in its parent
+    dev_t parent_dev;
+    ino_t parent_ino;
+  };
+  std::vector<Level> down;  // the directories entered below `top_fd`
+  auto where = [&]() {
+    std::string p = path;
+    for (const Level& l : down) p += "/" + l.name;
+    return p;
+  };
+  int fd = ::fcntl(top_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return PathError("dup", path, errno);
+  auto fail = [&](std::string_view op, const std::string& at, int err) {
+    CloseFd(fd);
+    return PathError(op, at, err);
+  };
   while (true) {
-    errno = 0;
-    struct dirent* e = ::readdir(dir);
-    if (e == nullptr) {
-      if (errno != 0) return PathError("readdir", path, errno);
-      break;
+    // Unlink what is not a directory; stop at the first directory.
+    int scan_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (scan_fd < 0) return fail("dup", where(), errno);
+    DIR* dir = ::fdopendir(scan_fd);
+    if (dir == nullptr) {
+      int err = errno;
+      CloseFd(scan_fd);
+      return fail("opendir", where(), err);
     }
-    std::string_view name(e->d_name);
-    if (name == "." || name == "..") continue;
-    std::string child = path + "/" + e->d_name;
-    bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) {
-      struct stat st;
-      if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (errno == ENOENT) continue;
-        return PathError("stat", child, errno);
+    std::string subdir;
+    int err = 0;
+    std::string err_op, err_name;
+    while (true) {
+      errno = 0;
+      struct dirent* e = ::readdir(dir);
+      if (e == nullptr) {
+        if (errno != 0) {
+          err = errno;
+          err_op = "readdir";
+        }
+        break;
       }
-      is_dir = S_ISDIR(st.st_mode);
+      std::string_view name(e->d_name);
+      if (name == "." || name == "..") continue;
+      bool is_dir = e->d_type == DT_DIR;
+      if (e->d_type == DT_UNKNOWN) {
+        struct stat st;
+        if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+          if (errno == ENOENT) continue;
+          err = errno;
+          err_op = "stat";
+          err_name = e->d_name;
+          break;
+        }
+        is_dir = S_ISDIR(st.st_mode);
+      }
+      if (is_dir) {
+        subdir = e->d_name;
+        break;
+      }
+      if (::unlinkat(fd, e->d_name, 0) < 0 && errno != ENOENT) {
+        err = errno;
+        err_op = "unlink";
+        err_name = e->d_name;
+        break;
+      }
     }
-    if (is_dir) {
-      DIR* sub = OpenDirAt(dfd, e->d_name, /*nofollow=*/true);
-      if (sub == nullptr) {
-        if (errno == ENOENT) continue;
-        return PathError("opendir", child, errno);
+    ::closedir(dir);  // closes scan_fd
+    if (err != 0) return fail(err_op, err_name.empty() ? where() : where() + "/" + err_name, err);
+    if (!subdir.empty()) {
+      struct stat here;
+      if (::fstat(fd, &here) < 0) return fail("stat", where(), errno);
+      int child = OpenDirFd(fd, subdir.c_str());
+      if (child < 0) {
+        if (errno == ENOENT) continue;  // gone meanwhile: rescan
+        return fail("opendir", where() + "/" + subdir, errno);
       }
-      Status s = RemoveTree(sub, child);
-      ::closedir(sub);
-      if (!s.ok()) return s;
-      if (::unlinkat(dfd, e->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-        return PathError("rmdir", child, errno);
-      }
-    } else if (::unlinkat(dfd, e->d_name, 0) < 0 && errno != ENOENT) {
-      return PathError("unlink", child, errno);
+      CloseFd(fd);
+      fd = child;
+      down.push_back({std::move(subdir), here.st_dev, here.st_ino});
+      continue;
+    }
+    // `fd` is empty.
+    if (down.empty()) break;
+    int parent = OpenDirFd(fd, "..");
+    if (parent < 0) return fail("opendir", where() + "/..", errno);
+    struct stat st;
+    if (::fstat(parent, &st) < 0 || st.st_dev != down.back().parent_dev || st.st_ino != down.back().parent_ino) {
+      CloseFd(parent);
+      return fail("remove (a directory moved during the removal)", where(), EBUSY);
+    }
+    CloseFd(fd);
+    fd = parent;
+    Level entered = std::move(down.back());
+    down.pop_back();
+    if (::unlinkat(fd, entered.name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) {
+      return fail("rmdir", where() + "/" + entered.name, errno);
     }
   }
+  CloseFd(fd);
   return OkStatus();
 }
 
@@ -215,7 +293,7 @@ class PosixFileLock final : public FileLock {
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    int fd = OpenRetry(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = OpenRetry(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
     if (fd < 0) return PathError("open", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
@@ -337,13 +415,13 @@ class PosixEnv final : public Env {
       if (::unlink(path.c_str()) < 0 && errno != ENOENT) return PathError("unlink", path, errno);
       return OkStatus();
     }
-    DIR* dir = OpenDirAt(AT_FDCWD, path.c_str(), /*nofollow=*/true);
-    if (dir == nullptr) {
+    int fd = OpenDirFd(AT_FDCWD, path.c_str());
+    if (fd < 0) {
       if (errno == ENOENT) return OkStatus();
       return PathError("opendir", path, errno);
     }
-    Status s = RemoveTree(dir, path);
-    ::closedir(dir);
+    Status s = RemoveTree(fd, path);
+    CloseFd(fd);
     BERTH_RETURN_IF_ERROR(s);
     if (::rmdir(path.c_str()) < 0 && errno != ENOENT) return PathError("rmdir", path, errno);
     return OkStatus();
@@ -434,15 +512,25 @@ Status RestrictPermissions(Env* env, const std::string& path, uint32_t allowed) 
 
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {
   static std::atomic<uint64_t> counter{0};
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
-                    std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+  std::string tmp;
   auto fail = [&](Status s, bool remove_tmp) {
     // Best effort: the caller gets the failure `s`; a left-over temporary
     // file is never read as `path`.
     if (remove_tmp) env->RemoveFile(tmp).IgnoreError();
     return s;
   };
-  BERTH_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> f, env->NewWritableFile(tmp));
+  // The temporary name is created exclusively: something already there (a
+  // leftover, a planted symlink) is skipped, never written through.
+  constexpr int kMaxNameAttempts = 1000;
+  Result<std::unique_ptr<WritableFile>> created = AlreadyExists("no attempt");
+  for (int attempt = 0; attempt < kMaxNameAttempts; ++attempt) {
+    tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+          std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
+    created = env->NewWritableFile(tmp);
+    if (created.ok() || created.status().code() != Code::kAlreadyExists) break;
+  }
+  if (!created.ok()) return created.status();
+  std::unique_ptr<WritableFile> f = std::move(*created);
   Status s = f->Append(data);
   if (s.ok()) s = f->Sync();
   Status c = f->Close();

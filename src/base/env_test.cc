@@ -1,6 +1,8 @@
 #include "berth/env.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +145,89 @@ TEST_F(EnvTest, WriteFileAtomicUnderFaultsKeepsOldContent) {
   EXPECT_FALSE(WriteFileAtomic(&fenv, p, "new").ok());
   EXPECT_EQ(*env_->ReadFileToString(p), "new");
   EXPECT_EQ(List(dir_), std::vector<std::string>{"cfg"});
+}
+
+TEST_F(EnvTest, NewWritableFileNeverWritesThroughWhatIsThere) {
+  const std::string victim = dir_ + "/victim";
+  ASSERT_TRUE(WriteFileAtomic(env_, victim, "precious").ok());
+  const std::string link = dir_ + "/planted";
+  ASSERT_EQ(::symlink(victim.c_str(), link.c_str()), 0);
+  auto f = env_->NewWritableFile(link);
+  EXPECT_EQ(f.status().code(), Code::kAlreadyExists) << f.status().ToString();
+  const std::string dangling = dir_ + "/dangling";
+  ASSERT_EQ(::symlink((dir_ + "/would-be-created").c_str(), dangling.c_str()), 0);
+  EXPECT_EQ(env_->NewWritableFile(dangling).status().code(), Code::kAlreadyExists);
+  EXPECT_FALSE(env_->FileExists(dir_ + "/would-be-created"));
+  EXPECT_EQ(env_->NewWritableFile(victim).status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(*env_->ReadFileToString(victim), "precious");
+}
+
+TEST_F(EnvTest, WriteFileAtomicSkipsPlantedTemporaryNames) {
+  // Symlinks at the temporary names this process will try first (a fresh
+  // test process counts from 0), each to a file of its own.
+  const std::string path = dir_ + "/state";
+  const int kPlanted = 300;
+  for (int i = 0; i < kPlanted; ++i) {
+    // Written directly: WriteFileAtomic would move the counter past them.
+    std::string victim = dir_ + "/victim-" + std::to_string(i);
+    int fd = ::open(victim.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, "precious", 8), 8);
+    ::close(fd);
+    std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(i);
+    ASSERT_EQ(::symlink(victim.c_str(), tmp.c_str()), 0);
+  }
+  ASSERT_TRUE(WriteFileAtomic(env_, path, "new state").ok());
+  EXPECT_EQ(*env_->ReadFileToString(path), "new state");
+  struct stat st;
+  ASSERT_EQ(::lstat(path.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  for (int i = 0; i < kPlanted; ++i) {
+    EXPECT_EQ(*env_->ReadFileToString(dir_ + "/victim-" + std::to_string(i)), "precious") << i;
+  }
+}
+
+// A tree `depth` directories deep under `top` (made with mkdirat/openat:
+// its paths are far longer than PATH_MAX), files on the way and a symlink to
+// `link_target` at the bottom.
+void MakeDeepTree(const std::string& top, int depth, const std::string& link_target) {
+  ASSERT_EQ(::mkdir(top.c_str(), 0755), 0);
+  int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < depth; ++i) {
+    ASSERT_EQ(::mkdirat(fd, "d", 0755), 0) << i;
+    if (i % 100 == 0) {
+      int f = ::openat(fd, "file", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      ASSERT_GE(f, 0);
+      ::close(f);
+    }
+    int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(next, 0);
+    ::close(fd);
+    fd = next;
+  }
+  ASSERT_EQ(::symlinkat(link_target.c_str(), fd, "link"), 0);
+  ::close(fd);
+}
+
+TEST_F(EnvTest, RemoveAllHasNoDepthLimit) {
+  // Fewer descriptors than levels: a walk holding one per level fails.
+  struct rlimit old_limit;
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old_limit), 0);
+  struct rlimit low = old_limit;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const std::string outside = dir_ + "/outside";
+  ASSERT_TRUE(env_->CreateDirs(outside).ok());
+  ASSERT_TRUE(WriteFileAtomic(env_, outside + "/kept", "kept").ok());
+  const std::string top = dir_ + "/deep";
+  MakeDeepTree(top, 5000, outside);
+  Status s = env_->RemoveAll(top);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old_limit), 0);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_FALSE(env_->FileExists(top));
+  EXPECT_EQ(List(dir_), std::vector<std::string>{"outside"});
+  EXPECT_EQ(*env_->ReadFileToString(outside + "/kept"), "kept");  // the link was not followed
 }
 
 TEST_F(EnvTest, FaultSkipAndCount) {

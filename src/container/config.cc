@@ -195,6 +195,9 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["CapAdd"] = ToArray(c.cap_add);
   o["CapDrop"] = ToArray(c.cap_drop);
   o["Privileged"] = c.privileged;
+  json::object log_options;
+  for (const auto& [k, v] : c.log_options) log_options[k] = v;
+  o["LogConfig"] = json::object{{"Type", c.log_driver}, {"Config", std::move(log_options)}};
   json::array mounts;
   for (const auto& m : c.image_mounts) {
     mounts.push_back(json::object{{"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}});
@@ -239,6 +242,14 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   c.cap_add = StringArray(o.if_contains("CapAdd"));
   c.cap_drop = StringArray(o.if_contains("CapDrop"));
   if (auto* x = o.if_contains("Privileged"); x && x->is_bool()) c.privileged = x->as_bool();
+  if (auto* x = o.if_contains("LogConfig"); x && x->is_object()) {
+    c.log_driver = StringOf(x->as_object(), "Type");
+    if (auto* opts = x->as_object().if_contains("Config"); opts && opts->is_object()) {
+      for (const auto& kv : opts->as_object()) {
+        if (kv.value().is_string()) c.log_options[std::string(kv.key())] = kv.value().as_string().c_str();
+      }
+    }
+  }
   if (auto* x = o.if_contains("ImageMounts"); x && x->is_array()) {
     for (const auto& m : x->as_array()) {
       if (!m.is_object()) continue;

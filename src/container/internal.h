@@ -94,7 +94,7 @@ struct Ctr {
 class ContainerServiceImpl : public ContainerService {
  public:
   ContainerServiceImpl(Store* store, std::unique_ptr<Snapshotter> snaps, std::unique_ptr<Runtime> runtime,
-                       std::string dir);
+                       std::string dir, ContainerServiceOptions opts);
   ~ContainerServiceImpl() override;
 
   Status Init();  // loads and reconciles records, starts the event thread
@@ -117,6 +117,9 @@ class ContainerServiceImpl : public ContainerService {
 
  private:
   std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
+  // Fills in the daemon's log driver and options (Docker's merge) and
+  // refuses a configuration ParseLogConfig refuses.
+  [[nodiscard]] Status MergeLogDefaults(ContainerConfig* cfg) const;
   // Resolves a reference to an ID.
   Result<std::string> ResolveLocked(const std::string& ref) REQUIRES(mu_);
   // The container named `name` (without the leading "/"), or null.
@@ -156,6 +159,7 @@ class ContainerServiceImpl : public ContainerService {
   std::unique_ptr<Snapshotter> snaps_;
   std::unique_ptr<Runtime> runtime_;
   std::string dir_;
+  const ContainerServiceOptions opts_;
 
   Mutex mu_;
   CondVar cv_;  // a container exited or was removed, or stopping_ is set

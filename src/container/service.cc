@@ -18,7 +18,7 @@ Result<std::unique_ptr<ContainerService>> ContainerService::Open(Store* store, c
   const std::string root = store->root();
   BERTH_RETURN_IF_ERROR(env->CreateDirs(root + "/containers", 0710));
   BERTH_RETURN_IF_ERROR(env->CreateDirs(root + "/runc", 0700));
-  BERTH_ASSIGN_OR_RETURN(auto snaps, Snapshotter::Open(root + "/snapshots", store->content()));
+  BERTH_ASSIGN_OR_RETURN(auto snaps, Snapshotter::Open(root + "/snapshots", store->content(), opts.unpack_limits));
   RuntimeOptions ro = opts.runtime;
   if (ro.runc_root.empty()) ro.runc_root = root + "/runc";
   if (ro.shim.empty()) {
@@ -28,7 +28,12 @@ Result<std::unique_ptr<ContainerService>> ContainerService::Open(Store* store, c
     if (!ec) ro.shim = (self.parent_path() / "berth-shim").string();
   }
   BERTH_ASSIGN_OR_RETURN(auto runtime, Runtime::Create(ro));
-  auto impl = std::make_unique<ContainerServiceImpl>(store, std::move(snaps), std::move(runtime), root + "/containers");
+  Result<LogRotation> default_log = ParseLogConfig(opts.default_log_driver, opts.default_log_options);
+  if (!default_log.ok()) {
+    return Status(default_log.status().code(), "invalid default log configuration: " + default_log.status().message());
+  }
+  auto impl =
+      std::make_unique<ContainerServiceImpl>(store, std::move(snaps), std::move(runtime), root + "/containers", opts);
   BERTH_RETURN_IF_ERROR(impl->Init());
   return std::unique_ptr<ContainerService>(std::move(impl));
 }
@@ -48,8 +53,13 @@ bool Contains(const std::string& s, std::string_view what) {
 }  // namespace
 
 ContainerServiceImpl::ContainerServiceImpl(Store* store, std::unique_ptr<Snapshotter> snaps,
-                                           std::unique_ptr<Runtime> runtime, std::string dir)
-    : store_(store), snaps_(std::move(snaps)), runtime_(std::move(runtime)), dir_(std::move(dir)) {}
+                                           std::unique_ptr<Runtime> runtime, std::string dir,
+                                           ContainerServiceOptions opts)
+    : store_(store),
+      snaps_(std::move(snaps)),
+      runtime_(std::move(runtime)),
+      dir_(std::move(dir)),
+      opts_(std::move(opts)) {}
 
 ContainerServiceImpl::~ContainerServiceImpl() { Shutdown(); }
 
@@ -199,6 +209,7 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
   c->rec.state = ContainerState::kCreated;
   c->rec.created_unix_nanos = store_->env()->NowUnixNanos();
   c->stored.config = cfg;
+  BERTH_RETURN_IF_ERROR(MergeLogDefaults(&c->stored.config));
   BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(Dir(c->rec.id) + "/state", 0710));
   {
     MutexLock l(&mu_);
@@ -234,6 +245,14 @@ void ContainerServiceImpl::UnmountAll(const std::string& id) {
     UnmountOverlay(e.path().string()).IgnoreError();
   }
   UnmountOverlay(dir + "/rootfs").IgnoreError();
+}
+
+Status ContainerServiceImpl::MergeLogDefaults(ContainerConfig* cfg) const {
+  if (cfg->log_driver.empty()) cfg->log_driver = opts_.default_log_driver;
+  if (cfg->log_driver == opts_.default_log_driver) {
+    for (const auto& [key, value] : opts_.default_log_options) cfg->log_options.emplace(key, value);
+  }
+  return ParseLogConfig(cfg->log_driver, cfg->log_options).status();
 }
 
 Status ContainerServiceImpl::Start(const std::string& ref) {
@@ -342,7 +361,9 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   }
   s = WriteBundleConfig(dir + "/bundle", dir + "/rootfs", p);
   if (!s.ok()) return fail(s);
-  auto pid = runtime_->Start(rec.id, dir + "/bundle", dir + "/state");
+  auto log_rotation = ParseLogConfig(cfg.log_driver, cfg.log_options);
+  if (!log_rotation.ok()) return fail(log_rotation.status());
+  auto pid = runtime_->Start(rec.id, dir + "/bundle", dir + "/state", *log_rotation);
   if (!pid.ok()) return fail(pid.status(), true);
   {
     MutexLock l(&mu_);

@@ -59,6 +59,8 @@ struct Client::Transfer {
   std::function<void(int64_t)> upload_progress;
   // Receives body data of 2xx responses (else the body is collected).
   std::function<Status(long, std::string_view)> sink;
+  // The most of a 2xx body collected (a token's is smaller than a manifest's).
+  size_t max_collected = 8 << 20;
   bool verify_tls = true;
 
   // Filled during the transfer.
@@ -79,8 +81,14 @@ namespace {
 // Redirects followed for one request at the most.
 constexpr long kMaxRedirects = 10;
 
-// The most of a response body kept in memory (manifests, tokens, errors).
-constexpr size_t kMaxCollectedBody = 8 << 20;
+// The most of a response body kept in memory: a manifest (Transfer's
+// default max_collected), a token, an error (any non-2xx body).
+constexpr size_t kMaxTokenBody = 1 << 20;
+constexpr size_t kMaxErrorBody = 64 << 10;
+
+std::string SizeText(size_t bytes) {
+  return bytes >= (1 << 20) ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes >> 10) + " KiB";
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* p) {
   auto* t = static_cast<Client::Transfer*>(p);
@@ -103,10 +111,12 @@ size_t OnData(char* data, size_t size, size_t n, void* p) {
     if (!t->sink_status.ok()) return 0;
   } else {
     // Error bodies, tokens and manifests are read into memory: a response
-    // past the limit ends the transfer rather than growing without bound.
-    if (t->resp.body.size() + chunk.size() > kMaxCollectedBody) {
-      t->sink_status = InvalidArgument("the response to " + t->method + " " + t->url + " is larger than " +
-                                       std::to_string(kMaxCollectedBody >> 20) + " MiB");
+    // past its limit ends the transfer rather than growing without bound.
+    const bool ok_status = status >= 200 && status < 300;
+    const size_t cap = ok_status ? t->max_collected : kMaxErrorBody;
+    if (t->resp.body.size() + chunk.size() > cap) {
+      t->sink_status = InvalidArgument(std::string(ok_status ? "the response" : "the error response") + " to " +
+                                       t->method + " " + t->url + " is larger than " + SizeText(cap));
       return 0;
     }
     t->resp.body.append(chunk);
@@ -160,7 +170,17 @@ Client::Outcome Client::Perform(Transfer& t) {
   curl_easy_setopt(c, CURLOPT_USERAGENT, "berth/1.0");
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(cfg_.low_speed_time_s));
+  // An overall deadline for everything but a blob's body (streamed to a
+  // sink, or uploaded from a file), which may take as long as it makes
+  // progress.
+  if (!t.sink && t.upload_path.empty() && cfg_.request_timeout_ms > 0) {
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(cfg_.request_timeout_ms));
+  }
+  // Credentials go to the URL asked for only: the Authorization header is
+  // dropped when a redirect leads to another origin (scheme, host or port).
+  // libcurl's default, kept explicit; the e2e HostileRegistryTest checks it.
+  curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, OnData);
@@ -298,6 +318,7 @@ Result<bool> Client::Authenticate(const Response& resp) {
   t.method = "GET";
   t.url = url;
   t.verify_tls = !insecure_;
+  t.max_collected = kMaxTokenBody;
   if (!auth_.username.empty() || !auth_.password.empty()) {
     t.headers.push_back("Authorization: Basic " + Base64Encode(auth_.username + ":" + auth_.password));
   }

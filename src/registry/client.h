@@ -13,6 +13,14 @@
 // backoff_initial_ms (capped at 5 s), on 5xx, 429 and connection errors;
 // never on other 4xx.
 //
+// Limits: every request but a blob's body ends after
+// RegistryConfig::request_timeout_ms; any transfer moving under 1 byte/s for
+// low_speed_time_s ends. Bodies kept in memory are capped: 8 MiB for a
+// manifest, 1 MiB for a token, 64 KiB for an error (InvalidArgument "the
+// [error ]response to GET <url> is larger than ..."). The Authorization
+// header is sent to the URL asked for and never to a redirect target on
+// another origin.
+//
 // Thread-safety: a Client may be used from several threads at once (the
 // token cache is locked); every transfer uses its own easy handle.
 #pragma once

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "berth/runtime.h"
 #include "runtime/log_format.h"
@@ -45,6 +46,22 @@ class LogFile {
     return OkStatus();
   }
 
+  // Whether `path` now names another file than the one open (the writer
+  // rotated it away). False while nothing is open or nothing is at `path`.
+  bool Replaced() const {
+    if (fd_ < 0) return false;
+    struct stat open_st, path_st;
+    if (::fstat(fd_, &open_st) != 0 || ::stat(path_.c_str(), &path_st) != 0) return false;
+    return open_st.st_ino != path_st.st_ino || open_st.st_dev != path_st.st_dev;
+  }
+
+  // Closes the open file and opens what `path` names now.
+  Status Reopen() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    return Open();
+  }
+
   Result<uint64_t> Size() {
     if (fd_ < 0) return uint64_t{0};
     struct stat st;
@@ -69,7 +86,9 @@ class LogFile {
 
 // The offset where the last `tail` selected lines (entries ending in '\n',
 // with the partial entries before them) start. Scans backwards in chunks.
-Result<uint64_t> TailOffset(LogFile* f, uint64_t size, int tail, const LogReadOptions& opts) {
+// When the file holds fewer, returns 0 and sets `*found` to how many it has.
+Result<uint64_t> TailOffset(LogFile* f, uint64_t size, int tail, const LogReadOptions& opts, int* found) {
+  *found = 0;
   if (tail == 0) return size;
   // Invariant: `carry` holds the bytes [pos, pos + carry.size()) and ends
   // in '\n'; lines are taken off its end.
@@ -93,7 +112,7 @@ Result<uint64_t> TailOffset(LogFile* f, uint64_t size, int tail, const LogReadOp
       }
       p -= n;
     }
-    if (p == 0) return uint64_t{0};
+    if (p == 0) return uint64_t{0};  // no complete line
   }
   pos = line_end;
   // Walk complete lines backwards: [start, end) each ending in '\n'.
@@ -117,52 +136,108 @@ Result<uint64_t> TailOffset(LogFile* f, uint64_t size, int tail, const LogReadOp
       carry.resize(start);
     }
   }
+  *found = seen;
   return uint64_t{0};
+}
+
+// Reads `f` from `*offset` to its current end, emitting the complete lines
+// that pass the filters; `pending` carries a partial line between calls.
+// Sets `*done` when an entry past `until` ends the reading.
+Status ReadToEnd(LogFile* f, uint64_t* offset, std::string* pending, const LogReadOptions& opts,
+                 const std::function<Status(const LogEntry&)>& emit, bool* done) {
+  std::string buf(kChunk, '\0');
+  while (true) {
+    // Checked per chunk too, so a reader of a busy log can be stopped.
+    if (opts.follow && opts.cancelled && opts.cancelled()) {
+      *done = true;
+      return OkStatus();
+    }
+    BERTH_ASSIGN_OR_RETURN(size_t n, f->ReadAt(*offset, buf.data(), buf.size()));
+    if (n == 0) return OkStatus();
+    *offset += n;
+    pending->append(buf.data(), n);
+    size_t start = 0;
+    while (true) {
+      size_t nl = pending->find('\n', start);
+      if (nl == std::string::npos) break;
+      std::string_view line(pending->data() + start, nl - start);
+      start = nl + 1;
+      auto entry = ParseLogLine(line);
+      if (!entry.ok()) continue;  // skip damaged lines, as Docker does
+      if (opts.until_unix_nanos != 0 && entry->time_unix_nanos > opts.until_unix_nanos) {
+        *done = true;
+        return OkStatus();
+      }
+      if (opts.since_unix_nanos != 0 && entry->time_unix_nanos < opts.since_unix_nanos) continue;
+      if (!Selected(opts, *entry)) continue;
+      BERTH_RETURN_IF_ERROR(emit(*entry));
+    }
+    pending->erase(0, start);
+  }
 }
 
 }  // namespace
 
 Status ReadLog(const std::string& log_path, const LogReadOptions& opts,
                const std::function<Status(const LogEntry&)>& emit) {
-  LogFile f(log_path);
-  BERTH_RETURN_IF_ERROR(f.Open());
+  const std::vector<std::string> files = LogFilesOldestFirst(log_path);
+  const size_t current = files.size() - 1;  // log_path itself
+  // Where reading starts: a file of `files` and an offset in it.
+  size_t first = current;
   uint64_t offset = 0;
   if (opts.follow && opts.from_end) {
+    LogFile f(log_path);
+    BERTH_RETURN_IF_ERROR(f.Open());
     BERTH_ASSIGN_OR_RETURN(offset, f.Size());
   } else if (opts.tail >= 0) {
-    BERTH_ASSIGN_OR_RETURN(uint64_t size, f.Size());
-    BERTH_ASSIGN_OR_RETURN(offset, TailOffset(&f, size, opts.tail, opts));
+    // Newest file first, until one holds the rest of the lines asked for.
+    int wanted = opts.tail;
+    for (size_t i = files.size(); i-- > 0;) {
+      LogFile f(files[i]);
+      BERTH_RETURN_IF_ERROR(f.Open());
+      BERTH_ASSIGN_OR_RETURN(uint64_t size, f.Size());
+      int found = 0;
+      BERTH_ASSIGN_OR_RETURN(offset, TailOffset(&f, size, wanted, opts, &found));
+      first = i;
+      if (offset > 0 || found >= wanted) break;
+      wanted -= found;
+    }
+  } else {
+    first = 0;
   }
+  bool done = false;
   std::string pending;  // bytes read but not yet a complete line
-  std::string buf(kChunk, '\0');
+  for (size_t i = first; i < current && !done; ++i) {
+    LogFile f(files[i]);
+    BERTH_RETURN_IF_ERROR(f.Open());
+    BERTH_RETURN_IF_ERROR(ReadToEnd(&f, &offset, &pending, opts, emit, &done));
+    offset = 0;
+    pending.clear();
+  }
+  if (done) return OkStatus();
+  LogFile f(log_path);
+  BERTH_RETURN_IF_ERROR(f.Open());
   bool draining = false;  // `finished` said so: read to the end, then stop
+  bool rotated = false;   // the open file was renamed away: read its end, then move on
   while (true) {
-    // Checked per chunk too, so a reader of a busy log can be stopped.
-    if (opts.follow && opts.cancelled && opts.cancelled()) return OkStatus();
-    BERTH_ASSIGN_OR_RETURN(size_t n, f.ReadAt(offset, buf.data(), buf.size()));
-    if (n > 0) {
-      offset += n;
-      pending.append(buf.data(), n);
-      size_t start = 0;
-      while (true) {
-        size_t nl = pending.find('\n', start);
-        if (nl == std::string::npos) break;
-        std::string_view line(pending.data() + start, nl - start);
-        start = nl + 1;
-        auto entry = ParseLogLine(line);
-        if (!entry.ok()) continue;  // skip damaged lines, as Docker does
-        if (opts.until_unix_nanos != 0 && entry->time_unix_nanos > opts.until_unix_nanos) {
-          return OkStatus();
-        }
-        if (opts.since_unix_nanos != 0 && entry->time_unix_nanos < opts.since_unix_nanos) continue;
-        if (!Selected(opts, *entry)) continue;
-        BERTH_RETURN_IF_ERROR(emit(*entry));
-      }
-      pending.erase(0, start);
+    BERTH_RETURN_IF_ERROR(ReadToEnd(&f, &offset, &pending, opts, emit, &done));
+    if (done) return OkStatus();
+    // At the end of what is written.
+    if (!opts.follow) return OkStatus();
+    if (rotated) {
+      // Everything written to the old file came before the rename and has
+      // now been read: go on with the new one.
+      BERTH_RETURN_IF_ERROR(f.Reopen());
+      offset = 0;
+      pending.clear();
+      rotated = false;
       continue;
     }
-    // At the end of what is written.
-    if (!opts.follow || draining) return OkStatus();
+    if (f.Replaced()) {
+      rotated = true;  // one more pass over the old file first
+      continue;
+    }
+    if (draining) return OkStatus();
     if (opts.finished && opts.finished()) {
       draining = true;  // one more pass picks up what was written meanwhile
       BERTH_RETURN_IF_ERROR(f.Open());

@@ -150,8 +150,8 @@ class RuncRuntime final : public Runtime {
  public:
   explicit RuncRuntime(RuntimeOptions opts) : opts_(std::move(opts)) {}
 
-  Result<int> Start(const std::string& id, const std::string& bundle,
-                    const std::string& state_dir_in) override {
+  Result<int> Start(const std::string& id, const std::string& bundle, const std::string& state_dir_in,
+                    const LogRotation& log) override {
     if (id.empty()) return InvalidArgument("empty container ID");
     const std::string state_dir = MakeAbsolute(state_dir_in);
     Env* env = Env::Default();
@@ -169,10 +169,13 @@ class RuncRuntime final : public Runtime {
     const std::string log_file = state_dir + "/container.log";
     auto log_info = env->Stat(log_file);
     const uint64_t log_offset = log_info.ok() ? log_info->size : 0;
-    BERTH_ASSIGN_OR_RETURN(
-        CommandResult shim,
-        RunCommand({opts_.shim, "--id", id, "--bundle", MakeAbsolute(bundle), "--state", state_dir,
-                    "--runc", opts_.runc, "--runc-root", opts_.runc_root}));
+    std::vector<std::string> shim_args = {opts_.shim, "--id",   id,          "--bundle",    MakeAbsolute(bundle),
+                                          "--state",  state_dir, "--runc", opts_.runc, "--runc-root", opts_.runc_root};
+    if (log.max_size_bytes > 0) {
+      shim_args.insert(shim_args.end(), {"--log-max-size", std::to_string(log.max_size_bytes), "--log-max-file",
+                                         std::to_string(log.max_files)});
+    }
+    BERTH_ASSIGN_OR_RETURN(CommandResult shim, RunCommand(shim_args));
     if (shim.exit_code != 0) {
       return Internal("start shim for " + id + ": " + Trim(shim.err.empty() ? shim.out : shim.err));
     }

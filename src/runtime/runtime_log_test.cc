@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -106,8 +107,9 @@ class ReadLogTest : public ::testing::Test {
     AppendLogLine(&line, stream, data, t);
     AppendRaw(line);
   }
-  void AppendRaw(const std::string& bytes) {
-    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  void AppendRaw(const std::string& bytes) { AppendTo(path_, bytes); }
+  void AppendTo(const std::string& path, const std::string& bytes) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
     ::close(fd);
@@ -284,6 +286,97 @@ TEST_F(ReadLogTest, EmitErrorStopsReading) {
   });
   EXPECT_EQ(s.code(), Code::kCancelled);
   EXPECT_EQ(calls, 1);
+}
+
+// The writer's rotation (berth-shim): container.log.1 ... are older.
+TEST_F(ReadLogTest, ReadsRotatedFilesOldestFirstAndTailsAcrossThem) {
+  auto line = [](const std::string& data, int64_t t) {
+    std::string out;
+    AppendLogLine(&out, "stdout", data, t);
+    return out;
+  };
+  AppendTo(path_ + ".2", line("a1\n", kT0) + line("a2\n", kT0 + 1));
+  AppendTo(path_ + ".1", line("b1\n", kT0 + 2));
+  Append("stdout", "c1\n", kT0 + 3);
+  Append("stdout", "c2\n", kT0 + 4);
+  // A gap ends the rotated files: .4 without .3 is not one of them.
+  AppendTo(path_ + ".4", line("stray\n", kT0));
+  EXPECT_EQ(LogFilesOldestFirst(path_), (Lines{path_ + ".2", path_ + ".1", path_}));
+  EXPECT_EQ(Read(LogReadOptions()),
+            (Lines{"stdout:a1\n", "stdout:a2\n", "stdout:b1\n", "stdout:c1\n", "stdout:c2\n"}));
+  LogReadOptions o;
+  o.tail = 4;  // two from the current file, one from .1, one from .2
+  EXPECT_EQ(Read(o), (Lines{"stdout:a2\n", "stdout:b1\n", "stdout:c1\n", "stdout:c2\n"}));
+  o.tail = 2;
+  EXPECT_EQ(Read(o), (Lines{"stdout:c1\n", "stdout:c2\n"}));
+  o.tail = 100;
+  EXPECT_EQ(Read(o).size(), 5u);
+  o.tail = -1;
+  o.until_unix_nanos = kT0 + 1;  // ends inside the oldest file
+  EXPECT_EQ(Read(o), (Lines{"stdout:a1\n", "stdout:a2\n"}));
+}
+
+TEST_F(ReadLogTest, FollowGoesOnInTheNewFileAfterRotation) {
+  Append("stdout", "first\n", kT0);
+  auto got = ReadFollowingWhile([&] {
+    for (int round = 0; round < 3; ++round) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(60));
+      Append("stdout", "before-rotation-" + std::to_string(round) + "\n", kT0 + round);
+      // As the shim rotates: rename the full file away, start a new one.
+      ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
+      Append("stdout", "after-rotation-" + std::to_string(round) + "\n", kT0 + round);
+    }
+  });
+  EXPECT_EQ(got, (Lines{"stdout:first\n", "stdout:before-rotation-0\n", "stdout:after-rotation-0\n",
+                        "stdout:before-rotation-1\n", "stdout:after-rotation-1\n", "stdout:before-rotation-2\n",
+                        "stdout:after-rotation-2\n"}));
+}
+
+TEST(LogConfigTest, JsonFileOptionsAsDockerReadsThem) {
+  using Opts = std::map<std::string, std::string>;
+  auto ok = [](const std::string& driver, const Opts& o) {
+    auto r = ParseLogConfig(driver, o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : LogRotation{-1, -1};
+  };
+  EXPECT_EQ(ok("", {}).max_size_bytes, 0);
+  EXPECT_EQ(ok("json-file", {}).max_files, 1);
+  LogRotation r = ok("", {{"max-size", "10k"}, {"max-file", "3"}});
+  EXPECT_EQ(r.max_size_bytes, 10000);
+  EXPECT_EQ(r.max_files, 3);
+  EXPECT_EQ(ok("", {{"max-size", "2m"}}).max_size_bytes, 2000000);
+  EXPECT_EQ(ok("", {{"max-size", "1.5KB"}}).max_size_bytes, 1500);
+  EXPECT_EQ(ok("", {{"max-size", "1g"}}).max_size_bytes, 1000000000);
+  EXPECT_EQ(ok("", {{"max-size", "100"}}).max_size_bytes, 100);
+  EXPECT_EQ(ok("", {{"max-size", "3 mib"}}).max_size_bytes, 3000000);
+  EXPECT_EQ(ok("", {{"max-size", "1m"}, {"compress", "false"}}).max_files, 1);
+  EXPECT_EQ(ok("", {{"max-file", "1"}}).max_files, 1);
+
+  struct Bad {
+    std::string driver;
+    Opts opts;
+    std::string message;
+  } bad[] = {
+      {"syslog", {}, "berth does not support the log driver \"syslog\" (--log-driver); only json-file is supported"},
+      {"none", {}, "the log driver \"none\""},
+      {"", {{"max-size", "0"}}, "max-size must be a positive number"},
+      {"", {{"max-size", "-1"}}, "invalid size: '-1'"},
+      {"", {{"max-size", "ten"}}, "invalid size: 'ten'"},
+      {"", {{"max-size", "10x"}}, "invalid suffix: 'x'"},
+      {"", {{"max-size", "10kx"}}, "invalid suffix: 'kx'"},
+      {"", {{"max-size", "1m"}, {"max-file", "0"}}, "max-file cannot be less than 1"},
+      {"", {{"max-size", "1m"}, {"max-file", "x"}}, "strconv.Atoi: parsing \"x\": invalid syntax"},
+      {"", {{"max-file", "3"}}, "max-file cannot be set without max-size"},
+      {"", {{"max-size", "1m"}, {"max-file", "2"}, {"compress", "true"}}, "compress=true"},
+      {"", {{"tag", "{{.Name}}"}}, "berth does not support the json-file log option 'tag'"},
+      {"", {{"mode", "non-blocking"}}, "unknown log opt 'mode' for json-file log driver"},
+  };
+  for (const auto& b : bad) {
+    auto got = ParseLogConfig(b.driver, b.opts);
+    ASSERT_FALSE(got.ok()) << b.message;
+    EXPECT_EQ(got.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(got.status().message().find(b.message), std::string::npos) << got.status().message();
+  }
 }
 
 }  // namespace

@@ -114,7 +114,9 @@ class RuntimeTest : public ::testing::Test {
     return id;
   }
 
-  Result<int> Start(const std::string& id) { return rt_->Start(id, Bundle(id), StateDir(id)); }
+  Result<int> Start(const std::string& id, const LogRotation& log = {}) {
+    return rt_->Start(id, Bundle(id), StateDir(id), log);
+  }
 
   std::vector<LogEntry> Logs(const std::string& id) {
     std::vector<LogEntry> out;
@@ -193,6 +195,31 @@ TEST_F(RuntimeTest, LogKeepsBytesEscapedAndPartialLines) {
   for (const auto& e : Logs(id)) data.push_back(e.data);
   // One entry per line, the unfinished last line as an entry of its own.
   EXPECT_EQ(data, (std::vector<std::string>{"a\tb<\xef\xbf\xbd\n", "x\n", "y\n", "end"}));
+}
+
+TEST_F(RuntimeTest, ShimRotatesTheLogByMaxSizeAndMaxFile) {
+  // About 1.4 MB of log lines through a 10 kB, 3 file rotation.
+  std::string id = Prepare({"sh", "-c", "i=0; while [ $i -lt 12000 ]; do echo line-$i; i=$((i+1)); done"});
+  ASSERT_TRUE(Start(id, LogRotation{10000, 3}).ok());
+  EXPECT_EQ(MustWait(id).exit_code, 0);
+  std::vector<std::string> files = LogFilesOldestFirst(LogPath(id));
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_FALSE(Env::Default()->FileExists(LogPath(id) + ".3"));
+  for (const auto& f : files) {
+    auto st = Env::Default()->Stat(f);
+    ASSERT_TRUE(st.ok()) << f;
+    // Rotation happens before the line after the one that reached the size.
+    EXPECT_LE(st->size, 10000u + 100u) << f;
+  }
+  // The newest lines, in order and without a gap, up to the last one.
+  std::vector<LogEntry> entries = Logs(id);
+  ASSERT_GT(entries.size(), 100u);
+  EXPECT_LT(entries.size(), 12000u);
+  const int first = std::stoi(entries.front().data.substr(5));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    ASSERT_EQ(entries[i].data, "line-" + std::to_string(first + static_cast<int>(i)) + "\n");
+  }
+  EXPECT_EQ(entries.back().data, "line-11999\n");
 }
 
 TEST_F(RuntimeTest, ProcessSpecReachesTheContainer) {
@@ -286,7 +313,7 @@ TEST_F(RuntimeTest, RuncFailureBeforeAnyLogShowsItsStderr) {
   auto rt = Runtime::Create(o);
   ASSERT_TRUE(rt.ok());
   std::string id = Prepare({"true"});
-  auto pid = (*rt)->Start(id, Bundle(id), StateDir(id));
+  auto pid = (*rt)->Start(id, Bundle(id), StateDir(id), LogRotation{});
   ASSERT_FALSE(pid.ok());
   EXPECT_NE(pid.status().message().find("fake runc: cannot run"), std::string::npos)
       << pid.status().message();
@@ -296,7 +323,7 @@ TEST_F(RuntimeTest, RuncFailureBeforeAnyLogShowsItsStderr) {
   o.runc = dir_ + "/no-runc-here";
   rt = Runtime::Create(o);
   ASSERT_TRUE(rt.ok());
-  pid = (*rt)->Start(id, Bundle(id), StateDir(id));
+  pid = (*rt)->Start(id, Bundle(id), StateDir(id), LogRotation{});
   ASSERT_FALSE(pid.ok());
   EXPECT_EQ(pid.status().code(), Code::kNotFound);
   EXPECT_NE(pid.status().message().find(o.runc), std::string::npos) << pid.status().message();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -100,6 +102,67 @@ TEST_F(SnapshotTest, WrongDiffIdIsDataLossAndLeavesNothing) {
   ASSERT_FALSE(prepared.ok());
   EXPECT_EQ(prepared.status().code(), Code::kDataLoss) << prepared.status().ToString();
   EXPECT_NE(prepared.status().message().find(layer.blob.digest.str()), std::string::npos);
+  ExpectNoSnapshots();
+}
+
+TEST_F(SnapshotTest, DecompressionBombsAreStoppedAndLeaveNothing) {
+  // 16 MiB of zeros, which gzip makes about 1000 times smaller.
+  LayerSpec bomb = AddLayer({{"zeros", Type::kFile, std::string(16 << 20, '\0')}}, Compression::kGzip);
+  LayerSpec plain = AddLayer({{"zeros", Type::kFile, std::string(3 << 20, '\0')}}, Compression::kNone);
+  auto reopen = [&](const DecompressionLimits& limits) {
+    snapshots_.reset();
+    auto s = Snapshotter::Open(snapshot_root_, content_.get(), limits);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    snapshots_ = std::move(*s);
+  };
+  reopen({.max_bytes = 0, .max_ratio = 100, .ratio_after_bytes = 1 << 20});
+  auto got = snapshots_->Prepare({bomb});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(got.status().message().find("layer " + bomb.blob.digest.str() + " decompresses more than 100:1"),
+            std::string::npos)
+      << got.status().message();
+  ExpectNoSnapshots();
+
+  reopen({.max_bytes = 2 << 20, .max_ratio = 0});
+  got = snapshots_->Prepare({plain});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().message(),
+            "layer " + plain.blob.digest.str() + " is larger than the limit of 2097152 bytes when decompressed");
+  ExpectNoSnapshots();
+
+  // Within the defaults both are ordinary layers.
+  reopen({});
+  got = snapshots_->Prepare({bomb});
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  got = snapshots_->Prepare({plain});
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+}
+
+TEST_F(SnapshotTest, RemoveDeletesAVeryDeepTree) {
+  LayerSpec layer = AddLayer({{"etc/hostname", Type::kFile, "deep", "", 0644}}, Compression::kGzip);
+  auto prepared = snapshots_->Prepare({layer});
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  // 5000 levels under the snapshot, with fewer descriptors allowed than
+  // levels (a walk holding one per level fails).
+  int fd = ::open(prepared->dirs[0].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_EQ(::mkdirat(fd, "d", 0755), 0);
+    int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(next, 0);
+    ::close(fd);
+    fd = next;
+  }
+  ::close(fd);
+  struct rlimit old_limit;
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old_limit), 0);
+  struct rlimit low = old_limit;
+  low.rlim_cur = 256;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  Status s = snapshots_->Remove(prepared->chain_ids[0]);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old_limit), 0);
+  EXPECT_TRUE(s.ok()) << s.ToString();
   ExpectNoSnapshots();
 }
 

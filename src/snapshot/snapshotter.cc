@@ -60,8 +60,12 @@ Status SyncFilesystem(const std::string& path) {
 
 class SnapshotterImpl : public Snapshotter {
  public:
-  SnapshotterImpl(std::string root, std::string real_root, ContentStore* content)
-      : root_(std::move(root)), real_root_(std::move(real_root)), content_(content), env_(Env::Default()) {}
+  SnapshotterImpl(std::string root, std::string real_root, ContentStore* content, const DecompressionLimits& limits)
+      : root_(std::move(root)),
+        real_root_(std::move(real_root)),
+        content_(content),
+        limits_(limits),
+        env_(Env::Default()) {}
 
   Status Recover() {
     std::string tmp = real_root_ + "/tmp";
@@ -204,7 +208,7 @@ class SnapshotterImpl : public Snapshotter {
     if (::mkdir(fs.c_str(), 0755) < 0) return ErrnoStatus("mkdir " + fs, errno);
     Result<std::unique_ptr<SequentialFile>> file = content_->OpenRead(layer.blob.digest);
     if (!file.ok()) return file.status().Annotate("layer " + name);
-    BERTH_ASSIGN_OR_RETURN(Digest got, snapshot::UnpackLayer(file->get(), fs, name));
+    BERTH_ASSIGN_OR_RETURN(Digest got, snapshot::UnpackLayer(file->get(), fs, name, limits_));
     if (got != layer.diff_id) {
       return DataLoss("layer " + name + ": uncompressed content has digest " + got.str() + ", diff ID says " +
                       layer.diff_id.str());
@@ -216,6 +220,7 @@ class SnapshotterImpl : public Snapshotter {
   const std::string root_;
   const std::string real_root_;  // root_ with symlinks resolved (for libarchive's symlink checks)
   ContentStore* const content_;
+  const DecompressionLimits limits_;
   Env* const env_;
   Mutex locks_mu_;
   std::map<std::string, Slot> locks_ GUARDED_BY(locks_mu_);
@@ -223,14 +228,15 @@ class SnapshotterImpl : public Snapshotter {
 
 }  // namespace
 
-Result<std::unique_ptr<Snapshotter>> Snapshotter::Open(const std::string& root, ContentStore* content) {
+Result<std::unique_ptr<Snapshotter>> Snapshotter::Open(const std::string& root, ContentStore* content,
+                                                       const DecompressionLimits& limits) {
   if (root.empty()) return InvalidArgument("snapshotter: empty root");
   if (content == nullptr) return InvalidArgument("snapshotter: no content store");
   BERTH_RETURN_IF_ERROR(Env::Default()->CreateDirs(root, 0700));
   BERTH_RETURN_IF_ERROR(RestrictPermissions(Env::Default(), root, 0700));  // private, also when older
   char buf[PATH_MAX];
   if (::realpath(root.c_str(), buf) == nullptr) return ErrnoStatus("realpath " + root, errno);
-  auto s = std::make_unique<SnapshotterImpl>(root, buf, content);
+  auto s = std::make_unique<SnapshotterImpl>(root, buf, content, limits);
   BERTH_RETURN_IF_ERROR(s->Recover());
   return std::unique_ptr<Snapshotter>(std::move(s));
 }

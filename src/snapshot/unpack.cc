@@ -49,6 +49,11 @@ struct Stream {
   std::vector<char> tar_buf;
   Sha256 sha;
   Status error;  // a failure of the blob read, kept to be reported as is
+  const DecompressionLimits* limits = nullptr;
+  std::string layer;       // names the layer in a limit's error
+  int64_t compressed = 0;  // blob bytes read
+  int64_t plain = 0;       // uncompressed bytes produced
+  Status limit_error;      // a limit broken, reported as is
 };
 
 la_ssize_t OuterRead(struct archive* a, void* client, const void** out) {
@@ -60,6 +65,7 @@ la_ssize_t OuterRead(struct archive* a, void* client, const void** out) {
     return -1;
   }
   *out = s->blob_buf.data();
+  s->compressed += static_cast<int64_t>(*n);
   return static_cast<la_ssize_t>(*n);
 }
 
@@ -75,6 +81,12 @@ la_ssize_t NextPlain(Stream* s, struct archive* reporter) {
     return -1;
   }
   if (n == 0) s->outer_eof = true;
+  s->plain += n;
+  s->limit_error = CheckDecompression(*s->limits, s->compressed, s->plain, "layer " + s->layer);
+  if (!s->limit_error.ok()) {
+    if (reporter != nullptr) archive_set_error(reporter, EFBIG, "%s", s->limit_error.message().c_str());
+    return -1;
+  }
   s->sha.Update(s->tar_buf.data(), static_cast<size_t>(n));
   return n;
 }
@@ -91,8 +103,11 @@ std::string Join(const std::string& dir, const std::string& rel) { return rel.em
 
 class Unpacker {
  public:
-  Unpacker(SequentialFile* blob, const std::string& dir, const std::string& layer) : dir_(dir), layer_(layer) {
+  Unpacker(SequentialFile* blob, const std::string& dir, const std::string& layer, const DecompressionLimits& limits)
+      : dir_(dir), layer_(layer) {
     stream_.blob = blob;
+    stream_.limits = &limits;
+    stream_.layer = layer;
     stream_.blob_buf.resize(kBufferSize);
     stream_.tar_buf.resize(kBufferSize);
   }
@@ -151,6 +166,7 @@ class Unpacker {
     return InvalidArgument("layer " + layer_ + ": path escapes the layer: " + std::string(path));
   }
   Status ReadError(struct archive* a) const {
+    if (!stream_.limit_error.ok()) return stream_.limit_error;
     if (!stream_.error.ok()) return stream_.error.Annotate("layer " + layer_);
     const char* msg = archive_error_string(a);
     return DataLoss("layer " + layer_ + ": invalid layer tar: " + (msg ? msg : "unknown libarchive error"));
@@ -323,8 +339,9 @@ std::optional<std::string> CleanLayerPath(std::string_view path) {
   return out;
 }
 
-Result<Digest> UnpackLayer(SequentialFile* blob, const std::string& dir, const std::string& layer) {
-  Unpacker u(blob, dir, layer);
+Result<Digest> UnpackLayer(SequentialFile* blob, const std::string& dir, const std::string& layer,
+                           const DecompressionLimits& limits) {
+  Unpacker u(blob, dir, layer, limits);
   return u.Run();
 }
 

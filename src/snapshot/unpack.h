@@ -7,6 +7,7 @@
 
 #include "berth/digest.h"
 #include "berth/env.h"
+#include "berth/io.h"
 #include "berth/status.h"
 
 namespace berth::snapshot {
@@ -22,7 +23,10 @@ std::optional<std::string> CleanLayerPath(std::string_view path);
 // including any padding after the end-of-archive blocks). `layer` names the
 // layer in errors ("layer <layer>: ..."). Refuses entries escaping `dir`
 // (InvalidArgument "... path escapes the layer: <path>"); corrupt streams are
-// DataLoss. On error `dir` holds a partial unpack: the caller removes it.
-Result<Digest> UnpackLayer(SequentialFile* blob, const std::string& dir, const std::string& layer);
+// DataLoss. The uncompressed stream is held to `limits` (CheckDecompression's
+// InvalidArgument, as soon as it is broken). On error `dir` holds a partial
+// unpack: the caller removes it.
+Result<Digest> UnpackLayer(SequentialFile* blob, const std::string& dir, const std::string& layer,
+                           const DecompressionLimits& limits);
 
 }  // namespace berth::snapshot

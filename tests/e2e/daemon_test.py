@@ -302,12 +302,20 @@ class DaemonTest(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
 
     def test_config_bomb_is_refused_in_flat_memory(self):
-        # A 600 MB config compressed to a few hundred KiB: refused by its
-        # declared size before it is read; the daemon never holds it.
-        d = self.daemon().start()
+        # A 600 MB config compressed to a few hundred KiB. By default the
+        # archive's compression ratio stops it once 64 MiB are decompressed.
         bomb = os.path.join(self.tmp, "bomb.tar.gz")
         config_digest = write_config_bomb(bomb, 600 << 20)
         self.assertLess(os.path.getsize(bomb), 4 << 20)
+        d = self.daemon().start()
+        rc, out, err = d.docker("load", "-i", bomb, timeout=300)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("the archive decompresses more than 100:1", err)
+        self.assertEqual(d.docker("images", "-q")[1], "")
+        self.assertEqual(d.stop(), 0)
+        # Without the ratio bound: refused by its declared size before it is
+        # read; the daemon never holds it.
+        d = self.daemon("--layer-max-ratio", "0").start()
         rc, out, err = d.docker("load", "-i", bomb, timeout=300)
         self.assertNotEqual(rc, 0, out)
         self.assertIn("config %s is %d bytes, more than the limit of 8 MiB" % (config_digest, 600 << 20), err)

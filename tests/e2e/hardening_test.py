@@ -19,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import Daemon, DaemonTestCase, fixture  # noqa: E402
+from berth_e2e import BERTHD, Daemon, DaemonTestCase, fixture  # noqa: E402
 from containers_test import ContainerTestCase  # noqa: E402
 
 UNKNOWN_ROOT = "Error response from daemon: unable to find user root: no matching entries in passwd file"
@@ -283,6 +283,93 @@ class PrivateDataRootTest(DaemonTestCase):
         d.log.close()
         self.assertIn("berthd: group no-such-group-berth not found", d.read_log())
         self.assertFalse(os.path.exists(d.sock))
+
+
+
+NOBODY = 65534
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root (to become another user) and setpriv")
+class NonRootDefaultDirsTest(unittest.TestCase):
+    """berthd run as an unprivileged user (nobody) with its default data root
+    ($HOME/.local/share/berth) and exec root ($XDG_RUNTIME_DIR/berth): one that
+    someone else made beforehand, or that others can write, is refused."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="berth-e2e-nonroot-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        os.chmod(self.tmp, 0o755)
+        self.home = os.path.join(self.tmp, "home")
+        self.xdg = os.path.join(self.tmp, "xdg")
+        for d in (self.home, self.xdg):
+            os.makedirs(d, 0o700)
+            os.chown(d, NOBODY, NOBODY)
+        self.data_root = os.path.join(self.home, ".local", "share", "berth")
+        self.exec_root = os.path.join(self.xdg, "berth")
+
+    def run_berthd(self):
+        """Runs berthd as nobody; returns (exit code or None if it came up,
+        its output). One that comes up is stopped."""
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.home, "XDG_RUNTIME_DIR": self.xdg}
+        proc = subprocess.Popen(["setpriv", "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups",
+                                 BERTHD, "-G", ""], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        sock = os.path.join(self.exec_root, "berth.sock")
+        deadline = time.time() + 20
+        while time.time() < deadline and proc.poll() is None and not os.path.exists(sock):
+            time.sleep(0.05)
+        if proc.poll() is None:
+            came_up = os.path.exists(sock)
+            proc.terminate()
+            out = proc.communicate(timeout=20)[0].decode(errors="replace")
+            self.assertTrue(came_up, out)
+            return None, out
+        return proc.returncode, proc.communicate()[0].decode(errors="replace")
+
+    def make(self, path, uid, mode):
+        os.makedirs(path)
+        os.chown(path, uid, uid)
+        os.chmod(path, mode)
+        os.chown(os.path.dirname(path), NOBODY, NOBODY)
+
+    def assert_refused(self, message):
+        rc, out = self.run_berthd()
+        self.assertEqual(rc, 1, out)
+        self.assertIn(message, out)
+
+    def test_own_private_defaults_are_used(self):
+        rc, out = self.run_berthd()
+        self.assertIsNone(rc, out)
+        for d in (self.data_root, self.exec_root):
+            self.assertEqual(os.stat(d).st_uid, NOBODY)
+            self.assertEqual(os.stat(d).st_mode & 0o022, 0, d)
+
+    def test_data_root_made_by_another_user_is_refused(self):
+        os.makedirs(os.path.dirname(self.data_root))
+        self.make(self.data_root, 0, 0o755)
+        self.assert_refused("refusing the default data root %s: it is owned by uid 0, not by berthd's uid %d"
+                            % (self.data_root, NOBODY))
+        self.assertEqual(os.listdir(self.data_root), [])
+
+    def test_data_root_writable_by_others_is_refused(self):
+        os.makedirs(os.path.dirname(self.data_root))
+        self.make(self.data_root, NOBODY, 0o777)
+        self.assert_refused("refusing the default data root %s: it is writable by group or others (mode 0777)"
+                            % self.data_root)
+
+    def test_exec_root_made_by_another_user_or_group_writable_is_refused(self):
+        self.make(self.exec_root, 0, 0o700)
+        self.assert_refused("refusing the default exec root %s: it is owned by uid 0" % self.exec_root)
+        os.chown(self.exec_root, NOBODY, NOBODY)
+        os.chmod(self.exec_root, 0o770)
+        self.assert_refused("refusing the default exec root %s: it is writable by group or others (mode 0770)"
+                            % self.exec_root)
+
+    def test_symlinked_default_is_refused(self):
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        self.make(elsewhere, NOBODY, 0o700)
+        os.symlink(elsewhere, self.exec_root)
+        self.assert_refused("refusing the default exec root %s: it is a symbolic link" % self.exec_root)
 
 
 if __name__ == "__main__":

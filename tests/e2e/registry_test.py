@@ -326,17 +326,74 @@ class PullTest(RegistryTestCase):
         self.assertEqual(self.image_ids(), before)
 
 
+def _tiny_image():
+    """(manifest bytes, {digest: blob}) of a one-layer OCI image."""
+    import gzip
+    import io
+    import tarfile
+
+    layer_tar = io.BytesIO()
+    with tarfile.open(fileobj=layer_tar, mode="w") as t:
+        info = tarfile.TarInfo("hello")
+        info.size = 5
+        t.addfile(info, io.BytesIO(b"hello"))
+    plain = layer_tar.getvalue()
+    layer = gzip.compress(plain, mtime=0)
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/hello"]},
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(plain).hexdigest()]}}
+                        ).encode()
+
+    def desc(media_type, data):
+        return {"mediaType": media_type, "digest": "sha256:" + hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": desc("application/vnd.oci.image.config.v1+json", config),
+                           "layers": [desc("application/vnd.oci.image.layer.v1.tar+gzip", layer)]}).encode()
+    return manifest, {desc("", b)["digest"]: b for b in (config, layer)}, desc("", config)["digest"]
+
+
 class HostileRegistryTest(DaemonTestCase):
     """A registry that redirects in a loop, to other schemes, or sends an
-    endless body: each pull fails with an error, soon, and berthd answers."""
+    endless or a never-ending slow body: each pull fails with an error, soon,
+    and berthd answers. One that redirects a blob to another origin never
+    gets the credentials sent there."""
+
+    # Lowered for the slow-manifest test (default 300 s).
+    daemon_args = ("--registry-request-timeout", "3")
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        import base64
         import http.server
         import threading
 
         hits = cls.hits = {"loop": 0}
+        # Authorization headers seen per place ("same-origin", "elsewhere"),
+        # None for a request without one.
+        seen = cls.seen_auth = {"same-origin": [], "elsewhere": []}
+        manifest, blobs, config_digest = _tiny_image()
+        cls.credentials = "Basic " + base64.b64encode(b"user:secret").decode()
+
+        class Elsewhere(http.server.BaseHTTPRequestHandler):
+            """Another origin (another port), where a blob is redirected."""
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                seen["elsewhere"].append(self.headers.get("Authorization"))
+                blob = blobs.get(self.path.rsplit("/", 1)[-1], b"")
+                self.send_response(200 if blob else 404)
+                self.send_header("Content-Length", str(len(blob)))
+                self.end_headers()
+                self.wfile.write(blob)
+
+        cls.elsewhere = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+        cls.elsewhere.daemon_threads = True
+        threading.Thread(target=cls.elsewhere.serve_forever, daemon=True).start()
+        elsewhere_url = "http://127.0.0.1:%d" % cls.elsewhere.server_address[1]
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -350,12 +407,68 @@ class HostileRegistryTest(DaemonTestCase):
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def send_blob(self, data, content_type="application/octet-stream"):
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def creds(self):
+                """/v2/creds/: Basic auth, the config blob redirected within
+                this origin, the layer to another one."""
+                if self.path.startswith("/same-origin/"):
+                    seen["same-origin"].append(self.headers.get("Authorization"))
+                    return self.send_blob(blobs[self.path.rsplit("/", 1)[-1]])
+                if self.headers.get("Authorization") != cls.credentials:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="hostile"')
+                    self.send_header("Content-Length", "0")
+                    return self.end_headers()
+                if "/manifests/" in self.path:
+                    return self.send_blob(manifest, "application/vnd.oci.image.manifest.v1+json")
+                digest = self.path.rsplit("/", 1)[-1]
+                if digest == config_digest:
+                    return self.redirect("/same-origin/" + digest)
+                return self.redirect(elsewhere_url + "/elsewhere/" + digest)
+
             def do_GET(self):
                 if self.path == "/v2/":
                     self.send_response(200)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"{}")
+                elif self.path.startswith("/v2/creds/") or self.path.startswith("/same-origin/"):
+                    self.creds()
+                elif self.path.startswith("/v2/bigerror/manifests/"):
+                    body = b"x" * (1 << 20)
+                    self.send_response(404)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                elif self.path.startswith("/v2/bigtoken/manifests/"):
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Bearer realm="http://%s/bigtoken-realm",service="x"'
+                                     % self.headers.get("Host"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif self.path.startswith("/bigtoken-realm"):
+                    self.send_blob(b'{"token":"' + b"t" * (2 << 20) + b'"}', "application/json")
+                elif self.path.startswith("/v2/slow/manifests/"):
+                    # Headers at once, then a byte every 0.3 s: never slow
+                    # enough for the low-speed limit, never done.
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    try:
+                        for _ in range(1000):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                            time.sleep(0.3)
+                    except OSError:
+                        pass
+                    self.close_connection = True
                 elif self.path.startswith("/v2/loop/manifests/"):
                     hits["loop"] += 1
                     self.redirect(self.path)
@@ -389,6 +502,7 @@ class HostileRegistryTest(DaemonTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.shutdown()
+        cls.elsewhere.shutdown()
         super().tearDownClass()
 
     def pull_fails(self, repo, message):
@@ -410,6 +524,30 @@ class HostileRegistryTest(DaemonTestCase):
     def test_endless_manifest_is_cut_off(self):
         self.pull_fails("endless", "is larger than 8 MiB")
         self.assertEqual(self.d.docker("images", "-q")[1], "")
+
+    def test_large_error_and_token_bodies_are_cut_off(self):
+        self.pull_fails("bigerror", "the error response to GET")
+        self.pull_fails("bigerror", "is larger than 64 KiB")
+        self.pull_fails("bigtoken", "is larger than 1 MiB")
+
+    def test_slow_manifest_meets_the_request_deadline(self):
+        # Retried a few times, each ended after 3 s (pull_fails: within 60 s).
+        self.pull_fails("slow", "Operation timed out after 3")
+
+    def test_credentials_never_follow_a_redirect_to_another_origin(self):
+        import base64
+
+        self.addCleanup(self.rmi_all)
+        auth = base64.urlsafe_b64encode(json.dumps({"username": "user", "password": "secret"}).encode()).decode()
+        status, _, body = self.d.request("POST", "/images/create?fromImage=%s/creds&tag=1" % self.host,
+                                         headers={"X-Registry-Auth": auth})
+        self.assertEqual(status, 200, body)
+        self.assertNotIn(b"errorDetail", body)
+        self.assertIn(b"Downloaded newer image", body)
+        # The same origin gets them (the recording works), the other never.
+        self.assertIn(self.credentials, self.seen_auth["same-origin"])
+        self.assertTrue(self.seen_auth["elsewhere"])
+        self.assertEqual(set(self.seen_auth["elsewhere"]), {None})
 
 
 class DistributionTest(RegistryTestCase):

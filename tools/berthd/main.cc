@@ -8,6 +8,14 @@
 //          [--insecure-registry HOST[:PORT]|CIDR ...]
 //          [--max-concurrent-downloads N] [--max-concurrent-uploads N]
 //          [--runtime runc] [-G|--group docker]
+//          [--layer-max-bytes N] [--layer-max-ratio R] [--layer-ratio-after-bytes N]
+//
+// A layer is unpacked only while its uncompressed tar stays within
+// --layer-max-bytes (default 32 GiB) and, once past
+// --layer-ratio-after-bytes (64 MiB), within R:1 of its compressed size
+// (--layer-max-ratio, 100); 0 turns a bound off (see DecompressionLimits).
+// A gzip or zstd docker load archive is held to the same ratio bound and to
+// 256 GiB.
 //
 // Containers run under berth-shim (found next to berthd) with runc
 // (--runtime, looked up on PATH); runc's state is <data-root>/runc.
@@ -21,7 +29,10 @@
 //
 // --config-file defaults to /etc/berth/daemon.json when that file exists;
 // its registry keys are "insecure-registries", "max-concurrent-downloads"
-// and "max-concurrent-uploads".
+// and "max-concurrent-uploads". "log-driver" (json-file only) and
+// "log-opts" (also --log-driver, --log-opt KEY=VALUE) are the defaults of
+// containers' log configuration; berthd refuses to start with one that a
+// container would be refused (see berth::ParseLogConfig).
 //
 // Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start (another
 // daemon holds the data root, bad flags, socket in use, ...).
@@ -41,6 +52,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -53,6 +65,7 @@
 #include "berth/env.h"
 #include "berth/image_service.h"
 #include "berth/log.h"
+#include "berth/runtime.h"
 #include "berth/server.h"
 
 namespace {
@@ -74,6 +87,9 @@ struct Config {
   int max_concurrent_uploads = 5;
   bool tls_verify = false;
   std::string tls_ca, tls_cert, tls_key;
+  // Containers' default log configuration.
+  std::string log_driver = "json-file";
+  std::map<std::string, std::string> log_options;
 };
 
 int Fail(const std::string& msg) {
@@ -122,6 +138,18 @@ berth::Status MergeConfigFile(const std::string& path, const CLI::App& app, Conf
   BERTH_RETURN_IF_ERROR(take_string("tlscacert", "--tlscacert", &c->tls_ca));
   BERTH_RETURN_IF_ERROR(take_string("tlscert", "--tlscert", &c->tls_cert));
   BERTH_RETURN_IF_ERROR(take_string("tlskey", "--tlskey", &c->tls_key));
+  BERTH_RETURN_IF_ERROR(take_string("log-driver", "--log-driver", &c->log_driver));
+  if (auto* opts = v.as_object().if_contains("log-opts")) {
+    if (!opts->is_object()) return berth::InvalidArgument("log-opts must be an object in " + path);
+    if (app.count("--log-opt") > 0) {
+      conflicts.push_back("log-opts: (from flag: [...], from file: {...})");
+    } else {
+      for (const auto& kv : opts->as_object()) {
+        if (!kv.value().is_string()) return berth::InvalidArgument("log-opts values must be strings in " + path);
+        c->log_options[std::string(kv.key())] = std::string(kv.value().as_string());
+      }
+    }
+  }
   if (auto* regs = v.as_object().if_contains("insecure-registries")) {
     if (!regs->is_array()) return berth::InvalidArgument("insecure-registries must be a list in " + path);
     if (app.count("--insecure-registry") > 0) {
@@ -269,6 +297,32 @@ berth::Result<int> SocketGroupId(const std::string& name, bool* default_missing)
   return berth::InvalidArgument("group " + name + " not found");
 }
 
+// A default directory of a non-root berthd (under $HOME, $XDG_*, /tmp) that
+// is already there must be a directory of berthd's own user that no one else
+// can write: another user could have made it, beforehand, to read or swap
+// what berthd keeps there. Missing: OK (berthd creates it, then checks again).
+berth::Status CheckOwnDefaultDirectory(const std::string& path, const std::string& what, const char* flag) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return berth::OkStatus();
+    return berth::ErrnoStatus("stat " + path, errno);
+  }
+  std::string refusal = "refusing the default " + what + " " + path + ": ";
+  std::string hint = " (fix it, or choose another directory with " + std::string(flag) + ")";
+  if (S_ISLNK(st.st_mode)) return berth::FailedPrecondition(refusal + "it is a symbolic link" + hint);
+  if (!S_ISDIR(st.st_mode)) return berth::FailedPrecondition(refusal + "it is not a directory" + hint);
+  if (st.st_uid != ::geteuid()) {
+    return berth::FailedPrecondition(refusal + "it is owned by uid " + std::to_string(st.st_uid) +
+                                     ", not by berthd's uid " + std::to_string(::geteuid()) + hint);
+  }
+  if ((st.st_mode & 022) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
+    return berth::FailedPrecondition(refusal + "it is writable by group or others (mode " + mode + ")" + hint);
+  }
+  return berth::OkStatus();
+}
+
 std::string DefaultExecRoot() {
   if (::geteuid() == 0) return "/run/berth";
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");
@@ -307,7 +361,26 @@ int main(int argc, char** argv) {
                  "Maximum concurrent layer downloads per pull (default 3)");
   app.add_option("--max-concurrent-uploads", c.max_concurrent_uploads,
                  "Maximum concurrent layer uploads per push (default 5)");
+  int64_t registry_request_timeout_s = 300;
+  app.add_option("--registry-request-timeout", registry_request_timeout_s,
+                 "Seconds a registry request may take, blob bodies excepted (default 300; 0: no limit)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--log-driver", c.log_driver, "Default log driver of containers (json-file)");
+  std::vector<std::string> log_opt_flags;
+  berth::DecompressionLimits unpack_limits;
+  app.add_option("--layer-max-bytes", unpack_limits.max_bytes,
+                 "Largest uncompressed layer unpacked, in bytes (default 32 GiB; 0: no limit)");
+  app.add_option("--layer-max-ratio", unpack_limits.max_ratio,
+                 "Largest uncompressed:compressed ratio of a layer (default 100; 0: no limit)");
+  app.add_option("--layer-ratio-after-bytes", unpack_limits.ratio_after_bytes,
+                 "Uncompressed size from which --layer-max-ratio applies (default 64 MiB)");
+  app.add_option("--log-opt", log_opt_flags, "Default log driver option of containers (KEY=VALUE); repeatable");
   CLI11_PARSE(app, argc, argv);
+  for (const std::string& kv : log_opt_flags) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos) return Fail("invalid log opt " + kv + ": expected KEY=VALUE");
+    c.log_options[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
 
   bool explicit_config = !config_file.empty();
   if (!explicit_config && ::access("/etc/berth/daemon.json", R_OK) == 0) config_file = "/etc/berth/daemon.json";
@@ -321,8 +394,20 @@ int main(int argc, char** argv) {
       c.log_level != "fatal") {
     return Fail("invalid log level: " + c.log_level);
   }
+  // A non-root berthd's default directories are checked (see
+  // CheckOwnDefaultDirectory); root's are tightened instead, below.
+  const bool check_data_root = c.data_root.empty() && ::geteuid() != 0;
+  const bool check_exec_root = c.exec_root.empty() && ::geteuid() != 0;
   if (c.data_root.empty()) c.data_root = berth::DefaultDataRoot();
   if (c.exec_root.empty()) c.exec_root = DefaultExecRoot();
+  if (check_data_root) {
+    berth::Status s = CheckOwnDefaultDirectory(c.data_root, "data root", "--data-root");
+    if (!s.ok()) return Fail(s.message());
+  }
+  if (check_exec_root) {
+    berth::Status s = CheckOwnDefaultDirectory(c.exec_root, "exec root", "--exec-root");
+    if (!s.ok()) return Fail(s.message());
+  }
   if (c.pidfile.empty()) c.pidfile = c.exec_root + "/berthd.pid";
   if (c.hosts.empty()) c.hosts.push_back("unix://" + c.exec_root + "/berth.sock");
   if (c.max_concurrent_downloads < 1) {
@@ -330,6 +415,9 @@ int main(int argc, char** argv) {
   }
   if (c.max_concurrent_uploads < 1) {
     return Fail("invalid max concurrent uploads: " + std::to_string(c.max_concurrent_uploads));
+  }
+  if (auto log = berth::ParseLogConfig(c.log_driver, c.log_options); !log.ok()) {
+    return Fail("invalid default log configuration: " + log.status().message());
   }
 
   auto logger = spdlog::stderr_color_mt("berthd");
@@ -352,6 +440,8 @@ int main(int argc, char** argv) {
 
   berth::Status s = berth::Env::Default()->CreateDirs(c.exec_root, 0700);
   if (s.ok() && ::geteuid() == 0) s = berth::RestrictPermissions(berth::Env::Default(), c.exec_root, 0700);
+  // Made by us or found: checked again now that it is there.
+  if (s.ok() && check_exec_root) s = CheckOwnDefaultDirectory(c.exec_root, "exec root", "--exec-root");
   if (!s.ok()) return Fail(s.message());
   bool default_group_missing = false;
   berth::Result<int> socket_gid = SocketGroupId(c.socket_group, &default_group_missing);
@@ -361,6 +451,10 @@ int main(int argc, char** argv) {
   so.root = c.data_root;
   berth::Result<std::unique_ptr<berth::Store>> store = berth::Store::Open(so);
   if (!store.ok()) return Fail(store.status().message());
+  if (check_data_root) {
+    s = CheckOwnDefaultDirectory(c.data_root, "data root", "--data-root");
+    if (!s.ok()) return Fail(s.message());
+  }
   // A load or pull that berthd did not finish (a crash, a kill) may have
   // committed blobs that no record took up and no persisted lease holds:
   // collect them now rather than waiting for a `berth gc`.
@@ -382,6 +476,9 @@ int main(int argc, char** argv) {
   co.runtime.shim = SelfDir() + "/berth-shim";
   co.runtime.runc = ResolveOnPath(c.runtime);
   co.runtime.runc_root = c.data_root + "/runc";
+  co.default_log_driver = c.log_driver;
+  co.default_log_options = c.log_options;
+  co.unpack_limits = unpack_limits;
   berth::Result<std::unique_ptr<berth::ContainerService>> containers =
       berth::ContainerService::Open(store->get(), co);
   if (!containers.ok()) {
@@ -400,6 +497,10 @@ int main(int argc, char** argv) {
   ao.registry.insecure_registries = c.insecure_registries;
   ao.registry.max_concurrent_downloads = c.max_concurrent_downloads;
   ao.registry.max_concurrent_uploads = c.max_concurrent_uploads;
+  ao.registry.request_timeout_ms = registry_request_timeout_s * 1000;
+  // A compressed docker load archive: the layers' ratio bound, its own size.
+  ao.load_limits.max_ratio = unpack_limits.max_ratio;
+  ao.load_limits.ratio_after_bytes = unpack_limits.ratio_after_bytes;
   berth::api::Api api(store->get(), ao);
 
   berth::ServerOptions sopts;

@@ -2,6 +2,12 @@
 // include/berth/runtime.h for the contract).
 //
 //   berth-shim --id ID --bundle DIR --state DIR --runc PATH --runc-root DIR
+//              [--log-max-size BYTES --log-max-file N]
+//
+// With --log-max-size, container.log is rotated as Docker's json-file driver
+// does (see berth::LogRotation): before a line is written to a log that has
+// reached the size, container.log.<N-2> ... .1 move up one, container.log
+// becomes .1 (with N = 1 it is removed) and a new container.log starts.
 //
 // When runc fails before the container's process started (no init.pid),
 // the output of that run is moved from container.log to <state>/start.log,
@@ -24,6 +30,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -41,6 +48,8 @@ using berth::WallClockNanos;
 
 struct Args {
   std::string id, bundle, state, runc = "runc", runc_root;
+  int64_t log_max_size = 0;  // 0: no rotation
+  int log_max_files = 1;
 };
 
 // After runc has exited, how long to keep reading output still held open by
@@ -88,12 +97,78 @@ bool ParseArgs(int argc, char** argv, Args* a) {
       a->runc = value;
     } else if (flag == "--runc-root") {
       a->runc_root = Absolute(value);
+    } else if (flag == "--log-max-size") {
+      a->log_max_size = std::strtoll(value.c_str(), nullptr, 10);
+      if (a->log_max_size < 0) return false;
+    } else if (flag == "--log-max-file") {
+      a->log_max_files = std::atoi(value.c_str());
+      if (a->log_max_files < 1) return false;
     } else {
       return false;
     }
   }
   return !a->id.empty() && !a->bundle.empty() && !a->state.empty() && !a->runc.empty();
 }
+
+// container.log, open for appending, rotated by size (see the top).
+class LogWriter {
+ public:
+  LogWriter(std::string path, int64_t max_size, int max_files)
+      : path_(std::move(path)), max_size_(max_size), max_files_(max_files) {}
+  ~LogWriter() { Close(); }
+
+  // Opens (creating) the log; false with errno set on failure.
+  bool Open() {
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd_ < 0) return false;
+    struct stat st;
+    size_ = ::fstat(fd_, &st) == 0 ? st.st_size : 0;
+    return true;
+  }
+  void Close() {
+    if (fd_ >= 0) {
+      ::fsync(fd_);
+      ::close(fd_);
+    }
+    fd_ = -1;
+  }
+  int fd() const { return fd_; }
+  int64_t size() const { return size_; }
+  // Whether the log was rotated since it was opened.
+  bool rotated() const { return rotated_; }
+
+  // Appends one complete log line, rotating first when the log is full.
+  void WriteLine(const std::string& line) {
+    if (max_size_ > 0 && size_ >= max_size_) Rotate();
+    if (fd_ < 0) return;
+    if (WriteAll(fd_, line)) size_ += static_cast<int64_t>(line.size());
+  }
+
+ private:
+  void Rotate() {
+    for (int n = max_files_ - 1; n >= 2; --n) {
+      std::string from = path_ + "." + std::to_string(n - 1);
+      std::string to = path_ + "." + std::to_string(n);
+      ::rename(from.c_str(), to.c_str());  // a missing one is fine
+    }
+    if (max_files_ > 1) {
+      ::rename(path_.c_str(), (path_ + ".1").c_str());
+    } else {
+      ::unlink(path_.c_str());
+    }
+    Close();
+    rotated_ = true;
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    size_ = 0;
+  }
+
+  std::string path_;
+  int64_t max_size_;
+  int max_files_;
+  int fd_ = -1;
+  int64_t size_ = 0;
+  bool rotated_ = false;
+};
 
 // One output stream of the container: its pipe and the bytes of a UTF-8
 // character cut by a read, held for the next one.
@@ -105,28 +180,29 @@ struct Stream {
 
 // Appends the entries for `data` to the log: one per line, a trailing
 // partial line as an entry of its own.
-void LogChunk(int log_fd, const char* stream, std::string_view data) {
-  std::string out;
+void LogChunk(LogWriter* log, const char* stream, std::string_view data) {
+  std::string line;
   int64_t now = WallClockNanos();
   size_t start = 0;
   while (start < data.size()) {
     size_t nl = data.find('\n', start);
     size_t end = nl == std::string_view::npos ? data.size() : nl + 1;
-    AppendLogLine(&out, stream, data.substr(start, end - start), now);
+    line.clear();
+    AppendLogLine(&line, stream, data.substr(start, end - start), now);
+    log->WriteLine(line);
     start = end;
   }
-  if (!out.empty()) WriteAll(log_fd, out);
 }
 
 // Reads what is available on `s`; false at end of file (or error).
-bool Pump(int log_fd, Stream* s, bool flush) {
+bool Pump(LogWriter* log, Stream* s, bool flush) {
   char buf[32 * 1024];
   ssize_t n;
   do {
     n = ::read(s->fd, buf, sizeof(buf));
   } while (n < 0 && errno == EINTR);
   if (n <= 0) {
-    if (!s->held.empty()) LogChunk(log_fd, s->name, s->held);
+    if (!s->held.empty()) LogChunk(log, s->name, s->held);
     s->held.clear();
     return false;
   }
@@ -134,17 +210,17 @@ bool Pump(int log_fd, Stream* s, bool flush) {
   data.append(buf, static_cast<size_t>(n));
   size_t keep = flush ? data.size() : CompleteUtf8Prefix(data);
   s->held = data.substr(keep);
-  LogChunk(log_fd, s->name, std::string_view(data).substr(0, keep));
+  LogChunk(log, s->name, std::string_view(data).substr(0, keep));
   return true;
 }
 
 // Runs runc and copies its output until it exits; returns its exit code
 // (128+N when killed by signal N) and sets `*finished` to when it exited.
-int Supervise(const Args& a, int log_fd, int64_t* finished) {
+int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
   *finished = WallClockNanos();
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    LogChunk(log_fd, "stderr", std::string("berth-shim: pipe: ") + std::strerror(errno) + "\n");
+    LogChunk(log, "stderr", std::string("berth-shim: pipe: ") + std::strerror(errno) + "\n");
     return 255;
   }
   std::vector<std::string> args = {a.runc};
@@ -160,7 +236,7 @@ int Supervise(const Args& a, int log_fd, int64_t* finished) {
 
   pid_t runc = ::fork();
   if (runc < 0) {
-    LogChunk(log_fd, "stderr", std::string("berth-shim: fork: ") + std::strerror(errno) + "\n");
+    LogChunk(log, "stderr", std::string("berth-shim: fork: ") + std::strerror(errno) + "\n");
     return 255;
   }
   if (runc == 0) {
@@ -206,7 +282,7 @@ int Supervise(const Args& a, int log_fd, int64_t* finished) {
     int r = ::poll(fds, static_cast<nfds_t>(nfds), 50);
     for (int i = 0; r > 0 && i < nfds; ++i) {
       if (fds[i].revents == 0) continue;
-      if (!Pump(log_fd, polled[i], false)) {
+      if (!Pump(log, polled[i], false)) {
         ::close(polled[i]->fd);
         polled[i]->fd = -1;
       }
@@ -229,7 +305,7 @@ int Supervise(const Args& a, int log_fd, int64_t* finished) {
     if (s.fd < 0) continue;
     // Non-blocking final read of whatever is buffered.
     ::fcntl(s.fd, F_SETFL, O_NONBLOCK);
-    while (Pump(log_fd, &s, false)) {
+    while (Pump(log, &s, false)) {
     }
     ::close(s.fd);
   }
@@ -244,7 +320,8 @@ int main(int argc, char** argv) {
   Args a;
   if (!ParseArgs(argc, argv, &a)) {
     std::fprintf(stderr,
-                 "usage: berth-shim --id ID --bundle DIR --state DIR --runc PATH --runc-root DIR\n");
+                 "usage: berth-shim --id ID --bundle DIR --state DIR --runc PATH --runc-root DIR"
+                 " [--log-max-size BYTES --log-max-file N]\n");
     return 2;
   }
   // Drop every descriptor inherited from the daemon.
@@ -252,8 +329,8 @@ int main(int argc, char** argv) {
     for (int fd = 3; fd < 65536; ++fd) ::close(fd);
   }
   const std::string log_path = a.state + "/container.log";
-  int log_fd = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (log_fd < 0) {
+  LogWriter log(log_path, a.log_max_size, a.log_max_files);
+  if (!log.Open()) {
     std::fprintf(stderr, "berth-shim: open %s: %s\n", log_path.c_str(), std::strerror(errno));
     return 1;
   }
@@ -283,24 +360,22 @@ int main(int argc, char** argv) {
   berth::LogIfError(berth::WriteFileAtomic(env, a.state + "/shim.pid", std::to_string(::getpid()) + "\n"),
                     "write " + a.state + "/shim.pid");
 
-  struct stat log_st;
-  const off_t run_start = ::fstat(log_fd, &log_st) == 0 ? log_st.st_size : -1;
+  const off_t run_start = log.size();
   int64_t finished = 0;
-  int code = Supervise(a, log_fd, &finished);
-  if (code != 0 && run_start >= 0 && !env->FileExists(a.state + "/init.pid")) {
+  int code = Supervise(a, &log, &finished);
+  if (code != 0 && !log.rotated() && log.fd() >= 0 && !env->FileExists(a.state + "/init.pid")) {
     // The container never ran: what this run printed is runc's complaint,
     // not container output. Move it to start.log (Start reports it).
     auto content = env->ReadFileToString(log_path);
     if (content.ok() && static_cast<off_t>(content->size()) >= run_start) {
       if (berth::WriteFileAtomic(env, a.state + "/start.log", content->substr(run_start)).ok()) {
-        if (::ftruncate(log_fd, run_start) != 0) {
+        if (::ftruncate(log.fd(), run_start) != 0) {
           // Keep the output in the log then; nothing else to do.
         }
       }
     }
   }
-  ::fsync(log_fd);
-  ::close(log_fd);
+  log.Close();
   std::string exit_line = std::to_string(code) + " " + std::to_string(finished) + "\n";
   berth::LogIfError(berth::WriteFileAtomic(env, a.state + "/exit", exit_line), "write " + a.state + "/exit");
   return 0;
