@@ -20,6 +20,11 @@
 #include "testing/temp_dir.h"
 
 namespace {
+// berthd's decompression limits, with the total lowered so a run stays small.
+const berth::DecompressionLimits kFuzzLimits{.max_bytes = int64_t{256} << 20};
+}  // namespace
+
+namespace {
 
 using berth::ContentStore;
 using berth::ContentWriter;
@@ -79,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   berth::ReadFn read = [&](char* buf, size_t n) { return file.Read(buf, n); };
   RecordingLease lease(content);
   berth::archive::ArchiveFiles files;
-  berth::Status s = berth::archive::ReadArchive(read, content, &lease, &files);
+  berth::Status s = berth::archive::ReadArchive(read, content, &lease, &files, kFuzzLimits);
   if (s.ok()) {
     int64_t documents_total = 0;
     for (const auto& [path, f] : files.files) {

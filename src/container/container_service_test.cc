@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "container/container_test_util.h"
+#include "testing/await.h"
 #include "image/store_internals.h"
 
 namespace berth::container_test {
@@ -347,7 +348,9 @@ TEST_F(ContainerTest, ReopenKeepsRunningAndExited) {
   EXPECT_EQ(WaitExit(done), 3);
   std::string later = Run("later", Cfg("bb:1", {"sh", "-c", "sleep 1; exit 5"}));
   CloseAll();
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // `later` exits unwatched
+  // `later` exits unwatched: its shim writes the exit file.
+  ASSERT_TRUE(testing::AwaitCondition(
+      [&] { return std::filesystem::exists(root_ + "/containers/" + later + "/state/exit"); }));
   OpenAll();
   auto r = svc_->Get("runner");
   ASSERT_OK(r);
@@ -375,7 +378,9 @@ TEST_F(ContainerTest, ReopenWithoutExitFileGives255) {
   ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
   std::string kill = RuncPath() + " --root " + root_ + "/runc kill " + id + " KILL";
   ASSERT_EQ(std::system(kill.c_str()), 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The container's process is gone once runc says it stopped.
+  std::string state = RuncPath() + " --root " + root_ + "/runc state " + id + " 2>/dev/null | grep -q '\"status\": \"stopped\"'";
+  ASSERT_TRUE(testing::AwaitCondition([&] { return std::system(state.c_str()) == 0; }));
   ASSERT_FALSE(std::filesystem::exists(root_ + "/containers/" + id + "/state/exit"));
   OpenAll();
   auto info = svc_->Get("orphan");
