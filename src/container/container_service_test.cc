@@ -378,8 +378,10 @@ TEST_F(ContainerTest, ReopenWithoutExitFileGives255) {
   ASSERT_EQ(::kill(std::stoi(*pid), SIGKILL), 0);
   std::string kill = RuncPath() + " --root " + root_ + "/runc kill " + id + " KILL";
   ASSERT_EQ(std::system(kill.c_str()), 0);
-  // The container's process is gone once runc says it stopped.
-  std::string state = RuncPath() + " --root " + root_ + "/runc state " + id + " 2>/dev/null | grep -q '\"status\": \"stopped\"'";
+  // The container's process is gone once runc no longer reports it running
+  // (runc run, its parent, deletes the container when it exits).
+  std::string state = "! " + RuncPath() + " --root " + root_ + "/runc state " + id +
+                      " 2>/dev/null | grep -q '\"status\": \"running\"'";
   ASSERT_TRUE(testing::AwaitCondition([&] { return std::system(state.c_str()) == 0; }));
   ASSERT_FALSE(std::filesystem::exists(root_ + "/containers/" + id + "/state/exit"));
   OpenAll();

@@ -97,6 +97,9 @@ class DiffWriter {
     return Internal("layer diff: " + what + ": " + (msg ? msg : "unknown libarchive error"));
   }
 
+  // The longest path (relative to the upper directory) a diff takes.
+  static constexpr size_t kMaxDiffPathBytes = 4095;
+
   Status Walk(int dir_fd, const std::string& rel) {
     std::string dir_path = Path(rel);
     // fdopendir takes over a duplicate; `dir_fd` stays the caller's.
@@ -120,6 +123,14 @@ class DiffWriter {
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
       std::string child = rel.empty() ? name : rel + "/" + name;
+      if (child.size() > kMaxDiffPathBytes) {
+        // Bounds the walk's depth, its descriptors and its memory (each
+        // level holds its path); a layer with such a path could not be
+        // unpacked again anyway.
+        return InvalidArgument("layer diff: the changes hold a path longer than " +
+                               std::to_string(kMaxDiffPathBytes) + " bytes (" + child.substr(0, 64) +
+                               "...); berth cannot store it in a layer");
+      }
       Opened o;
       BERTH_RETURN_IF_ERROR(OpenEntry(dir_fd, name, child, &o));
       if (o.gone) continue;  // deleted while walking

@@ -224,6 +224,30 @@ TEST_F(OverlayTest, BusyboxImageRunsInMountedRootfs) {
   EXPECT_EQ(ReadFile(dir_ + "/bb/upper/new"), "made\n");
 }
 
+// A container can nest directories deeper than any path berth can store:
+// the diff refuses it with a clear error instead of walking (and holding
+// memory and a descriptor for) every level.
+TEST_F(OverlayTest, DiffUpperDirRefusesPathsLongerThanPathMax) {
+  std::string upper = dir_ + "/deep/upper";
+  ASSERT_TRUE(Env::Default()->CreateDirs(upper, 0755).ok());
+  int fd = ::open(upper.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 3000; ++i) {  // "d/d/d/...": 6000 bytes
+    ASSERT_EQ(::mkdirat(fd, "d", 0755), 0) << i;
+    int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY);
+    ASSERT_GE(next, 0);
+    ::close(fd);
+    fd = next;
+  }
+  ::close(fd);
+  auto diff = DiffUpperDir(upper, [](std::string_view) { return OkStatus(); });
+  ASSERT_FALSE(diff.ok());
+  EXPECT_EQ(diff.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(diff.status().message().find("a path longer than 4095 bytes"), std::string::npos)
+      << diff.status().message();
+  EXPECT_TRUE(Env::Default()->RemoveAll(dir_ + "/deep").ok());
+}
+
 // Writes, changes and deletes in a mounted overlay, then diffs the upper dir.
 TEST_F(OverlayTest, DiffUpperDirRecordsChanges) {
   LayerSpec base = AddLayer({{"etc/a", Type::kFile, "1"},
