@@ -355,6 +355,13 @@ class Session : public SessionBase, private RawConnection, public std::enable_sh
     SetHeaders(&res, r, keep);
     res.body() = r.body;
     res.prepare_payload();
+    if (req_.method == "HEAD") {
+      // The length a GET would get, and no body (RFC 9110 9.3.2): a body
+      // here would be read as the start of the next response.
+      std::string length(res[http::field::content_length]);
+      res.body().clear();
+      if (!length.empty()) res.set(http::field::content_length, length);
+    }
     std::ostringstream wire;
     wire << res;
     std::string bytes = std::move(wire).str();

@@ -62,6 +62,18 @@ class SystemTest(DaemonTestCase):
         self.assertEqual((status, body, headers["Content-Length"]), (200, b"", "0"))
         self.assertEqual(headers["Swarm"], "inactive")
 
+    def test_head_error_has_no_body(self):
+        # docker cp stats its source with HEAD first; the error's body sent
+        # after a HEAD would reach the CLI as "Unsolicited response received
+        # on idle HTTP channel" instead of the error.
+        status, headers, body = self.d.request("HEAD", "/containers/nosuch/archive?path=/x")
+        self.assertEqual((status, body), (404, b""))
+        self.assertGreater(int(headers["Content-Length"]), 0)
+        rc, out, err = self.d.docker("cp", "nosuch:/x", os.path.join(self.tmp, "copied"))
+        self.assertNotEqual(rc, 0)
+        # (docker cp itself is not implemented yet: the route is unknown.)
+        self.assertEqual(err, "Error response from daemon: page not found\n")
+
 
 class ImageTest(DaemonTestCase):
     @classmethod
