@@ -1,0 +1,45 @@
+// Internals of the builder, shared by src/builder/*.cc:
+//   context.cc   ExtractTar (build contexts, ADD's local archives)
+//   executor.cc  Build: stages, steps, the cache, commits, RUN
+//   copy.cc      COPY/ADD: sources in the context, the staged layer
+// Internal to src/builder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "berth/builder.h"
+#include "berth/dockerfile.h"
+
+namespace berth::builder {
+
+// What a COPY/ADD staged: the layer's tree is under `layer_dir`; `comment`
+// is the step's cache comment ("COPY file:<sha256> in /dst ").
+struct StagedCopy {
+  std::string comment;
+};
+
+// Owner of copied files (--chown; 0:0 when not given).
+struct Owner {
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// "uid[:gid]" with numbers. Names are refused (berth's builder does not
+// read the image's /etc/passwd for them).
+Result<Owner> ParseChown(const std::string& chown);
+
+// Resolves the sources of an expanded COPY/ADD in the context, stages the
+// files at their destination under `layer_dir` (created), owned by
+// `owner`. `working_dir` makes a relative destination absolute.
+// `dest_is_dir_in_image` tells whether an absolute path is a directory in
+// the image the step builds on. ADD extracts local archives.
+Result<StagedCopy> StageCopy(const dockerfile::Instruction& ins, const std::string& context_dir,
+                             const std::string& working_dir, const std::string& layer_dir, const Owner& owner,
+                             const std::function<Result<bool>(const std::string&)>& dest_is_dir_in_image);
+
+// Go's path.Clean of an absolute path (the result starts with '/').
+std::string CleanAbsolute(const std::string& path);
+
+}  // namespace berth::builder
