@@ -78,7 +78,7 @@ Result<builder::BuildOptions> ParseBuildOptions(RouteContext& ctx) {
   o.network_mode = network;
   if (std::string p = q.Get("platform"); !p.empty() && ctx.AtLeast("1.32")) {
     BERTH_ASSIGN_OR_RETURN(Platform plat, ParsePlatform(p));
-    if (!AllWithPreference(HostPlatform())->Match(Normalize(plat))) {
+    if (!Only(HostPlatform())->Match(Normalize(plat))) {
       return InvalidArgument("build parameter \"platform\" " + p + ": berth builds for the host's platform only (" +
                              FormatPlatform(HostPlatform()) + ")");
     }

@@ -485,7 +485,7 @@ Status Executor::InitStage(const df::Stage& stage, StageState* st) {
   std::string base = stage.base_name;
   if (!stage.platform.empty()) {
     BERTH_ASSIGN_OR_RETURN(Platform p, ParsePlatform(stage.platform));
-    if (!AllWithPreference(HostPlatform())->Match(Normalize(p))) {
+    if (!Only(HostPlatform())->Match(Normalize(p))) {
       return InvalidArgument("FROM --platform=" + stage.platform + ": berth builds for the host's platform only (" +
                              FormatPlatform(HostPlatform()) + ")");
     }
