@@ -213,6 +213,14 @@ class ContainerService {
   // the topmost layer that has the path or a whiteout of it decides; a
   // symbolic link among the components is kOther (not followed).
   virtual Result<ImagePathKind> PathKindInImage(const Digest& image_id, const std::string& path);
+  // Copies what `path` (absolute) is in the image `image_id` to `dest` (whose
+  // parent exists; `dest` must not): a file or symbolic link from the
+  // topmost layer that has it, a directory merged over the layers (lower
+  // first; whiteouts and opaque directories applied), owners, modes and
+  // link targets kept. Symbolic links among the components of `path` are
+  // not followed. NotFound "<path>: no such file or directory in the image"
+  // when absent. (COPY --from; `docker cp` will need the same.)
+  virtual Status ExtractImagePath(const Digest& image_id, const std::string& path, const std::string& dest);
   // The config document (JSON) of the platform manifest the image `image_id`
   // runs on this host, as Create would pick it.
   virtual Result<std::string> ImageConfigJson(const Digest& image_id);

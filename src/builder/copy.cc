@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <optional>
 
 #include "berth/digest.h"
 #include "berth/dockerignore.h"
@@ -121,13 +122,14 @@ Status MakeDirs(const std::string& path) {
 }
 
 // Copies one file, link or directory tree from the context to `to`.
-Status CopyTree(const std::string& from, const std::string& to, const Owner& owner) {
+Status CopyTree(const std::string& from, const std::string& to, const std::optional<Owner>& owner) {
   struct stat st;
   if (lstat(from.c_str(), &st) != 0) return Errno("lstat", from);
+  const Owner own = owner ? *owner : Owner{st.st_uid, st.st_gid};
   if (S_ISDIR(st.st_mode)) {
     if (mkdir(to.c_str(), st.st_mode & 07777) != 0 && errno != EEXIST) return Errno("mkdir", to);
     chmod(to.c_str(), st.st_mode & 07777);
-    if (lchown(to.c_str(), owner.uid, owner.gid) != 0) return Errno("chown", to);
+    if (lchown(to.c_str(), own.uid, own.gid) != 0) return Errno("chown", to);
     std::vector<std::string> names;
     if (DIR* d = opendir(from.c_str())) {
       while (struct dirent* e = readdir(d)) {
@@ -163,7 +165,7 @@ Status CopyTree(const std::string& from, const std::string& to, const Owner& own
   } else {
     return InvalidArgument("COPY failed: " + from + " is not a regular file, directory or symbolic link");
   }
-  if (lchown(to.c_str(), owner.uid, owner.gid) != 0) return Errno("chown", to);
+  if (lchown(to.c_str(), own.uid, own.gid) != 0) return Errno("chown", to);
   return OkStatus();
 }
 
@@ -192,7 +194,8 @@ Result<Owner> ParseChown(const std::string& chown) {
 }
 
 Result<StagedCopy> StageCopy(const df::Instruction& ins, const std::string& context_dir,
-                             const std::string& working_dir, const std::string& layer_dir, const Owner& owner,
+                             const std::string& working_dir, const std::string& layer_dir,
+                             const std::optional<Owner>& owner,
                              const std::function<Result<bool>(const std::string&)>& dest_is_dir_in_image) {
   const bool is_add = ins.kind == df::Kind::kAdd;
   const std::string name = is_add ? "ADD" : "COPY";

@@ -138,6 +138,8 @@ class Executor {
   Status Run(const df::Instruction& ins, StageState* st);
   Status Copy(const df::Instruction& ins, StageState* st);
   Status Workdir(const df::Instruction& ins, StageState* st);
+  // The image of COPY --from: an earlier stage (name or index) or an image.
+  Result<Digest> FromImage(const std::string& from);
   Status RunTriggers(StageState* st);
   Status RemoveContainer(const std::string& id);
 
@@ -296,25 +298,65 @@ Status Executor::Run(const df::Instruction& ins, StageState* st) {
 }
 
 Status Executor::Copy(const df::Instruction& ins, StageState* st) {
+  BERTH_ASSIGN_OR_RETURN(Owner chown, ParseChown(ins.chown));
+  std::optional<Owner> owner = chown;
+  std::string source_root = context_dir_;
   if (!ins.from.empty()) {
-    return Unimplemented("COPY --from is not supported by berth's builder yet (--from=" + ins.from + ")");
+    // COPY --from=<stage name or index | image>: the sources are paths in
+    // that image, extracted first; without --chown they keep their owners.
+    if (ins.chown.empty()) owner.reset();
+    BERTH_ASSIGN_OR_RETURN(Digest from, FromImage(ins.from));
+    source_root = work_dir_ + "/from-" + std::to_string(++staged_);
+    BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(source_root, 0700));
+    for (const auto& word : ins.words) {
+      if (word.find_first_of("*?[") != std::string::npos) {
+        return Unimplemented("wildcards in COPY --from sources are not supported by berth's builder (" + word + ")");
+      }
+      std::string path = CleanAbsolute(word);
+      if (path == "/") return Unimplemented("COPY --from of the whole filesystem (/) is not supported by berth's builder");
+      std::string dest = source_root + path;
+      BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(dest.substr(0, dest.rfind('/')), 0700));
+      Status got = from.empty() ? NotFound(path + ": no such file or directory in the image")
+                                : containers_->ExtractImagePath(from, path, dest);
+      if (got.code() == Code::kNotFound) {
+        return InvalidArgument("COPY failed: stat " + path + ": file does not exist");
+      }
+      BERTH_RETURN_IF_ERROR(got);
+    }
   }
-  BERTH_ASSIGN_OR_RETURN(Owner owner, ParseChown(ins.chown));
   std::string working_dir;
   if (auto* w = st->config.if_contains("WorkingDir"); w && w->is_string()) working_dir = w->as_string();
   std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
   const Digest image = st->image;
-  BERTH_ASSIGN_OR_RETURN(StagedCopy staged,
-                         StageCopy(ins, context_dir_, working_dir, layer, owner,
-                                   [&](const std::string& path) -> Result<bool> {
-                                     BERTH_ASSIGN_OR_RETURN(ImagePathKind k,
-                                                            containers_->PathKindInImage(image, path));
-                                     return k == ImagePathKind::kDirectory;
-                                   }));
-  Status s = CommitStep(st, staged.comment, layer, /*comment_word=*/true);
+  Result<StagedCopy> staged = StageCopy(ins, source_root, working_dir, layer, owner,
+                                        [&](const std::string& path) -> Result<bool> {
+                                          BERTH_ASSIGN_OR_RETURN(ImagePathKind k,
+                                                                 containers_->PathKindInImage(image, path));
+                                          return k == ImagePathKind::kDirectory;
+                                        });
+  Status s = staged.ok() ? CommitStep(st, staged->comment, layer, /*comment_word=*/true) : staged.status();
   Status removed = store_->env()->RemoveAll(layer);
+  if (source_root != context_dir_) {
+    Status r = store_->env()->RemoveAll(source_root);
+    if (removed.ok()) removed = r;
+  }
   BERTH_RETURN_IF_ERROR(s);
   return removed;
+}
+
+Result<Digest> Executor::FromImage(const std::string& from) {
+  std::string lower = from;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (auto it = stage_images_.find(lower); it != stage_images_.end()) return it->second;
+  Result<ImageRecord> rec = store_->images()->Resolve(from);
+  if (!rec.ok()) {
+    if (rec.status().code() == Code::kNotFound) {
+      return InvalidArgument("invalid from flag value " + from + ": No such image: " + from +
+                             " (berth's builder does not pull images: pull it first)");
+    }
+    return rec.status();
+  }
+  return rec->id();
 }
 
 Status Executor::Workdir(const df::Instruction& ins, StageState* st) {

@@ -4,8 +4,15 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <boost/json.hpp>
+#include <filesystem>
 
 #include "berth/time.h"
 #include "container/internal.h"
@@ -17,6 +24,10 @@ Result<Digest> ContainerService::CommitBuildStep(const BuildStepCommit&) {
 }
 
 Result<ImagePathKind> ContainerService::PathKindInImage(const Digest&, const std::string&) {
+  return Unimplemented("image paths are not supported by this container service");
+}
+
+Status ContainerService::ExtractImagePath(const Digest&, const std::string&, const std::string&) {
   return Unimplemented("image paths are not supported by this container service");
 }
 
@@ -39,6 +50,13 @@ Result<std::string> ContainerServiceImpl::ImageConfigJson(const Digest& image_id
 
 namespace {
 
+bool IsWhiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0; }
+
+bool IsOpaque(const std::string& dir) {
+  char v[2];
+  return getxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y';
+}
+
 // Whether a directory has no entries (a missing one counts as empty).
 bool EmptyDir(Env* env, const std::string& dir) {
   auto entries = env->ListDir(dir);
@@ -56,19 +74,17 @@ std::optional<ImagePathKind> KindInLayer(const std::string& layer, const std::ve
     path += "/" + components[i];
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) return std::nullopt;
-    if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0) return ImagePathKind::kAbsent;
+    if (IsWhiteout(st)) return ImagePathKind::kAbsent;
     bool last = i + 1 == components.size();
     if (last) return S_ISDIR(st.st_mode) ? ImagePathKind::kDirectory : ImagePathKind::kOther;
     if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? ImagePathKind::kOther : ImagePathKind::kAbsent;
-    char v[2];
-    if (getxattr(path.c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y') *opaque_stop = true;
+    if (IsOpaque(path)) *opaque_stop = true;
   }
   return ImagePathKind::kDirectory;
 }
 
-}  // namespace
-
-Result<ImagePathKind> ContainerServiceImpl::PathKindInImage(const Digest& image_id, const std::string& path) {
+// The components of an absolute path; ".." is refused.
+Result<std::vector<std::string>> PathComponents(const std::string& path) {
   std::vector<std::string> components;
   for (size_t pos = 0; pos <= path.size();) {
     size_t end = path.find('/', pos);
@@ -78,6 +94,107 @@ Result<ImagePathKind> ContainerServiceImpl::PathKindInImage(const Digest& image_
     if (!c.empty() && c != ".") components.push_back(std::move(c));
     pos = end + 1;
   }
+  return components;
+}
+
+Status Errno(const std::string& what, const std::string& path) {
+  return Internal(what + " " + path + ": " + std::strerror(errno));
+}
+
+// Applies the tree at `from` (one layer's part) over `to`: whiteouts remove,
+// an opaque directory replaces, the rest is copied with owner and mode.
+Status ApplyTree(const std::string& from, const std::string& to) {
+  struct stat st;
+  if (lstat(from.c_str(), &st) != 0) return Errno("lstat", from);
+  struct stat existing;
+  bool exists = lstat(to.c_str(), &existing) == 0;
+  if (IsWhiteout(st)) {
+    if (exists) {
+      std::error_code ec;
+      std::filesystem::remove_all(to, ec);
+    }
+    return OkStatus();
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (exists && (!S_ISDIR(existing.st_mode) || IsOpaque(from))) {
+      std::error_code ec;
+      std::filesystem::remove_all(to, ec);
+      exists = false;
+    }
+    if (!exists && mkdir(to.c_str(), 0700) != 0) return Errno("mkdir", to);
+    DIR* d = opendir(from.c_str());
+    if (d == nullptr) return Errno("opendir", from);
+    std::vector<std::string> names;
+    while (struct dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(std::move(n));
+    }
+    closedir(d);
+    for (const auto& n : names) BERTH_RETURN_IF_ERROR(ApplyTree(from + "/" + n, to + "/" + n));
+    if (lchown(to.c_str(), st.st_uid, st.st_gid) != 0) return Errno("chown", to);
+    if (chmod(to.c_str(), st.st_mode & 07777) != 0) return Errno("chmod", to);
+    return OkStatus();
+  }
+  if (exists) {
+    std::error_code ec;
+    std::filesystem::remove_all(to, ec);
+  }
+  if (S_ISLNK(st.st_mode)) {
+    std::vector<char> target(static_cast<size_t>(st.st_size) + 1);
+    ssize_t n = readlink(from.c_str(), target.data(), target.size());
+    if (n < 0) return Errno("readlink", from);
+    if (symlink(std::string(target.data(), static_cast<size_t>(n)).c_str(), to.c_str()) != 0) {
+      return Errno("symlink", to);
+    }
+  } else if (S_ISREG(st.st_mode)) {
+    std::error_code ec;
+    if (!std::filesystem::copy_file(from, to, ec)) return Internal("copy " + from + ": " + ec.message());
+    if (chmod(to.c_str(), st.st_mode & 07777) != 0) return Errno("chmod", to);
+  } else {
+    return OkStatus();  // devices, FIFOs, sockets are not copied
+  }
+  if (lchown(to.c_str(), st.st_uid, st.st_gid) != 0) return Errno("chown", to);
+  return OkStatus();
+}
+
+}  // namespace
+
+Status ContainerServiceImpl::ExtractImagePath(const Digest& image_id, const std::string& path,
+                                              const std::string& dest) {
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> components, PathComponents(path));
+  BERTH_ASSIGN_OR_RETURN(ImagePathKind kind, PathKindInImage(image_id, path));
+  if (kind == ImagePathKind::kAbsent) return NotFound(path + ": no such file or directory in the image");
+  BERTH_ASSIGN_OR_RETURN(Digest manifest, HostManifestOf(image_id));
+  BERTH_ASSIGN_OR_RETURN(PreparedLayers layers, PrepareImage(manifest));
+  std::string rel;
+  for (const auto& c : components) rel += "/" + c;
+  // The layers that matter: from the topmost one that hides everything below
+  // (a whiteout or opaque directory on the way, or a non-directory at the
+  // path) up to the top.
+  size_t first = 0;
+  for (size_t i = layers.dirs.size(); i-- > 0;) {
+    bool opaque_stop = false;
+    std::optional<ImagePathKind> k = KindInLayer(layers.dirs[i], components, &opaque_stop);
+    if (k && (*k != ImagePathKind::kDirectory || kind != ImagePathKind::kDirectory || IsOpaque(layers.dirs[i] + rel))) {
+      first = i;
+      break;
+    }
+    if (opaque_stop) {
+      first = i;
+      break;
+    }
+  }
+  for (size_t i = first; i < layers.dirs.size(); ++i) {
+    struct stat st;
+    std::string from = layers.dirs[i] + rel;
+    if (lstat(from.c_str(), &st) != 0) continue;  // this layer does not have it
+    BERTH_RETURN_IF_ERROR(ApplyTree(from, dest));
+  }
+  return OkStatus();
+}
+
+Result<ImagePathKind> ContainerServiceImpl::PathKindInImage(const Digest& image_id, const std::string& path) {
+  BERTH_ASSIGN_OR_RETURN(std::vector<std::string> components, PathComponents(path));
   if (components.empty()) return ImagePathKind::kDirectory;
   if (image_id.empty()) return ImagePathKind::kAbsent;
   BERTH_ASSIGN_OR_RETURN(Digest manifest, HostManifestOf(image_id));

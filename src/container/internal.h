@@ -116,6 +116,7 @@ class ContainerServiceImpl : public ContainerService {
   Result<Digest> CommitBuildStep(const BuildStepCommit& step) override;             // build_step.cc
   Result<ImagePathKind> PathKindInImage(const Digest& image_id, const std::string& path) override;
   Result<std::string> ImageConfigJson(const Digest& image_id) override;
+  Status ExtractImagePath(const Digest& image_id, const std::string& path, const std::string& dest) override;
   Result<int> SweepSnapshots() override;
   void Shutdown() override;
 

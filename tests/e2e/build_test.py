@@ -217,11 +217,28 @@ class CliBuildTest(BuildTestCase):
         image_id = self.docker_ok("image", "inspect", "-f", "{{.Id}}", "quiet:1").strip()
         self.assertEqual(out.strip(), image_id)
 
-    def test_copy_from_and_pull_are_refused(self):
-        ctx = self.context("refused", {"Dockerfile": "FROM bb:1 AS a\nFROM bb:1\nCOPY --from=a /bin/sh /sh\n"})
-        rc, out, err = self.build(ctx)
+    def test_copy_from_stage_and_image(self):
+        ctx = self.context("from", {
+            "Dockerfile": "FROM bb:1 AS builder\n"
+                          "RUN mkdir -p /out/sub && echo built > /out/sub/artifact && "
+                          "chown 1234:5678 /out/sub/artifact && rm /bin/true\n"
+                          "FROM scratch\n"
+                          "COPY --from=builder /out /result\n"
+                          "COPY --from=0 /bin/busybox /bin/\n"
+                          "COPY --from=bb:1 /bin/true /bin/true\n"
+                          "COPY --from=builder --chown=7:8 /out/sub/artifact /owned\n"
+                          "CMD [\"/bin/busybox\", \"sh\", \"-c\", \"cat /result/sub/artifact; "
+                          "/bin/busybox stat -c %u:%g /result/sub/artifact /owned; /bin/true && echo true-ran\"]\n",
+        })
+        self.build_ok(ctx, "-t", "from:1")
+        self.assertEqual(self.docker_ok("run", "--rm", "from:1").split(),
+                         ["built", "1234:5678", "7:8", "true-ran"])
+        # A removed file is absent in the stage (whiteouts apply).
+        bad = self.context("fromgone", {"Dockerfile": "FROM bb:1 AS b\nRUN rm /bin/true\n"
+                                                    "FROM bb:1\nCOPY --from=b /bin/true /x\n"})
+        rc, out, err = self.build(bad)
         self.assertEqual(rc, 1)
-        self.assertIn("COPY --from is not supported by berth's builder", err)
+        self.assertIn("COPY failed: stat /bin/true: file does not exist", err)
         rc, out, err = self.build(ctx, "--pull")
         self.assertEqual(rc, 1)
         self.assertIn('build parameter "pull" is not supported', err)
