@@ -50,9 +50,9 @@ struct BuildOptions {
   std::map<std::string, std::string> labels;  // --label: one LABEL step each on the target
   std::string target;
   bool no_cache = false;
-  bool remove = true;        // remove a step's container after it succeeded
+  bool remove = true;         // remove a step's container after it succeeded
   bool force_remove = false;  // also after it failed
-  std::string network_mode;  // as ContainerConfig::network_mode
+  std::string network_mode;   // as ContainerConfig::network_mode
 };
 
 // Where the build's output goes: `stream` gets the text dockerd writes as

@@ -33,8 +33,8 @@ Status RefuseUnsupported(const Query& q) {
     return InvalidArgument("build parameter \"" + name + "\" is not supported by berth's builder" +
                            (why.empty() ? "" : ": " + why));
   };
-  for (const char* name : {"remote", "extrahosts", "cpusetcpus", "cpusetmems", "cgroupparent", "securityopt",
-                           "session"}) {
+  for (const char* name :
+       {"remote", "extrahosts", "cpusetcpus", "cpusetmems", "cgroupparent", "securityopt", "session"}) {
     for (const auto& v : q.GetAll(name)) {
       if (!v.empty()) return refuse(name, "");
     }
@@ -104,7 +104,8 @@ Result<builder::BuildOptions> ParseBuildOptions(RouteContext& ctx) {
       if (!v.is_null()) {
         if (!v.is_object()) return InvalidArgument("error reading labels: not a JSON object");
         for (const auto& [k, val] : v.as_object()) {
-          if (!val.is_string()) return InvalidArgument("error reading labels: value of " + std::string(k) + " is not a string");
+          if (!val.is_string())
+            return InvalidArgument("error reading labels: value of " + std::string(k) + " is not a string");
           o.labels[std::string(k)] = std::string(val.as_string());
         }
       }

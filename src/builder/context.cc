@@ -131,7 +131,8 @@ Status ExtractTar(const ReadFn& read, const std::string& dir, int64_t max_bytes)
     int r = archive_read_next_header(a.get(), &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return fail("reading the archive");
-    if (++entries > kMaxContextEntries) return InvalidArgument("invalid build context: more than " + std::to_string(kMaxContextEntries) + " entries");
+    if (++entries > kMaxContextEntries)
+      return InvalidArgument("invalid build context: more than " + std::to_string(kMaxContextEntries) + " entries");
     const char* p = archive_entry_pathname(e);
     std::string raw = p ? p : "";
     BERTH_ASSIGN_OR_RETURN(std::vector<std::string> comps, Components(raw));

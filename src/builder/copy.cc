@@ -193,9 +193,8 @@ Result<Owner> ParseChown(const std::string& chown) {
   return o;
 }
 
-Result<StagedCopy> StageCopy(const df::Instruction& ins, const std::string& context_dir,
-                             const std::string& working_dir, const std::string& layer_dir,
-                             const std::optional<Owner>& owner,
+Result<StagedCopy> StageCopy(const df::Instruction& ins, const std::string& context_dir, const std::string& working_dir,
+                             const std::string& layer_dir, const std::optional<Owner>& owner,
                              const std::function<Result<bool>(const std::string&)>& dest_is_dir_in_image) {
   const bool is_add = ins.kind == df::Kind::kAdd;
   const std::string name = is_add ? "ADD" : "COPY";

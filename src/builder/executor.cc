@@ -101,12 +101,12 @@ void SetEnv(json::object* config, const std::string& key, const std::string& val
 }
 
 struct StageState {
-  Digest image;           // empty: scratch
-  json::object config;    // the run config
-  std::string author;     // MAINTAINER
+  Digest image;         // empty: scratch
+  json::object config;  // the run config
+  std::string author;   // MAINTAINER
   Platform platform;
   df::BuildArgs args;
-  bool cmd_set = false;   // a CMD in this stage (ENTRYPOINT then keeps it)
+  bool cmd_set = false;  // a CMD in this stage (ENTRYPOINT then keeps it)
 };
 
 class Executor {
@@ -313,7 +313,8 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
         return Unimplemented("wildcards in COPY --from sources are not supported by berth's builder (" + word + ")");
       }
       std::string path = CleanAbsolute(word);
-      if (path == "/") return Unimplemented("COPY --from of the whole filesystem (/) is not supported by berth's builder");
+      if (path == "/")
+        return Unimplemented("COPY --from of the whole filesystem (/) is not supported by berth's builder");
       std::string dest = source_root + path;
       BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(dest.substr(0, dest.rfind('/')), 0700));
       Status got = from.empty() ? NotFound(path + ": no such file or directory in the image")
@@ -328,12 +329,11 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
   if (auto* w = st->config.if_contains("WorkingDir"); w && w->is_string()) working_dir = w->as_string();
   std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
   const Digest image = st->image;
-  Result<StagedCopy> staged = StageCopy(ins, source_root, working_dir, layer, owner,
-                                        [&](const std::string& path) -> Result<bool> {
-                                          BERTH_ASSIGN_OR_RETURN(ImagePathKind k,
-                                                                 containers_->PathKindInImage(image, path));
-                                          return k == ImagePathKind::kDirectory;
-                                        });
+  Result<StagedCopy> staged =
+      StageCopy(ins, source_root, working_dir, layer, owner, [&](const std::string& path) -> Result<bool> {
+        BERTH_ASSIGN_OR_RETURN(ImagePathKind k, containers_->PathKindInImage(image, path));
+        return k == ImagePathKind::kDirectory;
+      });
   Status s = staged.ok() ? CommitStep(st, staged->comment, layer, /*comment_word=*/true) : staged.status();
   Status removed = store_->env()->RemoveAll(layer);
   if (source_root != context_dir_) {
@@ -385,15 +385,11 @@ Status Executor::Dispatch(df::Instruction ins, StageState* st, bool expand) {
   }
   json::object& c = st->config;
   switch (ins.kind) {
-    case df::Kind::kFrom:
-      return Internal("FROM inside a stage");
-    case df::Kind::kRun:
-      return Run(ins, st);
+    case df::Kind::kFrom: return Internal("FROM inside a stage");
+    case df::Kind::kRun: return Run(ins, st);
     case df::Kind::kCopy:
-    case df::Kind::kAdd:
-      return Copy(ins, st);
-    case df::Kind::kWorkdir:
-      return Workdir(ins, st);
+    case df::Kind::kAdd: return Copy(ins, st);
+    case df::Kind::kWorkdir: return Workdir(ins, st);
     case df::Kind::kEnv: {
       std::string comment = "ENV";
       for (const auto& kv : ins.pairs) {
@@ -446,9 +442,7 @@ Status Executor::Dispatch(df::Instruction ins, StageState* st, bool expand) {
       if (!st->cmd_set) c["Cmd"] = nullptr;
       return CommitStep(st, "ENTRYPOINT " + GoQuoted(entry));
     }
-    case df::Kind::kUser:
-      c["User"] = ins.value;
-      return CommitStep(st, "USER " + ins.value);
+    case df::Kind::kUser: c["User"] = ins.value; return CommitStep(st, "USER " + ins.value);
     case df::Kind::kExpose: {
       json::object ports;
       if (auto* p = c.if_contains("ExposedPorts"); p && p->is_object()) ports = p->as_object();
@@ -466,15 +460,11 @@ Status Executor::Dispatch(df::Instruction ins, StageState* st, bool expand) {
       c["Volumes"] = std::move(vols);
       return CommitStep(st, "VOLUME [" + Join(ins.words) + "]");
     }
-    case df::Kind::kStopSignal:
-      c["StopSignal"] = ins.value;
-      return CommitStep(st, "STOPSIGNAL " + ins.value);
+    case df::Kind::kStopSignal: c["StopSignal"] = ins.value; return CommitStep(st, "STOPSIGNAL " + ins.value);
     case df::Kind::kShell:
       c["Shell"] = StringsValue(ins.command);
       return CommitStep(st, "SHELL [" + Join(ins.command) + "]");
-    case df::Kind::kMaintainer:
-      st->author = ins.value;
-      return CommitStep(st, "MAINTAINER " + ins.value);
+    case df::Kind::kMaintainer: st->author = ins.value; return CommitStep(st, "MAINTAINER " + ins.value);
     case df::Kind::kOnbuild: {
       std::vector<std::string> triggers = Strings(c, "OnBuild");
       triggers.push_back(ins.value);

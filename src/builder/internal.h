@@ -34,9 +34,9 @@ Result<Owner> ParseChown(const std::string& chown);
 
 // Resolves the sources of an expanded COPY/ADD in the context, stages the
 // files at their destination under `layer_dir` (created), owned by
-// `owner` (nullopt: the sources' owners, as COPY --from without --chown). `working_dir` makes a relative destination absolute.
-// `dest_is_dir_in_image` tells whether an absolute path is a directory in
-// the image the step builds on. ADD extracts local archives.
+// `owner` (nullopt: the sources' owners, as COPY --from without --chown). `working_dir` makes a relative destination
+// absolute. `dest_is_dir_in_image` tells whether an absolute path is a directory in the image the step builds on. ADD
+// extracts local archives.
 Result<StagedCopy> StageCopy(const dockerfile::Instruction& ins, const std::string& context_dir,
                              const std::string& working_dir, const std::string& layer_dir,
                              const std::optional<Owner>& owner,

@@ -1,11 +1,11 @@
 // The container service's part of `POST /build`: the image of one builder
 // step (CommitBuildStep) and what a path is in an image (PathKindInImage,
 // for COPY destinations and WORKDIR).
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,7 +41,6 @@ namespace berth::container {
 
 namespace json = boost::json;
 
-
 Result<std::string> ContainerServiceImpl::ImageConfigJson(const Digest& image_id) {
   BERTH_ASSIGN_OR_RETURN(Digest manifest, HostManifestOf(image_id));
   BERTH_ASSIGN_OR_RETURN(auto mc, LoadImage(manifest));
@@ -50,7 +49,9 @@ Result<std::string> ContainerServiceImpl::ImageConfigJson(const Digest& image_id
 
 namespace {
 
-bool IsWhiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0; }
+bool IsWhiteout(const struct stat& st) {
+  return S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0;
+}
 
 bool IsOpaque(const std::string& dir) {
   char v[2];

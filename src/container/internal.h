@@ -113,7 +113,7 @@ class ContainerServiceImpl : public ContainerService {
   Status Logs(const std::string& ref, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override;
   Result<Digest> Commit(const CommitOptions& opts) override;
   Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) override;  // import.cc
-  Result<Digest> CommitBuildStep(const BuildStepCommit& step) override;             // build_step.cc
+  Result<Digest> CommitBuildStep(const BuildStepCommit& step) override;          // build_step.cc
   Result<ImagePathKind> PathKindInImage(const Digest& image_id, const std::string& path) override;
   Result<std::string> ImageConfigJson(const Digest& image_id) override;
   Status ExtractImagePath(const Digest& image_id, const std::string& path, const std::string& dest) override;
