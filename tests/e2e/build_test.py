@@ -211,6 +211,42 @@ class CliBuildTest(BuildTestCase):
         self.assertNotIn("Using cache", nocache)
         self.assertIn(" ---> Running in ", nocache)
 
+    def test_metadata_instructions_and_onbuild(self):
+        ctx = self.context("meta", {
+            "Dockerfile": "FROM bb:1\n"
+                          "MAINTAINER someone\n"
+                          "USER 1000:1000\n"
+                          "EXPOSE 80 53/udp\n"
+                          "VOLUME /data\n"
+                          "STOPSIGNAL SIGUSR1\n"
+                          "HEALTHCHECK --interval=5s --retries=3 CMD true\n"
+                          "SHELL [\"/bin/sh\", \"-ec\"]\n"
+                          "ENTRYPOINT [\"echo\", \"entry\"]\n"
+                          "ONBUILD ENV TRIGGERED=yes\n"
+                          "ONBUILD RUN echo triggered-run\n",
+        })
+        self.build_ok(ctx, "-t", "meta:1")
+        cfg = json.loads(self.docker_ok("image", "inspect", "-f", "{{json .Config}}", "meta:1"))
+        self.assertEqual(cfg["User"], "1000:1000")
+        self.assertEqual(sorted(cfg["ExposedPorts"]), ["53/udp", "80/tcp"])
+        self.assertEqual(list(cfg["Volumes"]), ["/data"])
+        self.assertEqual(cfg["StopSignal"], "SIGUSR1")
+        self.assertEqual(cfg["Healthcheck"]["Test"], ["CMD-SHELL", "true"])
+        self.assertEqual(cfg["Healthcheck"]["Interval"], 5 * 10**9)
+        self.assertEqual(cfg["Healthcheck"]["Retries"], 3)
+        self.assertEqual(cfg["Shell"], ["/bin/sh", "-ec"])
+        self.assertEqual(cfg["Entrypoint"], ["echo", "entry"])
+        self.assertEqual(cfg["OnBuild"], ["ENV TRIGGERED=yes", "RUN echo triggered-run"])
+        self.assertEqual(self.docker_ok("image", "inspect", "-f", "{{.Author}}", "meta:1").strip(), "someone")
+        self.assertEqual(self.docker_ok("run", "--rm", "meta:1", "x").strip(), "entry x")
+        child = self.context("child", {"Dockerfile": "FROM meta:1\nUSER 0\nENTRYPOINT []\nCMD echo $TRIGGERED\n"})
+        out = self.build_ok(child, "-t", "child:1")
+        self.assertIn("# Executing 2 build triggers", out.splitlines())
+        self.assertIn("triggered-run", out.splitlines())
+        self.assertEqual(self.docker_ok("run", "--rm", "child:1").strip(), "yes")
+        self.assertIsNone(json.loads(self.docker_ok("image", "inspect", "-f", "{{json .Config}}",
+                                                    "child:1")).get("OnBuild"))
+
     def test_quiet_prints_only_the_id(self):
         ctx = self.context("quiet", {"Dockerfile": "FROM bb:1\nRUN echo noisy\n"})
         out = self.build_ok(ctx, "-q", "-t", "quiet:1")
