@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -21,8 +22,15 @@ namespace berth::builder {
 
 namespace {
 
+// The body as libarchive's input. The docker CLI's `-f -` context ends
+// right after the last file's data (no padding to 512 bytes, no end
+// blocks), which Go's tar reader takes as the end of the archive: at the
+// body's end the stream is completed with zeros to the next 512-byte
+// boundary and two zero blocks, so libarchive reads the same archive.
 struct ReadState {
   const ReadFn* read = nullptr;
+  uint64_t total = 0;   // bytes of the body
+  bool padded = false;  // the zeros were given
   std::vector<char> buf = std::vector<char>(1 << 20);
   Status error;
 };
@@ -35,6 +43,14 @@ la_ssize_t ReadCallback(struct archive* a, void* client, const void** out) {
     archive_set_error(a, EIO, "%s", n.status().message().c_str());
     return -1;
   }
+  if (*n == 0 && !s->padded) {
+    s->padded = true;
+    size_t pad = static_cast<size_t>((512 - s->total % 512) % 512) + 1024;
+    std::fill(s->buf.begin(), s->buf.begin() + static_cast<std::ptrdiff_t>(pad), 0);
+    *out = s->buf.data();
+    return static_cast<la_ssize_t>(pad);
+  }
+  s->total += *n;
   *out = s->buf.data();
   return static_cast<la_ssize_t>(*n);
 }

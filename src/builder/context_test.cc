@@ -25,11 +25,12 @@ struct Entry {
   std::string hardlink;  // hard link target
 };
 
-std::string MakeTar(const std::vector<Entry>& entries) {
+std::string MakeTar(const std::vector<Entry>& entries, bool gzip = false) {
   std::vector<char> buf(1 << 20);
   size_t used = 0;
   struct archive* a = archive_write_new();
   archive_write_set_format_pax_restricted(a);
+  if (gzip) archive_write_add_filter_gzip(a);
   archive_write_open_memory(a, buf.data(), buf.size(), &used);
   for (const auto& e : entries) {
     struct archive_entry* ae = archive_entry_new();
@@ -96,6 +97,17 @@ TEST_F(ExtractTarTest, ExtractsFilesDirectoriesAndLinksInside) {
   std::stringstream ss;
   ss << f.rdbuf();
   EXPECT_EQ(ss.str(), "a");
+}
+
+TEST_F(ExtractTarTest, TakesGzipAndAnArchiveWithoutEndBlocks) {
+  ASSERT_TRUE(ExtractTar(Reader(MakeTar({{"a", AE_IFREG, "gz"}}, /*gzip=*/true)), dir_).ok());
+  // As the docker CLI sends `docker build -f - DIR`: the last file's data,
+  // then nothing (no padding, no end blocks).
+  std::string tar = MakeTar({{"b", AE_IFREG, "x"}, {"c", AE_IFREG, "last"}});
+  tar.resize(512 + 512 + 512 + 4);
+  ASSERT_TRUE(ExtractTar(Reader(tar), dir_).ok());
+  EXPECT_EQ(Tree(), (std::vector<std::string>{"ctx", "ctx/a", "ctx/b", "ctx/c"}));
+  EXPECT_EQ(std::filesystem::file_size(dir_ + "/c"), 4u);
 }
 
 TEST_F(ExtractTarTest, RefusesEscapes) {
