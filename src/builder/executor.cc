@@ -141,6 +141,10 @@ class Executor {
   // The image of COPY --from: an earlier stage (name or index) or an image.
   Result<Digest> FromImage(const std::string& from);
   Status RunTriggers(StageState* st);
+  // Once the Dockerfile is read: the context's .dockerignore and
+  // Dockerfile are removed from it when .dockerignore excludes them, as
+  // dockerd's remotecontext does (so `COPY . /` does not copy them).
+  Status RemoveIgnoredBuildFiles();
   Status RemoveContainer(const std::string& id);
 
   Store* store_;
@@ -558,6 +562,17 @@ Status Executor::InitStage(const df::Stage& stage, StageState* st) {
   return RunTriggers(st);
 }
 
+Status Executor::RemoveIgnoredBuildFiles() {
+  Result<std::string> ignore = store_->env()->ReadFileToString(context_dir_ + "/.dockerignore");
+  if (!ignore.ok()) return OkStatus();  // none (or not a file): nothing to remove
+  Result<DockerignoreMatcher> matcher = DockerignoreMatcher::FromPatterns(ReadDockerignore(*ignore));
+  if (!matcher.ok()) return OkStatus();  // dockerd ignores bad patterns here too
+  for (const std::string& file : {std::string(".dockerignore"), CleanSlashPath(opts_.dockerfile)}) {
+    if (matcher->Excluded(file)) BERTH_RETURN_IF_ERROR(store_->env()->RemoveAll(context_dir_ + "/" + file));
+  }
+  return OkStatus();
+}
+
 Result<Digest> Executor::Run() {
   const std::string df_path = context_dir_ + "/" + CleanSlashPath(opts_.dockerfile);
   if (CleanSlashPath(opts_.dockerfile).starts_with("..")) {
@@ -568,6 +583,7 @@ Result<Digest> Executor::Run() {
     return InvalidArgument("Cannot locate specified Dockerfile: " + opts_.dockerfile);
   }
   if (text->size() > (int64_t{16} << 20)) return InvalidArgument("the Dockerfile is larger than 16 MiB");
+  BERTH_RETURN_IF_ERROR(RemoveIgnoredBuildFiles());
   BERTH_ASSIGN_OR_RETURN(df::Dockerfile parsed, df::ParseDockerfile(*text, opts_.dockerfile));
   BERTH_ASSIGN_OR_RETURN(df::BuildPlan plan,
                          df::PlanBuild(parsed, opts_.target, static_cast<int>(opts_.labels.size())));

@@ -247,6 +247,35 @@ class CliBuildTest(BuildTestCase):
         self.assertIsNone(json.loads(self.docker_ok("image", "inspect", "-f", "{{json .Config}}",
                                                     "child:1")).get("OnBuild"))
 
+    def test_dockerfile_sources(self):
+        ctx = self.context("sources", {
+            "sub/Other": "FROM bb:1\nCOPY . /ctx\nCMD ls -a /ctx\n",
+            "Dockerfile": "FROM bb:1\nCOPY . /ctx\nCMD ls -a /ctx\n",
+            ".dockerignore": "Dockerfile\n.dockerignore\n",
+            "kept": "x",
+        })
+        # -f in the context; the Dockerfile and .dockerignore that .dockerignore
+        # names are not part of the context the steps see.
+        self.build_ok(ctx, "-f", os.path.join(ctx, "sub", "Other"), "-t", "src:1")
+        self.assertEqual(self.docker_ok("run", "--rm", "src:1").split(), [".", "..", "kept", "sub"])
+        self.build_ok(ctx, "-t", "src:2")
+        self.assertEqual(self.docker_ok("run", "--rm", "src:2").split(), [".", "..", "kept", "sub"])
+        # The Dockerfile from standard input, with and without a context.
+        rc, out, err = self.d.docker("build", "-t", "src:3", "-f", "-", ctx,
+                                     input=b"FROM bb:1\nCOPY kept /kept\nCMD cat /kept\n")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.docker_ok("run", "--rm", "src:3"), "x")
+        rc, out, err = self.d.docker("build", "-t", "src:4", "-", input=b"FROM bb:1\nCMD echo stdin\n")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.docker_ok("run", "--rm", "src:4").strip(), "stdin")
+
+    def test_rm_false_keeps_step_containers(self):
+        ctx = self.context("keep", {"Dockerfile": "FROM bb:1\nRUN echo kept\n"})
+        out = self.build_ok(ctx, "--rm=false")
+        self.assertNotIn("Removed intermediate container", out)
+        cid = [l for l in out.splitlines() if l.startswith(" ---> Running in ")][0].split()[-1]
+        self.assertEqual(self.docker_ok("ps", "-a", "-q"), cid + "\n")
+
     def test_quiet_prints_only_the_id(self):
         ctx = self.context("quiet", {"Dockerfile": "FROM bb:1\nRUN echo noisy\n"})
         out = self.build_ok(ctx, "-q", "-t", "quiet:1")
