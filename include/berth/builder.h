@@ -53,6 +53,9 @@ struct BuildOptions {
   bool remove = true;         // remove a step's container after it succeeded
   bool force_remove = false;  // also after it failed
   std::string network_mode;   // as ContainerConfig::network_mode
+  // True once the client went away: the build stops ("Build cancelled"),
+  // killing and removing a running step's container. May be empty.
+  std::function<bool()> cancelled;
 };
 
 // Where the build's output goes: `stream` gets the text dockerd writes as

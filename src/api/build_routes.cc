@@ -131,6 +131,9 @@ Result<Response> PostBuild(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * containers, ctx.Containers());
   BERTH_ASSIGN_OR_RETURN(builder::BuildOptions opts, ParseBuildOptions(ctx));
   const bool quiet = ctx.query.Bool("q");
+  // The server keeps the request's cancelled function usable while the
+  // stream runs.
+  opts.cancelled = ctx.req->cancelled;
   Store* store = ctx.store;
   ReadFn reader = ctx.req->body_reader;
   if (!reader) {

@@ -77,6 +77,35 @@ std::string GoDuration(int64_t ns) {
   return out + secs + "s";
 }
 
+// One EXPOSE word as nat.ParsePortSpecs reads it: "port[-end][/proto]"
+// (proto tcp when not given) → "port/proto" for each port of the range.
+Result<std::vector<std::string>> ExposedPorts(const std::string& word) {
+  std::string spec = word, proto = "tcp";
+  if (size_t slash = spec.find('/'); slash != std::string::npos) {
+    proto = spec.substr(slash + 1);
+    spec = spec.substr(0, slash);
+  }
+  if (proto != "tcp" && proto != "udp" && proto != "sctp") return InvalidArgument("invalid proto: " + proto);
+  auto number = [&](const std::string& s) -> Result<int> {
+    if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      return InvalidArgument("invalid containerPort: " + word);
+    }
+    int n = std::stoi(s);
+    if (n > 65535) return InvalidArgument("invalid containerPort: " + word);
+    return n;
+  };
+  size_t dash = spec.find('-');
+  BERTH_ASSIGN_OR_RETURN(int first, number(spec.substr(0, dash)));
+  int last = first;
+  if (dash != std::string::npos) {
+    BERTH_ASSIGN_OR_RETURN(last, number(spec.substr(dash + 1)));
+    if (last < first) return InvalidArgument("invalid range specified for containerPort: " + word);
+  }
+  std::vector<std::string> out;
+  for (int p = first; p <= last; ++p) out.push_back(std::to_string(p) + "/" + proto);
+  return out;
+}
+
 std::vector<std::string> Shell(const json::object& config) {
   std::vector<std::string> sh = Strings(config, "Shell");
   if (sh.empty()) sh = {"/bin/sh", "-c"};
@@ -124,6 +153,7 @@ class Executor {
 
  private:
   Status Say(std::string_view text) { return out_.stream(text); }
+  bool Cancelled() const { return opts_.cancelled && opts_.cancelled(); }
   Status InitStage(const df::Stage& stage, StageState* st);
   Status Dispatch(df::Instruction ins, StageState* st, bool expand);
   // Commits a step without a new layer (or with the tree under
@@ -278,9 +308,14 @@ Status Executor::Run(const df::Instruction& ins, StageState* st) {
   if (!started.ok()) return finish_failed(started);
   LogReadOptions lo;
   lo.follow = true;
+  lo.cancelled = [this] { return Cancelled(); };
   Status streamed = containers_->Logs(id, lo, [&](const LogEntry& e) { return Say(e.data); });
+  if (Cancelled()) {
+    (void)containers_->Remove(id, /*force=*/true);
+    return Status(Code::kCancelled, "Build cancelled");
+  }
   if (!streamed.ok()) return finish_failed(streamed);
-  Result<int> code = containers_->Wait(id, "not-running", [] { return false; });
+  Result<int> code = containers_->Wait(id, "not-running", [this] { return Cancelled(); });
   if (!code.ok()) return finish_failed(code.status());
   if (*code != 0) {
     return finish_failed(
@@ -450,7 +485,10 @@ Status Executor::Dispatch(df::Instruction ins, StageState* st, bool expand) {
     case df::Kind::kExpose: {
       json::object ports;
       if (auto* p = c.if_contains("ExposedPorts"); p && p->is_object()) ports = p->as_object();
-      for (const auto& w : ins.words) ports[w.find('/') == std::string::npos ? w + "/tcp" : w] = json::object{};
+      for (const auto& w : ins.words) {
+        BERTH_ASSIGN_OR_RETURN(std::vector<std::string> expanded, ExposedPorts(w));
+        for (const auto& port : expanded) ports[port] = json::object{};
+      }
       c["ExposedPorts"] = std::move(ports);
       return CommitStep(st, "EXPOSE " + Join(ins.words));
     }
@@ -619,6 +657,7 @@ Result<Digest> Executor::Run() {
       for (const auto& ins : label_steps) steps.emplace_back(ins, false);
     }
     for (auto& [ins, expand] : steps) {
+      if (Cancelled()) return Status(Code::kCancelled, "Build cancelled");
       BERTH_RETURN_IF_ERROR(Say(df::StepLine(step++, plan.total_steps, ins.code) + "\n"));
       BERTH_RETURN_IF_ERROR(Dispatch(ins, &st, expand));
       BERTH_RETURN_IF_ERROR(Say(" ---> " + ShortId(st.image) + "\n"));

@@ -216,7 +216,7 @@ class CliBuildTest(BuildTestCase):
             "Dockerfile": "FROM bb:1\n"
                           "MAINTAINER someone\n"
                           "USER 1000:1000\n"
-                          "EXPOSE 80 53/udp\n"
+                          "EXPOSE 80 53/udp 8000-8001\n"
                           "VOLUME /data\n"
                           "STOPSIGNAL SIGUSR1\n"
                           "HEALTHCHECK --interval=5s --retries=3 CMD true\n"
@@ -228,7 +228,7 @@ class CliBuildTest(BuildTestCase):
         self.build_ok(ctx, "-t", "meta:1")
         cfg = json.loads(self.docker_ok("image", "inspect", "-f", "{{json .Config}}", "meta:1"))
         self.assertEqual(cfg["User"], "1000:1000")
-        self.assertEqual(sorted(cfg["ExposedPorts"]), ["53/udp", "80/tcp"])
+        self.assertEqual(sorted(cfg["ExposedPorts"]), ["53/udp", "80/tcp", "8000/tcp", "8001/tcp"])
         self.assertEqual(list(cfg["Volumes"]), ["/data"])
         self.assertEqual(cfg["StopSignal"], "SIGUSR1")
         self.assertEqual(cfg["Healthcheck"]["Test"], ["CMD-SHELL", "true"])
@@ -387,6 +387,41 @@ class ApiBuildTest(BuildTestCase):
         last = json.loads(data.decode().splitlines()[-1])
         msg = "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
         self.assertEqual(last, {"errorDetail": {"message": msg}, "error": msg})
+
+
+    def test_client_going_away_cancels_the_build(self):
+        import http.client
+        import socket
+        import time
+
+        class UnixConnection(http.client.HTTPConnection):
+            def __init__(self, path):
+                super().__init__("localhost", timeout=30)
+                self.path = path
+
+            def connect(self):
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(self.path)
+
+        ids = self.all_image_ids()
+        body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\nRUN echo started; sleep 600\n")])
+        c = UnixConnection(self.d.sock)
+        c.request("POST", "/v1.50/build?t=cancelled:1", body=body, headers={"Content-Type": "application/x-tar"})
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        seen = b""
+        while b"started" not in seen:
+            line = r.fp.readline()
+            self.assertTrue(line, seen)
+            seen += line
+        self.assertEqual(len(self.docker_ok("ps", "-a", "-q").split()), 1)
+        c.sock.shutdown(socket.SHUT_RDWR)
+        c.close()
+        deadline = time.time() + 30
+        while self.docker_ok("ps", "-a", "-q").split() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.docker_ok("ps", "-a", "-q").split(), [])
+        self.assertEqual(self.all_image_ids(), ids)
 
 
 class SdkBuildTest(BuildTestCase):
