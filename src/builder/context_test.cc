@@ -145,16 +145,38 @@ TEST_F(ExtractTarTest, BoundsTheData) {
   EXPECT_EQ(ExtractTar(Reader("not a tar at all, certainly not"), dir_).code(), Code::kInvalidArgument);
 }
 
-TEST(ParseChownTest, NumbersOnly) {
-  auto o = ParseChown("12:34");
+TEST(ParseChownTest, NumbersAndNamesFromTheImage) {
+  int reads = 0;
+  auto files = [&](const std::string& path) -> Result<std::string> {
+    ++reads;
+    if (path == "/etc/passwd") return std::string("root:x:0:0::/root:/bin/sh\nwww:x:33:44::/:/bin/false\n");
+    if (path == "/etc/group") return std::string("root:x:0:\nwww:x:55:\nstaff:x:50:\n");
+    return NotFound("open " + path + ": no such file or directory");
+  };
+  auto o = ParseChown("12:34", files);
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->uid, 12u);
   EXPECT_EQ(o->gid, 34u);
-  o = ParseChown("5");
+  o = ParseChown("5", files);
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o->gid, 5u);
-  EXPECT_EQ(ParseChown("www-data").status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(ParseChown("1:staff").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(reads, 0);
+  o = ParseChown("www", files);  // the group of the same name, not the user's primary group
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->uid, 33u);
+  EXPECT_EQ(o->gid, 55u);
+  o = ParseChown("1:staff", files);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->gid, 50u);
+  Result<Owner> bad = ParseChown("nobody", files);
+  EXPECT_EQ(bad.status().message(),
+            "unable to convert uid/gid chown string to host mapping: can't find uid for user nobody: no such user: "
+            "nobody");
+  EXPECT_EQ(ParseChown("1:2:3", files).status().message(), "invalid chown string format: 1:2:3");
+  auto none = [](const std::string& path) -> Result<std::string> {
+    return NotFound("open " + path + ": no such file or directory");
+  };
+  EXPECT_EQ(ParseChown("www", none).status().code(), Code::kInvalidArgument);
 }
 
 TEST(LooksLikeArchiveTest, MagicAndUstar) {

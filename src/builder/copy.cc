@@ -169,27 +169,63 @@ Status CopyTree(const std::string& from, const std::string& to, const std::optio
   return OkStatus();
 }
 
-Result<uint32_t> ParseId(const std::string& s, const std::string& whole) {
-  if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return InvalidArgument("unable to convert uid/gid chown string to host mapping: --chown=" + whole +
-                           ": berth's builder takes numeric user and group IDs only");
+bool AllDigits(const std::string& s) {
+  return !s.empty() && s.size() <= 10 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The ID of `name` in an /etc/passwd or /etc/group text (third field).
+std::optional<uint32_t> IdInFile(const std::string& text, const std::string& name) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    std::vector<std::string> fields;
+    for (size_t f = 0; fields.size() < 4;) {
+      size_t colon = line.find(':', f);
+      fields.push_back(line.substr(f, colon == std::string::npos ? std::string::npos : colon - f));
+      if (colon == std::string::npos) break;
+      f = colon + 1;
+    }
+    if (fields.size() >= 3 && fields[0] == name && AllDigits(fields[2])) {
+      return static_cast<uint32_t>(std::stoul(fields[2]));
+    }
   }
-  return static_cast<uint32_t>(std::stoul(s));
+  return std::nullopt;
 }
 
 }  // namespace
 
 std::string CleanAbsolute(const std::string& path) { return CleanSlashPath("/" + path); }
 
-Result<Owner> ParseChown(const std::string& chown) {
+Result<Owner> ParseChown(const std::string& chown,
+                         const std::function<Result<std::string>(const std::string&)>& read_image_file) {
   Owner o;
   if (chown.empty()) return o;
+  const std::string prefix = "unable to convert uid/gid chown string to host mapping: ";
   size_t colon = chown.find(':');
-  BERTH_ASSIGN_OR_RETURN(o.uid, ParseId(chown.substr(0, colon), chown));
-  o.gid = o.uid;
-  if (colon != std::string::npos) {
-    BERTH_ASSIGN_OR_RETURN(o.gid, ParseId(chown.substr(colon + 1), chown));
+  if (colon != std::string::npos && chown.find(':', colon + 1) != std::string::npos) {
+    return InvalidArgument("invalid chown string format: " + chown);
   }
+  std::string user = chown.substr(0, colon);
+  std::string group = colon == std::string::npos ? user : chown.substr(colon + 1);
+  auto lookup = [&](const std::string& name, const char* file, const char* kind) -> Result<uint32_t> {
+    if (AllDigits(name)) return static_cast<uint32_t>(std::stoul(name));
+    Result<std::string> text = read_image_file(file);
+    if (!text.ok()) {
+      return InvalidArgument(prefix + "can't find " + (kind[0] == 'u' ? "uid for user " : "gid for group ") + name +
+                             ": " + text.status().message());
+    }
+    std::optional<uint32_t> id = IdInFile(*text, name);
+    if (!id) {
+      return InvalidArgument(prefix + "can't find " + (kind[0] == 'u' ? "uid for user " : "gid for group ") + name +
+                             ": no such " + kind + ": " + name);
+    }
+    return *id;
+  };
+  BERTH_ASSIGN_OR_RETURN(o.uid, lookup(user, "/etc/passwd", "user"));
+  BERTH_ASSIGN_OR_RETURN(o.gid, lookup(group, "/etc/group", "group"));
   return o;
 }
 

@@ -168,6 +168,9 @@ class Executor {
   Status Run(const df::Instruction& ins, StageState* st);
   Status Copy(const df::Instruction& ins, StageState* st);
   Status Workdir(const df::Instruction& ins, StageState* st);
+  // A small file of an image (/etc/passwd for --chown), extracted under
+  // the work directory and read.
+  Result<std::string> ReadImageFile(const Digest& image, const std::string& path);
   // The image of COPY --from: an earlier stage (name or index) or an image.
   Result<Digest> FromImage(const std::string& from);
   Status RunTriggers(StageState* st);
@@ -337,7 +340,9 @@ Status Executor::Run(const df::Instruction& ins, StageState* st) {
 }
 
 Status Executor::Copy(const df::Instruction& ins, StageState* st) {
-  BERTH_ASSIGN_OR_RETURN(Owner chown, ParseChown(ins.chown));
+  BERTH_ASSIGN_OR_RETURN(Owner chown, ParseChown(ins.chown, [&](const std::string& path) -> Result<std::string> {
+                           return ReadImageFile(st->image, path);
+                         }));
   std::optional<Owner> owner = chown;
   std::string source_root = context_dir_;
   if (!ins.from.empty()) {
@@ -381,6 +386,20 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
   }
   BERTH_RETURN_IF_ERROR(s);
   return removed;
+}
+
+Result<std::string> Executor::ReadImageFile(const Digest& image, const std::string& path) {
+  if (image.empty()) return NotFound("open " + path + ": no such file or directory");
+  std::string dest = work_dir_ + "/file-" + std::to_string(++staged_);
+  Status got = containers_->ExtractImagePath(image, path, dest);
+  if (got.code() == Code::kNotFound) return NotFound("open " + path + ": no such file or directory");
+  BERTH_RETURN_IF_ERROR(got);
+  Result<std::string> text = store_->env()->ReadFileToString(dest);
+  Status removed = store_->env()->RemoveAll(dest);
+  BERTH_RETURN_IF_ERROR(text.status());
+  BERTH_RETURN_IF_ERROR(removed);
+  if (text->size() > (size_t{8} << 20)) return InvalidArgument(path + " is larger than 8 MiB");
+  return text;
 }
 
 Result<Digest> Executor::FromImage(const std::string& from) {

@@ -28,9 +28,14 @@ struct Owner {
   uint32_t gid = 0;
 };
 
-// "uid[:gid]" with numbers. Names are refused (berth's builder does not
-// read the image's /etc/passwd for them).
-Result<Owner> ParseChown(const std::string& chown);
+// --chown's "user[:group]" as Docker's parseChownFlag reads it: numbers
+// are IDs; names are looked up in the image's /etc/passwd and /etc/group
+// (read through `read_image_file`, called only for names); a user alone
+// is also the group's name. Errors (InvalidArgument) are Docker's:
+// "unable to convert uid/gid chown string to host mapping: can't find uid
+// for user X: no such user: X".
+Result<Owner> ParseChown(const std::string& chown,
+                         const std::function<Result<std::string>(const std::string&)>& read_image_file);
 
 // Resolves the sources of an expanded COPY/ADD in the context, stages the
 // files at their destination under `layer_dir` (created), owned by

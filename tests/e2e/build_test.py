@@ -276,6 +276,23 @@ class CliBuildTest(BuildTestCase):
         cid = [l for l in out.splitlines() if l.startswith(" ---> Running in ")][0].split()[-1]
         self.assertEqual(self.docker_ok("ps", "-a", "-q"), cid + "\n")
 
+    def test_chown_names_from_the_image(self):
+        ctx = self.context("chown", {
+            "Dockerfile": "FROM bb:1\n"
+                          "RUN mkdir -p /etc && echo 'app:x:1001:1001::/:/bin/sh' >> /etc/passwd && "
+                          "echo 'app:x:1002:' >> /etc/group\n"
+                          "COPY --chown=app f /f\n"
+                          "COPY --chown=app:0 f /g\n"
+                          "CMD stat -c %u:%g /f /g\n",
+            "f": "x",
+        })
+        self.build_ok(ctx, "-t", "chown:1")
+        self.assertEqual(self.docker_ok("run", "--rm", "chown:1").split(), ["1001:1002", "1001:0"])
+        bad = self.context("chownbad", {"Dockerfile": "FROM bb:1\nCOPY --chown=nobody f /f\n", "f": "x"})
+        rc, out, err = self.build(bad)
+        self.assertEqual(rc, 1)
+        self.assertIn("can't find uid for user nobody", err)
+
     def test_quiet_prints_only_the_id(self):
         ctx = self.context("quiet", {"Dockerfile": "FROM bb:1\nRUN echo noisy\n"})
         out = self.build_ok(ctx, "-q", "-t", "quiet:1")
