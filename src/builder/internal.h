@@ -2,6 +2,7 @@
 //   context.cc   ExtractTar (build contexts, ADD's local archives)
 //   executor.cc  Build: stages, steps, the cache, commits, RUN
 //   copy.cc      COPY/ADD: sources in the context, the staged layer
+//   run_config.cc  the run config's fields (run_config.h)
 // Internal to src/builder.
 #pragma once
 
