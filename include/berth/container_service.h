@@ -113,8 +113,10 @@ struct ImportOptions {
 
 // One image of a classic-builder step (POST /build): the parent image plus,
 // optionally, one layer, with a config the builder wrote. The layer is the
-// upper directory of `container` (created from `parent`, not running), or
-// the tree under `layer_dir`; with neither, or when that tree is empty,
+// upper directory of `container` (created from `parent`, not running;
+// `layer_dir`, when also given, is first copied into it, owners and modes
+// kept, never through a link of the upper directory), or the tree under
+// `layer_dir`; with neither, or when that tree is empty,
 // the step adds no layer and its history entry is `empty_layer`, as
 // Docker's commit of an unchanged container.
 struct BuildStepCommit {
@@ -130,6 +132,12 @@ struct BuildStepCommit {
 
 // What a path names in an image's filesystem (the union of its layers).
 enum class ImagePathKind { kAbsent, kDirectory, kOther };
+struct ImagePathInfo {
+  ImagePathKind kind = ImagePathKind::kAbsent;
+  uint32_t mode = 0;  // st_mode (type and permission bits) when present
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
 
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
@@ -209,10 +217,11 @@ class ContainerService {
   // Default: Unimplemented (fakes).
   virtual Result<Digest> CommitBuildStep(const BuildStepCommit& step);
   // What `path` (absolute, '/'-separated) is in the image `image_id` (empty
-  // digest: the empty filesystem), its layers unpacked as for a container:
+  // digest: the empty filesystem; "/" is a directory 0755 root), with its
+  // mode and owner, its layers unpacked as for a container:
   // the topmost layer that has the path or a whiteout of it decides; a
   // symbolic link among the components is kOther (not followed).
-  virtual Result<ImagePathKind> PathKindInImage(const Digest& image_id, const std::string& path);
+  virtual Result<ImagePathInfo> StatInImage(const Digest& image_id, const std::string& path);
   // Copies what `path` (absolute) is in the image `image_id` to `dest` (whose
   // parent exists; `dest` must not): a file or symbolic link from the
   // topmost layer that has it, a directory merged over the layers (lower

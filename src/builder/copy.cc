@@ -358,6 +358,7 @@ Result<StagedCopy> StageCopy(const df::Instruction& ins, const std::string& cont
   StagedCopy out;
   std::string chown = ins.chown.empty() ? "" : "--chown=" + ins.chown + " ";
   out.comment = name + " " + chown + src_hash + " in " + ins.value + " ";
+  out.dest = dest;
   return out;
 }
 

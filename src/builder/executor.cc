@@ -6,7 +6,12 @@
 // as Cmd: that is what the cache compares.
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <set>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "berth/dockerfile_expand.h"
 #include "berth/dockerignore.h"
@@ -57,14 +62,21 @@ class Executor {
   // `layer_dir`), unless the cache has it.
   // `comment_word`: the comment is one word after "#(nop) " (COPY, ADD,
   // WORKDIR), else two ("#(nop) ", comment), as Docker's two helpers.
+  // `in_container`: the commit goes through a created container (Docker's
+  // commit(): "Running in", "Removed intermediate container"), the staged
+  // tree written into its upper directory; COPY/ADD commit without one.
   Status CommitStep(StageState* st, const std::string& comment, const std::string& layer_dir = {},
-                    bool comment_word = false);
+                    bool comment_word = false, bool in_container = true);
   // The cache: a child of `parent` whose container_config is `probe`.
   Result<std::optional<Digest>> Probe(const Digest& parent, const json::object& probe);
   Result<bool> ProbeAndSay(StageState* st, const json::object& probe);
   Status Run(const df::Instruction& ins, StageState* st);
   Status Copy(const df::Instruction& ins, StageState* st);
   Status Workdir(const df::Instruction& ins, StageState* st);
+  // The staged directories on the way to `dest` (and `dest` itself) that
+  // the image already has take the image's mode and owner, so a step does
+  // not change, say, /tmp's 1777 by copying into it.
+  Status AlignWithImage(const Digest& image, const std::string& layer, const std::string& dest);
   // A small file of an image (/etc/passwd for --chown), extracted under
   // the work directory and read.
   Result<std::string> ReadImageFile(const Digest& image, const std::string& path);
@@ -75,7 +87,10 @@ class Executor {
   // Dockerfile are removed from it when .dockerignore excludes them, as
   // dockerd's remotecontext does (so `COPY . /` does not copy them).
   Status RemoveIgnoredBuildFiles();
-  Status RemoveContainer(const std::string& id);
+  // After a step container's commit (`result`): removes it when the build
+  // says so (rm after success, forcerm always), saying so as Docker does.
+  // Returns `result`, or the output's error.
+  Status FinishStepContainer(const std::string& id, Status result);
 
   Store* store_;
   ContainerService* containers_;
@@ -118,8 +133,8 @@ Result<bool> Executor::ProbeAndSay(StageState* st, const json::object& probe) {
   return true;
 }
 
-Status Executor::CommitStep(StageState* st, const std::string& comment, const std::string& layer_dir,
-                            bool comment_word) {
+Status Executor::CommitStep(StageState* st, const std::string& comment, const std::string& layer_dir, bool comment_word,
+                            bool in_container) {
   json::object probe = st->config;
   std::vector<std::string> cmd = Shell(st->config);
   if (comment_word) {
@@ -139,14 +154,34 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
   step.created_by = Join(cmd);
   step.author = st->author;
   step.platform = st->platform;
-  BERTH_ASSIGN_OR_RETURN(st->image, containers_->CommitBuildStep(step));
-  return OkStatus();
+  if (!in_container || st->image.empty()) {
+    BERTH_ASSIGN_OR_RETURN(st->image, containers_->CommitBuildStep(step));
+    return OkStatus();
+  }
+  // As Docker's commit(): a container (not started) of the step's run
+  // config, committed, then removed with the other step containers.
+  ContainerConfig cfg;
+  cfg.image = st->image.str();
+  cfg.cmd = cmd;
+  cfg.entrypoint = std::vector<std::string>{""};
+  cfg.platform = st->platform;
+  BERTH_ASSIGN_OR_RETURN(ContainerCreateResult created, containers_->Create("", cfg));
+  for (const auto& w : created.warnings) BERTH_RETURN_IF_ERROR(Say(" ---> [Warning] " + w + "\n"));
+  BERTH_RETURN_IF_ERROR(Say(" ---> Running in " + created.id.substr(0, 12) + "\n"));
+  step.container = created.id;
+  Result<Digest> committed = containers_->CommitBuildStep(step);
+  if (committed.ok()) st->image = *committed;
+  return FinishStepContainer(created.id, committed.status());
 }
 
-Status Executor::RemoveContainer(const std::string& id) {
-  Status s = containers_->Remove(id, /*force=*/true);
-  if (!s.ok()) return Say("Removing intermediate container " + id.substr(0, 12) + ": " + s.message() + "\n");
-  return Say(" ---> Removed intermediate container " + id.substr(0, 12) + "\n");
+Status Executor::FinishStepContainer(const std::string& id, Status result) {
+  if (opts_.force_remove || (result.ok() && opts_.remove)) {
+    Status s = containers_->Remove(id, /*force=*/true);
+    Status said = s.ok() ? Say(" ---> Removed intermediate container " + id.substr(0, 12) + "\n")
+                         : Say("Removing intermediate container " + id.substr(0, 12) + ": " + s.message() + "\n");
+    if (result.ok()) return said;
+  }
+  return result;
 }
 
 Status Executor::Run(const df::Instruction& ins, StageState* st) {
@@ -197,13 +232,7 @@ Status Executor::Run(const df::Instruction& ins, StageState* st) {
   const std::string id = created.id;
   for (const auto& w : created.warnings) BERTH_RETURN_IF_ERROR(Say(" ---> [Warning] " + w + "\n"));
   BERTH_RETURN_IF_ERROR(Say(" ---> Running in " + id.substr(0, 12) + "\n"));
-  auto finish_failed = [&](Status s) -> Status {
-    if (opts_.force_remove) {
-      Status said = RemoveContainer(id);
-      if (!said.ok()) return said;
-    }
-    return s;
-  };
+  auto finish_failed = [&](Status s) { return FinishStepContainer(id, std::move(s)); };
   Status started = containers_->Start(id);
   if (!started.ok()) return finish_failed(started);
   LogReadOptions lo;
@@ -230,10 +259,8 @@ Status Executor::Run(const df::Instruction& ins, StageState* st) {
   step.author = st->author;
   step.platform = st->platform;
   Result<Digest> committed = containers_->CommitBuildStep(step);
-  if (!committed.ok()) return finish_failed(committed.status());
-  st->image = *committed;
-  if (opts_.remove || opts_.force_remove) BERTH_RETURN_IF_ERROR(RemoveContainer(id));
-  return OkStatus();
+  if (committed.ok()) st->image = *committed;
+  return FinishStepContainer(id, committed.status());
 }
 
 Status Executor::Copy(const df::Instruction& ins, StageState* st) {
@@ -272,10 +299,11 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
   const Digest image = st->image;
   Result<StagedCopy> staged =
       StageCopy(ins, source_root, working_dir, layer, owner, [&](const std::string& path) -> Result<bool> {
-        BERTH_ASSIGN_OR_RETURN(ImagePathKind k, containers_->PathKindInImage(image, path));
-        return k == ImagePathKind::kDirectory;
+        BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, containers_->StatInImage(image, path));
+        return info.kind == ImagePathKind::kDirectory;
       });
-  Status s = staged.ok() ? CommitStep(st, staged->comment, layer, /*comment_word=*/true) : staged.status();
+  Status s = staged.ok() ? AlignWithImage(st->image, layer, staged->dest) : staged.status();
+  if (s.ok()) s = CommitStep(st, staged->comment, layer, /*comment_word=*/true, /*in_container=*/false);
   Status removed = store_->env()->RemoveAll(layer);
   if (source_root != context_dir_) {
     Status r = store_->env()->RemoveAll(source_root);
@@ -283,6 +311,25 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
   }
   BERTH_RETURN_IF_ERROR(s);
   return removed;
+}
+
+Status Executor::AlignWithImage(const Digest& image, const std::string& layer, const std::string& dest) {
+  std::string prefix;
+  for (size_t pos = 1; pos <= dest.size();) {
+    size_t end = dest.find('/', pos);
+    if (end == std::string::npos) end = dest.size();
+    prefix = dest.substr(0, end);
+    pos = end + 1;
+    struct stat st;
+    const std::string staged = layer + prefix;
+    if (prefix.empty() || lstat(staged.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, containers_->StatInImage(image, prefix));
+    if (info.kind != ImagePathKind::kDirectory) continue;
+    if (chmod(staged.c_str(), info.mode & 07777) != 0 || lchown(staged.c_str(), info.uid, info.gid) != 0) {
+      return Internal("set the mode and owner of " + staged + ": " + std::strerror(errno));
+    }
+  }
+  return OkStatus();
 }
 
 Result<std::string> Executor::ReadImageFile(const Digest& image, const std::string& path) {
@@ -322,12 +369,13 @@ Status Executor::Workdir(const df::Instruction& ins, StageState* st) {
   path = CleanAbsolute(path);
   st->config["WorkingDir"] = path;
   const std::string comment = "WORKDIR " + path;
-  BERTH_ASSIGN_OR_RETURN(ImagePathKind kind, containers_->PathKindInImage(st->image, path));
-  if (kind == ImagePathKind::kDirectory) return CommitStep(st, comment, {}, /*comment_word=*/true);
+  BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, containers_->StatInImage(st->image, path));
+  if (info.kind == ImagePathKind::kDirectory) return CommitStep(st, comment, {}, /*comment_word=*/true);
   // The directory is created in the image: a layer holding it.
   std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
   BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(layer + path, 0755));
-  Status s = CommitStep(st, comment, layer, /*comment_word=*/true);
+  Status s = AlignWithImage(st->image, layer, path);
+  if (s.ok()) s = CommitStep(st, comment, layer, /*comment_word=*/true);
   Status removed = store_->env()->RemoveAll(layer);
   BERTH_RETURN_IF_ERROR(s);
   return removed;

@@ -21,6 +21,7 @@ namespace berth::builder {
 // is the step's cache comment ("COPY file:<sha256> in /dst ").
 struct StagedCopy {
   std::string comment;
+  std::string dest;  // the destination, absolute and clean
 };
 
 // Owner of copied files (--chown; 0:0 when not given).

@@ -1,5 +1,5 @@
 // The container service's part of `POST /build`: the image of one builder
-// step (CommitBuildStep) and what a path is in an image (PathKindInImage,
+// step (CommitBuildStep) and what a path is in an image (StatInImage,
 // for COPY destinations and WORKDIR).
 #include <dirent.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@ Result<Digest> ContainerService::CommitBuildStep(const BuildStepCommit&) {
   return Unimplemented("build steps are not supported by this container service");
 }
 
-Result<ImagePathKind> ContainerService::PathKindInImage(const Digest&, const std::string&) {
+Result<ImagePathInfo> ContainerService::StatInImage(const Digest&, const std::string&) {
   return Unimplemented("image paths are not supported by this container service");
 }
 
@@ -69,7 +69,7 @@ bool EmptyDir(Env* env, const std::string& dir) {
 // parent) or a non-directory parent, with `opaque` set when a directory on
 // the way hides the layers below.
 std::optional<ImagePathKind> KindInLayer(const std::string& layer, const std::vector<std::string>& components,
-                                         bool* opaque_stop) {
+                                         bool* opaque_stop, struct stat* found = nullptr) {
   std::string path = layer;
   for (size_t i = 0; i < components.size(); ++i) {
     path += "/" + components[i];
@@ -77,6 +77,7 @@ std::optional<ImagePathKind> KindInLayer(const std::string& layer, const std::ve
     if (lstat(path.c_str(), &st) != 0) return std::nullopt;
     if (IsWhiteout(st)) return ImagePathKind::kAbsent;
     bool last = i + 1 == components.size();
+    if (last && found != nullptr) *found = st;
     if (last) return S_ISDIR(st.st_mode) ? ImagePathKind::kDirectory : ImagePathKind::kOther;
     if (!S_ISDIR(st.st_mode)) return S_ISLNK(st.st_mode) ? ImagePathKind::kOther : ImagePathKind::kAbsent;
     if (IsOpaque(path)) *opaque_stop = true;
@@ -163,7 +164,8 @@ Status ApplyTree(const std::string& from, const std::string& to) {
 Status ContainerServiceImpl::ExtractImagePath(const Digest& image_id, const std::string& path,
                                               const std::string& dest) {
   BERTH_ASSIGN_OR_RETURN(std::vector<std::string> components, PathComponents(path));
-  BERTH_ASSIGN_OR_RETURN(ImagePathKind kind, PathKindInImage(image_id, path));
+  BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, StatInImage(image_id, path));
+  const ImagePathKind kind = info.kind;
   if (kind == ImagePathKind::kAbsent) return NotFound(path + ": no such file or directory in the image");
   BERTH_ASSIGN_OR_RETURN(Digest manifest, HostManifestOf(image_id));
   BERTH_ASSIGN_OR_RETURN(PreparedLayers layers, PrepareImage(manifest));
@@ -194,19 +196,33 @@ Status ContainerServiceImpl::ExtractImagePath(const Digest& image_id, const std:
   return OkStatus();
 }
 
-Result<ImagePathKind> ContainerServiceImpl::PathKindInImage(const Digest& image_id, const std::string& path) {
+Result<ImagePathInfo> ContainerServiceImpl::StatInImage(const Digest& image_id, const std::string& path) {
   BERTH_ASSIGN_OR_RETURN(std::vector<std::string> components, PathComponents(path));
-  if (components.empty()) return ImagePathKind::kDirectory;
-  if (image_id.empty()) return ImagePathKind::kAbsent;
+  ImagePathInfo info;
+  if (components.empty()) {
+    info.kind = ImagePathKind::kDirectory;
+    info.mode = S_IFDIR | 0755;
+    return info;
+  }
+  if (image_id.empty()) return info;
   BERTH_ASSIGN_OR_RETURN(Digest manifest, HostManifestOf(image_id));
   BERTH_ASSIGN_OR_RETURN(PreparedLayers layers, PrepareImage(manifest));
   for (auto it = layers.dirs.rbegin(); it != layers.dirs.rend(); ++it) {
     bool opaque_stop = false;
-    std::optional<ImagePathKind> kind = KindInLayer(*it, components, &opaque_stop);
-    if (kind) return *kind;
-    if (opaque_stop) return ImagePathKind::kAbsent;
+    struct stat st {};
+    std::optional<ImagePathKind> kind = KindInLayer(*it, components, &opaque_stop, &st);
+    if (kind) {
+      info.kind = *kind;
+      if (*kind != ImagePathKind::kAbsent) {
+        info.mode = st.st_mode;
+        info.uid = st.st_uid;
+        info.gid = st.st_gid;
+      }
+      return info;
+    }
+    if (opaque_stop) return info;
   }
-  return ImagePathKind::kAbsent;
+  return info;
 }
 
 Result<Digest> ContainerServiceImpl::CommitBuildStep(const BuildStepCommit& step) {
@@ -235,6 +251,18 @@ Result<Digest> ContainerServiceImpl::CommitBuildStep(const BuildStepCommit& step
       return FailedPrecondition("container " + c->rec.id + " is still running");
     }
     layer_dir = Dir(c->rec.id) + "/upper";
+  }
+  if (!step.container.empty() && !step.layer_dir.empty()) {
+    BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(layer_dir, 0755));
+    DIR* d = opendir(step.layer_dir.c_str());
+    if (d == nullptr) return Errno("opendir", step.layer_dir);
+    std::vector<std::string> names;
+    while (struct dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(std::move(n));
+    }
+    closedir(d);
+    for (const auto& n : names) BERTH_RETURN_IF_ERROR(ApplyTree(step.layer_dir + "/" + n, layer_dir + "/" + n));
   }
   auto lease = store_->images()->NewIngestLease();
   bool empty_layer = layer_dir.empty() || EmptyDir(store_->env(), layer_dir);

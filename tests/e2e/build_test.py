@@ -111,10 +111,15 @@ class CliBuildTest(BuildTestCase):
         self.assertIn("Step 1/9 : FROM bb:1", lines)
         self.assertIn("Step 3/9 : RUN echo \"$GREETING from run\" && mkdir /made", lines)
         self.assertIn("hello from run", lines)
-        running = [l for l in lines if l.startswith(" ---> Running in ")]
-        self.assertEqual(len(running), 1, out)
-        cid = running[0].split()[-1]
-        self.assertIn(" ---> Removed intermediate container " + cid, lines)
+        # Every step but COPY/ADD runs in (RUN) or commits (the others) a step
+        # container, removed after it; Docker's order of lines.
+        running = [l.split()[-1] for l in lines if l.startswith(" ---> Running in ")]
+        self.assertEqual(len(running), 5, out)
+        for cid in running:
+            i = lines.index(" ---> Running in " + cid)
+            self.assertIn(" ---> Removed intermediate container " + cid, lines[i + 1:i + 3])
+        i = lines.index(" ---> Running in " + running[1])
+        self.assertEqual(lines[i + 1], "hello from run")
         built = [l for l in lines if l.startswith("Successfully built ")]
         self.assertEqual(len(built), 1, out)
         self.assertIn("Successfully tagged built:1", lines)
@@ -292,6 +297,19 @@ class CliBuildTest(BuildTestCase):
         rc, out, err = self.build(bad)
         self.assertEqual(rc, 1)
         self.assertIn("can't find uid for user nobody", err)
+
+    def test_existing_directories_keep_their_mode_and_owner(self):
+        ctx = self.context("modes", {
+            "Dockerfile": "FROM bb:1\n"
+                          "RUN mkdir -m 1777 /shared && chown 5:6 /shared\n"
+                          "COPY f /shared/\n"
+                          "WORKDIR /shared/w\n"
+                          "CMD stat -c '%a %u:%g' /shared /shared/f /shared/w\n",
+            "f": "x",
+        })
+        self.build_ok(ctx, "-t", "modes:1")
+        self.assertEqual(self.docker_ok("run", "--rm", "modes:1").splitlines(),
+                         ["1777 5:6", "644 0:0", "755 0:0"])
 
     def test_quiet_prints_only_the_id(self):
         ctx = self.context("quiet", {"Dockerfile": "FROM bb:1\nRUN echo noisy\n"})
