@@ -70,8 +70,9 @@ struct BuildOutput {
 // result. Returns the image ID. Errors carry Docker's texts (e.g. "The
 // command '/bin/sh -c false' returned a non-zero code: 1"). Scratch space
 // (COPY layers) goes under `work_dir`, which the caller removes.
-// What berth's builder does not do is refused naming it: wildcards in
-// COPY --from sources, ADD from a URL, RUN in a FROM scratch stage.
+// What berth's builder does not do is refused naming it: COPY --from of
+// "/" (or of a wildcard in its first component), ADD from a URL, RUN in a
+// FROM scratch stage.
 Result<Digest> Build(Store* store, ContainerService* containers, const std::string& context_dir,
                      const std::string& work_dir, const BuildOptions& opts, const BuildOutput& out);
 

@@ -276,13 +276,19 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
     BERTH_ASSIGN_OR_RETURN(Digest from, FromImage(ins.from));
     source_root = work_dir_ + "/from-" + std::to_string(++staged_);
     BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(source_root, 0700));
+    std::set<std::string> extracted;
     for (const auto& word : ins.words) {
-      if (word.find_first_of("*?[") != std::string::npos) {
-        return Unimplemented("wildcards in COPY --from sources are not supported by berth's builder (" + word + ")");
-      }
       std::string path = CleanAbsolute(word);
-      if (path == "/")
-        return Unimplemented("COPY --from of the whole filesystem (/) is not supported by berth's builder");
+      // A wildcard matches inside the directory before its first wildcard
+      // component: that directory is extracted, and matched as the context is.
+      if (size_t wild = path.find_first_of("*?["); wild != std::string::npos) {
+        path = path.substr(0, path.rfind('/', wild));
+      }
+      if (path.empty() || path == "/") {
+        return Unimplemented("COPY --from of the whole filesystem (" + word +
+                             ") is not supported by berth's builder: name a directory");
+      }
+      if (!extracted.insert(path).second) continue;
       std::string dest = source_root + path;
       BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(dest.substr(0, dest.rfind('/')), 0700));
       Status got = from.empty() ? NotFound(path + ": no such file or directory in the image")

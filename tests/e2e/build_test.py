@@ -327,12 +327,14 @@ class CliBuildTest(BuildTestCase):
                           "COPY --from=0 /bin/busybox /bin/\n"
                           "COPY --from=bb:1 /bin/true /bin/true\n"
                           "COPY --from=builder --chown=7:8 /out/sub/artifact /owned\n"
+                          "COPY --from=builder /out/s*/art* /out/sub/* /globbed/\n"
                           "CMD [\"/bin/busybox\", \"sh\", \"-c\", \"cat /result/sub/artifact; "
-                          "/bin/busybox stat -c %u:%g /result/sub/artifact /owned; /bin/true && echo true-ran\"]\n",
+                          "/bin/busybox stat -c %u:%g /result/sub/artifact /owned; /bin/true && echo true-ran; "
+                          "/bin/busybox ls /globbed\"]\n",
         })
         self.build_ok(ctx, "-t", "from:1")
         self.assertEqual(self.docker_ok("run", "--rm", "from:1").split(),
-                         ["built", "1234:5678", "7:8", "true-ran"])
+                         ["built", "1234:5678", "7:8", "true-ran", "artifact"])
         # A removed file is absent in the stage (whiteouts apply).
         bad = self.context("fromgone", {"Dockerfile": "FROM bb:1 AS b\nRUN rm /bin/true\n"
                                                     "FROM bb:1\nCOPY --from=b /bin/true /x\n"})
