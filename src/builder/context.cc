@@ -77,6 +77,15 @@ Status Refuse(const std::string& entry, const std::string& why) {
   return InvalidArgument("invalid build context: entry \"" + entry + "\": " + why);
 }
 
+// A failed create of an entry: over an earlier directory it is the
+// archive's fault (InvalidArgument), otherwise the host's.
+Status CreateFailed(const std::string& what, const std::string& entry) {
+  if (errno == EEXIST || errno == EISDIR || errno == ENOTEMPTY) {
+    return Refuse(entry, "replaces an earlier entry that is a directory");
+  }
+  return Internal(what + " " + entry + ": " + std::strerror(errno));
+}
+
 // The entry's path as components, or an error for absolute paths and "..".
 Result<std::vector<std::string>> Components(const std::string& raw) {
   if (raw.starts_with("/")) return Refuse(raw, "absolute path");
@@ -164,7 +173,7 @@ Status ExtractTar(const ReadFn& read, const std::string& dir, int64_t max_bytes)
       FdCloser parent(pfd);
       unlinkat(parent.get(), comps.back().c_str(), 0);
       if (linkat(tparent.get(), tcomps.back().c_str(), parent.get(), comps.back().c_str(), 0) != 0) {
-        return Internal("link " + clean + ": " + std::strerror(errno));
+        return CreateFailed("link", raw);
       }
       files.insert(clean);
       continue;
@@ -194,12 +203,12 @@ Status ExtractTar(const ReadFn& read, const std::string& dir, int64_t max_bytes)
       }
       unlinkat(parent.get(), name.c_str(), 0);
       if (symlinkat(target.c_str(), parent.get(), name.c_str()) != 0) {
-        return Internal("symlink " + clean + ": " + std::strerror(errno));
+        return CreateFailed("symlink", raw);
       }
     } else if (type == AE_IFREG) {
       unlinkat(parent.get(), name.c_str(), 0);
       int fd = openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (fd < 0) return Internal("create " + clean + ": " + std::strerror(errno));
+      if (fd < 0) return CreateFailed("create", raw);
       FdCloser file(fd);
       for (;;) {
         la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());

@@ -126,6 +126,8 @@ TEST_F(ExtractTarTest, RefusesEscapes) {
       {{{"h", AE_IFREG, "", "", "never-seen"}}, "not a file of the context"},
       {{{"dev", AE_IFCHR}}, "devices, FIFOs and sockets are not allowed"},
       {{{"fifo", AE_IFIFO}}, "devices, FIFOs and sockets are not allowed"},
+      {{{"d/", AE_IFDIR}, {"d/x", AE_IFREG, "x"}, {"d", AE_IFREG, "x"}},
+       "replaces an earlier entry that is a directory"},
   };
   for (const auto& c : cases) {
     std::filesystem::remove_all(dir_);
