@@ -18,11 +18,19 @@
 #include <vector>
 
 #include "berth/container_service.h"
+#include "berth/env.h"
 #include "berth/image_service.h"
 #include "berth/io.h"
 #include "berth/status.h"
 
 namespace berth::builder {
+
+// <data-root>/builds: one private directory (0700) per running build, its
+// context and scratch space, removed when the build ends.
+std::string BuildsDir(const std::string& data_root);
+// Removes what builds of an earlier run of the daemon left (a crash in the
+// middle of one). Called at start, before any build can run.
+Status RemoveLeftoverBuilds(Env* env, const std::string& data_root);
 
 // Bounds of a build context: bytes of file data and number of entries.
 inline constexpr int64_t kMaxContextBytes = int64_t{4} << 30;

@@ -149,9 +149,9 @@ Result<Response> PostBuild(RouteContext& ctx) {
   Response r;
   r.SetHeader("Content-Type", "application/json");
   r.stream = [store, containers, reader, opts, quiet](const WriteFn& write) -> Status {
-    const std::string dir = store->root() + "/builds/" + RandomHex();
+    const std::string dir = builder::BuildsDir(store->root()) + "/" + RandomHex();
     Env* env = store->env();
-    BERTH_RETURN_IF_ERROR(env->CreateDirs(store->root() + "/builds", 0700));
+    BERTH_RETURN_IF_ERROR(env->CreateDirs(builder::BuildsDir(store->root()), 0700));
     BERTH_RETURN_IF_ERROR(env->CreateDirs(dir + "/context", 0700));
     BERTH_RETURN_IF_ERROR(env->CreateDirs(dir + "/work", 0700));
     struct Cleanup {

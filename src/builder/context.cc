@@ -122,6 +122,14 @@ Result<int> OpenParent(const std::string& dir, const std::vector<std::string>& c
 
 }  // namespace
 
+std::string BuildsDir(const std::string& data_root) { return data_root + "/builds"; }
+
+Status RemoveLeftoverBuilds(Env* env, const std::string& data_root) {
+  const std::string dir = BuildsDir(data_root);
+  if (!env->FileExists(dir)) return OkStatus();
+  return env->RemoveAll(dir);
+}
+
 bool LooksLikeArchive(std::string_view head) {
   auto starts = [&](std::string_view magic) { return head.substr(0, magic.size()) == magic; };
   if (starts("\x1f\x8b") || starts("BZh") || starts(std::string_view("\xfd\x37\x7a\x58\x5a\x00", 6)) ||

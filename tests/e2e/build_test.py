@@ -390,6 +390,15 @@ class ApiBuildTest(BuildTestCase):
         self.assert_store_unchanged(ids)
         self.docker_ok("version")
 
+    def test_a_restart_removes_what_interrupted_builds_left(self):
+        stale = os.path.join(self.d.data_root, "builds", "0123456789abcdef", "context")
+        os.makedirs(stale)
+        with open(os.path.join(stale, "Dockerfile"), "w") as f:
+            f.write("FROM bb:1\n")
+        self.assertEqual(self.d.stop(), 0)
+        self.d.start()
+        self.assertFalse(os.path.exists(os.path.join(self.d.data_root, "builds")))
+
     def test_unsupported_parameters_are_refused_by_name(self):
         body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\n")])
         ids = self.all_image_ids()
