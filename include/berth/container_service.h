@@ -131,6 +131,34 @@ struct ImportOptions {
   std::optional<Platform> platform;  // the config's platform; empty: the host's
 };
 
+// One image of a classic-builder step (POST /build): the parent image plus,
+// optionally, one layer, with a config the builder wrote. The layer is the
+// upper directory of `container` (created from `parent`, not running;
+// `layer_dir`, when also given, is first copied into it, owners and modes
+// kept, never through a link of the upper directory), or the tree under
+// `layer_dir`; with neither, or when that tree is empty,
+// the step adds no layer and its history entry is `empty_layer`, as
+// Docker's commit of an unchanged container.
+struct BuildStepCommit {
+  Digest parent;                      // image ID; empty: no parent (FROM scratch)
+  std::string container;              // ID; empty: no container
+  std::string layer_dir;              // without a container: the layer's tree
+  std::string config_json;            // the new image config's "config" object
+  std::string container_config_json;  // the step's run config ("container_config": the cache key)
+  std::string created_by;             // the history entry's created_by
+  std::string author;                 // MAINTAINER; empty: none
+  Platform platform;                  // used when there is no parent
+};
+
+// What a path names in an image's filesystem (the union of its layers).
+enum class ImagePathKind { kAbsent, kDirectory, kOther };
+struct ImagePathInfo {
+  ImagePathKind kind = ImagePathKind::kAbsent;
+  uint32_t mode = 0;  // st_mode (type and permission bits) when present
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
   // The daemon's log-driver and log-opts (daemon.json), applied at Create;
@@ -208,6 +236,30 @@ class ContainerService {
   // InvalidArgument before `tar` is read. Emits the image "import" event.
   // Returns the image ID (the manifest digest).
   virtual Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) = 0;
+
+  // Writes the image of a build step (see BuildStepCommit): config with the
+  // parent's diff IDs and history plus the new ones, an OCI manifest, and a
+  // dangling record whose parent label is `parent` (so `docker rmi` of a
+  // built tag prunes the untagged step images). Returns the image ID.
+  // Default: Unimplemented (fakes).
+  virtual Result<Digest> CommitBuildStep(const BuildStepCommit& step);
+  // What `path` (absolute, '/'-separated) is in the image `image_id` (empty
+  // digest: the empty filesystem; "/" is a directory 0755 root), with its
+  // mode and owner, its layers unpacked as for a container:
+  // the topmost layer that has the path or a whiteout of it decides; a
+  // symbolic link among the components is kOther (not followed).
+  virtual Result<ImagePathInfo> StatInImage(const Digest& image_id, const std::string& path);
+  // Copies what `path` (absolute) is in the image `image_id` to `dest` (whose
+  // parent exists; `dest` must not): a file or symbolic link from the
+  // topmost layer that has it, a directory merged over the layers (lower
+  // first; whiteouts and opaque directories applied), owners, modes and
+  // link targets kept. Symbolic links among the components of `path` are
+  // not followed. NotFound "<path>: no such file or directory in the image"
+  // when absent. (COPY --from; `docker cp` will need the same.)
+  virtual Status ExtractImagePath(const Digest& image_id, const std::string& path, const std::string& dest);
+  // The config document (JSON) of the platform manifest the image `image_id`
+  // runs on this host, as Create would pick it.
+  virtual Result<std::string> ImageConfigJson(const Digest& image_id);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

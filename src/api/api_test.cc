@@ -122,7 +122,7 @@ TEST_F(SystemRoutesTest, UnknownEndpoints) {
                                                                       {"POST", "/v1.50/images/json"},
                                                                       {"PUT", "/_ping"},
                                                                       {"GET", "/v1.51/unknown"},
-                                                                      {"POST", "/v1.50/build?t=x"}}) {
+                                                                      {"POST", "/v1.50/session"}}) {
     Response r = Do(m, t);
     EXPECT_EQ(r.status, 404) << m << " " << t;
     EXPECT_EQ(Message(r), "page not found");

@@ -72,6 +72,7 @@ void AddImageRoutes(Router* r);
 void AddContainerRoutes(Router* r);  // container_routes.cc
 void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
 void AddWhyRoutes(Router* r);        // why_routes.cc: /berth/v1/images/{name}/why
+void AddBuildRoutes(Router* r);      // build_routes.cc: POST /build (the classic builder)
 
 // POST /images/create with fromSrc (docker import; image_routes.cc): the
 // registry routes' CreateImage hands it over.

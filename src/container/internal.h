@@ -4,6 +4,7 @@
 //   service.cc   the service: records, lifecycle, watchers, list, logs
 //   commit.cc    Commit and SweepSnapshots
 //   import.cc    Import (docker import)
+//   build_step.cc  CommitBuildStep, StatInImage, ExtractImagePath (POST /build)
 // Internal to src/container.
 #pragma once
 
@@ -112,6 +113,10 @@ class ContainerServiceImpl : public ContainerService {
   Status Logs(const std::string& ref, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override;
   Result<Digest> Commit(const CommitOptions& opts) override;
   Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) override;  // import.cc
+  Result<Digest> CommitBuildStep(const BuildStepCommit& step) override;          // build_step.cc
+  Result<ImagePathInfo> StatInImage(const Digest& image_id, const std::string& path) override;
+  Result<std::string> ImageConfigJson(const Digest& image_id) override;
+  Status ExtractImagePath(const Digest& image_id, const std::string& path, const std::string& dest) override;
   Result<int> SweepSnapshots() override;
   void Shutdown() override;
 

@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "berth/api.h"
+#include "berth/builder.h"
 #include "berth/container_service.h"
 #include "berth/env.h"
 #include "berth/image_service.h"
@@ -485,6 +486,10 @@ int main(int argc, char** argv) {
     ::unlink(c.pidfile.c_str());
     return Fail(containers.status().message());
   }
+
+  // Builds of an earlier run that a crash interrupted left their context.
+  s = berth::builder::RemoveLeftoverBuilds(store->get()->env(), c.data_root);
+  if (!s.ok()) spdlog::warn("removing what interrupted builds left: {}", s.ToString());
 
   berth::api::ApiOptions ao;
   ao.containers = containers->get();

@@ -1,0 +1,203 @@
+// POST /build: Docker's classic builder (api/server/router/build with
+// builder/dockerfile). The body is the build context (a tar, plain or
+// compressed); the answer is a JSON message stream. As dockerd does, an
+// error before anything was written (bad query, bad context, Dockerfile
+// parse errors, a missing base image) is a plain HTTP error; once the
+// stream began an error ends it with an errorDetail line.
+#include <boost/json.hpp>
+#include <cstring>
+#include <memory>
+#include <random>
+
+#include "api/progress.h"
+#include "api/query.h"
+#include "api/render.h"
+#include "api/router.h"
+#include "berth/builder.h"
+#include "berth/reference.h"
+
+namespace berth::api {
+
+namespace json = boost::json;
+
+namespace {
+
+// A JSON-list or JSON-object parameter counts as unset when empty or
+// "null", "[]", "{}".
+bool JsonParamSet(const std::string& v) { return !v.empty() && v != "null" && v != "[]" && v != "{}"; }
+
+// The parameters of ImageBuildOptions berth's builder does not implement:
+// each is refused when it carries anything but its default.
+Status RefuseUnsupported(const Query& q) {
+  auto refuse = [](const std::string& name, const std::string& why) {
+    return InvalidArgument("build parameter \"" + name + "\" is not supported by berth's builder" +
+                           (why.empty() ? "" : ": " + why));
+  };
+  for (const char* name :
+       {"remote", "extrahosts", "cpusetcpus", "cpusetmems", "cgroupparent", "securityopt", "session"}) {
+    for (const auto& v : q.GetAll(name)) {
+      if (!v.empty()) return refuse(name, "");
+    }
+  }
+  for (const char* name : {"shmsize", "memory", "memswap", "cpushares", "cpuperiod", "cpuquota"}) {
+    std::string v = q.Get(name);
+    if (!v.empty() && v != "0") return refuse(name, "");
+  }
+  for (const char* name : {"cachefrom", "outputs", "ulimits"}) {
+    if (JsonParamSet(q.Get(name))) return refuse(name, "");
+  }
+  if (q.Bool("squash")) return refuse("squash", "");
+  if (std::string v = q.Get("isolation"); !v.empty() && v != "default") return refuse("isolation", "");
+  if (std::string v = q.Get("version"); !v.empty() && v != "1") {
+    return refuse("version", "BuildKit (version=" + v + ") is not available; use the classic builder (version=1)");
+  }
+  if (q.Bool("pull")) return refuse("pull", "the builder does not pull base images; pull them first");
+  return OkStatus();
+}
+
+Result<builder::BuildOptions> ParseBuildOptions(RouteContext& ctx) {
+  const Query& q = ctx.query;
+  BERTH_RETURN_IF_ERROR(RefuseUnsupported(q));
+  builder::BuildOptions o;
+  if (std::string d = q.Get("dockerfile"); !d.empty()) o.dockerfile = d;
+  for (const auto& t : q.GetAll("t")) {
+    if (t.empty()) continue;
+    BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(t));
+    if (ref.has_digest()) return InvalidArgument("build tag cannot contain a digest");
+    o.tags.push_back(TagNameOnly(std::move(ref)).String());
+  }
+  o.target = q.Get("target");
+  o.no_cache = q.Bool("nocache");
+  o.force_remove = q.Bool("forcerm");
+  o.remove = o.force_remove || !q.Has("rm") || q.Get("rm").empty() || q.Bool("rm");
+  std::string network = q.Get("networkmode");
+  if (!network.empty() && network != "default" && network != "none" && network != "host" && network != "bridge") {
+    return InvalidArgument("build parameter \"networkmode\" " + network +
+                           " is not supported by berth's builder (default, bridge, none or host)");
+  }
+  o.network_mode = network;
+  if (std::string p = q.Get("platform"); !p.empty() && ctx.AtLeast("1.32")) {
+    BERTH_ASSIGN_OR_RETURN(Platform plat, ParsePlatform(p));
+    if (!Only(HostPlatform())->Match(Normalize(plat))) {
+      return InvalidArgument("build parameter \"platform\" " + p + ": berth builds for the host's platform only (" +
+                             FormatPlatform(HostPlatform()) + ")");
+    }
+  }
+  try {
+    if (std::string a = q.Get("buildargs"); !a.empty()) {
+      json::value v = json::parse(a);
+      if (!v.is_null()) {
+        if (!v.is_object()) return InvalidArgument("error reading build args: not a JSON object");
+        for (const auto& [k, val] : v.as_object()) {
+          if (val.is_null()) {
+            o.build_args[std::string(k)] = std::nullopt;
+          } else if (val.is_string()) {
+            o.build_args[std::string(k)] = std::string(val.as_string());
+          } else {
+            return InvalidArgument("error reading build args: value of " + std::string(k) + " is not a string");
+          }
+        }
+      }
+    }
+    if (std::string l = q.Get("labels"); !l.empty()) {
+      json::value v = json::parse(l);
+      if (!v.is_null()) {
+        if (!v.is_object()) return InvalidArgument("error reading labels: not a JSON object");
+        for (const auto& [k, val] : v.as_object()) {
+          if (!val.is_string())
+            return InvalidArgument("error reading labels: value of " + std::string(k) + " is not a string");
+          o.labels[std::string(k)] = std::string(val.as_string());
+        }
+      }
+    }
+  } catch (const std::exception& ex) {
+    return InvalidArgument(std::string("error reading build options: ") + ex.what());
+  }
+  return o;
+}
+
+// 16 random hex characters: the name of a build's private directory.
+std::string RandomHex() {
+  std::random_device rd;
+  char out[17];
+  std::snprintf(out, sizeof out, "%08x%08x", rd(), rd());
+  return out;
+}
+
+// POST /build
+Result<Response> PostBuild(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ImageService * images, ctx.Images());
+  (void)images;
+  BERTH_ASSIGN_OR_RETURN(ContainerService * containers, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(builder::BuildOptions opts, ParseBuildOptions(ctx));
+  const bool quiet = ctx.query.Bool("q");
+  // The server keeps the request's cancelled function usable while the
+  // stream runs.
+  opts.cancelled = ctx.req->cancelled;
+  Store* store = ctx.store;
+  ReadFn reader = ctx.req->body_reader;
+  if (!reader) {
+    auto body = std::make_shared<const std::string>(std::move(ctx.req->body));
+    auto pos = std::make_shared<size_t>(0);
+    reader = [body, pos](char* buf, size_t n) -> Result<size_t> {
+      size_t k = std::min(n, body->size() - *pos);
+      std::memcpy(buf, body->data() + *pos, k);
+      *pos += k;
+      return k;
+    };
+  }
+  Response r;
+  r.SetHeader("Content-Type", "application/json");
+  r.stream = [store, containers, reader, opts, quiet](const WriteFn& write) -> Status {
+    const std::string dir = builder::BuildsDir(store->root()) + "/" + RandomHex();
+    Env* env = store->env();
+    BERTH_RETURN_IF_ERROR(env->CreateDirs(builder::BuildsDir(store->root()), 0700));
+    BERTH_RETURN_IF_ERROR(env->CreateDirs(dir + "/context", 0700));
+    BERTH_RETURN_IF_ERROR(env->CreateDirs(dir + "/work", 0700));
+    struct Cleanup {
+      Env* env;
+      std::string dir;
+      ~Cleanup() { (void)env->RemoveAll(dir); }
+    } cleanup{env, dir};
+    BERTH_RETURN_IF_ERROR(builder::ExtractTar(reader, dir + "/context"));
+    // Whatever follows the archive is read too (the client's body must end).
+    char sink[4096];
+    for (;;) {
+      BERTH_ASSIGN_OR_RETURN(size_t n, reader(sink, sizeof sink));
+      if (n == 0) break;
+    }
+    bool written = false;
+    std::string quiet_buffer;
+    builder::BuildOutput out;
+    out.stream = [&](std::string_view text) -> Status {
+      if (text.empty()) return OkStatus();
+      std::string line = GoHtmlEscape(StreamLine(text));
+      if (quiet) {
+        quiet_buffer += line;
+        return OkStatus();
+      }
+      written = true;
+      return write(line);
+    };
+    out.aux = [&](const Digest& id) -> Status {
+      json::object o{{"aux", json::object{{"ID", id.str()}}}};
+      written = true;
+      return write(json::serialize(o) + "\n");
+    };
+    Result<Digest> built = builder::Build(store, containers, dir + "/context", dir + "/work", opts, out);
+    if (!built.ok()) {
+      if (!written) return built.status();
+      if (quiet) BERTH_RETURN_IF_ERROR(write(quiet_buffer));
+      return write(RenderProgressError(built.status().message()));
+    }
+    if (quiet) return write(GoHtmlEscape(StreamLine(built->str() + "\n")));
+    return OkStatus();
+  };
+  return r;
+}
+
+}  // namespace
+
+void AddBuildRoutes(Router* r) { r->Add("POST", "/build", PostBuild, /*streams_body=*/true); }
+
+}  // namespace berth::api

@@ -1,0 +1,503 @@
+"""docker build end to end: the real docker CLI (28.2.2, classic builder
+without buildx: POST /build) and the Python SDK build images from busybox
+(berth-fixture --busybox) in berthd: RUN output and failures, COPY/ADD and
+.dockerignore, the result's config, multi-stage with a target, the build
+cache, intermediate images and their pruning, hostile contexts and refused
+parameters."""
+
+import io
+import json
+import os
+import re
+import sys
+import tarfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from berth_e2e import DaemonTestCase, fixture  # noqa: E402
+from containers_test import can_run_containers  # noqa: E402
+
+HEX12 = re.compile(r"^[0-9a-f]{12}$")
+
+
+def write_context(root, files):
+    os.makedirs(root, exist_ok=True)
+    for name, data in files.items():
+        path = os.path.join(root, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+    return root
+
+
+def tar_bytes(entries):
+    """A tar of (TarInfo fields, data) pairs."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for info, data in entries:
+            t.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+
+def file_info(name, data):
+    ti = tarfile.TarInfo(name)
+    ti.size = len(data)
+    ti.mode = 0o644
+    return ti, data
+
+
+@unittest.skipUnless(can_run_containers(), "needs root and runc")
+class BuildTestCase(DaemonTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        fixture(os.path.join(cls.tmp, "bb.tar"), "-n", "bb:1", "--busybox")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            rc, out, _ = cls.d.docker("ps", "-a", "-q", "--no-trunc")
+            if rc == 0 and out.split():
+                cls.d.docker("rm", "-f", *out.split())
+        finally:
+            super().tearDownClass()
+
+    def setUp(self):
+        ids = self.docker_ok("ps", "-a", "-q", "--no-trunc").split()
+        if ids:
+            self.d.docker("rm", "-f", *ids)
+        self.rmi_all()
+        self.docker_ok("load", "-i", self.path("bb.tar"))
+        self.ctx_n = getattr(self, "ctx_n", 0)
+
+    def context(self, name, files):
+        return write_context(self.path("ctx-" + self._testMethodName + "-" + name), files)
+
+    def build(self, ctx, *args):
+        rc, out, err = self.d.docker("build", *args, ctx, timeout=300)
+        return rc, out, err
+
+    def build_ok(self, ctx, *args):
+        rc, out, err = self.build(ctx, *args)
+        self.assertEqual(rc, 0, out + err)
+        return out
+
+    def all_image_ids(self):
+        return sorted(set(self.docker_ok("images", "-a", "-q", "--no-trunc").split()))
+
+
+class CliBuildTest(BuildTestCase):
+    def test_run_copy_add_env_cmd_workdir_and_dockerignore(self):
+        inner = tar_bytes([file_info("extracted/inside.txt", b"from the archive\n")])
+        ctx = self.context("main", {
+            "Dockerfile": "FROM bb:1\n"
+                          "ENV GREETING=hello\n"
+                          "RUN echo \"$GREETING from run\" && mkdir /made\n"
+                          "COPY file.txt dir /app/\n"
+                          "COPY . /ctx\n"
+                          "ADD inner.tar /unpacked/\n"
+                          "WORKDIR /app/sub\n"
+                          "LABEL purpose=test\n"
+                          "CMD [\"sh\", \"-c\", \"pwd; echo $GREETING; cat /app/file.txt /app/nested.txt "
+                          "/unpacked/extracted/inside.txt; ls /made /ctx\"]\n",
+            "file.txt": "a file\n",
+            "dir/nested.txt": "nested\n",
+            "secret.txt": "never sent\n",
+            ".dockerignore": "secret.txt\n",
+            "inner.tar": inner,
+        })
+        out = self.build_ok(ctx, "-t", "built:1")
+        lines = out.splitlines()
+        self.assertIn("Step 1/9 : FROM bb:1", lines)
+        self.assertIn("Step 3/9 : RUN echo \"$GREETING from run\" && mkdir /made", lines)
+        self.assertIn("hello from run", lines)
+        # Every step but COPY/ADD runs in (RUN) or commits (the others) a step
+        # container, removed after it; Docker's order of lines.
+        running = [l.split()[-1] for l in lines if l.startswith(" ---> Running in ")]
+        self.assertEqual(len(running), 5, out)
+        for cid in running:
+            i = lines.index(" ---> Running in " + cid)
+            self.assertIn(" ---> Removed intermediate container " + cid, lines[i + 1:i + 3])
+        i = lines.index(" ---> Running in " + running[1])
+        self.assertEqual(lines[i + 1], "hello from run")
+        built = [l for l in lines if l.startswith("Successfully built ")]
+        self.assertEqual(len(built), 1, out)
+        self.assertIn("Successfully tagged built:1", lines)
+        image_id = self.docker_ok("image", "inspect", "-f", "{{.Id}}", "built:1").strip()
+        self.assertEqual(built[0].split()[-1], image_id[len("sha256:"):][:12])
+        run = self.docker_ok("run", "--rm", "built:1").splitlines()
+        self.assertEqual(run[0], "/app/sub")
+        self.assertEqual(run[1:5], ["hello", "a file", "nested", "from the archive"])
+        self.assertNotIn("secret.txt", run)
+        self.assertIn("file.txt", run)
+        self.assertIn("Dockerfile", run)
+        self.assertEqual(self.docker_ok("image", "inspect", "-f", "{{index .Config.Labels \"purpose\"}}",
+                                        "built:1").strip(), "test")
+        # The step container is gone; docker history shows each instruction.
+        self.assertEqual(self.docker_ok("ps", "-a", "-q").split(), [])
+        history = self.docker_ok("history", "--no-trunc", "--format", "{{.CreatedBy}}", "built:1").splitlines()
+        self.assertEqual(history[:3], [
+            "/bin/sh -c #(nop)  CMD [\"sh\" \"-c\" \"pwd; echo $GREETING; cat /app/file.txt /app/nested.txt "
+            "/unpacked/extracted/inside.txt; ls /made /ctx\"]",
+            "/bin/sh -c #(nop)  LABEL purpose=test",
+            "/bin/sh -c #(nop) WORKDIR /app/sub",
+        ])
+        self.assertIn("/bin/sh -c echo \"$GREETING from run\" && mkdir /made", history)
+        self.assertIn("/bin/sh -c #(nop)  ENV GREETING=hello", history)
+        self.assertTrue(any(re.fullmatch(r"/bin/sh -c #\(nop\) COPY multi:[0-9a-f]{64} in /app/ ", h)
+                            for h in history), history)
+
+    def test_run_failure_is_dockers_error_and_keeps_the_container(self):
+        ctx = self.context("fail", {"Dockerfile": "FROM bb:1\nRUN echo before\nRUN false\n"})
+        before = self.all_image_ids()
+        rc, out, err = self.build(ctx, "-t", "never:1")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("before", out)
+        self.assertIn("The command '/bin/sh -c false' returned a non-zero code: 1", err)
+        self.docker_fails("image", "inspect", "never:1")
+        # The step that succeeded was committed; the failed step's container stays (rm applies on success).
+        self.assertEqual(len(self.all_image_ids()), len(before) + 1)
+        self.assertEqual(len(self.docker_ok("ps", "-a", "-q").split()), 1)
+        # --force-rm removes it too.
+        self.d.docker("rm", "-f", *self.docker_ok("ps", "-a", "-q").split())
+        rc, out, err = self.build(ctx, "--force-rm")
+        self.assertEqual(rc, 1)
+        self.assertEqual(self.docker_ok("ps", "-a", "-q").split(), [])
+
+    def test_multi_stage_and_target(self):
+        ctx = self.context("stages", {
+            "Dockerfile": "ARG BASE=bb:1\n"
+                          "FROM $BASE AS first\n"
+                          "RUN echo one > /one\n"
+                          "FROM first AS second\n"
+                          "RUN echo two > /two\n"
+                          "CMD cat /one /two\n"
+                          "FROM bb:1\n"
+                          "CMD echo third\n",
+        })
+        out = self.build_ok(ctx, "--target", "second", "-t", "stage:2")
+        self.assertIn("Step 6/6 : CMD cat /one /two", out.splitlines())
+        self.assertNotIn("third", out)
+        self.assertEqual(self.docker_ok("run", "--rm", "stage:2").split(), ["one", "two"])
+        out = self.build_ok(ctx, "-t", "stage:3")
+        self.assertIn("Step 8/8 : CMD echo third", out.splitlines())
+        self.assertEqual(self.docker_ok("run", "--rm", "stage:3").strip(), "third")
+        rc, out, err = self.build(ctx, "--target", "nope")
+        self.assertEqual(rc, 1)
+        self.assertIn("failed to reach build target nope in Dockerfile", err)
+
+    def test_cache_intermediates_and_rmi_pruning(self):
+        ctx = self.context("cache", {
+            "Dockerfile": "FROM bb:1\nENV A=1\nRUN echo ran > /ran\nCOPY f /f\nWORKDIR /w\n",
+            "f": "content\n",
+        })
+        base = self.all_image_ids()
+        first = self.build_ok(ctx, "-t", "cached:1")
+        self.assertNotIn("Using cache", first)
+        built = self.all_image_ids()
+        self.assertEqual(len(built), len(base) + 4, built)  # one image per step after FROM
+        listed = self.docker_ok("images", "-a", "--format", "{{.Repository}}:{{.Tag}}").split()
+        self.assertEqual(listed.count("<none>:<none>"), 3, listed)
+        second = self.build_ok(ctx, "-t", "cached:1")
+        self.assertEqual(second.count(" ---> Using cache"), 4, second)
+        self.assertNotIn("Running in", second)
+        self.assertEqual(self.all_image_ids(), built)
+        # docker rmi of the tag prunes its untagged intermediates.
+        self.docker_ok("rmi", "cached:1")
+        self.assertEqual(self.all_image_ids(), base)
+        # Built again: no cache left; then a changed source misses the cache from that step on.
+        self.assertNotIn("Using cache", self.build_ok(ctx, "-t", "cached:1"))
+        with open(os.path.join(ctx, "f"), "w") as f:
+            f.write("changed\n")
+        third = self.build_ok(ctx, "-t", "cached:2")
+        self.assertEqual(third.count(" ---> Using cache"), 2, third)
+        self.assertEqual(self.docker_ok("run", "--rm", "cached:2", "cat", "/f"), "changed\n")
+        nocache = self.build_ok(ctx, "--no-cache", "-t", "cached:3")
+        self.assertNotIn("Using cache", nocache)
+        self.assertIn(" ---> Running in ", nocache)
+
+    def test_metadata_instructions_and_onbuild(self):
+        ctx = self.context("meta", {
+            "Dockerfile": "FROM bb:1\n"
+                          "MAINTAINER someone\n"
+                          "USER 1000:1000\n"
+                          "EXPOSE 80 53/udp 8000-8001\n"
+                          "VOLUME /data\n"
+                          "STOPSIGNAL SIGUSR1\n"
+                          "HEALTHCHECK --interval=5s --retries=3 CMD true\n"
+                          "SHELL [\"/bin/sh\", \"-ec\"]\n"
+                          "ENTRYPOINT [\"echo\", \"entry\"]\n"
+                          "ONBUILD ENV TRIGGERED=yes\n"
+                          "ONBUILD RUN echo triggered-run\n",
+        })
+        self.build_ok(ctx, "-t", "meta:1")
+        cfg = json.loads(self.docker_ok("image", "inspect", "-f", "{{json .Config}}", "meta:1"))
+        self.assertEqual(cfg["User"], "1000:1000")
+        self.assertEqual(sorted(cfg["ExposedPorts"]), ["53/udp", "80/tcp", "8000/tcp", "8001/tcp"])
+        self.assertEqual(list(cfg["Volumes"]), ["/data"])
+        self.assertEqual(cfg["StopSignal"], "SIGUSR1")
+        self.assertEqual(cfg["Healthcheck"]["Test"], ["CMD-SHELL", "true"])
+        self.assertEqual(cfg["Healthcheck"]["Interval"], 5 * 10**9)
+        self.assertEqual(cfg["Healthcheck"]["Retries"], 3)
+        self.assertEqual(cfg["Shell"], ["/bin/sh", "-ec"])
+        self.assertEqual(cfg["Entrypoint"], ["echo", "entry"])
+        self.assertEqual(cfg["OnBuild"], ["ENV TRIGGERED=yes", "RUN echo triggered-run"])
+        self.assertEqual(self.docker_ok("image", "inspect", "-f", "{{.Author}}", "meta:1").strip(), "someone")
+        self.assertEqual(self.docker_ok("run", "--rm", "meta:1", "x").strip(), "entry x")
+        child = self.context("child", {"Dockerfile": "FROM meta:1\nUSER 0\nENTRYPOINT []\nCMD echo $TRIGGERED\n"})
+        out = self.build_ok(child, "-t", "child:1")
+        self.assertIn("# Executing 2 build triggers", out.splitlines())
+        self.assertIn("triggered-run", out.splitlines())
+        self.assertEqual(self.docker_ok("run", "--rm", "child:1").strip(), "yes")
+        self.assertIsNone(json.loads(self.docker_ok("image", "inspect", "-f", "{{json .Config}}",
+                                                    "child:1")).get("OnBuild"))
+
+    def test_dockerfile_sources(self):
+        ctx = self.context("sources", {
+            "sub/Other": "FROM bb:1\nCOPY . /ctx\nCMD ls -a /ctx\n",
+            "Dockerfile": "FROM bb:1\nCOPY . /ctx\nCMD ls -a /ctx\n",
+            ".dockerignore": "Dockerfile\n.dockerignore\n",
+            "kept": "x",
+        })
+        # -f in the context; the Dockerfile and .dockerignore that .dockerignore
+        # names are not part of the context the steps see.
+        self.build_ok(ctx, "-f", os.path.join(ctx, "sub", "Other"), "-t", "src:1")
+        self.assertEqual(self.docker_ok("run", "--rm", "src:1").split(), [".", "..", "kept", "sub"])
+        self.build_ok(ctx, "-t", "src:2")
+        self.assertEqual(self.docker_ok("run", "--rm", "src:2").split(), [".", "..", "kept", "sub"])
+        # The Dockerfile from standard input, with and without a context.
+        rc, out, err = self.d.docker("build", "-t", "src:3", "-f", "-", ctx,
+                                     input=b"FROM bb:1\nCOPY kept /kept\nCMD cat /kept\n")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.docker_ok("run", "--rm", "src:3"), "x")
+        rc, out, err = self.d.docker("build", "-t", "src:4", "-", input=b"FROM bb:1\nCMD echo stdin\n")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(self.docker_ok("run", "--rm", "src:4").strip(), "stdin")
+
+    def test_rm_false_keeps_step_containers(self):
+        ctx = self.context("keep", {"Dockerfile": "FROM bb:1\nRUN echo kept\n"})
+        out = self.build_ok(ctx, "--rm=false")
+        self.assertNotIn("Removed intermediate container", out)
+        cid = [l for l in out.splitlines() if l.startswith(" ---> Running in ")][0].split()[-1]
+        self.assertEqual(self.docker_ok("ps", "-a", "-q"), cid + "\n")
+
+    def test_chown_names_from_the_image(self):
+        ctx = self.context("chown", {
+            "Dockerfile": "FROM bb:1\n"
+                          "RUN mkdir -p /etc && echo 'app:x:1001:1001::/:/bin/sh' >> /etc/passwd && "
+                          "echo 'app:x:1002:' >> /etc/group\n"
+                          "COPY --chown=app f /f\n"
+                          "COPY --chown=app:0 f /g\n"
+                          "CMD stat -c %u:%g /f /g\n",
+            "f": "x",
+        })
+        self.build_ok(ctx, "-t", "chown:1")
+        self.assertEqual(self.docker_ok("run", "--rm", "chown:1").split(), ["1001:1002", "1001:0"])
+        bad = self.context("chownbad", {"Dockerfile": "FROM bb:1\nCOPY --chown=nobody f /f\n", "f": "x"})
+        rc, out, err = self.build(bad)
+        self.assertEqual(rc, 1)
+        self.assertIn("can't find uid for user nobody", err)
+
+    def test_existing_directories_keep_their_mode_and_owner(self):
+        ctx = self.context("modes", {
+            "Dockerfile": "FROM bb:1\n"
+                          "RUN mkdir -m 1777 /shared && chown 5:6 /shared\n"
+                          "COPY f /shared/\n"
+                          "WORKDIR /shared/w\n"
+                          "CMD stat -c '%a %u:%g' /shared /shared/f /shared/w\n",
+            "f": "x",
+        })
+        self.build_ok(ctx, "-t", "modes:1")
+        self.assertEqual(self.docker_ok("run", "--rm", "modes:1").splitlines(),
+                         ["1777 5:6", "644 0:0", "755 0:0"])
+
+    def test_quiet_prints_only_the_id(self):
+        ctx = self.context("quiet", {"Dockerfile": "FROM bb:1\nRUN echo noisy\n"})
+        out = self.build_ok(ctx, "-q", "-t", "quiet:1")
+        image_id = self.docker_ok("image", "inspect", "-f", "{{.Id}}", "quiet:1").strip()
+        self.assertEqual(out.strip(), image_id)
+
+    def test_copy_from_stage_and_image(self):
+        ctx = self.context("from", {
+            "Dockerfile": "FROM bb:1 AS builder\n"
+                          "RUN mkdir -p /out/sub && echo built > /out/sub/artifact && "
+                          "chown 1234:5678 /out/sub/artifact && rm /bin/true\n"
+                          "FROM scratch\n"
+                          "COPY --from=builder /out /result\n"
+                          "COPY --from=0 /bin/busybox /bin/\n"
+                          "COPY --from=bb:1 /bin/true /bin/true\n"
+                          "COPY --from=builder --chown=7:8 /out/sub/artifact /owned\n"
+                          "COPY --from=builder /out/s*/art* /out/sub/* /globbed/\n"
+                          "CMD [\"/bin/busybox\", \"sh\", \"-c\", \"cat /result/sub/artifact; "
+                          "/bin/busybox stat -c %u:%g /result/sub/artifact /owned; /bin/true && echo true-ran; "
+                          "/bin/busybox ls /globbed\"]\n",
+        })
+        self.build_ok(ctx, "-t", "from:1")
+        self.assertEqual(self.docker_ok("run", "--rm", "from:1").split(),
+                         ["built", "1234:5678", "7:8", "true-ran", "artifact"])
+        # A removed file is absent in the stage (whiteouts apply).
+        bad = self.context("fromgone", {"Dockerfile": "FROM bb:1 AS b\nRUN rm /bin/true\n"
+                                                    "FROM bb:1\nCOPY --from=b /bin/true /x\n"})
+        rc, out, err = self.build(bad)
+        self.assertEqual(rc, 1)
+        self.assertIn("COPY failed: stat /bin/true: file does not exist", err)
+        rc, out, err = self.build(ctx, "--pull")
+        self.assertEqual(rc, 1)
+        self.assertIn('build parameter "pull" is not supported', err)
+
+    def test_unknown_base_image(self):
+        ctx = self.context("nobase", {"Dockerfile": "FROM nothere:1\n"})
+        rc, out, err = self.build(ctx)
+        self.assertEqual(rc, 1)
+        self.assertIn("No such image: nothere:1", err)
+
+
+class ApiBuildTest(BuildTestCase):
+    def post_build(self, query, body):
+        status, _, data = self.d.request("POST", "/v1.50/build" + query, body=body,
+                                         headers={"Content-Type": "application/x-tar"})
+        return status, data
+
+    def assert_store_unchanged(self, ids):
+        self.assertEqual(self.all_image_ids(), ids)
+        builds = os.path.join(self.d.data_root, "builds")
+        self.assertEqual(os.listdir(builds) if os.path.isdir(builds) else [], [])
+
+    def test_hostile_contexts_are_refused(self):
+        df = b"FROM bb:1\nCOPY . /\n"
+        ids = self.all_image_ids()
+        dotdot = tar_bytes([file_info("Dockerfile", df), file_info("../x", b"escape")])
+        status, data = self.post_build("?t=evil:1", dotdot)
+        self.assertEqual(status, 400, data)
+        self.assertIn("path leaves the context", json.loads(data)["message"])
+        self.assertFalse(os.path.exists(os.path.join(self.d.data_root, "x")))
+        link = tarfile.TarInfo("link")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "../../../etc"
+        status, data = self.post_build("?t=evil:1", tar_bytes([file_info("Dockerfile", df), (link, None)]))
+        self.assertEqual(status, 400, data)
+        self.assertIn("symbolic link leaving the context", json.loads(data)["message"])
+        inside = tarfile.TarInfo("ok")
+        inside.type = tarfile.SYMTYPE
+        inside.linkname = "sub"
+        through = tar_bytes([file_info("Dockerfile", df), (inside, None), file_info("ok/f", b"x")])
+        status, data = self.post_build("?t=evil:1", through)
+        self.assertEqual(status, 400, data)
+        dev = tarfile.TarInfo("dev")
+        dev.type = tarfile.CHRTYPE
+        status, data = self.post_build("?t=evil:1", tar_bytes([file_info("Dockerfile", df), (dev, None)]))
+        self.assertEqual(status, 400, data)
+        self.assert_store_unchanged(ids)
+        self.docker_ok("version")
+
+    def test_a_restart_removes_what_interrupted_builds_left(self):
+        stale = os.path.join(self.d.data_root, "builds", "0123456789abcdef", "context")
+        os.makedirs(stale)
+        with open(os.path.join(stale, "Dockerfile"), "w") as f:
+            f.write("FROM bb:1\n")
+        self.assertEqual(self.d.stop(), 0)
+        self.d.start()
+        self.assertFalse(os.path.exists(os.path.join(self.d.data_root, "builds")))
+
+    def test_unsupported_parameters_are_refused_by_name(self):
+        body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\n")])
+        ids = self.all_image_ids()
+        for query, name in [("?squash=1", "squash"), ("?cachefrom=%5B%22x%22%5D", "cachefrom"),
+                            ("?version=2", "version"), ("?remote=https://example.com/x.git", "remote"),
+                            ("?memory=1000000", "memory"), ("?extrahosts=a:1.2.3.4", "extrahosts"),
+                            ("?shmsize=1024", "shmsize"), ("?pull=1", "pull")]:
+            status, data = self.post_build(query, body)
+            self.assertEqual(status, 400, query)
+            self.assertIn('"%s"' % name, json.loads(data)["message"], query)
+        status, data = self.post_build("?platform=linux/s390x", body)
+        self.assertEqual(status, 400)
+        self.assertIn("host's platform only", json.loads(data)["message"])
+        self.assert_store_unchanged(ids)
+
+    def test_stream_shape(self):
+        body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\nRUN echo out\n")])
+        status, data = self.post_build("?t=shape:1&labels=%7B%22k%22%3A%22v%22%7D", body)
+        self.assertEqual(status, 200, data)
+        msgs = [json.loads(l) for l in data.decode().splitlines()]
+        self.assertEqual(msgs[0], {"stream": "Step 1/3 : FROM bb:1\n"})
+        aux = [m["aux"]["ID"] for m in msgs if "aux" in m]
+        image_id = self.docker_ok("image", "inspect", "-f", "{{.Id}}", "shape:1").strip()
+        self.assertEqual(aux, [image_id])
+        self.assertIn({"stream": "Step 3/3 : LABEL k=v\n"}, msgs)
+        self.assertIn({"stream": "out\n"}, msgs)
+        self.assertEqual(msgs[-1], {"stream": "Successfully tagged shape:1\n"})
+        self.assertEqual(self.docker_ok("image", "inspect", "-f", "{{index .Config.Labels \"k\"}}",
+                                        "shape:1").strip(), "v")
+        status, data = self.post_build("", tar_bytes([file_info("Dockerfile", b"FROM bb:1\nRUN exit 3\n")]))
+        self.assertEqual(status, 200)
+        last = json.loads(data.decode().splitlines()[-1])
+        msg = "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
+        self.assertEqual(last, {"errorDetail": {"message": msg}, "error": msg})
+
+
+    def test_client_going_away_cancels_the_build(self):
+        import http.client
+        import socket
+        import time
+
+        class UnixConnection(http.client.HTTPConnection):
+            def __init__(self, path):
+                super().__init__("localhost", timeout=30)
+                self.path = path
+
+            def connect(self):
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(self.path)
+
+        ids = self.all_image_ids()
+        body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\nRUN echo started; sleep 600\n")])
+        c = UnixConnection(self.d.sock)
+        c.request("POST", "/v1.50/build?t=cancelled:1", body=body, headers={"Content-Type": "application/x-tar"})
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        seen = b""
+        while b"started" not in seen:
+            line = r.fp.readline()
+            self.assertTrue(line, seen)
+            seen += line
+        self.assertEqual(len(self.docker_ok("ps", "-a", "-q").split()), 1)
+        c.sock.shutdown(socket.SHUT_RDWR)
+        c.close()
+        deadline = time.time() + 30
+        while self.docker_ok("ps", "-a", "-q").split() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.docker_ok("ps", "-a", "-q").split(), [])
+        self.assertEqual(self.all_image_ids(), ids)
+
+
+class SdkBuildTest(BuildTestCase):
+    def client(self):
+        import docker
+        return docker.DockerClient(base_url=self.d.host, version="1.50")
+
+    def test_images_build(self):
+        try:
+            import docker  # noqa: F401
+        except ImportError:
+            self.skipTest("docker SDK missing")
+        ctx = self.context("sdk", {"Dockerfile": "FROM bb:1\nARG WHO\nENV WHO=$WHO\nCOPY msg /msg\n"
+                                                 "CMD [\"sh\", \"-c\", \"cat /msg; echo $WHO\"]\n",
+                                   "msg": "from the sdk\n"})
+        c = self.client()
+        image, logs = c.images.build(path=ctx, tag="sdk:1", buildargs={"WHO": "python"})
+        logs = list(logs)
+        self.assertIn({"stream": "Successfully tagged sdk:1\n"}, logs)
+        self.assertEqual(image.id, self.docker_ok("image", "inspect", "-f", "{{.Id}}", "sdk:1").strip())
+        self.assertEqual(image.attrs["Config"]["Cmd"], ["sh", "-c", "cat /msg; echo $WHO"])
+        out = c.containers.run("sdk:1", remove=True)
+        self.assertEqual(out.decode().split("\n")[:2], ["from the sdk", "python"])
+        import docker.errors
+        bad = self.context("sdkbad", {"Dockerfile": "FROM bb:1\nRUN exit 2\n"})
+        with self.assertRaises(docker.errors.BuildError) as cm:
+            c.images.build(path=bad)
+        self.assertIn("returned a non-zero code: 2", str(cm.exception))
+        c.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
