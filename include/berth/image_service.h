@@ -24,9 +24,14 @@
 #include "berth/metrics.h"
 #include "berth/oci.h"
 #include "berth/platform.h"
+#include "berth/reference.h"
 #include "berth/status.h"
 
 namespace berth {
+
+// Whether a record is Docker's dangling record of its target
+// ("moby-dangling@<target digest>"): an image kept without a name.
+inline bool IsDangling(const ImageRecord& r) { return r.name == DanglingName(r.target.digest); }
 
 // One element of a removal or prune report: exactly one field is set.
 struct DeleteResponseItem {

@@ -50,7 +50,6 @@ struct ImageRecord {
   const Digest& id() const { return target.digest; }
   // Value of the org.mobyproject.image.parent label, empty if none.
   std::string parent() const;
-  bool dangling() const;  // name == "moby-dangling@" + target digest
 };
 
 enum class ContainerState { kCreated, kRunning, kPaused, kRestarting, kExited, kDead };

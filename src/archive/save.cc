@@ -65,7 +65,7 @@ class Saver {
       Result<Reference> parsed = ParseAnyReference(ref);
       // Named in the archive only when the reference named this record (not
       // an ID, short ID or digest reference).
-      bool by_name = parsed.ok() && parsed->has_name() && !parsed->has_digest() && !rec.dangling() &&
+      bool by_name = parsed.ok() && parsed->has_name() && !parsed->has_digest() && !IsDangling(rec) &&
                      TagNameOnly(*parsed).String() == rec.name;
       auto it = by_target_.find(rec.target.digest);
       if (it == by_target_.end()) {

@@ -85,7 +85,7 @@ TEST_F(ContainerTest, CommitChainsAndDangling) {
   EXPECT_NE(*d3, *d1);  // new created time
   auto old = store_->images()->Resolve(d1->str());
   ASSERT_OK(old);
-  EXPECT_TRUE(old->dangling()) << old->name;
+  EXPECT_TRUE(IsDangling(*old)) << old->name;
   EXPECT_EQ(store_->images()->Resolve("committed:v1")->id(), *d3);
 
   // Unnamed commit: a dangling image.
@@ -93,7 +93,7 @@ TEST_F(ContainerTest, CommitChainsAndDangling) {
   anon.container = "writer";
   auto d4 = svc_->Commit(anon);
   ASSERT_OK(d4);
-  EXPECT_TRUE(store_->images()->Resolve(d4->str())->dangling());
+  EXPECT_TRUE(IsDangling(*store_->images()->Resolve(d4->str())));
 
   CommitOptions bad;
   bad.container = "writer";

@@ -151,7 +151,7 @@ TEST_F(RandomGcTest, InvariantsHoldAfterEveryStep) {
       const auto& r = s.records[Pick(s.records.size())];
       std::string ref;
       switch (Pick(4)) {
-        case 0: ref = r.dangling() ? r.name : FamiliarString(r.name); break;
+        case 0: ref = IsDangling(r) ? r.name : FamiliarString(r.name); break;
         case 1: ref = r.target.digest.str(); break;
         case 2: ref = r.target.digest.hex().substr(0, 8); break;
         default: ref = r.target.digest.hex(); break;

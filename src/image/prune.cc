@@ -90,7 +90,7 @@ Result<PruneReport> Removal::Prune(const PruneOptions& opts) {
         };
 
         for (const auto& r : records) {  // sorted by name
-          if (opts.dangling_only && !r.dangling()) continue;
+          if (opts.dangling_only && !IsDangling(r)) continue;
           if (opts.until_unix_nanos && r.created_unix_nanos >= *opts.until_unix_nanos) continue;
           if (!passes_labels(r)) continue;
           if (keep_names.contains(r.name)) continue;
@@ -102,9 +102,9 @@ Result<PruneReport> Removal::Prune(const PruneOptions& opts) {
           // Docker's walk sees just before this record goes.
           p.walked = docs_->PresentBlobs(r.target);
           BERTH_RETURN_IF_ERROR(records_->DeleteRecord(tx, r.name));
-          p.untagged = r.dangling() ? r.target.digest.str() : FamiliarString(r.name);
+          p.untagged = IsDangling(r) ? r.target.digest.str() : FamiliarString(r.name);
           p.died = tx.TakeDied();
-          if (!r.dangling()) after.events.push_back(ImageEvent(env_, "untag", r.target.digest.str(), p.untagged));
+          if (!IsDangling(r)) after.events.push_back(ImageEvent(env_, "untag", r.target.digest.str(), p.untagged));
           if (!p.died.empty()) {
             const std::string id = r.target.digest.str();
             after.events.push_back(ImageEvent(env_, "delete", id, id));

@@ -65,7 +65,7 @@ std::vector<ImageRecord> SameReferences(std::optional<Reference> named, const st
     }
   }
   for (const auto& rec : imgs) {
-    if (!rec.dangling()) {
+    if (!IsDangling(rec)) {
       auto repo = ParseNamed(rec.name);
       if (repo.ok()) {
         if (!named) {
@@ -157,7 +157,7 @@ class RemoveRun {
   // The input names the image by its ID (or ID prefix), or is the explicit
   // dangling name of a dangling record: Docker goes straight to deletion.
   static bool GivenAsId(const std::string& ref, const ImageRecord& img) {
-    bool explicit_dangling = std::string_view(ref).starts_with(kDanglingPrefix) && img.dangling();
+    bool explicit_dangling = std::string_view(ref).starts_with(kDanglingPrefix) && IsDangling(img);
     return IsImageIdPrefix(img.target.digest.str(), ref) || explicit_dangling;
   }
 
@@ -234,7 +234,7 @@ class RemoveRun {
     const Digest& id = img.target.digest;
     BERTH_RETURN_IF_ERROR(CheckConflicts(id, all, kHard | extra));
     BERTH_ASSIGN_OR_RETURN(Reference untagged, ParseAnyReference(img.name));
-    if (!img.dangling() && all.size() == 1 && (extra & kActiveReference)) {
+    if (!IsDangling(img) && all.size() == 1 && (extra & kActiveReference)) {
       // The last name of an image with children: keep it as a dangling record.
       BERTH_ASSIGN_OR_RETURN(auto children, tx_.ListImagesByParent(id));
       if (!children.empty()) {
@@ -243,7 +243,7 @@ class RemoveRun {
       }
     }
     BERTH_RETURN_IF_ERROR(removal_->records_->DeleteRecord(tx_, img.name));
-    if (!img.dangling()) {
+    if (!IsDangling(img)) {
       after_.events.push_back(ImageEvent(removal_->env_, "untag", id.str(), untagged.Familiar()));
       records_.push_back(DeleteResponseItem::Untagged(untagged.Familiar()));
     }
@@ -283,7 +283,7 @@ class RemoveRun {
     BERTH_RETURN_IF_ERROR(PushEvent("delete", id, id.str()));
     records_.push_back(DeleteResponseItem::Deleted(id.str()));
     for (const auto& parent : parents) {
-      if (!parent.dangling()) break;
+      if (!IsDangling(parent)) break;
       // As Docker does, the parent is checked against the child's record
       // list; the first conflict ends pruning silently.
       if (!DeleteHelper(parent, all, kSoft).ok()) break;
@@ -336,7 +336,7 @@ class RemoveRun {
       bool explicit_dangling = std::string_view(ref).starts_with(kDanglingPrefix);
       display = named && !explicit_dangling ? named->Familiar() : id.str();
     } else {
-      display = GivenAsId(ref, *res.named) || res.named->dangling() ? id.str() : FamiliarString(res.named->name);
+      display = GivenAsId(ref, *res.named) || IsDangling(*res.named) ? id.str() : FamiliarString(res.named->name);
     }
     BERTH_ASSIGN_OR_RETURN(auto retained, removal_->docs_->RetainedManifests(tx_, target));
     BERTH_ASSIGN_OR_RETURN(auto users, tx_.ContainersUsingImage(id));

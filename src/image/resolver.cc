@@ -1,6 +1,7 @@
 // Docker's reference resolution (see resolver.h).
 #include <algorithm>
 
+#include "berth/image_service.h"
 #include "berth/reference.h"
 #include "image/resolver.h"
 
@@ -38,7 +39,7 @@ Result<std::vector<ImageRecord>> ListByShortId(Tx& tx, const std::string& ref, c
 }  // namespace
 
 std::string FamiliarName(const ImageRecord& r) {
-  if (r.dangling()) return "";
+  if (IsDangling(r)) return "";
   return FamiliarString(r.name);
 }
 
@@ -49,7 +50,7 @@ Result<ImageRecord> ResolveIn(Tx& tx, const std::string& ref) {
     for (const auto& img : imgs) {
       if (!parsed.has_name()) return img;
       // Only a record of the same repository qualifies.
-      if (img.dangling()) continue;
+      if (IsDangling(img)) continue;
       auto n = ParseNamed(img.name);
       if (n.ok() && n->Name() == parsed.Name()) return img;
     }

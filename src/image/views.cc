@@ -28,7 +28,7 @@ const ManifestInfo* BestManifest(const std::vector<ManifestInfo>& ms, const Plat
 std::vector<std::string> RepoTags(const std::vector<ImageRecord>& recs) {
   std::vector<std::string> out;
   for (const auto& r : recs) {
-    if (!r.dangling()) out.push_back(FamiliarString(r.name));
+    if (!IsDangling(r)) out.push_back(FamiliarString(r.name));
   }
   return out;
 }
@@ -310,8 +310,8 @@ Result<std::vector<ImageSummary>> Views::List(const ListOptions& opts) {
     const bool parent_of_another = snap->parents.contains(row.summary.id.str());
     std::vector<const ImageRecord*> passing;
     for (const auto& r : row.records) {
-      if (!opts.all && r.dangling() && parent_of_another) continue;  // an intermediate image
-      if (opts.dangling && *opts.dangling != r.dangling()) continue;
+      if (!opts.all && IsDangling(r) && parent_of_another) continue;  // an intermediate image
+      if (opts.dangling && *opts.dangling != IsDangling(r)) continue;
       if (opts.until_unix_nanos && !(r.created_unix_nanos < *opts.until_unix_nanos)) continue;
       if (!opts.reference.empty() && !NameMatchesAny(r.name, opts.reference)) continue;
       passing.push_back(&r);
@@ -324,7 +324,7 @@ Result<std::vector<ImageSummary>> Views::List(const ListOptions& opts) {
     // bare ID for an image without any available platform.
     const ImageRecord* shown = nullptr;
     for (const ImageRecord* r : passing) {
-      if (r->dangling()) continue;
+      if (IsDangling(*r)) continue;
       s.repo_tags.push_back(FamiliarString(r->name));
       shown = r;
     }
@@ -382,7 +382,7 @@ Result<ImageInspect> Views::Inspect(const std::string& ref, const std::optional<
   out.id = platform ? m->digest : img.target.digest;
   out.repo_tags = RepoTags(all);
   for (const auto& r : all) {
-    if (r.dangling()) continue;
+    if (IsDangling(r)) continue;
     std::string d = RepoDigest(r);
     if (!d.empty() && std::find(out.repo_digests.begin(), out.repo_digests.end(), d) == out.repo_digests.end()) {
       out.repo_digests.push_back(d);
@@ -392,7 +392,7 @@ Result<ImageInspect> Views::Inspect(const std::string& ref, const std::optional<
   out.descriptor = img.target;
   int64_t tagged = 0;
   for (const auto& r : all) {
-    if (!r.dangling()) tagged = std::max(tagged, r.updated_unix_nanos);
+    if (!IsDangling(r)) tagged = std::max(tagged, r.updated_unix_nanos);
   }
   out.last_tag_time = tagged ? FormatRfc3339Nanos(tagged) : "0001-01-01T00:00:00Z";
   out.config_json = "null";

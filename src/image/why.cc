@@ -41,7 +41,7 @@ Result<std::unordered_set<Digest>> Reach(Tx& tx, const std::vector<Digest>& from
 std::vector<std::string> NamesOf(const std::vector<ImageRecord>& records) {
   std::vector<std::string> names;
   for (const auto& r : records) {
-    if (!r.dangling()) names.push_back(FamiliarName(r));
+    if (!IsDangling(r)) names.push_back(FamiliarName(r));
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -64,7 +64,7 @@ class WhyBuilder {
       BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImagesByTarget(why.id));
       why.names = NamesOf(records);
       for (const auto& r : records) {
-        why.dangling |= r.dangling();
+        why.dangling |= IsDangling(r);
         if (why.parent.empty()) why.parent = r.parent();
       }
       BERTH_RETURN_IF_ERROR(Children(tx, why));

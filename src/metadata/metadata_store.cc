@@ -638,11 +638,6 @@ std::string ImageRecord::parent() const {
   return it == labels.end() ? std::string() : it->second;
 }
 
-bool ImageRecord::dangling() const {
-  return name.size() == kDanglingPrefix.size() + 71 && name.compare(0, kDanglingPrefix.size(), kDanglingPrefix) == 0 &&
-         name.compare(kDanglingPrefix.size(), std::string::npos, target.digest.str()) == 0;
-}
-
 std::string_view ContainerStateName(ContainerState s) {
   switch (s) {
     case ContainerState::kCreated: return "created";
