@@ -70,6 +70,13 @@ struct PruneOptions {
   // back) and change nothing: no record or blob removed, no event, no
   // metric. A berth extension.
   bool dry_run = false;
+  // Build cache prune (POST /build/prune): the candidates are build-cache
+  // records only (ImageRecord::build_cache), with the until filter; labels
+  // must be empty. Unless `build_cache_all`, a cache record that is an
+  // ancestor (parent label chain) of a named image is kept: it is the
+  // cache of a build whose result still has a name.
+  bool build_cache_only = false;
+  bool build_cache_all = false;
 };
 
 struct PruneReport {

@@ -51,6 +51,11 @@ struct ImageRecord {
   // Value of the org.mobyproject.image.parent label, empty if none.
   std::string parent() const;
   bool dangling() const;  // name == "moby-dangling@" + target digest
+  // Build cache: a dangling record of an image a build step created (it
+  // carries the kBuildStepLabel). Named images are never build cache.
+  bool build_cache() const;
+  // The kBuildStepLabel value (the step's command), empty if none.
+  std::string build_step() const;
 };
 
 enum class ContainerState { kCreated, kRunning, kPaused, kRestarting, kExited, kDead };

@@ -638,6 +638,13 @@ std::string ImageRecord::parent() const {
   return it == labels.end() ? std::string() : it->second;
 }
 
+std::string ImageRecord::build_step() const {
+  auto it = labels.find(std::string(kBuildStepLabel));
+  return it == labels.end() ? std::string() : it->second;
+}
+
+bool ImageRecord::build_cache() const { return dangling() && labels.contains(std::string(kBuildStepLabel)); }
+
 bool ImageRecord::dangling() const {
   return name.size() == kDanglingPrefix.size() + 71 && name.compare(0, kDanglingPrefix.size(), kDanglingPrefix) == 0 &&
          name.compare(kDanglingPrefix.size(), std::string::npos, target.digest.str()) == 0;
