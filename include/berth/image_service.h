@@ -32,6 +32,17 @@ namespace berth {
 // Whether a record is Docker's dangling record of its target
 // ("moby-dangling@<target digest>"): an image kept without a name.
 inline bool IsDangling(const ImageRecord& r) { return r.name == DanglingName(r.target.digest); }
+// The kBuildStepLabel value of a record (the build step's command), empty
+// if none.
+inline std::string BuildStepOf(const ImageRecord& r) {
+  auto it = r.labels.find(std::string(kBuildStepLabel));
+  return it == r.labels.end() ? std::string() : it->second;
+}
+// Build cache: a dangling record of an image a build step created (it
+// carries the kBuildStepLabel). Named images are never build cache.
+inline bool IsBuildCache(const ImageRecord& r) {
+  return IsDangling(r) && r.labels.contains(std::string(kBuildStepLabel));
+}
 
 // One element of a removal or prune report: exactly one field is set.
 struct DeleteResponseItem {
@@ -75,6 +86,13 @@ struct PruneOptions {
   // back) and change nothing: no record or blob removed, no event, no
   // metric. A berth extension.
   bool dry_run = false;
+  // Build cache prune (POST /build/prune): the candidates are build-cache
+  // records only (ImageRecord::build_cache), with the until filter; labels
+  // must be empty. Unless `build_cache_all`, a cache record that is an
+  // ancestor (parent label chain) of a named image is kept: it is the
+  // cache of a build whose result still has a name.
+  bool build_cache_only = false;
+  bool build_cache_all = false;
 };
 
 struct PruneReport {

@@ -57,6 +57,10 @@ inline constexpr std::string_view kAttestationManifest = "attestation-manifest";
 
 // Label Docker's classic builder and commit put on an image: its parent's ID.
 inline constexpr std::string_view kParentLabel = "org.mobyproject.image.parent";
+// Label berth's classic builder puts on every step image it creates: the
+// step's command (its history created_by). An unnamed (dangling) record with
+// it is build cache (ImageRecord::build_cache).
+inline constexpr std::string_view kBuildStepLabel = "org.berthproject.build.step";
 
 bool IsIndexType(std::string_view mt);     // OCI index or Docker manifest list
 bool IsManifestType(std::string_view mt);  // OCI or Docker schema-2 manifest

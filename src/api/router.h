@@ -73,6 +73,7 @@ void AddContainerRoutes(Router* r);  // container_routes.cc
 void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
 void AddWhyRoutes(Router* r);        // why_routes.cc: /berth/v1/images/{name}/why
 void AddBuildRoutes(Router* r);      // build_routes.cc: POST /build (the classic builder)
+void AddBuildCacheRoutes(Router* r); // build_cache_routes.cc: POST /build/prune
 
 // POST /images/create with fromSrc (docker import; image_routes.cc): the
 // registry routes' CreateImage hands it over.

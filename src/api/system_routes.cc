@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "api/build_cache.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "api/router.h"
@@ -258,12 +259,15 @@ Result<Response> DiskUsage(RouteContext& ctx) {
   }
   auto want = [&](const char* t) { return types.empty() || types.count(t) > 0; };
   json::object o;
-  if (want("image")) {
+  std::vector<ImageSummary> list;
+  if (want("image") || want("build-cache")) {
     ListOptions lo;
     lo.all = true;
     lo.shared_size = true;
     lo.container_count = true;
-    BERTH_ASSIGN_OR_RETURN(std::vector<ImageSummary> list, images->List(lo));
+    BERTH_ASSIGN_OR_RETURN(list, images->List(lo));
+  }
+  if (want("image")) {
     BERTH_ASSIGN_OR_RETURN(int64_t layers, images->StoredBytes());
     json::array arr;
     for (const auto& s : list) arr.emplace_back(ImageSummaryValue(s, ctx.version, false));
@@ -274,7 +278,12 @@ Result<Response> DiskUsage(RouteContext& ctx) {
   }
   o["Containers"] = want("container") ? json::value(json::array{}) : json::value(nullptr);
   o["Volumes"] = want("volume") ? json::value(json::array{}) : json::value(nullptr);
-  o["BuildCache"] = want("build-cache") ? json::value(json::array{}) : json::value(nullptr);
+  if (want("build-cache")) {
+    BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, images->Records());
+    o["BuildCache"] = BuildCacheValue(BuildCacheItems(records, list));
+  } else {
+    o["BuildCache"] = nullptr;
+  }
   return JsonResponse(200, json::serialize(o));
 }
 

@@ -321,6 +321,7 @@ Result<Digest> ContainerServiceImpl::CommitBuildStep(const BuildStepCommit& step
   ni.target.digest = manifest_digest;
   ni.target.size = static_cast<int64_t>(manifest_bytes.size());
   if (!step.parent.empty()) ni.labels[std::string(kParentLabel)] = step.parent.str();
+  ni.labels[std::string(kBuildStepLabel)] = step.created_by;
   BERTH_RETURN_IF_ERROR(store_->images()->CreateImages({ni}, ReplaceRule::kTag, ""));
   return manifest_digest;
 }

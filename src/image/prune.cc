@@ -11,6 +11,8 @@
 // every blob of the image's walk (Documents::PresentBlobs) that the record's removal
 // freed: index, manifests, configs and layers, as 28.2 lists them.
 // SpaceReclaimed is the sum of the reported blobs' descriptor sizes.
+// A build cache prune (PruneOptions::build_cache_only) is the same over the
+// build-cache records only.
 // A dry run (PruneOptions::dry_run) is the same transaction rolled back.
 #include <chrono>
 #include <optional>
@@ -89,8 +91,26 @@ Result<PruneReport> Removal::Prune(const PruneOptions& opts) {
           return manifests.ok() && docs_->LabelsMatch(*manifests, opts.labels);
         };
 
+        // Build cache of images that still have a name: the parent chains
+        // of the named records.
+        std::unordered_set<std::string> named_ancestors;
+        if (opts.build_cache_only && !opts.build_cache_all) {
+          std::unordered_map<std::string, std::string> parent_of;
+          for (const auto& r : records) {
+            if (!r.parent().empty()) parent_of[r.target.digest.str()] = r.parent();
+          }
+          for (const auto& r : records) {
+            if (IsDangling(r)) continue;
+            for (auto it = parent_of.find(r.target.digest.str()); it != parent_of.end();
+                 it = parent_of.find(it->second)) {
+              if (!named_ancestors.insert(it->second).second) break;
+            }
+          }
+        }
+
         for (const auto& r : records) {  // sorted by name
           if (opts.dangling_only && !IsDangling(r)) continue;
+          if (opts.build_cache_only && (!IsBuildCache(r) || named_ancestors.contains(r.target.digest.str()))) continue;
           if (opts.until_unix_nanos && r.created_unix_nanos >= *opts.until_unix_nanos) continue;
           if (!passes_labels(r)) continue;
           if (keep_names.contains(r.name)) continue;

@@ -352,6 +352,114 @@ class CliBuildTest(BuildTestCase):
         self.assertIn("No such image: nothere:1", err)
 
 
+class BuildCacheTest(BuildTestCase):
+    """docker builder prune, POST /build/prune and system df's Build Cache:
+    the cache is the unnamed step images builds leave."""
+
+    def disk_usage_cache(self):
+        status, _, data = self.d.request("GET", "/v1.50/system/df?type=build-cache")
+        self.assertEqual(status, 200, data)
+        return json.loads(data)["BuildCache"]
+
+    def build_two(self):
+        kept = self.context("kept", {"Dockerfile": "FROM bb:1\nENV A=1\nLABEL x=y\nCOPY f /f\n",
+                                     "f": "kept\n" * 1000})
+        self.build_ok(kept, "-t", "kept:1")
+        orphan = self.context("orphan", {"Dockerfile": "FROM bb:1\nENV B=2\nCOPY g /g\n", "g": "orphan\n"})
+        orphan_id = self.build_ok(orphan, "-q").strip()
+        return kept, orphan_id
+
+    def test_df_lists_the_cache_and_builder_prune_removes_it(self):
+        base = self.all_image_ids()
+        kept, orphan_id = self.build_two()
+        kept_id = self.docker_ok("image", "inspect", "-f", "{{.Id}}", "kept:1").strip()
+        built = self.all_image_ids()
+        cache = self.disk_usage_cache()
+        # kept:1's two intermediates, and both images of the untagged build.
+        self.assertEqual(len(cache), 4, cache)
+        self.assertEqual(sorted(c["ID"] for c in cache), sorted(set(built) - set(base) - {kept_id}))
+        self.assertIn(orphan_id, [c["ID"] for c in cache])
+        for c in cache:
+            self.assertEqual(c["Type"], "regular")
+            self.assertFalse(c["Shared"])
+            self.assertFalse(c["InUse"])
+            self.assertTrue(c["CreatedAt"] and c["LastUsedAt"], c)
+        descriptions = sorted(c["Description"] for c in cache)
+        self.assertTrue(any("COPY file:" in d for d in descriptions), descriptions)
+        self.assertTrue(any("ENV B=2" in d for d in descriptions), descriptions)
+        # A metadata step adds a config, a COPY a layer as well.
+        env_size = max(c["Size"] for c in cache if "ENV " in c["Description"])
+        copy_size = min(c["Size"] for c in cache if "COPY " in c["Description"])
+        self.assertGreater(env_size, 0, cache)
+        self.assertGreater(copy_size, env_size + 1024, cache)
+        # The Build Cache line of docker system df.
+        out = self.docker_ok("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}")
+        self.assertIn("Build Cache 4 0", out)
+
+        # Without -a: only the cache no named image is built on (the untagged build's).
+        out = self.docker_ok("builder", "prune", "-f")
+        self.assertIn(orphan_id, out)
+        self.assertIn("Total reclaimed space", out)
+        remaining = self.all_image_ids()
+        self.assertNotIn(orphan_id, remaining)
+        self.assertEqual(len(remaining), len(built) - 2, remaining)
+        self.assertEqual(len(self.disk_usage_cache()), 2)
+        again = self.build_ok(kept, "-t", "kept:1")
+        self.assertEqual(again.count(" ---> Using cache"), 3, again)
+
+        # A cache image a container uses is kept by -a; the rest goes, the tag stays.
+        in_use = sorted(c["ID"] for c in self.disk_usage_cache())[0]
+        self.docker_ok("create", "--name", "user", in_use, "true")
+        used = [c for c in self.disk_usage_cache() if c["ID"] == in_use]
+        self.assertTrue(used[0]["InUse"], used)
+        self.docker_ok("builder", "prune", "-a", "-f")
+        self.assertEqual(self.all_image_ids(), sorted(set(base) | {kept_id, in_use}))
+        self.docker_ok("rm", "user")
+        self.docker_ok("builder", "prune", "-a", "-f")
+        self.assertEqual(self.all_image_ids(), sorted(set(base) | {kept_id}))
+        self.assertEqual(self.disk_usage_cache(), [])
+        self.assertEqual(self.docker_ok("run", "--rm", "kept:1", "cat", "/f"), "kept\n" * 1000)
+
+    def test_until_filter_and_refusals(self):
+        base = self.all_image_ids()
+        self.build_two()
+        built = self.all_image_ids()
+        # until: only what was created before the time; everything is newer than an hour ago.
+        out = self.docker_ok("builder", "prune", "-a", "-f", "--filter", "until=1h")
+        self.assertEqual(self.all_image_ids(), built, out)
+        for args, name in [(["--filter", "id=x"], "id"), (["--filter", "type=regular"], "type"),
+                           (["--filter", "unused-for=1h"], "unused-for"), (["--keep-storage", "1MB"], "keep-storage")]:
+            rc, out, err = self.d.docker("builder", "prune", "-f", *args)
+            self.assertNotEqual(rc, 0, args)
+            self.assertIn('"%s"' % name, out + err, args)
+        rc, out, err = self.d.docker("builder", "prune", "-f", "--filter", "nonsense=1")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("invalid filter 'nonsense'", out + err)
+        self.assertEqual(self.all_image_ids(), built)
+        self.docker_ok("builder", "prune", "-a", "-f", "--filter", "until=2000-01-01T00:00:00Z")
+        self.assertEqual(self.all_image_ids(), built)
+        self.docker_ok("rmi", "kept:1")
+        self.docker_ok("builder", "prune", "-a", "-f")
+        self.assertEqual(self.all_image_ids(), base)
+
+    def test_sdk_prune_builds(self):
+        try:
+            import docker
+        except ImportError:
+            self.skipTest("docker SDK missing")
+        _, orphan_id = self.build_two()
+        c = docker.APIClient(base_url=self.d.host, version="1.50")
+        report = c.prune_builds()
+        self.assertEqual(len(report["CachesDeleted"]), 2, report)
+        self.assertIn(orphan_id, report["CachesDeleted"])
+        self.assertGreater(report["SpaceReclaimed"], 0)
+        report = c.prune_builds(all=True)
+        self.assertEqual(len(report["CachesDeleted"]), 2, report)
+        self.assertEqual(c.prune_builds(all=True), {"CachesDeleted": None, "SpaceReclaimed": 0})
+        self.assertEqual(c.df()["BuildCache"], [])
+        c.close()
+
+
 class ApiBuildTest(BuildTestCase):
     def post_build(self, query, body):
         status, _, data = self.d.request("POST", "/v1.50/build" + query, body=body,
