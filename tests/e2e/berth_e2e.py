@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import http.client
 import socket
 import subprocess
 import sys
@@ -65,6 +66,18 @@ def _start_watchdog():
 
 _start_watchdog()
 
+
+
+class UnixConnection(http.client.HTTPConnection):
+    """http.client over berthd's unix socket at `path`."""
+
+    def __init__(self, path):
+        super().__init__("localhost", timeout=30)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.path)
 
 class Daemon:
     """A berthd with its own data root, exec root, socket and pidfile.
@@ -149,17 +162,6 @@ class Daemon:
 
     def request(self, method, target, body=None, headers=None):
         """A raw HTTP/1.1 request on the unix socket: (status, headers, body)."""
-        import http.client
-
-        class UnixConnection(http.client.HTTPConnection):
-            def __init__(self, path):
-                super().__init__("localhost", timeout=30)
-                self.path = path
-
-            def connect(self):
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(self.path)
-
         c = UnixConnection(self.sock)
         c.request(method, target, body=body, headers=headers or {})
         r = c.getresponse()

@@ -14,7 +14,7 @@ import tarfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import DaemonTestCase, fixture  # noqa: E402
+from berth_e2e import DaemonTestCase, UnixConnection, fixture  # noqa: E402
 from containers_test import can_run_containers  # noqa: E402
 
 HEX12 = re.compile(r"^[0-9a-f]{12}$")
@@ -544,18 +544,8 @@ class ApiBuildTest(BuildTestCase):
 
 
     def test_client_going_away_cancels_the_build(self):
-        import http.client
         import socket
         import time
-
-        class UnixConnection(http.client.HTTPConnection):
-            def __init__(self, path):
-                super().__init__("localhost", timeout=30)
-                self.path = path
-
-            def connect(self):
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(self.path)
 
         ids = self.all_image_ids()
         body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\nRUN echo started; sleep 600\n")])
