@@ -175,10 +175,14 @@ class Runtime {
   // once runc has started it (pid file `pid_file`). Returns the exit code
   // (128+N when killed by signal N); a process that could not be started is
   // 127 when the command was not found, 126 when it could not be executed,
-  // with runc's reason on stderr, as Docker reports. Default: Unimplemented.
+  // with runc's reason on stderr, as Docker reports. Once `abandon` returns
+  // true (checked every few milliseconds), runc is killed and Aborted
+  // returned; the process itself goes on in the container. Default:
+  // Unimplemented.
   virtual Result<int> Exec(const std::string& id, const std::string& process_json, const std::string& pid_file,
                            const std::function<void(int pid)>& on_pid,
-                           const std::function<void(int stream, std::string_view data)>& on_output);
+                           const std::function<void(int stream, std::string_view data)>& on_output,
+                           const std::function<bool()>& abandon);
 };
 
 // ---- logs ----

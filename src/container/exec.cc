@@ -148,7 +148,7 @@ void ContainerServiceImpl::RunExec(const std::shared_ptr<ExecInstance>& ex, cons
         ex->pid = pid;
         cv_.NotifyAll();
       },
-      on_output);
+      on_output, [this] { return stopping_.load(); });
   if (!code.ok()) on_output(2, code.status().message() + "\n");
   Env* env = store_->env();
   for (const auto& path : {process_json, pid_file}) {

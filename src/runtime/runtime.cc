@@ -289,7 +289,8 @@ class RuncRuntime final : public Runtime {
 
   Result<int> Exec(const std::string& id, const std::string& process_json, const std::string& pid_file,
                    const std::function<void(int pid)>& on_pid,
-                   const std::function<void(int stream, std::string_view data)>& on_output) override {
+                   const std::function<void(int stream, std::string_view data)>& on_output,
+                   const std::function<bool()>& abandon) override {
     std::vector<std::string> argv = RuncArgv({"exec", "--process", process_json, "--pid-file", pid_file, id});
     int pid = 0;
     // runc's own complaint (the process never started) comes on stderr too;
@@ -309,7 +310,10 @@ class RuncRuntime final : public Runtime {
                                            }
                                            on_output(stream, data);
                                          },
-                                         check_pid));
+                                         [&] {
+                                           check_pid();
+                                           return !abandon();
+                                         }));
     check_pid();
     if (pid <= 0 && code != 0) {
       Code failure = StartError(stderr_head).code();
@@ -376,7 +380,8 @@ class RuncRuntime final : public Runtime {
 }  // namespace
 
 Result<int> Runtime::Exec(const std::string& id, const std::string&, const std::string&,
-                          const std::function<void(int pid)>&, const std::function<void(int, std::string_view)>&) {
+                          const std::function<void(int pid)>&, const std::function<void(int, std::string_view)>&,
+                          const std::function<bool()>&) {
   return Unimplemented("this runtime cannot run processes in container " + id);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 
 extern char** environ;
 
@@ -41,7 +42,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
 
 Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
                                 const std::function<void(int stream, std::string_view data)>& on_output,
-                                const std::function<void()>& on_idle, int idle_ms) {
+                                const std::function<bool()>& on_idle, int idle_ms) {
   if (argv.empty()) return InvalidArgument("empty command");
   Pipes p;
   if (::pipe2(p.out, O_CLOEXEC) != 0 || ::pipe2(p.err, O_CLOEXEC) != 0) {
@@ -88,7 +89,12 @@ Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
       if (errno == EINTR) continue;
       break;
     }
-    if (on_idle) on_idle();
+    if (on_idle && !on_idle()) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      return Aborted("run " + argv[0] + ": abandoned");
+    }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       ssize_t r = ::read(fds[i].fd, buf, sizeof(buf));

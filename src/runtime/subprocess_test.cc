@@ -53,7 +53,11 @@ TEST(RunCommandStreamingTest, HandsOutputOverWhileTheChildRuns) {
           if (fd >= 0) ::close(fd);
         }
       },
-      [&] { ++idle_calls; }, 5);
+      [&] {
+        ++idle_calls;
+        return true;
+      },
+      5);
   ::unlink(go.c_str());
   ::rmdir(dir_template);
   ASSERT_TRUE(code.ok()) << code.status().ToString();
@@ -61,6 +65,15 @@ TEST(RunCommandStreamingTest, HandsOutputOverWhileTheChildRuns) {
   EXPECT_EQ(out, "ready\n");
   EXPECT_EQ(err, "after\n");
   EXPECT_GT(idle_calls, 0);
+}
+
+TEST(RunCommandStreamingTest, IdleFalseKillsTheChild) {
+  std::string out;
+  auto code = RunCommandStreaming(
+      {"sh", "-c", "echo started; exec sleep 1000"}, [&](int, std::string_view data) { out.append(data); },
+      [&] { return out.empty(); }, 5);
+  EXPECT_EQ(code.status().code(), Code::kAborted);
+  EXPECT_EQ(out, "started\n");
 }
 
 TEST(RunCommandTest, MissingProgramIsNotFound) {

@@ -123,6 +123,16 @@ class ExecCliTest(ContainerTestCase):
         self.assertEqual(st, 404, body)
 
 
+class ExecShutdownTest(ContainerTestCase):
+    def test_daemon_stops_with_a_detached_exec_running(self):
+        cid = self.docker_ok("run", "-d", "bb:1", "sleep", "1000").strip()
+        self.docker_ok("exec", "-d", cid, "sleep", "1000")
+        # Fails with TimeoutExpired if berthd waits for the exec to end.
+        self.assertEqual(self.d.stop(timeout=15), 0)
+        self.d.start()
+        self.assertEqual(self.inspect(cid, "{{.State.Running}}"), "true")
+
+
 @unittest.skipIf(docker is None, "the docker Python SDK is not installed")
 class ExecSdkTest(ContainerTestCase):
     def test_exec_run(self):
