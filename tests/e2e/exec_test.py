@@ -150,6 +150,25 @@ class ExecSdkTest(ContainerTestCase):
         finally:
             client.close()
 
+    def test_low_level_api_as_docker_py_uses_it(self):
+        api = docker.APIClient(base_url=self.d.host)
+        try:
+            cid = api.create_container("bb:1", ["sleep", "1000"])["Id"]
+            api.start(cid)
+            # Each stream's output comes in frames of its own.
+            eid = api.exec_create(cid, 'sh -c "echo hello out; echo hello err >&2"')
+            self.assertEqual(list(api.exec_start(eid, stream=True)), [b"hello out\n", b"hello err\n"])
+            eid = api.exec_create(cid, ["sh", "-c", "echo X=$X"], environment=["X=Y"])
+            self.assertEqual(api.exec_start(eid), b"X=Y\n")
+            eid = api.exec_create(cid, ["sh", "-c", "exit 7"])
+            self.assertEqual(api.exec_start(eid), b"")
+            self.assertEqual(api.exec_inspect(eid)["ExitCode"], 7)
+            with self.assertRaises(docker.errors.APIError) as refused:
+                api.exec_create(cid, "true", tty=True)
+            self.assertEqual(refused.exception.status_code, 400)
+        finally:
+            api.close()
+
 
 if __name__ == "__main__":
     unittest.main()
