@@ -6,7 +6,9 @@
 //   bundle/config.json   OCI runtime spec (rewritten at every start)
 //   rootfs/              overlay mount point (mounted while running)
 //   upper/, work/        the container's overlay layer
-//   state/               the shim's container.log, exit, shim.pid
+//   state/               the shim's container.log, exit, shim.pid; while an
+//                        exec runs, its exec-<exec id>.json (runc's process)
+//                        and exec-<exec id>.pid
 //
 // Thread-safety: ContainerService is thread-safe.
 #pragma once
