@@ -6,7 +6,9 @@
 //   bundle/config.json   OCI runtime spec (rewritten at every start)
 //   rootfs/              overlay mount point (mounted while running)
 //   upper/, work/        the container's overlay layer
-//   state/               the shim's container.log, exit, shim.pid
+//   state/               the shim's container.log, exit, shim.pid; while an
+//                        exec runs, its exec-<exec id>.json (runc's process)
+//                        and exec-<exec id>.pid
 //
 // Thread-safety: ContainerService is thread-safe.
 #pragma once
@@ -159,6 +161,28 @@ struct ImagePathInfo {
   uint32_t gid = 0;
 };
 
+// docker exec: the process of POST /containers/{id}/exec.
+struct ExecConfig {
+  std::vector<std::string> cmd;  // non-empty
+  std::vector<std::string> env;  // "K=V", over the container's (by key)
+  std::string user;              // empty: the container's
+  std::string working_dir;       // empty: the container's
+  bool privileged = false;       // every available capability
+  bool attach_stdout = false;
+  bool attach_stderr = false;
+  std::string detach_keys;  // kept for inspect (no stdin, so never used)
+};
+
+// An exec instance as GET /exec/{id}/json shows it.
+struct ExecInfo {
+  std::string id;
+  std::string container_id;
+  ExecConfig config;
+  bool running = false;
+  int pid = 0;                    // 0 until started
+  std::optional<int> exit_code;  // once it has ended
+};
+
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
   // The daemon's log-driver and log-opts (daemon.json), applied at Create;
@@ -260,6 +284,27 @@ class ContainerService {
   // The config document (JSON) of the platform manifest the image `image_id`
   // runs on this host, as Create would pick it.
   virtual Result<std::string> ImageConfigJson(const Digest& image_id);
+
+  // Records an exec instance in the running container `container_ref` and
+  // returns its ID (64 hex). Emits "exec_create: CMD ARGS". The container
+  // absent: NotFound; not running: Conflict "container ID is not running".
+  // Instances are forgotten when their container is removed.
+  // Default: Unimplemented (fakes).
+  virtual Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg);
+  // NotFound "No such exec instance: ID".
+  virtual Result<ExecInfo> InspectExec(const std::string& exec_id);
+  // Starts the exec instance with `runc exec`: the container's env (as at
+  // start) overridden by the exec's, its user (resolved in the rootfs) and
+  // working directory unless the exec gives them, the container's
+  // capabilities, no-new-privileges and seccomp filter. Emits "exec_start:
+  // CMD ARGS" and, at the end, "exec_die" (execID, exitCode). Without
+  // `detach`, blocks until the process exits, handing its output to
+  // `on_output` (1 stdout, 2 stderr); with it, returns once the process has
+  // started (or ended) and discards the output. Started before: Conflict
+  // "exec command ID has already run"; the container no longer running:
+  // Conflict "container ID is not running".
+  virtual Status StartExec(const std::string& exec_id, bool detach,
+                           const std::function<void(int stream, std::string_view data)>& on_output);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

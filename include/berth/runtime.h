@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "berth/security.h"
@@ -75,6 +76,11 @@ struct ProcessSpec {
 // (absolute). No resource limits. A host /dev that cannot be listed fails a
 // privileged spec.
 Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p);
+
+// Writes the spec's "process" object for `p` alone to `path` (what
+// `runc exec --process` reads): args, env, cwd, user, capabilities and
+// noNewPrivileges as WriteBundleConfig writes them.
+Status WriteProcessJson(const std::string& path, const ProcessSpec& p);
 
 // Resolves a Docker `User` value ("", "name", "uid", "name:group",
 // "uid:gid") against the rootfs's /etc/passwd and /etc/group. Unknown names
@@ -162,6 +168,21 @@ class Runtime {
                                     const std::function<bool()>& cancelled = {}) = 0;
   // `runc delete --force` (absent: OK).
   virtual Status Delete(const std::string& id) = 0;
+  // Runs the process `process_json` (see WriteProcessJson) inside the
+  // running container `id` (`runc exec`; the container's namespaces, cgroup
+  // and seccomp filter) and blocks until it exits. Hands what it prints to
+  // `on_output` (1 stdout, 2 stderr) as it comes and its host pid to `on_pid`
+  // once runc has started it (pid file `pid_file`). Returns the exit code
+  // (128+N when killed by signal N); a process that could not be started is
+  // 127 when the command was not found, 126 when it could not be executed,
+  // with runc's reason on stderr, as Docker reports. Once `abandon` returns
+  // true (checked every few milliseconds), runc is killed and Aborted
+  // returned; the process itself goes on in the container. Default:
+  // Unimplemented.
+  virtual Result<int> Exec(const std::string& id, const std::string& process_json, const std::string& pid_file,
+                           const std::function<void(int pid)>& on_pid,
+                           const std::function<void(int stream, std::string_view data)>& on_output,
+                           const std::function<bool()>& abandon);
 };
 
 // ---- logs ----

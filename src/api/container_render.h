@@ -15,6 +15,8 @@
 
 namespace berth::api {
 
+struct RouteContext;
+
 // Parses the body of POST /containers/create (Config with an embedded
 // HostConfig) into `cfg` (image, cmd, entrypoint, env, ...; HostConfig's
 // AutoRemove, NetworkMode, Mounts). Refused with InvalidArgument: an empty
@@ -52,5 +54,9 @@ boost::json::object ContainerInspectValue(const ContainerInfo& c, const std::opt
 // One frame of Docker's multiplexed stream: [stream, 0, 0, 0, big-endian
 // u32 length] + data. `stream` 1 = stdout, 2 = stderr.
 std::string MuxFrame(int stream, std::string_view data);
+
+// The Content-Type of an attach/logs/exec stream: multiplexed from API 1.42,
+// raw before.
+std::string StreamContentType(const RouteContext& ctx);
 
 }  // namespace berth::api

@@ -68,10 +68,6 @@ std::string ImageShown(Store* store, const ContainerRecord& r) {
   return r.image_id.str();
 }
 
-std::string StreamContentType(const RouteContext& ctx) {
-  return ctx.AtLeast("1.42") ? "application/vnd.docker.multiplexed-stream" : "application/vnd.docker.raw-stream";
-}
-
 // POST /containers/create?name=&platform=
 Result<Response> CreateContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
@@ -420,6 +416,10 @@ Result<Response> Commit(RouteContext& ctx) {
 }
 
 }  // namespace
+
+std::string StreamContentType(const RouteContext& ctx) {
+  return ctx.AtLeast("1.42") ? "application/vnd.docker.multiplexed-stream" : "application/vnd.docker.raw-stream";
+}
 
 void AddContainerRoutes(Router* r) {
   r->Add("GET", "/containers/json", ListContainers);

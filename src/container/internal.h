@@ -80,6 +80,26 @@ Result<int> ParseSignal(std::string_view s);
 // text, may be "null" or empty) and returns the new object as JSON text.
 Result<std::string> ApplyChanges(std::string_view config_json, const std::vector<std::string>& changes);
 
+// The process environment of a container: Docker's default PATH and
+// HOSTNAME, then `merged_env` (image and container Env) replacing by key.
+std::vector<std::string> ProcessEnv(const std::string& hostname, const std::vector<std::string>& merged_env);
+
+// The container's confinement as ProcessSpec holds it: no-new-privileges,
+// capabilities (CapAdd/CapDrop, or all with privileged), privileged, and the
+// seccomp filter (Docker's rules). InvalidArgument for a bad profile or cap.
+Status ApplySecurity(const ContainerConfig& cfg, ProcessSpec* p);
+
+// An exec instance (docker exec) as the service keeps it in memory.
+struct ExecInstance {
+  std::string id;
+  std::string container_id;
+  ExecConfig config;
+  bool started = false;
+  bool running = false;
+  int pid = 0;
+  std::optional<int> exit_code;
+};
+
 // One container as the service keeps it in memory (guarded by the service's
 // mu_, except op_mu which serialises operations on this container; the
 // analysis cannot see that rule: the fields are not GUARDED_BY).
@@ -119,6 +139,10 @@ class ContainerServiceImpl : public ContainerService {
   Status ExtractImagePath(const Digest& image_id, const std::string& path, const std::string& dest) override;
   Result<int> SweepSnapshots() override;
   void Shutdown() override;
+  Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg) override;  // exec.cc
+  Result<ExecInfo> InspectExec(const std::string& exec_id) override;
+  Status StartExec(const std::string& exec_id, bool detach,
+                   const std::function<void(int stream, std::string_view data)>& on_output) override;
 
  private:
   std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
@@ -156,6 +180,18 @@ class ContainerServiceImpl : public ContainerService {
   // whether it is AutoRemove once it is found.
   Status StartOnce(const std::string& ref, std::string* id, bool* auto_remove);
   void StartWatcher(const std::string& id) EXCLUDES(threads_mu_);
+  // Runs `fn` on a thread joined at Shutdown (finished ones are joined here).
+  void StartTracked(std::function<void()> fn) EXCLUDES(threads_mu_);
+  // Writes the process of exec `x` in the container `rec` to `process_json`:
+  // the container's env, user, working directory and confinement with the
+  // exec's overrides (exec.cc).
+  [[nodiscard]] Status PrepareExec(const ContainerRecord& rec, const ContainerConfig& cfg, const ExecConfig& x,
+                                   const std::string& process_json);
+  // Runs the started exec `ex` to its end (exec.cc): output to `on_output`,
+  // pid and exit code into `ex`, exec_start/exec_die events; `started` is
+  // notified through cv_ once the pid is known or the process has ended.
+  void RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
+               const std::function<void(int stream, std::string_view data)>& on_output) EXCLUDES(mu_);
   void OnExit(const std::string& id, const RuntimeState& st) EXCLUDES(mu_);
   void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {}) REQUIRES(mu_);
   void Observe(const std::string& action, int64_t start_nanos);
@@ -169,6 +205,8 @@ class ContainerServiceImpl : public ContainerService {
   Mutex mu_;
   CondVar cv_;  // a container exited or was removed, or stopping_ is set
   std::map<std::string, std::shared_ptr<Ctr>> ctrs_ GUARDED_BY(mu_);  // by ID
+  // Exec instances by ID; forgotten when their container is removed.
+  std::map<std::string, std::shared_ptr<ExecInstance>> execs_ GUARDED_BY(mu_);
   std::atomic<bool> stopping_{false};
 
   Mutex cache_mu_;

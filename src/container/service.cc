@@ -267,6 +267,27 @@ Status ContainerServiceImpl::Start(const std::string& ref) {
   return s;
 }
 
+std::vector<std::string> ProcessEnv(const std::string& hostname, const std::vector<std::string>& merged_env) {
+  // Docker's order: a default PATH and HOSTNAME, then the merged Env
+  // replacing by key.
+  std::vector<std::string> env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                  "HOSTNAME=" + hostname};
+  for (const auto& kv : merged_env) OverrideEnv(&env, kv);
+  return env;
+}
+
+Status ApplySecurity(const ContainerConfig& cfg, ProcessSpec* p) {
+  p->no_new_privileges = cfg.no_new_privileges;
+  BERTH_ASSIGN_OR_RETURN(auto caps, ApplyCapabilityChanges(cfg.cap_add, cfg.cap_drop, AvailableCapabilityMask()));
+  p->capabilities = cfg.privileged ? CapabilitiesIn(AvailableCapabilityMask()) : std::move(caps);
+  p->privileged = cfg.privileged;
+  // Privileged: no filter unless a profile was given (Docker's rule).
+  if (!cfg.privileged || (!cfg.seccomp_profile.empty() && cfg.seccomp_profile != "unconfined")) {
+    BERTH_ASSIGN_OR_RETURN(p->seccomp, SeccompFilterFor(cfg.seccomp_profile, p->capabilities, CurrentSeccompHost()));
+  }
+  return OkStatus();
+}
+
 Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, bool* auto_remove) {
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
@@ -322,22 +343,12 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.hostname = cfg.hostname.empty() ? rec.id.substr(0, 12) : cfg.hostname;
   // Docker's order: a default PATH and HOSTNAME, then the merged Env
   // replacing by key.
-  p.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=" + p.hostname};
-  for (const auto& kv : e.env) OverrideEnv(&p.env, kv);
+  p.env = ProcessEnv(p.hostname, e.env);
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
-  p.no_new_privileges = cfg.no_new_privileges;
-  auto caps = ApplyCapabilityChanges(cfg.cap_add, cfg.cap_drop, AvailableCapabilityMask());
-  if (!caps.ok()) return fail(caps.status());
-  p.capabilities = cfg.privileged ? CapabilitiesIn(AvailableCapabilityMask()) : std::move(*caps);
-  p.privileged = cfg.privileged;
-  // Privileged: no filter unless a profile was given (Docker's rule).
-  if (!cfg.privileged || (!cfg.seccomp_profile.empty() && cfg.seccomp_profile != "unconfined")) {
-    auto seccomp = SeccompFilterFor(cfg.seccomp_profile, p.capabilities, CurrentSeccompHost());
-    if (!seccomp.ok()) return fail(seccomp.status());
-    p.seccomp = std::move(*seccomp);
-  }
+  s = ApplySecurity(cfg, &p);
+  if (!s.ok()) return fail(s);
   s = ResolveUser(dir + "/rootfs", e.user, &p);
   if (!s.ok()) return fail(s);
   for (size_t i = 0; i < cfg.image_mounts.size() && i < rec.image_mounts.size(); ++i) {
@@ -380,7 +391,7 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   return s;
 }
 
-void ContainerServiceImpl::StartWatcher(const std::string& id) {
+void ContainerServiceImpl::StartTracked(std::function<void()> fn) {
   MutexLock l(&threads_mu_);
   if (stopping_) return;
   for (auto it = threads_.begin(); it != threads_.end();) {
@@ -392,7 +403,15 @@ void ContainerServiceImpl::StartWatcher(const std::string& id) {
     }
   }
   auto done = std::make_shared<std::atomic<bool>>(false);
-  std::thread t([this, id, done] {
+  std::thread t([fn = std::move(fn), done] {
+    fn();
+    *done = true;
+  });
+  threads_.push_back(Thread{std::move(t), done});
+}
+
+void ContainerServiceImpl::StartWatcher(const std::string& id) {
+  StartTracked([this, id] {
     const std::string state = Dir(id) + "/state";
     int gone = 0;
     while (!stopping_) {
@@ -426,9 +445,7 @@ void ContainerServiceImpl::StartWatcher(const std::string& id) {
         if (SteadyNanos() - waited_from < 500'000'000) std::this_thread::sleep_for(std::chrono::seconds(1));
       }
     }
-    *done = true;
   });
-  threads_.push_back(Thread{std::move(t), done});
 }
 
 void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st) {
@@ -604,6 +621,7 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
     MutexLock l(&mu_);
     c->removed = true;
     ctrs_.erase(id);
+    std::erase_if(execs_, [&id](const auto& entry) { return entry.second->container_id == id; });
     Emit(*c, "destroy");
     cv_.NotifyAll();
   }

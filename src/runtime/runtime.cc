@@ -32,6 +32,7 @@ namespace {
 
 using runtime_internal::CommandResult;
 using runtime_internal::RunCommand;
+using runtime_internal::RunCommandStreaming;
 
 constexpr int kPollMs = 20;
 // How long Start waits for runc to report the process started or failed.
@@ -286,6 +287,42 @@ class RuncRuntime final : public Runtime {
     return State(id, state_dir);
   }
 
+  Result<int> Exec(const std::string& id, const std::string& process_json, const std::string& pid_file,
+                   const std::function<void(int pid)>& on_pid,
+                   const std::function<void(int stream, std::string_view data)>& on_output,
+                   const std::function<bool()>& abandon) override {
+    std::vector<std::string> argv = RuncArgv({"exec", "--process", process_json, "--pid-file", pid_file, id});
+    int pid = 0;
+    // runc's own complaint (the process never started) comes on stderr too;
+    // the start of stderr is kept to classify it.
+    std::string stderr_head;
+    auto check_pid = [&] {
+      if (pid > 0) return;
+      pid = ReadPidFile(pid_file);
+      if (pid > 0) on_pid(pid);
+    };
+    BERTH_ASSIGN_OR_RETURN(int code, RunCommandStreaming(
+                                         argv,
+                                         [&](int stream, std::string_view data) {
+                                           check_pid();
+                                           if (pid <= 0 && stream == 2 && stderr_head.size() < 4096) {
+                                             stderr_head.append(data);
+                                           }
+                                           on_output(stream, data);
+                                         },
+                                         [&] {
+                                           check_pid();
+                                           return !abandon();
+                                         }));
+    check_pid();
+    if (pid <= 0 && code != 0) {
+      Code failure = StartError(stderr_head).code();
+      if (failure == Code::kNotFound) return 127;
+      if (failure == Code::kPermissionDenied) return 126;
+    }
+    return code;
+  }
+
   Status Delete(const std::string& id) override {
     BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"delete", "--force", id}));
     if (r.exit_code == 0 || Contains(r.err, "does not exist")) return OkStatus();
@@ -293,15 +330,17 @@ class RuncRuntime final : public Runtime {
   }
 
  private:
-  Result<CommandResult> Runc(std::vector<std::string> args) {
+  std::vector<std::string> RuncArgv(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {opts_.runc};
     if (!opts_.runc_root.empty()) {
       argv.push_back("--root");
       argv.push_back(opts_.runc_root);
     }
     argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv);
+    return argv;
   }
+
+  Result<CommandResult> Runc(std::vector<std::string> args) { return RunCommand(RuncArgv(args)); }
 
   Result<RuncStatus> RuncState(const std::string& id) {
     BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"state", id}));
@@ -339,6 +378,12 @@ class RuncRuntime final : public Runtime {
 };
 
 }  // namespace
+
+Result<int> Runtime::Exec(const std::string& id, const std::string&, const std::string&,
+                          const std::function<void(int pid)>&, const std::function<void(int, std::string_view)>&,
+                          const std::function<bool()>&) {
+  return Unimplemented("this runtime cannot run processes in container " + id);
+}
 
 Result<std::unique_ptr<Runtime>> Runtime::Create(const RuntimeOptions& opts) {
   if (opts.shim.empty() || opts.shim[0] != '/') {

@@ -81,6 +81,32 @@ TEST_F(SpecTest, ProcessRootAndHostname) {
   EXPECT_FALSE(c.at("root").at("readonly").as_bool());
 }
 
+TEST_F(SpecTest, ProcessJsonIsTheBundlesProcessObject) {
+  ProcessSpec p;
+  p.args = {"sh", "-c", "exit 3"};
+  p.env = {"PATH=/bin", "X=1"};
+  p.cwd = "/etc";
+  p.uid = 1000;
+  p.gid = 1001;
+  p.no_new_privileges = true;
+  p.capabilities = {"CAP_KILL"};
+  json::object bundle = WriteAndRead(p, dir_ + "/bundle");
+  const std::string path = dir_ + "/exec.json";
+  Status s = WriteProcessJson(path, p);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto text = Env::Default()->ReadFileToString(path);
+  ASSERT_TRUE(text.ok());
+  json::value process = json::parse(*text);
+  EXPECT_EQ(process, bundle.at("process"));
+  EXPECT_EQ(json::serialize(process.at("args")), R"(["sh","-c","exit 3"])");
+  EXPECT_EQ(process.at("cwd").as_string(), "/etc");
+  EXPECT_TRUE(process.at("noNewPrivileges").as_bool());
+  EXPECT_EQ(json::serialize(process.at("capabilities").at("effective")), R"(["CAP_KILL"])");
+
+  p.args.clear();
+  EXPECT_EQ(WriteProcessJson(dir_ + "/none.json", p).code(), Code::kInvalidArgument);
+}
+
 TEST_F(SpecTest, CapabilitiesAreDockersDefaultSet) {
   ProcessSpec p;
   p.args = {"true"};

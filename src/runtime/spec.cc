@@ -182,10 +182,8 @@ std::string DefaultHostname(const std::string& bundle, bool host_network) {
 
 }  // namespace
 
-Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p) {
-  if (p.args.empty()) return InvalidArgument("no command specified");
-  if (rootfs.empty() || rootfs[0] != '/') return InvalidArgument("rootfs must be absolute: " + rootfs);
-
+// The spec's "process" object for `p`.
+static json::object ProcessObject(const ProcessSpec& p) {
   json::object user;
   user["uid"] = p.uid;
   user["gid"] = p.gid;
@@ -208,6 +206,13 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   process["cwd"] = p.cwd.empty() ? "/" : p.cwd;
   process["capabilities"] = std::move(caps);
   process["noNewPrivileges"] = p.no_new_privileges;
+  return process;
+}
+
+Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p) {
+  if (p.args.empty()) return InvalidArgument("no command specified");
+  if (rootfs.empty() || rootfs[0] != '/') return InvalidArgument("rootfs must be absolute: " + rootfs);
+  json::object process = ProcessObject(p);
 
   json::object root;
   root["path"] = rootfs;
@@ -275,6 +280,11 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   Env* env_ = Env::Default();
   BERTH_RETURN_IF_ERROR(env_->CreateDirs(bundle, 0711));
   return WriteFileAtomic(env_, bundle + "/config.json", json::serialize(spec));
+}
+
+Status WriteProcessJson(const std::string& path, const ProcessSpec& p) {
+  if (p.args.empty()) return InvalidArgument("no command specified");
+  return WriteFileAtomic(Env::Default(), path, json::serialize(ProcessObject(p)));
 }
 
 // ---- ResolveUser ----

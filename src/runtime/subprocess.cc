@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 
 extern char** environ;
 
@@ -31,6 +32,17 @@ struct Pipes {
 }  // namespace
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
+  CommandResult result;
+  BERTH_ASSIGN_OR_RETURN(result.exit_code,
+                         RunCommandStreaming(argv, [&result](int stream, std::string_view data) {
+                           (stream == 2 ? result.err : result.out).append(data);
+                         }));
+  return result;
+}
+
+Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
+                                const std::function<void(int stream, std::string_view data)>& on_output,
+                                const std::function<bool()>& on_idle, int idle_ms) {
   if (argv.empty()) return InvalidArgument("empty command");
   Pipes p;
   if (::pipe2(p.out, O_CLOEXEC) != 0 || ::pipe2(p.err, O_CLOEXEC) != 0) {
@@ -68,22 +80,26 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
   ::close(p.err[1]);
   p.out[1] = p.err[1] = -1;
 
-  CommandResult result;
   struct pollfd fds[2] = {{p.out[0], POLLIN, 0}, {p.err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
   int open_count = 2;
   char buf[8192];
   while (open_count > 0) {
-    int n = ::poll(fds, 2, -1);
+    int n = ::poll(fds, 2, on_idle ? idle_ms : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
+    }
+    if (on_idle && !on_idle()) {
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      return Aborted("run " + argv[0] + ": abandoned");
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       ssize_t r = ::read(fds[i].fd, buf, sizeof(buf));
       if (r > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(r));
+        on_output(i + 1, std::string_view(buf, static_cast<size_t>(r)));
       } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
         fds[i].fd = -1;  // closed by ~Pipes
         --open_count;
@@ -94,12 +110,8 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return ErrnoStatus("wait for " + argv[0], errno);
   }
-  if (WIFEXITED(status)) {
-    result.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    result.exit_code = 128 + WTERMSIG(status);
-  }
-  return result;
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
 }
 
 }  // namespace runtime_internal

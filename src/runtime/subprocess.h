@@ -1,7 +1,9 @@
 // Running a helper program (runc, berth-shim) to completion without a shell.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "berth/status.h"
@@ -22,6 +24,16 @@ struct CommandResult {
 // closed in it, close-on-exec or not. Safe to call from many threads: every
 // descriptor it opens is close-on-exec.
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv);
+
+// As RunCommand, but hands what the child prints to `on_output` as it comes
+// (stream 1: stdout, 2: stderr) instead of keeping it, and calls `on_idle`
+// (when set) at least every `idle_ms` milliseconds while the child runs.
+// Returns the exit code (128+N when killed by signal N). When `on_idle`
+// returns false, the child is killed (SIGKILL) and reaped without reading
+// further (what it started may hold the pipes open): Aborted.
+Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
+                                const std::function<void(int stream, std::string_view data)>& on_output,
+                                const std::function<bool()>& on_idle = {}, int idle_ms = 20);
 
 }  // namespace runtime_internal
 }  // namespace berth
