@@ -152,14 +152,14 @@ Result<Response> PostBuild(RouteContext& ctx) {
     const std::string dir = builder::BuildsDir(store->root()) + "/" + RandomHex();
     Env* env = store->env();
     BERTH_RETURN_IF_ERROR(env->CreateDirs(builder::BuildsDir(store->root()), 0700));
-    BERTH_RETURN_IF_ERROR(env->CreateDirs(dir + "/context", 0700));
     BERTH_RETURN_IF_ERROR(env->CreateDirs(dir + "/work", 0700));
     struct Cleanup {
       Env* env;
       std::string dir;
       ~Cleanup() { (void)env->RemoveAll(dir); }
     } cleanup{env, dir};
-    BERTH_RETURN_IF_ERROR(builder::ExtractTar(reader, dir + "/context"));
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<builder::BuildContext> context,
+                           builder::BuildContext::Read(reader, dir, {opts.dockerfile, ".dockerignore"}));
     // Whatever follows the archive is read too (the client's body must end).
     char sink[4096];
     for (;;) {
@@ -184,7 +184,7 @@ Result<Response> PostBuild(RouteContext& ctx) {
       written = true;
       return write(json::serialize(o) + "\n");
     };
-    Result<Digest> built = builder::Build(store, containers, dir + "/context", dir + "/work", opts, out);
+    Result<Digest> built = builder::Build(store, containers, context.get(), dir + "/work", opts, out);
     if (!built.ok()) {
       if (!written) return built.status();
       if (quiet) BERTH_RETURN_IF_ERROR(write(quiet_buffer));

@@ -42,11 +42,11 @@ struct StageState {
 
 class Executor {
  public:
-  Executor(Store* store, ContainerService* containers, std::string context_dir, std::string work_dir,
+  Executor(Store* store, ContainerService* containers, BuildContext* context, std::string work_dir,
            const BuildOptions& opts, const BuildOutput& out)
       : store_(store),
         containers_(containers),
-        context_dir_(std::move(context_dir)),
+        context_(context),
         work_dir_(std::move(work_dir)),
         opts_(opts),
         out_(out) {}
@@ -58,15 +58,17 @@ class Executor {
   bool Cancelled() const { return opts_.cancelled && opts_.cancelled(); }
   Status InitStage(const df::Stage& stage, StageState* st);
   Status Dispatch(df::Instruction ins, StageState* st, bool expand);
+  // Writes a step's layer; called only when the cache misses.
+  using StageLayer = std::function<Status()>;
   // Commits a step without a new layer (or with the tree under
-  // `layer_dir`), unless the cache has it.
+  // `layer_dir`, written by `stage`), unless the cache has it.
   // `comment_word`: the comment is one word after "#(nop) " (COPY, ADD,
   // WORKDIR), else two ("#(nop) ", comment), as Docker's two helpers.
   // `in_container`: the commit goes through a created container (Docker's
   // commit(): "Running in", "Removed intermediate container"), the staged
   // tree written into its upper directory; COPY/ADD commit without one.
   Status CommitStep(StageState* st, const std::string& comment, const std::string& layer_dir = {},
-                    bool comment_word = false, bool in_container = true);
+                    bool comment_word = false, bool in_container = true, const StageLayer& stage = {});
   // The cache: a child of `parent` whose container_config is `probe`.
   Result<std::optional<Digest>> Probe(const Digest& parent, const json::object& probe);
   Result<bool> ProbeAndSay(StageState* st, const json::object& probe);
@@ -80,6 +82,9 @@ class Executor {
   // A small file of an image (/etc/passwd for --chown), extracted under
   // the work directory and read.
   Result<std::string> ReadImageFile(const Digest& image, const std::string& path);
+  // Extracts the source paths of a COPY --from into a new directory under
+  // the work directory (returned; the caller removes it).
+  Result<std::string> ExtractFromImage(const df::Instruction& ins);
   // The image of COPY --from: an earlier stage (name or index) or an image.
   Result<Digest> FromImage(const std::string& from);
   Status RunTriggers(StageState* st);
@@ -87,6 +92,9 @@ class Executor {
   // Dockerfile are removed from it when .dockerignore excludes them, as
   // dockerd's remotecontext does (so `COPY . /` does not copy them).
   Status RemoveIgnoredBuildFiles();
+  // A file of the context (the Dockerfile, .dockerignore): kept in memory
+  // when it was read, else from the extracted tree.
+  Result<std::string> ReadContextFile(const std::string& path);
   // After a step container's commit (`result`): removes it when the build
   // says so (rm after success, forcerm always), saying so as Docker does.
   // Returns `result`, or the output's error.
@@ -94,7 +102,7 @@ class Executor {
 
   Store* store_;
   ContainerService* containers_;
-  std::string context_dir_;
+  BuildContext* context_;
   std::string work_dir_;
   const BuildOptions& opts_;
   const BuildOutput& out_;
@@ -134,7 +142,7 @@ Result<bool> Executor::ProbeAndSay(StageState* st, const json::object& probe) {
 }
 
 Status Executor::CommitStep(StageState* st, const std::string& comment, const std::string& layer_dir, bool comment_word,
-                            bool in_container) {
+                            bool in_container, const StageLayer& stage) {
   json::object probe = st->config;
   std::vector<std::string> cmd = Shell(st->config);
   if (comment_word) {
@@ -146,6 +154,7 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
   probe["Cmd"] = StringsValue(cmd);
   BERTH_ASSIGN_OR_RETURN(bool hit, ProbeAndSay(st, probe));
   if (hit) return OkStatus();
+  if (stage) BERTH_RETURN_IF_ERROR(stage());
   BuildStepCommit step;
   step.parent = st->image;
   step.layer_dir = layer_dir;
@@ -268,55 +277,80 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
                            return ReadImageFile(st->image, path);
                          }));
   std::optional<Owner> owner = chown;
-  std::string source_root = context_dir_;
-  if (!ins.from.empty()) {
+  std::string working_dir;
+  if (auto* w = st->config.if_contains("WorkingDir"); w && w->is_string()) working_dir = w->as_string();
+  const std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
+  const Digest image = st->image;
+  auto dest_is_dir = [&](const std::string& path) -> Result<bool> {
+    BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, containers_->StatInImage(image, path));
+    return info.kind == ImagePathKind::kDirectory;
+  };
+  auto stage_from = [&](const CopyPlan& plan, const std::string& root) -> Status {
+    BERTH_RETURN_IF_ERROR(StageCopy(ins, plan, root, layer, owner, dest_is_dir));
+    return AlignWithImage(image, layer, plan.dest);
+  };
+  Status s;
+  std::string source_root;
+  if (ins.from.empty()) {
+    // From the context: the sources are digested from its index, and its
+    // tree is written only when the cache misses.
+    Result<CopyPlan> plan = PlanCopy(ins, context_->index(), working_dir);
+    s = plan.status();
+    if (s.ok()) {
+      s = CommitStep(st, plan->comment, layer, /*comment_word=*/true, /*in_container=*/false, [&]() -> Status {
+        BERTH_ASSIGN_OR_RETURN(std::string tree, context_->Tree());
+        return stage_from(*plan, tree);
+      });
+    }
+  } else {
     // COPY --from=<stage name or index | image>: the sources are paths in
     // that image, extracted first; without --chown they keep their owners.
     if (ins.chown.empty()) owner.reset();
-    BERTH_ASSIGN_OR_RETURN(Digest from, FromImage(ins.from));
-    source_root = work_dir_ + "/from-" + std::to_string(++staged_);
-    BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(source_root, 0700));
-    std::set<std::string> extracted;
-    for (const auto& word : ins.words) {
-      std::string path = CleanAbsolute(word);
-      // A wildcard matches inside the directory before its first wildcard
-      // component: that directory is extracted, and matched as the context is.
-      if (size_t wild = path.find_first_of("*?["); wild != std::string::npos) {
-        path = path.substr(0, path.rfind('/', wild));
-      }
-      if (path.empty() || path == "/") {
-        return Unimplemented("COPY --from of the whole filesystem (" + word +
-                             ") is not supported by berth's builder: name a directory");
-      }
-      if (!extracted.insert(path).second) continue;
-      std::string dest = source_root + path;
-      BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(dest.substr(0, dest.rfind('/')), 0700));
-      Status got = from.empty() ? NotFound(path + ": no such file or directory in the image")
-                                : containers_->ExtractImagePath(from, path, dest);
-      if (got.code() == Code::kNotFound) {
-        return InvalidArgument("COPY failed: stat " + path + ": file does not exist");
-      }
-      BERTH_RETURN_IF_ERROR(got);
+    BERTH_ASSIGN_OR_RETURN(source_root, ExtractFromImage(ins));
+    Result<ContextIndex> index = IndexTree(source_root);
+    Result<CopyPlan> plan = index.ok() ? PlanCopy(ins, *index, working_dir) : Result<CopyPlan>(index.status());
+    s = plan.status();
+    if (s.ok()) {
+      s = CommitStep(st, plan->comment, layer, /*comment_word=*/true, /*in_container=*/false,
+                     [&] { return stage_from(*plan, source_root); });
     }
   }
-  std::string working_dir;
-  if (auto* w = st->config.if_contains("WorkingDir"); w && w->is_string()) working_dir = w->as_string();
-  std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
-  const Digest image = st->image;
-  Result<StagedCopy> staged =
-      StageCopy(ins, source_root, working_dir, layer, owner, [&](const std::string& path) -> Result<bool> {
-        BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, containers_->StatInImage(image, path));
-        return info.kind == ImagePathKind::kDirectory;
-      });
-  Status s = staged.ok() ? AlignWithImage(st->image, layer, staged->dest) : staged.status();
-  if (s.ok()) s = CommitStep(st, staged->comment, layer, /*comment_word=*/true, /*in_container=*/false);
-  Status removed = store_->env()->RemoveAll(layer);
-  if (source_root != context_dir_) {
+  Status removed = store_->env()->FileExists(layer) ? store_->env()->RemoveAll(layer) : OkStatus();
+  if (!source_root.empty()) {
     Status r = store_->env()->RemoveAll(source_root);
     if (removed.ok()) removed = r;
   }
   BERTH_RETURN_IF_ERROR(s);
   return removed;
+}
+
+Result<std::string> Executor::ExtractFromImage(const df::Instruction& ins) {
+  BERTH_ASSIGN_OR_RETURN(Digest from, FromImage(ins.from));
+  std::string source_root = work_dir_ + "/from-" + std::to_string(++staged_);
+  BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(source_root, 0700));
+  std::set<std::string> extracted;
+  for (const auto& word : ins.words) {
+    std::string path = CleanAbsolute(word);
+    // A wildcard matches inside the directory before its first wildcard
+    // component: that directory is extracted, and matched as the context is.
+    if (size_t wild = path.find_first_of("*?["); wild != std::string::npos) {
+      path = path.substr(0, path.rfind('/', wild));
+    }
+    if (path.empty() || path == "/") {
+      return Unimplemented("COPY --from of the whole filesystem (" + word +
+                           ") is not supported by berth's builder: name a directory");
+    }
+    if (!extracted.insert(path).second) continue;
+    std::string dest = source_root + path;
+    BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(dest.substr(0, dest.rfind('/')), 0700));
+    Status got = from.empty() ? NotFound(path + ": no such file or directory in the image")
+                              : containers_->ExtractImagePath(from, path, dest);
+    if (got.code() == Code::kNotFound) {
+      return InvalidArgument("COPY failed: stat " + path + ": file does not exist");
+    }
+    BERTH_RETURN_IF_ERROR(got);
+  }
+  return source_root;
 }
 
 Status Executor::AlignWithImage(const Digest& image, const std::string& layer, const std::string& dest) {
@@ -379,10 +413,12 @@ Status Executor::Workdir(const df::Instruction& ins, StageState* st) {
   if (info.kind == ImagePathKind::kDirectory) return CommitStep(st, comment, {}, /*comment_word=*/true);
   // The directory is created in the image: a layer holding it.
   std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
-  BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(layer + path, 0755));
-  Status s = AlignWithImage(st->image, layer, path);
-  if (s.ok()) s = CommitStep(st, comment, layer, /*comment_word=*/true);
-  Status removed = store_->env()->RemoveAll(layer);
+  const Digest image = st->image;
+  Status s = CommitStep(st, comment, layer, /*comment_word=*/true, /*in_container=*/true, [&]() -> Status {
+    BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(layer + path, 0755));
+    return AlignWithImage(image, layer, path);
+  });
+  Status removed = store_->env()->FileExists(layer) ? store_->env()->RemoveAll(layer) : OkStatus();
   BERTH_RETURN_IF_ERROR(s);
   return removed;
 }
@@ -571,22 +607,30 @@ Status Executor::InitStage(const df::Stage& stage, StageState* st) {
 }
 
 Status Executor::RemoveIgnoredBuildFiles() {
-  Result<std::string> ignore = store_->env()->ReadFileToString(context_dir_ + "/.dockerignore");
+  Result<std::string> ignore = ReadContextFile(".dockerignore");
   if (!ignore.ok()) return OkStatus();  // none (or not a file): nothing to remove
   Result<DockerignoreMatcher> matcher = DockerignoreMatcher::FromPatterns(ReadDockerignore(*ignore));
   if (!matcher.ok()) return OkStatus();  // dockerd ignores bad patterns here too
   for (const std::string& file : {std::string(".dockerignore"), CleanSlashPath(opts_.dockerfile)}) {
-    if (matcher->Excluded(file)) BERTH_RETURN_IF_ERROR(store_->env()->RemoveAll(context_dir_ + "/" + file));
+    if (matcher->Excluded(file)) BERTH_RETURN_IF_ERROR(context_->Remove(file));
   }
   return OkStatus();
 }
 
+Result<std::string> Executor::ReadContextFile(const std::string& path) {
+  if (Result<std::string> kept = context_->KeptFile(path); kept.ok()) return kept;
+  // Not kept (a link, say): read from the tree, when the context has it.
+  auto it = context_->index().find(CleanSlashPath(path));
+  if (it == context_->index().end()) return NotFound("open " + path + ": no such file in the build context");
+  BERTH_ASSIGN_OR_RETURN(std::string tree, context_->Tree());
+  return store_->env()->ReadFileToString(tree + "/" + CleanSlashPath(path));
+}
+
 Result<Digest> Executor::Run() {
-  const std::string df_path = context_dir_ + "/" + CleanSlashPath(opts_.dockerfile);
   if (CleanSlashPath(opts_.dockerfile).starts_with("..")) {
     return InvalidArgument("the Dockerfile (" + opts_.dockerfile + ") must be within the build context");
   }
-  Result<std::string> text = store_->env()->ReadFileToString(df_path);
+  Result<std::string> text = ReadContextFile(opts_.dockerfile);
   if (!text.ok()) {
     return InvalidArgument("Cannot locate specified Dockerfile: " + opts_.dockerfile);
   }
@@ -649,9 +693,9 @@ Result<Digest> Executor::Run() {
 
 }  // namespace
 
-Result<Digest> Build(Store* store, ContainerService* containers, const std::string& context_dir,
-                     const std::string& work_dir, const BuildOptions& opts, const BuildOutput& out) {
-  Executor ex(store, containers, context_dir, work_dir, opts, out);
+Result<Digest> Build(Store* store, ContainerService* containers, BuildContext* context, const std::string& work_dir,
+                     const BuildOptions& opts, const BuildOutput& out) {
+  Executor ex(store, containers, context, work_dir, opts, out);
   return ex.Run();
 }
 

@@ -216,6 +216,66 @@ class CliBuildTest(BuildTestCase):
         self.assertNotIn("Using cache", nocache)
         self.assertIn(" ---> Running in ", nocache)
 
+    def test_cache_follows_the_sources_and_extracts_the_context_only_on_a_miss(self):
+        ctx = self.context("lazy", {
+            "Dockerfile": "FROM bb:1\nCOPY d /d\nCOPY f /f\nRUN cat /d/sub/x /f > /both\n",
+            "d/sub/x": "x1\n",
+            "d/y": "y\n",
+            "f": "f1\n",
+        })
+        self.build_ok(ctx, "-t", "lazy:1")
+        self.assertEqual(self.build_ok(ctx, "-t", "lazy:1").count(" ---> Using cache"), 3)
+        # A changed file after a hit: the context is written then, mid-build.
+        with open(os.path.join(ctx, "f"), "w") as f:
+            f.write("f2\n")
+        out = self.build_ok(ctx, "-t", "lazy:2")
+        self.assertEqual(out.count(" ---> Using cache"), 1, out)
+        self.assertEqual(self.docker_ok("run", "--rm", "lazy:2", "cat", "/both"), "x1\nf2\n")
+        # A file deep in a copied directory, or its mode, misses that step.
+        with open(os.path.join(ctx, "d", "sub", "x"), "w") as f:
+            f.write("x2\n")
+        out = self.build_ok(ctx, "-t", "lazy:3")
+        self.assertNotIn("Using cache", out)
+        self.assertEqual(self.docker_ok("run", "--rm", "lazy:3", "cat", "/both"), "x2\nf2\n")
+        os.chmod(os.path.join(ctx, "d", "y"), 0o600)
+        out = self.build_ok(ctx, "-t", "lazy:4")
+        self.assertNotIn("Using cache", out)
+        self.assertEqual(self.docker_ok("run", "--rm", "lazy:4", "busybox", "stat", "-c", "%a", "/d/y").strip(), "600")
+
+    def test_add_archive_keeps_absolute_links_and_never_writes_through_one(self):
+        def link(name, target):
+            ti = tarfile.TarInfo(name)
+            ti.type = tarfile.SYMTYPE
+            ti.linkname = target
+            return ti, None
+        links = tar_bytes([link("abs", "/etc/passwd"), link("etc", "/etc"), link("up", "../../../bin/sh"),
+                           file_info("plain", b"plain\n")])
+        ctx = self.context("links", {
+            "Dockerfile": "FROM bb:1\nRUN mkdir -p /etc && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd\n"
+                          "ADD links.tar /dst/\n",
+            "links.tar": links,
+        })
+        self.build_ok(ctx, "-t", "links:1")
+        out = self.docker_ok("run", "--rm", "links:1", "sh", "-c",
+                             "for l in abs etc up; do busybox readlink /dst/$l; done; cat /dst/abs /dst/plain")
+        self.assertEqual(out.splitlines(), ["/etc/passwd", "/etc", "../../../bin/sh",
+                                            "root:x:0:0:root:/root:/bin/sh", "plain"])
+        # An entry through a link (to a host directory here) is refused.
+        outside = self.path("outside-" + self._testMethodName)
+        os.makedirs(outside, exist_ok=True)
+        hostile = tar_bytes([link("esc", outside), file_info("esc/pwned", b"pwned\n")])
+        ctx = self.context("hostile", {
+            "Dockerfile": "FROM bb:1\nADD evil.tar /dst/\n",
+            "evil.tar": hostile,
+        })
+        ids = self.all_image_ids()
+        rc, out, err = self.build(ctx, "-t", "evil:1")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("is a symbolic link", out + err)
+        self.assertEqual(os.listdir(outside), [])
+        self.assertEqual(self.all_image_ids(), ids)
+        self.docker_ok("version")
+
     def test_metadata_instructions_and_onbuild(self):
         ctx = self.context("meta", {
             "Dockerfile": "FROM bb:1\n"
