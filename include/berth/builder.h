@@ -148,8 +148,8 @@ struct BuildOutput {
 // command '/bin/sh -c false' returned a non-zero code: 1"). Scratch space
 // (COPY layers) goes under `work_dir`, which the caller removes.
 // What berth's builder does not do is refused naming it: COPY --from of
-// "/" (or of a wildcard in its first component), ADD from a URL, RUN in a
-// FROM scratch stage.
+// "/" (or of a wildcard in its first component), ADD from a URL. RUN in a
+// FROM scratch stage runs on an empty root filesystem, as Docker's.
 Result<Digest> Build(Store* store, ContainerService* containers, BuildContext* context, const std::string& work_dir,
                      const BuildOptions& opts, const BuildOutput& out);
 

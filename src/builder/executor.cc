@@ -73,6 +73,11 @@ class Executor {
   Result<std::optional<Digest>> Probe(const Digest& parent, const json::object& probe);
   Result<bool> ProbeAndSay(StageState* st, const json::object& probe);
   Status Run(const df::Instruction& ins, StageState* st);
+  // RUN's container of `run_image`: started, its output streamed, its
+  // exit checked, committed on the stage's image.
+  Status RunInContainer(const Digest& run_image, const std::vector<std::string>& cmd,
+                        const std::vector<std::string>& env, const std::vector<std::string>& arg_env,
+                        const json::object& probe, const std::vector<std::string>& save_cmd, StageState* st);
   Status Copy(const df::Instruction& ins, StageState* st);
   Status Workdir(const df::Instruction& ins, StageState* st);
   // The staged directories on the way to `dest` (and `dest` itself) that
@@ -222,13 +227,37 @@ Status Executor::Run(const df::Instruction& ins, StageState* st) {
   if (!save_cmd.empty()) probe["Entrypoint"] = nullptr;
   BERTH_ASSIGN_OR_RETURN(bool hit, ProbeAndSay(st, probe));
   if (hit) return OkStatus();
-  if (st->image.empty()) {
-    return InvalidArgument("RUN in a stage FROM scratch: there is no shell to run '" + Join(cmd) +
-                           "' in (berth's builder runs RUN in a container of the stage's image)");
+  // In a stage FROM scratch the step's container has an empty root
+  // filesystem, as Docker's: that of an image without layers made for it
+  // and removed after the step.
+  const Digest base_image = st->image;
+  Digest run_image = base_image;
+  if (run_image.empty()) {
+    BuildStepCommit empty;
+    empty.config_json = json::serialize(st->config);
+    empty.container_config_json = "{}";
+    empty.created_by = "berth: the empty root filesystem of a RUN FROM scratch";
+    empty.platform = st->platform;
+    BERTH_ASSIGN_OR_RETURN(run_image, containers_->CommitBuildStep(empty));
   }
+  Status result = RunInContainer(run_image, cmd, env, arg_env, probe, save_cmd, st);
+  if (run_image != base_image) {
+    // Also while a failed step's container (kept, as Docker keeps it) has
+    // it: Docker's has no image at all.
+    RemoveOptions ro;
+    ro.prune = false;
+    ro.force = true;
+    Status removed = store_->images()->Remove(run_image.str(), ro).status();
+    if (result.ok()) return removed;
+  }
+  return result;
+}
 
+Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::string>& cmd,
+                                const std::vector<std::string>& env, const std::vector<std::string>& arg_env,
+                                const json::object& probe, const std::vector<std::string>& save_cmd, StageState* st) {
   ContainerConfig cfg;
-  cfg.image = st->image.str();
+  cfg.image = run_image.str();
   cfg.cmd = cmd;
   cfg.entrypoint = std::vector<std::string>{""};
   cfg.env = env;

@@ -276,6 +276,36 @@ class CliBuildTest(BuildTestCase):
         self.assertEqual(self.all_image_ids(), ids)
         self.docker_ok("version")
 
+    def test_run_in_a_scratch_stage(self):
+        # No shell: the step's container starts on an empty root filesystem
+        # and the exec fails as Docker's does.
+        ctx = self.context("noshell", {"Dockerfile": "FROM scratch\nRUN echo hi\n"})
+        ids = self.all_image_ids()
+        rc, out, err = self.build(ctx, "-t", "noshell:1")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('exec: "/bin/sh": stat /bin/sh: no such file or directory', out + err)
+        self.assertIn(" ---> Running in ", out)
+        self.assertEqual(self.all_image_ids(), ids)  # the failed step's container is kept, no image left
+        kept = self.docker_ok("ps", "-a", "-q").split()
+        self.assertEqual(len(kept), 1, kept)
+        self.docker_ok("rm", kept[0])
+        # The JSON form runs a binary copied in first.
+        with open("/bin/busybox", "rb") as f:
+            busybox = f.read()
+        ctx = self.context("static", {
+            "Dockerfile": "FROM scratch\nCOPY busybox /bin/busybox\n"
+                          "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo from scratch > /made\"]\n",
+            "busybox": busybox,
+        })
+        os.chmod(os.path.join(ctx, "busybox"), 0o755)
+        out = self.build_ok(ctx, "-t", "static:1")
+        self.assertIn(" ---> Running in ", out)
+        self.assertEqual(self.docker_ok("run", "--rm", "static:1", "/bin/busybox", "cat", "/made"), "from scratch\n")
+        # Two layers, no parent before the COPY, and no helper image left behind.
+        layers = json.loads(self.docker_ok("image", "inspect", "-f", "{{json .RootFS.Layers}}", "static:1"))
+        self.assertEqual(len(layers), 2)
+        self.assertEqual(len(self.all_image_ids()), len(ids) + 2)
+
     def test_metadata_instructions_and_onbuild(self):
         ctx = self.context("meta", {
             "Dockerfile": "FROM bb:1\n"
