@@ -130,6 +130,12 @@ struct BuildOptions {
   bool remove = true;         // remove a step's container after it succeeded
   bool force_remove = false;  // also after it failed
   std::string network_mode;   // as ContainerConfig::network_mode
+  // pull=1 (`docker build --pull`): called with each FROM image (as
+  // written, after expansion; not "scratch", not an earlier stage) before
+  // the stage uses it, to pull it (its progress goes to the build's
+  // output); an error fails the build. Empty: images are taken as the
+  // store has them.
+  std::function<Status(const std::string& image)> pull;
   // True once the client went away: the build stops ("Build cancelled"),
   // killing and removing a running step's container. May be empty.
   std::function<bool()> cancelled;

@@ -607,10 +607,11 @@ Status Executor::InitStage(const df::Stage& stage, StageState* st) {
   } else if (lower == "scratch") {
     st->image = Digest();
   } else {
+    if (opts_.pull) BERTH_RETURN_IF_ERROR(opts_.pull(base));
     Result<ImageRecord> rec = store_->images()->Resolve(base);
     if (!rec.ok()) {
       if (rec.status().code() == Code::kNotFound) {
-        return NotFound("No such image: " + base + " (berth's builder does not pull base images: pull it first)");
+        return NotFound("No such image: " + base + " (berth's builder pulls base images only with --pull)");
       }
       return rec.status();
     }

@@ -14,8 +14,9 @@ import tarfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import DaemonTestCase, UnixConnection, fixture  # noqa: E402
+from berth_e2e import DaemonTestCase, UnixConnection, fixture, free_port  # noqa: E402
 from containers_test import can_run_containers  # noqa: E402
+from registry_test import REGISTRY, SKOPEO, Registry  # noqa: E402
 
 HEX12 = re.compile(r"^[0-9a-f]{12}$")
 
@@ -550,6 +551,67 @@ class BuildCacheTest(BuildTestCase):
         c.close()
 
 
+@unittest.skipUnless(os.path.exists(REGISTRY) and os.path.exists(SKOPEO), "needs docker-registry and skopeo")
+class BuildPullTest(BuildTestCase):
+    """docker build --pull against a local docker-registry."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.reg = Registry(cls.tmp).start()
+            cls.reg.seed(os.path.join(cls.tmp, "bb.tar"), "base/bb:remote")
+        except BaseException:
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.reg.stop()
+        super().tearDownClass()
+
+    def test_pull_fetches_the_from_image_with_progress(self):
+        base = "%s/base/bb:remote" % self.reg.host
+        ctx = self.context("pull", {
+            "Dockerfile": "FROM %s AS first\nRUN echo pulled > /p\nFROM first\nRUN cat /p\n" % base,
+        })
+        rc, _, _ = self.d.docker("image", "inspect", base)
+        self.assertNotEqual(rc, 0)
+        # Without --pull a missing base image stays an error naming --pull.
+        rc, out, err = self.build(ctx, "-t", "pulled:1")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("No such image: " + base, out + err)
+        out = self.build_ok(ctx, "--pull", "-t", "pulled:1")
+        lines = out.splitlines()
+        step = lines.index("Step 1/4 : FROM %s AS first" % base)
+        self.assertIn("Status: Downloaded newer image for " + base, lines[step:])
+        self.assertLess(lines.index("Status: Downloaded newer image for " + base), lines.index("Step 2/4 : RUN echo pulled > /p"))
+        self.assertEqual(out.count("Status: "), 1, out)  # the stage "first" is not pulled
+        self.assertTrue(any(l.startswith("Digest: sha256:") for l in lines), out)
+        self.assertIn("pulled", lines)
+        self.docker_ok("image", "inspect", base)
+        # Again: up to date, and the steps come from the cache.
+        out = self.build_ok(ctx, "--pull", "-t", "pulled:1")
+        self.assertIn("Status: Image is up to date for " + base, out.splitlines())
+        self.assertEqual(out.count(" ---> Using cache"), 2, out)
+
+    def test_pull_from_an_unreachable_registry_fails_the_build(self):
+        port = free_port()
+        base = "127.0.0.1:%d/nowhere/bb:1" % port
+        ctx = self.context("unreachable", {"Dockerfile": "FROM %s\nRUN true\n" % base})
+        ids = self.all_image_ids()
+        rc, out, err = self.build(ctx, "--pull", "-t", "nowhere:1")
+        self.assertNotEqual(rc, 0, out)
+        # The message docker pull gives for that registry.
+        prc, pout, perr = self.d.docker("pull", base)
+        self.assertNotEqual(prc, 0)
+        message = perr.strip().splitlines()[-1].split("Error response from daemon: ", 1)[-1]
+        self.assertIn("127.0.0.1", message)
+        self.assertIn(message, out + err)
+        self.assertEqual(self.all_image_ids(), ids)
+        self.docker_ok("version")
+
+
 class ApiBuildTest(BuildTestCase):
     def post_build(self, query, body):
         status, _, data = self.d.request("POST", "/v1.50/build" + query, body=body,
@@ -603,7 +665,7 @@ class ApiBuildTest(BuildTestCase):
         for query, name in [("?squash=1", "squash"), ("?cachefrom=%5B%22x%22%5D", "cachefrom"),
                             ("?version=2", "version"), ("?remote=https://example.com/x.git", "remote"),
                             ("?memory=1000000", "memory"), ("?extrahosts=a:1.2.3.4", "extrahosts"),
-                            ("?shmsize=1024", "shmsize"), ("?pull=1", "pull")]:
+                            ("?shmsize=1024", "shmsize")]:
             status, data = self.post_build(query, body)
             self.assertEqual(status, 400, query)
             self.assertIn('"%s"' % name, json.loads(data)["message"], query)
