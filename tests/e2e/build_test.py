@@ -432,9 +432,6 @@ class CliBuildTest(BuildTestCase):
         rc, out, err = self.build(bad)
         self.assertEqual(rc, 1)
         self.assertIn("COPY failed: stat /bin/true: file does not exist", err)
-        rc, out, err = self.build(ctx, "--pull")
-        self.assertEqual(rc, 1)
-        self.assertIn('build parameter "pull" is not supported', err)
 
     def test_unknown_base_image(self):
         ctx = self.context("nobase", {"Dockerfile": "FROM nothere:1\n"})
