@@ -1,7 +1,9 @@
 // Internals of the builder, shared by src/builder/*.cc:
-//   context.cc   ExtractTar (build contexts, ADD's local archives)
-//   executor.cc  Build: stages, steps, the cache, commits, RUN
-//   copy.cc      COPY/ADD: sources in the context, the staged layer
+//   context.cc   ExtractTar (ADD's local archives), BuildContext (the
+//                request's context: index, kept archive, lazy tree)
+//   executor.cc  Build: stages, dispatch, the cache, commits (executor.h)
+//   steps.cc     RUN, COPY/ADD, WORKDIR
+//   copy.cc      COPY/ADD: sources planned from an index, the staged layer
 //   run_config.cc  the run config's fields (run_config.h)
 // Internal to src/builder.
 #pragma once
