@@ -5,6 +5,7 @@ without buildx: POST /build) and the Python SDK build images from busybox
 cache, intermediate images and their pruning, hostile contexts and refused
 parameters."""
 
+import base64
 import io
 import json
 import os
@@ -16,7 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 from berth_e2e import DaemonTestCase, UnixConnection, fixture, free_port  # noqa: E402
 from containers_test import can_run_containers  # noqa: E402
-from registry_test import REGISTRY, SKOPEO, Registry  # noqa: E402
+from registry_test import PASSWORD, REGISTRY, SKOPEO, USER, Registry  # noqa: E402
 
 HEX12 = re.compile(r"^[0-9a-f]{12}$")
 
@@ -591,6 +592,39 @@ class BuildPullTest(BuildTestCase):
         out = self.build_ok(ctx, "--pull", "-t", "pulled:1")
         self.assertIn("Status: Image is up to date for " + base, out.splitlines())
         self.assertEqual(out.count(" ---> Using cache"), 2, out)
+
+    def test_pull_uses_the_credentials_of_x_registry_config(self):
+        reg = Registry(self.tmp, name="auth-registry-" + self._testMethodName, auth=True).start()
+        try:
+            reg.seed(self.path("bb.tar"), "private/bb:1")
+            base = "%s/private/bb:1" % reg.host
+            body = tar_bytes([file_info("Dockerfile", ("FROM %s\nRUN true\n" % base).encode())])
+
+            def post(config):
+                headers = {"Content-Type": "application/x-tar"}
+                if config is not None:
+                    headers["X-Registry-Config"] = config
+                status, _, data = self.d.request("POST", "/v1.50/build?pull=1&t=private:1", body=body,
+                                                 headers=headers)
+                return status, data.decode()
+
+            def encode(obj):
+                return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode()
+
+            status, data = post(None)
+            self.assertIn("pull access denied", data)
+            wrong = encode({"other.example:5000": {"username": USER, "password": PASSWORD}})
+            status, data = post(wrong)
+            self.assertIn("pull access denied", data)
+            status, data = post("!!not base64!!")
+            self.assertIn("invalid X-Registry-Config header", data)
+            status, data = post(encode({"http://" + reg.host: {"username": USER, "password": PASSWORD}}))
+            self.assertEqual(status, 200, data)
+            self.assertNotIn('"errorDetail"', data)
+            self.assertIn("Status: Downloaded newer image for " + base, data)
+            self.docker_ok("image", "inspect", "private:1")
+        finally:
+            reg.stop()
 
     def test_pull_from_an_unreachable_registry_fails_the_build(self):
         port = free_port()
