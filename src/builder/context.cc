@@ -426,7 +426,8 @@ Result<std::unique_ptr<BuildContext>> BuildContext::Read(const ReadFn& read, con
       BERTH_RETURN_IF_ERROR(replaceable(clean, raw));
       ContextEntry copy = index.at(target);
       index[clean] = std::move(copy);
-      if (keep.contains(target) && ctx->kept_.contains(target)) ctx->kept_[clean] = ctx->kept_.at(target);
+      ctx->kept_.erase(clean);
+      if (keep.contains(clean) && ctx->kept_.contains(target)) ctx->kept_[clean] = ctx->kept_.at(target);
       continue;
     }
     mode_t type = archive_entry_filetype(e);

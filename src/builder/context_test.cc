@@ -216,6 +216,7 @@ TEST_F(BuildContextTest, IndexesWithoutWritingUntilTheTreeIsNeeded) {
   EXPECT_EQ(c.index().at("hard").content, HexSha256("a"));
   EXPECT_EQ(c.index().at("sub/a.txt").mode, 0644u);
   EXPECT_EQ(c.KeptFile("Dockerfile").value(), "FROM x\n");
+  EXPECT_EQ(c.KeptFile("hard").status().code(), Code::kNotFound);       // its target was not kept
   EXPECT_EQ(c.KeptFile("sub/a.txt").status().code(), Code::kNotFound);  // not asked for
   EXPECT_EQ(c.KeptFile("absent").status().code(), Code::kNotFound);
   ASSERT_TRUE(c.Remove("Dockerfile").ok());
@@ -233,6 +234,18 @@ TEST_F(BuildContextTest, IndexesWithoutWritingUntilTheTreeIsNeeded) {
   EXPECT_FALSE(c.index().contains("sub/a.txt"));
   EXPECT_EQ(c.Tree().value(), *tree);  // written once
   EXPECT_EQ(c.Remove("../x").code(), Code::kInvalidArgument);
+}
+
+TEST_F(BuildContextTest, KeepsAFileThroughAHardLinkAndForgetsAReplacedOne) {
+  std::string tar = MakeTar({{"Dockerfile", AE_IFREG, "FROM a\n"},
+                             {"df", AE_IFREG, "", "", "Dockerfile"},
+                             {".dockerignore", AE_IFREG, "x\n"},
+                             {".dockerignore", AE_IFLNK, "", "Dockerfile"}});
+  auto ctx = BuildContext::Read(Reader(tar), dir_, {"Dockerfile", "df", ".dockerignore"});
+  ASSERT_TRUE(ctx.ok()) << ctx.status().message();
+  EXPECT_EQ((*ctx)->KeptFile("df").value(), "FROM a\n");
+  EXPECT_EQ((*ctx)->KeptFile(".dockerignore").status().code(), Code::kNotFound);  // now a link
+  EXPECT_EQ((*ctx)->index().at(".dockerignore").kind, ContextEntry::Kind::kSymlink);
 }
 
 TEST_F(BuildContextTest, ALargeContextGoesToAFileAndExtractsTheSame) {
