@@ -4,6 +4,7 @@
 // error before anything was written (bad query, bad context, Dockerfile
 // parse errors, a missing base image) is a plain HTTP error; once the
 // stream began an error ends it with an errorDetail line.
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 #include <cstring>
 #include <memory>
@@ -14,7 +15,9 @@
 #include "api/render.h"
 #include "api/router.h"
 #include "berth/builder.h"
+#include "berth/mutex.h"
 #include "berth/reference.h"
+#include "berth/registry.h"
 
 namespace berth::api {
 
@@ -51,7 +54,6 @@ Status RefuseUnsupported(const Query& q) {
   if (std::string v = q.Get("version"); !v.empty() && v != "1") {
     return refuse("version", "BuildKit (version=" + v + ") is not available; use the classic builder (version=1)");
   }
-  if (q.Bool("pull")) return refuse("pull", "the builder does not pull base images; pull them first");
   return OkStatus();
 }
 
@@ -116,6 +118,86 @@ Result<builder::BuildOptions> ParseBuildOptions(RouteContext& ctx) {
   return o;
 }
 
+// The credentials X-Registry-Config (base64 of a JSON object of
+// AuthConfigs by registry: "https://index.docker.io/v1/", "host:port")
+// holds for the registry of `ref`; none when it has none. Malformed:
+// InvalidArgument.
+Result<AuthConfig> BuildAuthFor(const std::string& header, const Reference& ref) {
+  namespace b64 = boost::beast::detail::base64;
+  if (header.empty()) return AuthConfig{};
+  std::string padded = header;
+  for (char& c : padded) c = c == '-' ? '+' : c == '_' ? '/' : c;  // base64url as well
+  while (padded.size() % 4 != 0) padded.push_back('=');
+  std::string raw(b64::decoded_size(padded.size()), '\0');
+  auto [written, read] = b64::decode(raw.data(), padded.data(), padded.size());
+  const size_t data_chars = padded.find_last_not_of('=') + 1;
+  if (read < data_chars) return InvalidArgument("invalid X-Registry-Config header: not base64");
+  raw.resize(written);
+  json::value v;
+  try {
+    v = json::parse(raw);
+  } catch (const std::exception& ex) {
+    return InvalidArgument(std::string("invalid X-Registry-Config header: ") + ex.what());
+  }
+  if (v.is_null()) return AuthConfig{};
+  if (!v.is_object()) return InvalidArgument("invalid X-Registry-Config header: not a JSON object");
+  auto host_of = [](std::string key) {
+    for (std::string_view scheme : {"https://", "http://"}) {
+      if (key.starts_with(scheme)) key = key.substr(scheme.size());
+    }
+    key = key.substr(0, key.find('/'));
+    return key == "index.docker.io" || key == "registry-1.docker.io" ? std::string(kDefaultDomain) : key;
+  };
+  for (const auto& [key, entry] : v.as_object()) {
+    if (host_of(std::string(key)) != ref.domain) continue;
+    std::string text = json::serialize(entry);
+    std::string encoded(b64::encoded_size(text.size()), '\0');
+    encoded.resize(b64::encode(encoded.data(), text.data(), text.size()));
+    return DecodeRegistryAuth(encoded);
+  }
+  return AuthConfig{};
+}
+
+// `docker build --pull` of one FROM image, as Docker's builder pulls it:
+// the pull's progress lines (and its "Digest:"/"Status:" lines) go to
+// `emit`; progress from the pull's threads is serialised here.
+Status PullBaseImage(Store* store, const RegistryConfig& registry, const std::string& registry_config,
+                     const std::string& image, const std::function<bool()>& cancelled,
+                     const std::function<Status(std::string)>& emit) {
+  BERTH_ASSIGN_OR_RETURN(Reference ref, ParseNormalizedNamed(image));
+  if (!ref.has_tag() && !ref.has_digest()) ref = TagNameOnly(std::move(ref));
+  PullOptions o;
+  o.reference = ref.String();
+  BERTH_ASSIGN_OR_RETURN(o.auth, BuildAuthFor(registry_config, ref));
+  Mutex mu;
+  Status emitted;
+  bool saw_digest = false, saw_status = false;
+  auto send = [&](const ProgressMessage& m) {
+    MutexLock l(&mu);
+    if (m.status.starts_with("Digest: ")) saw_digest = true;
+    if (m.status.starts_with("Status: ")) saw_status = true;
+    if (emitted.ok()) emitted = emit(RenderProgress(m));
+  };
+  o.cancelled = [&] {
+    MutexLock l(&mu);
+    return !emitted.ok() || (cancelled && cancelled());
+  };
+  Result<PullResult> pulled = Pull(store, registry, o, send);
+  BERTH_RETURN_IF_ERROR(pulled.status());
+  ProgressMessage tail;
+  if (!saw_digest && !pulled->target.empty()) {
+    tail.status = "Digest: " + pulled->target.str();
+    send(tail);
+  }
+  if (!saw_status) {
+    tail.status =
+        (pulled->updated ? "Status: Downloaded newer image for " : "Status: Image is up to date for ") + ref.Familiar();
+    send(tail);
+  }
+  MutexLock l(&mu);
+  return emitted;
+}
+
 // 16 random hex characters: the name of a build's private directory.
 std::string RandomHex() {
   std::random_device rd;
@@ -135,6 +217,9 @@ Result<Response> PostBuild(RouteContext& ctx) {
   // stream runs.
   opts.cancelled = ctx.req->cancelled;
   Store* store = ctx.store;
+  const RegistryConfig registry = ctx.opts->registry;
+  const std::string registry_config = ctx.req->Header("X-Registry-Config");
+  const bool pull = ctx.query.Bool("pull");
   ReadFn reader = ctx.req->body_reader;
   if (!reader) {
     auto body = std::make_shared<const std::string>(std::move(ctx.req->body));
@@ -148,18 +233,19 @@ Result<Response> PostBuild(RouteContext& ctx) {
   }
   Response r;
   r.SetHeader("Content-Type", "application/json");
-  r.stream = [store, containers, reader, opts, quiet](const WriteFn& write) -> Status {
+  r.stream = [store, containers, reader, opts, quiet, registry, registry_config,
+              pull](const WriteFn& write) mutable -> Status {
     const std::string dir = builder::BuildsDir(store->root()) + "/" + RandomHex();
     Env* env = store->env();
     BERTH_RETURN_IF_ERROR(env->CreateDirs(builder::BuildsDir(store->root()), 0700));
-    BERTH_RETURN_IF_ERROR(env->CreateDirs(dir + "/context", 0700));
     BERTH_RETURN_IF_ERROR(env->CreateDirs(dir + "/work", 0700));
     struct Cleanup {
       Env* env;
       std::string dir;
       ~Cleanup() { (void)env->RemoveAll(dir); }
     } cleanup{env, dir};
-    BERTH_RETURN_IF_ERROR(builder::ExtractTar(reader, dir + "/context"));
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<builder::BuildContext> context,
+                           builder::BuildContext::Read(reader, dir, {opts.dockerfile, ".dockerignore"}));
     // Whatever follows the archive is read too (the client's body must end).
     char sink[4096];
     for (;;) {
@@ -184,7 +270,19 @@ Result<Response> PostBuild(RouteContext& ctx) {
       written = true;
       return write(json::serialize(o) + "\n");
     };
-    Result<Digest> built = builder::Build(store, containers, dir + "/context", dir + "/work", opts, out);
+    if (pull) {
+      opts.pull = [&](const std::string& image) -> Status {
+        return PullBaseImage(store, registry, registry_config, image, opts.cancelled, [&](std::string line) {
+          if (quiet) {
+            quiet_buffer += line;
+            return OkStatus();
+          }
+          written = true;
+          return write(line);
+        });
+      };
+    }
+    Result<Digest> built = builder::Build(store, containers, context.get(), dir + "/work", opts, out);
     if (!built.ok()) {
       if (!written) return built.status();
       if (quiet) BERTH_RETURN_IF_ERROR(write(quiet_buffer));

@@ -77,33 +77,24 @@ Status ReadPieces(const std::string& path, const std::function<Status(std::strin
   return OkStatus();
 }
 
-// The digest of a source's contents: paths, modes, link targets and bytes.
-Result<std::string> HashSource(const std::string& path, bool is_dir) {
+// What the cache digest of a source takes of one entry: kind, mode, size,
+// link target and the digest of its bytes.
+void HashEntry(Sha256* sha, const std::string& rel, const ContextEntry& e) {
+  sha->Update(rel + "\n" + std::to_string(static_cast<int>(e.kind)) + "\n" + std::to_string(e.mode) + "\n" +
+              std::to_string(e.size) + "\n" + e.link + "\n" + e.content + "\n");
+}
+
+// The digest of a source's contents ("file:<hex>" or "dir:<hex>").
+std::string HashSource(const ContextIndex& index, const std::string& rel, const ContextEntry& entry) {
   Sha256 sha;
-  auto add = [&](const std::string& rel, const std::string& full) -> Status {
-    struct stat st;
-    if (lstat(full.c_str(), &st) != 0) return Errno("lstat", full);
-    sha.Update(rel + "\n" + std::to_string(st.st_mode) + "\n");
-    if (S_ISREG(st.st_mode)) {
-      sha.Update(std::to_string(st.st_size) + "\n");
-      BERTH_RETURN_IF_ERROR(ReadPieces(full, [&](std::string_view d) {
-        sha.Update(d);
-        return OkStatus();
-      }));
-    } else if (S_ISLNK(st.st_mode)) {
-      char t[4096];
-      ssize_t n = readlink(full.c_str(), t, sizeof t);
-      if (n > 0) sha.Update(std::string_view(t, static_cast<size_t>(n)));
-    }
-    return OkStatus();
-  };
-  if (!is_dir) {
-    BERTH_RETURN_IF_ERROR(add("", path));
+  if (entry.kind != ContextEntry::Kind::kDirectory) {
+    HashEntry(&sha, "", entry);
     return "file:" + sha.Finish().hex();
   }
-  std::vector<std::string> all;
-  Walk(path, "", &all);
-  for (const auto& r : all) BERTH_RETURN_IF_ERROR(add(r, path + "/" + r));
+  const std::string prefix = rel.empty() ? "" : rel + "/";
+  for (auto it = index.lower_bound(prefix); it != index.end() && it->first.starts_with(prefix); ++it) {
+    HashEntry(&sha, it->first.substr(prefix.size()), it->second);
+  }
   return "dir:" + sha.Finish().hex();
 }
 
@@ -199,6 +190,42 @@ std::optional<uint32_t> IdInFile(const std::string& text, const std::string& nam
 
 std::string CleanAbsolute(const std::string& path) { return CleanSlashPath("/" + path); }
 
+Result<ContextIndex> IndexTree(const std::string& root) {
+  std::vector<std::string> all;
+  Walk(root, "", &all);
+  ContextIndex index;
+  for (const auto& rel : all) {
+    const std::string full = root + "/" + rel;
+    struct stat st;
+    if (lstat(full.c_str(), &st) != 0) return Errno("lstat", full);
+    ContextEntry e;
+    e.mode = st.st_mode & 07777;
+    if (S_ISDIR(st.st_mode)) {
+      e.kind = ContextEntry::Kind::kDirectory;
+    } else if (S_ISLNK(st.st_mode)) {
+      e.kind = ContextEntry::Kind::kSymlink;
+      char t[4096];
+      ssize_t n = readlink(full.c_str(), t, sizeof t);
+      if (n < 0) return Errno("readlink", full);
+      e.link.assign(t, static_cast<size_t>(n));
+    } else {
+      e.kind = ContextEntry::Kind::kFile;
+      e.size = st.st_size;
+      Sha256 sha;
+      std::string head;
+      BERTH_RETURN_IF_ERROR(ReadPieces(full, [&](std::string_view d) {
+        sha.Update(d);
+        if (head.size() < 512) head.append(d.substr(0, 512 - head.size()));
+        return OkStatus();
+      }));
+      e.content = sha.Finish().hex();
+      e.archive = LooksLikeArchive(head);
+    }
+    index.emplace(rel, std::move(e));
+  }
+  return index;
+}
+
 Result<Owner> ParseChown(const std::string& chown,
                          const std::function<Result<std::string>(const std::string&)>& read_image_file) {
   Owner o;
@@ -229,19 +256,10 @@ Result<Owner> ParseChown(const std::string& chown,
   return o;
 }
 
-Result<StagedCopy> StageCopy(const df::Instruction& ins, const std::string& context_dir, const std::string& working_dir,
-                             const std::string& layer_dir, const std::optional<Owner>& owner,
-                             const std::function<Result<bool>(const std::string&)>& dest_is_dir_in_image) {
+Result<CopyPlan> PlanCopy(const df::Instruction& ins, const ContextIndex& index, const std::string& working_dir) {
   const bool is_add = ins.kind == df::Kind::kAdd;
   const std::string name = is_add ? "ADD" : "COPY";
-  // The sources, resolved in the context.
-  struct Source {
-    std::string rel;  // "" is the context itself
-    bool is_dir = false;
-  };
-  std::vector<Source> sources;
-  bool wildcard = false;
-  std::vector<std::string> all_paths;
+  CopyPlan plan;
   for (const auto& word : ins.words) {
     if (IsUrl(word)) {
       if (!is_add) return InvalidArgument("source can't be a URL for COPY");
@@ -253,98 +271,33 @@ Result<StagedCopy> StageCopy(const df::Instruction& ins, const std::string& cont
       return InvalidArgument("forbidden path outside the build context: " + word + " ()");
     }
     if (clean == ".") clean = "";
-    std::vector<std::string> matches;
-    if (HasWildcard(clean)) {
-      wildcard = true;
-      if (all_paths.empty()) Walk(context_dir, "", &all_paths);
-      for (const auto& p : all_paths) {
-        if (fnmatch(clean.c_str(), p.c_str(), FNM_PATHNAME) == 0) matches.push_back(p);
+    size_t before = plan.sources.size();
+    if (clean.empty()) {
+      plan.sources.push_back(CopySource{"", ContextEntry{ContextEntry::Kind::kDirectory, 0755}});
+    } else if (HasWildcard(clean)) {
+      for (const auto& [path, entry] : index) {
+        if (fnmatch(clean.c_str(), path.c_str(), FNM_PATHNAME) == 0) plan.sources.push_back(CopySource{path, entry});
       }
-    } else {
-      struct stat st;
-      if (lstat((context_dir + "/" + clean).c_str(), &st) == 0) matches.push_back(clean);
+    } else if (auto it = index.find(clean); it != index.end()) {
+      plan.sources.push_back(CopySource{clean, it->second});
     }
-    if (matches.empty()) {
+    if (plan.sources.size() == before) {
       return InvalidArgument(name + " failed: file not found in build context or excluded by .dockerignore: stat " +
                              word + ": file does not exist");
-    }
-    for (auto& m : matches) {
-      struct stat st;
-      std::string full = m.empty() ? context_dir : context_dir + "/" + m;
-      if (lstat(full.c_str(), &st) != 0) return Errno("lstat", full);
-      sources.push_back(Source{m, S_ISDIR(st.st_mode)});
     }
   }
   // The destination, absolute (a trailing '/' means a directory).
   std::string dest = ins.value;
-  bool dest_dir = dest.ends_with("/") || dest.ends_with("/.") || dest == ".";
+  plan.dest_dir = dest.ends_with("/") || dest.ends_with("/.") || dest == ".";
   if (!dest.starts_with("/")) dest = (working_dir.empty() ? "/" : working_dir) + "/" + dest;
-  dest = CleanAbsolute(dest);
-  if ((sources.size() > 1 || wildcard) && !dest_dir) {
-    if (sources.size() > 1) {
-      return InvalidArgument("When using " + name +
-                             " with more than one source file, the destination must be a directory and end with a /");
-    }
+  plan.dest = CleanAbsolute(dest);
+  if (plan.sources.size() > 1 && !plan.dest_dir) {
+    return InvalidArgument("When using " + name +
+                           " with more than one source file, the destination must be a directory and end with a /");
   }
-  if (!dest_dir && dest == "/") dest_dir = true;
-  if (!dest_dir) {
-    BERTH_ASSIGN_OR_RETURN(bool exists_as_dir, dest_is_dir_in_image(dest));
-    dest_dir = exists_as_dir;
-  }
-
+  if (plan.dest == "/") plan.dest_dir = true;
   std::vector<std::string> hashes;
-  if (mkdir(layer_dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", layer_dir);
-  for (const auto& src : sources) {
-    std::string full = src.rel.empty() ? context_dir : context_dir + "/" + src.rel;
-    BERTH_ASSIGN_OR_RETURN(std::string h, HashSource(full, src.is_dir));
-    hashes.push_back(h);
-    if (src.is_dir) {
-      std::string to = layer_dir + (dest == "/" ? "" : dest);
-      BERTH_RETURN_IF_ERROR(MakeDirs(to));
-      std::vector<std::string> names;
-      if (DIR* d = opendir(full.c_str())) {
-        while (struct dirent* e = readdir(d)) {
-          std::string n = e->d_name;
-          if (n != "." && n != "..") names.push_back(n);
-        }
-        closedir(d);
-      }
-      for (const auto& n : names) BERTH_RETURN_IF_ERROR(CopyTree(full + "/" + n, to + "/" + n, owner));
-      continue;
-    }
-    if (is_add) {
-      std::string head;
-      {
-        int fd = open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0) {
-          char buf[512];
-          ssize_t n = read(fd, buf, sizeof buf);
-          if (n > 0) head.assign(buf, static_cast<size_t>(n));
-          close(fd);
-        }
-      }
-      if (LooksLikeArchive(head)) {
-        std::string to = layer_dir + (dest == "/" ? "" : dest);
-        BERTH_RETURN_IF_ERROR(MakeDirs(to));
-        int fd = open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) return Errno("open", full);
-        ReadFn reader = [fd](char* buf, size_t n) -> Result<size_t> {
-          ssize_t r = read(fd, buf, n);
-          if (r < 0) return Internal(std::string("read: ") + std::strerror(errno));
-          return static_cast<size_t>(r);
-        };
-        Status extracted = ExtractTar(reader, to);
-        close(fd);
-        if (!extracted.ok()) return InvalidArgument("ADD " + src.rel + ": " + extracted.message());
-        continue;
-      }
-    }
-    std::string base = src.rel.substr(src.rel.rfind('/') == std::string::npos ? 0 : src.rel.rfind('/') + 1);
-    std::string target = dest_dir ? (dest == "/" ? "/" + base : dest + "/" + base) : dest;
-    std::string parent = target.substr(0, target.rfind('/'));
-    BERTH_RETURN_IF_ERROR(MakeDirs(layer_dir + parent));
-    BERTH_RETURN_IF_ERROR(CopyTree(full, layer_dir + target, owner));
-  }
+  for (const auto& src : plan.sources) hashes.push_back(HashSource(index, src.rel, src.entry));
   std::string src_hash;
   if (hashes.size() == 1) {
     src_hash = hashes[0];
@@ -355,11 +308,61 @@ Result<StagedCopy> StageCopy(const df::Instruction& ins, const std::string& cont
     sha.Update(joined);
     src_hash = "multi:" + sha.Finish().hex();
   }
-  StagedCopy out;
   std::string chown = ins.chown.empty() ? "" : "--chown=" + ins.chown + " ";
-  out.comment = name + " " + chown + src_hash + " in " + ins.value + " ";
-  out.dest = dest;
-  return out;
+  plan.comment = name + " " + chown + src_hash + " in " + ins.value + " ";
+  return plan;
+}
+
+Status StageCopy(const df::Instruction& ins, const CopyPlan& plan, const std::string& root,
+                 const std::string& layer_dir, const std::optional<Owner>& owner,
+                 const std::function<Result<bool>(const std::string&)>& dest_is_dir_in_image) {
+  const bool is_add = ins.kind == df::Kind::kAdd;
+  const std::string& dest = plan.dest;
+  bool dest_dir = plan.dest_dir;
+  if (!dest_dir) {
+    BERTH_ASSIGN_OR_RETURN(bool exists_as_dir, dest_is_dir_in_image(dest));
+    dest_dir = exists_as_dir;
+  }
+  if (mkdir(layer_dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", layer_dir);
+  const std::string to_dest = layer_dir + (dest == "/" ? "" : dest);
+  for (const auto& src : plan.sources) {
+    std::string full = src.rel.empty() ? root : root + "/" + src.rel;
+    if (src.entry.kind == ContextEntry::Kind::kDirectory) {
+      BERTH_RETURN_IF_ERROR(MakeDirs(to_dest));
+      std::vector<std::string> names;
+      if (DIR* d = opendir(full.c_str())) {
+        while (struct dirent* e = readdir(d)) {
+          std::string n = e->d_name;
+          if (n != "." && n != "..") names.push_back(n);
+        }
+        closedir(d);
+      }
+      for (const auto& n : names) BERTH_RETURN_IF_ERROR(CopyTree(full + "/" + n, to_dest + "/" + n, owner));
+      continue;
+    }
+    if (is_add && src.entry.kind == ContextEntry::Kind::kFile && src.entry.archive) {
+      BERTH_RETURN_IF_ERROR(MakeDirs(to_dest));
+      int fd = open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) return Errno("open", full);
+      ReadFn reader = [fd](char* buf, size_t n) -> Result<size_t> {
+        ssize_t r = read(fd, buf, n);
+        if (r < 0) return Internal(std::string("read: ") + std::strerror(errno));
+        return static_cast<size_t>(r);
+      };
+      // The archive's links are kept as they are (Docker resolves them only
+      // in the container); the extraction never writes through one.
+      Status extracted = ExtractTar(reader, to_dest, kMaxContextBytes, TarLinks::kAsIs);
+      close(fd);
+      if (!extracted.ok()) return InvalidArgument("ADD " + src.rel + ": " + extracted.message());
+      continue;
+    }
+    std::string base = src.rel.substr(src.rel.rfind('/') == std::string::npos ? 0 : src.rel.rfind('/') + 1);
+    std::string target = dest_dir ? (dest == "/" ? "/" + base : dest + "/" + base) : dest;
+    std::string parent = target.substr(0, target.rfind('/'));
+    BERTH_RETURN_IF_ERROR(MakeDirs(layer_dir + parent));
+    BERTH_RETURN_IF_ERROR(CopyTree(full, layer_dir + target, owner));
+  }
+  return OkStatus();
 }
 
 }  // namespace berth::builder

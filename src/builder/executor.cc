@@ -17,6 +17,7 @@
 #include "berth/dockerignore.h"
 #include "berth/oci.h"
 #include "berth/reference.h"
+#include "builder/executor.h"
 #include "builder/internal.h"
 #include "builder/run_config.h"
 
@@ -24,85 +25,11 @@ namespace berth::builder {
 
 namespace {
 
-namespace df = berth::dockerfile;
-namespace json = boost::json;
-
 constexpr std::string_view kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 std::string ShortId(const Digest& d) { return d.empty() ? std::string() : d.hex().substr(0, 12); }
 
-struct StageState {
-  Digest image;         // empty: scratch
-  json::object config;  // the run config
-  std::string author;   // MAINTAINER
-  Platform platform;
-  df::BuildArgs args;
-  bool cmd_set = false;  // a CMD in this stage (ENTRYPOINT then keeps it)
-};
-
-class Executor {
- public:
-  Executor(Store* store, ContainerService* containers, std::string context_dir, std::string work_dir,
-           const BuildOptions& opts, const BuildOutput& out)
-      : store_(store),
-        containers_(containers),
-        context_dir_(std::move(context_dir)),
-        work_dir_(std::move(work_dir)),
-        opts_(opts),
-        out_(out) {}
-
-  Result<Digest> Run();
-
- private:
-  Status Say(std::string_view text) { return out_.stream(text); }
-  bool Cancelled() const { return opts_.cancelled && opts_.cancelled(); }
-  Status InitStage(const df::Stage& stage, StageState* st);
-  Status Dispatch(df::Instruction ins, StageState* st, bool expand);
-  // Commits a step without a new layer (or with the tree under
-  // `layer_dir`), unless the cache has it.
-  // `comment_word`: the comment is one word after "#(nop) " (COPY, ADD,
-  // WORKDIR), else two ("#(nop) ", comment), as Docker's two helpers.
-  // `in_container`: the commit goes through a created container (Docker's
-  // commit(): "Running in", "Removed intermediate container"), the staged
-  // tree written into its upper directory; COPY/ADD commit without one.
-  Status CommitStep(StageState* st, const std::string& comment, const std::string& layer_dir = {},
-                    bool comment_word = false, bool in_container = true);
-  // The cache: a child of `parent` whose container_config is `probe`.
-  Result<std::optional<Digest>> Probe(const Digest& parent, const json::object& probe);
-  Result<bool> ProbeAndSay(StageState* st, const json::object& probe);
-  Status Run(const df::Instruction& ins, StageState* st);
-  Status Copy(const df::Instruction& ins, StageState* st);
-  Status Workdir(const df::Instruction& ins, StageState* st);
-  // The staged directories on the way to `dest` (and `dest` itself) that
-  // the image already has take the image's mode and owner, so a step does
-  // not change, say, /tmp's 1777 by copying into it.
-  Status AlignWithImage(const Digest& image, const std::string& layer, const std::string& dest);
-  // A small file of an image (/etc/passwd for --chown), extracted under
-  // the work directory and read.
-  Result<std::string> ReadImageFile(const Digest& image, const std::string& path);
-  // The image of COPY --from: an earlier stage (name or index) or an image.
-  Result<Digest> FromImage(const std::string& from);
-  Status RunTriggers(StageState* st);
-  // Once the Dockerfile is read: the context's .dockerignore and
-  // Dockerfile are removed from it when .dockerignore excludes them, as
-  // dockerd's remotecontext does (so `COPY . /` does not copy them).
-  Status RemoveIgnoredBuildFiles();
-  // After a step container's commit (`result`): removes it when the build
-  // says so (rm after success, forcerm always), saying so as Docker does.
-  // Returns `result`, or the output's error.
-  Status FinishStepContainer(const std::string& id, Status result);
-
-  Store* store_;
-  ContainerService* containers_;
-  std::string context_dir_;
-  std::string work_dir_;
-  const BuildOptions& opts_;
-  const BuildOutput& out_;
-  df::Lexer lexer_;
-  df::BuildArgs build_args_;
-  std::map<std::string, Digest> stage_images_;  // by lower-cased name and by index
-  int staged_ = 0;
-};
+}  // namespace
 
 Result<std::optional<Digest>> Executor::Probe(const Digest& parent, const json::object& probe) {
   if (opts_.no_cache || parent.empty()) return std::optional<Digest>();
@@ -134,7 +61,7 @@ Result<bool> Executor::ProbeAndSay(StageState* st, const json::object& probe) {
 }
 
 Status Executor::CommitStep(StageState* st, const std::string& comment, const std::string& layer_dir, bool comment_word,
-                            bool in_container) {
+                            bool in_container, const StageLayer& stage) {
   json::object probe = st->config;
   std::vector<std::string> cmd = Shell(st->config);
   if (comment_word) {
@@ -146,6 +73,7 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
   probe["Cmd"] = StringsValue(cmd);
   BERTH_ASSIGN_OR_RETURN(bool hit, ProbeAndSay(st, probe));
   if (hit) return OkStatus();
+  if (stage) BERTH_RETURN_IF_ERROR(stage());
   BuildStepCommit step;
   step.parent = st->image;
   step.layer_dir = layer_dir;
@@ -182,209 +110,6 @@ Status Executor::FinishStepContainer(const std::string& id, Status result) {
     if (result.ok()) return said;
   }
   return result;
-}
-
-Status Executor::Run(const df::Instruction& ins, StageState* st) {
-  std::vector<std::string> cmd = ins.command;
-  if (ins.shell_form) {
-    std::vector<std::string> sh = Shell(st->config);
-    sh.insert(sh.end(), cmd.begin(), cmd.end());
-    cmd = std::move(sh);
-  }
-  // Build arguments the environment does not set go to the process, and
-  // (except the proxy variables) into the command the cache compares.
-  std::vector<std::string> env = Strings(st->config, "Env");
-  std::set<std::string> env_keys;
-  for (const auto& e : env) env_keys.insert(EnvKey(e));
-  std::vector<std::string> arg_env, saved_args;
-  for (const auto& [k, v] : st->args.AllAllowed()) {
-    if (env_keys.contains(k)) continue;
-    arg_env.push_back(k + "=" + v);
-    if (!df::IsProxyBuildArg(k)) saved_args.push_back(k + "=" + v);
-  }
-  std::vector<std::string> save_cmd = cmd;
-  if (!saved_args.empty()) {
-    save_cmd = {"|" + std::to_string(saved_args.size())};
-    save_cmd.insert(save_cmd.end(), saved_args.begin(), saved_args.end());
-    save_cmd.insert(save_cmd.end(), cmd.begin(), cmd.end());
-  }
-  json::object probe = st->config;
-  probe["Cmd"] = StringsValue(save_cmd);
-  if (!save_cmd.empty()) probe["Entrypoint"] = nullptr;
-  BERTH_ASSIGN_OR_RETURN(bool hit, ProbeAndSay(st, probe));
-  if (hit) return OkStatus();
-  if (st->image.empty()) {
-    return InvalidArgument("RUN in a stage FROM scratch: there is no shell to run '" + Join(cmd) +
-                           "' in (berth's builder runs RUN in a container of the stage's image)");
-  }
-
-  ContainerConfig cfg;
-  cfg.image = st->image.str();
-  cfg.cmd = cmd;
-  cfg.entrypoint = std::vector<std::string>{""};
-  cfg.env = env;
-  cfg.env.insert(cfg.env.end(), arg_env.begin(), arg_env.end());
-  if (auto* w = st->config.if_contains("WorkingDir"); w && w->is_string()) cfg.working_dir = w->as_string();
-  if (auto* u = st->config.if_contains("User"); u && u->is_string()) cfg.user = u->as_string();
-  cfg.network_mode = opts_.network_mode;
-  cfg.platform = st->platform;
-  BERTH_ASSIGN_OR_RETURN(ContainerCreateResult created, containers_->Create("", cfg));
-  const std::string id = created.id;
-  for (const auto& w : created.warnings) BERTH_RETURN_IF_ERROR(Say(" ---> [Warning] " + w + "\n"));
-  BERTH_RETURN_IF_ERROR(Say(" ---> Running in " + id.substr(0, 12) + "\n"));
-  auto finish_failed = [&](Status s) { return FinishStepContainer(id, std::move(s)); };
-  Status started = containers_->Start(id);
-  if (!started.ok()) return finish_failed(started);
-  LogReadOptions lo;
-  lo.follow = true;
-  lo.cancelled = [this] { return Cancelled(); };
-  Status streamed = containers_->Logs(id, lo, [&](const LogEntry& e) { return Say(e.data); });
-  if (Cancelled()) {
-    (void)containers_->Remove(id, /*force=*/true);
-    return Status(Code::kCancelled, "Build cancelled");
-  }
-  if (!streamed.ok()) return finish_failed(streamed);
-  Result<int> code = containers_->Wait(id, "not-running", [this] { return Cancelled(); });
-  if (!code.ok()) return finish_failed(code.status());
-  if (*code != 0) {
-    return finish_failed(
-        Status(Code::kUnknown, "The command '" + Join(cmd) + "' returned a non-zero code: " + std::to_string(*code)));
-  }
-  BuildStepCommit step;
-  step.parent = st->image;
-  step.container = id;
-  step.config_json = json::serialize(st->config);
-  step.container_config_json = json::serialize(probe);
-  step.created_by = Join(save_cmd);
-  step.author = st->author;
-  step.platform = st->platform;
-  Result<Digest> committed = containers_->CommitBuildStep(step);
-  if (committed.ok()) st->image = *committed;
-  return FinishStepContainer(id, committed.status());
-}
-
-Status Executor::Copy(const df::Instruction& ins, StageState* st) {
-  BERTH_ASSIGN_OR_RETURN(Owner chown, ParseChown(ins.chown, [&](const std::string& path) -> Result<std::string> {
-                           return ReadImageFile(st->image, path);
-                         }));
-  std::optional<Owner> owner = chown;
-  std::string source_root = context_dir_;
-  if (!ins.from.empty()) {
-    // COPY --from=<stage name or index | image>: the sources are paths in
-    // that image, extracted first; without --chown they keep their owners.
-    if (ins.chown.empty()) owner.reset();
-    BERTH_ASSIGN_OR_RETURN(Digest from, FromImage(ins.from));
-    source_root = work_dir_ + "/from-" + std::to_string(++staged_);
-    BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(source_root, 0700));
-    std::set<std::string> extracted;
-    for (const auto& word : ins.words) {
-      std::string path = CleanAbsolute(word);
-      // A wildcard matches inside the directory before its first wildcard
-      // component: that directory is extracted, and matched as the context is.
-      if (size_t wild = path.find_first_of("*?["); wild != std::string::npos) {
-        path = path.substr(0, path.rfind('/', wild));
-      }
-      if (path.empty() || path == "/") {
-        return Unimplemented("COPY --from of the whole filesystem (" + word +
-                             ") is not supported by berth's builder: name a directory");
-      }
-      if (!extracted.insert(path).second) continue;
-      std::string dest = source_root + path;
-      BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(dest.substr(0, dest.rfind('/')), 0700));
-      Status got = from.empty() ? NotFound(path + ": no such file or directory in the image")
-                                : containers_->ExtractImagePath(from, path, dest);
-      if (got.code() == Code::kNotFound) {
-        return InvalidArgument("COPY failed: stat " + path + ": file does not exist");
-      }
-      BERTH_RETURN_IF_ERROR(got);
-    }
-  }
-  std::string working_dir;
-  if (auto* w = st->config.if_contains("WorkingDir"); w && w->is_string()) working_dir = w->as_string();
-  std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
-  const Digest image = st->image;
-  Result<StagedCopy> staged =
-      StageCopy(ins, source_root, working_dir, layer, owner, [&](const std::string& path) -> Result<bool> {
-        BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, containers_->StatInImage(image, path));
-        return info.kind == ImagePathKind::kDirectory;
-      });
-  Status s = staged.ok() ? AlignWithImage(st->image, layer, staged->dest) : staged.status();
-  if (s.ok()) s = CommitStep(st, staged->comment, layer, /*comment_word=*/true, /*in_container=*/false);
-  Status removed = store_->env()->RemoveAll(layer);
-  if (source_root != context_dir_) {
-    Status r = store_->env()->RemoveAll(source_root);
-    if (removed.ok()) removed = r;
-  }
-  BERTH_RETURN_IF_ERROR(s);
-  return removed;
-}
-
-Status Executor::AlignWithImage(const Digest& image, const std::string& layer, const std::string& dest) {
-  std::string prefix;
-  for (size_t pos = 1; pos <= dest.size();) {
-    size_t end = dest.find('/', pos);
-    if (end == std::string::npos) end = dest.size();
-    prefix = dest.substr(0, end);
-    pos = end + 1;
-    struct stat st;
-    const std::string staged = layer + prefix;
-    if (prefix.empty() || lstat(staged.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, containers_->StatInImage(image, prefix));
-    if (info.kind != ImagePathKind::kDirectory) continue;
-    if (chmod(staged.c_str(), info.mode & 07777) != 0 || lchown(staged.c_str(), info.uid, info.gid) != 0) {
-      return Internal("set the mode and owner of " + staged + ": " + std::strerror(errno));
-    }
-  }
-  return OkStatus();
-}
-
-Result<std::string> Executor::ReadImageFile(const Digest& image, const std::string& path) {
-  if (image.empty()) return NotFound("open " + path + ": no such file or directory");
-  std::string dest = work_dir_ + "/file-" + std::to_string(++staged_);
-  Status got = containers_->ExtractImagePath(image, path, dest);
-  if (got.code() == Code::kNotFound) return NotFound("open " + path + ": no such file or directory");
-  BERTH_RETURN_IF_ERROR(got);
-  Result<std::string> text = store_->env()->ReadFileToString(dest);
-  Status removed = store_->env()->RemoveAll(dest);
-  BERTH_RETURN_IF_ERROR(text.status());
-  BERTH_RETURN_IF_ERROR(removed);
-  if (text->size() > (size_t{8} << 20)) return InvalidArgument(path + " is larger than 8 MiB");
-  return text;
-}
-
-Result<Digest> Executor::FromImage(const std::string& from) {
-  std::string lower = from;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
-  if (auto it = stage_images_.find(lower); it != stage_images_.end()) return it->second;
-  Result<ImageRecord> rec = store_->images()->Resolve(from);
-  if (!rec.ok()) {
-    if (rec.status().code() == Code::kNotFound) {
-      return InvalidArgument("invalid from flag value " + from + ": No such image: " + from +
-                             " (berth's builder does not pull images: pull it first)");
-    }
-    return rec.status();
-  }
-  return rec->id();
-}
-
-Status Executor::Workdir(const df::Instruction& ins, StageState* st) {
-  std::string current;
-  if (auto* w = st->config.if_contains("WorkingDir"); w && w->is_string()) current = w->as_string();
-  std::string path = ins.value;
-  if (!path.starts_with("/")) path = (current.empty() ? "/" : current) + "/" + path;
-  path = CleanAbsolute(path);
-  st->config["WorkingDir"] = path;
-  const std::string comment = "WORKDIR " + path;
-  BERTH_ASSIGN_OR_RETURN(ImagePathInfo info, containers_->StatInImage(st->image, path));
-  if (info.kind == ImagePathKind::kDirectory) return CommitStep(st, comment, {}, /*comment_word=*/true);
-  // The directory is created in the image: a layer holding it.
-  std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
-  BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(layer + path, 0755));
-  Status s = AlignWithImage(st->image, layer, path);
-  if (s.ok()) s = CommitStep(st, comment, layer, /*comment_word=*/true);
-  Status removed = store_->env()->RemoveAll(layer);
-  BERTH_RETURN_IF_ERROR(s);
-  return removed;
 }
 
 Status Executor::Dispatch(df::Instruction ins, StageState* st, bool expand) {
@@ -542,10 +267,11 @@ Status Executor::InitStage(const df::Stage& stage, StageState* st) {
   } else if (lower == "scratch") {
     st->image = Digest();
   } else {
+    if (opts_.pull) BERTH_RETURN_IF_ERROR(opts_.pull(base));
     Result<ImageRecord> rec = store_->images()->Resolve(base);
     if (!rec.ok()) {
       if (rec.status().code() == Code::kNotFound) {
-        return NotFound("No such image: " + base + " (berth's builder does not pull base images: pull it first)");
+        return NotFound("No such image: " + base + " (berth's builder pulls base images only with --pull)");
       }
       return rec.status();
     }
@@ -571,22 +297,30 @@ Status Executor::InitStage(const df::Stage& stage, StageState* st) {
 }
 
 Status Executor::RemoveIgnoredBuildFiles() {
-  Result<std::string> ignore = store_->env()->ReadFileToString(context_dir_ + "/.dockerignore");
+  Result<std::string> ignore = ReadContextFile(".dockerignore");
   if (!ignore.ok()) return OkStatus();  // none (or not a file): nothing to remove
   Result<DockerignoreMatcher> matcher = DockerignoreMatcher::FromPatterns(ReadDockerignore(*ignore));
   if (!matcher.ok()) return OkStatus();  // dockerd ignores bad patterns here too
   for (const std::string& file : {std::string(".dockerignore"), CleanSlashPath(opts_.dockerfile)}) {
-    if (matcher->Excluded(file)) BERTH_RETURN_IF_ERROR(store_->env()->RemoveAll(context_dir_ + "/" + file));
+    if (matcher->Excluded(file)) BERTH_RETURN_IF_ERROR(context_->Remove(file));
   }
   return OkStatus();
 }
 
+Result<std::string> Executor::ReadContextFile(const std::string& path) {
+  if (Result<std::string> kept = context_->KeptFile(path); kept.ok()) return kept;
+  // Not kept (a link, say): read from the tree, when the context has it.
+  auto it = context_->index().find(CleanSlashPath(path));
+  if (it == context_->index().end()) return NotFound("open " + path + ": no such file in the build context");
+  BERTH_ASSIGN_OR_RETURN(std::string tree, context_->Tree());
+  return store_->env()->ReadFileToString(tree + "/" + CleanSlashPath(path));
+}
+
 Result<Digest> Executor::Run() {
-  const std::string df_path = context_dir_ + "/" + CleanSlashPath(opts_.dockerfile);
   if (CleanSlashPath(opts_.dockerfile).starts_with("..")) {
     return InvalidArgument("the Dockerfile (" + opts_.dockerfile + ") must be within the build context");
   }
-  Result<std::string> text = store_->env()->ReadFileToString(df_path);
+  Result<std::string> text = ReadContextFile(opts_.dockerfile);
   if (!text.ok()) {
     return InvalidArgument("Cannot locate specified Dockerfile: " + opts_.dockerfile);
   }
@@ -647,11 +381,9 @@ Result<Digest> Executor::Run() {
   return st.image;
 }
 
-}  // namespace
-
-Result<Digest> Build(Store* store, ContainerService* containers, const std::string& context_dir,
-                     const std::string& work_dir, const BuildOptions& opts, const BuildOutput& out) {
-  Executor ex(store, containers, context_dir, work_dir, opts, out);
+Result<Digest> Build(Store* store, ContainerService* containers, BuildContext* context, const std::string& work_dir,
+                     const BuildOptions& opts, const BuildOutput& out) {
+  Executor ex(store, containers, context, work_dir, opts, out);
   return ex.Run();
 }
 

@@ -5,6 +5,7 @@ without buildx: POST /build) and the Python SDK build images from busybox
 cache, intermediate images and their pruning, hostile contexts and refused
 parameters."""
 
+import base64
 import io
 import json
 import os
@@ -14,8 +15,9 @@ import tarfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import DaemonTestCase, UnixConnection, fixture  # noqa: E402
+from berth_e2e import DaemonTestCase, UnixConnection, fixture, free_port  # noqa: E402
 from containers_test import can_run_containers  # noqa: E402
+from registry_test import PASSWORD, REGISTRY, SKOPEO, USER, Registry  # noqa: E402
 
 HEX12 = re.compile(r"^[0-9a-f]{12}$")
 
@@ -216,6 +218,96 @@ class CliBuildTest(BuildTestCase):
         self.assertNotIn("Using cache", nocache)
         self.assertIn(" ---> Running in ", nocache)
 
+    def test_cache_follows_the_sources_and_extracts_the_context_only_on_a_miss(self):
+        ctx = self.context("lazy", {
+            "Dockerfile": "FROM bb:1\nCOPY d /d\nCOPY f /f\nRUN cat /d/sub/x /f > /both\n",
+            "d/sub/x": "x1\n",
+            "d/y": "y\n",
+            "f": "f1\n",
+        })
+        self.build_ok(ctx, "-t", "lazy:1")
+        self.assertEqual(self.build_ok(ctx, "-t", "lazy:1").count(" ---> Using cache"), 3)
+        # A changed file after a hit: the context is written then, mid-build.
+        with open(os.path.join(ctx, "f"), "w") as f:
+            f.write("f2\n")
+        out = self.build_ok(ctx, "-t", "lazy:2")
+        self.assertEqual(out.count(" ---> Using cache"), 1, out)
+        self.assertEqual(self.docker_ok("run", "--rm", "lazy:2", "cat", "/both"), "x1\nf2\n")
+        # A file deep in a copied directory, or its mode, misses that step.
+        with open(os.path.join(ctx, "d", "sub", "x"), "w") as f:
+            f.write("x2\n")
+        out = self.build_ok(ctx, "-t", "lazy:3")
+        self.assertNotIn("Using cache", out)
+        self.assertEqual(self.docker_ok("run", "--rm", "lazy:3", "cat", "/both"), "x2\nf2\n")
+        os.chmod(os.path.join(ctx, "d", "y"), 0o600)
+        out = self.build_ok(ctx, "-t", "lazy:4")
+        self.assertNotIn("Using cache", out)
+        self.assertEqual(self.docker_ok("run", "--rm", "lazy:4", "busybox", "stat", "-c", "%a", "/d/y").strip(), "600")
+
+    def test_add_archive_keeps_absolute_links_and_never_writes_through_one(self):
+        def link(name, target):
+            ti = tarfile.TarInfo(name)
+            ti.type = tarfile.SYMTYPE
+            ti.linkname = target
+            return ti, None
+        links = tar_bytes([link("abs", "/etc/passwd"), link("etc", "/etc"), link("up", "../../../bin/sh"),
+                           file_info("plain", b"plain\n")])
+        ctx = self.context("links", {
+            "Dockerfile": "FROM bb:1\nRUN mkdir -p /etc && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd\n"
+                          "ADD links.tar /dst/\n",
+            "links.tar": links,
+        })
+        self.build_ok(ctx, "-t", "links:1")
+        out = self.docker_ok("run", "--rm", "links:1", "sh", "-c",
+                             "for l in abs etc up; do busybox readlink /dst/$l; done; cat /dst/abs /dst/plain")
+        self.assertEqual(out.splitlines(), ["/etc/passwd", "/etc", "../../../bin/sh",
+                                            "root:x:0:0:root:/root:/bin/sh", "plain"])
+        # An entry through a link (to a host directory here) is refused.
+        outside = self.path("outside-" + self._testMethodName)
+        os.makedirs(outside, exist_ok=True)
+        hostile = tar_bytes([link("esc", outside), file_info("esc/pwned", b"pwned\n")])
+        ctx = self.context("hostile", {
+            "Dockerfile": "FROM bb:1\nADD evil.tar /dst/\n",
+            "evil.tar": hostile,
+        })
+        ids = self.all_image_ids()
+        rc, out, err = self.build(ctx, "-t", "evil:1")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("is a symbolic link", out + err)
+        self.assertEqual(os.listdir(outside), [])
+        self.assertEqual(self.all_image_ids(), ids)
+        self.docker_ok("version")
+
+    def test_run_in_a_scratch_stage(self):
+        # No shell: the step's container starts on an empty root filesystem
+        # and the exec fails as Docker's does.
+        ctx = self.context("noshell", {"Dockerfile": "FROM scratch\nRUN echo hi\n"})
+        ids = self.all_image_ids()
+        rc, out, err = self.build(ctx, "-t", "noshell:1")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('exec: "/bin/sh": stat /bin/sh: no such file or directory', out + err)
+        self.assertIn(" ---> Running in ", out)
+        self.assertEqual(self.all_image_ids(), ids)  # the failed step's container is kept, no image left
+        kept = self.docker_ok("ps", "-a", "-q").split()
+        self.assertEqual(len(kept), 1, kept)
+        self.docker_ok("rm", kept[0])
+        # The JSON form runs a binary copied in first.
+        with open("/bin/busybox", "rb") as f:
+            busybox = f.read()
+        ctx = self.context("static", {
+            "Dockerfile": "FROM scratch\nCOPY busybox /bin/busybox\n"
+                          "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo from scratch > /made\"]\n",
+            "busybox": busybox,
+        })
+        os.chmod(os.path.join(ctx, "busybox"), 0o755)
+        out = self.build_ok(ctx, "-t", "static:1")
+        self.assertIn(" ---> Running in ", out)
+        self.assertEqual(self.docker_ok("run", "--rm", "static:1", "/bin/busybox", "cat", "/made"), "from scratch\n")
+        # Two layers, no parent before the COPY, and no helper image left behind.
+        layers = json.loads(self.docker_ok("image", "inspect", "-f", "{{json .RootFS.Layers}}", "static:1"))
+        self.assertEqual(len(layers), 2)
+        self.assertEqual(len(self.all_image_ids()), len(ids) + 2)
+
     def test_metadata_instructions_and_onbuild(self):
         ctx = self.context("meta", {
             "Dockerfile": "FROM bb:1\n"
@@ -341,9 +433,6 @@ class CliBuildTest(BuildTestCase):
         rc, out, err = self.build(bad)
         self.assertEqual(rc, 1)
         self.assertIn("COPY failed: stat /bin/true: file does not exist", err)
-        rc, out, err = self.build(ctx, "--pull")
-        self.assertEqual(rc, 1)
-        self.assertIn('build parameter "pull" is not supported', err)
 
     def test_unknown_base_image(self):
         ctx = self.context("nobase", {"Dockerfile": "FROM nothere:1\n"})
@@ -460,6 +549,100 @@ class BuildCacheTest(BuildTestCase):
         c.close()
 
 
+@unittest.skipUnless(os.path.exists(REGISTRY) and os.path.exists(SKOPEO), "needs docker-registry and skopeo")
+class BuildPullTest(BuildTestCase):
+    """docker build --pull against a local docker-registry."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.reg = Registry(cls.tmp).start()
+            cls.reg.seed(os.path.join(cls.tmp, "bb.tar"), "base/bb:remote")
+        except BaseException:
+            super().tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.reg.stop()
+        super().tearDownClass()
+
+    def test_pull_fetches_the_from_image_with_progress(self):
+        base = "%s/base/bb:remote" % self.reg.host
+        ctx = self.context("pull", {
+            "Dockerfile": "FROM %s AS first\nRUN echo pulled > /p\nFROM first\nRUN cat /p\n" % base,
+        })
+        rc, _, _ = self.d.docker("image", "inspect", base)
+        self.assertNotEqual(rc, 0)
+        # Without --pull a missing base image stays an error naming --pull.
+        rc, out, err = self.build(ctx, "-t", "pulled:1")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("No such image: " + base, out + err)
+        out = self.build_ok(ctx, "--pull", "-t", "pulled:1")
+        lines = out.splitlines()
+        step = lines.index("Step 1/4 : FROM %s AS first" % base)
+        self.assertIn("Status: Downloaded newer image for " + base, lines[step:])
+        self.assertLess(lines.index("Status: Downloaded newer image for " + base), lines.index("Step 2/4 : RUN echo pulled > /p"))
+        self.assertEqual(out.count("Status: "), 1, out)  # the stage "first" is not pulled
+        self.assertTrue(any(l.startswith("Digest: sha256:") for l in lines), out)
+        self.assertIn("pulled", lines)
+        self.docker_ok("image", "inspect", base)
+        # Again: up to date, and the steps come from the cache.
+        out = self.build_ok(ctx, "--pull", "-t", "pulled:1")
+        self.assertIn("Status: Image is up to date for " + base, out.splitlines())
+        self.assertEqual(out.count(" ---> Using cache"), 2, out)
+
+    def test_pull_uses_the_credentials_of_x_registry_config(self):
+        reg = Registry(self.tmp, name="auth-registry-" + self._testMethodName, auth=True).start()
+        try:
+            reg.seed(self.path("bb.tar"), "private/bb:1")
+            base = "%s/private/bb:1" % reg.host
+            body = tar_bytes([file_info("Dockerfile", ("FROM %s\nRUN true\n" % base).encode())])
+
+            def post(config):
+                headers = {"Content-Type": "application/x-tar"}
+                if config is not None:
+                    headers["X-Registry-Config"] = config
+                status, _, data = self.d.request("POST", "/v1.50/build?pull=1&t=private:1", body=body,
+                                                 headers=headers)
+                return status, data.decode()
+
+            def encode(obj):
+                return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode()
+
+            status, data = post(None)
+            self.assertIn("pull access denied", data)
+            wrong = encode({"other.example:5000": {"username": USER, "password": PASSWORD}})
+            status, data = post(wrong)
+            self.assertIn("pull access denied", data)
+            status, data = post("!!not base64!!")
+            self.assertIn("invalid X-Registry-Config header", data)
+            status, data = post(encode({"http://" + reg.host: {"username": USER, "password": PASSWORD}}))
+            self.assertEqual(status, 200, data)
+            self.assertNotIn('"errorDetail"', data)
+            self.assertIn("Status: Downloaded newer image for " + base, data)
+            self.docker_ok("image", "inspect", "private:1")
+        finally:
+            reg.stop()
+
+    def test_pull_from_an_unreachable_registry_fails_the_build(self):
+        port = free_port()
+        base = "127.0.0.1:%d/nowhere/bb:1" % port
+        ctx = self.context("unreachable", {"Dockerfile": "FROM %s\nRUN true\n" % base})
+        ids = self.all_image_ids()
+        rc, out, err = self.build(ctx, "--pull", "-t", "nowhere:1")
+        self.assertNotEqual(rc, 0, out)
+        # The message docker pull gives for that registry.
+        prc, pout, perr = self.d.docker("pull", base)
+        self.assertNotEqual(prc, 0)
+        message = perr.strip().splitlines()[-1].split("Error response from daemon: ", 1)[-1]
+        self.assertIn("127.0.0.1", message)
+        self.assertIn(message, out + err)
+        self.assertEqual(self.all_image_ids(), ids)
+        self.docker_ok("version")
+
+
 class ApiBuildTest(BuildTestCase):
     def post_build(self, query, body):
         status, _, data = self.d.request("POST", "/v1.50/build" + query, body=body,
@@ -513,7 +696,7 @@ class ApiBuildTest(BuildTestCase):
         for query, name in [("?squash=1", "squash"), ("?cachefrom=%5B%22x%22%5D", "cachefrom"),
                             ("?version=2", "version"), ("?remote=https://example.com/x.git", "remote"),
                             ("?memory=1000000", "memory"), ("?extrahosts=a:1.2.3.4", "extrahosts"),
-                            ("?shmsize=1024", "shmsize"), ("?pull=1", "pull")]:
+                            ("?shmsize=1024", "shmsize")]:
             status, data = self.post_build(query, body)
             self.assertEqual(status, 400, query)
             self.assertIn('"%s"' % name, json.loads(data)["message"], query)
