@@ -1,15 +1,20 @@
 # berth_module(NAME DEPS dep...)
 #   Builds src/<NAME>/*.cc (minus *_test.cc) into the static library
 #   berth_<NAME>, linked PUBLIC against DEPS, and each *_test.cc beside it
-#   into a GoogleTest binary registered with CTest.
+#   into a GoogleTest binary registered with CTest. EXCLUDE file.cc...
+#   leaves sources out (a module's part that lower modules link on its own,
+#   built by the module's CMakeLists.txt as a library of its own).
 function(berth_module name)
-  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS;EXCLUDE" ${ARGN})
   file(GLOB all_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   file(GLOB test_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
   set(lib_sources ${all_sources})
   if(test_sources)
     list(REMOVE_ITEM lib_sources ${test_sources})
   endif()
+  foreach(excluded ${ARG_EXCLUDE})
+    list(REMOVE_ITEM lib_sources ${CMAKE_CURRENT_SOURCE_DIR}/${excluded})
+  endforeach()
   if(lib_sources)
     add_library(berth_${name} STATIC ${lib_sources})
     target_include_directories(berth_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/container_record.h"
 #include "berth/content_store.h"
 #include "berth/digest.h"
 #include "berth/env.h"

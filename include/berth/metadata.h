@@ -1,6 +1,7 @@
 // berth's metadata store: one SQLite database (<root>/metadata.db, WAL mode)
-// holding image records, containers, leases and the reference index that
-// garbage collection uses. The whole schema is drawn in
+// holding image records, leases and the reference index that garbage
+// collection uses; other modules keep their own tables in it through
+// Tx::Prepare (the container module's rows: berth/container_record.h). The whole schema is drawn in
 // src/metadata/schema.h; docs/architecture.md shows it.
 //
 // Reference index. Every "root" (an image, i.e. all records sharing one
@@ -30,6 +31,7 @@
 
 #include "berth/digest.h"
 #include "berth/env.h"
+#include "berth/metadata_sql.h"
 #include "berth/oci.h"
 #include "berth/platform.h"
 #include "berth/status.h"
@@ -50,32 +52,6 @@ struct ImageRecord {
   const Digest& id() const { return target.digest; }
   // Value of the org.mobyproject.image.parent label, empty if none.
   std::string parent() const;
-};
-
-enum class ContainerState { kCreated, kRunning, kPaused, kRestarting, kExited, kDead };
-std::string_view ContainerStateName(ContainerState s);
-Result<ContainerState> ParseContainerState(std::string_view s);
-
-struct ContainerRecord {
-  std::string id;    // 64 hex
-  std::string name;  // without leading "/"
-  std::string image_ref;  // the image reference as the user gave it
-  Digest image_id;        // the image's target digest
-  Digest image_manifest;  // the platform manifest used (may be empty)
-  std::optional<Platform> image_platform;
-  ContainerState state = ContainerState::kCreated;
-  int exit_code = 0;
-  int pid = 0;
-  int64_t created_unix_nanos = 0;
-  int64_t started_unix_nanos = 0;
-  int64_t finished_unix_nanos = 0;
-  std::vector<Digest> image_mounts;  // sources of Mounts[{Type:"image"}]
-  std::string config_json;  // the create request's config, opaque here
-
-  bool running() const {
-    return state == ContainerState::kRunning || state == ContainerState::kPaused ||
-           state == ContainerState::kRestarting;
-  }
 };
 
 struct LeaseRecord {
@@ -116,13 +92,16 @@ class Tx {
   // NotFound if absent.
   virtual Status DeleteImage(std::string_view name) = 0;
 
-  // ---- containers ----
-  virtual Result<ContainerRecord> GetContainer(std::string_view id) = 0;
-  virtual Result<std::vector<ContainerRecord>> ListContainers() = 0;  // by created time
-  // Containers whose image_id is `image` or that mount it as an image mount.
-  virtual Result<std::vector<ContainerRecord>> ContainersUsingImage(const Digest& image) = 0;
-  virtual Status PutContainer(const ContainerRecord& c) = 0;
-  virtual Status DeleteContainer(std::string_view id) = 0;
+  // ---- tables owned by other modules ----
+  // The extension point for a module that keeps its own rows in this
+  // database (the container module's `containers` and
+  // `container_image_mounts`; owners are drawn in src/metadata/schema.h):
+  // a prepared statement on this transaction's connection, so the module's
+  // rows commit or roll back with everything else the transaction does.
+  // `sql` must be a string literal: statements are cached by its address.
+  // A read transaction's statements must only read. The module owns its
+  // SQL; the metadata layer owns the schema and its migrations.
+  virtual sqlite::Stmt Prepare(const char* sql) = 0;
 
   // ---- leases ----
   virtual Status PutLease(const LeaseRecord& l) = 0;

@@ -248,6 +248,10 @@ Result<Digest> ContainerServiceImpl::Commit(const CommitOptions& opts) {
 
 Result<int> ContainerServiceImpl::SweepSnapshots() {
   MutexLock sweep(&sweep_mu_);
+  // No snapshot, nothing to sweep: an image removal in a store whose
+  // containers never started (or are all gone) costs no scan of the roots.
+  BERTH_ASSIGN_OR_RETURN(std::vector<Digest> present, snaps_->List());
+  if (present.empty()) return 0;
   BERTH_ASSIGN_OR_RETURN(std::set<Digest> manifests, store_->images()->RetainedByAnyImage());
   BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> rows, store_->images()->Containers());
   for (const auto& c : rows) {

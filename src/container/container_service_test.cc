@@ -201,7 +201,7 @@ TEST_F(ContainerTest, RemoveRunningNeedsForce) {
   EXPECT_EQ(ev.back(), "destroy");
   bool row = true;
   ASSERT_OK(image::MetadataOf(store_.get())->View([&](Tx& tx) -> Status {
-    row = tx.GetContainer(id).ok();
+    row = container_table::Get(tx, id).ok();
     return OkStatus();
   }));
   EXPECT_FALSE(row);

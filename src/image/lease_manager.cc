@@ -1,5 +1,7 @@
 // LeaseManager: roots, leases and garbage collection after commit (the
-// design and the race with ingests: lease_manager.h).
+// design and the race with ingests: lease_manager.h), and the reaper thread
+// that deletes what died (image/reaper.h): one file from the commit to the
+// unlink.
 #include <chrono>
 
 #include "berth/gc.h"
@@ -9,6 +11,7 @@
 
 #include <set>
 #include <unordered_set>
+#include <utility>
 
 namespace berth::image {
 
@@ -310,6 +313,68 @@ Result<int> LeaseManager::DeleteLeases(const std::function<bool(const LeaseRecor
     return OkStatus();
   }));
   return deleted;
+}
+
+// ---- The reaper (image/reaper.h): the thread that deletes after commit ----
+
+Reaper::Reaper(CollectFn collect) : collect_(std::move(collect)), thread_([this] { Loop(); }) {}
+
+Reaper::~Reaper() {
+  {
+    MutexLock l(&mu_);
+    stopping_ = true;
+  }
+  wake_.NotifyAll();
+  thread_.join();
+}
+
+void Reaper::Enqueue(std::vector<Digest> candidates) {
+  {
+    MutexLock l(&mu_);
+    queue_.insert(queue_.end(), std::make_move_iterator(candidates.begin()), std::make_move_iterator(candidates.end()));
+    hooks_due_ = true;
+    ++queued_;
+  }
+  wake_.NotifyOne();
+}
+
+void Reaper::Drain() {
+  MutexLock l(&mu_);
+  const uint64_t target = queued_;
+  while (finished_ < target) done_.Wait(&mu_);
+}
+
+uint64_t Reaper::AddHook(std::function<void()> hook) {
+  MutexLock l(&hooks_mu_);
+  uint64_t handle = next_hook_++;
+  hooks_.emplace(handle, std::move(hook));
+  return handle;
+}
+
+void Reaper::RemoveHook(uint64_t handle) {
+  MutexLock l(&hooks_mu_);  // waits for a running hook
+  hooks_.erase(handle);
+}
+
+void Reaper::Loop() {
+  MutexLock l(&mu_);
+  while (true) {
+    while (!stopping_ && !hooks_due_) wake_.Wait(&mu_);
+    if (!hooks_due_) return;  // stopping, nothing left
+    std::vector<Digest> batch;
+    batch.swap(queue_);
+    hooks_due_ = false;
+    const uint64_t taken = queued_;
+    l.Unlock();
+    if (!batch.empty()) collect_(batch);
+    {
+      MutexLock h(&hooks_mu_);
+      for (auto& [handle, hook] : hooks_) hook();
+    }
+    l.Lock();
+    finished_ = taken;
+    done_.NotifyAll();
+  }
 }
 
 }  // namespace berth::image

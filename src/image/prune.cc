@@ -66,7 +66,7 @@ Result<PruneReport> Removal::Prune(const PruneOptions& opts) {
         // Protection from containers.
         std::unordered_set<std::string> keep_names;
         std::unordered_set<Digest> used;
-        BERTH_ASSIGN_OR_RETURN(auto containers, tx.ListContainers());
+        BERTH_ASSIGN_OR_RETURN(auto containers, container_table::List(tx));
         for (const auto& c : containers) {
           keep_names.insert(DanglingName(c.image_id));
           const std::string& given = c.image_ref;

@@ -126,7 +126,7 @@ class RemoveRun {
       if (same.size() != all.size()) return UntagReferences(same);
       if (all.size() > 1 && !opts_.force) mask &= ~static_cast<unsigned>(kActiveReference);
 
-      BERTH_ASSIGN_OR_RETURN(auto users, tx_.ContainersUsingImage(id));
+      BERTH_ASSIGN_OR_RETURN(auto users, container_table::UsingImage(tx_, id));
       const ContainerRecord* user = nullptr;
       for (const auto& c : users) {
         if (UsesImage(c, id)) {
@@ -208,7 +208,7 @@ class RemoveRun {
   // from it (Docker lets such an image be deleted by ID under a running
   // container).
   Status CheckConflicts(const Digest& id, const std::vector<ImageRecord>& all, unsigned mask) {
-    BERTH_ASSIGN_OR_RETURN(auto users, tx_.ContainersUsingImage(id));
+    BERTH_ASSIGN_OR_RETURN(auto users, container_table::UsingImage(tx_, id));
     if (mask & kRunningContainer) {
       for (const auto& c : users) {
         if (UsesImage(c, id) && c.running()) {
@@ -339,7 +339,7 @@ class RemoveRun {
       display = GivenAsId(ref, *res.named) || IsDangling(*res.named) ? id.str() : FamiliarString(res.named->name);
     }
     BERTH_ASSIGN_OR_RETURN(auto retained, removal_->docs_->RetainedManifests(tx_, target));
-    BERTH_ASSIGN_OR_RETURN(auto users, tx_.ContainersUsingImage(id));
+    BERTH_ASSIGN_OR_RETURN(auto users, container_table::UsingImage(tx_, id));
     const ManifestInfo* mounted = nullptr;  // what an image mount of this image uses
     auto host = AllWithPreference(HostPlatform());
     for (const auto& m : retained) {

@@ -11,10 +11,10 @@ Status Roots::PutContainer(const ContainerRecord& c) {
     // a removal that committed since the caller resolved them may already be
     // deleting their files. In this transaction (the write lock), the check
     // and the root the container adds are one step: no removal comes between.
-    Result<ContainerRecord> existing = tx.GetContainer(c.id);
+    Result<ContainerRecord> existing = container_table::Get(tx, c.id);
     if (!existing.ok() && existing.status().code() != Code::kNotFound) return existing.status();
     if (!existing.ok()) BERTH_RETURN_IF_ERROR(CheckStillThere(tx, c));
-    BERTH_RETURN_IF_ERROR(tx.PutContainer(c));
+    BERTH_RETURN_IF_ERROR(container_table::Put(tx, c));
     // What the container held before stays held: a mounted image removed
     // by force no longer names its manifests, but the mount still uses them.
     BERTH_ASSIGN_OR_RETURN(std::vector<Digest> before, tx.RootRefs(RootKind::kContainer, c.id));
@@ -57,7 +57,7 @@ Status Roots::CheckStillThere(Tx& tx, const ContainerRecord& c) {
 Status Roots::DeleteContainer(const std::string& id) {
   return leases_->UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
     BERTH_RETURN_IF_ERROR(tx.RemoveRoot(RootKind::kContainer, id));
-    return tx.DeleteContainer(id);
+    return container_table::Delete(tx, id);
   });
 }
 
@@ -106,7 +106,7 @@ Result<Descriptor> Roots::DescriptorOf(const Digest& d) {
 Result<std::vector<ContainerRecord>> Roots::Containers() {
   std::vector<ContainerRecord> out;
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(out, tx.ListContainers());
+    BERTH_ASSIGN_OR_RETURN(out, container_table::List(tx));
     return OkStatus();
   }));
   return out;

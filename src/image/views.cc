@@ -227,7 +227,7 @@ Result<std::shared_ptr<const ListSnapshot>> Views::Snapshot() {
   BERTH_RETURN_IF_ERROR(meta_->View([&](Tx& tx) -> Status {
     BERTH_ASSIGN_OR_RETURN(records, tx.ListImages());
     BERTH_ASSIGN_OR_RETURN(roots, tx.AllRootRefs());
-    BERTH_ASSIGN_OR_RETURN(snap->containers, tx.ListContainers());
+    BERTH_ASSIGN_OR_RETURN(snap->containers, container_table::List(tx));
     return OkStatus();
   }));
   std::unordered_map<std::string, std::vector<Digest>> retained;
@@ -366,7 +366,7 @@ Result<ImageInspect> Views::Inspect(const std::string& ref, const std::optional<
     BERTH_ASSIGN_OR_RETURN(all, tx.ListImagesByTarget(img.target.digest));
     BERTH_ASSIGN_OR_RETURN(facts, FactsIn(tx, img.target));
     if (manifests) {
-      BERTH_ASSIGN_OR_RETURN(containers, tx.ContainersUsingImage(img.target.digest));
+      BERTH_ASSIGN_OR_RETURN(containers, container_table::UsingImage(tx, img.target.digest));
     }
     return OkStatus();
   }));

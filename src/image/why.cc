@@ -68,7 +68,7 @@ class WhyBuilder {
         if (why.parent.empty()) why.parent = r.parent();
       }
       BERTH_RETURN_IF_ERROR(Children(tx, why));
-      BERTH_ASSIGN_OR_RETURN(auto users, tx.ContainersUsingImage(why.id));
+      BERTH_ASSIGN_OR_RETURN(auto users, container_table::UsingImage(tx, why.id));
       for (const auto& c : users) {
         if (c.image_id == why.id) why.containers.push_back(ContainerOf(c, true));
         if (std::find(c.image_mounts.begin(), c.image_mounts.end(), why.id) != c.image_mounts.end()) {
@@ -228,7 +228,7 @@ class WhyBuilder {
   // `route` leads from root.digest (first) down to the blob (excluded).
   Status Describe(Tx& tx, const Tx::RootRef& root, const std::vector<Digest>& route, BlobHolder& h) {
     if (root.kind == RootKind::kContainer) {
-      auto c = tx.GetContainer(root.id);
+      auto c = container_table::Get(tx, root.id);
       if (c.ok()) h.names.push_back(c->name);
     }
     std::optional<Index> index;

@@ -1,5 +1,5 @@
-// The metadata store against a real SQLite file: records, containers,
-// reference counting, schema versioning, rollback, concurrent readers.
+// The metadata store against a real SQLite file: records, reference
+// counting, schema versioning, rollback, concurrent readers.
 #include "berth/metadata.h"
 
 #include <gtest/gtest.h>
@@ -153,34 +153,6 @@ TEST_F(MetadataTest, ChildrenRegisteredAfterTheParentIsLiveAreCounted) {
     return tx.RegisterBlob(m, media_type::kOciManifest, 1, {c});
   }).ok());
   EXPECT_EQ(Refs(c), 1);
-}
-
-TEST_F(MetadataTest, ContainersAndImageMounts) {
-  ContainerRecord c;
-  c.id = std::string(64, 'a');
-  c.name = "web";
-  c.image_ref = "busybox";
-  c.image_id = D("img");
-  c.image_manifest = D("man");
-  c.image_platform = Platform{"linux", "amd64", "", "", {}};
-  c.state = ContainerState::kRunning;
-  c.image_mounts = {D("mounted")};
-  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.PutContainer(c); }).ok());
-  Reopen();
-  ASSERT_TRUE(store_->View([&](Tx& tx) -> Status {
-    BERTH_ASSIGN_OR_RETURN(auto got, tx.GetContainer(c.id));
-    EXPECT_EQ(got.name, "web");
-    EXPECT_TRUE(got.running());
-    EXPECT_EQ(got.image_platform->architecture, "amd64");
-    EXPECT_EQ(tx.ContainersUsingImage(D("img"))->size(), 1u);
-    EXPECT_EQ(tx.ContainersUsingImage(D("mounted"))->size(), 1u);
-    EXPECT_TRUE(tx.ContainersUsingImage(D("other"))->empty());
-    return OkStatus();
-  }).ok());
-  // A second container with the same name is refused.
-  ContainerRecord dup = c;
-  dup.id = std::string(64, 'b');
-  EXPECT_FALSE(store_->Update([&](Tx& tx) { return tx.PutContainer(dup); }).ok());
 }
 
 TEST_F(MetadataTest, NewerSchemaIsRefused) {

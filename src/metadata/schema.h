@@ -1,21 +1,27 @@
 // The whole metadata schema, in one place. Bump kSchemaVersion and append a
 // migration to kMigrations for every change; never edit a released step.
+// One database, one version: a module that keeps rows here (through
+// Tx::Prepare) has its tables migrated here too. Owners:
 //
-//   images            name ─► target descriptor (+ labels, times)
-//     │ target_digest ───────────────┐
-//   containers ── image_id ──────────┤ (image ID = target digest)
-//   container_image_mounts ──────────┘
-//   leases
+//   metadata layer (src/metadata, berth/metadata.h)
+//     images            name ─► target descriptor (+ labels, times); the
+//                       parent column indexes one label for children lookups
+//     leases
+//     root_refs (kind, root_id, digest)      a root keeps a blob directly
+//          kind 'image':     root_id = image ID; digests = target + retained
+//                            platform manifests (+ their attestations)
+//          kind 'container': root_id = container ID; digests = its manifest
+//                            and what its image mounts retain (all GC needs
+//                            of a container)
+//          kind 'lease':     root_id = lease ID
+//     blobs (digest, media_type, size, refs)  refs = #root_refs naming it +
+//                                             #edges from blobs with refs > 0
+//     blob_edges (parent, child)             manifest ─► config, layers
+//     gc_pending (digest)                    refs fell to 0; delete after commit
 //
-//   root_refs (kind, root_id, digest)      a root keeps a blob directly
-//        kind 'image':     root_id = image ID; digests = target + retained
-//                          platform manifests (+ their attestations)
-//        kind 'container': root_id = container ID; digest = its manifest
-//        kind 'lease':     root_id = lease ID
-//   blobs (digest, media_type, size, refs)  refs = #root_refs naming it +
-//                                           #edges from blobs with refs > 0
-//   blob_edges (parent, child)             manifest ─► config, layers
-//   gc_pending (digest)                    refs fell to 0; delete after commit
+//   container module (src/container/records.cc, berth/container_record.h)
+//     containers ── image_id ──────► images.target_digest (image ID)
+//     container_image_mounts ── image_id ─► images.target_digest
 #pragma once
 
 #include <array>

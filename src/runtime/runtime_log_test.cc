@@ -16,6 +16,7 @@
 #include "berth/runtime.h"
 #include "gtest/gtest.h"
 #include "runtime/log_format.h"
+#include "testing/await.h"
 #include "testing/temp_dir.h"
 
 namespace berth {
@@ -128,6 +129,8 @@ class ReadLogTest : public ::testing::Test {
 
   // Read with follow while `write` runs on another thread; the reader is
   // told the log is finished once `write` has returned.
+  // Follows the log while `write` runs on another thread; `write` may call
+  // AwaitNextPoll to write once the reader has reached the end and waits.
   std::vector<std::string> ReadFollowingWhile(const std::function<void()>& write) {
     std::atomic<bool> done{false};
     std::thread writer([&] {
@@ -136,14 +139,24 @@ class ReadLogTest : public ::testing::Test {
     });
     LogReadOptions o;
     o.follow = true;
-    o.finished = [&] { return done.load(); };
+    o.finished = [&] {  // asked each time the reader is at the end
+      ++polls_;
+      return done.load();
+    };
     auto got = Read(o);
     writer.join();
     return got;
   }
 
+  // Returns once the following reader has been at the end of the log again.
+  void AwaitNextPoll() {
+    const int seen = polls_.load();
+    ASSERT_TRUE(testing::AwaitCondition([&] { return polls_.load() > seen; }));
+  }
+
   testing::TempDir tmp_;
   std::string dir_, path_;
+  std::atomic<int> polls_{0};
 };
 
 using Lines = std::vector<std::string>;
@@ -223,7 +236,7 @@ TEST_F(ReadLogTest, FollowSeesNewLinesUntilFinished) {
   Append("stdout", "before\n", kT0);
   auto got = ReadFollowingWhile([&] {
     for (int i = 0; i < 5; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(40));
+      AwaitNextPoll();
       Append(i % 2 ? "stderr" : "stdout", "line" + std::to_string(i) + "\n", kT0 + i);
     }
     // Written after the last poll might have happened: must still be seen.
@@ -243,7 +256,10 @@ TEST_F(ReadLogTest, FollowFromEndWithTailAndCancel) {
     LogReadOptions o;
     o.follow = true;
     o.from_end = true;
-    o.cancelled = [&] { return cancel.load(); };
+    o.cancelled = [&] {  // asked once the reader stands at the end
+      ++polls_;
+      return cancel.load();
+    };
     Status s = ReadLog(path_, o, [&](const LogEntry& e) {
       got.push_back(e.data);
       ++count;
@@ -251,11 +267,9 @@ TEST_F(ReadLogTest, FollowFromEndWithTailAndCancel) {
     });
     EXPECT_TRUE(s.ok());
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(testing::AwaitCondition([&] { return polls_.load() > 0; }));
   Append("stdout", "new\n", kT0 + 1);
-  for (int i = 0; i < 200 && count.load() == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  EXPECT_TRUE(testing::AwaitCondition([&] { return count.load() > 0; }, std::chrono::seconds(5)));
   cancel = true;
   reader.join();
   EXPECT_EQ(got, (Lines{"new\n"}));
@@ -270,7 +284,7 @@ TEST_F(ReadLogTest, FollowFromEndWithTailAndCancel) {
 
 TEST_F(ReadLogTest, FollowWaitsForTheFileToAppear) {
   auto got = ReadFollowingWhile([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(80));
+    AwaitNextPoll();  // following a log that is not there yet
     Append("stderr", "late\n", kT0);
   });
   EXPECT_EQ(got, (Lines{"stderr:late\n"}));
@@ -320,7 +334,7 @@ TEST_F(ReadLogTest, FollowGoesOnInTheNewFileAfterRotation) {
   Append("stdout", "first\n", kT0);
   auto got = ReadFollowingWhile([&] {
     for (int round = 0; round < 3; ++round) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(60));
+      AwaitNextPoll();
       Append("stdout", "before-rotation-" + std::to_string(round) + "\n", kT0 + round);
       // As the shim rotates: rename the full file away, start a new one.
       ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);

@@ -20,6 +20,7 @@
 #include "berth/metrics.h"
 #include "berth/server.h"
 #include "server/hijack.h"
+#include "testing/await.h"
 #include "testing/temp_dir.h"
 
 namespace berth {
@@ -34,6 +35,7 @@ class OneContainer : public ContainerService {
  public:
   std::atomic<bool> release{false};
   std::atomic<bool> saw_cancel{false};
+  std::atomic<bool> streaming{false};  // the attach has emitted "one"
 
   Result<ContainerInfo> Get(const std::string& ref) override {
     if (ref != "box") return NotFound("No such container: " + ref);
@@ -45,6 +47,7 @@ class OneContainer : public ContainerService {
   }
   Status Logs(const std::string&, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override {
     BERTH_RETURN_IF_ERROR(emit(LogEntry{"stdout", "one\n", 1}));
+    streaming = true;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!release && std::chrono::steady_clock::now() < deadline) {
       if (opts.cancelled && opts.cancelled()) {
@@ -126,9 +129,12 @@ const char kAttach[] =
 
 TEST_F(HijackTest, UpgradeThenRawFramesSurviveAHalfClose) {
   asio::write(sock_, asio::buffer(std::string(kAttach)));
-  // The client has nothing to send: it closes its side, as the CLI does.
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The client has nothing to send: it closes its side, as the CLI does,
+  // once the attach streams.
+  ASSERT_TRUE(testing::AwaitCondition([&] { return ctr_.streaming.load(); }));
   ::shutdown(sock_.native_handle(), SHUT_WR);
+  // A half-close must not cancel: the producer keeps polling for it until
+  // released, so a wrong cancel shows within its first polls.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_FALSE(ctr_.saw_cancel);
   ctr_.release = true;
@@ -147,13 +153,9 @@ TEST_F(HijackTest, UpgradeThenRawFramesSurviveAHalfClose) {
 
 TEST_F(HijackTest, ClientHangupCancels) {
   asio::write(sock_, asio::buffer(std::string(kAttach)));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(testing::AwaitCondition([&] { return ctr_.streaming.load(); }));
   sock_.close();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!ctr_.saw_cancel && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(ctr_.saw_cancel);
+  EXPECT_TRUE(testing::AwaitCondition([&] { return ctr_.saw_cancel.load(); }, std::chrono::seconds(5)));
 }
 
 TEST_F(HijackTest, UnknownContainerIsAPlainError) {

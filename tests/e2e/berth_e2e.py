@@ -247,6 +247,19 @@ def timestamp_now():
     return "%d.%06d" % (ns // 10**9, ns % 10**9 // 1000)
 
 
+def await_condition(condition, timeout=30, interval=0.05):
+    """Polls `condition()` until it returns a true value, which is returned,
+    or `timeout` seconds pass (then the last value). For conditions no event
+    announces (a file another process writes, a metric being scraped); the
+    e2e suites use it instead of fixed sleeps."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
 class DaemonTestCase(unittest.TestCase):
     """One daemon per test class (setUpClass), in a fresh temp dir."""
 

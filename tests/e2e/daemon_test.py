@@ -20,7 +20,8 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import BERTHD, DOCKER, FIXTURE, Daemon, RandomReader, fixture, free_port, read_http_response  # noqa: E402
+from berth_e2e import (BERTHD, DOCKER, FIXTURE, Daemon, RandomReader, await_condition, fixture, free_port,  # noqa: E402
+                       read_http_response)
 
 
 def vm_hwm_kb(pid):
@@ -224,10 +225,7 @@ class DaemonTest(unittest.TestCase):
                        "pidfile": os.path.join(self.tmp, "cfg.pid")}, f)
         p = subprocess.Popen([BERTHD, "--config-file", cfg], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            for _ in range(200):
-                if os.path.exists(sock):
-                    break
-                time.sleep(0.05)
+            self.assertTrue(await_condition(lambda: os.path.exists(sock), timeout=10))
             env = dict(os.environ, DOCKER_HOST="unix://" + sock)
             out = subprocess.run([DOCKER, "info", "--format", "{{.DockerRootDir}}"], env=env, capture_output=True)
             self.assertEqual(out.stdout.decode(), os.path.join(self.tmp, "cfgdata") + "\n")
@@ -247,12 +245,14 @@ class DaemonTest(unittest.TestCase):
         port = free_port()
         d = self.daemon("--metrics-addr", "127.0.0.1:%d" % port).start()
         d.docker("images")
-        body = ""
-        for _ in range(50):
-            body = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
-            if 'endpoint="GET /images/json"' in body:
-                break
-            time.sleep(0.05)
+        scraped = {}
+
+        def counted():
+            scraped["body"] = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+            return 'endpoint="GET /images/json"' in scraped["body"]
+
+        await_condition(counted, timeout=3)
+        body = scraped["body"]
         self.assertIn('berth_http_requests_total{endpoint="GET /images/json",status="200"} 1', body)
         self.assertIn("berth_http_request_seconds", body)
 
@@ -360,9 +360,7 @@ class DaemonTest(unittest.TestCase):
         def blob_files():
             return sorted(os.listdir(blobs)) if os.path.isdir(blobs) else []
 
-        deadline = time.time() + 30
-        while len(blob_files()) < 2 and time.time() < deadline:
-            time.sleep(0.05)
+        await_condition(lambda: len(blob_files()) >= 2)
         left = blob_files()
         self.assertGreaterEqual(len(left), 2, "the half load committed nothing")
         d.stop(signal.SIGKILL)
