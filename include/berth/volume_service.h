@@ -41,7 +41,13 @@ struct MountRequest {
   std::map<std::string, std::string> volume_labels;   // --mount volume-label
   std::map<std::string, std::string> volume_options;  // --mount volume-opt (local driver opts)
   std::vector<std::string> tmpfs_options;             // tmpfs: mount options ("size=65536k", "mode=1777", "ro")
+  bool anonymous = false;  // volume: no name was given (create fills `source` with a generated one)
+  std::string host_path;   // volume: its mountpoint (filled at create)
 };
+
+// A mount as the container record keeps it (JSON), and back.
+boost::json::object MountRequestToJson(const MountRequest& m);
+Result<MountRequest> MountRequestFromJson(const boost::json::object& o);
 
 // Parses a HostConfig.Binds entry ("SRC:DST[:MODE]", "DST") with Docker's
 // Linux rules: an absolute SRC is a bind, any other SRC names a volume, a

@@ -176,7 +176,7 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
 
 Status Executor::FinishStepContainer(const std::string& id, Status result) {
   if (opts_.force_remove || (result.ok() && opts_.remove)) {
-    Status s = containers_->Remove(id, /*force=*/true);
+    Status s = containers_->RemoveWithVolumes(id, /*force=*/true);
     Status said = s.ok() ? Say(" ---> Removed intermediate container " + id.substr(0, 12) + "\n")
                          : Say("Removing intermediate container " + id.substr(0, 12) + ": " + s.message() + "\n");
     if (result.ok()) return said;
@@ -240,7 +240,7 @@ Status Executor::Run(const df::Instruction& ins, StageState* st) {
   lo.cancelled = [this] { return Cancelled(); };
   Status streamed = containers_->Logs(id, lo, [&](const LogEntry& e) { return Say(e.data); });
   if (Cancelled()) {
-    (void)containers_->Remove(id, /*force=*/true);
+    (void)containers_->RemoveWithVolumes(id, /*force=*/true);
     return Status(Code::kCancelled, "Build cancelled");
   }
   if (!streamed.ok()) return finish_failed(streamed);
