@@ -78,6 +78,9 @@ class FakeContainers : public ContainerService {
   Status Remove(const std::string& ref, bool force) override {
     return Op("remove " + ref + (force ? " force" : ""));
   }
+  Status RemoveWithVolumes(const std::string& ref, bool force) override {
+    return Op("remove " + ref + (force ? " force" : "") + " volumes");
+  }
   Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) override {
     last_list = opts;
     std::vector<ContainerInfo> out;
@@ -393,7 +396,7 @@ TEST_F(ContainerRoutesTest, KillRestartRemove) {
   EXPECT_EQ(Do("POST", "/containers/web/restart?t=2").status, 204);
   EXPECT_EQ(LastCall(), "restart web 2");
   EXPECT_EQ(Do("DELETE", "/containers/web?force=1&v=1").status, 204);
-  EXPECT_EQ(LastCall(), "remove web force");
+  EXPECT_EQ(LastCall(), "remove web force volumes");
   // The SDK's Python-style booleans.
   EXPECT_EQ(Do("DELETE", "/containers/web?v=False&link=False&force=False").status, 204);
   EXPECT_EQ(LastCall(), "remove web");
