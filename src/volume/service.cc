@@ -167,8 +167,8 @@ class VolumeServiceImpl : public VolumeService {
     BERTH_RETURN_IF_ERROR(get.status());
     if (version > volume_schema::kSchemaVersion) {
       return FailedPrecondition("volume schema version " + std::to_string(version) +
-                                " is newer than this berth supports (" +
-                                std::to_string(volume_schema::kSchemaVersion) + ")");
+                                " is newer than this berth supports (" + std::to_string(volume_schema::kSchemaVersion) +
+                                ")");
     }
     for (int v = version; v < volume_schema::kSchemaVersion; ++v) {
       BERTH_RETURN_IF_ERROR(sqlite::ExecScript(db_, volume_schema::kMigrations[v]));
