@@ -220,6 +220,27 @@ class VolumeCliTest(VolumeTestCase):
         self.assertEqual(self.docker_ok("run", "--rm", "-v", "bare:/data:nocopy", "withvol:1", "ls", "/data"), "")
         self.assertIn("seeded", self.volumes())  # --rm keeps named volumes
 
+    def test_local_driver_tmpfs_and_bind_volumes(self):
+        self.docker_ok("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", "tv")
+        out = self.docker_ok("run", "--rm", "-v", "tv:/t", "bb:1", "sh", "-c",
+                             "echo shared > /t/f; grep ' /t ' /proc/mounts")
+        self.assertTrue(out.startswith("tmpfs /t tmpfs "), out)
+        self.assertIn("size=1024k", out)
+        # The tmpfs stays with the volume until it is removed.
+        self.assertEqual(self.docker_ok("run", "--rm", "-v", "tv:/t", "bb:1", "cat", "/t/f"), "shared\n")
+        mountpoint = self.docker_ok("volume", "inspect", "--format", "{{.Mountpoint}}", "tv").strip()
+        self.docker_ok("volume", "rm", "tv")
+        self.assertFalse(os.path.exists(mountpoint))
+        src = self.host_dir("local-bind")
+        self.docker_ok("volume", "create", "-o", "type=none", "-o", "o=bind", "-o", "device=" + src, "bv")
+        self.docker_ok("run", "--rm", "-v", "bv:/b", "bb:1", "sh", "-c", "echo via-volume > /b/f")
+        with open(os.path.join(src, "f")) as f:
+            self.assertEqual(f.read(), "via-volume\n")
+        self.docker_ok("volume", "rm", "bv")
+        self.assertTrue(os.path.isfile(os.path.join(src, "f")))  # the device is the user's: kept
+        self.fails("volume", "create", "-o", "type=tmpfs", "-o", "o=huge=always", "tv2",
+                   message='berth does not support the tmpfs option "huge=always"')
+
     def test_events_and_system_df(self):
         since = timestamp_now()
         self.docker_ok("volume", "create", "ev")
