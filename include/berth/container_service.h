@@ -28,6 +28,7 @@
 #include "berth/runtime.h"
 #include "berth/snapshot.h"
 #include "berth/status.h"
+#include "berth/volume_service.h"
 
 namespace berth {
 
@@ -53,6 +54,12 @@ struct ContainerConfig {
   bool auto_remove = false;    // HostConfig.AutoRemove
   std::string network_mode;    // "", "default", "bridge", "none" → none; "host" → host
   std::vector<ImageMountSpec> image_mounts;  // HostConfig.Mounts of Type "image"
+  // HostConfig.Binds, the bind/volume/tmpfs HostConfig.Mounts, HostConfig.Tmpfs
+  // and (added by Create) the image's VOLUMEs not covered by them; Create
+  // names each anonymous volume.
+  std::vector<MountRequest> mounts;
+  std::vector<std::string> binds;            // HostConfig.Binds as sent (inspect)
+  std::map<std::string, std::string> tmpfs;  // HostConfig.Tmpfs as sent (inspect)
   std::optional<Platform> platform;          // `platform` query of create
   std::string stop_signal;                   // empty: SIGTERM
   std::optional<int> stop_timeout;           // seconds; empty: 10
@@ -238,6 +245,11 @@ class ContainerService {
   // removing or force remove". Emits "destroy". Frees the content and
   // snapshots only it kept.
   virtual Status Remove(const std::string& ref, bool force) = 0;
+  // Remove, then the anonymous volumes no other container uses (docker rm
+  // -v). Named volumes stay. Default: Unimplemented (fakes).
+  virtual Status RemoveWithVolumes(const std::string& ref, bool force);
+  // The volumes the containers mount (null in fakes).
+  virtual VolumeService* volumes() { return nullptr; }
   virtual Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) = 0;
   // Streams the container's log (see ReadLog). With follow, ends when the
   // container stops. `from_end` (attach) starts at the current end.

@@ -59,11 +59,15 @@ struct ProcessSpec {
   // of the host's /dev (as Docker lists them) created in the container and
   // all devices allowed. Capabilities and seccomp are set by the caller.
   bool privileged = false;
-  // Extra bind mounts (image mounts): host `source` at `destination`.
+  // Extra mounts, in this order (image mounts, binds, volumes, tmpfs):
+  // host `source` bound at `destination`, or with `tmpfs` a tmpfs there.
   struct BindMount {
     std::string source;
     std::string destination;
     bool read_only = true;
+    std::string propagation;  // bind: empty is "rprivate"
+    bool tmpfs = false;
+    std::vector<std::string> tmpfs_options;  // added to nosuid, nodev, noexec
   };
   std::vector<BindMount> bind_mounts;
 };

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/create_fields.h"
+#include "api/mount_fields.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "berth/security.h"
@@ -66,35 +67,6 @@ json::object Labels(const std::map<std::string, std::string>& m) {
 
 std::string NetworkModeShown(const ContainerConfig& c) {
   return c.network_mode.empty() ? std::string("default") : c.network_mode;
-}
-
-json::array MountsValue(const ContainerConfig& c) {
-  json::array a;
-  for (const auto& m : c.image_mounts) {
-    json::object o;
-    o["Type"] = "image";
-    o["Source"] = m.source;
-    o["Target"] = m.target;
-    if (m.read_only) o["ReadOnly"] = true;
-    a.emplace_back(std::move(o));
-  }
-  return a;
-}
-
-// MountPoint entries (the top-level Mounts of inspect and list).
-json::array MountPointsValue(const ContainerConfig& c) {
-  json::array a;
-  for (const auto& m : c.image_mounts) {
-    json::object o;
-    o["Type"] = "image";
-    o["Source"] = m.source;
-    o["Destination"] = m.target;
-    o["Mode"] = "";
-    o["RW"] = !m.read_only;
-    o["Propagation"] = "";
-    a.emplace_back(std::move(o));
-  }
-  return a;
 }
 
 std::string Command(const ContainerInfo& c) {
@@ -183,14 +155,14 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(
       o,
       {"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
-       "Labels", "HostConfig", "AttachStdout", "AttachStderr"},
+       "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes"},
       ""));
   if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
     const json::object& ho = h->as_object();
     BERTH_RETURN_IF_ERROR(
         RefuseUnsupportedFields(ho,
-                                {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile", "ReadonlyRootfs",
+                                {"AutoRemove", "NetworkMode", "Binds", "Mounts", "Tmpfs", "ContainerIDFile", "ReadonlyRootfs",
                                  "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig"},
                                 "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
@@ -227,35 +199,9 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
       return NotFound("network " + nm + " not found");
     }
-    BERTH_ASSIGN_OR_RETURN(auto binds, GetStrSlice(ho, "Binds"));
-    if (binds && !binds->empty()) {
-      return InvalidArgument("berth does not support bind mounts (-v " + (*binds)[0] +
-                             "); only mounts of type \"image\" are supported");
-    }
-    if (const json::value* ms = ho.if_contains("Mounts"); !IsNull(ms)) {
-      if (!ms->is_array()) return InvalidArgument("invalid JSON: HostConfig.Mounts must be a list");
-      for (const auto& m : ms->as_array()) {
-        if (!m.is_object()) return InvalidArgument("invalid JSON: a mount must be an object");
-        const json::object& mo = m.as_object();
-        BERTH_ASSIGN_OR_RETURN(std::string type, GetString(mo, "Type"));
-        if (type != "image") {
-          return InvalidArgument("berth does not support mounts of type \"" + type +
-                                 "\"; only mounts of type \"image\" are supported");
-        }
-        ImageMountSpec spec;
-        BERTH_ASSIGN_OR_RETURN(spec.source, GetString(mo, "Source"));
-        BERTH_ASSIGN_OR_RETURN(spec.target, GetString(mo, "Target"));
-        BERTH_ASSIGN_OR_RETURN(spec.read_only, GetBool(mo, "ReadOnly", true));
-        if (spec.source.empty()) return InvalidArgument("invalid mount config for type \"image\": field Source must not be empty");
-        if (spec.target.empty()) return InvalidArgument("invalid mount config for type \"image\": field Target must not be empty");
-        if (spec.target[0] != '/') {
-          return InvalidArgument("invalid mount config for type \"image\": invalid mount path: '" + spec.target +
-                                 "' mount path must be absolute");
-        }
-        c.image_mounts.push_back(std::move(spec));
-      }
-    }
   }
+  const json::value* host = o.if_contains("HostConfig");
+  BERTH_RETURN_IF_ERROR(ParseMountFields(o, IsNull(host) ? nullptr : &host->as_object(), &c));
   return c;
 }
 
@@ -364,7 +310,8 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   o["AppArmorProfile"] = "";
   o["ExecIDs"] = nullptr;
   json::object hc;
-  hc["Binds"] = nullptr;
+  hc["Binds"] = HostConfigBindsValue(c.config);
+  hc["Tmpfs"] = HostConfigTmpfsValue(c.config);
   json::object log_options;
   for (const auto& [k, v] : c.config.log_options) log_options[k] = v;
   hc["LogConfig"] = json::object{{"Type", c.config.log_driver.empty() ? std::string("json-file") : c.config.log_driver},
@@ -372,7 +319,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["NetworkMode"] = NetworkModeShown(c.config);
   hc["RestartPolicy"] = json::object{{"Name", "no"}, {"MaximumRetryCount", 0}};
   hc["AutoRemove"] = c.config.auto_remove;
-  hc["Mounts"] = MountsValue(c.config);
+  hc["Mounts"] = HostConfigMountsValue(c.config);
   hc["Privileged"] = c.config.privileged;
   hc["ReadonlyRootfs"] = c.config.read_only_rootfs;
   hc["SecurityOpt"] = Strings(c.config.security_opt, true);
@@ -403,7 +350,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   cfg["Env"] = Strings(c.effective_env, true);
   cfg["Cmd"] = Strings(c.effective_cmd, true);
   cfg["Image"] = c.config.image;
-  cfg["Volumes"] = nullptr;
+  cfg["Volumes"] = ConfigVolumesValue(c.config);
   cfg["WorkingDir"] = c.effective_working_dir;
   cfg["Entrypoint"] = Strings(c.effective_entrypoint, true);
   cfg["OnBuild"] = nullptr;

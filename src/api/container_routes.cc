@@ -169,7 +169,11 @@ Result<Response> WaitContainer(RouteContext& ctx) {
 Result<Response> RemoveContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
   if (ctx.query.Bool("link")) return InvalidArgument("berth does not support container links");
-  BERTH_RETURN_IF_ERROR(cs->Remove(ctx.Var("id"), ctx.query.Bool("force")));
+  if (ctx.query.Bool("v")) {
+    BERTH_RETURN_IF_ERROR(cs->RemoveWithVolumes(ctx.Var("id"), ctx.query.Bool("force")));
+  } else {
+    BERTH_RETURN_IF_ERROR(cs->Remove(ctx.Var("id"), ctx.query.Bool("force")));
+  }
   return NoContent(204);
 }
 

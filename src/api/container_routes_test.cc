@@ -78,6 +78,9 @@ class FakeContainers : public ContainerService {
   Status Remove(const std::string& ref, bool force) override {
     return Op("remove " + ref + (force ? " force" : ""));
   }
+  Status RemoveWithVolumes(const std::string& ref, bool force) override {
+    return Op("remove " + ref + (force ? " force" : "") + " volumes");
+  }
   Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) override {
     last_list = opts;
     std::vector<ContainerInfo> out;
@@ -265,9 +268,20 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
       {"", 400, "config cannot be empty in order to create a container"},
       {"{not json", 400, "invalid JSON"},
       {R"({"Image":"b","Tty":true})", 400, "does not support TTY"},
-      {R"({"Image":"b","HostConfig":{"Binds":["/a:/b"]}})", 400, "bind mounts"},
-      {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"volume","Source":"v","Target":"/v"}]}})", 400,
-       "type \"volume\""},
+      {R"({"Image":"b","HostConfig":{"Binds":["/a:rel"]}})", 400,
+       "invalid volume specification: '/a:rel': invalid mount config for type \"bind\": invalid mount path: 'rel' "
+       "mount path must be absolute"},
+      {R"({"Image":"b","HostConfig":{"Binds":["/a:/b:rw,ro"]}})", 400, "invalid mode: rw,ro"},
+      {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"npipe","Source":"v","Target":"/v"}]}})", 400,
+       "berth does not support mounts of type \"npipe\""},
+      {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"bind","Source":"/no/such/dir/here","Target":"/v"}]}})", 400,
+       "invalid mount config for type \"bind\": bind source path does not exist: /no/such/dir/here"},
+      {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"volume","Target":"/v","BindOptions":{"Propagation":"shared"}}]}})",
+       400, "invalid mount config for type \"volume\": field BindOptions must not be specified"},
+      {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"volume","Target":"/v","VolumeOptions":{"Subpath":"x"}}]}})", 400,
+       "berth does not support Mounts.VolumeOptions.Subpath"},
+      {R"({"Image":"b","HostConfig":{"Tmpfs":{"run":""}}})", 400,
+       "invalid mount config for type \"tmpfs\": invalid mount path: 'run' mount path must be absolute"},
       {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"image","Source":"i","Target":"rel"}]}})", 400,
        "must be absolute"},
       {R"({"Image":"b","HostConfig":{"NetworkMode":"mynet"}})", 404, "network mynet not found"},
@@ -308,6 +322,28 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
   EXPECT_EQ(Message(r), "No such image: nosuch:latest");
   fake_.next_error = AlreadyExists("Conflict. The container name \"/x\" is already in use");
   EXPECT_EQ(Do("POST", "/containers/create?name=x", R"({"Image":"b"})").status, 409);
+}
+
+TEST_F(ContainerRoutesTest, CreateReadsMountFields) {
+  Response r = Do("POST", "/containers/create",
+                  R"({"Image":"b","Volumes":{"/anon":{}},"HostConfig":{"Binds":["/tmp/../srv:/host:ro,rshared","data:/data"],
+                  "Mounts":[{"Type":"tmpfs","Target":"/t","TmpfsOptions":{"SizeBytes":1048576,"Mode":448}}],
+                  "Tmpfs":{"/run":"size=1m,exec"}}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto& m = fake_.last_config.mounts;
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[0].type, MountRequest::Type::kBind);
+  EXPECT_EQ(m[0].source, "/srv");
+  EXPECT_TRUE(m[0].read_only);
+  EXPECT_EQ(m[0].propagation, "rshared");
+  EXPECT_EQ(m[1].type, MountRequest::Type::kVolume);
+  EXPECT_EQ(m[1].source, "data");
+  EXPECT_EQ(m[2].type, MountRequest::Type::kTmpfs);
+  EXPECT_EQ(m[2].tmpfs_options, (std::vector<std::string>{"mode=700", "size=1m"}));
+  EXPECT_EQ(m[3].tmpfs_options, (std::vector<std::string>{"size=1m", "exec"}));
+  EXPECT_EQ(m[4].target, "/anon");
+  EXPECT_EQ(m[4].origin, MountRequest::Origin::kImage);
+  EXPECT_EQ(fake_.last_config.binds, (std::vector<std::string>{"/tmp/../srv:/host:ro,rshared", "data:/data"}));
 }
 
 TEST_F(ContainerRoutesTest, StartStopAnswer304WhenNothingChanges) {
@@ -360,7 +396,7 @@ TEST_F(ContainerRoutesTest, KillRestartRemove) {
   EXPECT_EQ(Do("POST", "/containers/web/restart?t=2").status, 204);
   EXPECT_EQ(LastCall(), "restart web 2");
   EXPECT_EQ(Do("DELETE", "/containers/web?force=1&v=1").status, 204);
-  EXPECT_EQ(LastCall(), "remove web force");
+  EXPECT_EQ(LastCall(), "remove web force volumes");
   // The SDK's Python-style booleans.
   EXPECT_EQ(Do("DELETE", "/containers/web?v=False&link=False&force=False").status, 204);
   EXPECT_EQ(LastCall(), "remove web");

@@ -5,6 +5,7 @@
 // "/images/a/b/json" gives name "a/b"). Routes are tried in the order added.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <functional>
 #include <map>
 #include <string>
@@ -75,6 +76,9 @@ void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v
 void AddWhyRoutes(Router* r);        // why_routes.cc: /berth/v1/images/{name}/why
 void AddBuildRoutes(Router* r);      // build_routes.cc: POST /build (the classic builder)
 void AddBuildCacheRoutes(Router* r); // build_cache_routes.cc: POST /build/prune
+void AddVolumeRoutes(Router* r);     // volume_routes.cc: /volumes
+// A volume as the API shows it; with `usage`, its UsageData (system df).
+boost::json::object VolumeValue(const VolumeInfo& v, VolumeService* usage);
 
 // POST /images/create with fromSrc (docker import; image_routes.cc): the
 // registry routes' CreateImage hands it over.

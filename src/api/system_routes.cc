@@ -277,7 +277,16 @@ Result<Response> DiskUsage(RouteContext& ctx) {
     o["Images"] = nullptr;
   }
   o["Containers"] = want("container") ? json::value(json::array{}) : json::value(nullptr);
-  o["Volumes"] = want("volume") ? json::value(json::array{}) : json::value(nullptr);
+  if (want("volume")) {
+    json::array volumes;
+    if (ContainerService* cs = ctx.opts ? ctx.opts->containers : nullptr; cs && cs->volumes()) {
+      BERTH_ASSIGN_OR_RETURN(std::vector<VolumeInfo> all, cs->volumes()->List({}));
+      for (const auto& v : all) volumes.emplace_back(VolumeValue(v, cs->volumes()));
+    }
+    o["Volumes"] = std::move(volumes);
+  } else {
+    o["Volumes"] = nullptr;
+  }
   if (want("build-cache")) {
     BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, images->Records());
     o["BuildCache"] = BuildCacheValue(BuildCacheItems(records, list));

@@ -104,7 +104,7 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
 
 Status Executor::FinishStepContainer(const std::string& id, Status result) {
   if (opts_.force_remove || (result.ok() && opts_.remove)) {
-    Status s = containers_->Remove(id, /*force=*/true);
+    Status s = containers_->RemoveWithVolumes(id, /*force=*/true);
     Status said = s.ok() ? Say(" ---> Removed intermediate container " + id.substr(0, 12) + "\n")
                          : Say("Removing intermediate container " + id.substr(0, 12) + ": " + s.message() + "\n");
     if (result.ok()) return said;

@@ -97,7 +97,7 @@ Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::
   lo.cancelled = [this] { return Cancelled(); };
   Status streamed = containers_->Logs(id, lo, [&](const LogEntry& e) { return Say(e.data); });
   if (Cancelled()) {
-    (void)containers_->Remove(id, /*force=*/true);
+    (void)containers_->RemoveWithVolumes(id, /*force=*/true);
     return Status(Code::kCancelled, "Build cancelled");
   }
   if (!streamed.ok()) return finish_failed(streamed);

@@ -203,6 +203,13 @@ std::string StoredConfigToJson(const StoredConfig& s) {
     mounts.push_back(json::object{{"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}});
   }
   o["ImageMounts"] = std::move(mounts);
+  json::array volume_mounts;
+  for (const auto& m : c.mounts) volume_mounts.push_back(MountRequestToJson(m));
+  o["Mounts"] = std::move(volume_mounts);
+  o["Binds"] = ToArray(c.binds);
+  json::object tmpfs;
+  for (const auto& [path, opts] : c.tmpfs) tmpfs[path] = opts;
+  o["Tmpfs"] = std::move(tmpfs);
   o["Platform"] = c.platform ? json::parse(PlatformToJson(*c.platform)) : json::value(nullptr);
   o["StopSignal"] = c.stop_signal;
   o["StopTimeout"] = c.stop_timeout ? json::value(*c.stop_timeout) : json::value(nullptr);
@@ -258,6 +265,19 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
       spec.target = StringOf(m.as_object(), "Target");
       if (auto* r = m.as_object().if_contains("ReadOnly"); r && r->is_bool()) spec.read_only = r->as_bool();
       c.image_mounts.push_back(spec);
+    }
+  }
+  if (auto* x = o.if_contains("Mounts"); x && x->is_array()) {
+    for (const auto& m : x->as_array()) {
+      if (!m.is_object()) continue;
+      BERTH_ASSIGN_OR_RETURN(MountRequest mount, MountRequestFromJson(m.as_object()));
+      c.mounts.push_back(std::move(mount));
+    }
+  }
+  c.binds = StringArray(o.if_contains("Binds"));
+  if (auto* x = o.if_contains("Tmpfs"); x && x->is_object()) {
+    for (const auto& kv : x->as_object()) {
+      if (kv.value().is_string()) c.tmpfs[std::string(kv.key())] = kv.value().as_string().c_str();
     }
   }
   if (auto* x = o.if_contains("Platform"); x && x->is_object()) {

@@ -129,6 +129,8 @@ class ContainerServiceImpl : public ContainerService {
   Result<int> Wait(const std::string& ref, const std::string& condition,
                    const std::function<bool()>& cancelled) override;
   Status Remove(const std::string& ref, bool force) override;
+  Status RemoveWithVolumes(const std::string& ref, bool force) override;  // volumes.cc
+  VolumeService* volumes() override { return volumes_.get(); }
   Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) override;
   Status Logs(const std::string& ref, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override;
   Result<Digest> Commit(const CommitOptions& opts) override;
@@ -175,7 +177,19 @@ class ContainerServiceImpl : public ContainerService {
   Status KillLocked(Ctr& c, int sig) EXCLUDES(mu_);  // sends, emits "kill"; op_mu held
   // Waits until the container is not running or `ms` pass.
   bool WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) REQUIRES(mu_);
-  Status RemoveInternal(const std::string& id, bool force, bool from_watcher);
+  // Releases the container's volumes; with `remove_volumes`, removes the
+  // anonymous ones no other container uses.
+  Status RemoveInternal(const std::string& id, bool force, bool from_watcher, bool remove_volumes = false);
+  // At create (volumes.cc): refuses duplicate targets, adds the image's
+  // VOLUMEs no mount covers, creates missing -v bind sources (directories),
+  // creates and names the volumes, records the container's use of them and
+  // copies the image's content into each empty volume (unless nocopy). On
+  // error the volumes it took are released (anonymous ones removed).
+  [[nodiscard]] Status PrepareMounts(const std::string& id, const Digest& image_id, std::string_view image_config_raw,
+                                     ContainerConfig* cfg);
+  // At start (volumes.cc): the binds, volumes (VolumeService::Mount) and
+  // tmpfs mounts of `cfg` into p->bind_mounts, parents first.
+  [[nodiscard]] Status AddMountsToSpec(const std::string& id, const ContainerConfig& cfg, ProcessSpec* p);
   // Start without the AutoRemove policy; tells the container's ID and
   // whether it is AutoRemove once it is found.
   Status StartOnce(const std::string& ref, std::string* id, bool* auto_remove);
@@ -197,6 +211,7 @@ class ContainerServiceImpl : public ContainerService {
   void Observe(const std::string& action, int64_t start_nanos);
 
   Store* store_;
+  std::unique_ptr<VolumeService> volumes_;  // opened by Init
   std::unique_ptr<Snapshotter> snaps_;
   std::unique_ptr<Runtime> runtime_;
   std::string dir_;

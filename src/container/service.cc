@@ -64,6 +64,7 @@ ContainerServiceImpl::ContainerServiceImpl(Store* store, std::unique_ptr<Snapsho
 ContainerServiceImpl::~ContainerServiceImpl() { Shutdown(); }
 
 Status ContainerServiceImpl::Init() {
+  BERTH_ASSIGN_OR_RETURN(volumes_, VolumeService::Open(store_->env(), store_->root(), store_->events()));
   BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> recs, store_->images()->Containers());
   std::vector<std::string> to_watch, to_remove;
   for (auto& r : recs) {
@@ -94,7 +95,7 @@ Status ContainerServiceImpl::Init() {
     ctrs_[r.id] = c;
   }
   for (const auto& id : to_watch) StartWatcher(id);
-  for (const auto& id : to_remove) LogIfError(RemoveInternal(id, false, true), "auto-remove container " + id);
+  for (const auto& id : to_remove) LogIfError(RemoveInternal(id, false, true, true), "auto-remove container " + id);
   // Snapshots no image or container keeps go when the image service's
   // reaper has deleted content (a removal, a prune): a direct call.
   sweep_hook_ = store_->images()->AddCollectHook(
@@ -210,7 +211,11 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
   c->rec.created_unix_nanos = store_->env()->NowUnixNanos();
   c->stored.config = cfg;
   BERTH_RETURN_IF_ERROR(MergeLogDefaults(&c->stored.config));
-  BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(Dir(c->rec.id) + "/state", 0710));
+  BERTH_RETURN_IF_ERROR(PrepareMounts(c->rec.id, img.id(), mc.second.raw, &c->stored.config));
+  if (Status s = store_->env()->CreateDirs(Dir(c->rec.id) + "/state", 0710); !s.ok()) {
+    LogIfError(volumes_->Release(c->rec.id, true), "release the volumes of container " + c->rec.id);
+    return s;
+  }
   {
     MutexLock l(&mu_);
     if (name.empty()) {
@@ -218,6 +223,7 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
       while (ByNameLocked(name));
     } else if (const Ctr* other = ByNameLocked(name)) {
       LogIfError(store_->env()->RemoveAll(Dir(c->rec.id)), "remove the directory of container " + c->rec.id);
+      LogIfError(volumes_->Release(c->rec.id, true), "release the volumes of container " + c->rec.id);
       return AlreadyExists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
                            other->rec.id +
                            "\". You have to remove (or rename) that container to be able to reuse that name.");
@@ -226,6 +232,7 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
     Status s = Persist(*c);
     if (!s.ok()) {
       LogIfError(store_->env()->RemoveAll(Dir(c->rec.id)), "remove the directory of container " + c->rec.id);
+      LogIfError(volumes_->Release(c->rec.id, true), "release the volumes of container " + c->rec.id);
       return s;
     }
     ctrs_[c->rec.id] = c;
@@ -370,6 +377,8 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
     }
     p.bind_mounts.push_back({source, cfg.image_mounts[i].target, true});
   }
+  s = AddMountsToSpec(rec.id, cfg, &p);
+  if (!s.ok()) return fail(s);
   s = WriteBundleConfig(dir + "/bundle", dir + "/rootfs", p);
   if (!s.ok()) return fail(s);
   auto log_rotation = ParseLogConfig(cfg.log_driver, cfg.log_options);
@@ -453,6 +462,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   // never sees its fresh mount undone.
   UnmountAll(id);
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
+  volumes_->Unmount(id);
   bool auto_remove = false;
   {
     MutexLock l(&mu_);
@@ -469,7 +479,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
     auto_remove = c.stored.config.auto_remove;
     cv_.NotifyAll();
   }
-  if (auto_remove) LogIfError(RemoveInternal(id, false, true), "auto-remove container " + id);
+  if (auto_remove) LogIfError(RemoveInternal(id, false, true, true), "auto-remove container " + id);
 }
 
 bool ContainerServiceImpl::WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) {
@@ -587,7 +597,7 @@ Status ContainerServiceImpl::Remove(const std::string& ref, bool force) {
   return OkStatus();
 }
 
-Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, bool from_watcher) {
+Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, bool from_watcher, bool remove_volumes) {
   std::shared_ptr<Ctr> c;
   {
     MutexLock l(&mu_);
@@ -616,6 +626,7 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
   UnmountAll(id);
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
   BERTH_RETURN_IF_ERROR(store_->images()->DeleteContainer(id));
+  LogIfError(volumes_->Release(id, remove_volumes), "release the volumes of container " + id);
   LogIfError(store_->env()->RemoveAll(Dir(id)), "remove the directory of container " + id);
   {
     MutexLock l(&mu_);

@@ -254,6 +254,26 @@ TEST_F(SpecTest, MountsMaskedPathsAndResources) {
   EXPECT_TRUE(null_allowed);
 }
 
+TEST_F(SpecTest, BindPropagationAndTmpfsMounts) {
+  ProcessSpec p;
+  p.args = {"true"};
+  ProcessSpec::BindMount shared{"/srv/s", "/s", false, "rshared"};
+  ProcessSpec::BindMount tmp;
+  tmp.destination = "/run/t";
+  tmp.tmpfs = true;
+  tmp.tmpfs_options = {"exec", "size=64m"};
+  p.bind_mounts = {shared, tmp};
+  json::object c = WriteAndRead(p, dir_ + "/b");
+  std::map<std::string, json::object> mounts;
+  for (const auto& m : c.at("mounts").as_array()) {
+    mounts[std::string(m.at("destination").as_string())] = m.as_object();
+  }
+  EXPECT_EQ(Strings(mounts["/s"].at("options")), (std::set<std::string>{"rbind", "rshared", "rw"}));
+  EXPECT_EQ(mounts["/run/t"].at("type").as_string(), "tmpfs");
+  EXPECT_EQ(mounts["/run/t"].at("source").as_string(), "tmpfs");
+  EXPECT_EQ(json::serialize(mounts["/run/t"].at("options")), R"(["nosuid","nodev","noexec","exec","size=64m"])");
+}
+
 TEST_F(SpecTest, RejectsBadInput) {
   ProcessSpec p;
   EXPECT_EQ(WriteBundleConfig(dir_ + "/b", dir_ + "/rootfs", p).code(), Code::kInvalidArgument);

@@ -239,9 +239,19 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
     }
     json::object m;
     m["destination"] = b.destination;
-    m["type"] = "bind";
-    m["source"] = b.source;
-    m["options"] = StringArray({"rbind", "rprivate", b.read_only ? "ro" : "rw"});
+    if (b.tmpfs) {
+      // Docker's defaults, then the mount's own (a later "exec" wins).
+      std::vector<std::string> options = {"nosuid", "nodev", "noexec"};
+      options.insert(options.end(), b.tmpfs_options.begin(), b.tmpfs_options.end());
+      m["type"] = "tmpfs";
+      m["source"] = "tmpfs";
+      m["options"] = StringArray(options);
+    } else {
+      m["type"] = "bind";
+      m["source"] = b.source;
+      m["options"] = StringArray(std::vector<std::string>{
+          "rbind", b.propagation.empty() ? std::string("rprivate") : b.propagation, b.read_only ? "ro" : "rw"});
+    }
     mounts.emplace_back(std::move(m));
   }
 

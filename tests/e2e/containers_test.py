@@ -140,8 +140,8 @@ class RunTest(ContainerTestCase):
             (["--security-opt", "apparmor=unconfined"], 'berth does not support --security-opt "apparmor"'),
             (["--restart", "always"], "HostConfig.RestartPolicy (--restart)"),
             (["-p", "8080:80"], "berth does not support ExposedPorts (--expose / -p)"),
-            (["-v", "/data"], "berth does not support Volumes (-v)"),
-            (["--tmpfs", "/t"], "HostConfig.Tmpfs (--tmpfs)"),
+            (["--volumes-from", "other"], "HostConfig.VolumesFrom (--volumes-from)"),
+            (["--volume-driver", "nfs"], "HostConfig.VolumeDriver (--volume-driver)"),
             (["--memory-swappiness", "0"], "HostConfig.MemorySwappiness (--memory-swappiness)"),
             (["-i"], "berth does not support AttachStdin"),
         ]

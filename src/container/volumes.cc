@@ -1,0 +1,150 @@
+// A container's binds, volumes and tmpfs mounts: named and anonymous volumes
+// at create (with the image's content copied in), the runtime's mounts at
+// start.
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <set>
+
+#include "berth/log.h"
+#include "container/internal.h"
+
+namespace berth::container {
+
+namespace json = boost::json;
+
+namespace {
+
+// The paths of the image config's config.Volumes, sorted.
+std::vector<std::string> ImageVolumes(std::string_view config_raw) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  json::value v = json::parse(config_raw, ec);
+  if (ec || !v.is_object()) return out;
+  const json::value* cfg = v.as_object().if_contains("config");
+  if (cfg == nullptr || !cfg->is_object()) return out;
+  const json::value* vols = cfg->as_object().if_contains("Volumes");
+  if (vols == nullptr || !vols->is_object()) return out;
+  for (const auto& [path, unused] : vols->as_object()) out.emplace_back(path);
+  return out;
+}
+
+size_t Depth(const std::string& path) { return static_cast<size_t>(std::count(path.begin(), path.end(), '/')); }
+
+bool EmptyDirectory(const std::string& dir) {
+  std::error_code ec;
+  return std::filesystem::is_empty(dir, ec) && !ec;
+}
+
+}  // namespace
+
+Status ContainerServiceImpl::PrepareMounts(const std::string& id, const Digest& image_id,
+                                           std::string_view image_config_raw, ContainerConfig* cfg) {
+  // Binds, Mounts and Tmpfs must not share a target; an anonymous volume of
+  // Config.Volumes or of the image's VOLUMEs is made only where none of
+  // them (and no earlier one) mounts.
+  std::set<std::string> targets;
+  std::vector<MountRequest> explicit_mounts, anonymous;
+  for (auto& m : cfg->mounts) {
+    if (m.origin == MountRequest::Origin::kImage) {
+      anonymous.push_back(std::move(m));
+      continue;
+    }
+    if (!targets.insert(m.target).second) return InvalidArgument("Duplicate mount point: " + m.target);
+    explicit_mounts.push_back(std::move(m));
+  }
+  for (const std::string& path : ImageVolumes(image_config_raw)) {
+    MountRequest m;
+    m.type = MountRequest::Type::kVolume;
+    m.origin = MountRequest::Origin::kImage;
+    m.target = path;
+    if (ValidateMount(&m, store_->env(), false).ok()) anonymous.push_back(std::move(m));
+  }
+  cfg->mounts = std::move(explicit_mounts);
+  for (auto& m : anonymous) {
+    if (targets.insert(m.target).second) cfg->mounts.push_back(std::move(m));
+  }
+  auto undo = [&](Status s) {
+    LogIfError(volumes_->Release(id, true), "release the volumes of container " + id);
+    return s;
+  };
+  for (auto& m : cfg->mounts) {
+    if (m.type == MountRequest::Type::kBind && m.origin == MountRequest::Origin::kBinds &&
+        !store_->env()->FileExists(m.source)) {
+      // As Docker: a missing -v source is created as a directory.
+      Status s = store_->env()->CreateDirs(m.source, 0755);
+      if (!s.ok()) return undo(s);
+    }
+    if (m.type != MountRequest::Type::kVolume) continue;
+    VolumeCreateOptions vo;
+    vo.name = m.source;
+    vo.anonymous = m.source.empty();
+    vo.labels = m.volume_labels;
+    vo.driver_opts = m.volume_options;
+    Result<VolumeInfo> v = volumes_->Create(vo);
+    if (!v.ok()) return undo(v.status());
+    m.anonymous = vo.anonymous;
+    m.source = v->name;
+    m.host_path = v->mountpoint;
+    Status s = volumes_->AddReference(v->name, id);
+    if (!s.ok()) return undo(s);
+    // Docker's copy-up: an empty volume takes what the image has there.
+    if (m.no_copy || !v->options.empty() || !EmptyDirectory(v->mountpoint)) continue;
+    Result<ImagePathInfo> at = StatInImage(image_id, m.target);
+    if (!at.ok()) return undo(at.status());
+    if (at->kind != ImagePathKind::kDirectory) continue;
+    s = store_->env()->RemoveAll(v->mountpoint);
+    if (s.ok()) s = ExtractImagePath(image_id, m.target, v->mountpoint);
+    if (!s.ok()) {
+      LogIfError(store_->env()->CreateDirs(v->mountpoint, 0755), "recreate " + v->mountpoint);
+      return undo(Status(s.code(), "copy the image's " + m.target + " into volume " + v->name + ": " + s.message()));
+    }
+  }
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::AddMountsToSpec(const std::string& id, const ContainerConfig& cfg, ProcessSpec* p) {
+  for (const auto& m : cfg.mounts) {
+    ProcessSpec::BindMount b;
+    b.destination = m.target;
+    b.read_only = m.read_only;
+    switch (m.type) {
+      case MountRequest::Type::kBind:
+        b.source = m.source;
+        b.propagation = m.propagation;
+        break;
+      case MountRequest::Type::kVolume: {
+        BERTH_ASSIGN_OR_RETURN(b.source, volumes_->Mount(m.source, id, m.target, !m.read_only));
+        break;
+      }
+      case MountRequest::Type::kTmpfs:
+        b.tmpfs = true;
+        b.tmpfs_options = m.tmpfs_options;
+        break;
+    }
+    p->bind_mounts.push_back(std::move(b));
+  }
+  // Parents before what is mounted inside them, as Docker orders them.
+  std::stable_sort(p->bind_mounts.begin(), p->bind_mounts.end(),
+                   [](const auto& a, const auto& b) { return Depth(a.destination) < Depth(b.destination); });
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::RemoveWithVolumes(const std::string& ref, bool force) {
+  std::string id;
+  {
+    MutexLock l(&mu_);
+    BERTH_ASSIGN_OR_RETURN(id, ResolveLocked(ref));
+  }
+  return RemoveInternal(id, force, false, true);
+}
+
+}  // namespace berth::container
+
+namespace berth {
+
+Status ContainerService::RemoveWithVolumes(const std::string&, bool) {
+  return Unimplemented("removing a container's volumes is not supported by this container service");
+}
+
+}  // namespace berth
