@@ -183,6 +183,28 @@ struct ExecInfo {
   std::optional<int> exit_code;  // once it has ended
 };
 
+// What a path is in a container (docker cp's X-Docker-Container-Path-Stat).
+struct ContainerPathStat {
+  std::string name;  // the last element of the path as asked (Go's filepath.Base)
+  int64_t size = 0;
+  uint32_t mode = 0;  // st_mode of the path itself (a symbolic link is not followed)
+  int64_t mtime_unix_nanos = 0;
+  // A symbolic link: the absolute path in the container it leads to (every
+  // link on the way followed inside the container); else empty.
+  std::string link_target;
+};
+
+// PUT /containers/{id}/archive's options.
+struct ArchiveExtractOptions {
+  // Docker's noOverwriteDirNonDir: no directory is replaced by a
+  // non-directory, nor the reverse.
+  bool no_overwrite_dir_non_dir = false;
+  // copyUIDGID (docker cp -a): everything is owned by the container's user
+  // (its User resolved in the container's /etc/passwd and /etc/group);
+  // otherwise the archive's owners are kept.
+  bool copy_uid_gid = false;
+};
+
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
   // The daemon's log-driver and log-opts (daemon.json), applied at Create;
@@ -305,6 +327,35 @@ class ContainerService {
   // Conflict "container ID is not running".
   virtual Status StartExec(const std::string& exec_id, bool detach,
                            const std::function<void(int stream, std::string_view data)>& on_output);
+
+  // docker cp and docker export (archive.cc), on a running container's root
+  // filesystem or, for one that is not running, on its overlay mounted for
+  // the call; the container's operations (start, stop, ...) wait meanwhile,
+  // as Docker's container lock makes them. `path` is absolute in the
+  // container (a relative one is taken from "/"), resolved by Docker's rules
+  // inside the container's root: every symbolic link but the last element
+  // is followed (also with a trailing "/" or "/."), never out of the root.
+  // Image mounts are not part of it. A path that does not exist: NotFound
+  // "Could not find the file P in container REF".
+  // Default: Unimplemented (fakes).
+  virtual Result<ContainerPathStat> StatPath(const std::string& ref, const std::string& path);
+  // Writes the path as an uncompressed tar (WriteTreeTar): its entry is
+  // named after the path's last element ("." for "/" and a trailing "/."),
+  // and a directory brings what is below it. Emits "archive-path".
+  virtual Status ArchivePath(const std::string& ref, const std::string& path, const WriteFn& write);
+  // Extracts a tar (read once from `tar`) into the directory `path`
+  // (ExtractTarInto, chrooted: symbolic links of the container are followed
+  // inside it; entries with "..", absolute names, devices, FIFOs, hard links
+  // to files not in the archive, paths through a link the archive made and
+  // more than 4 GiB are refused with InvalidArgument, leaving what came
+  // before). `path` not a directory: InvalidArgument "extraction point is
+  // not a directory"; a read-only root filesystem (--read-only): PermissionDenied
+  // "container rootfs is marked read-only". Emits "extract-to-dir".
+  virtual Status ExtractToPath(const std::string& ref, const std::string& path, const ReadFn& tar,
+                               const ArchiveExtractOptions& opts);
+  // docker export: the whole root filesystem as an uncompressed tar, names
+  // relative to "/". Emits "export".
+  virtual Status Export(const std::string& ref, const WriteFn& write);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

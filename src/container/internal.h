@@ -5,6 +5,7 @@
 //   commit.cc    Commit and SweepSnapshots
 //   import.cc    Import (docker import)
 //   build_step.cc  CommitBuildStep, StatInImage, ExtractImagePath (POST /build)
+//   archive.cc   docker cp (StatPath, ArchivePath, ExtractToPath) and export
 // Internal to src/container.
 #pragma once
 
@@ -73,6 +74,13 @@ std::string GenerateName();
 // 64 random lowercase hex characters.
 std::string RandomId();
 
+// docker cp's path rules (archive.cc): Go's path.Clean of "/" + `path`,
+// then a trailing "/." or "/" of `path` put back (Docker's
+// PreserveTrailingDotOrSeparator): "a/../b/" → "/b/", "x/." → "/x/.".
+std::string AbsolutePath(const std::string& path);
+// Go's filepath.Base: "/a/b/" → "b", "/a/." → ".", "/" → "/".
+std::string BaseName(std::string path);
+
 // "KILL", "SIGKILL", "9" → 9. InvalidArgument "Invalid signal: X".
 Result<int> ParseSignal(std::string_view s);
 
@@ -138,6 +146,11 @@ class ContainerServiceImpl : public ContainerService {
   Result<std::string> ImageConfigJson(const Digest& image_id) override;
   Status ExtractImagePath(const Digest& image_id, const std::string& path, const std::string& dest) override;
   Result<int> SweepSnapshots() override;
+  Result<ContainerPathStat> StatPath(const std::string& ref, const std::string& path) override;  // archive.cc
+  Status ArchivePath(const std::string& ref, const std::string& path, const WriteFn& write) override;
+  Status ExtractToPath(const std::string& ref, const std::string& path, const ReadFn& tar,
+                       const ArchiveExtractOptions& opts) override;
+  Status Export(const std::string& ref, const WriteFn& write) override;
   void Shutdown() override;
   Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg) override;  // exec.cc
   Result<ExecInfo> InspectExec(const std::string& exec_id) override;
@@ -193,6 +206,12 @@ class ContainerServiceImpl : public ContainerService {
   void RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
                const std::function<void(int stream, std::string_view data)>& on_output) EXCLUDES(mu_);
   void OnExit(const std::string& id, const RuntimeState& st) EXCLUDES(mu_);
+  // Runs `fn` on a descriptor of the container's root filesystem (archive.cc):
+  // the running container's, or its overlay mounted for the call (and
+  // unmounted after); the container's op_mu is held throughout. `event`
+  // (when not empty) is emitted once `fn` succeeded.
+  Status WithRootfs(const std::string& ref, const std::string& event,
+                    const std::function<Status(int root_fd, const Ctr& c)>& fn) EXCLUDES(mu_);
   void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {}) REQUIRES(mu_);
   void Observe(const std::string& action, int64_t start_nanos);
 

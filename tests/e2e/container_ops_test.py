@@ -1,0 +1,274 @@
+"""docker cp and docker export end to end: the real docker CLI and the
+Python SDK copy files in and out of running and stopped berth containers
+(GET/HEAD/PUT /containers/{id}/archive, GET /containers/{id}/export), and
+hostile archives are refused without a byte written outside the container."""
+
+import base64
+import io
+import json
+import os
+import sys
+import tarfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from containers_test import ContainerTestCase  # noqa: E402
+
+try:
+    import docker
+except ImportError:  # pragma: no cover
+    docker = None
+
+
+def tar_of(*members):
+    """A tar built from (TarInfo fields dict, data bytes or None) pairs."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for fields, data in members:
+            info = tarfile.TarInfo(fields.pop("name"))
+            for k, v in fields.items():
+                setattr(info, k, v)
+            if data is not None:
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+            else:
+                t.addfile(info)
+    return buf.getvalue()
+
+
+class CpCliTest(ContainerTestCase):
+    """The fixture's busybox image has few commands on its PATH; its sh runs
+    every busybox applet."""
+
+    def run_sleeper(self, *flags):
+        cid = self.docker_ok("run", "-d", *flags, "bb:1", "sleep", "1000").strip()
+        if "--read-only" not in flags:
+            self.sh(cid, "mkdir -p /tmp")
+        return cid
+
+    def sh(self, cid, script):
+        return self.docker_ok("exec", "-u", "0", cid, "sh", "-c", script)
+
+    def cat(self, cid, path):
+        return self.docker_ok("exec", cid, "cat", path)
+
+    def test_copy_a_file_and_a_directory_out_of_a_running_container(self):
+        cid = self.run_sleeper("--name", "src")
+        self.docker_ok("exec", cid, "sh", "-c", "mkdir -p /data/sub && echo one > /data/a && echo two > /data/sub/b")
+        dest = self.path("out")
+        os.makedirs(dest, exist_ok=True)
+        self.docker_ok("cp", "src:/data/a", dest + "/a.txt")
+        with open(dest + "/a.txt") as f:
+            self.assertEqual(f.read(), "one\n")
+        # A directory onto a missing path becomes that path; "/." copies the
+        # contents into an existing directory.
+        self.docker_ok("cp", "src:/data", dest + "/copy")
+        with open(dest + "/copy/sub/b") as f:
+            self.assertEqual(f.read(), "two\n")
+        os.makedirs(dest + "/contents", exist_ok=True)
+        self.docker_ok("cp", "src:/data/.", dest + "/contents")
+        self.assertEqual(sorted(os.listdir(dest + "/contents")), ["a", "sub"])
+        # Out to stdout: a tar.
+        rc, out, err = self.d.docker_bytes("cp", "src:/data/a", "-")
+        self.assertEqual(rc, 0, err)
+        with tarfile.open(fileobj=io.BytesIO(out)) as t:
+            self.assertEqual(t.getnames(), ["a"])
+            self.assertEqual(t.extractfile("a").read(), b"one\n")
+
+    def test_copy_into_a_running_container(self):
+        cid = self.run_sleeper()
+        src = self.path("in")
+        os.makedirs(src + "/dir/nested", exist_ok=True)
+        with open(src + "/file", "w") as f:
+            f.write("hello\n")
+        with open(src + "/dir/nested/deep", "w") as f:
+            f.write("deep\n")
+        self.docker_ok("cp", src + "/file", cid + ":/tmp/")
+        self.assertEqual(self.cat(cid, "/tmp/file"), "hello\n")
+        self.docker_ok("cp", src + "/file", cid + ":/tmp/renamed")
+        self.assertEqual(self.cat(cid, "/tmp/renamed"), "hello\n")
+        # A directory into an existing one, and onto a new name.
+        self.docker_ok("cp", src + "/dir", cid + ":/tmp")
+        self.assertEqual(self.cat(cid, "/tmp/dir/nested/deep"), "deep\n")
+        self.docker_ok("cp", src + "/dir", cid + ":/opt")
+        self.assertEqual(self.cat(cid, "/opt/nested/deep"), "deep\n")
+
+    def test_a_stopped_container_is_copied_to_and_from(self):
+        cid = self.docker_ok("create", "bb:1", "cat", "/etc/berth-cp").strip()
+        src = self.path("stopped-in")
+        with open(src, "w") as f:
+            f.write("before start\n")
+        self.docker_ok("cp", src, cid + ":/etc/berth-cp")
+        self.docker_ok("start", "-a", cid)
+        out, _ = self.logs(cid)
+        self.assertEqual(out, "before start\n")
+        self.assertEqual(self.inspect(cid, "{{.State.Status}}"), "exited")
+        dest = self.path("stopped-out")
+        self.docker_ok("cp", cid + ":/etc/berth-cp", dest)
+        with open(dest) as f:
+            self.assertEqual(f.read(), "before start\n")
+        # The container's rootfs is not left mounted by the copy.
+        self.docker_ok("start", "-a", cid)
+
+    def test_links_resolve_inside_the_container(self):
+        cid = self.run_sleeper()
+        # An absolute link in the container names the container's /etc.
+        self.docker_ok("exec", cid, "sh", "-c", "ln -s /etc /etclink && echo mine > /etc/mine")
+        dest = self.path("via-link")
+        self.docker_ok("cp", cid + ":/etclink/mine", dest)
+        with open(dest) as f:
+            self.assertEqual(f.read(), "mine\n")
+        # -L follows a link given as the last element.
+        self.sh(cid, "ln -s /etc/mine /minelink")
+        dest2 = self.path("followed")
+        self.docker_ok("cp", "-L", cid + ":/minelink", dest2)
+        with open(dest2) as f:
+            self.assertEqual(f.read(), "mine\n")
+        dest3 = self.path("as-link")
+        self.docker_ok("cp", cid + ":/minelink", dest3)
+        self.assertEqual(os.readlink(dest3), "/etc/mine")
+
+    def test_errors_as_docker_words_them(self):
+        cid = self.run_sleeper("--name", "errs")
+        rc, _, err = self.d.docker("cp", "errs:/nonexistent", self.path("x"))
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Could not find the file /nonexistent in container errs", err)
+        rc, _, err = self.d.docker("cp", "nosuchcontainer:/etc", self.path("x"))
+        self.assertNotEqual(rc, 0)
+        self.assertIn("No such container", err)
+        src = self.path("dir-onto-file")
+        os.makedirs(src, exist_ok=True)
+        self.sh(cid, "echo > /etc/afile")
+        rc, _, err = self.d.docker("cp", src, cid + ":/etc/afile")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("cannot copy directory", err)
+
+    def test_copy_uid_gid_gives_the_containers_user(self):
+        cid = self.run_sleeper("--user", "1234:4321")
+        src = self.path("owned")
+        with open(src, "w") as f:
+            f.write("x")
+        self.docker_ok("cp", "-a", src, cid + ":/tmp/owned")
+        self.assertEqual(self.sh(cid, "stat -c %u:%g /tmp/owned"), "1234:4321\n")
+        self.docker_ok("cp", src, cid + ":/tmp/plain")
+        self.assertEqual(self.sh(cid, "stat -c %u:%g /tmp/plain"),
+                         "%d:%d\n" % (os.getuid(), os.getgid()))
+
+    def test_read_only_rootfs_refuses_a_copy_in(self):
+        cid = self.run_sleeper("--read-only")
+        src = self.path("ro")
+        with open(src, "w") as f:
+            f.write("x")
+        rc, _, err = self.d.docker("cp", src, cid + ":/ro")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("container rootfs is marked read-only", err)
+
+    def test_export_is_a_tar_of_the_root_filesystem(self):
+        cid = self.run_sleeper()
+        self.docker_ok("exec", cid, "sh", "-c", "echo exported > /exported")
+        out = self.path("export.tar")
+        self.docker_ok("export", "-o", out, cid)
+        with tarfile.open(out) as t:
+            names = t.getnames()
+            self.assertIn("exported", names)
+            self.assertIn("bin/busybox", names)
+            self.assertEqual(t.extractfile("exported").read(), b"exported\n")
+
+
+@unittest.skipIf(docker is None, "needs the docker SDK")
+class CpSdkTest(ContainerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.client = docker.DockerClient(base_url=self.d.host)
+        self.api = self.client.api
+        self.ctr = self.client.containers.run("bb:1", ["sleep", "1000"], detach=True)
+        self.sh("mkdir -p /tmp")
+
+    def sh(self, script):
+        return self.ctr.exec_run(["sh", "-c", script])
+
+    def tearDown(self):
+        self.client.close()
+
+    def test_get_archive_and_its_stat(self):
+        self.sh("printf 12345 > /f && ln -s /f /l")
+        stream, stat = self.api.get_archive(self.ctr.id, "/f")
+        data = b"".join(stream)
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            self.assertEqual(t.extractfile("f").read(), b"12345")
+        self.assertEqual((stat["name"], stat["size"], stat["mode"] & 0o777, stat["linkTarget"]),
+                         ("f", 5, 0o644, ""))
+        self.assertRegex(stat["mtime"], r"^\d{4}-\d\d-\d\dT")
+        stat = self.api.get_archive(self.ctr.id, "/l")[1]
+        self.assertEqual((stat["name"], stat["mode"] >> 27 & 1, stat["linkTarget"]), ("l", 1, "/f"))
+        stat = self.api.get_archive(self.ctr.id, "/etc/")[1]
+        self.assertEqual((stat["name"], stat["mode"] >> 31), ("etc", 1))
+        with self.assertRaises(docker.errors.NotFound) as e:
+            self.api.get_archive(self.ctr.id, "/nope")
+        self.assertIn("Could not find the file /nope", str(e.exception))
+
+    def test_head_gives_the_stat_header_only(self):
+        status, headers, body = self.d.request("HEAD", "/v1.50/containers/%s/archive?path=/bin/sh" % self.ctr.id)
+        self.assertEqual((status, body), (200, b""))
+        stat = json.loads(base64.b64decode(headers["X-Docker-Container-Path-Stat"]))
+        self.assertEqual((stat["name"], stat["linkTarget"]), ("sh", "/bin/busybox"))
+        status, _, body = self.d.request("HEAD", "/v1.50/containers/%s/archive?path=/nope" % self.ctr.id)
+        self.assertEqual(status, 404)
+
+    def test_put_archive_extracts_into_a_directory(self):
+        data = tar_of(({"name": "put/", "type": tarfile.DIRTYPE, "mode": 0o750}, None),
+                      ({"name": "put/file", "mode": 0o600, "uid": 7, "gid": 8}, b"payload"))
+        self.assertTrue(self.ctr.put_archive("/tmp", data))
+        out = self.sh("stat -c '%a %u:%g' /tmp/put /tmp/put/file").output.decode()
+        self.assertEqual(out, "750 0:0\n600 7:8\n")
+        self.assertEqual(self.ctr.exec_run(["cat", "/tmp/put/file"]).output, b"payload")
+        with self.assertRaises(docker.errors.APIError) as e:
+            self.ctr.put_archive("/bin/busybox", data)
+        self.assertIn("extraction point is not a directory", str(e.exception))
+        with self.assertRaises(docker.errors.NotFound):
+            self.ctr.put_archive("/nonexistent", data)
+
+    def test_no_overwrite_dir_non_dir(self):
+        self.sh("mkdir /tmp/adir")
+        data = tar_of(({"name": "adir"}, b"file over a dir"))
+        status, _, body = self.d.request(
+            "PUT", "/v1.50/containers/%s/archive?path=/tmp&noOverwriteDirNonDir=1" % self.ctr.id, body=data)
+        self.assertEqual(status, 400, body)
+        self.assertIn(b"cannot overwrite directory", body)
+        self.assertEqual(self.sh("test -d /tmp/adir").exit_code, 0)
+
+    def test_hostile_archives_are_refused_and_nothing_leaves_the_container(self):
+        outside = self.path("outside")
+        os.makedirs(outside, exist_ok=True)
+        attacks = [
+            ("path leaves the archive", tar_of(({"name": "../../../../../../" + outside.lstrip("/") + "/esc"}, b"x"))),
+            ("absolute path", tar_of(({"name": outside + "/abs"}, b"x"))),
+            ("a parent is a symbolic link of the archive",
+             tar_of(({"name": "link", "type": tarfile.SYMTYPE, "linkname": outside}, None),
+                    ({"name": "link/through"}, b"x"))),
+            ("a parent is a symbolic link of the archive",
+             tar_of(({"name": "up", "type": tarfile.SYMTYPE, "linkname": "../../../../../../.."}, None),
+                    ({"name": "up" + outside + "/through-rel"}, b"x"))),
+            ("devices, FIFOs and sockets are not allowed",
+             tar_of(({"name": "null", "type": tarfile.CHRTYPE, "devmajor": 1, "devminor": 3}, None))),
+            ("not a file of the archive",
+             tar_of(({"name": "hard", "type": tarfile.LNKTYPE, "linkname": "etc/shadow"}, None))),
+        ]
+        for why, data in attacks:
+            status, _, body = self.d.request("PUT", "/v1.50/containers/%s/archive?path=/tmp" % self.ctr.id,
+                                             body=data)
+            self.assertEqual(status, 400, body)
+            self.assertIn(why, json.loads(body)["message"])
+        self.assertEqual(os.listdir(outside), [])
+        # The daemon is still serving and the container untouched elsewhere.
+        self.assertEqual(self.ctr.exec_run(["cat", "/bin/busybox"]).exit_code, 0)
+
+    def test_export(self):
+        self.sh("echo sdk > /sdk")
+        data = b"".join(self.ctr.export())
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            self.assertEqual(t.extractfile("sdk").read(), b"sdk\n")
+
+
+if __name__ == "__main__":
+    unittest.main()
