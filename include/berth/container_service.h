@@ -205,6 +205,18 @@ struct ArchiveExtractOptions {
   bool copy_uid_gid = false;
 };
 
+// One line of docker diff: Kind 0 modified, 1 added, 2 deleted.
+struct ContainerChange {
+  std::string path;  // absolute in the container
+  int kind = 0;
+};
+
+// GET /containers/{id}/top: ps's titles and the container's lines.
+struct ContainerTop {
+  std::vector<std::string> titles;
+  std::vector<std::vector<std::string>> processes;
+};
+
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
   // The daemon's log-driver and log-opts (daemon.json), applied at Create;
@@ -356,6 +368,37 @@ class ContainerService {
   // docker export: the whole root filesystem as an uncompressed tar, names
   // relative to "/". Emits "export".
   virtual Status Export(const std::string& ref, const WriteFn& write);
+
+  // docker rename, pause, unpause, top and diff (ops.cc). Default:
+  // Unimplemented (fakes).
+  // Renames the container (Docker's rename.go): an empty name is
+  // InvalidArgument "Neither old nor new names may be empty", a bad one
+  // Docker's "Invalid container name ...", the current name "Renaming a
+  // container with the same name as its current name", a name in use
+  // AlreadyExists with Create's text. Emits "rename" (oldName "/old").
+  virtual Status Rename(const std::string& ref, const std::string& new_name);
+  // Freezes / thaws every process of the container (runc pause / resume);
+  // the state becomes paused / running. Not running: Conflict "container ID
+  // is not running"; Pause of a paused one: Conflict "container ID is
+  // already paused"; Unpause of one not paused: Conflict "container ID is
+  // not paused". Emits "pause" / "unpause". Stop and kill of a paused
+  // container signal it, then thaw it (Docker's order).
+  virtual Status Pause(const std::string& ref);
+  virtual Status Unpause(const std::string& ref);
+  // The host pids of every process of the running container (from its
+  // cgroup). Not running: Conflict "container ID is not running".
+  virtual Result<std::vector<int>> Pids(const std::string& ref);
+  // docker top: `ps` of this host run with `ps_args` ("" means "-ef"; split
+  // at spaces), its header as titles and the lines of the container's
+  // processes (Pids), the last column keeping its spaces. ps failing:
+  // Internal "ps: <its first line of stderr>"; no PID column: Internal
+  // "Couldn't find PID field in ps output".
+  virtual Result<ContainerTop> Top(const std::string& ref, const std::string& ps_args);
+  // docker diff: the container's changes to its image from its overlay
+  // upper directory, sorted by path: a whiteout is deleted (2), a path the
+  // image has modified (0), else added (1). A container never started has
+  // none.
+  virtual Result<std::vector<ContainerChange>> Changes(const std::string& ref);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

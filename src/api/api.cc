@@ -77,6 +77,7 @@ Api::Api(Store* store, ApiOptions opts) : impl_(std::make_unique<Impl>()) {
   AddContainerRoutes(&impl_->router);
   AddExecRoutes(&impl_->router);
   AddContainerArchiveRoutes(&impl_->router);
+  AddContainerOpsRoutes(&impl_->router);
   AddRegistryRoutes(&impl_->router);
   AddWhyRoutes(&impl_->router);
   AddBuildRoutes(&impl_->router);

@@ -6,6 +6,7 @@
 //   import.cc    Import (docker import)
 //   build_step.cc  CommitBuildStep, StatInImage, ExtractImagePath (POST /build)
 //   archive.cc   docker cp (StatPath, ArchivePath, ExtractToPath) and export
+//   ops.cc       rename, pause, unpause, the pids of top, diff
 // Internal to src/container.
 #pragma once
 
@@ -69,6 +70,10 @@ void OverrideEnv(std::vector<std::string>* env, const std::string& kv);
 
 // Container names: Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ (leading "/" allowed).
 bool ValidContainerName(std::string_view name);
+// Docker's errors for a bad name and for a name in use (`name` without
+// the leading "/").
+Status InvalidName(const std::string& name);
+Status NameInUse(const std::string& name, const std::string& id);
 // A Docker-like "adjective_surname" name.
 std::string GenerateName();
 // 64 random lowercase hex characters.
@@ -80,6 +85,17 @@ std::string RandomId();
 std::string AbsolutePath(const std::string& path);
 // Go's filepath.Base: "/a/b/" → "b", "/a/." → ".", "/" → "/".
 std::string BaseName(std::string path);
+
+// What the path `components` (non-empty) names in the union of the
+// unpacked layer directories `dirs` (lowest first): the topmost layer that
+// has it or a whiteout of it decides (build_step.cc).
+// Docker's parsePSOutput: the titles of ps's first line and the lines whose
+// PID column is one of `pids` (fields split at ASCII spaces; the last title
+// takes the rest of the line). Internal when there is no PID column or a
+// PID is not a number (ops.cc).
+Result<ContainerTop> ParsePsOutput(std::string_view output, const std::vector<int>& pids);
+
+ImagePathInfo PathInLayers(const std::vector<std::string>& dirs, const std::vector<std::string>& components);
 
 // "KILL", "SIGKILL", "9" → 9. InvalidArgument "Invalid signal: X".
 Result<int> ParseSignal(std::string_view s);
@@ -151,6 +167,12 @@ class ContainerServiceImpl : public ContainerService {
   Status ExtractToPath(const std::string& ref, const std::string& path, const ReadFn& tar,
                        const ArchiveExtractOptions& opts) override;
   Status Export(const std::string& ref, const WriteFn& write) override;
+  Status Rename(const std::string& ref, const std::string& new_name) override;  // ops.cc
+  Status Pause(const std::string& ref) override;
+  Status Unpause(const std::string& ref) override;
+  Result<std::vector<int>> Pids(const std::string& ref) override;
+  Result<ContainerTop> Top(const std::string& ref, const std::string& ps_args) override;
+  Result<std::vector<ContainerChange>> Changes(const std::string& ref) override;
   void Shutdown() override;
   Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg) override;  // exec.cc
   Result<ExecInfo> InspectExec(const std::string& exec_id) override;

@@ -270,5 +270,161 @@ class CpSdkTest(ContainerTestCase):
             self.assertEqual(t.extractfile("sdk").read(), b"sdk\n")
 
 
+
+class OpsCliTest(ContainerTestCase):
+    """rename, pause/unpause, top, diff and update with the docker CLI."""
+
+    def run_sleeper(self, *flags):
+        return self.docker_ok("run", "-d", *flags, "bb:1", "sleep", "1000").strip()
+
+    def events(self, since, action, fmt):
+        return self.docker_ok("events", "--since", since, "--until", str(int(self.now()) + 1),
+                              "--filter", "event=" + action, "--format", fmt).split()
+
+    @staticmethod
+    def now():
+        import time
+        return time.time()
+
+    @staticmethod
+    def frozen(pid):
+        """Whether the cgroup of process pid is frozen (cgroup v1 or v2)."""
+        with open("/proc/%s/cgroup" % pid) as f:
+            lines = [line.rstrip("\n").split(":", 2) for line in f]
+        for _, controllers, path in lines:
+            if "freezer" in controllers.split(","):
+                with open("/sys/fs/cgroup/freezer%s/freezer.state" % path) as f:
+                    return f.read().strip() == "FROZEN"
+        for _, controllers, path in lines:
+            if controllers == "":
+                with open("/sys/fs/cgroup%s/cgroup.freeze" % path) as f:
+                    return f.read().strip() == "1"
+        raise AssertionError("no freezer cgroup for %s" % pid)
+
+    def test_rename(self):
+        since = str(int(self.now()) - 1)
+        cid = self.run_sleeper("--name", "first")
+        self.run_sleeper("--name", "taken")
+        self.docker_ok("rename", "first", "second")
+        self.assertEqual(self.inspect(cid, "{{.Name}}"), "/second")
+        self.assertEqual(self.events(since, "rename", "{{.Actor.Attributes.oldName}}"), ["/first"])
+        rc, _, err = self.d.docker("rename", "second", "taken")
+        self.assertNotEqual(rc, 0)
+        self.assertIn('Conflict. The container name "/taken" is already in use by container', err)
+        rc, _, err = self.d.docker("rename", "second", "second")
+        self.assertIn("Renaming a container with the same name as its current name", err)
+        rc, _, err = self.d.docker("rename", "second", "bad/name")
+        self.assertIn("Invalid container name (bad/name)", err)
+        self.assertEqual(self.inspect(cid, "{{.Name}}"), "/second")
+
+    def test_pause_and_unpause(self):
+        since = str(int(self.now()) - 1)
+        cid = self.run_sleeper()
+        self.docker_ok("pause", cid)
+        self.assertEqual(self.inspect(cid, "{{.State.Status}} {{.State.Paused}} {{.State.Running}}"),
+                         "paused true true")
+        self.assertIn("(Paused)", self.docker_ok("ps", "--filter", "id=" + cid, "--format", "{{.Status}}"))
+        # The processes are frozen (cgroup freezer).
+        self.assertTrue(self.frozen(self.inspect(cid, "{{.State.Pid}}")))
+        rc, _, err = self.d.docker("exec", cid, "true")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("is paused, unpause the container before exec", err)
+        rc, _, err = self.d.docker("pause", cid)
+        self.assertIn("is already paused", err)
+        self.docker_ok("unpause", cid)
+        self.assertEqual(self.inspect(cid, "{{.State.Status}} {{.State.Paused}}"), "running false")
+        rc, _, err = self.d.docker("unpause", cid)
+        self.assertIn("is not paused", err)
+        self.docker_ok("exec", cid, "true")
+        self.assertFalse(self.frozen(self.inspect(cid, "{{.State.Pid}}")))
+        self.assertEqual(self.events(since, "pause", "{{.Actor.ID}}"), [cid])
+        self.assertEqual(self.events(since, "unpause", "{{.Actor.ID}}"), [cid])
+        # A paused container stops (signalled, then thawed).
+        self.docker_ok("pause", cid)
+        self.docker_ok("stop", "-t", "1", cid)
+        self.assertEqual(self.inspect(cid, "{{.State.Status}}"), "exited")
+        rc, _, err = self.d.docker("pause", cid)
+        self.assertIn("container %s is not running" % cid, err)
+
+    def test_top(self):
+        cid = self.run_sleeper()
+        out = self.docker_ok("top", cid).splitlines()
+        self.assertEqual(out[0].split(), ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"])
+        self.assertEqual(len(out), 2, out)
+        self.assertTrue(out[1].endswith("sleep 1000"), out)
+        self.assertEqual(out[1].split()[1], self.inspect(cid, "{{.State.Pid}}"))
+        out = self.docker_ok("top", cid, "-o", "pid,args").splitlines()
+        self.assertEqual(out[0].split(), ["PID", "COMMAND"])
+        self.assertEqual(out[1].split()[1:], ["sleep", "1000"])
+        rc, _, err = self.d.docker("top", cid, "-o", "comm")
+        self.assertIn("Couldn't find PID field in ps output", err)
+        stopped = self.docker_ok("create", "bb:1", "true").strip()
+        rc, _, err = self.d.docker("top", stopped)
+        self.assertIn("container %s is not running" % stopped, err)
+
+    def test_diff(self):
+        cid = self.run_sleeper()
+        self.docker_ok("exec", cid, "sh", "-c", "mkdir -p /new/dir && echo x > /new/dir/f && rm /bin/ls && ln -sf busybox /bin/cat")
+        lines = self.docker_ok("diff", cid).splitlines()
+        for want in ["A /new", "A /new/dir", "A /new/dir/f", "C /bin", "D /bin/ls", "C /bin/cat"]:
+            self.assertIn(want, lines)
+        self.assertEqual(lines, sorted(lines, key=lambda l: l[2:]))
+        fresh = self.docker_ok("create", "bb:1", "true").strip()
+        self.assertEqual(self.docker_ok("diff", fresh), "")
+
+    def test_update_refuses_what_berth_does_not_do(self):
+        cid = self.run_sleeper()
+        rc, _, err = self.d.docker("update", "--memory", "64m", cid)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("berth does not support updating Memory", err)
+        rc, _, err = self.d.docker("update", "--restart", "always", cid)
+        self.assertIn("berth does not support updating RestartPolicy", err)
+        rc, _, err = self.d.docker("update", "--cpus", "1", "nosuch")
+        self.assertIn("No such container: nosuch", err)
+
+
+@unittest.skipIf(docker is None, "needs the docker SDK")
+class OpsSdkTest(ContainerTestCase):
+    """As docker-py's PauseTest, RenameContainerTest and ContainerTopTest."""
+
+    def setUp(self):
+        super().setUp()
+        self.api = docker.APIClient(base_url=self.d.host)
+        self.cid = self.api.create_container("bb:1", ["sleep", "1000"])["Id"]
+        self.api.start(self.cid)
+
+    def tearDown(self):
+        self.api.close()
+
+    def test_pause_unpause(self):
+        self.api.pause(self.cid)
+        state = self.api.inspect_container(self.cid)["State"]
+        self.assertEqual((state["Running"], state["Paused"]), (True, True))
+        self.api.unpause(self.cid)
+        state = self.api.inspect_container(self.cid)["State"]
+        self.assertEqual((state["Running"], state["Paused"]), (True, False))
+        with self.assertRaises(docker.errors.APIError) as e:
+            self.api.unpause(self.cid)
+        self.assertEqual(e.exception.response.status_code, 409)
+
+    def test_rename(self):
+        self.api.rename(self.cid, "sdk_renamed")
+        self.assertEqual(self.api.inspect_container(self.cid)["Name"], "/sdk_renamed")
+
+    def test_top_and_ps_args(self):
+        res = self.api.top(self.cid)
+        self.assertEqual(res["Titles"], ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"])
+        self.assertEqual(len(res["Processes"]), 1)
+        self.assertEqual(res["Processes"][0][7], "sleep 1000")
+        res = self.api.top(self.cid, "waux")
+        self.assertEqual(res["Titles"], ["USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TTY", "STAT", "START", "TIME",
+                                         "COMMAND"])
+        self.assertEqual(res["Processes"][0][10], "sleep 1000")
+
+    def test_diff(self):
+        self.api.exec_start(self.api.exec_create(self.cid, ["sh", "-c", "echo x > /added"])["Id"])
+        self.assertIn({"Path": "/added", "Kind": 1}, self.api.diff(self.cid))
+
+
 if __name__ == "__main__":
     unittest.main()
