@@ -217,6 +217,28 @@ struct ContainerTop {
   std::vector<std::vector<std::string>> processes;
 };
 
+// One reading of a container's cgroup (GET /containers/{id}/stats), in
+// Docker's units: nanoseconds of CPU, bytes.
+struct ContainerStatsSample {
+  bool running = false;  // false: every figure is 0
+  int64_t read_unix_nanos = 0;
+  bool cgroup_v2 = false;
+  uint64_t cpu_total_ns = 0, cpu_user_ns = 0, cpu_kernel_ns = 0;
+  std::vector<uint64_t> cpu_percpu_ns;  // cgroup v1 only
+  uint64_t system_cpu_ns = 0;           // the host's, from /proc/stat
+  uint32_t online_cpus = 0;
+  uint64_t throttle_periods = 0, throttled_periods = 0, throttled_ns = 0;
+  uint64_t memory_usage = 0, memory_max_usage = 0, memory_limit = 0;
+  std::map<std::string, uint64_t> memory_stat;  // memory.stat as it reads
+  uint64_t pids_current = 0, pids_limit = 0;    // limit 0: none
+  struct BlkioEntry {
+    uint32_t major = 0, minor = 0;
+    std::string op;  // "read", "write", ... (Docker's lower case)
+    uint64_t value = 0;
+  };
+  std::vector<BlkioEntry> io_service_bytes, io_serviced;
+};
+
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
   // The daemon's log-driver and log-opts (daemon.json), applied at Create;
@@ -399,6 +421,11 @@ class ContainerService {
   // image has modified (0), else added (1). A container never started has
   // none.
   virtual Result<std::vector<ContainerChange>> Changes(const std::string& ref);
+
+  // Reads the container's cgroup (stats.cc): memory, CPU, pids and block
+  // I/O as cgroup v1 or v2 of this host count them. A container that is not
+  // running gives a sample with running false. Default: Unimplemented.
+  virtual Result<ContainerStatsSample> Stats(const std::string& ref);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

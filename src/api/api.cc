@@ -78,6 +78,7 @@ Api::Api(Store* store, ApiOptions opts) : impl_(std::make_unique<Impl>()) {
   AddExecRoutes(&impl_->router);
   AddContainerArchiveRoutes(&impl_->router);
   AddContainerOpsRoutes(&impl_->router);
+  AddContainerStatsRoutes(&impl_->router);
   AddRegistryRoutes(&impl_->router);
   AddWhyRoutes(&impl_->router);
   AddBuildRoutes(&impl_->router);

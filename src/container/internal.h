@@ -7,6 +7,7 @@
 //   build_step.cc  CommitBuildStep, StatInImage, ExtractImagePath (POST /build)
 //   archive.cc   docker cp (StatPath, ArchivePath, ExtractToPath) and export
 //   ops.cc       rename, pause, unpause, the pids of top, diff
+//   stats.cc     cgroup figures of docker stats
 // Internal to src/container.
 #pragma once
 
@@ -89,6 +90,10 @@ std::string BaseName(std::string path);
 // What the path `components` (non-empty) names in the union of the
 // unpacked layer directories `dirs` (lowest first): the topmost layer that
 // has it or a whiteout of it decides (build_step.cc).
+// The cgroup directories of process `pid` by controller ("memory",
+// "cpuacct", "pids", "blkio", ...; on the unified hierarchy the key "").
+Result<std::map<std::string, std::string>> CgroupDirsOf(int pid);
+
 // Docker's parsePSOutput: the titles of ps's first line and the lines whose
 // PID column is one of `pids` (fields split at ASCII spaces; the last title
 // takes the rest of the line). Internal when there is no PID column or a
@@ -172,6 +177,7 @@ class ContainerServiceImpl : public ContainerService {
   Status Unpause(const std::string& ref) override;
   Result<std::vector<int>> Pids(const std::string& ref) override;
   Result<ContainerTop> Top(const std::string& ref, const std::string& ps_args) override;
+  Result<ContainerStatsSample> Stats(const std::string& ref) override;  // stats.cc
   Result<std::vector<ContainerChange>> Changes(const std::string& ref) override;
   void Shutdown() override;
   Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg) override;  // exec.cc

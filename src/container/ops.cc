@@ -42,29 +42,6 @@ namespace {
 
 Status NotRunning(const std::string& id) { return Conflict("container " + id + " is not running"); }
 
-// The cgroup directory (under /sys/fs/cgroup) holding process `pid`: the
-// unified hierarchy's, or on cgroup v1 the pids (else memory) controller's.
-Result<std::string> CgroupDirOf(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-  if (!in) return NotFound("process " + std::to_string(pid) + " is gone");
-  std::string line, unified, v1;
-  while (std::getline(in, line)) {
-    size_t a = line.find(':');
-    size_t b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    std::string controllers = line.substr(a + 1, b - a - 1);
-    std::string path = line.substr(b + 1);
-    if (controllers.empty()) unified = "/sys/fs/cgroup" + path;
-    std::stringstream list(controllers);
-    for (std::string c; std::getline(list, c, ',');) {
-      if (c == "pids" || (c == "memory" && v1.empty())) v1 = "/sys/fs/cgroup/" + c + path;
-    }
-  }
-  if (!v1.empty()) return v1;
-  if (!unified.empty()) return unified;
-  return NotFound("no cgroup for process " + std::to_string(pid));
-}
-
 // Walks the overlay upper directory `dir` (path `rel` in the container)
 // and appends its changes.
 void WalkUpper(const std::string& dir, const std::string& rel, const std::vector<std::string>& lower,
@@ -109,6 +86,24 @@ std::vector<std::string> Fields(std::string_view line) {
 }
 
 }  // namespace
+
+Result<std::map<std::string, std::string>> CgroupDirsOf(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!in) return NotFound("process " + std::to_string(pid) + " is gone");
+  std::map<std::string, std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t a = line.find(':');
+    size_t b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string controllers = line.substr(a + 1, b - a - 1);
+    std::string path = line.substr(b + 1);
+    if (controllers.empty()) out[""] = "/sys/fs/cgroup" + path;
+    std::stringstream list(controllers);
+    for (std::string c; std::getline(list, c, ',');) out[c] = "/sys/fs/cgroup/" + c + path;
+  }
+  return out;
+}
 
 Result<ContainerTop> ParsePsOutput(std::string_view output, const std::vector<int>& pids) {
   ContainerTop top;
@@ -219,10 +214,13 @@ Result<std::vector<int>> ContainerServiceImpl::Pids(const std::string& ref) {
     if (!c->rec.running() || c->rec.pid <= 0) return NotRunning(id);
     pid = c->rec.pid;
   }
-  Result<std::string> dir = CgroupDirOf(pid);
-  if (!dir.ok()) return NotRunning(id);
-  std::ifstream procs(*dir + "/cgroup.procs");
-  if (!procs) return Internal("read " + *dir + "/cgroup.procs: cannot open");
+  Result<std::map<std::string, std::string>> dirs = CgroupDirsOf(pid);
+  if (!dirs.ok()) return NotRunning(id);
+  // The pids controller on cgroup v1 (else memory), or the unified one.
+  std::string dir = dirs->contains("pids") ? dirs->at("pids") : dirs->contains("memory") ? dirs->at("memory") : "";
+  if (dir.empty() && dirs->contains("")) dir = dirs->at("");
+  std::ifstream procs(dir + "/cgroup.procs");
+  if (dir.empty() || !procs) return Internal("read the cgroup.procs of container " + id + ": cannot open");
   std::vector<int> out;
   for (int p; procs >> p;) out.push_back(p);
   return out;

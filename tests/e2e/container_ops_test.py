@@ -426,5 +426,68 @@ class OpsSdkTest(ContainerTestCase):
         self.assertIn({"Path": "/added", "Kind": 1}, self.api.diff(self.cid))
 
 
+
+@unittest.skipIf(docker is None, "needs the docker SDK")
+class StatsTest(ContainerTestCase):
+    """docker stats from the container's cgroup (docker-py's
+    GetContainerStatsTest), with the CLI and the SDK."""
+
+    def setUp(self):
+        super().setUp()
+        self.api = docker.APIClient(base_url=self.d.host)
+
+    def tearDown(self):
+        self.api.close()
+
+    def run_worker(self):
+        # A shell loop that uses CPU and memory, with a child process.
+        cid = self.api.create_container("bb:1", ["sh", "-c", "x=$(cat /bin/busybox); while :; do :; done"])["Id"]
+        self.api.start(cid)
+        return cid
+
+    def test_no_stream_sample_has_dockers_shape_and_real_figures(self):
+        cid = self.run_worker()
+        s = self.api.stats(cid, stream=False)
+        for key in ["read", "preread", "pids_stats", "blkio_stats", "num_procs", "storage_stats", "cpu_stats",
+                    "precpu_stats", "memory_stats", "name", "id"]:
+            self.assertIn(key, s)
+        self.assertEqual((s["id"], s["name"]), (cid, self.api.inspect_container(cid)["Name"]))
+        self.assertGreaterEqual(s["pids_stats"]["current"], 1)
+        self.assertGreater(s["memory_stats"]["usage"], 1 << 20)  # busybox read into the shell
+        self.assertGreater(s["memory_stats"]["limit"], 0)
+        # Two samples a second apart: the loop used CPU between them.
+        self.assertGreater(s["cpu_stats"]["cpu_usage"]["total_usage"], s["precpu_stats"]["cpu_usage"]["total_usage"])
+        self.assertGreater(s["precpu_stats"]["cpu_usage"]["total_usage"], 0)
+        self.assertGreater(s["cpu_stats"]["system_cpu_usage"], s["precpu_stats"]["system_cpu_usage"])
+        self.assertGreater(s["cpu_stats"]["online_cpus"], 0)
+
+    def test_stream_and_one_shot(self):
+        cid = self.run_worker()
+        gen = self.api.stats(cid, decode=True, stream=True)
+        first, second = next(gen), next(gen)
+        self.assertEqual(first["preread"], "0001-01-01T00:00:00Z")
+        self.assertEqual(second["preread"], first["read"])
+        self.assertEqual(second["precpu_stats"]["cpu_usage"]["total_usage"],
+                         first["cpu_stats"]["cpu_usage"]["total_usage"])
+        gen.close()
+        s = self.api.stats(cid, stream=False, one_shot=True)
+        self.assertEqual(s["preread"], "0001-01-01T00:00:00Z")
+        self.assertGreater(s["cpu_stats"]["cpu_usage"]["total_usage"], 0)
+        status, _, body = self.d.request("GET", "/v1.50/containers/%s/stats?stream=1&one-shot=1" % cid)
+        self.assertEqual(status, 400)
+        self.assertIn(b"cannot have stream=true and one-shot=true", body)
+
+    def test_stopped_container_reads_zero_and_the_cli_prints_a_line(self):
+        stopped = self.api.create_container("bb:1", ["true"])["Id"]
+        s = self.api.stats(stopped, stream=False)
+        self.assertEqual((s["read"], s["memory_stats"], s["pids_stats"]), ("0001-01-01T00:00:00Z", {}, {}))
+        cid = self.run_worker()
+        out = self.docker_ok("stats", "--no-stream", "--format", "{{.ID}} {{.MemUsage}} {{.PIDs}}", cid)
+        short, mem, pids = out.split()[0], out.split()[1], out.split()[-1]
+        self.assertEqual(short, cid[:12])
+        self.assertTrue(mem.endswith("MiB") or mem.endswith("KiB"), out)
+        self.assertGreaterEqual(int(pids), 1)
+
+
 if __name__ == "__main__":
     unittest.main()
