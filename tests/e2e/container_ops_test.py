@@ -12,6 +12,7 @@ import tarfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+from berth_e2e import Daemon  # noqa: E402
 from containers_test import ContainerTestCase  # noqa: E402
 
 try:
@@ -426,6 +427,17 @@ class OpsSdkTest(ContainerTestCase):
         self.assertIn({"Path": "/added", "Kind": 1}, self.api.diff(self.cid))
 
 
+
+
+class PausedRestartTest(ContainerTestCase):
+    def test_a_paused_container_stays_paused_across_a_daemon_restart(self):
+        cid = self.docker_ok("run", "-d", "bb:1", "sleep", "1000").strip()
+        self.docker_ok("pause", cid)
+        self.assertEqual(self.d.stop(), 0)
+        type(self).d = Daemon(self.tmp).start()
+        self.assertEqual(self.inspect(cid, "{{.State.Status}} {{.State.Paused}}"), "paused true")
+        self.docker_ok("unpause", cid)
+        self.assertEqual(self.docker_ok("exec", cid, "echo", "thawed"), "thawed\n")
 
 @unittest.skipIf(docker is None, "needs the docker SDK")
 class StatsTest(ContainerTestCase):
