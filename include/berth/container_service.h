@@ -190,6 +190,62 @@ struct ExecInfo {
   std::optional<int> exit_code;  // once it has ended
 };
 
+// What a path is in a container (docker cp's X-Docker-Container-Path-Stat).
+struct ContainerPathStat {
+  std::string name;  // the last element of the path as asked (Go's filepath.Base)
+  int64_t size = 0;
+  uint32_t mode = 0;  // st_mode of the path itself (a symbolic link is not followed)
+  int64_t mtime_unix_nanos = 0;
+  // A symbolic link: the absolute path in the container it leads to (every
+  // link on the way followed inside the container); else empty.
+  std::string link_target;
+};
+
+// PUT /containers/{id}/archive's options.
+struct ArchiveExtractOptions {
+  // Docker's noOverwriteDirNonDir: no directory is replaced by a
+  // non-directory, nor the reverse.
+  bool no_overwrite_dir_non_dir = false;
+  // copyUIDGID (docker cp -a): everything is owned by the container's user
+  // (its User resolved in the container's /etc/passwd and /etc/group);
+  // otherwise the archive's owners are kept.
+  bool copy_uid_gid = false;
+};
+
+// One line of docker diff: Kind 0 modified, 1 added, 2 deleted.
+struct ContainerChange {
+  std::string path;  // absolute in the container
+  int kind = 0;
+};
+
+// GET /containers/{id}/top: ps's titles and the container's lines.
+struct ContainerTop {
+  std::vector<std::string> titles;
+  std::vector<std::vector<std::string>> processes;
+};
+
+// One reading of a container's cgroup (GET /containers/{id}/stats), in
+// Docker's units: nanoseconds of CPU, bytes.
+struct ContainerStatsSample {
+  bool running = false;  // false: every figure is 0
+  int64_t read_unix_nanos = 0;
+  bool cgroup_v2 = false;
+  uint64_t cpu_total_ns = 0, cpu_user_ns = 0, cpu_kernel_ns = 0;
+  std::vector<uint64_t> cpu_percpu_ns;  // cgroup v1 only
+  uint64_t system_cpu_ns = 0;           // the host's, from /proc/stat
+  uint32_t online_cpus = 0;
+  uint64_t throttle_periods = 0, throttled_periods = 0, throttled_ns = 0;
+  uint64_t memory_usage = 0, memory_max_usage = 0, memory_limit = 0;
+  std::map<std::string, uint64_t> memory_stat;  // memory.stat as it reads
+  uint64_t pids_current = 0, pids_limit = 0;    // limit 0: none
+  struct BlkioEntry {
+    uint32_t major = 0, minor = 0;
+    std::string op;  // "read", "write", ... (Docker's lower case)
+    uint64_t value = 0;
+  };
+  std::vector<BlkioEntry> io_service_bytes, io_serviced;
+};
+
 struct ContainerServiceOptions {
   RuntimeOptions runtime;
   // The daemon's log-driver and log-opts (daemon.json), applied at Create;
@@ -317,6 +373,71 @@ class ContainerService {
   // Conflict "container ID is not running".
   virtual Status StartExec(const std::string& exec_id, bool detach,
                            const std::function<void(int stream, std::string_view data)>& on_output);
+
+  // docker cp and docker export (archive.cc), on a running container's root
+  // filesystem or, for one that is not running, on its overlay mounted for
+  // the call; the container's operations (start, stop, ...) wait meanwhile,
+  // as Docker's container lock makes them. `path` is absolute in the
+  // container (a relative one is taken from "/"), resolved by Docker's rules
+  // inside the container's root: every symbolic link but the last element
+  // is followed (also with a trailing "/" or "/."), never out of the root.
+  // Image mounts are not part of it. A path that does not exist: NotFound
+  // "Could not find the file P in container REF".
+  // Default: Unimplemented (fakes).
+  virtual Result<ContainerPathStat> StatPath(const std::string& ref, const std::string& path);
+  // Writes the path as an uncompressed tar (WriteTreeTar): its entry is
+  // named after the path's last element ("." for "/" and a trailing "/."),
+  // and a directory brings what is below it. Emits "archive-path".
+  virtual Status ArchivePath(const std::string& ref, const std::string& path, const WriteFn& write);
+  // Extracts a tar (read once from `tar`) into the directory `path`
+  // (ExtractTarInto, chrooted: symbolic links of the container are followed
+  // inside it; entries with "..", absolute names, devices, FIFOs, hard links
+  // to files not in the archive, paths through a link the archive made and
+  // more than 4 GiB are refused with InvalidArgument, leaving what came
+  // before). `path` not a directory: InvalidArgument "extraction point is
+  // not a directory"; a read-only root filesystem (--read-only): PermissionDenied
+  // "container rootfs is marked read-only". Emits "extract-to-dir".
+  virtual Status ExtractToPath(const std::string& ref, const std::string& path, const ReadFn& tar,
+                               const ArchiveExtractOptions& opts);
+  // docker export: the whole root filesystem as an uncompressed tar, names
+  // relative to "/". Emits "export".
+  virtual Status Export(const std::string& ref, const WriteFn& write);
+
+  // docker rename, pause, unpause, top and diff (ops.cc). Default:
+  // Unimplemented (fakes).
+  // Renames the container (Docker's rename.go): an empty name is
+  // InvalidArgument "Neither old nor new names may be empty", a bad one
+  // Docker's "Invalid container name ...", the current name "Renaming a
+  // container with the same name as its current name", a name in use
+  // AlreadyExists with Create's text. Emits "rename" (oldName "/old").
+  virtual Status Rename(const std::string& ref, const std::string& new_name);
+  // Freezes / thaws every process of the container (runc pause / resume);
+  // the state becomes paused / running. Not running: Conflict "container ID
+  // is not running"; Pause of a paused one: Conflict "container ID is
+  // already paused"; Unpause of one not paused: Conflict "container ID is
+  // not paused". Emits "pause" / "unpause". Stop and kill of a paused
+  // container signal it, then thaw it (Docker's order).
+  virtual Status Pause(const std::string& ref);
+  virtual Status Unpause(const std::string& ref);
+  // The host pids of every process of the running container (from its
+  // cgroup). Not running: Conflict "container ID is not running".
+  virtual Result<std::vector<int>> Pids(const std::string& ref);
+  // docker top: `ps` of this host run with `ps_args` ("" means "-ef"; split
+  // at spaces), its header as titles and the lines of the container's
+  // processes (Pids), the last column keeping its spaces. ps failing:
+  // Internal "ps: <its first line of stderr>"; no PID column: Internal
+  // "Couldn't find PID field in ps output".
+  virtual Result<ContainerTop> Top(const std::string& ref, const std::string& ps_args);
+  // docker diff: the container's changes to its image from its overlay
+  // upper directory, sorted by path: a whiteout is deleted (2), a path the
+  // image has modified (0), else added (1). A container never started has
+  // none.
+  virtual Result<std::vector<ContainerChange>> Changes(const std::string& ref);
+
+  // Reads the container's cgroup (stats.cc): memory, CPU, pids and block
+  // I/O as cgroup v1 or v2 of this host count them. A container that is not
+  // running gives a sample with running false. Default: Unimplemented.
+  virtual Result<ContainerStatsSample> Stats(const std::string& ref);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

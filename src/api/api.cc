@@ -76,6 +76,9 @@ Api::Api(Store* store, ApiOptions opts) : impl_(std::make_unique<Impl>()) {
   AddImageRoutes(&impl_->router);
   AddContainerRoutes(&impl_->router);
   AddExecRoutes(&impl_->router);
+  AddContainerArchiveRoutes(&impl_->router);
+  AddContainerOpsRoutes(&impl_->router);
+  AddContainerStatsRoutes(&impl_->router);
   AddRegistryRoutes(&impl_->router);
   AddWhyRoutes(&impl_->router);
   AddVolumeRoutes(&impl_->router);

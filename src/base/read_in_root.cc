@@ -63,8 +63,11 @@ int OpenatRetry(int dirfd, const char* name, int flags) {
 // between two steps can redirect the walk; a symlink's target is read from the
 // link's own descriptor and its components are walked in its place (an
 // absolute target from `root_fd`); ".." pops a descriptor and stops at the
-// root. Returns a descriptor opened with kReadFlags, or -1 with errno set.
-int OpenByWalk(int root_fd, std::string_view path) {
+// root. The last component is opened with `flags` (O_CLOEXEC added); with
+// O_NOFOLLOW a symlink there is opened itself, not followed. Returns the
+// descriptor, or -1 with errno set.
+int OpenByWalk(int root_fd, std::string_view path, int flags) {
+  flags |= O_CLOEXEC;
   std::vector<UniqueFd> dirs;  // descriptors below the root, innermost last
   auto current = [&] { return dirs.empty() ? root_fd : dirs.back().get(); };
   std::deque<std::string> todo;
@@ -78,6 +81,7 @@ int OpenByWalk(int root_fd, std::string_view path) {
       if (!dirs.empty()) dirs.pop_back();
       continue;
     }
+    if (todo.empty() && (flags & O_NOFOLLOW) != 0) return OpenatRetry(current(), name.c_str(), flags);
     UniqueFd fd(OpenatRetry(current(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) return -1;
     struct stat st;
@@ -102,7 +106,7 @@ int OpenByWalk(int root_fd, std::string_view path) {
     if (todo.empty()) {
       // The last component: open it for reading from the same parent. If it
       // was swapped for a symlink meanwhile, O_NOFOLLOW refuses it (ELOOP).
-      return OpenatRetry(current(), name.c_str(), kReadFlags | O_NOFOLLOW);
+      return OpenatRetry(current(), name.c_str(), flags | O_NOFOLLOW);
     }
     if (!S_ISDIR(st.st_mode)) {
       errno = ENOTDIR;
@@ -111,13 +115,13 @@ int OpenByWalk(int root_fd, std::string_view path) {
     dirs.push_back(std::move(fd));
   }
   // The path names the root itself (or a directory reached by ".." only).
-  return OpenatRetry(current(), ".", kReadFlags);
+  return OpenatRetry(current(), ".", flags & ~O_NOFOLLOW);
 }
 
 // openat2(RESOLVE_IN_ROOT). -1 with errno ENOSYS when openat2 is unavailable.
-int OpenByOpenat2(int root_fd, const std::string& path) {
+int OpenByOpenat2(int root_fd, const std::string& path, int flags) {
   struct open_how how = {};
-  how.flags = kReadFlags;
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   for (int attempt = 0; attempt < kOpenat2Attempts; ++attempt) {
     long fd = ::syscall(SYS_openat2, root_fd, path.empty() ? "." : path.c_str(), &how, sizeof(how));
@@ -175,7 +179,8 @@ Result<std::string> ReadFileInRootWith(InRootResolver resolver, const std::strin
                                        uint64_t max_bytes) {
   UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd.valid()) return ErrnoStatus("open " + root, errno);
-  int fd = resolver == InRootResolver::kOpenat2 ? OpenByOpenat2(root_fd.get(), path) : OpenByWalk(root_fd.get(), path);
+  int fd = resolver == InRootResolver::kOpenat2 ? OpenByOpenat2(root_fd.get(), path, kReadFlags)
+                                                : OpenByWalk(root_fd.get(), path, kReadFlags);
   if (fd < 0) {
     int err = errno;
     if (resolver == InRootResolver::kOpenat2 && Openat2Unavailable(err)) {
@@ -186,9 +191,21 @@ Result<std::string> ReadFileInRootWith(InRootResolver resolver, const std::strin
   return ReadOpened(UniqueFd(fd), root, path, max_bytes);
 }
 
+namespace {
+// Once openat2 proved unavailable, go straight to the walk.
+std::atomic<bool> openat2_unavailable{false};
+}  // namespace
+
+int OpenInRoot(int root_fd, const std::string& path, int flags) {
+  if (!openat2_unavailable.load(std::memory_order_relaxed)) {
+    int fd = OpenByOpenat2(root_fd, path, flags);
+    if (fd >= 0 || !Openat2Unavailable(errno)) return fd;
+    openat2_unavailable.store(true, std::memory_order_relaxed);
+  }
+  return OpenByWalk(root_fd, path, flags);
+}
+
 Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path, uint64_t max_bytes) {
-  // Once openat2 proved unavailable, go straight to the walk.
-  static std::atomic<bool> openat2_unavailable{false};
   if (!openat2_unavailable.load(std::memory_order_relaxed)) {
     auto r = ReadFileInRootWith(InRootResolver::kOpenat2, root, path, max_bytes);
     if (r.ok() || r.status().code() != Code::kUnimplemented) return r;

@@ -21,6 +21,14 @@ enum class InRootResolver {
 Result<std::string> ReadFileInRootWith(InRootResolver resolver, const std::string& root, const std::string& path,
                                        uint64_t max_bytes);
 
+// Opens `path` below the directory `root_fd` as if it were "/": symbolic
+// links are followed but never lead out of it (an absolute target and ".."
+// stop at `root_fd`). The last component is opened with `flags` (O_CLOEXEC
+// added; with O_NOFOLLOW a symlink there is opened itself, e.g. with O_PATH).
+// openat2(RESOLVE_IN_ROOT) where available, else the kWalk resolution.
+// Returns the descriptor, or -1 with errno set.
+int OpenInRoot(int root_fd, const std::string& path, int flags);
+
 // Env::ReadFileInRoot: kOpenat2, falling back to kWalk where openat2 is
 // unavailable.
 Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path, uint64_t max_bytes);

@@ -1,6 +1,6 @@
-// Safe extraction of a build context (and of ADD's local archives): every
-// entry is checked before anything is written for it, and files are created
-// by walking the directory with O_NOFOLLOW, so nothing lands outside `dir`.
+// The build context, read once into an index (BuildContext), and the safe
+// extraction of a context or of ADD's local archives: the snapshot module's
+// ExtractTarInto with the context's rules, so nothing lands outside `dir`.
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "base/libarchive_filters.h"
+#include "base/unique_fd.h"
 #include "berth/builder.h"
 #include "berth/digest.h"
 #include "berth/dockerignore.h"
+#include "berth/tree_archive.h"
 
 namespace berth::builder {
 
@@ -158,20 +160,6 @@ struct ArchiveDeleter {
   void operator()(struct archive* a) const { archive_read_free(a); }
 };
 
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() {
-    if (fd_ >= 0) close(fd_);
-  }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 Status Refuse(const std::string& entry, const std::string& why) {
   return InvalidArgument("invalid build context: entry \"" + entry + "\": " + why);
 }
@@ -200,15 +188,6 @@ Result<ArchivePtr> OpenTar(ReadState* src) {
   return a;
 }
 
-// A failed create of an entry: over an earlier directory it is the
-// archive's fault (InvalidArgument), otherwise the host's.
-Status CreateFailed(const std::string& what, const std::string& entry) {
-  if (errno == EEXIST || errno == EISDIR || errno == ENOTEMPTY) {
-    return Refuse(entry, "replaces an earlier entry that is a directory");
-  }
-  return Internal(what + " " + entry + ": " + std::strerror(errno));
-}
-
 // The entry's path as components, or an error for absolute paths and "..".
 Result<std::vector<std::string>> Components(const std::string& raw) {
   if (raw.starts_with("/")) return Refuse(raw, "absolute path");
@@ -223,24 +202,6 @@ Result<std::vector<std::string>> Components(const std::string& raw) {
     pos = end + 1;
   }
   return out;
-}
-
-// Opens the directory holding the entry's last component, creating the
-// parents (0755) and never following a symbolic link. Returns its fd.
-Result<int> OpenParent(const std::string& dir, const std::vector<std::string>& comps, const std::string& entry) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Internal("open " + dir + ": " + std::strerror(errno));
-  for (size_t i = 0; i + 1 < comps.size(); ++i) {
-    if (mkdirat(fd, comps[i].c_str(), 0755) != 0 && errno != EEXIST) {
-      close(fd);
-      return Internal("mkdir " + comps[i] + ": " + std::strerror(errno));
-    }
-    int next = openat(fd, comps[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    close(fd);
-    if (next < 0) return Refuse(entry, "a parent is not a directory (or is a symbolic link)");
-    fd = next;
-  }
-  return fd;
 }
 
 // A symbolic link of a build context must point inside it.
@@ -274,88 +235,15 @@ bool LooksLikeArchive(std::string_view head) {
 }
 
 Status ExtractTar(const ReadFn& read, const std::string& dir, int64_t max_bytes, TarLinks links) {
-  ReadState src;
-  src.read = &read;
-  BERTH_ASSIGN_OR_RETURN(ArchivePtr a, OpenTar(&src));
-  auto fail = [&](std::string_view what) { return ArchiveFailure(src, a.get(), what); };
-  std::set<std::string> files;  // regular files extracted (hard-link targets)
-  int64_t bytes = 0, entries = 0;
-  std::vector<char> buf(1 << 20);
-  for (;;) {
-    struct archive_entry* e = nullptr;
-    int r = archive_read_next_header(a.get(), &e);
-    if (r == ARCHIVE_EOF) break;
-    if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return fail("reading the archive");
-    if (++entries > kMaxContextEntries)
-      return InvalidArgument("invalid build context: more than " + std::to_string(kMaxContextEntries) + " entries");
-    const char* p = archive_entry_pathname(e);
-    std::string raw = p ? p : "";
-    BERTH_ASSIGN_OR_RETURN(std::vector<std::string> comps, Components(raw));
-    if (comps.empty()) continue;  // "./"
-    std::string clean = CleanSlashPath(raw);
-    if (const char* hl = archive_entry_hardlink(e)) {
-      BERTH_ASSIGN_OR_RETURN(std::vector<std::string> tcomps, Components(hl));
-      std::string target = CleanSlashPath(hl);
-      if (!files.contains(target)) return Refuse(raw, "hard link to \"" + target + "\", not a file of the context");
-      BERTH_ASSIGN_OR_RETURN(int tfd, OpenParent(dir, tcomps, raw));
-      FdCloser tparent(tfd);
-      BERTH_ASSIGN_OR_RETURN(int pfd, OpenParent(dir, comps, raw));
-      FdCloser parent(pfd);
-      unlinkat(parent.get(), comps.back().c_str(), 0);
-      if (linkat(tparent.get(), tcomps.back().c_str(), parent.get(), comps.back().c_str(), 0) != 0) {
-        return CreateFailed("link", raw);
-      }
-      files.insert(clean);
-      continue;
-    }
-    mode_t type = archive_entry_filetype(e);
-    mode_t perm = archive_entry_perm(e) & 0777;
-    BERTH_ASSIGN_OR_RETURN(int pfd, OpenParent(dir, comps, raw));
-    FdCloser parent(pfd);
-    const std::string& name = comps.back();
-    if (type == AE_IFDIR) {
-      if (mkdirat(parent.get(), name.c_str(), perm | 0700) != 0 && errno != EEXIST) {
-        return Internal("mkdir " + clean + ": " + std::strerror(errno));
-      }
-      struct stat st;
-      if (fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
-        return Refuse(raw, "a directory over an earlier entry that is not one");
-      }
-      fchmodat(parent.get(), name.c_str(), perm | 0700, 0);
-    } else if (type == AE_IFLNK) {
-      const char* t = archive_entry_symlink(e);
-      std::string target = t ? t : "";
-      if (links == TarLinks::kInside) BERTH_RETURN_IF_ERROR(CheckLinkInside(raw, clean, target));
-      unlinkat(parent.get(), name.c_str(), 0);
-      if (symlinkat(target.c_str(), parent.get(), name.c_str()) != 0) {
-        return CreateFailed("symlink", raw);
-      }
-    } else if (type == AE_IFREG) {
-      unlinkat(parent.get(), name.c_str(), 0);
-      int fd = openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (fd < 0) return CreateFailed("create", raw);
-      FdCloser file(fd);
-      for (;;) {
-        la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
-        if (n < 0) return fail("reading " + clean);
-        if (n == 0) break;
-        bytes += n;
-        if (bytes > max_bytes) {
-          return InvalidArgument("invalid build context: more than " + std::to_string(max_bytes) + " bytes");
-        }
-        for (la_ssize_t off = 0; off < n;) {
-          ssize_t w = write(file.get(), buf.data() + off, static_cast<size_t>(n - off));
-          if (w < 0) return Internal("write " + clean + ": " + std::strerror(errno));
-          off += w;
-        }
-      }
-      fchmod(file.get(), perm);
-      files.insert(clean);
-    } else {
-      return Refuse(raw, "devices, FIFOs and sockets are not allowed");
-    }
-  }
-  return OkStatus();
+  UniqueFd top(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!top.valid()) return ErrnoStatus("open " + dir, errno);
+  TreeExtractOptions o;
+  o.what = "invalid build context";
+  o.place = "context";
+  o.max_bytes = max_bytes;
+  o.max_entries = kMaxContextEntries;
+  o.any_symlink_target = links == TarLinks::kAsIs;
+  return ExtractTarInto(read, top.get(), "", o);
 }
 
 struct BuildContext::Spool : TarSpool {

@@ -207,7 +207,12 @@ Result<ImagePathInfo> ContainerServiceImpl::StatInImage(const Digest& image_id, 
   if (image_id.empty()) return info;
   BERTH_ASSIGN_OR_RETURN(Digest manifest, HostManifestOf(image_id));
   BERTH_ASSIGN_OR_RETURN(PreparedLayers layers, PrepareImage(manifest));
-  for (auto it = layers.dirs.rbegin(); it != layers.dirs.rend(); ++it) {
+  return PathInLayers(layers.dirs, components);
+}
+
+ImagePathInfo PathInLayers(const std::vector<std::string>& dirs, const std::vector<std::string>& components) {
+  ImagePathInfo info;
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     bool opaque_stop = false;
     struct stat st {};
     std::optional<ImagePathKind> kind = KindInLayer(*it, components, &opaque_stop, &st);

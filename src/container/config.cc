@@ -327,6 +327,15 @@ Effective Merge(const ContainerConfig& c, const ImageProcess& img) {
   return e;
 }
 
+Status InvalidName(const std::string& name) {
+  return InvalidArgument("Invalid container name (" + name + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+}
+
+Status NameInUse(const std::string& name, const std::string& id) {
+  return AlreadyExists("Conflict. The container name \"/" + name + "\" is already in use by container \"" + id +
+                       "\". You have to remove (or rename) that container to be able to reuse that name.");
+}
+
 bool ValidContainerName(std::string_view name) {
   if (!name.empty() && name[0] == '/') name.remove_prefix(1);
   if (name.size() < 2) return false;

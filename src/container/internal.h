@@ -5,6 +5,9 @@
 //   commit.cc    Commit and SweepSnapshots
 //   import.cc    Import (docker import)
 //   build_step.cc  CommitBuildStep, StatInImage, ExtractImagePath (POST /build)
+//   archive.cc   docker cp (StatPath, ArchivePath, ExtractToPath) and export
+//   ops.cc       rename, pause, unpause, the pids of top, diff
+//   stats.cc     cgroup figures of docker stats
 // Internal to src/container.
 #pragma once
 
@@ -68,10 +71,36 @@ void OverrideEnv(std::vector<std::string>* env, const std::string& kv);
 
 // Container names: Docker's [a-zA-Z0-9][a-zA-Z0-9_.-]+ (leading "/" allowed).
 bool ValidContainerName(std::string_view name);
+// Docker's errors for a bad name and for a name in use (`name` without
+// the leading "/").
+Status InvalidName(const std::string& name);
+Status NameInUse(const std::string& name, const std::string& id);
 // A Docker-like "adjective_surname" name.
 std::string GenerateName();
 // 64 random lowercase hex characters.
 std::string RandomId();
+
+// docker cp's path rules (archive.cc): Go's path.Clean of "/" + `path`,
+// then a trailing "/." or "/" of `path` put back (Docker's
+// PreserveTrailingDotOrSeparator): "a/../b/" → "/b/", "x/." → "/x/.".
+std::string AbsolutePath(const std::string& path);
+// Go's filepath.Base: "/a/b/" → "b", "/a/." → ".", "/" → "/".
+std::string BaseName(std::string path);
+
+// What the path `components` (non-empty) names in the union of the
+// unpacked layer directories `dirs` (lowest first): the topmost layer that
+// has it or a whiteout of it decides (build_step.cc).
+// The cgroup directories of process `pid` by controller ("memory",
+// "cpuacct", "pids", "blkio", ...; on the unified hierarchy the key "").
+Result<std::map<std::string, std::string>> CgroupDirsOf(int pid);
+
+// Docker's parsePSOutput: the titles of ps's first line and the lines whose
+// PID column is one of `pids` (fields split at ASCII spaces; the last title
+// takes the rest of the line). Internal when there is no PID column or a
+// PID is not a number (ops.cc).
+Result<ContainerTop> ParsePsOutput(std::string_view output, const std::vector<int>& pids);
+
+ImagePathInfo PathInLayers(const std::vector<std::string>& dirs, const std::vector<std::string>& components);
 
 // "KILL", "SIGKILL", "9" → 9. InvalidArgument "Invalid signal: X".
 Result<int> ParseSignal(std::string_view s);
@@ -140,6 +169,18 @@ class ContainerServiceImpl : public ContainerService {
   Result<std::string> ImageConfigJson(const Digest& image_id) override;
   Status ExtractImagePath(const Digest& image_id, const std::string& path, const std::string& dest) override;
   Result<int> SweepSnapshots() override;
+  Result<ContainerPathStat> StatPath(const std::string& ref, const std::string& path) override;  // archive.cc
+  Status ArchivePath(const std::string& ref, const std::string& path, const WriteFn& write) override;
+  Status ExtractToPath(const std::string& ref, const std::string& path, const ReadFn& tar,
+                       const ArchiveExtractOptions& opts) override;
+  Status Export(const std::string& ref, const WriteFn& write) override;
+  Status Rename(const std::string& ref, const std::string& new_name) override;  // ops.cc
+  Status Pause(const std::string& ref) override;
+  Status Unpause(const std::string& ref) override;
+  Result<std::vector<int>> Pids(const std::string& ref) override;
+  Result<ContainerTop> Top(const std::string& ref, const std::string& ps_args) override;
+  Result<ContainerStatsSample> Stats(const std::string& ref) override;  // stats.cc
+  Result<std::vector<ContainerChange>> Changes(const std::string& ref) override;
   void Shutdown() override;
   Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg) override;  // exec.cc
   Result<ExecInfo> InspectExec(const std::string& exec_id) override;
@@ -207,6 +248,12 @@ class ContainerServiceImpl : public ContainerService {
   void RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
                const std::function<void(int stream, std::string_view data)>& on_output) EXCLUDES(mu_);
   void OnExit(const std::string& id, const RuntimeState& st) EXCLUDES(mu_);
+  // Runs `fn` on a descriptor of the container's root filesystem (archive.cc):
+  // the running container's, or its overlay mounted for the call (and
+  // unmounted after); the container's op_mu is held throughout. `event`
+  // (when not empty) is emitted once `fn` succeeded.
+  Status WithRootfs(const std::string& ref, const std::string& event,
+                    const std::function<Status(int root_fd, const Ctr& c)>& fn) EXCLUDES(mu_);
   void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {}) REQUIRES(mu_);
   void Observe(const std::string& action, int64_t start_nanos);
 

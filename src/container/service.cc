@@ -76,6 +76,7 @@ Status ContainerServiceImpl::Init() {
       auto st = runtime_->State(r.id, Dir(r.id) + "/state");
       if (st.ok() && !st->exited && st->kind == RuntimeState::kRunning) {
         c->rec.pid = st->pid ? st->pid : c->rec.pid;
+        c->rec.state = st->paused ? ContainerState::kPaused : ContainerState::kRunning;
         to_watch.push_back(r.id);
       } else {
         // Ended while nobody watched: the exit file tells how, else 255.
@@ -176,9 +177,7 @@ Result<std::shared_ptr<Ctr>> ContainerServiceImpl::Find(const std::string& ref) 
 
 Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& name_in, const ContainerConfig& cfg) {
   int64_t t0 = SteadyNanos();
-  if (!name_in.empty() && !ValidContainerName(name_in)) {
-    return InvalidArgument("Invalid container name (" + name_in + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
-  }
+  if (!name_in.empty() && !ValidContainerName(name_in)) return InvalidName(name_in);
   if (cfg.tty) return InvalidArgument("Tty is not supported by berth");
   std::string name = name_in.starts_with("/") ? name_in.substr(1) : name_in;
   ContainerCreateResult out;
@@ -224,9 +223,7 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
     } else if (const Ctr* other = ByNameLocked(name)) {
       LogIfError(store_->env()->RemoveAll(Dir(c->rec.id)), "remove the directory of container " + c->rec.id);
       LogIfError(volumes_->Release(c->rec.id, true), "release the volumes of container " + c->rec.id);
-      return AlreadyExists("Conflict. The container name \"/" + name + "\" is already in use by container \"" +
-                           other->rec.id +
-                           "\". You have to remove (or rename) that container to be able to reuse that name.");
+      return NameInUse(name, other->rec.id);
     }
     c->rec.name = name;
     Status s = Persist(*c);
@@ -498,6 +495,12 @@ Status ContainerServiceImpl::KillLocked(Ctr& c, int sig) {
   BERTH_RETURN_IF_ERROR(s);
   MutexLock l(&mu_);
   Emit(c, "kill", {{"signal", std::to_string(sig)}});
+  if (c.rec.state == ContainerState::kPaused) {
+    // As Docker: a paused container gets the signal, then is thawed to act on it.
+    LogIfError(runtime_->Resume(c.rec.id), "resume container " + c.rec.id + " after a signal");
+    c.rec.state = ContainerState::kRunning;
+    LogIfError(Persist(c), "persist container " + c.rec.id);
+  }
   return OkStatus();
 }
 

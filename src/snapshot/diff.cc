@@ -1,5 +1,6 @@
 // DiffUpperDir: an overlay upper directory as a layer tar (the reverse of
-// unpacking). Entries come depth first with the names of each directory
+// unpacking); WriteTreeTar (berth/tree_archive.h): any tree as it is, with
+// the same writer, whiteouts and opaque directories not translated. Entries come depth first with the names of each directory
 // sorted bytewise, so the same tree always gives the same tar (modulo the
 // times it records). Hard links inside the upper directory are kept as tar
 // hard links (libarchive's link resolver). overlayfs' own trusted.overlay.*
@@ -27,6 +28,7 @@
 
 #include "base/unique_fd.h"
 #include "berth/snapshot.h"
+#include "berth/tree_archive.h"
 
 namespace berth {
 
@@ -53,6 +55,7 @@ struct Sink {
   Sha256 sha;
   int64_t size = 0;
   Status error;
+  bool hash = true;  // a layer's diff ID is wanted
 };
 
 la_ssize_t SinkWrite(struct archive* a, void* client, const void* buf, size_t n) {
@@ -64,7 +67,7 @@ la_ssize_t SinkWrite(struct archive* a, void* client, const void* buf, size_t n)
     archive_set_error(a, EIO, "%s", st.message().c_str());
     return -1;
   }
-  s->sha.Update(data);
+  if (s->hash) s->sha.Update(data);
   s->size += static_cast<int64_t>(n);
   return static_cast<la_ssize_t>(n);
 }
@@ -73,9 +76,36 @@ bool IsWhiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rde
 
 class DiffWriter {
  public:
-  DiffWriter(const std::string& upper, Sink* sink) : upper_(upper), sink_(sink) { buf_.resize(kBufferSize); }
+  // `overlay_upper`: `upper` is an overlay upper directory (whiteouts and
+  // opaque directories become their tar markers); else a plain tree that
+  // `upper` names in errors.
+  DiffWriter(const std::string& upper, Sink* sink, bool overlay_upper = true)
+      : upper_(upper), sink_(sink), overlay_upper_(overlay_upper) {
+    buf_.resize(kBufferSize);
+  }
 
   Status Run() {
+    BERTH_RETURN_IF_ERROR(Open());
+    UniqueFd root(::open(upper_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) return ErrnoStatus(Prefix() + "open " + upper_, errno);
+    BERTH_RETURN_IF_ERROR(Walk(root.get(), ""));
+    return Close();
+  }
+
+  // The entry `name` of `dir_fd` as `archive_name` (empty: not written
+  // itself) and the tree below it (WriteTreeTar).
+  Status RunTree(int dir_fd, const std::string& name, const std::string& archive_name) {
+    BERTH_RETURN_IF_ERROR(Open());
+    Opened o;
+    BERTH_RETURN_IF_ERROR(OpenEntry(dir_fd, name, archive_name, &o));
+    if (o.gone) return NotFound(upper_ + ": no such file or directory");
+    if (!archive_name.empty()) BERTH_RETURN_IF_ERROR(WriteEntry(dir_fd, "", name, archive_name, o));
+    if (S_ISDIR(o.st.st_mode)) BERTH_RETURN_IF_ERROR(Walk(o.fd.get(), archive_name));
+    return Close();
+  }
+
+ private:
+  Status Open() {
     a_.reset(archive_write_new());
     resolver_.reset(archive_entry_linkresolver_new());
     if (!a_ || !resolver_) return Internal("libarchive: out of memory");
@@ -83,18 +113,20 @@ class DiffWriter {
     archive_entry_linkresolver_set_strategy(resolver_.get(), ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
     archive_write_set_bytes_in_last_block(a_.get(), 1);
     if (archive_write_open(a_.get(), sink_, nullptr, SinkWrite, nullptr) != ARCHIVE_OK) return Error("open");
-    UniqueFd root(::open(upper_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!root.valid()) return ErrnoStatus("layer diff: open " + upper_, errno);
-    BERTH_RETURN_IF_ERROR(Walk(root.get(), ""));
+    return OkStatus();
+  }
+
+  std::string Prefix() const { return overlay_upper_ ? "layer diff: " : "archive of " + upper_ + ": "; }
+
+  Status Close() {
     if (archive_write_close(a_.get()) != ARCHIVE_OK) return Error("close");
     return OkStatus();
   }
 
- private:
   Status Error(const std::string& what) {
     if (!sink_->error.ok()) return sink_->error;
     const char* msg = archive_error_string(a_.get());
-    return Internal("layer diff: " + what + ": " + (msg ? msg : "unknown libarchive error"));
+    return Internal(Prefix() + what + ": " + (msg ? msg : "unknown libarchive error"));
   }
 
   // The longest path (relative to the upper directory) a diff takes.
@@ -104,12 +136,12 @@ class DiffWriter {
     std::string dir_path = Path(rel);
     // fdopendir takes over a duplicate; `dir_fd` stays the caller's.
     int list_fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-    if (list_fd < 0) return ErrnoStatus("layer diff: dup " + dir_path, errno);
+    if (list_fd < 0) return ErrnoStatus(Prefix() + "dup " + dir_path, errno);
     DIR* dir = ::fdopendir(list_fd);
     if (dir == nullptr) {
       int err = errno;
       ::close(list_fd);
-      return ErrnoStatus("layer diff: opendir " + dir_path, err);
+      return ErrnoStatus(Prefix() + "opendir " + dir_path, err);
     }
     std::vector<std::string> names;
     errno = 0;
@@ -119,7 +151,7 @@ class DiffWriter {
     }
     int err = errno;
     ::closedir(dir);
-    if (err != 0) return ErrnoStatus("layer diff: readdir " + dir_path, err);
+    if (err != 0) return ErrnoStatus(Prefix() + "readdir " + dir_path, err);
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
       std::string child = rel.empty() ? name : rel + "/" + name;
@@ -127,7 +159,7 @@ class DiffWriter {
         // Bounds the walk's depth, its descriptors and its memory (each
         // level holds its path); a layer with such a path could not be
         // unpacked again anyway.
-        return InvalidArgument("layer diff: the changes hold a path longer than " +
+        return InvalidArgument(Prefix() + "the changes hold a path longer than " +
                                std::to_string(kMaxDiffPathBytes) + " bytes (" + child.substr(0, 64) +
                                "...); berth cannot store it in a layer");
       }
@@ -162,7 +194,7 @@ class DiffWriter {
           o->gone = true;
           return OkStatus();
         }
-        return ErrnoStatus("layer diff: stat " + Path(rel), errno);
+        return ErrnoStatus(Prefix() + "stat " + Path(rel), errno);
       }
       const bool is_dir = S_ISDIR(o->st.st_mode);
       if (!is_dir && !S_ISREG(o->st.st_mode)) return OkStatus();
@@ -173,16 +205,16 @@ class DiffWriter {
       } while (fd < 0 && errno == EINTR);
       if (fd < 0) {
         if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR) continue;  // changed: look again
-        return ErrnoStatus("layer diff: open " + Path(rel), errno);
+        return ErrnoStatus(Prefix() + "open " + Path(rel), errno);
       }
       o->fd = UniqueFd(fd);
       struct stat now;
-      if (::fstat(fd, &now) < 0) return ErrnoStatus("layer diff: stat " + Path(rel), errno);
+      if (::fstat(fd, &now) < 0) return ErrnoStatus(Prefix() + "stat " + Path(rel), errno);
       if ((now.st_mode & S_IFMT) != (o->st.st_mode & S_IFMT)) continue;  // swapped between stat and open
       o->st = now;
       return OkStatus();
     }
-    return Aborted("layer diff: " + Path(rel) + " keeps changing while it is read");
+    return Aborted(Prefix() + Path(rel) + " keeps changing while it is read");
   }
 
   // An empty regular file carrying `st`'s owner, permission bits and mtime.
@@ -215,11 +247,11 @@ class DiffWriter {
     ssize_t n = list(nullptr, 0);
     if (n < 0) {
       if (errno == ENOTSUP) return OkStatus();
-      return ErrnoStatus("layer diff: listxattr " + Path(rel), errno);
+      return ErrnoStatus(Prefix() + "listxattr " + Path(rel), errno);
     }
     std::vector<char> names(static_cast<size_t>(n) + 1);
     n = list(names.data(), names.size());
-    if (n < 0) return ErrnoStatus("layer diff: listxattr " + Path(rel), errno);
+    if (n < 0) return ErrnoStatus(Prefix() + "listxattr " + Path(rel), errno);
     std::vector<std::string> sorted;
     for (ssize_t i = 0; i < n;) {
       std::string key(names.data() + i);
@@ -247,7 +279,7 @@ class DiffWriter {
   Status WriteEntry(int dir_fd, const std::string& parent, const std::string& name, const std::string& rel,
                     const Opened& o) {
     const struct stat& st = o.st;
-    if (IsWhiteout(st)) return WriteMarker(parent.empty() ? ".wh." + name : parent + "/.wh." + name, st);
+    if (overlay_upper_ && IsWhiteout(st)) return WriteMarker(parent.empty() ? ".wh." + name : parent + "/.wh." + name, st);
     if (S_ISSOCK(st.st_mode)) return OkStatus();
     EntryPtr e(archive_entry_new());
     archive_entry_copy_stat(e.get(), &st);
@@ -259,7 +291,7 @@ class DiffWriter {
     if (S_ISLNK(st.st_mode)) {
       std::string target(static_cast<size_t>(st.st_size) + 256, '\0');
       ssize_t n = ::readlinkat(dir_fd, name.c_str(), target.data(), target.size());
-      if (n < 0) return ErrnoStatus("layer diff: readlink " + Path(rel), errno);
+      if (n < 0) return ErrnoStatus(Prefix() + "readlink " + Path(rel), errno);
       target.resize(static_cast<size_t>(n));
       archive_entry_set_symlink(e.get(), target.c_str());
     }
@@ -278,7 +310,7 @@ class DiffWriter {
     if (S_ISREG(st.st_mode) && !hardlink && st.st_size > 0) {
       BERTH_RETURN_IF_ERROR(CopyData(o.fd.get(), Path(rel), st.st_size));
     }
-    if (S_ISDIR(st.st_mode) && opaque) {
+    if (S_ISDIR(st.st_mode) && opaque && overlay_upper_) {
       BERTH_RETURN_IF_ERROR(WriteMarker(rel + "/.wh..wh..opq", st));
     }
     return OkStatus();
@@ -292,7 +324,7 @@ class DiffWriter {
       ssize_t n = ::read(fd, buf_.data(), static_cast<size_t>(std::min<int64_t>(left, buf_.size())));
       if (n < 0) {
         if (errno == EINTR) continue;
-        return ErrnoStatus("layer diff: read " + path, errno);
+        return ErrnoStatus(Prefix() + "read " + path, errno);
       }
       if (n == 0) break;
       if (archive_write_data(a_.get(), buf_.data(), static_cast<size_t>(n)) < 0) return Error("data " + path);
@@ -303,6 +335,7 @@ class DiffWriter {
 
   std::string upper_;
   Sink* sink_;
+  bool overlay_upper_;
   std::vector<char> buf_;
   std::unique_ptr<struct archive, WriteDeleter> a_;
   std::unique_ptr<struct archive_entry_linkresolver, ResolverDeleter> resolver_;
@@ -319,6 +352,15 @@ Result<LayerDiff> DiffUpperDir(const std::string& upper, const std::function<Sta
   out.diff_id = sink.sha.Finish();
   out.size = sink.size;
   return out;
+}
+
+Status WriteTreeTar(int dir_fd, const std::string& name, const std::string& archive_name, const std::string& what,
+                    const WriteFn& write) {
+  Sink sink;
+  sink.write = &write;
+  sink.hash = false;
+  DiffWriter w(what, &sink, /*overlay_upper=*/false);
+  return w.RunTree(dir_fd, name, archive_name);
 }
 
 }  // namespace berth
