@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/create_fields.h"
+#include "api/host_config_render.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "berth/security.h"
@@ -175,6 +176,9 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
       c.labels[std::string(k)] = std::string(val.as_string());
     }
   }
+  if (const json::value* h = o.if_contains("Healthcheck"); !IsNull(h)) {
+    BERTH_ASSIGN_OR_RETURN(c.healthcheck, ParseHealthConfig(json::serialize(*h)));
+  }
   if (c.tty) {
     return InvalidArgument("berth does not support TTY containers (docker run -t); run without -t");
   }
@@ -183,7 +187,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(
       o,
       {"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
-       "Labels", "HostConfig", "AttachStdout", "AttachStderr"},
+       "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Healthcheck"},
       ""));
   if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
@@ -191,7 +195,8 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     BERTH_RETURN_IF_ERROR(
         RefuseUnsupportedFields(ho,
                                 {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile", "ReadonlyRootfs",
-                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig"},
+                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig", "RestartPolicy", "Init",
+                                 "GroupAdd"},
                                 "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
@@ -222,6 +227,22 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
       BERTH_RETURN_IF_ERROR(ParseLogConfig(c.log_driver, {}).status());
     }
     BERTH_ASSIGN_OR_RETURN(c.auto_remove, GetBool(ho, "AutoRemove"));
+    BERTH_ASSIGN_OR_RETURN(c.init, GetBool(ho, "Init"));
+    BERTH_ASSIGN_OR_RETURN(auto group_add, GetStrSlice(ho, "GroupAdd"));
+    if (group_add) c.group_add = std::move(*group_add);
+    if (const json::value* rp = ho.if_contains("RestartPolicy"); !IsNull(rp)) {
+      if (!rp->is_object()) return InvalidArgument("invalid JSON: HostConfig.RestartPolicy must be an object");
+      const json::object& ro = rp->as_object();
+      BERTH_ASSIGN_OR_RETURN(c.restart_policy.name, GetString(ro, "Name"));
+      if (const json::value* n = ro.if_contains("MaximumRetryCount"); !IsNull(n)) {
+        if (!n->is_int64() && !n->is_uint64()) {
+          return InvalidArgument("invalid JSON: HostConfig.RestartPolicy.MaximumRetryCount must be an integer");
+        }
+        c.restart_policy.maximum_retry_count = static_cast<int>(n->to_number<int64_t>());
+      }
+      BERTH_RETURN_IF_ERROR(
+          RefuseUnsupportedFields(ro, {"Name", "MaximumRetryCount"}, "HostConfig.RestartPolicy."));
+    }
     BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
     const std::string& nm = c.network_mode;
     if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
@@ -320,6 +341,11 @@ json::object ContainerSummaryValue(const ContainerInfo& c, const std::string& im
   o["Labels"] = Labels(MergedLabels(c));
   o["State"] = std::string(ContainerStateName(r.state));
   o["Status"] = ContainerStatusText(r, now);
+  if (r.state == ContainerState::kRunning && c.health) {
+    // Docker's State.String: "Up 5 seconds (healthy)", "(health: starting)".
+    o["Status"] = ContainerStatusText(r, now) + " (" +
+                  (c.health->status == "starting" ? "health: starting" : c.health->status) + ")";
+  }
   o["HostConfig"] = json::object{{"NetworkMode", NetworkModeShown(c.config)}};
   o["NetworkSettings"] = json::object{{"Networks", json::object{}}};
   o["Mounts"] = MountPointsValue(c.config);
@@ -348,6 +374,17 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   st["Error"] = c.error;
   st["StartedAt"] = ContainerTime(r.started_unix_nanos);
   st["FinishedAt"] = ContainerTime(r.finished_unix_nanos);
+  if (c.health) {
+    json::array log;
+    for (const auto& e : c.health->log) {
+      log.push_back(json::object{{"Start", ContainerTime(e.start_unix_nanos)},
+                                 {"End", ContainerTime(e.end_unix_nanos)},
+                                 {"ExitCode", e.exit_code},
+                                 {"Output", e.output}});
+    }
+    st["Health"] = json::object{
+        {"Status", c.health->status}, {"FailingStreak", c.health->failing_streak}, {"Log", std::move(log)}};
+  }
   o["State"] = std::move(st);
   o["Image"] = r.image_id.str();
   o["ResolvConfPath"] = "";
@@ -363,14 +400,15 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   o["ProcessLabel"] = "";
   o["AppArmorProfile"] = "";
   o["ExecIDs"] = nullptr;
-  json::object hc;
-  hc["Binds"] = nullptr;
+  json::object hc = HostConfigDefaults(c.config);
   json::object log_options;
   for (const auto& [k, v] : c.config.log_options) log_options[k] = v;
   hc["LogConfig"] = json::object{{"Type", c.config.log_driver.empty() ? std::string("json-file") : c.config.log_driver},
                                  {"Config", std::move(log_options)}};
   hc["NetworkMode"] = NetworkModeShown(c.config);
-  hc["RestartPolicy"] = json::object{{"Name", "no"}, {"MaximumRetryCount", 0}};
+  hc["RestartPolicy"] = json::object{
+      {"Name", c.config.restart_policy.name.empty() ? std::string("no") : c.config.restart_policy.name},
+      {"MaximumRetryCount", c.config.restart_policy.maximum_retry_count}};
   hc["AutoRemove"] = c.config.auto_remove;
   hc["Mounts"] = MountsValue(c.config);
   hc["Privileged"] = c.config.privileged;
@@ -410,6 +448,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   cfg["Labels"] = Labels(MergedLabels(c));
   if (!c.config.stop_signal.empty()) cfg["StopSignal"] = c.config.stop_signal;
   if (c.config.stop_timeout) cfg["StopTimeout"] = *c.config.stop_timeout;
+  if (c.effective_healthcheck) cfg["Healthcheck"] = json::parse(HealthConfigJson(*c.effective_healthcheck));
   o["Config"] = std::move(cfg);
   json::object ns;
   ns["Bridge"] = "";
