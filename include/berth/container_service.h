@@ -296,7 +296,8 @@ class ContainerService {
   virtual Status Kill(const std::string& ref, const std::string& signal) = 0;
   virtual Status Restart(const std::string& ref, int timeout_s) = 0;
   // Waits for the condition ("not-running" (default), "next-exit",
-  // "removed"); returns the exit code. Blocks; `cancelled` aborts.
+  // "removed"); returns the exit code. Blocks; `cancelled` aborts. An exit
+  // into "restarting" (restart policy) satisfies "not-running", as in Docker.
   virtual Result<int> Wait(const std::string& ref, const std::string& condition,
                            const std::function<bool()>& cancelled) = 0;
   // Removes the container. Running without force: Conflict "cannot remove

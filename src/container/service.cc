@@ -636,7 +636,9 @@ Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string
   auto satisfied = [&] {
     if (condition == "removed") return c->removed;
     if (condition == "next-exit") return c->exits != before || c->removed;
-    return !c->rec.running() || c->removed;
+    // As Docker, a waiter for not-running is also released when the
+    // container exits into restarting.
+    return !c->rec.running() || c->removed || c->exits != before;
   };
   while (!satisfied()) {
     if (stopping_) return Cancelled("container service is shutting down");

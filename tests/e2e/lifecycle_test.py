@@ -24,7 +24,7 @@ def events_of(case, cid, since):
     until = str(int(time.time()) + 1)
     out = case.docker_ok("events", "--since", since, "--until", until, "--filter", "container=" + cid,
                          "--format", "{{.Action}} {{.TimeNano}}")
-    return [(line.split()[0], int(line.split()[1])) for line in out.splitlines()]
+    return [(line.rsplit(" ", 1)[0], int(line.rsplit(" ", 1)[1])) for line in out.splitlines()]
 
 
 @unittest.skipUnless(can_run_containers(), "needs root and runc")
@@ -82,6 +82,14 @@ class RestartPolicyTest(ContainerTestCase):
         self.assertTrue(ps.startswith("Restarting (2)"), ps)
         self.docker_ok("stop", cid)
         self.assertEqual(self.inspect(cid, "{{.State.Status}} {{.State.Restarting}}"), "exited false")
+
+    def test_wait_returns_at_an_exit_into_restarting(self):
+        # docker-py's test_create_with_restart_policy: wait, then rm refused.
+        cid = self.docker_ok("run", "-d", "--restart", "always", "bb:1", "sh", "-c", "sleep 0.3; exit 4").strip()
+        self.assertEqual(self.docker_ok("wait", cid), "4\n")
+        rc, _, err = self.d.docker("rm", cid)
+        self.assertEqual(rc, 1)
+        self.assertIn("stop the container before removing or force remove", err)
 
     def test_unless_stopped_and_always_restart_after_a_zero_exit(self):
         for policy in ("always", "unless-stopped"):
@@ -185,17 +193,17 @@ class HealthcheckTest(ContainerTestCase):
 
     def test_transitions_ps_filters_and_events(self):
         since = str(int(time.time()) - 1)
-        cid = self.docker_ok("run", "-d", "--health-cmd", "cat /tmp/ok", "--health-interval", "200ms",
+        cid = self.docker_ok("run", "-d", "--health-cmd", "cat /ok", "--health-interval", "200ms",
                              "--health-retries", "2", "bb:1", "sleep", "1000").strip()
         self.assertEqual(json.loads(self.inspect(cid, "{{json .Config.Healthcheck}}")),
-                         {"Test": ["CMD-SHELL", "cat /tmp/ok"], "Interval": 200_000_000, "Retries": 2})
+                         {"Test": ["CMD-SHELL", "cat /ok"], "Interval": 200_000_000, "Retries": 2})
         self.wait_for(lambda: self.health(cid)["Status"] == "unhealthy", "unhealthy")
         h = self.health(cid)
         self.assertGreaterEqual(h["FailingStreak"], 2)
         self.assertIn("No such file or directory", h["Log"][-1]["Output"])
         self.assertEqual(h["Log"][-1]["ExitCode"], 1)
         self.assertEqual(self.docker_ok("ps", "-q", "--no-trunc", "--filter", "health=unhealthy").split(), [cid])
-        self.docker_ok("exec", cid, "touch", "/tmp/ok")
+        self.docker_ok("exec", cid, "sh", "-c", "echo > /ok")
         self.wait_for(lambda: self.health(cid)["Status"] == "healthy", "healthy")
         h = self.health(cid)
         self.assertEqual((h["FailingStreak"], h["Log"][-1]["ExitCode"]), (0, 0))
@@ -239,9 +247,10 @@ class HealthcheckTest(ContainerTestCase):
         plain = self.docker_ok("run", "-d", "--no-healthcheck", "bb:1", "sleep", "1000").strip()
         self.assertEqual(self.inspect(plain, "{{json .State.Health}}"), "null")
         self.assertIn(plain, self.docker_ok("ps", "-q", "--no-trunc", "--filter", "health=none").split())
-        rc, _, err = self.d.docker("create", "--health-cmd", "true", "--health-retries", "-1", "bb:1", "true")
-        self.assertNotEqual(rc, 0)
-        self.assertIn("Retries in Healthcheck cannot be negative", err)
+        body = {"Image": "bb:1", "Cmd": ["true"], "Healthcheck": {"Test": ["CMD", "true"], "Retries": -1}}
+        st, _, data = self.d.request("POST", "/v1.50/containers/create", json.dumps(body),
+                                     {"Content-Type": "application/json"})
+        self.assertEqual((st, json.loads(data)["message"]), (400, "Retries in Healthcheck cannot be negative"))
 
 
 @unittest.skipUnless(can_run_containers(), "needs root and runc")
@@ -268,8 +277,10 @@ class LogDriverAndGroupsTest(ContainerTestCase):
         # The name is looked up in the container's /etc/group.
         self.docker_ok("build", "-t", "grp:1", "-",
                        input=b"FROM bb:1\nRUN echo 'audio:x:29:' > /etc/group\n")
-        out = self.docker_ok("run", "--rm", "--group-add", "audio", "--group-add", "4242", "grp:1", "id", "-G")
-        self.assertEqual(out.split(), ["0", "29", "4242"])
+        out = self.docker_ok("run", "--rm", "--group-add", "audio", "--group-add", "4242", "grp:1",
+                             "cat", "/proc/self/status")
+        groups = [line.split(":", 1)[1].split() for line in out.splitlines() if line.startswith("Groups:")]
+        self.assertEqual(groups, [["29", "4242"]])
         rc, _, err = self.d.docker("run", "--rm", "--group-add", "nosuchgroup", "grp:1", "true")
         self.assertNotEqual(rc, 0)
         self.assertIn("unable to find group nosuchgroup: no matching entries in group file", err)
