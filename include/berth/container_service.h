@@ -38,6 +38,49 @@ struct ImageMountSpec {
   bool read_only = true;
 };
 
+// HostConfig.RestartPolicy: what happens when the container's process exits
+// (see src/container/restart.h for Docker's rules and backoff).
+struct RestartPolicy {
+  std::string name;             // "" or "no" (never), "always", "on-failure", "unless-stopped"
+  int maximum_retry_count = 0;  // on-failure only; 0: no limit
+  bool operator==(const RestartPolicy&) const = default;
+};
+
+// Config.Healthcheck (docker run --health-*, the image's HEALTHCHECK):
+// Docker's HealthConfig. Durations in nanoseconds, 0: inherited from the
+// image, else Docker's default (interval 30 s, timeout 30 s, start period
+// 0, start interval 5 s, retries 3).
+struct HealthConfig {
+  // [] inherit the image's; ["NONE"] no check; ["CMD", args...];
+  // ["CMD-SHELL", command] run by /bin/sh -c.
+  std::vector<std::string> test;
+  int64_t interval_nanos = 0;
+  int64_t timeout_nanos = 0;
+  int64_t start_period_nanos = 0;
+  int64_t start_interval_nanos = 0;
+  int retries = 0;
+  bool operator==(const HealthConfig&) const = default;
+};
+// The JSON object Docker uses for a HealthConfig (Test, Interval, Timeout,
+// StartPeriod, StartInterval, Retries; zero fields omitted) and its parser:
+// InvalidArgument "invalid JSON: Healthcheck..." for a malformed one.
+std::string HealthConfigJson(const HealthConfig& h);
+Result<HealthConfig> ParseHealthConfig(std::string_view json_text);
+
+// One probe of a health check (State.Health.Log).
+struct HealthLogEntry {
+  int64_t start_unix_nanos = 0;
+  int64_t end_unix_nanos = 0;
+  int exit_code = 0;  // -1: timed out or could not run
+  std::string output;  // at most 4096 bytes
+};
+// State.Health of a container whose health check runs.
+struct HealthState {
+  std::string status;  // "starting", "healthy", "unhealthy"
+  int failing_streak = 0;
+  std::vector<HealthLogEntry> log;  // the last 5 probes, oldest first
+};
+
 // The parts of Docker's container Config/HostConfig berth honours. Stored
 // with the record (ContainerRecord::config_json, serialised by the service).
 struct ContainerConfig {
@@ -87,6 +130,21 @@ struct ContainerConfig {
   // container does not set, when the drivers are the same).
   std::string log_driver;
   std::map<std::string, std::string> log_options;
+  // HostConfig.RestartPolicy (--restart), checked at create by
+  // ValidateRestartPolicy; refused with AutoRemove as Docker refuses it.
+  RestartPolicy restart_policy;
+  // HostConfig.Init (--init): the daemon's init (ContainerServiceOptions::
+  // init_path) bound at /sbin/docker-init runs as pid 1 with the process
+  // as its child ("/sbin/docker-init -- ARGS"); it reaps zombies and
+  // forwards signals.
+  bool init = false;
+  // HostConfig.GroupAdd (--group-add): groups (names resolved in the
+  // container's /etc/group, or numbers) added to the process's
+  // supplementary groups at start and in execs (see ResolveUser).
+  std::vector<std::string> group_add;
+  // Config.Healthcheck as given (merged with the image's at start, Docker's
+  // rules); absent: the image's. Checked at create (Docker's texts).
+  std::optional<HealthConfig> healthcheck;
 };
 
 // A container as inspect and list show it.
@@ -105,6 +163,10 @@ struct ContainerInfo {
   std::string log_path;  // the shim's log
   int restart_count = 0;
   std::string error;     // last start error, if any
+  // The health check in effect (Config.Healthcheck as inspect shows it).
+  std::optional<HealthConfig> effective_healthcheck;
+  // State.Health: present once a container with a health check has started.
+  std::optional<HealthState> health;
 };
 
 struct ContainerCreateResult {
@@ -114,7 +176,8 @@ struct ContainerCreateResult {
 
 struct ContainerListOptions {
   bool all = false;  // include non-running
-  // Docker's filters: id, name, status, label, ancestor, exited, before, since.
+  // Docker's filters: id, name, status, label, ancestor, exited, before,
+  // since, health (starting, healthy, unhealthy, none).
   std::map<std::string, std::vector<std::string>> filters;
   int limit = -1;
 };
@@ -254,6 +317,9 @@ struct ContainerServiceOptions {
   std::map<std::string, std::string> default_log_options;
   // Held by every layer unpack (run, create --mount type=image, import).
   DecompressionLimits unpack_limits;
+  // The static init binary --init binds into containers (tini, as Docker's
+  // docker-init). Start refuses an --init container when it is absent.
+  std::string init_path = "/usr/bin/tini-static";
 };
 
 class ContainerService {
@@ -293,7 +359,8 @@ class ContainerService {
   virtual Status Kill(const std::string& ref, const std::string& signal) = 0;
   virtual Status Restart(const std::string& ref, int timeout_s) = 0;
   // Waits for the condition ("not-running" (default), "next-exit",
-  // "removed"); returns the exit code. Blocks; `cancelled` aborts.
+  // "removed"); returns the exit code. Blocks; `cancelled` aborts. An exit
+  // into "restarting" (restart policy) satisfies "not-running", as in Docker.
   virtual Result<int> Wait(const std::string& ref, const std::string& condition,
                            const std::function<bool()>& cancelled) = 0;
   // Removes the container. Running without force: Conflict "cannot remove
@@ -438,6 +505,13 @@ class ContainerService {
   // I/O as cgroup v1 or v2 of this host count them. A container that is not
   // running gives a sample with running false. Default: Unimplemented.
   virtual Result<ContainerStatsSample> Stats(const std::string& ref);
+  // Replaces the restart policy of a container (docker update --restart):
+  // InvalidArgument with Docker's texts for a policy ValidateRestartPolicy
+  // refuses, or "Restart policy cannot be updated because AutoRemove is
+  // enabled for the container" for an AutoRemove container with a policy
+  // other than "no". Takes effect at the container's next exit.
+  // Default: Unimplemented (fakes).
+  virtual Status UpdateRestartPolicy(const std::string& ref, const RestartPolicy& policy);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

@@ -81,6 +81,11 @@ struct ProcessSpec {
 // privileged spec.
 Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p);
 
+// The paths WriteBundleConfig masks (maskedPaths) and makes read-only
+// (readonlyPaths) in a container that is not privileged: Docker's defaults.
+std::vector<std::string> DefaultMaskedPaths();
+std::vector<std::string> DefaultReadonlyPaths();
+
 // Writes the spec's "process" object for `p` alone to `path` (what
 // `runc exec --process` reads): args, env, cwd, user, capabilities and
 // noNewPrivileges as WriteBundleConfig writes them.
@@ -92,8 +97,13 @@ Status WriteProcessJson(const std::string& path, const ProcessSpec& p);
 // passwd file"), as Docker says. Fills uid, gid and additional_gids. The
 // files are read inside `rootfs` (Env::ReadFileInRoot, at most 1 MiB each):
 // one that is missing, not a regular file, too large or a symlink leading
-// out of the rootfs counts as empty.
-Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSpec* p);
+// out of the rootfs counts as empty. `group_add` (HostConfig.GroupAdd,
+// --group-add) adds groups to additional_gids (once each): a name or number
+// found in /etc/group is its gid, another number is taken as it is, another
+// name is InvalidArgument "unable to find group NAME: no matching entries in
+// group file".
+Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSpec* p,
+                   const std::vector<std::string>& group_add = {});
 
 struct RuntimeState {
   enum Kind { kUnknown, kCreated, kRunning, kStopped } kind = kUnknown;
@@ -113,14 +123,23 @@ struct RuntimeState {
 struct LogRotation {
   int64_t max_size_bytes = 0;
   int max_files = 1;  // >= 1; 1: the log restarts empty when full
+  // False for the driver "none": the log exists only for attach to follow
+  // (kAttachOnlyLogBytes at most); docker logs cannot read it.
+  bool readable = true;
 };
 
-// The log drivers and options berth honours: the driver "json-file" (""
+// What the driver "none" keeps of a container's output, for attach only.
+inline constexpr int64_t kAttachOnlyLogBytes = 1 << 20;
+
+// The log drivers and options berth honours: "none" (no options; see
+// LogRotation::readable) and the driver "json-file" (""
 // means it) with the options max-size (a positive size with an optional
 // decimal unit k, m, g (also kb, mb, gb, b), as Docker's units.FromHumanSize
 // reads it) and max-file (an integer >= 1, only with max-size), and compress
-// "false". Everything else is InvalidArgument naming it: another driver
-// ("berth does not support the log driver \"syslog\" ..."), an unknown option
+// "false". Everything else is InvalidArgument naming it: another of Docker's
+// drivers ("berth does not support the log driver \"syslog\" ..."), a name no
+// Docker driver has ("logger: no log driver named 'x' is registered", Docker's
+// text), options with "none", an unknown option
 // (Docker's "unknown log opt 'x' for json-file log driver"), json-file options
 // berth does not implement (compress=true, tag, labels, env, ...), and bad
 // values with Docker's messages ("max-size must be a positive number",

@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/container_render.h"
 #include "api/router.h"
 
 namespace berth::api {
@@ -84,20 +85,28 @@ bool IsZero(const json::value& v) {
   return true;
 }
 
-// POST /containers/{id}/update: berth's containers have no resource limits
-// and their restart policy is not stored, so every field that is set is
-// refused by name (400); a body setting nothing is answered as Docker does.
+// POST /containers/{id}/update: the restart policy is replaced when the
+// body names one (Docker applies a RestartPolicy only with a Name); berth's
+// containers have no resource limits, so every other field that is set is
+// refused by name (400) and nothing changes; a body setting nothing is
+// answered as Docker does.
 Result<Response> UpdateContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
-  (void)info;
   boost::system::error_code ec;
   json::value body = ctx.req->body.empty() ? json::value(json::object{}) : json::parse(ctx.req->body, ec);
   if (ec) return InvalidArgument("invalid JSON: " + ec.message());
   if (!body.is_object()) return InvalidArgument("invalid JSON: the body must be an object");
+  std::optional<RestartPolicy> policy;
   for (const auto& [key, value] : body.as_object()) {
+    if (key == "RestartPolicy" && !value.is_null()) {
+      BERTH_ASSIGN_OR_RETURN(RestartPolicy p, ParseRestartPolicy(value));
+      if (!p.name.empty()) policy = std::move(p);
+      continue;
+    }
     if (!IsZero(value)) return InvalidArgument("berth does not support updating " + std::string(key));
   }
+  if (policy) BERTH_RETURN_IF_ERROR(cs->UpdateRestartPolicy(info.record.id, *policy));
   return JsonResponse(200, R"({"Warnings":[]})");
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/create_fields.h"
+#include "api/host_config_render.h"
 #include "api/mount_fields.h"
 #include "api/query.h"
 #include "api/render.h"
@@ -112,6 +113,21 @@ Status ParseSecurityOpts(ContainerConfig* c) {
 
 }  // namespace
 
+Result<RestartPolicy> ParseRestartPolicy(const json::value& v) {
+  if (!v.is_object()) return InvalidArgument("invalid JSON: HostConfig.RestartPolicy must be an object");
+  const json::object& ro = v.as_object();
+  RestartPolicy policy;
+  BERTH_ASSIGN_OR_RETURN(policy.name, GetString(ro, "Name"));
+  if (const json::value* n = ro.if_contains("MaximumRetryCount"); !IsNull(n)) {
+    if (!n->is_int64() && !n->is_uint64()) {
+      return InvalidArgument("invalid JSON: HostConfig.RestartPolicy.MaximumRetryCount must be an integer");
+    }
+    policy.maximum_retry_count = static_cast<int>(n->to_number<int64_t>());
+  }
+  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ro, {"Name", "MaximumRetryCount"}, "HostConfig.RestartPolicy."));
+  return policy;
+}
+
 Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   bool blank = true;
   for (char ch : body) {
@@ -147,6 +163,9 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
       c.labels[std::string(k)] = std::string(val.as_string());
     }
   }
+  if (const json::value* h = o.if_contains("Healthcheck"); !IsNull(h)) {
+    BERTH_ASSIGN_OR_RETURN(c.healthcheck, ParseHealthConfig(json::serialize(*h)));
+  }
   if (c.tty) {
     return InvalidArgument("berth does not support TTY containers (docker run -t); run without -t");
   }
@@ -155,7 +174,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(
       o,
       {"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
-       "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes"},
+       "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes", "Healthcheck"},
       ""));
   if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
@@ -163,7 +182,8 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     BERTH_RETURN_IF_ERROR(
         RefuseUnsupportedFields(ho,
                                 {"AutoRemove", "NetworkMode", "Binds", "Mounts", "Tmpfs", "ContainerIDFile", "ReadonlyRootfs",
-                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig"},
+                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig", "RestartPolicy", "Init",
+                                 "GroupAdd"},
                                 "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
@@ -194,6 +214,12 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
       BERTH_RETURN_IF_ERROR(ParseLogConfig(c.log_driver, {}).status());
     }
     BERTH_ASSIGN_OR_RETURN(c.auto_remove, GetBool(ho, "AutoRemove"));
+    BERTH_ASSIGN_OR_RETURN(c.init, GetBool(ho, "Init"));
+    BERTH_ASSIGN_OR_RETURN(auto group_add, GetStrSlice(ho, "GroupAdd"));
+    if (group_add) c.group_add = std::move(*group_add);
+    if (const json::value* rp = ho.if_contains("RestartPolicy"); !IsNull(rp)) {
+      BERTH_ASSIGN_OR_RETURN(c.restart_policy, ParseRestartPolicy(*rp));
+    }
     BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
     const std::string& nm = c.network_mode;
     if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
@@ -266,6 +292,11 @@ json::object ContainerSummaryValue(const ContainerInfo& c, const std::string& im
   o["Labels"] = Labels(MergedLabels(c));
   o["State"] = std::string(ContainerStateName(r.state));
   o["Status"] = ContainerStatusText(r, now);
+  if (r.state == ContainerState::kRunning && c.health) {
+    // Docker's State.String: "Up 5 seconds (healthy)", "(health: starting)".
+    o["Status"] = ContainerStatusText(r, now) + " (" +
+                  (c.health->status == "starting" ? "health: starting" : c.health->status) + ")";
+  }
   o["HostConfig"] = json::object{{"NetworkMode", NetworkModeShown(c.config)}};
   o["NetworkSettings"] = json::object{{"Networks", json::object{}}};
   o["Mounts"] = MountPointsValue(c.config);
@@ -294,6 +325,17 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   st["Error"] = c.error;
   st["StartedAt"] = ContainerTime(r.started_unix_nanos);
   st["FinishedAt"] = ContainerTime(r.finished_unix_nanos);
+  if (c.health) {
+    json::array log;
+    for (const auto& e : c.health->log) {
+      log.push_back(json::object{{"Start", ContainerTime(e.start_unix_nanos)},
+                                 {"End", ContainerTime(e.end_unix_nanos)},
+                                 {"ExitCode", e.exit_code},
+                                 {"Output", e.output}});
+    }
+    st["Health"] = json::object{
+        {"Status", c.health->status}, {"FailingStreak", c.health->failing_streak}, {"Log", std::move(log)}};
+  }
   o["State"] = std::move(st);
   o["Image"] = r.image_id.str();
   o["ResolvConfPath"] = "";
@@ -309,7 +351,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   o["ProcessLabel"] = "";
   o["AppArmorProfile"] = "";
   o["ExecIDs"] = nullptr;
-  json::object hc;
+  json::object hc = HostConfigDefaults(c.config);
   hc["Binds"] = HostConfigBindsValue(c.config);
   hc["Tmpfs"] = HostConfigTmpfsValue(c.config);
   json::object log_options;
@@ -317,7 +359,9 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["LogConfig"] = json::object{{"Type", c.config.log_driver.empty() ? std::string("json-file") : c.config.log_driver},
                                  {"Config", std::move(log_options)}};
   hc["NetworkMode"] = NetworkModeShown(c.config);
-  hc["RestartPolicy"] = json::object{{"Name", "no"}, {"MaximumRetryCount", 0}};
+  hc["RestartPolicy"] = json::object{
+      {"Name", c.config.restart_policy.name.empty() ? std::string("no") : c.config.restart_policy.name},
+      {"MaximumRetryCount", c.config.restart_policy.maximum_retry_count}};
   hc["AutoRemove"] = c.config.auto_remove;
   hc["Mounts"] = HostConfigMountsValue(c.config);
   hc["Privileged"] = c.config.privileged;
@@ -357,6 +401,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   cfg["Labels"] = Labels(MergedLabels(c));
   if (!c.config.stop_signal.empty()) cfg["StopSignal"] = c.config.stop_signal;
   if (c.config.stop_timeout) cfg["StopTimeout"] = *c.config.stop_timeout;
+  if (c.effective_healthcheck) cfg["Healthcheck"] = json::parse(HealthConfigJson(*c.effective_healthcheck));
   o["Config"] = std::move(cfg);
   json::object ns;
   ns["Bridge"] = "";

@@ -18,12 +18,17 @@ namespace berth::api {
 struct RouteContext;
 
 // Parses the body of POST /containers/create (Config with an embedded
-// HostConfig) into `cfg` (image, cmd, entrypoint, env, ...; HostConfig's
-// AutoRemove, NetworkMode, Mounts). Refused with InvalidArgument: an empty
-// body ("config cannot be empty in order to create a container"), malformed
-// JSON, Tty true, non-empty Binds, mounts other than Type "image"; an unknown
-// network is NotFound ("network X not found").
+// HostConfig) into `cfg` (image, cmd, entrypoint, env, ...; the HostConfig
+// fields berth acts on). Refused with InvalidArgument: an empty body ("config
+// cannot be empty in order to create a container"), malformed JSON, fields
+// berth does not act on (named); an unknown network is NotFound ("network X
+// not found").
 Result<ContainerConfig> ParseCreateBody(std::string_view body);
+
+// HostConfig.RestartPolicy as create and update take it: {Name,
+// MaximumRetryCount}; anything else in it, or a wrong type, InvalidArgument.
+// The policy's rules are the container service's (ValidateRestartPolicy).
+Result<RestartPolicy> ParseRestartPolicy(const json::value& v);
 
 // The "Up 5 seconds" / "Exited (0) 2 minutes ago" / "Created" text of
 // `docker ps` (Docker's State.String) at `now_unix_nanos`.

@@ -118,10 +118,13 @@ Result<Response> StopContainer(RouteContext& ctx) {
   return NoContent(204);
 }
 
-// POST /containers/{id}/kill?signal=
+// POST /containers/{id}/kill?signal=: 204 (with SIGKILL once the container
+// has stopped); errors as Docker words them: "Cannot kill container: ID: ...".
 Result<Response> KillContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
-  BERTH_RETURN_IF_ERROR(cs->Kill(ctx.Var("id"), ctx.query.Get("signal")));
+  if (Status s = cs->Kill(ctx.Var("id"), ctx.query.Get("signal")); !s.ok()) {
+    return Status(s.code(), "Cannot kill container: " + ctx.Var("id") + ": " + s.message());
+  }
   return NoContent(204);
 }
 
@@ -183,7 +186,7 @@ Result<Response> ListContainers(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(Filters f, Filters::FromJson(ctx.query.Get("filters")));
   BERTH_RETURN_IF_ERROR(f.Validate({"ancestor", "before", "exited", "expose", "health", "id", "isolation", "is-task",
                                     "label", "name", "network", "publish", "since", "status", "volume"}));
-  for (const char* unsupported : {"expose", "health", "isolation", "is-task", "network", "publish", "volume"}) {
+  for (const char* unsupported : {"expose", "isolation", "is-task", "network", "publish", "volume"}) {
     if (f.Contains(unsupported)) {
       return InvalidArgument(std::string("berth does not support the '") + unsupported + "' filter");
     }
@@ -278,6 +281,8 @@ Result<Response> ContainerLogs(RouteContext& ctx) {
   }
   bool timestamps = q.Bool("timestamps");
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
+  // The driver "none" keeps output for attach only (Docker's 501 and text).
+  if (info.config.log_driver == "none") return Unimplemented("configured logging driver does not support reading");
   std::string id = info.record.id;
   o.cancelled = ctx.req->cancelled;
   Response r;

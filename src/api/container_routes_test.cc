@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -226,6 +227,19 @@ TEST_F(ContainerRoutesTest, CreateTakesReadOnlyRootfsAndNoNewPrivileges) {
   EXPECT_EQ(fake_.last_config.seccomp_profile, "unconfined");
 }
 
+TEST_F(ContainerRoutesTest, CreateTakesRestartPolicyAndInit) {
+  Response r = Do("POST", "/containers/create",
+                  R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3},)"
+                  R"("Init":true}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(fake_.last_config.restart_policy, (RestartPolicy{"on-failure", 3}));
+  EXPECT_TRUE(fake_.last_config.init);
+  r = Do("POST", "/containers/create", R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":""},"Init":null}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(fake_.last_config.restart_policy, (RestartPolicy{"", 0}));
+  EXPECT_FALSE(fake_.last_config.init);
+}
+
 TEST_F(ContainerRoutesTest, CreateTakesSeccompProfilesAndCapabilities) {
   Response r = Do("POST", "/containers/create",
                   R"({"Image":"b","HostConfig":{"SecurityOpt":["seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}",)"
@@ -297,17 +311,21 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
       {R"({"Image":"b","HostConfig":{"SecurityOpt":["apparmor=x"]}})", 400,
        "berth does not support --security-opt \"apparmor\""},
       {R"({"Image":"b","HostConfig":{"SecurityOpt":["no-new-privileges:maybe"]}})", 400, "invalid --security-opt"},
-      {R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"always","MaximumRetryCount":0}}})", 400,
-       "HostConfig.RestartPolicy (--restart)"},
+      {R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"always","MaximumRetryCount":"3"}}})", 400,
+       "HostConfig.RestartPolicy.MaximumRetryCount must be an integer"},
+      {R"({"Image":"b","HostConfig":{"RestartPolicy":"always"}})", 400, "HostConfig.RestartPolicy must be an object"},
       {R"({"Image":"b","HostConfig":{"MemorySwappiness":0}})", 400, "HostConfig.MemorySwappiness"},
       {R"({"Image":"b","HostConfig":{"LogConfig":{"Type":"syslog","Config":{"syslog-address":"udp://x:514"}}}})", 400,
-       "berth does not support the log driver \"syslog\" (--log-driver); only json-file is supported"},
-      {R"({"Image":"b","HostConfig":{"LogConfig":{"Type":"none"}}})", 400, "the log driver \"none\""},
+       "berth does not support the log driver \"syslog\" (--log-driver); only json-file and none are supported"},
+      {R"({"Image":"b","HostConfig":{"LogConfig":{"Type":"nosuch"}}})", 400,
+       "logger: no log driver named 'nosuch' is registered"},
       {R"({"Image":"b","HostConfig":{"Sysctls":{"net.ipv4.ip_forward":"1"}}})", 400, "HostConfig.Sysctls (--sysctl)"},
       {R"({"Image":"b","OpenStdin":true})", 400, "berth does not support OpenStdin (-i)"},
       {R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"n":{"Aliases":["a"]}}}})", 400,
        "berth does not support NetworkingConfig"},
-      {R"({"Image":"b","Healthcheck":{"Test":["CMD","true"]}})", 400, "Healthcheck (--health-cmd)"},
+      {R"({"Image":"b","Healthcheck":{"Test":"true"}})", 400, "Healthcheck.Test must be a list of strings"},
+      {R"({"Image":"b","Healthcheck":{"Test":["CMD","true"],"Interval":"1s"}})", 400,
+       "Healthcheck.Interval must be an integer"},
   };
   for (const auto& c : cases) {
     Response r = Do("POST", "/containers/create", c.body);
@@ -392,7 +410,10 @@ TEST_F(ContainerRoutesTest, KillRestartRemove) {
   EXPECT_EQ(Do("POST", "/containers/web/kill?signal=HUP").status, 204);
   EXPECT_EQ(LastCall(), "kill web HUP");
   fake_.next_error = Conflict("container " + kId + " is not running");
-  EXPECT_EQ(Do("POST", "/containers/web/kill").status, 409);
+  Response stopped = Do("POST", "/containers/web/kill");
+  EXPECT_EQ(stopped.status, 409);
+  EXPECT_NE(stopped.body.find("Cannot kill container: web: container " + kId + " is not running"), std::string::npos)
+      << stopped.body;
   EXPECT_EQ(Do("POST", "/containers/web/restart?t=2").status, 204);
   EXPECT_EQ(LastCall(), "restart web 2");
   EXPECT_EQ(Do("DELETE", "/containers/web?force=1&v=1").status, 204);
@@ -486,6 +507,8 @@ TEST_F(ContainerRoutesTest, InspectShape) {
   c.config.auto_remove = true;
   c.config.network_mode = "none";
   c.config.image_mounts = {{"img", "/m", true}};
+  c.config.restart_policy = {"on-failure", 2};
+  c.restart_count = 1;
   c.rootfs = "/data/containers/" + kId + "/rootfs";
   Response r = Do("GET", "/v1.50/containers/web/json");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -509,6 +532,8 @@ TEST_F(ContainerRoutesTest, InspectShape) {
   EXPECT_TRUE(o.at("Config").at("Entrypoint").is_null());
   EXPECT_FALSE(o.at("Config").at("Tty").as_bool());
   EXPECT_TRUE(o.at("HostConfig").at("AutoRemove").as_bool());
+  EXPECT_EQ(o.at("HostConfig").at("RestartPolicy"), (json::object{{"Name", "on-failure"}, {"MaximumRetryCount", 2}}));
+  EXPECT_EQ(o.at("RestartCount").to_number<int64_t>(), 1);
   EXPECT_EQ(S(o.at("HostConfig").at("NetworkMode")), "none");
   EXPECT_EQ(S(o.at("HostConfig").at("LogConfig").at("Type")), "json-file");  // the SDK reads it
   EXPECT_EQ(S(o.at("HostConfig").at("Mounts").as_array()[0].at("Type")), "image");
@@ -517,6 +542,54 @@ TEST_F(ContainerRoutesTest, InspectShape) {
   EXPECT_EQ(S(o.at("GraphDriver").at("Data").at("UpperDir")), "/data/containers/" + kId + "/upper");
   EXPECT_TRUE(o.at("NetworkSettings").at("Networks").as_object().empty());
   EXPECT_EQ(Do("GET", "/containers/nosuch/json").status, 404);
+}
+
+// dockerd 28.2's HostConfig at API 1.50 (api/types/container HostConfig and
+// Resources, without the omitempty fields left unset).
+TEST_F(ContainerRoutesTest, InspectHostConfigHasDockersKeys) {
+  auto& c = fake_.Add(kId, "web", ContainerState::kRunning);
+  Response r = Do("GET", "/v1.50/containers/web/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value body = Body(r);
+  const json::object& hc = body.at("HostConfig").as_object();
+  std::set<std::string> keys;
+  for (const auto& kv : hc) keys.insert(std::string(kv.key()));
+  const std::set<std::string> want = {
+      "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy", "AutoRemove",
+      "VolumeDriver", "VolumesFrom", "ConsoleSize", "CapAdd", "CapDrop", "CgroupnsMode", "Dns", "DnsOptions",
+      "DnsSearch", "ExtraHosts", "GroupAdd", "IpcMode", "Cgroup", "Links", "OomScoreAdj", "PidMode", "Privileged",
+      "PublishAllPorts", "ReadonlyRootfs", "SecurityOpt", "UTSMode", "UsernsMode", "ShmSize", "Runtime",
+      "Isolation", "CpuShares", "Memory", "NanoCpus", "CgroupParent", "BlkioWeight", "BlkioWeightDevice",
+      "BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps", "CpuPeriod",
+      "CpuQuota", "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus", "CpusetMems", "Devices",
+      "DeviceCgroupRules", "DeviceRequests", "MemoryReservation", "MemorySwap", "MemorySwappiness",
+      "OomKillDisable", "PidsLimit", "Ulimits", "CpuCount", "CpuPercent", "IOMaximumIOps", "IOMaximumBandwidth",
+      "Mounts", "MaskedPaths", "ReadonlyPaths"};
+  EXPECT_EQ(keys, want);
+  EXPECT_EQ(S(hc.at("Runtime")), "runc");
+  EXPECT_EQ(hc.at("ShmSize").to_number<int64_t>(), 64 << 20);
+  EXPECT_TRUE(hc.at("MemorySwappiness").is_null());
+  EXPECT_TRUE(hc.at("GroupAdd").is_null());
+  EXPECT_NE(hc.at("MaskedPaths").as_array().size(), 0u);
+  // Set values: Init (absent unless set), GroupAdd, privileged paths.
+  c.config.init = true;
+  c.config.group_add = {"audio", "4000"};
+  c.config.privileged = true;
+  r = Do("GET", "/v1.50/containers/web/json");
+  const json::value body_set = Body(r);
+  const json::object& set = body_set.at("HostConfig").as_object();
+  EXPECT_TRUE(set.at("Init").as_bool());
+  EXPECT_EQ(set.at("GroupAdd"), (json::array{"audio", "4000"}));
+  EXPECT_TRUE(set.at("MaskedPaths").is_null());
+  EXPECT_TRUE(set.at("ReadonlyPaths").is_null());
+}
+
+TEST_F(ContainerRoutesTest, LogsOfTheNoneDriverAre501) {
+  auto& c = fake_.Add(kId, "web", ContainerState::kRunning);
+  c.config.log_driver = "none";
+  Response r = Do("GET", "/containers/web/logs?stdout=1");
+  EXPECT_EQ(r.status, 501);
+  EXPECT_NE(r.body.find("configured logging driver does not support reading"), std::string::npos) << r.body;
 }
 
 TEST_F(ContainerRoutesTest, LogsAreMultiplexed) {

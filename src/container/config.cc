@@ -163,6 +163,10 @@ Result<ImageProcess> ParseImageProcess(std::string_view config_json) {
   if (auto* w = Member(o, "WorkingDir"); w && w->is_string()) p.working_dir = w->as_string().c_str();
   if (auto* u = Member(o, "User"); u && u->is_string()) p.user = u->as_string().c_str();
   if (auto* s = Member(o, "StopSignal"); s && s->is_string()) p.stop_signal = s->as_string().c_str();
+  if (auto* h = Member(o, "Healthcheck"); h && h->is_object()) {
+    auto check = ParseHealthConfig(json::serialize(*h));
+    if (check.ok()) p.healthcheck = *check;
+  }
   if (auto* l = Member(o, "Labels"); l && l->is_object()) {
     for (const auto& kv : l->as_object()) {
       if (kv.value().is_string()) p.labels[std::string(kv.key())] = kv.value().as_string().c_str();
@@ -213,8 +217,14 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["Platform"] = c.platform ? json::parse(PlatformToJson(*c.platform)) : json::value(nullptr);
   o["StopSignal"] = c.stop_signal;
   o["StopTimeout"] = c.stop_timeout ? json::value(*c.stop_timeout) : json::value(nullptr);
+  o["RestartPolicy"] = json::object{{"Name", c.restart_policy.name},
+                                    {"MaximumRetryCount", c.restart_policy.maximum_retry_count}};
+  o["Init"] = c.init;
+  o["GroupAdd"] = ToArray(c.group_add);
+  o["Healthcheck"] = c.healthcheck ? json::parse(HealthConfigJson(*c.healthcheck)) : json::value(nullptr);
   o["Error"] = s.error;
   o["RestartCount"] = s.restart_count;
+  o["HasBeenManuallyStopped"] = s.manually_stopped;
   return json::serialize(o);
 }
 
@@ -288,6 +298,18 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   if (auto* x = o.if_contains("StopTimeout"); x && x->is_int64()) c.stop_timeout = static_cast<int>(x->as_int64());
   s.error = StringOf(o, "Error");
   if (auto* x = o.if_contains("RestartCount"); x && x->is_int64()) s.restart_count = static_cast<int>(x->as_int64());
+  if (auto* x = o.if_contains("RestartPolicy"); x && x->is_object()) {
+    c.restart_policy.name = StringOf(x->as_object(), "Name");
+    if (auto* n = x->as_object().if_contains("MaximumRetryCount"); n && n->is_int64()) {
+      c.restart_policy.maximum_retry_count = static_cast<int>(n->as_int64());
+    }
+  }
+  if (auto* x = o.if_contains("Init"); x && x->is_bool()) c.init = x->as_bool();
+  c.group_add = StringArray(o.if_contains("GroupAdd"));
+  if (auto* x = o.if_contains("Healthcheck"); x && x->is_object()) {
+    BERTH_ASSIGN_OR_RETURN(c.healthcheck, ParseHealthConfig(json::serialize(*x)));
+  }
+  if (auto* x = o.if_contains("HasBeenManuallyStopped"); x && x->is_bool()) s.manually_stopped = x->as_bool();
   return s;
 }
 

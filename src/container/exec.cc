@@ -134,7 +134,7 @@ Status ContainerServiceImpl::PrepareExec(const ContainerRecord& rec, const Conta
   p.cwd = !x.working_dir.empty() ? x.working_dir : (e.working_dir.empty() ? "/" : e.working_dir);
   BERTH_RETURN_IF_ERROR(ApplySecurity(cfg, &p));
   if (x.privileged) p.capabilities = CapabilitiesIn(AvailableCapabilityMask());
-  BERTH_RETURN_IF_ERROR(ResolveUser(Dir(rec.id) + "/rootfs", x.user.empty() ? e.user : x.user, &p));
+  BERTH_RETURN_IF_ERROR(ResolveUser(Dir(rec.id) + "/rootfs", x.user.empty() ? e.user : x.user, &p, cfg.group_add));
   return WriteProcessJson(process_json, p);
 }
 

@@ -8,6 +8,9 @@
 //   archive.cc   docker cp (StatPath, ArchivePath, ExtractToPath) and export
 //   ops.cc       rename, pause, unpause, the pids of top, diff
 //   stats.cc     cgroup figures of docker stats
+//   health.cc    health checks: the monitor and its probes (by exec)
+//   restart.cc   restart policies: the restart after an exit, at berthd's
+//                start, their cancellation, UpdateRestartPolicy
 // Internal to src/container.
 #pragma once
 
@@ -25,6 +28,8 @@
 #include "berth/io.h"
 #include "berth/mutex.h"
 #include "berth/oci.h"
+#include "container/health.h"
+#include "container/restart.h"
 
 namespace berth::container {
 
@@ -37,6 +42,7 @@ struct ImageProcess {
   std::string user;
   std::string stop_signal;
   std::map<std::string, std::string> labels;
+  std::optional<HealthConfig> healthcheck;  // HEALTHCHECK
 };
 
 // Parses the "config" object of an image config document (absent fields
@@ -48,6 +54,9 @@ struct StoredConfig {
   ContainerConfig config;
   std::string error;  // last start error
   int restart_count = 0;
+  // Docker's HasBeenManuallyStopped: set by stop and kill, cleared by a
+  // start by the user; unless-stopped then restarts no more.
+  bool manually_stopped = false;
 };
 std::string StoredConfigToJson(const StoredConfig& s);
 Result<StoredConfig> StoredConfigFromJson(std::string_view json);
@@ -118,6 +127,9 @@ std::vector<std::string> ProcessEnv(const std::string& hostname, const std::vect
 // seccomp filter (Docker's rules). InvalidArgument for a bad profile or cap.
 Status ApplySecurity(const ContainerConfig& cfg, ProcessSpec* p);
 
+// Where --init's binary is bound in a container (Docker's docker-init path).
+inline constexpr std::string_view kInitPathInContainer = "/sbin/docker-init";
+
 // An exec instance (docker exec) as the service keeps it in memory.
 struct ExecInstance {
   std::string id;
@@ -138,6 +150,16 @@ struct Ctr {
   uint64_t exits = 0;  // incremented at every observed exit
   bool removed = false;
   bool watching = false;
+  RestartBackoff backoff;
+  // Docker's ExitOnNext: stop, or a kill with SIGKILL or the stop signal,
+  // cancels restarting until the user starts the container again.
+  bool exit_on_next = false;
+  // Bumped whenever a scheduled restart is cancelled or superseded.
+  uint64_t restart_generation = 0;
+  // State.Health (in memory: a berthd start begins again at "starting").
+  std::optional<HealthState> health;
+  // Bumped at every start and exit: a monitor of an older one ends.
+  uint64_t health_generation = 0;
   std::shared_ptr<Mutex> op_mu = std::make_shared<Mutex>();
 };
 
@@ -186,6 +208,7 @@ class ContainerServiceImpl : public ContainerService {
   Result<ExecInfo> InspectExec(const std::string& exec_id) override;
   Status StartExec(const std::string& exec_id, bool detach,
                    const std::function<void(int stream, std::string_view data)>& on_output) override;
+  Status UpdateRestartPolicy(const std::string& ref, const RestartPolicy& policy) override;  // restart.cc
 
  private:
   std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
@@ -216,6 +239,9 @@ class ContainerServiceImpl : public ContainerService {
   // Unmounts the rootfs and image mounts of a container (errors ignored).
   void UnmountAll(const std::string& id);
   Status KillLocked(Ctr& c, int sig) EXCLUDES(mu_);  // sends, emits "kill"; op_mu held
+  // The container's stop signal (its StopSignal, else the image's, else
+  // SIGTERM) as a number.
+  int StopSignalLocked(const Ctr& c) REQUIRES(mu_);
   // Waits until the container is not running or `ms` pass.
   bool WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) REQUIRES(mu_);
   // Releases the container's volumes; with `remove_volumes`, removes the
@@ -231,9 +257,35 @@ class ContainerServiceImpl : public ContainerService {
   // At start (volumes.cc): the binds, volumes (VolumeService::Mount) and
   // tmpfs mounts of `cfg` into p->bind_mounts, parents first.
   [[nodiscard]] Status AddMountsToSpec(const std::string& id, const ContainerConfig& cfg, ProcessSpec* p);
+  // Who starts a container: the user (resets the restart count, the backoff
+  // and the manual stop), its restart policy after an exit (only while the
+  // container is restarting with `restart_generation`), or berthd's start.
+  enum class StartCause { kUser, kRestartPolicy, kDaemonStart };
   // Start without the AutoRemove policy; tells the container's ID and
   // whether it is AutoRemove once it is found.
-  Status StartOnce(const std::string& ref, std::string* id, bool* auto_remove);
+  Status StartOnce(const std::string& ref, std::string* id, bool* auto_remove, StartCause cause = StartCause::kUser,
+                   uint64_t restart_generation = 0);
+  // After an exit that the policy restarts (restart.cc): waits `delay_nanos`
+  // (cut short by nothing but berthd's shutdown), then starts the container
+  // unless the restart was cancelled meanwhile; a failed start leaves it
+  // exited.
+  void ScheduleRestart(const std::string& id, uint64_t generation, int64_t delay_nanos) EXCLUDES(mu_);
+  // A restarting container stops restarting: exited, its record persisted,
+  // waiters woken. Returns false when it was not restarting.
+  bool CancelRestartLocked(Ctr& c) REQUIRES(mu_);
+  // Starts the health monitor of a container that has just started, when
+  // its merged health check has a probe (health.cc): State.Health
+  // "starting", then a probe after each interval.
+  void StartHealthMonitor(const std::string& id) EXCLUDES(mu_);
+  // Runs one probe as an exec in the container: its exit code and output
+  // (at most 4096 bytes), or -1 with Docker's text when it exceeds
+  // `timeout_nanos` (the process is killed) or cannot run.
+  HealthLogEntry RunProbe(const std::string& id, const ExecConfig& exec, int64_t timeout_nanos) EXCLUDES(mu_);
+  // The container `id` while the health monitor of `generation` should go
+  // on (running, not removed, no newer start, berthd not stopping), or null.
+  Ctr* HealthMonitoredLocked(const std::string& id, uint64_t generation) REQUIRES(mu_);
+  // At Init: starts the containers their policy restarts at berthd's start.
+  void RestartAtDaemonStart() EXCLUDES(mu_);
   void StartWatcher(const std::string& id) EXCLUDES(threads_mu_);
   // Runs `fn` on a thread joined at Shutdown (finished ones are joined here).
   void StartTracked(std::function<void()> fn) EXCLUDES(threads_mu_);

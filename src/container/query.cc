@@ -41,6 +41,8 @@ ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
   info.rootfs = Dir(c.rec.id) + "/rootfs";
   info.log_path = Dir(c.rec.id) + "/state/container.log";
   info.restart_count = c.stored.restart_count;
+  info.effective_healthcheck = MergeHealthConfig(c.stored.config.healthcheck, proc.healthcheck);
+  info.health = c.health;
   info.error = c.stored.error;
   return info;
 }
@@ -86,6 +88,12 @@ Result<std::vector<ContainerInfo>> ContainerServiceImpl::List(const ContainerLis
         auto img = store_->images()->Resolve(v);
         if (img.ok()) ancestors.push_back(img->id());
         ancestor_refs.push_back(v);
+      }
+    } else if (key == "health") {
+      for (const auto& v : values) {
+        if (v != "starting" && v != "healthy" && v != "unhealthy" && v != "none") {
+          return InvalidArgument("Unrecognised filter value for health: " + v);
+        }
       }
     } else if (key != "id" && key != "name" && key != "before" && key != "since") {
       return InvalidArgument("invalid filter '" + key + "'");
@@ -139,6 +147,10 @@ Result<std::vector<ContainerInfo>> ContainerServiceImpl::List(const ContainerLis
     if (auto* v = values("status")) {
       std::string state(ContainerStateName(r.state));
       if (std::find(v->begin(), v->end(), state) == v->end()) continue;
+    }
+    if (auto* v = values("health")) {
+      const std::string status = c->health ? c->health->status : "none";
+      if (std::find(v->begin(), v->end(), status) == v->end()) continue;
     }
     if (!exited.empty()) {
       bool ok = r.state == ContainerState::kExited && r.started_unix_nanos != 0 &&

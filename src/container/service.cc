@@ -95,8 +95,12 @@ Status ContainerServiceImpl::Init() {
     MutexLock l(&mu_);
     ctrs_[r.id] = c;
   }
-  for (const auto& id : to_watch) StartWatcher(id);
+  for (const auto& id : to_watch) {
+    StartWatcher(id);
+    StartHealthMonitor(id);
+  }
   for (const auto& id : to_remove) LogIfError(RemoveInternal(id, false, true, true), "auto-remove container " + id);
+  RestartAtDaemonStart();
   // Snapshots no image or container keeps go when the image service's
   // reaper has deleted content (a removal, a prune): a direct call.
   sweep_hook_ = store_->images()->AddCollectHook(
@@ -209,6 +213,11 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
   c->rec.state = ContainerState::kCreated;
   c->rec.created_unix_nanos = store_->env()->NowUnixNanos();
   c->stored.config = cfg;
+  BERTH_RETURN_IF_ERROR(ValidateRestartPolicy(cfg.restart_policy));
+  if (cfg.healthcheck) BERTH_RETURN_IF_ERROR(ValidateHealthConfig(*cfg.healthcheck));
+  if (cfg.auto_remove && HasRestartPolicy(cfg.restart_policy)) {
+    return InvalidArgument("can't create 'AutoRemove' container with restart policy");
+  }
   BERTH_RETURN_IF_ERROR(MergeLogDefaults(&c->stored.config));
   BERTH_RETURN_IF_ERROR(PrepareMounts(c->rec.id, img.id(), mc.second.raw, &c->stored.config));
   if (Status s = store_->env()->CreateDirs(Dir(c->rec.id) + "/state", 0710); !s.ok()) {
@@ -292,7 +301,8 @@ Status ApplySecurity(const ContainerConfig& cfg, ProcessSpec* p) {
   return OkStatus();
 }
 
-Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, bool* auto_remove) {
+Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, bool* auto_remove, StartCause cause,
+                                       uint64_t restart_generation) {
   int64_t t0 = SteadyNanos();
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   MutexLock op(c->op_mu.get());
@@ -301,7 +311,14 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   {
     MutexLock l(&mu_);
     if (c->removed) return NotFound("No such container: " + ref);
-    if (c->rec.running()) return OkStatus();
+    if (cause == StartCause::kRestartPolicy) {
+      // Only the restart it was scheduled for (not cancelled meanwhile).
+      if (c->rec.state != ContainerState::kRestarting || c->restart_generation != restart_generation) {
+        return OkStatus();
+      }
+    } else if (c->rec.running()) {
+      return OkStatus();
+    }
     rec = c->rec;
     cfg = c->stored.config;
   }
@@ -344,6 +361,14 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
 
   ProcessSpec p;
   p.args = e.args;
+  if (cfg.init) {
+    // Docker's --init: its init as pid 1, the process its child.
+    if (!env->FileExists(opts_.init_path)) {
+      return fail(FailedPrecondition("--init: the init binary " + opts_.init_path + " is not installed"));
+    }
+    p.args.insert(p.args.begin(), {std::string(kInitPathInContainer), "--"});
+    p.bind_mounts.push_back({opts_.init_path, std::string(kInitPathInContainer), true});
+  }
   p.hostname = cfg.hostname.empty() ? rec.id.substr(0, 12) : cfg.hostname;
   // Docker's order: a default PATH and HOSTNAME, then the merged Env
   // replacing by key.
@@ -353,7 +378,7 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.read_only_rootfs = cfg.read_only_rootfs;
   s = ApplySecurity(cfg, &p);
   if (!s.ok()) return fail(s);
-  s = ResolveUser(dir + "/rootfs", e.user, &p);
+  s = ResolveUser(dir + "/rootfs", e.user, &p, cfg.group_add);
   if (!s.ok()) return fail(s);
   for (size_t i = 0; i < cfg.image_mounts.size() && i < rec.image_mounts.size(); ++i) {
     auto m = HostManifestOf(rec.image_mounts[i]);
@@ -389,10 +414,18 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
     c->rec.exit_code = 0;
     c->rec.started_unix_nanos = env->NowUnixNanos();
     c->stored.error.clear();
+    if (cause == StartCause::kUser) {
+      // Docker's start by the user: a fresh restart manager.
+      c->stored.restart_count = 0;
+      c->stored.manually_stopped = false;
+      c->backoff.Reset();
+    }
+    if (cause != StartCause::kRestartPolicy) c->exit_on_next = false;
     s = Persist(*c);
     Emit(*c, "start");
   }
   StartWatcher(rec.id);
+  StartHealthMonitor(rec.id);
   Observe("start", t0);
   return s;
 }
@@ -461,21 +494,33 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
   volumes_->Unmount(id);
   bool auto_remove = false;
+  std::optional<int64_t> restart_delay;
+  uint64_t restart_generation = 0;
   {
     MutexLock l(&mu_);
     auto it = ctrs_.find(id);
     if (it == ctrs_.end() || it->second->removed || !it->second->rec.running()) return;
     Ctr& c = *it->second;
-    c.rec.state = ContainerState::kExited;
     c.rec.exit_code = st.exit_code;
     c.rec.finished_unix_nanos = st.finished_unix_nanos ? st.finished_unix_nanos : store_->env()->NowUnixNanos();
     c.rec.pid = 0;
     c.exits++;
+    c.health_generation++;  // its health monitor ends
+    if (!c.exit_on_next && !stopping_) {
+      restart_delay = c.backoff.NextDelay(c.stored.config.restart_policy, st.exit_code, c.stored.manually_stopped,
+                                          c.rec.finished_unix_nanos - c.rec.started_unix_nanos, c.stored.restart_count);
+    }
+    c.rec.state = restart_delay ? ContainerState::kRestarting : ContainerState::kExited;
+    if (restart_delay) {
+      c.stored.restart_count++;
+      restart_generation = ++c.restart_generation;
+    }
     LogIfError(Persist(c), "persist container " + id);
     Emit(c, "die", {{"exitCode", std::to_string(st.exit_code)}});
-    auto_remove = c.stored.config.auto_remove;
+    auto_remove = c.stored.config.auto_remove && !restart_delay;
     cv_.NotifyAll();
   }
+  if (restart_delay) ScheduleRestart(id, restart_generation, *restart_delay);
   if (auto_remove) LogIfError(RemoveInternal(id, false, true, true), "auto-remove container " + id);
 }
 
@@ -487,6 +532,15 @@ bool ContainerServiceImpl::WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) {
     cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
   }
   return true;
+}
+
+int ContainerServiceImpl::StopSignalLocked(const Ctr& c) {
+  std::string name = c.stored.config.stop_signal;
+  if (auto proc = ImageProcessOf(c.rec.image_manifest); name.empty() && proc.ok()) name = proc->stop_signal;
+  if (!name.empty()) {
+    if (auto parsed = ParseSignal(name); parsed.ok()) return *parsed;
+  }
+  return 15;
 }
 
 Status ContainerServiceImpl::KillLocked(Ctr& c, int sig) {
@@ -509,11 +563,28 @@ Status ContainerServiceImpl::Kill(const std::string& ref, const std::string& sig
   BERTH_ASSIGN_OR_RETURN(int sig, ParseSignal(signal));
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   MutexLock op(c->op_mu.get());
+  uint64_t before;
   {
     MutexLock l(&mu_);
     if (!c->rec.running()) return Conflict("container " + c->rec.id + " is not running");
+    // As Docker: a kill is a manual stop; SIGKILL or the stop signal also
+    // ends restarting (a restarting container just stays exited).
+    c->stored.manually_stopped = true;
+    if (sig == 9 || sig == StopSignalLocked(*c)) {
+      if (CancelRestartLocked(*c)) return OkStatus();
+    } else if (c->rec.state == ContainerState::kRestarting) {
+      LogIfError(Persist(*c), "persist container " + c->rec.id);
+      return Conflict("container " + c->rec.id + " is not running");
+    }
+    LogIfError(Persist(*c), "persist container " + c->rec.id);
+    before = c->exits;
   }
   BERTH_RETURN_IF_ERROR(KillLocked(*c, sig));
+  if (sig == 9) {
+    // Docker answers a SIGKILL once the container has stopped.
+    MutexLock l(&mu_);
+    if (!WaitExit(*c, before, 10'000)) return Internal("container " + c->rec.id + " did not stop after SIGKILL");
+  }
   Observe("kill", t0);
   return OkStatus();
 }
@@ -523,19 +594,19 @@ Status ContainerServiceImpl::Stop(const std::string& ref, int timeout_s) {
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   MutexLock op(c->op_mu.get());
   uint64_t before;
-  int sig = 15;
+  int sig;
   int timeout;
   {
     MutexLock l(&mu_);
     if (!c->rec.running()) return OkStatus();
-    before = c->exits;
-    auto proc = ImageProcessOf(c->rec.image_manifest);
-    std::string name = c->stored.config.stop_signal;
-    if (name.empty() && proc.ok()) name = proc->stop_signal;
-    if (!name.empty()) {
-      auto parsed = ParseSignal(name);
-      if (parsed.ok()) sig = *parsed;
+    c->stored.manually_stopped = true;
+    if (CancelRestartLocked(*c)) {
+      Emit(*c, "stop");
+      return OkStatus();
     }
+    LogIfError(Persist(*c), "persist container " + c->rec.id);
+    before = c->exits;
+    sig = StopSignalLocked(*c);
     timeout = timeout_s >= 0 ? timeout_s : c->stored.config.stop_timeout.value_or(10);
   }
   Status s = KillLocked(*c, sig);
@@ -578,7 +649,9 @@ Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string
   auto satisfied = [&] {
     if (condition == "removed") return c->removed;
     if (condition == "next-exit") return c->exits != before || c->removed;
-    return !c->rec.running() || c->removed;
+    // As Docker, a waiter for not-running is also released when the
+    // container exits into restarting.
+    return !c->rec.running() || c->removed || c->exits != before;
   };
   while (!satisfied()) {
     if (stopping_) return Cancelled("container service is shutting down");
@@ -615,6 +688,7 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
     MutexLock l(&mu_);
     if (c->removed) return from_watcher ? OkStatus() : NotFound("No such container: " + id);
     running = c->rec.running();
+    if (running && force && CancelRestartLocked(*c)) running = false;
     if (running && !force) {
       return Conflict("cannot remove container \"/" + c->rec.name +
                       "\": container is running: stop the container before removing or force remove");

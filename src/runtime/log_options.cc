@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "berth/runtime.h"
 
@@ -66,9 +68,27 @@ Result<int> ParseInt(const std::string& text) {
 }  // namespace
 
 Result<LogRotation> ParseLogConfig(const std::string& driver, const std::map<std::string, std::string>& options) {
+  if (driver == "none") {
+    if (!options.empty()) {
+      return InvalidArgument("berth does not support log options with the log driver \"none\" (" +
+                             options.begin()->first + ")");
+    }
+    LogRotation attach_only;
+    attach_only.max_size_bytes = kAttachOnlyLogBytes;
+    attach_only.max_files = 1;
+    attach_only.readable = false;
+    return attach_only;
+  }
+  // Docker's built-in drivers berth does not implement, named as such;
+  // another name is Docker's error for a driver nobody registered.
+  static const std::set<std::string_view> kDockerDrivers = {"awslogs",  "etwlogs", "fluentd",    "gcplogs", "gelf",
+                                                            "journald", "local",   "logentries", "splunk",  "syslog"};
   if (!driver.empty() && driver != "json-file") {
+    if (!kDockerDrivers.contains(driver)) {
+      return InvalidArgument("logger: no log driver named '" + driver + "' is registered");
+    }
     return InvalidArgument("berth does not support the log driver \"" + driver +
-                           "\" (--log-driver); only json-file is supported");
+                           "\" (--log-driver); only json-file and none are supported");
   }
   for (const auto& [key, value] : options) {
     if (key == "max-size" || key == "max-file") continue;

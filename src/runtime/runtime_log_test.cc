@@ -365,14 +365,21 @@ TEST(LogConfigTest, JsonFileOptionsAsDockerReadsThem) {
   EXPECT_EQ(ok("", {{"max-size", "3 mib"}}).max_size_bytes, 3000000);
   EXPECT_EQ(ok("", {{"max-size", "1m"}, {"compress", "false"}}).max_files, 1);
   EXPECT_EQ(ok("", {{"max-file", "1"}}).max_files, 1);
+  EXPECT_TRUE(ok("", {}).readable);
+  // "none": output kept for attach only, bounded, not readable by docker logs.
+  LogRotation none = ok("none", {});
+  EXPECT_FALSE(none.readable);
+  EXPECT_EQ(none.max_size_bytes, kAttachOnlyLogBytes);
+  EXPECT_EQ(none.max_files, 1);
 
   struct Bad {
     std::string driver;
     Opts opts;
     std::string message;
   } bad[] = {
-      {"syslog", {}, "berth does not support the log driver \"syslog\" (--log-driver); only json-file is supported"},
-      {"none", {}, "the log driver \"none\""},
+      {"syslog", {}, "berth does not support the log driver \"syslog\" (--log-driver); only json-file and none are supported"},
+      {"nosuchdriver", {}, "logger: no log driver named 'nosuchdriver' is registered"},
+      {"none", {{"max-size", "1m"}}, "berth does not support log options with the log driver \"none\" (max-size)"},
       {"", {{"max-size", "0"}}, "max-size must be a positive number"},
       {"", {{"max-size", "-1"}}, "invalid size: '-1'"},
       {"", {{"max-size", "ten"}}, "invalid size: 'ten'"},

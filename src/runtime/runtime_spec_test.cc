@@ -337,6 +337,20 @@ TEST_F(SpecTest, ResolveUserTable) {
   }
 }
 
+TEST_F(SpecTest, ResolveUserAddsGroupAdd) {
+  WriteFile("rootfs/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+  WriteFile("rootfs/etc/group", "root:x:0:\nwheel:x:10:alice\nstaff:x:50:\naudio:x:29:\n");
+  ProcessSpec p;
+  // Names resolved in the rootfs's /etc/group, numbers as given, each once.
+  ASSERT_TRUE(ResolveUser(dir_ + "/rootfs", "alice", &p, {"staff", "4000", "10", "29", "audio"}).ok());
+  EXPECT_EQ(p.additional_gids, (std::vector<uint32_t>{10, 50, 4000, 29}));
+  ASSERT_TRUE(ResolveUser(dir_ + "/rootfs", "0:0", &p, {"staff"}).ok());
+  EXPECT_EQ(p.additional_gids, (std::vector<uint32_t>{50}));
+  Status s = ResolveUser(dir_ + "/rootfs", "alice", &p, {"nosuchgroup"});
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unable to find group nosuchgroup: no matching entries in group file");
+}
+
 TEST_F(SpecTest, ResolveUserWithoutEtcFiles) {
   ProcessSpec p;
   ASSERT_TRUE(ResolveUser(dir_ + "/empty", "123:456", &p).ok());

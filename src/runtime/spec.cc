@@ -209,6 +209,9 @@ static json::object ProcessObject(const ProcessSpec& p) {
   return process;
 }
 
+std::vector<std::string> DefaultMaskedPaths() { return {std::begin(kMaskedPaths), std::end(kMaskedPaths)}; }
+std::vector<std::string> DefaultReadonlyPaths() { return {std::begin(kReadonlyPaths), std::end(kReadonlyPaths)}; }
+
 Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p) {
   if (p.args.empty()) return InvalidArgument("no command specified");
   if (rootfs.empty() || rootfs[0] != '/') return InvalidArgument("rootfs must be absolute: " + rootfs);
@@ -395,9 +398,22 @@ std::string UserDatabaseOrEmpty(const std::string& rootfs, const std::string& pa
   return std::string();
 }
 
+// The gid of a group given by name or number: the /etc/group entry it names,
+// else the number itself; an unknown name is Docker's error.
+Result<uint32_t> GroupId(const std::vector<GroupEntry>& groups, const std::string& group) {
+  uint32_t number = 0;
+  const bool numeric = ParseId(group, &number);
+  for (const auto& g : groups) {
+    if (numeric ? g.gid == number : g.name == group) return g.gid;
+  }
+  if (numeric) return number;
+  return InvalidArgument("unable to find group " + group + ": no matching entries in group file");
+}
+
 }  // namespace
 
-Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSpec* p) {
+Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSpec* p,
+                   const std::vector<std::string>& group_add) {
   std::string user_arg = user, group_arg;
   if (size_t colon = user.find(':'); colon != std::string::npos) {
     user_arg = user.substr(0, colon);
@@ -440,22 +456,7 @@ Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSp
 
   auto groups = ParseGroup(UserDatabaseOrEmpty(rootfs, "/etc/group"));
   if (!group_arg.empty()) {
-    uint32_t gid_arg = 0;
-    bool gid_numeric = ParseId(group_arg, &gid_arg);
-    const GroupEntry* found = nullptr;
-    for (const auto& g : groups) {
-      if (gid_numeric ? g.gid == gid_arg : g.name == group_arg) {
-        found = &g;
-        break;
-      }
-    }
-    if (found != nullptr) {
-      gid = found->gid;
-    } else if (gid_numeric) {
-      gid = gid_arg;
-    } else {
-      return InvalidArgument("unable to find group " + group_arg + ": no matching entries in group file");
-    }
+    BERTH_ASSIGN_OR_RETURN(gid, GroupId(groups, group_arg));
   } else if (!matched_name.empty()) {
     // Supplementary groups only in the implicit form, as Docker does.
     for (const auto& g : groups) {
@@ -466,6 +467,10 @@ Status ResolveUser(const std::string& rootfs, const std::string& user, ProcessSp
         }
       }
     }
+  }
+  for (const std::string& wanted : group_add) {
+    BERTH_ASSIGN_OR_RETURN(uint32_t wanted_gid, GroupId(groups, wanted));
+    if (std::find(sgids.begin(), sgids.end(), wanted_gid) == sgids.end()) sgids.push_back(wanted_gid);
   }
   p->uid = uid;
   p->gid = gid;

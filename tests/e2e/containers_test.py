@@ -138,7 +138,7 @@ class RunTest(ContainerTestCase):
             (["--memory", "64m"], "HostConfig.Memory (--memory)"),
             (["--pids-limit", "10"], "HostConfig.PidsLimit (--pids-limit)"),
             (["--security-opt", "apparmor=unconfined"], 'berth does not support --security-opt "apparmor"'),
-            (["--restart", "always"], "HostConfig.RestartPolicy (--restart)"),
+            (["--shm-size", "1m"], "HostConfig.ShmSize (--shm-size)"),
             (["-p", "8080:80"], "berth does not support ExposedPorts (--expose / -p)"),
             (["--volumes-from", "other"], "HostConfig.VolumesFrom (--volumes-from)"),
             (["--volume-driver", "nfs"], "HostConfig.VolumeDriver (--volume-driver)"),

@@ -76,8 +76,9 @@ class LogRotationTest(ContainerTestCase):
     def test_unsupported_drivers_and_bad_options_are_refused(self):
         cases = [
             (["--log-driver", "syslog"],
-             'berth does not support the log driver "syslog" (--log-driver); only json-file is supported'),
-            (["--log-driver", "none"], 'berth does not support the log driver "none"'),
+             'berth does not support the log driver "syslog" (--log-driver); only json-file and none are supported'),
+            (["--log-driver", "nosuch"], "logger: no log driver named 'nosuch' is registered"),
+            (["--log-driver", "none", "--log-opt", "max-size=1m"], "invalid logging opts for driver none"),  # the CLI
             (["--log-opt", "max-size=0"], "max-size must be a positive number"),
             (["--log-opt", "max-size=10q"], "invalid suffix: 'q'"),
             (["--log-opt", "max-size=1m", "--log-opt", "max-file=0"], "max-file cannot be less than 1"),

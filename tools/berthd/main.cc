@@ -81,6 +81,7 @@ struct Config {
   std::string log_level;
   std::string metrics_addr;
   std::string runtime = "runc";  // --runtime: the OCI runtime binary
+  std::string init_path = berth::ContainerServiceOptions().init_path;  // --init-path: the --init binary
   std::string socket_group = kDefaultSocketGroup;  // -G/--group
   // Registry settings (flags or daemon.json, as in dockerd).
   std::vector<std::string> insecure_registries;
@@ -351,6 +352,7 @@ int main(int argc, char** argv) {
   app.add_option("--config-file", config_file, "Daemon configuration file (daemon.json subset)");
   app.add_option("--metrics-addr", c.metrics_addr, "Serve Prometheus metrics on HOST:PORT at /metrics");
   app.add_option("--runtime", c.runtime, "OCI runtime binary running containers (name on PATH, or a path)");
+  app.add_option("--init-path", c.init_path, "Static init binary `docker run --init` runs as pid 1 (tini-static)");
   app.add_option("-G,--group", c.socket_group, "Group for the unix socket (default \"docker\"; \"\": keep berthd's)");
   app.add_flag("--tlsverify", c.tls_verify, "Require TLS with client certificates (needed for tcp:// hosts)");
   app.add_option("--tlscacert", c.tls_ca, "CA that client certificates must be signed by");
@@ -477,6 +479,7 @@ int main(int argc, char** argv) {
   co.runtime.shim = SelfDir() + "/berth-shim";
   co.runtime.runc = ResolveOnPath(c.runtime);
   co.runtime.runc_root = c.data_root + "/runc";
+  co.init_path = c.init_path;
   co.default_log_driver = c.log_driver;
   co.default_log_options = c.log_options;
   co.unpack_limits = unpack_limits;
