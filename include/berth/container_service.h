@@ -24,6 +24,7 @@
 #include "berth/image_service.h"
 #include "berth/io.h"
 #include "berth/metadata.h"
+#include "berth/network_service.h"
 #include "berth/platform.h"
 #include "berth/runtime.h"
 #include "berth/snapshot.h"
@@ -51,7 +52,11 @@ struct ContainerConfig {
   bool tty = false;            // true is refused (not supported)
   bool open_stdin = false;     // accepted; stdin is not wired
   bool auto_remove = false;    // HostConfig.AutoRemove
-  std::string network_mode;    // "", "default", "bridge", "none" → none; "host" → host
+  // "", "default", "bridge": the bridge network (none when the daemon has
+  // no bridge); "none": a loopback-only namespace; "host"; "container:ID"
+  // (or name): the namespace of that running container.
+  std::string network_mode;
+  ContainerNetworkConfig network;  // ports, --add-host, --dns*
   std::vector<ImageMountSpec> image_mounts;  // HostConfig.Mounts of Type "image"
   std::optional<Platform> platform;          // `platform` query of create
   std::string stop_signal;                   // empty: SIGTERM
@@ -98,6 +103,8 @@ struct ContainerInfo {
   std::string log_path;  // the shim's log
   int restart_count = 0;
   std::string error;     // last start error, if any
+  // The container's place on the bridge network while it runs.
+  std::optional<NetworkAttachment> network;
 };
 
 struct ContainerCreateResult {
@@ -191,6 +198,9 @@ struct ContainerServiceOptions {
   std::map<std::string, std::string> default_log_options;
   // Held by every layer unpack (run, create --mount type=image, import).
   DecompressionLimits unpack_limits;
+  // Networking of containers; null: every container gets a loopback-only
+  // namespace (and "bridge" is refused at start). Outlives the service.
+  NetworkService* network = nullptr;
 };
 
 class ContainerService {

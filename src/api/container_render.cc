@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/create_fields.h"
+#include "api/network_fields.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "berth/security.h"
@@ -180,19 +181,21 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   }
   // AttachStdout/AttachStderr only say what a client will attach to;
   // ContainerIDFile is written by the client.
-  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(
-      o,
-      {"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
-       "Labels", "HostConfig", "AttachStdout", "AttachStderr"},
-      ""));
+  std::set<std::string, std::less<>> handled = {
+      "Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
+      "Labels", "HostConfig", "AttachStdout", "AttachStderr"};
+  handled.insert(kNetworkConfigFields.begin(), kNetworkConfigFields.end());
+  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, handled, ""));
+  const json::object* host_config = nullptr;
   if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
     const json::object& ho = h->as_object();
-    BERTH_RETURN_IF_ERROR(
-        RefuseUnsupportedFields(ho,
-                                {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile", "ReadonlyRootfs",
-                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig"},
-                                "HostConfig."));
+    host_config = &ho;
+    std::set<std::string, std::less<>> host_handled = {
+        "AutoRemove", "NetworkMode", "Binds",   "Mounts",     "ContainerIDFile", "ReadonlyRootfs",
+        "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig"};
+    host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
+    BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
     if (security_opts) c.security_opt = std::move(*security_opts);
@@ -224,7 +227,9 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     BERTH_ASSIGN_OR_RETURN(c.auto_remove, GetBool(ho, "AutoRemove"));
     BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
     const std::string& nm = c.network_mode;
-    if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
+    if (nm.starts_with("container:")) {
+      if (nm.size() == 10) return InvalidArgument("invalid network mode: " + nm);
+    } else if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
       return NotFound("network " + nm + " not found");
     }
     BERTH_ASSIGN_OR_RETURN(auto binds, GetStrSlice(ho, "Binds"));
@@ -256,6 +261,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
       }
     }
   }
+  BERTH_RETURN_IF_ERROR(ParseNetworkFields(o, host_config, c.network_mode, &c.network));
   return c;
 }
 
@@ -316,12 +322,12 @@ json::object ContainerSummaryValue(const ContainerInfo& c, const std::string& im
   if (manifest && CompareVersions(version, "1.48") >= 0) o["ImageManifestDescriptor"] = DescriptorValue(*manifest);
   o["Command"] = Command(c);
   o["Created"] = r.created_unix_nanos / 1000000000;
-  o["Ports"] = json::array{};
+  o["Ports"] = SummaryPorts(c);
   o["Labels"] = Labels(MergedLabels(c));
   o["State"] = std::string(ContainerStateName(r.state));
   o["Status"] = ContainerStatusText(r, now);
   o["HostConfig"] = json::object{{"NetworkMode", NetworkModeShown(c.config)}};
-  o["NetworkSettings"] = json::object{{"Networks", json::object{}}};
+  o["NetworkSettings"] = SummaryNetworkSettings(c);
   o["Mounts"] = MountPointsValue(c.config);
   return o;
 }
@@ -350,9 +356,10 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   st["FinishedAt"] = ContainerTime(r.finished_unix_nanos);
   o["State"] = std::move(st);
   o["Image"] = r.image_id.str();
-  o["ResolvConfPath"] = "";
-  o["HostnamePath"] = "";
-  o["HostsPath"] = "";
+  const std::string container_dir = c.log_path.substr(0, c.log_path.rfind("/state/"));
+  o["ResolvConfPath"] = c.network ? container_dir + "/resolv.conf" : "";
+  o["HostnamePath"] = c.network ? container_dir + "/hostname" : "";
+  o["HostsPath"] = c.network ? container_dir + "/hosts" : "";
   o["LogPath"] = c.log_path;
   o["Name"] = "/" + r.name;
   o["RestartCount"] = c.restart_count;
@@ -378,6 +385,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["SecurityOpt"] = Strings(c.config.security_opt, true);
   hc["CapAdd"] = Strings(c.config.cap_add, true);
   hc["CapDrop"] = Strings(c.config.cap_drop, true);
+  AddNetworkHostConfig(c.config.network, &hc);
   o["HostConfig"] = std::move(hc);
   std::string dir = c.rootfs;
   size_t slash = dir.rfind('/');
@@ -403,6 +411,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   cfg["Env"] = Strings(c.effective_env, true);
   cfg["Cmd"] = Strings(c.effective_cmd, true);
   cfg["Image"] = c.config.image;
+  cfg["ExposedPorts"] = ExposedPortsValue(c.config.network);
   cfg["Volumes"] = nullptr;
   cfg["WorkingDir"] = c.effective_working_dir;
   cfg["Entrypoint"] = Strings(c.effective_entrypoint, true);
@@ -411,13 +420,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   if (!c.config.stop_signal.empty()) cfg["StopSignal"] = c.config.stop_signal;
   if (c.config.stop_timeout) cfg["StopTimeout"] = *c.config.stop_timeout;
   o["Config"] = std::move(cfg);
-  json::object ns;
-  ns["Bridge"] = "";
-  ns["SandboxID"] = "";
-  ns["Ports"] = json::object{};
-  ns["SandboxKey"] = "";
-  ns["Networks"] = json::object{};
-  o["NetworkSettings"] = std::move(ns);
+  o["NetworkSettings"] = InspectNetworkSettings(c);
   return o;
 }
 

@@ -34,6 +34,7 @@ struct ImageProcess {
   std::string user;
   std::string stop_signal;
   std::map<std::string, std::string> labels;
+  std::vector<std::string> exposed_ports;  // "80/tcp" keys of ExposedPorts
 };
 
 // Parses the "config" object of an image config document (absent fields
@@ -193,6 +194,14 @@ class ContainerServiceImpl : public ContainerService {
   void RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
                const std::function<void(int stream, std::string_view data)>& on_output) EXCLUDES(mu_);
   void OnExit(const std::string& id, const RuntimeState& st) EXCLUDES(mu_);
+  // The network of a starting container (networking.cc): its namespace
+  // (bridge: attached through the NetworkService; container:X: X's), and
+  // /etc/hosts, /etc/hostname, /etc/resolv.conf written under its
+  // directory and bound into it. Refuses what cannot be honoured.
+  [[nodiscard]] Status PrepareNetwork(const ContainerRecord& rec, const ContainerConfig& cfg, const ImageProcess& image,
+                                      ProcessSpec* p) EXCLUDES(mu_);
+  // Undoes PrepareNetwork's attachment (not attached: nothing).
+  void ReleaseNetwork(const std::string& id);
   void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {}) REQUIRES(mu_);
   void Observe(const std::string& action, int64_t start_nanos);
 

@@ -42,6 +42,7 @@ ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
   info.log_path = Dir(c.rec.id) + "/state/container.log";
   info.restart_count = c.stored.restart_count;
   info.error = c.stored.error;
+  if (opts_.network != nullptr && c.rec.running()) info.network = opts_.network->AttachmentOf(c.rec.id);
   return info;
 }
 

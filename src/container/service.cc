@@ -86,6 +86,7 @@ Status ContainerServiceImpl::Init() {
         c->rec.pid = 0;
         UnmountAll(r.id);
         LogIfError(runtime_->Delete(r.id), "delete the runtime state of container " + r.id);
+        ReleaseNetwork(r.id);
         BERTH_RETURN_IF_ERROR(Persist(*c));
         if (c->stored.config.auto_remove) to_remove.push_back(r.id);
       }
@@ -309,6 +310,7 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   // a command that cannot be found (127) or run (126) is the caller's error.
   auto fail = [&](Status s, bool from_runtime = false) {
     UnmountAll(rec.id);
+    ReleaseNetwork(rec.id);
     MutexLock l(&mu_);
     c->stored.error = s.message();
     if (from_runtime) {
@@ -347,6 +349,8 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
+  s = PrepareNetwork(rec, cfg, *proc, &p);
+  if (!s.ok()) return fail(s);
   s = ApplySecurity(cfg, &p);
   if (!s.ok()) return fail(s);
   s = ResolveUser(dir + "/rootfs", e.user, &p);
@@ -453,6 +457,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   // never sees its fresh mount undone.
   UnmountAll(id);
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
+  ReleaseNetwork(id);
   bool auto_remove = false;
   {
     MutexLock l(&mu_);
@@ -615,6 +620,7 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
   }
   UnmountAll(id);
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
+  ReleaseNetwork(id);
   BERTH_RETURN_IF_ERROR(store_->images()->DeleteContainer(id));
   LogIfError(store_->env()->RemoveAll(Dir(id)), "remove the directory of container " + id);
   {
