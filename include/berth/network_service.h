@@ -162,6 +162,13 @@ class NetworkService {
   virtual Result<NetworkAttachment> Attach(const std::string& container_id, const std::string& container_name,
                                            const std::vector<PortMapping>& publish,
                                            const std::vector<std::string>& exposed) = 0;
+  // The bridge device's name, its subnet ("172.30.0.0/16") and gateway
+  // (empty strings when the bridge is disabled).
+  virtual std::string BridgeName() const = 0;
+  virtual std::string BridgeSubnet() const = 0;
+  virtual std::string BridgeGateway() const = 0;
+  // Every current attachment, by container ID.
+  virtual std::vector<NetworkAttachment> Attachments() = 0;
   // Undoes Attach: port rules, veth, address, namespace. Not attached: OK.
   virtual Status Detach(const std::string& container_id) = 0;
   // The container's attachment, if any.

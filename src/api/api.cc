@@ -76,6 +76,7 @@ Api::Api(Store* store, ApiOptions opts) : impl_(std::make_unique<Impl>()) {
   AddImageRoutes(&impl_->router);
   AddContainerRoutes(&impl_->router);
   AddExecRoutes(&impl_->router);
+  AddNetworkRoutes(&impl_->router);
   AddRegistryRoutes(&impl_->router);
   AddWhyRoutes(&impl_->router);
   AddBuildRoutes(&impl_->router);

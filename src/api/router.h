@@ -71,6 +71,7 @@ void AddSystemRoutes(Router* r);
 void AddImageRoutes(Router* r);
 void AddContainerRoutes(Router* r);  // container_routes.cc
 void AddExecRoutes(Router* r);       // exec_routes.cc: docker exec
+void AddNetworkRoutes(Router* r);    // network_routes.cc: GET /networks, /networks/{id}
 void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
 void AddWhyRoutes(Router* r);        // why_routes.cc: /berth/v1/images/{name}/why
 void AddBuildRoutes(Router* r);      // build_routes.cc: POST /build (the classic builder)

@@ -247,6 +247,19 @@ class NetworkServiceImpl : public NetworkService {
     return OkStatus();
   }
 
+  std::string BridgeName() const override { return BridgeEnabled() ? opts_.bridge_name : ""; }
+  std::string BridgeSubnet() const override {
+    return BridgeEnabled() ? FormatIpv4(subnet_.network) + "/" + std::to_string(subnet_.prefix_len) : "";
+  }
+  std::string BridgeGateway() const override { return BridgeEnabled() ? FormatIpv4(gateway_) : ""; }
+
+  std::vector<NetworkAttachment> Attachments() override EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    std::vector<NetworkAttachment> out;
+    for (const auto& [id, held] : attached_) out.push_back(held.attachment);
+    return out;
+  }
+
   std::optional<NetworkAttachment> AttachmentOf(const std::string& id) override EXCLUDES(mu_) {
     MutexLock l(&mu_);
     auto it = attached_.find(id);

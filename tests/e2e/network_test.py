@@ -155,6 +155,20 @@ class BridgeNetworkTest(ContainerTestCase):
             self.assertIn(text, str(ctx.exception))
         self.assertEqual(self.docker_ok("ps", "-a", "-q"), "")
 
+    def test_network_ls_and_inspect_show_the_bridge(self):
+        out = self.docker_ok("network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}")
+        self.assertEqual(out.splitlines(), ["bridge bridge local", "host host local", "none null local"])
+        cid = self.run_server("--name", "listed")
+        net = json.loads(self.docker_ok("network", "inspect", "bridge"))[0]
+        self.assertEqual(net["IPAM"]["Config"], [{"Subnet": "172.31.251.0/24", "Gateway": "172.31.251.1"}])
+        self.assertEqual(net["Options"]["com.docker.network.bridge.name"], BRIDGE)
+        self.assertEqual(net["Id"], self.inspect(cid, "{{.NetworkSettings.Networks.bridge.NetworkID}}"))
+        self.assertEqual(net["Containers"][cid]["Name"], "listed")
+        self.assertEqual(net["Containers"][cid]["IPv4Address"],
+                         self.inspect(cid, "{{.NetworkSettings.IPAddress}}") + "/24")
+        _, err = self.docker_fails("network", "inspect", "nosuchnet")
+        self.assertIn("network nosuchnet not found", err)
+
     def test_network_none_has_only_loopback(self):
         out = self.docker_ok("run", "--rm", "--network", "none", "bb:1", "cat", "/proc/net/dev")
         self.assertNotIn("eth0", out)

@@ -518,6 +518,7 @@ int main(int argc, char** argv) {
 
   berth::api::ApiOptions ao;
   ao.containers = containers->get();
+  ao.network = network->get();
   ao.daemon_id = EngineId(c.data_root);
   ao.data_root = c.data_root;
   ao.debug = c.log_level == "debug";
