@@ -99,6 +99,8 @@ struct ApiOptions {
   int64_t start_unix_nanos = 0;
   // Container routes answer 500 when null (not owned).
   ContainerService* containers = nullptr;
+  // GET /networks answers 500 when null (not owned).
+  NetworkService* network = nullptr;
   // Pull, push and the /berth/v1/registry routes use this.
   RegistryConfig registry;
   // What a compressed docker load archive may decompress to (LoadOptions).

@@ -24,6 +24,7 @@
 #include "berth/image_service.h"
 #include "berth/io.h"
 #include "berth/metadata.h"
+#include "berth/network_service.h"
 #include "berth/platform.h"
 #include "berth/runtime.h"
 #include "berth/snapshot.h"
@@ -95,7 +96,11 @@ struct ContainerConfig {
   bool tty = false;            // true is refused (not supported)
   bool open_stdin = false;     // accepted; stdin is not wired
   bool auto_remove = false;    // HostConfig.AutoRemove
-  std::string network_mode;    // "", "default", "bridge", "none" → none; "host" → host
+  // "", "default", "bridge": the bridge network (none when the daemon has
+  // no bridge); "none": a loopback-only namespace; "host"; "container:ID"
+  // (or name): the namespace of that running container.
+  std::string network_mode;
+  ContainerNetworkConfig network;  // ports, --add-host, --dns*
   std::vector<ImageMountSpec> image_mounts;  // HostConfig.Mounts of Type "image"
   // HostConfig.Binds, the bind/volume/tmpfs HostConfig.Mounts, HostConfig.Tmpfs
   // and (added by Create) the image's VOLUMEs not covered by them; Create
@@ -167,6 +172,8 @@ struct ContainerInfo {
   std::optional<HealthConfig> effective_healthcheck;
   // State.Health: present once a container with a health check has started.
   std::optional<HealthState> health;
+  // The container's place on the bridge network while it runs.
+  std::optional<NetworkAttachment> network;
 };
 
 struct ContainerCreateResult {
@@ -320,6 +327,9 @@ struct ContainerServiceOptions {
   // The static init binary --init binds into containers (tini, as Docker's
   // docker-init). Start refuses an --init container when it is absent.
   std::string init_path = "/usr/bin/tini-static";
+  // Networking of containers; null: every container gets a loopback-only
+  // namespace (and "bridge" is refused at start). Outlives the service.
+  NetworkService* network = nullptr;
 };
 
 class ContainerService {

@@ -48,6 +48,9 @@ struct ProcessSpec {
   // layout <data-root>/containers/<id>/bundle).
   std::string hostname;
   bool host_network = false;  // false: a new (empty, loopback-only) netns
+  // Without host_network: join this network namespace (a path such as
+  // NetworkService's bind mount or /proc/PID/ns/net) instead of a new one.
+  std::string network_namespace_path;
   bool read_only_rootfs = false;
   bool no_new_privileges = false;  // process.noNewPrivileges
   // process.capabilities: the bounding, effective and permitted sets.

@@ -79,6 +79,7 @@ Api::Api(Store* store, ApiOptions opts) : impl_(std::make_unique<Impl>()) {
   AddContainerArchiveRoutes(&impl_->router);
   AddContainerOpsRoutes(&impl_->router);
   AddContainerStatsRoutes(&impl_->router);
+  AddNetworkRoutes(&impl_->router);
   AddRegistryRoutes(&impl_->router);
   AddWhyRoutes(&impl_->router);
   AddVolumeRoutes(&impl_->router);

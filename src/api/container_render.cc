@@ -7,6 +7,7 @@
 #include "api/create_fields.h"
 #include "api/host_config_render.h"
 #include "api/mount_fields.h"
+#include "api/network_fields.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "berth/security.h"
@@ -171,20 +172,21 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   }
   // AttachStdout/AttachStderr only say what a client will attach to;
   // ContainerIDFile is written by the client.
-  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(
-      o,
-      {"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
-       "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes", "Healthcheck"},
-      ""));
+  std::set<std::string, std::less<>> handled = {
+      "Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
+      "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes", "Healthcheck"};
+  handled.insert(kNetworkConfigFields.begin(), kNetworkConfigFields.end());
+  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, handled, ""));
+  const json::object* host_config = nullptr;
   if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
     const json::object& ho = h->as_object();
-    BERTH_RETURN_IF_ERROR(
-        RefuseUnsupportedFields(ho,
-                                {"AutoRemove", "NetworkMode", "Binds", "Mounts", "Tmpfs", "ContainerIDFile", "ReadonlyRootfs",
-                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig", "RestartPolicy", "Init",
-                                 "GroupAdd"},
-                                "HostConfig."));
+    host_config = &ho;
+    std::set<std::string, std::less<>> host_handled = {
+        "AutoRemove", "NetworkMode", "Binds",      "Mounts",        "Tmpfs", "ContainerIDFile", "ReadonlyRootfs",
+        "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig", "RestartPolicy",   "Init",           "GroupAdd"};
+    host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
+    BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
     if (security_opts) c.security_opt = std::move(*security_opts);
@@ -222,12 +224,14 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     }
     BERTH_ASSIGN_OR_RETURN(c.network_mode, GetString(ho, "NetworkMode"));
     const std::string& nm = c.network_mode;
-    if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
+    if (nm.starts_with("container:")) {
+      if (nm.size() == 10) return InvalidArgument("invalid network mode: " + nm);
+    } else if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
       return NotFound("network " + nm + " not found");
     }
   }
-  const json::value* host = o.if_contains("HostConfig");
-  BERTH_RETURN_IF_ERROR(ParseMountFields(o, IsNull(host) ? nullptr : &host->as_object(), &c));
+  BERTH_RETURN_IF_ERROR(ParseMountFields(o, host_config, &c));
+  BERTH_RETURN_IF_ERROR(ParseNetworkFields(o, host_config, c.network_mode, &c.network));
   return c;
 }
 
@@ -288,7 +292,7 @@ json::object ContainerSummaryValue(const ContainerInfo& c, const std::string& im
   if (manifest && CompareVersions(version, "1.48") >= 0) o["ImageManifestDescriptor"] = DescriptorValue(*manifest);
   o["Command"] = Command(c);
   o["Created"] = r.created_unix_nanos / 1000000000;
-  o["Ports"] = json::array{};
+  o["Ports"] = SummaryPorts(c);
   o["Labels"] = Labels(MergedLabels(c));
   o["State"] = std::string(ContainerStateName(r.state));
   o["Status"] = ContainerStatusText(r, now);
@@ -298,7 +302,7 @@ json::object ContainerSummaryValue(const ContainerInfo& c, const std::string& im
                   (c.health->status == "starting" ? "health: starting" : c.health->status) + ")";
   }
   o["HostConfig"] = json::object{{"NetworkMode", NetworkModeShown(c.config)}};
-  o["NetworkSettings"] = json::object{{"Networks", json::object{}}};
+  o["NetworkSettings"] = SummaryNetworkSettings(c);
   o["Mounts"] = MountPointsValue(c.config);
   return o;
 }
@@ -338,9 +342,10 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   }
   o["State"] = std::move(st);
   o["Image"] = r.image_id.str();
-  o["ResolvConfPath"] = "";
-  o["HostnamePath"] = "";
-  o["HostsPath"] = "";
+  const std::string container_dir = c.log_path.substr(0, c.log_path.rfind("/state/"));
+  o["ResolvConfPath"] = c.network ? container_dir + "/resolv.conf" : "";
+  o["HostnamePath"] = c.network ? container_dir + "/hostname" : "";
+  o["HostsPath"] = c.network ? container_dir + "/hosts" : "";
   o["LogPath"] = c.log_path;
   o["Name"] = "/" + r.name;
   o["RestartCount"] = c.restart_count;
@@ -369,6 +374,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["SecurityOpt"] = Strings(c.config.security_opt, true);
   hc["CapAdd"] = Strings(c.config.cap_add, true);
   hc["CapDrop"] = Strings(c.config.cap_drop, true);
+  AddNetworkHostConfig(c.config.network, &hc);
   o["HostConfig"] = std::move(hc);
   std::string dir = c.rootfs;
   size_t slash = dir.rfind('/');
@@ -394,6 +400,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   cfg["Env"] = Strings(c.effective_env, true);
   cfg["Cmd"] = Strings(c.effective_cmd, true);
   cfg["Image"] = c.config.image;
+  cfg["ExposedPorts"] = ExposedPortsValue(c.config.network);
   cfg["Volumes"] = ConfigVolumesValue(c.config);
   cfg["WorkingDir"] = c.effective_working_dir;
   cfg["Entrypoint"] = Strings(c.effective_entrypoint, true);
@@ -403,13 +410,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   if (c.config.stop_timeout) cfg["StopTimeout"] = *c.config.stop_timeout;
   if (c.effective_healthcheck) cfg["Healthcheck"] = json::parse(HealthConfigJson(*c.effective_healthcheck));
   o["Config"] = std::move(cfg);
-  json::object ns;
-  ns["Bridge"] = "";
-  ns["SandboxID"] = "";
-  ns["Ports"] = json::object{};
-  ns["SandboxKey"] = "";
-  ns["Networks"] = json::object{};
-  o["NetworkSettings"] = std::move(ns);
+  o["NetworkSettings"] = InspectNetworkSettings(c);
   return o;
 }
 

@@ -322,7 +322,7 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
       {R"({"Image":"b","HostConfig":{"Sysctls":{"net.ipv4.ip_forward":"1"}}})", 400, "HostConfig.Sysctls (--sysctl)"},
       {R"({"Image":"b","OpenStdin":true})", 400, "berth does not support OpenStdin (-i)"},
       {R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"n":{"Aliases":["a"]}}}})", 400,
-       "berth does not support NetworkingConfig"},
+       "NetworkingConfig names \"n\""},
       {R"({"Image":"b","Healthcheck":{"Test":"true"}})", 400, "Healthcheck.Test must be a list of strings"},
       {R"({"Image":"b","Healthcheck":{"Test":["CMD","true"],"Interval":"1s"}})", 400,
        "Healthcheck.Interval must be an integer"},
@@ -540,7 +540,12 @@ TEST_F(ContainerRoutesTest, InspectShape) {
   EXPECT_EQ(S(o.at("Mounts").as_array()[0].at("Destination")), "/m");
   EXPECT_EQ(S(o.at("GraphDriver").at("Name")), "overlayfs");
   EXPECT_EQ(S(o.at("GraphDriver").at("Data").at("UpperDir")), "/data/containers/" + kId + "/upper");
-  EXPECT_TRUE(o.at("NetworkSettings").at("Networks").as_object().empty());
+  // Not running: the network mode's entry, with no address.
+  EXPECT_EQ(o.at("NetworkSettings").at("Networks").as_object().size(), 1u);
+  for (const auto& [name, endpoint] : o.at("NetworkSettings").at("Networks").as_object()) {
+    EXPECT_EQ(name, S(o.at("HostConfig").at("NetworkMode")) == "none" ? "none" : "bridge");
+    EXPECT_EQ(S(endpoint.at("IPAddress")), "");
+  }
   EXPECT_EQ(Do("GET", "/containers/nosuch/json").status, 404);
 }
 

@@ -75,6 +75,7 @@ void AddExecRoutes(Router* r);       // exec_routes.cc: docker exec
 void AddContainerArchiveRoutes(Router* r);  // container_archive_routes.cc: docker cp, export
 void AddContainerStatsRoutes(Router* r);  // container_stats_routes.cc: docker stats
 void AddContainerOpsRoutes(Router* r);  // container_ops_routes.cc: rename, pause, top, diff, update
+void AddNetworkRoutes(Router* r);    // network_routes.cc: GET /networks, /networks/{id}
 void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
 void AddWhyRoutes(Router* r);        // why_routes.cc: /berth/v1/images/{name}/why
 void AddBuildRoutes(Router* r);      // build_routes.cc: POST /build (the classic builder)

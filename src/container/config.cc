@@ -167,6 +167,9 @@ Result<ImageProcess> ParseImageProcess(std::string_view config_json) {
     auto check = ParseHealthConfig(json::serialize(*h));
     if (check.ok()) p.healthcheck = *check;
   }
+  if (auto* x = Member(o, "ExposedPorts"); x && x->is_object()) {
+    for (const auto& kv : x->as_object()) p.exposed_ports.emplace_back(kv.key());
+  }
   if (auto* l = Member(o, "Labels"); l && l->is_object()) {
     for (const auto& kv : l->as_object()) {
       if (kv.value().is_string()) p.labels[std::string(kv.key())] = kv.value().as_string().c_str();
@@ -192,6 +195,7 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["OpenStdin"] = c.open_stdin;
   o["AutoRemove"] = c.auto_remove;
   o["NetworkMode"] = c.network_mode;
+  o["Network"] = json::parse(NetworkConfigToJson(c.network));
   o["ReadonlyRootfs"] = c.read_only_rootfs;
   o["NoNewPrivileges"] = c.no_new_privileges;
   o["SecurityOpt"] = ToArray(c.security_opt);
@@ -250,6 +254,9 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   if (auto* x = o.if_contains("OpenStdin"); x && x->is_bool()) c.open_stdin = x->as_bool();
   if (auto* x = o.if_contains("AutoRemove"); x && x->is_bool()) c.auto_remove = x->as_bool();
   c.network_mode = StringOf(o, "NetworkMode");
+  if (auto* x = o.if_contains("Network"); x && x->is_object()) {
+    BERTH_ASSIGN_OR_RETURN(c.network, NetworkConfigFromJson(json::serialize(*x)));
+  }
   if (auto* x = o.if_contains("ReadonlyRootfs"); x && x->is_bool()) c.read_only_rootfs = x->as_bool();
   if (auto* x = o.if_contains("NoNewPrivileges"); x && x->is_bool()) c.no_new_privileges = x->as_bool();
   c.security_opt = StringArray(o.if_contains("SecurityOpt"));

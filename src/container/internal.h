@@ -43,6 +43,7 @@ struct ImageProcess {
   std::string stop_signal;
   std::map<std::string, std::string> labels;
   std::optional<HealthConfig> healthcheck;  // HEALTHCHECK
+  std::vector<std::string> exposed_ports;  // "80/tcp" keys of ExposedPorts
 };
 
 // Parses the "config" object of an image config document (absent fields
@@ -306,6 +307,14 @@ class ContainerServiceImpl : public ContainerService {
   // (when not empty) is emitted once `fn` succeeded.
   Status WithRootfs(const std::string& ref, const std::string& event,
                     const std::function<Status(int root_fd, const Ctr& c)>& fn) EXCLUDES(mu_);
+  // The network of a starting container (networking.cc): its namespace
+  // (bridge: attached through the NetworkService; container:X: X's), and
+  // /etc/hosts, /etc/hostname, /etc/resolv.conf written under its
+  // directory and bound into it. Refuses what cannot be honoured.
+  [[nodiscard]] Status PrepareNetwork(const ContainerRecord& rec, const ContainerConfig& cfg, const ImageProcess& image,
+                                      ProcessSpec* p) EXCLUDES(mu_);
+  // Undoes PrepareNetwork's attachment (not attached: nothing).
+  void ReleaseNetwork(const std::string& id);
   void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {}) REQUIRES(mu_);
   void Observe(const std::string& action, int64_t start_nanos);
 

@@ -88,6 +88,7 @@ Status ContainerServiceImpl::Init() {
         c->rec.pid = 0;
         UnmountAll(r.id);
         LogIfError(runtime_->Delete(r.id), "delete the runtime state of container " + r.id);
+        ReleaseNetwork(r.id);
         BERTH_RETURN_IF_ERROR(Persist(*c));
         if (c->stored.config.auto_remove) to_remove.push_back(r.id);
       }
@@ -330,6 +331,7 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   // a command that cannot be found (127) or run (126) is the caller's error.
   auto fail = [&](Status s, bool from_runtime = false) {
     UnmountAll(rec.id);
+    ReleaseNetwork(rec.id);
     MutexLock l(&mu_);
     c->stored.error = s.message();
     if (from_runtime) {
@@ -376,6 +378,8 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
+  s = PrepareNetwork(rec, cfg, *proc, &p);
+  if (!s.ok()) return fail(s);
   s = ApplySecurity(cfg, &p);
   if (!s.ok()) return fail(s);
   s = ResolveUser(dir + "/rootfs", e.user, &p, cfg.group_add);
@@ -493,6 +497,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   UnmountAll(id);
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
   volumes_->Unmount(id);
+  ReleaseNetwork(id);
   bool auto_remove = false;
   std::optional<int64_t> restart_delay;
   uint64_t restart_generation = 0;
@@ -702,6 +707,7 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
   }
   UnmountAll(id);
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
+  ReleaseNetwork(id);
   BERTH_RETURN_IF_ERROR(store_->images()->DeleteContainer(id));
   LogIfError(volumes_->Release(id, remove_volumes), "release the volumes of container " + id);
   LogIfError(store_->env()->RemoveAll(Dir(id)), "remove the directory of container " + id);

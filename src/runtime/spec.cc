@@ -264,6 +264,7 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   for (const char* t : ns_types) {
     json::object ns;
     ns["type"] = t;
+    if (std::string_view(t) == "network" && !p.network_namespace_path.empty()) ns["path"] = p.network_namespace_path;
     namespaces.emplace_back(std::move(ns));
   }
   json::object resources;

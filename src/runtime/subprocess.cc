@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,26 +32,75 @@ struct Pipes {
 
 }  // namespace
 
+namespace {
+
+Result<int> Spawn(const std::vector<std::string>& argv, const CommandInput* input,
+                  const std::function<void(int stream, std::string_view data)>& on_output,
+                  const std::function<bool()>& on_idle, int idle_ms);
+
+}  // namespace
+
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
+  return RunCommandWithInput(argv, CommandInput{});
+}
+
+Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv, const CommandInput& input) {
   CommandResult result;
   BERTH_ASSIGN_OR_RETURN(result.exit_code,
-                         RunCommandStreaming(argv, [&result](int stream, std::string_view data) {
-                           (stream == 2 ? result.err : result.out).append(data);
-                         }));
+                         Spawn(argv, &input,
+                               [&result](int stream, std::string_view data) {
+                                 (stream == 2 ? result.err : result.out).append(data);
+                               },
+                               {}, 20));
   return result;
 }
 
 Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
                                 const std::function<void(int stream, std::string_view data)>& on_output,
                                 const std::function<bool()>& on_idle, int idle_ms) {
+  return Spawn(argv, nullptr, on_output, on_idle, idle_ms);
+}
+
+namespace {
+
+// A close-on-exec anonymous file holding `data`, positioned at its start.
+Result<int> MemoryFileWith(const std::string& data) {
+  int fd = ::memfd_create("berth-stdin", MFD_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("memfd_create", errno);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      int e = errno;
+      ::close(fd);
+      return ErrnoStatus("write stdin file", e);
+    }
+    done += static_cast<size_t>(w);
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+Result<int> Spawn(const std::vector<std::string>& argv, const CommandInput* input,
+                  const std::function<void(int stream, std::string_view data)>& on_output,
+                  const std::function<bool()>& on_idle, int idle_ms) {
   if (argv.empty()) return InvalidArgument("empty command");
   Pipes p;
   if (::pipe2(p.out, O_CLOEXEC) != 0 || ::pipe2(p.err, O_CLOEXEC) != 0) {
     return ErrnoStatus("pipe", errno);
   }
+  int stdin_fd = -1;
+  if (input != nullptr && !input->stdin_data.empty()) {
+    BERTH_ASSIGN_OR_RETURN(stdin_fd, MemoryFileWith(input->stdin_data));
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (stdin_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   // dup2 onto 1 and 2 clears close-on-exec on the copies only.
   posix_spawn_file_actions_adddup2(&actions, p.out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, p.err[1], 2);
@@ -71,10 +121,18 @@ Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env_ptrs;
+  char** child_env = environ;
+  if (input != nullptr && !input->env.empty()) {
+    for (const auto& kv : input->env) env_ptrs.push_back(const_cast<char*>(kv.c_str()));
+    env_ptrs.push_back(nullptr);
+    child_env = env_ptrs.data();
+  }
   pid_t pid = 0;
-  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
+  int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), child_env);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
+  if (stdin_fd >= 0) ::close(stdin_fd);
   if (rc != 0) return ErrnoStatus("run " + argv[0], rc);
   ::close(p.out[1]);
   ::close(p.err[1]);
@@ -113,6 +171,8 @@ Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
 }
+
+}  // namespace
 
 }  // namespace runtime_internal
 }  // namespace berth

@@ -25,6 +25,15 @@ struct CommandResult {
 // descriptor it opens is close-on-exec.
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv);
 
+// What RunCommandWithInput gives the child beyond RunCommand's: `stdin_data`
+// as its standard input (instead of /dev/null) and `env` ("K=V") as its
+// whole environment (empty: berthd's own).
+struct CommandInput {
+  std::string stdin_data;
+  std::vector<std::string> env;
+};
+Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv, const CommandInput& input);
+
 // As RunCommand, but hands what the child prints to `on_output` as it comes
 // (stream 1: stdout, 2: stderr) instead of keeping it, and calls `on_idle`
 // (when set) at least every `idle_ms` milliseconds while the child runs.

@@ -93,6 +93,10 @@ class Daemon:
         self.args = [berthd or BERTHD, "--data-root", self.data_root, "--exec-root", self.exec_root,
                      "-H", "unix://" + self.sock, "--pidfile", self.pidfile,
                      "--log-level", log_level] + list(extra_args)
+        # Daemons of the suites share the host's network namespace: only a
+        # suite that asks for a bridge (its own -b and --bip) gets one.
+        if "-b" not in extra_args and "--bridge" not in extra_args:
+            self.args += ["--bridge", "none"]
         self.proc = None
 
     def start(self, wait=True):

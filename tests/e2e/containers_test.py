@@ -139,7 +139,7 @@ class RunTest(ContainerTestCase):
             (["--pids-limit", "10"], "HostConfig.PidsLimit (--pids-limit)"),
             (["--security-opt", "apparmor=unconfined"], 'berth does not support --security-opt "apparmor"'),
             (["--shm-size", "1m"], "HostConfig.ShmSize (--shm-size)"),
-            (["-p", "8080:80"], "berth does not support ExposedPorts (--expose / -p)"),
+            (["--ip", "10.1.2.3"], "berth does not support endpoint setting IPAMConfig"),
             (["--volumes-from", "other"], "HostConfig.VolumesFrom (--volumes-from)"),
             (["--volume-driver", "nfs"], "HostConfig.VolumeDriver (--volume-driver)"),
             (["--memory-swappiness", "0"], "HostConfig.MemorySwappiness (--memory-swappiness)"),

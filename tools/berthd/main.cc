@@ -9,6 +9,14 @@
 //          [--max-concurrent-downloads N] [--max-concurrent-uploads N]
 //          [--runtime runc] [-G|--group docker]
 //          [--layer-max-bytes N] [--layer-max-ratio R] [--layer-ratio-after-bytes N]
+//          [-b|--bridge berth0|none] [--bip CIDR]
+//
+// Containers' default network is the bridge network: berthd manages the
+// bridge device --bridge (default "berth0"; "none": no bridge network, the
+// default network mode is then "none") with the address --bip (e.g.
+// 172.30.0.1/16; default: the first free /16 of 172.17-31.0.0). daemon.json
+// keys "bridge" and "bip". The CNI reference plugins are run from
+// /usr/lib/cni (see berth/network_service.h).
 //
 // A layer is unpacked only while its uncompressed tar stays within
 // --layer-max-bytes (default 32 GiB) and, once past
@@ -92,6 +100,9 @@ struct Config {
   // Containers' default log configuration.
   std::string log_driver = "json-file";
   std::map<std::string, std::string> log_options;
+  // The bridge network (-b/--bridge, --bip).
+  std::string bridge = "berth0";
+  std::string bip;
 };
 
 int Fail(const std::string& msg) {
@@ -141,6 +152,8 @@ berth::Status MergeConfigFile(const std::string& path, const CLI::App& app, Conf
   BERTH_RETURN_IF_ERROR(take_string("tlscert", "--tlscert", &c->tls_cert));
   BERTH_RETURN_IF_ERROR(take_string("tlskey", "--tlskey", &c->tls_key));
   BERTH_RETURN_IF_ERROR(take_string("log-driver", "--log-driver", &c->log_driver));
+  BERTH_RETURN_IF_ERROR(take_string("bridge", "--bridge", &c->bridge));
+  BERTH_RETURN_IF_ERROR(take_string("bip", "--bip", &c->bip));
   if (auto* opts = v.as_object().if_contains("log-opts")) {
     if (!opts->is_object()) return berth::InvalidArgument("log-opts must be an object in " + path);
     if (app.count("--log-opt") > 0) {
@@ -368,6 +381,8 @@ int main(int argc, char** argv) {
   app.add_option("--registry-request-timeout", registry_request_timeout_s,
                  "Seconds a registry request may take, blob bodies excepted (default 300; 0: no limit)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("-b,--bridge", c.bridge, "Bridge device of the default network (\"none\": no bridge network)");
+  app.add_option("--bip", c.bip, "Address and prefix of the bridge (e.g. 172.30.0.1/16)");
   app.add_option("--log-driver", c.log_driver, "Default log driver of containers (json-file)");
   std::vector<std::string> log_opt_flags;
   berth::DecompressionLimits unpack_limits;
@@ -475,7 +490,17 @@ int main(int argc, char** argv) {
 
   // Containers: runc under berth-shim (next to this binary); they keep
   // running when the daemon exits.
+  berth::NetworkServiceOptions no;
+  no.exec_root = c.exec_root;
+  no.bridge_name = c.bridge;
+  no.bip = c.bip;
+  berth::Result<std::unique_ptr<berth::NetworkService>> network = berth::NetworkService::Open(no);
+  if (!network.ok()) {
+    ::unlink(c.pidfile.c_str());
+    return Fail("network: " + network.status().message());
+  }
   berth::ContainerServiceOptions co;
+  co.network = network->get();
   co.runtime.shim = SelfDir() + "/berth-shim";
   co.runtime.runc = ResolveOnPath(c.runtime);
   co.runtime.runc_root = c.data_root + "/runc";
@@ -496,6 +521,7 @@ int main(int argc, char** argv) {
 
   berth::api::ApiOptions ao;
   ao.containers = containers->get();
+  ao.network = network->get();
   ao.daemon_id = EngineId(c.data_root);
   ao.data_root = c.data_root;
   ao.debug = c.log_level == "debug";

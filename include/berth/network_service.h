@@ -1,0 +1,178 @@
+// Container networking on one host, as Docker's default `bridge` network:
+// a network namespace per container (created by berthd, bind-mounted at
+// <exec-root>/netns/<container id>), its loopback up, a veth pair whose host
+// end joins a bridge berthd manages (default name "berth0"), an address
+// from the bridge's subnet, outbound NAT, and published ports reachable on
+// the host (127.0.0.1 included).
+//
+// The plumbing is the CNI reference plugins (CNI_PATH, default
+// /usr/lib/cni), run as plain CNI: `loopback`, `bridge` (isGateway, ipMasq,
+// hairpin; IPAM `static` with the address berthd chose) and `portmap`
+// (snat: DNAT in PREROUTING/OUTPUT, with route_localnet on the bridge for
+// 127.0.0.1). berthd does its own IPAM (AllocateAddress) so that addresses
+// are its choice, kept across daemon restarts.
+//
+// Files under <exec-root>/netns/ (kept across berthd restarts):
+//   <id>        the container's network namespace (a bind mount of nsfs)
+//   <id>.json   the attachment (AttachmentToJson): what Detach undoes and
+//               what inspect shows
+//
+// Thread-safety: NetworkService is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "berth/status.h"
+
+namespace berth {
+
+// ---- pure helpers (no I/O) ----
+
+// An IPv4 subnet: `network` (host order, host bits zero) and prefix length.
+struct Ipv4Subnet {
+  uint32_t network = 0;
+  int prefix_len = 0;
+};
+
+// "a.b.c.d" → host-order address. InvalidArgument for anything else.
+Result<uint32_t> ParseIpv4(std::string_view text);
+std::string FormatIpv4(uint32_t address);
+// "a.b.c.d/n" (0 <= n <= 32); the host bits are cleared. InvalidArgument
+// "invalid CIDR address: X" otherwise.
+Result<Ipv4Subnet> ParseIpv4Cidr(std::string_view text);
+bool SubnetContains(const Ipv4Subnet& subnet, uint32_t address);
+bool SubnetsOverlap(const Ipv4Subnet& a, const Ipv4Subnet& b);
+
+// The lowest address of `subnet` that is neither its network address, its
+// broadcast address, `gateway`, nor in `in_use`. None left: Unavailable
+// "no available addresses in SUBNET".
+Result<uint32_t> AllocateAddress(const Ipv4Subnet& subnet, uint32_t gateway, const std::set<uint32_t>& in_use);
+
+// The first /16 of 172.17.0.0/16 ... 172.31.0.0/16 (Docker's default pool
+// order) that overlaps none of `taken` (the host's routes). NotFound when
+// all do.
+Result<Ipv4Subnet> PickDefaultSubnet(const std::vector<Ipv4Subnet>& taken);
+
+// A port published by a container (HostConfig.PortBindings, -p).
+struct PortMapping {
+  int container_port = 0;
+  std::string protocol = "tcp";  // "tcp" or "udp"
+  std::string host_ip;           // "" = every address (0.0.0.0)
+  int host_port = 0;             // 0: an ephemeral port chosen at start
+};
+
+// The networking parts of a container's config (Config and HostConfig).
+struct ContainerNetworkConfig {
+  // "80/tcp" keys of Config.ExposedPorts (also the image's EXPOSE for -P).
+  std::vector<std::string> exposed_ports;
+  std::vector<PortMapping> port_bindings;  // HostConfig.PortBindings
+  bool publish_all_ports = false;          // HostConfig.PublishAllPorts (-P)
+  std::vector<std::string> extra_hosts;    // "name:ip" (--add-host)
+  std::vector<std::string> dns;            // --dns
+  std::vector<std::string> dns_search;     // --dns-search
+  std::vector<std::string> dns_options;    // --dns-option
+};
+
+// The stored form of a ContainerNetworkConfig (a JSON object's text) and
+// back; a malformed text: DataLoss.
+std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg);
+Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view json);
+
+// "80/tcp", "53/udp", "80" (tcp) → (port, protocol). InvalidArgument
+// "invalid port specification: X" / "invalid proto: X" otherwise.
+Result<std::pair<int, std::string>> ParsePortProto(std::string_view text);
+
+// The container's /etc/hosts as Docker writes it on a bridge network:
+// localhost and the IPv6 names, then `extra_hosts` ("name:ip", in order),
+// then "IP\tHOSTNAME" for the container's own address (none when `ip` is
+// empty).
+std::string BuildHostsFile(const std::string& ip, const std::string& hostname,
+                           const std::vector<std::string>& extra_hosts);
+// The container's /etc/resolv.conf as Docker writes it from the host's
+// `host_resolv_conf` text: nameservers (`dns`, else the host's without
+// loopback ones, else Google's 8.8.8.8 and 8.8.4.4), "search" (`dns_search`,
+// else the host's), "options" (`dns_options`, else the host's).
+std::string BuildResolvConf(const std::string& host_resolv_conf, const std::vector<std::string>& dns,
+                            const std::vector<std::string>& dns_search, const std::vector<std::string>& dns_options);
+// Checks --add-host values ("name:ip" or "name=ip"; Docker's text
+// "invalid IP address in add-host: \"X\"") and --dns addresses.
+[[nodiscard]] Status ValidateNetworkConfig(const ContainerNetworkConfig& cfg);
+
+// ---- the service ----
+
+// A container's place on a network, as inspect shows it.
+struct NetworkAttachment {
+  std::string container_id;
+  std::string network_name;  // "bridge"
+  std::string network_id;
+  std::string endpoint_id;
+  std::string ip_address;  // "172.30.0.2"
+  int ip_prefix_len = 0;
+  std::string gateway;
+  std::string mac_address;
+  std::string netns_path;
+  std::string host_interface;        // the veth's host end
+  std::vector<PortMapping> ports;    // host ports resolved (never 0)
+  std::vector<std::string> exposed;  // "80/tcp" ports shown with no binding
+};
+
+std::string AttachmentToJson(const NetworkAttachment& a);
+Result<NetworkAttachment> AttachmentFromJson(std::string_view json);
+
+struct NetworkServiceOptions {
+  std::string exec_root;  // netns/ goes under it
+  std::string cni_path = "/usr/lib/cni";
+  // The bridge device berthd manages; "none": no bridge network (containers
+  // asking for it are refused, the default network mode is "none").
+  std::string bridge_name = "berth0";
+  // The bridge's address and prefix (--bip, daemon.json "bip"), e.g.
+  // "172.30.0.1/16"; empty: a free /16 of Docker's default pool
+  // (PickDefaultSubnet over the host's routes), gateway its .1.
+  std::string bip;
+  std::string host_resolv_conf = "/etc/resolv.conf";
+};
+
+class NetworkService {
+ public:
+  // Reads the attachments left by a previous berthd (their addresses stay
+  // taken) and picks the bridge's subnet. Creates nothing yet: the bridge
+  // appears with the first attachment. A bad `bip`: InvalidArgument.
+  static Result<std::unique_ptr<NetworkService>> Open(const NetworkServiceOptions& opts);
+  virtual ~NetworkService() = default;
+
+  // False with bridge_name "none".
+  virtual bool BridgeEnabled() const = 0;
+  // The bridge network's ID (64 hex, stable for the daemon's exec root).
+  virtual std::string BridgeNetworkId() const = 0;
+
+  // Puts container `container_id` on the bridge network: a new network
+  // namespace, loopback, veth, address, and `publish` (host port 0: an
+  // ephemeral port). A host port another container holds or the host
+  // uses: Internal (500, as Docker) with Docker's text ("driver failed
+  // programming external connectivity on endpoint NAME (ID): Bind for
+  // IP:PORT failed: port is already allocated"). Everything made is undone
+  // on failure.
+  // Already attached: the existing attachment.
+  virtual Result<NetworkAttachment> Attach(const std::string& container_id, const std::string& container_name,
+                                           const std::vector<PortMapping>& publish,
+                                           const std::vector<std::string>& exposed) = 0;
+  // The bridge device's name, its subnet ("172.30.0.0/16") and gateway
+  // (empty strings when the bridge is disabled).
+  virtual std::string BridgeName() const = 0;
+  virtual std::string BridgeSubnet() const = 0;
+  virtual std::string BridgeGateway() const = 0;
+  // Every current attachment, by container ID.
+  virtual std::vector<NetworkAttachment> Attachments() = 0;
+  // Undoes Attach: port rules, veth, address, namespace. Not attached: OK.
+  virtual Status Detach(const std::string& container_id) = 0;
+  // The container's attachment, if any.
+  virtual std::optional<NetworkAttachment> AttachmentOf(const std::string& container_id) = 0;
+};
+
+}  // namespace berth

@@ -1,0 +1,238 @@
+// Networking fields of the container API (see network_fields.h).
+#include "api/network_fields.h"
+
+#include <charconv>
+
+namespace berth::api {
+
+namespace json = boost::json;
+
+const std::set<std::string, std::less<>> kNetworkConfigFields = {"ExposedPorts", "NetworkingConfig"};
+const std::set<std::string, std::less<>> kNetworkHostConfigFields = {"PortBindings", "PublishAllPorts", "ExtraHosts",
+                                                                     "Dns",          "DnsSearch",       "DnsOptions"};
+
+namespace {
+
+bool IsNull(const json::value* v) { return v == nullptr || v->is_null(); }
+
+Result<std::vector<std::string>> StringList(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  const json::value* v = o.if_contains(key);
+  if (IsNull(v)) return out;
+  if (!v->is_array()) return InvalidArgument("invalid JSON: " + std::string(key) + " must be a list of strings");
+  for (const auto& e : v->as_array()) {
+    if (!e.is_string()) return InvalidArgument("invalid JSON: " + std::string(key) + " must hold strings");
+    out.emplace_back(e.as_string());
+  }
+  return out;
+}
+
+Result<int> HostPortOf(const std::string& text) {
+  if (text.empty()) return 0;
+  if (text.find('-') != std::string::npos) {
+    return InvalidArgument("berth does not support host port ranges (" + text + "); publish single ports");
+  }
+  int port = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || end != text.data() + text.size() || port < 0 || port > 65535) {
+    return InvalidArgument("invalid port specification: \"" + text + "\"");
+  }
+  return port;
+}
+
+std::string PortKey(int port, const std::string& proto) { return std::to_string(port) + "/" + proto; }
+
+bool IsBridgeMode(const std::string& mode) { return mode.empty() || mode == "default" || mode == "bridge"; }
+
+std::string NetworkNameShown(const std::string& mode) { return IsBridgeMode(mode) ? "bridge" : mode; }
+
+json::object EndpointValue(const std::optional<NetworkAttachment>& a) {
+  json::object e;
+  e["IPAMConfig"] = nullptr;
+  e["Links"] = nullptr;
+  e["Aliases"] = nullptr;
+  e["MacAddress"] = a ? a->mac_address : "";
+  e["DriverOpts"] = nullptr;
+  e["GwPriority"] = 0;
+  e["NetworkID"] = a ? a->network_id : "";
+  e["EndpointID"] = a ? a->endpoint_id : "";
+  e["Gateway"] = a ? a->gateway : "";
+  e["IPAddress"] = a ? a->ip_address : "";
+  e["IPPrefixLen"] = a ? a->ip_prefix_len : 0;
+  e["IPv6Gateway"] = "";
+  e["GlobalIPv6Address"] = "";
+  e["GlobalIPv6PrefixLen"] = 0;
+  e["DNSNames"] = nullptr;
+  return e;
+}
+
+json::object PortMapValue(const NetworkAttachment& a) {
+  json::object ports;
+  for (const auto& p : a.ports) {
+    json::value& slot = ports[PortKey(p.container_port, p.protocol)];
+    if (!slot.is_array()) slot = json::array{};
+    slot.as_array().push_back(
+        json::object{{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip}, {"HostPort", std::to_string(p.host_port)}});
+  }
+  for (const auto& e : a.exposed) ports[e] = nullptr;
+  return ports;
+}
+
+}  // namespace
+
+Status ParseNetworkFields(const json::object& config, const json::object* host_config, const std::string& network_mode,
+                          ContainerNetworkConfig* cfg) {
+  if (const json::value* ex = config.if_contains("ExposedPorts"); !IsNull(ex)) {
+    if (!ex->is_object()) return InvalidArgument("invalid JSON: ExposedPorts must be an object");
+    for (const auto& [key, value] : ex->as_object()) {
+      BERTH_ASSIGN_OR_RETURN(auto port, ParsePortProto(key));
+      cfg->exposed_ports.push_back(PortKey(port.first, port.second));
+    }
+  }
+  if (const json::value* nc = config.if_contains("NetworkingConfig"); !IsNull(nc)) {
+    if (!nc->is_object()) return InvalidArgument("invalid JSON: NetworkingConfig must be an object");
+    const json::value* eps = nc->as_object().if_contains("EndpointsConfig");
+    if (!IsNull(eps)) {
+      if (!eps->is_object()) return InvalidArgument("invalid JSON: NetworkingConfig.EndpointsConfig must be an object");
+      for (const auto& [name, settings] : eps->as_object()) {
+        const bool own = name == network_mode || (IsBridgeMode(network_mode) && IsBridgeMode(std::string(name)));
+        if (!own) {
+          return InvalidArgument(
+              "berth does not support connecting a container to more than its network mode's "
+              "network at create (NetworkingConfig names \"" +
+              std::string(name) + "\")");
+        }
+        if (settings.is_object()) {
+          for (const auto& [field, value] : settings.as_object()) {
+            const bool unset = value.is_null() || (value.is_string() && value.as_string().empty()) ||
+                               (value.is_array() && value.as_array().empty()) ||
+                               (value.is_object() && value.as_object().empty()) ||
+                               (value.is_int64() && value.as_int64() == 0);
+            if (!unset) {
+              return InvalidArgument("berth does not support endpoint setting " + std::string(field) +
+                                     " (--ip, --mac-address, --network-alias) on the bridge network");
+            }
+          }
+        }
+      }
+    }
+  }
+  if (host_config == nullptr) return ValidateNetworkConfig(*cfg);
+  const json::object& ho = *host_config;
+  if (const json::value* pb = ho.if_contains("PortBindings"); !IsNull(pb)) {
+    if (!pb->is_object()) return InvalidArgument("invalid JSON: HostConfig.PortBindings must be an object");
+    for (const auto& [key, bindings] : pb->as_object()) {
+      BERTH_ASSIGN_OR_RETURN(auto port, ParsePortProto(key));
+      if (bindings.is_null()) continue;
+      if (!bindings.is_array()) return InvalidArgument("invalid JSON: a port's bindings must be a list");
+      for (const auto& b : bindings.as_array()) {
+        if (!b.is_object()) return InvalidArgument("invalid JSON: a port binding must be an object");
+        const json::object& bo = b.as_object();
+        PortMapping m;
+        m.container_port = port.first;
+        m.protocol = port.second;
+        if (const json::value* ip = bo.if_contains("HostIp"); !IsNull(ip)) {
+          if (!ip->is_string()) return InvalidArgument("invalid JSON: HostIp must be a string");
+          m.host_ip = std::string(ip->as_string());
+          if (m.host_ip == "0.0.0.0") m.host_ip.clear();
+        }
+        if (const json::value* hp = bo.if_contains("HostPort"); !IsNull(hp)) {
+          if (!hp->is_string()) return InvalidArgument("invalid JSON: HostPort must be a string");
+          BERTH_ASSIGN_OR_RETURN(m.host_port, HostPortOf(std::string(hp->as_string())));
+        }
+        cfg->port_bindings.push_back(std::move(m));
+      }
+    }
+  }
+  if (const json::value* all = ho.if_contains("PublishAllPorts"); !IsNull(all)) {
+    if (!all->is_bool()) return InvalidArgument("invalid JSON: PublishAllPorts must be a boolean");
+    cfg->publish_all_ports = all->as_bool();
+  }
+  BERTH_ASSIGN_OR_RETURN(cfg->extra_hosts, StringList(ho, "ExtraHosts"));
+  BERTH_ASSIGN_OR_RETURN(cfg->dns, StringList(ho, "Dns"));
+  BERTH_ASSIGN_OR_RETURN(cfg->dns_search, StringList(ho, "DnsSearch"));
+  BERTH_ASSIGN_OR_RETURN(cfg->dns_options, StringList(ho, "DnsOptions"));
+  return ValidateNetworkConfig(*cfg);
+}
+
+json::value ExposedPortsValue(const ContainerNetworkConfig& cfg) {
+  json::object o;
+  for (const auto& e : cfg.exposed_ports) o[e] = json::object{};
+  for (const auto& b : cfg.port_bindings) o[PortKey(b.container_port, b.protocol)] = json::object{};
+  if (o.empty()) return nullptr;
+  return o;
+}
+
+void AddNetworkHostConfig(const ContainerNetworkConfig& cfg, json::object* hc) {
+  json::object bindings;
+  for (const auto& b : cfg.port_bindings) {
+    json::value& slot = bindings[PortKey(b.container_port, b.protocol)];
+    if (!slot.is_array()) slot = json::array{};
+    slot.as_array().push_back(
+        json::object{{"HostIp", b.host_ip}, {"HostPort", b.host_port ? std::to_string(b.host_port) : ""}});
+  }
+  auto strings = [](const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.push_back(json::string(s));
+    return a;
+  };
+  (*hc)["PortBindings"] = std::move(bindings);
+  (*hc)["PublishAllPorts"] = cfg.publish_all_ports;
+  (*hc)["Dns"] = strings(cfg.dns);
+  (*hc)["DnsOptions"] = strings(cfg.dns_options);
+  (*hc)["DnsSearch"] = strings(cfg.dns_search);
+  (*hc)["ExtraHosts"] = cfg.extra_hosts.empty() ? json::value(nullptr) : json::value(strings(cfg.extra_hosts));
+}
+
+json::object InspectNetworkSettings(const ContainerInfo& c) {
+  const std::optional<NetworkAttachment>& a = c.network;
+  json::object ns;
+  ns["Bridge"] = "";
+  ns["SandboxID"] = a ? a->endpoint_id : "";
+  ns["SandboxKey"] = a ? a->netns_path : "";
+  ns["Ports"] = a ? PortMapValue(*a) : json::object{};
+  ns["HairpinMode"] = false;
+  ns["LinkLocalIPv6Address"] = "";
+  ns["LinkLocalIPv6PrefixLen"] = 0;
+  ns["SecondaryIPAddresses"] = nullptr;
+  ns["SecondaryIPv6Addresses"] = nullptr;
+  // The deprecated top-level fields describe the default bridge network.
+  ns["EndpointID"] = a ? a->endpoint_id : "";
+  ns["Gateway"] = a ? a->gateway : "";
+  ns["GlobalIPv6Address"] = "";
+  ns["GlobalIPv6PrefixLen"] = 0;
+  ns["IPAddress"] = a ? a->ip_address : "";
+  ns["IPPrefixLen"] = a ? a->ip_prefix_len : 0;
+  ns["IPv6Gateway"] = "";
+  ns["MacAddress"] = a ? a->mac_address : "";
+  json::object networks;
+  const std::string& mode = c.config.network_mode;
+  if (!mode.starts_with("container:")) networks[NetworkNameShown(mode)] = EndpointValue(a);
+  ns["Networks"] = std::move(networks);
+  return ns;
+}
+
+json::array SummaryPorts(const ContainerInfo& c) {
+  json::array out;
+  if (!c.network) return out;
+  for (const auto& p : c.network->ports) {
+    out.push_back(json::object{{"IP", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+                               {"PrivatePort", p.container_port},
+                               {"PublicPort", p.host_port},
+                               {"Type", p.protocol}});
+  }
+  for (const auto& e : c.network->exposed) {
+    auto port = ParsePortProto(e);
+    if (port.ok()) out.push_back(json::object{{"PrivatePort", port->first}, {"Type", port->second}});
+  }
+  return out;
+}
+
+json::object SummaryNetworkSettings(const ContainerInfo& c) {
+  json::object networks;
+  const std::string& mode = c.config.network_mode;
+  if (!mode.starts_with("container:")) networks[NetworkNameShown(mode)] = EndpointValue(c.network);
+  return json::object{{"Networks", std::move(networks)}};
+}
+
+}  // namespace berth::api

@@ -1,0 +1,231 @@
+// The files a networked container sees (/etc/hosts, /etc/resolv.conf), the
+// checks of its network config, and the attachment's JSON form (see
+// berth/network_service.h).
+#include <boost/json.hpp>
+#include <sstream>
+
+#include "berth/network_service.h"
+
+namespace berth {
+
+namespace json = boost::json;
+
+namespace {
+
+// "name:ip" or "name=ip" → (name, ip); the IP may be IPv6 (with colons).
+std::pair<std::string, std::string> SplitExtraHost(const std::string& entry) {
+  size_t sep = entry.find_first_of(":=");
+  if (sep == std::string::npos) return {entry, ""};
+  std::string ip = entry.substr(sep + 1);
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  return {entry.substr(0, sep), ip};
+}
+
+std::vector<std::string> Words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::string Joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
+bool IsLoopbackNameserver(const std::string& address) { return address.starts_with("127.") || address == "::1"; }
+
+bool LooksLikeIp(const std::string& text) {
+  if (ParseIpv4(text).ok()) return true;
+  // IPv6: hex digits, colons and at most one "::" (dots for a v4 tail).
+  if (text.find(':') == std::string::npos) return false;
+  for (char ch : text) {
+    if (!std::isxdigit(static_cast<unsigned char>(ch)) && ch != ':' && ch != '.') return false;
+  }
+  return true;
+}
+
+json::array PortsToJson(const std::vector<PortMapping>& ports) {
+  json::array out;
+  for (const auto& p : ports) {
+    out.push_back(json::object{{"ContainerPort", p.container_port},
+                               {"Protocol", p.protocol},
+                               {"HostIp", p.host_ip},
+                               {"HostPort", p.host_port}});
+  }
+  return out;
+}
+
+std::string StringField(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+int IntField(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_int64() ? static_cast<int>(v->as_int64()) : 0;
+}
+
+}  // namespace
+
+std::string BuildHostsFile(const std::string& ip, const std::string& hostname,
+                           const std::vector<std::string>& extra_hosts) {
+  std::string out =
+      "127.0.0.1\tlocalhost\n"
+      "::1\tlocalhost ip6-localhost ip6-loopback\n"
+      "fe00::\tip6-localnet\n"
+      "ff00::\tip6-mcastprefix\n"
+      "ff02::1\tip6-allnodes\n"
+      "ff02::2\tip6-allrouters\n";
+  for (const auto& entry : extra_hosts) {
+    auto [name, address] = SplitExtraHost(entry);
+    out += address + "\t" + name + "\n";
+  }
+  if (!ip.empty()) out += ip + "\t" + hostname + "\n";
+  return out;
+}
+
+std::string BuildResolvConf(const std::string& host_resolv_conf, const std::vector<std::string>& dns,
+                            const std::vector<std::string>& dns_search, const std::vector<std::string>& dns_options) {
+  std::vector<std::string> nameservers, search, options;
+  std::istringstream in(host_resolv_conf);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> w = Words(line);
+    if (w.empty() || w[0].starts_with("#") || w[0].starts_with(";")) continue;
+    if (w[0] == "nameserver" && w.size() >= 2 && !IsLoopbackNameserver(w[1])) nameservers.push_back(w[1]);
+    if ((w[0] == "search" || w[0] == "domain") && w.size() >= 2) search.assign(w.begin() + 1, w.end());
+    if (w[0] == "options") options.insert(options.end(), w.begin() + 1, w.end());
+  }
+  if (!dns.empty()) nameservers = dns;
+  // The host's resolvers are all on its loopback, which the container
+  // cannot reach: Docker falls back to Google's public ones.
+  if (nameservers.empty()) nameservers = {"8.8.8.8", "8.8.4.4"};
+  if (!dns_search.empty()) search = dns_search;
+  if (!dns_options.empty()) options = dns_options;
+  std::string out;
+  for (const auto& ns : nameservers) out += "nameserver " + ns + "\n";
+  // "--dns-search ." means no search domains at all.
+  if (!search.empty() && !(search.size() == 1 && search[0] == ".")) out += "search " + Joined(search) + "\n";
+  if (!options.empty()) out += "options " + Joined(options) + "\n";
+  return out;
+}
+
+Status ValidateNetworkConfig(const ContainerNetworkConfig& cfg) {
+  for (const auto& entry : cfg.extra_hosts) {
+    auto [name, address] = SplitExtraHost(entry);
+    if (name.empty() || address.empty()) return InvalidArgument("bad format for add-host: \"" + entry + "\"");
+    if (address != "host-gateway" && !LooksLikeIp(address)) {
+      return InvalidArgument("invalid IP address in add-host: \"" + address + "\"");
+    }
+  }
+  for (const auto& ns : cfg.dns) {
+    if (!LooksLikeIp(ns)) return InvalidArgument(ns + " is not an ip address");
+  }
+  for (const auto& p : cfg.port_bindings) {
+    if (!p.host_ip.empty() && !ParseIpv4(p.host_ip).ok()) {
+      return InvalidArgument("berth publishes ports on IPv4 addresses only: invalid host IP \"" + p.host_ip + "\"");
+    }
+    if (p.host_port < 0 || p.host_port > 65535) {
+      return InvalidArgument("invalid port specification: \"" + std::to_string(p.host_port) + "\"");
+    }
+  }
+  return OkStatus();
+}
+
+std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
+  auto strings = [](const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& x : v) a.push_back(json::string(x));
+    return a;
+  };
+  json::object o{{"ExposedPorts", strings(cfg.exposed_ports)},
+                 {"PortBindings", PortsToJson(cfg.port_bindings)},
+                 {"PublishAllPorts", cfg.publish_all_ports},
+                 {"ExtraHosts", strings(cfg.extra_hosts)},
+                 {"Dns", strings(cfg.dns)},
+                 {"DnsSearch", strings(cfg.dns_search)},
+                 {"DnsOptions", strings(cfg.dns_options)}};
+  return json::serialize(o);
+}
+
+Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return DataLoss("bad stored network config");
+  const json::object& o = v.as_object();
+  auto strings = [&o](std::string_view key) {
+    std::vector<std::string> out;
+    if (const json::value* a = o.if_contains(key); a != nullptr && a->is_array()) {
+      for (const auto& x : a->as_array()) {
+        if (x.is_string()) out.emplace_back(x.as_string());
+      }
+    }
+    return out;
+  };
+  ContainerNetworkConfig cfg;
+  cfg.exposed_ports = strings("ExposedPorts");
+  if (const json::value* ports = o.if_contains("PortBindings"); ports != nullptr && ports->is_array()) {
+    for (const auto& p : ports->as_array()) {
+      if (!p.is_object()) continue;
+      const json::object& po = p.as_object();
+      cfg.port_bindings.push_back(PortMapping{IntField(po, "ContainerPort"), StringField(po, "Protocol"),
+                                              StringField(po, "HostIp"), IntField(po, "HostPort")});
+    }
+  }
+  if (const json::value* all = o.if_contains("PublishAllPorts"); all != nullptr && all->is_bool()) {
+    cfg.publish_all_ports = all->as_bool();
+  }
+  cfg.extra_hosts = strings("ExtraHosts");
+  cfg.dns = strings("Dns");
+  cfg.dns_search = strings("DnsSearch");
+  cfg.dns_options = strings("DnsOptions");
+  return cfg;
+}
+
+std::string AttachmentToJson(const NetworkAttachment& a) {
+  json::array exposed;
+  for (const auto& e : a.exposed) exposed.push_back(json::string(e));
+  json::object o{{"ContainerID", a.container_id}, {"NetworkName", a.network_name},
+                 {"NetworkID", a.network_id},     {"EndpointID", a.endpoint_id},
+                 {"IPAddress", a.ip_address},     {"IPPrefixLen", a.ip_prefix_len},
+                 {"Gateway", a.gateway},          {"MacAddress", a.mac_address},
+                 {"NetnsPath", a.netns_path},     {"HostInterface", a.host_interface},
+                 {"Ports", PortsToJson(a.ports)}, {"Exposed", std::move(exposed)}};
+  return json::serialize(o);
+}
+
+Result<NetworkAttachment> AttachmentFromJson(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return DataLoss("bad network attachment record");
+  const json::object& o = v.as_object();
+  NetworkAttachment a;
+  a.container_id = StringField(o, "ContainerID");
+  a.network_name = StringField(o, "NetworkName");
+  a.network_id = StringField(o, "NetworkID");
+  a.endpoint_id = StringField(o, "EndpointID");
+  a.ip_address = StringField(o, "IPAddress");
+  a.ip_prefix_len = IntField(o, "IPPrefixLen");
+  a.gateway = StringField(o, "Gateway");
+  a.mac_address = StringField(o, "MacAddress");
+  a.netns_path = StringField(o, "NetnsPath");
+  a.host_interface = StringField(o, "HostInterface");
+  if (const json::value* ports = o.if_contains("Ports"); ports != nullptr && ports->is_array()) {
+    for (const auto& p : ports->as_array()) {
+      if (!p.is_object()) continue;
+      const json::object& po = p.as_object();
+      a.ports.push_back(PortMapping{IntField(po, "ContainerPort"), StringField(po, "Protocol"),
+                                    StringField(po, "HostIp"), IntField(po, "HostPort")});
+    }
+  }
+  if (const json::value* exposed = o.if_contains("Exposed"); exposed != nullptr && exposed->is_array()) {
+    for (const auto& e : exposed->as_array()) {
+      if (e.is_string()) a.exposed.emplace_back(e.as_string());
+    }
+  }
+  if (a.container_id.empty() || a.ip_address.empty()) return DataLoss("bad network attachment record");
+  return a;
+}
+
+}  // namespace berth

@@ -1,0 +1,137 @@
+// berthd's IPAM, port specifications, and the /etc/hosts and
+// /etc/resolv.conf writers.
+#include <gtest/gtest.h>
+
+#include "berth/network_service.h"
+
+namespace berth {
+namespace {
+
+uint32_t Ip(const char* text) { return *ParseIpv4(text); }
+
+TEST(Ipv4, ParsesAndFormats) {
+  EXPECT_EQ(FormatIpv4(Ip("172.30.0.1")), "172.30.0.1");
+  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "a.b.c.d", "1..2.3"}) {
+    EXPECT_FALSE(ParseIpv4(bad).ok()) << bad;
+  }
+  auto subnet = ParseIpv4Cidr("172.30.5.9/16");
+  ASSERT_TRUE(subnet.ok());
+  EXPECT_EQ(FormatIpv4(subnet->network), "172.30.0.0");
+  EXPECT_EQ(subnet->prefix_len, 16);
+  EXPECT_EQ(ParseIpv4Cidr("172.30.0.0/33").status().message(), "invalid CIDR address: 172.30.0.0/33");
+  EXPECT_FALSE(ParseIpv4Cidr("172.30.0.0").ok());
+}
+
+TEST(Ipv4, OverlapAndContainment) {
+  Ipv4Subnet a = *ParseIpv4Cidr("10.0.0.0/8");
+  Ipv4Subnet b = *ParseIpv4Cidr("10.20.0.0/16");
+  Ipv4Subnet c = *ParseIpv4Cidr("172.17.0.0/16");
+  EXPECT_TRUE(SubnetsOverlap(a, b));
+  EXPECT_TRUE(SubnetsOverlap(b, a));
+  EXPECT_FALSE(SubnetsOverlap(a, c));
+  EXPECT_TRUE(SubnetContains(b, Ip("10.20.255.255")));
+  EXPECT_FALSE(SubnetContains(b, Ip("10.21.0.0")));
+}
+
+TEST(Ipam, SkipsNetworkGatewayTakenAndBroadcast) {
+  Ipv4Subnet subnet = *ParseIpv4Cidr("192.168.7.0/30");  // .1 and .2 usable
+  uint32_t gateway = Ip("192.168.7.1");
+  auto first = AllocateAddress(subnet, gateway, {});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(FormatIpv4(*first), "192.168.7.2");
+  auto none = AllocateAddress(subnet, gateway, {*first});
+  EXPECT_EQ(none.status().code(), Code::kUnavailable);
+  EXPECT_EQ(none.status().message(), "no available addresses in 192.168.7.0/30");
+}
+
+TEST(Ipam, ReusesAReleasedAddress) {
+  Ipv4Subnet subnet = *ParseIpv4Cidr("172.30.0.0/16");
+  uint32_t gateway = Ip("172.30.0.1");
+  std::set<uint32_t> in_use = {Ip("172.30.0.2"), Ip("172.30.0.3"), Ip("172.30.0.4")};
+  EXPECT_EQ(FormatIpv4(*AllocateAddress(subnet, gateway, in_use)), "172.30.0.5");
+  in_use.erase(Ip("172.30.0.3"));
+  EXPECT_EQ(FormatIpv4(*AllocateAddress(subnet, gateway, in_use)), "172.30.0.3");
+}
+
+TEST(Ipam, DefaultSubnetAvoidsHostRoutes) {
+  EXPECT_EQ(FormatIpv4(PickDefaultSubnet({})->network), "172.17.0.0");
+  std::vector<Ipv4Subnet> taken = {*ParseIpv4Cidr("172.17.0.0/16"), *ParseIpv4Cidr("172.18.3.0/24")};
+  EXPECT_EQ(FormatIpv4(PickDefaultSubnet(taken)->network), "172.19.0.0");
+  EXPECT_FALSE(PickDefaultSubnet({*ParseIpv4Cidr("172.16.0.0/12")}).ok());
+}
+
+TEST(Ports, ParsesPortAndProtocol) {
+  EXPECT_EQ(*ParsePortProto("80"), std::make_pair(80, std::string("tcp")));
+  EXPECT_EQ(*ParsePortProto("53/udp"), std::make_pair(53, std::string("udp")));
+  EXPECT_EQ(ParsePortProto("0/tcp").status().message(), "invalid port specification: \"0\"");
+  EXPECT_EQ(ParsePortProto("70000").status().message(), "invalid port specification: \"70000\"");
+  EXPECT_EQ(ParsePortProto("80/icmp").status().message(), "invalid proto: icmp");
+}
+
+TEST(HostsFile, LocalhostExtraHostsThenTheContainer) {
+  EXPECT_EQ(BuildHostsFile("172.30.0.2", "web", {"db:10.0.0.5", "v6=[::1]"}),
+            "127.0.0.1\tlocalhost\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\n"
+            "fe00::\tip6-localnet\n"
+            "ff00::\tip6-mcastprefix\n"
+            "ff02::1\tip6-allnodes\n"
+            "ff02::2\tip6-allrouters\n"
+            "10.0.0.5\tdb\n"
+            "::1\tv6\n"
+            "172.30.0.2\tweb\n");
+}
+
+TEST(ResolvConf, TheHostsResolversWithoutLoopbackOnes) {
+  const std::string host =
+      "# comment\nnameserver 127.0.0.53\nnameserver 10.1.1.1\nsearch corp.example\noptions ndots:2\n";
+  EXPECT_EQ(BuildResolvConf(host, {}, {}, {}), "nameserver 10.1.1.1\nsearch corp.example\noptions ndots:2\n");
+  EXPECT_EQ(BuildResolvConf("nameserver 127.0.0.53\n", {}, {}, {}), "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+  EXPECT_EQ(BuildResolvConf(host, {"9.9.9.9"}, {"a.example", "b.example"}, {"timeout:1"}),
+            "nameserver 9.9.9.9\nsearch a.example b.example\noptions timeout:1\n");
+  EXPECT_EQ(BuildResolvConf(host, {}, {"."}, {}), "nameserver 10.1.1.1\noptions ndots:2\n");
+}
+
+TEST(NetworkConfig, ValidatesAddHostAndDns) {
+  ContainerNetworkConfig cfg;
+  cfg.extra_hosts = {"db:10.0.0.5", "gw:host-gateway"};
+  cfg.dns = {"1.1.1.1"};
+  EXPECT_TRUE(ValidateNetworkConfig(cfg).ok());
+  cfg.extra_hosts = {"db:notanip"};
+  EXPECT_EQ(ValidateNetworkConfig(cfg).message(), "invalid IP address in add-host: \"notanip\"");
+  cfg.extra_hosts = {};
+  cfg.dns = {"resolver"};
+  EXPECT_EQ(ValidateNetworkConfig(cfg).message(), "resolver is not an ip address");
+}
+
+TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
+  ContainerNetworkConfig cfg;
+  cfg.exposed_ports = {"80/tcp"};
+  cfg.port_bindings = {PortMapping{80, "tcp", "127.0.0.1", 8080}, PortMapping{53, "udp", "", 0}};
+  cfg.publish_all_ports = true;
+  cfg.extra_hosts = {"db:10.0.0.5"};
+  cfg.dns = {"9.9.9.9"};
+  cfg.dns_search = {"example.com"};
+  cfg.dns_options = {"ndots:1"};
+  auto back = NetworkConfigFromJson(NetworkConfigToJson(cfg));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(NetworkConfigToJson(*back), NetworkConfigToJson(cfg));
+  EXPECT_EQ(back->port_bindings[0].host_port, 8080);
+  EXPECT_EQ(back->port_bindings[1].protocol, "udp");
+}
+
+TEST(Attachment, RoundTripsThroughItsRecord) {
+  NetworkAttachment a;
+  a.container_id = "c1";
+  a.network_name = "bridge";
+  a.ip_address = "172.30.0.2";
+  a.ip_prefix_len = 16;
+  a.ports = {PortMapping{80, "tcp", "", 32768}};
+  a.exposed = {"443/tcp"};
+  auto back = AttachmentFromJson(AttachmentToJson(a));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(AttachmentToJson(*back), AttachmentToJson(a));
+  EXPECT_EQ(AttachmentFromJson("{}").status().code(), Code::kDataLoss);
+}
+
+}  // namespace
+}  // namespace berth
