@@ -163,6 +163,8 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(c.hostname, GetString(o, "Hostname"));
   BERTH_ASSIGN_OR_RETURN(c.tty, GetBool(o, "Tty"));
   BERTH_ASSIGN_OR_RETURN(c.open_stdin, GetBool(o, "OpenStdin"));
+  BERTH_ASSIGN_OR_RETURN(c.stdin_once, GetBool(o, "StdinOnce"));
+  BERTH_ASSIGN_OR_RETURN(c.attach_stdin, GetBool(o, "AttachStdin"));
   BERTH_ASSIGN_OR_RETURN(c.stop_signal, GetString(o, "StopSignal"));
   if (const json::value* st = o.if_contains("StopTimeout"); !IsNull(st)) {
     if (!st->is_int64() && !st->is_uint64()) return InvalidArgument("invalid JSON: StopTimeout must be an integer");
@@ -175,15 +177,12 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
       c.labels[std::string(k)] = std::string(val.as_string());
     }
   }
-  if (c.tty) {
-    return InvalidArgument("berth does not support TTY containers (docker run -t); run without -t");
-  }
   // AttachStdout/AttachStderr only say what a client will attach to;
   // ContainerIDFile is written by the client.
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(
       o,
       {"Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
-       "Labels", "HostConfig", "AttachStdout", "AttachStderr"},
+       "Labels", "HostConfig", "AttachStdout", "AttachStderr", "OpenStdin", "StdinOnce", "AttachStdin"},
       ""));
   if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
@@ -191,8 +190,9 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     BERTH_RETURN_IF_ERROR(
         RefuseUnsupportedFields(ho,
                                 {"AutoRemove", "NetworkMode", "Binds", "Mounts", "ContainerIDFile", "ReadonlyRootfs",
-                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig"},
+                                 "SecurityOpt", "CapAdd", "CapDrop", "Privileged", "LogConfig", "ConsoleSize"},
                                 "HostConfig."));
+    BERTH_RETURN_IF_ERROR(ParseConsoleSize(ho, &c.console_rows, &c.console_cols));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
     if (security_opts) c.security_opt = std::move(*security_opts);
@@ -375,6 +375,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["Mounts"] = MountsValue(c.config);
   hc["Privileged"] = c.config.privileged;
   hc["ReadonlyRootfs"] = c.config.read_only_rootfs;
+  hc["ConsoleSize"] = json::array{c.config.console_rows, c.config.console_cols};
   hc["SecurityOpt"] = Strings(c.config.security_opt, true);
   hc["CapAdd"] = Strings(c.config.cap_add, true);
   hc["CapDrop"] = Strings(c.config.cap_drop, true);
@@ -394,12 +395,12 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   cfg["Hostname"] = c.config.hostname.empty() ? r.id.substr(0, 12) : c.config.hostname;
   cfg["Domainname"] = "";
   cfg["User"] = c.effective_user;
-  cfg["AttachStdin"] = false;
+  cfg["AttachStdin"] = c.config.attach_stdin;
   cfg["AttachStdout"] = false;
   cfg["AttachStderr"] = false;
   cfg["Tty"] = c.config.tty;
   cfg["OpenStdin"] = c.config.open_stdin;
-  cfg["StdinOnce"] = false;
+  cfg["StdinOnce"] = c.config.stdin_once;
   cfg["Env"] = Strings(c.effective_env, true);
   cfg["Cmd"] = Strings(c.effective_cmd, true);
   cfg["Image"] = c.config.image;

@@ -264,7 +264,7 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
   } cases[] = {
       {"", 400, "config cannot be empty in order to create a container"},
       {"{not json", 400, "invalid JSON"},
-      {R"({"Image":"b","Tty":true})", 400, "does not support TTY"},
+      {R"({"Image":"b","HostConfig":{"ConsoleSize":[1]}})", 400, "ConsoleSize must be an array of two integers"},
       {R"({"Image":"b","HostConfig":{"Binds":["/a:/b"]}})", 400, "bind mounts"},
       {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"volume","Source":"v","Target":"/v"}]}})", 400,
        "type \"volume\""},
@@ -290,7 +290,6 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
        "berth does not support the log driver \"syslog\" (--log-driver); only json-file is supported"},
       {R"({"Image":"b","HostConfig":{"LogConfig":{"Type":"none"}}})", 400, "the log driver \"none\""},
       {R"({"Image":"b","HostConfig":{"Sysctls":{"net.ipv4.ip_forward":"1"}}})", 400, "HostConfig.Sysctls (--sysctl)"},
-      {R"({"Image":"b","OpenStdin":true})", 400, "berth does not support OpenStdin (-i)"},
       {R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"n":{"Aliases":["a"]}}}})", 400,
        "berth does not support NetworkingConfig"},
       {R"({"Image":"b","Healthcheck":{"Test":["CMD","true"]}})", 400, "Healthcheck (--health-cmd)"},

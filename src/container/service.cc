@@ -178,7 +178,6 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
   if (!name_in.empty() && !ValidContainerName(name_in)) {
     return InvalidArgument("Invalid container name (" + name_in + "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
   }
-  if (cfg.tty) return InvalidArgument("Tty is not supported by berth");
   std::string name = name_in.starts_with("/") ? name_in.substr(1) : name_in;
   ContainerCreateResult out;
   BERTH_ASSIGN_OR_RETURN(ImageRecord img, store_->images()->Resolve(cfg.image));
@@ -347,6 +346,9 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
+  p.terminal = cfg.tty;
+  p.console_rows = cfg.console_rows;
+  p.console_cols = cfg.console_cols;
   s = ApplySecurity(cfg, &p);
   if (!s.ok()) return fail(s);
   s = ResolveUser(dir + "/rootfs", e.user, &p);
@@ -374,7 +376,8 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   if (!s.ok()) return fail(s);
   auto log_rotation = ParseLogConfig(cfg.log_driver, cfg.log_options);
   if (!log_rotation.ok()) return fail(log_rotation.status());
-  auto pid = runtime_->Start(rec.id, dir + "/bundle", dir + "/state", *log_rotation);
+  auto pid =
+      runtime_->Start(rec.id, dir + "/bundle", dir + "/state", StartOptions{*log_rotation, cfg.open_stdin, cfg.tty});
   if (!pid.ok()) return fail(pid.status(), true);
   {
     MutexLock l(&mu_);

@@ -43,17 +43,44 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
 Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
                                 const std::function<void(int stream, std::string_view data)>& on_output,
                                 const std::function<bool()>& on_idle, int idle_ms) {
+  return RunCommandWithStdio(argv, ChildStdio{}, on_output, on_idle, idle_ms);
+}
+
+Result<int> RunCommandWithStdio(const std::vector<std::string>& argv, const ChildStdio& stdio,
+                                const std::function<void(int stream, std::string_view data)>& on_output,
+                                const std::function<bool()>& on_idle, int idle_ms) {
   if (argv.empty()) return InvalidArgument("empty command");
+  const bool tty = !stdio.tty_path.empty();
+  if (tty && stdio.tty_master < 0) return InvalidArgument("a terminal without its master side");
   Pipes p;
-  if (::pipe2(p.out, O_CLOEXEC) != 0 || ::pipe2(p.err, O_CLOEXEC) != 0) {
+  // Held open until the child has its own copy: a pty nobody holds reads as
+  // ended.
+  int tty_hold = tty ? ::open(stdio.tty_path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+  if (tty && tty_hold < 0) return ErrnoStatus("open " + stdio.tty_path, errno);
+  p.out[1] = tty_hold;  // closed with the pipes
+  if (!tty && (::pipe2(p.out, O_CLOEXEC) != 0 || ::pipe2(p.err, O_CLOEXEC) != 0)) {
     return ErrnoStatus("pipe", errno);
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  // dup2 onto 1 and 2 clears close-on-exec on the copies only.
-  posix_spawn_file_actions_adddup2(&actions, p.out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, p.err[1], 2);
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  if (tty) {
+    // In the new session (set up before the file actions run), the first
+    // terminal opened without O_NOCTTY becomes the controlling one.
+    flags |= POSIX_SPAWN_SETSID;
+    posix_spawn_file_actions_addopen(&actions, 0, stdio.tty_path.c_str(), O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&actions, 0, 1);
+    posix_spawn_file_actions_adddup2(&actions, 0, 2);
+  } else {
+    if (stdio.stdin_fd >= 0) {
+      posix_spawn_file_actions_adddup2(&actions, stdio.stdin_fd, 0);
+    } else {
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    }
+    // dup2 onto 1 and 2 clears close-on-exec on the copies only.
+    posix_spawn_file_actions_adddup2(&actions, p.out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, p.err[1], 2);
+  }
   // Nothing else of berthd's reaches the child, whether or not whoever
   // opened it asked for close-on-exec (sockets, the database, lock files).
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
@@ -66,7 +93,7 @@ Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&attr, flags);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -76,12 +103,15 @@ Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return ErrnoStatus("run " + argv[0], rc);
+  // posix_spawn returns once the child has run its file actions.
   ::close(p.out[1]);
-  ::close(p.err[1]);
+  if (p.err[1] >= 0) ::close(p.err[1]);
   p.out[1] = p.err[1] = -1;
 
-  struct pollfd fds[2] = {{p.out[0], POLLIN, 0}, {p.err[0], POLLIN, 0}};
-  int open_count = 2;
+  // A terminal's output is stream 1; its end shows as EIO once every holder
+  // of the terminal side has closed it.
+  struct pollfd fds[2] = {{tty ? stdio.tty_master : p.out[0], POLLIN, 0}, {tty ? -1 : p.err[0], POLLIN, 0}};
+  int open_count = tty ? 1 : 2;
   char buf[8192];
   while (open_count > 0) {
     int n = ::poll(fds, 2, on_idle ? idle_ms : -1);
@@ -101,7 +131,7 @@ Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
       if (r > 0) {
         on_output(i + 1, std::string_view(buf, static_cast<size_t>(r)));
       } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-        fds[i].fd = -1;  // closed by ~Pipes
+        fds[i].fd = -1;  // closed by ~Pipes (or the caller: the terminal)
         --open_count;
       }
     }
