@@ -154,6 +154,11 @@ Result<Pty> OpenPty();
 // (TIOCSWINSZ; the process group in its foreground gets SIGWINCH).
 Status SetTerminalSize(int master_fd, int rows, int cols);
 
+// Sets the window size of the terminal process `pid` has as its stdin (a
+// pty's terminal side; anything else is FailedPrecondition), directly: the
+// process sees the new size before this returns.
+Status SetProcessTerminalSize(int pid, int rows, int cols);
+
 // The standard input and terminal of a process Runtime::Exec runs.
 struct ExecStdio {
   // >= 0: what the process reads as stdin (the read end of a pipe; the

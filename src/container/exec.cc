@@ -183,10 +183,17 @@ Status ContainerServiceImpl::ResizeExec(const std::string& exec_id, int rows, in
   MutexLock l(&mu_);
   auto it = execs_.find(exec_id);
   if (it == execs_.end()) return NotFound("No such exec instance: " + exec_id);
-  const ExecInstance& ex = *it->second;
+  ExecInstance& ex = *it->second;
   if (!ex.config.tty) return FailedPrecondition("exec " + exec_id + " has no TTY");
-  if (ex.tty_master < 0) return Conflict("exec " + exec_id + " is not running");
-  return SetTerminalSize(ex.tty_master, rows, cols);
+  if (!ex.running) return Conflict("exec " + exec_id + " is not running");
+  // Kept for a process that has not started yet (it starts at this size).
+  ex.config.console_rows = rows;
+  ex.config.console_cols = cols;
+  if (ex.tty_master >= 0) BERTH_RETURN_IF_ERROR(SetTerminalSize(ex.tty_master, rows, cols));
+  // runc passes our terminal's size on asynchronously: the process's own
+  // terminal is set here as well, so that it has the size once we answer.
+  if (ex.pid > 0) LogIfError(SetProcessTerminalSize(ex.pid, rows, cols), "resize exec " + exec_id);
+  return OkStatus();
 }
 
 Status ContainerServiceImpl::SetExecConsoleSize(const std::string& exec_id, int rows, int cols) {
@@ -210,12 +217,13 @@ void ContainerServiceImpl::RunExec(const std::shared_ptr<ExecInstance>& ex, cons
     Result<Pty> pty = OpenPty();
     if (!pty.ok()) return FinishExec(ex, pty.status(), on_output);
     tty_master = UniqueFd(pty->master);
+    stdio.tty = *pty;
+    input_target = pty->master;
+    // The size asked for so far (at create, start or by a resize since).
+    MutexLock l(&mu_);
     if (ex->config.console_rows > 0 && ex->config.console_cols > 0) {
       LogIfError(SetTerminalSize(pty->master, ex->config.console_rows, ex->config.console_cols), "exec console size");
     }
-    stdio.tty = *pty;
-    input_target = pty->master;
-    MutexLock l(&mu_);
     ex->tty_master = pty->master;
   }
   UniqueFd stdin_write;
@@ -246,6 +254,10 @@ void ContainerServiceImpl::RunExec(const std::shared_ptr<ExecInstance>& ex, cons
       [this, &ex](int pid) {
         MutexLock l(&mu_);
         ex->pid = pid;
+        if (ex->config.tty && ex->config.console_rows > 0 && ex->config.console_cols > 0) {
+          LogIfError(SetProcessTerminalSize(pid, ex->config.console_rows, ex->config.console_cols),
+                     "size the terminal of exec " + ex->id);
+        }
         cv_.NotifyAll();
       },
       on_output, [this] { return stopping_.load(); });

@@ -327,7 +327,13 @@ class RuncRuntime final : public Runtime {
       if (pid <= 0) return;
       // runc has made its terminal (our pty) raw by now: newlines become
       // "\r\n" again, as on Docker's terminals.
-      if (stdio.tty) RestoreOutputNewlines(stdio.tty->master);
+      if (stdio.tty) {
+        RestoreOutputNewlines(stdio.tty->master);
+        // runc copies our terminal's size to the process's on SIGWINCH; a
+        // size set before it listened would otherwise be lost.
+        pid_t foreground = ::tcgetpgrp(stdio.tty->master);
+        if (foreground > 0) ::killpg(foreground, SIGWINCH);
+      }
       on_pid(pid);
     };
     runtime_internal::ChildStdio child;

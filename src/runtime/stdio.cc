@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -82,6 +84,23 @@ Status SetTerminalSize(int master_fd, int rows, int cols) {
   ws.ws_col = static_cast<unsigned short>(cols);
   if (::ioctl(master_fd, TIOCSWINSZ, &ws) != 0) return ErrnoStatus("resize the terminal", errno);
   return OkStatus();
+}
+
+Status SetProcessTerminalSize(int pid, int rows, int cols) {
+  if (pid <= 0) return InvalidArgument("no process");
+  const std::string fd0 = "/proc/" + std::to_string(pid) + "/fd/0";
+  // Only a pty's terminal side is opened: nothing else of the process's
+  // choosing (a device with effects on open) is touched.
+  struct stat st;
+  if (::stat(fd0.c_str(), &st) != 0) return ErrnoStatus("stat " + fd0, errno);
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) < 136 || major(st.st_rdev) > 143) {
+    return FailedPrecondition("the standard input of process " + std::to_string(pid) + " is not a terminal");
+  }
+  int fd = ::open(fd0.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + fd0, errno);
+  Status s = SetTerminalSize(fd, rows, cols);
+  ::close(fd);
+  return s;
 }
 
 Status WriteContainerStdin(const std::string& state_dir, std::string_view data) {

@@ -109,7 +109,8 @@ class TtyCliTest(ContainerTestCase):
         self.assertEqual((st, body), (200, b"out\r\nerr\r\n"))
         self.assertEqual(headers["Content-Type"], "application/vnd.docker.raw-stream")
         log = os.path.join(self.d.data_root, "containers", cid, "state", "container.log")
-        entries = [json.loads(line) for line in open(log)]
+        with open(log) as f:
+            entries = [json.loads(line) for line in f]
         self.assertEqual([(e["log"], e["stream"]) for e in entries], [("out\r\n", "stdout"), ("err\r\n", "stdout")])
 
     def test_run_it_is_an_interactive_shell_with_the_terminal_size(self):
@@ -127,7 +128,8 @@ class TtyCliTest(ContainerTestCase):
         cli.send(b"echo $((5*5))\r")
         cli.expect(b"25\r\n")
         cli.send(b"\x10\x11")  # ctrl-p ctrl-q
-        self.assertEqual(cli.wait(), 0)
+        # As with dockerd, the CLI says so and exits 1.
+        self.assertEqual(cli.wait(), 1, cli.out)
         self.assertIn(b"read escape sequence", cli.out)
         self.assertEqual(self.inspect(cid, "{{.State.Running}}"), "true")
         # Chosen keys, and the shell still answers.
@@ -135,11 +137,11 @@ class TtyCliTest(ContainerTestCase):
         cli.send(b"echo $((2*3))\r")
         cli.expect(b"6\r\n")
         cli.send(b"\x18x")
-        self.assertEqual(cli.wait(), 0)
+        self.assertEqual(cli.wait(), 1, cli.out)
         self.assertEqual(self.inspect(cid, "{{.State.Running}}"), "true")
-        rc, _, err = self.d.docker("attach", "--detach-keys", "ctrl-1", cid)
-        self.assertNotEqual(rc, 0)
-        self.assertIn("Invalid detach keys (ctrl-1) provided", err)
+        st, _, body = self.d.request("POST", "/containers/%s/attach?stream=1&stdin=1&detachKeys=ctrl-1" % cid)
+        self.assertEqual(st, 400, body)
+        self.assertEqual(json.loads(body)["message"], "Invalid detach keys (ctrl-1) provided")
 
     def test_resize_sets_the_containers_window(self):
         cid = self.docker_ok("run", "-dit", "bb:1", "sh").strip()
@@ -194,7 +196,9 @@ class TtySdkTest(ContainerTestCase):
     def test_attach_socket_with_stdin_once(self):
         api = self.client()
         try:
-            cid = api.create_container("bb:1", ["cat"], stdin_open=True, stdin_once=True)["Id"]
+            # Not detached, the SDK asks for StdinOnce with OpenStdin.
+            cid = api.create_container("bb:1", ["cat"], stdin_open=True)["Id"]
+            self.assertTrue(api.inspect_container(cid)["Config"]["StdinOnce"])
             sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stream": 1})
             api.start(cid)
             raw = sock._sock
@@ -209,22 +213,57 @@ class TtySdkTest(ContainerTestCase):
     def test_attach_without_stdin_once_ends_with_the_input_and_keeps_the_container(self):
         api = self.client()
         try:
-            cid = api.create_container("bb:1", ["cat"], stdin_open=True)["Id"]
+            cid = api.create_container("bb:1", ["cat"], stdin_open=True, detach=True)["Id"]
+            self.assertFalse(api.inspect_container(cid)["Config"]["StdinOnce"])
             api.start(cid)
-            sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stream": 1})
-            raw = sock._sock
-            raw.sendall(b"one\n")
-            raw.shutdown(socket.SHUT_WR)
-            self.assertEqual(self.frames(self.read_to_end(raw)), [(1, b"one\n")])
+            for word in (b"one\n", b"two\n"):  # each client's input reaches the same process
+                sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stream": 1})
+                raw = sock._sock
+                raw.settimeout(20)
+                raw.sendall(word)
+                got = b""
+                while len(got) < 8 + len(word):
+                    chunk = raw.recv(4096)
+                    self.assertTrue(chunk, got)
+                    got += chunk
+                self.assertEqual(self.frames(got), [(1, word)])
+                raw.shutdown(socket.SHUT_WR)  # ends this attach, not the container's stdin
+                self.assertEqual(self.read_to_end(raw), b"")
+                raw.close()
+                self.assertTrue(api.inspect_container(cid)["State"]["Running"])
+        finally:
+            api.close()
+
+    def test_attach_detach_keys_end_the_stream(self):
+        api = self.client()
+        try:
+            cid = api.create_container("bb:1", ["cat"], stdin_open=True, detach=True)["Id"]
+            api.start(cid)
+
+            def attach():
+                sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stream": 1, "detachKeys": "ctrl-a"})
+                sock._sock.settimeout(20)
+                return sock._sock
+
+            def echoed(raw, word):
+                raw.sendall(word)
+                got = b""
+                while len(got) < 8 + len(word):
+                    chunk = raw.recv(4096)
+                    self.assertTrue(chunk, got)
+                    got += chunk
+                self.assertEqual(self.frames(got), [(1, word)])
+
+            raw = attach()
+            echoed(raw, b"kept\n")
+            raw.sendall(b"\x01dropped\n")  # the stream ends; what follows the keys goes nowhere
+            self.assertEqual(self.read_to_end(raw), b"")
             raw.close()
             self.assertTrue(api.inspect_container(cid)["State"]["Running"])
-            # A second client's input reaches the same process.
-            sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stream": 1})
-            raw = sock._sock
-            raw.sendall(b"two\n")
-            raw.shutdown(socket.SHUT_WR)
-            self.assertEqual(self.frames(self.read_to_end(raw)), [(1, b"two\n")])
+            raw = attach()
+            echoed(raw, b"after\n")
             raw.close()
+            self.assertEqual(api.logs(cid), b"kept\nafter\n")
         finally:
             api.close()
 
