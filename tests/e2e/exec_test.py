@@ -162,10 +162,10 @@ class ExecSdkTest(ContainerTestCase):
             eid = api.exec_create(cid, ["sh", "-c", "exit 7"])
             self.assertEqual(api.exec_start(eid), b"")
             self.assertEqual(api.exec_inspect(eid)["ExitCode"], 7)
-            # A TTY exec's output is one raw stream, newlines as a terminal
-            # writes them.
+            # A TTY exec's output is one raw stream (read as such: tty=True,
+            # as with dockerd), newlines as a terminal writes them.
             eid = api.exec_create(cid, ["sh", "-c", "test -t 1 && echo tty; echo err >&2"], tty=True)
-            self.assertEqual(api.exec_start(eid), b"tty\r\nerr\r\n")
+            self.assertEqual(api.exec_start(eid, tty=True), b"tty\r\nerr\r\n")
             self.assertTrue(api.exec_inspect(eid)["ProcessConfig"]["tty"])
         finally:
             api.close()
