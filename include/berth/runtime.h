@@ -11,6 +11,13 @@
 //   - when runc exits, writes <state>/exit as "<code> <finished unix nanos>\n"
 //     (atomically: tmp + rename) and exits. A container killed by signal N
 //     exits with 128+N, as Docker reports.
+//   - with StartOptions::open_stdin, feeds the container's stdin from the
+//     fifo <state>/stdin (WriteContainerStdin) until a "close-stdin" line on
+//     the fifo <state>/control; with StartOptions::tty, runs `runc run -d
+//     --console-socket`, takes the terminal's master side from the socket,
+//     logs it as "stdout", writes stdin to it, resizes it on "resize R C"
+//     lines, and waits for the container's init (orphaned onto the shim, a
+//     subreaper) instead of runc,
 //   - writes <state>/shim.pid at start and removes nothing. runc adds
 //     <state>/init.pid (the container's pid, once started) and
 //     <state>/runc.log (runc's own JSON log).

@@ -2,7 +2,11 @@
 // include/berth/runtime.h for the contract).
 //
 //   berth-shim --id ID --bundle DIR --state DIR --runc PATH --runc-root DIR
-//              [--log-max-size BYTES --log-max-file N]
+//              [--log-max-size BYTES --log-max-file N] [--stdin 1] [--tty 1]
+//
+// --stdin 1 keeps the container's stdin open, fed from the fifo
+// <state>/stdin; --tty 1 gives it runc's terminal (console socket); both use
+// the control fifo <state>/control (see berth::StartOptions).
 //
 // With --log-max-size, container.log is rotated as Docker's json-file driver
 // does (see berth::LogRotation): before a line is written to a log that has
