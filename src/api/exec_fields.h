@@ -20,11 +20,13 @@ namespace berth::api {
 // (RefuseUnsupportedFields). Malformed JSON or a wrong type: InvalidArgument.
 Result<ExecConfig> ParseExecCreateBody(std::string_view body);
 
-// The body of POST /exec/{id}/start (an empty body means {}): Detach, and
-// ConsoleSize [rows, cols] for a TTY exec. Tty is accepted and has no say:
-// the exec's own (from create) decides, as with dockerd.
+// The body of POST /exec/{id}/start (an empty body means {}): Detach, Tty
+// (the output is sent raw rather than in frames, as dockerd does; whether
+// the process has a terminal is the exec's own Tty), and ConsoleSize
+// [rows, cols] for a TTY exec.
 struct ExecStartOptions {
   bool detach = false;
+  bool tty = false;
   int console_rows = 0;
   int console_cols = 0;
 };

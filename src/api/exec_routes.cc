@@ -103,7 +103,10 @@ Result<Response> StartExec(RouteContext& ctx) {
   bool upgrade = !ctx.req->Header("Upgrade").empty();
   r.status = upgrade ? 101 : 200;
   r.upgrade_raw = true;
-  const bool tty = info.config.tty;
+  // As with dockerd, the start's Tty decides the framing (raw, or frames of
+  // the process's output even when it has a terminal); the exec's own Tty
+  // decides whether it gets one.
+  const bool tty = start.tty;
   r.SetHeader("Content-Type", tty ? "application/vnd.docker.raw-stream" : StreamContentType(ctx));
   if (upgrade) {
     r.SetHeader("Connection", "Upgrade");
@@ -177,12 +180,10 @@ Result<ExecConfig> ParseExecCreateBody(std::string_view body) {
 
 Result<ExecStartOptions> ParseExecStartBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(json::object o, ParseObject(body));
-  // Tty is the exec's own (from create), as dockerd has it.
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, {"Detach", "Tty", "ConsoleSize"}, ""));
   ExecStartOptions out;
   BERTH_ASSIGN_OR_RETURN(out.detach, BoolField(o, "Detach"));
-  BERTH_ASSIGN_OR_RETURN(bool tty, BoolField(o, "Tty"));
-  (void)tty;
+  BERTH_ASSIGN_OR_RETURN(out.tty, BoolField(o, "Tty"));
   BERTH_RETURN_IF_ERROR(ParseConsoleSize(o, &out.console_rows, &out.console_cols));
   return out;
 }

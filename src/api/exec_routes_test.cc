@@ -61,6 +61,8 @@ TEST(ExecStartBody, ReadsDetachAndConsoleSize) {
   EXPECT_FALSE(ParseExecStartBody(R"({"Detach":false})")->detach);
   auto tty = ParseExecStartBody(R"({"Detach":false,"Tty":true,"ConsoleSize":[30,100]})");
   ASSERT_TRUE(tty.ok()) << tty.status().message();
+  EXPECT_TRUE(tty->tty);
+  EXPECT_FALSE(ParseExecStartBody(R"({"Detach":false})")->tty);
   EXPECT_EQ(tty->console_rows, 30);
   EXPECT_EQ(tty->console_cols, 100);
   auto other = ParseExecStartBody(R"({"Detach":false,"Nope":1})");

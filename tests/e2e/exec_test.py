@@ -166,6 +166,9 @@ class ExecSdkTest(ContainerTestCase):
             # as with dockerd), newlines as a terminal writes them.
             eid = api.exec_create(cid, ["sh", "-c", "test -t 1 && echo tty; echo err >&2"], tty=True)
             self.assertEqual(api.exec_start(eid, tty=True), b"tty\r\nerr\r\n")
+            # Started without Tty, the same output comes in stdout frames.
+            eid = api.exec_create(cid, ["sh", "-c", "test -t 1 && echo tty; echo err >&2"], tty=True)
+            self.assertEqual(api.exec_start(eid), b"tty\r\nerr\r\n")
             self.assertTrue(api.exec_inspect(eid)["ProcessConfig"]["tty"])
         finally:
             api.close()
