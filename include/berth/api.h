@@ -42,6 +42,18 @@ struct Request {
   // True once the client has gone away or the server is stopping; long
   // streams (events) poll it. May be empty (never cancelled).
   std::function<bool()> cancelled;
+  // Set by the server for the producer of a hijacking response
+  // (Response::upgrade_raw): reads up to n bytes the client sends on the
+  // hijacked connection (attach and exec stdin), blocking until some come;
+  // 0 once the client has half-closed its side or hung up, or the read was
+  // interrupted. Call it from a thread of the producer's own (it must not
+  // be the producer's thread while that one writes), one call at a time;
+  // only once the producer has written (the hijack is committed).
+  std::function<Result<size_t>(char* buf, size_t n)> read_hijacked;
+  // Makes a blocked read_hijacked return 0, and later calls return 0 at
+  // once. Callable from any thread; the producer calls it before it returns
+  // when a reader thread may still be blocked.
+  std::function<void()> interrupt_hijacked_read;
 
   // Value of the first header named `name` (case-insensitive), "" if none.
   std::string Header(std::string_view name) const;

@@ -93,8 +93,13 @@ struct ContainerConfig {
   std::string user;                                    // empty: image's
   std::map<std::string, std::string> labels;
   std::string hostname;
-  bool tty = false;            // true is refused (not supported)
-  bool open_stdin = false;     // accepted; stdin is not wired
+  bool tty = false;            // Tty: the process gets a pseudo-terminal
+  bool open_stdin = false;     // OpenStdin: stdin stays open, fed by attached clients
+  bool stdin_once = false;     // StdinOnce: stdin closes when the first attached client leaves
+  bool attach_stdin = false;   // AttachStdin (shown by inspect)
+  // HostConfig.ConsoleSize [rows, cols]: a TTY's size at start (0: not given).
+  int console_rows = 0;
+  int console_cols = 0;
   bool auto_remove = false;    // HostConfig.AutoRemove
   // "", "default", "bridge": the bridge network (none when the daemon has
   // no bridge); "none": a loopback-only namespace; "host"; "container:ID"
@@ -245,9 +250,23 @@ struct ExecConfig {
   std::string user;              // empty: the container's
   std::string working_dir;       // empty: the container's
   bool privileged = false;       // every available capability
+  bool attach_stdin = false;  // the attached client's input is the process's stdin
   bool attach_stdout = false;
   bool attach_stderr = false;
-  std::string detach_keys;  // kept for inspect (no stdin, so never used)
+  bool tty = false;          // the process gets a pseudo-terminal
+  std::string detach_keys;   // "" : the default ctrl-p,ctrl-q
+  // ConsoleSize [rows, cols] to start a TTY with; 0: not given.
+  int console_rows = 0;
+  int console_cols = 0;
+};
+
+// What an attached client sends (attach or exec stdin), as the server
+// reads it from a hijacked connection.
+struct StdinSource {
+  // Up to n bytes, blocking; 0 once the client has no more to send.
+  std::function<Result<size_t>(char* buf, size_t n)> read;
+  // Makes a blocked `read` return 0 (any thread).
+  std::function<void()> interrupt;
 };
 
 // An exec instance as GET /exec/{id}/json shows it.
@@ -448,8 +467,31 @@ class ContainerService {
   // started (or ended) and discards the output. Started before: Conflict
   // "exec command ID has already run"; the container no longer running:
   // Conflict "container ID is not running".
+  // With AttachStdin, what `input` reads goes to the process's stdin (or
+  // terminal) until it reads 0, which closes the stdin of a process without
+  // a terminal; `input` is interrupted once the process has ended. A TTY
+  // process's output comes as stream 1, raw.
   virtual Status StartExec(const std::string& exec_id, bool detach,
-                           const std::function<void(int stream, std::string_view data)>& on_output);
+                           const std::function<void(int stream, std::string_view data)>& on_output,
+                           const StdinSource& input = {});
+  // Sets the window size of a running TTY exec process. NotFound for an
+  // unknown instance; FailedPrecondition when it has no terminal or is not
+  // running.
+  virtual Status ResizeExec(const std::string& exec_id, int rows, int cols);
+  // Sets the size a TTY exec's terminal starts with (the ConsoleSize of
+  // exec start), before StartExec. NotFound for an unknown instance.
+  virtual Status SetExecConsoleSize(const std::string& exec_id, int rows, int cols);
+
+  // Hands `data` to the stdin of the running container `ref` started with
+  // OpenStdin. Conflict when it is not running; FailedPrecondition when its
+  // stdin is not open (or closed). Default: Unimplemented.
+  virtual Status WriteStdin(const std::string& ref, std::string_view data);
+  // Closes the container's stdin (its process reads the end), after what
+  // was written before. Same errors.
+  virtual Status CloseStdin(const std::string& ref);
+  // Sets the window size of the running TTY container `ref`. Conflict when
+  // it is not running; FailedPrecondition without a TTY.
+  virtual Status ResizeTty(const std::string& ref, int rows, int cols);
 
   // docker cp and docker export (archive.cc), on a running container's root
   // filesystem or, for one that is not running, on its overlay mounted for

@@ -11,6 +11,13 @@
 //   - when runc exits, writes <state>/exit as "<code> <finished unix nanos>\n"
 //     (atomically: tmp + rename) and exits. A container killed by signal N
 //     exits with 128+N, as Docker reports.
+//   - with StartOptions::open_stdin, feeds the container's stdin from the
+//     fifo <state>/stdin (WriteContainerStdin) until a "close-stdin" line on
+//     the fifo <state>/control; with StartOptions::tty, runs `runc run -d
+//     --console-socket`, takes the terminal's master side from the socket,
+//     logs it as "stdout", writes stdin to it, resizes it on "resize R C"
+//     lines, and waits for the container's init (orphaned onto the shim, a
+//     subreaper) instead of runc,
 //   - writes <state>/shim.pid at start and removes nothing. runc adds
 //     <state>/init.pid (the container's pid, once started) and
 //     <state>/runc.log (runc's own JSON log).
@@ -62,6 +69,12 @@ struct ProcessSpec {
   // of the host's /dev (as Docker lists them) created in the container and
   // all devices allowed. Capabilities and seccomp are set by the caller.
   bool privileged = false;
+  // process.terminal: the process gets a pseudo-terminal as its stdin,
+  // stdout and stderr (Docker's Tty).
+  bool terminal = false;
+  // process.consoleSize of a terminal: its size at start (0: runc's default).
+  int console_rows = 0;
+  int console_cols = 0;
   // Extra mounts, in this order (image mounts, binds, volumes, tmpfs):
   // host `source` bound at `destination`, or with `tmpfs` a tmpfs there.
   struct BindMount {
@@ -160,6 +173,64 @@ struct RuntimeOptions {
   std::string runc_root;                  // runc --root (state of runc)
 };
 
+// A pseudo-terminal berthd opens for a process it runs with a TTY (exec -t):
+// `master` is berthd's side (close-on-exec), `path` the terminal side
+// (/dev/pts/N) the process is given.
+struct Pty {
+  int master = -1;  // owned: close it when done
+  std::string path;
+};
+// Opens a pty whose terminal side passes bytes through unchanged (raw) but
+// for output newlines, which become "\r\n" as on Docker's terminals.
+Result<Pty> OpenPty();
+// Sets the window size of the pty whose master side is `master_fd`
+// (TIOCSWINSZ; the process group in its foreground gets SIGWINCH).
+Status SetTerminalSize(int master_fd, int rows, int cols);
+
+// Sets the window size of the terminal process `pid` has as its stdin (a
+// pty's terminal side; anything else is FailedPrecondition), directly: the
+// process sees the new size before this returns.
+Status SetProcessTerminalSize(int pid, int rows, int cols);
+
+// The standard input and terminal of a process Runtime::Exec runs.
+struct ExecStdio {
+  // >= 0: what the process reads as stdin (the read end of a pipe; the
+  // caller closes its copy). -1: /dev/null. Unused with a terminal.
+  int stdin_fd = -1;
+  // With a terminal (Docker's Tty): the pty from OpenPty. Its master side
+  // carries the output (stream 1) and takes the input.
+  std::optional<Pty> tty;
+};
+
+// Files in a container's state directory through which berthd reaches the
+// shim of a container started with StartOptions::open_stdin or tty (see
+// WriteContainerStdin, CloseContainerStdin, ResizeContainerTerminal).
+inline constexpr char kShimStdinFifo[] = "stdin";
+inline constexpr char kShimControlFifo[] = "control";
+
+// Hands `data` to the container's stdin through its shim (blocks while the
+// shim is behind). FailedPrecondition when the container was not started
+// with stdin open, or its shim has gone.
+Status WriteContainerStdin(const std::string& state_dir, std::string_view data);
+// Closes the container's stdin (its process reads the end) once the shim
+// has passed on what was written before. Same errors.
+Status CloseContainerStdin(const std::string& state_dir);
+// Sets the window size of a TTY container's terminal. FailedPrecondition
+// when it has none (no TTY, or not running).
+Status ResizeContainerTerminal(const std::string& state_dir, int rows, int cols);
+
+// How the shim gives the container its standard streams.
+struct StartOptions {
+  LogRotation log;
+  // The container's stdin stays open, fed by WriteContainerStdin (Docker's
+  // OpenStdin). Else it reads /dev/null.
+  bool open_stdin = false;
+  // The container runs with a pseudo-terminal (Docker's Tty; config.json
+  // must have process.terminal): its output is logged as one "stdout"
+  // stream, raw.
+  bool tty = false;
+};
+
 class Runtime {
  public:
   static Result<std::unique_ptr<Runtime>> Create(const RuntimeOptions& opts);
@@ -167,7 +238,8 @@ class Runtime {
 
   // Starts the container `id` from `bundle` (config.json written) under a
   // new shim whose files go to `state_dir` (log, exit, shim.pid); the shim
-  // rotates the log as `log` says. Removes a
+  // rotates the log as start.log says and wires stdin and the terminal as
+  // `start` says. Removes a
   // stale exit file first. Returns once runc has started the process (the
   // container's pid is known) or failed; a failure to start is returned as
   // an error whose message carries runc's reason, classified by code:
@@ -176,7 +248,7 @@ class Runtime {
   // it cannot be executed (126), InvalidArgument for another fault of the
   // request (a path through a non-directory), Internal otherwise.
   virtual Result<int> Start(const std::string& id, const std::string& bundle, const std::string& state_dir,
-                            const LogRotation& log) = 0;
+                            const StartOptions& start) = 0;
   // Sends `signal` to the container's init process (runc kill). Not
   // running: FailedPrecondition.
   virtual Status Kill(const std::string& id, int signal) = 0;
@@ -205,8 +277,10 @@ class Runtime {
   // true (checked every few milliseconds), runc is killed and Aborted
   // returned; the process itself goes on in the container. Default:
   // Unimplemented.
+  // The process's stdin and terminal are as `stdio` says (its terminal side
+  // must match the process's "terminal").
   virtual Result<int> Exec(const std::string& id, const std::string& process_json, const std::string& pid_file,
-                           const std::function<void(int pid)>& on_pid,
+                           const ExecStdio& stdio, const std::function<void(int pid)>& on_pid,
                            const std::function<void(int stream, std::string_view data)>& on_output,
                            const std::function<bool()>& abandon);
 };

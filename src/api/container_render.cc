@@ -152,6 +152,8 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(c.hostname, GetString(o, "Hostname"));
   BERTH_ASSIGN_OR_RETURN(c.tty, GetBool(o, "Tty"));
   BERTH_ASSIGN_OR_RETURN(c.open_stdin, GetBool(o, "OpenStdin"));
+  BERTH_ASSIGN_OR_RETURN(c.stdin_once, GetBool(o, "StdinOnce"));
+  BERTH_ASSIGN_OR_RETURN(c.attach_stdin, GetBool(o, "AttachStdin"));
   BERTH_ASSIGN_OR_RETURN(c.stop_signal, GetString(o, "StopSignal"));
   if (const json::value* st = o.if_contains("StopTimeout"); !IsNull(st)) {
     if (!st->is_int64() && !st->is_uint64()) return InvalidArgument("invalid JSON: StopTimeout must be an integer");
@@ -167,14 +169,11 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   if (const json::value* h = o.if_contains("Healthcheck"); !IsNull(h)) {
     BERTH_ASSIGN_OR_RETURN(c.healthcheck, ParseHealthConfig(json::serialize(*h)));
   }
-  if (c.tty) {
-    return InvalidArgument("berth does not support TTY containers (docker run -t); run without -t");
-  }
   // AttachStdout/AttachStderr only say what a client will attach to;
   // ContainerIDFile is written by the client.
   std::set<std::string, std::less<>> handled = {
       "Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
-      "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes", "Healthcheck"};
+      "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes", "Healthcheck", "OpenStdin", "StdinOnce", "AttachStdin"};
   handled.insert(kNetworkConfigFields.begin(), kNetworkConfigFields.end());
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, handled, ""));
   const json::object* host_config = nullptr;
@@ -184,9 +183,10 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     host_config = &ho;
     std::set<std::string, std::less<>> host_handled = {
         "AutoRemove", "NetworkMode", "Binds",      "Mounts",        "Tmpfs", "ContainerIDFile", "ReadonlyRootfs",
-        "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig", "RestartPolicy",   "Init",           "GroupAdd"};
+        "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig", "RestartPolicy",   "Init",           "GroupAdd", "ConsoleSize"};
     host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
     BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
+    BERTH_RETURN_IF_ERROR(ParseConsoleSize(ho, &c.console_rows, &c.console_cols));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
     if (security_opts) c.security_opt = std::move(*security_opts);
@@ -371,6 +371,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["Mounts"] = HostConfigMountsValue(c.config);
   hc["Privileged"] = c.config.privileged;
   hc["ReadonlyRootfs"] = c.config.read_only_rootfs;
+  hc["ConsoleSize"] = json::array{c.config.console_rows, c.config.console_cols};
   hc["SecurityOpt"] = Strings(c.config.security_opt, true);
   hc["CapAdd"] = Strings(c.config.cap_add, true);
   hc["CapDrop"] = Strings(c.config.cap_drop, true);
@@ -391,12 +392,12 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   cfg["Hostname"] = c.config.hostname.empty() ? r.id.substr(0, 12) : c.config.hostname;
   cfg["Domainname"] = "";
   cfg["User"] = c.effective_user;
-  cfg["AttachStdin"] = false;
+  cfg["AttachStdin"] = c.config.attach_stdin;
   cfg["AttachStdout"] = false;
   cfg["AttachStderr"] = false;
   cfg["Tty"] = c.config.tty;
   cfg["OpenStdin"] = c.config.open_stdin;
-  cfg["StdinOnce"] = false;
+  cfg["StdinOnce"] = c.config.stdin_once;
   cfg["Env"] = Strings(c.effective_env, true);
   cfg["Cmd"] = Strings(c.effective_cmd, true);
   cfg["Image"] = c.config.image;

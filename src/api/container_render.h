@@ -28,7 +28,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body);
 // HostConfig.RestartPolicy as create and update take it: {Name,
 // MaximumRetryCount}; anything else in it, or a wrong type, InvalidArgument.
 // The policy's rules are the container service's (ValidateRestartPolicy).
-Result<RestartPolicy> ParseRestartPolicy(const json::value& v);
+Result<RestartPolicy> ParseRestartPolicy(const boost::json::value& v);
 
 // The "Up 5 seconds" / "Exited (0) 2 minutes ago" / "Created" text of
 // `docker ps` (Docker's State.String) at `now_unix_nanos`.

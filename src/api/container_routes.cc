@@ -7,9 +7,11 @@
 // then start; it needs the attach answer before it sends wait, and the wait
 // response's headers before it sends start. `docker run -d` skips attach.
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "api/attach_stream.h"
 #include "api/container_render.h"
 #include "api/query.h"
 #include "api/render.h"
@@ -251,11 +253,12 @@ Result<Response> InspectContainer(RouteContext& ctx) {
   return JsonResponse(200, json::serialize(ContainerInspectValue(info, ManifestOf(ctx.store, info.record), ctx.version)));
 }
 
-// A log entry as a frame of the multiplexed stream.
-Status WriteEntry(const WriteFn& write, const LogEntry& e, bool timestamps) {
+// A log entry as a frame of the multiplexed stream, or as it is for a TTY
+// container (one raw stream, as Docker sends it).
+Status WriteEntry(const WriteFn& write, const LogEntry& e, bool timestamps, bool raw) {
   int stream = e.stream == "stderr" ? 2 : 1;
-  if (!timestamps) return write(MuxFrame(stream, e.data));
-  return write(MuxFrame(stream, FormatRfc3339NanosFixed(e.time_unix_nanos) + " " + e.data));
+  std::string data = timestamps ? FormatRfc3339NanosFixed(e.time_unix_nanos) + " " + e.data : e.data;
+  return write(raw ? data : MuxFrame(stream, data));
 }
 
 // GET /containers/{id}/logs?stdout=&stderr=&follow=&tail=&since=&until=&timestamps=
@@ -284,22 +287,27 @@ Result<Response> ContainerLogs(RouteContext& ctx) {
   // The driver "none" keeps output for attach only (Docker's 501 and text).
   if (info.config.log_driver == "none") return Unimplemented("configured logging driver does not support reading");
   std::string id = info.record.id;
+  const bool tty = info.config.tty;
   o.cancelled = ctx.req->cancelled;
   Response r;
-  r.SetHeader("Content-Type", StreamContentType(ctx));
-  r.stream = [cs, id, o, timestamps](const WriteFn& write) -> Status {
+  r.SetHeader("Content-Type", tty ? "application/vnd.docker.raw-stream" : StreamContentType(ctx));
+  r.stream = [cs, id, o, timestamps, tty](const WriteFn& write) -> Status {
     BERTH_RETURN_IF_ERROR(write(""));
-    return cs->Logs(id, o, [&](const LogEntry& e) { return WriteEntry(write, e, timestamps); });
+    return cs->Logs(id, o, [&](const LogEntry& e) { return WriteEntry(write, e, timestamps, tty); });
   };
   return r;
 }
 
-// POST /containers/{id}/attach?stream=&logs=&stdout=&stderr=: hijacks the
-// connection (101 UPGRADED when the client asked for an upgrade, else 200)
-// and sends the container's output as multiplexed frames: what was logged
-// before (logs=1), then what it prints until it exits (stream=1). stdin is
-// not wired. A container not started yet is waited for first (`docker run`
-// attaches before it starts).
+// POST /containers/{id}/attach?stream=&logs=&stdout=&stderr=&stdin=&detachKeys=:
+// hijacks the connection (101 UPGRADED when the client asked for an
+// upgrade, else 200) and sends the container's output: what was logged
+// before (logs=1), then what it prints until it exits (stream=1), as
+// multiplexed frames, or raw for a TTY container. A container not started
+// yet is waited for first (`docker run` attaches before it starts). With
+// stdin=1 and OpenStdin, what the client sends goes to the container's
+// stdin; its end (half-close) closes that stdin with StdinOnce (no TTY),
+// else ends the attach, as dockerd does. The detach keys end the attach,
+// the container going on.
 Result<Response> AttachContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
   const Query& q = ctx.query;
@@ -309,26 +317,31 @@ Result<Response> AttachContainer(RouteContext& ctx) {
   o.stdout_ = q.Bool("stdout");
   o.stderr_ = q.Bool("stderr");
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
+  BERTH_ASSIGN_OR_RETURN(std::string detach_keys, ParseDetachKeys(q.Get("detachKeys")));
   std::string id = info.record.id;
+  const bool tty = info.config.tty;
+  const bool with_stdin = q.Bool("stdin") && info.config.open_stdin && stream;
+  const bool stdin_once = info.config.stdin_once;
   std::function<bool()> cancelled = ctx.req->cancelled;
-  o.cancelled = cancelled;
+  StdinSource input{ctx.req->read_hijacked, ctx.req->interrupt_hijacked_read};
   Response r;
   bool upgrade = !ctx.req->Header("Upgrade").empty();
   r.status = upgrade ? 101 : 200;
   r.upgrade_raw = true;
-  r.SetHeader("Content-Type", StreamContentType(ctx));
+  r.SetHeader("Content-Type", tty ? "application/vnd.docker.raw-stream" : StreamContentType(ctx));
   if (upgrade) {
     r.SetHeader("Connection", "Upgrade");
     r.SetHeader("Upgrade", "tcp");
   }
-  r.stream = [cs, id, o, logs, stream, cancelled](const WriteFn& write) mutable -> Status {
+  r.stream = [cs, id, o, logs, stream, cancelled, tty, with_stdin, stdin_once, input,
+              detach_keys](const WriteFn& write) mutable -> Status {
     BERTH_RETURN_IF_ERROR(write(""));
-    if (!o.stdout_ && !o.stderr_) return OkStatus();
+    auto emit = [&](const LogEntry& e) { return WriteEntry(write, e, false, tty); };
     auto is_cancelled = [&] { return cancelled && cancelled(); };
     if (!stream) {
-      if (!logs) return OkStatus();
+      if (!logs || (!o.stdout_ && !o.stderr_)) return OkStatus();
       o.follow = false;
-      Status s = cs->Logs(id, o, [&](const LogEntry& e) { return WriteEntry(write, e, false); });
+      Status s = cs->Logs(id, o, emit);
       return s.code() == Code::kNotFound ? OkStatus() : s;
     }
     // Wait for a created container to start; its log then begins with
@@ -342,12 +355,44 @@ Result<Response> AttachContainer(RouteContext& ctx) {
       from_start = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    o.follow = true;
-    o.from_end = !from_start;
-    Status s = cs->Logs(id, o, [&](const LogEntry& e) { return WriteEntry(write, e, false); });
+    std::atomic<bool> input_ended{false};
+    std::thread copier;
+    if (with_stdin && input.read) {
+      copier = std::thread([&] {
+        InputEnd end = CopyInput(input, detach_keys, [&](std::string_view data) { return cs->WriteStdin(id, data); });
+        if (end != InputEnd::kWriteFailed && stdin_once && !tty) {
+          LogIfError(cs->CloseStdin(id), "close the stdin of container " + id);
+          if (end == InputEnd::kEndOfInput) return;  // the output goes on to the end
+        }
+        input_ended = true;
+      });
+    }
+    Status s = OkStatus();
+    if (o.stdout_ || o.stderr_) {
+      o.follow = true;
+      o.from_end = !from_start;
+      o.cancelled = [&] { return input_ended.load() || is_cancelled(); };
+      s = cs->Logs(id, o, emit);
+    } else {
+      Result<int> waited = cs->Wait(id, "not-running", [&] { return input_ended.load() || is_cancelled(); });
+      (void)waited;
+    }
+    if (copier.joinable()) {
+      if (input.interrupt) input.interrupt();
+      copier.join();
+    }
     return s.code() == Code::kNotFound ? OkStatus() : s;
   };
   return r;
+}
+
+// POST /containers/{id}/resize?h=&w=: the TTY's window size.
+Result<Response> ResizeContainer(RouteContext& ctx) {
+  BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
+  BERTH_ASSIGN_OR_RETURN(int rows, IntParam(ctx.query, "h", 0));
+  BERTH_ASSIGN_OR_RETURN(int cols, IntParam(ctx.query, "w", 0));
+  BERTH_RETURN_IF_ERROR(cs->ResizeTty(ctx.Var("id"), rows, cols));
+  return NoContent(200);
 }
 
 // Turns a Config body of POST /commit into --change instructions (applied
@@ -442,6 +487,7 @@ void AddContainerRoutes(Router* r) {
   r->Add("POST", "/containers/{id}/restart", RestartContainer);
   r->Add("POST", "/containers/{id}/wait", WaitContainer);
   r->Add("POST", "/containers/{id}/attach", AttachContainer);
+  r->Add("POST", "/containers/{id}/resize", ResizeContainer);
   r->Add("DELETE", "/containers/{id}", RemoveContainer);
   r->Add("POST", "/commit", Commit);
 }

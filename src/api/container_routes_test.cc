@@ -281,7 +281,7 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
   } cases[] = {
       {"", 400, "config cannot be empty in order to create a container"},
       {"{not json", 400, "invalid JSON"},
-      {R"({"Image":"b","Tty":true})", 400, "does not support TTY"},
+      {R"({"Image":"b","HostConfig":{"ConsoleSize":[1]}})", 400, "ConsoleSize must be an array of two integers"},
       {R"({"Image":"b","HostConfig":{"Binds":["/a:rel"]}})", 400,
        "invalid volume specification: '/a:rel': invalid mount config for type \"bind\": invalid mount path: 'rel' "
        "mount path must be absolute"},
@@ -320,7 +320,6 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
       {R"({"Image":"b","HostConfig":{"LogConfig":{"Type":"nosuch"}}})", 400,
        "logger: no log driver named 'nosuch' is registered"},
       {R"({"Image":"b","HostConfig":{"Sysctls":{"net.ipv4.ip_forward":"1"}}})", 400, "HostConfig.Sysctls (--sysctl)"},
-      {R"({"Image":"b","OpenStdin":true})", 400, "berth does not support OpenStdin (-i)"},
       {R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"n":{"Aliases":["a"]}}}})", 400,
        "NetworkingConfig names \"n\""},
       {R"({"Image":"b","Healthcheck":{"Test":"true"}})", 400, "Healthcheck.Test must be a list of strings"},

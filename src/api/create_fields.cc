@@ -136,4 +136,21 @@ Status RefuseUnsupportedFields(const json::object& o, const std::set<std::string
   return OkStatus();
 }
 
+Status ParseConsoleSize(const json::object& o, int* rows, int* cols) {
+  *rows = *cols = 0;
+  const json::value* v = o.if_contains("ConsoleSize");
+  if (v == nullptr || v->is_null()) return OkStatus();
+  const Status bad = InvalidArgument("ConsoleSize must be an array of two integers [height, width]");
+  if (!v->is_array() || v->as_array().size() != 2) return bad;
+  int* out[2] = {rows, cols};
+  for (size_t i = 0; i < 2; ++i) {
+    const json::value& e = v->as_array()[i];
+    if (!e.is_int64() && !e.is_uint64()) return bad;
+    int64_t n = e.to_number<int64_t>();
+    if (n < 0 || n > 65535) return bad;
+    *out[i] = static_cast<int>(n);
+  }
+  return OkStatus();
+}
+
 }  // namespace berth::api

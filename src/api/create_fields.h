@@ -26,4 +26,9 @@ namespace berth::api {
 Status RefuseUnsupportedFields(const boost::json::object& o, const std::set<std::string, std::less<>>& handled,
                                std::string_view where);
 
+// The ConsoleSize field of `o` (HostConfig of a create, or an exec's body):
+// absent, null or [rows, cols] of integers in 0..65535 (0: not given).
+// Anything else is InvalidArgument naming it.
+Status ParseConsoleSize(const boost::json::object& o, int* rows, int* cols);
+
 }  // namespace berth::api

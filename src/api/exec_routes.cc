@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/attach_stream.h"
 #include "api/container_render.h"
 #include "api/create_fields.h"
 #include "api/exec_fields.h"
@@ -49,6 +50,16 @@ Result<std::string> StringField(const json::object& o, std::string_view key) {
   return std::string(v->as_string());
 }
 
+// h / w of a resize: a non-negative integer (absent: 0).
+Result<int> SizeParam(const Query& q, std::string_view key) {
+  std::string v = q.Get(key);
+  if (v.empty()) return 0;
+  if (v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("strconv.Atoi: parsing \"" + v + "\": invalid syntax");
+  }
+  return std::stoi(v);
+}
+
 Result<bool> BoolField(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) return false;
@@ -72,7 +83,8 @@ Result<Response> CreateExec(RouteContext& ctx) {
 // written to the stream, as dockerd does.
 Result<Response> StartExec(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
-  BERTH_ASSIGN_OR_RETURN(bool detach, ParseExecStartBody(ctx.req->body));
+  BERTH_ASSIGN_OR_RETURN(ExecStartOptions start, ParseExecStartBody(ctx.req->body));
+  const bool detach = start.detach;
   const std::string exec_id = ctx.Var("id");
   BERTH_ASSIGN_OR_RETURN(ExecInfo info, cs->InspectExec(exec_id));
   if (info.running) return Conflict("Error: Exec command " + exec_id + " is already running");
@@ -91,21 +103,29 @@ Result<Response> StartExec(RouteContext& ctx) {
   bool upgrade = !ctx.req->Header("Upgrade").empty();
   r.status = upgrade ? 101 : 200;
   r.upgrade_raw = true;
-  r.SetHeader("Content-Type", StreamContentType(ctx));
+  // As with dockerd, the start's Tty decides the framing (raw, or frames of
+  // the process's output even when it has a terminal); the exec's own Tty
+  // decides whether it gets one.
+  const bool tty = start.tty;
+  r.SetHeader("Content-Type", tty ? "application/vnd.docker.raw-stream" : StreamContentType(ctx));
   if (upgrade) {
     r.SetHeader("Connection", "Upgrade");
     r.SetHeader("Upgrade", "tcp");
   }
   const bool send_stdout = info.config.attach_stdout;
   const bool send_stderr = info.config.attach_stderr;
-  r.stream = [cs, exec_id, send_stdout, send_stderr](const WriteFn& write) -> Status {
+  StdinSource input{ctx.req->read_hijacked, ctx.req->interrupt_hijacked_read};
+  if (start.console_rows > 0 && start.console_cols > 0) {
+    BERTH_RETURN_IF_ERROR(cs->SetExecConsoleSize(exec_id, start.console_rows, start.console_cols));
+  }
+  r.stream = [cs, exec_id, send_stdout, send_stderr, tty, input](const WriteFn& write) -> Status {
     BERTH_RETURN_IF_ERROR(write(""));
     Status written = OkStatus();  // the first failed write; later output is dropped
     auto on_output = [&](int stream, std::string_view data) {
       if (!written.ok() || (stream == 1 && !send_stdout) || (stream == 2 && !send_stderr)) return;
-      written = write(MuxFrame(stream, data));
+      written = write(tty ? std::string(data) : MuxFrame(stream, data));
     };
-    Status started = cs->StartExec(exec_id, false, on_output);
+    Status started = cs->StartExec(exec_id, false, on_output, input);
     if (!started.ok()) on_output(2, started.message() + "\r\n");
     return written;
   };
@@ -119,24 +139,28 @@ Result<Response> InspectExec(RouteContext& ctx) {
   return JsonResponse(200, json::serialize(ExecInspectValue(info)));
 }
 
-// POST /exec/{id}/resize: berth runs exec processes without a TTY.
+// POST /exec/{id}/resize?h=&w=: the TTY's window size.
 Result<Response> ResizeExec(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
-  BERTH_ASSIGN_OR_RETURN(ExecInfo info, cs->InspectExec(ctx.Var("id")));
-  return InvalidArgument("berth does not support resizing exec " + info.id + ": it has no TTY");
+  BERTH_ASSIGN_OR_RETURN(int rows, SizeParam(ctx.query, "h"));
+  BERTH_ASSIGN_OR_RETURN(int cols, SizeParam(ctx.query, "w"));
+  BERTH_RETURN_IF_ERROR(cs->ResizeExec(ctx.Var("id"), rows, cols));
+  Response r;
+  r.status = 200;
+  return r;
 }
 
 }  // namespace
 
 Result<ExecConfig> ParseExecCreateBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(json::object o, ParseObject(body));
-  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(
-      o,
-      {"AttachStderr", "AttachStdout", "Cmd", "DetachKeys", "Env", "Privileged", "User", "WorkingDir",
-       // Sent by clients, ignored by dockerd at create: Detach is decided at
-       // start, Container by the path.
-       "Container", "Detach"},
-      ""));
+  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o,
+                                                {"AttachStderr", "AttachStdin", "AttachStdout", "Cmd", "ConsoleSize",
+                                                 "DetachKeys", "Env", "Privileged", "Tty", "User", "WorkingDir",
+                                                 // Sent by clients, ignored by dockerd at create: Detach is decided at
+                                                 // start, Container by the path.
+                                                 "Container", "Detach"},
+                                                ""));
   ExecConfig cfg;
   BERTH_ASSIGN_OR_RETURN(cfg.cmd, StringList(o, "Cmd"));
   if (cfg.cmd.empty()) return InvalidArgument("No exec command specified");
@@ -144,23 +168,31 @@ Result<ExecConfig> ParseExecCreateBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(cfg.user, StringField(o, "User"));
   BERTH_ASSIGN_OR_RETURN(cfg.working_dir, StringField(o, "WorkingDir"));
   BERTH_ASSIGN_OR_RETURN(cfg.detach_keys, StringField(o, "DetachKeys"));
+  BERTH_RETURN_IF_ERROR(ParseDetachKeys(cfg.detach_keys).status());
+  BERTH_ASSIGN_OR_RETURN(cfg.attach_stdin, BoolField(o, "AttachStdin"));
+  BERTH_ASSIGN_OR_RETURN(cfg.tty, BoolField(o, "Tty"));
+  BERTH_RETURN_IF_ERROR(ParseConsoleSize(o, &cfg.console_rows, &cfg.console_cols));
   BERTH_ASSIGN_OR_RETURN(cfg.attach_stdout, BoolField(o, "AttachStdout"));
   BERTH_ASSIGN_OR_RETURN(cfg.attach_stderr, BoolField(o, "AttachStderr"));
   BERTH_ASSIGN_OR_RETURN(cfg.privileged, BoolField(o, "Privileged"));
   return cfg;
 }
 
-Result<bool> ParseExecStartBody(std::string_view body) {
+Result<ExecStartOptions> ParseExecStartBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(json::object o, ParseObject(body));
-  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, {"Detach"}, ""));
-  return BoolField(o, "Detach");
+  BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, {"Detach", "Tty", "ConsoleSize"}, ""));
+  ExecStartOptions out;
+  BERTH_ASSIGN_OR_RETURN(out.detach, BoolField(o, "Detach"));
+  BERTH_ASSIGN_OR_RETURN(out.tty, BoolField(o, "Tty"));
+  BERTH_RETURN_IF_ERROR(ParseConsoleSize(o, &out.console_rows, &out.console_cols));
+  return out;
 }
 
 json::object ExecInspectValue(const ExecInfo& info) {
   json::array arguments;
   for (size_t i = 1; i < info.config.cmd.size(); ++i) arguments.emplace_back(json::string(info.config.cmd[i]));
   json::object process;
-  process["tty"] = false;
+  process["tty"] = info.config.tty;
   process["entrypoint"] = info.config.cmd.empty() ? std::string() : info.config.cmd[0];
   process["arguments"] = std::move(arguments);
   process["privileged"] = info.config.privileged;
@@ -172,7 +204,7 @@ json::object ExecInspectValue(const ExecInfo& info) {
   o["ExitCode"] = info.exit_code ? json::value(*info.exit_code) : json::value(nullptr);
   o["ID"] = info.id;
   o["OpenStderr"] = info.config.attach_stderr;
-  o["OpenStdin"] = false;
+  o["OpenStdin"] = info.config.attach_stdin;
   o["OpenStdout"] = info.config.attach_stdout;
   o["ProcessConfig"] = std::move(process);
   o["Running"] = info.running;

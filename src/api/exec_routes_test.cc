@@ -28,15 +28,20 @@ TEST(ExecCreateBody, ReadsTheFieldsBerthRuns) {
   EXPECT_EQ(cfg->detach_keys, "ctrl-x");
 }
 
-TEST(ExecCreateBody, RefusesTtyAndStdinNamingThem) {
-  auto tty = ParseExecCreateBody(R"({"Cmd":["true"],"Tty":true})");
-  EXPECT_EQ(tty.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(tty.status().message().find("Tty"), std::string::npos) << tty.status().message();
-  auto stdin_ = ParseExecCreateBody(R"({"Cmd":["true"],"AttachStdin":true})");
-  EXPECT_EQ(stdin_.status().code(), Code::kInvalidArgument);
-  EXPECT_NE(stdin_.status().message().find("AttachStdin"), std::string::npos) << stdin_.status().message();
-  auto size = ParseExecCreateBody(R"({"Cmd":["true"],"ConsoleSize":[24,80]})");
-  EXPECT_NE(size.status().message().find("ConsoleSize"), std::string::npos) << size.status().message();
+TEST(ExecCreateBody, ReadsTtyStdinAndConsoleSize) {
+  auto cfg = ParseExecCreateBody(R"({"Cmd":["sh"],"Tty":true,"AttachStdin":true,"ConsoleSize":[24,80]})");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_TRUE(cfg->tty);
+  EXPECT_TRUE(cfg->attach_stdin);
+  EXPECT_EQ(cfg->console_rows, 24);
+  EXPECT_EQ(cfg->console_cols, 80);
+  for (const char* bad : {R"({"Cmd":["sh"],"ConsoleSize":[24]})", R"({"Cmd":["sh"],"ConsoleSize":[-1,80]})",
+                          R"({"Cmd":["sh"],"ConsoleSize":"24x80"})"}) {
+    auto refused = ParseExecCreateBody(bad);
+    EXPECT_NE(refused.status().message().find("ConsoleSize"), std::string::npos) << bad;
+  }
+  auto keys = ParseExecCreateBody(R"({"Cmd":["sh"],"DetachKeys":"ctrl-1"})");
+  EXPECT_EQ(keys.status().message(), "Invalid detach keys (ctrl-1) provided");
 }
 
 TEST(ExecCreateBody, RefusesAMissingCommandAndWrongTypes) {
@@ -50,12 +55,18 @@ TEST(ExecCreateBody, RefusesAMissingCommandAndWrongTypes) {
   }
 }
 
-TEST(ExecStartBody, ReadsDetachAndRefusesTty) {
-  EXPECT_EQ(*ParseExecStartBody(R"({"Detach":true,"Tty":false})"), true);
-  EXPECT_EQ(*ParseExecStartBody(""), false);
-  EXPECT_EQ(*ParseExecStartBody(R"({"Detach":false})"), false);
-  auto tty = ParseExecStartBody(R"({"Detach":false,"Tty":true})");
-  EXPECT_NE(tty.status().message().find("Tty"), std::string::npos) << tty.status().message();
+TEST(ExecStartBody, ReadsDetachAndConsoleSize) {
+  EXPECT_TRUE(ParseExecStartBody(R"({"Detach":true,"Tty":false})")->detach);
+  EXPECT_FALSE(ParseExecStartBody("")->detach);
+  EXPECT_FALSE(ParseExecStartBody(R"({"Detach":false})")->detach);
+  auto tty = ParseExecStartBody(R"({"Detach":false,"Tty":true,"ConsoleSize":[30,100]})");
+  ASSERT_TRUE(tty.ok()) << tty.status().message();
+  EXPECT_TRUE(tty->tty);
+  EXPECT_FALSE(ParseExecStartBody(R"({"Detach":false})")->tty);
+  EXPECT_EQ(tty->console_rows, 30);
+  EXPECT_EQ(tty->console_cols, 100);
+  auto other = ParseExecStartBody(R"({"Detach":false,"Nope":1})");
+  EXPECT_NE(other.status().message().find("Nope"), std::string::npos) << other.status().message();
 }
 
 TEST(ExecInspect, ShowsDockersShape) {

@@ -193,6 +193,9 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["Hostname"] = c.hostname;
   o["Tty"] = c.tty;
   o["OpenStdin"] = c.open_stdin;
+  o["StdinOnce"] = c.stdin_once;
+  o["AttachStdin"] = c.attach_stdin;
+  o["ConsoleSize"] = json::array{c.console_rows, c.console_cols};
   o["AutoRemove"] = c.auto_remove;
   o["NetworkMode"] = c.network_mode;
   o["Network"] = json::parse(NetworkConfigToJson(c.network));
@@ -252,6 +255,15 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   c.hostname = StringOf(o, "Hostname");
   if (auto* x = o.if_contains("Tty"); x && x->is_bool()) c.tty = x->as_bool();
   if (auto* x = o.if_contains("OpenStdin"); x && x->is_bool()) c.open_stdin = x->as_bool();
+  if (auto* x = o.if_contains("StdinOnce"); x && x->is_bool()) c.stdin_once = x->as_bool();
+  if (auto* x = o.if_contains("AttachStdin"); x && x->is_bool()) c.attach_stdin = x->as_bool();
+  if (auto* x = o.if_contains("ConsoleSize"); x && x->is_array() && x->as_array().size() == 2) {
+    const auto& a = x->as_array();
+    if (a[0].is_int64() && a[1].is_int64()) {
+      c.console_rows = static_cast<int>(a[0].as_int64());
+      c.console_cols = static_cast<int>(a[1].as_int64());
+    }
+  }
   if (auto* x = o.if_contains("AutoRemove"); x && x->is_bool()) c.auto_remove = x->as_bool();
   c.network_mode = StringOf(o, "NetworkMode");
   if (auto* x = o.if_contains("Network"); x && x->is_object()) {

@@ -1,7 +1,15 @@
 // docker exec: exec instances of running containers, run with `runc exec`
 // (see ContainerService::CreateExec / StartExec / InspectExec).
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <thread>
+
+#include "base/unique_fd.h"
+#include "berth/runtime.h"
 
 #include "berth/log.h"
 #include "container/internal.h"
@@ -16,14 +24,45 @@ Result<ExecInfo> ContainerService::InspectExec(const std::string& exec_id) {
   return Unimplemented("exec is not supported here: " + exec_id);
 }
 
-Status ContainerService::StartExec(const std::string& exec_id, bool,
-                                   const std::function<void(int, std::string_view)>&) {
+Status ContainerService::StartExec(const std::string& exec_id, bool, const std::function<void(int, std::string_view)>&,
+                                   const StdinSource&) {
   return Unimplemented("exec is not supported here: " + exec_id);
+}
+
+Status ContainerService::ResizeExec(const std::string& exec_id, int, int) {
+  return Unimplemented("exec is not supported here: " + exec_id);
+}
+
+Status ContainerService::SetExecConsoleSize(const std::string& exec_id, int, int) {
+  return Unimplemented("exec is not supported here: " + exec_id);
+}
+
+Status ContainerService::WriteStdin(const std::string& ref, std::string_view) {
+  return Unimplemented("stdin is not supported here: " + ref);
+}
+
+Status ContainerService::CloseStdin(const std::string& ref) {
+  return Unimplemented("stdin is not supported here: " + ref);
+}
+
+Status ContainerService::ResizeTty(const std::string& ref, int, int) {
+  return Unimplemented("TTYs are not supported here: " + ref);
 }
 
 namespace container {
 
 namespace {
+
+// Writes all of `data` to `fd`; false once it fails (the reader has gone).
+bool WriteAllFd(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
 
 // The command as Docker names it in exec_create / exec_start actions.
 std::string CommandText(const std::vector<std::string>& cmd) {
@@ -75,7 +114,8 @@ Result<ExecInfo> ContainerServiceImpl::InspectExec(const std::string& exec_id) {
 }
 
 Status ContainerServiceImpl::StartExec(const std::string& exec_id, bool detach,
-                                       const std::function<void(int stream, std::string_view data)>& on_output) {
+                                       const std::function<void(int stream, std::string_view data)>& on_output,
+                                       const StdinSource& input) {
   std::shared_ptr<ExecInstance> ex;
   std::shared_ptr<Ctr> c;
   ContainerRecord rec;
@@ -113,10 +153,10 @@ Status ContainerServiceImpl::StartExec(const std::string& exec_id, bool detach,
   Emit(*c, "exec_start: " + CommandText(ex->config.cmd), {{"execID", exec_id}});
   l.Unlock();
   if (!detach) {
-    RunExec(ex, process_json, on_output);
+    RunExec(ex, process_json, on_output, input);
     return OkStatus();
   }
-  StartTracked([this, ex, process_json] { RunExec(ex, process_json, [](int, std::string_view) {}); });
+  StartTracked([this, ex, process_json] { RunExec(ex, process_json, [](int, std::string_view) {}, {}); });
   l.Lock();
   while (ex->running && ex->pid == 0 && !stopping_) cv_.Wait(&mu_);
   return OkStatus();
@@ -129,6 +169,7 @@ Status ContainerServiceImpl::PrepareExec(const ContainerRecord& rec, const Conta
   Effective e = Merge(cfg, img);
   ProcessSpec p;
   p.args = x.cmd;
+  p.terminal = x.tty;
   p.env = ProcessEnv(cfg.hostname.empty() ? rec.id.substr(0, 12) : cfg.hostname, e.env);
   for (const auto& kv : x.env) OverrideEnv(&p.env, kv);
   p.cwd = !x.working_dir.empty() ? x.working_dir : (e.working_dir.empty() ? "/" : e.working_dir);
@@ -138,24 +179,111 @@ Status ContainerServiceImpl::PrepareExec(const ContainerRecord& rec, const Conta
   return WriteProcessJson(process_json, p);
 }
 
+Status ContainerServiceImpl::ResizeExec(const std::string& exec_id, int rows, int cols) {
+  MutexLock l(&mu_);
+  auto it = execs_.find(exec_id);
+  if (it == execs_.end()) return NotFound("No such exec instance: " + exec_id);
+  ExecInstance& ex = *it->second;
+  if (!ex.config.tty) return FailedPrecondition("exec " + exec_id + " has no TTY");
+  if (!ex.running) return Conflict("exec " + exec_id + " is not running");
+  // Kept for a process that has not started yet (it starts at this size).
+  ex.config.console_rows = rows;
+  ex.config.console_cols = cols;
+  if (ex.tty_master >= 0) BERTH_RETURN_IF_ERROR(SetTerminalSize(ex.tty_master, rows, cols));
+  // runc passes our terminal's size on asynchronously: the process's own
+  // terminal is set here as well, so that it has the size once we answer.
+  if (ex.pid > 0) LogIfError(SetProcessTerminalSize(ex.pid, rows, cols), "resize exec " + exec_id);
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::SetExecConsoleSize(const std::string& exec_id, int rows, int cols) {
+  MutexLock l(&mu_);
+  auto it = execs_.find(exec_id);
+  if (it == execs_.end()) return NotFound("No such exec instance: " + exec_id);
+  it->second->config.console_rows = rows;
+  it->second->config.console_cols = cols;
+  return OkStatus();
+}
+
 void ContainerServiceImpl::RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
-                                   const std::function<void(int stream, std::string_view data)>& on_output) {
+                                   const std::function<void(int stream, std::string_view data)>& on_output,
+                                   const StdinSource& input) {
   const std::string pid_file = process_json.substr(0, process_json.size() - 5) + ".pid";
+  ExecStdio stdio;
+  UniqueFd stdin_read, tty_master;
+  int input_target = -1;  // where the client's input goes
+  bool close_at_end_of_input = false;
+  if (ex->config.tty) {
+    Result<Pty> pty = OpenPty();
+    if (!pty.ok()) return FinishExec(ex, pty.status(), on_output);
+    tty_master = UniqueFd(pty->master);
+    stdio.tty = *pty;
+    input_target = pty->master;
+    // The size asked for so far (at create, start or by a resize since).
+    MutexLock l(&mu_);
+    if (ex->config.console_rows > 0 && ex->config.console_cols > 0) {
+      LogIfError(SetTerminalSize(pty->master, ex->config.console_rows, ex->config.console_cols), "exec console size");
+    }
+    ex->tty_master = pty->master;
+  }
+  UniqueFd stdin_write;
+  if (!ex->config.tty && ex->config.attach_stdin && input.read) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return FinishExec(ex, ErrnoStatus("pipe", errno), on_output);
+    stdin_read = UniqueFd(fds[0]);
+    stdin_write = UniqueFd(fds[1]);
+    stdio.stdin_fd = fds[0];
+    input_target = fds[1];
+    close_at_end_of_input = true;
+  }
+  std::thread feeder;
+  if (ex->config.attach_stdin && input.read && input_target >= 0) {
+    feeder = std::thread([&input, input_target, close_at_end_of_input, &stdin_write] {
+      char buf[16 * 1024];
+      while (true) {
+        Result<size_t> n = input.read(buf, sizeof(buf));
+        if (!n.ok() || *n == 0) break;
+        if (!WriteAllFd(input_target, std::string_view(buf, *n))) break;
+      }
+      // The process reads the end of its stdin (a terminal has none).
+      if (close_at_end_of_input) stdin_write = UniqueFd();
+    });
+  }
   Result<int> code = runtime_->Exec(
-      ex->container_id, process_json, pid_file,
+      ex->container_id, process_json, pid_file, stdio,
       [this, &ex](int pid) {
         MutexLock l(&mu_);
         ex->pid = pid;
+        if (ex->config.tty && ex->config.console_rows > 0 && ex->config.console_cols > 0) {
+          LogIfError(SetProcessTerminalSize(pid, ex->config.console_rows, ex->config.console_cols),
+                     "size the terminal of exec " + ex->id);
+        }
         cv_.NotifyAll();
       },
       on_output, [this] { return stopping_.load(); });
-  if (!code.ok()) on_output(2, code.status().message() + "\n");
+  if (feeder.joinable()) {
+    if (input.interrupt) input.interrupt();
+    feeder.join();
+  }
+  stdin_read = UniqueFd();
   Env* env = store_->env();
   for (const auto& path : {process_json, pid_file}) {
     if (env->FileExists(path)) LogIfError(env->RemoveFile(path), "remove " + path);
   }
+  {
+    MutexLock l(&mu_);
+    ex->tty_master = -1;
+  }
+  tty_master = UniqueFd();
+  FinishExec(ex, code, on_output);
+}
+
+void ContainerServiceImpl::FinishExec(const std::shared_ptr<ExecInstance>& ex, const Result<int>& code,
+                                      const std::function<void(int stream, std::string_view data)>& on_output) {
+  if (!code.ok()) on_output(2, code.status().message() + "\n");
   MutexLock l(&mu_);
   ex->running = false;
+  ex->tty_master = -1;
   ex->exit_code = code.ok() ? *code : 126;
   cv_.NotifyAll();
   auto ct = ctrs_.find(ex->container_id);

@@ -43,7 +43,7 @@ struct ImageProcess {
   std::string stop_signal;
   std::map<std::string, std::string> labels;
   std::optional<HealthConfig> healthcheck;  // HEALTHCHECK
-  std::vector<std::string> exposed_ports;  // "80/tcp" keys of ExposedPorts
+  std::vector<std::string> exposed_ports;   // "80/tcp" keys of ExposedPorts
 };
 
 // Parses the "config" object of an image config document (absent fields
@@ -140,6 +140,7 @@ struct ExecInstance {
   bool running = false;
   int pid = 0;
   std::optional<int> exit_code;
+  int tty_master = -1;  // the pty's master side while a TTY process runs (not owned)
 };
 
 // One container as the service keeps it in memory (guarded by the service's
@@ -208,7 +209,13 @@ class ContainerServiceImpl : public ContainerService {
   Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg) override;  // exec.cc
   Result<ExecInfo> InspectExec(const std::string& exec_id) override;
   Status StartExec(const std::string& exec_id, bool detach,
-                   const std::function<void(int stream, std::string_view data)>& on_output) override;
+                   const std::function<void(int stream, std::string_view data)>& on_output,
+                   const StdinSource& input) override;
+  Status ResizeExec(const std::string& exec_id, int rows, int cols) override;
+  Status SetExecConsoleSize(const std::string& exec_id, int rows, int cols) override;
+  Status WriteStdin(const std::string& ref, std::string_view data) override;  // service.cc
+  Status CloseStdin(const std::string& ref) override;
+  Status ResizeTty(const std::string& ref, int rows, int cols) override;
   Status UpdateRestartPolicy(const std::string& ref, const RestartPolicy& policy) override;  // restart.cc
 
  private:
@@ -299,7 +306,12 @@ class ContainerServiceImpl : public ContainerService {
   // pid and exit code into `ex`, exec_start/exec_die events; `started` is
   // notified through cv_ once the pid is known or the process has ended.
   void RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
-               const std::function<void(int stream, std::string_view data)>& on_output) EXCLUDES(mu_);
+               const std::function<void(int stream, std::string_view data)>& on_output, const StdinSource& input)
+      EXCLUDES(mu_);
+  // Records the end of exec `ex` (exit code, or 126 with the error on
+  // stream 2) and emits exec_die.
+  void FinishExec(const std::shared_ptr<ExecInstance>& ex, const Result<int>& code,
+                  const std::function<void(int stream, std::string_view data)>& on_output) EXCLUDES(mu_);
   void OnExit(const std::string& id, const RuntimeState& st) EXCLUDES(mu_);
   // Runs `fn` on a descriptor of the container's root filesystem (archive.cc):
   // the running container's, or its overlay mounted for the call (and

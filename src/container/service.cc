@@ -183,7 +183,6 @@ Result<std::shared_ptr<Ctr>> ContainerServiceImpl::Find(const std::string& ref) 
 Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& name_in, const ContainerConfig& cfg) {
   int64_t t0 = SteadyNanos();
   if (!name_in.empty() && !ValidContainerName(name_in)) return InvalidName(name_in);
-  if (cfg.tty) return InvalidArgument("Tty is not supported by berth");
   std::string name = name_in.starts_with("/") ? name_in.substr(1) : name_in;
   ContainerCreateResult out;
   BERTH_ASSIGN_OR_RETURN(ImageRecord img, store_->images()->Resolve(cfg.image));
@@ -378,6 +377,9 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
+  p.terminal = cfg.tty;
+  p.console_rows = cfg.console_rows;
+  p.console_cols = cfg.console_cols;
   s = PrepareNetwork(rec, cfg, *proc, &p);
   if (!s.ok()) return fail(s);
   s = ApplySecurity(cfg, &p);
@@ -409,7 +411,8 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   if (!s.ok()) return fail(s);
   auto log_rotation = ParseLogConfig(cfg.log_driver, cfg.log_options);
   if (!log_rotation.ok()) return fail(log_rotation.status());
-  auto pid = runtime_->Start(rec.id, dir + "/bundle", dir + "/state", *log_rotation);
+  auto pid =
+      runtime_->Start(rec.id, dir + "/bundle", dir + "/state", StartOptions{*log_rotation, cfg.open_stdin, cfg.tty});
   if (!pid.ok()) return fail(pid.status(), true);
   {
     MutexLock l(&mu_);

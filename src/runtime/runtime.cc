@@ -12,6 +12,8 @@
 //   exit           "<code> <finished unix nanos>\n" once runc has exited
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -32,7 +34,18 @@ namespace {
 
 using runtime_internal::CommandResult;
 using runtime_internal::RunCommand;
-using runtime_internal::RunCommandStreaming;
+using runtime_internal::RunCommandWithStdio;
+
+// Where the shim of a TTY container has runc hand it the terminal (relative
+// to the state directory: a socket's path is short).
+constexpr char kConsoleSocket[] = "console.sock";
+
+void RestoreOutputNewlines(int master_fd) {
+  struct termios t;
+  if (::tcgetattr(master_fd, &t) != 0) return;
+  t.c_oflag |= OPOST | ONLCR;
+  ::tcsetattr(master_fd, TCSANOW, &t);
+}
 
 constexpr int kPollMs = 20;
 // How long Start waits for runc to report the process started or failed.
@@ -152,7 +165,8 @@ class RuncRuntime final : public Runtime {
   explicit RuncRuntime(RuntimeOptions opts) : opts_(std::move(opts)) {}
 
   Result<int> Start(const std::string& id, const std::string& bundle, const std::string& state_dir_in,
-                    const LogRotation& log) override {
+                    const StartOptions& start) override {
+    const LogRotation& log = start.log;
     if (id.empty()) return InvalidArgument("empty container ID");
     const std::string state_dir = MakeAbsolute(state_dir_in);
     Env* env = Env::Default();
@@ -162,9 +176,18 @@ class RuncRuntime final : public Runtime {
     }
     if (rs.exists) BERTH_RETURN_IF_ERROR(Delete(id));
     BERTH_RETURN_IF_ERROR(env->CreateDirs(state_dir, 0711));
-    for (const char* name : {"exit", "init.pid", "shim.pid", "runc.log", "start.log"}) {
+    for (const char* name : {"exit", "init.pid", "shim.pid", "runc.log", "start.log", kShimStdinFifo,
+                             kShimControlFifo, kConsoleSocket}) {
       Status s = env->RemoveFile(state_dir + "/" + name);
       if (!s.ok() && s.code() != Code::kNotFound) return s;
+    }
+    // The shim reads these (stdin.cc writes them); made here so that they
+    // exist once Start returns.
+    if (start.open_stdin && ::mkfifo((state_dir + "/" + kShimStdinFifo).c_str(), 0600) != 0) {
+      return ErrnoStatus("mkfifo " + state_dir + "/" + kShimStdinFifo, errno);
+    }
+    if ((start.open_stdin || start.tty) && ::mkfifo((state_dir + "/" + kShimControlFifo).c_str(), 0600) != 0) {
+      return ErrnoStatus("mkfifo " + state_dir + "/" + kShimControlFifo, errno);
     }
     // Where this run's output starts in the (appended) log.
     const std::string log_file = state_dir + "/container.log";
@@ -176,6 +199,8 @@ class RuncRuntime final : public Runtime {
       shim_args.insert(shim_args.end(), {"--log-max-size", std::to_string(log.max_size_bytes), "--log-max-file",
                                          std::to_string(log.max_files)});
     }
+    if (start.open_stdin) shim_args.insert(shim_args.end(), {"--stdin", "1"});
+    if (start.tty) shim_args.insert(shim_args.end(), {"--tty", "1"});
     BERTH_ASSIGN_OR_RETURN(CommandResult shim, RunCommand(shim_args));
     if (shim.exit_code != 0) {
       return Internal("start shim for " + id + ": " + Trim(shim.err.empty() ? shim.out : shim.err));
@@ -288,7 +313,7 @@ class RuncRuntime final : public Runtime {
   }
 
   Result<int> Exec(const std::string& id, const std::string& process_json, const std::string& pid_file,
-                   const std::function<void(int pid)>& on_pid,
+                   const ExecStdio& stdio, const std::function<void(int pid)>& on_pid,
                    const std::function<void(int stream, std::string_view data)>& on_output,
                    const std::function<bool()>& abandon) override {
     std::vector<std::string> argv = RuncArgv({"exec", "--process", process_json, "--pid-file", pid_file, id});
@@ -299,10 +324,26 @@ class RuncRuntime final : public Runtime {
     auto check_pid = [&] {
       if (pid > 0) return;
       pid = ReadPidFile(pid_file);
-      if (pid > 0) on_pid(pid);
+      if (pid <= 0) return;
+      // runc has made its terminal (our pty) raw by now: newlines become
+      // "\r\n" again, as on Docker's terminals.
+      if (stdio.tty) {
+        RestoreOutputNewlines(stdio.tty->master);
+        // runc copies our terminal's size to the process's on SIGWINCH; a
+        // size set before it listened would otherwise be lost.
+        pid_t foreground = ::tcgetpgrp(stdio.tty->master);
+        if (foreground > 0) ::killpg(foreground, SIGWINCH);
+      }
+      on_pid(pid);
     };
-    BERTH_ASSIGN_OR_RETURN(int code, RunCommandStreaming(
-                                         argv,
+    runtime_internal::ChildStdio child;
+    child.stdin_fd = stdio.stdin_fd;
+    if (stdio.tty) {
+      child.tty_path = stdio.tty->path;
+      child.tty_master = stdio.tty->master;
+    }
+    BERTH_ASSIGN_OR_RETURN(int code, RunCommandWithStdio(
+                                         argv, child,
                                          [&](int stream, std::string_view data) {
                                            check_pid();
                                            if (pid <= 0 && stream == 2 && stderr_head.size() < 4096) {
@@ -379,7 +420,7 @@ class RuncRuntime final : public Runtime {
 
 }  // namespace
 
-Result<int> Runtime::Exec(const std::string& id, const std::string&, const std::string&,
+Result<int> Runtime::Exec(const std::string& id, const std::string&, const std::string&, const ExecStdio&,
                           const std::function<void(int pid)>&, const std::function<void(int, std::string_view)>&,
                           const std::function<bool()>&) {
   return Unimplemented("this runtime cannot run processes in container " + id);

@@ -115,7 +115,7 @@ class RuntimeTest : public ::testing::Test {
   }
 
   Result<int> Start(const std::string& id, const LogRotation& log = {}) {
-    return rt_->Start(id, Bundle(id), StateDir(id), log);
+    return rt_->Start(id, Bundle(id), StateDir(id), StartOptions{log});
   }
 
   std::vector<LogEntry> Logs(const std::string& id) {
@@ -313,7 +313,7 @@ TEST_F(RuntimeTest, RuncFailureBeforeAnyLogShowsItsStderr) {
   auto rt = Runtime::Create(o);
   ASSERT_TRUE(rt.ok());
   std::string id = Prepare({"true"});
-  auto pid = (*rt)->Start(id, Bundle(id), StateDir(id), LogRotation{});
+  auto pid = (*rt)->Start(id, Bundle(id), StateDir(id), StartOptions{});
   ASSERT_FALSE(pid.ok());
   EXPECT_NE(pid.status().message().find("fake runc: cannot run"), std::string::npos)
       << pid.status().message();
@@ -323,7 +323,7 @@ TEST_F(RuntimeTest, RuncFailureBeforeAnyLogShowsItsStderr) {
   o.runc = dir_ + "/no-runc-here";
   rt = Runtime::Create(o);
   ASSERT_TRUE(rt.ok());
-  pid = (*rt)->Start(id, Bundle(id), StateDir(id), LogRotation{});
+  pid = (*rt)->Start(id, Bundle(id), StateDir(id), StartOptions{});
   ASSERT_FALSE(pid.ok());
   EXPECT_EQ(pid.status().code(), Code::kNotFound);
   EXPECT_NE(pid.status().message().find(o.runc), std::string::npos) << pid.status().message();

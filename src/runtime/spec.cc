@@ -199,7 +199,10 @@ static json::object ProcessObject(const ProcessSpec& p) {
   for (const char* set : {"bounding", "effective", "permitted"}) caps[set] = StringArray(p.capabilities);
 
   json::object process;
-  process["terminal"] = false;
+  process["terminal"] = p.terminal;
+  if (p.terminal && p.console_rows > 0 && p.console_cols > 0) {
+    process["consoleSize"] = json::object{{"height", p.console_rows}, {"width", p.console_cols}};
+  }
   process["user"] = std::move(user);
   process["args"] = std::move(args);
   process["env"] = std::move(env);

@@ -30,39 +30,6 @@ struct Pipes {
   }
 };
 
-}  // namespace
-
-namespace {
-
-Result<int> Spawn(const std::vector<std::string>& argv, const CommandInput* input,
-                  const std::function<void(int stream, std::string_view data)>& on_output,
-                  const std::function<bool()>& on_idle, int idle_ms);
-
-}  // namespace
-
-Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
-  return RunCommandWithInput(argv, CommandInput{});
-}
-
-Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv, const CommandInput& input) {
-  CommandResult result;
-  BERTH_ASSIGN_OR_RETURN(result.exit_code,
-                         Spawn(argv, &input,
-                               [&result](int stream, std::string_view data) {
-                                 (stream == 2 ? result.err : result.out).append(data);
-                               },
-                               {}, 20));
-  return result;
-}
-
-Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
-                                const std::function<void(int stream, std::string_view data)>& on_output,
-                                const std::function<bool()>& on_idle, int idle_ms) {
-  return Spawn(argv, nullptr, on_output, on_idle, idle_ms);
-}
-
-namespace {
-
 // A close-on-exec anonymous file holding `data`, positioned at its start.
 Result<int> MemoryFileWith(const std::string& data) {
   int fd = ::memfd_create("berth-stdin", MFD_CLOEXEC);
@@ -82,28 +49,68 @@ Result<int> MemoryFileWith(const std::string& data) {
   return fd;
 }
 
-Result<int> Spawn(const std::vector<std::string>& argv, const CommandInput* input,
-                  const std::function<void(int stream, std::string_view data)>& on_output,
-                  const std::function<bool()>& on_idle, int idle_ms) {
-  if (argv.empty()) return InvalidArgument("empty command");
-  Pipes p;
-  if (::pipe2(p.out, O_CLOEXEC) != 0 || ::pipe2(p.err, O_CLOEXEC) != 0) {
-    return ErrnoStatus("pipe", errno);
+}  // namespace
+
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv) {
+  return RunCommandWithInput(argv, CommandInput{});
+}
+
+Result<CommandResult> RunCommandWithInput(const std::vector<std::string>& argv, const CommandInput& input) {
+  ChildStdio stdio;
+  stdio.env = input.env;
+  if (!input.stdin_data.empty()) {
+    BERTH_ASSIGN_OR_RETURN(stdio.stdin_fd, MemoryFileWith(input.stdin_data));
   }
-  int stdin_fd = -1;
-  if (input != nullptr && !input->stdin_data.empty()) {
-    BERTH_ASSIGN_OR_RETURN(stdin_fd, MemoryFileWith(input->stdin_data));
+  CommandResult result;
+  Result<int> code = RunCommandWithStdio(argv, stdio, [&result](int stream, std::string_view data) {
+    (stream == 2 ? result.err : result.out).append(data);
+  });
+  if (stdio.stdin_fd >= 0) ::close(stdio.stdin_fd);
+  BERTH_ASSIGN_OR_RETURN(result.exit_code, std::move(code));
+  return result;
+}
+
+Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
+                                const std::function<void(int stream, std::string_view data)>& on_output,
+                                const std::function<bool()>& on_idle, int idle_ms) {
+  return RunCommandWithStdio(argv, ChildStdio{}, on_output, on_idle, idle_ms);
+}
+
+Result<int> RunCommandWithStdio(const std::vector<std::string>& argv, const ChildStdio& stdio,
+                                const std::function<void(int stream, std::string_view data)>& on_output,
+                                const std::function<bool()>& on_idle, int idle_ms) {
+  if (argv.empty()) return InvalidArgument("empty command");
+  const bool tty = !stdio.tty_path.empty();
+  if (tty && stdio.tty_master < 0) return InvalidArgument("a terminal without its master side");
+  Pipes p;
+  // Held open until the child has its own copy: a pty nobody holds reads as
+  // ended.
+  int tty_hold = tty ? ::open(stdio.tty_path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+  if (tty && tty_hold < 0) return ErrnoStatus("open " + stdio.tty_path, errno);
+  p.out[1] = tty_hold;  // closed with the pipes
+  if (!tty && (::pipe2(p.out, O_CLOEXEC) != 0 || ::pipe2(p.err, O_CLOEXEC) != 0)) {
+    return ErrnoStatus("pipe", errno);
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  if (stdin_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  if (tty) {
+    // In the new session (set up before the file actions run), the first
+    // terminal opened without O_NOCTTY becomes the controlling one.
+    flags |= POSIX_SPAWN_SETSID;
+    posix_spawn_file_actions_addopen(&actions, 0, stdio.tty_path.c_str(), O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&actions, 0, 1);
+    posix_spawn_file_actions_adddup2(&actions, 0, 2);
   } else {
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (stdio.stdin_fd >= 0) {
+      posix_spawn_file_actions_adddup2(&actions, stdio.stdin_fd, 0);
+    } else {
+      posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    }
+    // dup2 onto 1 and 2 clears close-on-exec on the copies only.
+    posix_spawn_file_actions_adddup2(&actions, p.out[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, p.err[1], 2);
   }
-  // dup2 onto 1 and 2 clears close-on-exec on the copies only.
-  posix_spawn_file_actions_adddup2(&actions, p.out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, p.err[1], 2);
   // Nothing else of berthd's reaches the child, whether or not whoever
   // opened it asked for close-on-exec (sockets, the database, lock files).
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
@@ -116,15 +123,15 @@ Result<int> Spawn(const std::vector<std::string>& argv, const CommandInput* inpu
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&attr, flags);
 
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<char*> env_ptrs;
   char** child_env = environ;
-  if (input != nullptr && !input->env.empty()) {
-    for (const auto& kv : input->env) env_ptrs.push_back(const_cast<char*>(kv.c_str()));
+  if (!stdio.env.empty()) {
+    for (const auto& kv : stdio.env) env_ptrs.push_back(const_cast<char*>(kv.c_str()));
     env_ptrs.push_back(nullptr);
     child_env = env_ptrs.data();
   }
@@ -132,14 +139,16 @@ Result<int> Spawn(const std::vector<std::string>& argv, const CommandInput* inpu
   int rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), child_env);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (stdin_fd >= 0) ::close(stdin_fd);
   if (rc != 0) return ErrnoStatus("run " + argv[0], rc);
+  // posix_spawn returns once the child has run its file actions.
   ::close(p.out[1]);
-  ::close(p.err[1]);
+  if (p.err[1] >= 0) ::close(p.err[1]);
   p.out[1] = p.err[1] = -1;
 
-  struct pollfd fds[2] = {{p.out[0], POLLIN, 0}, {p.err[0], POLLIN, 0}};
-  int open_count = 2;
+  // A terminal's output is stream 1; its end shows as EIO once every holder
+  // of the terminal side has closed it.
+  struct pollfd fds[2] = {{tty ? stdio.tty_master : p.out[0], POLLIN, 0}, {tty ? -1 : p.err[0], POLLIN, 0}};
+  int open_count = tty ? 1 : 2;
   char buf[8192];
   while (open_count > 0) {
     int n = ::poll(fds, 2, on_idle ? idle_ms : -1);
@@ -159,7 +168,7 @@ Result<int> Spawn(const std::vector<std::string>& argv, const CommandInput* inpu
       if (r > 0) {
         on_output(i + 1, std::string_view(buf, static_cast<size_t>(r)));
       } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-        fds[i].fd = -1;  // closed by ~Pipes
+        fds[i].fd = -1;  // closed by ~Pipes (or the caller: the terminal)
         --open_count;
       }
     }
@@ -171,8 +180,6 @@ Result<int> Spawn(const std::vector<std::string>& argv, const CommandInput* inpu
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
 }
-
-}  // namespace
 
 }  // namespace runtime_internal
 }  // namespace berth

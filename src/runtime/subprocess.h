@@ -44,5 +44,26 @@ Result<int> RunCommandStreaming(const std::vector<std::string>& argv,
                                 const std::function<void(int stream, std::string_view data)>& on_output,
                                 const std::function<bool()>& on_idle = {}, int idle_ms = 20);
 
+// The standard input and terminal of a child run by RunCommandWithStdio.
+struct ChildStdio {
+  // >= 0: the child's stdin (a copy; the caller keeps and closes its own).
+  // -1: /dev/null.
+  int stdin_fd = -1;
+  // Non-empty: the path of a pty's terminal side. The child runs in a new
+  // session with it as stdin, stdout, stderr and controlling terminal
+  // (stdin_fd is then unused); what it prints is read from `tty_master` (the
+  // pty's other side, kept open by the caller) as stream 1, until every
+  // holder of the terminal side has closed it.
+  std::string tty_path;
+  int tty_master = -1;
+  // Non-empty: the child's whole environment ("K=V"); empty: berthd's own.
+  std::vector<std::string> env;
+};
+
+// RunCommandStreaming with the child's stdin and terminal as `stdio` says.
+Result<int> RunCommandWithStdio(const std::vector<std::string>& argv, const ChildStdio& stdio,
+                                const std::function<void(int stream, std::string_view data)>& on_output,
+                                const std::function<bool()>& on_idle = {}, int idle_ms = 20);
+
 }  // namespace runtime_internal
 }  // namespace berth

@@ -18,6 +18,7 @@
 #include "berth/api.h"
 #include "berth/image_service.h"
 #include "berth/metrics.h"
+#include "berth/mutex.h"
 #include "berth/server.h"
 #include "server/hijack.h"
 #include "testing/await.h"
@@ -36,6 +37,9 @@ class OneContainer : public ContainerService {
   std::atomic<bool> release{false};
   std::atomic<bool> saw_cancel{false};
   std::atomic<bool> streaming{false};  // the attach has emitted "one"
+  // What attached clients sent to the container's stdin (OpenStdin).
+  Mutex stdin_mu;
+  std::string stdin_data GUARDED_BY(stdin_mu);
 
   Result<ContainerInfo> Get(const std::string& ref) override {
     if (ref != "box") return NotFound("No such container: " + ref);
@@ -43,7 +47,17 @@ class OneContainer : public ContainerService {
     c.record.id = "box";
     c.record.name = "box";
     c.record.state = ContainerState::kRunning;
+    c.config.open_stdin = true;
     return c;
+  }
+  Status WriteStdin(const std::string&, std::string_view data) override {
+    MutexLock l(&stdin_mu);
+    stdin_data.append(data);
+    return OkStatus();
+  }
+  std::string StdinData() {
+    MutexLock l(&stdin_mu);
+    return stdin_data;
   }
   Status Logs(const std::string&, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override {
     BERTH_RETURN_IF_ERROR(emit(LogEntry{"stdout", "one\n", 1}));
@@ -126,6 +140,22 @@ const char kAttach[] =
     "POST /v1.50/containers/box/attach?stderr=1&stdout=1&stream=1 HTTP/1.1\r\n"
     "Host: api.moby.localhost\r\nContent-Length: 0\r\nConnection: Upgrade\r\nContent-Type: text/plain\r\n"
     "Upgrade: tcp\r\n\r\n";
+
+TEST_F(HijackTest, InputAfterTheRequestReachesStdinAndItsEndEndsTheAttach) {
+  // The bytes come in the same write as the request: the server has them
+  // buffered with the header, and must hand them on all the same.
+  std::string request = kAttach;
+  request.replace(request.find("stream=1"), 8, "stream=1&stdin=1");
+  asio::write(sock_, asio::buffer(request + "typed\n"));
+  sock_.shutdown(local::socket::shutdown_send);
+  // Without StdinOnce, the end of the client's input ends the attach before
+  // the log's second entry comes.
+  std::string got = ReadAll();
+  EXPECT_EQ(got.find("HTTP/1.1 101 UPGRADED\r\n"), 0u) << got;
+  EXPECT_EQ(got.find("two"), std::string::npos) << got;
+  EXPECT_TRUE(ctr_.saw_cancel);
+  EXPECT_EQ(ctr_.StdinData(), "typed\n");
+}
 
 TEST_F(HijackTest, UpgradeThenRawFramesSurviveAHalfClose) {
   asio::write(sock_, asio::buffer(std::string(kAttach)));

@@ -389,6 +389,8 @@ class Session : public SessionBase, private RawConnection, public std::enable_sh
       return self->client_gone_.load() || self->core_->stopping() ||
              (self->hijacked_.load() && PeerHungUp(beast::get_lowest_layer(self->stream_).native_handle()));
     };
+    req_.read_hijacked = [this](char* buf, size_t n) { return ReadHijacked(buf, n); };
+    req_.interrupt_hijacked_read = [this] { InterruptHijackedRead(); };
     if (streaming_body_) {
       req_.body_reader = [this](char* buf, size_t n) { return ReadBodySome(buf, n); };
     }
@@ -418,6 +420,8 @@ class Session : public SessionBase, private RawConnection, public std::enable_sh
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     core_->Observe(req_, resp.route, status, secs);
     req_.cancelled = nullptr;  // drop the self-reference
+    req_.read_hijacked = nullptr;
+    req_.interrupt_hijacked_read = nullptr;
     asio::post(stream_.get_executor(), [self, keep] { self->AfterResponse(keep); });
   }
 
@@ -431,6 +435,39 @@ class Session : public SessionBase, private RawConnection, public std::enable_sh
   }
 
   void WriteClosingResponse(const api::Response& r) override { WriteWhole(r, /*keep=*/false); }
+
+  // Request::read_hijacked: what the client sent after the request (left in
+  // buffer_ by the header read) first, then the socket.
+  Result<size_t> ReadHijacked(char* buf, size_t n) {
+    if (!hijacked_.load() || read_interrupted_.load() || n == 0) return size_t{0};
+    auto [ec, got] = Await([this, buf, n](StrandDone done) {
+      if (read_interrupted_.load() || closed_) return done(asio::error::operation_aborted, 0);
+      if (buffer_.size() > 0) {
+        size_t copied = asio::buffer_copy(asio::buffer(buf, n), buffer_.data());
+        buffer_.consume(copied);
+        return done({}, copied);
+      }
+      hijacked_read_pending_ = true;
+      stream_.async_read_some(asio::buffer(buf, n), [this, done](beast::error_code ec, size_t k) {
+        hijacked_read_pending_ = false;
+        done(ec, k);
+      });
+    });
+    if (ec || read_interrupted_.load()) return size_t{0};  // end of input, hang-up or interrupted
+    return got;
+  }
+
+  // Request::interrupt_hijacked_read. Cancelling the socket's operations
+  // also ends a write in flight: the producer interrupts once done writing.
+  void InterruptHijackedRead() {
+    read_interrupted_ = true;
+    auto self = this->shared_from_this();
+    asio::post(stream_.get_executor(), [self] {
+      if (!self->hijacked_read_pending_) return;
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->stream_).cancel(ignored);
+    });
+  }
 
   // Runs a streaming producer; returns the HTTP status sent.
   int RunStream(api::Response& resp, bool* keep) {
@@ -504,6 +541,8 @@ class Session : public SessionBase, private RawConnection, public std::enable_sh
   bool after_watch_keep_ = false;
   std::atomic<bool> client_gone_{false};
   std::atomic<bool> hijacked_{false};  // Response::upgrade_raw headers sent
+  std::atomic<bool> read_interrupted_{false};
+  bool hijacked_read_pending_ = false;  // strand only
 };
 
 template <class Stream>

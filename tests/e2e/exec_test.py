@@ -71,14 +71,13 @@ class ExecCliTest(ContainerTestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("No such container: nosuchcontainer", err)
 
-    def test_tty_and_stdin_are_refused_naming_them(self):
+    def test_stdin_reaches_the_process_and_its_end_closes_it(self):
         cid = self.run_sleeper()
-        rc, _, err = self.d.docker("exec", "-t", cid, "true")
-        self.assertNotEqual(rc, 0)
-        self.assertIn("Tty", err)
-        rc, _, err = self.d.docker("exec", "-i", cid, "true")
-        self.assertNotEqual(rc, 0)
-        self.assertIn("AttachStdin", err)
+        rc, out, err = self.d.docker("exec", "-i", cid, "sh", "-c", "cat; echo end", input=b"hi\nthere\n")
+        self.assertEqual((rc, out), (0, "hi\nthere\nend\n"), err)
+        # Without -i the process reads nothing.
+        rc, out, err = self.d.docker("exec", cid, "cat", input=b"ignored\n")
+        self.assertEqual((rc, out), (0, ""), err)
 
     def test_api_inspect_events_and_forgetting(self):
         cid = self.run_sleeper()
@@ -163,9 +162,14 @@ class ExecSdkTest(ContainerTestCase):
             eid = api.exec_create(cid, ["sh", "-c", "exit 7"])
             self.assertEqual(api.exec_start(eid), b"")
             self.assertEqual(api.exec_inspect(eid)["ExitCode"], 7)
-            with self.assertRaises(docker.errors.APIError) as refused:
-                api.exec_create(cid, "true", tty=True)
-            self.assertEqual(refused.exception.status_code, 400)
+            # A TTY exec's output is one raw stream (read as such: tty=True,
+            # as with dockerd), newlines as a terminal writes them.
+            eid = api.exec_create(cid, ["sh", "-c", "test -t 1 && echo tty; echo err >&2"], tty=True)
+            self.assertEqual(api.exec_start(eid, tty=True), b"tty\r\nerr\r\n")
+            # Started without Tty, the same output comes in stdout frames.
+            eid = api.exec_create(cid, ["sh", "-c", "test -t 1 && echo tty; echo err >&2"], tty=True)
+            self.assertEqual(api.exec_start(eid), b"tty\r\nerr\r\n")
+            self.assertTrue(api.exec_inspect(eid)["ProcessConfig"]["tty"])
         finally:
             api.close()
 

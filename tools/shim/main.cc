@@ -2,7 +2,11 @@
 // include/berth/runtime.h for the contract).
 //
 //   berth-shim --id ID --bundle DIR --state DIR --runc PATH --runc-root DIR
-//              [--log-max-size BYTES --log-max-file N]
+//              [--log-max-size BYTES --log-max-file N] [--stdin 1] [--tty 1]
+//
+// --stdin 1 keeps the container's stdin open, fed from the fifo
+// <state>/stdin; --tty 1 gives it runc's terminal (console socket); both use
+// the control fifo <state>/control (see berth::StartOptions).
 //
 // With --log-max-size, container.log is rotated as Docker's json-file driver
 // does (see berth::LogRotation): before a line is written to a log that has
@@ -22,7 +26,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,6 +57,8 @@ struct Args {
   std::string id, bundle, state, runc = "runc", runc_root;
   int64_t log_max_size = 0;  // 0: no rotation
   int log_max_files = 1;
+  bool open_stdin = false;  // --stdin 1: feed the container's stdin from <state>/stdin
+  bool tty = false;         // --tty 1: a pty from runc's console socket
 };
 
 // After runc has exited, how long to keep reading output still held open by
@@ -100,6 +109,10 @@ bool ParseArgs(int argc, char** argv, Args* a) {
     } else if (flag == "--log-max-size") {
       a->log_max_size = std::strtoll(value.c_str(), nullptr, 10);
       if (a->log_max_size < 0) return false;
+    } else if (flag == "--stdin") {
+      a->open_stdin = value == "1";
+    } else if (flag == "--tty") {
+      a->tty = value == "1";
     } else if (flag == "--log-max-file") {
       a->log_max_files = std::atoi(value.c_str());
       if (a->log_max_files < 1) return false;
@@ -214,22 +227,204 @@ bool Pump(LogWriter* log, Stream* s, bool flush) {
   return true;
 }
 
-// Runs runc and copies its output until it exits; returns its exit code
-// (128+N when killed by signal N) and sets `*finished` to when it exited.
+// The container's input: bytes from the stdin fifo on their way to the
+// container (its stdin pipe, or the terminal), and the control fifo.
+class Input {
+ public:
+  // Opens the fifos berthd made (see berth::StartOptions); both are opened
+  // for reading and writing, so they never read as ended.
+  void Open(const Args& a) {
+    if (a.open_stdin) fifo_ = ::open((a.state + "/stdin").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (a.open_stdin || a.tty) control_ = ::open((a.state + "/control").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  }
+  int fifo() const { return fifo_; }
+  int control() const { return control_; }
+  // Where input goes: the write end of the container's stdin pipe, or the
+  // terminal's master side (not owned).
+  void SetTarget(int fd, bool owned) {
+    target_ = fd;
+    owned_ = owned;
+    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  void SetTerminal(int master) { terminal_ = master; }
+  // Whether to poll the fifo (not while much is pending) / the target.
+  bool WantsFifo() const { return fifo_ >= 0 && pending_.size() < (1u << 20); }
+  bool WantsTarget() const { return target_ >= 0 && !pending_.empty(); }
+
+  void ReadFifo() {
+    char buf[32 * 1024];
+    ssize_t n;
+    while ((n = ::read(fifo_, buf, sizeof(buf))) > 0) pending_.append(buf, static_cast<size_t>(n));
+    Flush();
+  }
+  void Flush() {
+    while (target_ >= 0 && !pending_.empty()) {
+      ssize_t n = ::write(target_, pending_.data(), pending_.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) {
+          pending_.clear();  // the container closed its stdin: drop input
+          CloseTarget();
+        }
+        return;
+      }
+      pending_.erase(0, static_cast<size_t>(n));
+    }
+    if (pending_.empty() && closing_) CloseTarget();
+  }
+  // Handles the control lines: "close-stdin" (after what the fifo holds)
+  // and "resize ROWS COLS".
+  void ReadControl() {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(control_, buf, sizeof(buf))) > 0) lines_.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = lines_.find('\n')) != std::string::npos) {
+      std::string line = lines_.substr(0, nl);
+      lines_.erase(0, nl + 1);
+      if (line == "close-stdin") {
+        if (fifo_ >= 0) {
+          char buf2[32 * 1024];
+          while ((n = ::read(fifo_, buf2, sizeof(buf2))) > 0) pending_.append(buf2, static_cast<size_t>(n));
+          ::close(fifo_);
+          fifo_ = -1;
+        }
+        closing_ = true;
+        Flush();
+      } else if (line.rfind("resize ", 0) == 0 && terminal_ >= 0) {
+        struct winsize ws = {};
+        unsigned rows = 0, cols = 0;
+        if (std::sscanf(line.c_str(), "resize %u %u", &rows, &cols) == 2) {
+          ws.ws_row = static_cast<unsigned short>(rows);
+          ws.ws_col = static_cast<unsigned short>(cols);
+          ::ioctl(terminal_, TIOCSWINSZ, &ws);
+        }
+      }
+    }
+  }
+
+ private:
+  void CloseTarget() {
+    // A terminal has no end of input of its own: only a pipe is closed.
+    if (target_ >= 0 && owned_) ::close(target_);
+    target_ = -1;
+  }
+
+  int fifo_ = -1;
+  int control_ = -1;
+  int target_ = -1;
+  bool owned_ = false;
+  int terminal_ = -1;
+  bool closing_ = false;
+  std::string pending_;
+  std::string lines_;
+};
+
+// Listens on <state>/console.sock (relative: the shim works in the state
+// directory) for the terminal runc hands over; -1 on failure.
+int ListenConsoleSocket() {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, "console.sock");
+  ::unlink(addr.sun_path);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 1) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// `to` relative to the directory `from` (both absolute, without "." or
+// ".." components): runc dials the console socket from the bundle
+// directory, and a relative path stays shorter than a socket path may be.
+std::string RelativePath(const std::string& from, const std::string& to) {
+  auto split = [](const std::string& p) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start < p.size()) {
+      size_t slash = p.find('/', start);
+      if (slash == std::string::npos) slash = p.size();
+      if (slash > start) parts.push_back(p.substr(start, slash - start));
+      start = slash + 1;
+    }
+    return parts;
+  };
+  std::vector<std::string> f = split(from), t = split(to);
+  size_t common = 0;
+  while (common < f.size() && common < t.size() && f[common] == t[common]) ++common;
+  std::string out;
+  for (size_t i = common; i < f.size(); ++i) out += "../";
+  for (size_t i = common; i < t.size(); ++i) out += t[i] + (i + 1 < t.size() ? "/" : "");
+  return out.empty() ? "." : out;
+}
+
+// Accepts runc's connection and receives the terminal's master side.
+int ReceiveTerminal(int listener) {
+  int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  if (conn < 0) return -1;
+  char name[256];
+  struct iovec iov = {name, sizeof(name)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  int master = -1;
+  if (::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) > 0) {
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) std::memcpy(&master, CMSG_DATA(c), sizeof(int));
+    }
+  }
+  ::close(conn);
+  return master;
+}
+
+int ReadPid(const std::string& path) {
+  auto content = berth::Env::Default()->ReadFileToString(path);
+  return content.ok() ? std::atoi(content->c_str()) : 0;
+}
+
+int ExitCode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+// Runs runc and copies its output until the container exits; returns its
+// exit code (128+N when killed by signal N) and sets `*finished` to when it
+// exited. Without a TTY, `runc run` stays in the foreground and its exit is
+// the container's; with one, `runc run -d` hands the terminal over its
+// console socket and leaves, and the container's init (orphaned onto us,
+// the subreaper) is waited for.
 int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
   *finished = WallClockNanos();
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+  int out[2], err[2], in[2] = {-1, -1};
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
+      (a.open_stdin && !a.tty && ::pipe2(in, O_CLOEXEC) != 0)) {
     LogChunk(log, "stderr", std::string("berth-shim: pipe: ") + std::strerror(errno) + "\n");
     return 255;
+  }
+  Input input;
+  input.Open(a);
+  int console_listener = -1;
+  if (a.tty) {
+    console_listener = ListenConsoleSocket();
+    if (console_listener < 0) {
+      LogChunk(log, "stderr", std::string("berth-shim: console socket: ") + std::strerror(errno) + "\n");
+      return 255;
+    }
   }
   std::vector<std::string> args = {a.runc};
   if (!a.runc_root.empty()) {
     args.push_back("--root");
     args.push_back(a.runc_root);
   }
-  args.insert(args.end(), {"--log", a.state + "/runc.log", "--log-format", "json", "run", "--bundle",
-                           a.bundle, "--pid-file", a.state + "/init.pid", a.id});
+  args.insert(args.end(), {"--log", a.state + "/runc.log", "--log-format", "json", "run"});
+  if (a.tty) args.insert(args.end(), {"-d", "--console-socket", RelativePath(a.bundle, a.state + "/console.sock")});
+  args.insert(args.end(), {"--bundle", a.bundle, "--pid-file", a.state + "/init.pid", a.id});
   std::vector<char*> argv;
   for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
@@ -240,6 +435,7 @@ int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
     return 255;
   }
   if (runc == 0) {
+    if (in[0] >= 0) ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     ::signal(SIGPIPE, SIG_DFL);
@@ -251,55 +447,111 @@ int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
   }
   ::close(out[1]);
   ::close(err[1]);
+  if (in[0] >= 0) {
+    ::close(in[0]);
+    input.SetTarget(in[1], true);
+  }
 
-  Stream streams[2] = {{"stdout", out[0], {}}, {"stderr", err[0], {}}};
-  bool runc_done = false;
-  int runc_status = 0;
+  Stream streams[3] = {{"stdout", out[0], {}}, {"stderr", err[0], {}}, {"stdout", -1, {}}};  // [2]: the terminal
+  pid_t waited = runc;  // runc, then (TTY) the container's init
+  bool done = false;
+  int exit_status = 0;
   int64_t drain_deadline = 0;
+  auto reap = [&](int options) {
+    while (true) {
+      int status = 0;
+      pid_t pid = ::waitpid(-1, &status, options);
+      if (pid < 0 && errno == EINTR) continue;
+      if (pid <= 0) return pid;
+      if (pid != waited) continue;
+      if (a.tty && pid == runc && ExitCode(status) == 0) {
+        // runc has started the container and left: its init was
+        // reparented to us before runc's exit showed.
+        waited = ReadPid(a.state + "/init.pid");
+        if (waited > 0) continue;
+      }
+      done = true;
+      exit_status = status;
+      *finished = WallClockNanos();
+      drain_deadline = MonotonicNanos() + kDrainAfterExitNanos;
+      return pid;
+    }
+  };
   while (true) {
-    struct pollfd fds[2];
+    struct pollfd fds[8];
+    enum Kind { kStream, kListener, kFifo, kControl, kTarget } kinds[8];
+    Stream* polled[8] = {};
     int nfds = 0;
-    Stream* polled[2];
+    int open_streams = 0;
     for (auto& s : streams) {
       if (s.fd < 0) continue;
       fds[nfds] = {s.fd, POLLIN, 0};
+      kinds[nfds] = kStream;
       polled[nfds++] = &s;
+      ++open_streams;
     }
-    if (nfds == 0) {
-      // Output closed: wait for runc (reaping orphans on the way).
-      while (!runc_done) {
-        int status = 0;
-        pid_t pid = ::waitpid(-1, &status, 0);
-        if (pid < 0 && errno != EINTR) break;
-        if (pid == runc) {
-          runc_done = true;
-          runc_status = status;
-          *finished = WallClockNanos();
-        }
+    if (console_listener >= 0) {
+      fds[nfds] = {console_listener, POLLIN, 0};
+      kinds[nfds++] = kListener;
+    }
+    if (input.WantsFifo()) {
+      fds[nfds] = {input.fifo(), POLLIN, 0};
+      kinds[nfds++] = kFifo;
+    }
+    if (input.control() >= 0) {
+      fds[nfds] = {input.control(), POLLIN, 0};
+      kinds[nfds++] = kControl;
+    }
+    if (input.WantsTarget()) {
+      fds[nfds] = {streams[2].fd >= 0 ? streams[2].fd : in[1], POLLOUT, 0};
+      kinds[nfds++] = kTarget;
+    }
+    if (open_streams == 0 && console_listener < 0) {
+      // Output closed: wait for the container (reaping orphans on the way).
+      while (!done && reap(0) > 0) {
       }
       break;
     }
     int r = ::poll(fds, static_cast<nfds_t>(nfds), 50);
     for (int i = 0; r > 0 && i < nfds; ++i) {
       if (fds[i].revents == 0) continue;
-      if (!Pump(log, polled[i], false)) {
-        ::close(polled[i]->fd);
-        polled[i]->fd = -1;
+      switch (kinds[i]) {
+        case kStream:
+          if (!Pump(log, polled[i], false)) {
+            ::close(polled[i]->fd);
+            polled[i]->fd = -1;
+          }
+          break;
+        case kListener: {
+          int master = ReceiveTerminal(console_listener);
+          ::close(console_listener);
+          console_listener = -1;
+          ::unlink((a.state + "/console.sock").c_str());
+          if (master >= 0) {
+            streams[2].fd = master;
+            input.SetTerminal(master);
+            input.SetTarget(master, false);
+          }
+          break;
+        }
+        case kFifo:
+          input.ReadFifo();
+          break;
+        case kControl:
+          input.ReadControl();
+          break;
+        case kTarget:
+          input.Flush();
+          break;
       }
     }
-    // Reap runc and anything orphaned onto us (we are a subreaper).
-    while (true) {
-      int status = 0;
-      pid_t pid = ::waitpid(-1, &status, WNOHANG);
-      if (pid <= 0) break;
-      if (pid == runc) {
-        runc_done = true;
-        runc_status = status;
-        *finished = WallClockNanos();
-        drain_deadline = MonotonicNanos() + kDrainAfterExitNanos;
-      }
+    // Reap what ended (we are a subreaper).
+    reap(WNOHANG);
+    if (done && console_listener >= 0) {
+      ::close(console_listener);  // runc failed before handing a terminal over
+      console_listener = -1;
     }
-    if (runc_done && MonotonicNanos() > drain_deadline) break;
+    if (done && MonotonicNanos() > drain_deadline) break;
   }
   for (auto& s : streams) {
     if (s.fd < 0) continue;
@@ -309,9 +561,7 @@ int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
     }
     ::close(s.fd);
   }
-  if (WIFEXITED(runc_status)) return WEXITSTATUS(runc_status);
-  if (WIFSIGNALED(runc_status)) return 128 + WTERMSIG(runc_status);
-  return 255;
+  return ExitCode(exit_status);
 }
 
 }  // namespace
@@ -342,8 +592,10 @@ int main(int argc, char** argv) {
   if (child > 0) return 0;  // the daemon reaps us; the child carries on
 
   ::setsid();
-  if (::chdir("/") != 0) {
-    // Harmless: every path is absolute.
+  // Every path is absolute but the console socket's (kept short).
+  if (::chdir(a.state.c_str()) != 0) {
+    std::fprintf(stderr, "berth-shim: chdir %s: %s\n", a.state.c_str(), std::strerror(errno));
+    return 1;
   }
   int devnull = ::open("/dev/null", O_RDWR);
   if (devnull >= 0) {
