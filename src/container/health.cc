@@ -185,11 +185,14 @@ HealthLogEntry ContainerServiceImpl::RunProbe(const std::string& id, const ExecC
   };
   auto run = std::make_shared<Run>();
   StartTracked([this, run, exec_id = *exec_id] {
-    Status s = StartExec(exec_id, false, [run](int, std::string_view data) {
-      MutexLock l(&run->mu);
-      size_t room = kMaxProbeOutputBytes - std::min(kMaxProbeOutputBytes, run->output.size());
-      run->output.append(data.substr(0, room));
-    });
+    Status s = StartExec(
+        exec_id, false,
+        [run](int, std::string_view data) {
+          MutexLock l(&run->mu);
+          size_t room = kMaxProbeOutputBytes - std::min(kMaxProbeOutputBytes, run->output.size());
+          run->output.append(data.substr(0, room));
+        },
+        StdinSource{});
     MutexLock l(&run->mu);
     run->status = s;
     run->ended = true;
