@@ -384,6 +384,11 @@ class ImageRecords {
   // does. Creating the same image again keeps its record. Returns the image
   // ID (the manifest digest). NotFound when an image is gone.
   virtual Result<Digest> CreateStepImage(const StepImageFromContent& step) = 0;
+  // Sets the parent label of every record of the image `image` to `parent`
+  // (docker build --cache-from makes a cache-from image the child of the
+  // step it completes, as Docker's image cache does). NotFound when no
+  // record names `image`.
+  virtual Status SetParent(const Digest& image, const Digest& parent) = 0;
 };
 
 // What `docker images`, `docker image inspect`, `docker history` and

@@ -142,7 +142,11 @@ Result<std::optional<Digest>> CacheFrom::Probe(const Digest& parent, const json:
   std::optional<CacheFromMatch> match = MatchCacheFrom(sources_, parent_ptr, Join(Strings(probe, "Cmd")));
   if (!match) return std::optional<Digest>();
   const CacheFromImage source = sources_[match->source];
-  if (match->last) return std::optional<Digest>(source.id);
+  if (match->last) {
+    // As Docker: the cache-from image becomes the child of the step's parent.
+    if (!parent.empty()) BERTH_RETURN_IF_ERROR(store_->images()->SetParent(source.id, parent));
+    return std::optional<Digest>(source.id);
+  }
   BERTH_ASSIGN_OR_RETURN(std::string config, RestoredConfig(parent_ptr, source, *match, probe));
   StepImageFromContent step;
   step.parent = parent;

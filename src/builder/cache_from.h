@@ -64,7 +64,8 @@ class CacheFrom {
 
   // The step's image, if the cache has it: `local` (the local cache's hit,
   // if any) when it is an ancestor of a cache-from image, else a match in
-  // the cache-from images' histories. `probe` is the step's run config
+  // the cache-from images' histories (a match of a cache-from image's last
+  // entry makes `parent` its parent). `probe` is the step's run config
   // (its Cmd the step's command).
   Result<std::optional<Digest>> Probe(const Digest& parent, const boost::json::object& probe,
                                       const std::optional<Digest>& local);

@@ -34,6 +34,7 @@ class RecordStore {
   Result<std::vector<ImageRecord>> Records();
   Result<ImageRecord> RecordNamed(const std::string& name);
   Result<Digest> CreateStepImage(const StepImageFromContent& step);  // step_image.cc
+  Status SetParent(const Digest& image, const Digest& parent);       // step_image.cc
 
   // ---- Inside a write transaction ----
   // Registers the blobs of `target` and `manifests` and adds them as the

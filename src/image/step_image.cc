@@ -1,6 +1,8 @@
 // RecordStore::CreateStepImage: a build step's image made from content the
 // store already has (docker build --cache-from re-creates the intermediate
-// images of a cache-from image so, as Docker's image cache does).
+// images of a cache-from image so, as Docker's image cache does), and
+// RecordStore::SetParent, which links a cache-from image to the step it
+// completes.
 #include <boost/json.hpp>
 
 #include "image/records.h"
@@ -65,6 +67,19 @@ Result<Digest> RecordStore::CreateStepImage(const StepImageFromContent& step) {
   image.labels[std::string(kBuildStepLabel)] = step.created_by;
   BERTH_RETURN_IF_ERROR(CreateImages({image}, ReplaceRule::kTag, ""));
   return manifest_digest;
+}
+
+Status RecordStore::SetParent(const Digest& image, const Digest& parent) {
+  return leases_->UpdateAndCollect([&](Tx& tx, AfterCommit&) -> Status {
+    BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, tx.ListImagesByTarget(image));
+    if (records.empty()) return NotFound("No such image: " + image.str());
+    for (ImageRecord& r : records) {
+      r.labels[std::string(kParentLabel)] = parent.str();
+      r.updated_unix_nanos = env_->NowUnixNanos();
+      BERTH_RETURN_IF_ERROR(tx.PutImage(r));
+    }
+    return OkStatus();
+  });
 }
 
 }  // namespace berth::image

@@ -248,12 +248,26 @@ class CliBuildTest(BuildTestCase):
         rc, out, err = d.docker("build", "-t", "plain:1", ctx, timeout=300)
         self.assertEqual(rc, 0, out + err)
         self.assertNotIn("Using cache", out)  # loaded images have no build cache of their own
+        rc, out, _ = d.docker("images", "-a", "-q", "--no-trunc")
+        before_cache_from = sorted(out.split())
         rc, out, err = d.docker("build", "--cache-from", "app:1", "-t", "app:2", ctx, timeout=300)
         self.assertEqual(rc, 0, out + err)
         self.assertEqual(out.count(" ---> Using cache"), 4, out)
         self.assertNotIn("Running in", out)
-        rc, out, _ = d.docker("image", "inspect", "-f", "{{.Id}}", "app:2")
-        self.assertEqual(out.strip(), app_id)
+        rc, out, _ = d.docker("image", "inspect", "-f", "{{.Id}} {{.Parent}}", "app:2")
+        built_id, parent = out.split()
+        self.assertEqual(built_id, app_id)
+        # As Docker: the cache-from image is now the child of the re-created COPY step.
+        rc, out, _ = d.docker("image", "inspect", "-f", "{{index .Config.Cmd 2}}", parent)
+        self.assertRegex(out, r"^#\(nop\) COPY file:[0-9a-f]{64} in /f \n$")
+        # The re-created steps are the image's untagged parents: docker rmi prunes them.
+        rc, out, err = d.docker("rmi", "app:1", "app:2")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(out.count("Deleted: "), 4, out)  # the image, COPY, RUN and ENV
+        rc, out, _ = d.docker("images", "-a", "-q", "--no-trunc")
+        self.assertEqual(sorted(out.split()), [i for i in before_cache_from if i != app_id])
+        rc, out, err = d.docker("load", "-i", archive)
+        self.assertEqual(rc, 0, out + err)
         # A changed file: the steps before it come from app:1's layers, the COPY runs again.
         with open(os.path.join(ctx, "f"), "w") as f:
             f.write("changed\n")
