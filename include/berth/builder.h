@@ -127,6 +127,12 @@ struct BuildOptions {
   std::map<std::string, std::string> labels;  // --label: one LABEL step each on the target
   std::string target;
   bool no_cache = false;
+  // --cache-from: image references whose history the cache also matches
+  // (Docker 28.2's image cache; see src/builder/cache_from.h). Images that
+  // cannot be found are skipped (a warning in the daemon's log); with
+  // cache-from, a local cache hit counts only when it is an ancestor of a
+  // cache-from image.
+  std::vector<std::string> cache_from;
   bool remove = true;         // remove a step's container after it succeeded
   bool force_remove = false;  // also after it failed
   std::string network_mode;   // as ContainerConfig::network_mode

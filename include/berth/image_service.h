@@ -222,6 +222,19 @@ struct NewImage {
   std::map<std::string, std::string> labels;
 };
 
+// A build step's image made from content the store already has (docker
+// build --cache-from: Docker's image cache re-creates the intermediate
+// images of a cache-from image so). See ImageRecords::CreateStepImage.
+struct StepImageFromContent {
+  Digest parent;  // parent image ID; empty: none (FROM scratch)
+  // The image whose layer the step adds, and that layer's index in its
+  // host-platform manifest; no layer when `layer_index` is empty.
+  Digest layer_source;
+  std::optional<size_t> layer_index;
+  std::string config_json;  // the whole image config (rootfs, history, ...)
+  std::string created_by;   // the build step label
+};
+
 // ---- Why: what keeps an image or a blob (ImageService::Why) ----
 
 // A container as `why` shows it.
@@ -362,6 +375,21 @@ class ImageRecords {
   virtual Result<std::vector<ImageRecord>> Records() = 0;
   // The record with exactly this (normalized) name; NotFound if none.
   virtual Result<ImageRecord> RecordNamed(const std::string& name) = 0;
+  // Creates a dangling build-step image without writing a layer: an OCI
+  // manifest listing the layers of `step.parent`'s host-platform manifest
+  // (none without a parent), then the layer `step.layer_index` of
+  // `step.layer_source`'s host-platform manifest when set, and the config
+  // `step.config_json`, whose rootfs must list exactly as many diff IDs as
+  // that (InvalidArgument otherwise). The record carries the parent label
+  // (when there is a parent) and the build-step label, as a committed step
+  // does. Creating the same image again keeps its record. Returns the image
+  // ID (the manifest digest). NotFound when an image is gone.
+  virtual Result<Digest> CreateStepImage(const StepImageFromContent& step) = 0;
+  // Sets the parent label of every record of the image `image` to `parent`
+  // (docker build --cache-from makes a cache-from image the child of the
+  // step it completes, as Docker's image cache does). NotFound when no
+  // record names `image`.
+  virtual Status SetParent(const Digest& image, const Digest& parent) = 0;
 };
 
 // What `docker images`, `docker image inspect`, `docker history` and

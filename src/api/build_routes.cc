@@ -46,7 +46,7 @@ Status RefuseUnsupported(const Query& q) {
     std::string v = q.Get(name);
     if (!v.empty() && v != "0") return refuse(name, "");
   }
-  for (const char* name : {"cachefrom", "outputs", "ulimits"}) {
+  for (const char* name : {"outputs", "ulimits"}) {
     if (JsonParamSet(q.Get(name))) return refuse(name, "");
   }
   if (q.Bool("squash")) return refuse("squash", "");
@@ -98,6 +98,19 @@ Result<builder::BuildOptions> ParseBuildOptions(RouteContext& ctx) {
           } else {
             return InvalidArgument("error reading build args: value of " + std::string(k) + " is not a string");
           }
+        }
+      }
+    }
+    // cachefrom: a JSON list of image references (Docker's route reads it so).
+    if (std::string c = q.Get("cachefrom"); !c.empty()) {
+      boost::system::error_code ec;
+      json::value v = json::parse(c, ec);
+      if (ec) return InvalidArgument("error reading cachefrom: " + ec.message());
+      if (!v.is_null()) {
+        if (!v.is_array()) return InvalidArgument("error reading cachefrom: not a JSON list");
+        for (const auto& ref : v.as_array()) {
+          if (!ref.is_string()) return InvalidArgument("error reading cachefrom: an element is not a string");
+          o.cache_from.emplace_back(ref.as_string());
         }
       }
     }

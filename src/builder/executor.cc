@@ -17,6 +17,7 @@
 #include "berth/dockerignore.h"
 #include "berth/oci.h"
 #include "berth/reference.h"
+#include "builder/cache_from.h"
 #include "builder/executor.h"
 #include "builder/internal.h"
 #include "builder/run_config.h"
@@ -32,7 +33,14 @@ std::string ShortId(const Digest& d) { return d.empty() ? std::string() : d.hex(
 }  // namespace
 
 Result<std::optional<Digest>> Executor::Probe(const Digest& parent, const json::object& probe) {
-  if (opts_.no_cache || parent.empty()) return std::optional<Digest>();
+  if (opts_.no_cache) return std::optional<Digest>();
+  BERTH_ASSIGN_OR_RETURN(std::optional<Digest> local, ProbeLocal(parent, probe));
+  if (!cache_from_) return local;
+  return cache_from_->Probe(parent, probe, local);
+}
+
+Result<std::optional<Digest>> Executor::ProbeLocal(const Digest& parent, const json::object& probe) {
+  if (parent.empty()) return std::optional<Digest>();
   BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, store_->images()->Records());
   const std::string want = json::serialize(probe);
   std::set<Digest> seen;
@@ -341,6 +349,9 @@ Result<Digest> Executor::Run() {
     label_steps.push_back(std::move(ins));
   }
   BERTH_RETURN_IF_ERROR(Say(df::WarningLines(parsed)));
+  if (!opts_.cache_from.empty() && !opts_.no_cache) {
+    BERTH_ASSIGN_OR_RETURN(cache_from_, CacheFrom::Open(store_, containers_, opts_.cache_from));
+  }
   int step = 1;
   for (const auto& meta : parsed.meta_args) {
     BERTH_RETURN_IF_ERROR(Say(df::StepLine(step++, plan.total_steps, meta.code) + "\n"));

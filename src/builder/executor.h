@@ -13,6 +13,7 @@
 #include "berth/builder.h"
 #include "berth/dockerfile.h"
 #include "berth/dockerfile_expand.h"
+#include "builder/cache_from.h"
 
 namespace berth::builder {
 
@@ -60,8 +61,11 @@ class Executor {
   // tree written into its upper directory; COPY/ADD commit without one.
   Status CommitStep(StageState* st, const std::string& comment, const std::string& layer_dir = {},
                     bool comment_word = false, bool in_container = true, const StageLayer& stage = {});
-  // The cache: a child of `parent` whose container_config is `probe`.
+  // The cache: the local cache's hit, or with --cache-from what
+  // CacheFrom::Probe makes of it.
   Result<std::optional<Digest>> Probe(const Digest& parent, const json::object& probe);
+  // The local cache: a child of `parent` whose container_config is `probe`.
+  Result<std::optional<Digest>> ProbeLocal(const Digest& parent, const json::object& probe);
   Result<bool> ProbeAndSay(StageState* st, const json::object& probe);
   Status Run(const df::Instruction& ins, StageState* st);
   // RUN's container of `run_image`: started, its output streamed, its
@@ -104,6 +108,7 @@ class Executor {
   const BuildOutput& out_;
   df::Lexer lexer_;
   df::BuildArgs build_args_;
+  std::optional<CacheFrom> cache_from_;         // with --cache-from
   std::map<std::string, Digest> stage_images_;  // by lower-cased name and by index
   int staged_ = 0;
 };

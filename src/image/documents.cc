@@ -147,4 +147,13 @@ bool Documents::LabelsMatch(const std::vector<ManifestInfo>& manifests, const st
   return false;
 }
 
+const ManifestInfo* BestManifest(const std::vector<ManifestInfo>& ms, const PlatformMatcher& matcher) {
+  const ManifestInfo* best = nullptr;
+  for (const auto& m : ms) {
+    if (m.attestation || !matcher.Match(m.platform)) continue;
+    if (!best || matcher.Less(m.platform, best->platform)) best = &m;
+  }
+  return best;
+}
+
 }  // namespace berth::image

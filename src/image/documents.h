@@ -33,6 +33,10 @@ struct ManifestInfo {
   int64_t content_size = 0;  // manifest + config + layers
 };
 
+// The manifest of `ms` (attestations aside) that `matcher` prefers; null
+// when none matches.
+const ManifestInfo* BestManifest(const std::vector<ManifestInfo>& ms, const PlatformMatcher& matcher);
+
 class Documents {
  public:
   explicit Documents(ContentStore* content) : content_(content) {}

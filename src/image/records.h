@@ -33,6 +33,8 @@ class RecordStore {
   Status CreateImages(const std::vector<NewImage>& images, ReplaceRule rule, const std::string& event_action);
   Result<std::vector<ImageRecord>> Records();
   Result<ImageRecord> RecordNamed(const std::string& name);
+  Result<Digest> CreateStepImage(const StepImageFromContent& step);  // step_image.cc
+  Status SetParent(const Digest& image, const Digest& parent);       // step_image.cc
 
   // ---- Inside a write transaction ----
   // Registers the blobs of `target` and `manifests` and adds them as the

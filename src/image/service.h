@@ -43,6 +43,8 @@ class ImageServiceImpl final : public ImageService {
   }
   Result<std::vector<ImageRecord>> Records() override { return records_.Records(); }
   Result<ImageRecord> RecordNamed(const std::string& name) override { return records_.RecordNamed(name); }
+  Result<Digest> CreateStepImage(const StepImageFromContent& step) override { return records_.CreateStepImage(step); }
+  Status SetParent(const Digest& image, const Digest& parent) override { return records_.SetParent(image, parent); }
 
   // ImageViews
   Result<std::vector<ImageSummary>> List(const ListOptions& opts) override { return views_.List(opts); }

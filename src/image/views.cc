@@ -16,15 +16,6 @@ namespace {
 
 namespace json = boost::json;
 
-const ManifestInfo* BestManifest(const std::vector<ManifestInfo>& ms, const PlatformMatcher& matcher) {
-  const ManifestInfo* best = nullptr;
-  for (const auto& m : ms) {
-    if (m.attestation || !matcher.Match(m.platform)) continue;
-    if (!best || matcher.Less(m.platform, best->platform)) best = &m;
-  }
-  return best;
-}
-
 std::vector<std::string> RepoTags(const std::vector<ImageRecord>& recs) {
   std::vector<std::string> out;
   for (const auto& r : recs) {

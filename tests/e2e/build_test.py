@@ -15,7 +15,7 @@ import tarfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import DaemonTestCase, UnixConnection, fixture, free_port  # noqa: E402
+from berth_e2e import Daemon, DaemonTestCase, UnixConnection, fixture, free_port  # noqa: E402
 from containers_test import can_run_containers  # noqa: E402
 from registry_test import PASSWORD, REGISTRY, SKOPEO, USER, Registry  # noqa: E402
 
@@ -86,6 +86,30 @@ class BuildTestCase(DaemonTestCase):
 
     def all_image_ids(self):
         return sorted(set(self.docker_ok("images", "-a", "-q", "--no-trunc").split()))
+
+    CACHED_APP = {
+        "Dockerfile": "FROM bb:1\nENV A=1\nRUN echo ran > /ran\nCOPY f /f\nCMD [\"cat\", \"/f\"]\n",
+        "f": "content\n",
+    }
+
+    def saved_app(self, name):
+        """Builds CACHED_APP as app:1 and saves it (with bb:1) to an archive."""
+        ctx = self.context(name, dict(self.CACHED_APP))
+        self.build_ok(ctx, "-t", "app:1")
+        archive = self.path(name + "-app.tar")
+        self.docker_ok("save", "-o", archive, "app:1")
+        return ctx, archive, self.docker_ok("image", "inspect", "-f", "{{.Id}}", "app:1").strip()
+
+    def fresh_daemon(self, name, archive):
+        """A new berthd on an empty data root with bb:1 and `archive` loaded."""
+        root = self.path("fresh-" + name)
+        os.makedirs(root)
+        d = Daemon(root, name="fresh").start()
+        self.addCleanup(d.stop)
+        for a in (self.path("bb.tar"), archive):
+            rc, out, err = d.docker("load", "-i", a)
+            self.assertEqual(rc, 0, out + err)
+        return d
 
 
 class CliBuildTest(BuildTestCase):
@@ -217,6 +241,63 @@ class CliBuildTest(BuildTestCase):
         nocache = self.build_ok(ctx, "--no-cache", "-t", "cached:3")
         self.assertNotIn("Using cache", nocache)
         self.assertIn(" ---> Running in ", nocache)
+
+    def test_cache_from_a_loaded_image_uses_its_layers(self):
+        ctx, archive, app_id = self.saved_app("cf")
+        d = self.fresh_daemon("cf", archive)
+        rc, out, err = d.docker("build", "-t", "plain:1", ctx, timeout=300)
+        self.assertEqual(rc, 0, out + err)
+        self.assertNotIn("Using cache", out)  # loaded images have no build cache of their own
+        rc, out, _ = d.docker("images", "-a", "-q", "--no-trunc")
+        before_cache_from = sorted(out.split())
+        rc, out, err = d.docker("build", "--cache-from", "app:1", "-t", "app:2", ctx, timeout=300)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(out.count(" ---> Using cache"), 4, out)
+        self.assertNotIn("Running in", out)
+        rc, out, _ = d.docker("image", "inspect", "-f", "{{.Id}} {{.Parent}}", "app:2")
+        built_id, parent = out.split()
+        self.assertEqual(built_id, app_id)
+        # As Docker: the cache-from image is now the child of the re-created COPY step.
+        rc, out, _ = d.docker("image", "inspect", "-f", "{{index .Config.Cmd 2}}", parent)
+        self.assertRegex(out, r"^#\(nop\) COPY file:[0-9a-f]{64} in /f \n$")
+        # The re-created steps are the image's untagged parents: docker rmi prunes them.
+        rc, out, err = d.docker("rmi", "app:1", "app:2")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(out.count("Deleted: "), 4, out)  # the image, COPY, RUN and ENV
+        rc, out, _ = d.docker("images", "-a", "-q", "--no-trunc")
+        self.assertEqual(sorted(out.split()), [i for i in before_cache_from if i != app_id])
+        rc, out, err = d.docker("load", "-i", archive)
+        self.assertEqual(rc, 0, out + err)
+        # A changed file: the steps before it come from app:1's layers, the COPY runs again.
+        with open(os.path.join(ctx, "f"), "w") as f:
+            f.write("changed\n")
+        rc, out, err = d.docker("build", "--cache-from", "app:1", "-t", "app:3", ctx, timeout=300)
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(out.count(" ---> Using cache"), 2, out)
+        rc, out, err = d.docker("run", "--rm", "app:3", "cat", "/ran", "/f")
+        self.assertEqual((rc, out), (0, "ran\nchanged\n"), err)
+        layers = {}
+        for ref in ("app:1", "app:3"):
+            rc, out, _ = d.docker("image", "inspect", "-f", "{{json .RootFS.Layers}}", ref)
+            layers[ref] = json.loads(out)
+        self.assertEqual(layers["app:3"][:-1], layers["app:1"][:-1])  # busybox and RUN's layer reused
+        self.assertNotEqual(layers["app:3"][-1], layers["app:1"][-1])
+
+    def test_cache_from_a_missing_image_is_skipped_and_local_hits_do_not_count(self):
+        ctx = self.context("cfmissing", dict(self.CACHED_APP))
+        self.build_ok(ctx, "-t", "app:1")
+        self.assertEqual(self.build_ok(ctx, "-t", "app:1").count(" ---> Using cache"), 4)
+        # As Docker: a cache-from image that cannot be found is skipped (a warning
+        # in the daemon's log), and a local hit counts only as an ancestor of a
+        # cache-from image: none here, so every step runs again.
+        out = self.build_ok(ctx, "--cache-from", "nosuch:1", "-t", "app:2")
+        self.assertNotIn("Using cache", out)
+        self.assertIn("Could not look up nosuch:1 for cache resolution", self.d.read_log())
+        # Naming the image built here: its own chain counts.
+        out = self.build_ok(ctx, "--cache-from", "app:1", "-t", "app:3")
+        self.assertEqual(out.count(" ---> Using cache"), 4, out)
+        self.assertEqual(self.docker_ok("image", "inspect", "-f", "{{.Id}}", "app:1", "app:3").split()[0],
+                         self.docker_ok("image", "inspect", "-f", "{{.Id}}", "app:3").strip())
 
     def test_cache_follows_the_sources_and_extracts_the_context_only_on_a_miss(self):
         ctx = self.context("lazy", {
@@ -693,13 +774,17 @@ class ApiBuildTest(BuildTestCase):
     def test_unsupported_parameters_are_refused_by_name(self):
         body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\n")])
         ids = self.all_image_ids()
-        for query, name in [("?squash=1", "squash"), ("?cachefrom=%5B%22x%22%5D", "cachefrom"),
-                            ("?version=2", "version"), ("?remote=https://example.com/x.git", "remote"),
+        for query, name in [("?squash=1", "squash"), ("?version=2", "version"), ("?remote=https://example.com/x.git", "remote"),
                             ("?memory=1000000", "memory"), ("?extrahosts=a:1.2.3.4", "extrahosts"),
                             ("?shmsize=1024", "shmsize")]:
             status, data = self.post_build(query, body)
             self.assertEqual(status, 400, query)
             self.assertIn('"%s"' % name, json.loads(data)["message"], query)
+        for query in ["?cachefrom=x", "?cachefrom=%7B%7D", "?cachefrom=%5B1%5D"]:
+            status, data = self.post_build(query, body)
+            self.assertEqual(status, 400, query)
+            self.assertIn("cachefrom", json.loads(data)["message"], query)
+        self.assertEqual(self.all_image_ids(), ids)
         status, data = self.post_build("?platform=linux/s390x", body)
         self.assertEqual(status, 400)
         self.assertIn("host's platform only", json.loads(data)["message"])
@@ -778,6 +863,21 @@ class SdkBuildTest(BuildTestCase):
             c.images.build(path=bad)
         self.assertIn("returned a non-zero code: 2", str(cm.exception))
         c.close()
+
+    def test_images_build_cache_from(self):
+        try:
+            import docker
+        except ImportError:
+            self.skipTest("docker SDK missing")
+        ctx, archive, app_id = self.saved_app("sdkcf")
+        d = self.fresh_daemon("sdkcf", archive)
+        c = docker.DockerClient(base_url=d.host, version="1.50")
+        self.addCleanup(c.close)
+        image, logs = c.images.build(path=ctx, tag="app:2", cache_from=["app:1"])
+        self.assertEqual(sum(1 for e in logs if e.get("stream") == " ---> Using cache\n"), 4)
+        self.assertEqual(image.id, app_id)
+        image, logs = c.images.build(path=ctx, tag="app:3")
+        self.assertFalse([e for e in logs if "Using cache" in e.get("stream", "")])
 
 
 if __name__ == "__main__":
