@@ -21,14 +21,14 @@ struct RouteContext;
 // HostConfig) into `cfg` (image, cmd, entrypoint, env, ...; the HostConfig
 // fields berth acts on). Refused with InvalidArgument: an empty body ("config
 // cannot be empty in order to create a container"), malformed JSON, fields
-// berth does not act on (named); an unknown network is NotFound ("network X
-// not found").
+// berth does not act on (named). A user network's name is not looked up
+// here: starting the container fails when it does not exist.
 Result<ContainerConfig> ParseCreateBody(std::string_view body);
 
 // HostConfig.RestartPolicy as create and update take it: {Name,
 // MaximumRetryCount}; anything else in it, or a wrong type, InvalidArgument.
 // The policy's rules are the container service's (ValidateRestartPolicy).
-Result<RestartPolicy> ParseRestartPolicy(const json::value& v);
+Result<RestartPolicy> ParseRestartPolicy(const boost::json::value& v);
 
 // The "Up 5 seconds" / "Exited (0) 2 minutes ago" / "Created" text of
 // `docker ps` (Docker's State.String) at `now_unix_nanos`.

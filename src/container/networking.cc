@@ -12,6 +12,11 @@ namespace {
 
 bool WantsBridge(const std::string& mode) { return mode.empty() || mode == "default" || mode == "bridge"; }
 
+// A user-defined network's name or ID.
+bool WantsUserNetwork(const std::string& mode) {
+  return !WantsBridge(mode) && mode != "none" && mode != "host" && !mode.starts_with("container:");
+}
+
 // The ports a container publishes: its PortBindings, plus with -P every
 // exposed port (the image's and the container's) not bound already, on an
 // ephemeral host port.
@@ -63,7 +68,9 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
                                             const ImageProcess& image, ProcessSpec* p) {
   const std::string& mode = cfg.network_mode;
   NetworkService* network = opts_.network;
-  const bool bridge = WantsBridge(mode) && network != nullptr && network->BridgeEnabled();
+  const bool user_network = WantsUserNetwork(mode);
+  if (user_network && network == nullptr) return NotFound("network " + mode + " not found");
+  const bool bridge = (WantsBridge(mode) && network != nullptr && network->BridgeEnabled()) || user_network;
   if (mode == "bridge" && !bridge) {
     return InvalidArgument("the bridge network is not available on this daemon");
   }
@@ -83,8 +90,11 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   }
   if (!bridge) return OkStatus();
   const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);
-  BERTH_ASSIGN_OR_RETURN(NetworkAttachment a,
-                         network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published)));
+  EndpointRequest endpoint;
+  if (user_network) endpoint = EndpointRequest{mode, cfg.network.ipv4_address, cfg.network.aliases};
+  BERTH_ASSIGN_OR_RETURN(
+      NetworkAttachment a,
+      network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint));
   p->network_namespace_path = a.netns_path;
   // Docker's files, bound read-write where the image has its own.
   std::vector<std::string> extra_hosts;
@@ -93,8 +103,9 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     extra_hosts.push_back(std::move(entry));
   }
   const std::string dir = Dir(rec.id);
+  const std::string hosts_base = BuildHostsFile(a.ip_address, p->hostname, extra_hosts);
   const std::vector<std::pair<std::string, std::string>> files = {
-      {"hosts", BuildHostsFile(a.ip_address, p->hostname, extra_hosts)},
+      {"hosts", hosts_base},
       {"hostname", p->hostname + "\n"},
       {"resolv.conf",
        BuildResolvConf(HostResolvConf(), cfg.network.dns, cfg.network.dns_search, cfg.network.dns_options)}};
@@ -105,6 +116,12 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
       return s;
     }
     p->bind_mounts.push_back({dir + "/" + name, "/etc/" + name, false});
+  }
+  // The other containers on its network by name (and they it), kept current
+  // by the network service as containers come and go.
+  if (Status s = network->SetHostsFile(rec.id, dir + "/hosts", hosts_base); !s.ok()) {
+    ReleaseNetwork(rec.id);
+    return s;
   }
   return OkStatus();
 }
