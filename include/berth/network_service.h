@@ -77,6 +77,9 @@ struct HostsPeer {
   std::vector<std::string> names;  // container name, aliases, short ID
 };
 std::string BuildPeerHostsLines(const std::vector<HostsPeer>& peers);
+// Replaces the content of the existing file `path` with `text`, keeping its
+// inode (a container's /etc/hosts is a bind mount of it). Not a symlink.
+[[nodiscard]] Status RewriteFileInPlace(const std::string& path, const std::string& text);
 
 // A port published by a container (HostConfig.PortBindings, -p).
 struct PortMapping {
@@ -159,6 +162,16 @@ struct NetworkCreateRequest {
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> options;
 };
+
+// A new network's fields from `req` (all but id, created time and bridge),
+// no I/O. Refused with InvalidArgument, naming it: an empty name, a driver
+// but "bridge", Internal, EnableIPv6, any driver option, a gateway or IP
+// range without a subnet or outside it, a subnet smaller than /30. A
+// built-in name: PermissionDenied "NAME is a pre-defined network and cannot
+// be created". A given subnet overlapping `taken`: Conflict "Pool overlaps
+// with other one on this address space"; none given: PickNetworkSubnet over
+// `taken`. The gateway defaults to the subnet's first address.
+Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::vector<Ipv4Subnet>& taken);
 
 // What a container asks of its endpoint on a network.
 struct EndpointRequest {

@@ -1,9 +1,14 @@
 // The files a networked container sees (/etc/hosts, /etc/resolv.conf), the
 // checks of its network config, and the attachment's JSON form (see
 // berth/network_service.h).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
+#include <cerrno>
 #include <sstream>
 
+#include "base/unique_fd.h"
 #include "berth/network_service.h"
 
 namespace berth {
@@ -196,6 +201,19 @@ std::string BuildPeerHostsLines(const std::vector<HostsPeer>& peers) {
     out += "\n";
   }
   return out;
+}
+
+Status RewriteFileInPlace(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return ErrnoStatus("open " + path, errno);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ErrnoStatus("write " + path, n < 0 ? errno : EIO);
+    done += static_cast<size_t>(n);
+  }
+  return OkStatus();
 }
 
 std::string AttachmentToJson(const NetworkAttachment& a) {

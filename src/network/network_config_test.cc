@@ -1,6 +1,11 @@
 // berthd's IPAM, port specifications, and the /etc/hosts and
 // /etc/resolv.conf writers.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "berth/network_service.h"
 
@@ -78,6 +83,40 @@ TEST(Ipam, NetworkSubnetTakesTheFirstFreePool) {
   EXPECT_EQ(none.status().message(), "all predefined address pools have been fully subnetted");
 }
 
+TEST(UserNetworkPlan, AddressesAndRefusals) {
+  NetworkCreateRequest req;
+  req.name = "apps";
+  req.subnet = "10.9.0.0/24";
+  req.ip_range = "10.9.0.128/25";
+  auto n = PlanUserNetwork(req, {*ParseIpv4Cidr("172.17.0.0/16")});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(n->subnet, "10.9.0.0/24");
+  EXPECT_EQ(n->gateway, "10.9.0.1");
+  EXPECT_EQ(n->ip_range, "10.9.0.128/25");
+  // No subnet: the first free pool.
+  auto chosen = PlanUserNetwork(NetworkCreateRequest{.name = "auto"}, {*ParseIpv4Cidr("172.17.0.0/16")});
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen->subnet, "172.18.0.0/16");
+  EXPECT_EQ(chosen->gateway, "172.18.0.1");
+  EXPECT_EQ(PlanUserNetwork(req, {*ParseIpv4Cidr("10.9.0.0/16")}).status().message(),
+            "Pool overlaps with other one on this address space");
+  EXPECT_EQ(PlanUserNetwork(NetworkCreateRequest{.name = "host"}, {}).status().code(), Code::kPermissionDenied);
+  auto refused = [&](auto change) {
+    NetworkCreateRequest r = req;
+    change(r);
+    return PlanUserNetwork(r, {}).status().message();
+  };
+  EXPECT_EQ(refused([](auto& r) { r.gateway = "10.9.1.1"; }),
+            "the gateway 10.9.1.1 is not an address of the subnet 10.9.0.0/24");
+  EXPECT_EQ(refused([](auto& r) { r.ip_range = "10.8.0.0/25"; }),
+            "the IP range 10.8.0.0/25 is not inside the subnet 10.9.0.0/24");
+  EXPECT_EQ(refused([](auto& r) { r.driver = "macvlan"; }),
+            "berth supports only the bridge network driver, not \"macvlan\"");
+  EXPECT_EQ(refused([](auto& r) { r.options["com.docker.network.driver.mtu"] = "1400"; }),
+            "berth does not support the bridge driver option com.docker.network.driver.mtu");
+  EXPECT_EQ(refused([](auto& r) { r.subnet = "10.9.0.0/31"; }), "the subnet 10.9.0.0/31 is too small (at most /30)");
+}
+
 TEST(HostsFile, PeerLinesNameEachOtherContainer) {
   EXPECT_EQ(BuildPeerHostsLines({}), "");
   EXPECT_EQ(BuildPeerHostsLines(
@@ -85,6 +124,25 @@ TEST(HostsFile, PeerLinesNameEachOtherContainer) {
             "# berth: containers on the same networks\n"
             "172.18.0.3\tdb database 0123456789ab\n"
             "172.18.0.4\tcache\n");
+}
+
+TEST(HostsFile, RewrittenInPlaceKeepsTheInode) {
+  const std::string path = ::testing::TempDir() + "/hosts_in_place";
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << "a long first text that is longer than the second\n";
+  }
+  struct stat before = {}, after = {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  ASSERT_TRUE(RewriteFileInPlace(path, "short\n").ok());
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "short\n");
+  EXPECT_EQ(RewriteFileInPlace(path + ".absent", "x").code(), Code::kNotFound);
+  ::unlink(path.c_str());
 }
 
 TEST(Ports, ParsesPortAndProtocol) {

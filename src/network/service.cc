@@ -320,28 +320,6 @@ class NetworkServiceImpl : public NetworkService {
   }
 
   Result<UserNetwork> CreateNetwork(const NetworkCreateRequest& req) override EXCLUDES(mu_) {
-    if (req.name.empty()) return InvalidArgument("network name must not be empty");
-    if (req.name == kBridgeNetworkName || req.name == "host" || req.name == "none") {
-      return PermissionDenied(req.name + " is a pre-defined network and cannot be created");
-    }
-    if (!req.driver.empty() && req.driver != "bridge") {
-      return InvalidArgument("berth supports only the bridge network driver, not \"" + req.driver + "\"");
-    }
-    if (req.internal) return InvalidArgument("berth does not support internal networks (--internal)");
-    if (req.enable_ipv6) return InvalidArgument("berth does not support IPv6 networks (--ipv6)");
-    for (const auto& [key, value] : req.options) {
-      return InvalidArgument("berth does not support the bridge driver option " + key);
-    }
-    UserNetwork n;
-    n.id = RandomHex64();
-    n.name = req.name;
-    n.attachable = req.attachable;
-    n.labels = req.labels;
-    n.options = req.options;
-    n.created_unix_nanos =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    n.bridge = UserNetworkBridgeName(n.id);
     MutexLock l(&mu_);
     for (const auto& [id, other] : networks_) {
       if (other.name == req.name) return Conflict("network with name " + req.name + " already exists");
@@ -351,35 +329,12 @@ class NetworkServiceImpl : public NetworkService {
     for (const auto& [id, other] : networks_) {
       if (auto sub = ParseIpv4Cidr(other.subnet); sub.ok()) taken.push_back(*sub);
     }
-    Ipv4Subnet subnet;
-    if (req.subnet.empty()) {
-      if (!req.gateway.empty() || !req.ip_range.empty()) {
-        return InvalidArgument("a gateway or an IP range needs a subnet (--subnet)");
-      }
-      BERTH_ASSIGN_OR_RETURN(subnet, PickNetworkSubnet(taken));
-    } else {
-      BERTH_ASSIGN_OR_RETURN(subnet, ParseIpv4Cidr(req.subnet));
-      if (subnet.prefix_len > 30) return InvalidArgument("the subnet " + req.subnet + " is too small (at most /30)");
-      for (const auto& t : taken) {
-        if (SubnetsOverlap(subnet, t)) return Conflict("Pool overlaps with other one on this address space");
-      }
-    }
-    uint32_t gateway = subnet.network + 1;
-    if (!req.gateway.empty()) {
-      BERTH_ASSIGN_OR_RETURN(gateway, ParseIpv4(req.gateway));
-      if (!SubnetContains(subnet, gateway) || gateway == subnet.network) {
-        return InvalidArgument("the gateway " + req.gateway + " is not an address of the subnet " + req.subnet);
-      }
-    }
-    if (!req.ip_range.empty()) {
-      BERTH_ASSIGN_OR_RETURN(Ipv4Subnet range, ParseIpv4Cidr(req.ip_range));
-      if (!SubnetContains(subnet, range.network) || range.prefix_len < subnet.prefix_len) {
-        return InvalidArgument("the IP range " + req.ip_range + " is not inside the subnet " + req.subnet);
-      }
-      n.ip_range = FormatIpv4Cidr(range);
-    }
-    n.subnet = FormatIpv4Cidr(subnet);
-    n.gateway = FormatIpv4(gateway);
+    BERTH_ASSIGN_OR_RETURN(UserNetwork n, PlanUserNetwork(req, taken));
+    n.id = RandomHex64();
+    n.created_unix_nanos =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    n.bridge = UserNetworkBridgeName(n.id);
     Status s = store_->Insert(n);
     if (s.code() == Code::kAlreadyExists) return Conflict("network with name " + req.name + " already exists");
     BERTH_RETURN_IF_ERROR(s);
@@ -489,26 +444,8 @@ class NetworkServiceImpl : public NetworkService {
     return out;
   }
 
-  // Rewrites each file in place: it is bind mounted into its container, so
-  // its inode must stay.
   static void WriteHostsFiles(const std::vector<std::pair<std::string, std::string>>& files) {
-    for (const auto& [path, text] : files) {
-      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
-      if (!fd.valid()) {
-        LogIfError(ErrnoStatus("open " + path, errno), "update the hosts file");
-        continue;
-      }
-      size_t done = 0;
-      while (done < text.size()) {
-        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          LogIfError(ErrnoStatus("write " + path, errno), "update the hosts file");
-          break;
-        }
-        done += static_cast<size_t>(n);
-      }
-    }
+    for (const auto& [path, text] : files) LogIfError(RewriteFileInPlace(path, text), "update the hosts file");
   }
 
   std::string NetnsDir() const { return opts_.exec_root + "/netns"; }
