@@ -43,7 +43,7 @@ struct ImageProcess {
   std::string stop_signal;
   std::map<std::string, std::string> labels;
   std::optional<HealthConfig> healthcheck;  // HEALTHCHECK
-  std::vector<std::string> exposed_ports;  // "80/tcp" keys of ExposedPorts
+  std::vector<std::string> exposed_ports;   // "80/tcp" keys of ExposedPorts
 };
 
 // Parses the "config" object of an image config document (absent fields
