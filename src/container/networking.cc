@@ -55,6 +55,17 @@ std::vector<std::string> UnpublishedPorts(const ContainerNetworkConfig& net, con
   return out;
 }
 
+// Docker's network connect/disconnect event: Actor the network, the
+// container in its attributes.
+Event NetworkEvent(const std::string& action, const NetworkAttachment& a) {
+  Event e;
+  e.type = "network";
+  e.action = action;
+  e.actor_id = a.network_id;
+  e.attributes = {{"container", a.container_id}, {"name", a.network_name}, {"type", "bridge"}};
+  return e;
+}
+
 std::string HostResolvConf() {
   std::ifstream in("/etc/resolv.conf");
   std::stringstream ss;
@@ -96,6 +107,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
       NetworkAttachment a,
       network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint));
   p->network_namespace_path = a.netns_path;
+  store_->events()->Publish(NetworkEvent("connect", a));
   // Docker's files, bound read-write where the image has its own.
   std::vector<std::string> extra_hosts;
   for (std::string entry : cfg.network.extra_hosts) {
@@ -128,7 +140,10 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
 
 void ContainerServiceImpl::ReleaseNetwork(const std::string& id) {
   if (opts_.network == nullptr) return;
-  LogIfError(opts_.network->Detach(id), "release the network of container " + id);
+  std::optional<NetworkAttachment> attached = opts_.network->AttachmentOf(id);
+  Status s = opts_.network->Detach(id);
+  LogIfError(s, "release the network of container " + id);
+  if (attached && s.ok()) store_->events()->Publish(NetworkEvent("disconnect", *attached));
 }
 
 }  // namespace berth::container

@@ -327,6 +327,11 @@ class UserNetworkTest(ContainerTestCase):
         self.docker_ok("stop", "-t", "0", client)
         self.assertNotIn("client", self.docker_ok("exec", srv, "cat", "/etc/hosts"))
         self.assertEqual(os.stat(hosts_path).st_ino, inode)
+        events = self.docker_ok("events", "--since", "0", "--until", str(int(time.time()) + 1), "--filter",
+                                "type=network", "--filter", "network=" + net["Id"],
+                                "--format", "{{.Action}} {{.Actor.Attributes.container}}").splitlines()
+        self.assertIn("connect " + client, events)
+        self.assertIn("disconnect " + client, events)
         # Not on the network: the name is unknown.
         rc, _, _ = self.d.docker("run", "--rm", "bb:1", "sh", "-c", "nc -w 2 srv 80 </dev/null")
         self.assertNotEqual(rc, 0)
