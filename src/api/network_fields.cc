@@ -46,9 +46,11 @@ bool IsBridgeMode(const std::string& mode) { return mode.empty() || mode == "def
 
 std::string NetworkNameShown(const std::string& mode) { return IsBridgeMode(mode) ? "bridge" : mode; }
 
-json::object EndpointValue(const std::optional<NetworkAttachment>& a) {
+// `requested_ip`: the --ip the container asked for ("" none).
+json::object EndpointValue(const std::optional<NetworkAttachment>& a, const std::string& requested_ip) {
   json::object e;
-  e["IPAMConfig"] = nullptr;
+  e["IPAMConfig"] =
+      requested_ip.empty() ? json::value(nullptr) : json::value(json::object{{"IPv4Address", requested_ip}});
   e["Links"] = nullptr;
   json::array aliases, dns_names;
   const bool user_network = a && !a->aliases.empty();
@@ -242,7 +244,8 @@ json::object InspectNetworkSettings(const ContainerInfo& c) {
   ns["MacAddress"] = a ? a->mac_address : "";
   json::object networks;
   const std::string& mode = c.config.network_mode;
-  if (!mode.starts_with("container:")) networks[a ? a->network_name : NetworkNameShown(mode)] = EndpointValue(a);
+  if (!mode.starts_with("container:"))
+    networks[a ? a->network_name : NetworkNameShown(mode)] = EndpointValue(a, c.config.network.ipv4_address);
   ns["Networks"] = std::move(networks);
   return ns;
 }
@@ -267,7 +270,8 @@ json::object SummaryNetworkSettings(const ContainerInfo& c) {
   json::object networks;
   const std::string& mode = c.config.network_mode;
   if (!mode.starts_with("container:")) {
-    networks[c.network ? c.network->network_name : NetworkNameShown(mode)] = EndpointValue(c.network);
+    networks[c.network ? c.network->network_name : NetworkNameShown(mode)] =
+        EndpointValue(c.network, c.config.network.ipv4_address);
   }
   return json::object{{"Networks", std::move(networks)}};
 }

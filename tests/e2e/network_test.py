@@ -318,6 +318,7 @@ class UserNetworkTest(ContainerTestCase):
         self.assertEqual(ep["Gateway"], "10.213.2.1")
         self.assertEqual(ep["NetworkID"], net["Id"])
         self.assertEqual(ep["Aliases"], ["db"])
+        self.assertEqual(ep["IPAMConfig"], {"IPv4Address": "10.213.2.50"})
         self.assertRegex(ep["MacAddress"], r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
         self.assertEqual(len(ep["EndpointID"]), 64)
         self.assertEqual({c["Name"]: c["IPv4Address"] for c in net["Containers"].values()},
