@@ -69,7 +69,7 @@ json::object NetworkValue(const RouteContext& ctx, const NetworkView& n, bool wi
   o["EnableIPv4"] = bridge || n.user.has_value();
   o["EnableIPv6"] = false;
   o["IPAM"] = json::object{{"Driver", "default"},
-                           {"Options", n.user ? json::value(json::object{}) : json::value(nullptr)},
+                           {"Options", nullptr},  // berth takes no IPAM options
                            {"Config", std::move(ipam_config)}};
   o["Internal"] = false;
   o["Attachable"] = n.user && n.user->attachable;

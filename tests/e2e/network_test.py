@@ -251,6 +251,8 @@ class UserNetworkTest(ContainerTestCase):
         self.assertEqual(net["IPAM"]["Config"],
                          [{"Subnet": "10.213.1.0/24", "Gateway": "10.213.1.254", "IPRange": "10.213.1.128/25"}])
         self.assertEqual(net["Labels"], {"team": "blue"})
+        self.assertIsNone(net["IPAM"]["Options"])
+        self.assertEqual(net["IPAM"]["Driver"], "default")
         self.assertTrue(net["Attachable"])
         self.assertEqual(net["Containers"], {})
         self.assertEqual(self.net_inspect(nid[:12])["Name"], "blue")
