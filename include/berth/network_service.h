@@ -59,6 +59,28 @@ Result<uint32_t> AllocateAddress(const Ipv4Subnet& subnet, uint32_t gateway, con
 // all do.
 Result<Ipv4Subnet> PickDefaultSubnet(const std::vector<Ipv4Subnet>& taken);
 
+// The subnet for a new user-defined network when none is given: the first
+// of Docker's default local pools (172.17.0.0/16 ... 172.31.0.0/16, then the
+// /20s of 192.168.0.0/16) that overlaps none of `taken` (the host's routes,
+// the bridge network's and the other networks' subnets). NotFound with
+// Docker's text "all predefined address pools have been fully subnetted"
+// when none is left.
+Result<Ipv4Subnet> PickNetworkSubnet(const std::vector<Ipv4Subnet>& taken);
+std::string FormatIpv4Cidr(const Ipv4Subnet& subnet);
+
+// The lines a container's /etc/hosts gets for the other containers on its
+// user-defined networks: "IP\tNAME ALIAS..." per peer, in `peers` order,
+// after a "# berth: containers on the same networks" marker; "" when there
+// are none.
+struct HostsPeer {
+  std::string ip;
+  std::vector<std::string> names;  // container name, aliases, short ID
+};
+std::string BuildPeerHostsLines(const std::vector<HostsPeer>& peers);
+// Replaces the content of the existing file `path` with `text`, keeping its
+// inode (a container's /etc/hosts is a bind mount of it). Not a symlink.
+[[nodiscard]] Status RewriteFileInPlace(const std::string& path, const std::string& text);
+
 // A port published by a container (HostConfig.PortBindings, -p).
 struct PortMapping {
   int container_port = 0;
@@ -77,6 +99,10 @@ struct ContainerNetworkConfig {
   std::vector<std::string> dns;            // --dns
   std::vector<std::string> dns_search;     // --dns-search
   std::vector<std::string> dns_options;    // --dns-option
+  // The endpoint on a user-defined network (NetworkingConfig): --ip and
+  // --network-alias.
+  std::string ipv4_address;
+  std::vector<std::string> aliases;
 };
 
 // The stored form of a ContainerNetworkConfig (a JSON object's text) and
@@ -106,10 +132,58 @@ std::string BuildResolvConf(const std::string& host_resolv_conf, const std::vect
 
 // ---- the service ----
 
+// The Linux bridge of user network `id`: "berth-" and the ID's first 9
+// digits (a link name holds at most 15 characters).
+std::string UserNetworkBridgeName(std::string_view id);
+
+// A user-defined network (docker network create), always driver "bridge",
+// with its own Linux bridge (UserNetworkBridgeName).
+struct UserNetwork {
+  std::string id;  // 64 hex
+  std::string name;
+  std::string subnet;    // "172.18.0.0/16"
+  std::string gateway;   // "172.18.0.1"
+  std::string ip_range;  // a CIDR inside subnet that addresses come from; "" = all of it
+  bool attachable = false;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> options;  // the bridge driver options given
+  int64_t created_unix_nanos = 0;
+  std::string bridge;  // the Linux bridge's name
+};
+
+// POST /networks/create's fields berth acts on.
+struct NetworkCreateRequest {
+  std::string name;
+  std::string driver;  // "" or "bridge"
+  std::string subnet, gateway, ip_range;
+  bool internal = false;
+  bool attachable = false;
+  bool enable_ipv6 = false;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> options;
+};
+
+// A new network's fields from `req` (all but id, created time and bridge),
+// no I/O. Refused with InvalidArgument, naming it: an empty name, a driver
+// but "bridge", Internal, EnableIPv6, any driver option, a gateway or IP
+// range without a subnet or outside it, a subnet smaller than /30. A
+// built-in name: PermissionDenied "NAME is a pre-defined network and cannot
+// be created". A given subnet overlapping `taken`: Conflict "Pool overlaps
+// with other one on this address space"; none given: PickNetworkSubnet over
+// `taken`. The gateway defaults to the subnet's first address.
+Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::vector<Ipv4Subnet>& taken);
+
+// What a container asks of its endpoint on a network.
+struct EndpointRequest {
+  std::string network;               // a user network's name or ID; "" = the bridge network
+  std::string ip;                    // --ip; "" = the next free address
+  std::vector<std::string> aliases;  // --network-alias
+};
+
 // A container's place on a network, as inspect shows it.
 struct NetworkAttachment {
   std::string container_id;
-  std::string network_name;  // "bridge"
+  std::string network_name;  // "bridge" or the user network's name
   std::string network_id;
   std::string endpoint_id;
   std::string ip_address;  // "172.30.0.2"
@@ -120,6 +194,13 @@ struct NetworkAttachment {
   std::string host_interface;        // the veth's host end
   std::vector<PortMapping> ports;    // host ports resolved (never 0)
   std::vector<std::string> exposed;  // "80/tcp" ports shown with no binding
+  std::string bridge;                // the Linux bridge the veth joins
+  std::vector<std::string> aliases;  // --network-alias (user networks)
+  std::string container_name;        // without the leading "/"
+  // The container's /etc/hosts and what berthd wrote first into it
+  // (SetHostsFile); the peers' lines are appended on user networks.
+  std::string hosts_path;
+  std::string hosts_base;
 };
 
 std::string AttachmentToJson(const NetworkAttachment& a);
@@ -136,6 +217,9 @@ struct NetworkServiceOptions {
   // (PickDefaultSubnet over the host's routes), gateway its .1.
   std::string bip;
   std::string host_resolv_conf = "/etc/resolv.conf";
+  // Where the user networks are kept (networks.db, SQLite); created if
+  // absent. Empty: <exec_root>/netns.
+  std::string state_dir;
 };
 
 class NetworkService {
@@ -161,7 +245,27 @@ class NetworkService {
   // Already attached: the existing attachment.
   virtual Result<NetworkAttachment> Attach(const std::string& container_id, const std::string& container_name,
                                            const std::vector<PortMapping>& publish,
-                                           const std::vector<std::string>& exposed) = 0;
+                                           const std::vector<std::string>& exposed,
+                                           const EndpointRequest& endpoint = {}) = 0;
+  // Records the container's /etc/hosts (written by the caller with
+  // `base_text`) and rewrites it in place (same inode, as it is bind
+  // mounted) with its peers on a user network; the peers' files get this
+  // container too. Detach removes it from theirs. Not attached: NotFound.
+  [[nodiscard]] virtual Status SetHostsFile(const std::string& container_id, const std::string& path,
+                                            const std::string& base_text) = 0;
+
+  // ---- user-defined networks ----
+  // Validates `req` (refusing what berth does not do, naming it), picks a
+  // subnet when none is given, and keeps the network. A name in use:
+  // Conflict "network with name NAME already exists".
+  virtual Result<UserNetwork> CreateNetwork(const NetworkCreateRequest& req) = 0;
+  virtual std::vector<UserNetwork> UserNetworks() = 0;
+  // By name, full ID, or unique ID prefix; NotFound "network REF not found".
+  virtual Result<UserNetwork> FindNetwork(const std::string& ref) = 0;
+  // Removes the network and its bridge. Containers attached:
+  // PermissionDenied (403) "error while removing network: network NAME id
+  // ID has active endpoints".
+  [[nodiscard]] virtual Status RemoveNetwork(const std::string& id) = 0;
   // The bridge device's name, its subnet ("172.30.0.0/16") and gateway
   // (empty strings when the bridge is disabled).
   virtual std::string BridgeName() const = 0;

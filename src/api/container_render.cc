@@ -226,9 +226,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     const std::string& nm = c.network_mode;
     if (nm.starts_with("container:")) {
       if (nm.size() == 10) return InvalidArgument("invalid network mode: " + nm);
-    } else if (!nm.empty() && nm != "default" && nm != "bridge" && nm != "none" && nm != "host") {
-      return NotFound("network " + nm + " not found");
-    }
+    }  // a user network's name is looked up at start, as Docker does
   }
   BERTH_RETURN_IF_ERROR(ParseMountFields(o, host_config, &c));
   BERTH_RETURN_IF_ERROR(ParseNetworkFields(o, host_config, c.network_mode, &c.network));

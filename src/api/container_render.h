@@ -21,8 +21,8 @@ struct RouteContext;
 // HostConfig) into `cfg` (image, cmd, entrypoint, env, ...; the HostConfig
 // fields berth acts on). Refused with InvalidArgument: an empty body ("config
 // cannot be empty in order to create a container"), malformed JSON, fields
-// berth does not act on (named); an unknown network is NotFound ("network X
-// not found").
+// berth does not act on (named). A user network's name is not looked up
+// here: starting the container fails when it does not exist.
 Result<ContainerConfig> ParseCreateBody(std::string_view body);
 
 // HostConfig.RestartPolicy as create and update take it: {Name,

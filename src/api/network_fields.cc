@@ -46,11 +46,23 @@ bool IsBridgeMode(const std::string& mode) { return mode.empty() || mode == "def
 
 std::string NetworkNameShown(const std::string& mode) { return IsBridgeMode(mode) ? "bridge" : mode; }
 
-json::object EndpointValue(const std::optional<NetworkAttachment>& a) {
+// `requested_ip`: the --ip the container asked for ("" none).
+json::object EndpointValue(const std::optional<NetworkAttachment>& a, const std::string& requested_ip) {
   json::object e;
-  e["IPAMConfig"] = nullptr;
+  e["IPAMConfig"] =
+      requested_ip.empty() ? json::value(nullptr) : json::value(json::object{{"IPv4Address", requested_ip}});
   e["Links"] = nullptr;
-  e["Aliases"] = nullptr;
+  json::array aliases, dns_names;
+  const bool user_network = a && !a->aliases.empty();
+  if (a) {
+    for (const auto& alias : a->aliases) aliases.push_back(json::string(alias));
+    if (a->network_name != "bridge") {
+      if (!a->container_name.empty()) dns_names.push_back(json::string(a->container_name));
+      for (const auto& alias : a->aliases) dns_names.push_back(json::string(alias));
+      dns_names.push_back(json::string(a->container_id.substr(0, 12)));
+    }
+  }
+  e["Aliases"] = user_network ? json::value(std::move(aliases)) : json::value(nullptr);
   e["MacAddress"] = a ? a->mac_address : "";
   e["DriverOpts"] = nullptr;
   e["GwPriority"] = 0;
@@ -62,7 +74,7 @@ json::object EndpointValue(const std::optional<NetworkAttachment>& a) {
   e["IPv6Gateway"] = "";
   e["GlobalIPv6Address"] = "";
   e["GlobalIPv6PrefixLen"] = 0;
-  e["DNSNames"] = nullptr;
+  e["DNSNames"] = dns_names.empty() ? json::value(nullptr) : json::value(std::move(dns_names));
   return e;
 }
 
@@ -103,14 +115,39 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
               std::string(name) + "\")");
         }
         if (settings.is_object()) {
+          const bool user_network = !IsBridgeMode(network_mode);
           for (const auto& [field, value] : settings.as_object()) {
+            if (user_network && field == "Aliases" && value.is_array()) {
+              for (const auto& alias : value.as_array()) {
+                if (!alias.is_string()) return InvalidArgument("invalid JSON: Aliases must be a list of strings");
+                cfg->aliases.emplace_back(alias.as_string());
+              }
+              continue;
+            }
+            if (user_network && field == "IPAMConfig" && value.is_object()) {
+              for (const auto& [ipam_field, ipam_value] : value.as_object()) {
+                const bool empty = ipam_value.is_null() || (ipam_value.is_string() && ipam_value.as_string().empty()) ||
+                                   (ipam_value.is_array() && ipam_value.as_array().empty());
+                if (ipam_field == "IPv4Address" && ipam_value.is_string()) {
+                  cfg->ipv4_address = std::string(ipam_value.as_string());
+                  if (!cfg->ipv4_address.empty()) BERTH_RETURN_IF_ERROR(ParseIpv4(cfg->ipv4_address).status());
+                } else if (!empty) {
+                  return InvalidArgument("berth does not support the endpoint IPAM setting " + std::string(ipam_field) +
+                                         " (only --ip)");
+                }
+              }
+              continue;
+            }
             const bool unset = value.is_null() || (value.is_string() && value.as_string().empty()) ||
                                (value.is_array() && value.as_array().empty()) ||
                                (value.is_object() && value.as_object().empty()) ||
                                (value.is_int64() && value.as_int64() == 0);
             if (!unset) {
-              return InvalidArgument("berth does not support endpoint setting " + std::string(field) +
-                                     " (--ip, --mac-address, --network-alias) on the bridge network");
+              return InvalidArgument(user_network
+                                         ? "berth does not support endpoint setting " + std::string(field) +
+                                               " (--mac-address, --link, --driver-opt) on user networks"
+                                         : "berth does not support endpoint setting " + std::string(field) +
+                                               " (--ip, --mac-address, --network-alias) on the bridge network");
             }
           }
         }
@@ -207,7 +244,8 @@ json::object InspectNetworkSettings(const ContainerInfo& c) {
   ns["MacAddress"] = a ? a->mac_address : "";
   json::object networks;
   const std::string& mode = c.config.network_mode;
-  if (!mode.starts_with("container:")) networks[NetworkNameShown(mode)] = EndpointValue(a);
+  if (!mode.starts_with("container:"))
+    networks[a ? a->network_name : NetworkNameShown(mode)] = EndpointValue(a, c.config.network.ipv4_address);
   ns["Networks"] = std::move(networks);
   return ns;
 }
@@ -231,7 +269,10 @@ json::array SummaryPorts(const ContainerInfo& c) {
 json::object SummaryNetworkSettings(const ContainerInfo& c) {
   json::object networks;
   const std::string& mode = c.config.network_mode;
-  if (!mode.starts_with("container:")) networks[NetworkNameShown(mode)] = EndpointValue(c.network);
+  if (!mode.starts_with("container:")) {
+    networks[c.network ? c.network->network_name : NetworkNameShown(mode)] =
+        EndpointValue(c.network, c.config.network.ipv4_address);
+  }
   return json::object{{"Networks", std::move(networks)}};
 }
 

@@ -12,6 +12,11 @@ namespace {
 
 bool WantsBridge(const std::string& mode) { return mode.empty() || mode == "default" || mode == "bridge"; }
 
+// A user-defined network's name or ID.
+bool WantsUserNetwork(const std::string& mode) {
+  return !WantsBridge(mode) && mode != "none" && mode != "host" && !mode.starts_with("container:");
+}
+
 // The ports a container publishes: its PortBindings, plus with -P every
 // exposed port (the image's and the container's) not bound already, on an
 // ephemeral host port.
@@ -50,6 +55,17 @@ std::vector<std::string> UnpublishedPorts(const ContainerNetworkConfig& net, con
   return out;
 }
 
+// Docker's network connect/disconnect event: Actor the network, the
+// container in its attributes.
+Event NetworkEvent(const std::string& action, const NetworkAttachment& a) {
+  Event e;
+  e.type = "network";
+  e.action = action;
+  e.actor_id = a.network_id;
+  e.attributes = {{"container", a.container_id}, {"name", a.network_name}, {"type", "bridge"}};
+  return e;
+}
+
 std::string HostResolvConf() {
   std::ifstream in("/etc/resolv.conf");
   std::stringstream ss;
@@ -63,7 +79,9 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
                                             const ImageProcess& image, ProcessSpec* p) {
   const std::string& mode = cfg.network_mode;
   NetworkService* network = opts_.network;
-  const bool bridge = WantsBridge(mode) && network != nullptr && network->BridgeEnabled();
+  const bool user_network = WantsUserNetwork(mode);
+  if (user_network && network == nullptr) return NotFound("network " + mode + " not found");
+  const bool bridge = (WantsBridge(mode) && network != nullptr && network->BridgeEnabled()) || user_network;
   if (mode == "bridge" && !bridge) {
     return InvalidArgument("the bridge network is not available on this daemon");
   }
@@ -83,9 +101,13 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   }
   if (!bridge) return OkStatus();
   const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);
-  BERTH_ASSIGN_OR_RETURN(NetworkAttachment a,
-                         network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published)));
+  EndpointRequest endpoint;
+  if (user_network) endpoint = EndpointRequest{mode, cfg.network.ipv4_address, cfg.network.aliases};
+  BERTH_ASSIGN_OR_RETURN(
+      NetworkAttachment a,
+      network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint));
   p->network_namespace_path = a.netns_path;
+  store_->events()->Publish(NetworkEvent("connect", a));
   // Docker's files, bound read-write where the image has its own.
   std::vector<std::string> extra_hosts;
   for (std::string entry : cfg.network.extra_hosts) {
@@ -93,8 +115,9 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     extra_hosts.push_back(std::move(entry));
   }
   const std::string dir = Dir(rec.id);
+  const std::string hosts_base = BuildHostsFile(a.ip_address, p->hostname, extra_hosts);
   const std::vector<std::pair<std::string, std::string>> files = {
-      {"hosts", BuildHostsFile(a.ip_address, p->hostname, extra_hosts)},
+      {"hosts", hosts_base},
       {"hostname", p->hostname + "\n"},
       {"resolv.conf",
        BuildResolvConf(HostResolvConf(), cfg.network.dns, cfg.network.dns_search, cfg.network.dns_options)}};
@@ -106,12 +129,21 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     }
     p->bind_mounts.push_back({dir + "/" + name, "/etc/" + name, false});
   }
+  // The other containers on its network by name (and they it), kept current
+  // by the network service as containers come and go.
+  if (Status s = network->SetHostsFile(rec.id, dir + "/hosts", hosts_base); !s.ok()) {
+    ReleaseNetwork(rec.id);
+    return s;
+  }
   return OkStatus();
 }
 
 void ContainerServiceImpl::ReleaseNetwork(const std::string& id) {
   if (opts_.network == nullptr) return;
-  LogIfError(opts_.network->Detach(id), "release the network of container " + id);
+  std::optional<NetworkAttachment> attached = opts_.network->AttachmentOf(id);
+  Status s = opts_.network->Detach(id);
+  LogIfError(s, "release the network of container " + id);
+  if (attached && s.ok()) store_->events()->Publish(NetworkEvent("disconnect", *attached));
 }
 
 }  // namespace berth::container

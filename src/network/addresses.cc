@@ -84,6 +84,25 @@ Result<Ipv4Subnet> PickDefaultSubnet(const std::vector<Ipv4Subnet>& taken) {
   return NotFound("no free /16 in 172.17.0.0/16 ... 172.31.0.0/16 for the bridge network; set --bip");
 }
 
+std::string UserNetworkBridgeName(std::string_view id) { return "berth-" + std::string(id.substr(0, 9)); }
+
+std::string FormatIpv4Cidr(const Ipv4Subnet& subnet) {
+  return FormatIpv4(subnet.network) + "/" + std::to_string(subnet.prefix_len);
+}
+
+Result<Ipv4Subnet> PickNetworkSubnet(const std::vector<Ipv4Subnet>& taken) {
+  std::vector<Ipv4Subnet> candidates;
+  for (uint32_t second = 17; second <= 31; ++second) candidates.push_back({(172u << 24) | (second << 16), 16});
+  for (uint32_t third = 0; third < 256; third += 16)
+    candidates.push_back({(192u << 24) | (168u << 16) | (third << 8), 20});
+  for (const auto& candidate : candidates) {
+    bool free = true;
+    for (const auto& t : taken) free = free && !SubnetsOverlap(candidate, t);
+    if (free) return candidate;
+  }
+  return NotFound("all predefined address pools have been fully subnetted");
+}
+
 Result<std::pair<int, std::string>> ParsePortProto(std::string_view text) {
   std::string_view port = text;
   std::string proto = "tcp";

@@ -1,9 +1,14 @@
 // The files a networked container sees (/etc/hosts, /etc/resolv.conf), the
 // checks of its network config, and the attachment's JSON form (see
 // berth/network_service.h).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
+#include <cerrno>
 #include <sstream>
 
+#include "base/unique_fd.h"
 #include "berth/network_service.h"
 
 namespace berth {
@@ -145,7 +150,9 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                  {"ExtraHosts", strings(cfg.extra_hosts)},
                  {"Dns", strings(cfg.dns)},
                  {"DnsSearch", strings(cfg.dns_search)},
-                 {"DnsOptions", strings(cfg.dns_options)}};
+                 {"DnsOptions", strings(cfg.dns_options)},
+                 {"IPv4Address", cfg.ipv4_address},
+                 {"Aliases", strings(cfg.aliases)}};
   return json::serialize(o);
 }
 
@@ -180,18 +187,57 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
   cfg.dns = strings("Dns");
   cfg.dns_search = strings("DnsSearch");
   cfg.dns_options = strings("DnsOptions");
+  cfg.ipv4_address = StringField(o, "IPv4Address");
+  cfg.aliases = strings("Aliases");
   return cfg;
+}
+
+std::string BuildPeerHostsLines(const std::vector<HostsPeer>& peers) {
+  if (peers.empty()) return "";
+  std::string out = "# berth: containers on the same networks\n";
+  for (const auto& peer : peers) {
+    out += peer.ip + "\t";
+    for (size_t i = 0; i < peer.names.size(); ++i) out += (i ? " " : "") + peer.names[i];
+    out += "\n";
+  }
+  return out;
+}
+
+Status RewriteFileInPlace(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) return ErrnoStatus("open " + path, errno);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return ErrnoStatus("write " + path, n < 0 ? errno : EIO);
+    done += static_cast<size_t>(n);
+  }
+  return OkStatus();
 }
 
 std::string AttachmentToJson(const NetworkAttachment& a) {
   json::array exposed;
   for (const auto& e : a.exposed) exposed.push_back(json::string(e));
-  json::object o{{"ContainerID", a.container_id}, {"NetworkName", a.network_name},
-                 {"NetworkID", a.network_id},     {"EndpointID", a.endpoint_id},
-                 {"IPAddress", a.ip_address},     {"IPPrefixLen", a.ip_prefix_len},
-                 {"Gateway", a.gateway},          {"MacAddress", a.mac_address},
-                 {"NetnsPath", a.netns_path},     {"HostInterface", a.host_interface},
-                 {"Ports", PortsToJson(a.ports)}, {"Exposed", std::move(exposed)}};
+  json::array aliases;
+  for (const auto& e : a.aliases) aliases.push_back(json::string(e));
+  json::object o{{"ContainerID", a.container_id},
+                 {"NetworkName", a.network_name},
+                 {"NetworkID", a.network_id},
+                 {"EndpointID", a.endpoint_id},
+                 {"IPAddress", a.ip_address},
+                 {"IPPrefixLen", a.ip_prefix_len},
+                 {"Gateway", a.gateway},
+                 {"MacAddress", a.mac_address},
+                 {"NetnsPath", a.netns_path},
+                 {"HostInterface", a.host_interface},
+                 {"Ports", PortsToJson(a.ports)},
+                 {"Exposed", std::move(exposed)},
+                 {"Bridge", a.bridge},
+                 {"Aliases", std::move(aliases)},
+                 {"ContainerName", a.container_name},
+                 {"HostsPath", a.hosts_path},
+                 {"HostsBase", a.hosts_base}};
   return json::serialize(o);
 }
 
@@ -211,6 +257,15 @@ Result<NetworkAttachment> AttachmentFromJson(std::string_view text) {
   a.mac_address = StringField(o, "MacAddress");
   a.netns_path = StringField(o, "NetnsPath");
   a.host_interface = StringField(o, "HostInterface");
+  a.bridge = StringField(o, "Bridge");
+  a.container_name = StringField(o, "ContainerName");
+  a.hosts_path = StringField(o, "HostsPath");
+  a.hosts_base = StringField(o, "HostsBase");
+  if (const json::value* aliases = o.if_contains("Aliases"); aliases != nullptr && aliases->is_array()) {
+    for (const auto& e : aliases->as_array()) {
+      if (e.is_string()) a.aliases.emplace_back(e.as_string());
+    }
+  }
   if (const json::value* ports = o.if_contains("Ports"); ports != nullptr && ports->is_array()) {
     for (const auto& p : ports->as_array()) {
       if (!p.is_object()) continue;

@@ -1,6 +1,11 @@
 // berthd's IPAM, port specifications, and the /etc/hosts and
 // /etc/resolv.conf writers.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "berth/network_service.h"
 
@@ -60,6 +65,86 @@ TEST(Ipam, DefaultSubnetAvoidsHostRoutes) {
   EXPECT_FALSE(PickDefaultSubnet({*ParseIpv4Cidr("172.16.0.0/12")}).ok());
 }
 
+TEST(Ipam, NetworkSubnetTakesTheFirstFreePool) {
+  auto first = PickNetworkSubnet({});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(FormatIpv4Cidr(*first), "172.17.0.0/16");
+  // The bridge network's and other networks' subnets, and host routes
+  // inside a pool, all make it taken.
+  auto next = PickNetworkSubnet({*ParseIpv4Cidr("172.17.0.0/16"), *ParseIpv4Cidr("172.18.3.0/24")});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(FormatIpv4Cidr(*next), "172.19.0.0/16");
+  // 172.16.0.0/12 all taken: the /20s of 192.168.0.0/16, skipping a taken one.
+  auto in_192 = PickNetworkSubnet({*ParseIpv4Cidr("172.16.0.0/12"), *ParseIpv4Cidr("192.168.1.0/24")});
+  ASSERT_TRUE(in_192.ok());
+  EXPECT_EQ(FormatIpv4Cidr(*in_192), "192.168.16.0/20");
+  auto none = PickNetworkSubnet({*ParseIpv4Cidr("172.16.0.0/12"), *ParseIpv4Cidr("192.168.0.0/16")});
+  EXPECT_EQ(none.status().code(), Code::kNotFound);
+  EXPECT_EQ(none.status().message(), "all predefined address pools have been fully subnetted");
+}
+
+TEST(UserNetworkPlan, AddressesAndRefusals) {
+  NetworkCreateRequest req;
+  req.name = "apps";
+  req.subnet = "10.9.0.0/24";
+  req.ip_range = "10.9.0.128/25";
+  auto n = PlanUserNetwork(req, {*ParseIpv4Cidr("172.17.0.0/16")});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(n->subnet, "10.9.0.0/24");
+  EXPECT_EQ(n->gateway, "10.9.0.1");
+  EXPECT_EQ(n->ip_range, "10.9.0.128/25");
+  // No subnet: the first free pool.
+  auto chosen = PlanUserNetwork(NetworkCreateRequest{.name = "auto"}, {*ParseIpv4Cidr("172.17.0.0/16")});
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen->subnet, "172.18.0.0/16");
+  EXPECT_EQ(chosen->gateway, "172.18.0.1");
+  EXPECT_EQ(PlanUserNetwork(req, {*ParseIpv4Cidr("10.9.0.0/16")}).status().message(),
+            "Pool overlaps with other one on this address space");
+  EXPECT_EQ(PlanUserNetwork(NetworkCreateRequest{.name = "host"}, {}).status().code(), Code::kPermissionDenied);
+  auto refused = [&](auto change) {
+    NetworkCreateRequest r = req;
+    change(r);
+    return PlanUserNetwork(r, {}).status().message();
+  };
+  EXPECT_EQ(refused([](auto& r) { r.gateway = "10.9.1.1"; }),
+            "the gateway 10.9.1.1 is not an address of the subnet 10.9.0.0/24");
+  EXPECT_EQ(refused([](auto& r) { r.ip_range = "10.8.0.0/25"; }),
+            "the IP range 10.8.0.0/25 is not inside the subnet 10.9.0.0/24");
+  EXPECT_EQ(refused([](auto& r) { r.driver = "macvlan"; }),
+            "berth supports only the bridge network driver, not \"macvlan\"");
+  EXPECT_EQ(refused([](auto& r) { r.options["com.docker.network.driver.mtu"] = "1400"; }),
+            "berth does not support the bridge driver option com.docker.network.driver.mtu");
+  EXPECT_EQ(refused([](auto& r) { r.subnet = "10.9.0.0/31"; }), "the subnet 10.9.0.0/31 is too small (at most /30)");
+}
+
+TEST(HostsFile, PeerLinesNameEachOtherContainer) {
+  EXPECT_EQ(BuildPeerHostsLines({}), "");
+  EXPECT_EQ(BuildPeerHostsLines(
+                {HostsPeer{"172.18.0.3", {"db", "database", "0123456789ab"}}, HostsPeer{"172.18.0.4", {"cache"}}}),
+            "# berth: containers on the same networks\n"
+            "172.18.0.3\tdb database 0123456789ab\n"
+            "172.18.0.4\tcache\n");
+}
+
+TEST(HostsFile, RewrittenInPlaceKeepsTheInode) {
+  const std::string path = ::testing::TempDir() + "/hosts_in_place";
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << "a long first text that is longer than the second\n";
+  }
+  struct stat before = {}, after = {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  ASSERT_TRUE(RewriteFileInPlace(path, "short\n").ok());
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), "short\n");
+  EXPECT_EQ(RewriteFileInPlace(path + ".absent", "x").code(), Code::kNotFound);
+  ::unlink(path.c_str());
+}
+
 TEST(Ports, ParsesPortAndProtocol) {
   EXPECT_EQ(*ParsePortProto("80"), std::make_pair(80, std::string("tcp")));
   EXPECT_EQ(*ParsePortProto("53/udp"), std::make_pair(53, std::string("udp")));
@@ -112,8 +197,12 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   cfg.dns = {"9.9.9.9"};
   cfg.dns_search = {"example.com"};
   cfg.dns_options = {"ndots:1"};
+  cfg.ipv4_address = "10.5.0.9";
+  cfg.aliases = {"db", "cache"};
   auto back = NetworkConfigFromJson(NetworkConfigToJson(cfg));
   ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->ipv4_address, "10.5.0.9");
+  EXPECT_EQ(back->aliases, (std::vector<std::string>{"db", "cache"}));
   EXPECT_EQ(NetworkConfigToJson(*back), NetworkConfigToJson(cfg));
   EXPECT_EQ(back->port_bindings[0].host_port, 8080);
   EXPECT_EQ(back->port_bindings[1].protocol, "udp");
@@ -127,8 +216,16 @@ TEST(Attachment, RoundTripsThroughItsRecord) {
   a.ip_prefix_len = 16;
   a.ports = {PortMapping{80, "tcp", "", 32768}};
   a.exposed = {"443/tcp"};
+  a.bridge = "berth-0123456789ab";
+  a.aliases = {"web"};
+  a.container_name = "front";
+  a.hosts_path = "/data/containers/c1/hosts";
+  a.hosts_base = "127.0.0.1\tlocalhost\n";
   auto back = AttachmentFromJson(AttachmentToJson(a));
   ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->bridge, "berth-0123456789ab");
+  EXPECT_EQ(back->aliases, std::vector<std::string>{"web"});
+  EXPECT_EQ(back->hosts_base, a.hosts_base);
   EXPECT_EQ(AttachmentToJson(*back), AttachmentToJson(a));
   EXPECT_EQ(AttachmentFromJson("{}").status().code(), Code::kDataLoss);
 }

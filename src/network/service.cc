@@ -10,8 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -22,6 +24,7 @@
 #include "berth/log.h"
 #include "berth/mutex.h"
 #include "berth/network_service.h"
+#include "network/network_store.h"
 #include "runtime/subprocess.h"
 
 namespace berth {
@@ -146,10 +149,20 @@ Result<UniqueFd> HoldHostPort(PortMapping* p) {
 
 class NetworkServiceImpl : public NetworkService {
  public:
-  NetworkServiceImpl(NetworkServiceOptions opts, Ipv4Subnet subnet, uint32_t gateway, std::string network_id)
-      : opts_(std::move(opts)), subnet_(subnet), gateway_(gateway), network_id_(std::move(network_id)) {}
+  NetworkServiceImpl(NetworkServiceOptions opts, Ipv4Subnet subnet, uint32_t gateway, std::string network_id,
+                     std::unique_ptr<network_internal::NetworkStore> store)
+      : opts_(std::move(opts)),
+        subnet_(subnet),
+        gateway_(gateway),
+        network_id_(std::move(network_id)),
+        store_(std::move(store)) {}
 
   Status Load() EXCLUDES(mu_) {
+    BERTH_ASSIGN_OR_RETURN(auto networks, store_->All());
+    {
+      MutexLock l(&mu_);
+      for (auto& n : networks) networks_[n.id] = std::move(n);
+    }
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(NetnsDir(), ec)) {
       const std::string path = entry.path().string();
@@ -160,6 +173,7 @@ class NetworkServiceImpl : public NetworkService {
         LogIfError(a.status(), "read the network attachment " + path);
         continue;
       }
+      if (a->bridge.empty()) a->bridge = opts_.bridge_name;  // written before user networks
       Attached held;
       for (auto p : a->ports) {
         auto fd = HoldHostPort(&p);
@@ -176,22 +190,48 @@ class NetworkServiceImpl : public NetworkService {
   std::string BridgeNetworkId() const override { return network_id_; }
 
   Result<NetworkAttachment> Attach(const std::string& id, const std::string& name,
-                                   const std::vector<PortMapping>& publish,
-                                   const std::vector<std::string>& exposed) override EXCLUDES(mu_) {
-    if (!BridgeEnabled()) return InvalidArgument("the bridge network is disabled on this daemon (--bridge none)");
+                                   const std::vector<PortMapping>& publish, const std::vector<std::string>& exposed,
+                                   const EndpointRequest& endpoint) override EXCLUDES(mu_) {
+    const bool user_network = !endpoint.network.empty() && endpoint.network != kBridgeNetworkName;
+    if (!user_network) {
+      if (!BridgeEnabled()) return InvalidArgument("the bridge network is disabled on this daemon (--bridge none)");
+      if (!endpoint.ip.empty())
+        return InvalidArgument("user specified IP address is supported on user defined networks only");
+      if (!endpoint.aliases.empty()) {
+        return InvalidArgument("network-scoped alias is supported only for containers in user defined networks");
+      }
+    }
     Attached held;
     NetworkAttachment& a = held.attachment;
     a.container_id = id;
-    a.network_name = kBridgeNetworkName;
-    a.network_id = network_id_;
+    a.container_name = name.starts_with("/") ? name.substr(1) : name;
     a.endpoint_id = RandomHex64();
-    a.ip_prefix_len = subnet_.prefix_len;
-    a.gateway = FormatIpv4(gateway_);
     a.netns_path = NetnsDir() + "/" + id;
     a.exposed = exposed;
+    a.aliases = endpoint.aliases;
     {
       MutexLock l(&mu_);
       if (auto it = attached_.find(id); it != attached_.end()) return it->second.attachment;
+      Ipv4Subnet subnet = subnet_, range = subnet_;
+      uint32_t gateway = gateway_;
+      if (user_network) {
+        BERTH_ASSIGN_OR_RETURN(UserNetwork n, FindLocked(endpoint.network));
+        BERTH_ASSIGN_OR_RETURN(subnet, ParseIpv4Cidr(n.subnet));
+        BERTH_ASSIGN_OR_RETURN(gateway, ParseIpv4(n.gateway));
+        range = subnet;
+        if (!n.ip_range.empty()) {
+          BERTH_ASSIGN_OR_RETURN(range, ParseIpv4Cidr(n.ip_range));
+        }
+        a.network_name = n.name;
+        a.network_id = n.id;
+        a.bridge = n.bridge;
+      } else {
+        a.network_name = kBridgeNetworkName;
+        a.network_id = network_id_;
+        a.bridge = opts_.bridge_name;
+      }
+      a.ip_prefix_len = subnet.prefix_len;
+      a.gateway = FormatIpv4(gateway);
       // Ports: held here so two containers never both get one.
       for (PortMapping p : publish) {
         const std::string shown = (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port);
@@ -209,10 +249,19 @@ class NetworkServiceImpl : public NetworkService {
       std::set<uint32_t> in_use;
       for (const auto& [other, att] : attached_) {
         auto ip = ParseIpv4(att.attachment.ip_address);
-        if (ip.ok()) in_use.insert(*ip);
+        if (ip.ok() && att.attachment.network_id == a.network_id) in_use.insert(*ip);
       }
-      BERTH_ASSIGN_OR_RETURN(uint32_t ip, AllocateAddress(subnet_, gateway_, in_use));
-      a.ip_address = FormatIpv4(ip);
+      if (!endpoint.ip.empty()) {
+        BERTH_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(endpoint.ip));
+        if (!SubnetContains(subnet, ip) || ip == subnet.network || ip == gateway) {
+          return InvalidArgument("no configured subnet or ip-range contain the IP address " + endpoint.ip);
+        }
+        if (in_use.contains(ip)) return Conflict("Address already in use: " + endpoint.ip);
+        a.ip_address = endpoint.ip;
+      } else {
+        BERTH_ASSIGN_OR_RETURN(uint32_t ip, AllocateAddress(range, gateway, in_use));
+        a.ip_address = FormatIpv4(ip);
+      }
       attached_[id] = Attached{a, {}};  // the address is taken; fds stay in `held` until done
     }
     Status s = Plumb(&a);
@@ -236,13 +285,95 @@ class NetworkServiceImpl : public NetworkService {
     }
     Unplumb(a);
     ::unlink(RecordPath(id).c_str());
+    std::vector<std::pair<std::string, std::string>> hosts;
+    {
+      MutexLock l(&mu_);
+      attached_.erase(id);
+      bool bridge_idle = true;
+      for (const auto& [other, held] : attached_) bridge_idle = bridge_idle && held.attachment.bridge != a.bridge;
+      if (bridge_idle) {
+        // The last container left: the bridge goes too (it comes back with
+        // the next one), so nothing of berthd's stays on an idle host.
+        LogIfError(RunQuiet({"ip", "link", "delete", a.bridge}), "delete the bridge " + a.bridge);
+      }
+      if (attached_.empty()) RemoveIdlePortmapChains();
+      hosts = HostsFilesLocked(a.network_id);
+    }
+    WriteHostsFiles(hosts);
+    return OkStatus();
+  }
+
+  Status SetHostsFile(const std::string& id, const std::string& path, const std::string& base) override EXCLUDES(mu_) {
+    std::vector<std::pair<std::string, std::string>> hosts;
+    {
+      MutexLock l(&mu_);
+      auto it = attached_.find(id);
+      if (it == attached_.end()) return NotFound("container " + id + " has no network attachment");
+      NetworkAttachment& a = it->second.attachment;
+      a.hosts_path = path;
+      a.hosts_base = base;
+      BERTH_RETURN_IF_ERROR(WriteWholeFile(RecordPath(id), AttachmentToJson(a)));
+      hosts = HostsFilesLocked(a.network_id);
+    }
+    WriteHostsFiles(hosts);
+    return OkStatus();
+  }
+
+  Result<UserNetwork> CreateNetwork(const NetworkCreateRequest& req) override EXCLUDES(mu_) {
     MutexLock l(&mu_);
-    attached_.erase(id);
-    if (attached_.empty()) {
-      // The last container left: the bridge goes too (it comes back with
-      // the next one), so nothing of berthd's stays on an idle host.
-      LogIfError(RunQuiet({"ip", "link", "delete", opts_.bridge_name}), "delete the bridge " + opts_.bridge_name);
-      RemoveIdlePortmapChains();
+    for (const auto& [id, other] : networks_) {
+      if (other.name == req.name) return Conflict("network with name " + req.name + " already exists");
+    }
+    std::vector<Ipv4Subnet> taken = HostRoutes();
+    if (BridgeEnabled()) taken.push_back(subnet_);
+    for (const auto& [id, other] : networks_) {
+      if (auto sub = ParseIpv4Cidr(other.subnet); sub.ok()) taken.push_back(*sub);
+    }
+    BERTH_ASSIGN_OR_RETURN(UserNetwork n, PlanUserNetwork(req, taken));
+    n.id = RandomHex64();
+    n.created_unix_nanos =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    n.bridge = UserNetworkBridgeName(n.id);
+    Status s = store_->Insert(n);
+    if (s.code() == Code::kAlreadyExists) return Conflict("network with name " + req.name + " already exists");
+    BERTH_RETURN_IF_ERROR(s);
+    networks_[n.id] = n;
+    return n;
+  }
+
+  std::vector<UserNetwork> UserNetworks() override EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    std::vector<UserNetwork> out;
+    for (const auto& [id, n] : networks_) out.push_back(n);
+    std::sort(out.begin(), out.end(), [](const UserNetwork& a, const UserNetwork& b) { return a.name < b.name; });
+    return out;
+  }
+
+  Result<UserNetwork> FindNetwork(const std::string& ref) override EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    return FindLocked(ref);
+  }
+
+  Status RemoveNetwork(const std::string& id) override EXCLUDES(mu_) {
+    std::string bridge;
+    {
+      MutexLock l(&mu_);
+      auto it = networks_.find(id);
+      if (it == networks_.end()) return NotFound("network " + id + " not found");
+      for (const auto& [cid, held] : attached_) {
+        if (held.attachment.network_id == id) {
+          return PermissionDenied("error while removing network: network " + it->second.name + " id " + id +
+                                  " has active endpoints");
+        }
+      }
+      BERTH_RETURN_IF_ERROR(store_->Delete(id));
+      bridge = it->second.bridge;
+      networks_.erase(it);
+    }
+    // Normally gone with its last container; a crash may have left it.
+    if (fs::exists("/sys/class/net/" + bridge)) {
+      LogIfError(RunQuiet({"ip", "link", "delete", bridge}), "delete the bridge " + bridge);
     }
     return OkStatus();
   }
@@ -272,6 +403,50 @@ class NetworkServiceImpl : public NetworkService {
     NetworkAttachment attachment;
     std::vector<UniqueFd> port_fds;
   };
+
+  // By name, full ID, or a unique ID prefix.
+  Result<UserNetwork> FindLocked(const std::string& ref) REQUIRES(mu_) {
+    if (auto it = networks_.find(ref); it != networks_.end()) return it->second;
+    for (const auto& [id, n] : networks_) {
+      if (n.name == ref) return n;
+    }
+    const UserNetwork* found = nullptr;
+    for (const auto& [id, n] : networks_) {
+      if (!ref.empty() && id.starts_with(ref)) {
+        if (found != nullptr) return InvalidArgument("network " + ref + " is ambiguous (more than one network)");
+        found = &n;
+      }
+    }
+    if (found == nullptr) return NotFound("network " + ref + " not found");
+    return *found;
+  }
+
+  // The /etc/hosts texts of the containers on user network `network_id`:
+  // each one's base and a line per other container there.
+  std::vector<std::pair<std::string, std::string>> HostsFilesLocked(const std::string& network_id) REQUIRES(mu_) {
+    std::vector<std::pair<std::string, std::string>> out;
+    if (network_id == network_id_) return out;  // the default bridge has no name resolution, as Docker's
+    for (const auto& [id, held] : attached_) {
+      const NetworkAttachment& a = held.attachment;
+      if (a.network_id != network_id || a.hosts_path.empty()) continue;
+      std::vector<HostsPeer> peers;
+      for (const auto& [other_id, other] : attached_) {
+        const NetworkAttachment& o = other.attachment;
+        if (other_id == id || o.network_id != network_id) continue;
+        HostsPeer peer{o.ip_address, {}};
+        if (!o.container_name.empty()) peer.names.push_back(o.container_name);
+        for (const auto& alias : o.aliases) peer.names.push_back(alias);
+        peer.names.push_back(other_id.substr(0, 12));
+        peers.push_back(std::move(peer));
+      }
+      out.emplace_back(a.hosts_path, a.hosts_base + BuildPeerHostsLines(peers));
+    }
+    return out;
+  }
+
+  static void WriteHostsFiles(const std::vector<std::pair<std::string, std::string>>& files) {
+    for (const auto& [path, text] : files) LogIfError(RewriteFileInPlace(path, text), "update the hosts file");
+  }
 
   std::string NetnsDir() const { return opts_.exec_root + "/netns"; }
   std::string RecordPath(const std::string& id) const { return NetnsDir() + "/" + id + ".json"; }
@@ -311,9 +486,9 @@ class NetworkServiceImpl : public NetworkService {
         {"addresses", json::array{json::object{{"address", a.ip_address + "/" + std::to_string(a.ip_prefix_len)},
                                                {"gateway", a.gateway}}}},
         {"routes", json::array{json::object{{"dst", "0.0.0.0/0"}}}}};
-    return json::object{{"cniVersion", "1.0.0"},       {"name", kBridgeNetworkName}, {"type", "bridge"},
-                        {"bridge", opts_.bridge_name}, {"isGateway", true},          {"ipMasq", true},
-                        {"hairpinMode", true},         {"ipam", std::move(ipam)}};
+    return json::object{{"cniVersion", "1.0.0"}, {"name", a.network_name}, {"type", "bridge"},
+                        {"bridge", a.bridge},    {"isGateway", true},      {"ipMasq", true},
+                        {"hairpinMode", true},   {"ipam", std::move(ipam)}};
   }
 
   json::object PortmapConfig(const NetworkAttachment& a, const json::value& prev_result) const {
@@ -325,7 +500,7 @@ class NetworkServiceImpl : public NetworkService {
                                       {"hostIP", p.host_ip}});
     }
     return json::object{{"cniVersion", "1.0.0"},
-                        {"name", kBridgeNetworkName},
+                        {"name", a.network_name},
                         {"type", "portmap"},
                         {"snat", true},
                         {"capabilities", json::object{{"portMappings", true}}},
@@ -338,7 +513,7 @@ class NetworkServiceImpl : public NetworkService {
   json::value PrevResult(const NetworkAttachment& a) const {
     return json::object{
         {"cniVersion", "1.0.0"},
-        {"interfaces", json::array{json::object{{"name", opts_.bridge_name}},
+        {"interfaces", json::array{json::object{{"name", a.bridge}},
                                    json::object{{"name", kContainerInterface}, {"sandbox", a.netns_path}}}},
         {"ips", json::array{json::object{{"interface", 1},
                                          {"address", a.ip_address + "/" + std::to_string(a.ip_prefix_len)},
@@ -384,7 +559,7 @@ class NetworkServiceImpl : public NetworkService {
         std::string mac = io.contains("mac") ? std::string(io.at("mac").as_string()) : "";
         if (io.contains("sandbox")) {
           a->mac_address = mac;
-        } else if (if_name != opts_.bridge_name) {
+        } else if (if_name != a->bridge) {
           a->host_interface = if_name;
         }
       }
@@ -416,8 +591,10 @@ class NetworkServiceImpl : public NetworkService {
   const Ipv4Subnet subnet_;
   const uint32_t gateway_;
   const std::string network_id_;
+  const std::unique_ptr<network_internal::NetworkStore> store_;
   Mutex mu_;
   std::map<std::string, Attached> attached_ GUARDED_BY(mu_);
+  std::map<std::string, UserNetwork> networks_ GUARDED_BY(mu_);  // by ID
 };
 
 }  // namespace
@@ -447,7 +624,9 @@ Result<std::unique_ptr<NetworkService>> NetworkService::Open(const NetworkServic
     network_id = RandomHex64();
     BERTH_RETURN_IF_ERROR(WriteWholeFile(netns_dir + "/bridge.id", network_id));
   }
-  auto impl = std::make_unique<NetworkServiceImpl>(opts, subnet, gateway, network_id);
+  BERTH_ASSIGN_OR_RETURN(auto store,
+                         network_internal::NetworkStore::Open(opts.state_dir.empty() ? netns_dir : opts.state_dir));
+  auto impl = std::make_unique<NetworkServiceImpl>(opts, subnet, gateway, network_id, std::move(store));
   BERTH_RETURN_IF_ERROR(impl->Load());
   return std::unique_ptr<NetworkService>(std::move(impl));
 }

@@ -225,5 +225,173 @@ class BridgeRestartTest(ContainerTestCase):
         self.assertNotEqual(self.inspect(other, "{{.NetworkSettings.IPAddress}}"), ip)
 
 
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class UserNetworkTest(ContainerTestCase):
+    """docker network create/ls/inspect/rm/prune, containers on a user
+    network reaching each other by name and alias, and cleanup."""
+    daemon_args = ("--bridge", BRIDGE + "u", "--bip", "172.31.253.1/24")
+
+    def setUp(self):
+        super().setUp()
+        for nid in self.docker_ok("network", "ls", "-q", "--filter", "type=custom").split():
+            self.docker_ok("network", "rm", nid)
+
+    def net_inspect(self, name):
+        return json.loads(self.docker_ok("network", "inspect", name))[0]
+
+    def test_create_ls_inspect_filters_and_rm(self):
+        nid = self.docker_ok("network", "create", "--subnet", "10.213.1.0/24", "--gateway", "10.213.1.254",
+                             "--ip-range", "10.213.1.128/25", "--label", "team=blue", "--attachable",
+                             "blue").strip()
+        self.assertRegex(nid, r"^[0-9a-f]{64}$")
+        net = self.net_inspect("blue")
+        self.assertEqual(net["Id"], nid)
+        self.assertEqual(net["Driver"], "bridge")
+        self.assertEqual(net["Scope"], "local")
+        self.assertEqual(net["IPAM"]["Config"],
+                         [{"Subnet": "10.213.1.0/24", "Gateway": "10.213.1.254", "IPRange": "10.213.1.128/25"}])
+        self.assertEqual(net["Labels"], {"team": "blue"})
+        self.assertIsNone(net["IPAM"]["Options"])
+        self.assertEqual(net["IPAM"]["Driver"], "default")
+        self.assertTrue(net["Attachable"])
+        self.assertEqual(net["Containers"], {})
+        self.assertEqual(self.net_inspect(nid[:12])["Name"], "blue")
+        self.docker_ok("network", "create", "--subnet", "10.213.9.0/24", "green")
+        names = lambda *f: self.docker_ok("network", "ls", "--format", "{{.Name}}", *f).split()  # noqa: E731
+        self.assertEqual(names(), ["blue", "bridge", "green", "host", "none"])
+        self.assertEqual(names("--filter", "type=custom"), ["blue", "green"])
+        self.assertEqual(names("--filter", "type=builtin"), ["bridge", "host", "none"])
+        self.assertEqual(names("--filter", "label=team=blue"), ["blue"])
+        self.assertEqual(names("--filter", "name=gre"), ["green"])
+        self.assertEqual(names("--filter", "id=" + nid[:10]), ["blue"])
+        self.assertEqual(names("--filter", "dangling=true"), ["blue", "green"])
+        self.assertEqual(names("--filter", "driver=null"), ["none"])
+        # A name in use, a built-in name, and what berth does not do.
+        _, err = self.docker_fails("network", "create", "blue")
+        self.assertIn("network with name blue already exists", err)
+        _, err = self.docker_fails("network", "create", "--subnet", "10.213.1.0/25", "other")
+        self.assertIn("Pool overlaps with other one on this address space", err)
+        for flags, text in ((["--driver", "overlay"], 'berth supports only the bridge network driver, not "overlay"'),
+                            (["--ipv6"], "berth does not support IPv6 networks"),
+                            (["--internal"], "berth does not support internal networks"),
+                            (["-o", "com.docker.network.bridge.name=br9"],
+                             "berth does not support the bridge driver option com.docker.network.bridge.name")):
+            _, err = self.docker_fails("network", "create", *flags, "refused")
+            self.assertIn(text, err)
+        self.assertEqual(names("--filter", "name=refused"), [])
+        _, err = self.docker_fails("network", "rm", "bridge")
+        self.assertIn("bridge is a pre-defined network and cannot be removed", err)
+        self.docker_ok("network", "rm", "blue", "green")
+        _, err = self.docker_fails("network", "inspect", "blue")
+        self.assertIn("network blue not found", err)
+        events = self.docker_ok("events", "--since", "0", "--until", str(int(time.time()) + 1), "--filter", "type=network",
+                                "--format", "{{.Action}} {{.Actor.Attributes.name}}").splitlines()
+        self.assertIn("create blue", events)
+        self.assertIn("destroy blue", events)
+
+    def test_a_subnet_is_chosen_from_the_free_pools(self):
+        self.docker_ok("network", "create", "auto1")
+        self.docker_ok("network", "create", "auto2")
+        subnets = [self.net_inspect(n)["IPAM"]["Config"][0]["Subnet"] for n in ("auto1", "auto2")]
+        self.assertNotEqual(subnets[0], subnets[1])
+        for subnet in subnets:
+            self.assertRegex(subnet, r"^(172\.(1[7-9]|2[0-9]|3[01])\.0\.0/16|192\.168\.\d+\.0/20)$")
+            self.assertNotEqual(subnet, "172.31.0.0/16")  # holds the bridge network's 172.31.253.0/24
+
+    def test_containers_reach_each_other_by_name_and_alias(self):
+        self.docker_ok("network", "create", "--subnet", "10.213.2.0/24", "apps")
+        srv = self.docker_ok("run", "-d", "--name", "srv", "--network", "apps", "--network-alias", "db",
+                             "--ip", "10.213.2.50", "bb:1", *SERVER).strip()
+        hosts_path = self.inspect(srv, "{{.HostsPath}}")
+        inode = os.stat(hosts_path).st_ino
+        for target in ("srv", "db", srv[:12]):
+            out = self.docker_ok("run", "--rm", "--network", "apps", "bb:1", "sh", "-c",
+                                 "nc -w 5 %s 80 </dev/null" % target)
+            self.assertEqual(out, "hello\n", target)
+        client = self.docker_ok("run", "-d", "--name", "client", "--network", "apps", "bb:1",
+                                "sleep", "1000").strip()
+        client_ip = self.inspect(client, "{{.NetworkSettings.Networks.apps.IPAddress}}")
+        self.assertIn(client_ip + "\tclient " + client[:12] + "\n", self.docker_ok("exec", srv, "cat", "/etc/hosts"))
+        self.assertIn("10.213.2.50\tsrv db " + srv[:12] + "\n", self.docker_ok("exec", client, "cat", "/etc/hosts"))
+        # Inspect: the endpoint on "apps", and the network lists both.
+        ep = json.loads(self.inspect(srv, "{{json .NetworkSettings.Networks}}"))["apps"]
+        net = self.net_inspect("apps")
+        self.assertEqual(ep["IPAddress"], "10.213.2.50")
+        self.assertEqual(ep["Gateway"], "10.213.2.1")
+        self.assertEqual(ep["NetworkID"], net["Id"])
+        self.assertEqual(ep["Aliases"], ["db"])
+        self.assertEqual(ep["IPAMConfig"], {"IPv4Address": "10.213.2.50"})
+        self.assertRegex(ep["MacAddress"], r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$")
+        self.assertEqual(len(ep["EndpointID"]), 64)
+        self.assertEqual({c["Name"]: c["IPv4Address"] for c in net["Containers"].values()},
+                         {"srv": "10.213.2.50/24", "client": client_ip + "/24"})
+        # The client's stop takes it out of srv's file, rewritten in place
+        # (srv's bind mount sees the change).
+        self.docker_ok("stop", "-t", "0", client)
+        self.assertNotIn("client", self.docker_ok("exec", srv, "cat", "/etc/hosts"))
+        self.assertEqual(os.stat(hosts_path).st_ino, inode)
+        events = self.docker_ok("events", "--since", "0", "--until", str(int(time.time()) + 1), "--filter",
+                                "type=network", "--filter", "network=" + net["Id"],
+                                "--format", "{{.Action}} {{.Actor.Attributes.container}}").splitlines()
+        self.assertIn("connect " + client, events)
+        self.assertIn("disconnect " + client, events)
+        # Not on the network: the name is unknown.
+        rc, _, _ = self.d.docker("run", "--rm", "bb:1", "sh", "-c", "nc -w 2 srv 80 </dev/null")
+        self.assertNotEqual(rc, 0)
+        rc, _, err = self.d.docker("run", "--rm", "--network", "apps", "--ip", "10.213.2.50", "bb:1", "true")
+        self.assertEqual(rc, 125)
+        self.assertIn("Address already in use: 10.213.2.50", err)
+        rc, _, err = self.d.docker("run", "--rm", "--network", "nosuchnet", "bb:1", "true")
+        self.assertEqual(rc, 125)
+        self.assertIn("network nosuchnet not found", err)
+        _, err = self.docker_fails("network", "connect", "apps", client)
+        self.assertIn("berth does not support connecting or disconnecting", err)
+
+    def test_in_use_conflict_prune_and_cleanup(self):
+        nid = self.docker_ok("network", "create", "--subnet", "10.213.3.0/24", "busy").strip()
+        self.docker_ok("network", "create", "--subnet", "10.213.4.0/24", "--label", "tmp", "idle1")
+        self.docker_ok("network", "create", "--subnet", "10.213.5.0/24", "idle2")
+        cid = self.docker_ok("run", "-d", "--network", "busy", "bb:1", "sleep", "1000").strip()
+        bridge = "berth-" + nid[:9]
+        self.assertIn(bridge, subprocess.run(["ip", "link"], capture_output=True, text=True).stdout)
+        _, err = self.docker_fails("network", "rm", "busy")
+        self.assertIn("error while removing network: network busy id %s has active endpoints" % nid, err)
+        out = self.docker_ok("network", "prune", "-f", "--filter", "label=tmp")
+        self.assertIn("idle1", out)
+        self.assertNotIn("idle2", out)
+        out = self.docker_ok("network", "prune", "-f")
+        self.assertIn("idle2", out)
+        self.assertNotIn("busy", out)
+        self.assertEqual(self.docker_ok("network", "ls", "--filter", "type=custom", "--format", "{{.Name}}"),
+                         "busy\n")
+        ip = self.inspect(cid, "{{.NetworkSettings.Networks.busy.IPAddress}}")
+        self.docker_ok("rm", "-f", cid)
+        self.docker_ok("network", "rm", "busy")
+        self.assertNotIn(bridge, subprocess.run(["ip", "link"], capture_output=True, text=True).stdout)
+        rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+        self.assertNotIn(ip + "/", rules)
+        self.assertNotIn("10.213.3.", rules)
+
+
+@unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
+class UserNetworkRestartTest(ContainerTestCase):
+    daemon_args = ("--bridge", BRIDGE + "v", "--bip", "172.31.254.1/24")
+
+    def test_networks_and_their_containers_survive_a_daemon_restart(self):
+        nid = self.docker_ok("network", "create", "--subnet", "10.213.6.0/24", "--label", "k=v", "kept").strip()
+        srv = self.docker_ok("run", "-d", "--name", "keptsrv", "--network", "kept", "bb:1", *SERVER).strip()
+        self.d.stop()
+        self.d.start()
+        net = json.loads(self.docker_ok("network", "inspect", "kept"))[0]
+        self.assertEqual(net["Id"], nid)
+        self.assertEqual(net["Labels"], {"k": "v"})
+        self.assertEqual(list(net["Containers"]), [srv])
+        out = self.docker_ok("run", "--rm", "--network", "kept", "bb:1", "sh", "-c", "nc -w 5 keptsrv 80 </dev/null")
+        self.assertEqual(out, "hello\n")
+        self.docker_ok("rm", "-f", srv)
+        self.docker_ok("network", "rm", "kept")
+        self.assertNotIn("berth-" + nid[:9], subprocess.run(["ip", "link"], capture_output=True, text=True).stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

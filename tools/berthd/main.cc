@@ -494,6 +494,7 @@ int main(int argc, char** argv) {
   no.exec_root = c.exec_root;
   no.bridge_name = c.bridge;
   no.bip = c.bip;
+  no.state_dir = c.data_root + "/networks";
   berth::Result<std::unique_ptr<berth::NetworkService>> network = berth::NetworkService::Open(no);
   if (!network.ok()) {
     ::unlink(c.pidfile.c_str());

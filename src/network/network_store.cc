@@ -1,0 +1,126 @@
+// NetworkStore (see network_store.h).
+#include "network/network_store.h"
+
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+
+#include "metadata/sqlite.h"
+#include "network/schema.h"
+
+namespace berth::network_internal {
+
+namespace {
+
+namespace json = boost::json;
+
+std::string MapToJson(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return json::serialize(o);
+}
+
+std::map<std::string, std::string> MapFromJson(const std::string& text) {
+  std::map<std::string, std::string> out;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& [k, val] : v.as_object()) {
+    if (val.is_string()) out[std::string(k)] = std::string(val.as_string());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NetworkStore>> NetworkStore::Open(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Internal("create " + dir + ": " + ec.message());
+  const std::string path = dir + "/networks.db";
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = sqlite::Error(db, "open " + path);
+    sqlite3_close_v2(db);
+    return s;
+  }
+  ::chmod(path.c_str(), 0600);
+  sqlite3_busy_timeout(db, 10000);
+  std::unique_ptr<NetworkStore> store(new NetworkStore(db));
+  BERTH_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+NetworkStore::~NetworkStore() { sqlite3_close_v2(db_); }
+
+Status NetworkStore::Migrate() {
+  BERTH_RETURN_IF_ERROR(
+      sqlite::ExecScript(db_, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+  BERTH_RETURN_IF_ERROR(sqlite::ExecScript(db_, "BEGIN IMMEDIATE"));
+  Status s = [&]() -> Status {
+    sqlite::Stmt get(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    int version = 0;
+    if (get.Step()) version = std::stoi(get.Text(0));
+    BERTH_RETURN_IF_ERROR(get.status());
+    if (version > network_schema::kSchemaVersion) {
+      return FailedPrecondition("network schema version " + std::to_string(version) +
+                                " is newer than this berth supports (" +
+                                std::to_string(network_schema::kSchemaVersion) + ")");
+    }
+    for (int v = version; v < network_schema::kSchemaVersion; ++v) {
+      BERTH_RETURN_IF_ERROR(sqlite::ExecScript(db_, network_schema::kMigrations[v]));
+    }
+    sqlite::Stmt put(db_,
+                     "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    put.Bind(1, std::to_string(network_schema::kSchemaVersion));
+    return put.Exec();
+  }();
+  if (s.ok()) s = sqlite::ExecScript(db_, "COMMIT");
+  if (!s.ok()) sqlite::ExecScript(db_, "ROLLBACK").IgnoreError();
+  return s;
+}
+
+Status NetworkStore::Insert(const UserNetwork& n) {
+  sqlite::Stmt ins(db_,
+                   "INSERT INTO networks(id, name, subnet, gateway, ip_range, attachable, labels, options, created_at) "
+                   "VALUES(?,?,?,?,?,?,?,?,?)");
+  ins.Bind(1, n.id).Bind(2, n.name).Bind(3, n.subnet).Bind(4, n.gateway).Bind(5, n.ip_range);
+  ins.Bind(6, int64_t{n.attachable ? 1 : 0}).Bind(7, MapToJson(n.labels)).Bind(8, MapToJson(n.options));
+  ins.Bind(9, n.created_unix_nanos);
+  return ins.ok() ? ins.Exec() : ins.status();
+}
+
+Status NetworkStore::Delete(const std::string& id) {
+  sqlite::Stmt del(db_, "DELETE FROM networks WHERE id = ?");
+  del.Bind(1, id);
+  return del.ok() ? del.Exec() : del.status();
+}
+
+Result<std::vector<UserNetwork>> NetworkStore::All() {
+  sqlite::Stmt q(db_,
+                 "SELECT id, name, subnet, gateway, ip_range, attachable, labels, options, created_at FROM networks "
+                 "ORDER BY created_at, id");
+  std::vector<UserNetwork> out;
+  while (q.Step()) {
+    UserNetwork n;
+    n.id = q.Text(0);
+    n.name = q.Text(1);
+    n.subnet = q.Text(2);
+    n.gateway = q.Text(3);
+    n.ip_range = q.Text(4);
+    n.attachable = q.Int(5) != 0;
+    n.labels = MapFromJson(q.Text(6));
+    n.options = MapFromJson(q.Text(7));
+    n.created_unix_nanos = q.Int(8);
+    n.bridge = UserNetworkBridgeName(n.id);
+    out.push_back(std::move(n));
+  }
+  BERTH_RETURN_IF_ERROR(q.status());
+  return out;
+}
+
+}  // namespace berth::network_internal

@@ -1,0 +1,38 @@
+// The schema of <state-dir>/networks.db (the user-defined networks), in one
+// place. Bump kSchemaVersion and append a migration to kMigrations for every
+// change; never edit a released step.
+//
+//   networks   id ─► name (unique), subnet, gateway, ip_range, attachable,
+//              labels, options (JSON objects), created_at (unix nanos)
+//   meta       key ─► value ('schema_version')
+//
+// Which containers are on a network is not kept here: the attachments
+// (<exec-root>/netns/<id>.json) name their network.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace berth::network_schema {
+
+inline constexpr int kSchemaVersion = 1;
+
+// kMigrations[i] upgrades version i to i+1.
+inline constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE networks (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  subnet     TEXT NOT NULL,
+  gateway    TEXT NOT NULL,
+  ip_range   TEXT NOT NULL DEFAULT '',
+  attachable INTEGER NOT NULL DEFAULT 0,
+  labels     TEXT NOT NULL DEFAULT '{}',
+  options    TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL
+);
+)sql",
+};
+
+}  // namespace berth::network_schema
