@@ -356,7 +356,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   o["ExecIDs"] = nullptr;
   json::object hc = HostConfigDefaults(c.config);
   hc["Binds"] = HostConfigBindsValue(c.config);
-  hc["Tmpfs"] = HostConfigTmpfsValue(c.config);
+  if (!c.config.tmpfs.empty()) hc["Tmpfs"] = HostConfigTmpfsValue(c.config);  // omitempty in Docker
   json::object log_options;
   for (const auto& [k, v] : c.config.log_options) log_options[k] = v;
   hc["LogConfig"] = json::object{{"Type", c.config.log_driver.empty() ? std::string("json-file") : c.config.log_driver},
