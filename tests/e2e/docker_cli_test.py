@@ -71,8 +71,8 @@ class SystemTest(DaemonTestCase):
         self.assertGreater(int(headers["Content-Length"]), 0)
         rc, out, err = self.d.docker("cp", "nosuch:/x", os.path.join(self.tmp, "copied"))
         self.assertNotEqual(rc, 0)
-        # (docker cp itself is not implemented yet: the route is unknown.)
-        self.assertEqual(err, "Error response from daemon: page not found\n")
+        # The CLI shows the HEAD reply's error, not an HTTP-level complaint.
+        self.assertEqual(err, "Error response from daemon: No such container: nosuch\n")
 
 
 class ImageTest(DaemonTestCase):

@@ -124,12 +124,15 @@ class RestartPolicyTest(ContainerTestCase):
         self.assertEqual(self.docker_ok("ps", "-a", "-q"), "")
 
     def test_update_replaces_the_policy_and_refuses_limits(self):
-        cid = self.docker_ok("run", "-d", "bb:1", "sh", "-c", "sleep 1000").strip()
+        # It fails once /go exists (created by an exec below), and again after
+        # each restart.
+        cid = self.docker_ok("run", "-d", "bb:1", "sh", "-c",
+                             "while [ ! -e /go ]; do sleep 0.1; done; exit 3").strip()
         self.assertEqual(self.docker_ok("update", "--restart", "on-failure:2", cid).strip(), cid)
         self.assertEqual(self.inspect(cid, "{{.HostConfig.RestartPolicy.Name}} "
                                            "{{.HostConfig.RestartPolicy.MaximumRetryCount}}"), "on-failure 2")
         # The new policy governs the next exit: a failure is restarted.
-        self.docker_ok("exec", cid, "sh", "-c", "kill 1")
+        self.docker_ok("exec", cid, "sh", "-c", "echo > /go")
         self.wait_for(lambda: self.restart_count(cid) >= 1, "a restart under the updated policy")
         rc, _, err = self.d.docker("update", "--restart", "always:3", cid)
         self.assertNotEqual(rc, 0)
