@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "base/string_map_json.h"
 #include "metadata/sqlite.h"
 #include "network/schema.h"
 
@@ -14,23 +15,6 @@ namespace berth::network_internal {
 namespace {
 
 namespace json = boost::json;
-
-std::string MapToJson(const std::map<std::string, std::string>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) o[k] = v;
-  return json::serialize(o);
-}
-
-std::map<std::string, std::string> MapFromJson(const std::string& text) {
-  std::map<std::string, std::string> out;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return out;
-  for (const auto& [k, val] : v.as_object()) {
-    if (val.is_string()) out[std::string(k)] = std::string(val.as_string());
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -89,7 +73,7 @@ Status NetworkStore::Insert(const UserNetwork& n) {
                    "INSERT INTO networks(id, name, subnet, gateway, ip_range, attachable, labels, options, created_at) "
                    "VALUES(?,?,?,?,?,?,?,?,?)");
   ins.Bind(1, n.id).Bind(2, n.name).Bind(3, n.subnet).Bind(4, n.gateway).Bind(5, n.ip_range);
-  ins.Bind(6, int64_t{n.attachable ? 1 : 0}).Bind(7, MapToJson(n.labels)).Bind(8, MapToJson(n.options));
+  ins.Bind(6, int64_t{n.attachable ? 1 : 0}).Bind(7, StringMapToJson(n.labels)).Bind(8, StringMapToJson(n.options));
   ins.Bind(9, n.created_unix_nanos);
   return ins.ok() ? ins.Exec() : ins.status();
 }
@@ -113,8 +97,8 @@ Result<std::vector<UserNetwork>> NetworkStore::All() {
     n.gateway = q.Text(3);
     n.ip_range = q.Text(4);
     n.attachable = q.Int(5) != 0;
-    n.labels = MapFromJson(q.Text(6));
-    n.options = MapFromJson(q.Text(7));
+    n.labels = StringMapFromJson(q.Text(6));
+    n.options = StringMapFromJson(q.Text(7));
     n.created_unix_nanos = q.Int(8);
     n.bridge = UserNetworkBridgeName(n.id);
     out.push_back(std::move(n));

@@ -9,6 +9,7 @@
 #include <random>
 #include <regex>
 
+#include "base/string_map_json.h"
 #include "berth/mutex.h"
 #include "berth/volume_service.h"
 #include "metadata/sqlite.h"
@@ -19,23 +20,6 @@ namespace berth {
 namespace {
 
 namespace json = boost::json;
-
-std::string MapToJson(const std::map<std::string, std::string>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) o[k] = v;
-  return json::serialize(o);
-}
-
-std::map<std::string, std::string> MapFromJson(const std::string& text) {
-  std::map<std::string, std::string> out;
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return out;
-  for (const auto& [k, e] : v.as_object()) {
-    if (e.is_string()) out[std::string(k)] = std::string(e.as_string());
-  }
-  return out;
-}
 
 std::string RandomName() {
   std::random_device rd;
@@ -205,7 +189,7 @@ class VolumeServiceImpl : public VolumeService {
         sqlite::Stmt ins(db_,
                          "INSERT INTO volumes(name, driver, labels, options, anonymous, created_at) "
                          "VALUES(?,?,?,?,?,?)");
-        ins.Bind(1, name).Bind(2, "local").Bind(3, MapToJson(v.labels)).Bind(4, MapToJson(v.options));
+        ins.Bind(1, name).Bind(2, "local").Bind(3, StringMapToJson(v.labels)).Bind(4, StringMapToJson(v.options));
         ins.Bind(5, int64_t{opts.anonymous ? 1 : 0}).Bind(6, v.created_unix_nanos);
         s = ins.ok() ? ins.Exec() : ins.status();
       }
@@ -400,8 +384,8 @@ class VolumeServiceImpl : public VolumeService {
     VolumeInfo v;
     v.name = name;
     v.driver = q.Text(0);
-    v.labels = MapFromJson(q.Text(1));
-    v.options = MapFromJson(q.Text(2));
+    v.labels = StringMapFromJson(q.Text(1));
+    v.options = StringMapFromJson(q.Text(2));
     v.anonymous = q.Int(3) != 0;
     v.created_unix_nanos = q.Int(4);
     v.mountpoint = DataDir(name);
