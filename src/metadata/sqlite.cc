@@ -1,5 +1,7 @@
 #include "metadata/sqlite.h"
 
+#include <sys/stat.h>
+
 namespace berth::sqlite {
 
 Status Error(sqlite3* db, std::string_view what) {
@@ -71,6 +73,20 @@ std::string Stmt::Text(int col) const {
 }
 
 int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+Result<sqlite3*> OpenSharedDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Error(db, "open " + path);
+    sqlite3_close_v2(db);
+    return s;
+  }
+  ::chmod(path.c_str(), 0600);
+  sqlite3_busy_timeout(db, 10000);
+  return db;
+}
 
 Status ExecScript(sqlite3* db, std::string_view sql) {
   std::string s(sql);

@@ -20,4 +20,9 @@ Status Error(sqlite3* db, std::string_view what);
 // Executes a script of statements without results.
 Status ExecScript(sqlite3* db, std::string_view sql);
 
+// Opens (creating) the database file of a module-owned store: a connection
+// safe to share between threads (SQLITE_OPEN_FULLMUTEX), the file mode 0600,
+// a 10 s busy timeout. The caller owns the connection (sqlite3_close_v2).
+Result<sqlite3*> OpenSharedDatabase(const std::string& path);
+
 }  // namespace berth::sqlite

@@ -23,16 +23,7 @@ Result<std::unique_ptr<NetworkStore>> NetworkStore::Open(const std::string& dir)
   std::filesystem::create_directories(dir, ec);
   if (ec) return Internal("create " + dir + ": " + ec.message());
   const std::string path = dir + "/networks.db";
-  sqlite3* db = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    Status s = sqlite::Error(db, "open " + path);
-    sqlite3_close_v2(db);
-    return s;
-  }
-  ::chmod(path.c_str(), 0600);
-  sqlite3_busy_timeout(db, 10000);
+  BERTH_ASSIGN_OR_RETURN(sqlite3 * db, sqlite::OpenSharedDatabase(path));
   std::unique_ptr<NetworkStore> store(new NetworkStore(db));
   BERTH_RETURN_IF_ERROR(store->Migrate());
   return store;

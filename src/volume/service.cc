@@ -479,17 +479,8 @@ class VolumeServiceImpl : public VolumeService {
 Result<std::unique_ptr<VolumeService>> VolumeService::Open(Env* env, const std::string& root, EventBus* events) {
   const std::string dir = root + "/volumes";
   BERTH_RETURN_IF_ERROR(env->CreateDirs(dir, 0701));
-  sqlite3* db = nullptr;
   const std::string path = dir + "/metadata.db";
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    Status s = sqlite::Error(db, "open " + path);
-    sqlite3_close_v2(db);
-    return s;
-  }
-  ::chmod(path.c_str(), 0600);
-  sqlite3_busy_timeout(db, 10000);
+  BERTH_ASSIGN_OR_RETURN(sqlite3 * db, sqlite::OpenSharedDatabase(path));
   auto impl = std::make_unique<VolumeServiceImpl>(env, dir, db, events);
   BERTH_RETURN_IF_ERROR(
       sqlite::ExecScript(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
