@@ -42,6 +42,9 @@ TEST(ExecCreateBody, ReadsTtyStdinAndConsoleSize) {
   }
   auto keys = ParseExecCreateBody(R"({"Cmd":["sh"],"DetachKeys":"ctrl-1"})");
   EXPECT_EQ(keys.status().message(), "Invalid detach keys (ctrl-1) provided");
+  auto with_stdin = ParseExecCreateBody(R"({"Cmd":["sh"],"DetachKeys":"ctrl-x","AttachStdin":true})");
+  EXPECT_EQ(with_stdin.status().message(),
+            "berth does not support DetachKeys on an exec with stdin (docker exec -i --detach-keys)");
 }
 
 TEST(ExecCreateBody, RefusesAMissingCommandAndWrongTypes) {
