@@ -19,12 +19,19 @@ calls (and the other syscalls of the delete path) while it serves the
 deletes, and prints the counts per delete; the times are then inflated by
 strace and only the counts are figures.
 
+With --trace-tx, berthd runs with BERTH_TRACE_TX=1 (one line per write
+transaction, src/metadata/metadata_store.cc) and the medians of those lines
+logged while it serves the deletes are printed: the time in the removal's
+function and in COMMIT, statements and pages written per transaction
+(the reaper's relaxed transactions apart).
+
 Usage: bench/remove_latency.py [build dir] [--images 200] [--compare BUILD]
-                               [--round 10] [--strace]
+                               [--round 10] [--strace] [--trace-tx]
 """
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -101,6 +108,28 @@ class Subject:
                 raise SystemExit("%s: delete failed: %d %s" % (self.label, status, body))
         self.next_delete = min(self.next_delete + k, self.n)
 
+    def mark_log(self):
+        self.log_mark = os.path.getsize(self.d.log_path)
+
+    def tx_summary(self):
+        """Medians of the BERTH_TRACE_TX lines logged since mark_log."""
+        with open(self.d.log_path, "rb") as f:
+            f.seek(self.log_mark)
+            text = f.read().decode(errors="replace")
+        pat = re.compile(r"berth tx( \(relaxed\))?: lock wait (\d+) us, function (\d+) us, commit (\d+) us, "
+                         r"(\d+) statements, (\d+) pages")
+        rows = {"": [], "relaxed": []}
+        for m in pat.finditer(text):
+            rows["relaxed" if m.group(1) else ""].append([int(m.group(i)) for i in range(2, 7)])
+        out = []
+        for kind, rs in rows.items():
+            if not rs:
+                continue
+            med = [statistics.median(col) for col in zip(*rs)]
+            out.append("    %d %s transactions, medians: lock wait %.0f us, function %.0f us, commit %.0f us, "
+                       "%.0f statements, %.0f pages" % ((len(rs), kind or "request") + tuple(med)))
+        return "\n".join(out)
+
     def start_strace(self):
         self.strace_out = os.path.join(self.tmp, "strace.txt")
         self.strace = subprocess.Popen(["strace", "-c", "-f", "-e", "trace=" + STRACED, "-o", self.strace_out,
@@ -150,7 +179,10 @@ def main():
     ap.add_argument("--compare", metavar="BUILD", help="a second build measured alternately with the first")
     ap.add_argument("--round", type=int, default=10, help="requests per turn when comparing")
     ap.add_argument("--strace", action="store_true", help="count berthd's syscalls during the deletes")
+    ap.add_argument("--trace-tx", action="store_true", help="summarise berthd's BERTH_TRACE_TX lines")
     args = ap.parse_args()
+    if args.trace_tx:
+        os.environ["BERTH_TRACE_TX"] = "1"
     berth_e2e.FIXTURE = os.path.join(args.build, "bin", "berth-fixture")
     tmp = tempfile.mkdtemp(prefix="berth-rmlat-")
     n = args.images
@@ -167,6 +199,8 @@ def main():
                 order = subjects if (turn // step) % 2 == 0 else subjects[::-1]
                 for s in order:
                     getattr(s, phase)(min(step, n - turn))
+        for s in subjects:
+            s.mark_log()
         if args.strace:
             for s in subjects:
                 s.start_strace()
@@ -181,6 +215,11 @@ def main():
         if args.compare:
             print("B / A: delete %.2f, ping %.2f, fsync %.2f" %
                   tuple(meds[1][k] / meds[0][k] for k in ("delete", "ping", "fsync")))
+        if args.trace_tx:
+            time.sleep(0.5)  # the reaper's last transaction
+            for s in subjects:
+                print("[%s] write transactions while serving the deletes (BERTH_TRACE_TX):" % s.label)
+                print(s.tx_summary())
         for s, text in zip(subjects, traces):
             print("[%s] syscalls while serving %d deletes (strace -c -f; times above inflated by strace):" %
                   (s.label, n))

@@ -2,9 +2,17 @@
 // serialised by write_mu_) and a pool of read connections (View); WAL lets
 // readers run beside the writer. synchronous=FULL: a committed transaction
 // survives a crash.
+//
+// With BERTH_TRACE_TX set in its environment, the process writes one line
+// per write transaction to stderr: the wait for the write lock, the time in
+// the caller's function and in COMMIT, the statements run and the pages
+// written (for measuring, e.g. bench/remove_latency.py; read once).
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <boost/json.hpp>
 #include <map>
 #include <unordered_map>
@@ -49,7 +57,10 @@ class Conn {
     sqlite3_close_v2(db_);
   }
   sqlite3* db() const { return db_; }
+  // Statements prepared (run) on this connection, for BERTH_TRACE_TX.
+  uint64_t statements() const { return statements_; }
   sqlite::Stmt Prepare(const char* sql) {
+    ++statements_;
     auto it = cache_.find(sql);
     if (it == cache_.end()) {
       sqlite3_stmt* st = nullptr;
@@ -64,7 +75,18 @@ class Conn {
  private:
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
+  uint64_t statements_ = 0;
 };
+
+// BERTH_TRACE_TX: see the top of this file.
+bool TraceTransactions() {
+  static const bool trace = std::getenv("BERTH_TRACE_TX") != nullptr;
+  return trace;
+}
+
+int64_t MicrosBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(b - a).count();
+}
 
 // The columns ReadImage reads, in its order (a literal, for the statement cache).
 #define kSelectImages \
@@ -455,17 +477,50 @@ class SqliteMetadataStore : public MetadataStore {
   }
 
   Status Update(const std::function<Status(Tx&)>& fn) override EXCLUDES(write_mu_) {
+    if (TraceTransactions()) return TracedUpdate(fn, false);
     MutexLock lock(&write_mu_);
     return UpdateLocked(fn);
   }
 
   Status UpdateRelaxed(const std::function<Status(Tx&)>& fn) override EXCLUDES(write_mu_) {
+    if (TraceTransactions()) return TracedUpdate(fn, true);
     MutexLock lock(&write_mu_);
+    return UpdateRelaxedLocked(fn);
+  }
+
+  Status UpdateRelaxedLocked(const std::function<Status(Tx&)>& fn) REQUIRES(write_mu_) {
     if (!durable_) return UpdateLocked(fn);
     BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), "PRAGMA synchronous=NORMAL"));
     Status s = UpdateLocked(fn);
     Status back = sqlite::ExecScript(writer_->db(), "PRAGMA synchronous=FULL");
     return s.ok() ? back : s;
+  }
+
+  // Update or UpdateRelaxed, measured (BERTH_TRACE_TX).
+  Status TracedUpdate(const std::function<Status(Tx&)>& fn, bool relaxed) EXCLUDES(write_mu_) {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point asked = Clock::now();
+    MutexLock lock(&write_mu_);
+    const Clock::time_point locked = Clock::now();
+    Clock::time_point returned = locked;
+    int pages = 0, unused = 0;
+    sqlite3_db_status(writer_->db(), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, 1);  // reset
+    const uint64_t statements = writer_->statements();
+    auto measured = [&](Tx& tx) {
+      Status s = fn(tx);
+      returned = Clock::now();
+      return s;
+    };
+    Status s = relaxed ? UpdateRelaxedLocked(measured) : UpdateLocked(measured);
+    const Clock::time_point done = Clock::now();
+    sqlite3_db_status(writer_->db(), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, 1);
+    std::fprintf(stderr, "berth tx%s: lock wait %lld us, function %lld us, commit %lld us, %llu statements, %d pages%s\n",
+                 relaxed ? " (relaxed)" : "", static_cast<long long>(MicrosBetween(asked, locked)),
+                 static_cast<long long>(MicrosBetween(locked, returned)),
+                 static_cast<long long>(MicrosBetween(returned, done)),
+                 static_cast<unsigned long long>(writer_->statements() - statements), pages,
+                 s.ok() ? "" : " (rolled back)");
+    return s;
   }
 
   Status UpdateLocked(const std::function<Status(Tx&)>& fn) REQUIRES(write_mu_) {
