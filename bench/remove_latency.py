@@ -78,6 +78,9 @@ class Subject:
             rc, _, err = self.d.docker("load", "-q", "-i", path)
             if rc != 0:
                 raise SystemExit("%s: load failed: %s" % (self.label, err))
+
+    def connect(self):
+        # After every build has loaded: an idle connection would be closed.
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.connect(self.d.sock)
 
@@ -116,17 +119,19 @@ class Subject:
         with open(self.d.log_path, "rb") as f:
             f.seek(self.log_mark)
             text = f.read().decode(errors="replace")
-        pat = re.compile(r"berth tx( \(relaxed\))?: lock wait (\d+) us, function (\d+) us, commit (\d+) us, "
+        pat = re.compile(r"berth tx( \(relaxed\))?: lock wait (\d+) us, function (\d+) us \(cpu (\d+) us\), "
+                         r"commit (\d+) us, "
                          r"(\d+) statements, (\d+) pages")
         rows = {"": [], "relaxed": []}
         for m in pat.finditer(text):
-            rows["relaxed" if m.group(1) else ""].append([int(m.group(i)) for i in range(2, 7)])
+            rows["relaxed" if m.group(1) else ""].append([int(m.group(i)) for i in range(2, 8)])
         out = []
         for kind, rs in rows.items():
             if not rs:
                 continue
             med = [statistics.median(col) for col in zip(*rs)]
-            out.append("    %d %s transactions, medians: lock wait %.0f us, function %.0f us, commit %.0f us, "
+            out.append("    %d %s transactions, medians: lock wait %.0f us, function %.0f us (cpu %.0f us), "
+                       "commit %.0f us, "
                        "%.0f statements, %.0f pages" % ((len(rs), kind or "request") + tuple(med)))
         return "\n".join(out)
 
@@ -193,6 +198,8 @@ def main():
         blob = os.urandom(16 * 1024).hex()
         for s in subjects:
             s.start(blob)
+        for s in subjects:
+            s.connect()
         step = args.round if args.compare else n
         for phase in ("ping", "fsync"):
             for turn in range(0, n, step):

@@ -8,6 +8,7 @@
 // the caller's function and in COMMIT, the statements run and the pages
 // written (for measuring, e.g. bench/remove_latency.py; read once).
 #include <sqlite3.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -86,6 +87,14 @@ bool TraceTransactions() {
 
 int64_t MicrosBetween(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration_cast<std::chrono::microseconds>(b - a).count();
+}
+
+// CPU time of the calling thread, in microseconds (a loaded machine
+// stretches wall time, not this).
+int64_t ThreadCpuMicros() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
 // The columns ReadImage reads, in its order (a literal, for the statement cache).
@@ -506,17 +515,23 @@ class SqliteMetadataStore : public MetadataStore {
     int pages = 0, unused = 0;
     sqlite3_db_status(writer_->db(), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, 1);  // reset
     const uint64_t statements = writer_->statements();
+    const int64_t cpu_start = ThreadCpuMicros();
+    int64_t cpu_returned = cpu_start;
     auto measured = [&](Tx& tx) {
       Status s = fn(tx);
       returned = Clock::now();
+      cpu_returned = ThreadCpuMicros();
       return s;
     };
     Status s = relaxed ? UpdateRelaxedLocked(measured) : UpdateLocked(measured);
     const Clock::time_point done = Clock::now();
     sqlite3_db_status(writer_->db(), SQLITE_DBSTATUS_CACHE_WRITE, &pages, &unused, 1);
-    std::fprintf(stderr, "berth tx%s: lock wait %lld us, function %lld us, commit %lld us, %llu statements, %d pages%s\n",
+    std::fprintf(stderr,
+                 "berth tx%s: lock wait %lld us, function %lld us (cpu %lld us), commit %lld us, %llu statements, "
+                 "%d pages%s\n",
                  relaxed ? " (relaxed)" : "", static_cast<long long>(MicrosBetween(asked, locked)),
                  static_cast<long long>(MicrosBetween(locked, returned)),
+                 static_cast<long long>(cpu_returned - cpu_start),
                  static_cast<long long>(MicrosBetween(returned, done)),
                  static_cast<unsigned long long>(writer_->statements() - statements), pages,
                  s.ok() ? "" : " (rolled back)");
