@@ -264,10 +264,15 @@ class SqliteTx : public Tx {
     return st.Int(0);
   }
   Status AdjustRefs(const Digest& d, int64_t delta) {
-    BERTH_RETURN_IF_ERROR(EnsureBlobRow(d));
+    // A blob losing a reference has a row (it had the reference); one
+    // gaining its first may not yet.
+    if (delta > 0) BERTH_RETURN_IF_ERROR(EnsureBlobRow(d));
     auto up = c_->Prepare("UPDATE blobs SET refs = refs + ? WHERE digest = ? RETURNING refs");
     up.Bind(1, delta).Bind(2, d.str());
-    if (!up.Step()) return up.status().ok() ? Internal("refcount update failed") : up.status();
+    if (!up.Step()) {
+      BERTH_RETURN_IF_ERROR(up.status());
+      return Internal("negative reference count for " + d.str());  // no row: no reference to take
+    }
     int64_t now = up.Int(0);
     up.Reset();
     if (now < 0) return Internal("negative reference count for " + d.str());
