@@ -130,9 +130,12 @@ class Subject:
             if not rs:
                 continue
             med = [statistics.median(col) for col in zip(*rs)]
+            commits = sorted(r[3] for r in rs)
             out.append("    %d %s transactions, medians: lock wait %.0f us, function %.0f us (cpu %.0f us), "
                        "commit %.0f us, "
                        "%.0f statements, %.0f pages" % ((len(rs), kind or "request") + tuple(med)))
+            out.append("      commit p90 %.0f us, max %.0f us" %
+                       (commits[int(len(commits) * 0.9)] if len(commits) > 1 else commits[-1], commits[-1]))
         return "\n".join(out)
 
     def start_strace(self):

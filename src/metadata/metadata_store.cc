@@ -3,6 +3,14 @@
 // readers run beside the writer. synchronous=FULL: a committed transaction
 // survives a crash.
 //
+// Checkpoints (copying the WAL back into the database file, with an fsync
+// of each) never run inside a writer's COMMIT, where SQLite's automatic
+// checkpoint would put them: the write connection has none, and its WAL hook
+// wakes the checkpointer thread once the WAL holds kCheckpointFrames frames
+// (SQLite's default threshold). That thread runs a PASSIVE checkpoint on its
+// own connection, which neither waits for nor blocks writers and readers.
+// The last connection to close checkpoints what is left, as before.
+//
 // With BERTH_TRACE_TX set in its environment, the process writes one line
 // per write transaction to stderr: the wait for the write lock, the time in
 // the caller's function and in COMMIT, the statements run and the pages
@@ -11,15 +19,18 @@
 #include <time.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <boost/json.hpp>
 #include <map>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "berth/log.h"
 #include "berth/metadata.h"
 #include "berth/mutex.h"
 #include "berth/reference.h"
@@ -455,10 +466,27 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, bool durable) {
   return conn;
 }
 
+// SQLite's default automatic checkpoint threshold, in WAL frames (pages).
+constexpr int kCheckpointFrames = 1000;
+
 class SqliteMetadataStore : public MetadataStore {
  public:
   SqliteMetadataStore(Env* env, std::string path, std::unique_ptr<Conn> writer, bool durable)
-      : env_(env), path_(std::move(path)), durable_(durable), writer_(std::move(writer)) {}
+      : env_(env), path_(std::move(path)), durable_(durable), writer_(std::move(writer)) {
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
+    // Replaces the automatic checkpoint (which is a WAL hook too).
+    MutexLock lock(&write_mu_);
+    sqlite3_wal_hook(writer_->db(), &SqliteMetadataStore::OnWalCommit, this);
+  }
+
+  ~SqliteMetadataStore() override {
+    {
+      MutexLock lock(&checkpoint_mu_);
+      stopping_ = true;
+    }
+    checkpoint_wake_.NotifyAll();
+    checkpointer_.join();
+  }
 
   Status Migrate() EXCLUDES(write_mu_) {
     {
@@ -585,6 +613,63 @@ class SqliteMetadataStore : public MetadataStore {
   Env* env() const override { return env_; }
 
  private:
+  // The write connection's WAL hook: runs in the writer's thread after each
+  // commit, with the number of frames now in the WAL.
+  // A checkpoint is asked for once the WAL holds kCheckpointFrames frames,
+  // and again only when kCheckpointFrames / 8 more frames than the last one
+  // copied have come since: writes that go on during a PASSIVE checkpoint
+  // leave a tail for the next, but not one fsync pair per commit.
+  static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
+    auto* store = static_cast<SqliteMetadataStore*>(self);
+    int copied = store->checkpointed_frames_.load();
+    if (frames < copied) {  // the writer has restarted the WAL from its start
+      copied = 0;
+      store->checkpointed_frames_.store(0);
+    }
+    if (frames >= kCheckpointFrames && frames - copied >= kCheckpointFrames / 8) store->RequestCheckpoint();
+    return SQLITE_OK;
+  }
+
+  void RequestCheckpoint() EXCLUDES(checkpoint_mu_) {
+    {
+      MutexLock lock(&checkpoint_mu_);
+      checkpoint_due_ = true;
+    }
+    checkpoint_wake_.NotifyOne();
+  }
+
+  // The checkpointer thread: one PASSIVE checkpoint per request, on its own
+  // connection (opened at the first). A failure is logged and retried at the
+  // next request; the WAL only grows meanwhile.
+  void CheckpointLoop() EXCLUDES(checkpoint_mu_) {
+    std::unique_ptr<Conn> conn;
+    MutexLock lock(&checkpoint_mu_);
+    while (true) {
+      while (!stopping_ && !checkpoint_due_) checkpoint_wake_.Wait(&checkpoint_mu_);
+      if (stopping_) return;
+      checkpoint_due_ = false;
+      lock.Unlock();
+      Status s = OkStatus();
+      if (!conn) {
+        auto opened = OpenConn(path_, durable_);
+        if (opened.ok()) {
+          conn = std::move(*opened);
+        } else {
+          s = opened.status();
+        }
+      }
+      if (conn) {
+        int in_wal = 0, copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(conn->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &in_wal, &copied);
+        if (rc == SQLITE_OK) checkpointed_frames_.store(copied);
+        // BUSY: another checkpoint is running; the next request retries.
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) s = sqlite::Error(conn->db(), "checkpoint");
+      }
+      LogIfError(s, "checkpoint the metadata WAL into " + path_);
+      lock.Lock();
+    }
+  }
+
   Env* env_;
   std::string path_;
   bool durable_;
@@ -593,6 +678,13 @@ class SqliteMetadataStore : public MetadataStore {
   Mutex pool_mu_;
   std::vector<std::unique_ptr<Conn>> pool_ GUARDED_BY(pool_mu_);  // idle read connections
   int version_ = 0;
+  Mutex checkpoint_mu_;
+  CondVar checkpoint_wake_;  // a checkpoint is due, or stopping
+  bool checkpoint_due_ GUARDED_BY(checkpoint_mu_) = false;
+  bool stopping_ GUARDED_BY(checkpoint_mu_) = false;
+  // Frames of the WAL the last checkpoint copied (0 after a restart).
+  std::atomic<int> checkpointed_frames_{0};
+  std::thread checkpointer_;  // started once everything above exists
 };
 
 }  // namespace
