@@ -72,7 +72,7 @@ EXEC_CTR = "bench-exec"
 STDIN_BYTES = 1 << 20
 HTTPD = ("sh", "-c", "mkdir -p /www && echo served-by-httpd > /www/index.html && "
          "exec busybox httpd -f -p 80 -h /www")
-ANSWER_TIMEOUT = 10.0  # seconds the publish run waits for the first answer
+ANSWER_TIMEOUT = 20.0  # seconds the publish run waits for the first answer
 
 
 def sh(argv, check=True, **kw):
@@ -178,10 +178,17 @@ def op_publish(side):
             break
         time.sleep(0.002)
     elapsed = time.monotonic() - t
-    side.docker("rm", "-f", cid, check=False)
     if answer is None or b"served-by-httpd" not in answer:
-        raise RuntimeError("%s: nothing served on 127.0.0.1:%d within %.0f s (last answer %r)" %
-                           (side.name, port, ANSWER_TIMEOUT, answer))
+        state = side.docker("inspect", "-f", "{{.State.Status}} exit {{.State.ExitCode}} {{.State.Error}}", cid,
+                            check=False)
+        logs = side.docker("logs", cid, check=False)
+        side.docker("rm", "-f", cid, check=False)
+        raise RuntimeError("%s: nothing served on 127.0.0.1:%d within %.0f s (last answer %r); the container: "
+                           "%s%s; its output: %s%s" %
+                           (side.name, port, ANSWER_TIMEOUT, answer, state.stdout.decode(errors="replace"),
+                            state.stderr.decode(errors="replace"), logs.stdout.decode(errors="replace"),
+                            logs.stderr.decode(errors="replace")))
+    side.docker("rm", "-f", cid, check=False)
     return elapsed
 
 
