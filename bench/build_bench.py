@@ -29,6 +29,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import berth_e2e  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import yardstick  # noqa: E402
 
 DOCKERFILE = """FROM bb:1
 COPY data /data
@@ -69,23 +71,6 @@ def write_context(ctx, mb):
             f.write(os.urandom(per))
 
 
-def wait_socket(sock, proc, log, timeout=60):
-    import socket
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("daemon exited:\n" + open(log).read()[-4000:])
-        if os.path.exists(sock):
-            with socket.socket(socket.AF_UNIX) as s:
-                try:
-                    s.connect(sock)
-                    return
-                except OSError:
-                    pass
-        time.sleep(0.1)
-    raise RuntimeError("daemon did not come up:\n" + open(log).read()[-4000:])
-
-
 def cold_build(name, docker, env, base_tar, ctx):
     run([docker, "load", "-i", base_tar], env)
     cold, out = timed_build(docker, env, ctx)
@@ -106,7 +91,7 @@ def main():
     ap.add_argument("build", nargs="?", default="build")
     ap.add_argument("--mb", type=int, default=50)
     a = ap.parse_args()
-    docker = shutil.which("docker")
+    docker = yardstick.docker_cli()
     dockerd = shutil.which("dockerd")
     berthd = os.path.join(a.build, "bin", "berthd")
     fixture = os.path.join(a.build, "bin", "berth-fixture")
@@ -132,17 +117,10 @@ def main():
         berth_env = d.env()
         berth_cold = cold_build("berthd", docker, berth_env, base_tar, ctx)
 
-        sock = os.path.join(tmp, "dockerd.sock")
-        log = os.path.join(tmp, "dockerd.log")
-        with open(log, "wb") as lf:
-            p = subprocess.Popen([dockerd, "--data-root", os.path.join(tmp, "dockerd"), "--exec-root",
-                                  os.path.join(tmp, "dockerd-run"), "--pidfile", os.path.join(tmp, "dockerd.pid"),
-                                  "-H", "unix://" + sock, "--bridge", "none", "--iptables=false",
-                                  "--ip6tables=false"], stdout=lf, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL)
-        procs.append(p)
-        wait_socket(sock, p, log)
-        env = dict(os.environ, DOCKER_HOST="unix://" + sock, DOCKER_BUILDKIT="0", DOCKER_API_VERSION="1.41")
+        dockerd_daemon = yardstick.start_dockerd(tmp, ["--bridge", "none", "--iptables=false", "--ip6tables=false"],
+                                                 binary=dockerd)
+        procs.append(dockerd_daemon.proc)
+        env = dockerd_daemon.env(DOCKER_BUILDKIT="0")
         dockerd_cold = cold_build("dockerd", docker, env, base_tar, ctx)
         # The cached builds alternate between the two daemons, so that what
         # else runs on the machine weighs on both alike.
@@ -158,12 +136,7 @@ def main():
               (berth_cold / dockerd_cold, berth_cached / dockerd_cached))
         print("berthd cached is %.1fx faster than dockerd cached" % (dockerd_cached / berth_cached))
     finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(60)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        yardstick.stop(procs)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -29,6 +29,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import berth_e2e  # noqa: E402  (the e2e tests' berthd starter and helpers)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import yardstick  # noqa: E402  (the stop of the processes a benchmark started)
 
 LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 
@@ -126,7 +128,7 @@ def main():
     a = ap.parse_args()
     registry = shutil.which("docker-registry")
     skopeo = shutil.which("skopeo")
-    docker = shutil.which("docker")
+    docker = yardstick.docker_cli()
     berthd = os.path.join(a.build, "bin", "berthd")
     for name, path in (("docker-registry", registry), ("skopeo", skopeo), ("docker", docker), ("berthd", berthd)):
         if not path or not os.path.exists(path):
@@ -179,12 +181,7 @@ def main():
         print("berthd docker pull (fresh root): %6.2f s  %7.1f MB/s" % (b, size / 1e6 / b))
         print("ratio berthd / skopeo time:      %6.2f" % (b / s))
     finally:
-        for p in procs:
-            p.terminate()
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        yardstick.stop(procs, timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

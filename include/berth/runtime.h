@@ -307,6 +307,13 @@ struct LogReadOptions {
   // With follow: start from the log's current end (attach) rather than its
   // beginning.
   bool from_end = false;
+  // Entries of one stream that follow each other in what one read of the
+  // file (64 KB) finds are handed to `emit` as one entry: their data
+  // concatenated, the first one's time. For a consumer that passes only the
+  // bytes on (attach, logs without timestamps): one write per run of lines,
+  // not per line. The filters (streams, since, until, tail) still apply per
+  // line.
+  bool merge_entries = false;
 };
 
 // Reads the shim's log, the rotated files first (LogFilesOldestFirst), calling

@@ -289,6 +289,7 @@ Result<Response> ContainerLogs(RouteContext& ctx) {
   std::string id = info.record.id;
   const bool tty = info.config.tty;
   o.cancelled = ctx.req->cancelled;
+  o.merge_entries = !timestamps;  // a run of lines goes out in one frame
   Response r;
   r.SetHeader("Content-Type", tty ? "application/vnd.docker.raw-stream" : StreamContentType(ctx));
   r.stream = [cs, id, o, timestamps, tty](const WriteFn& write) -> Status {
@@ -316,6 +317,7 @@ Result<Response> AttachContainer(RouteContext& ctx) {
   LogReadOptions o;
   o.stdout_ = q.Bool("stdout");
   o.stderr_ = q.Bool("stderr");
+  o.merge_entries = true;  // a run of lines goes out in one frame
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
   BERTH_ASSIGN_OR_RETURN(std::string detach_keys, ParseDetachKeys(q.Get("detachKeys")));
   std::string id = info.record.id;

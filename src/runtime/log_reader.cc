@@ -140,12 +140,45 @@ Result<uint64_t> TailOffset(LogFile* f, uint64_t size, int tail, const LogReadOp
   return uint64_t{0};
 }
 
+// What ReadToEnd hands to `emit`: each entry, or with merge_entries the
+// entries of one stream in a row, flushed when the stream changes and at
+// the end of each chunk read (so a follower never holds output back).
+class EntrySink {
+ public:
+  EntrySink(bool merge, const std::function<Status(const LogEntry&)>& emit) : merge_(merge), emit_(emit) {}
+
+  Status Add(LogEntry&& e) {
+    if (!merge_) return emit_(e);
+    if (held_ && merged_.stream != e.stream) BERTH_RETURN_IF_ERROR(Flush());
+    if (!held_) {
+      merged_ = std::move(e);
+      held_ = true;
+    } else {
+      merged_.data += e.data;
+    }
+    return OkStatus();
+  }
+
+  Status Flush() {
+    if (!held_) return OkStatus();
+    held_ = false;
+    return emit_(merged_);
+  }
+
+ private:
+  const bool merge_;
+  const std::function<Status(const LogEntry&)>& emit_;
+  LogEntry merged_;
+  bool held_ = false;
+};
+
 // Reads `f` from `*offset` to its current end, emitting the complete lines
 // that pass the filters; `pending` carries a partial line between calls.
 // Sets `*done` when an entry past `until` ends the reading.
 Status ReadToEnd(LogFile* f, uint64_t* offset, std::string* pending, const LogReadOptions& opts,
                  const std::function<Status(const LogEntry&)>& emit, bool* done) {
   std::string buf(kChunk, '\0');
+  EntrySink sink(opts.merge_entries, emit);
   while (true) {
     // Checked per chunk too, so a reader of a busy log can be stopped.
     if (opts.follow && opts.cancelled && opts.cancelled()) {
@@ -166,13 +199,14 @@ Status ReadToEnd(LogFile* f, uint64_t* offset, std::string* pending, const LogRe
       if (!entry.ok()) continue;  // skip damaged lines, as Docker does
       if (opts.until_unix_nanos != 0 && entry->time_unix_nanos > opts.until_unix_nanos) {
         *done = true;
-        return OkStatus();
+        return sink.Flush();
       }
       if (opts.since_unix_nanos != 0 && entry->time_unix_nanos < opts.since_unix_nanos) continue;
       if (!Selected(opts, *entry)) continue;
-      BERTH_RETURN_IF_ERROR(emit(*entry));
+      BERTH_RETURN_IF_ERROR(sink.Add(std::move(*entry)));
     }
     pending->erase(0, start);
+    BERTH_RETURN_IF_ERROR(sink.Flush());
   }
 }
 

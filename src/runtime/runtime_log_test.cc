@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -181,6 +182,88 @@ TEST_F(ReadLogTest, AllStreamsAndFilters) {
   LogReadOptions until;
   until.until_unix_nanos = kT0 + 2;
   EXPECT_EQ(Read(until), (Lines{"stdout:one\n", "stderr:err\n"}));
+}
+
+TEST_F(ReadLogTest, MergedEntriesKeepStreamsApartAndFilterPerLine) {
+  Append("stdout", "a\n", kT0 + 1);
+  Append("stdout", "b\n", kT0 + 2);
+  Append("stderr", "c\n", kT0 + 3);
+  AppendRaw("garbage line\n");
+  Append("stdout", "d\n", kT0 + 4);
+  Append("stdout", "e", kT0 + 5);  // a partial line, then its end
+  Append("stdout", "f\n", kT0 + 6);
+  LogReadOptions all;
+  all.merge_entries = true;
+  EXPECT_EQ(Read(all), (Lines{"stdout:a\nb\n", "stderr:c\n", "stdout:d\nef\n"}));
+  LogReadOptions out_only = all;
+  out_only.stderr_ = false;
+  EXPECT_EQ(Read(out_only), (Lines{"stdout:a\nb\nd\nef\n"}));
+  LogReadOptions window = all;
+  window.since_unix_nanos = kT0 + 2;
+  window.until_unix_nanos = kT0 + 4;
+  EXPECT_EQ(Read(window), (Lines{"stdout:b\n", "stderr:c\n", "stdout:d\n"}));
+  LogReadOptions tail = all;
+  tail.tail = 2;
+  EXPECT_EQ(Read(tail), (Lines{"stdout:d\nef\n"}));
+  // A merged entry carries the time of its first line.
+  std::vector<int64_t> times;
+  ASSERT_TRUE(ReadLog(path_, all, [&](const LogEntry& e) {
+                times.push_back(e.time_unix_nanos);
+                return OkStatus();
+              }).ok());
+  EXPECT_EQ(times, (std::vector<int64_t>{kT0 + 1, kT0 + 3, kT0 + 4}));
+}
+
+TEST_F(ReadLogTest, MergedEntriesOfABigLogAreTheSameBytesInFewerEntries) {
+  std::string expected;
+  for (int i = 0; i < 5000; ++i) {
+    std::string line = "line " + std::to_string(i) + " of a log longer than one read\n";
+    Append("stdout", line, kT0 + i);
+    expected += line;
+  }
+  LogReadOptions o;
+  o.merge_entries = true;
+  Lines got = Read(o);
+  std::string joined;
+  for (const auto& e : got) {
+    ASSERT_EQ(e.rfind("stdout:", 0), 0u);
+    joined += e.substr(7);
+  }
+  EXPECT_EQ(joined, expected);
+  EXPECT_GT(got.size(), 1u);  // one entry per 64 KB read at most
+  EXPECT_LT(got.size(), 20u);
+}
+
+TEST_F(ReadLogTest, MergingFollowerHandsOverEachLineBeforeItWaits) {
+  // What the reader has emitted, seen from the writer's thread.
+  std::mutex mu;
+  std::string seen;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 3; ++i) {
+      std::string line = "line" + std::to_string(i) + "\n";
+      Append("stdout", line, kT0 + i);
+      AwaitNextPoll();  // the reader is at the end again: it holds nothing back
+      std::lock_guard<std::mutex> l(mu);
+      EXPECT_NE(seen.find(line), std::string::npos) << line;
+    }
+    done = true;
+  });
+  LogReadOptions o;
+  o.follow = true;
+  o.merge_entries = true;
+  o.finished = [&] {
+    ++polls_;
+    return done.load();
+  };
+  Status s = ReadLog(path_, o, [&](const LogEntry& e) {
+    std::lock_guard<std::mutex> l(mu);
+    seen += e.data;
+    return OkStatus();
+  });
+  writer.join();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(seen, "line0\nline1\nline2\n");
 }
 
 TEST_F(ReadLogTest, MissingFileIsEmpty) {

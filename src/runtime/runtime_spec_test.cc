@@ -103,6 +103,13 @@ TEST_F(SpecTest, ProcessJsonIsTheBundlesProcessObject) {
   EXPECT_TRUE(process.at("noNewPrivileges").as_bool());
   EXPECT_EQ(json::serialize(process.at("capabilities").at("effective")), R"(["CAP_KILL"])");
 
+  // A second write replaces the file.
+  p.args = {"true"};
+  ASSERT_TRUE(WriteProcessJson(path, p).ok());
+  text = Env::Default()->ReadFileToString(path);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(json::serialize(json::parse(*text).at("args")), R"(["true"])");
+
   p.args.clear();
   EXPECT_EQ(WriteProcessJson(dir_ + "/none.json", p).code(), Code::kInvalidArgument);
 }
