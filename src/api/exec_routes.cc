@@ -8,6 +8,7 @@
 #include "api/container_render.h"
 #include "api/create_fields.h"
 #include "api/exec_fields.h"
+#include "api/field_names.h"
 #include "api/router.h"
 #include "berth/io.h"
 
@@ -154,6 +155,7 @@ Result<Response> ResizeExec(RouteContext& ctx) {
 
 Result<ExecConfig> ParseExecCreateBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(json::object o, ParseObject(body));
+  MatchFieldNames(&o, kExecCreateRequest);
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o,
                                                 {"AttachStderr", "AttachStdin", "AttachStdout", "Cmd", "ConsoleSize",
                                                  "DetachKeys", "Env", "Privileged", "Tty", "User", "WorkingDir",
@@ -185,6 +187,7 @@ Result<ExecConfig> ParseExecCreateBody(std::string_view body) {
 
 Result<ExecStartOptions> ParseExecStartBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(json::object o, ParseObject(body));
+  MatchFieldNames(&o, kExecStartRequest);
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, {"Detach", "Tty", "ConsoleSize"}, ""));
   ExecStartOptions out;
   BERTH_ASSIGN_OR_RETURN(out.detach, BoolField(o, "Detach"));
