@@ -267,6 +267,10 @@ struct StdinSource {
   std::function<Result<size_t>(char* buf, size_t n)> read;
   // Makes a blocked `read` return 0 (any thread).
   std::function<void()> interrupt;
+  // Once `read` has returned 0: true when the client typed the detach keys
+  // (it leaves; what it attached to goes on), false when its input ended.
+  // Unset: never detached.
+  std::function<bool()> detached;
 };
 
 // An exec instance as GET /exec/{id}/json shows it.
@@ -470,7 +474,11 @@ class ContainerService {
   // With AttachStdin, what `input` reads goes to the process's stdin (or
   // terminal) until it reads 0, which closes the stdin of a process without
   // a terminal; `input` is interrupted once the process has ended. A TTY
-  // process's output comes as stream 1, raw.
+  // process's output comes as stream 1, raw. When `input` ends detached
+  // (StdinSource::detached), StartExec returns at once and emits
+  // "exec_detach" (execID); the process goes on, its output discarded. The
+  // end of a TTY process's input ends the attach too (as dockerd), without
+  // the event.
   virtual Status StartExec(const std::string& exec_id, bool detach,
                            const std::function<void(int stream, std::string_view data)>& on_output,
                            const StdinSource& input = {});

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "berth/container_service.h"
 #include "berth/events.h"
 #include "berth/io.h"
@@ -141,6 +142,32 @@ struct ExecInstance {
   int pid = 0;
   std::optional<int> exit_code;
   int tty_master = -1;  // the pty's master side while a TTY process runs (not owned)
+};
+
+// The client attached to an exec it started (StartExec without detach), as
+// shared between the thread that runs the process (RunExec) and the
+// client's request, which returns when the process ends or the client
+// detaches. Thread rules: `mu` guards the hand-over state; `out_mu` is held
+// while output is written to the client, so that once `on_output` is
+// cleared under it no write to the client is in flight or will follow.
+struct ExecAttachment {
+  bool wants_input = false;  // AttachStdin and the client has input to send
+  Mutex mu;
+  CondVar changed;
+  bool ran GUARDED_BY(mu) = false;          // RunExec has begun
+  bool input_ready GUARDED_BY(mu) = false;  // `input` is set (or never will be)
+  // Where the client's input goes (a duplicate of the pty's master, or the
+  // only write end of the stdin pipe), taken by the client's side.
+  UniqueFd input GUARDED_BY(mu);
+  bool ended GUARDED_BY(mu) = false;     // the process has ended and its end is recorded
+  bool detached GUARDED_BY(mu) = false;     // the client typed the detach keys
+  bool input_ended GUARDED_BY(mu) = false;  // the client's input ended (or it detached)
+  Mutex out_mu;
+  std::function<void(int stream, std::string_view data)> on_output GUARDED_BY(out_mu);  // null once the client left
+  void Output(int stream, std::string_view data) EXCLUDES(out_mu) {
+    MutexLock l(&out_mu);
+    if (on_output) on_output(stream, data);
+  }
 };
 
 // One container as the service keeps it in memory (guarded by the service's
@@ -302,12 +329,19 @@ class ContainerServiceImpl : public ContainerService {
   // exec's overrides (exec.cc).
   [[nodiscard]] Status PrepareExec(const ContainerRecord& rec, const ContainerConfig& cfg, const ExecConfig& x,
                                    const std::string& process_json);
-  // Runs the started exec `ex` to its end (exec.cc): output to `on_output`,
-  // pid and exit code into `ex`, exec_start/exec_die events; `started` is
-  // notified through cv_ once the pid is known or the process has ended.
+  // Runs the started exec `ex` to its end (exec.cc): output to the attached
+  // client (`attachment`, null for a detached start), which is handed where
+  // its input goes; pid and exit code into `ex`, exec_start/exec_die events;
+  // `started` is notified through cv_ once the pid is known or the process
+  // has ended, and `attachment->ended` once its end is recorded.
   void RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
-               const std::function<void(int stream, std::string_view data)>& on_output, const StdinSource& input)
-      EXCLUDES(mu_);
+               const std::shared_ptr<ExecAttachment>& attachment) EXCLUDES(mu_);
+  // StartExec without detach: runs `ex` on a tracked thread, feeds it
+  // `input` and hands its output to `on_output` until it ends or the client
+  // detaches (exec.cc).
+  [[nodiscard]] Status RunAttachedExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
+                                       const std::function<void(int stream, std::string_view data)>& on_output,
+                                       const StdinSource& input) EXCLUDES(mu_);
   // Records the end of exec `ex` (exit code, or 126 with the error on
   // stream 2) and emits exec_die.
   void FinishExec(const std::shared_ptr<ExecInstance>& ex, const Result<int>& code,
