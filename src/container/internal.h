@@ -59,6 +59,9 @@ struct StoredConfig {
   // Docker's HasBeenManuallyStopped: set by stop and kill, cleared by a
   // start by the user; unless-stopped then restarts no more.
   bool manually_stopped = false;
+  // State.Health as it last was (status, failing streak, the last probes),
+  // so that a berthd restart goes on from it.
+  std::optional<HealthState> health;
 };
 std::string StoredConfigToJson(const StoredConfig& s);
 Result<StoredConfig> StoredConfigFromJson(std::string_view json);
@@ -185,7 +188,7 @@ struct Ctr {
   bool exit_on_next = false;
   // Bumped whenever a scheduled restart is cancelled or superseded.
   uint64_t restart_generation = 0;
-  // State.Health (in memory: a berthd start begins again at "starting").
+  // State.Health; stored with the record (StoredConfig::health) by Persist.
   std::optional<HealthState> health;
   // Bumped at every start and exit: a monitor of an older one ends.
   uint64_t health_generation = 0;
@@ -310,8 +313,10 @@ class ContainerServiceImpl : public ContainerService {
   bool CancelRestartLocked(Ctr& c) REQUIRES(mu_);
   // Starts the health monitor of a container that has just started, when
   // its merged health check has a probe (health.cc): State.Health
-  // "starting", then a probe after each interval.
-  void StartHealthMonitor(const std::string& id) EXCLUDES(mu_);
+  // "starting", then a probe after each interval; each result is persisted.
+  // With `resume` (berthd starting under a running container), a stored
+  // State.Health is kept as it was.
+  void StartHealthMonitor(const std::string& id, bool resume = false) EXCLUDES(mu_);
   // Runs one probe as an exec in the container: its exit code and output
   // (at most 4096 bytes), or -1 with Docker's text when it exceeds
   // `timeout_nanos` (the process is killed) or cannot run.
