@@ -337,6 +337,15 @@ struct ContainerStatsSample {
     uint64_t value = 0;
   };
   std::vector<BlkioEntry> io_service_bytes, io_serviced;
+  // The counters of the container's network interfaces by name ("eth0"),
+  // loopback left out; empty for --network none/host/container: (Docker
+  // then has no "networks" key).
+  struct NetworkEntry {
+    uint64_t rx_bytes = 0, rx_packets = 0, rx_errors = 0, rx_dropped = 0;
+    uint64_t tx_bytes = 0, tx_packets = 0, tx_errors = 0, tx_dropped = 0;
+    bool operator==(const NetworkEntry&) const = default;
+  };
+  std::map<std::string, NetworkEntry> networks;
 };
 
 struct ContainerServiceOptions {

@@ -114,6 +114,11 @@ Result<std::map<std::string, std::string>> CgroupDirsOf(int pid);
 // PID is not a number (ops.cc).
 Result<ContainerTop> ParsePsOutput(std::string_view output, const std::vector<int>& pids);
 
+// The interfaces of a /proc/<pid>/net/dev text (the kernel's table: two
+// heading lines, then "name: 8 receive counters 8 transmit counters"), but
+// the loopback "lo" (stats.cc). Malformed lines are skipped.
+std::map<std::string, ContainerStatsSample::NetworkEntry> ParseNetDev(std::string_view text);
+
 ImagePathInfo PathInLayers(const std::vector<std::string>& dirs, const std::vector<std::string>& components);
 
 // "KILL", "SIGKILL", "9" → 9. InvalidArgument "Invalid signal: X".
