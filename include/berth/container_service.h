@@ -112,6 +112,9 @@ struct ContainerConfig {
   // names each anonymous volume.
   std::vector<MountRequest> mounts;
   std::vector<std::string> binds;            // HostConfig.Binds as sent (inspect)
+  // HostConfig.VolumesFrom as sent ("CONTAINER[:ro|rw]"); Create copies
+  // those containers' binds and volumes into `mounts`.
+  std::vector<std::string> volumes_from;
   std::map<std::string, std::string> tmpfs;  // HostConfig.Tmpfs as sent (inspect)
   std::optional<Platform> platform;          // `platform` query of create
   std::string stop_signal;                   // empty: SIGTERM

@@ -185,7 +185,8 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     host_config = &ho;
     std::set<std::string, std::less<>> host_handled = {
         "AutoRemove", "NetworkMode", "Binds",      "Mounts",        "Tmpfs", "ContainerIDFile", "ReadonlyRootfs",
-        "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig", "RestartPolicy",   "Init",           "GroupAdd", "ConsoleSize"};
+        "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig", "RestartPolicy",   "Init",           "GroupAdd", "ConsoleSize",
+        "VolumesFrom"};
     host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
     BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
     BERTH_RETURN_IF_ERROR(ParseConsoleSize(ho, &c.console_rows, &c.console_cols));

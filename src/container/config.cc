@@ -218,6 +218,7 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   for (const auto& m : c.mounts) volume_mounts.push_back(MountRequestToJson(m));
   o["Mounts"] = std::move(volume_mounts);
   o["Binds"] = ToArray(c.binds);
+  o["VolumesFrom"] = ToArray(c.volumes_from);
   json::object tmpfs;
   for (const auto& [path, opts] : c.tmpfs) tmpfs[path] = opts;
   o["Tmpfs"] = std::move(tmpfs);
@@ -315,6 +316,7 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
     }
   }
   c.binds = StringArray(o.if_contains("Binds"));
+  c.volumes_from = StringArray(o.if_contains("VolumesFrom"));
   if (auto* x = o.if_contains("Tmpfs"); x && x->is_object()) {
     for (const auto& kv : x->as_object()) {
       if (kv.value().is_string()) c.tmpfs[std::string(kv.key())] = kv.value().as_string().c_str();

@@ -290,6 +290,11 @@ class ContainerServiceImpl : public ContainerService {
   // Releases the container's volumes; with `remove_volumes`, removes the
   // anonymous ones no other container uses.
   Status RemoveInternal(const std::string& id, bool force, bool from_watcher, bool remove_volumes = false);
+  // The mounts HostConfig.VolumesFrom `specs` take from other containers
+  // (volumes.cc): their binds and volumes, read-only when the spec or the
+  // mount says so. A bad spec or an unknown container is InvalidArgument.
+  [[nodiscard]] Result<std::vector<MountRequest>> VolumesFromMounts(const std::vector<std::string>& specs)
+      EXCLUDES(mu_);
   // At create (volumes.cc): refuses duplicate targets, adds the image's
   // VOLUMEs no mount covers, creates missing -v bind sources (directories),
   // creates and names the volumes, records the container's use of them and
