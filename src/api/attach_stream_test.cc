@@ -96,7 +96,9 @@ TEST(DetachableInput, EndsAtTheSequenceAndSaysSo) {
   StdinSource input = DetachableInput(Pieces(&pieces), "\x10\x11");
   EXPECT_FALSE(input.detached());
   // A held ctrl-p that was not the sequence is passed on.
-  EXPECT_EQ(ReadAll(input, 64), "echo a\r\x10" "b");
+  EXPECT_EQ(ReadAll(input, 64),
+            "echo a\r\x10"
+            "b");
   EXPECT_TRUE(input.detached());
   EXPECT_EQ(pieces, std::vector<std::string>{"never"});
   Result<size_t> again = input.read(nullptr, 0);

@@ -167,7 +167,7 @@ struct ExecAttachment {
   // Where the client's input goes (a duplicate of the pty's master, or the
   // only write end of the stdin pipe), taken by the client's side.
   UniqueFd input GUARDED_BY(mu);
-  bool ended GUARDED_BY(mu) = false;     // the process has ended and its end is recorded
+  bool ended GUARDED_BY(mu) = false;        // the process has ended and its end is recorded
   bool detached GUARDED_BY(mu) = false;     // the client typed the detach keys
   bool input_ended GUARDED_BY(mu) = false;  // the client's input ended (or it detached)
   Mutex out_mu;
