@@ -112,6 +112,9 @@ struct ContainerConfig {
   // names each anonymous volume.
   std::vector<MountRequest> mounts;
   std::vector<std::string> binds;            // HostConfig.Binds as sent (inspect)
+  // HostConfig.VolumesFrom as sent ("CONTAINER[:ro|rw]"); Create copies
+  // those containers' binds and volumes into `mounts`.
+  std::vector<std::string> volumes_from;
   std::map<std::string, std::string> tmpfs;  // HostConfig.Tmpfs as sent (inspect)
   std::optional<Platform> platform;          // `platform` query of create
   std::string stop_signal;                   // empty: SIGTERM
@@ -267,6 +270,10 @@ struct StdinSource {
   std::function<Result<size_t>(char* buf, size_t n)> read;
   // Makes a blocked `read` return 0 (any thread).
   std::function<void()> interrupt;
+  // Once `read` has returned 0: true when the client typed the detach keys
+  // (it leaves; what it attached to goes on), false when its input ended.
+  // Unset: never detached.
+  std::function<bool()> detached;
 };
 
 // An exec instance as GET /exec/{id}/json shows it.
@@ -333,6 +340,15 @@ struct ContainerStatsSample {
     uint64_t value = 0;
   };
   std::vector<BlkioEntry> io_service_bytes, io_serviced;
+  // The counters of the container's network interfaces by name ("eth0"),
+  // loopback left out; empty for --network none/host/container: (Docker
+  // then has no "networks" key).
+  struct NetworkEntry {
+    uint64_t rx_bytes = 0, rx_packets = 0, rx_errors = 0, rx_dropped = 0;
+    uint64_t tx_bytes = 0, tx_packets = 0, tx_errors = 0, tx_dropped = 0;
+    bool operator==(const NetworkEntry&) const = default;
+  };
+  std::map<std::string, NetworkEntry> networks;
 };
 
 struct ContainerServiceOptions {
@@ -470,7 +486,11 @@ class ContainerService {
   // With AttachStdin, what `input` reads goes to the process's stdin (or
   // terminal) until it reads 0, which closes the stdin of a process without
   // a terminal; `input` is interrupted once the process has ended. A TTY
-  // process's output comes as stream 1, raw.
+  // process's output comes as stream 1, raw. When `input` ends detached
+  // (StdinSource::detached), StartExec returns at once and emits
+  // "exec_detach" (execID); the process goes on, its output discarded. The
+  // end of a TTY process's input ends the attach too (as dockerd), without
+  // the event.
   virtual Status StartExec(const std::string& exec_id, bool detach,
                            const std::function<void(int stream, std::string_view data)>& on_output,
                            const StdinSource& input = {});

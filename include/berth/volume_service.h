@@ -29,7 +29,8 @@ namespace berth {
 // HostConfig.Mounts entry, a HostConfig.Tmpfs entry, or a VOLUME of its image.
 struct MountRequest {
   enum class Type { kBind, kVolume, kTmpfs };
-  enum class Origin { kBinds, kMounts, kTmpfs, kImage };
+  // kVolumesFrom: a copy of another container's mount (HostConfig.VolumesFrom).
+  enum class Origin { kBinds, kMounts, kTmpfs, kImage, kVolumesFrom };
   Type type = Type::kVolume;
   Origin origin = Origin::kBinds;
   std::string source;  // bind: host path (cleaned); volume: name, "" for an anonymous one
@@ -59,6 +60,17 @@ Result<MountRequest> MountRequestFromJson(const boost::json::object& o);
 // \"volume\": invalid mount path: 'x' mount path must be absolute" (the
 // ValidateMount error appended).
 Result<MountRequest> ParseBindSpec(std::string_view raw);
+
+// A HostConfig.VolumesFrom entry, "CONTAINER[:MODE]", with Docker's Linux
+// rules: MODE (default "rw") is a valid -v mode without a propagation or
+// nocopy. Errors: "volumes-from specification cannot be an empty string",
+// "invalid mode: MODE". `read_only` is whether MODE holds "ro".
+struct VolumesFromSpec {
+  std::string container;
+  std::string mode;
+  bool read_only = false;
+};
+Result<VolumesFromSpec> ParseVolumesFrom(std::string_view spec);
 
 // Docker's validation of a mount (validateMountConfigImpl) and its cleaning
 // of paths: Target required, absolute and not "/"; a bind needs an absolute

@@ -1,6 +1,10 @@
 #include "api/attach_stream.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cstring>
+#include <memory>
 
 namespace berth::api {
 
@@ -52,6 +56,41 @@ bool DetachKeyScanner::Feed(std::string_view data, std::string* forward) {
     }
   }
   return false;
+}
+
+namespace {
+
+struct DetachableState {
+  explicit DetachableState(std::string keys) : scanner(std::move(keys)) {}
+  DetachKeyScanner scanner;           // used by the one reader only
+  std::string pending;                // passed on, not read yet (the reader's)
+  bool seen = false;                  // the reader's: the sequence was typed
+  std::atomic<bool> detached{false};  // `seen` once `pending` is drained
+};
+
+}  // namespace
+
+StdinSource DetachableInput(StdinSource input, std::string keys) {
+  auto state = std::make_shared<DetachableState>(std::move(keys));
+  StdinSource out;
+  out.interrupt = input.interrupt;
+  out.detached = [state] { return state->detached.load(); };
+  out.read = [state, read = std::move(input.read)](char* buf, size_t n) -> Result<size_t> {
+    while (state->pending.empty()) {
+      if (state->seen) {
+        state->detached = true;
+        return size_t{0};
+      }
+      Result<size_t> got = read(buf, n);
+      if (!got.ok() || *got == 0) return got;
+      state->seen = state->scanner.Feed(std::string_view(buf, *got), &state->pending);
+    }
+    size_t take = std::min(n, state->pending.size());
+    std::memcpy(buf, state->pending.data(), take);
+    state->pending.erase(0, take);
+    return take;
+  };
+  return out;
 }
 
 InputEnd CopyInput(const StdinSource& input, const std::string& detach_keys,

@@ -33,6 +33,12 @@ class DetachKeyScanner {
   size_t matched_ = 0;
 };
 
+// `input` with the detach sequence `keys` (ParseDetachKeys's bytes) taken
+// out: its read returns what the client typed before the sequence, then 0,
+// and its `detached` says true from then on. Thread rules: one reader at a
+// time; `interrupt` and `detached` may be called from any thread.
+StdinSource DetachableInput(StdinSource input, std::string keys);
+
 // How the copy of a client's input ended.
 enum class InputEnd {
   kEndOfInput,   // the client half-closed or hung up (or the read was interrupted)

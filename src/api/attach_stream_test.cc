@@ -80,5 +80,53 @@ TEST(CopyInput, EndsAtTheEndOfInputOrTheDetachKeysOrAFailedWrite) {
             InputEnd::kWriteFailed);
 }
 
+// Reads `input` to its end in reads of up to `n` bytes.
+std::string ReadAll(const StdinSource& input, size_t n) {
+  std::string out;
+  std::vector<char> buf(n);
+  while (true) {
+    Result<size_t> got = input.read(buf.data(), n);
+    if (!got.ok() || *got == 0) return out;
+    out.append(buf.data(), *got);
+  }
+}
+
+TEST(DetachableInput, EndsAtTheSequenceAndSaysSo) {
+  std::vector<std::string> pieces = {"echo a\r\x10", "b\x10", "\x11", "never"};
+  StdinSource input = DetachableInput(Pieces(&pieces), "\x10\x11");
+  EXPECT_FALSE(input.detached());
+  // A held ctrl-p that was not the sequence is passed on.
+  EXPECT_EQ(ReadAll(input, 64),
+            "echo a\r\x10"
+            "b");
+  EXPECT_TRUE(input.detached());
+  EXPECT_EQ(pieces, std::vector<std::string>{"never"});
+  Result<size_t> again = input.read(nullptr, 0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0u);
+}
+
+TEST(DetachableInput, HandsOutWhatIsPendingInSmallReads) {
+  std::vector<std::string> pieces = {"\x10", "xy"};
+  StdinSource input = DetachableInput(Pieces(&pieces), "\x10\x11");
+  char buf[2];
+  Result<size_t> got = input.read(buf, 2);  // the held ctrl-p and "xy" are 3 bytes
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(buf, *got), "\x10x");
+  got = input.read(buf, 2);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(std::string(buf, *got), "y");
+  EXPECT_EQ(ReadAll(input, 2), "");
+  EXPECT_FALSE(input.detached());
+}
+
+TEST(DetachableInput, AnEndWithoutTheSequenceIsNotADetach) {
+  std::vector<std::string> pieces = {"hi\n", "\x10"};
+  StdinSource input = DetachableInput(Pieces(&pieces), "\x10\x11");
+  // The held ctrl-p is the client's last byte: it never reaches the process.
+  EXPECT_EQ(ReadAll(input, 64), "hi\n");
+  EXPECT_FALSE(input.detached());
+}
+
 }  // namespace
 }  // namespace berth::api

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "api/container_render.h"
+#include "api/field_names.h"
 #include "api/router.h"
 
 namespace berth::api {
@@ -97,6 +98,7 @@ Result<Response> UpdateContainer(RouteContext& ctx) {
   json::value body = ctx.req->body.empty() ? json::value(json::object{}) : json::parse(ctx.req->body, ec);
   if (ec) return InvalidArgument("invalid JSON: " + ec.message());
   if (!body.is_object()) return InvalidArgument("invalid JSON: the body must be an object");
+  MatchFieldNames(&body.as_object(), kContainerUpdateRequest);
   std::optional<RestartPolicy> policy;
   for (const auto& [key, value] : body.as_object()) {
     if (key == "RestartPolicy" && !value.is_null()) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/create_fields.h"
+#include "api/field_names.h"
 #include "api/host_config_render.h"
 #include "api/mount_fields.h"
 #include "api/network_fields.h"
@@ -140,6 +141,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   if (ec) return InvalidArgument("invalid JSON: " + ec.message());
   if (v.is_null()) return InvalidArgument("config cannot be empty in order to create a container");
   if (!v.is_object()) return InvalidArgument("invalid JSON: the body must be an object");
+  MatchFieldNames(&v.as_object(), kContainerCreateRequest);
   const json::object& o = v.as_object();
   ContainerConfig c;
   BERTH_ASSIGN_OR_RETURN(c.image, GetString(o, "Image"));
@@ -183,7 +185,8 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     host_config = &ho;
     std::set<std::string, std::less<>> host_handled = {
         "AutoRemove", "NetworkMode", "Binds",      "Mounts",        "Tmpfs", "ContainerIDFile", "ReadonlyRootfs",
-        "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig", "RestartPolicy",   "Init",           "GroupAdd", "ConsoleSize"};
+        "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig", "RestartPolicy",   "Init",           "GroupAdd", "ConsoleSize",
+        "VolumesFrom"};
     host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
     BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
     BERTH_RETURN_IF_ERROR(ParseConsoleSize(ho, &c.console_rows, &c.console_cols));

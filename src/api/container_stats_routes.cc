@@ -96,6 +96,16 @@ json::object StatsJson(const std::string& name, const std::string& id, const Con
     if (limit) mem["limit"] = limit;
   }
   o["memory_stats"] = std::move(mem);
+  if (!s.networks.empty()) {
+    json::object nets;
+    for (const auto& [name, n] : s.networks) {
+      nets[name] =
+          json::object{{"rx_bytes", n.rx_bytes},     {"rx_packets", n.rx_packets}, {"rx_errors", n.rx_errors},
+                       {"rx_dropped", n.rx_dropped}, {"tx_bytes", n.tx_bytes},     {"tx_packets", n.tx_packets},
+                       {"tx_errors", n.tx_errors},   {"tx_dropped", n.tx_dropped}};
+    }
+    o["networks"] = std::move(nets);
+  }
   return o;
 }
 

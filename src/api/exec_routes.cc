@@ -8,6 +8,7 @@
 #include "api/container_render.h"
 #include "api/create_fields.h"
 #include "api/exec_fields.h"
+#include "api/field_names.h"
 #include "api/router.h"
 #include "berth/io.h"
 
@@ -115,6 +116,13 @@ Result<Response> StartExec(RouteContext& ctx) {
   const bool send_stdout = info.config.attach_stdout;
   const bool send_stderr = info.config.attach_stderr;
   StdinSource input{ctx.req->read_hijacked, ctx.req->interrupt_hijacked_read};
+  // As dockerd, the detach keys (the exec's, else ctrl-p,ctrl-q) are looked
+  // for in the input of a process with a terminal; other input is passed on
+  // as it is (it may be binary).
+  if (info.config.tty && info.config.attach_stdin) {
+    BERTH_ASSIGN_OR_RETURN(std::string keys, ParseDetachKeys(info.config.detach_keys));
+    input = DetachableInput(std::move(input), std::move(keys));
+  }
   if (start.console_rows > 0 && start.console_cols > 0) {
     BERTH_RETURN_IF_ERROR(cs->SetExecConsoleSize(exec_id, start.console_rows, start.console_cols));
   }
@@ -154,6 +162,7 @@ Result<Response> ResizeExec(RouteContext& ctx) {
 
 Result<ExecConfig> ParseExecCreateBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(json::object o, ParseObject(body));
+  MatchFieldNames(&o, kExecCreateRequest);
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o,
                                                 {"AttachStderr", "AttachStdin", "AttachStdout", "Cmd", "ConsoleSize",
                                                  "DetachKeys", "Env", "Privileged", "Tty", "User", "WorkingDir",
@@ -168,14 +177,11 @@ Result<ExecConfig> ParseExecCreateBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(cfg.user, StringField(o, "User"));
   BERTH_ASSIGN_OR_RETURN(cfg.working_dir, StringField(o, "WorkingDir"));
   BERTH_ASSIGN_OR_RETURN(cfg.detach_keys, StringField(o, "DetachKeys"));
-  BERTH_RETURN_IF_ERROR(ParseDetachKeys(cfg.detach_keys).status());
+  if (!ParseDetachKeys(cfg.detach_keys).ok()) {
+    return InvalidArgument("Invalid escape keys (" + cfg.detach_keys + ") provided");  // dockerd's text for an exec
+  }
   BERTH_ASSIGN_OR_RETURN(cfg.attach_stdin, BoolField(o, "AttachStdin"));
   BERTH_ASSIGN_OR_RETURN(cfg.tty, BoolField(o, "Tty"));
-  // Detach keys act on an exec's input; berth does not scan it for them yet,
-  // so keys asked for with stdin are refused rather than never honoured.
-  if (cfg.attach_stdin && !cfg.detach_keys.empty()) {
-    return InvalidArgument("berth does not support DetachKeys on an exec with stdin (docker exec -i --detach-keys)");
-  }
   BERTH_RETURN_IF_ERROR(ParseConsoleSize(o, &cfg.console_rows, &cfg.console_cols));
   BERTH_ASSIGN_OR_RETURN(cfg.attach_stdout, BoolField(o, "AttachStdout"));
   BERTH_ASSIGN_OR_RETURN(cfg.attach_stderr, BoolField(o, "AttachStderr"));
@@ -185,6 +191,7 @@ Result<ExecConfig> ParseExecCreateBody(std::string_view body) {
 
 Result<ExecStartOptions> ParseExecStartBody(std::string_view body) {
   BERTH_ASSIGN_OR_RETURN(json::object o, ParseObject(body));
+  MatchFieldNames(&o, kExecStartRequest);
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, {"Detach", "Tty", "ConsoleSize"}, ""));
   ExecStartOptions out;
   BERTH_ASSIGN_OR_RETURN(out.detach, BoolField(o, "Detach"));

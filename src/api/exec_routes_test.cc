@@ -41,10 +41,10 @@ TEST(ExecCreateBody, ReadsTtyStdinAndConsoleSize) {
     EXPECT_NE(refused.status().message().find("ConsoleSize"), std::string::npos) << bad;
   }
   auto keys = ParseExecCreateBody(R"({"Cmd":["sh"],"DetachKeys":"ctrl-1"})");
-  EXPECT_EQ(keys.status().message(), "Invalid detach keys (ctrl-1) provided");
-  auto with_stdin = ParseExecCreateBody(R"({"Cmd":["sh"],"DetachKeys":"ctrl-x","AttachStdin":true})");
-  EXPECT_EQ(with_stdin.status().message(),
-            "berth does not support DetachKeys on an exec with stdin (docker exec -i --detach-keys)");
+  EXPECT_EQ(keys.status().message(), "Invalid escape keys (ctrl-1) provided");
+  auto with_stdin = ParseExecCreateBody(R"({"Cmd":["sh"],"DetachKeys":"ctrl-x,x","AttachStdin":true,"Tty":true})");
+  ASSERT_TRUE(with_stdin.ok()) << with_stdin.status().message();
+  EXPECT_EQ(with_stdin->detach_keys, "ctrl-x,x");
 }
 
 TEST(ExecCreateBody, RefusesAMissingCommandAndWrongTypes) {

@@ -26,7 +26,7 @@ json::object HostConfigDefaults(const ContainerConfig& c) {
   hc["RestartPolicy"] = json::object{{"Name", "no"}, {"MaximumRetryCount", 0}};
   hc["AutoRemove"] = false;
   hc["VolumeDriver"] = "";
-  hc["VolumesFrom"] = nullptr;
+  hc["VolumesFrom"] = c.volumes_from.empty() ? json::value(nullptr) : json::value(StringList(c.volumes_from));
   hc["ConsoleSize"] = json::array{0, 0};
   hc["CapAdd"] = nullptr;
   hc["CapDrop"] = nullptr;

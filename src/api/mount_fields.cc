@@ -183,6 +183,15 @@ Status ParseMountFields(const json::object& config, const json::object* host_con
           }
           return OkStatus();
         }));
+    BERTH_RETURN_IF_ERROR(Member(
+        ho, "VolumesFrom", "HostConfig.", json::kind::array, "a list of strings", [&](const json::value& v) -> Status {
+          for (const auto& e : v.as_array()) {
+            if (!e.is_string()) return InvalidArgument("invalid JSON: HostConfig.VolumesFrom must hold strings");
+            BERTH_RETURN_IF_ERROR(ParseVolumesFrom(e.as_string()).status());  // the container is looked up by Create
+            c->volumes_from.emplace_back(e.as_string());
+          }
+          return OkStatus();
+        }));
     BERTH_RETURN_IF_ERROR(
         Member(ho, "Tmpfs", "HostConfig.", json::kind::object, "an object", [&](const json::value& v) -> Status {
           BERTH_RETURN_IF_ERROR(StringMap(v, "HostConfig.Tmpfs", &c->tmpfs));

@@ -15,7 +15,8 @@ namespace berth::api {
 // Reads the mount fields of the create body's Config `config` and
 // HostConfig `host_config` into c->mounts (Binds, then Mounts, then Tmpfs,
 // then Config.Volumes as anonymous volumes), c->image_mounts (Mounts of type
-// image), c->binds and c->tmpfs, with Docker's rules and errors (see
+// image), c->binds, c->tmpfs and c->volumes_from (checked by
+// ParseVolumesFrom; Create copies the mounts), with Docker's rules and errors (see
 // berth/volume_service.h); a --mount bind source must exist on this host.
 // A Mounts field berth does not act on (BindOptions.NonRecursive,
 // VolumeOptions.Subpath, TmpfsOptions.Options, a Consistency...) is

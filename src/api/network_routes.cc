@@ -5,6 +5,7 @@
 // and disconnecting a container after its start is refused (501).
 #include <boost/json.hpp>
 
+#include "api/field_names.h"
 #include "api/query.h"
 #include "api/router.h"
 #include "berth/digest.h"
@@ -248,6 +249,7 @@ Result<Response> CreateNetwork(RouteContext& ctx) {
   boost::system::error_code ec;
   json::value body = json::parse(ctx.req->body, ec);
   if (ec || !body.is_object()) return InvalidArgument("invalid JSON: the body must be a JSON object");
+  MatchFieldNames(&body.as_object(), kNetworkCreateRequest);
   const json::object& o = body.as_object();
   NetworkCreateRequest req;
   for (const auto& [key, value] : o) {

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "api/create_fields.h"
+#include "api/field_names.h"
 #include "api/router.h"
 #include "berth/time.h"
 #include "berth/volume_service.h"
@@ -73,6 +74,7 @@ Result<Response> CreateVolume(RouteContext& ctx) {
   json::value body = json::parse(ctx.req->body, ec);
   if (ec) return InvalidArgument("invalid JSON: " + ec.message());
   if (!body.is_object()) return InvalidArgument("invalid JSON: the body must be an object");
+  MatchFieldNames(&body.as_object(), kVolumeCreateRequest);
   const json::object& o = body.as_object();
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, {"Name", "Driver", "DriverOpts", "Labels"}, ""));
   VolumeCreateOptions opts;

@@ -218,6 +218,7 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   for (const auto& m : c.mounts) volume_mounts.push_back(MountRequestToJson(m));
   o["Mounts"] = std::move(volume_mounts);
   o["Binds"] = ToArray(c.binds);
+  o["VolumesFrom"] = ToArray(c.volumes_from);
   json::object tmpfs;
   for (const auto& [path, opts] : c.tmpfs) tmpfs[path] = opts;
   o["Tmpfs"] = std::move(tmpfs);
@@ -232,6 +233,17 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["Error"] = s.error;
   o["RestartCount"] = s.restart_count;
   o["HasBeenManuallyStopped"] = s.manually_stopped;
+  if (s.health) {
+    json::array log;
+    for (const HealthLogEntry& e : s.health->log) {
+      log.push_back(json::object{{"Start", e.start_unix_nanos},
+                                 {"End", e.end_unix_nanos},
+                                 {"ExitCode", e.exit_code},
+                                 {"Output", e.output}});
+    }
+    o["Health"] = json::object{
+        {"Status", s.health->status}, {"FailingStreak", s.health->failing_streak}, {"Log", std::move(log)}};
+  }
   return json::serialize(o);
 }
 
@@ -304,6 +316,7 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
     }
   }
   c.binds = StringArray(o.if_contains("Binds"));
+  c.volumes_from = StringArray(o.if_contains("VolumesFrom"));
   if (auto* x = o.if_contains("Tmpfs"); x && x->is_object()) {
     for (const auto& kv : x->as_object()) {
       if (kv.value().is_string()) c.tmpfs[std::string(kv.key())] = kv.value().as_string().c_str();
@@ -329,6 +342,25 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
     BERTH_ASSIGN_OR_RETURN(c.healthcheck, ParseHealthConfig(json::serialize(*x)));
   }
   if (auto* x = o.if_contains("HasBeenManuallyStopped"); x && x->is_bool()) s.manually_stopped = x->as_bool();
+  if (auto* x = o.if_contains("Health"); x && x->is_object()) {
+    const json::object& h = x->as_object();
+    HealthState state;
+    state.status = StringOf(h, "Status");
+    if (auto* n = h.if_contains("FailingStreak"); n && n->is_int64()) state.failing_streak = static_cast<int>(n->as_int64());
+    if (auto* l = h.if_contains("Log"); l && l->is_array()) {
+      for (const auto& v : l->as_array()) {
+        if (!v.is_object()) continue;
+        const json::object& e = v.as_object();
+        HealthLogEntry entry;
+        if (auto* n = e.if_contains("Start"); n && n->is_int64()) entry.start_unix_nanos = n->as_int64();
+        if (auto* n = e.if_contains("End"); n && n->is_int64()) entry.end_unix_nanos = n->as_int64();
+        if (auto* n = e.if_contains("ExitCode"); n && n->is_int64()) entry.exit_code = static_cast<int>(n->as_int64());
+        entry.output = StringOf(e, "Output");
+        state.log.push_back(std::move(entry));
+      }
+    }
+    if (!state.status.empty()) s.health = std::move(state);
+  }
   return s;
 }
 

@@ -209,6 +209,32 @@ TEST(StoredConfigTest, RoundTrip) {
   auto old = StoredConfigFromJson(R"({"Image":"busybox","NoNewPrivileges":true})");
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->config.security_opt, std::vector<std::string>{"no-new-privileges"});
+  EXPECT_FALSE(old->health.has_value());
+}
+
+TEST(StoredConfigTest, KeepsTheHealthState) {
+  StoredConfig s;
+  s.config.image = "busybox";
+  s.health = HealthState{"unhealthy", 3, {}};
+  s.health->log.push_back(HealthLogEntry{1'000'000'001, 1'000'500'000, 1, "no\n"});
+  s.health->log.push_back(HealthLogEntry{2'000'000'000, 2'000'000'007, -1, "Health check exceeded timeout (1s)"});
+  auto back = StoredConfigFromJson(StoredConfigToJson(s));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_TRUE(back->health.has_value());
+  EXPECT_EQ(back->health->status, "unhealthy");
+  EXPECT_EQ(back->health->failing_streak, 3);
+  ASSERT_EQ(back->health->log.size(), 2u);
+  EXPECT_EQ(back->health->log[0].start_unix_nanos, 1'000'000'001);
+  EXPECT_EQ(back->health->log[0].end_unix_nanos, 1'000'500'000);
+  EXPECT_EQ(back->health->log[0].exit_code, 1);
+  EXPECT_EQ(back->health->log[0].output, "no\n");
+  EXPECT_EQ(back->health->log[1].exit_code, -1);
+  EXPECT_EQ(back->health->log[1].output, "Health check exceeded timeout (1s)");
+  // No health check: no Health kept.
+  s.health.reset();
+  back = StoredConfigFromJson(StoredConfigToJson(s));
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->health.has_value());
 }
 
 TEST(ImageProcessTest, Parse) {

@@ -30,3 +30,28 @@ TEST(ParsePsOutputTest, RefusesOutputWithoutPids) {
 
 }  // namespace
 }  // namespace berth::container
+
+namespace berth::container {
+namespace {
+
+TEST(ParseNetDevTest, ReadsEachInterfaceButLoopback) {
+  const char* text =
+      "Inter-|   Receive                                                |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls "
+      "carrier compressed\n"
+      "    lo:     100       2    0    0    0     0          0         0      100       2    0    0    0     0       "
+      "0          0\n"
+      "  eth0:    1296      16    1    2    0     0          0         0      656       8    3    4    0     0       "
+      "0          0\n"
+      "eth1: 18446744073709551615 5 0 0 0 0 0 0 7 1 0 0 0 0 0 0\n"
+      "  bad0: 1 2 3\n";
+  auto nets = ParseNetDev(text);
+  ASSERT_EQ(nets.size(), 2u);
+  EXPECT_EQ(nets["eth0"], (ContainerStatsSample::NetworkEntry{1296, 16, 1, 2, 656, 8, 3, 4}));
+  EXPECT_EQ(nets["eth1"].rx_bytes, 18446744073709551615ull);
+  EXPECT_EQ(nets["eth1"].tx_bytes, 7u);
+  EXPECT_TRUE(ParseNetDev("").empty());
+}
+
+}  // namespace
+}  // namespace berth::container

@@ -152,13 +152,76 @@ Status ContainerServiceImpl::StartExec(const std::string& exec_id, bool detach,
   }
   Emit(*c, "exec_start: " + CommandText(ex->config.cmd), {{"execID", exec_id}});
   l.Unlock();
-  if (!detach) {
-    RunExec(ex, process_json, on_output, input);
-    return OkStatus();
-  }
-  StartTracked([this, ex, process_json] { RunExec(ex, process_json, [](int, std::string_view) {}, {}); });
+  if (!detach) return RunAttachedExec(ex, process_json, on_output, input);
+  StartTracked([this, ex, process_json] { RunExec(ex, process_json, nullptr); });
   l.Lock();
   while (ex->running && ex->pid == 0 && !stopping_) cv_.Wait(&mu_);
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::RunAttachedExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
+                                             const std::function<void(int stream, std::string_view data)>& on_output,
+                                             const StdinSource& input) {
+  // The process runs on a thread of its own, so that this request can end
+  // before it (the client detaching) while its output is still drained.
+  auto att = std::make_shared<ExecAttachment>();
+  att->wants_input = ex->config.attach_stdin && input.read != nullptr;
+  {
+    MutexLock o(&att->out_mu);
+    att->on_output = on_output;
+  }
+  StartTracked([this, ex, process_json, att] { RunExec(ex, process_json, att); });
+  // The waits below give up when berthd stops before the thread could begin.
+  UniqueFd target;
+  {
+    MutexLock l(&att->mu);
+    while (!att->input_ready && !att->ended && !(stopping_ && !att->ran)) {
+      att->changed.WaitFor(&att->mu, std::chrono::milliseconds(100));
+    }
+    target = std::move(att->input);
+  }
+  std::thread feeder;
+  if (target.valid()) {
+    feeder = std::thread([&input, &target, att] {
+      char buf[16 * 1024];
+      while (true) {
+        Result<size_t> n = input.read(buf, sizeof(buf));
+        if (!n.ok() || *n == 0) break;
+        if (!WriteAllFd(target.get(), std::string_view(buf, *n))) break;
+      }
+      // Closing it ends the stdin of a process without a terminal.
+      target = UniqueFd();
+      const bool detached = input.detached && input.detached();
+      MutexLock l(&att->mu);
+      att->detached = detached;
+      att->input_ended = true;
+      att->changed.NotifyAll();
+    });
+  }
+  // As dockerd, the end of a TTY process's input ends the attach too (a
+  // terminal has no end of input to pass on); the process goes on.
+  const bool tty = ex->config.tty;
+  bool detached = false;
+  {
+    MutexLock l(&att->mu);
+    while (!att->ended && !att->detached && !(tty && att->input_ended) && !(stopping_ && !att->ran)) {
+      att->changed.WaitFor(&att->mu, std::chrono::milliseconds(100));
+    }
+    detached = att->detached && !att->ended;
+  }
+  {
+    MutexLock o(&att->out_mu);
+    att->on_output = nullptr;  // no more output for this client
+  }
+  if (feeder.joinable()) {
+    if (!detached && input.interrupt) input.interrupt();
+    feeder.join();
+  }
+  if (detached) {
+    MutexLock l(&mu_);
+    auto ct = ctrs_.find(ex->container_id);
+    if (ct != ctrs_.end() && !ct->second->removed) Emit(*ct->second, "exec_detach", {{"execID", ex->id}});
+  }
   return OkStatus();
 }
 
@@ -206,48 +269,56 @@ Status ContainerServiceImpl::SetExecConsoleSize(const std::string& exec_id, int 
 }
 
 void ContainerServiceImpl::RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
-                                   const std::function<void(int stream, std::string_view data)>& on_output,
-                                   const StdinSource& input) {
+                                   const std::shared_ptr<ExecAttachment>& att) {
+  auto on_output = [&att](int stream, std::string_view data) {
+    if (att) att->Output(stream, data);
+  };
+  // Tells the attached client the process has ended (or could not start).
+  struct EndNotice {
+    const std::shared_ptr<ExecAttachment>& att;
+    ~EndNotice() {
+      if (!att) return;
+      MutexLock l(&att->mu);
+      att->input_ready = true;
+      att->ended = true;
+      att->changed.NotifyAll();
+    }
+  } end_notice{att};
+  if (att) {
+    MutexLock l(&att->mu);
+    att->ran = true;
+  }
+  const bool with_input = att && att->wants_input;
   const std::string pid_file = process_json.substr(0, process_json.size() - 5) + ".pid";
   ExecStdio stdio;
-  UniqueFd stdin_read, tty_master;
-  int input_target = -1;  // where the client's input goes
-  bool close_at_end_of_input = false;
+  UniqueFd stdin_read, tty_master, input_target;
   if (ex->config.tty) {
     Result<Pty> pty = OpenPty();
     if (!pty.ok()) return FinishExec(ex, pty.status(), on_output);
     tty_master = UniqueFd(pty->master);
     stdio.tty = *pty;
-    input_target = pty->master;
+    if (with_input) {
+      input_target = UniqueFd(::fcntl(pty->master, F_DUPFD_CLOEXEC, 0));
+      if (!input_target.valid()) return FinishExec(ex, ErrnoStatus("dup", errno), on_output);
+    }
     // The size asked for so far (at create, start or by a resize since).
     MutexLock l(&mu_);
     if (ex->config.console_rows > 0 && ex->config.console_cols > 0) {
       LogIfError(SetTerminalSize(pty->master, ex->config.console_rows, ex->config.console_cols), "exec console size");
     }
     ex->tty_master = pty->master;
-  }
-  UniqueFd stdin_write;
-  if (!ex->config.tty && ex->config.attach_stdin && input.read) {
+  } else if (with_input && ex->config.attach_stdin) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return FinishExec(ex, ErrnoStatus("pipe", errno), on_output);
     stdin_read = UniqueFd(fds[0]);
-    stdin_write = UniqueFd(fds[1]);
+    input_target = UniqueFd(fds[1]);  // the only write end: the process reads the end of its stdin when it closes
     stdio.stdin_fd = fds[0];
-    input_target = fds[1];
-    close_at_end_of_input = true;
   }
-  std::thread feeder;
-  if (ex->config.attach_stdin && input.read && input_target >= 0) {
-    feeder = std::thread([&input, input_target, close_at_end_of_input, &stdin_write] {
-      char buf[16 * 1024];
-      while (true) {
-        Result<size_t> n = input.read(buf, sizeof(buf));
-        if (!n.ok() || *n == 0) break;
-        if (!WriteAllFd(input_target, std::string_view(buf, *n))) break;
-      }
-      // The process reads the end of its stdin (a terminal has none).
-      if (close_at_end_of_input) stdin_write = UniqueFd();
-    });
+  if (att) {
+    MutexLock l(&att->mu);
+    att->input = std::move(input_target);
+    att->input_ready = true;
+    att->changed.NotifyAll();
   }
   Result<int> code = runtime_->Exec(
       ex->container_id, process_json, pid_file, stdio,
@@ -261,10 +332,6 @@ void ContainerServiceImpl::RunExec(const std::shared_ptr<ExecInstance>& ex, cons
         cv_.NotifyAll();
       },
       on_output, [this] { return stopping_.load(); });
-  if (feeder.joinable()) {
-    if (input.interrupt) input.interrupt();
-    feeder.join();
-  }
   stdin_read = UniqueFd();
   Env* env = store_->env();
   for (const auto& path : {process_json, pid_file}) {

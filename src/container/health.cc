@@ -234,7 +234,7 @@ Ctr* ContainerServiceImpl::HealthMonitoredLocked(const std::string& id, uint64_t
   return it->second.get();
 }
 
-void ContainerServiceImpl::StartHealthMonitor(const std::string& id) {
+void ContainerServiceImpl::StartHealthMonitor(const std::string& id, bool resume) {
   HealthConfig check;
   uint64_t generation;
   int64_t started;
@@ -254,9 +254,14 @@ void ContainerServiceImpl::StartHealthMonitor(const std::string& id) {
     exec.attach_stdout = exec.attach_stderr = true;
     generation = ++c.health_generation;
     started = c.rec.started_unix_nanos;
-    if (!c.health) c.health = HealthState{};
-    c.health->status = "starting";
-    c.health->failing_streak = 0;
+    if (resume && c.health && !c.health->status.empty()) {
+      // berthd restarted under the running container: its health goes on
+      // from what was stored.
+    } else {
+      if (!c.health) c.health = HealthState{};
+      c.health->status = "starting";
+      c.health->failing_streak = 0;
+    }
   }
   StartTracked([this, id, check, generation, started, exec] {
     while (true) {
@@ -276,9 +281,9 @@ void ContainerServiceImpl::StartHealthMonitor(const std::string& id) {
       MutexLock l(&mu_);
       Ctr* c = HealthMonitoredLocked(id, generation);
       if (c == nullptr) return;
-      if (ApplyProbeResult(check, started, std::move(result), &*c->health)) {
-        Emit(*c, "health_status: " + c->health->status);
-      }
+      const bool changed = ApplyProbeResult(check, started, std::move(result), &*c->health);
+      LogIfError(Persist(*c), "persist the health of container " + id);
+      if (changed) Emit(*c, "health_status: " + c->health->status);
     }
   });
 }

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "berth/container_service.h"
 #include "berth/events.h"
 #include "berth/io.h"
@@ -58,6 +59,9 @@ struct StoredConfig {
   // Docker's HasBeenManuallyStopped: set by stop and kill, cleared by a
   // start by the user; unless-stopped then restarts no more.
   bool manually_stopped = false;
+  // State.Health as it last was (status, failing streak, the last probes),
+  // so that a berthd restart goes on from it.
+  std::optional<HealthState> health;
 };
 std::string StoredConfigToJson(const StoredConfig& s);
 Result<StoredConfig> StoredConfigFromJson(std::string_view json);
@@ -110,6 +114,11 @@ Result<std::map<std::string, std::string>> CgroupDirsOf(int pid);
 // PID is not a number (ops.cc).
 Result<ContainerTop> ParsePsOutput(std::string_view output, const std::vector<int>& pids);
 
+// The interfaces of a /proc/<pid>/net/dev text (the kernel's table: two
+// heading lines, then "name: 8 receive counters 8 transmit counters"), but
+// the loopback "lo" (stats.cc). Malformed lines are skipped.
+std::map<std::string, ContainerStatsSample::NetworkEntry> ParseNetDev(std::string_view text);
+
 ImagePathInfo PathInLayers(const std::vector<std::string>& dirs, const std::vector<std::string>& components);
 
 // "KILL", "SIGKILL", "9" → 9. InvalidArgument "Invalid signal: X".
@@ -143,6 +152,32 @@ struct ExecInstance {
   int tty_master = -1;  // the pty's master side while a TTY process runs (not owned)
 };
 
+// The client attached to an exec it started (StartExec without detach), as
+// shared between the thread that runs the process (RunExec) and the
+// client's request, which returns when the process ends or the client
+// detaches. Thread rules: `mu` guards the hand-over state; `out_mu` is held
+// while output is written to the client, so that once `on_output` is
+// cleared under it no write to the client is in flight or will follow.
+struct ExecAttachment {
+  bool wants_input = false;  // AttachStdin and the client has input to send
+  Mutex mu;
+  CondVar changed;
+  bool ran GUARDED_BY(mu) = false;          // RunExec has begun
+  bool input_ready GUARDED_BY(mu) = false;  // `input` is set (or never will be)
+  // Where the client's input goes (a duplicate of the pty's master, or the
+  // only write end of the stdin pipe), taken by the client's side.
+  UniqueFd input GUARDED_BY(mu);
+  bool ended GUARDED_BY(mu) = false;        // the process has ended and its end is recorded
+  bool detached GUARDED_BY(mu) = false;     // the client typed the detach keys
+  bool input_ended GUARDED_BY(mu) = false;  // the client's input ended (or it detached)
+  Mutex out_mu;
+  std::function<void(int stream, std::string_view data)> on_output GUARDED_BY(out_mu);  // null once the client left
+  void Output(int stream, std::string_view data) EXCLUDES(out_mu) {
+    MutexLock l(&out_mu);
+    if (on_output) on_output(stream, data);
+  }
+};
+
 // One container as the service keeps it in memory (guarded by the service's
 // mu_, except op_mu which serialises operations on this container; the
 // analysis cannot see that rule: the fields are not GUARDED_BY).
@@ -158,7 +193,7 @@ struct Ctr {
   bool exit_on_next = false;
   // Bumped whenever a scheduled restart is cancelled or superseded.
   uint64_t restart_generation = 0;
-  // State.Health (in memory: a berthd start begins again at "starting").
+  // State.Health; stored with the record (StoredConfig::health) by Persist.
   std::optional<HealthState> health;
   // Bumped at every start and exit: a monitor of an older one ends.
   uint64_t health_generation = 0;
@@ -255,6 +290,11 @@ class ContainerServiceImpl : public ContainerService {
   // Releases the container's volumes; with `remove_volumes`, removes the
   // anonymous ones no other container uses.
   Status RemoveInternal(const std::string& id, bool force, bool from_watcher, bool remove_volumes = false);
+  // The mounts HostConfig.VolumesFrom `specs` take from other containers
+  // (volumes.cc): their binds and volumes, read-only when the spec or the
+  // mount says so. A bad spec or an unknown container is InvalidArgument.
+  [[nodiscard]] Result<std::vector<MountRequest>> VolumesFromMounts(const std::vector<std::string>& specs)
+      EXCLUDES(mu_);
   // At create (volumes.cc): refuses duplicate targets, adds the image's
   // VOLUMEs no mount covers, creates missing -v bind sources (directories),
   // creates and names the volumes, records the container's use of them and
@@ -283,8 +323,10 @@ class ContainerServiceImpl : public ContainerService {
   bool CancelRestartLocked(Ctr& c) REQUIRES(mu_);
   // Starts the health monitor of a container that has just started, when
   // its merged health check has a probe (health.cc): State.Health
-  // "starting", then a probe after each interval.
-  void StartHealthMonitor(const std::string& id) EXCLUDES(mu_);
+  // "starting", then a probe after each interval; each result is persisted.
+  // With `resume` (berthd starting under a running container), a stored
+  // State.Health is kept as it was.
+  void StartHealthMonitor(const std::string& id, bool resume = false) EXCLUDES(mu_);
   // Runs one probe as an exec in the container: its exit code and output
   // (at most 4096 bytes), or -1 with Docker's text when it exceeds
   // `timeout_nanos` (the process is killed) or cannot run.
@@ -302,12 +344,19 @@ class ContainerServiceImpl : public ContainerService {
   // exec's overrides (exec.cc).
   [[nodiscard]] Status PrepareExec(const ContainerRecord& rec, const ContainerConfig& cfg, const ExecConfig& x,
                                    const std::string& process_json);
-  // Runs the started exec `ex` to its end (exec.cc): output to `on_output`,
-  // pid and exit code into `ex`, exec_start/exec_die events; `started` is
-  // notified through cv_ once the pid is known or the process has ended.
+  // Runs the started exec `ex` to its end (exec.cc): output to the attached
+  // client (`attachment`, null for a detached start), which is handed where
+  // its input goes; pid and exit code into `ex`, exec_start/exec_die events;
+  // `started` is notified through cv_ once the pid is known or the process
+  // has ended, and `attachment->ended` once its end is recorded.
   void RunExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
-               const std::function<void(int stream, std::string_view data)>& on_output, const StdinSource& input)
-      EXCLUDES(mu_);
+               const std::shared_ptr<ExecAttachment>& attachment) EXCLUDES(mu_);
+  // StartExec without detach: runs `ex` on a tracked thread, feeds it
+  // `input` and hands its output to `on_output` until it ends or the client
+  // detaches (exec.cc).
+  [[nodiscard]] Status RunAttachedExec(const std::shared_ptr<ExecInstance>& ex, const std::string& process_json,
+                                       const std::function<void(int stream, std::string_view data)>& on_output,
+                                       const StdinSource& input) EXCLUDES(mu_);
   // Records the end of exec `ex` (exit code, or 126 with the error on
   // stream 2) and emits exec_die.
   void FinishExec(const std::shared_ptr<ExecInstance>& ex, const Result<int>& code,

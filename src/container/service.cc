@@ -72,6 +72,7 @@ Status ContainerServiceImpl::Init() {
     c->rec = r;
     auto stored = StoredConfigFromJson(r.config_json);
     if (stored.ok()) c->stored = *stored;
+    c->health = c->stored.health;
     if (r.running()) {
       auto st = runtime_->State(r.id, Dir(r.id) + "/state");
       if (st.ok() && !st->exited && st->kind == RuntimeState::kRunning) {
@@ -98,7 +99,7 @@ Status ContainerServiceImpl::Init() {
   }
   for (const auto& id : to_watch) {
     StartWatcher(id);
-    StartHealthMonitor(id);
+    StartHealthMonitor(id, /*resume=*/true);
   }
   for (const auto& id : to_remove) LogIfError(RemoveInternal(id, false, true, true), "auto-remove container " + id);
   RestartAtDaemonStart();
@@ -149,7 +150,9 @@ void ContainerServiceImpl::Emit(const Ctr& c, const std::string& action, std::ma
 
 Status ContainerServiceImpl::Persist(const Ctr& c) {
   ContainerRecord r = c.rec;
-  r.config_json = StoredConfigToJson(c.stored);
+  StoredConfig stored = c.stored;
+  stored.health = c.health;
+  r.config_json = StoredConfigToJson(stored);
   return store_->images()->PutContainer(r);
 }
 

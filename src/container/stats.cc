@@ -111,15 +111,40 @@ void ReadIoStatV2(const std::string& path, ContainerStatsSample* s) {
 
 }  // namespace
 
+std::map<std::string, ContainerStatsSample::NetworkEntry> ParseNetDev(std::string_view text) {
+  std::map<std::string, ContainerStatsSample::NetworkEntry> out;
+  std::istringstream lines{std::string(text)};
+  for (std::string line; std::getline(lines, line);) {
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;  // the headings
+    std::string name = line.substr(0, colon);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (name.empty() || name == "lo" || name.find('|') != std::string::npos) continue;
+    std::istringstream fields(line.substr(colon + 1));
+    uint64_t v[16];
+    int n = 0;
+    while (n < 16 && fields >> v[n]) ++n;
+    if (n != 16) continue;
+    // Receive: bytes packets errs drop fifo frame compressed multicast;
+    // transmit: bytes packets errs drop fifo colls carrier compressed.
+    out[name] = ContainerStatsSample::NetworkEntry{v[0], v[1], v[2], v[3], v[8], v[9], v[10], v[11]};
+  }
+  return out;
+}
+
 Result<ContainerStatsSample> ContainerServiceImpl::Stats(const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   ContainerStatsSample s;
   s.read_unix_nanos = store_->env()->NowUnixNanos();
   int pid;
+  bool own_network;  // not the host's, not another container's
   {
     MutexLock l(&mu_);
     if (!c->rec.running() || c->rec.pid <= 0) return s;
     pid = c->rec.pid;
+    const std::string& mode = c->stored.config.network_mode;
+    own_network = mode != "host" && !mode.starts_with("container:");
   }
   Result<std::map<std::string, std::string>> dirs = CgroupDirsOf(pid);
   if (!dirs.ok()) return s;  // ended meanwhile
@@ -165,6 +190,8 @@ Result<ContainerStatsSample> ContainerServiceImpl::Stats(const std::string& ref)
     s.pids_limit = ReadNumber(unified + "/pids.max");
     ReadIoStatV2(unified + "/io.stat", &s);
   }
+  // The process's view of /proc/net is its network namespace's.
+  if (own_network) s.networks = ParseNetDev(ReadAll("/proc/" + std::to_string(pid) + "/net/dev"));
   return s;
 }
 

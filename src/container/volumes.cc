@@ -38,11 +38,37 @@ bool EmptyDirectory(const std::string& dir) {
 
 }  // namespace
 
+Result<std::vector<MountRequest>> ContainerServiceImpl::VolumesFromMounts(const std::vector<std::string>& specs) {
+  // Docker's registerMountPoints: each container's mount points, a later
+  // one replacing an earlier one at the same destination.
+  std::map<std::string, MountRequest> by_target;
+  for (const std::string& spec : specs) {
+    BERTH_ASSIGN_OR_RETURN(VolumesFromSpec from, ParseVolumesFrom(spec));
+    MutexLock l(&mu_);
+    Result<std::string> id = ResolveLocked(from.container);
+    if (!id.ok()) return InvalidArgument(id.status().message());  // 400, as dockerd
+    for (const MountRequest& m : ctrs_.at(*id)->stored.config.mounts) {
+      if (m.type == MountRequest::Type::kTmpfs) continue;
+      MountRequest copy = m;
+      copy.origin = MountRequest::Origin::kVolumesFrom;
+      copy.read_only = m.read_only || from.read_only;
+      copy.mode.clear();       // as dockerd, the copy has no mode of its own
+      copy.anonymous = false;  // not the copier's to remove with docker rm -v
+      by_target[copy.target] = std::move(copy);
+    }
+  }
+  std::vector<MountRequest> out;
+  for (auto& [target, m] : by_target) out.push_back(std::move(m));
+  return out;
+}
+
 Status ContainerServiceImpl::PrepareMounts(const std::string& id, const Digest& image_id,
                                            std::string_view image_config_raw, ContainerConfig* cfg) {
-  // Binds, Mounts and Tmpfs must not share a target; an anonymous volume of
-  // Config.Volumes or of the image's VOLUMEs is made only where none of
-  // them (and no earlier one) mounts.
+  // Binds, Mounts and Tmpfs must not share a target; the mounts of
+  // VolumesFrom's containers are taken where none of them mounts, and an
+  // anonymous volume of Config.Volumes or of the image's VOLUMEs only where
+  // none of these (and no earlier one) mounts.
+  BERTH_ASSIGN_OR_RETURN(std::vector<MountRequest> from_others, VolumesFromMounts(cfg->volumes_from));
   std::set<std::string> targets;
   std::vector<MountRequest> explicit_mounts, anonymous;
   for (auto& m : cfg->mounts) {
@@ -52,6 +78,9 @@ Status ContainerServiceImpl::PrepareMounts(const std::string& id, const Digest& 
     }
     if (!targets.insert(m.target).second) return InvalidArgument("Duplicate mount point: " + m.target);
     explicit_mounts.push_back(std::move(m));
+  }
+  for (auto& m : from_others) {
+    if (targets.insert(m.target).second) explicit_mounts.push_back(std::move(m));
   }
   for (const std::string& path : ImageVolumes(image_config_raw)) {
     MountRequest m;
@@ -76,6 +105,14 @@ Status ContainerServiceImpl::PrepareMounts(const std::string& id, const Digest& 
       if (!s.ok()) return undo(s);
     }
     if (m.type != MountRequest::Type::kVolume) continue;
+    if (m.origin == MountRequest::Origin::kVolumesFrom) {
+      // Another container's volume: used by this one too.
+      Result<VolumeInfo> v = volumes_->Get(m.source);
+      Status s = v.ok() ? volumes_->AddReference(m.source, id) : v.status();
+      if (!s.ok()) return undo(s);
+      m.host_path = v->mountpoint;
+      continue;
+    }
     VolumeCreateOptions vo;
     vo.name = m.source;
     vo.anonymous = m.source.empty();

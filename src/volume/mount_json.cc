@@ -13,10 +13,12 @@ namespace {
 constexpr std::pair<MountRequest::Type, std::string_view> kTypes[] = {{MountRequest::Type::kBind, "bind"},
                                                                       {MountRequest::Type::kVolume, "volume"},
                                                                       {MountRequest::Type::kTmpfs, "tmpfs"}};
-constexpr std::pair<MountRequest::Origin, std::string_view> kOrigins[] = {{MountRequest::Origin::kBinds, "binds"},
-                                                                          {MountRequest::Origin::kMounts, "mounts"},
-                                                                          {MountRequest::Origin::kTmpfs, "tmpfs"},
-                                                                          {MountRequest::Origin::kImage, "image"}};
+constexpr std::pair<MountRequest::Origin, std::string_view> kOrigins[] = {
+    {MountRequest::Origin::kBinds, "binds"},
+    {MountRequest::Origin::kMounts, "mounts"},
+    {MountRequest::Origin::kTmpfs, "tmpfs"},
+    {MountRequest::Origin::kImage, "image"},
+    {MountRequest::Origin::kVolumesFrom, "volumes-from"}};
 
 json::object MapValue(const std::map<std::string, std::string>& m) {
   json::object o;

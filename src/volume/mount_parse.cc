@@ -146,6 +146,26 @@ Status ValidateMount(MountRequest* m, Env* env, bool bind_source_must_exist) {
   return OkStatus();
 }
 
+Result<VolumesFromSpec> ParseVolumesFrom(std::string_view spec) {
+  if (spec.empty()) return InvalidArgument("volumes-from specification cannot be an empty string");
+  VolumesFromSpec out;
+  size_t colon = spec.find(':');
+  out.container = std::string(spec.substr(0, colon));
+  out.mode = colon == std::string_view::npos ? "" : std::string(spec.substr(colon + 1));
+  if (out.mode.empty()) {
+    out.mode = "rw";
+    return out;
+  }
+  bool propagation = false;
+  for (const std::string& o : SplitOn(out.mode, ',')) propagation = propagation || kPropagations.contains(o);
+  // Propagation is the source container's; nocopy has nothing to copy.
+  if (!ValidMode(out.mode) || propagation || HasOption(out.mode, "nocopy")) {
+    return InvalidArgument("invalid mode: " + out.mode);
+  }
+  out.read_only = HasOption(out.mode, "ro");
+  return out;
+}
+
 Result<MountRequest> ParseBindSpec(std::string_view raw) {
   auto invalid_spec = [&] { return InvalidArgument("invalid volume specification: '" + std::string(raw) + "'"); };
   if (raw.empty()) return invalid_spec();

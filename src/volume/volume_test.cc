@@ -60,6 +60,27 @@ TEST(ParseBindSpec, DockerErrors) {
   EXPECT_EQ(ParseBindSpec("/x:ro").status().message(), "invalid volume specification: '/x:ro'");
 }
 
+TEST(ParseVolumesFrom, ContainerAndModeWithDockersErrors) {
+  auto plain = ParseVolumesFrom("data");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->container, "data");
+  EXPECT_EQ(plain->mode, "rw");
+  EXPECT_FALSE(plain->read_only);
+  auto ro = ParseVolumesFrom("data:ro,z");
+  ASSERT_TRUE(ro.ok());
+  EXPECT_EQ(ro->container, "data");
+  EXPECT_EQ(ro->mode, "ro,z");
+  EXPECT_TRUE(ro->read_only);
+  EXPECT_EQ(ParseVolumesFrom("data:")->mode, "rw");
+  EXPECT_FALSE(ParseVolumesFrom("data:rw")->read_only);
+  EXPECT_EQ(ParseVolumesFrom("").status().message(), "volumes-from specification cannot be an empty string");
+  for (const char* bad : {"data:rx", "data:ro,rw", "data:rshared", "data:ro,nocopy", "data:ro:z"}) {
+    auto r = ParseVolumesFrom(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().message(), "invalid mode: " + std::string(bad).substr(5)) << bad;
+  }
+}
+
 TEST(ValidateMount, MountsRules) {
   MountRequest bind;
   bind.type = Type::kBind;

@@ -137,7 +137,6 @@ class RunTest(ContainerTestCase):
             (["--security-opt", "apparmor=unconfined"], 'berth does not support --security-opt "apparmor"'),
             (["--shm-size", "1m"], "HostConfig.ShmSize (--shm-size)"),
             (["--ip", "10.1.2.3"], "berth does not support endpoint setting IPAMConfig"),
-            (["--volumes-from", "other"], "HostConfig.VolumesFrom (--volumes-from)"),
             (["--volume-driver", "nfs"], "HostConfig.VolumeDriver (--volume-driver)"),
             (["--memory-swappiness", "0"], "HostConfig.MemorySwappiness (--memory-swappiness)"),
         ]

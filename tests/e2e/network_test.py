@@ -174,6 +174,37 @@ class BridgeNetworkTest(ContainerTestCase):
         self.assertNotIn("eth0", out)
         self.assertIn("lo:", out)
 
+    def stats(self, cid):
+        st, _, body = self.d.request("GET", "/v1.50/containers/%s/stats?stream=0&one-shot=1" % cid)
+        self.assertEqual(st, 200, body)
+        return json.loads(body)
+
+    def test_stats_count_the_containers_interface_traffic(self):
+        port = free_port()
+        cid = self.run_server("-p", "%d:80" % port)
+        for _ in range(3):
+            self.assertEqual(read_from(port), b"hello\n")
+        nets = self.stats(cid)["networks"]
+        self.assertEqual(sorted(nets), ["eth0"])  # the loopback is left out, as Docker
+        eth0 = nets["eth0"]
+        self.assertEqual(sorted(eth0), ["rx_bytes", "rx_dropped", "rx_errors", "rx_packets",
+                                        "tx_bytes", "tx_dropped", "tx_errors", "tx_packets"])
+        # The kernel's counters as the container itself reads them.
+        dev = self.docker_ok("exec", cid, "cat", "/proc/net/dev")
+        fields = [line.split(":", 1)[1].split() for line in dev.splitlines() if line.strip().startswith("eth0:")][0]
+        self.assertGreater(eth0["tx_packets"], 3)  # three answers at least
+        self.assertGreater(eth0["rx_bytes"], 0)
+        self.assertLessEqual(eth0["rx_bytes"], int(fields[0]))
+        self.assertLessEqual(eth0["tx_bytes"], int(fields[8]))
+        out = self.docker_ok("stats", "--no-stream", "--format", "{{.NetIO}}", cid).strip()
+        self.assertNotEqual(out.split(" / ")[0], "0B", out)
+        # No interface of its own, or the host's: no "networks" key.
+        none = self.docker_ok("run", "-d", "--network", "none", "bb:1", "sleep", "1000").strip()
+        host = self.docker_ok("run", "-d", "--network", "host", "bb:1", "sleep", "1000").strip()
+        for other in (none, host):
+            self.assertNotIn("networks", self.stats(other))
+        self.docker_ok("rm", "-f", none, host)
+
     def test_removal_leaves_no_link_or_rule(self):
         port = free_port()
         cid = self.run_server("-p", "%d:80" % port)

@@ -168,6 +168,37 @@ class TtyCliTest(ContainerTestCase):
         cli.send(b"exit 4\r")
         self.assertEqual(cli.wait(), 4)
 
+    def shells(self, cid):
+        """The PIDs of the `sh` processes in container `cid`."""
+        out = self.docker_ok("exec", cid, "busybox", "ps", "-o", "pid,args")
+        return [line.split()[0] for line in out.splitlines()[1:] if line.split()[1:] == ["sh"]]
+
+    def test_exec_it_detach_keys_leave_the_exec_running(self):
+        cid = self.docker_ok("run", "-d", "bb:1", "sleep", "1000").strip()
+        cli = self.pty_cli("exec", "-it", cid, "sh")
+        cli.expect(b"# ")
+        cli.send(b"echo $((6*6))\r")
+        cli.expect(b"36\r\n")
+        # ctrl-p ctrl-q: the client leaves, the shell stays. (The docker CLI
+        # watches a TTY's input for the keys itself and closes its input;
+        # the end of a TTY exec's input ends the attach, as with dockerd.)
+        cli.send(b"\x10\x11")
+        cli.wait()
+        self.assertEqual(len(self.shells(cid)), 1, cli.out)
+        # The exec's own keys; a ctrl-p alone is passed on to the shell.
+        cli = self.pty_cli("exec", "-it", "--detach-keys", "ctrl-x,x", cid, "sh")
+        cli.expect(b"# ")
+        cli.send(b"echo $((7*7))\r")
+        cli.expect(b"49\r\n")
+        cli.send(b"\x18x")
+        cli.wait()
+        self.assertEqual(len(self.shells(cid)), 2, cli.out)
+        # The container goes on, and a bad key is refused with dockerd's text.
+        self.assertEqual(self.inspect(cid, "{{.State.Running}}"), "true")
+        rc, _, err = self.d.docker("exec", "-i", "--detach-keys", "ctrl-1", cid, "true", input=b"")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Invalid escape keys (ctrl-1) provided", err)
+
 
 @unittest.skipIf(docker is None, "docker SDK not installed")
 class TtySdkTest(ContainerTestCase):
@@ -293,6 +324,28 @@ class TtySdkTest(ContainerTestCase):
             out = self.read_to_end(raw)
             self.assertIn(b"12 34\r\n", out)
             raw.close()
+            # docker-py sends detachKeys (lower-case d): taken as DetachKeys,
+            # and berthd finds them in the input.
+            since = str(int(time.time()) - 1)
+            eid = api.exec_create(cid, ["sh"], stdin=True, tty=True, detach_keys="ctrl-x,x")["Id"]
+            self.assertEqual(api.exec_inspect(eid)["DetachKeys"], "ctrl-x,x")
+            raw = api.exec_start(eid, socket=True, tty=True)._sock
+            raw.sendall(b"echo $((8*8))\n")
+            got = b""
+            raw.settimeout(20)
+            while b"64" not in got:
+                chunk = raw.recv(4096)
+                self.assertTrue(chunk, got)
+                got += chunk
+            raw.sendall(b"\x18x")  # the stream ends; the shell goes on
+            self.read_to_end(raw)
+            raw.close()
+            info = api.exec_inspect(eid)
+            self.assertTrue(info["Running"], info)
+            self.assertIsNone(info["ExitCode"])
+            events = api.events(since=since, until=int(time.time()) + 1, decode=True,
+                                filters={"container": cid, "event": "exec_detach"})
+            self.assertEqual([e["Actor"]["Attributes"]["execID"] for e in events], [eid])
         finally:
             api.close()
 

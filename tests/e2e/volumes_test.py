@@ -220,6 +220,67 @@ class VolumeCliTest(VolumeTestCase):
         self.assertEqual(self.docker_ok("run", "--rm", "-v", "bare:/data:nocopy", "withvol:1", "ls", "/data"), "")
         self.assertIn("seeded", self.volumes())  # --rm keeps named volumes
 
+    def test_volumes_from_takes_binds_and_volumes_but_not_tmpfs(self):
+        host = self.host_dir("vf-bind")
+        self.docker_ok("create", "--name", "source", "-v", "shared:/shared", "-v", host + ":/hostdir",
+                       "-v", "/anon", "--tmpfs", "/scratch", "--mount", "type=tmpfs,target=/tmpmount",
+                       "bb:1", "true")
+        source_mounts = {m["Destination"]: m for m in self.mounts("source")}
+        cid = self.docker_ok("run", "-d", "--name", "copier", "--volumes-from", "source", "bb:1",
+                             "sleep", "1000").strip()
+        self.assertEqual(json.loads(self.inspect(cid, "{{json .HostConfig.VolumesFrom}}")), ["source"])
+        mounts = {m["Destination"]: m for m in self.mounts(cid)}
+        self.assertEqual(sorted(mounts), ["/anon", "/hostdir", "/shared"])  # no tmpfs
+        for dest in ("/anon", "/shared"):
+            m = mounts[dest]
+            self.assertEqual((m["Type"], m["Name"], m["Source"], m["Driver"], m["Mode"], m["RW"]),
+                             ("volume", source_mounts[dest]["Name"], source_mounts[dest]["Source"], "local", "",
+                              True))
+        self.assertEqual((mounts["/hostdir"]["Type"], mounts["/hostdir"]["Source"], mounts["/hostdir"]["RW"],
+                          mounts["/hostdir"]["Propagation"]), ("bind", host, True, "rprivate"))
+        # The same data: written here, seen on the host and by another user.
+        self.docker_ok("exec", cid, "sh", "-c", "echo v > /shared/f; echo b > /hostdir/f")
+        with open(os.path.join(host, "f")) as f:
+            self.assertEqual(f.read(), "b\n")
+        self.assertEqual(self.docker_ok("run", "--rm", "-v", "shared:/s", "bb:1", "cat", "/s/f"), "v\n")
+        proc_mounts = self.docker_ok("exec", cid, "cat", "/proc/mounts")
+        self.assertNotIn(" /scratch ", proc_mounts)
+        self.assertNotIn(" /tmpmount ", proc_mounts)
+        # Both use the volume: in use until both are gone.
+        anon = mounts["/anon"]["Name"]
+        self.fails("volume", "rm", "shared", message="volume is in use")
+        self.docker_ok("rm", "-v", "source")  # the copier still uses the anonymous volume
+        self.assertIn(anon, self.volumes())
+        self.fails("volume", "rm", "shared", message="volume is in use - [%s]" % cid)
+        self.docker_ok("rm", "-f", cid)
+        self.docker_ok("volume", "rm", "shared")
+
+    def test_volumes_from_read_only_and_errors(self):
+        self.docker_ok("create", "--name", "data", "-v", "vfro:/data", "bb:1", "true")
+        rc, out, err = self.d.docker("run", "--rm", "--volumes-from", "data:ro", "bb:1", "sh", "-c",
+                                     "touch /data/x")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Read-only file system", err + out)
+        self.assertEqual(self.mounts_of_run("--volumes-from", "data:ro")["/data"]["RW"], False)
+        self.assertEqual(self.mounts_of_run("--volumes-from", "data:rw")["/data"]["RW"], True)
+        # A -v at the same destination wins over the copied mount.
+        over = self.mounts_of_run("--volumes-from", "data", "-v", "other:/data")
+        self.assertEqual(over["/data"]["Name"], "other")
+        for spec, message in (("nosuch", "No such container: nosuch"),
+                              ("data:rshared", "invalid mode: rshared"),
+                              ("data:nocopy", "invalid mode: nocopy"),
+                              ("data:ro,rw", "invalid mode: ro,rw")):
+            self.fails("create", "--volumes-from", spec, "bb:1", "true", message=message)
+        self.assertEqual(self.docker_ok("ps", "-a", "-q", "--filter", "status=created").split(),
+                         [self.inspect("data", "{{.Id}}")[:12]])
+
+    def mounts_of_run(self, *flags):
+        cid = self.docker_ok("create", *flags, "bb:1", "true").strip()
+        try:
+            return {m["Destination"]: m for m in self.mounts(cid)}
+        finally:
+            self.docker_ok("rm", cid)
+
     def test_local_driver_tmpfs_and_bind_volumes(self):
         self.docker_ok("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", "tv")
         out = self.docker_ok("run", "--rm", "-v", "tv:/t", "bb:1", "sh", "-c",
