@@ -417,15 +417,22 @@ class EmbeddedDnsImpl : public EmbeddedDns {
   void Accept(const std::shared_ptr<Listener>& l) {
     l->acceptor.async_accept([this, l](const boost::system::error_code& ec, tcp::socket socket) {
       if (l->closed || ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        if (l->sessions.size() >= opts_.max_tcp_connections_per_container) {
-          boost::system::error_code ignored;
-          socket.close(ignored);
-        } else {
-          auto session = std::make_shared<TcpSession>(this, l, std::move(socket));
-          l->sessions.insert(session);
-          session->Start();
-        }
+      if (ec) {
+        // Out of descriptors or the like: try again a little later rather
+        // than spin on the failing accept.
+        auto pause = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+        pause->async_wait([this, l, pause](const boost::system::error_code& e) {
+          if (!e && !l->closed) Accept(l);
+        });
+        return;
+      }
+      if (l->sessions.size() >= opts_.max_tcp_connections_per_container) {
+        boost::system::error_code ignored;
+        socket.close(ignored);  // over the cap: the client sees the connection end at once
+      } else {
+        auto session = std::make_shared<TcpSession>(this, l, std::move(socket));
+        l->sessions.insert(session);
+        session->Start();
       }
       Accept(l);
     });
