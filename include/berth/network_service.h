@@ -12,6 +12,13 @@
 // 127.0.0.1). berthd does its own IPAM (AllocateAddress) so that addresses
 // are its choice, kept across daemon restarts.
 //
+// Containers on a user-defined network resolve each other through the
+// embedded DNS server (berth/dns.h) that the service owns: StartResolver,
+// closed by Detach, reopened at Open for the attachments that had it. Its
+// event-loop thread calls back into the service (the current attachments)
+// at each query, never while the service's lock is held by a caller of
+// EmbeddedDns::Open/Close.
+//
 // Files under <exec-root>/netns/ (kept across berthd restarts):
 //   <id>        the container's network namespace (a bind mount of nsfs)
 //   <id>.json   the attachment (AttachmentToJson): what Detach undoes and
