@@ -275,7 +275,41 @@ def dockerfile():
         write("dockerfile", name, data)
 
 
+def dns_name(name):
+    out = b""
+    for label in name.split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\x00"
+
+
+def dns_query(qid, name, qtype, qclass=1, flags=0x0100):
+    return (qid.to_bytes(2, "big") + flags.to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x00\x00\x00" +
+            dns_name(name) + qtype.to_bytes(2, "big") + qclass.to_bytes(2, "big"))
+
+
+def dns_query_corpus():
+    a, ptr, aaaa, mx = 1, 12, 28, 15
+    write("dns_query", "a_name", dns_query(1, "web", a))
+    write("dns_query", "a_alias_network", dns_query(2, "Frontend.apps.", a))
+    write("dns_query", "a_short_id", dns_query(3, "0123456789ab", a))
+    write("dns_query", "a_shared_alias", dns_query(4, "store", a))
+    write("dns_query", "aaaa", dns_query(5, "db", aaaa))
+    write("dns_query", "ptr", dns_query(6, "3.0.1.10.in-addr.arpa", ptr))
+    write("dns_query", "forward", dns_query(7, "example.com", a))
+    write("dns_query", "mx", dns_query(8, "web", mx))
+    write("dns_query", "chaos", dns_query(9, "version.bind", 16, qclass=3))
+    write("dns_query", "response", dns_query(10, "web", a, flags=0x8180))
+    # A compression pointer in the question pointing at itself.
+    write("dns_query", "pointer_loop", (11).to_bytes(2, "big") + b"\x01\x00\x00\x01" + b"\x00" * 6 + b"\xc0\x0c" +
+          b"\x00\x01\x00\x01")
+    # An EDNS OPT record in the additional section.
+    write("dns_query", "edns", (12).to_bytes(2, "big") + b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01" +
+          dns_name("web") + b"\x00\x01\x00\x01" + b"\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00")
+
+
 def main():
+    dns_query_corpus()
     reference()
     platform()
     oci()

@@ -12,6 +12,13 @@
 // 127.0.0.1). berthd does its own IPAM (AllocateAddress) so that addresses
 // are its choice, kept across daemon restarts.
 //
+// Containers on a user-defined network resolve each other through the
+// embedded DNS server (berth/dns.h) that the service owns: StartResolver,
+// closed by Detach, reopened at Open for the attachments that had it. Its
+// event-loop thread calls back into the service (the current attachments)
+// at each query, never while the service's lock is held by a caller of
+// EmbeddedDns::Open/Close.
+//
 // Files under <exec-root>/netns/ (kept across berthd restarts):
 //   <id>        the container's network namespace (a bind mount of nsfs)
 //   <id>.json   the attachment (AttachmentToJson): what Detach undoes and
@@ -68,15 +75,6 @@ Result<Ipv4Subnet> PickDefaultSubnet(const std::vector<Ipv4Subnet>& taken);
 Result<Ipv4Subnet> PickNetworkSubnet(const std::vector<Ipv4Subnet>& taken);
 std::string FormatIpv4Cidr(const Ipv4Subnet& subnet);
 
-// The lines a container's /etc/hosts gets for the other containers on its
-// user-defined networks: "IP\tNAME ALIAS..." per peer, in `peers` order,
-// after a "# berth: containers on the same networks" marker; "" when there
-// are none.
-struct HostsPeer {
-  std::string ip;
-  std::vector<std::string> names;  // container name, aliases, short ID
-};
-std::string BuildPeerHostsLines(const std::vector<HostsPeer>& peers);
 // Replaces the content of the existing file `path` with `text`, keeping its
 // inode (a container's /etc/hosts is a bind mount of it). Not a symlink.
 [[nodiscard]] Status RewriteFileInPlace(const std::string& path, const std::string& text);
@@ -126,6 +124,24 @@ std::string BuildHostsFile(const std::string& ip, const std::string& hostname,
 // else the host's), "options" (`dns_options`, else the host's).
 std::string BuildResolvConf(const std::string& host_resolv_conf, const std::vector<std::string>& dns,
                             const std::vector<std::string>& dns_search, const std::vector<std::string>& dns_options);
+// The /etc/resolv.conf of a container on a user-defined network, as
+// Docker writes it for its internal resolver, from the host's file
+// (`host_resolv_conf`, read from `source_path`): Docker's header, only
+// "nameserver 127.0.0.11", the search domains (`dns_search`, "." dropped,
+// else the host's), the options (`dns_options`, else the host's) with
+// ndots:0 added when there is no valid ndots, the host's other lines, then
+// Docker's trailer ("# Based on host file: ...", "# ExtServers: [...]",
+// "# Overrides: [...]", "# Option ndots from: ..."). `upstreams`: where the
+// embedded DNS sends other names: `dns`, else every nameserver of the host's
+// file (loopback ones too: berthd asks them from the host's namespace).
+struct InternalResolvConf {
+  std::string text;
+  std::vector<std::string> upstreams;
+};
+InternalResolvConf BuildInternalResolvConf(const std::string& host_resolv_conf, const std::string& source_path,
+                                           const std::vector<std::string>& dns,
+                                           const std::vector<std::string>& dns_search,
+                                           const std::vector<std::string>& dns_options);
 // Checks --add-host values ("name:ip" or "name=ip"; Docker's text
 // "invalid IP address in add-host: \"X\"") and --dns addresses.
 [[nodiscard]] Status ValidateNetworkConfig(const ContainerNetworkConfig& cfg);
@@ -197,10 +213,10 @@ struct NetworkAttachment {
   std::string bridge;                // the Linux bridge the veth joins
   std::vector<std::string> aliases;  // --network-alias (user networks)
   std::string container_name;        // without the leading "/"
-  // The container's /etc/hosts and what berthd wrote first into it
-  // (SetHostsFile); the peers' lines are appended on user networks.
-  std::string hosts_path;
-  std::string hosts_base;
+  // StartResolver was called: the embedded DNS serves the container, and
+  // forwards to `dns_upstreams`.
+  bool dns_resolver = false;
+  std::vector<std::string> dns_upstreams;
 };
 
 std::string AttachmentToJson(const NetworkAttachment& a);
@@ -220,6 +236,8 @@ struct NetworkServiceOptions {
   // Where the user networks are kept (networks.db, SQLite); created if
   // absent. Empty: <exec_root>/netns.
   std::string state_dir;
+  // The embedded DNS server of user-defined networks (StartResolver).
+  bool embedded_dns = true;
 };
 
 class NetworkService {
@@ -247,12 +265,16 @@ class NetworkService {
                                            const std::vector<PortMapping>& publish,
                                            const std::vector<std::string>& exposed,
                                            const EndpointRequest& endpoint = {}) = 0;
-  // Records the container's /etc/hosts (written by the caller with
-  // `base_text`) and rewrites it in place (same inode, as it is bind
-  // mounted) with its peers on a user network; the peers' files get this
-  // container too. Detach removes it from theirs. Not attached: NotFound.
-  [[nodiscard]] virtual Status SetHostsFile(const std::string& container_id, const std::string& path,
-                                            const std::string& base_text) = 0;
+  // Starts the embedded DNS server for container `container_id` on a
+  // user-defined network (berth/dns.h): listeners at 127.0.0.11:53 inside
+  // its namespace, answering with the containers that share a network with
+  // it (looked up at each query) and forwarding other names to `upstreams`
+  // (from BuildInternalResolvConf). Kept in the attachment, so a restarted
+  // berthd opens them again; Detach closes them. Not attached: NotFound; on
+  // the default bridge network: FailedPrecondition (no embedded DNS there,
+  // as in Docker); with `embedded_dns` off: Unimplemented.
+  [[nodiscard]] virtual Status StartResolver(const std::string& container_id,
+                                             const std::vector<std::string>& upstreams) = 0;
 
   // ---- user-defined networks ----
   // Validates `req` (refusing what berth does not do, naming it), picks a

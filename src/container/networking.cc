@@ -66,8 +66,10 @@ Event NetworkEvent(const std::string& action, const NetworkAttachment& a) {
   return e;
 }
 
+constexpr char kHostResolvConf[] = "/etc/resolv.conf";
+
 std::string HostResolvConf() {
-  std::ifstream in("/etc/resolv.conf");
+  std::ifstream in(kHostResolvConf);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -115,12 +117,22 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     extra_hosts.push_back(std::move(entry));
   }
   const std::string dir = Dir(rec.id);
-  const std::string hosts_base = BuildHostsFile(a.ip_address, p->hostname, extra_hosts);
+  // On a user-defined network the container resolves its peers through the
+  // embedded DNS server (its /etc/hosts lists only itself, as Docker's).
+  std::string resolv_conf;
+  std::vector<std::string> upstreams;
+  if (user_network) {
+    InternalResolvConf rc = BuildInternalResolvConf(HostResolvConf(), kHostResolvConf, cfg.network.dns,
+                                                    cfg.network.dns_search, cfg.network.dns_options);
+    resolv_conf = std::move(rc.text);
+    upstreams = std::move(rc.upstreams);
+  } else {
+    resolv_conf = BuildResolvConf(HostResolvConf(), cfg.network.dns, cfg.network.dns_search, cfg.network.dns_options);
+  }
   const std::vector<std::pair<std::string, std::string>> files = {
-      {"hosts", hosts_base},
+      {"hosts", BuildHostsFile(a.ip_address, p->hostname, extra_hosts)},
       {"hostname", p->hostname + "\n"},
-      {"resolv.conf",
-       BuildResolvConf(HostResolvConf(), cfg.network.dns, cfg.network.dns_search, cfg.network.dns_options)}};
+      {"resolv.conf", resolv_conf}};
   for (const auto& [name, text] : files) {
     Status s = WriteFileAtomic(store_->env(), dir + "/" + name, text);
     if (!s.ok()) {
@@ -129,11 +141,11 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     }
     p->bind_mounts.push_back({dir + "/" + name, "/etc/" + name, false});
   }
-  // The other containers on its network by name (and they it), kept current
-  // by the network service as containers come and go.
-  if (Status s = network->SetHostsFile(rec.id, dir + "/hosts", hosts_base); !s.ok()) {
-    ReleaseNetwork(rec.id);
-    return s;
+  if (user_network) {
+    if (Status s = network->StartResolver(rec.id, upstreams); !s.ok()) {
+      ReleaseNetwork(rec.id);
+      return s;
+    }
   }
   return OkStatus();
 }

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "base/unique_fd.h"
+#include "berth/dns.h"
 #include "berth/log.h"
 #include "berth/mutex.h"
 #include "berth/network_service.h"
@@ -283,9 +284,9 @@ class NetworkServiceImpl : public NetworkService {
       if (it == attached_.end()) return OkStatus();
       a = it->second.attachment;
     }
+    if (dns_) dns_->Close(id);
     Unplumb(a);
     ::unlink(RecordPath(id).c_str());
-    std::vector<std::pair<std::string, std::string>> hosts;
     {
       MutexLock l(&mu_);
       attached_.erase(id);
@@ -297,27 +298,73 @@ class NetworkServiceImpl : public NetworkService {
         LogIfError(RunQuiet({"ip", "link", "delete", a.bridge}), "delete the bridge " + a.bridge);
       }
       if (attached_.empty()) RemoveIdlePortmapChains();
-      hosts = HostsFilesLocked(a.network_id);
     }
-    WriteHostsFiles(hosts);
     return OkStatus();
   }
 
-  Status SetHostsFile(const std::string& id, const std::string& path, const std::string& base) override EXCLUDES(mu_) {
-    std::vector<std::pair<std::string, std::string>> hosts;
+  Status StartResolver(const std::string& id, const std::vector<std::string>& upstreams) override EXCLUDES(mu_) {
+    if (!dns_) return Unimplemented("the embedded DNS server is disabled on this daemon");
+    std::string netns_path;
     {
       MutexLock l(&mu_);
       auto it = attached_.find(id);
       if (it == attached_.end()) return NotFound("container " + id + " has no network attachment");
-      NetworkAttachment& a = it->second.attachment;
-      a.hosts_path = path;
-      a.hosts_base = base;
-      BERTH_RETURN_IF_ERROR(WriteWholeFile(RecordPath(id), AttachmentToJson(a)));
-      hosts = HostsFilesLocked(a.network_id);
+      if (it->second.attachment.network_id == network_id_) {
+        return FailedPrecondition("the default bridge network has no embedded DNS server");
+      }
+      netns_path = it->second.attachment.netns_path;
     }
-    WriteHostsFiles(hosts);
-    return OkStatus();
+    BERTH_RETURN_IF_ERROR(dns_->Open(id, netns_path, upstreams));
+    MutexLock l(&mu_);
+    auto it = attached_.find(id);
+    if (it == attached_.end()) return NotFound("container " + id + " has no network attachment");
+    NetworkAttachment& a = it->second.attachment;
+    a.dns_resolver = true;
+    a.dns_upstreams = upstreams;
+    return WriteWholeFile(RecordPath(id), AttachmentToJson(a));
   }
+
+  // Who container `id` may resolve by name: every container (itself too)
+  // on a user-defined network it is on. Called by the DNS event loop at
+  // each query.
+  std::vector<dns::Peer> DnsPeersOf(const std::string& id) EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    std::set<std::string> networks;
+    for (const auto& [cid, held] : attached_) {
+      if (held.attachment.container_id == id && held.attachment.network_id != network_id_) {
+        networks.insert(held.attachment.network_id);
+      }
+    }
+    std::vector<dns::Peer> out;
+    for (const auto& [cid, held] : attached_) {
+      const NetworkAttachment& a = held.attachment;
+      if (!networks.contains(a.network_id)) continue;
+      dns::Peer peer{a.ip_address, a.network_name, a.container_name, {}};
+      if (!a.container_name.empty()) peer.names.push_back(a.container_name);
+      peer.names.insert(peer.names.end(), a.aliases.begin(), a.aliases.end());
+      peer.names.push_back(a.container_id.substr(0, 12));
+      out.push_back(std::move(peer));
+    }
+    return out;
+  }
+
+  // Opens the listeners of the attachments a previous berthd served.
+  void ReopenResolvers() EXCLUDES(mu_) {
+    if (!dns_) return;
+    std::vector<NetworkAttachment> served;
+    {
+      MutexLock l(&mu_);
+      for (const auto& [id, held] : attached_) {
+        if (held.attachment.dns_resolver) served.push_back(held.attachment);
+      }
+    }
+    for (const auto& a : served) {
+      LogIfError(dns_->Open(a.container_id, a.netns_path, a.dns_upstreams),
+                 "reopen the DNS server of container " + a.container_id);
+    }
+  }
+
+  void SetDns(std::unique_ptr<dns::EmbeddedDns> dns) { dns_ = std::move(dns); }
 
   Result<UserNetwork> CreateNetwork(const NetworkCreateRequest& req) override EXCLUDES(mu_) {
     MutexLock l(&mu_);
@@ -419,33 +466,6 @@ class NetworkServiceImpl : public NetworkService {
     }
     if (found == nullptr) return NotFound("network " + ref + " not found");
     return *found;
-  }
-
-  // The /etc/hosts texts of the containers on user network `network_id`:
-  // each one's base and a line per other container there.
-  std::vector<std::pair<std::string, std::string>> HostsFilesLocked(const std::string& network_id) REQUIRES(mu_) {
-    std::vector<std::pair<std::string, std::string>> out;
-    if (network_id == network_id_) return out;  // the default bridge has no name resolution, as Docker's
-    for (const auto& [id, held] : attached_) {
-      const NetworkAttachment& a = held.attachment;
-      if (a.network_id != network_id || a.hosts_path.empty()) continue;
-      std::vector<HostsPeer> peers;
-      for (const auto& [other_id, other] : attached_) {
-        const NetworkAttachment& o = other.attachment;
-        if (other_id == id || o.network_id != network_id) continue;
-        HostsPeer peer{o.ip_address, {}};
-        if (!o.container_name.empty()) peer.names.push_back(o.container_name);
-        for (const auto& alias : o.aliases) peer.names.push_back(alias);
-        peer.names.push_back(other_id.substr(0, 12));
-        peers.push_back(std::move(peer));
-      }
-      out.emplace_back(a.hosts_path, a.hosts_base + BuildPeerHostsLines(peers));
-    }
-    return out;
-  }
-
-  static void WriteHostsFiles(const std::vector<std::pair<std::string, std::string>>& files) {
-    for (const auto& [path, text] : files) LogIfError(RewriteFileInPlace(path, text), "update the hosts file");
   }
 
   std::string NetnsDir() const { return opts_.exec_root + "/netns"; }
@@ -595,6 +615,9 @@ class NetworkServiceImpl : public NetworkService {
   Mutex mu_;
   std::map<std::string, Attached> attached_ GUARDED_BY(mu_);
   std::map<std::string, UserNetwork> networks_ GUARDED_BY(mu_);  // by ID
+  // Last: destroyed first, so no query is answered from a half-gone service.
+  // Set once in Open, before any other use.
+  std::unique_ptr<dns::EmbeddedDns> dns_;
 };
 
 }  // namespace
@@ -628,6 +651,13 @@ Result<std::unique_ptr<NetworkService>> NetworkService::Open(const NetworkServic
                          network_internal::NetworkStore::Open(opts.state_dir.empty() ? netns_dir : opts.state_dir));
   auto impl = std::make_unique<NetworkServiceImpl>(opts, subnet, gateway, network_id, std::move(store));
   BERTH_RETURN_IF_ERROR(impl->Load());
+  if (opts.embedded_dns) {
+    NetworkServiceImpl* service = impl.get();
+    BERTH_ASSIGN_OR_RETURN(
+        auto dns, dns::EmbeddedDns::Start([service](const std::string& id) { return service->DnsPeersOf(id); }, {}));
+    impl->SetDns(std::move(dns));
+    impl->ReopenResolvers();
+  }
   return std::unique_ptr<NetworkService>(std::move(impl));
 }
 
