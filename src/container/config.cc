@@ -229,6 +229,8 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["Init"] = c.init;
   o["GroupAdd"] = ToArray(c.group_add);
   o["Healthcheck"] = c.healthcheck ? json::parse(HealthConfigJson(*c.healthcheck)) : json::value(nullptr);
+  o["Resources"] = ResourceFieldsJson(c.resources);
+  o["OOMKilled"] = s.oom_killed;
   o["Error"] = s.error;
   o["RestartCount"] = s.restart_count;
   o["HasBeenManuallyStopped"] = s.manually_stopped;
@@ -329,6 +331,10 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
     BERTH_ASSIGN_OR_RETURN(c.healthcheck, ParseHealthConfig(json::serialize(*x)));
   }
   if (auto* x = o.if_contains("HasBeenManuallyStopped"); x && x->is_bool()) s.manually_stopped = x->as_bool();
+  if (auto* x = o.if_contains("OOMKilled"); x && x->is_bool()) s.oom_killed = x->as_bool();
+  if (auto* x = o.if_contains("Resources"); x && x->is_object()) {
+    BERTH_ASSIGN_OR_RETURN(c.resources, ParseResourceFields(x->as_object()));
+  }
   return s;
 }
 
