@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/container_resources.h"
 #include "berth/image_service.h"
 #include "berth/io.h"
 #include "berth/metadata.h"
@@ -158,6 +159,10 @@ struct ContainerConfig {
   // Config.Healthcheck as given (merged with the image's at start, Docker's
   // rules); absent: the image's. Checked at create (Docker's texts).
   std::optional<HealthConfig> healthcheck;
+  // HostConfig's resource fields (--memory, --cpus, --pids-limit, --ulimit,
+  // --shm-size, --sysctl, --device, ...): checked by Create (Docker's texts
+  // and defaults), applied at every start, changed by UpdateResources.
+  ContainerResources resources;
 };
 
 // A container as inspect and list show it.
@@ -182,6 +187,9 @@ struct ContainerInfo {
   std::optional<HealthState> health;
   // The container's place on the bridge network while it runs.
   std::optional<NetworkAttachment> network;
+  // State.OOMKilled: the kernel's OOM killer killed a process of the
+  // container's memory cgroup during its last run.
+  bool oom_killed = false;
 };
 
 struct ContainerCreateResult {
@@ -584,6 +592,17 @@ class ContainerService {
   // other than "no". Takes effect at the container's next exit.
   // Default: Unimplemented (fakes).
   virtual Status UpdateRestartPolicy(const std::string& ref, const RestartPolicy& policy);
+
+  // docker update of resource fields (Docker's UpdateContainer): the
+  // non-zero fields of `update` (PidsLimit when given) replace the
+  // container's, checked as Docker checks them (InvalidArgument, or Conflict
+  // "Cannot update container ID: Memory limit should be smaller than already
+  // set memoryswap limit, update the memoryswap at the same time" and the
+  // Nano CPUs conflicts), applied to a running container by runc update (the
+  // kernel's refusal is InvalidArgument "Cannot update container ID: ..." and
+  // nothing is stored) and stored for the next start. Returns Docker's
+  // warnings. Default: Unimplemented (fakes).
+  virtual Result<std::vector<std::string>> UpdateResources(const std::string& ref, const ContainerResources& update);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

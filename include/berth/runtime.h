@@ -41,6 +41,53 @@
 
 namespace berth {
 
+// The cgroup limits of a container (the OCI spec's linux.resources, as
+// Docker's daemon fills them in from HostConfig): an absent value is not
+// written (the cgroup's own, unlimited by default, stays).
+struct LinuxResourceLimits {
+  std::optional<int64_t> memory_limit;        // bytes (memory.limit_in_bytes)
+  std::optional<int64_t> memory_reservation;  // bytes (soft limit)
+  std::optional<int64_t> memory_swap;         // memory + swap, bytes; -1: unlimited
+  std::optional<uint64_t> memory_swappiness;  // 0..100
+  bool disable_oom_killer = false;            // memory.oom_control
+  std::optional<uint64_t> cpu_shares;
+  std::optional<int64_t> cpu_quota;    // microseconds per period
+  std::optional<uint64_t> cpu_period;  // microseconds
+  std::string cpuset_cpus;             // "" : not set
+  std::string cpuset_mems;
+  std::optional<int64_t> pids_limit;  // -1: unlimited
+  std::optional<uint16_t> blkio_weight;
+  bool operator==(const LinuxResourceLimits&) const = default;
+};
+
+// The JSON of OCI linux.resources for `r` (memory, cpu, pids, blockIO; the
+// objects with nothing set are left out). `runc update --resources` reads
+// the same shape. Device rules are not part of it.
+std::string LinuxResourcesJson(const LinuxResourceLimits& r);
+
+// A host device node made in the container (Docker's --device): the node
+// `path` in the container, of `type` "c" or "b", and the cgroup rule that
+// allows `access` ("rwm" or a part of it) on it.
+struct DeviceNode {
+  std::string path;
+  std::string type;
+  int64_t major = 0;
+  int64_t minor = 0;
+  uint32_t file_mode = 0;  // permission bits
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string access = "rwm";
+  bool operator==(const DeviceNode&) const = default;
+};
+
+// process.rlimits entry (Docker's --ulimit): `type` is "RLIMIT_NOFILE"...
+struct Rlimit {
+  std::string type;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+  bool operator==(const Rlimit&) const = default;
+};
+
 // What runs inside the container: the OCI runtime spec's process and the
 // few settings berth varies.
 struct ProcessSpec {
@@ -86,6 +133,15 @@ struct ProcessSpec {
     std::vector<std::string> tmpfs_options;  // added to nosuid, nodev, noexec
   };
   std::vector<BindMount> bind_mounts;
+  // linux.resources (cgroup limits), process.rlimits, process.oomScoreAdj,
+  // linux.sysctl, the /dev/shm size and host devices (linux.devices plus an
+  // allow rule each; ignored with privileged, which has every device).
+  LinuxResourceLimits resources;
+  std::vector<Rlimit> rlimits;
+  std::optional<int> oom_score_adj;
+  std::map<std::string, std::string> sysctls;
+  int64_t shm_size_bytes = 64 * 1024 * 1024;
+  std::vector<DeviceNode> devices;
 };
 
 // Writes <bundle>/config.json (OCI runtime spec 1.0): namespaces pid, mount,
@@ -93,8 +149,9 @@ struct ProcessSpec {
 // /dev/pts, /dev/shm, /dev/mqueue, /sys (ro) mounts; default devices;
 // p.capabilities; p.seccomp as linux.seccomp; masked/read-only paths as
 // Docker sets them (or p.privileged's settings); rootfs path `rootfs`
-// (absolute). No resource limits. A host /dev that cannot be listed fails a
-// privileged spec.
+// (absolute); p.resources, p.rlimits, p.oom_score_adj, p.sysctls,
+// p.devices and /dev/shm of p.shm_size_bytes. A host /dev that cannot be
+// listed fails a privileged spec.
 Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, const ProcessSpec& p);
 
 // The paths WriteBundleConfig masks (maskedPaths) and makes read-only
@@ -264,6 +321,11 @@ class Runtime {
   virtual Result<RuntimeState> Wait(const std::string& id, const std::string& state_dir,
                                     int64_t timeout_ms,
                                     const std::function<bool()>& cancelled = {}) = 0;
+  // Changes the cgroup limits of the running (or paused) container `id`
+  // (`runc update --resources`). Not running: FailedPrecondition; runc's
+  // refusal (the kernel's, e.g. a memory limit below the current usage) is
+  // Internal with runc's text. Default: Unimplemented.
+  virtual Status Update(const std::string& id, const LinuxResourceLimits& limits);
   // `runc delete --force` (absent: OK).
   virtual Status Delete(const std::string& id) = 0;
   // Runs the process `process_json` (see WriteProcessJson) inside the

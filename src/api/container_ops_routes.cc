@@ -1,6 +1,7 @@
 // docker rename, pause, unpause, top, diff and update (Docker's
 // api/server/router/container) over the ContainerService.
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "api/container_render.h"
@@ -86,11 +87,12 @@ bool IsZero(const json::value& v) {
   return true;
 }
 
-// POST /containers/{id}/update: the restart policy is replaced when the
-// body names one (Docker applies a RestartPolicy only with a Name); berth's
-// containers have no resource limits, so every other field that is set is
-// refused by name (400) and nothing changes; a body setting nothing is
-// answered as Docker does.
+// POST /containers/{id}/update: the resource fields Docker's update changes
+// (Memory, MemorySwap, MemoryReservation, NanoCpus, CpuShares, CpuPeriod,
+// CpuQuota, CpusetCpus, CpusetMems, PidsLimit, BlkioWeight) go to
+// ContainerService::UpdateResources, and the restart policy is replaced when
+// the body names one (Docker applies a RestartPolicy only with a Name); any
+// other field that is set is refused by name (400) and nothing changes.
 Result<Response> UpdateContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
@@ -106,10 +108,23 @@ Result<Response> UpdateContainer(RouteContext& ctx) {
       if (!p.name.empty()) policy = std::move(p);
       continue;
     }
+    if (kUpdatableResourceFields.contains(std::string_view(key))) continue;
     if (!IsZero(value)) return InvalidArgument("berth does not support updating " + std::string(key));
   }
+  BERTH_ASSIGN_OR_RETURN(ContainerResources resources, ParseResourceFields(body.as_object()));
+  // Something to change: a field set, or PidsLimit given (0 is "unlimited").
+  const json::object& fields = body.as_object();
+  const bool changes = std::any_of(fields.begin(), fields.end(), [](const json::key_value_pair& kv) {
+    if (!kUpdatableResourceFields.contains(kv.key())) return false;
+    return kv.key() == "PidsLimit" ? !kv.value().is_null() : !IsZero(kv.value());
+  });
+  json::array warnings;
+  if (changes) {
+    BERTH_ASSIGN_OR_RETURN(std::vector<std::string> w, cs->UpdateResources(info.record.id, resources));
+    for (const auto& s : w) warnings.emplace_back(json::string(s));
+  }
   if (policy) BERTH_RETURN_IF_ERROR(cs->UpdateRestartPolicy(info.record.id, *policy));
-  return JsonResponse(200, R"({"Warnings":[]})");
+  return JsonResponse(200, json::serialize(json::object{{"Warnings", std::move(warnings)}}));
 }
 
 }  // namespace

@@ -188,7 +188,9 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
         "SecurityOpt", "CapAdd",     "CapDrop", "Privileged", "LogConfig", "RestartPolicy",   "Init",           "GroupAdd", "ConsoleSize",
         "VolumesFrom"};
     host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
+    host_handled.insert(kResourceFields.begin(), kResourceFields.end());
     BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
+    BERTH_ASSIGN_OR_RETURN(c.resources, ParseResourceFields(ho));
     BERTH_RETURN_IF_ERROR(ParseConsoleSize(ho, &c.console_rows, &c.console_cols));
     BERTH_ASSIGN_OR_RETURN(c.read_only_rootfs, GetBool(ho, "ReadonlyRootfs"));
     BERTH_ASSIGN_OR_RETURN(auto security_opts, GetStrSlice(ho, "SecurityOpt"));
@@ -323,7 +325,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   st["Running"] = r.running();
   st["Paused"] = r.state == ContainerState::kPaused;
   st["Restarting"] = r.state == ContainerState::kRestarting;
-  st["OOMKilled"] = false;
+  st["OOMKilled"] = c.oom_killed;
   st["Dead"] = r.state == ContainerState::kDead;
   st["Pid"] = r.running() ? r.pid : 0;
   st["ExitCode"] = r.exit_code;

@@ -118,6 +118,13 @@ class FakeContainers : public ContainerService {
     BERTH_RETURN_IF_ERROR(TakeError());
     return Digest::Of("imported");
   }
+  Result<std::vector<std::string>> UpdateResources(const std::string& ref, const ContainerResources& u) override {
+    calls.push_back("update " + ref);
+    last_update = u;
+    BERTH_RETURN_IF_ERROR(TakeError());
+    return std::vector<std::string>{"a warning"};
+  }
+  ContainerResources last_update;
   Result<int> SweepSnapshots() override { return 0; }
   void Shutdown() override {}
 
@@ -313,12 +320,19 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
       {R"({"Image":"b","HostConfig":{"RestartPolicy":{"Name":"always","MaximumRetryCount":"3"}}})", 400,
        "HostConfig.RestartPolicy.MaximumRetryCount must be an integer"},
       {R"({"Image":"b","HostConfig":{"RestartPolicy":"always"}})", 400, "HostConfig.RestartPolicy must be an object"},
-      {R"({"Image":"b","HostConfig":{"MemorySwappiness":0}})", 400, "HostConfig.MemorySwappiness"},
+      {R"({"Image":"b","HostConfig":{"Memory":"64m"}})", 400, "invalid JSON: HostConfig.Memory must be an integer"},
+      {R"({"Image":"b","HostConfig":{"PidsLimit":1.5}})", 400, "HostConfig.PidsLimit must be an integer"},
+      {R"({"Image":"b","HostConfig":{"Ulimits":[{"Name":"nofile","Soft":"1"}]}})", 400,
+       "HostConfig.Ulimits.Soft must be an integer"},
+      {R"({"Image":"b","HostConfig":{"CpuRealtimeRuntime":950}})", 400, "HostConfig.CpuRealtimeRuntime"},
+      {R"({"Image":"b","HostConfig":{"DeviceCgroupRules":["c 1:3 rwm"]}})", 400,
+       "HostConfig.DeviceCgroupRules (--device-cgroup-rule)"},
       {R"({"Image":"b","HostConfig":{"LogConfig":{"Type":"syslog","Config":{"syslog-address":"udp://x:514"}}}})", 400,
        "berth does not support the log driver \"syslog\" (--log-driver); only json-file and none are supported"},
       {R"({"Image":"b","HostConfig":{"LogConfig":{"Type":"nosuch"}}})", 400,
        "logger: no log driver named 'nosuch' is registered"},
-      {R"({"Image":"b","HostConfig":{"Sysctls":{"net.ipv4.ip_forward":"1"}}})", 400, "HostConfig.Sysctls (--sysctl)"},
+      {R"({"Image":"b","HostConfig":{"Sysctls":{"net.ipv4.ip_forward":1}}})", 400,
+       "HostConfig.Sysctls must be an object of strings"},
       {R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"n":{"Aliases":["a"]}}}})", 400,
        "NetworkingConfig names \"n\""},
       {R"({"Image":"b","Healthcheck":{"Test":"true"}})", 400, "Healthcheck.Test must be a list of strings"},
@@ -585,6 +599,74 @@ TEST_F(ContainerRoutesTest, InspectHostConfigHasDockersKeys) {
   EXPECT_EQ(set.at("GroupAdd"), (json::array{"audio", "4000"}));
   EXPECT_TRUE(set.at("MaskedPaths").is_null());
   EXPECT_TRUE(set.at("ReadonlyPaths").is_null());
+}
+
+TEST_F(ContainerRoutesTest, ResourceFieldsReachTheConfigAndInspectShowsThem) {
+  Response r = Do("POST", "/containers/create", R"({"Image":"b","HostConfig":{"Memory":33554432,"MemorySwap":-1,
+    "MemorySwappiness":-1,"NanoCpus":500000000,"CpuShares":512,"CpusetCpus":"0","PidsLimit":10,
+    "Ulimits":[{"Name":"nofile","Soft":100,"Hard":200}],"ShmSize":8388608,"OomScoreAdj":-5,"OomKillDisable":true,
+    "Sysctls":{"net.ipv4.ip_forward":"1"},"Devices":[{"PathOnHost":"/dev/null","PathInContainer":"/dev/n",
+    "CgroupPermissions":"rw"}]}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const ContainerResources& got = fake_.last_config.resources;
+  EXPECT_EQ(got.memory, 32 << 20);
+  EXPECT_EQ(got.memory_swap, -1);
+  EXPECT_EQ(got.memory_swappiness, -1);  // the service drops it (Docker's "unset")
+  EXPECT_EQ(got.nano_cpus, 500000000);
+  EXPECT_EQ(got.cpu_shares, 512);
+  EXPECT_EQ(got.cpuset_cpus, "0");
+  EXPECT_EQ(got.pids_limit, 10);
+  EXPECT_EQ(got.ulimits, (std::vector<UlimitSetting>{{"nofile", 100, 200}}));
+  EXPECT_EQ(got.shm_size, 8 << 20);
+  EXPECT_EQ(got.oom_score_adj, -5);
+  EXPECT_EQ(got.oom_kill_disable, true);
+  EXPECT_EQ(got.sysctls.at("net.ipv4.ip_forward"), "1");
+  EXPECT_EQ(got.devices, (std::vector<DeviceMapping>{{"/dev/null", "/dev/n", "rw"}}));
+
+  auto& c = fake_.Add(kId, "web", ContainerState::kExited);
+  c.config.resources = got;
+  c.oom_killed = true;
+  r = Do("GET", "/v1.50/containers/web/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value body = Body(r);
+  const json::object& hc = body.at("HostConfig").as_object();
+  EXPECT_EQ(hc.at("Memory").to_number<int64_t>(), 32 << 20);
+  EXPECT_EQ(hc.at("MemorySwap").to_number<int64_t>(), -1);
+  EXPECT_EQ(hc.at("NanoCpus").to_number<int64_t>(), 500000000);
+  EXPECT_EQ(hc.at("PidsLimit").to_number<int64_t>(), 10);
+  EXPECT_EQ(hc.at("ShmSize").to_number<int64_t>(), 8 << 20);
+  EXPECT_EQ(hc.at("OomScoreAdj").to_number<int64_t>(), -5);
+  EXPECT_TRUE(hc.at("OomKillDisable").as_bool());
+  EXPECT_EQ(hc.at("Ulimits"), (json::array{json::object{{"Name", "nofile"}, {"Hard", 200}, {"Soft", 100}}}));
+  EXPECT_EQ(hc.at("Sysctls"), (json::object{{"net.ipv4.ip_forward", "1"}}));
+  EXPECT_EQ(hc.at("Devices"), (json::array{json::object{
+                                  {"PathOnHost", "/dev/null"}, {"PathInContainer", "/dev/n"}, {"CgroupPermissions", "rw"}}}));
+  EXPECT_TRUE(body.at("State").at("OOMKilled").as_bool());
+}
+
+TEST_F(ContainerRoutesTest, UpdateHandsResourceFieldsToTheServiceAndRefusesOthers) {
+  fake_.Add(kId, "web", ContainerState::kRunning);
+  // What `docker update --memory 48m --pids-limit 20 web` sends (CLI 28.2.2).
+  Response r = Do("POST", "/v1.50/containers/web/update", R"({"BlkioWeight":0,"CpuShares":0,"Memory":50331648,
+    "NanoCpus":0,"CgroupParent":"","BlkioWeightDevice":null,"CpuPeriod":0,"CpuQuota":0,"CpusetCpus":"",
+    "Devices":null,"DeviceCgroupRules":null,"DeviceRequests":null,"MemoryReservation":0,"MemorySwap":0,
+    "MemorySwappiness":null,"OomKillDisable":null,"PidsLimit":20,"Ulimits":null,"RestartPolicy":{"Name":"",
+    "MaximumRetryCount":0}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"Warnings":["a warning"]})" "\n");
+  EXPECT_EQ(LastCall(), "update " + kId);
+  EXPECT_EQ(fake_.last_update.memory, 48 << 20);
+  EXPECT_EQ(fake_.last_update.pids_limit, 20);
+  fake_.calls.clear();
+  r = Do("POST", "/v1.50/containers/web/update", R"({"Ulimits":[{"Name":"nofile","Soft":1,"Hard":1}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("berth does not support updating Ulimits"), std::string::npos) << r.body;
+  EXPECT_TRUE(fake_.calls.empty());
+  // Nothing set: nothing to do, Docker's answer.
+  r = Do("POST", "/v1.50/containers/web/update", R"({"Memory":0,"PidsLimit":null})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"Warnings":[]})" "\n");
+  EXPECT_TRUE(fake_.calls.empty());
 }
 
 TEST_F(ContainerRoutesTest, LogsOfTheNoneDriverAre501) {

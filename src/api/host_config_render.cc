@@ -50,7 +50,7 @@ json::object HostConfigDefaults(const ContainerConfig& c) {
   hc["ShmSize"] = 64 * 1024 * 1024;  // /dev/shm's size=65536k
   hc["Runtime"] = "runc";
   hc["Isolation"] = "";
-  // Resources: none is set (berth refuses every limit at create).
+  // Resources: placeholders, overwritten from the container's below.
   hc["CpuShares"] = 0;
   hc["Memory"] = 0;
   hc["NanoCpus"] = 0;
@@ -85,6 +85,7 @@ json::object HostConfigDefaults(const ContainerConfig& c) {
   hc["MaskedPaths"] = c.privileged ? json::value(nullptr) : json::value(StringList(DefaultMaskedPaths()));
   hc["ReadonlyPaths"] = c.privileged ? json::value(nullptr) : json::value(StringList(DefaultReadonlyPaths()));
   if (c.init) hc["Init"] = true;
+  for (auto& [key, value] : ResourceFieldsJson(c.resources)) hc[key] = value;
   return hc;
 }
 

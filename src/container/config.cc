@@ -230,6 +230,8 @@ std::string StoredConfigToJson(const StoredConfig& s) {
   o["Init"] = c.init;
   o["GroupAdd"] = ToArray(c.group_add);
   o["Healthcheck"] = c.healthcheck ? json::parse(HealthConfigJson(*c.healthcheck)) : json::value(nullptr);
+  o["Resources"] = ResourceFieldsJson(c.resources);
+  o["OOMKilled"] = s.oom_killed;
   o["Error"] = s.error;
   o["RestartCount"] = s.restart_count;
   o["HasBeenManuallyStopped"] = s.manually_stopped;
@@ -360,6 +362,10 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
       }
     }
     if (!state.status.empty()) s.health = std::move(state);
+  }
+  if (auto* x = o.if_contains("OOMKilled"); x && x->is_bool()) s.oom_killed = x->as_bool();
+  if (auto* x = o.if_contains("Resources"); x && x->is_object()) {
+    BERTH_ASSIGN_OR_RETURN(c.resources, ParseResourceFields(x->as_object()));
   }
   return s;
 }

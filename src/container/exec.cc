@@ -237,6 +237,7 @@ Status ContainerServiceImpl::PrepareExec(const ContainerRecord& rec, const Conta
   for (const auto& kv : x.env) OverrideEnv(&p.env, kv);
   p.cwd = !x.working_dir.empty() ? x.working_dir : (e.working_dir.empty() ? "/" : e.working_dir);
   BERTH_RETURN_IF_ERROR(ApplySecurity(cfg, &p));
+  ApplyResourcesToProcess(cfg.resources, &p);  // --ulimit, --oom-score-adj
   if (x.privileged) p.capabilities = CapabilitiesIn(AvailableCapabilityMask());
   BERTH_RETURN_IF_ERROR(ResolveUser(Dir(rec.id) + "/rootfs", x.user.empty() ? e.user : x.user, &p, cfg.group_add));
   return WriteProcessJson(process_json, p);

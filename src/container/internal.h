@@ -62,6 +62,7 @@ struct StoredConfig {
   // State.Health as it last was (status, failing streak, the last probes),
   // so that a berthd restart goes on from it.
   std::optional<HealthState> health;
+  bool oom_killed = false;  // State.OOMKilled of the last run
 };
 std::string StoredConfigToJson(const StoredConfig& s);
 Result<StoredConfig> StoredConfigFromJson(std::string_view json);
@@ -107,6 +108,13 @@ std::string BaseName(std::string path);
 // The cgroup directories of process `pid` by controller ("memory",
 // "cpuacct", "pids", "blkio", ...; on the unified hierarchy the key "").
 Result<std::map<std::string, std::string>> CgroupDirsOf(int pid);
+
+// Whether the kernel's OOM killer killed a process in the memory cgroup runc
+// made for container `id` (runc's default place: berthd's own cgroup plus
+// the ID; v1 memory.oom_control's oom_kill, v2 memory.events' oom_kill).
+// The shim's `runc run -d` leaves that cgroup after the exit until berthd's
+// `runc delete`: read it before. False when it is gone (resources_update.cc).
+bool OomKilledInCgroup(const std::string& id);
 
 // Docker's parsePSOutput: the titles of ps's first line and the lines whose
 // PID column is one of `pids` (fields split at ASCII spaces; the last title
@@ -252,6 +260,8 @@ class ContainerServiceImpl : public ContainerService {
   Status CloseStdin(const std::string& ref) override;
   Status ResizeTty(const std::string& ref, int rows, int cols) override;
   Status UpdateRestartPolicy(const std::string& ref, const RestartPolicy& policy) override;  // restart.cc
+  Result<std::vector<std::string>> UpdateResources(const std::string& ref,
+                                                   const ContainerResources& update) override;  // resources_update.cc
 
  private:
   std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
@@ -385,6 +395,7 @@ class ContainerServiceImpl : public ContainerService {
   std::unique_ptr<Runtime> runtime_;
   std::string dir_;
   const ContainerServiceOptions opts_;
+  const HostResources host_resources_ = ProbeHostResources();
 
   Mutex mu_;
   CondVar cv_;  // a container exited or was removed, or stopping_ is set

@@ -44,6 +44,7 @@ ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
   info.effective_healthcheck = MergeHealthConfig(c.stored.config.healthcheck, proc.healthcheck);
   info.health = c.health;
   info.error = c.stored.error;
+  info.oom_killed = c.stored.oom_killed;
   if (opts_.network != nullptr && c.rec.running()) info.network = opts_.network->AttachmentOf(c.rec.id);
   return info;
 }

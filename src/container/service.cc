@@ -88,6 +88,7 @@ Status ContainerServiceImpl::Init() {
             exited && st->finished_unix_nanos ? st->finished_unix_nanos : store_->env()->NowUnixNanos();
         c->rec.pid = 0;
         UnmountAll(r.id);
+        c->stored.oom_killed = OomKilledInCgroup(r.id);
         LogIfError(runtime_->Delete(r.id), "delete the runtime state of container " + r.id);
         ReleaseNetwork(r.id);
         BERTH_RETURN_IF_ERROR(Persist(*c));
@@ -216,6 +217,8 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
   c->rec.state = ContainerState::kCreated;
   c->rec.created_unix_nanos = store_->env()->NowUnixNanos();
   c->stored.config = cfg;
+  BERTH_RETURN_IF_ERROR(
+      ValidateResources(&c->stored.config.resources, host_resources_, false, cfg.network_mode, &out.warnings));
   BERTH_RETURN_IF_ERROR(ValidateRestartPolicy(cfg.restart_policy));
   if (cfg.healthcheck) BERTH_RETURN_IF_ERROR(ValidateHealthConfig(*cfg.healthcheck));
   if (cfg.auto_remove && HasRestartPolicy(cfg.restart_policy)) {
@@ -410,6 +413,8 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   }
   s = AddMountsToSpec(rec.id, cfg, &p);
   if (!s.ok()) return fail(s);
+  s = ApplyResourcesToSpec(cfg.resources, &p);
+  if (!s.ok()) return fail(s);
   s = WriteBundleConfig(dir + "/bundle", dir + "/rootfs", p);
   if (!s.ok()) return fail(s);
   auto log_rotation = ParseLogConfig(cfg.log_driver, cfg.log_options);
@@ -424,6 +429,7 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
     c->rec.exit_code = 0;
     c->rec.started_unix_nanos = env->NowUnixNanos();
     c->stored.error.clear();
+    c->stored.oom_killed = false;
     if (cause == StartCause::kUser) {
       // Docker's start by the user: a fresh restart manager.
       c->stored.restart_count = 0;
@@ -501,6 +507,8 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   // Unmount before the record says exited, so that a Start that follows
   // never sees its fresh mount undone.
   UnmountAll(id);
+  // Read while runc's cgroup of the container still exists.
+  const bool oom_killed = OomKilledInCgroup(id);
   LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
   volumes_->Unmount(id);
   ReleaseNetwork(id);
@@ -513,6 +521,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
     if (it == ctrs_.end() || it->second->removed || !it->second->rec.running()) return;
     Ctr& c = *it->second;
     c.rec.exit_code = st.exit_code;
+    c.stored.oom_killed = oom_killed;
     c.rec.finished_unix_nanos = st.finished_unix_nanos ? st.finished_unix_nanos : store_->env()->NowUnixNanos();
     c.rec.pid = 0;
     c.exits++;

@@ -262,6 +262,18 @@ class RuncRuntime final : public Runtime {
     return OkStatus();
   }
 
+  Status Update(const std::string& id, const LinuxResourceLimits& limits) override {
+    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
+    if (!rs.exists || (rs.status != "running" && rs.status != "paused")) {
+      return FailedPrecondition("container " + id + " is not running");
+    }
+    runtime_internal::CommandInput input;
+    input.stdin_data = LinuxResourcesJson(limits);
+    BERTH_ASSIGN_OR_RETURN(CommandResult r, runtime_internal::RunCommandWithInput(RuncArgv({"update", "--resources", "-", id}), input));
+    if (r.exit_code != 0) return Internal(Trim(r.err.empty() ? r.out : r.err));
+    return OkStatus();
+  }
+
   Status Resume(const std::string& id) override {
     BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
     if (!rs.exists || rs.status != "paused") {
@@ -424,6 +436,10 @@ Result<int> Runtime::Exec(const std::string& id, const std::string&, const std::
                           const std::function<void(int pid)>&, const std::function<void(int, std::string_view)>&,
                           const std::function<bool()>&) {
   return Unimplemented("this runtime cannot run processes in container " + id);
+}
+
+Status Runtime::Update(const std::string& id, const LinuxResourceLimits&) {
+  return Unimplemented("this runtime cannot update the limits of container " + id);
 }
 
 Result<std::unique_ptr<Runtime>> Runtime::Create(const RuntimeOptions& opts) {

@@ -81,6 +81,56 @@ TEST_F(SpecTest, ProcessRootAndHostname) {
   EXPECT_FALSE(c.at("root").at("readonly").as_bool());
 }
 
+TEST_F(SpecTest, ResourceLimitsRlimitsSysctlsShmAndDevices) {
+  ProcessSpec p;
+  p.args = {"true"};
+  json::object plain = WriteAndRead(p, dir_ + "/plain");
+  // Defaults: no limits, Docker's 64 MiB /dev/shm, no rlimits or sysctls.
+  const json::object& plain_res = plain.at("linux").at("resources").as_object();
+  EXPECT_FALSE(plain_res.contains("memory"));
+  EXPECT_FALSE(plain_res.contains("pids"));
+  EXPECT_FALSE(plain.at("process").as_object().contains("rlimits"));
+  EXPECT_FALSE(plain.at("process").as_object().contains("oomScoreAdj"));
+  EXPECT_FALSE(plain.at("linux").as_object().contains("sysctl"));
+  auto shm_options = [](const json::object& spec) {
+    for (const auto& m : spec.at("mounts").as_array()) {
+      if (m.at("destination") == "/dev/shm") return Strings(m.at("options"));
+    }
+    return std::set<std::string>();
+  };
+  EXPECT_TRUE(shm_options(plain).contains("size=67108864"));
+
+  p.resources.memory_limit = 32 << 20;
+  p.resources.memory_swap = 64 << 20;
+  p.resources.cpu_quota = 50000;
+  p.resources.cpu_period = 100000;
+  p.resources.pids_limit = 10;
+  p.rlimits = {{"RLIMIT_NOFILE", 100, 200}};
+  p.oom_score_adj = 300;
+  p.sysctls = {{"net.ipv4.ip_forward", "1"}};
+  p.shm_size_bytes = 8 << 20;
+  p.devices = {{"/dev/fuse", "c", 10, 229, 0666, 0, 0, "rwm"}};
+  json::object c = WriteAndRead(p, dir_ + "/limited");
+  const json::object& res = c.at("linux").at("resources").as_object();
+  EXPECT_EQ(res.at("memory"), (json::object{{"limit", 32 << 20}, {"swap", 64 << 20}}));
+  EXPECT_EQ(res.at("cpu"), (json::object{{"quota", 50000}, {"period", 100000}}));
+  EXPECT_EQ(res.at("pids"), (json::object{{"limit", 10}}));
+  EXPECT_EQ(c.at("process").at("rlimits"),
+            (json::array{json::object{{"type", "RLIMIT_NOFILE"}, {"hard", 200}, {"soft", 100}}}));
+  EXPECT_EQ(c.at("process").at("oomScoreAdj").to_number<int64_t>(), 300);
+  EXPECT_EQ(c.at("linux").at("sysctl"), (json::object{{"net.ipv4.ip_forward", "1"}}));
+  EXPECT_TRUE(shm_options(c).contains("size=8388608"));
+  EXPECT_FALSE(shm_options(c).contains("size=67108864"));
+  const json::array& devices = c.at("linux").at("devices").as_array();
+  ASSERT_EQ(devices.size(), 1u);
+  EXPECT_EQ(devices[0].at("path"), "/dev/fuse");
+  EXPECT_EQ(devices[0].at("major").to_number<int64_t>(), 10);
+  EXPECT_EQ(devices[0].at("minor").to_number<int64_t>(), 229);
+  // The device's allow rule follows Docker's defaults.
+  const json::array& rules = res.at("devices").as_array();
+  EXPECT_EQ(rules.back(), (json::object{{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"access", "rwm"}}));
+}
+
 TEST_F(SpecTest, ProcessJsonIsTheBundlesProcessObject) {
   ProcessSpec p;
   p.args = {"sh", "-c", "exit 3"};

@@ -209,6 +209,14 @@ static json::object ProcessObject(const ProcessSpec& p) {
   process["cwd"] = p.cwd.empty() ? "/" : p.cwd;
   process["capabilities"] = std::move(caps);
   process["noNewPrivileges"] = p.no_new_privileges;
+  if (!p.rlimits.empty()) {
+    json::array rlimits;
+    for (const Rlimit& r : p.rlimits) {
+      rlimits.emplace_back(json::object{{"type", r.type}, {"hard", r.hard}, {"soft", r.soft}});
+    }
+    process["rlimits"] = std::move(rlimits);
+  }
+  if (p.oom_score_adj) process["oomScoreAdj"] = *p.oom_score_adj;
   return process;
 }
 
@@ -237,8 +245,11 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
     mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}));
   }
   mounts.emplace_back(Mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
-  mounts.emplace_back(
-      Mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
+  {
+    json::object shm = Mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777"});
+    shm["options"].as_array().emplace_back(json::string("size=" + std::to_string(p.shm_size_bytes)));
+    mounts.emplace_back(std::move(shm));
+  }
   for (const auto& b : p.bind_mounts) {
     if (b.destination.empty() || b.destination[0] != '/') {
       return InvalidArgument("mount destination must be absolute: " + b.destination);
@@ -270,7 +281,7 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
     if (std::string_view(t) == "network" && !p.network_namespace_path.empty()) ns["path"] = p.network_namespace_path;
     namespaces.emplace_back(std::move(ns));
   }
-  json::object resources;
+  json::object resources = json::parse(LinuxResourcesJson(p.resources)).as_object();
   json::object linux_;
   if (p.privileged) {
     json::array host_devices;
@@ -278,13 +289,31 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
     linux_["devices"] = std::move(host_devices);
     resources["devices"] = json::array{DeviceRule(true, nullptr, -1, -1, "rwm")};
   } else {
-    resources["devices"] = DefaultDeviceRules();
+    json::array rules = DefaultDeviceRules();
+    json::array devices;
+    for (const DeviceNode& d : p.devices) {
+      devices.emplace_back(json::object{{"path", d.path},
+                                        {"type", d.type},
+                                        {"major", d.major},
+                                        {"minor", d.minor},
+                                        {"fileMode", d.file_mode},
+                                        {"uid", d.uid},
+                                        {"gid", d.gid}});
+      rules.emplace_back(DeviceRule(true, d.type.c_str(), d.major, d.minor, d.access.c_str()));
+    }
+    if (!devices.empty()) linux_["devices"] = std::move(devices);
+    resources["devices"] = std::move(rules);
     linux_["maskedPaths"] = StringArray(kMaskedPaths);
     linux_["readonlyPaths"] = StringArray(kReadonlyPaths);
   }
   linux_["resources"] = std::move(resources);
   linux_["namespaces"] = std::move(namespaces);
   if (p.seccomp) linux_["seccomp"] = SeccompJson(*p.seccomp);
+  if (!p.sysctls.empty()) {
+    json::object sysctl;
+    for (const auto& [k, v] : p.sysctls) sysctl[k] = v;
+    linux_["sysctl"] = std::move(sysctl);
+  }
 
   json::object spec;
   spec["ociVersion"] = "1.0.2-dev";

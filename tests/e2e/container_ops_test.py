@@ -375,9 +375,12 @@ class OpsCliTest(ContainerTestCase):
 
     def test_update_refuses_what_berth_does_not_do(self):
         cid = self.run_sleeper()
+        # A memory limit above the (unset) swap limit without --memory-swap:
+        # Docker's refusal (resources_test covers updates that apply).
         rc, _, err = self.d.docker("update", "--memory", "64m", cid)
         self.assertNotEqual(rc, 0)
-        self.assertIn("berth does not support updating Memory", err)
+        self.assertIn("Memory limit should be smaller than already set memoryswap limit", err)
+        self.assertEqual(self.inspect(cid, "{{.HostConfig.Memory}}"), "0")
         # --restart is applied (lifecycle_test covers it); limits never half-apply.
         self.assertEqual(self.inspect(cid, "{{.HostConfig.RestartPolicy.Name}}"), "no")
         rc, _, err = self.d.docker("update", "--cpus", "1", "nosuch")

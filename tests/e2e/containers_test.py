@@ -132,13 +132,11 @@ class RunTest(ContainerTestCase):
         # Each flag asks for something berth does not do yet: refused, naming
         # it, before anything is created; never accepted and ignored.
         cases = [
-            (["--memory", "64m"], "HostConfig.Memory (--memory)"),
-            (["--pids-limit", "10"], "HostConfig.PidsLimit (--pids-limit)"),
+            (["--device-cgroup-rule", "c 1:3 rwm"], "HostConfig.DeviceCgroupRules (--device-cgroup-rule)"),
+            (["--device-write-iops", "/dev/null:10"], "HostConfig.BlkioDeviceWriteIOps"),
             (["--security-opt", "apparmor=unconfined"], 'berth does not support --security-opt "apparmor"'),
-            (["--shm-size", "1m"], "HostConfig.ShmSize (--shm-size)"),
             (["--ip", "10.1.2.3"], "berth does not support endpoint setting IPAMConfig"),
             (["--volume-driver", "nfs"], "HostConfig.VolumeDriver (--volume-driver)"),
-            (["--memory-swappiness", "0"], "HostConfig.MemorySwappiness (--memory-swappiness)"),
         ]
         for flags, message in cases:
             rc, out, err = self.d.docker("create", *flags, "bb:1", "true")

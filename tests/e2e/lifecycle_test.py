@@ -139,7 +139,7 @@ class RestartPolicyTest(ContainerTestCase):
         self.assertIn("maximum retry count can only be used with 'on-failure'", err)
         rc, _, err = self.d.docker("update", "--memory", "64m", cid)
         self.assertNotEqual(rc, 0)
-        self.assertIn("berth does not support updating Memory", err)
+        self.assertIn("Memory limit should be smaller than already set memoryswap limit", err)
         self.assertEqual(self.inspect(cid, "{{.HostConfig.RestartPolicy.Name}}"), "on-failure")
         self.docker_ok("rm", "-f", cid)
         rm = self.docker_ok("run", "-d", "--rm", "bb:1", "sleep", "1000").strip()

@@ -39,6 +39,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -395,10 +396,12 @@ int ExitCode(int status) {
 
 // Runs runc and copies its output until the container exits; returns its
 // exit code (128+N when killed by signal N) and sets `*finished` to when it
-// exited. Without a TTY, `runc run` stays in the foreground and its exit is
-// the container's; with one, `runc run -d` hands the terminal over its
-// console socket and leaves, and the container's init (orphaned onto us,
-// the subreaper) is waited for.
+// exited. `runc run -d` starts the container and leaves (with a TTY, after
+// handing the terminal over its console socket; without, the container
+// inherits runc's pipes), and the container's init (orphaned onto us, the
+// subreaper) is waited for. So runc leaves the container's cgroup in place
+// after the exit until berthd's `runc delete` (berthd reads what the
+// kernel's OOM killer did there first).
 int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
   *finished = WallClockNanos();
   int out[2], err[2], in[2] = {-1, -1};
@@ -423,7 +426,8 @@ int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
     args.push_back(a.runc_root);
   }
   args.insert(args.end(), {"--log", a.state + "/runc.log", "--log-format", "json", "run"});
-  if (a.tty) args.insert(args.end(), {"-d", "--console-socket", RelativePath(a.bundle, a.state + "/console.sock")});
+  args.push_back("-d");
+  if (a.tty) args.insert(args.end(), {"--console-socket", RelativePath(a.bundle, a.state + "/console.sock")});
   args.insert(args.end(), {"--bundle", a.bundle, "--pid-file", a.state + "/init.pid", a.id});
   std::vector<char*> argv;
   for (auto& s : args) argv.push_back(s.data());
@@ -453,7 +457,10 @@ int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
   }
 
   Stream streams[3] = {{"stdout", out[0], {}}, {"stderr", err[0], {}}, {"stdout", -1, {}}};  // [2]: the terminal
-  pid_t waited = runc;  // runc, then (TTY) the container's init
+  pid_t waited = runc;  // runc, then the container's init
+  // What ended while runc was still waited for: the init may end (a zombie
+  // handed to us as runc leaves) before runc's own exit is reaped.
+  std::map<pid_t, int> ended_before_runc;
   bool done = false;
   int exit_status = 0;
   int64_t drain_deadline = 0;
@@ -463,12 +470,20 @@ int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
       pid_t pid = ::waitpid(-1, &status, options);
       if (pid < 0 && errno == EINTR) continue;
       if (pid <= 0) return pid;
-      if (pid != waited) continue;
-      if (a.tty && pid == runc && ExitCode(status) == 0) {
+      if (pid != waited) {
+        if (waited == runc) ended_before_runc[pid] = status;
+        continue;
+      }
+      if (pid == runc && ExitCode(status) == 0) {
         // runc has started the container and left: its init was
         // reparented to us before runc's exit showed.
         waited = ReadPid(a.state + "/init.pid");
-        if (waited > 0) continue;
+        if (auto it = ended_before_runc.find(waited); waited > 0 && it != ended_before_runc.end()) {
+          pid = waited;
+          status = it->second;
+        } else if (waited > 0) {
+          continue;
+        }
       }
       done = true;
       exit_status = status;
