@@ -254,14 +254,13 @@ void ContainerServiceImpl::StartHealthMonitor(const std::string& id, bool resume
     exec.attach_stdout = exec.attach_stderr = true;
     generation = ++c.health_generation;
     started = c.rec.started_unix_nanos;
-    if (resume && c.health && !c.health->status.empty()) {
-      // berthd restarted under the running container: its health goes on
-      // from what was stored.
-    } else {
-      if (!c.health) c.health = HealthState{};
-      c.health->status = "starting";
-      c.health->failing_streak = 0;
-    }
+    // As Docker's initHealthMonitor, at a start and when berthd restarts
+    // under the running container (resume) alike: the status starts again
+    // and the streak is cleared; the stored probe log is kept.
+    (void)resume;
+    if (!c.health) c.health = HealthState{};
+    c.health->status = "starting";
+    c.health->failing_streak = 0;
   }
   StartTracked([this, id, check, generation, started, exec] {
     while (true) {
