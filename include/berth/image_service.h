@@ -535,11 +535,12 @@ class ImageService : public ImageRecords, public ImageViews, public ImageRemoval
 inline constexpr uint32_t kDataRootMode = 0710;
 
 // An open data root: its lock, content store, events, metrics and image
-// service. Its metadata store stays inside: modules above use the image
-// service's roles (libberth's tests reach it through
-// src/image/store_internals.h). Blobs are written only through an
-// IngestLease (ImageRoots::NewIngestLease), so no write escapes collection.
-// Thread-safe.
+// service. Its metadata store and the writable content store stay inside:
+// modules above read blobs through blobs() (a BlobReader: no Delete, no
+// unheld write) and use the image service's roles (libberth's tests reach
+// the internals through src/image/store_internals.h). Blobs are written
+// only through an IngestLease (ImageRoots::NewIngestLease), so no write
+// escapes collection. Thread-safe.
 class Store {
  public:
   // Opens (creating) the store. A second Open of the same root while the
@@ -552,7 +553,9 @@ class Store {
 
   virtual const std::string& root() const = 0;
   virtual Env* env() = 0;
-  virtual ContentStore* content() = 0;
+  // The content store, read-only (see BlobReader for what may change under
+  // a reader). Valid while the Store lives.
+  virtual BlobReader* blobs() = 0;
   virtual EventBus* events() = 0;
   virtual Metrics* metrics() = 0;
   virtual ImageService* images() = 0;

@@ -38,7 +38,7 @@ TEST_F(RemoveRoutesTest, UntagThenDelete) {
   EXPECT_EQ(last.body, "[{\"Untagged\":\"foo:2\"},{\"Deleted\":\"" + id + "\"}]\n");
   EXPECT_TRUE(RecordNames().empty());
   store_->images()->WaitForCollection();  // the reaper deletes after the reply
-  EXPECT_FALSE(store_->content()->Exists(img.target.digest));
+  EXPECT_FALSE(store_->blobs()->Exists(img.target.digest));
 
   // By name@digest, with the Python SDK's capitalised booleans.
   BuiltImage bar = Simple("bar");

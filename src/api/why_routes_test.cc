@@ -87,7 +87,7 @@ TEST_F(WhyRoutesTest, PruneDryRunAnswersThePruneAndRemovesNothing) {
   Response dry = Do("POST", "/v1.50/images/prune?dryrun=1");
   ASSERT_EQ(dry.status, 200) << dry.body;
   EXPECT_EQ(RecordNames().size(), 1u);
-  EXPECT_TRUE(store_->content()->Exists(dangling.target.digest));
+  EXPECT_TRUE(store_->blobs()->Exists(dangling.target.digest));
   Response real = Do("POST", "/v1.50/images/prune");
   ASSERT_EQ(real.status, 200) << real.body;
   EXPECT_EQ(dry.body, real.body);

@@ -51,7 +51,7 @@ class DryRunTest : public StoreTest {
                       return OkStatus();
                     })
                     .ok());
-    EXPECT_TRUE(store_->content()
+    EXPECT_TRUE(image::ContentOf(store_.get())
                     ->Walk([&](const BlobInfo& b) -> Status {
                       s.files.push_back(b.digest.str());
                       return OkStatus();

@@ -110,7 +110,7 @@ class RandomGcTest : public StoreTest {
     // 3. The sweep agrees: nothing unreachable is left on disk.
     std::vector<Digest> on_disk;
     images()->WaitForCollection();
-    ASSERT_OK(store_->content()->Walk([&](const BlobInfo& b) -> Status {
+    ASSERT_OK(image::ContentOf(store_.get())->Walk([&](const BlobInfo& b) -> Status {
       on_disk.push_back(b.digest);
       return OkStatus();
     }));

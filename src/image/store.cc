@@ -21,7 +21,7 @@ class StoreImpl : public Store {
  public:
   const std::string& root() const override { return root_; }
   Env* env() override { return env_; }
-  ContentStore* content() override { return content_.get(); }
+  BlobReader* blobs() override { return content_.get(); }
   EventBus* events() override { return &events_; }
   Metrics* metrics() override { return &metrics_; }
   ImageService* images() override { return images_.get(); }
@@ -70,6 +70,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
 namespace image {
 
 MetadataStore* MetadataOf(Store* store) { return static_cast<StoreImpl*>(store)->meta_.get(); }
+
+ContentStore* ContentOf(Store* store) { return static_cast<StoreImpl*>(store)->content_.get(); }
 
 }  // namespace image
 

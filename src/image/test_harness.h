@@ -100,7 +100,7 @@ class StoreTest : public ::testing::Test {
   // Whether a blob's file exists once the reaper has finished what is due.
   bool Present(const Digest& d) {
     images()->WaitForCollection();
-    return store_->content()->Exists(d);
+    return store_->blobs()->Exists(d);
   }
 
   // Every blob of `img` is present.

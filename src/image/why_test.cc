@@ -207,7 +207,7 @@ TEST_F(WhyTest, UnknownAndUnheldBlobs) {
   EXPECT_EQ(images()->Why("nosuch:1").status().message(), "No such image: nosuch:1");
   EXPECT_EQ(images()->Why(" ").status().code(), Code::kInvalidArgument);
   // A file nothing registered (an ingest that died): present, unheld.
-  auto put = store_->content()->Put("stray");
+  auto put = image::ContentOf(store_.get())->Put("stray");
   ASSERT_OK(put);
   BlobWhy stray = BlobOf(*put);
   EXPECT_FALSE(stray.registered);
