@@ -41,7 +41,7 @@ Result<std::optional<Digest>> Executor::Probe(const Digest& parent, const json::
 
 Result<std::optional<Digest>> Executor::ProbeLocal(const Digest& parent, const json::object& probe) {
   if (parent.empty()) return std::optional<Digest>();
-  BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, store_->images()->Records());
+  BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, roles_.records->Records());
   const std::string want = json::serialize(probe);
   std::set<Digest> seen;
   for (const auto& r : records) {
@@ -276,7 +276,7 @@ Status Executor::InitStage(const df::Stage& stage, StageState* st) {
     st->image = Digest();
   } else {
     if (opts_.pull) BERTH_RETURN_IF_ERROR(opts_.pull(base));
-    Result<ImageRecord> rec = store_->images()->Resolve(base);
+    Result<ImageRecord> rec = roles_.records->Resolve(base);
     if (!rec.ok()) {
       if (rec.status().code() == Code::kNotFound) {
         return NotFound("No such image: " + base + " (berth's builder pulls base images only with --pull)");
@@ -321,7 +321,7 @@ Result<std::string> Executor::ReadContextFile(const std::string& path) {
   auto it = context_->index().find(CleanSlashPath(path));
   if (it == context_->index().end()) return NotFound("open " + path + ": no such file in the build context");
   BERTH_ASSIGN_OR_RETURN(std::string tree, context_->Tree());
-  return store_->env()->ReadFileToString(tree + "/" + CleanSlashPath(path));
+  return roles_.env->ReadFileToString(tree + "/" + CleanSlashPath(path));
 }
 
 Result<Digest> Executor::Run() {
@@ -350,7 +350,7 @@ Result<Digest> Executor::Run() {
   }
   BERTH_RETURN_IF_ERROR(Say(df::WarningLines(parsed)));
   if (!opts_.cache_from.empty() && !opts_.no_cache) {
-    BERTH_ASSIGN_OR_RETURN(cache_from_, CacheFrom::Open(store_, containers_, opts_.cache_from));
+    BERTH_ASSIGN_OR_RETURN(cache_from_, CacheFrom::Open(roles_.records, containers_, opts_.cache_from));
   }
   int step = 1;
   for (const auto& meta : parsed.meta_args) {
@@ -386,15 +386,15 @@ Result<Digest> Executor::Run() {
   if (st.image.empty()) return InvalidArgument("No image was generated. Is your Dockerfile empty?");
   BERTH_RETURN_IF_ERROR(Say("Successfully built " + ShortId(st.image) + "\n"));
   for (const auto& tag : opts_.tags) {
-    BERTH_RETURN_IF_ERROR(store_->images()->Tag(st.image.str(), tag));
+    BERTH_RETURN_IF_ERROR(roles_.records->Tag(st.image.str(), tag));
     BERTH_RETURN_IF_ERROR(Say("Successfully tagged " + FamiliarString(tag) + "\n"));
   }
   return st.image;
 }
 
-Result<Digest> Build(Store* store, ContainerService* containers, BuildContext* context, const std::string& work_dir,
-                     const BuildOptions& opts, const BuildOutput& out) {
-  Executor ex(store, containers, context, work_dir, opts, out);
+Result<Digest> Build(const BuildRoles& roles, ContainerService* containers, BuildContext* context,
+                     const std::string& work_dir, const BuildOptions& opts, const BuildOutput& out) {
+  Executor ex(roles, containers, context, work_dir, opts, out);
   return ex.Run();
 }
 

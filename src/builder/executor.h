@@ -34,9 +34,9 @@ struct StageState {
 // per Build call).
 class Executor {
  public:
-  Executor(Store* store, ContainerService* containers, BuildContext* context, std::string work_dir,
+  Executor(const BuildRoles& roles, ContainerService* containers, BuildContext* context, std::string work_dir,
            const BuildOptions& opts, const BuildOutput& out)
-      : store_(store),
+      : roles_(roles),
         containers_(containers),
         context_(context),
         work_dir_(std::move(work_dir)),
@@ -100,7 +100,7 @@ class Executor {
   // Returns `result`, or the output's error.
   Status FinishStepContainer(const std::string& id, Status result);
 
-  Store* store_;
+  BuildRoles roles_;
   ContainerService* containers_;
   BuildContext* context_;
   std::string work_dir_;
