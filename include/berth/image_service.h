@@ -33,6 +33,14 @@ namespace berth {
 // Whether a record is Docker's dangling record of its target
 // ("moby-dangling@<target digest>"): an image kept without a name.
 inline bool IsDangling(const ImageRecord& r) { return r.name == DanglingName(r.target.digest); }
+// The image's parent (Docker's kParentLabel: the image a build step or a
+// commit started from), as an image ID string; empty if none. The metadata
+// store indexes this label (Store::Open names it), so children are found
+// with Tx::ListImagesByIndexedLabel(parent ID).
+inline std::string ParentOf(const ImageRecord& r) {
+  auto it = r.labels.find(std::string(kParentLabel));
+  return it == r.labels.end() ? std::string() : it->second;
+}
 // The kBuildStepLabel value of a record (the build step's command), empty
 // if none.
 inline std::string BuildStepOf(const ImageRecord& r) {

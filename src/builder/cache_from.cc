@@ -110,8 +110,7 @@ Result<bool> CacheFrom::IsAncestorOfSource(const Digest& image) {
   BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, records_->Records());
   std::map<Digest, std::string> parent_of;
   for (const auto& r : records) {
-    auto it = r.labels.find(std::string(kParentLabel));
-    if (it != r.labels.end()) parent_of[r.id()] = it->second;
+    if (std::string p = ParentOf(r); !p.empty()) parent_of[r.id()] = std::move(p);
   }
   for (const auto& s : sources_) {
     Digest at = s.id;

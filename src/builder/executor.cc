@@ -45,7 +45,7 @@ Result<std::optional<Digest>> Executor::ProbeLocal(const Digest& parent, const j
   const std::string want = json::serialize(probe);
   std::set<Digest> seen;
   for (const auto& r : records) {
-    if (r.parent() != parent.str() || !seen.insert(r.id()).second) continue;
+    if (ParentOf(r) != parent.str() || !seen.insert(r.id()).second) continue;
     Result<std::string> raw = containers_->ImageConfigJson(r.id());
     if (!raw.ok()) continue;
     try {

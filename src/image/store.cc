@@ -58,7 +58,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
     BERTH_ASSIGN_OR_RETURN(store->lock_, std::move(lock));
   }
   BERTH_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(store->env_, store->root_ + "/content"));
-  BERTH_ASSIGN_OR_RETURN(store->meta_, MetadataStore::Open(store->env_, store->root_ + "/metadata.db", opts.durable));
+  BERTH_ASSIGN_OR_RETURN(store->meta_, MetadataStore::Open(store->env_, store->root_ + "/metadata.db", opts.durable,
+                                                           std::string(kParentLabel)));
   store->images_ = std::make_unique<image::ImageServiceImpl>(store->env_, store->content_.get(), store->meta_.get(),
                                                              &store->events_, &store->metrics_);
   // Finish what a crash may have interrupted: blobs whose last reference
