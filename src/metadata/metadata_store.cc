@@ -439,31 +439,9 @@ class SqliteMetadataStore : public MetadataStore {
         writer_(std::move(writer)) {}
 
   Status Migrate() EXCLUDES(write_mu_) {
-    {
-      MutexLock lock(&write_mu_);
-      BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
-          writer_->db(), "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
-    }
     return Update([&](Tx&) -> Status {
       write_mu_.AssertHeld();  // Update runs this under the write lock
-      sqlite::Stmt get(writer_->db(), "SELECT value FROM meta WHERE key = 'schema_version'");
-      int version = 0;
-      if (get.Step()) version = std::stoi(get.Text(0));
-      BERTH_RETURN_IF_ERROR(get.status());
-      if (version > schema::kSchemaVersion) {
-        return FailedPrecondition("metadata schema version " + std::to_string(version) +
-                                  " is newer than this berth supports (" +
-                                  std::to_string(schema::kSchemaVersion) + ")");
-      }
-      for (int v = version; v < schema::kSchemaVersion; ++v) {
-        BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), schema::kMigrations[v]));
-      }
-      sqlite::Stmt put(writer_->db(),
-                       "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-      put.Bind(1, std::to_string(schema::kSchemaVersion));
-      BERTH_RETURN_IF_ERROR(put.Exec());
-      version_ = schema::kSchemaVersion;
+      BERTH_ASSIGN_OR_RETURN(version_, sqlite::ApplyMigrations(writer_->db(), "metadata", schema::kMigrations));
       return IndexLabelLocked();
     });
   }
