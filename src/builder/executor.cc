@@ -217,23 +217,17 @@ Status Executor::Dispatch(df::Instruction ins, StageState* st, bool expand) {
       return CommitStep(st, "ONBUILD " + ins.value);
     }
     case df::Kind::kHealthcheck: {
-      const df::Healthcheck& h = *ins.health;
-      json::object hc{{"Test", StringsValue(h.test)}};
-      if (h.interval_ns) hc["Interval"] = h.interval_ns;
-      if (h.timeout_ns) hc["Timeout"] = h.timeout_ns;
-      if (h.start_period_ns) hc["StartPeriod"] = h.start_period_ns;
-      if (h.start_interval_ns) hc["StartInterval"] = h.start_interval_ns;
-      if (h.retries) hc["Retries"] = h.retries;
-      c["Healthcheck"] = std::move(hc);
+      const HealthConfig& h = *ins.health;
+      c["Healthcheck"] = json::parse(HealthConfigJson(h));
       char retries[8];
       if (h.retries >= 32 && h.retries < 127) {
         std::snprintf(retries, sizeof retries, "'%c'", h.retries);
       } else {
         std::snprintf(retries, sizeof retries, "'\\x%02x'", h.retries & 0xff);
       }
-      return CommitStep(st, "HEALTHCHECK &{" + GoQuoted(h.test) + " \"" + GoDuration(h.interval_ns) + "\" \"" +
-                                GoDuration(h.timeout_ns) + "\" \"" + GoDuration(h.start_period_ns) + "\" \"" +
-                                GoDuration(h.start_interval_ns) + "\" " + retries + "}");
+      return CommitStep(st, "HEALTHCHECK &{" + GoQuoted(h.test) + " \"" + GoDuration(h.interval_nanos) + "\" \"" +
+                                GoDuration(h.timeout_nanos) + "\" \"" + GoDuration(h.start_period_nanos) + "\" \"" +
+                                GoDuration(h.start_interval_nanos) + "\" " + retries + "}");
     }
   }
   return Internal("unknown instruction");
