@@ -82,14 +82,8 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
   BERTH_ASSIGN_OR_RETURN(bool hit, ProbeAndSay(st, probe));
   if (hit) return OkStatus();
   if (stage) BERTH_RETURN_IF_ERROR(stage());
-  BuildStepCommit step;
-  step.parent = st->image;
+  BuildStepCommit step = StepCommit(*st, probe, cmd);
   step.layer_dir = layer_dir;
-  step.config_json = json::serialize(st->config);
-  step.container_config_json = json::serialize(probe);
-  step.created_by = Join(cmd);
-  step.author = st->author;
-  step.platform = st->platform;
   if (!in_container || st->image.empty()) {
     BERTH_ASSIGN_OR_RETURN(st->image, containers_->CommitBuildStep(step));
     return OkStatus();
@@ -101,13 +95,34 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
   cfg.cmd = cmd;
   cfg.entrypoint = std::vector<std::string>{""};
   cfg.platform = st->platform;
+  BERTH_ASSIGN_OR_RETURN(std::string id, CreateStepContainer(cfg));
+  return CommitStepContainer(st, std::move(step), id);
+}
+
+BuildStepCommit Executor::StepCommit(const StageState& st, const json::object& probe,
+                                     const std::vector<std::string>& created_by) const {
+  BuildStepCommit step;
+  step.parent = st.image;
+  step.config_json = json::serialize(st.config);
+  step.container_config_json = json::serialize(probe);
+  step.created_by = Join(created_by);
+  step.author = st.author;
+  step.platform = st.platform;
+  return step;
+}
+
+Result<std::string> Executor::CreateStepContainer(const ContainerConfig& cfg) {
   BERTH_ASSIGN_OR_RETURN(ContainerCreateResult created, containers_->Create("", cfg));
   for (const auto& w : created.warnings) BERTH_RETURN_IF_ERROR(Say(" ---> [Warning] " + w + "\n"));
   BERTH_RETURN_IF_ERROR(Say(" ---> Running in " + created.id.substr(0, 12) + "\n"));
-  step.container = created.id;
+  return created.id;
+}
+
+Status Executor::CommitStepContainer(StageState* st, BuildStepCommit step, const std::string& id) {
+  step.container = id;
   Result<Digest> committed = containers_->CommitBuildStep(step);
   if (committed.ok()) st->image = *committed;
-  return FinishStepContainer(created.id, committed.status());
+  return FinishStepContainer(id, committed.status());
 }
 
 Status Executor::FinishStepContainer(const std::string& id, Status result) {

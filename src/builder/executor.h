@@ -99,6 +99,16 @@ class Executor {
   // says so (rm after success, forcerm always), saying so as Docker does.
   // Returns `result`, or the output's error.
   Status FinishStepContainer(const std::string& id, Status result);
+  // The commit of a step on the stage's image: the stage's config and
+  // author, `probe` as the container config, `created_by` its history line.
+  BuildStepCommit StepCommit(const StageState& st, const json::object& probe,
+                             const std::vector<std::string>& created_by) const;
+  // Creates a step's container (not started), saying its warnings and
+  // " ---> Running in <id>" as Docker does. Returns its ID.
+  Result<std::string> CreateStepContainer(const ContainerConfig& cfg);
+  // Commits `step` from the step container `id`, moves the stage to the new
+  // image, then FinishStepContainer.
+  Status CommitStepContainer(StageState* st, BuildStepCommit step, const std::string& id);
 
   BuildRoles roles_;
   ContainerService* containers_;

@@ -85,10 +85,7 @@ Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::
   if (auto* u = st->config.if_contains("User"); u && u->is_string()) cfg.user = u->as_string();
   cfg.network_mode = opts_.network_mode;
   cfg.platform = st->platform;
-  BERTH_ASSIGN_OR_RETURN(ContainerCreateResult created, containers_->Create("", cfg));
-  const std::string id = created.id;
-  for (const auto& w : created.warnings) BERTH_RETURN_IF_ERROR(Say(" ---> [Warning] " + w + "\n"));
-  BERTH_RETURN_IF_ERROR(Say(" ---> Running in " + id.substr(0, 12) + "\n"));
+  BERTH_ASSIGN_OR_RETURN(const std::string id, CreateStepContainer(cfg));
   auto finish_failed = [&](Status s) { return FinishStepContainer(id, std::move(s)); };
   Status started = containers_->Start(id);
   if (!started.ok()) return finish_failed(started);
@@ -107,17 +104,7 @@ Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::
     return finish_failed(
         Status(Code::kUnknown, "The command '" + Join(cmd) + "' returned a non-zero code: " + std::to_string(*code)));
   }
-  BuildStepCommit step;
-  step.parent = st->image;
-  step.container = id;
-  step.config_json = json::serialize(st->config);
-  step.container_config_json = json::serialize(probe);
-  step.created_by = Join(save_cmd);
-  step.author = st->author;
-  step.platform = st->platform;
-  Result<Digest> committed = containers_->CommitBuildStep(step);
-  if (committed.ok()) st->image = *committed;
-  return FinishStepContainer(id, committed.status());
+  return CommitStepContainer(st, StepCommit(*st, probe, save_cmd), id);
 }
 
 Status Executor::Copy(const df::Instruction& ins, StageState* st) {
