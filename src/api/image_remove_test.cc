@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 
 namespace berth::api {
 namespace {
@@ -22,7 +22,7 @@ int64_t NowSeconds() {
 
 std::string Short(const Digest& d) { return d.hex().substr(0, 12); }
 
-using RemoveRoutesTest = RouteTest;
+using RemoveRoutesTest = RouteTestBase;
 
 TEST_F(RemoveRoutesTest, UntagThenDelete) {
   BuiltImage img = Simple("foo");

@@ -1,13 +1,13 @@
 // GET /berth/v1/images/{name}/why (the JSON shape of ImageService::Why) and
 // POST /images/prune?dryrun=1.
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 
 namespace berth::api {
 namespace {
 
 namespace json = boost::json;
 
-class WhyRoutesTest : public RouteTest {};
+class WhyRoutesTest : public RouteTestBase {};
 
 TEST_F(WhyRoutesTest, ImageShape) {
   testing::BuiltImage img = Simple("why");

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "archive/test_util.h"
+#include "archive/archive_test_util.h"
 #include "berth/reference.h"
 
 namespace berth {

@@ -4,7 +4,7 @@
 // metric.
 #include <set>
 
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 #include "image/store_internals.h"
 
 namespace berth::image_test {
@@ -31,7 +31,7 @@ std::ostream& operator<<(std::ostream& os, const StoreState& s) {
   return os;
 }
 
-class DryRunTest : public StoreTest {
+class DryRunTest : public StoreTestBase {
  protected:
   // The store once the reaper has finished what earlier steps queued.
   StoreState State() {

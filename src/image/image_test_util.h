@@ -28,7 +28,7 @@ inline const Status& StatusOf(const Status& s) { return s; }
 template <typename T>
 const Status& StatusOf(const Result<T>& r) { return r.status(); }
 
-class StoreTest : public ::testing::Test {
+class StoreTestBase : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(tmp_.Create("berth-image-test"));

@@ -4,13 +4,13 @@
 // cannot open a held data root.
 #include <sys/wait.h>
 
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 #include "image/store_internals.h"
 
 namespace berth::image_test {
 namespace {
 
-class RecoveryTest : public StoreTest {};
+class RecoveryTest : public StoreTestBase {};
 
 TEST_F(RecoveryTest, CommittedRemovalWhoseFilesSurvivedACrashIsFinishedOnOpen) {
   auto img = Simple("crash");

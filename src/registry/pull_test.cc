@@ -1,5 +1,5 @@
 // Pull against a real docker-registry (through a fault proxy where needed).
-#include "registry/registry_fixture.h"
+#include "registry/registry_test_util.h"
 
 namespace berth::registry_test {
 namespace {

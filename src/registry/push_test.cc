@@ -1,6 +1,6 @@
 // Push, remote platform removal and registry authentication against a real
 // docker-registry.
-#include "registry/registry_fixture.h"
+#include "registry/registry_test_util.h"
 
 namespace berth::registry_test {
 namespace {
