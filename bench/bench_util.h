@@ -13,6 +13,7 @@
 #include "berth/env.h"
 #include "berth/image_service.h"
 #include "berth/platform.h"
+#include "image/store_internals.h"
 #include "testing/fixture.h"
 
 namespace berth::bench {
@@ -96,7 +97,7 @@ inline void Populate(const std::string& root, int count) {
   std::vector<NewImage> batch;
   for (int i = 0; i < count; ++i) {
     auto img = BenchImage(i);
-    for (const auto& b : img.blobs) Die((*store)->content()->Put(b.data, b.descriptor.digest).status(), "put");
+    for (const auto& b : img.blobs) Die(image::ContentOf((*store).get())->Put(b.data, b.descriptor.digest).status(), "put");
     NewImage ni;
     ni.name = "docker.io/bench/img" + std::to_string(i) + ":latest";
     ni.target = img.target;

@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   berth::ReadFn read = [&](char* buf, size_t n) { return file.Read(buf, n); };
   RecordingLease lease(content);
   berth::archive::ArchiveFiles files;
-  berth::Status s = berth::archive::ReadArchive(read, content, &lease, &files, kFuzzLimits);
+  berth::Status s = berth::archive::ReadArchive(read, &lease, &files, kFuzzLimits);
   if (s.ok()) {
     int64_t documents_total = 0;
     for (const auto& [path, f] : files.files) {

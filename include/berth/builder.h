@@ -155,6 +155,20 @@ struct BuildOutput {
   std::function<Status(const Digest& image_id)> aux;
 };
 
+// The roles of the image service a build uses, and the OS: records to
+// resolve FROM and COPY --from images, tag the result, walk the cache's
+// parent links and re-create --cache-from steps; removal for the empty
+// image a FROM scratch RUN starts from. A build reads image content only
+// through the container service (ImageConfigJson, StatInImage, ...).
+// Every pointer must outlive the build.
+struct BuildRoles {
+  ImageRecords* records = nullptr;
+  ImageRemoval* removal = nullptr;
+  Env* env = nullptr;
+  // The roles of a whole store.
+  static BuildRoles Of(Store* store) { return {store->images(), store->images(), store->env()}; }
+};
+
 // Runs the Dockerfile of `context` and tags the result. Returns the image
 // ID. Errors carry Docker's texts (e.g. "The
 // command '/bin/sh -c false' returned a non-zero code: 1"). Scratch space
@@ -162,7 +176,7 @@ struct BuildOutput {
 // What berth's builder does not do is refused naming it: COPY --from of
 // "/" (or of a wildcard in its first component), ADD from a URL. RUN in a
 // FROM scratch stage runs on an empty root filesystem, as Docker's.
-Result<Digest> Build(Store* store, ContainerService* containers, BuildContext* context, const std::string& work_dir,
-                     const BuildOptions& opts, const BuildOutput& out);
+Result<Digest> Build(const BuildRoles& roles, ContainerService* containers, BuildContext* context,
+                     const std::string& work_dir, const BuildOptions& opts, const BuildOutput& out);
 
 }  // namespace berth::builder

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "berth/container_resources.h"
+#include "berth/health_config.h"
 #include "berth/image_service.h"
 #include "berth/io.h"
 #include "berth/metadata.h"
@@ -49,20 +50,7 @@ struct RestartPolicy {
 };
 
 // Config.Healthcheck (docker run --health-*, the image's HEALTHCHECK):
-// Docker's HealthConfig. Durations in nanoseconds, 0: inherited from the
-// image, else Docker's default (interval 30 s, timeout 30 s, start period
-// 0, start interval 5 s, retries 3).
-struct HealthConfig {
-  // [] inherit the image's; ["NONE"] no check; ["CMD", args...];
-  // ["CMD-SHELL", command] run by /bin/sh -c.
-  std::vector<std::string> test;
-  int64_t interval_nanos = 0;
-  int64_t timeout_nanos = 0;
-  int64_t start_period_nanos = 0;
-  int64_t start_interval_nanos = 0;
-  int retries = 0;
-  bool operator==(const HealthConfig&) const = default;
-};
+// HealthConfig, berth/health_config.h.
 // The JSON object Docker uses for a HealthConfig (Test, Interval, Timeout,
 // StartPeriod, StartInterval, Retries; zero fields omitted) and its parser:
 // InvalidArgument "invalid JSON: Healthcheck..." for a malformed one.

@@ -45,12 +45,29 @@ class ContentWriter {
   virtual Result<Digest> Commit(int64_t expected_size, const Digest& expected) = 0;
 };
 
-class ContentStore {
+// The read-only role of the content store, for the modules above the image
+// service (registry, archive, container, snapshot, builder): they read
+// blobs and never delete or write one outside an IngestLease (see
+// berth/image_service.h), so no write escapes garbage collection.
+//
+// Thread-safety: every method is thread-safe and may run concurrently with
+// writers, deletions and other readers.
+//
+// What may change under a reader: a blob's bytes never change once it is
+// committed (its path only ever holds the complete, verified content). A
+// blob may disappear at any time, though, when garbage collection deletes
+// what nothing references: Exists() and Info() are facts about the moment
+// they ran, a later ReadAll() or OpenRead() of the same digest may be
+// NotFound, and a path from BlobPath() may vanish. A reader that needs a
+// blob to stay holds it first (an image record, a container or a lease
+// keeps it; an IngestLease's Add() holds it for an ingest). An open
+// SequentialFile keeps reading the whole blob even if it is deleted
+// meanwhile (the file is unlinked, not truncated).
+class BlobReader {
  public:
-  // Opens (creating) a store at `root`; removes stale ingest files.
-  static Result<std::unique_ptr<ContentStore>> Open(Env* env, std::string root);
-  virtual ~ContentStore() = default;
+  virtual ~BlobReader() = default;
 
+  // NotFound when absent.
   virtual Result<BlobInfo> Info(const Digest& d) = 0;
   virtual bool Exists(const Digest& d) = 0;
   // Whole blob in memory (manifests, configs, indexes: small documents). A
@@ -61,6 +78,21 @@ class ContentStore {
   // kMaxConfigBytes in oci.h for the limits callers pass.
   virtual Result<std::string> ReadAll(const Digest& d, int64_t max_bytes) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> OpenRead(const Digest& d) = 0;
+  // Path of a blob (for streaming it out, e.g. an upload); does not check
+  // existence. Only for reading: the file belongs to the content store.
+  virtual std::string BlobPath(const Digest& d) const = 0;
+};
+
+// The whole content store: the reads above plus writes and deletion. Only
+// the image module (its lease manager and reaper) and tests hold one; other
+// modules get a BlobReader (Store::blobs()) and write through an
+// IngestLease.
+class ContentStore : public BlobReader {
+ public:
+  // Opens (creating) a store at `root`; removes stale ingest files.
+  static Result<std::unique_ptr<ContentStore>> Open(Env* env, std::string root);
+  ~ContentStore() override = default;
+
   // A writer must not outlive the store that made it.
   virtual Result<std::unique_ptr<ContentWriter>> NewWriter() = 0;
   // Convenience: writes `data` and commits it against `expected` (may be empty).
@@ -71,8 +103,6 @@ class ContentStore {
   // deletion lost in a crash only brings back a valid, unreferenced blob,
   // which garbage collection removes again.
   virtual Status Delete(const Digest& d) = 0;
-  // Path of a blob (for streaming it out); does not check existence.
-  virtual std::string BlobPath(const Digest& d) const = 0;
 };
 
 }  // namespace berth

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "berth/health_config.h"
 #include "berth/status.h"
 
 namespace berth::dockerfile {
@@ -59,18 +60,6 @@ struct ArgDecl {
   bool operator==(const ArgDecl&) const = default;
 };
 
-// HEALTHCHECK: `test` is {"NONE"}, {"CMD", exec words...} or
-// {"CMD-SHELL", command}; durations in nanoseconds, 0 = not given.
-struct Healthcheck {
-  std::vector<std::string> test;
-  int64_t interval_ns = 0;
-  int64_t timeout_ns = 0;
-  int64_t start_period_ns = 0;
-  int64_t start_interval_ns = 0;
-  int retries = 0;
-  bool operator==(const Healthcheck&) const = default;
-};
-
 // One instruction after a FROM (or an ARG before the first FROM). Only the
 // fields of its kind are set; words are as written, before substitution.
 struct Instruction {
@@ -93,9 +82,11 @@ struct Instruction {
   // USER, WORKDIR, STOPSIGNAL, MAINTAINER; COPY/ADD destination; ONBUILD: the
   // trigger as written without "ONBUILD".
   std::string value;
-  std::string from;                   // COPY --from
-  std::string chown;                  // COPY/ADD --chown
-  std::optional<Healthcheck> health;  // HEALTHCHECK
+  std::string from;   // COPY --from
+  std::string chown;  // COPY/ADD --chown
+  // HEALTHCHECK: `test` is {"NONE"}, {"CMD", exec words...} or
+  // {"CMD-SHELL", command}; a duration not given is 0.
+  std::optional<HealthConfig> health;
 };
 
 // A FROM and the instructions up to the next FROM.

@@ -33,6 +33,14 @@ namespace berth {
 // Whether a record is Docker's dangling record of its target
 // ("moby-dangling@<target digest>"): an image kept without a name.
 inline bool IsDangling(const ImageRecord& r) { return r.name == DanglingName(r.target.digest); }
+// The image's parent (Docker's kParentLabel: the image a build step or a
+// commit started from), as an image ID string; empty if none. The metadata
+// store indexes this label (Store::Open names it), so children are found
+// with Tx::ListImagesByIndexedLabel(parent ID).
+inline std::string ParentOf(const ImageRecord& r) {
+  auto it = r.labels.find(std::string(kParentLabel));
+  return it == r.labels.end() ? std::string() : it->second;
+}
 // The kBuildStepLabel value of a record (the build step's command), empty
 // if none.
 inline std::string BuildStepOf(const ImageRecord& r) {
@@ -535,11 +543,12 @@ class ImageService : public ImageRecords, public ImageViews, public ImageRemoval
 inline constexpr uint32_t kDataRootMode = 0710;
 
 // An open data root: its lock, content store, events, metrics and image
-// service. Its metadata store stays inside: modules above use the image
-// service's roles (libberth's tests reach it through
-// src/image/store_internals.h). Blobs are written only through an
-// IngestLease (ImageRoots::NewIngestLease), so no write escapes collection.
-// Thread-safe.
+// service. Its metadata store and the writable content store stay inside:
+// modules above read blobs through blobs() (a BlobReader: no Delete, no
+// unheld write) and use the image service's roles (libberth's tests reach
+// the internals through src/image/store_internals.h). Blobs are written
+// only through an IngestLease (ImageRoots::NewIngestLease), so no write
+// escapes collection. Thread-safe.
 class Store {
  public:
   // Opens (creating) the store. A second Open of the same root while the
@@ -552,7 +561,9 @@ class Store {
 
   virtual const std::string& root() const = 0;
   virtual Env* env() = 0;
-  virtual ContentStore* content() = 0;
+  // The content store, read-only (see BlobReader for what may change under
+  // a reader). Valid while the Store lives.
+  virtual BlobReader* blobs() = 0;
   virtual EventBus* events() = 0;
   virtual Metrics* metrics() = 0;
   virtual ImageService* images() = 0;

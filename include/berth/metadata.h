@@ -50,8 +50,6 @@ struct ImageRecord {
 
   // The image ID (target digest).
   const Digest& id() const { return target.digest; }
-  // Value of the org.mobyproject.image.parent label, empty if none.
-  std::string parent() const;
 };
 
 struct LeaseRecord {
@@ -84,8 +82,9 @@ class Tx {
   virtual Result<std::vector<ImageRecord>> ListImagesByTarget(const Digest& target) = 0;
   // Records whose target hex starts with `hex_prefix` (lowercase hex).
   virtual Result<std::vector<ImageRecord>> ListImagesByTargetPrefix(std::string_view hex_prefix) = 0;
-  // Records whose parent label equals `parent`.
-  virtual Result<std::vector<ImageRecord>> ListImagesByParent(const Digest& parent) = 0;
+  // Records whose indexed label (MetadataStore::Open's `indexed_label`)
+  // has the value `value`; none for an empty value.
+  virtual Result<std::vector<ImageRecord>> ListImagesByIndexedLabel(std::string_view value) = 0;
   virtual Result<int64_t> CountImages() = 0;
   // Inserts or replaces by name. Does not touch the reference index.
   virtual Status PutImage(const ImageRecord& r) = 0;
@@ -155,7 +154,12 @@ class MetadataStore {
   // `durable` false, commits are not fsynced (a crash may lose recent
   // transactions): only for populating benchmark stores. The database and
   // its WAL/SHM files are 0600 (created so, tightened when looser).
-  static Result<std::unique_ptr<MetadataStore>> Open(Env* env, const std::string& path, bool durable = true);
+  // `indexed_label`: the key of the one image-record label indexed for
+  // Tx::ListImagesByIndexedLabel (the metadata layer gives it no meaning;
+  // empty: none). When it differs from the key the database was indexed
+  // by, Open re-indexes every record in its migration transaction.
+  static Result<std::unique_ptr<MetadataStore>> Open(Env* env, const std::string& path, bool durable = true,
+                                                     std::string indexed_label = {});
   virtual ~MetadataStore() = default;
 
   // Runs `fn` in a write transaction (BEGIN IMMEDIATE), committing when it

@@ -52,7 +52,7 @@ class Snapshotter {
  public:
   // Opens (creating) `root`; removes unfinished snapshots left by a crash.
   // Every unpack is held to `limits` (see DecompressionLimits).
-  static Result<std::unique_ptr<Snapshotter>> Open(const std::string& root, ContentStore* content,
+  static Result<std::unique_ptr<Snapshotter>> Open(const std::string& root, BlobReader* content,
                                                    const DecompressionLimits& limits = {});
   virtual ~Snapshotter() = default;
 

@@ -13,7 +13,8 @@
 #include <mutex>
 #include <thread>
 
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
+#include "testing/await.h"
 
 namespace berth::api {
 namespace {
@@ -26,7 +27,7 @@ int64_t NowSeconds() {
       .count();
 }
 
-using SystemRoutesTest = RouteTest;
+using SystemRoutesTest = RouteTestBase;
 
 TEST(HttpStatus, OneMapping) {
   struct Case {
@@ -247,14 +248,10 @@ TEST_F(SystemRoutesTest, EventsReplayFiltersAndLiveStream) {
     EXPECT_TRUE(st.ok()) << st.ToString();
   });
   auto wait_for = [&](size_t n) {
-    for (int i = 0; i < 200; i++) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (pieces.size() >= n) return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
+    return testing::AwaitCondition([&] {
+      std::lock_guard<std::mutex> lock(mu);
+      return pieces.size() >= n;
+    });
   };
   ASSERT_TRUE(wait_for(1));
   EXPECT_EQ(pieces[0], "");

@@ -60,7 +60,7 @@ std::vector<BuildCacheItem> BuildCacheItems(const std::vector<ImageRecord>& reco
     if (!IsBuildCache(r) || !seen.insert(r.id().str()).second) continue;
     BuildCacheItem item;
     item.id = r.id().str();
-    item.parent = r.parent();
+    item.parent = ParentOf(r);
     item.description = BuildStepOf(r);
     item.created_unix_nanos = r.created_unix_nanos;
     auto self = by_id.find(item.id);

@@ -295,7 +295,8 @@ Result<Response> PostBuild(RouteContext& ctx) {
         });
       };
     }
-    Result<Digest> built = builder::Build(store, containers, context.get(), dir + "/work", opts, out);
+    Result<Digest> built =
+        builder::Build(builder::BuildRoles::Of(store), containers, context.get(), dir + "/work", opts, out);
     if (!built.ok()) {
       if (!written) return built.status();
       if (quiet) BERTH_RETURN_IF_ERROR(write(quiet_buffer));

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "api/container_render.h"
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 #include "berth/api.h"
 
 namespace berth::api {
@@ -142,10 +142,10 @@ class FakeContainers : public ContainerService {
 
 const std::string kId = std::string(64, 'a');
 
-class ContainerRoutesTest : public RouteTest {
+class ContainerRoutesTest : public RouteTestBase {
  protected:
   void SetUp() override {
-    RouteTest::SetUp();
+    RouteTestBase::SetUp();
     ApiOptions o{"engine-id", "/var/lib/berth", false, 0};
     o.containers = &fake_;
     api_ = std::make_unique<Api>(store_.get(), o);

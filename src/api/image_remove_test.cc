@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 
 namespace berth::api {
 namespace {
@@ -22,7 +22,7 @@ int64_t NowSeconds() {
 
 std::string Short(const Digest& d) { return d.hex().substr(0, 12); }
 
-using RemoveRoutesTest = RouteTest;
+using RemoveRoutesTest = RouteTestBase;
 
 TEST_F(RemoveRoutesTest, UntagThenDelete) {
   BuiltImage img = Simple("foo");
@@ -38,7 +38,7 @@ TEST_F(RemoveRoutesTest, UntagThenDelete) {
   EXPECT_EQ(last.body, "[{\"Untagged\":\"foo:2\"},{\"Deleted\":\"" + id + "\"}]\n");
   EXPECT_TRUE(RecordNames().empty());
   store_->images()->WaitForCollection();  // the reaper deletes after the reply
-  EXPECT_FALSE(store_->content()->Exists(img.target.digest));
+  EXPECT_FALSE(store_->blobs()->Exists(img.target.digest));
 
   // By name@digest, with the Python SDK's capitalised booleans.
   BuiltImage bar = Simple("bar");

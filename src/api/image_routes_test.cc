@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 
 namespace berth::api {
 namespace {
@@ -22,10 +22,10 @@ int64_t NowSeconds() {
       .count();
 }
 
-using ImageRoutesTest = RouteTest;
+using ImageRoutesTest = RouteTestBase;
 
 // A one-platform image with its own layer, labels and config creation time.
-BuiltImage Dated(RouteTest* t, const std::string& seed, const std::string& created,
+BuiltImage Dated(RouteTestBase* t, const std::string& seed, const std::string& created,
                  std::map<std::string, std::string> labels) {
   FixtureImage spec;
   FixturePlatform p;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "api/progress.h"
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 
 namespace berth::api {
 namespace {
@@ -96,7 +96,7 @@ TEST(ProgressTest, GoHtmlEscape) {
   EXPECT_EQ(GoHtmlEscape("\"x\xE2\x80\xA8y\xE2\x80\xA9\xE2\x82\xAC\""), "\"x\\u2028y\\u2029\xE2\x82\xAC\"");
 }
 
-class RegistryRoutesTest : public RouteTest {};
+class RegistryRoutesTest : public RouteTestBase {};
 
 TEST_F(RegistryRoutesTest, CreateParameterErrors) {
   struct Case {

@@ -9,7 +9,7 @@
 
 #include "berth/api.h"
 #include "berth/image_service.h"
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 #include "testing/fixture.h"
 
 namespace berth::api {
@@ -28,7 +28,7 @@ int64_t NowSeconds() {
 }
 
 // The route harness's store and Api, with this file's Api options.
-class StoreRoutesTest : public RouteTest {
+class StoreRoutesTest : public RouteTestBase {
  protected:
   ApiOptions Options() override { return ApiOptions{"id", root_ + "/data", false, 0}; }
 

@@ -1,13 +1,13 @@
 // GET /berth/v1/images/{name}/why (the JSON shape of ImageService::Why) and
 // POST /images/prune?dryrun=1.
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 
 namespace berth::api {
 namespace {
 
 namespace json = boost::json;
 
-class WhyRoutesTest : public RouteTest {};
+class WhyRoutesTest : public RouteTestBase {};
 
 TEST_F(WhyRoutesTest, ImageShape) {
   testing::BuiltImage img = Simple("why");
@@ -87,7 +87,7 @@ TEST_F(WhyRoutesTest, PruneDryRunAnswersThePruneAndRemovesNothing) {
   Response dry = Do("POST", "/v1.50/images/prune?dryrun=1");
   ASSERT_EQ(dry.status, 200) << dry.body;
   EXPECT_EQ(RecordNames().size(), 1u);
-  EXPECT_TRUE(store_->content()->Exists(dangling.target.digest));
+  EXPECT_TRUE(store_->blobs()->Exists(dangling.target.digest));
   Response real = Do("POST", "/v1.50/images/prune");
   ASSERT_EQ(real.status, 200) << real.body;
   EXPECT_EQ(dry.body, real.body);

@@ -6,7 +6,7 @@
 
 #include <boost/json.hpp>
 
-#include "archive/test_util.h"
+#include "archive/archive_test_util.h"
 #include "berth/reference.h"
 
 namespace berth {
@@ -76,7 +76,7 @@ TEST_F(ArchiveTest, LoadsOciArchiveWithNames) {
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records["docker.io/library/busybox:1"], img.target.digest.str());
   EXPECT_EQ(records["example.com/team/app:latest"], img.target.digest.str());
-  for (const auto& b : img.blobs) EXPECT_TRUE(store_->content()->Exists(b.descriptor.digest));
+  for (const auto& b : img.blobs) EXPECT_TRUE(store_->blobs()->Exists(b.descriptor.digest));
   auto rec = Record("docker.io/library/busybox:1");
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(rec->target.media_type, media_type::kOciManifest);
@@ -108,7 +108,7 @@ TEST_F(ArchiveTest, LoadsDockerArchive) {
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(rec->target.digest, (*loaded)[0].id);
   EXPECT_EQ(rec->target.media_type, media_type::kDockerManifest);
-  auto raw = store_->content()->ReadAll(rec->target.digest, kMaxManifestBytes);
+  auto raw = store_->blobs()->ReadAll(rec->target.digest, kMaxManifestBytes);
   ASSERT_TRUE(raw.ok());
   auto m = ParseManifest(*raw);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
@@ -122,7 +122,7 @@ TEST_F(ArchiveTest, LoadsDockerArchive) {
   ASSERT_EQ(m->layers.size(), 1u);
   EXPECT_EQ(m->layers[0].media_type, media_type::kDockerLayer);
   EXPECT_EQ(m->layers[0].digest, cfg->diff_ids[0]);
-  EXPECT_TRUE(store_->content()->Exists(m->layers[0].digest));
+  EXPECT_TRUE(store_->blobs()->Exists(m->layers[0].digest));
 
   // Deterministic: loading again gives the same image (and, as Docker's
   // load, a dangling record of the name's previous target: the same one).
@@ -301,7 +301,7 @@ TEST_F(ArchiveTest, RepointedNameLeavesOldImageDangling) {
   EXPECT_EQ(records[DanglingName(a.target.digest)], a.target.digest.str());
   EXPECT_EQ(records.size(), 2u);
   // The old image's content is still there.
-  for (const auto& blob : a.blobs) EXPECT_TRUE(store_->content()->Exists(blob.descriptor.digest));
+  for (const auto& blob : a.blobs) EXPECT_TRUE(store_->blobs()->Exists(blob.descriptor.digest));
 }
 
 TEST_F(ArchiveTest, ReloadKeepsOldTargetDanglingEveryTimeAndTheRecordsCreationTime) {

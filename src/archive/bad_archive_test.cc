@@ -8,7 +8,7 @@
 
 #include <functional>
 
-#include "archive/test_util.h"
+#include "archive/archive_test_util.h"
 
 namespace berth {
 namespace {

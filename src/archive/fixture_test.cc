@@ -8,7 +8,7 @@
 
 #include <boost/json.hpp>
 
-#include "archive/test_util.h"
+#include "archive/archive_test_util.h"
 #include "berth/env.h"
 
 namespace berth {

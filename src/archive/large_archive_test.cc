@@ -13,7 +13,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "archive/test_util.h"
+#include "archive/archive_test_util.h"
 
 namespace berth {
 namespace {

@@ -117,7 +117,7 @@ struct Entry {
 class Loader {
  public:
   Loader(Store* store, const LoadOptions& opts, IngestLease* lease, const ArchiveFiles* files)
-      : store_(store), content_(store->content()), lease_(lease), files_(files) {
+      : store_(store), content_(store->blobs()), lease_(lease), files_(files) {
     if (opts.platform) {
       platform_ = *opts.platform;
       matcher_ = OnlyStrict(*opts.platform);
@@ -470,7 +470,7 @@ class Loader {
   }
 
   Store* store_;
-  ContentStore* content_;
+  BlobReader* content_;
   IngestLease* lease_;
   const ArchiveFiles* files_;
   Platform platform_;
@@ -485,7 +485,7 @@ Result<std::vector<LoadedImage>> LoadArchive(Store* store, const ReadFn& read, c
   // exist; when it ends, blobs no record took up (a failed load) are removed.
   std::unique_ptr<IngestLease> lease = store->images()->NewIngestLease();
   ArchiveFiles files;
-  BERTH_RETURN_IF_ERROR(archive::ReadArchive(read, store->content(), lease.get(), &files, opts.limits));
+  BERTH_RETURN_IF_ERROR(archive::ReadArchive(read, lease.get(), &files, opts.limits));
   Loader loader(store, opts, lease.get(), &files);
   return loader.Run();
 }

@@ -64,9 +64,9 @@ bool IsLegacyLayerMetadata(const std::string& path) {
 
 class Reader {
  public:
-  Reader(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out,
+  Reader(const ReadFn& read, IngestLease* lease, ArchiveFiles* out,
          const DecompressionLimits& limits)
-      : content_(content), lease_(lease), out_(out), limits_(limits) {
+      : lease_(lease), out_(out), limits_(limits) {
     ctx_.read = &read;
     ctx_.buffer.resize(kBufferSize);
     data_.resize(kBufferSize);
@@ -163,7 +163,7 @@ class Reader {
 
   // Streams the entry's data into the content store.
   Status Ingest(const std::string& path, const Digest& expected) {
-    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> writer, content_->NewWriter());
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<ContentWriter> writer, lease_->NewWriter());
     for (;;) {
       la_ssize_t n = archive_read_data(a_.get(), data_.data(), data_.size());
       if (n < 0) return LibError();
@@ -249,7 +249,6 @@ class Reader {
     return OkStatus();
   }
 
-  ContentStore* content_;
   IngestLease* lease_;
   ArchiveFiles* out_;
   const DecompressionLimits limits_;
@@ -262,9 +261,9 @@ class Reader {
 
 }  // namespace
 
-Status ReadArchive(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out,
+Status ReadArchive(const ReadFn& read, IngestLease* lease, ArchiveFiles* out,
                    const DecompressionLimits& limits) {
-  Reader reader(read, content, lease, out, limits);
+  Reader reader(read, lease, out, limits);
   return reader.Run();
 }
 

@@ -52,7 +52,7 @@ struct ArchiveFiles {
 // truncated or malformed input (InvalidArgument naming the problem), and a
 // compressed archive that breaks `limits` (CheckDecompression's error, "the
 // archive ..."); a failing `read` returns its own status.
-Status ReadArchive(const ReadFn& read, ContentStore* content, IngestLease* lease, ArchiveFiles* out,
+Status ReadArchive(const ReadFn& read, IngestLease* lease, ArchiveFiles* out,
                    const DecompressionLimits& limits);
 
 }  // namespace berth::archive

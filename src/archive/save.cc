@@ -51,7 +51,7 @@ struct BlobRef {
 class Saver {
  public:
   Saver(Store* store, const SaveOptions& opts)
-      : store_(store), content_(store->content()), lease_(store->images()->NewIngestLease()) {
+      : store_(store), content_(store->blobs()), lease_(store->images()->NewIngestLease()) {
     if (opts.platform) {
       platform_ = *opts.platform;
       strict_ = OnlyStrict(*opts.platform);
@@ -325,7 +325,7 @@ class Saver {
   }
 
   Store* store_;
-  ContentStore* content_;
+  BlobReader* content_;
   std::unique_ptr<IngestLease> lease_;
   Platform platform_;
   std::unique_ptr<PlatformMatcher> strict_;

@@ -5,7 +5,7 @@
 
 #include <boost/json.hpp>
 
-#include "archive/test_util.h"
+#include "archive/archive_test_util.h"
 #include "berth/reference.h"
 
 namespace berth {

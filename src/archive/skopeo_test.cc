@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "archive/test_util.h"
+#include "archive/archive_test_util.h"
 #include "berth/reference.h"
 
 namespace berth {
@@ -182,11 +182,11 @@ TEST_F(SkopeoTest, LoadsSkopeoDockerArchive) {
   auto rec = Record("docker.io/skopeo/app:2");
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(rec->target.media_type, media_type::kDockerManifest);
-  auto m = ParseManifest(*store_->content()->ReadAll(rec->target.digest, kMaxManifestBytes));
+  auto m = ParseManifest(*store_->blobs()->ReadAll(rec->target.digest, kMaxManifestBytes));
   ASSERT_TRUE(m.ok());
   ASSERT_EQ(m->layers.size(), 2u);
   // Uncompressed layers, stored under their diff IDs.
-  auto cfg = ParseImageConfig(*store_->content()->ReadAll(m->config.digest, kMaxConfigBytes));
+  auto cfg = ParseImageConfig(*store_->blobs()->ReadAll(m->config.digest, kMaxConfigBytes));
   ASSERT_TRUE(cfg.ok());
   EXPECT_EQ(m->layers[0].digest, cfg->diff_ids[0]);
   EXPECT_EQ(m->layers[1].digest, cfg->diff_ids[1]);

@@ -276,10 +276,10 @@ TEST(DockerfileParse, Healthcheck) {
       "FROM a\nHEALTHCHECK --interval=5s --timeout=1m --start-period=100ms --start-interval=2s --retries=3 "
       "CMD curl -f http://x/ || exit 1\n");
   EXPECT_THAT(shell.health->test, ElementsAre("CMD-SHELL", "curl -f http://x/ || exit 1"));
-  EXPECT_EQ(shell.health->interval_ns, 5000000000);
-  EXPECT_EQ(shell.health->timeout_ns, 60000000000);
-  EXPECT_EQ(shell.health->start_period_ns, 100000000);
-  EXPECT_EQ(shell.health->start_interval_ns, 2000000000);
+  EXPECT_EQ(shell.health->interval_nanos, 5000000000);
+  EXPECT_EQ(shell.health->timeout_nanos, 60000000000);
+  EXPECT_EQ(shell.health->start_period_nanos, 100000000);
+  EXPECT_EQ(shell.health->start_interval_nanos, 2000000000);
   EXPECT_EQ(shell.health->retries, 3);
   Instruction exec = Only("FROM a\nhealthcheck cmd [\"/bin/check\", \"-q\"]\n");
   EXPECT_THAT(exec.health->test, ElementsAre("CMD", "/bin/check", "-q"));

@@ -123,7 +123,7 @@ Status ParseHealthcheck(const Node& node, Flags& flags, Instruction* out) {
   if (node.args.empty()) return InvalidArgument(AtLeastOne("HEALTHCHECK"));
   std::string type = AsciiUpper(node.args[0]);
   std::vector<std::string> rest(node.args.begin() + 1, node.args.end());
-  Healthcheck health;
+  HealthConfig health;
   if (type == "NONE") {
     if (!rest.empty()) return InvalidArgument("HEALTHCHECK NONE takes no arguments");
     health.test = {"NONE"};
@@ -137,10 +137,10 @@ Status ParseHealthcheck(const Node& node, Flags& flags, Instruction* out) {
   if (command.empty()) return InvalidArgument("Missing command after HEALTHCHECK CMD");
   health.test = {node.json ? "CMD" : "CMD-SHELL"};
   health.test.insert(health.test.end(), command.begin(), command.end());
-  BERTH_ASSIGN_OR_RETURN(health.interval_ns, ParseInterval(flags, "interval"));
-  BERTH_ASSIGN_OR_RETURN(health.timeout_ns, ParseInterval(flags, "timeout"));
-  BERTH_ASSIGN_OR_RETURN(health.start_period_ns, ParseInterval(flags, "start-period"));
-  BERTH_ASSIGN_OR_RETURN(health.start_interval_ns, ParseInterval(flags, "start-interval"));
+  BERTH_ASSIGN_OR_RETURN(health.interval_nanos, ParseInterval(flags, "interval"));
+  BERTH_ASSIGN_OR_RETURN(health.timeout_nanos, ParseInterval(flags, "timeout"));
+  BERTH_ASSIGN_OR_RETURN(health.start_period_nanos, ParseInterval(flags, "start-period"));
+  BERTH_ASSIGN_OR_RETURN(health.start_interval_nanos, ParseInterval(flags, "start-interval"));
   if (std::string retries = flags.String("retries"); !retries.empty()) {
     BERTH_ASSIGN_OR_RETURN(int64_t n, ParseInt32(retries));
     if (n < 0) return InvalidArgument("--retries cannot be negative (" + std::to_string(n) + ")");

@@ -90,10 +90,11 @@ Result<std::string> RestoredConfig(const ImageConfig* parent, const CacheFromIma
   return json::serialize(config);
 }
 
-Result<CacheFrom> CacheFrom::Open(Store* store, ContainerService* containers, const std::vector<std::string>& refs) {
-  CacheFrom cache(store, containers);
+Result<CacheFrom> CacheFrom::Open(ImageRecords* records, ContainerService* containers,
+                                  const std::vector<std::string>& refs) {
+  CacheFrom cache(records, containers);
   for (const auto& ref : refs) {
-    Result<ImageRecord> rec = store->images()->Resolve(ref);
+    Result<ImageRecord> rec = records->Resolve(ref);
     Result<std::string> raw = rec.ok() ? containers->ImageConfigJson(rec->id()) : Result<std::string>(rec.status());
     Result<ImageConfig> config = raw.ok() ? ParseImageConfig(*raw) : Result<ImageConfig>(raw.status());
     if (!config.ok()) {
@@ -106,11 +107,10 @@ Result<CacheFrom> CacheFrom::Open(Store* store, ContainerService* containers, co
 }
 
 Result<bool> CacheFrom::IsAncestorOfSource(const Digest& image) {
-  BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, store_->images()->Records());
+  BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, records_->Records());
   std::map<Digest, std::string> parent_of;
   for (const auto& r : records) {
-    auto it = r.labels.find(std::string(kParentLabel));
-    if (it != r.labels.end()) parent_of[r.id()] = it->second;
+    if (std::string p = ParentOf(r); !p.empty()) parent_of[r.id()] = std::move(p);
   }
   for (const auto& s : sources_) {
     Digest at = s.id;
@@ -144,7 +144,7 @@ Result<std::optional<Digest>> CacheFrom::Probe(const Digest& parent, const json:
   const CacheFromImage source = sources_[match->source];
   if (match->last) {
     // As Docker: the cache-from image becomes the child of the step's parent.
-    if (!parent.empty()) BERTH_RETURN_IF_ERROR(store_->images()->SetParent(source.id, parent));
+    if (!parent.empty()) BERTH_RETURN_IF_ERROR(records_->SetParent(source.id, parent));
     return std::optional<Digest>(source.id);
   }
   BERTH_ASSIGN_OR_RETURN(std::string config, RestoredConfig(parent_ptr, source, *match, probe));
@@ -154,7 +154,7 @@ Result<std::optional<Digest>> CacheFrom::Probe(const Digest& parent, const json:
   step.layer_index = match->layer_index;
   step.config_json = std::move(config);
   step.created_by = source.config.history[match->history_index].created_by;
-  BERTH_ASSIGN_OR_RETURN(Digest restored, store_->images()->CreateStepImage(step));
+  BERTH_ASSIGN_OR_RETURN(Digest restored, records_->CreateStepImage(step));
   sources_ = {source};  // as Docker: the build follows this image from here on
   return std::optional<Digest>(restored);
 }

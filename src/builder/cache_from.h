@@ -60,7 +60,8 @@ class CacheFrom {
   // Resolves `refs`; an image that cannot be found is skipped with a
   // warning in the daemon's log, as Docker does (the build then has no
   // cache from it; with no cache-from image left, no step hits).
-  static Result<CacheFrom> Open(Store* store, ContainerService* containers, const std::vector<std::string>& refs);
+  static Result<CacheFrom> Open(ImageRecords* records, ContainerService* containers,
+                                const std::vector<std::string>& refs);
 
   // The step's image, if the cache has it: `local` (the local cache's hit,
   // if any) when it is an ancestor of a cache-from image, else a match in
@@ -71,10 +72,10 @@ class CacheFrom {
                                       const std::optional<Digest>& local);
 
  private:
-  CacheFrom(Store* store, ContainerService* containers) : store_(store), containers_(containers) {}
+  CacheFrom(ImageRecords* records, ContainerService* containers) : records_(records), containers_(containers) {}
   Result<bool> IsAncestorOfSource(const Digest& image);
 
-  Store* store_;
+  ImageRecords* records_;
   ContainerService* containers_;
   std::vector<CacheFromImage> sources_;
 };

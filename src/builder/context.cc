@@ -16,7 +16,7 @@
 #include <set>
 #include <vector>
 
-#include "base/libarchive_filters.h"
+#include "base/tar_input.h"
 #include "base/unique_fd.h"
 #include "berth/builder.h"
 #include "berth/digest.h"
@@ -31,7 +31,7 @@ namespace {
 // straight into chunks of memory (no copy), or once more than
 // its memory bound came, through a buffer into a
 // file.
-class TarSpool {
+class TarSpool : public TarInputSink {
  public:
   TarSpool(std::string path, int64_t memory_bytes) : path_(std::move(path)), memory_bytes_(memory_bytes) {}
   ~TarSpool() {
@@ -41,7 +41,7 @@ class TarSpool {
   TarSpool& operator=(const TarSpool&) = delete;
 
   // Where the next bytes read go: the buffer and its size.
-  Result<std::pair<char*, size_t>> Tail() {
+  Result<std::pair<char*, size_t>> Tail() override {
     if (fd_ < 0 && size_ + static_cast<int64_t>(kMinTail) > memory_bytes_) {
       fd_ = open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd_ < 0) return Internal("create " + path_ + ": " + std::strerror(errno));
@@ -58,7 +58,7 @@ class TarSpool {
     return std::make_pair(chunks_.back().get() + used_.back(), kChunk - used_.back());
   }
   // The first `n` bytes at the last Tail() were filled.
-  Status Commit(size_t n) {
+  Status Commit(size_t n) override {
     size_ += static_cast<int64_t>(n);
     if (fd_ >= 0) return WriteAll(file_buf_.data(), n);
     used_.back() += n;
@@ -111,81 +111,8 @@ class TarSpool {
   int fd_ = -1;
 };
 
-// The body as libarchive's input. The docker CLI's `-f -` context ends
-// right after the last file's data (no padding to 512 bytes, no end
-// blocks), which Go's tar reader takes as the end of the archive: at the
-// body's end the stream is completed with zeros to the next 512-byte
-// boundary and two zero blocks, so libarchive reads the same archive.
-// With a spool, the body is read into it (and so kept).
-struct ReadState {
-  const ReadFn* read = nullptr;
-  TarSpool* spool = nullptr;
-  uint64_t total = 0;   // bytes of the body
-  bool padded = false;  // the zeros were given
-  std::vector<char> buf = std::vector<char>(1 << 20);
-  Status error;
-};
-
-la_ssize_t ReadCallback(struct archive* a, void* client, const void** out) {
-  auto* s = static_cast<ReadState*>(client);
-  auto failed = [&](const Status& st) -> la_ssize_t {
-    s->error = st;
-    archive_set_error(a, EIO, "%s", st.message().c_str());
-    return -1;
-  };
-  std::pair<char*, size_t> into(s->buf.data(), s->buf.size());
-  if (s->spool) {
-    Result<std::pair<char*, size_t>> tail = s->spool->Tail();
-    if (!tail.ok()) return failed(tail.status());
-    into = *tail;
-  }
-  Result<size_t> n = (*s->read)(into.first, into.second);
-  if (!n.ok()) return failed(n.status());
-  if (*n == 0 && !s->padded) {
-    s->padded = true;
-    size_t pad = static_cast<size_t>((512 - s->total % 512) % 512) + 1024;
-    std::fill(s->buf.begin(), s->buf.begin() + static_cast<std::ptrdiff_t>(pad), 0);
-    *out = s->buf.data();
-    return static_cast<la_ssize_t>(pad);
-  }
-  if (s->spool) {
-    if (Status st = s->spool->Commit(*n); !st.ok()) return failed(st);
-  }
-  s->total += *n;
-  *out = into.first;
-  return static_cast<la_ssize_t>(*n);
-}
-
-struct ArchiveDeleter {
-  void operator()(struct archive* a) const { archive_read_free(a); }
-};
-
 Status Refuse(const std::string& entry, const std::string& why) {
   return InvalidArgument("invalid build context: entry \"" + entry + "\": " + why);
-}
-
-using ArchivePtr = std::unique_ptr<struct archive, ArchiveDeleter>;
-
-// The error of a failed libarchive call: the body's read error, else
-// libarchive's message.
-Status ArchiveFailure(const ReadState& src, struct archive* a, std::string_view what) {
-  if (!src.error.ok()) return src.error;
-  const char* msg = archive_error_string(a);
-  return InvalidArgument("invalid build context: " + std::string(what) + ": " +
-                         (msg ? msg : "unknown libarchive error"));
-}
-
-// A tar reader (any compression) over `src`.
-Result<ArchivePtr> OpenTar(ReadState* src) {
-  ArchivePtr a(archive_read_new());
-  if (!a) return Internal("libarchive: out of memory");
-  BERTH_RETURN_IF_ERROR(EnableBuiltinDecompression(a.get()));
-  archive_read_support_format_tar(a.get());
-  archive_read_support_format_gnutar(a.get());
-  if (archive_read_open(a.get(), src, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
-    return ArchiveFailure(*src, a.get(), "reading the archive");
-  }
-  return a;
 }
 
 // The entry's path as components, or an error for absolute paths and "..".
@@ -262,11 +189,10 @@ Result<std::unique_ptr<BuildContext>> BuildContext::Read(const ReadFn& read, con
   ctx->spool_ = std::make_unique<Spool>(dir + "/context.tar", spool_memory_bytes);
   std::set<std::string> keep;
   for (const auto& k : kept) keep.insert(CleanSlashPath(k));
-  ReadState src;
-  src.read = &read;
-  src.spool = ctx->spool_.get();
-  BERTH_ASSIGN_OR_RETURN(ArchivePtr a, OpenTar(&src));
-  auto fail = [&](std::string_view what) { return ArchiveFailure(src, a.get(), what); };
+  TarInput input(read, ctx->spool_.get());
+  BERTH_RETURN_IF_ERROR(input.Open("invalid build context"));
+  struct archive* a = input.archive();
+  auto fail = [&](std::string_view what) { return input.Failure("invalid build context", what); };
   ContextIndex& index = ctx->index_;
   using Kind = ContextEntry::Kind;
   // As ExtractTar's walk: the parents of an entry are directories (made
@@ -293,7 +219,7 @@ Result<std::unique_ptr<BuildContext>> BuildContext::Read(const ReadFn& read, con
   std::vector<char> buf(1 << 20);
   for (;;) {
     struct archive_entry* e = nullptr;
-    int r = archive_read_next_header(a.get(), &e);
+    int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return fail("reading the archive");
     if (++entries > kMaxContextEntries)
@@ -341,7 +267,7 @@ Result<std::unique_ptr<BuildContext>> BuildContext::Read(const ReadFn& read, con
       std::string head;
       std::string* kept_bytes = keep.contains(clean) ? &ctx->kept_[clean] : nullptr;
       for (;;) {
-        la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
+        la_ssize_t n = archive_read_data(a, buf.data(), buf.size());
         if (n < 0) return fail("reading " + clean);
         if (n == 0) break;
         bytes += n;

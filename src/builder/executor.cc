@@ -41,11 +41,11 @@ Result<std::optional<Digest>> Executor::Probe(const Digest& parent, const json::
 
 Result<std::optional<Digest>> Executor::ProbeLocal(const Digest& parent, const json::object& probe) {
   if (parent.empty()) return std::optional<Digest>();
-  BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, store_->images()->Records());
+  BERTH_ASSIGN_OR_RETURN(std::vector<ImageRecord> records, roles_.records->Records());
   const std::string want = json::serialize(probe);
   std::set<Digest> seen;
   for (const auto& r : records) {
-    if (r.parent() != parent.str() || !seen.insert(r.id()).second) continue;
+    if (ParentOf(r) != parent.str() || !seen.insert(r.id()).second) continue;
     Result<std::string> raw = containers_->ImageConfigJson(r.id());
     if (!raw.ok()) continue;
     try {
@@ -82,14 +82,8 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
   BERTH_ASSIGN_OR_RETURN(bool hit, ProbeAndSay(st, probe));
   if (hit) return OkStatus();
   if (stage) BERTH_RETURN_IF_ERROR(stage());
-  BuildStepCommit step;
-  step.parent = st->image;
+  BuildStepCommit step = StepCommit(*st, probe, cmd);
   step.layer_dir = layer_dir;
-  step.config_json = json::serialize(st->config);
-  step.container_config_json = json::serialize(probe);
-  step.created_by = Join(cmd);
-  step.author = st->author;
-  step.platform = st->platform;
   if (!in_container || st->image.empty()) {
     BERTH_ASSIGN_OR_RETURN(st->image, containers_->CommitBuildStep(step));
     return OkStatus();
@@ -101,13 +95,34 @@ Status Executor::CommitStep(StageState* st, const std::string& comment, const st
   cfg.cmd = cmd;
   cfg.entrypoint = std::vector<std::string>{""};
   cfg.platform = st->platform;
+  BERTH_ASSIGN_OR_RETURN(std::string id, CreateStepContainer(cfg));
+  return CommitStepContainer(st, std::move(step), id);
+}
+
+BuildStepCommit Executor::StepCommit(const StageState& st, const json::object& probe,
+                                     const std::vector<std::string>& created_by) const {
+  BuildStepCommit step;
+  step.parent = st.image;
+  step.config_json = json::serialize(st.config);
+  step.container_config_json = json::serialize(probe);
+  step.created_by = Join(created_by);
+  step.author = st.author;
+  step.platform = st.platform;
+  return step;
+}
+
+Result<std::string> Executor::CreateStepContainer(const ContainerConfig& cfg) {
   BERTH_ASSIGN_OR_RETURN(ContainerCreateResult created, containers_->Create("", cfg));
   for (const auto& w : created.warnings) BERTH_RETURN_IF_ERROR(Say(" ---> [Warning] " + w + "\n"));
   BERTH_RETURN_IF_ERROR(Say(" ---> Running in " + created.id.substr(0, 12) + "\n"));
-  step.container = created.id;
+  return created.id;
+}
+
+Status Executor::CommitStepContainer(StageState* st, BuildStepCommit step, const std::string& id) {
+  step.container = id;
   Result<Digest> committed = containers_->CommitBuildStep(step);
   if (committed.ok()) st->image = *committed;
-  return FinishStepContainer(created.id, committed.status());
+  return FinishStepContainer(id, committed.status());
 }
 
 Status Executor::FinishStepContainer(const std::string& id, Status result) {
@@ -217,23 +232,17 @@ Status Executor::Dispatch(df::Instruction ins, StageState* st, bool expand) {
       return CommitStep(st, "ONBUILD " + ins.value);
     }
     case df::Kind::kHealthcheck: {
-      const df::Healthcheck& h = *ins.health;
-      json::object hc{{"Test", StringsValue(h.test)}};
-      if (h.interval_ns) hc["Interval"] = h.interval_ns;
-      if (h.timeout_ns) hc["Timeout"] = h.timeout_ns;
-      if (h.start_period_ns) hc["StartPeriod"] = h.start_period_ns;
-      if (h.start_interval_ns) hc["StartInterval"] = h.start_interval_ns;
-      if (h.retries) hc["Retries"] = h.retries;
-      c["Healthcheck"] = std::move(hc);
+      const HealthConfig& h = *ins.health;
+      c["Healthcheck"] = json::parse(HealthConfigJson(h));
       char retries[8];
       if (h.retries >= 32 && h.retries < 127) {
         std::snprintf(retries, sizeof retries, "'%c'", h.retries);
       } else {
         std::snprintf(retries, sizeof retries, "'\\x%02x'", h.retries & 0xff);
       }
-      return CommitStep(st, "HEALTHCHECK &{" + GoQuoted(h.test) + " \"" + GoDuration(h.interval_ns) + "\" \"" +
-                                GoDuration(h.timeout_ns) + "\" \"" + GoDuration(h.start_period_ns) + "\" \"" +
-                                GoDuration(h.start_interval_ns) + "\" " + retries + "}");
+      return CommitStep(st, "HEALTHCHECK &{" + GoQuoted(h.test) + " \"" + GoDuration(h.interval_nanos) + "\" \"" +
+                                GoDuration(h.timeout_nanos) + "\" \"" + GoDuration(h.start_period_nanos) + "\" \"" +
+                                GoDuration(h.start_interval_nanos) + "\" " + retries + "}");
     }
   }
   return Internal("unknown instruction");
@@ -276,7 +285,7 @@ Status Executor::InitStage(const df::Stage& stage, StageState* st) {
     st->image = Digest();
   } else {
     if (opts_.pull) BERTH_RETURN_IF_ERROR(opts_.pull(base));
-    Result<ImageRecord> rec = store_->images()->Resolve(base);
+    Result<ImageRecord> rec = roles_.records->Resolve(base);
     if (!rec.ok()) {
       if (rec.status().code() == Code::kNotFound) {
         return NotFound("No such image: " + base + " (berth's builder pulls base images only with --pull)");
@@ -321,7 +330,7 @@ Result<std::string> Executor::ReadContextFile(const std::string& path) {
   auto it = context_->index().find(CleanSlashPath(path));
   if (it == context_->index().end()) return NotFound("open " + path + ": no such file in the build context");
   BERTH_ASSIGN_OR_RETURN(std::string tree, context_->Tree());
-  return store_->env()->ReadFileToString(tree + "/" + CleanSlashPath(path));
+  return roles_.env->ReadFileToString(tree + "/" + CleanSlashPath(path));
 }
 
 Result<Digest> Executor::Run() {
@@ -350,7 +359,7 @@ Result<Digest> Executor::Run() {
   }
   BERTH_RETURN_IF_ERROR(Say(df::WarningLines(parsed)));
   if (!opts_.cache_from.empty() && !opts_.no_cache) {
-    BERTH_ASSIGN_OR_RETURN(cache_from_, CacheFrom::Open(store_, containers_, opts_.cache_from));
+    BERTH_ASSIGN_OR_RETURN(cache_from_, CacheFrom::Open(roles_.records, containers_, opts_.cache_from));
   }
   int step = 1;
   for (const auto& meta : parsed.meta_args) {
@@ -386,15 +395,15 @@ Result<Digest> Executor::Run() {
   if (st.image.empty()) return InvalidArgument("No image was generated. Is your Dockerfile empty?");
   BERTH_RETURN_IF_ERROR(Say("Successfully built " + ShortId(st.image) + "\n"));
   for (const auto& tag : opts_.tags) {
-    BERTH_RETURN_IF_ERROR(store_->images()->Tag(st.image.str(), tag));
+    BERTH_RETURN_IF_ERROR(roles_.records->Tag(st.image.str(), tag));
     BERTH_RETURN_IF_ERROR(Say("Successfully tagged " + FamiliarString(tag) + "\n"));
   }
   return st.image;
 }
 
-Result<Digest> Build(Store* store, ContainerService* containers, BuildContext* context, const std::string& work_dir,
-                     const BuildOptions& opts, const BuildOutput& out) {
-  Executor ex(store, containers, context, work_dir, opts, out);
+Result<Digest> Build(const BuildRoles& roles, ContainerService* containers, BuildContext* context,
+                     const std::string& work_dir, const BuildOptions& opts, const BuildOutput& out) {
+  Executor ex(roles, containers, context, work_dir, opts, out);
   return ex.Run();
 }
 

@@ -34,9 +34,9 @@ struct StageState {
 // per Build call).
 class Executor {
  public:
-  Executor(Store* store, ContainerService* containers, BuildContext* context, std::string work_dir,
+  Executor(const BuildRoles& roles, ContainerService* containers, BuildContext* context, std::string work_dir,
            const BuildOptions& opts, const BuildOutput& out)
-      : store_(store),
+      : roles_(roles),
         containers_(containers),
         context_(context),
         work_dir_(std::move(work_dir)),
@@ -99,8 +99,18 @@ class Executor {
   // says so (rm after success, forcerm always), saying so as Docker does.
   // Returns `result`, or the output's error.
   Status FinishStepContainer(const std::string& id, Status result);
+  // The commit of a step on the stage's image: the stage's config and
+  // author, `probe` as the container config, `created_by` its history line.
+  BuildStepCommit StepCommit(const StageState& st, const json::object& probe,
+                             const std::vector<std::string>& created_by) const;
+  // Creates a step's container (not started), saying its warnings and
+  // " ---> Running in <id>" as Docker does. Returns its ID.
+  Result<std::string> CreateStepContainer(const ContainerConfig& cfg);
+  // Commits `step` from the step container `id`, moves the stage to the new
+  // image, then FinishStepContainer.
+  Status CommitStepContainer(StageState* st, BuildStepCommit step, const std::string& id);
 
-  Store* store_;
+  BuildRoles roles_;
   ContainerService* containers_;
   BuildContext* context_;
   std::string work_dir_;

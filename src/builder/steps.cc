@@ -66,7 +66,7 @@ Status Executor::Run(const df::Instruction& ins, StageState* st) {
     RemoveOptions ro;
     ro.prune = false;
     ro.force = true;
-    Status removed = store_->images()->Remove(run_image.str(), ro).status();
+    Status removed = roles_.removal->Remove(run_image.str(), ro).status();
     if (result.ok()) return removed;
   }
   return result;
@@ -85,10 +85,7 @@ Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::
   if (auto* u = st->config.if_contains("User"); u && u->is_string()) cfg.user = u->as_string();
   cfg.network_mode = opts_.network_mode;
   cfg.platform = st->platform;
-  BERTH_ASSIGN_OR_RETURN(ContainerCreateResult created, containers_->Create("", cfg));
-  const std::string id = created.id;
-  for (const auto& w : created.warnings) BERTH_RETURN_IF_ERROR(Say(" ---> [Warning] " + w + "\n"));
-  BERTH_RETURN_IF_ERROR(Say(" ---> Running in " + id.substr(0, 12) + "\n"));
+  BERTH_ASSIGN_OR_RETURN(const std::string id, CreateStepContainer(cfg));
   auto finish_failed = [&](Status s) { return FinishStepContainer(id, std::move(s)); };
   Status started = containers_->Start(id);
   if (!started.ok()) return finish_failed(started);
@@ -107,17 +104,7 @@ Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::
     return finish_failed(
         Status(Code::kUnknown, "The command '" + Join(cmd) + "' returned a non-zero code: " + std::to_string(*code)));
   }
-  BuildStepCommit step;
-  step.parent = st->image;
-  step.container = id;
-  step.config_json = json::serialize(st->config);
-  step.container_config_json = json::serialize(probe);
-  step.created_by = Join(save_cmd);
-  step.author = st->author;
-  step.platform = st->platform;
-  Result<Digest> committed = containers_->CommitBuildStep(step);
-  if (committed.ok()) st->image = *committed;
-  return FinishStepContainer(id, committed.status());
+  return CommitStepContainer(st, StepCommit(*st, probe, save_cmd), id);
 }
 
 Status Executor::Copy(const df::Instruction& ins, StageState* st) {
@@ -163,9 +150,9 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
                      [&] { return stage_from(*plan, source_root); });
     }
   }
-  Status removed = store_->env()->FileExists(layer) ? store_->env()->RemoveAll(layer) : OkStatus();
+  Status removed = roles_.env->FileExists(layer) ? roles_.env->RemoveAll(layer) : OkStatus();
   if (!source_root.empty()) {
-    Status r = store_->env()->RemoveAll(source_root);
+    Status r = roles_.env->RemoveAll(source_root);
     if (removed.ok()) removed = r;
   }
   BERTH_RETURN_IF_ERROR(s);
@@ -175,7 +162,7 @@ Status Executor::Copy(const df::Instruction& ins, StageState* st) {
 Result<std::string> Executor::ExtractFromImage(const df::Instruction& ins) {
   BERTH_ASSIGN_OR_RETURN(Digest from, FromImage(ins.from));
   std::string source_root = work_dir_ + "/from-" + std::to_string(++staged_);
-  BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(source_root, 0700));
+  BERTH_RETURN_IF_ERROR(roles_.env->CreateDirs(source_root, 0700));
   std::set<std::string> extracted;
   for (const auto& word : ins.words) {
     std::string path = CleanAbsolute(word);
@@ -190,7 +177,7 @@ Result<std::string> Executor::ExtractFromImage(const df::Instruction& ins) {
     }
     if (!extracted.insert(path).second) continue;
     std::string dest = source_root + path;
-    BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(dest.substr(0, dest.rfind('/')), 0700));
+    BERTH_RETURN_IF_ERROR(roles_.env->CreateDirs(dest.substr(0, dest.rfind('/')), 0700));
     Status got = from.empty() ? NotFound(path + ": no such file or directory in the image")
                               : containers_->ExtractImagePath(from, path, dest);
     if (got.code() == Code::kNotFound) {
@@ -226,8 +213,8 @@ Result<std::string> Executor::ReadImageFile(const Digest& image, const std::stri
   Status got = containers_->ExtractImagePath(image, path, dest);
   if (got.code() == Code::kNotFound) return NotFound("open " + path + ": no such file or directory");
   BERTH_RETURN_IF_ERROR(got);
-  Result<std::string> text = store_->env()->ReadFileToString(dest);
-  Status removed = store_->env()->RemoveAll(dest);
+  Result<std::string> text = roles_.env->ReadFileToString(dest);
+  Status removed = roles_.env->RemoveAll(dest);
   BERTH_RETURN_IF_ERROR(text.status());
   BERTH_RETURN_IF_ERROR(removed);
   if (text->size() > (size_t{8} << 20)) return InvalidArgument(path + " is larger than 8 MiB");
@@ -238,7 +225,7 @@ Result<Digest> Executor::FromImage(const std::string& from) {
   std::string lower = from;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
   if (auto it = stage_images_.find(lower); it != stage_images_.end()) return it->second;
-  Result<ImageRecord> rec = store_->images()->Resolve(from);
+  Result<ImageRecord> rec = roles_.records->Resolve(from);
   if (!rec.ok()) {
     if (rec.status().code() == Code::kNotFound) {
       return InvalidArgument("invalid from flag value " + from + ": No such image: " + from +
@@ -263,10 +250,10 @@ Status Executor::Workdir(const df::Instruction& ins, StageState* st) {
   std::string layer = work_dir_ + "/layer-" + std::to_string(++staged_);
   const Digest image = st->image;
   Status s = CommitStep(st, comment, layer, /*comment_word=*/true, /*in_container=*/true, [&]() -> Status {
-    BERTH_RETURN_IF_ERROR(store_->env()->CreateDirs(layer + path, 0755));
+    BERTH_RETURN_IF_ERROR(roles_.env->CreateDirs(layer + path, 0755));
     return AlignWithImage(image, layer, path);
   });
-  Status removed = store_->env()->FileExists(layer) ? store_->env()->RemoveAll(layer) : OkStatus();
+  Status removed = roles_.env->FileExists(layer) ? roles_.env->RemoveAll(layer) : OkStatus();
   BERTH_RETURN_IF_ERROR(s);
   return removed;
 }

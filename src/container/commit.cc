@@ -12,7 +12,7 @@ namespace berth::container {
 namespace json = boost::json;
 
 Result<std::pair<Manifest, ImageConfig>> ContainerServiceImpl::LoadImage(const Digest& manifest) {
-  ContentStore* cs = store_->content();
+  BlobReader* cs = store_->blobs();
   BERTH_ASSIGN_OR_RETURN(std::string raw, cs->ReadAll(manifest, kMaxManifestBytes));
   BERTH_ASSIGN_OR_RETURN(Manifest m, ParseManifest(std::move(raw)));
   BERTH_ASSIGN_OR_RETURN(std::string craw, cs->ReadAll(m.config.digest, kMaxConfigBytes));
@@ -68,7 +68,7 @@ Result<Descriptor> ContainerServiceImpl::PickManifest(const ImageRecord& img, co
     return t;
   }
   if (!IsIndexType(t.media_type)) return InvalidArgument("unsupported image media type " + t.media_type);
-  BERTH_ASSIGN_OR_RETURN(std::string raw, store_->content()->ReadAll(t.digest, kMaxManifestBytes));
+  BERTH_ASSIGN_OR_RETURN(std::string raw, store_->blobs()->ReadAll(t.digest, kMaxManifestBytes));
   BERTH_ASSIGN_OR_RETURN(Index idx, ParseIndex(std::move(raw), t.media_type));
   std::unique_ptr<PlatformMatcher> matcher = platform ? Only(*platform) : AllWithPreference(HostPlatform());
   const Descriptor* best = nullptr;
@@ -273,7 +273,7 @@ Result<int> ContainerServiceImpl::SweepSnapshots() {
     auto it = chain_cache_.find(m);
     if (it == chain_cache_.end()) {
       std::vector<Digest> chains;
-      auto raw = store_->content()->ReadAll(m, kMaxManifestBytes);
+      auto raw = store_->blobs()->ReadAll(m, kMaxManifestBytes);
       if (!raw.ok()) continue;  // absent: nothing to keep (not cached: may come back)
       if (IsManifestType(DetectMediaType(*raw))) {
         auto mc = LoadImage(m);

@@ -26,7 +26,7 @@ TEST_F(ContainerTest, CommitChainsAndDangling) {
   auto rec = store_->images()->Resolve("committed:v1");
   ASSERT_OK(rec);
   EXPECT_EQ(rec->id(), *d1);
-  EXPECT_EQ(rec->parent(), base.target.digest.str());
+  EXPECT_EQ(ParentOf(*rec), base.target.digest.str());
   auto inspect = store_->images()->Inspect("committed:v1", std::nullopt, false);
   ASSERT_OK(inspect);
   EXPECT_EQ(inspect->comment, "first");
@@ -55,7 +55,7 @@ TEST_F(ContainerTest, CommitChainsAndDangling) {
   co2.changes = {"CMD ls /"};
   auto d2 = svc_->Commit(co2);
   ASSERT_OK(d2);
-  EXPECT_EQ(store_->images()->Resolve("committed:v2")->parent(), d1->str());
+  EXPECT_EQ(ParentOf(*store_->images()->Resolve("committed:v2")), d1->str());
   std::string r2 = Run("", Cfg("committed:v2", {"sh", "-c", "cat /second; ls /newfile"}));
   EXPECT_EQ(WaitExit(r2), 1);  // /newfile was deleted (whiteout)
   EXPECT_THAT(Log(r2), HasSubstr("more\n"));

@@ -169,7 +169,7 @@ Result<std::vector<ContainerInfo>> ContainerServiceImpl::List(const ContainerLis
         if (it == parents.end()) {
           auto rec = store_->images()->Resolve(img.str());
           Digest parent;
-          if (rec.ok()) parent = Digest::Parse(rec->parent()).value_or(Digest());
+          if (rec.ok()) parent = Digest::Parse(ParentOf(*rec)).value_or(Digest());
           it = parents.emplace(img, parent).first;
         }
         img = it->second;

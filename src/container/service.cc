@@ -18,7 +18,7 @@ Result<std::unique_ptr<ContainerService>> ContainerService::Open(Store* store, c
   const std::string root = store->root();
   BERTH_RETURN_IF_ERROR(env->CreateDirs(root + "/containers", 0710));
   BERTH_RETURN_IF_ERROR(env->CreateDirs(root + "/runc", 0700));
-  BERTH_ASSIGN_OR_RETURN(auto snaps, Snapshotter::Open(root + "/snapshots", store->content(), opts.unpack_limits));
+  BERTH_ASSIGN_OR_RETURN(auto snaps, Snapshotter::Open(root + "/snapshots", store->blobs(), opts.unpack_limits));
   RuntimeOptions ro = opts.runtime;
   if (ro.runc_root.empty()) ro.runc_root = root + "/runc";
   if (ro.shim.empty()) {

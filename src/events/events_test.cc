@@ -1,5 +1,7 @@
 #include "berth/events.h"
 #include "berth/metrics.h"
+#include "berth/mutex.h"
+#include "testing/await.h"
 
 #include <atomic>
 #include <chrono>
@@ -162,13 +164,16 @@ TEST(EventBusTest, CloseWakesWaitingNext) {
   EventBus bus;
   auto sub = bus.Subscribe();
   std::atomic<bool> returned{false};
+  std::atomic<pid_t> waiter_tid{0};
   bool result = true;
   std::thread waiter([&] {
+    waiter_tid = testing::CurrentThreadId();
     Event e;
     result = sub->Next(&e, -1);  // no timeout: only Close can end this
     returned = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(testing::AwaitCondition([&] { return waiter_tid.load() != 0; }));
+  EXPECT_TRUE(testing::AwaitThreadBlocked(waiter_tid));  // waiting inside Next
   EXPECT_FALSE(returned.load());
   bus.Close();
   waiter.join();
@@ -193,13 +198,28 @@ TEST(EventBusTest, CloseWakesManyWaiters) {
   for (int i = 0; i < 4; ++i) subs.push_back(bus.Subscribe());
   std::atomic<int> done{0};
   std::vector<std::thread> waiters;
+  Mutex tids_mu;
+  std::vector<pid_t> tids;
   for (auto& s : subs) {
     waiters.emplace_back([&, sp = s.get()] {
+      {
+        MutexLock l(&tids_mu);
+        tids.push_back(testing::CurrentThreadId());
+      }
       Event e;
       if (!sp->Next(&e, -1)) ++done;
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(testing::AwaitCondition([&] {
+    MutexLock l(&tids_mu);
+    return tids.size() == subs.size();
+  }));
+  std::vector<pid_t> started;
+  {
+    MutexLock l(&tids_mu);
+    started = tids;
+  }
+  for (pid_t tid : started) EXPECT_TRUE(testing::AwaitThreadBlocked(tid));  // each inside Next
   bus.Close();
   for (auto& t : waiters) t.join();
   EXPECT_EQ(done.load(), 4);

@@ -4,7 +4,7 @@
 // metric.
 #include <set>
 
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 #include "image/store_internals.h"
 
 namespace berth::image_test {
@@ -31,7 +31,7 @@ std::ostream& operator<<(std::ostream& os, const StoreState& s) {
   return os;
 }
 
-class DryRunTest : public StoreTest {
+class DryRunTest : public StoreTestBase {
  protected:
   // The store once the reaper has finished what earlier steps queued.
   StoreState State() {
@@ -51,7 +51,7 @@ class DryRunTest : public StoreTest {
                       return OkStatus();
                     })
                     .ok());
-    EXPECT_TRUE(store_->content()
+    EXPECT_TRUE(image::ContentOf(store_.get())
                     ->Walk([&](const BlobInfo& b) -> Status {
                       s.files.push_back(b.digest.str());
                       return OkStatus();

@@ -11,16 +11,16 @@
 #include <set>
 
 #include "berth/gc.h"
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 #include "image/store_internals.h"
 
 namespace berth::image_test {
 namespace {
 
-class RandomGcTest : public StoreTest {
+class RandomGcTest : public StoreTestBase {
  protected:
   void SetUp() override {
-    StoreTest::SetUp();
+    StoreTestBase::SetUp();
     // A pool with overlaps: shared base layers, a single-platform image equal
     // to one platform of a multi-platform image, attestations.
     pool_.push_back(Multi("p0", {kAmd64, kArm64, kArmV7}));
@@ -110,7 +110,7 @@ class RandomGcTest : public StoreTest {
     // 3. The sweep agrees: nothing unreachable is left on disk.
     std::vector<Digest> on_disk;
     images()->WaitForCollection();
-    ASSERT_OK(store_->content()->Walk([&](const BlobInfo& b) -> Status {
+    ASSERT_OK(image::ContentOf(store_.get())->Walk([&](const BlobInfo& b) -> Status {
       on_disk.push_back(b.digest);
       return OkStatus();
     }));

@@ -2,7 +2,7 @@
 // stops retaining a platform, and garbage collection frees only what nothing
 // else reaches, so no other image ever loses content. Like Docker's, it acts
 // on content only: records and names never change.
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 #include "image/store_internals.h"
 
 namespace berth::image_test {
@@ -10,10 +10,10 @@ namespace {
 
 using V = std::vector<std::string>;
 
-class PlatformRemoveTest : public StoreTest {
+class PlatformRemoveTest : public StoreTestBase {
  protected:
   void SetUp() override {
-    StoreTest::SetUp();
+    StoreTestBase::SetUp();
     multi_ = Multi("m", {kAmd64, kArm64, kArmV7});
     Add(multi_, {"multi:1"});
     amd64_ = multi_.ManifestFor(kAmd64);

@@ -97,7 +97,7 @@ Result<PruneReport> Removal::Prune(const PruneOptions& opts) {
         if (opts.build_cache_only && !opts.build_cache_all) {
           std::unordered_map<std::string, std::string> parent_of;
           for (const auto& r : records) {
-            if (!r.parent().empty()) parent_of[r.target.digest.str()] = r.parent();
+            if (std::string p = ParentOf(r); !p.empty()) parent_of[r.target.digest.str()] = std::move(p);
           }
           for (const auto& r : records) {
             if (IsDangling(r)) continue;

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "berth/time.h"
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 
 namespace berth::image_test {
 namespace {
@@ -48,7 +48,7 @@ V Concat(V a, const V& b) {
   return a;
 }
 
-class PruneTest : public StoreTest {};
+class PruneTest : public StoreTestBase {};
 
 TEST_F(PruneTest, DanglingOnlyByDefault) {
   auto named = Simple("named");

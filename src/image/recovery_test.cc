@@ -4,13 +4,13 @@
 // cannot open a held data root.
 #include <sys/wait.h>
 
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 #include "image/store_internals.h"
 
 namespace berth::image_test {
 namespace {
 
-class RecoveryTest : public StoreTest {};
+class RecoveryTest : public StoreTestBase {};
 
 TEST_F(RecoveryTest, CommittedRemovalWhoseFilesSurvivedACrashIsFinishedOnOpen) {
   auto img = Simple("crash");
@@ -41,7 +41,7 @@ TEST_F(RecoveryTest, KilledProcessLosesNothingCommitted) {
     if (!s.ok()) ::_exit(2);
     if (!testing::AddToStore(s->get(), a, {"a:1"}).ok()) ::_exit(3);
     // Blobs of b are written, its records never are: then the process dies.
-    for (const auto& blob : b.blobs) (void)(*s)->content()->Put(blob.data, blob.descriptor.digest);
+    for (const auto& blob : b.blobs) (void)image::ContentOf(s->get())->Put(blob.data, blob.descriptor.digest);
     ::_exit(0);  // no destructors: as abrupt as a crash for the store
   }
   int status = 0;

@@ -236,7 +236,7 @@ class RemoveRun {
     BERTH_ASSIGN_OR_RETURN(Reference untagged, ParseAnyReference(img.name));
     if (!IsDangling(img) && all.size() == 1 && (extra & kActiveReference)) {
       // The last name of an image with children: keep it as a dangling record.
-      BERTH_ASSIGN_OR_RETURN(auto children, tx_.ListImagesByParent(id));
+      BERTH_ASSIGN_OR_RETURN(auto children, tx_.ListImagesByIndexedLabel(id.str()));
       if (!children.empty()) {
         auto s = removal_->records_->EnsureDangling(tx_, img);
         if (!s.ok()) return Internal("failed to create dangling image: " + s.message());
@@ -261,7 +261,7 @@ class RemoveRun {
     if (recs.empty()) return NotFound("failed to get child image: No such image: " + id.str());
     ImageRecord current = recs.front();
     while (true) {
-      const std::string label = current.parent();
+      const std::string label = ParentOf(current);
       if (label.empty()) break;
       BERTH_ASSIGN_OR_RETURN(Digest parent, Digest::Parse(label));
       if (!seen.insert(parent).second) break;

@@ -1,14 +1,14 @@
 // Docker's image removal semantics (reference: Docker 28.2's containerd image
 // service), case by case: resolution, untag versus delete, conflicts,
 // force, dangling records, parent pruning, events and metrics.
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 
 namespace berth::image_test {
 namespace {
 
 using V = std::vector<std::string>;
 
-class RemoveTest : public StoreTest {};
+class RemoveTest : public StoreTestBase {};
 
 // ---- resolution ----
 

@@ -21,7 +21,7 @@ class StoreImpl : public Store {
  public:
   const std::string& root() const override { return root_; }
   Env* env() override { return env_; }
-  ContentStore* content() override { return content_.get(); }
+  BlobReader* blobs() override { return content_.get(); }
   EventBus* events() override { return &events_; }
   Metrics* metrics() override { return &metrics_; }
   ImageService* images() override { return images_.get(); }
@@ -58,7 +58,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
     BERTH_ASSIGN_OR_RETURN(store->lock_, std::move(lock));
   }
   BERTH_ASSIGN_OR_RETURN(store->content_, ContentStore::Open(store->env_, store->root_ + "/content"));
-  BERTH_ASSIGN_OR_RETURN(store->meta_, MetadataStore::Open(store->env_, store->root_ + "/metadata.db", opts.durable));
+  BERTH_ASSIGN_OR_RETURN(store->meta_, MetadataStore::Open(store->env_, store->root_ + "/metadata.db", opts.durable,
+                                                           std::string(kParentLabel)));
   store->images_ = std::make_unique<image::ImageServiceImpl>(store->env_, store->content_.get(), store->meta_.get(),
                                                              &store->events_, &store->metrics_);
   // Finish what a crash may have interrupted: blobs whose last reference
@@ -70,6 +71,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& opts) {
 namespace image {
 
 MetadataStore* MetadataOf(Store* store) { return static_cast<StoreImpl*>(store)->meta_.get(); }
+
+ContentStore* ContentOf(Store* store) { return static_cast<StoreImpl*>(store)->content_.get(); }
 
 }  // namespace image
 

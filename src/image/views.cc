@@ -230,7 +230,7 @@ Result<std::shared_ptr<const ListSnapshot>> Views::Snapshot() {
   // Group records by image, in name order of each image's first record.
   std::unordered_map<Digest, size_t> row_of;
   for (auto& r : records) {
-    if (std::string p = r.parent(); !p.empty()) snap->parents.insert(std::move(p));
+    if (std::string p = ParentOf(r); !p.empty()) snap->parents.insert(std::move(p));
     auto [it, inserted] = row_of.emplace(r.target.digest, snap->rows.size());
     if (inserted) snap->rows.emplace_back();
     snap->rows[it->second].records.push_back(std::move(r));
@@ -247,7 +247,7 @@ Result<std::shared_ptr<const ListSnapshot>> Views::Snapshot() {
     // The summary as listed, before per-request fields.
     ImageSummary& s = row.summary;
     s.id = id;
-    s.parent_id = row.records.front().parent();
+    s.parent_id = ParentOf(row.records.front());
     s.created = row.created;
     s.size = row.facts->size;
     if (row.facts->config) s.labels = row.facts->config->labels;
@@ -379,7 +379,7 @@ Result<ImageInspect> Views::Inspect(const std::string& ref, const std::optional<
       out.repo_digests.push_back(d);
     }
   }
-  out.parent = img.parent();
+  out.parent = ParentOf(img);
   out.descriptor = img.target;
   int64_t tagged = 0;
   for (const auto& r : all) {

@@ -65,7 +65,7 @@ class WhyBuilder {
       why.names = NamesOf(records);
       for (const auto& r : records) {
         why.dangling |= IsDangling(r);
-        if (why.parent.empty()) why.parent = r.parent();
+        if (why.parent.empty()) why.parent = ParentOf(r);
       }
       BERTH_RETURN_IF_ERROR(Children(tx, why));
       BERTH_ASSIGN_OR_RETURN(auto users, container_table::UsingImage(tx, why.id));
@@ -117,7 +117,7 @@ class WhyBuilder {
 
  private:
   Status Children(Tx& tx, ImageWhy& why) {
-    BERTH_ASSIGN_OR_RETURN(auto children, tx.ListImagesByParent(why.id));
+    BERTH_ASSIGN_OR_RETURN(auto children, tx.ListImagesByIndexedLabel(why.id.str()));
     std::map<Digest, std::vector<ImageRecord>> by_target;
     for (auto& c : children) by_target[c.id()].push_back(std::move(c));
     for (const auto& [id, records] : by_target) why.children.push_back({id, NamesOf(records)});

@@ -1,7 +1,7 @@
 // ImageService::Why: what keeps an image (names, containers, mounts,
 // children, leases, removal previews) or a blob (the roots reaching it and
 // the manifests it is reached through).
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 #include "image/store_internals.h"
 
 namespace berth::image_test {
@@ -9,7 +9,7 @@ namespace {
 
 using V = std::vector<std::string>;
 
-class WhyTest : public StoreTest {
+class WhyTest : public StoreTestBase {
  protected:
   void AddLease(const std::string& id, const std::vector<Digest>& blobs) {
     ASSERT_OK(image::MetadataOf(store_.get())->Update([&](Tx& tx) -> Status {
@@ -207,7 +207,7 @@ TEST_F(WhyTest, UnknownAndUnheldBlobs) {
   EXPECT_EQ(images()->Why("nosuch:1").status().message(), "No such image: nosuch:1");
   EXPECT_EQ(images()->Why(" ").status().code(), Code::kInvalidArgument);
   // A file nothing registered (an ingest that died): present, unheld.
-  auto put = store_->content()->Put("stray");
+  auto put = image::ContentOf(store_.get())->Put("stray");
   ASSERT_OK(put);
   BlobWhy stray = BlobOf(*put);
   EXPECT_FALSE(stray.registered);

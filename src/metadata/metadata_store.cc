@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <boost/json.hpp>
 #include <map>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -164,7 +165,8 @@ Result<std::vector<Digest>> ReadDigests(sqlite::Stmt& st) {
 
 class SqliteTx : public Tx {
  public:
-  explicit SqliteTx(Conn* c) : c_(c) {}
+  // `indexed_label`: the key whose value goes into the indexed_label column.
+  SqliteTx(Conn* c, const std::string* indexed_label) : c_(c), indexed_label_(indexed_label) {}
 
   sqlite::Stmt Prepare(const char* sql) override { return c_->Prepare(sql); }
 
@@ -198,10 +200,10 @@ class SqliteTx : public Tx {
     st.Bind(1, lo).Bind(2, hi);
     return ReadImages(st);
   }
-  Result<std::vector<ImageRecord>> ListImagesByParent(const Digest& parent) override {
+  Result<std::vector<ImageRecord>> ListImagesByIndexedLabel(std::string_view value) override {
     auto st = c_->Prepare(
-        kSelectImages "WHERE parent = ? AND parent != '' ORDER BY name");
-    st.Bind(1, parent.str());
+        kSelectImages "WHERE indexed_label = ? AND indexed_label != '' ORDER BY name");
+    st.Bind(1, value);
     return ReadImages(st);
   }
   Result<int64_t> CountImages() override {
@@ -211,18 +213,18 @@ class SqliteTx : public Tx {
   }
   Status PutImage(const ImageRecord& r) override {
     auto st = c_->Prepare(
-        "INSERT INTO images(name, target_digest, target_media_type, target_size, target_json, labels, parent, "
+        "INSERT INTO images(name, target_digest, target_media_type, target_size, target_json, labels, indexed_label, "
         "created_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET "
         "target_digest=excluded.target_digest, target_media_type=excluded.target_media_type, "
         "target_size=excluded.target_size, target_json=excluded.target_json, labels=excluded.labels, "
-        "parent=excluded.parent, created_at=excluded.created_at, updated_at=excluded.updated_at");
+        "indexed_label=excluded.indexed_label, created_at=excluded.created_at, updated_at=excluded.updated_at");
     st.Bind(1, r.name)
         .Bind(2, r.target.digest.str())
         .Bind(3, r.target.media_type)
         .Bind(4, r.target.size)
         .Bind(5, PlainDescriptor(r.target) ? std::string() : DescriptorToJson(r.target))
         .Bind(6, LabelsToJson(r.labels))
-        .Bind(7, r.parent())
+        .Bind(7, IndexedValue(r))
         .Bind(8, r.created_unix_nanos)
         .Bind(9, r.updated_unix_nanos);
     return st.Exec();
@@ -445,7 +447,14 @@ class SqliteTx : public Tx {
   std::vector<Digest> TakeDied() override { return std::exchange(died_, {}); }
 
  private:
+  std::string IndexedValue(const ImageRecord& r) const {
+    if (indexed_label_->empty()) return {};
+    auto it = r.labels.find(*indexed_label_);
+    return it == r.labels.end() ? std::string() : it->second;
+  }
+
   Conn* c_;
+  const std::string* indexed_label_;
   std::vector<Digest> died_;
 };
 
@@ -471,8 +480,13 @@ constexpr int kCheckpointFrames = 1000;
 
 class SqliteMetadataStore : public MetadataStore {
  public:
-  SqliteMetadataStore(Env* env, std::string path, std::unique_ptr<Conn> writer, bool durable)
-      : env_(env), path_(std::move(path)), durable_(durable), writer_(std::move(writer)) {
+  SqliteMetadataStore(Env* env, std::string path, std::unique_ptr<Conn> writer, bool durable,
+                      std::string indexed_label)
+      : env_(env),
+        path_(std::move(path)),
+        durable_(durable),
+        indexed_label_(std::move(indexed_label)),
+        writer_(std::move(writer)) {
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
     // Replaces the automatic checkpoint (which is a WAL hook too).
     MutexLock lock(&write_mu_);
@@ -489,33 +503,41 @@ class SqliteMetadataStore : public MetadataStore {
   }
 
   Status Migrate() EXCLUDES(write_mu_) {
-    {
-      MutexLock lock(&write_mu_);
-      BERTH_RETURN_IF_ERROR(sqlite::ExecScript(
-          writer_->db(), "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
-    }
     return Update([&](Tx&) -> Status {
       write_mu_.AssertHeld();  // Update runs this under the write lock
-      sqlite::Stmt get(writer_->db(), "SELECT value FROM meta WHERE key = 'schema_version'");
-      int version = 0;
-      if (get.Step()) version = std::stoi(get.Text(0));
-      BERTH_RETURN_IF_ERROR(get.status());
-      if (version > schema::kSchemaVersion) {
-        return FailedPrecondition("metadata schema version " + std::to_string(version) +
-                                  " is newer than this berth supports (" +
-                                  std::to_string(schema::kSchemaVersion) + ")");
-      }
-      for (int v = version; v < schema::kSchemaVersion; ++v) {
-        BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), schema::kMigrations[v]));
-      }
-      sqlite::Stmt put(writer_->db(),
-                       "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-      put.Bind(1, std::to_string(schema::kSchemaVersion));
-      BERTH_RETURN_IF_ERROR(put.Exec());
-      version_ = schema::kSchemaVersion;
-      return OkStatus();
+      BERTH_ASSIGN_OR_RETURN(version_, sqlite::ApplyMigrations(writer_->db(), "metadata", schema::kMigrations));
+      return IndexLabelLocked();
     });
+  }
+
+  // Re-fills images.indexed_label when the database was indexed by another
+  // key (or by none yet), and records the key (inside Migrate's update).
+  Status IndexLabelLocked() REQUIRES(write_mu_) {
+    sqlite::Stmt get(writer_->db(), "SELECT value FROM meta WHERE key = 'indexed_label_key'");
+    std::optional<std::string> stored;
+    if (get.Step()) stored = get.Text(0);
+    BERTH_RETURN_IF_ERROR(get.status());
+    if (stored == indexed_label_) return OkStatus();
+    std::vector<std::pair<std::string, std::string>> values;  // name, value
+    {
+      sqlite::Stmt rows(writer_->db(), "SELECT name, labels FROM images");
+      while (rows.Step()) {
+        std::map<std::string, std::string> labels = LabelsFromJson(rows.Text(1));
+        auto it = indexed_label_.empty() ? labels.end() : labels.find(indexed_label_);
+        values.emplace_back(rows.Text(0), it == labels.end() ? std::string() : it->second);
+      }
+      BERTH_RETURN_IF_ERROR(rows.status());
+    }
+    for (const auto& [name, value] : values) {
+      sqlite::Stmt set(writer_->db(), "UPDATE images SET indexed_label = ? WHERE name = ?");
+      set.Bind(1, value).Bind(2, name);
+      BERTH_RETURN_IF_ERROR(set.Exec());
+    }
+    sqlite::Stmt put(writer_->db(),
+                     "INSERT INTO meta(key, value) VALUES('indexed_label_key', ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    put.Bind(1, indexed_label_);
+    return put.Exec();
   }
 
   Status Update(const std::function<Status(Tx&)>& fn) override EXCLUDES(write_mu_) {
@@ -573,7 +595,7 @@ class SqliteMetadataStore : public MetadataStore {
 
   Status UpdateLocked(const std::function<Status(Tx&)>& fn) REQUIRES(write_mu_) {
     BERTH_RETURN_IF_ERROR(sqlite::ExecScript(writer_->db(), "BEGIN IMMEDIATE"));
-    SqliteTx tx(writer_.get());
+    SqliteTx tx(writer_.get(), &indexed_label_);
     Status s = fn(tx);
     if (s.ok()) {
       s = sqlite::ExecScript(writer_->db(), "COMMIT");
@@ -599,7 +621,7 @@ class SqliteMetadataStore : public MetadataStore {
     }
     Status s = sqlite::ExecScript(conn->db(), "BEGIN");
     if (s.ok()) {
-      SqliteTx tx(conn.get());
+      SqliteTx tx(conn.get(), &indexed_label_);
       s = fn(tx);
       // A read transaction: ending it cannot lose a write.
       sqlite::ExecScript(conn->db(), "COMMIT").IgnoreError();
@@ -673,6 +695,7 @@ class SqliteMetadataStore : public MetadataStore {
   Env* env_;
   std::string path_;
   bool durable_;
+  const std::string indexed_label_;  // see MetadataStore::Open
   Mutex write_mu_;  // serialises write transactions
   std::unique_ptr<Conn> writer_ PT_GUARDED_BY(write_mu_);
   Mutex pool_mu_;
@@ -688,11 +711,6 @@ class SqliteMetadataStore : public MetadataStore {
 };
 
 }  // namespace
-
-std::string ImageRecord::parent() const {
-  auto it = labels.find(std::string(kParentLabel));
-  return it == labels.end() ? std::string() : it->second;
-}
 
 
 std::string_view RootKindName(RootKind k) {
@@ -724,10 +742,12 @@ Status MakeDatabaseFilesPrivate(Env* env, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(Env* env, const std::string& path, bool durable) {
+Result<std::unique_ptr<MetadataStore>> MetadataStore::Open(Env* env, const std::string& path, bool durable,
+                                                           std::string indexed_label) {
   BERTH_RETURN_IF_ERROR(MakeDatabaseFilesPrivate(env, path));
   BERTH_ASSIGN_OR_RETURN(auto writer, OpenConn(path, durable));
-  auto store = std::make_unique<SqliteMetadataStore>(env, path, std::move(writer), durable);
+  auto store = std::make_unique<SqliteMetadataStore>(env, path, std::move(writer), durable,
+                                                     std::move(indexed_label));
   BERTH_RETURN_IF_ERROR(store->Migrate());
   return std::unique_ptr<MetadataStore>(std::move(store));
 }

@@ -11,12 +11,27 @@
 #include <thread>
 
 #include "testing/await.h"
+#include "metadata/schema.h"
 #include "testing/temp_dir.h"
 
 namespace berth {
 namespace {
 
 Digest D(const std::string& s) { return Digest::Of(s); }
+
+// The label the tests' store indexes (the metadata layer gives it no meaning).
+constexpr const char* kIndexedLabel = "test.indexed";
+
+// The names of the records whose indexed label is `value`.
+std::vector<std::string> NamesByIndexedLabel(MetadataStore* store, const std::string& value) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(store->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(auto records, tx.ListImagesByIndexedLabel(value));
+    for (const auto& r : records) names.push_back(r.name);
+    return OkStatus();
+  }).ok());
+  return names;
+}
 
 class MetadataTest : public ::testing::Test {
  protected:
@@ -29,9 +44,9 @@ class MetadataTest : public ::testing::Test {
     store_.reset();
     tmp_.Remove();
   }
-  void Reopen() {
+  void Reopen(const std::string& indexed_label = kIndexedLabel) {
     store_.reset();
-    auto s = MetadataStore::Open(Env::Default(), dir_ + "/metadata.db");
+    auto s = MetadataStore::Open(Env::Default(), dir_ + "/metadata.db", true, indexed_label);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
   }
@@ -70,7 +85,7 @@ class MetadataTest : public ::testing::Test {
 };
 
 TEST_F(MetadataTest, ImageRecordsRoundTripAndSurviveReopen) {
-  ImageRecord r = Record("docker.io/library/a:1", D("t1"), {{"k", "v"}, {std::string(kParentLabel), D("p").str()}});
+  ImageRecord r = Record("docker.io/library/a:1", D("t1"), {{"k", "v"}, {kIndexedLabel, D("p").str()}});
   r.target.annotations["x"] = "y";
   r.target.platform = Platform{"linux", "arm64", "", "", {}};
   ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.PutImage(r); }).ok());
@@ -79,16 +94,51 @@ TEST_F(MetadataTest, ImageRecordsRoundTripAndSurviveReopen) {
     BERTH_ASSIGN_OR_RETURN(auto got, tx.GetImage("docker.io/library/a:1"));
     EXPECT_EQ(got.target, r.target);
     EXPECT_EQ(got.labels, r.labels);
-    EXPECT_EQ(got.parent(), D("p").str());
-    BERTH_ASSIGN_OR_RETURN(auto by_parent, tx.ListImagesByParent(D("p")));
-    EXPECT_EQ(by_parent.size(), 1u);
+    BERTH_ASSIGN_OR_RETURN(auto by_label, tx.ListImagesByIndexedLabel(D("p").str()));
+    EXPECT_EQ(by_label.size(), 1u);
+    BERTH_ASSIGN_OR_RETURN(auto by_empty, tx.ListImagesByIndexedLabel(""));
+    EXPECT_TRUE(by_empty.empty());
     BERTH_ASSIGN_OR_RETURN(auto by_prefix, tx.ListImagesByTargetPrefix(D("t1").hex().substr(0, 5)));
     EXPECT_EQ(by_prefix.size(), 1u);
     BERTH_ASSIGN_OR_RETURN(auto none, tx.ListImagesByTargetPrefix(D("t2").hex().substr(0, 5)));
     EXPECT_TRUE(none.empty());
     return OkStatus();
   }).ok());
-  EXPECT_EQ(store_->schema_version(), 1);
+  EXPECT_EQ(store_->schema_version(), schema::kSchemaVersion);
+}
+
+TEST_F(MetadataTest, AnotherIndexedLabelReindexesEveryRecord) {
+  ASSERT_TRUE(store_->Update([&](Tx& tx) -> Status {
+    BERTH_RETURN_IF_ERROR(tx.PutImage(Record("docker.io/library/a:1", D("a"), {{kIndexedLabel, "x"}, {"other", "y"}})));
+    return tx.PutImage(Record("docker.io/library/b:1", D("b"), {{"other", "y"}}));
+  }).ok());
+  EXPECT_EQ(NamesByIndexedLabel(store_.get(), "x"), std::vector<std::string>{"docker.io/library/a:1"});
+  Reopen("other");
+  EXPECT_TRUE(NamesByIndexedLabel(store_.get(), "x").empty());
+  EXPECT_EQ(NamesByIndexedLabel(store_.get(), "y"),
+            (std::vector<std::string>{"docker.io/library/a:1", "docker.io/library/b:1"}));
+  Reopen("");
+  EXPECT_TRUE(NamesByIndexedLabel(store_.get(), "y").empty());
+}
+
+// A database of schema 1 (the column was "parent", filled from Docker's
+// parent label) migrates with its rows, their lookups intact.
+TEST_F(MetadataTest, SchemaOneMigratesWithItsIndexedParents) {
+  store_.reset();
+  std::filesystem::remove(dir_ + "/metadata.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/metadata.db").c_str(), &db), SQLITE_OK);
+  std::string v1 = "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);" + std::string(schema::kMigrations[0]) +
+                   "INSERT INTO meta VALUES('schema_version', '1');"
+                   "INSERT INTO images(name, target_digest, target_media_type, target_size, target_json, labels, "
+                   "parent, created_at, updated_at) VALUES('docker.io/library/child:1', '" +
+                   D("c").str() + "', '" + std::string(media_type::kOciManifest) + "', 1, '', '{\"p\":\"" +
+                   D("p").str() + "\"}', '" + D("p").str() + "', 1, 2);";
+  ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  Reopen("p");
+  EXPECT_EQ(store_->schema_version(), schema::kSchemaVersion);
+  EXPECT_EQ(NamesByIndexedLabel(store_.get(), D("p").str()), std::vector<std::string>{"docker.io/library/child:1"});
 }
 
 TEST_F(MetadataTest, FailedTransactionRollsBack) {

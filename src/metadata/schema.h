@@ -5,7 +5,10 @@
 //
 //   metadata layer (src/metadata, berth/metadata.h)
 //     images            name ─► target descriptor (+ labels, times); the
-//                       parent column indexes one label for children lookups
+//                       indexed_label column holds the value of the one
+//                       label the opener names (meta 'indexed_label_key';
+//                       the image module: Docker's parent label), for
+//                       lookups by it
 //     leases
 //     root_refs (kind, root_id, digest)      a root keeps a blob directly
 //          kind 'image':     root_id = image ID; digests = target + retained
@@ -29,7 +32,7 @@
 
 namespace berth::schema {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // kMigrations[i] upgrades version i to i+1.
 inline constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
@@ -101,6 +104,14 @@ CREATE TABLE root_refs (
 CREATE TABLE gc_pending (
   digest TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+)sql",
+    // 1 -> 2: the metadata layer indexes a label its opener names, not
+    // Docker's parent label by name (the values stay: the image module
+    // names that label, and Open re-fills the column when the key differs).
+    R"sql(
+DROP INDEX images_by_parent;
+ALTER TABLE images RENAME COLUMN parent TO indexed_label;
+CREATE INDEX images_by_indexed_label ON images(indexed_label) WHERE indexed_label != '';  -- query with "AND indexed_label != ''"
 )sql",
 };
 

@@ -74,6 +74,38 @@ std::string Stmt::Text(int col) const {
 
 int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 
+Result<int> ApplyMigrations(sqlite3* db, std::string_view what, std::span<const std::string_view> migrations) {
+  BERTH_RETURN_IF_ERROR(ExecScript(db, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
+  const int latest = static_cast<int>(migrations.size());
+  int version = 0;
+  {
+    Stmt get(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (get.Step()) version = std::stoi(get.Text(0));
+    BERTH_RETURN_IF_ERROR(get.status());
+  }
+  if (version > latest) {
+    return FailedPrecondition(std::string(what) + " schema version " + std::to_string(version) +
+                              " is newer than this berth supports (" + std::to_string(latest) + ")");
+  }
+  for (int v = version; v < latest; ++v) BERTH_RETURN_IF_ERROR(ExecScript(db, migrations[v]));
+  Stmt put(db,
+           "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
+           "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  put.Bind(1, std::to_string(latest));
+  BERTH_RETURN_IF_ERROR(put.Exec());
+  return latest;
+}
+
+Result<int> MigrateInTransaction(sqlite3* db, std::string_view what, std::span<const std::string_view> migrations) {
+  BERTH_RETURN_IF_ERROR(ExecScript(db, "BEGIN IMMEDIATE"));
+  Result<int> version = ApplyMigrations(db, what, migrations);
+  Status s = version.status();
+  if (s.ok()) s = ExecScript(db, "COMMIT");
+  if (s.ok()) return version;
+  ExecScript(db, "ROLLBACK").IgnoreError();
+  return s;
+}
+
 Result<sqlite3*> OpenSharedDatabase(const std::string& path) {
   sqlite3* db = nullptr;
   int rc =

@@ -32,31 +32,7 @@ Result<std::unique_ptr<NetworkStore>> NetworkStore::Open(const std::string& dir)
 NetworkStore::~NetworkStore() { sqlite3_close_v2(db_); }
 
 Status NetworkStore::Migrate() {
-  BERTH_RETURN_IF_ERROR(
-      sqlite::ExecScript(db_, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
-  BERTH_RETURN_IF_ERROR(sqlite::ExecScript(db_, "BEGIN IMMEDIATE"));
-  Status s = [&]() -> Status {
-    sqlite::Stmt get(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
-    int version = 0;
-    if (get.Step()) version = std::stoi(get.Text(0));
-    BERTH_RETURN_IF_ERROR(get.status());
-    if (version > network_schema::kSchemaVersion) {
-      return FailedPrecondition("network schema version " + std::to_string(version) +
-                                " is newer than this berth supports (" +
-                                std::to_string(network_schema::kSchemaVersion) + ")");
-    }
-    for (int v = version; v < network_schema::kSchemaVersion; ++v) {
-      BERTH_RETURN_IF_ERROR(sqlite::ExecScript(db_, network_schema::kMigrations[v]));
-    }
-    sqlite::Stmt put(db_,
-                     "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-    put.Bind(1, std::to_string(network_schema::kSchemaVersion));
-    return put.Exec();
-  }();
-  if (s.ok()) s = sqlite::ExecScript(db_, "COMMIT");
-  if (!s.ok()) sqlite::ExecScript(db_, "ROLLBACK").IgnoreError();
-  return s;
+  return sqlite::MigrateInTransaction(db_, "network", network_schema::kMigrations).status();
 }
 
 Status NetworkStore::Insert(const UserNetwork& n) {

@@ -229,7 +229,7 @@ class Puller {
     BERTH_RETURN_IF_ERROR(CheckDocumentSize(d, manifest ? kMaxManifestBytes : kMaxConfigBytes,
                                             manifest ? "manifest" : "config"));
     lease_->Add(d.digest);
-    if (store_->content()->Exists(d.digest)) return store_->content()->ReadAll(d.digest, manifest ? kMaxManifestBytes : kMaxConfigBytes);
+    if (store_->blobs()->Exists(d.digest)) return store_->blobs()->ReadAll(d.digest, manifest ? kMaxManifestBytes : kMaxConfigBytes);
     if (manifest) {
       BERTH_ASSIGN_OR_RETURN(Response r, client_.GetManifest(d.digest.str()));
       if (r.status != 200) return ManifestError(r);
@@ -242,7 +242,7 @@ class Puller {
       return std::move(r.body);
     }
     BERTH_RETURN_IF_ERROR(FetchBlob(d, ""));
-    return store_->content()->ReadAll(d.digest, manifest ? kMaxManifestBytes : kMaxConfigBytes);
+    return store_->blobs()->ReadAll(d.digest, manifest ? kMaxManifestBytes : kMaxConfigBytes);
   }
 
   Result<PullResult> Fetch(const Descriptor& target, std::string body) {
@@ -284,7 +284,7 @@ class Puller {
     for (const Descriptor& l : m.layers) {
       if (!seen.insert(l.digest).second) continue;
       lease_->Add(l.digest);
-      (store_->content()->Exists(l.digest) ? present : todo).push_back(&l);
+      (store_->blobs()->Exists(l.digest) ? present : todo).push_back(&l);
     }
     if (!todo.empty()) {
       for (const Descriptor& l : m.layers) progress_.Send(l.digest.Short(), "Pulling fs layer");

@@ -1,5 +1,5 @@
 // Pull against a real docker-registry (through a fault proxy where needed).
-#include "registry/registry_fixture.h"
+#include "registry/registry_test_util.h"
 
 namespace berth::registry_test {
 namespace {
@@ -50,7 +50,7 @@ TEST_F(RegistryTest, PushMatchesSkopeoAndPullByTagThenSecondPlatform) {
   for (const auto& m : messages_) already += m.find("Already exists") != std::string::npos;
   EXPECT_EQ(already, 1);
   EXPECT_EQ(Names(other_.get()), std::vector<std::string>{name});
-  for (const auto& b : img.blobs) EXPECT_TRUE(other_->content()->Exists(b.descriptor.digest));
+  for (const auto& b : img.blobs) EXPECT_TRUE(other_->blobs()->Exists(b.descriptor.digest));
 }
 
 TEST_F(RegistryTest, PullByDigestAndPlatformMismatch) {
@@ -129,14 +129,14 @@ TEST_F(RegistryTest, CorruptBlobRefusedThenRepeatedPullReusesContent) {
   auto r = PullInto(other_.get(), name);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument) << r.status().ToString();
-  EXPECT_FALSE(other_->content()->Exists(layer));
+  EXPECT_FALSE(other_->blobs()->Exists(layer));
   EXPECT_TRUE(Names(other_.get()).empty());
   // What was verified is kept under an expiring lease.
   std::vector<LeaseRecord> leases = Leases(other_.get());
   ASSERT_EQ(leases.size(), 1u);
   int64_t now = other_->env()->NowUnixNanos();
   EXPECT_GT(leases[0].expires_unix_nanos, now + (cfg_.lease_expiry_seconds - 60) * 1000000000LL);
-  EXPECT_TRUE(other_->content()->Exists(m->config.digest));
+  EXPECT_TRUE(other_->blobs()->Exists(m->config.digest));
 
   // Again, without the fault: the config is not fetched a second time, the
   // lease is gone once the image exists.
@@ -148,7 +148,7 @@ TEST_F(RegistryTest, CorruptBlobRefusedThenRepeatedPullReusesContent) {
     EXPECT_EQ(reqs[i].find("/blobs/" + m->config.digest.str()), std::string::npos) << reqs[i];
   }
   EXPECT_TRUE(Leases(other_.get()).empty());
-  EXPECT_TRUE(other_->content()->Exists(layer));
+  EXPECT_TRUE(other_->blobs()->Exists(layer));
 }
 
 TEST_F(RegistryTest, ExpiredPullLeaseIsDropped) {
@@ -190,7 +190,7 @@ TEST_F(RegistryTest, BrokenConnectionResumesWithRange) {
   proxy.AddFault(f);
   auto r = PullInto(other_.get(), proxy.host() + repo);
   ASSERT_OK(r);
-  EXPECT_TRUE(other_->content()->Exists(layer));
+  EXPECT_TRUE(other_->blobs()->Exists(layer));
   int ranged = 0;
   for (const auto& h : proxy.requests()) {
     if (h.find("/blobs/" + layer.str()) != std::string::npos && h.find("Range: bytes=100000-") != std::string::npos) {
@@ -267,7 +267,7 @@ TEST_F(RegistryTest, ParallelLayersAndPullProgress) {
     EXPECT_TRUE(Said(id + ": Downloading"));
     EXPECT_TRUE(Said(id + ": Download complete"));
     EXPECT_TRUE(Said(id + ": Pull complete"));
-    EXPECT_TRUE(other_->content()->Exists(l.digest));
+    EXPECT_TRUE(other_->blobs()->Exists(l.digest));
   }
   // A repeated pull says nothing about layers.
   ASSERT_OK(PullInto(other_.get(), name));
@@ -299,7 +299,7 @@ TEST_F(RegistryTest, OversizedConfigIsRefusedBeforeItIsFetched) {
   for (const std::string& req : proxy.requests()) {
     EXPECT_EQ(req.find("/blobs/" + m->config.digest.str()), std::string::npos) << "fetched anyway: " << req;
   }
-  EXPECT_FALSE(other_->content()->Exists(m->config.digest));
+  EXPECT_FALSE(other_->blobs()->Exists(m->config.digest));
   EXPECT_TRUE(Names(other_.get()).empty());
 }
 

@@ -89,21 +89,21 @@ class Pusher {
     std::string top_body;
     if (IsManifestType(target.media_type)) {
       manifests.push_back(target);
-      BERTH_ASSIGN_OR_RETURN(top_body, store_->content()->ReadAll(target.digest, kMaxManifestBytes));
+      BERTH_ASSIGN_OR_RETURN(top_body, store_->blobs()->ReadAll(target.digest, kMaxManifestBytes));
       if (opts_.platform) {
         BERTH_ASSIGN_OR_RETURN(Manifest m, ParseManifest(top_body, target.media_type));
-        BERTH_ASSIGN_OR_RETURN(std::string cfg_raw, store_->content()->ReadAll(m.config.digest, kMaxConfigBytes));
+        BERTH_ASSIGN_OR_RETURN(std::string cfg_raw, store_->blobs()->ReadAll(m.config.digest, kMaxConfigBytes));
         BERTH_ASSIGN_OR_RETURN(ImageConfig cfg, ParseImageConfig(std::move(cfg_raw)));
         if (!OnlyStrict(*opts_.platform)->Match(cfg.platform)) return NoPlatform();
       }
     } else if (IsIndexType(target.media_type)) {
-      BERTH_ASSIGN_OR_RETURN(std::string raw, store_->content()->ReadAll(target.digest, kMaxManifestBytes));
+      BERTH_ASSIGN_OR_RETURN(std::string raw, store_->blobs()->ReadAll(target.digest, kMaxManifestBytes));
       BERTH_ASSIGN_OR_RETURN(Index index, ParseIndex(raw, target.media_type));
       BERTH_ASSIGN_OR_RETURN(std::vector<Digest> refs, store_->images()->RetainedBy(target.digest));
       std::set<Digest> kept(refs.begin(), refs.end());
       std::vector<Digest> present;
       for (const Descriptor& c : index.manifests) {
-        bool have = kept.count(c.digest) && IsManifestType(c.media_type) && store_->content()->Exists(c.digest);
+        bool have = kept.count(c.digest) && IsManifestType(c.media_type) && store_->blobs()->Exists(c.digest);
         if (opts_.platform) {
           if (!have || IsAttestation(c) || !c.platform || !OnlyStrict(*opts_.platform)->Match(*c.platform)) continue;
           manifests = {c};
@@ -119,7 +119,7 @@ class Pusher {
       if (opts_.platform) {
         if (manifests.empty()) return NoPlatform();
         top = manifests[0];
-        BERTH_ASSIGN_OR_RETURN(top_body, store_->content()->ReadAll(top.digest, kMaxManifestBytes));
+        BERTH_ASSIGN_OR_RETURN(top_body, store_->blobs()->ReadAll(top.digest, kMaxManifestBytes));
         top.platform.reset();
         top.annotations.clear();
         manifests.clear();
@@ -145,7 +145,7 @@ class Pusher {
     bool single = IsManifestType(top.media_type);
     if (!single) {
       for (const Descriptor& m : manifests) {
-        BERTH_ASSIGN_OR_RETURN(std::string body, store_->content()->ReadAll(m.digest, kMaxManifestBytes));
+        BERTH_ASSIGN_OR_RETURN(std::string body, store_->blobs()->ReadAll(m.digest, kMaxManifestBytes));
         BERTH_ASSIGN_OR_RETURN(Response r, client_.PutManifest(m.digest.str(), m.media_type, body));
         if (r.status != 201 && r.status != 200) return PushError("pushing manifest " + m.digest.str(), r);
       }
@@ -205,7 +205,7 @@ class Pusher {
     std::vector<Item> items;
     std::set<Digest> seen;
     for (const Descriptor& md : manifests) {
-      BERTH_ASSIGN_OR_RETURN(std::string raw, store_->content()->ReadAll(md.digest, kMaxManifestBytes));
+      BERTH_ASSIGN_OR_RETURN(std::string raw, store_->blobs()->ReadAll(md.digest, kMaxManifestBytes));
       BERTH_ASSIGN_OR_RETURN(Manifest m, ParseManifest(std::move(raw), md.media_type));
       for (auto it = m.layers.rbegin(); it != m.layers.rend(); ++it) {
         if (IsNonDistributableLayer(it->media_type) && !it->urls.empty()) continue;
@@ -233,7 +233,7 @@ class Pusher {
           return OkStatus();
         }
       }
-      BERTH_ASSIGN_OR_RETURN(BlobInfo info, store_->content()->Info(i.d.digest));
+      BERTH_ASSIGN_OR_RETURN(BlobInfo info, store_->blobs()->Info(i.d.digest));
       int64_t last = 0;
       auto progress = [&](int64_t sent) {
         if (id.empty()) return;
@@ -243,7 +243,7 @@ class Pusher {
         }
       };
       BERTH_RETURN_IF_ERROR(
-          client_.UploadBlob(i.d.digest, store_->content()->BlobPath(i.d.digest), info.size, progress));
+          client_.UploadBlob(i.d.digest, store_->blobs()->BlobPath(i.d.digest), info.size, progress));
       if (!id.empty()) progress_.Send(id, "Pushed");
       return OkStatus();
     });

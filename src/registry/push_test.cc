@@ -1,6 +1,6 @@
 // Push, remote platform removal and registry authentication against a real
 // docker-registry.
-#include "registry/registry_fixture.h"
+#include "registry/registry_test_util.h"
 
 namespace berth::registry_test {
 namespace {
@@ -78,7 +78,7 @@ TEST_F(RegistryTest, PushOfPartialImagePushesPresentPlatforms) {
   std::set<Digest> want{img.target.digest, img.ManifestFor(kAmd64), mm->config.digest};
   for (const auto& l : mm->layers) want.insert(l.digest);
   for (const auto& b : img.blobs) {
-    if (want.count(b.descriptor.digest)) ASSERT_OK(store_->content()->Put(b.data, b.descriptor.digest));
+    if (want.count(b.descriptor.digest)) ASSERT_OK(image::ContentOf(store_.get())->Put(b.data, b.descriptor.digest));
   }
   std::string name = Host() + "/t9/partial:1";
   ASSERT_OK(images()->CreateImages({NewImage{name, img.target, {img.ManifestFor(kAmd64)}, {}}}, ReplaceRule::kTag, ""));

@@ -17,6 +17,7 @@
 #include "berth/env.h"
 #include "berth/runtime.h"
 #include "gtest/gtest.h"
+#include "testing/await.h"
 #include "testing/temp_dir.h"
 
 namespace berth {
@@ -130,13 +131,12 @@ class RuntimeTest : public ::testing::Test {
 
   // Waits until the log holds `text` (the container is ready).
   bool WaitForLog(const std::string& id, const std::string& text) {
-    for (int i = 0; i < 500; ++i) {
+    return testing::AwaitCondition([&] {
       for (const auto& e : Logs(id)) {
         if (e.data.find(text) != std::string::npos) return true;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+      return false;
+    });
   }
 
   RuntimeState MustWait(const std::string& id) {

@@ -16,7 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "server/test_client.h"
+#include "server/server_test_util.h"
+#include "testing/await.h"
 #include "testing/fixture.h"
 
 namespace berth {
@@ -39,9 +40,9 @@ std::chrono::steady_clock::duration WaitForServerClose(int fd, std::chrono::stea
   return std::chrono::steady_clock::now() - start;
 }
 
-class ServerLimitsTest : public testing::ServerFixture {
+class ServerLimitsTest : public testing::ServerTestBase {
  protected:
-  ServerLimitsTest() : ServerFixture("berth-limits-test") {}
+  ServerLimitsTest() : ServerTestBase("berth-limits-test") {}
 
   // A fresh connection gets its /_ping answered.
   void ExpectPingAnswers() {
@@ -172,17 +173,14 @@ TEST_F(ServerLimitsTest, ConnectionsPastTheCapAreRefusedAtOnce) {
   EXPECT_EQ(held2.Send(http::verb::get, "/_ping").body(), "OK");  // the held ones still work
 
   held1.reset();  // frees a slot once the server has seen the hang-up
-  bool served = false;
-  for (int attempt = 0; attempt < 200 && !served; attempt++) {
+  EXPECT_TRUE(testing::AwaitCondition([&] {
     try {
       Client next(sock_);
-      served = next.Send(http::verb::get, "/_ping").result_int() == 200;
+      return next.Send(http::verb::get, "/_ping").result_int() == 200;
     } catch (const std::exception&) {
-      // refused before the request went out: try again
+      return false;  // refused before the request went out: try again
     }
-    if (!served) std::this_thread::sleep_for(20ms);
-  }
-  EXPECT_TRUE(served);
+  }));
 }
 
 // The metrics listener reads headers only: a request with a body (announced

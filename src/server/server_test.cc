@@ -14,7 +14,8 @@
 #include <thread>
 
 #include "berth/image_service.h"
-#include "server/test_client.h"
+#include "server/server_test_util.h"
+#include "testing/await.h"
 #include "testing/fixture.h"
 
 namespace berth {
@@ -26,9 +27,9 @@ namespace http = beast::http;
 using local = asio::local::stream_protocol;
 using testing::Client;
 
-class ServerTest : public testing::ServerFixture {
+class ServerTest : public testing::ServerTestBase {
  protected:
-  ServerTest() : ServerFixture("berth-server-test") {}
+  ServerTest() : ServerTestBase("berth-server-test") {}
 };
 
 TEST(ParseHost, Forms) {
@@ -230,12 +231,11 @@ TEST_F(ServerTest, MetricsEndpoint) {
   c.Send(http::verb::get, "/_ping");
   Client t(Client::TcpPort{testing::PortOf(eps[1])});
   http::response<http::string_body> res;
-  // The ping is recorded just after its response: poll briefly.
-  for (int i = 0; i < 50; i++) {
+  // The ping is recorded just after its response.
+  EXPECT_TRUE(testing::AwaitCondition([&] {
     res = t.Send(http::verb::get, "/metrics");
-    if (res.body().find("berth_http_requests_total") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+    return res.body().find("berth_http_requests_total") != std::string::npos;
+  }));
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(res.body().find("berth_http_requests_total{endpoint=\"GET /_ping\",status=\"200\"} 1"), std::string::npos)

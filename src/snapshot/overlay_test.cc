@@ -67,11 +67,11 @@ bool IsMountPoint(const std::string& path) {
   return false;
 }
 
-class OverlayTest : public SnapshotFixture {
+class OverlayTest : public SnapshotTestBase {
  protected:
   void TearDown() override {
     for (const std::string& m : mounts_) UnmountOverlay(m).IgnoreError();
-    SnapshotFixture::TearDown();
+    SnapshotTestBase::TearDown();
   }
 
   // Mounts `lowers` (lowest first) with an upper/work under dir_/<name>.

@@ -46,7 +46,7 @@ TEST(CleanLayerPathTest, Table) {
   for (const Case& c : cases) EXPECT_EQ(snapshot::CleanLayerPath(c.in), c.want) << c.in;
 }
 
-class SnapshotTest : public SnapshotFixture {};
+class SnapshotTest : public SnapshotTestBase {};
 
 TEST_F(SnapshotTest, UnpacksEachCompression) {
   for (Compression c : {Compression::kNone, Compression::kGzip, Compression::kZstd}) {

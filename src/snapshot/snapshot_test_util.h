@@ -24,7 +24,7 @@
 
 namespace berth {
 
-class SnapshotFixture : public ::testing::Test {
+class SnapshotTestBase : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(tmp_.Create("berth-snapshot-test"));

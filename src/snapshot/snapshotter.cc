@@ -60,7 +60,7 @@ Status SyncFilesystem(const std::string& path) {
 
 class SnapshotterImpl : public Snapshotter {
  public:
-  SnapshotterImpl(std::string root, std::string real_root, ContentStore* content, const DecompressionLimits& limits)
+  SnapshotterImpl(std::string root, std::string real_root, BlobReader* content, const DecompressionLimits& limits)
       : root_(std::move(root)),
         real_root_(std::move(real_root)),
         content_(content),
@@ -219,7 +219,7 @@ class SnapshotterImpl : public Snapshotter {
 
   const std::string root_;
   const std::string real_root_;  // root_ with symlinks resolved (for libarchive's symlink checks)
-  ContentStore* const content_;
+  BlobReader* const content_;
   const DecompressionLimits limits_;
   Env* const env_;
   Mutex locks_mu_;
@@ -228,7 +228,7 @@ class SnapshotterImpl : public Snapshotter {
 
 }  // namespace
 
-Result<std::unique_ptr<Snapshotter>> Snapshotter::Open(const std::string& root, ContentStore* content,
+Result<std::unique_ptr<Snapshotter>> Snapshotter::Open(const std::string& root, BlobReader* content,
                                                        const DecompressionLimits& limits) {
   if (root.empty()) return InvalidArgument("snapshotter: empty root");
   if (content == nullptr) return InvalidArgument("snapshotter: no content store");

@@ -15,51 +15,14 @@
 #include <set>
 #include <vector>
 
-#include "base/libarchive_filters.h"
 #include "base/read_in_root.h"
+#include "base/tar_input.h"
 #include "base/unique_fd.h"
 #include "berth/tree_archive.h"
 
 namespace berth {
 
 namespace {
-
-// The body as libarchive's input. The docker CLI's `-f -` context ends
-// right after the last file's data (no padding to 512 bytes, no end
-// blocks), which Go's tar reader takes as the end of the archive: at the
-// body's end the stream is completed with zeros to the next 512-byte
-// boundary and two zero blocks, so libarchive reads the same archive.
-struct ReadState {
-  const ReadFn* read = nullptr;
-  uint64_t total = 0;   // bytes of the body
-  bool padded = false;  // the zeros were given
-  std::vector<char> buf = std::vector<char>(1 << 20);
-  Status error;
-};
-
-la_ssize_t ReadCallback(struct archive* a, void* client, const void** out) {
-  auto* s = static_cast<ReadState*>(client);
-  Result<size_t> n = (*s->read)(s->buf.data(), s->buf.size());
-  if (!n.ok()) {
-    s->error = n.status();
-    archive_set_error(a, EIO, "%s", n.status().message().c_str());
-    return -1;
-  }
-  if (*n == 0 && !s->padded) {
-    s->padded = true;
-    size_t pad = static_cast<size_t>((512 - s->total % 512) % 512) + 1024;
-    std::fill(s->buf.begin(), s->buf.begin() + static_cast<std::ptrdiff_t>(pad), 0);
-    *out = s->buf.data();
-    return static_cast<la_ssize_t>(pad);
-  }
-  s->total += *n;
-  *out = s->buf.data();
-  return static_cast<la_ssize_t>(*n);
-}
-
-struct ArchiveDeleter {
-  void operator()(struct archive* a) const { archive_read_free(a); }
-};
 
 // Go's path.Clean of a relative '/'-separated path ("" for ".").
 std::string JoinComponents(const std::vector<std::string>& comps, size_t n) {
@@ -75,22 +38,14 @@ class Extractor {
 
   Status Run(const ReadFn& read) {
     BERTH_RETURN_IF_ERROR(OpenTop());
-    ReadState src;
-    src.read = &read;
-    std::unique_ptr<struct archive, ArchiveDeleter> a(archive_read_new());
-    if (!a) return Internal("libarchive: out of memory");
-    BERTH_RETURN_IF_ERROR(EnableBuiltinDecompression(a.get()));
-    archive_read_support_format_tar(a.get());
-    archive_read_support_format_gnutar(a.get());
-    a_ = a.get();
-    src_ = &src;
-    if (archive_read_open(a.get(), &src, nullptr, ReadCallback, nullptr) != ARCHIVE_OK) {
-      return Fail("reading the archive");
-    }
+    TarInput input(read);
+    BERTH_RETURN_IF_ERROR(input.Open(o_.what));
+    a_ = input.archive();
+    input_ = &input;
     int64_t entries = 0;
     for (;;) {
       struct archive_entry* e = nullptr;
-      int r = archive_read_next_header(a.get(), &e);
+      int r = archive_read_next_header(a_, &e);
       if (r == ARCHIVE_EOF) break;
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN) return Fail("reading the archive");
       if (++entries > o_.max_entries) {
@@ -106,11 +61,7 @@ class Extractor {
     return InvalidArgument(o_.what + ": entry \"" + entry + "\": " + why);
   }
 
-  Status Fail(std::string_view what) const {
-    if (!src_->error.ok()) return src_->error;
-    const char* msg = archive_error_string(a_);
-    return InvalidArgument(o_.what + ": " + std::string(what) + ": " + (msg ? msg : "unknown libarchive error"));
-  }
+  Status Fail(std::string_view what) const { return input_->Failure(o_.what, what); }
 
   // A failed create of an entry: over an earlier directory it is the
   // archive's fault (InvalidArgument), otherwise the host's.
@@ -317,7 +268,7 @@ class Extractor {
   const TreeExtractOptions& o_;
   UniqueFd top_;
   struct archive* a_ = nullptr;
-  ReadState* src_ = nullptr;
+  const TarInput* input_ = nullptr;
   std::set<std::string> files_;     // regular files extracted (hard-link targets)
   std::set<std::string> symlinks_;  // symbolic links the archive created
   int64_t bytes_ = 0;

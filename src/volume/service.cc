@@ -137,31 +137,7 @@ class VolumeServiceImpl : public VolumeService {
 
   Status Migrate() EXCLUDES(mu_) {
     MutexLock l(&mu_);
-    BERTH_RETURN_IF_ERROR(
-        sqlite::ExecScript(db_, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"));
-    BERTH_RETURN_IF_ERROR(sqlite::ExecScript(db_, "BEGIN IMMEDIATE"));
-    return Finish(MigrateLocked());
-  }
-
-  // The schema steps from the stored version up (inside Migrate's transaction).
-  Status MigrateLocked() REQUIRES(mu_) {
-    sqlite::Stmt get(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
-    int version = 0;
-    if (get.Step()) version = std::stoi(get.Text(0));
-    BERTH_RETURN_IF_ERROR(get.status());
-    if (version > volume_schema::kSchemaVersion) {
-      return FailedPrecondition("volume schema version " + std::to_string(version) +
-                                " is newer than this berth supports (" + std::to_string(volume_schema::kSchemaVersion) +
-                                ")");
-    }
-    for (int v = version; v < volume_schema::kSchemaVersion; ++v) {
-      BERTH_RETURN_IF_ERROR(sqlite::ExecScript(db_, volume_schema::kMigrations[v]));
-    }
-    sqlite::Stmt put(db_,
-                     "INSERT INTO meta(key, value) VALUES('schema_version', ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-    put.Bind(1, std::to_string(volume_schema::kSchemaVersion));
-    return put.Exec();
+    return sqlite::MigrateInTransaction(db_, "volume", volume_schema::kMigrations).status();
   }
 
   Result<VolumeInfo> Create(const VolumeCreateOptions& opts) override EXCLUDES(mu_) {

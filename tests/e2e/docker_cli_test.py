@@ -6,11 +6,12 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import DOCKER, DaemonTestCase, fixture  # noqa: E402
+from berth_e2e import DOCKER, DaemonTestCase, await_condition, fixture, timestamp_now  # noqa: E402
 
 ARM64_JSON = '{"architecture":"arm64","os":"linux"}'
 
@@ -349,23 +350,32 @@ class ImageTest(DaemonTestCase):
         self.docker_fails("history", "nothere", err="Error response from daemon: No such image: nothere:latest\n")
 
     def test_events(self):
-        proc = subprocess.Popen([DOCKER, "events", "--format",
+        # --since: what happens before the stream is up is replayed, so no
+        # wait for the subscription is needed.
+        proc = subprocess.Popen([DOCKER, "events", "--since", timestamp_now(), "--format",
                                  "{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}"],
                                 env=self.d.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(0.5)
+        lines = []
+
+        def read_lines():
+            for line in proc.stdout:
+                lines.append(line.decode().rstrip("\n"))
+        reader = threading.Thread(target=read_lines)
+        reader.start()
         started = time.time()
         self.load("a.tar")
         self.docker_ok("tag", "feastest:1", "evt:1")
         self.docker_ok("rmi", "evt:1")
         self.d.docker_bytes("save", "feastest:1")
         self.docker_ok("rmi", "feastest:1")
-        time.sleep(0.5)
-        proc.terminate()
-        out = proc.communicate(timeout=10)[0].decode()
         a = self.a["target"]
         want = ["image load %s %s" % (a, a), "image tag %s evt:1" % a, "image untag %s evt:1" % a,
                 "image save %s %s" % (a, a), "image untag %s feastest:1" % a, "image delete %s %s" % (a, a)]
-        self.assertEqual(out.splitlines(), want)
+        await_condition(lambda: len(lines) >= len(want), timeout=10)
+        proc.terminate()
+        proc.communicate(timeout=10)
+        reader.join(timeout=10)
+        self.assertEqual(lines, want)
         # Replay with --since/--until and filters.
         until = str(int(time.time()) + 1)
         time.sleep(1.1)

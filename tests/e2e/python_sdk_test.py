@@ -6,7 +6,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from berth_e2e import DaemonTestCase, fixture  # noqa: E402
+from berth_e2e import DaemonTestCase, await_condition, fixture  # noqa: E402
 
 try:
     import docker
@@ -132,9 +132,7 @@ class PythonSdkTest(DaemonTestCase):
                                        name="sdk-detached")
         try:
             self.assertEqual(c.name, "sdk-detached")
-            deadline = time.time() + 20
-            while c.logs() != b"ready\n" and time.time() < deadline:
-                time.sleep(0.1)
+            await_condition(lambda: c.logs() == b"ready\n", timeout=20)
             self.assertEqual(c.logs(), b"ready\n")
             c.reload()
             self.assertEqual(c.status, "running")

@@ -229,7 +229,7 @@ class ArchiveTest : public ::testing::Test {
 
   std::set<Digest> Blobs(Store* store = nullptr) {
     std::set<Digest> out;
-    Status s = (store ? store : store_.get())->content()->Walk([&](const BlobInfo& b) {
+    Status s = image::ContentOf(store ? store : store_.get())->Walk([&](const BlobInfo& b) {
       out.insert(b.digest);
       return OkStatus();
     });

@@ -35,7 +35,7 @@ inline std::string S(const boost::json::value& v) {
   return v.is_string() ? std::string(v.as_string()) : "<not a string>";
 }
 
-class RouteTest : public ::testing::Test {
+class RouteTestBase : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(tmp_.Create("berth-route-test"));

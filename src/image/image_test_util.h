@@ -28,7 +28,7 @@ inline const Status& StatusOf(const Status& s) { return s; }
 template <typename T>
 const Status& StatusOf(const Result<T>& r) { return r.status(); }
 
-class StoreTest : public ::testing::Test {
+class StoreTestBase : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(tmp_.Create("berth-image-test"));
@@ -100,7 +100,7 @@ class StoreTest : public ::testing::Test {
   // Whether a blob's file exists once the reaper has finished what is due.
   bool Present(const Digest& d) {
     images()->WaitForCollection();
-    return store_->content()->Exists(d);
+    return store_->blobs()->Exists(d);
   }
 
   // Every blob of `img` is present.

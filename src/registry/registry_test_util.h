@@ -9,9 +9,9 @@
 
 #include "berth/reference.h"
 #include "berth/registry.h"
-#include "image/test_harness.h"
+#include "image/image_test_util.h"
 #include "registry/client.h"
-#include "registry/test_registry.h"
+#include "testing/registry_server.h"
 #include "testing/temp_dir.h"
 #include "image/store_internals.h"
 
@@ -45,7 +45,7 @@ inline std::string Noise(size_t n, uint32_t seed) {
   return s;
 }
 
-class RegistryTest : public image_test::StoreTest {
+class RegistryTest : public image_test::StoreTestBase {
  protected:
   static void SetUpTestSuite() {
     g_registry = new TestRegistry();
@@ -63,7 +63,7 @@ class RegistryTest : public image_test::StoreTest {
 
   void SetUp() override {
     if (g_registry == nullptr) GTEST_SKIP() << "docker-registry unavailable";
-    StoreTest::SetUp();
+    StoreTestBase::SetUp();
     ASSERT_TRUE(other_tmp_.Create("berth-pull-test"));
     other_root_ = other_tmp_.path();
     auto s = Store::Open(StoreOptions{other_root_, nullptr, true});
@@ -76,7 +76,7 @@ class RegistryTest : public image_test::StoreTest {
     other_sub_.reset();
     other_.reset();
     other_tmp_.Remove();
-    if (store_) StoreTest::TearDown();
+    if (store_) StoreTestBase::TearDown();
   }
 
   std::string Host() const { return g_registry->host(); }

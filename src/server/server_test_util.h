@@ -109,9 +109,9 @@ inline unsigned short PortOf(const std::string& endpoint) {
 
 // A real Server on a unix socket in a temp dir, over a real store. Tests set
 // what they exercise in opts_, then call StartServer().
-class ServerFixture : public ::testing::Test {
+class ServerTestBase : public ::testing::Test {
  protected:
-  explicit ServerFixture(std::string dir_prefix) : dir_prefix_(std::move(dir_prefix)) {}
+  explicit ServerTestBase(std::string dir_prefix) : dir_prefix_(std::move(dir_prefix)) {}
 
   void SetUp() override {
     ASSERT_TRUE(dir_.Create(dir_prefix_));
