@@ -217,6 +217,8 @@ class ContainerServiceImpl : public ContainerService {
   Status CloseStdin(const std::string& ref) override;
   Status ResizeTty(const std::string& ref, int rows, int cols) override;
   Status UpdateRestartPolicy(const std::string& ref, const RestartPolicy& policy) override;  // restart.cc
+  Status ConnectNetwork(const std::string& ref, const EndpointRequest& endpoint) override;   // networking.cc
+  Status DisconnectNetwork(const std::string& ref, const std::string& network, bool force) override;
 
  private:
   std::string Dir(const std::string& id) const { return dir_ + "/" + id; }

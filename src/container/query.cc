@@ -44,7 +44,10 @@ ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
   info.effective_healthcheck = MergeHealthConfig(c.stored.config.healthcheck, proc.healthcheck);
   info.health = c.health;
   info.error = c.stored.error;
-  if (opts_.network != nullptr && c.rec.running()) info.network = opts_.network->AttachmentOf(c.rec.id);
+  if (opts_.network != nullptr && c.rec.running()) {
+    info.networks = opts_.network->AttachmentsOf(c.rec.id);
+    if (!info.networks.empty()) info.network = info.networks.front();
+  }
   return info;
 }
 
