@@ -104,7 +104,7 @@ class NetworkOptionsTest(ContainerTestCase):
         rc, out, _ = self.d.docker("run", "--rm", "--network", "inner", "bb:1", "sh", "-c", probe)
         self.assertNotEqual(rc, 0)
         self.assertNotIn("host", out)
-        routes = self.docker_ok("run", "--rm", "--network", "inner", "bb:1", "ip", "route")
+        routes = self.docker_ok("run", "--rm", "--network", "inner", "bb:1", "sh", "-c", "ip route")
         self.assertNotIn("default", routes)
         bridge = "berth-" + nid[:9]
         rules = netfilter_rules()
