@@ -124,9 +124,13 @@ class NetworkConnectTest(ContainerTestCase):
         self.docker_ok("network", "disconnect", "bridge", "lazy")
         self.assertEqual(sorted(self.networks_of(lazy)), ["later"])
         later_ip = self.networks_of(lazy)["later"]["IPAddress"]
+        bridge_id = self.docker_ok("network", "inspect", "--format", "{{.Id}}", "bridge")
         self.d.stop()
         self.d.start()
         self.assertEqual(self.networks_of(lazy)["later"]["IPAddress"], later_ip)
+        self.assertEqual(self.docker_ok("network", "inspect", "--format", "{{.Id}}", "bridge"), bridge_id)
+        # Created without --network: shown as Docker 28 shows it.
+        self.assertEqual(self.inspect(lazy, "{{.HostConfig.NetworkMode}}"), "bridge")
         containers = json.loads(self.docker_ok("network", "inspect", "later"))[0]["Containers"]
         self.assertEqual(list(containers), [lazy])
         probe = self.docker_ok("run", "--rm", "--network", "later", "bb:1", "sh", "-c",

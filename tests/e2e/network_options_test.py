@@ -17,6 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 from network_test import BRIDGE, SERVER, SKIP_REASON  # noqa: E402
 from containers_test import ContainerTestCase  # noqa: E402
+from berth_e2e import Daemon  # noqa: E402
 
 OPTS_BRIDGE = "brberth%d" % (os.getpid() % 10000)
 
@@ -154,6 +155,26 @@ class NetworkOptionsTest(ContainerTestCase):
         self.docker_ok("network", "rm", "p1")
         self.docker_ok("network", "create", "p4")
         self.assertEqual(self.net_inspect("p4")["IPAM"]["Config"][0]["Subnet"], "10.215.0.0/24")
+
+    def test_daemon_json_default_address_pools(self):
+        config = self.path("pools.json")
+        with open(config, "w") as f:
+            json.dump({"default-address-pools": [{"base": "10.216.0.0/16", "size": 24}]}, f)
+        d = Daemon(self.tmp, ("--config-file", config), data_root=self.path("pools-data"), name="pools").start()
+        try:
+            rc, _, err = d.docker("network", "create", "fromjson")
+            self.assertEqual(rc, 0, err)
+            rc, out, err = d.docker("network", "inspect", "--format", "{{(index .IPAM.Config 0).Subnet}}", "fromjson")
+            self.assertEqual((rc, out.strip()), (0, "10.216.0.0/24"), err)
+            d.docker("network", "rm", "fromjson")
+        finally:
+            d.stop()
+        with open(config, "w") as f:
+            json.dump({"default-address-pools": [{"base": "10.216.0.0/16", "size": 8}]}, f)
+        bad = subprocess.run(Daemon(self.tmp, ("--config-file", config), data_root=self.path("bad-data"), name="bad").args,
+                             capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("size 8 is shorter than the prefix of base 10.216.0.0/16", bad.stderr)
 
 
 if __name__ == "__main__":

@@ -189,7 +189,10 @@ class BridgeNetworkTest(ContainerTestCase):
         self.assertNotIn("CNI-HOSTPORT", rules)
         links = subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
         self.assertNotIn(BRIDGE, links)
-        self.assertEqual(os.listdir(os.path.join(self.d.exec_root, "netns")), ["bridge.id"])
+        # No namespace or attachment record left; the bridge network's ID
+        # is kept in the data root, beside networks.db.
+        self.assertEqual(os.listdir(os.path.join(self.d.exec_root, "netns")), [])
+        self.assertTrue(os.path.exists(os.path.join(self.d.data_root, "networks", "bridge.id")))
         self.assertIsNone(read_from(port, attempts=3))
 
     def test_a_stopped_container_releases_its_address_and_port(self):
