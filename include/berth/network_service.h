@@ -355,8 +355,9 @@ class NetworkService {
   // later). Returns its path.
   virtual Result<std::string> EnsureSandbox(const std::string& container_id) = 0;
   // Adds an endpoint on `endpoint.network` (a user network's name or ID, or
-  // "bridge") in the container's namespace (EnsureSandbox): the next free
-  // ethN, its address, the other containers' /etc/hosts and its own.
+  // "bridge") in the container's namespace (made by Attach or
+  // EnsureSandbox; none: FailedPrecondition): the next free ethN, its
+  // address, the other containers' /etc/hosts and its own.
   // Already on that network: PermissionDenied (403, Docker's) "endpoint
   // with name NAME already exists in network NETWORK". Undone on failure.
   virtual Result<NetworkAttachment> Connect(const std::string& container_id, const std::string& container_name,

@@ -101,8 +101,17 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   }
   if (network == nullptr || mode == "none" || mode == "host") return OkStatus();
   // Its own namespace, made by the network service even with no network
-  // to join now, so that docker network connect can add one later.
-  BERTH_ASSIGN_OR_RETURN(p->network_namespace_path, network->EnsureSandbox(rec.id));
+  // to join now, so that docker network connect can add one later. Where
+  // that cannot be made and there is nothing to join, the runtime's own
+  // loopback-only namespace does, as before.
+  const bool joins = (bridge && !cfg.network.mode_network_disconnected) || !cfg.network.connected.empty();
+  auto sandbox = network->EnsureSandbox(rec.id);
+  if (!sandbox.ok()) {
+    if (joins) return sandbox.status();
+    LogIfError(sandbox.status(), "make the network namespace of container " + rec.id);
+    return OkStatus();
+  }
+  p->network_namespace_path = *sandbox;
   std::optional<NetworkAttachment> first;
   if (bridge && !cfg.network.mode_network_disconnected) {
     const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);

@@ -468,7 +468,14 @@ class NetworkServiceImpl : public NetworkService {
       }
       mine.push_back(Attached{a, {}});  // address and interface taken; the fds stay in `held` until done
     }
-    Status s = EnsureSandbox(id).status();
+    // Connect joins the namespace the container runs in; one made now
+    // would be another (a container started without one by berthd).
+    Status s = connect ? (fs::exists(a.netns_path)
+                              ? OkStatus()
+                              : FailedPrecondition("container " + id +
+                                                   " runs without a network namespace of berthd's; restart it to "
+                                                   "connect it to a network"))
+                       : EnsureSandbox(id).status();
     if (s.ok()) s = network_internal::AddEndpoint(&a, {opts_.cni_path, default_route});
     if (s.ok()) {
       s = WriteWholeFile(RecordPath(id, a.interface_name), AttachmentToJson(a));
