@@ -173,11 +173,13 @@ struct ContainerInfo {
   std::optional<HealthConfig> effective_healthcheck;
   // State.Health: present once a container with a health check has started.
   std::optional<HealthState> health;
-  // The container's place on the bridge network while it runs.
+  // The container's first endpoint (its published ports) while it runs.
   std::optional<NetworkAttachment> network;
   // State.OOMKilled: the kernel's OOM killer killed a process of the
   // container's memory cgroup during its last run.
   bool oom_killed = false;
+  // Every endpoint while it runs (docker network connect adds more).
+  std::vector<NetworkAttachment> networks;
 };
 
 struct ContainerCreateResult {
@@ -591,6 +593,30 @@ class ContainerService {
   // nothing is stored) and stored for the next start. Returns Docker's
   // warnings. Default: Unimplemented (fakes).
   virtual Result<std::vector<std::string>> UpdateResources(const std::string& ref, const ContainerResources& update);
+  // docker network connect (networking.cc): `endpoint.network` names a
+  // network ("bridge", "host", "none", a user network's name, ID or ID
+  // prefix). A running container gets an interface on it now (connect
+  // event); a stopped one joins it at its next start; either way it is
+  // kept in the container's config. Docker's refusals: a container in
+  // host or container: mode (InvalidArgument "container sharing network
+  // namespace with another container or host cannot be connected to any
+  // other network"), in none mode or to "none" ("container cannot be
+  // connected to multiple networks with one of the networks in private
+  // (none) mode"), to "host" ("cannot connect container to host network -
+  // container must be created in host network mode"), a running container
+  // on it already (PermissionDenied "endpoint with name NAME already exists
+  // in network NETWORK"; a stopped one: nothing to do, as Docker). An
+  // unknown network: NotFound "network REF not found". Default:
+  // Unimplemented.
+  virtual Status ConnectNetwork(const std::string& ref, const EndpointRequest& endpoint);
+  // docker network disconnect: the interface goes now (disconnect event)
+  // when the container runs, and the network from its config. Not on it:
+  // Internal "container ID is not connected to network NAME" (Docker's 500).
+  // A host-mode container from "host": InvalidArgument "cannot disconnect
+  // container from host network - container was created in host network
+  // mode". `force` with a network that no longer exists: the stopped
+  // container's config forgets it by name. Default: Unimplemented.
+  virtual Status DisconnectNetwork(const std::string& ref, const std::string& network, bool force);
 
   // Removes snapshots that no present image and no container needs.
   virtual Result<int> SweepSnapshots() = 0;

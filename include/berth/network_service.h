@@ -73,7 +73,26 @@ Result<Ipv4Subnet> PickDefaultSubnet(const std::vector<Ipv4Subnet>& taken);
 // Docker's text "all predefined address pools have been fully subnetted"
 // when none is left.
 Result<Ipv4Subnet> PickNetworkSubnet(const std::vector<Ipv4Subnet>& taken);
+
+// A pool networks take their subnets from (daemon.json
+// "default-address-pools", berthd --default-address-pool): the /`size`
+// subnets of `base`, in address order.
+struct AddressPool {
+  Ipv4Subnet base;
+  int size = 0;
+};
+// "base=10.10.0.0/16,size=24" → the pool. InvalidArgument naming what is
+// wrong (a size shorter than the base's prefix, over 32, a bad CIDR, an
+// unknown key).
+Result<AddressPool> ParseAddressPool(std::string_view text);
+// As PickNetworkSubnet, from `pools` in order (empty: Docker's defaults):
+// the first subnet of the first pool that overlaps none of `taken`; none
+// left: NotFound "all predefined address pools have been fully subnetted".
+Result<Ipv4Subnet> PickPoolSubnet(const std::vector<AddressPool>& pools, const std::vector<Ipv4Subnet>& taken);
 std::string FormatIpv4Cidr(const Ipv4Subnet& subnet);
+// "xx:xx:xx:xx:xx:xx" (or with "-"): the 6-byte form of Docker's
+// net.ParseMAC check ("invalid MAC address X").
+bool IsMacAddress(std::string_view text);
 
 // Replaces the content of the existing file `path` with `text`, keeping its
 // inode (a container's /etc/hosts is a bind mount of it). Not a symlink.
@@ -101,6 +120,22 @@ struct ContainerNetworkConfig {
   // --network-alias.
   std::string ipv4_address;
   std::vector<std::string> aliases;
+  // --mac-address / EndpointSettings.MacAddress of that endpoint; "" = the
+  // kernel's random one.
+  std::string mac_address;
+  // `docker network connect` / `disconnect` (stored, applied at start):
+  // the container left its network mode's network (it joins only
+  // `connected` at start), and the other networks it joined, by network ID
+  // (EndpointRequest::network), each with its --ip, aliases and MAC.
+  bool mode_network_disconnected = false;
+  struct ConnectedNetwork {
+    std::string network_id;
+    std::string network_name;  // as it was at connect (inspect of a stopped container)
+    std::string ipv4_address;
+    std::vector<std::string> aliases;
+    std::string mac_address;
+  };
+  std::vector<ConnectedNetwork> connected;
 };
 
 // The stored form of a ContainerNetworkConfig (a JSON object's text) and
@@ -164,8 +199,21 @@ struct UserNetwork {
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> options;  // the bridge driver options given
   int64_t created_unix_nanos = 0;
-  std::string bridge;  // the Linux bridge's name
+  // Set from `options` by ApplyBridgeOptions:
+  std::string bridge;         // the Linux bridge's name (com.docker.network.bridge.name)
+  bool ip_masquerade = true;  // outbound NAT (com.docker.network.bridge.enable_ip_masquerade)
+  int mtu = 0;                // the interfaces' MTU (com.docker.network.driver.mtu); 0: the kernel's
+  // --internal: no outbound NAT, no default route in its containers, and
+  // netfilter rules dropping what its bridge would forward elsewhere.
+  bool internal = false;
 };
+
+// Reads the bridge driver options berth applies from n->options into
+// bridge, ip_masquerade and mtu (the bridge's name defaults to
+// UserNetworkBridgeName of n->id). Any other option: InvalidArgument
+// "berth does not support the bridge driver option KEY"; a bad value:
+// Docker's "failed to parse KEY value: VALUE (...)".
+[[nodiscard]] Status ApplyBridgeOptions(UserNetwork* n);
 
 // POST /networks/create's fields berth acts on.
 struct NetworkCreateRequest {
@@ -179,21 +227,25 @@ struct NetworkCreateRequest {
   std::map<std::string, std::string> options;
 };
 
-// A new network's fields from `req` (all but id, created time and bridge),
-// no I/O. Refused with InvalidArgument, naming it: an empty name, a driver
-// but "bridge", Internal, EnableIPv6, any driver option, a gateway or IP
-// range without a subnet or outside it, a subnet smaller than /30. A
-// built-in name: PermissionDenied "NAME is a pre-defined network and cannot
-// be created". A given subnet overlapping `taken`: Conflict "Pool overlaps
-// with other one on this address space"; none given: PickNetworkSubnet over
-// `taken`. The gateway defaults to the subnet's first address.
-Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::vector<Ipv4Subnet>& taken);
+// A new network's fields from `req` (all but id and created time; the
+// bridge's name is the option's or set once the ID is known), no I/O.
+// Refused with InvalidArgument, naming it: an empty name, a driver but
+// "bridge", EnableIPv6, a driver option ApplyBridgeOptions refuses, a
+// gateway or IP range without a subnet or outside it, a subnet smaller than
+// /30. A built-in name: PermissionDenied "NAME is a pre-defined network and
+// cannot be created". A given subnet overlapping `taken`: Conflict "Pool
+// overlaps with other one on this address space"; none given:
+// PickPoolSubnet over `pools` and `taken`. The gateway defaults to the
+// subnet's first address.
+Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::vector<Ipv4Subnet>& taken,
+                                    const std::vector<AddressPool>& pools = {});
 
 // What a container asks of its endpoint on a network.
 struct EndpointRequest {
   std::string network;               // a user network's name or ID; "" = the bridge network
   std::string ip;                    // --ip; "" = the next free address
   std::vector<std::string> aliases;  // --network-alias
+  std::string mac;                   // --mac-address; "" = a random one
 };
 
 // A container's place on a network, as inspect shows it.
@@ -217,6 +269,15 @@ struct NetworkAttachment {
   // forwards to `dns_upstreams`.
   bool dns_resolver = false;
   std::vector<std::string> dns_upstreams;
+  // The interface inside the container ("eth0", "eth1", ... in the order
+  // the container joined its networks).
+  std::string interface_name = "eth0";
+  // The MAC the container asked for (--mac-address); "" = the kernel's.
+  std::string requested_mac;
+  // The network's plumbing (UserNetwork's): NAT, MTU, no default route.
+  bool ip_masquerade = true;
+  int mtu = 0;
+  bool internal = false;
 };
 
 std::string AttachmentToJson(const NetworkAttachment& a);
@@ -238,6 +299,9 @@ struct NetworkServiceOptions {
   std::string state_dir;
   // The embedded DNS server of user-defined networks (StartResolver).
   bool embedded_dns = true;
+  // Where new networks' subnets come from (and the bridge's without bip);
+  // empty: Docker's default pools.
+  std::vector<AddressPool> default_address_pools;
 };
 
 class NetworkService {
@@ -293,12 +357,37 @@ class NetworkService {
   virtual std::string BridgeName() const = 0;
   virtual std::string BridgeSubnet() const = 0;
   virtual std::string BridgeGateway() const = 0;
-  // Every current attachment, by container ID.
+  // Every current endpoint (a container on two networks has two), by
+  // container ID then interface. This is the network membership others
+  // (name resolution) read at query time.
   virtual std::vector<NetworkAttachment> Attachments() = 0;
-  // Undoes Attach: port rules, veth, address, namespace. Not attached: OK.
+  // Undoes Attach and every Connect of the container: port rules, veths,
+  // addresses, and its namespace. Not attached: OK.
   virtual Status Detach(const std::string& container_id) = 0;
-  // The container's attachment, if any.
+  // The container's first endpoint (the one with its published ports), if
+  // any.
   virtual std::optional<NetworkAttachment> AttachmentOf(const std::string& container_id) = 0;
+  // All the container's endpoints, in interface order.
+  virtual std::vector<NetworkAttachment> AttachmentsOf(const std::string& container_id) = 0;
+
+  // ---- docker network connect / disconnect of a running container ----
+  // The container's network namespace, made now when it has none (a
+  // container whose network mode's network is not there, e.g. the bridge
+  // with --bridge none, still gets one, so that it can join networks
+  // later). Returns its path.
+  virtual Result<std::string> EnsureSandbox(const std::string& container_id) = 0;
+  // Adds an endpoint on `endpoint.network` (a user network's name or ID, or
+  // "bridge") in the container's namespace (made by Attach or
+  // EnsureSandbox; none: FailedPrecondition): the next free ethN, its
+  // address, the other containers' /etc/hosts and its own.
+  // Already on that network: PermissionDenied (403, Docker's) "endpoint
+  // with name NAME already exists in network NETWORK". Undone on failure.
+  virtual Result<NetworkAttachment> Connect(const std::string& container_id, const std::string& container_name,
+                                            const EndpointRequest& endpoint) = 0;
+  // Removes the container's endpoint on network `network_id` (its
+  // interface, address and port rules); the namespace stays. Not on it:
+  // NotFound.
+  [[nodiscard]] virtual Status Disconnect(const std::string& container_id, const std::string& network_id) = 0;
 };
 
 }  // namespace berth

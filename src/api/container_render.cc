@@ -68,8 +68,12 @@ json::object Labels(const std::map<std::string, std::string>& m) {
   return o;
 }
 
+// Docker 28 turns "" and "default" into the default network's name at
+// create (its container routes), so inspect and the listing show "bridge".
+// berth keeps "default" stored: on a daemon without the bridge such a
+// container still starts with a loopback-only namespace.
 std::string NetworkModeShown(const ContainerConfig& c) {
-  return c.network_mode.empty() ? std::string("default") : c.network_mode;
+  return c.network_mode.empty() || c.network_mode == "default" ? std::string("bridge") : c.network_mode;
 }
 
 std::string Command(const ContainerInfo& c) {

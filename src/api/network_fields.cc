@@ -46,27 +46,28 @@ bool IsBridgeMode(const std::string& mode) { return mode.empty() || mode == "def
 
 std::string NetworkNameShown(const std::string& mode) { return IsBridgeMode(mode) ? "bridge" : mode; }
 
-// `requested_ip`: the --ip the container asked for ("" none).
-json::object EndpointValue(const std::optional<NetworkAttachment>& a, const std::string& requested_ip) {
+// `requested`: the endpoint settings the container asked for on that
+// network (--ip, --network-alias, --mac-address); `network_id`: shown when
+// there is no attachment.
+json::object EndpointValue(const NetworkAttachment* a, const EndpointRequest& requested,
+                           const std::string& network_id = "") {
   json::object e;
   e["IPAMConfig"] =
-      requested_ip.empty() ? json::value(nullptr) : json::value(json::object{{"IPv4Address", requested_ip}});
+      requested.ip.empty() ? json::value(nullptr) : json::value(json::object{{"IPv4Address", requested.ip}});
   e["Links"] = nullptr;
   json::array aliases, dns_names;
-  const bool user_network = a && !a->aliases.empty();
-  if (a) {
-    for (const auto& alias : a->aliases) aliases.push_back(json::string(alias));
-    if (a->network_name != "bridge") {
-      if (!a->container_name.empty()) dns_names.push_back(json::string(a->container_name));
-      for (const auto& alias : a->aliases) dns_names.push_back(json::string(alias));
-      dns_names.push_back(json::string(a->container_id.substr(0, 12)));
-    }
+  const std::vector<std::string>& alias_list = a ? a->aliases : requested.aliases;
+  for (const auto& alias : alias_list) aliases.push_back(json::string(alias));
+  if (a && a->network_name != "bridge") {
+    if (!a->container_name.empty()) dns_names.push_back(json::string(a->container_name));
+    for (const auto& alias : a->aliases) dns_names.push_back(json::string(alias));
+    dns_names.push_back(json::string(a->container_id.substr(0, 12)));
   }
-  e["Aliases"] = user_network ? json::value(std::move(aliases)) : json::value(nullptr);
-  e["MacAddress"] = a ? a->mac_address : "";
+  e["Aliases"] = aliases.empty() ? json::value(nullptr) : json::value(std::move(aliases));
+  e["MacAddress"] = a ? a->mac_address : requested.mac;
   e["DriverOpts"] = nullptr;
   e["GwPriority"] = 0;
-  e["NetworkID"] = a ? a->network_id : "";
+  e["NetworkID"] = a ? a->network_id : network_id;
   e["EndpointID"] = a ? a->endpoint_id : "";
   e["Gateway"] = a ? a->gateway : "";
   e["IPAddress"] = a ? a->ip_address : "";
@@ -76,6 +77,34 @@ json::object EndpointValue(const std::optional<NetworkAttachment>& a, const std:
   e["GlobalIPv6PrefixLen"] = 0;
   e["DNSNames"] = dns_names.empty() ? json::value(nullptr) : json::value(std::move(dns_names));
   return e;
+}
+
+// NetworkSettings.Networks: each endpoint while the container runs; else
+// the networks it joins at start (its network mode's, unless disconnected,
+// and those of docker network connect), with no addresses.
+json::object NetworksValue(const ContainerInfo& c) {
+  json::object networks;
+  const std::string& mode = c.config.network_mode;
+  if (mode.starts_with("container:")) return networks;
+  const ContainerNetworkConfig& net = c.config.network;
+  const EndpointRequest own{mode, net.ipv4_address, net.aliases, net.mac_address};
+  if (!c.networks.empty()) {
+    for (const auto& a : c.networks) {
+      EndpointRequest requested = own;
+      for (const auto& j : net.connected) {
+        if (j.network_id == a.network_id)
+          requested = EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address};
+      }
+      networks[a.network_name] = EndpointValue(&a, requested);
+    }
+    return networks;
+  }
+  if (!net.mode_network_disconnected) networks[NetworkNameShown(mode)] = EndpointValue(nullptr, own);
+  for (const auto& j : net.connected) {
+    networks[j.network_name] =
+        EndpointValue(nullptr, EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address}, j.network_id);
+  }
+  return networks;
 }
 
 json::object PortMapValue(const NetworkAttachment& a) {
@@ -138,16 +167,22 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
               }
               continue;
             }
+            if (field == "MacAddress" && value.is_string()) {
+              cfg->mac_address = std::string(value.as_string());
+              if (!cfg->mac_address.empty() && !IsMacAddress(cfg->mac_address)) {
+                return InvalidArgument("invalid MAC address " + cfg->mac_address);
+              }
+              continue;
+            }
             const bool unset = value.is_null() || (value.is_string() && value.as_string().empty()) ||
                                (value.is_array() && value.as_array().empty()) ||
                                (value.is_object() && value.as_object().empty()) ||
                                (value.is_int64() && value.as_int64() == 0);
             if (!unset) {
-              return InvalidArgument(user_network
-                                         ? "berth does not support endpoint setting " + std::string(field) +
-                                               " (--mac-address, --link, --driver-opt) on user networks"
-                                         : "berth does not support endpoint setting " + std::string(field) +
-                                               " (--ip, --mac-address, --network-alias) on the bridge network");
+              return InvalidArgument(user_network ? "berth does not support endpoint setting " + std::string(field) +
+                                                        " (--link, --driver-opt) on user networks"
+                                                  : "berth does not support endpoint setting " + std::string(field) +
+                                                        " (--ip, --network-alias) on the bridge network");
             }
           }
         }
@@ -242,11 +277,7 @@ json::object InspectNetworkSettings(const ContainerInfo& c) {
   ns["IPPrefixLen"] = a ? a->ip_prefix_len : 0;
   ns["IPv6Gateway"] = "";
   ns["MacAddress"] = a ? a->mac_address : "";
-  json::object networks;
-  const std::string& mode = c.config.network_mode;
-  if (!mode.starts_with("container:"))
-    networks[a ? a->network_name : NetworkNameShown(mode)] = EndpointValue(a, c.config.network.ipv4_address);
-  ns["Networks"] = std::move(networks);
+  ns["Networks"] = NetworksValue(c);
   return ns;
 }
 
@@ -266,14 +297,6 @@ json::array SummaryPorts(const ContainerInfo& c) {
   return out;
 }
 
-json::object SummaryNetworkSettings(const ContainerInfo& c) {
-  json::object networks;
-  const std::string& mode = c.config.network_mode;
-  if (!mode.starts_with("container:")) {
-    networks[c.network ? c.network->network_name : NetworkNameShown(mode)] =
-        EndpointValue(c.network, c.config.network.ipv4_address);
-  }
-  return json::object{{"Networks", std::move(networks)}};
-}
+json::object SummaryNetworkSettings(const ContainerInfo& c) { return json::object{{"Networks", NetworksValue(c)}}; }
 
 }  // namespace berth::api

@@ -1,8 +1,8 @@
 // The networks berthd has (Docker's api/server/router/network): the bridge
 // network (when the daemon has one), "host", "none" and the user-defined
 // bridge networks. GET /networks (filters), GET /networks/{id}, POST
-// /networks/create, DELETE /networks/{id}, POST /networks/prune. Connecting
-// and disconnecting a container after its start is refused (501).
+// /networks/create, DELETE /networks/{id}, POST /networks/prune, POST
+// /networks/{id}/connect and /disconnect (ContainerService::ConnectNetwork).
 #include <boost/json.hpp>
 
 #include "api/field_names.h"
@@ -72,7 +72,7 @@ json::object NetworkValue(const RouteContext& ctx, const NetworkView& n, bool wi
   o["IPAM"] = json::object{{"Driver", "default"},
                            {"Options", nullptr},  // berth takes no IPAM options
                            {"Config", std::move(ipam_config)}};
-  o["Internal"] = false;
+  o["Internal"] = n.user && n.user->internal;
   o["Attachable"] = n.user && n.user->attachable;
   o["Ingress"] = false;
   o["ConfigFrom"] = json::object{{"Network", ""}};
@@ -326,11 +326,96 @@ Result<Response> PruneNetworks(RouteContext& ctx) {
   return JsonResponse(200, json::serialize(json::object{{"NetworksDeleted", std::move(deleted)}}));
 }
 
-// Connecting or disconnecting a container after its start needs a second
-// interface in its namespace: not done by berth yet.
-Result<Response> ConnectNotSupported(RouteContext& ctx) {
-  return Unimplemented("berth does not support connecting or disconnecting a container to a network after create (" +
-                       ctx.Var("id") + "): give the network with --network at create");
+bool IsUnsetValue(const json::value& v) { return IsUnset(&v) || (v.is_int64() && v.as_int64() == 0); }
+
+// The EndpointConfig of a connect: IPAMConfig.IPv4Address, Aliases,
+// MacAddress. Any other setting given: InvalidArgument naming it.
+Status ParseEndpointConfig(const json::value* v, EndpointRequest* ep) {
+  if (IsUnset(v)) return OkStatus();
+  if (!v->is_object()) return InvalidArgument("invalid JSON: EndpointConfig must be an object");
+  for (const auto& [key, value] : v->as_object()) {
+    const std::string k(key);
+    if (k == "IPAMConfig") {
+      if (IsUnset(&value)) continue;
+      if (!value.is_object()) return InvalidArgument("invalid JSON: EndpointConfig.IPAMConfig must be an object");
+      for (const auto& [field, setting] : value.as_object()) {
+        if (field == "IPv4Address" && (setting.is_string() || setting.is_null())) {
+          if (setting.is_string()) ep->ip = std::string(setting.as_string());
+        } else if (!IsUnsetValue(setting)) {
+          return InvalidArgument("berth does not support the endpoint IPAM setting " + std::string(field) +
+                                 " (only --ip)");
+        }
+      }
+    } else if (k == "Aliases") {
+      if (IsUnset(&value)) continue;
+      if (!value.is_array()) return InvalidArgument("invalid JSON: EndpointConfig.Aliases must be a list");
+      for (const auto& alias : value.as_array()) {
+        if (!alias.is_string()) return InvalidArgument("invalid JSON: EndpointConfig.Aliases must hold strings");
+        ep->aliases.emplace_back(alias.as_string());
+      }
+    } else if (k == "MacAddress") {
+      if (IsUnset(&value)) continue;
+      if (!value.is_string()) return InvalidArgument("invalid JSON: EndpointConfig.MacAddress must be a string");
+      ep->mac = std::string(value.as_string());
+    } else if (!IsUnsetValue(value)) {
+      // Links, DriverOpts, GwPriority, and the read-only fields of inspect
+      // (NetworkID, IPAddress, ...) when set.
+      return InvalidArgument("berth does not support the endpoint setting " + k + " of network connect");
+    }
+  }
+  return OkStatus();
+}
+
+Result<std::string> ContainerField(const json::object& o) {
+  const json::value* c = o.if_contains("Container");
+  if (c == nullptr || !c->is_string() || c->as_string().empty()) {
+    return InvalidArgument("invalid JSON: Container must name a container");
+  }
+  return std::string(c->as_string());
+}
+
+// POST /networks/{id}/connect {"Container", "EndpointConfig"}: 200.
+Result<Response> ConnectContainer(RouteContext& ctx) {
+  boost::system::error_code ec;
+  json::value body = json::parse(ctx.req->body, ec);
+  if (ec || !body.is_object()) return InvalidArgument("invalid JSON: the body must be a JSON object");
+  const json::object& o = body.as_object();
+  for (const auto& [key, value] : o) {
+    if (key != "Container" && key != "EndpointConfig")
+      return InvalidArgument("invalid JSON: unknown field " + std::string(key));
+  }
+  BERTH_ASSIGN_OR_RETURN(std::string container, ContainerField(o));
+  EndpointRequest ep;
+  ep.network = ctx.Var("id");
+  BERTH_RETURN_IF_ERROR(ParseEndpointConfig(o.if_contains("EndpointConfig"), &ep));
+  BERTH_ASSIGN_OR_RETURN(auto containers, ctx.Containers());
+  BERTH_RETURN_IF_ERROR(containers->ConnectNetwork(container, ep));
+  Response r;
+  r.status = 200;
+  return r;
+}
+
+// POST /networks/{id}/disconnect {"Container", "Force"}: 200.
+Result<Response> DisconnectContainer(RouteContext& ctx) {
+  boost::system::error_code ec;
+  json::value body = json::parse(ctx.req->body, ec);
+  if (ec || !body.is_object()) return InvalidArgument("invalid JSON: the body must be a JSON object");
+  const json::object& o = body.as_object();
+  bool force = false;
+  for (const auto& [key, value] : o) {
+    if (key == "Force") {
+      if (!value.is_null() && !value.is_bool()) return InvalidArgument("invalid JSON: Force must be a boolean");
+      force = value.is_bool() && value.as_bool();
+    } else if (key != "Container") {
+      return InvalidArgument("invalid JSON: unknown field " + std::string(key));
+    }
+  }
+  BERTH_ASSIGN_OR_RETURN(std::string container, ContainerField(o));
+  BERTH_ASSIGN_OR_RETURN(auto containers, ctx.Containers());
+  BERTH_RETURN_IF_ERROR(containers->DisconnectNetwork(container, ctx.Var("id"), force));
+  Response r;
+  r.status = 200;
+  return r;
 }
 
 }  // namespace
@@ -341,8 +426,8 @@ void AddNetworkRoutes(Router* r) {
   r->Add("POST", "/networks/create", CreateNetwork);
   r->Add("DELETE", "/networks/{id}", RemoveNetwork);
   r->Add("POST", "/networks/prune", PruneNetworks);
-  r->Add("POST", "/networks/{id}/connect", ConnectNotSupported);
-  r->Add("POST", "/networks/{id}/disconnect", ConnectNotSupported);
+  r->Add("POST", "/networks/{id}/connect", ConnectContainer);
+  r->Add("POST", "/networks/{id}/disconnect", DisconnectContainer);
 }
 
 }  // namespace berth::api

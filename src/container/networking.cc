@@ -101,27 +101,59 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     p->network_namespace_path = "/proc/" + std::to_string(other->rec.pid) + "/ns/net";
     return OkStatus();
   }
-  if (!bridge) return OkStatus();
-  const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);
-  EndpointRequest endpoint;
-  if (user_network) endpoint = EndpointRequest{mode, cfg.network.ipv4_address, cfg.network.aliases};
-  BERTH_ASSIGN_OR_RETURN(
-      NetworkAttachment a,
-      network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint));
-  p->network_namespace_path = a.netns_path;
-  store_->events()->Publish(NetworkEvent("connect", a));
+  if (network == nullptr || mode == "none" || mode == "host") return OkStatus();
+  // Its own namespace, made by the network service even with no network
+  // to join now, so that docker network connect can add one later. Where
+  // that cannot be made and there is nothing to join, the runtime's own
+  // loopback-only namespace does, as before.
+  const bool joins = (bridge && !cfg.network.mode_network_disconnected) || !cfg.network.connected.empty();
+  auto sandbox = network->EnsureSandbox(rec.id);
+  if (!sandbox.ok()) {
+    if (joins) return sandbox.status();
+    LogIfError(sandbox.status(), "make the network namespace of container " + rec.id);
+    return OkStatus();
+  }
+  p->network_namespace_path = *sandbox;
+  std::optional<NetworkAttachment> first;
+  if (bridge && !cfg.network.mode_network_disconnected) {
+    const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);
+    EndpointRequest endpoint{"", "", {}, cfg.network.mac_address};
+    if (user_network)
+      endpoint = EndpointRequest{mode, cfg.network.ipv4_address, cfg.network.aliases, cfg.network.mac_address};
+    auto a = network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint);
+    if (!a.ok()) {
+      ReleaseNetwork(rec.id);
+      return a.status();
+    }
+    store_->events()->Publish(NetworkEvent("connect", *a));
+    first = *a;
+  }
+  // The networks joined by docker network connect, in that order.
+  for (const auto& joined : cfg.network.connected) {
+    auto a = network->Connect(
+        rec.id, rec.name, EndpointRequest{joined.network_id, joined.ipv4_address, joined.aliases, joined.mac_address});
+    if (!a.ok()) {
+      ReleaseNetwork(rec.id);
+      if (a.status().code() == Code::kNotFound) return NotFound("network " + joined.network_name + " not found");
+      return a.status();
+    }
+    store_->events()->Publish(NetworkEvent("connect", *a));
+    if (!first) first = *a;
+  }
+  if (!first) return OkStatus();  // a loopback-only namespace
   // Docker's files, bound read-write where the image has its own.
   std::vector<std::string> extra_hosts;
   for (std::string entry : cfg.network.extra_hosts) {
-    if (entry.ends_with("host-gateway")) entry = entry.substr(0, entry.size() - 12) + a.gateway;
+    if (entry.ends_with("host-gateway")) entry = entry.substr(0, entry.size() - 12) + first->gateway;
     extra_hosts.push_back(std::move(entry));
   }
   const std::string dir = Dir(rec.id);
   // On a user-defined network the container resolves its peers through the
   // embedded DNS server (its /etc/hosts lists only itself, as Docker's).
+  const bool internal_dns = user_network || !cfg.network.connected.empty();
   std::string resolv_conf;
   std::vector<std::string> upstreams;
-  if (user_network) {
+  if (internal_dns) {
     InternalResolvConf rc = BuildInternalResolvConf(HostResolvConf(), kHostResolvConf, cfg.network.dns,
                                                     cfg.network.dns_search, cfg.network.dns_options);
     resolv_conf = std::move(rc.text);
@@ -130,7 +162,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     resolv_conf = BuildResolvConf(HostResolvConf(), cfg.network.dns, cfg.network.dns_search, cfg.network.dns_options);
   }
   const std::vector<std::pair<std::string, std::string>> files = {
-      {"hosts", BuildHostsFile(a.ip_address, p->hostname, extra_hosts)},
+      {"hosts", BuildHostsFile(first->ip_address, p->hostname, extra_hosts)},
       {"hostname", p->hostname + "\n"},
       {"resolv.conf", resolv_conf}};
   for (const auto& [name, text] : files) {
@@ -141,7 +173,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     }
     p->bind_mounts.push_back({dir + "/" + name, "/etc/" + name, false});
   }
-  if (user_network) {
+  if (internal_dns) {
     if (Status s = network->StartResolver(rec.id, upstreams); !s.ok()) {
       ReleaseNetwork(rec.id);
       return s;
@@ -152,10 +184,202 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
 
 void ContainerServiceImpl::ReleaseNetwork(const std::string& id) {
   if (opts_.network == nullptr) return;
-  std::optional<NetworkAttachment> attached = opts_.network->AttachmentOf(id);
+  std::vector<NetworkAttachment> attached = opts_.network->AttachmentsOf(id);
   Status s = opts_.network->Detach(id);
   LogIfError(s, "release the network of container " + id);
-  if (attached && s.ok()) store_->events()->Publish(NetworkEvent("disconnect", *attached));
+  if (!s.ok()) return;
+  for (const auto& a : attached) store_->events()->Publish(NetworkEvent("disconnect", a));
+}
+
+namespace {
+
+// The network a connect or disconnect names, resolved.
+struct NamedNetwork {
+  std::string id;
+  std::string name;
+  enum Kind { kBridge, kHost, kNone, kUser } kind = kUser;
+};
+
+Result<NamedNetwork> ResolveNetwork(NetworkService* network, const std::string& ref) {
+  if (ref == "host") return NamedNetwork{"", "host", NamedNetwork::kHost};
+  if (ref == "none") return NamedNetwork{"", "none", NamedNetwork::kNone};
+  if (ref == "bridge" || (network->BridgeEnabled() && !ref.empty() && network->BridgeNetworkId().starts_with(ref))) {
+    if (!network->BridgeEnabled()) return NotFound("network " + ref + " not found");
+    return NamedNetwork{network->BridgeNetworkId(), "bridge", NamedNetwork::kBridge};
+  }
+  BERTH_ASSIGN_OR_RETURN(UserNetwork n, network->FindNetwork(ref));
+  return NamedNetwork{n.id, n.name, NamedNetwork::kUser};
+}
+
+// Whether the container's network mode names network `n`.
+bool ModeIs(NetworkService* network, const std::string& mode, const NamedNetwork& n) {
+  if (n.kind == NamedNetwork::kBridge) return WantsBridge(mode);
+  if (n.kind != NamedNetwork::kUser || !WantsUserNetwork(mode)) return false;
+  auto found = network->FindNetwork(mode);
+  return found.ok() && found->id == n.id;
+}
+
+}  // namespace
+
+Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const EndpointRequest& endpoint) {
+  NetworkService* network = opts_.network;
+  if (network == nullptr) return Unimplemented("this daemon has no network service");
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  MutexLock op(c->op_mu.get());
+  std::string mode, id, name;
+  bool running = false;
+  ContainerNetworkConfig net;
+  {
+    MutexLock l(&mu_);
+    if (c->removed) return NotFound("No such container: " + ref);
+    mode = c->stored.config.network_mode;
+    net = c->stored.config.network;
+    id = c->rec.id;
+    name = c->rec.name;
+    running = c->rec.running();
+  }
+  BERTH_ASSIGN_OR_RETURN(NamedNetwork n, ResolveNetwork(network, endpoint.network));
+  if (mode == "host" && n.kind == NamedNetwork::kHost) {
+    return PermissionDenied("endpoint with name " + (name.starts_with("/") ? name.substr(1) : name) +
+                            " already exists in network host");
+  }
+  if (mode == "host" || mode.starts_with("container:")) {
+    return InvalidArgument(
+        "container sharing network namespace with another container or host cannot be connected to any other network");
+  }
+  if (n.kind == NamedNetwork::kHost) {
+    return InvalidArgument("cannot connect container to host network - container must be created in host network mode");
+  }
+  if (mode == "none" || n.kind == NamedNetwork::kNone) {
+    return InvalidArgument(
+        "container cannot be connected to multiple networks with one of the networks in private (none) mode");
+  }
+  if (n.kind == NamedNetwork::kBridge) {
+    if (!endpoint.ip.empty()) {
+      return InvalidArgument("user specified IP address is supported on user defined networks only");
+    }
+    if (!endpoint.aliases.empty()) {
+      return InvalidArgument("network-scoped alias is supported only for containers in user defined networks");
+    }
+  }
+  if (!endpoint.ip.empty()) BERTH_RETURN_IF_ERROR(ParseIpv4(endpoint.ip).status());
+  if (!endpoint.mac.empty() && !IsMacAddress(endpoint.mac)) {
+    return InvalidArgument("invalid MAC address " + endpoint.mac);
+  }
+  const bool mode_network = ModeIs(network, mode, n);
+  const bool joined =
+      std::any_of(net.connected.begin(), net.connected.end(),
+                  [&](const ContainerNetworkConfig::ConnectedNetwork& j) { return j.network_id == n.id; });
+  const bool on_it = (mode_network && !net.mode_network_disconnected) || joined;
+  if (!running && on_it) return OkStatus();  // Docker keeps the first config
+  if (running) {
+    EndpointRequest req = endpoint;
+    req.network = n.kind == NamedNetwork::kBridge ? std::string("bridge") : n.id;
+    BERTH_ASSIGN_OR_RETURN(NetworkAttachment a, network->Connect(id, name, req));
+    store_->events()->Publish(NetworkEvent("connect", a));
+  }
+  MutexLock l(&mu_);
+  StoredConfig before = c->stored;
+  ContainerNetworkConfig& stored = c->stored.config.network;
+  if (mode_network) {
+    stored.mode_network_disconnected = false;
+    stored.ipv4_address = endpoint.ip;
+    stored.aliases = endpoint.aliases;
+    stored.mac_address = endpoint.mac;
+  } else {
+    std::erase_if(stored.connected, [&](const auto& j) { return j.network_id == n.id; });
+    stored.connected.push_back({n.id, n.name, endpoint.ip, endpoint.aliases, endpoint.mac});
+  }
+  if (Status s = Persist(*c); !s.ok()) {
+    c->stored = before;
+    return s;
+  }
+  return OkStatus();
+}
+
+Status ContainerServiceImpl::DisconnectNetwork(const std::string& ref, const std::string& network_ref, bool force) {
+  NetworkService* network = opts_.network;
+  if (network == nullptr) return Unimplemented("this daemon has no network service");
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  MutexLock op(c->op_mu.get());
+  std::string mode, id;
+  bool running = false;
+  ContainerNetworkConfig net;
+  {
+    MutexLock l(&mu_);
+    if (c->removed) return NotFound("No such container: " + ref);
+    mode = c->stored.config.network_mode;
+    net = c->stored.config.network;
+    id = c->rec.id;
+    running = c->rec.running();
+  }
+  auto resolved = ResolveNetwork(network, network_ref);
+  if (!resolved.ok()) {
+    // Docker: with force, a network gone since is dropped from a stopped
+    // container's config by the name it was joined under.
+    auto by_name = [&](const ContainerNetworkConfig::ConnectedNetwork& j) { return j.network_name == network_ref; };
+    if (!force || running || std::none_of(net.connected.begin(), net.connected.end(), by_name)) {
+      return resolved.status();
+    }
+    MutexLock l(&mu_);
+    StoredConfig before = c->stored;
+    std::erase_if(c->stored.config.network.connected, by_name);
+    if (Status s = Persist(*c); !s.ok()) {
+      c->stored = before;
+      return s;
+    }
+    return OkStatus();
+  }
+  const NamedNetwork& n = *resolved;
+  if (n.kind == NamedNetwork::kHost && mode == "host") {
+    return InvalidArgument(
+        "cannot disconnect container from host network - container was created in host network mode");
+  }
+  if (n.kind == NamedNetwork::kNone && mode == "none") {
+    return InvalidArgument("berth does not support disconnecting a container from the none network");
+  }
+  const bool mode_network = ModeIs(network, mode, n);
+  const bool joined =
+      std::any_of(net.connected.begin(), net.connected.end(),
+                  [&](const ContainerNetworkConfig::ConnectedNetwork& j) { return j.network_id == n.id; });
+  const bool on_it = n.kind != NamedNetwork::kHost && n.kind != NamedNetwork::kNone &&
+                     ((mode_network && !net.mode_network_disconnected) || joined);
+  if (running) {
+    std::optional<NetworkAttachment> endpoint;
+    for (auto& a : network->AttachmentsOf(id)) {
+      if (a.network_id == n.id) endpoint = a;
+    }
+    if (!endpoint) return Internal("container " + id + " is not connected to network " + n.name);
+    BERTH_RETURN_IF_ERROR(network->Disconnect(id, n.id));
+    store_->events()->Publish(NetworkEvent("disconnect", *endpoint));
+  } else if (!on_it) {
+    return Internal("container " + id + " is not connected to the network " + n.name);
+  }
+  MutexLock l(&mu_);
+  StoredConfig before = c->stored;
+  ContainerNetworkConfig& stored = c->stored.config.network;
+  if (mode_network) {
+    stored.mode_network_disconnected = true;
+  } else {
+    std::erase_if(stored.connected, [&](const auto& j) { return j.network_id == n.id; });
+  }
+  if (Status s = Persist(*c); !s.ok()) {
+    c->stored = before;
+    return s;
+  }
+  return OkStatus();
 }
 
 }  // namespace berth::container
+
+namespace berth {
+
+Status ContainerService::ConnectNetwork(const std::string& ref, const EndpointRequest&) {
+  return Unimplemented("network connect is not supported here: " + ref);
+}
+
+Status ContainerService::DisconnectNetwork(const std::string& ref, const std::string&, bool) {
+  return Unimplemented("network disconnect is not supported here: " + ref);
+}
+
+}  // namespace berth

@@ -45,7 +45,10 @@ ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
   info.health = c.health;
   info.error = c.stored.error;
   info.oom_killed = c.stored.oom_killed;
-  if (opts_.network != nullptr && c.rec.running()) info.network = opts_.network->AttachmentOf(c.rec.id);
+  if (opts_.network != nullptr && c.rec.running()) {
+    info.networks = opts_.network->AttachmentsOf(c.rec.id);
+    if (!info.networks.empty()) info.network = info.networks.front();
+  }
   return info;
 }
 

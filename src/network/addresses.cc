@@ -1,6 +1,7 @@
 // IPv4 parsing, berthd's IPAM (AllocateAddress, PickDefaultSubnet) and
 // port specifications (see berth/network_service.h).
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "berth/network_service.h"
@@ -90,17 +91,66 @@ std::string FormatIpv4Cidr(const Ipv4Subnet& subnet) {
   return FormatIpv4(subnet.network) + "/" + std::to_string(subnet.prefix_len);
 }
 
-Result<Ipv4Subnet> PickNetworkSubnet(const std::vector<Ipv4Subnet>& taken) {
-  std::vector<Ipv4Subnet> candidates;
-  for (uint32_t second = 17; second <= 31; ++second) candidates.push_back({(172u << 24) | (second << 16), 16});
-  for (uint32_t third = 0; third < 256; third += 16)
-    candidates.push_back({(192u << 24) | (168u << 16) | (third << 8), 20});
-  for (const auto& candidate : candidates) {
-    bool free = true;
-    for (const auto& t : taken) free = free && !SubnetsOverlap(candidate, t);
-    if (free) return candidate;
+std::vector<AddressPool> DockerDefaultPools() {
+  std::vector<AddressPool> pools;
+  for (uint32_t second = 17; second <= 31; ++second) pools.push_back({{(172u << 24) | (second << 16), 16}, 16});
+  pools.push_back({{(192u << 24) | (168u << 16), 16}, 20});
+  return pools;
+}
+
+Result<Ipv4Subnet> PickPoolSubnet(const std::vector<AddressPool>& given, const std::vector<Ipv4Subnet>& taken) {
+  const std::vector<AddressPool> pools = given.empty() ? DockerDefaultPools() : given;
+  for (const auto& pool : pools) {
+    const uint64_t count = uint64_t{1} << (pool.size - pool.base.prefix_len);
+    const uint64_t step = uint64_t{1} << (32 - pool.size);
+    for (uint64_t i = 0; i < count; ++i) {
+      Ipv4Subnet candidate{static_cast<uint32_t>(pool.base.network + i * step), pool.size};
+      bool free = true;
+      for (const auto& t : taken) free = free && !SubnetsOverlap(candidate, t);
+      if (free) return candidate;
+    }
   }
   return NotFound("all predefined address pools have been fully subnetted");
+}
+
+Result<Ipv4Subnet> PickNetworkSubnet(const std::vector<Ipv4Subnet>& taken) { return PickPoolSubnet({}, taken); }
+
+Result<AddressPool> ParseAddressPool(std::string_view text) {
+  AddressPool pool;
+  bool have_base = false, have_size = false;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string_view field = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const size_t eq = field.find('=');
+    if (eq == std::string_view::npos) {
+      return InvalidArgument("invalid default address pool \"" + std::string(text) + "\": expected base=CIDR,size=N");
+    }
+    const std::string_view key = field.substr(0, eq), value = field.substr(eq + 1);
+    if (key == "base") {
+      BERTH_ASSIGN_OR_RETURN(pool.base, ParseIpv4Cidr(value));
+      have_base = true;
+    } else if (key == "size") {
+      auto size = ParseDecimal(value, 32);
+      if (!size.ok()) return InvalidArgument("invalid size in default address pool \"" + std::string(text) + "\"");
+      pool.size = *size;
+      have_size = true;
+    } else {
+      return InvalidArgument("unknown key " + std::string(key) + " in default address pool \"" + std::string(text) +
+                             "\" (berth takes base and size)");
+    }
+  }
+  if (!have_base || !have_size) {
+    return InvalidArgument("default address pool \"" + std::string(text) + "\" needs base and size");
+  }
+  if (pool.size < pool.base.prefix_len) {
+    return InvalidArgument("invalid pools configuration: size " + std::to_string(pool.size) +
+                           " is shorter than the prefix of base " + FormatIpv4Cidr(pool.base));
+  }
+  if (pool.size > 30)
+    return InvalidArgument("the subnet size of default address pool \"" + std::string(text) + "\" is over /30");
+  return pool;
 }
 
 Result<std::pair<int, std::string>> ParsePortProto(std::string_view text) {
@@ -117,6 +167,18 @@ Result<std::pair<int, std::string>> ParsePortProto(std::string_view text) {
   auto number = ParseDecimal(port, 65535);
   if (!number.ok() || *number == 0) return InvalidArgument("invalid port specification: \"" + std::string(port) + "\"");
   return std::make_pair(*number, proto);
+}
+
+bool IsMacAddress(std::string_view text) {
+  if (text.size() != 17) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i % 3 == 2) {
+      if (text[i] != ':' && text[i] != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(text[i]))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace berth

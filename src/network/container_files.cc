@@ -246,7 +246,18 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                  {"DnsSearch", strings(cfg.dns_search)},
                  {"DnsOptions", strings(cfg.dns_options)},
                  {"IPv4Address", cfg.ipv4_address},
-                 {"Aliases", strings(cfg.aliases)}};
+                 {"Aliases", strings(cfg.aliases)},
+                 {"MacAddress", cfg.mac_address},
+                 {"ModeNetworkDisconnected", cfg.mode_network_disconnected}};
+  json::array connected;
+  for (const auto& j : cfg.connected) {
+    connected.push_back(json::object{{"NetworkID", j.network_id},
+                                     {"NetworkName", j.network_name},
+                                     {"IPv4Address", j.ipv4_address},
+                                     {"Aliases", strings(j.aliases)},
+                                     {"MacAddress", j.mac_address}});
+  }
+  o["Connected"] = std::move(connected);
   return json::serialize(o);
 }
 
@@ -283,6 +294,27 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
   cfg.dns_options = strings("DnsOptions");
   cfg.ipv4_address = StringField(o, "IPv4Address");
   cfg.aliases = strings("Aliases");
+  cfg.mac_address = StringField(o, "MacAddress");
+  if (const json::value* d = o.if_contains("ModeNetworkDisconnected"); d != nullptr && d->is_bool()) {
+    cfg.mode_network_disconnected = d->as_bool();
+  }
+  if (const json::value* joined = o.if_contains("Connected"); joined != nullptr && joined->is_array()) {
+    for (const auto& j : joined->as_array()) {
+      if (!j.is_object()) continue;
+      const json::object& jo = j.as_object();
+      ContainerNetworkConfig::ConnectedNetwork n;
+      n.network_id = StringField(jo, "NetworkID");
+      n.network_name = StringField(jo, "NetworkName");
+      n.ipv4_address = StringField(jo, "IPv4Address");
+      n.mac_address = StringField(jo, "MacAddress");
+      if (const json::value* a = jo.if_contains("Aliases"); a != nullptr && a->is_array()) {
+        for (const auto& x : a->as_array()) {
+          if (x.is_string()) n.aliases.emplace_back(x.as_string());
+        }
+      }
+      cfg.connected.push_back(std::move(n));
+    }
+  }
   return cfg;
 }
 
@@ -322,7 +354,12 @@ std::string AttachmentToJson(const NetworkAttachment& a) {
                  {"Aliases", std::move(aliases)},
                  {"ContainerName", a.container_name},
                  {"DnsResolver", a.dns_resolver},
-                 {"DnsUpstreams", std::move(upstreams)}};
+                 {"DnsUpstreams", std::move(upstreams)},
+                 {"Interface", a.interface_name},
+                 {"RequestedMac", a.requested_mac},
+                 {"IPMasquerade", a.ip_masquerade},
+                 {"MTU", a.mtu},
+                 {"Internal", a.internal}};
   return json::serialize(o);
 }
 
@@ -350,6 +387,13 @@ Result<NetworkAttachment> AttachmentFromJson(std::string_view text) {
       if (e.is_string()) a.dns_upstreams.emplace_back(e.as_string());
     }
   }
+  a.interface_name = StringField(o, "Interface");
+  if (a.interface_name.empty()) a.interface_name = "eth0";  // written before containers joined more networks
+  a.requested_mac = StringField(o, "RequestedMac");
+  if (const json::value* m = o.if_contains("IPMasquerade"); m != nullptr && m->is_bool())
+    a.ip_masquerade = m->as_bool();
+  a.mtu = IntField(o, "MTU");
+  if (const json::value* i = o.if_contains("Internal"); i != nullptr && i->is_bool()) a.internal = i->as_bool();
   if (const json::value* aliases = o.if_contains("Aliases"); aliases != nullptr && aliases->is_array()) {
     for (const auto& e : aliases->as_array()) {
       if (e.is_string()) a.aliases.emplace_back(e.as_string());

@@ -112,8 +112,14 @@ TEST(UserNetworkPlan, AddressesAndRefusals) {
             "the IP range 10.8.0.0/25 is not inside the subnet 10.9.0.0/24");
   EXPECT_EQ(refused([](auto& r) { r.driver = "macvlan"; }),
             "berth supports only the bridge network driver, not \"macvlan\"");
-  EXPECT_EQ(refused([](auto& r) { r.options["com.docker.network.driver.mtu"] = "1400"; }),
-            "berth does not support the bridge driver option com.docker.network.driver.mtu");
+  EXPECT_EQ(refused([](auto& r) { r.options["com.docker.network.bridge.enable_icc"] = "false"; }),
+            "berth does not support the bridge driver option com.docker.network.bridge.enable_icc");
+  EXPECT_EQ(refused([](auto& r) { r.options["com.docker.network.driver.mtu"] = "big"; }),
+            "failed to parse com.docker.network.driver.mtu value: big (strconv.Atoi: parsing \"big\": invalid syntax)");
+  EXPECT_EQ(refused([](auto& r) { r.options["com.docker.network.bridge.enable_ip_masquerade"] = "maybe"; }),
+            "failed to parse com.docker.network.bridge.enable_ip_masquerade value: maybe (strconv.ParseBool: "
+            "parsing \"maybe\": invalid syntax)");
+  EXPECT_NE(refused([](auto& r) { r.options["com.docker.network.bridge.name"] = "a-name-over-15-chars"; }), "");
   EXPECT_EQ(refused([](auto& r) { r.subnet = "10.9.0.0/31"; }), "the subnet 10.9.0.0/31 is too small (at most /30)");
 }
 
@@ -157,6 +163,67 @@ TEST(InternalResolvConf, OverridesAndNdots) {
   EXPECT_NE(rc.text.find("# NO EXTERNAL NAMESERVERS DEFINED\n# Overrides: [options]\n# Option ndots from: override\n"),
             std::string::npos)
       << rc.text;
+TEST(UserNetworkPlan, BridgeOptionsAndInternal) {
+  NetworkCreateRequest req;
+  req.name = "opts";
+  req.subnet = "10.9.0.0/24";
+  req.options = {{"com.docker.network.bridge.name", "br-opts"},
+                 {"com.docker.network.bridge.enable_ip_masquerade", "false"},
+                 {"com.docker.network.driver.mtu", "1400"}};
+  auto n = PlanUserNetwork(req, {});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(n->bridge, "br-opts");
+  EXPECT_FALSE(n->ip_masquerade);
+  EXPECT_EQ(n->mtu, 1400);
+  EXPECT_EQ(n->options, req.options);  // shown by inspect as given
+  // Without options: NAT on, the kernel's MTU, the bridge named after the
+  // ID once it is known.
+  UserNetwork plain{.id = "0123456789abcdef"};
+  ASSERT_TRUE(ApplyBridgeOptions(&plain).ok());
+  EXPECT_EQ(plain.bridge, "berth-012345678");
+  EXPECT_TRUE(plain.ip_masquerade);
+  EXPECT_EQ(plain.mtu, 0);
+  // Internal: no NAT whatever the option says.
+  req.internal = true;
+  req.options = {{"com.docker.network.bridge.enable_ip_masquerade", "true"}};
+  auto internal = PlanUserNetwork(req, {});
+  ASSERT_TRUE(internal.ok());
+  EXPECT_TRUE(internal->internal);
+  EXPECT_FALSE(internal->ip_masquerade);
+}
+
+TEST(AddressPools, ParsedAndSubnettedInOrder) {
+  auto pool = ParseAddressPool("base=10.123.0.0/16,size=24");
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  EXPECT_EQ(FormatIpv4Cidr(pool->base), "10.123.0.0/16");
+  EXPECT_EQ(pool->size, 24);
+  for (const char* bad : {"", "base=10.0.0.0/16", "size=24", "base=10.0.0.0/16,size=8", "base=10.0.0.0/16,size=x",
+                          "base=nope,size=24", "base=10.0.0.0/16,size=24,color=red", "base=10.0.0.0/16,size=31"}) {
+    EXPECT_EQ(ParseAddressPool(bad).status().code(), Code::kInvalidArgument) << bad;
+  }
+  std::vector<AddressPool> pools = {*ParseAddressPool("base=10.123.0.0/23,size=24"),
+                                    *ParseAddressPool("base=10.124.0.0/16,size=20")};
+  EXPECT_EQ(FormatIpv4Cidr(*PickPoolSubnet(pools, {})), "10.123.0.0/24");
+  EXPECT_EQ(FormatIpv4Cidr(*PickPoolSubnet(pools, {*ParseIpv4Cidr("10.123.0.0/24")})), "10.123.1.0/24");
+  EXPECT_EQ(FormatIpv4Cidr(*PickPoolSubnet(pools, {*ParseIpv4Cidr("10.123.0.0/23"), *ParseIpv4Cidr("10.124.0.5/32")})),
+            "10.124.16.0/20");
+  auto full = PickPoolSubnet(pools, {*ParseIpv4Cidr("10.0.0.0/8")});
+  EXPECT_EQ(full.status().code(), Code::kNotFound);
+  EXPECT_EQ(full.status().message(), "all predefined address pools have been fully subnetted");
+  // No pools: Docker's defaults.
+  EXPECT_EQ(FormatIpv4Cidr(*PickPoolSubnet({}, {})), "172.17.0.0/16");
+  NetworkCreateRequest req{.name = "pooled"};
+  EXPECT_EQ(PlanUserNetwork(req, {}, pools)->subnet, "10.123.0.0/24");
+}
+
+TEST(MacAddress, SixBytesWithColonsOrDashes) {
+  EXPECT_TRUE(IsMacAddress("02:42:ac:11:00:02"));
+  EXPECT_TRUE(IsMacAddress("02-42-AC-11-00-02"));
+  for (const char* bad : {"", "02:42:ac:11:00", "02:42:ac:11:00:0g", "0242ac110002", "02:42:ac:11:00:02:03"}) {
+    EXPECT_FALSE(IsMacAddress(bad)) << bad;
+  }
+}
+
 }
 
 TEST(HostsFile, RewrittenInPlaceKeepsTheInode) {
@@ -232,6 +299,9 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   cfg.dns_options = {"ndots:1"};
   cfg.ipv4_address = "10.5.0.9";
   cfg.aliases = {"db", "cache"};
+  cfg.mac_address = "02:42:ac:11:00:09";
+  cfg.mode_network_disconnected = true;
+  cfg.connected = {{"id1", "later", "10.6.0.7", {"sleepy"}, "02:42:ac:11:00:0a"}};
   auto back = NetworkConfigFromJson(NetworkConfigToJson(cfg));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->ipv4_address, "10.5.0.9");
@@ -239,6 +309,15 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   EXPECT_EQ(NetworkConfigToJson(*back), NetworkConfigToJson(cfg));
   EXPECT_EQ(back->port_bindings[0].host_port, 8080);
   EXPECT_EQ(back->port_bindings[1].protocol, "udp");
+  EXPECT_TRUE(back->mode_network_disconnected);
+  ASSERT_EQ(back->connected.size(), 1u);
+  EXPECT_EQ(back->connected[0].network_name, "later");
+  EXPECT_EQ(back->connected[0].aliases, std::vector<std::string>{"sleepy"});
+  // A config stored before connect existed reads as on its mode's network.
+  auto old = NetworkConfigFromJson(R"({"IPv4Address":"10.5.0.9"})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->mode_network_disconnected);
+  EXPECT_TRUE(old->connected.empty());
 }
 
 TEST(Attachment, RoundTripsThroughItsRecord) {
@@ -254,14 +333,26 @@ TEST(Attachment, RoundTripsThroughItsRecord) {
   a.container_name = "front";
   a.dns_resolver = true;
   a.dns_upstreams = {"10.0.0.2", "127.0.0.53"};
+  a.interface_name = "eth2";
+  a.requested_mac = "02:42:ac:11:00:09";
+  a.ip_masquerade = false;
+  a.mtu = 1400;
+  a.internal = true;
   auto back = AttachmentFromJson(AttachmentToJson(a));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->bridge, "berth-0123456789ab");
   EXPECT_EQ(back->aliases, std::vector<std::string>{"web"});
   EXPECT_TRUE(back->dns_resolver);
   EXPECT_EQ(back->dns_upstreams, a.dns_upstreams);
+  EXPECT_EQ(back->interface_name, "eth2");
+  EXPECT_TRUE(back->internal);
   EXPECT_EQ(AttachmentToJson(*back), AttachmentToJson(a));
   EXPECT_EQ(AttachmentFromJson("{}").status().code(), Code::kDataLoss);
+  // A record from before containers joined several networks: eth0, NAT.
+  auto old = AttachmentFromJson(R"({"ContainerID":"c1","IPAddress":"172.30.0.2"})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->interface_name, "eth0");
+  EXPECT_TRUE(old->ip_masquerade);
 }
 
 }  // namespace

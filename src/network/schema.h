@@ -3,7 +3,8 @@
 // change; never edit a released step.
 //
 //   networks   id ─► name (unique), subnet, gateway, ip_range, attachable,
-//              labels, options (JSON objects), created_at (unix nanos)
+//              labels, options (JSON objects), created_at (unix nanos),
+//              internal (0/1, version 2)
 //   meta       key ─► value ('schema_version')
 //
 // Which containers are on a network is not kept here: the attachments
@@ -15,7 +16,7 @@
 
 namespace berth::network_schema {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // kMigrations[i] upgrades version i to i+1.
 inline constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
@@ -32,6 +33,10 @@ CREATE TABLE networks (
   options    TEXT NOT NULL DEFAULT '{}',
   created_at INTEGER NOT NULL
 );
+)sql",
+    // 1 -> 2: docker network create --internal
+    R"sql(
+ALTER TABLE networks ADD COLUMN internal INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -25,8 +25,8 @@
 #include "berth/log.h"
 #include "berth/mutex.h"
 #include "berth/network_service.h"
+#include "network/cni.h"
 #include "network/network_store.h"
-#include "runtime/subprocess.h"
 
 namespace berth {
 
@@ -65,69 +65,6 @@ Status WriteWholeFile(const std::string& path, const std::string& text) {
   return OkStatus();
 }
 
-// The IPv4 destinations of the host's routes (/proc/net/route), but the
-// default route.
-std::vector<Ipv4Subnet> HostRoutes() {
-  std::vector<Ipv4Subnet> out;
-  auto text = ReadWholeFile("/proc/net/route");
-  if (!text.ok()) return out;
-  std::istringstream in(*text);
-  std::string line;
-  std::getline(in, line);  // header
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string iface, dest, gateway, flags, refcnt, use, metric, mask;
-    if (!(fields >> iface >> dest >> gateway >> flags >> refcnt >> use >> metric >> mask)) continue;
-    // Little-endian hex of network-order values.
-    uint32_t d = ntohl(static_cast<uint32_t>(std::stoul(dest, nullptr, 16)));
-    uint32_t m = ntohl(static_cast<uint32_t>(std::stoul(mask, nullptr, 16)));
-    if (m == 0) continue;
-    out.push_back(Ipv4Subnet{d & m, __builtin_popcount(m)});
-  }
-  return out;
-}
-
-// Creates a network namespace bind-mounted at `path` with its loopback up.
-// A helper thread unshares its own network namespace (nothing else of
-// berthd moves) and exits once the mount holds the namespace.
-Status CreateNetns(const std::string& path) {
-  {
-    UniqueFd f(::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
-    if (!f.valid()) return ErrnoStatus("create " + path, errno);
-  }
-  Status result;
-  std::thread helper([&] {
-    if (::unshare(CLONE_NEWNET) != 0) {
-      result = ErrnoStatus("unshare the network namespace", errno);
-      return;
-    }
-    if (::mount("/proc/thread-self/ns/net", path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      result = ErrnoStatus("bind the network namespace at " + path, errno);
-      return;
-    }
-    UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    struct ifreq ifr = {};
-    std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-    if (!sock.valid() || ::ioctl(sock.get(), SIOCGIFFLAGS, &ifr) != 0) {
-      result = ErrnoStatus("read the loopback's flags", errno);
-      return;
-    }
-    ifr.ifr_flags |= IFF_UP;
-    if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) != 0) result = ErrnoStatus("bring the loopback up", errno);
-  });
-  helper.join();
-  if (!result.ok()) {
-    ::umount2(path.c_str(), MNT_DETACH);
-    ::unlink(path.c_str());
-  }
-  return result;
-}
-
-void RemoveNetns(const std::string& path) {
-  ::umount2(path.c_str(), MNT_DETACH);
-  ::unlink(path.c_str());
-}
-
 // Holds host_ip:host_port (port 0: an ephemeral one, written back) so that
 // no other process or container takes it while the container publishes it.
 Result<UniqueFd> HoldHostPort(PortMapping* p) {
@@ -160,10 +97,13 @@ class NetworkServiceImpl : public NetworkService {
 
   Status Load() EXCLUDES(mu_) {
     BERTH_ASSIGN_OR_RETURN(auto networks, store_->All());
-    {
-      MutexLock l(&mu_);
-      for (auto& n : networks) networks_[n.id] = std::move(n);
+    for (const auto& n : networks) {
+      if (n.internal) {
+        LogIfError(network_internal::SetIsolationRules(n.bridge, true), "restore the isolation rules of " + n.name);
+      }
     }
+    MutexLock l(&mu_);
+    for (auto& n : networks) networks_[n.id] = std::move(n);
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(NetnsDir(), ec)) {
       const std::string path = entry.path().string();
@@ -181,8 +121,12 @@ class NetworkServiceImpl : public NetworkService {
         if (fd.ok()) held.port_fds.push_back(std::move(*fd));
       }
       held.attachment = std::move(*a);
-      MutexLock l(&mu_);
-      attached_[held.attachment.container_id] = std::move(held);
+      attached_[held.attachment.container_id].push_back(std::move(held));
+    }
+    for (auto& [id, endpoints] : attached_) {
+      std::sort(endpoints.begin(), endpoints.end(), [](const Attached& x, const Attached& y) {
+        return InterfaceIndex(x.attachment.interface_name) < InterfaceIndex(y.attachment.interface_name);
+      });
     }
     return OkStatus();
   }
@@ -193,111 +137,63 @@ class NetworkServiceImpl : public NetworkService {
   Result<NetworkAttachment> Attach(const std::string& id, const std::string& name,
                                    const std::vector<PortMapping>& publish, const std::vector<std::string>& exposed,
                                    const EndpointRequest& endpoint) override EXCLUDES(mu_) {
-    const bool user_network = !endpoint.network.empty() && endpoint.network != kBridgeNetworkName;
-    if (!user_network) {
-      if (!BridgeEnabled()) return InvalidArgument("the bridge network is disabled on this daemon (--bridge none)");
-      if (!endpoint.ip.empty())
-        return InvalidArgument("user specified IP address is supported on user defined networks only");
-      if (!endpoint.aliases.empty()) {
-        return InvalidArgument("network-scoped alias is supported only for containers in user defined networks");
-      }
-    }
-    Attached held;
-    NetworkAttachment& a = held.attachment;
-    a.container_id = id;
-    a.container_name = name.starts_with("/") ? name.substr(1) : name;
-    a.endpoint_id = RandomHex64();
-    a.netns_path = NetnsDir() + "/" + id;
-    a.exposed = exposed;
-    a.aliases = endpoint.aliases;
-    {
-      MutexLock l(&mu_);
-      if (auto it = attached_.find(id); it != attached_.end()) return it->second.attachment;
-      Ipv4Subnet subnet = subnet_, range = subnet_;
-      uint32_t gateway = gateway_;
-      if (user_network) {
-        BERTH_ASSIGN_OR_RETURN(UserNetwork n, FindLocked(endpoint.network));
-        BERTH_ASSIGN_OR_RETURN(subnet, ParseIpv4Cidr(n.subnet));
-        BERTH_ASSIGN_OR_RETURN(gateway, ParseIpv4(n.gateway));
-        range = subnet;
-        if (!n.ip_range.empty()) {
-          BERTH_ASSIGN_OR_RETURN(range, ParseIpv4Cidr(n.ip_range));
-        }
-        a.network_name = n.name;
-        a.network_id = n.id;
-        a.bridge = n.bridge;
-      } else {
-        a.network_name = kBridgeNetworkName;
-        a.network_id = network_id_;
-        a.bridge = opts_.bridge_name;
-      }
-      a.ip_prefix_len = subnet.prefix_len;
-      a.gateway = FormatIpv4(gateway);
-      // Ports: held here so two containers never both get one.
-      for (PortMapping p : publish) {
-        const std::string shown = (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port);
-        auto fd = HoldHostPort(&p);
-        if (!fd.ok()) {
-          const std::string why = fd.status().message().find("in use") != std::string::npos
-                                      ? "Bind for " + shown + " failed: port is already allocated"
-                                      : "failed to bind host port " + shown + ": " + fd.status().message();
-          return Internal("driver failed programming external connectivity on endpoint " + name + " (" + a.endpoint_id +
-                          "): " + why);
-        }
-        held.port_fds.push_back(std::move(*fd));
-        a.ports.push_back(p);
-      }
-      std::set<uint32_t> in_use;
-      for (const auto& [other, att] : attached_) {
-        auto ip = ParseIpv4(att.attachment.ip_address);
-        if (ip.ok() && att.attachment.network_id == a.network_id) in_use.insert(*ip);
-      }
-      if (!endpoint.ip.empty()) {
-        BERTH_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(endpoint.ip));
-        if (!SubnetContains(subnet, ip) || ip == subnet.network || ip == gateway) {
-          return InvalidArgument("no configured subnet or ip-range contain the IP address " + endpoint.ip);
-        }
-        if (in_use.contains(ip)) return Conflict("Address already in use: " + endpoint.ip);
-        a.ip_address = endpoint.ip;
-      } else {
-        BERTH_ASSIGN_OR_RETURN(uint32_t ip, AllocateAddress(range, gateway, in_use));
-        a.ip_address = FormatIpv4(ip);
-      }
-      attached_[id] = Attached{a, {}};  // the address is taken; fds stay in `held` until done
-    }
-    Status s = Plumb(&a);
-    MutexLock l(&mu_);
-    if (!s.ok()) {
-      attached_.erase(id);
-      return s;
-    }
-    NetworkAttachment result = a;  // `a` is part of `held`, moved next
-    attached_[id] = std::move(held);
-    return result;
+    return AddEndpoint(id, name, publish, exposed, endpoint, /*connect=*/false);
+  }
+
+  Result<NetworkAttachment> Connect(const std::string& id, const std::string& name,
+                                    const EndpointRequest& endpoint) override EXCLUDES(mu_) {
+    return AddEndpoint(id, name, {}, {}, endpoint, /*connect=*/true);
+  }
+
+  Result<std::string> EnsureSandbox(const std::string& id) override {
+    const std::string path = NetnsPath(id);
+    Status s = network_internal::CreateNetns(path);
+    if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
+    return path;
   }
 
   Status Detach(const std::string& id) override EXCLUDES(mu_) {
-    NetworkAttachment a;
+    std::vector<NetworkAttachment> gone;
     {
       MutexLock l(&mu_);
-      auto it = attached_.find(id);
-      if (it == attached_.end()) return OkStatus();
-      a = it->second.attachment;
+      if (auto it = attached_.find(id); it != attached_.end()) {
+        for (const auto& held : it->second) gone.push_back(held.attachment);
+      }
     }
     if (dns_) dns_->Close(id);
-    Unplumb(a);
-    ::unlink(RecordPath(id).c_str());
+    for (const auto& a : gone) {
+      network_internal::RemoveEndpoint(a, opts_.cni_path);
+      ::unlink(RecordPath(id, a.interface_name).c_str());
+    }
+    // Also a namespace with no endpoint left (EnsureSandbox, or every
+    // network disconnected).
+    network_internal::RemoveNetns(NetnsPath(id));
     {
       MutexLock l(&mu_);
       attached_.erase(id);
-      bool bridge_idle = true;
-      for (const auto& [other, held] : attached_) bridge_idle = bridge_idle && held.attachment.bridge != a.bridge;
-      if (bridge_idle) {
-        // The last container left: the bridge goes too (it comes back with
-        // the next one), so nothing of berthd's stays on an idle host.
-        LogIfError(RunQuiet({"ip", "link", "delete", a.bridge}), "delete the bridge " + a.bridge);
-      }
-      if (attached_.empty()) RemoveIdlePortmapChains();
+      for (const auto& a : gone) DeleteIdleBridgeLocked(a.bridge);
+      if (!gone.empty() && attached_.empty()) network_internal::RemoveIdlePortmapChains();
+    }
+    return OkStatus();
+  }
+
+  Status Disconnect(const std::string& id, const std::string& network_id) override EXCLUDES(mu_) {
+    NetworkAttachment a;
+    {
+      MutexLock l(&mu_);
+      const Attached* found = FindEndpointLocked(id, network_id);
+      if (found == nullptr) return NotFound("container " + id + " is not connected to network " + network_id);
+      a = found->attachment;
+    }
+    network_internal::RemoveEndpoint(a, opts_.cni_path);
+    ::unlink(RecordPath(id, a.interface_name).c_str());
+    {
+      MutexLock l(&mu_);
+      auto& endpoints = attached_[id];
+      std::erase_if(endpoints, [&](const Attached& e) { return e.attachment.interface_name == a.interface_name; });
+      if (endpoints.empty()) attached_.erase(id);
+      DeleteIdleBridgeLocked(a.bridge);
+      if (!a.ports.empty() && attached_.empty()) network_internal::RemoveIdlePortmapChains();
     }
     return OkStatus();
   }
@@ -308,20 +204,22 @@ class NetworkServiceImpl : public NetworkService {
     {
       MutexLock l(&mu_);
       auto it = attached_.find(id);
-      if (it == attached_.end()) return NotFound("container " + id + " has no network attachment");
-      if (it->second.attachment.network_id == network_id_) {
-        return FailedPrecondition("the default bridge network has no embedded DNS server");
+      if (it == attached_.end() || it->second.empty()) {
+        return NotFound("container " + id + " has no network attachment");
       }
-      netns_path = it->second.attachment.netns_path;
+      netns_path = it->second.front().attachment.netns_path;
     }
     BERTH_RETURN_IF_ERROR(dns_->Open(id, netns_path, upstreams));
     MutexLock l(&mu_);
     auto it = attached_.find(id);
     if (it == attached_.end()) return NotFound("container " + id + " has no network attachment");
-    NetworkAttachment& a = it->second.attachment;
-    a.dns_resolver = true;
-    a.dns_upstreams = upstreams;
-    return WriteWholeFile(RecordPath(id), AttachmentToJson(a));
+    for (auto& held : it->second) {
+      held.attachment.dns_resolver = true;
+      held.attachment.dns_upstreams = upstreams;
+      BERTH_RETURN_IF_ERROR(
+          WriteWholeFile(RecordPath(id, held.attachment.interface_name), AttachmentToJson(held.attachment)));
+    }
+    return OkStatus();
   }
 
   // Who container `id` may resolve by name: every container (itself too)
@@ -330,20 +228,22 @@ class NetworkServiceImpl : public NetworkService {
   std::vector<dns::Peer> DnsPeersOf(const std::string& id) EXCLUDES(mu_) {
     MutexLock l(&mu_);
     std::set<std::string> networks;
-    for (const auto& [cid, held] : attached_) {
-      if (held.attachment.container_id == id && held.attachment.network_id != network_id_) {
-        networks.insert(held.attachment.network_id);
+    if (auto mine = attached_.find(id); mine != attached_.end()) {
+      for (const auto& held : mine->second) {
+        if (held.attachment.network_id != network_id_) networks.insert(held.attachment.network_id);
       }
     }
     std::vector<dns::Peer> out;
-    for (const auto& [cid, held] : attached_) {
-      const NetworkAttachment& a = held.attachment;
-      if (!networks.contains(a.network_id)) continue;
-      dns::Peer peer{a.ip_address, a.network_name, a.container_name, {}};
-      if (!a.container_name.empty()) peer.names.push_back(a.container_name);
-      peer.names.insert(peer.names.end(), a.aliases.begin(), a.aliases.end());
-      peer.names.push_back(a.container_id.substr(0, 12));
-      out.push_back(std::move(peer));
+    for (const auto& [cid, endpoints] : attached_) {
+      for (const auto& held : endpoints) {
+        const NetworkAttachment& a = held.attachment;
+        if (!networks.contains(a.network_id)) continue;
+        dns::Peer peer{a.ip_address, a.network_name, a.container_name, {}};
+        if (!a.container_name.empty()) peer.names.push_back(a.container_name);
+        peer.names.insert(peer.names.end(), a.aliases.begin(), a.aliases.end());
+        peer.names.push_back(a.container_id.substr(0, 12));
+        out.push_back(std::move(peer));
+      }
     }
     return out;
   }
@@ -354,8 +254,14 @@ class NetworkServiceImpl : public NetworkService {
     std::vector<NetworkAttachment> served;
     {
       MutexLock l(&mu_);
-      for (const auto& [id, held] : attached_) {
-        if (held.attachment.dns_resolver) served.push_back(held.attachment);
+      for (const auto& [id, endpoints] : attached_) {
+        // One listener pair per container, in its one namespace.
+        for (const auto& held : endpoints) {
+          if (held.attachment.dns_resolver) {
+            served.push_back(held.attachment);
+            break;
+          }
+        }
       }
     }
     for (const auto& a : served) {
@@ -371,18 +277,31 @@ class NetworkServiceImpl : public NetworkService {
     for (const auto& [id, other] : networks_) {
       if (other.name == req.name) return Conflict("network with name " + req.name + " already exists");
     }
-    std::vector<Ipv4Subnet> taken = HostRoutes();
+    std::vector<Ipv4Subnet> taken = network_internal::HostRoutes();
     if (BridgeEnabled()) taken.push_back(subnet_);
     for (const auto& [id, other] : networks_) {
       if (auto sub = ParseIpv4Cidr(other.subnet); sub.ok()) taken.push_back(*sub);
     }
-    BERTH_ASSIGN_OR_RETURN(UserNetwork n, PlanUserNetwork(req, taken));
+    BERTH_ASSIGN_OR_RETURN(UserNetwork n, PlanUserNetwork(req, taken, opts_.default_address_pools));
     n.id = RandomHex64();
     n.created_unix_nanos =
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count();
-    n.bridge = UserNetworkBridgeName(n.id);
+    if (n.bridge.empty()) n.bridge = UserNetworkBridgeName(n.id);
+    // Docker's bridge driver: one bridge per network.
+    auto same_bridge = [&](const std::string& other_id, const std::string& other_bridge) {
+      return Status(Code::kPermissionDenied, "cannot create network " + n.id + " (" + n.bridge +
+                                                 "): conflicts with network " + other_id + " (" + other_bridge +
+                                                 "): networks have same bridge name");
+    };
+    if (BridgeEnabled() && n.bridge == opts_.bridge_name) return same_bridge(network_id_, opts_.bridge_name);
+    for (const auto& [id, other] : networks_) {
+      if (other.bridge == n.bridge) return same_bridge(id, other.bridge);
+    }
+    if (n.internal) BERTH_RETURN_IF_ERROR(network_internal::SetIsolationRules(n.bridge, true));
     Status s = store_->Insert(n);
+    if (!s.ok() && n.internal)
+      LogIfError(network_internal::SetIsolationRules(n.bridge, false), "remove the rules of " + n.name);
     if (s.code() == Code::kAlreadyExists) return Conflict("network with name " + req.name + " already exists");
     BERTH_RETURN_IF_ERROR(s);
     networks_[n.id] = n;
@@ -404,23 +323,30 @@ class NetworkServiceImpl : public NetworkService {
 
   Status RemoveNetwork(const std::string& id) override EXCLUDES(mu_) {
     std::string bridge;
+    bool internal = false;
     {
       MutexLock l(&mu_);
       auto it = networks_.find(id);
       if (it == networks_.end()) return NotFound("network " + id + " not found");
-      for (const auto& [cid, held] : attached_) {
-        if (held.attachment.network_id == id) {
-          return PermissionDenied("error while removing network: network " + it->second.name + " id " + id +
-                                  " has active endpoints");
+      for (const auto& [cid, endpoints] : attached_) {
+        for (const auto& held : endpoints) {
+          if (held.attachment.network_id == id) {
+            return PermissionDenied("error while removing network: network " + it->second.name + " id " + id +
+                                    " has active endpoints");
+          }
         }
       }
       BERTH_RETURN_IF_ERROR(store_->Delete(id));
       bridge = it->second.bridge;
+      internal = it->second.internal;
       networks_.erase(it);
+    }
+    if (internal) {
+      LogIfError(network_internal::SetIsolationRules(bridge, false), "remove the isolation rules of " + bridge);
     }
     // Normally gone with its last container; a crash may have left it.
     if (fs::exists("/sys/class/net/" + bridge)) {
-      LogIfError(RunQuiet({"ip", "link", "delete", bridge}), "delete the bridge " + bridge);
+      LogIfError(network_internal::RunQuiet({"ip", "link", "delete", bridge}), "delete the bridge " + bridge);
     }
     return OkStatus();
   }
@@ -434,15 +360,26 @@ class NetworkServiceImpl : public NetworkService {
   std::vector<NetworkAttachment> Attachments() override EXCLUDES(mu_) {
     MutexLock l(&mu_);
     std::vector<NetworkAttachment> out;
-    for (const auto& [id, held] : attached_) out.push_back(held.attachment);
+    for (const auto& [id, endpoints] : attached_) {
+      for (const auto& held : endpoints) out.push_back(held.attachment);
+    }
     return out;
   }
 
   std::optional<NetworkAttachment> AttachmentOf(const std::string& id) override EXCLUDES(mu_) {
     MutexLock l(&mu_);
     auto it = attached_.find(id);
-    if (it == attached_.end()) return std::nullopt;
-    return it->second.attachment;
+    if (it == attached_.end() || it->second.empty()) return std::nullopt;
+    return it->second.front().attachment;
+  }
+
+  std::vector<NetworkAttachment> AttachmentsOf(const std::string& id) override EXCLUDES(mu_) {
+    MutexLock l(&mu_);
+    std::vector<NetworkAttachment> out;
+    if (auto it = attached_.find(id); it != attached_.end()) {
+      for (const auto& held : it->second) out.push_back(held.attachment);
+    }
+    return out;
   }
 
  private:
@@ -450,6 +387,182 @@ class NetworkServiceImpl : public NetworkService {
     NetworkAttachment attachment;
     std::vector<UniqueFd> port_fds;
   };
+
+  // "eth3" → 3 (anything else: a large number, sorted last).
+  static int InterfaceIndex(const std::string& name) {
+    if (!name.starts_with("eth") || name.size() == 3) return 1 << 20;
+    int n = 0;
+    for (char ch : name.substr(3)) {
+      if (ch < '0' || ch > '9') return 1 << 20;
+      n = n * 10 + (ch - '0');
+    }
+    return n;
+  }
+
+  // Attach (`connect` false: the container's first endpoint, with its
+  // ports; attached already: that endpoint) and Connect (`connect` true:
+  // one more endpoint; on that network already: Docker's 403).
+  Result<NetworkAttachment> AddEndpoint(const std::string& id, const std::string& name,
+                                        const std::vector<PortMapping>& publish,
+                                        const std::vector<std::string>& exposed, const EndpointRequest& endpoint,
+                                        bool connect) EXCLUDES(mu_) {
+    const bool user_network = !endpoint.network.empty() && endpoint.network != kBridgeNetworkName;
+    if (!user_network) {
+      if (!BridgeEnabled()) return InvalidArgument("the bridge network is disabled on this daemon (--bridge none)");
+      if (!endpoint.ip.empty())
+        return InvalidArgument("user specified IP address is supported on user defined networks only");
+      if (!endpoint.aliases.empty()) {
+        return InvalidArgument("network-scoped alias is supported only for containers in user defined networks");
+      }
+    }
+    Attached held;
+    NetworkAttachment& a = held.attachment;
+    a.container_id = id;
+    a.container_name = name.starts_with("/") ? name.substr(1) : name;
+    a.endpoint_id = RandomHex64();
+    a.netns_path = NetnsPath(id);
+    a.exposed = exposed;
+    a.aliases = endpoint.aliases;
+    a.requested_mac = endpoint.mac;
+    bool default_route = true;
+    {
+      MutexLock l(&mu_);
+      Ipv4Subnet subnet = subnet_, range = subnet_;
+      uint32_t gateway = gateway_;
+      if (user_network) {
+        BERTH_ASSIGN_OR_RETURN(UserNetwork n, FindLocked(endpoint.network));
+        BERTH_ASSIGN_OR_RETURN(subnet, ParseIpv4Cidr(n.subnet));
+        BERTH_ASSIGN_OR_RETURN(gateway, ParseIpv4(n.gateway));
+        range = subnet;
+        if (!n.ip_range.empty()) {
+          BERTH_ASSIGN_OR_RETURN(range, ParseIpv4Cidr(n.ip_range));
+        }
+        a.network_name = n.name;
+        a.network_id = n.id;
+        a.bridge = n.bridge;
+        a.ip_masquerade = n.ip_masquerade;
+        a.mtu = n.mtu;
+        a.internal = n.internal;
+      } else {
+        a.network_name = kBridgeNetworkName;
+        a.network_id = network_id_;
+        a.bridge = opts_.bridge_name;
+      }
+      std::vector<Attached>& mine = attached_[id];
+      if (const Attached* on = FindEndpointLocked(id, a.network_id)) {
+        if (connect) {
+          return PermissionDenied("endpoint with name " + a.container_name + " already exists in network " +
+                                  a.network_name);
+        }
+        return on->attachment;
+      }
+      if (!connect && !mine.empty()) return mine.front().attachment;
+      std::set<int> used;
+      for (const auto& e : mine) used.insert(InterfaceIndex(e.attachment.interface_name));
+      int index = 0;
+      while (used.contains(index)) ++index;
+      a.interface_name = "eth" + std::to_string(index);
+      default_route = mine.empty();
+      a.ip_prefix_len = subnet.prefix_len;
+      a.gateway = FormatIpv4(gateway);
+      // Ports: held here so two containers never both get one.
+      for (PortMapping p : publish) {
+        const std::string shown = (p.host_ip.empty() ? "0.0.0.0" : p.host_ip) + ":" + std::to_string(p.host_port);
+        auto fd = HoldHostPort(&p);
+        if (!fd.ok()) {
+          if (mine.empty()) attached_.erase(id);
+          const std::string why = fd.status().message().find("in use") != std::string::npos
+                                      ? "Bind for " + shown + " failed: port is already allocated"
+                                      : "failed to bind host port " + shown + ": " + fd.status().message();
+          return Internal("driver failed programming external connectivity on endpoint " + name + " (" + a.endpoint_id +
+                          "): " + why);
+        }
+        held.port_fds.push_back(std::move(*fd));
+        a.ports.push_back(p);
+      }
+      std::set<uint32_t> in_use;
+      for (const auto& [other, endpoints] : attached_) {
+        for (const auto& e : endpoints) {
+          auto ip = ParseIpv4(e.attachment.ip_address);
+          if (ip.ok() && e.attachment.network_id == a.network_id) in_use.insert(*ip);
+        }
+      }
+      Status chosen = [&]() -> Status {
+        if (!endpoint.ip.empty()) {
+          BERTH_ASSIGN_OR_RETURN(uint32_t ip, ParseIpv4(endpoint.ip));
+          if (!SubnetContains(subnet, ip) || ip == subnet.network || ip == gateway) {
+            return InvalidArgument("no configured subnet or ip-range contain the IP address " + endpoint.ip);
+          }
+          if (in_use.contains(ip)) return Conflict("Address already in use: " + endpoint.ip);
+          a.ip_address = endpoint.ip;
+          return OkStatus();
+        }
+        BERTH_ASSIGN_OR_RETURN(uint32_t ip, AllocateAddress(range, gateway, in_use));
+        a.ip_address = FormatIpv4(ip);
+        return OkStatus();
+      }();
+      if (!chosen.ok()) {
+        if (mine.empty()) attached_.erase(id);
+        return chosen;
+      }
+      mine.push_back(Attached{a, {}});  // address and interface taken; the fds stay in `held` until done
+    }
+    // Connect joins the namespace the container runs in; one made now
+    // would be another (a container started without one by berthd).
+    Status s = connect ? (fs::exists(a.netns_path)
+                              ? OkStatus()
+                              : FailedPrecondition("container " + id +
+                                                   " runs without a network namespace of berthd's; restart it to "
+                                                   "connect it to a network"))
+                       : EnsureSandbox(id).status();
+    if (s.ok()) s = network_internal::AddEndpoint(&a, {opts_.cni_path, default_route});
+    if (s.ok()) {
+      s = WriteWholeFile(RecordPath(id, a.interface_name), AttachmentToJson(a));
+      if (!s.ok()) network_internal::RemoveEndpoint(a, opts_.cni_path);
+    }
+    NetworkAttachment result = a;  // `a` is part of `held`, moved next
+    {
+      MutexLock l(&mu_);
+      auto& mine = attached_[id];
+      auto slot = std::find_if(mine.begin(), mine.end(),
+                               [&](const Attached& e) { return e.attachment.interface_name == result.interface_name; });
+      if (!s.ok()) {
+        if (slot != mine.end()) mine.erase(slot);
+        if (mine.empty()) attached_.erase(id);
+        DeleteIdleBridgeLocked(result.bridge);
+      } else {
+        if (slot != mine.end()) *slot = std::move(held);
+      }
+    }
+    if (!s.ok()) {
+      // A first endpoint that failed leaves no namespace behind.
+      if (!connect) network_internal::RemoveNetns(NetnsPath(id));
+      return s;
+    }
+    return result;
+  }
+
+  const Attached* FindEndpointLocked(const std::string& id, const std::string& network_id) REQUIRES(mu_) {
+    auto it = attached_.find(id);
+    if (it == attached_.end()) return nullptr;
+    for (const auto& held : it->second) {
+      if (held.attachment.network_id == network_id) return &held;
+    }
+    return nullptr;
+  }
+
+  // The last endpoint on `bridge` left: the bridge goes too (it comes back
+  // with the next one), so nothing of berthd's stays on an idle host.
+  void DeleteIdleBridgeLocked(const std::string& bridge) REQUIRES(mu_) {
+    for (const auto& [other, endpoints] : attached_) {
+      for (const auto& held : endpoints) {
+        if (held.attachment.bridge == bridge) return;
+      }
+    }
+    if (fs::exists("/sys/class/net/" + bridge)) {
+      LogIfError(network_internal::RunQuiet({"ip", "link", "delete", bridge}), "delete the bridge " + bridge);
+    }
+  }
 
   // By name, full ID, or a unique ID prefix.
   Result<UserNetwork> FindLocked(const std::string& ref) REQUIRES(mu_) {
@@ -469,142 +582,11 @@ class NetworkServiceImpl : public NetworkService {
   }
 
   std::string NetnsDir() const { return opts_.exec_root + "/netns"; }
-  std::string RecordPath(const std::string& id) const { return NetnsDir() + "/" + id + ".json"; }
-
-  static Status RunQuiet(const std::vector<std::string>& argv) {
-    BERTH_ASSIGN_OR_RETURN(auto r, runtime_internal::RunCommand(argv));
-    if (r.exit_code != 0) return Internal(argv[0] + " failed: " + r.err);
-    return OkStatus();
-  }
-
-  // The portmap plugin's shared chains (CNI-HOSTPORT-*) and their jumps
-  // stay after its last DEL; once no port of any CNI user is left in
-  // CNI-HOSTPORT-DNAT, they go, so an idle host keeps nothing of berthd's
-  // in its nat table.
-  static void RemoveIdlePortmapChains() {
-    auto listing = runtime_internal::RunCommand({"iptables", "-t", "nat", "-S", "CNI-HOSTPORT-DNAT"});
-    if (!listing.ok() || listing->exit_code != 0) return;                        // absent
-    if (listing->out.find("-A CNI-HOSTPORT-DNAT") != std::string::npos) return;  // still in use
-    const std::vector<std::vector<std::string>> jumps = {
-        {"PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
-        {"OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
-        {"POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"}};
-    for (const auto& rule : jumps) {
-      std::vector<std::string> argv = {"iptables", "-t", "nat", "-D"};
-      argv.insert(argv.end(), rule.begin(), rule.end());
-      RunQuiet(argv).IgnoreError();  // absent already: nothing to do
-    }
-    for (const char* chain : {"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"}) {
-      RunQuiet({"iptables", "-t", "nat", "-F", chain}).IgnoreError();
-      RunQuiet({"iptables", "-t", "nat", "-X", chain}).IgnoreError();
-    }
-  }
-
-  json::object BridgeConfig(const NetworkAttachment& a) const {
-    json::object ipam{
-        {"type", "static"},
-        {"addresses", json::array{json::object{{"address", a.ip_address + "/" + std::to_string(a.ip_prefix_len)},
-                                               {"gateway", a.gateway}}}},
-        {"routes", json::array{json::object{{"dst", "0.0.0.0/0"}}}}};
-    return json::object{{"cniVersion", "1.0.0"}, {"name", a.network_name}, {"type", "bridge"},
-                        {"bridge", a.bridge},    {"isGateway", true},      {"ipMasq", true},
-                        {"hairpinMode", true},   {"ipam", std::move(ipam)}};
-  }
-
-  json::object PortmapConfig(const NetworkAttachment& a, const json::value& prev_result) const {
-    json::array mappings;
-    for (const auto& p : a.ports) {
-      mappings.push_back(json::object{{"hostPort", p.host_port},
-                                      {"containerPort", p.container_port},
-                                      {"protocol", p.protocol},
-                                      {"hostIP", p.host_ip}});
-    }
-    return json::object{{"cniVersion", "1.0.0"},
-                        {"name", a.network_name},
-                        {"type", "portmap"},
-                        {"snat", true},
-                        {"capabilities", json::object{{"portMappings", true}}},
-                        {"runtimeConfig", json::object{{"portMappings", std::move(mappings)}}},
-                        {"prevResult", prev_result}};
-  }
-
-  // The result a bridge ADD gave, rebuilt from the attachment (portmap DEL
-  // needs one).
-  json::value PrevResult(const NetworkAttachment& a) const {
-    return json::object{
-        {"cniVersion", "1.0.0"},
-        {"interfaces", json::array{json::object{{"name", a.bridge}},
-                                   json::object{{"name", kContainerInterface}, {"sandbox", a.netns_path}}}},
-        {"ips", json::array{json::object{{"interface", 1},
-                                         {"address", a.ip_address + "/" + std::to_string(a.ip_prefix_len)},
-                                         {"gateway", a.gateway}}}}};
-  }
-
-  Result<json::value> RunPlugin(const std::string& command, const NetworkAttachment& a,
-                                const json::object& config) const {
-    runtime_internal::CommandInput input;
-    input.stdin_data = json::serialize(config);
-    const char* path = ::getenv("PATH");
-    input.env = {"CNI_COMMAND=" + command,     "CNI_CONTAINERID=" + a.container_id,
-                 "CNI_NETNS=" + a.netns_path,  "CNI_IFNAME=" + std::string(kContainerInterface),
-                 "CNI_PATH=" + opts_.cni_path, std::string("PATH=") + (path ? path : "/usr/sbin:/usr/bin:/sbin:/bin")};
-    const std::string plugin = opts_.cni_path + "/" + std::string(config.at("type").as_string());
-    BERTH_ASSIGN_OR_RETURN(auto r, runtime_internal::RunCommandWithInput({plugin}, input));
-    boost::system::error_code ec;
-    json::value out = r.out.empty() ? json::value(nullptr) : json::parse(r.out, ec);
-    if (r.exit_code != 0) {
-      std::string msg = r.err.empty() ? r.out : r.err;
-      if (!ec && out.is_object() && out.as_object().contains("msg") && out.at("msg").is_string()) {
-        msg = std::string(out.at("msg").as_string());
-      }
-      return Internal("CNI plugin " + plugin + " " + command + " failed: " + msg);
-    }
-    if (ec) return Internal("CNI plugin " + plugin + " printed no JSON result: " + r.out);
-    return out;
-  }
-
-  // Namespace, veth on the bridge, port rules; the record last. Undone on
-  // failure.
-  Status Plumb(NetworkAttachment* a) {
-    BERTH_RETURN_IF_ERROR(CreateNetns(a->netns_path));
-    auto bridge = RunPlugin("ADD", *a, BridgeConfig(*a));
-    if (!bridge.ok()) {
-      Unplumb(*a);
-      return bridge.status();
-    }
-    if (bridge->is_object() && bridge->as_object().contains("interfaces")) {
-      for (const auto& i : bridge->at("interfaces").as_array()) {
-        const json::object& io = i.as_object();
-        std::string if_name = io.contains("name") ? std::string(io.at("name").as_string()) : "";
-        std::string mac = io.contains("mac") ? std::string(io.at("mac").as_string()) : "";
-        if (io.contains("sandbox")) {
-          a->mac_address = mac;
-        } else if (if_name != a->bridge) {
-          a->host_interface = if_name;
-        }
-      }
-    }
-    if (!a->ports.empty()) {
-      auto pm = RunPlugin("ADD", *a, PortmapConfig(*a, *bridge));
-      if (!pm.ok()) {
-        Unplumb(*a);
-        return pm.status();
-      }
-    }
-    Status s = WriteWholeFile(RecordPath(a->container_id), AttachmentToJson(*a));
-    if (!s.ok()) Unplumb(*a);
-    return s;
-  }
-
-  // Best effort: each step runs even when one before it failed.
-  void Unplumb(const NetworkAttachment& a) {
-    if (!a.ports.empty()) {
-      LogIfError(RunPlugin("DEL", a, PortmapConfig(a, PrevResult(a))).status(),
-                 "remove the port rules of container " + a.container_id);
-    }
-    LogIfError(RunPlugin("DEL", a, BridgeConfig(a)).status(),
-               "remove the network interface of container " + a.container_id);
-    RemoveNetns(a.netns_path);
+  std::string NetnsPath(const std::string& id) const { return NetnsDir() + "/" + id; }
+  // eth0's record is <id>.json (as before containers had more than one).
+  std::string RecordPath(const std::string& id, const std::string& interface_name) const {
+    if (interface_name == kContainerInterface) return NetnsDir() + "/" + id + ".json";
+    return NetnsDir() + "/" + id + "." + interface_name + ".json";
   }
 
   const NetworkServiceOptions opts_;
@@ -613,7 +595,8 @@ class NetworkServiceImpl : public NetworkService {
   const std::string network_id_;
   const std::unique_ptr<network_internal::NetworkStore> store_;
   Mutex mu_;
-  std::map<std::string, Attached> attached_ GUARDED_BY(mu_);
+  // Each container's endpoints, in interface order, by container ID.
+  std::map<std::string, std::vector<Attached>> attached_ GUARDED_BY(mu_);
   std::map<std::string, UserNetwork> networks_ GUARDED_BY(mu_);  // by ID
   // Last: destroyed first, so no query is answered from a half-gone service.
   // Set once in Open, before any other use.
@@ -632,23 +615,30 @@ Result<std::unique_ptr<NetworkService>> NetworkService::Open(const NetworkServic
     if (subnet.prefix_len > 30 || gateway == subnet.network) {
       return InvalidArgument("invalid bip " + opts.bip + ": give the bridge's address and a prefix of at most /30");
     }
+  } else if (opts.bridge_name != "none" && !opts.default_address_pools.empty()) {
+    BERTH_ASSIGN_OR_RETURN(subnet, PickPoolSubnet(opts.default_address_pools, network_internal::HostRoutes()));
+    gateway = subnet.network + 1;
   } else if (opts.bridge_name != "none") {
-    BERTH_ASSIGN_OR_RETURN(subnet, PickDefaultSubnet(HostRoutes()));
+    BERTH_ASSIGN_OR_RETURN(subnet, PickDefaultSubnet(network_internal::HostRoutes()));
     gateway = subnet.network + 1;
   }
   const std::string netns_dir = opts.exec_root + "/netns";
   std::error_code ec;
   fs::create_directories(netns_dir, ec);
   if (ec) return Internal("create " + netns_dir + ": " + ec.message());
+  // The bridge network's ID is kept beside networks.db (the data root), so
+  // that it outlives the exec root (often a tmpfs); an exec root's copy
+  // from before is taken over.
+  const std::string state_dir = opts.state_dir.empty() ? netns_dir : opts.state_dir;
+  BERTH_ASSIGN_OR_RETURN(auto store, network_internal::NetworkStore::Open(state_dir));
   std::string network_id;
-  if (auto text = ReadWholeFile(netns_dir + "/bridge.id"); text.ok() && text->size() == 64) {
+  if (auto text = ReadWholeFile(state_dir + "/bridge.id"); text.ok() && text->size() == 64) {
     network_id = *text;
   } else {
-    network_id = RandomHex64();
-    BERTH_RETURN_IF_ERROR(WriteWholeFile(netns_dir + "/bridge.id", network_id));
+    auto old = ReadWholeFile(netns_dir + "/bridge.id");
+    network_id = old.ok() && old->size() == 64 ? *old : RandomHex64();
+    BERTH_RETURN_IF_ERROR(WriteWholeFile(state_dir + "/bridge.id", network_id));
   }
-  BERTH_ASSIGN_OR_RETURN(auto store,
-                         network_internal::NetworkStore::Open(opts.state_dir.empty() ? netns_dir : opts.state_dir));
   auto impl = std::make_unique<NetworkServiceImpl>(opts, subnet, gateway, network_id, std::move(store));
   BERTH_RETURN_IF_ERROR(impl->Load());
   if (opts.embedded_dns) {

@@ -1,10 +1,71 @@
 // PlanUserNetwork: the checks and address choices of docker network create
 // (see berth/network_service.h).
+#include <cctype>
+#include <charconv>
+#include <optional>
+
 #include "berth/network_service.h"
 
 namespace berth {
 
-Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::vector<Ipv4Subnet>& taken) {
+namespace {
+
+// Go's strconv.ParseBool.
+std::optional<bool> ParseGoBool(const std::string& v) {
+  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
+  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") return false;
+  return std::nullopt;
+}
+
+Status ParseError(const std::string& key, const std::string& value, const std::string& why) {
+  return InvalidArgument("failed to parse " + key + " value: " + value + " (" + why + ")");
+}
+
+bool IsLinkName(const std::string& name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  for (char ch : name) {
+    if (ch == '/' || ch == ':' || std::isspace(static_cast<unsigned char>(ch))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status ApplyBridgeOptions(UserNetwork* n) {
+  n->bridge = n->id.empty() ? "" : UserNetworkBridgeName(n->id);
+  n->ip_masquerade = true;
+  n->mtu = 0;
+  for (const auto& [key, value] : n->options) {
+    if (key == "com.docker.network.bridge.name") {
+      if (!IsLinkName(value)) {
+        return InvalidArgument("invalid bridge name \"" + value + "\": at most 15 characters, no '/', ':' or spaces");
+      }
+      n->bridge = value;
+    } else if (key == "com.docker.network.bridge.enable_ip_masquerade") {
+      auto on = ParseGoBool(value);
+      if (!on) return ParseError(key, value, "strconv.ParseBool: parsing \"" + value + "\": invalid syntax");
+      n->ip_masquerade = *on;
+    } else if (key == "com.docker.network.driver.mtu") {
+      int mtu = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
+      if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+        return ParseError(key, value, "strconv.Atoi: parsing \"" + value + "\": invalid syntax");
+      }
+      if (mtu < 0) return InvalidArgument("invalid MTU number: " + value);
+      if (mtu != 0 && (mtu < 68 || mtu > 65535)) {
+        return InvalidArgument("invalid MTU number: " + value + " (berth takes 68 to 65535)");
+      }
+      n->mtu = mtu;
+    } else {
+      return InvalidArgument("berth does not support the bridge driver option " + key);
+    }
+  }
+  if (n->internal) n->ip_masquerade = false;
+  return OkStatus();
+}
+
+Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::vector<Ipv4Subnet>& taken,
+                                    const std::vector<AddressPool>& pools) {
   if (req.name.empty()) return InvalidArgument("network name must not be empty");
   if (req.name == "bridge" || req.name == "host" || req.name == "none") {
     return PermissionDenied(req.name + " is a pre-defined network and cannot be created");
@@ -12,22 +73,20 @@ Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::
   if (!req.driver.empty() && req.driver != "bridge") {
     return InvalidArgument("berth supports only the bridge network driver, not \"" + req.driver + "\"");
   }
-  if (req.internal) return InvalidArgument("berth does not support internal networks (--internal)");
   if (req.enable_ipv6) return InvalidArgument("berth does not support IPv6 networks (--ipv6)");
-  if (!req.options.empty()) {
-    return InvalidArgument("berth does not support the bridge driver option " + req.options.begin()->first);
-  }
   UserNetwork n;
   n.name = req.name;
   n.attachable = req.attachable;
+  n.internal = req.internal;
   n.labels = req.labels;
   n.options = req.options;
+  BERTH_RETURN_IF_ERROR(ApplyBridgeOptions(&n));
   Ipv4Subnet subnet;
   if (req.subnet.empty()) {
     if (!req.gateway.empty() || !req.ip_range.empty()) {
       return InvalidArgument("a gateway or an IP range needs a subnet (--subnet)");
     }
-    BERTH_ASSIGN_OR_RETURN(subnet, PickNetworkSubnet(taken));
+    BERTH_ASSIGN_OR_RETURN(subnet, PickPoolSubnet(pools, taken));
   } else {
     BERTH_ASSIGN_OR_RETURN(subnet, ParseIpv4Cidr(req.subnet));
     if (subnet.prefix_len > 30) return InvalidArgument("the subnet " + req.subnet + " is too small (at most /30)");

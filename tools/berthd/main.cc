@@ -10,12 +10,16 @@
 //          [--runtime runc] [-G|--group docker]
 //          [--layer-max-bytes N] [--layer-max-ratio R] [--layer-ratio-after-bytes N]
 //          [-b|--bridge berth0|none] [--bip CIDR]
+//          [--default-address-pool base=CIDR,size=N ...]
 //
 // Containers' default network is the bridge network: berthd manages the
 // bridge device --bridge (default "berth0"; "none": no bridge network, the
 // default network mode is then "none") with the address --bip (e.g.
 // 172.30.0.1/16; default: the first free /16 of 172.17-31.0.0). daemon.json
-// keys "bridge" and "bip". The CNI reference plugins are run from
+// keys "bridge" and "bip". New networks' subnets (and the bridge's without
+// --bip) come from --default-address-pool (repeatable; daemon.json
+// "default-address-pools": [{"base": CIDR, "size": N}]), else Docker's
+// default pools. The CNI reference plugins are run from
 // /usr/lib/cni (see berth/network_service.h).
 //
 // A layer is unpacked only while its uncompressed tar stays within
@@ -103,6 +107,9 @@ struct Config {
   // The bridge network (-b/--bridge, --bip).
   std::string bridge = "berth0";
   std::string bip;
+  // --default-address-pool "base=CIDR,size=N" (daemon.json
+  // "default-address-pools" in that form).
+  std::vector<std::string> address_pools;
 };
 
 int Fail(const std::string& msg) {
@@ -162,6 +169,25 @@ berth::Status MergeConfigFile(const std::string& path, const CLI::App& app, Conf
       for (const auto& kv : opts->as_object()) {
         if (!kv.value().is_string()) return berth::InvalidArgument("log-opts values must be strings in " + path);
         c->log_options[std::string(kv.key())] = std::string(kv.value().as_string());
+      }
+    }
+  }
+  if (auto* pools = v.as_object().if_contains("default-address-pools")) {
+    if (!pools->is_array()) return berth::InvalidArgument("default-address-pools must be a list in " + path);
+    if (app.count("--default-address-pool") > 0) {
+      conflicts.push_back("default-address-pools: (from flag: [...], from file: [...])");
+    } else {
+      for (const auto& p : pools->as_array()) {
+        const boost::json::object* po = p.if_object();
+        const boost::json::value* base = po ? po->if_contains("base") : nullptr;
+        const boost::json::value* size = po ? po->if_contains("size") : nullptr;
+        if (po == nullptr || po->size() != 2 || base == nullptr || !base->is_string() || size == nullptr ||
+            !size->is_int64()) {
+          return berth::InvalidArgument("default-address-pools entries must be {\"base\": CIDR, \"size\": N} in " +
+                                        path);
+        }
+        c->address_pools.push_back("base=" + std::string(base->as_string()) +
+                                   ",size=" + std::to_string(size->as_int64()));
       }
     }
   }
@@ -383,6 +409,8 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("-b,--bridge", c.bridge, "Bridge device of the default network (\"none\": no bridge network)");
   app.add_option("--bip", c.bip, "Address and prefix of the bridge (e.g. 172.30.0.1/16)");
+  app.add_option("--default-address-pool", c.address_pools,
+                 "Pool of subnets for new networks (base=CIDR,size=N); repeatable");
   app.add_option("--log-driver", c.log_driver, "Default log driver of containers (json-file)");
   std::vector<std::string> log_opt_flags;
   berth::DecompressionLimits unpack_limits;
@@ -495,6 +523,14 @@ int main(int argc, char** argv) {
   no.bridge_name = c.bridge;
   no.bip = c.bip;
   no.state_dir = c.data_root + "/networks";
+  for (const auto& text : c.address_pools) {
+    berth::Result<berth::AddressPool> pool = berth::ParseAddressPool(text);
+    if (!pool.ok()) {
+      ::unlink(c.pidfile.c_str());
+      return Fail("network: " + pool.status().message());
+    }
+    no.default_address_pools.push_back(*pool);
+  }
   berth::Result<std::unique_ptr<berth::NetworkService>> network = berth::NetworkService::Open(no);
   if (!network.ok()) {
     ::unlink(c.pidfile.c_str());

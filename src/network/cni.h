@@ -1,0 +1,57 @@
+// The plumbing under NetworkService: network namespaces, the CNI reference
+// plugins (bridge, tuning, portmap) run as plain CNI for one endpoint, and
+// the host's routes. Internal to src/network.
+//
+// Thread-safety: the functions keep no state; each call runs its own
+// processes (namespaces are made on a helper thread).
+#pragma once
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "berth/network_service.h"
+#include "berth/status.h"
+
+namespace berth::network_internal {
+
+// The IPv4 destinations of the host's routes (/proc/net/route), but the
+// default route.
+std::vector<Ipv4Subnet> HostRoutes();
+
+// Creates a network namespace bind-mounted at `path` with its loopback up.
+// `path` existing: AlreadyExists.
+[[nodiscard]] Status CreateNetns(const std::string& path);
+// Unmounts and removes `path`; absent: nothing.
+void RemoveNetns(const std::string& path);
+
+// Runs argv; a non-zero exit: Internal with its stderr.
+[[nodiscard]] Status RunQuiet(const std::vector<std::string>& argv);
+
+// The portmap plugin's shared chains (CNI-HOSTPORT-*) and their jumps,
+// removed once no port rule of any CNI user is left in them.
+void RemoveIdlePortmapChains();
+
+// The netfilter rules of an internal network's bridge (FORWARD: DROP what
+// comes in from it bound elsewhere, and what goes out to it from
+// elsewhere): added once (`present`), or every copy removed.
+[[nodiscard]] Status SetIsolationRules(const std::string& bridge, bool present);
+
+// How one endpoint is plumbed.
+struct EndpointPlumbing {
+  std::string cni_path;
+  // The endpoint gets the container's default route (its first network).
+  bool default_route = true;
+};
+
+// ADD: the veth on the bridge (bridge plugin, static IPAM with
+// a.ip_address), a->requested_mac (the tuning plugin: the bridge plugin of
+// containernetworking-plugins 1.1.1 cannot set one), the published ports
+// (portmap). Fills in a->mac_address and a->host_interface. Undone on
+// failure.
+[[nodiscard]] Status AddEndpoint(NetworkAttachment* a, const EndpointPlumbing& how);
+// DEL of the same plugins, best effort (each runs even when one before it
+// failed); the namespace stays.
+void RemoveEndpoint(const NetworkAttachment& a, const std::string& cni_path);
+
+}  // namespace berth::network_internal
