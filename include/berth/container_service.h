@@ -144,6 +144,23 @@ struct ContainerConfig {
   // container's /etc/group, or numbers) added to the process's
   // supplementary groups at start and in execs (see ResolveUser).
   std::vector<std::string> group_add;
+  // HostConfig.PidMode, IpcMode, UTSMode, CgroupnsMode (--pid, --ipc, --uts,
+  // --cgroupns), checked at create by ValidateNamespaceModes and kept as
+  // given, with Docker's daemon defaults filled in by the API (IpcMode
+  // "private", CgroupnsMode "host" on this cgroup v1 host). Applied at start
+  // (NamespacesForStart): "host" shares the host's namespace;
+  // "container:NAME" (pid, ipc) joins that running container's; IpcMode
+  // "none" is a namespace of its own without /dev/shm, "private" and
+  // "shareable" one with its own /dev/shm (a shareable one may be joined);
+  // CgroupnsMode "private" gives a cgroup namespace.
+  std::string pid_mode;
+  std::string ipc_mode;
+  std::string uts_mode;
+  std::string cgroupns_mode;
+  // HostConfig.Isolation ("" or "default": Linux has only the one) and
+  // HostConfig.Runtime ("runc": berth's only runtime), as given.
+  std::string isolation;
+  std::string runtime = "runc";
   // Config.Healthcheck as given (merged with the image's at start, Docker's
   // rules); absent: the image's. Checked at create (Docker's texts).
   std::optional<HealthConfig> healthcheck;
@@ -570,6 +587,11 @@ class ContainerService {
   // image has modified (0), else added (1). A container never started has
   // none.
   virtual Result<std::vector<ContainerChange>> Changes(const std::string& ref);
+  // The size of the container's writable layer (Docker's SizeRw): the
+  // apparent size of the files in its overlay upper directory (see
+  // ApparentTreeSize); 0 for a container never started. Default:
+  // Unimplemented.
+  virtual Result<int64_t> WritableLayerSize(const std::string& ref);
 
   // Reads the container's cgroup (stats.cc): memory, CPU, pids and block
   // I/O as cgroup v1 or v2 of this host count them. A container that is not

@@ -105,6 +105,17 @@ struct ProcessSpec {
   // Without host_network: join this network namespace (a path such as
   // NetworkService's bind mount or /proc/PID/ns/net) instead of a new one.
   std::string network_namespace_path;
+  // The pid and ipc namespaces: empty, a new one; "host", the host's (no
+  // namespace in the spec); else the path of one to join (/proc/PID/ns/pid).
+  std::string pid_namespace;
+  std::string ipc_namespace;
+  bool host_uts = false;          // the host's UTS namespace (no hostname set)
+  bool cgroup_namespace = false;  // a cgroup namespace of its own
+  // /dev/shm: by default a 64 MiB tmpfs of the container's own; with
+  // dev_shm_source that directory bound there instead (a shared ipc
+  // namespace's); with no_dev_shm none at all (IpcMode "none").
+  std::string dev_shm_source;
+  bool no_dev_shm = false;
   bool read_only_rootfs = false;
   bool no_new_privileges = false;  // process.noNewPrivileges
   // process.capabilities: the bounding, effective and permitted sets.
@@ -145,7 +156,9 @@ struct ProcessSpec {
 };
 
 // Writes <bundle>/config.json (OCI runtime spec 1.0): namespaces pid, mount,
-// ipc, uts and network (unless host_network); the usual /proc, /dev (tmpfs),
+// ipc, uts and network (unless host_network; pid, ipc and uts as
+// pid_namespace, ipc_namespace and host_uts ask; cgroup with
+// cgroup_namespace); the usual /proc, /dev (tmpfs),
 // /dev/pts, /dev/shm, /dev/mqueue, /sys (ro) mounts; default devices;
 // p.capabilities; p.seccomp as linux.seccomp; masked/read-only paths as
 // Docker sets them (or p.privileged's settings); rootfs path `rootfs`

@@ -95,6 +95,9 @@ Status MountOverlay(const std::vector<std::string>& lower_dirs, const std::strin
 // layer, as `--mount type=image` needs them. Same path rules as
 // MountOverlay; a lower list over mount(2)'s option limit is refused.
 Status MountReadOnlyOverlay(const std::vector<std::string>& lower_dirs, const std::string& target);
+// Mounts a tmpfs (nosuid, nodev, noexec, then `options` such as
+// "mode=1777,size=65536k") at `target`, created if missing.
+Status MountTmpfs(const std::string& target, const std::string& options);
 // Unmounts `target` (not mounted: OK). Lazy detach if busy.
 Status UnmountOverlay(const std::string& target);
 

@@ -82,6 +82,7 @@ Api::Api(Store* store, ApiOptions opts) : impl_(std::make_unique<Impl>()) {
   AddNetworkRoutes(&impl_->router);
   AddRegistryRoutes(&impl_->router);
   AddWhyRoutes(&impl_->router);
+  AddSwarmRoutes(&impl_->router);
   AddVolumeRoutes(&impl_->router);
   AddBuildRoutes(&impl_->router);
   AddBuildCacheRoutes(&impl_->router);

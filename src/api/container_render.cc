@@ -8,6 +8,7 @@
 #include "api/field_names.h"
 #include "api/host_config_render.h"
 #include "api/mount_fields.h"
+#include "api/namespace_fields.h"
 #include "api/network_fields.h"
 #include "api/query.h"
 #include "api/render.h"
@@ -179,9 +180,10 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
   // ContainerIDFile is written by the client.
   std::set<std::string, std::less<>> handled = {
       "Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Hostname", "Tty", "StopSignal", "StopTimeout",
-      "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes", "Healthcheck", "OpenStdin", "StdinOnce", "AttachStdin"};
+      "Labels", "HostConfig", "AttachStdout", "AttachStderr", "Volumes", "Healthcheck", "OpenStdin", "StdinOnce", "AttachStdin", "Runtime"};
   handled.insert(kNetworkConfigFields.begin(), kNetworkConfigFields.end());
   BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, handled, ""));
+  BERTH_RETURN_IF_ERROR(CheckConfigRuntime(o));
   const json::object* host_config = nullptr;
   if (const json::value* h = o.if_contains("HostConfig"); !IsNull(h)) {
     if (!h->is_object()) return InvalidArgument("invalid JSON: HostConfig must be an object");
@@ -193,6 +195,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
         "VolumesFrom"};
     host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
     host_handled.insert(kResourceFields.begin(), kResourceFields.end());
+    host_handled.insert(kNamespaceHostConfigFields.begin(), kNamespaceHostConfigFields.end());
     BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.resources, ParseResourceFields(ho));
     BERTH_RETURN_IF_ERROR(ParseConsoleSize(ho, &c.console_rows, &c.console_cols));
@@ -237,6 +240,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
       if (nm.size() == 10) return InvalidArgument("invalid network mode: " + nm);
     }  // a user network's name is looked up at start, as Docker does
   }
+  BERTH_RETURN_IF_ERROR(ParseNamespaceFields(host_config, &c));
   BERTH_RETURN_IF_ERROR(ParseMountFields(o, host_config, &c));
   BERTH_RETURN_IF_ERROR(ParseNetworkFields(o, host_config, c.network_mode, &c.network));
   return c;
@@ -383,6 +387,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   hc["CapAdd"] = Strings(c.config.cap_add, true);
   hc["CapDrop"] = Strings(c.config.cap_drop, true);
   AddNetworkHostConfig(c.config.network, &hc);
+  AddNamespaceHostConfig(c.config, &hc);
   o["HostConfig"] = std::move(hc);
   std::string dir = c.rootfs;
   size_t slash = dir.rfind('/');

@@ -13,6 +13,7 @@
 
 #include "api/attach_stream.h"
 #include "api/container_render.h"
+#include "api/container_sizes.h"
 #include "api/query.h"
 #include "api/render.h"
 #include "api/router.h"
@@ -69,6 +70,25 @@ std::string ImageShown(Store* store, const ContainerRecord& r) {
   if (img.ok() && img->target.digest == r.image_id) return r.image_ref;
   return r.image_id.str();
 }
+
+}  // namespace
+
+Result<json::array> ContainerSummaries(RouteContext& ctx, ContainerService* cs, const ContainerListOptions& opts,
+                                       bool sizes) {
+  BERTH_ASSIGN_OR_RETURN(std::vector<ContainerInfo> list, cs->List(opts));
+  int64_t now = WallClockNanos();
+  ContainerSizer sizer(cs, ctx.store);
+  json::array out;
+  for (const auto& c : list) {
+    json::object o = ContainerSummaryValue(c, ImageShown(ctx.store, c.record), ManifestOf(ctx.store, c.record),
+                                           ctx.version, now);
+    if (sizes) sizer.AddTo(c.record, &o);
+    out.emplace_back(std::move(o));
+  }
+  return out;
+}
+
+namespace {
 
 // POST /containers/create?name=&platform=
 Result<Response> CreateContainer(RouteContext& ctx) {
@@ -204,13 +224,7 @@ Result<Response> ListContainers(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(o.limit, IntParam(ctx.query, "limit", -1));
   if (o.limit == 0) o.limit = -1;
   o.filters = f.ToMap();
-  BERTH_ASSIGN_OR_RETURN(std::vector<ContainerInfo> list, cs->List(o));
-  int64_t now = WallClockNanos();
-  json::array out;
-  for (const auto& c : list) {
-    out.emplace_back(ContainerSummaryValue(c, ImageShown(ctx.store, c.record), ManifestOf(ctx.store, c.record),
-                                           ctx.version, now));
-  }
+  BERTH_ASSIGN_OR_RETURN(json::array out, ContainerSummaries(ctx, cs, o, ctx.query.Bool("size")));
   return JsonResponse(200, json::serialize(out));
 }
 
@@ -232,17 +246,22 @@ Result<Response> PruneContainers(RouteContext& ctx) {
   if (f.Contains("label")) o.filters["label"] = f.Get("label");
   BERTH_ASSIGN_OR_RETURN(std::vector<ContainerInfo> list, cs->List(o));
   json::array deleted;
+  ContainerSizer sizer(cs, ctx.store);
+  int64_t reclaimed = 0;
   for (const auto& c : list) {
     if (c.record.running()) continue;
     if (until && c.record.created_unix_nanos >= *until) continue;
+    // Docker counts each removed container's writable layer as reclaimed.
+    int64_t rw = sizer.Rw(c.record.id);
     Status s = cs->Remove(c.record.id, false);
     if (s.code() == Code::kNotFound) continue;  // removed meanwhile
     BERTH_RETURN_IF_ERROR(s);
     deleted.emplace_back(json::string(c.record.id));
+    reclaimed += rw;
   }
   json::object out;
   out["ContainersDeleted"] = deleted.empty() ? json::value(nullptr) : json::value(std::move(deleted));
-  out["SpaceReclaimed"] = 0;
+  out["SpaceReclaimed"] = reclaimed;
   return JsonResponse(200, json::serialize(out));
 }
 
@@ -250,7 +269,9 @@ Result<Response> PruneContainers(RouteContext& ctx) {
 Result<Response> InspectContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
-  return JsonResponse(200, json::serialize(ContainerInspectValue(info, ManifestOf(ctx.store, info.record), ctx.version)));
+  json::object o = ContainerInspectValue(info, ManifestOf(ctx.store, info.record), ctx.version);
+  if (ctx.query.Bool("size")) ContainerSizer(cs, ctx.store).AddTo(info.record, &o);
+  return JsonResponse(200, json::serialize(o));
 }
 
 // A log entry as a frame of the multiplexed stream, or as it is for a TTY

@@ -78,6 +78,7 @@ void AddContainerOpsRoutes(Router* r);  // container_ops_routes.cc: rename, paus
 void AddNetworkRoutes(Router* r);    // network_routes.cc: GET /networks, /networks/{id}
 void AddRegistryRoutes(Router* r);   // registry_routes.cc: pull, push, /berth/v1/registry
 void AddWhyRoutes(Router* r);        // why_routes.cc: /berth/v1/images/{name}/why
+void AddSwarmRoutes(Router* r);      // swarm_routes.cc: answered as a dockerd in no swarm
 void AddBuildRoutes(Router* r);      // build_routes.cc: POST /build (the classic builder)
 void AddBuildCacheRoutes(Router* r); // build_cache_routes.cc: POST /build/prune
 void AddVolumeRoutes(Router* r);     // volume_routes.cc: /volumes

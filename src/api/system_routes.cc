@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "api/container_sizes.h"
 #include "api/build_cache.h"
 #include "api/query.h"
 #include "api/render.h"
@@ -276,7 +277,14 @@ Result<Response> DiskUsage(RouteContext& ctx) {
   } else {
     o["Images"] = nullptr;
   }
-  o["Containers"] = want("container") ? json::value(json::array{}) : json::value(nullptr);
+  if (ContainerService* cs = ctx.opts ? ctx.opts->containers : nullptr; cs && want("container")) {
+    ContainerListOptions all;
+    all.all = true;
+    BERTH_ASSIGN_OR_RETURN(json::array containers, ContainerSummaries(ctx, cs, all, /*sizes=*/true));
+    o["Containers"] = std::move(containers);
+  } else {
+    o["Containers"] = want("container") ? json::value(json::array{}) : json::value(nullptr);
+  }
   if (want("volume")) {
     json::array volumes;
     if (ContainerService* cs = ctx.opts ? ctx.opts->containers : nullptr; cs && cs->volumes()) {

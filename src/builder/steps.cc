@@ -92,7 +92,10 @@ Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::
   LogReadOptions lo;
   lo.follow = true;
   lo.cancelled = [this] { return Cancelled(); };
-  Status streamed = containers_->Logs(id, lo, [&](const LogEntry& e) { return Say(e.data); });
+  // Docker's classic builder shows what a step prints on stderr in red: each
+  // write between the ANSI codes for bright red and reset.
+  Status streamed = containers_->Logs(
+      id, lo, [&](const LogEntry& e) { return Say(e.stream == "stderr" ? "\x1b[91m" + e.data + "\x1b[0m" : e.data); });
   if (Cancelled()) {
     (void)containers_->RemoveWithVolumes(id, /*force=*/true);
     return Status(Code::kCancelled, "Build cancelled");

@@ -90,7 +90,9 @@ Status NotFoundIn(const std::string& path, const std::string& ref) {
   return NotFound("Could not find the file " + path + " in container " + ref);
 }
 
-Result<Located> Locate(int root_fd, const std::string& path, const std::string& ref) {
+// `shown` is the path as the client gave it, for messages (`path` may be
+// relative to a mount's source).
+Result<Located> Locate(int root_fd, const std::string& path, const std::string& ref, const std::string& shown) {
   Located l;
   l.abs = AbsolutePath(path);
   size_t slash = l.abs.rfind('/');
@@ -98,13 +100,13 @@ Result<Located> Locate(int root_fd, const std::string& path, const std::string& 
   l.base = l.abs.substr(slash + 1);
   int fd = internal::OpenInRoot(root_fd, dir, O_PATH | O_DIRECTORY);
   if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return NotFoundIn(path, ref);
+    if (errno == ENOENT || errno == ENOTDIR) return NotFoundIn(shown, ref);
     return ErrnoStatus("resolve " + dir + " in container " + ref, errno);
   }
   l.dir = UniqueFd(fd);
   const char* name = l.base.empty() ? "." : l.base.c_str();
   if (::fstatat(l.dir.get(), name, &l.st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return NotFoundIn(path, ref);
+    if (errno == ENOENT || errno == ENOTDIR) return NotFoundIn(shown, ref);
     return ErrnoStatus("stat " + l.abs + " in container " + ref, errno);
   }
   return l;
@@ -187,23 +189,62 @@ Status ContainerServiceImpl::WithRootfs(const std::string& ref, const std::strin
   return s;
 }
 
+Status ContainerServiceImpl::WithPathRoot(const std::string& ref, const std::string& event, const std::string& path,
+                                          const PathRootFn& fn) {
+  return WithRootfs(ref, event, [&](int root_fd, const Ctr& c) -> Status {
+    ContainerRecord rec;
+    ContainerConfig cfg;
+    {
+      MutexLock l(&mu_);
+      rec = c.rec;
+      cfg = c.stored.config;
+    }
+    if (rec.running() && rec.pid > 0) {
+      // The container's own view: its root with every mount on it.
+      std::string proc_root = "/proc/" + std::to_string(rec.pid) + "/root";
+      UniqueFd root(::open(proc_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (root.valid()) return fn(root.get(), path, c, false);
+      // It ended meanwhile: its root filesystem is still mounted here.
+    }
+    // Stopped: the bind or volume mount the path is under (the longest
+    // target that is a prefix of it, as mounts stack), else the rootfs.
+    const std::string abs = AbsolutePath(path);
+    const MountRequest* under = nullptr;
+    for (const MountRequest& m : cfg.mounts) {
+      if (m.type == MountRequest::Type::kTmpfs) continue;  // nothing in it while stopped
+      const std::string& t = m.target;
+      bool inside = t == "/" || abs == t || abs.starts_with(t + "/");
+      if (inside && (under == nullptr || t.size() > under->target.size())) under = &m;
+    }
+    const std::string source =
+        under == nullptr ? "" : (under->type == MountRequest::Type::kBind ? under->source : under->host_path);
+    if (source.empty()) return fn(root_fd, path, c, false);
+    UniqueFd src(::open(source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!src.valid()) return ErrnoStatus("open the source of mount " + under->target + " of container " + ref, errno);
+    std::string rest = under->target == "/" ? abs : abs.substr(under->target.size());
+    if (rest.empty() || rest[0] != '/') rest.insert(0, "/");
+    return fn(src.get(), rest, c, under->read_only);
+  });
+}
+
 Result<ContainerPathStat> ContainerServiceImpl::StatPath(const std::string& ref, const std::string& path) {
   ContainerPathStat out;
-  BERTH_RETURN_IF_ERROR(WithRootfs(ref, "", [&](int root_fd, const Ctr&) -> Status {
-    BERTH_ASSIGN_OR_RETURN(Located l, Locate(root_fd, path, ref));
-    out.name = BaseName(l.abs);
-    out.size = l.st.st_size;
-    out.mode = l.st.st_mode;
-    out.mtime_unix_nanos = int64_t{l.st.st_mtim.tv_sec} * 1'000'000'000 + l.st.st_mtim.tv_nsec;
-    if (S_ISLNK(l.st.st_mode)) out.link_target = LinkTarget(root_fd, l);
-    return OkStatus();
-  }));
+  BERTH_RETURN_IF_ERROR(
+      WithPathRoot(ref, "", path, [&](int root_fd, const std::string& at, const Ctr&, bool) -> Status {
+        BERTH_ASSIGN_OR_RETURN(Located l, Locate(root_fd, at, ref, path));
+        out.name = BaseName(l.abs);
+        out.size = l.st.st_size;
+        out.mode = l.st.st_mode;
+        out.mtime_unix_nanos = int64_t{l.st.st_mtim.tv_sec} * 1'000'000'000 + l.st.st_mtim.tv_nsec;
+        if (S_ISLNK(l.st.st_mode)) out.link_target = LinkTarget(root_fd, l);
+        return OkStatus();
+      }));
   return out;
 }
 
 Status ContainerServiceImpl::ArchivePath(const std::string& ref, const std::string& path, const WriteFn& write) {
-  return WithRootfs(ref, "archive-path", [&](int root_fd, const Ctr&) -> Status {
-    BERTH_ASSIGN_OR_RETURN(Located l, Locate(root_fd, path, ref));
+  return WithPathRoot(ref, "archive-path", path, [&](int root_fd, const std::string& at, const Ctr&, bool) -> Status {
+    BERTH_ASSIGN_OR_RETURN(Located l, Locate(root_fd, at, ref, path));
     // The entry is named after the path asked for (a link followed by a
     // trailing "/" keeps the link's name); the root and "/." as ".".
     std::string name = BaseName(l.abs);
@@ -214,42 +255,45 @@ Status ContainerServiceImpl::ArchivePath(const std::string& ref, const std::stri
 
 Status ContainerServiceImpl::ExtractToPath(const std::string& ref, const std::string& path, const ReadFn& tar,
                                            const ArchiveExtractOptions& opts) {
-  return WithRootfs(ref, "extract-to-dir", [&](int root_fd, const Ctr& c) -> Status {
-    std::string abs = AbsolutePath(path);
-    UniqueFd dest(internal::OpenInRoot(root_fd, abs, O_PATH));
-    if (!dest.valid()) {
-      if (errno == ENOENT || errno == ENOTDIR) return NotFoundIn(path, ref);
-      return ErrnoStatus("resolve " + abs + " in container " + ref, errno);
-    }
-    struct stat st;
-    if (::fstat(dest.get(), &st) != 0) return ErrnoStatus("stat " + abs + " in container " + ref, errno);
-    if (!S_ISDIR(st.st_mode)) return InvalidArgument("extraction point is not a directory");
-    ContainerConfig cfg;
-    {
-      MutexLock l(&mu_);
-      cfg = c.stored.config;
-    }
-    if (cfg.read_only_rootfs) return PermissionDenied("container rootfs is marked read-only");
-    TreeExtractOptions o;
-    o.what = "invalid archive for " + abs;
-    o.max_bytes = kMaxExtractBytes;
-    o.resolve_in_root = true;
-    o.any_symlink_target = true;
-    o.keep_modes_and_times = true;
-    o.no_overwrite_dir_non_dir = opts.no_overwrite_dir_non_dir;
-    if (opts.copy_uid_gid) {
-      // The container's user, as its processes run.
-      BERTH_ASSIGN_OR_RETURN(ImageProcess proc, ImageProcessOf(c.rec.image_manifest));
-      ProcessSpec p;
-      BERTH_RETURN_IF_ERROR(ResolveUser(Dir(c.rec.id) + "/rootfs", Merge(cfg, proc).user, &p));
-      o.fixed_owner = true;
-      o.uid = p.uid;
-      o.gid = p.gid;
-    } else {
-      o.keep_owners = true;
-    }
-    return ExtractTarInto(tar, root_fd, abs, o);
-  });
+  return WithPathRoot(ref, "extract-to-dir", path,
+                      [&](int root_fd, const std::string& at, const Ctr& c, bool read_only_mount) -> Status {
+                        if (read_only_mount) return PermissionDenied("mounted volume is marked read-only");
+                        std::string abs = AbsolutePath(at);
+                        UniqueFd dest(internal::OpenInRoot(root_fd, abs, O_PATH));
+                        if (!dest.valid()) {
+                          if (errno == ENOENT || errno == ENOTDIR) return NotFoundIn(path, ref);
+                          return ErrnoStatus("resolve " + abs + " in container " + ref, errno);
+                        }
+                        struct stat st;
+                        if (::fstat(dest.get(), &st) != 0)
+                          return ErrnoStatus("stat " + abs + " in container " + ref, errno);
+                        if (!S_ISDIR(st.st_mode)) return InvalidArgument("extraction point is not a directory");
+                        ContainerConfig cfg;
+                        {
+                          MutexLock l(&mu_);
+                          cfg = c.stored.config;
+                        }
+                        if (cfg.read_only_rootfs) return PermissionDenied("container rootfs is marked read-only");
+                        TreeExtractOptions o;
+                        o.what = "invalid archive for " + abs;
+                        o.max_bytes = kMaxExtractBytes;
+                        o.resolve_in_root = true;
+                        o.any_symlink_target = true;
+                        o.keep_modes_and_times = true;
+                        o.no_overwrite_dir_non_dir = opts.no_overwrite_dir_non_dir;
+                        if (opts.copy_uid_gid) {
+                          // The container's user, as its processes run.
+                          BERTH_ASSIGN_OR_RETURN(ImageProcess proc, ImageProcessOf(c.rec.image_manifest));
+                          ProcessSpec p;
+                          BERTH_RETURN_IF_ERROR(ResolveUser(Dir(c.rec.id) + "/rootfs", Merge(cfg, proc).user, &p));
+                          o.fixed_owner = true;
+                          o.uid = p.uid;
+                          o.gid = p.gid;
+                        } else {
+                          o.keep_owners = true;
+                        }
+                        return ExtractTarInto(tar, root_fd, abs, o);
+                      });
 }
 
 Status ContainerServiceImpl::Export(const std::string& ref, const WriteFn& write) {

@@ -229,6 +229,8 @@ std::string StoredConfigToJson(const StoredConfig& s) {
                                     {"MaximumRetryCount", c.restart_policy.maximum_retry_count}};
   o["Init"] = c.init;
   o["GroupAdd"] = ToArray(c.group_add);
+  o["Namespaces"] = json::object{{"Pid", c.pid_mode},      {"Ipc", c.ipc_mode},        {"Uts", c.uts_mode},
+                                 {"Cgroup", c.cgroupns_mode}, {"Isolation", c.isolation}, {"Runtime", c.runtime}};
   o["Healthcheck"] = c.healthcheck ? json::parse(HealthConfigJson(*c.healthcheck)) : json::value(nullptr);
   o["Resources"] = ResourceFieldsJson(c.resources);
   o["OOMKilled"] = s.oom_killed;
@@ -340,6 +342,15 @@ Result<StoredConfig> StoredConfigFromJson(std::string_view text) {
   }
   if (auto* x = o.if_contains("Init"); x && x->is_bool()) c.init = x->as_bool();
   c.group_add = StringArray(o.if_contains("GroupAdd"));
+  if (auto* x = o.if_contains("Namespaces"); x && x->is_object()) {
+    const json::object& ns = x->as_object();
+    c.pid_mode = StringOf(ns, "Pid");
+    c.ipc_mode = StringOf(ns, "Ipc");
+    c.uts_mode = StringOf(ns, "Uts");
+    c.cgroupns_mode = StringOf(ns, "Cgroup");
+    c.isolation = StringOf(ns, "Isolation");
+    if (std::string runtime = StringOf(ns, "Runtime"); !runtime.empty()) c.runtime = runtime;
+  }
   if (auto* x = o.if_contains("Healthcheck"); x && x->is_object()) {
     BERTH_ASSIGN_OR_RETURN(c.healthcheck, ParseHealthConfig(json::serialize(*x)));
   }

@@ -248,6 +248,7 @@ class ContainerServiceImpl : public ContainerService {
   Result<ContainerTop> Top(const std::string& ref, const std::string& ps_args) override;
   Result<ContainerStatsSample> Stats(const std::string& ref) override;  // stats.cc
   Result<std::vector<ContainerChange>> Changes(const std::string& ref) override;
+  Result<int64_t> WritableLayerSize(const std::string& ref) override;
   void Shutdown() override;
   Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg) override;  // exec.cc
   Result<ExecInfo> InspectExec(const std::string& exec_id) override;
@@ -378,6 +379,14 @@ class ContainerServiceImpl : public ContainerService {
   // the running container's, or its overlay mounted for the call (and
   // unmounted after); the container's op_mu is held throughout. `event`
   // (when not empty) is emitted once `fn` succeeded.
+  // For docker cp: calls fn with a root in which `path` is found as the
+  // container sees it, mounts included, and the path to look up there. A
+  // running container: its own root (/proc/PID/root). A stopped one: for a
+  // path under a bind or volume mount, that mount's source (read_only_mount
+  // as the mount is) and the path relative to it; else its root filesystem.
+  using PathRootFn = std::function<Status(int root_fd, const std::string& path, const Ctr& c, bool read_only_mount)>;
+  Status WithPathRoot(const std::string& ref, const std::string& event, const std::string& path, const PathRootFn& fn)
+      EXCLUDES(mu_);
   Status WithRootfs(const std::string& ref, const std::string& event,
                     const std::function<Status(int root_fd, const Ctr& c)>& fn) EXCLUDES(mu_);
   // The network of a starting container (networking.cc): its namespace
@@ -386,6 +395,13 @@ class ContainerServiceImpl : public ContainerService {
   // directory and bound into it. Refuses what cannot be honoured.
   [[nodiscard]] Status PrepareNetwork(const ContainerRecord& rec, const ContainerConfig& cfg, const ImageProcess& image,
                                       ProcessSpec* p) EXCLUDES(mu_);
+  // The pid, ipc, uts and cgroup namespaces of a starting container
+  // (namespaces.cc), from its PidMode, IpcMode, UTSMode and CgroupnsMode:
+  // a "container:NAME" target must exist and run (Docker's texts), and an
+  // ipc one must be "shareable".
+  // A "shareable" ipc namespace gets its /dev/shm as a tmpfs at <dir>/shm.
+  [[nodiscard]] Status PrepareNamespaces(const std::string& id, const ContainerConfig& cfg, ProcessSpec* p)
+      EXCLUDES(mu_);
   // Undoes PrepareNetwork's attachment (not attached: nothing).
   void ReleaseNetwork(const std::string& id);
   void Emit(const Ctr& c, const std::string& action, std::map<std::string, std::string> extra = {}) REQUIRES(mu_);

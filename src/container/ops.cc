@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "berth/log.h"
+#include "berth/tree_size.h"
 #include "container/internal.h"
 #include "runtime/subprocess.h"
 
@@ -34,6 +35,9 @@ Result<ContainerTop> ContainerService::Top(const std::string&, const std::string
 }
 Result<std::vector<ContainerChange>> ContainerService::Changes(const std::string&) {
   return Unimplemented("docker diff is not supported by this container service");
+}
+Result<int64_t> ContainerService::WritableLayerSize(const std::string&) {
+  return Unimplemented("container sizes are not supported by this container service");
 }
 
 namespace container {
@@ -261,6 +265,18 @@ Result<std::vector<ContainerChange>> ContainerServiceImpl::Changes(const std::st
   std::vector<std::string> comps;
   WalkUpper(upper, "", layers.dirs, &comps, &out);
   return out;
+}
+
+Result<int64_t> ContainerServiceImpl::WritableLayerSize(const std::string& ref) {
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  std::string id;
+  {
+    MutexLock l(&mu_);
+    id = c->rec.id;
+  }
+  Result<int64_t> size = ApparentTreeSize(Dir(id) + "/upper");
+  if (!size.ok() && size.status().code() == Code::kNotFound) return int64_t{0};  // never started
+  return size;
 }
 
 }  // namespace container

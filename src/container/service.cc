@@ -264,6 +264,7 @@ void ContainerServiceImpl::UnmountAll(const std::string& id) {
     UnmountOverlay(e.path().string()).IgnoreError();
   }
   UnmountOverlay(dir + "/rootfs").IgnoreError();
+  UnmountOverlay(dir + "/shm").IgnoreError();  // a shareable ipc namespace's /dev/shm
 }
 
 Status ContainerServiceImpl::MergeLogDefaults(ContainerConfig* cfg) const {
@@ -386,6 +387,8 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.terminal = cfg.tty;
   p.console_rows = cfg.console_rows;
   p.console_cols = cfg.console_cols;
+  s = PrepareNamespaces(rec.id, cfg, &p);
+  if (!s.ok()) return fail(s);
   s = PrepareNetwork(rec, cfg, *proc, &p);
   if (!s.ok()) return fail(s);
   s = ApplySecurity(cfg, &p);

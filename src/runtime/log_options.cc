@@ -110,9 +110,8 @@ Result<LogRotation> ParseLogConfig(const std::string& driver, const std::map<std
   if (auto it = options.find("max-file"); it != options.end()) {
     BERTH_ASSIGN_OR_RETURN(r.max_files, ParseInt(it->second));
     if (r.max_files < 1) return InvalidArgument("max-file cannot be less than 1");
-    if (r.max_size_bytes == 0 && r.max_files > 1) {
-      return InvalidArgument("max-file cannot be set without max-size (a log that is never rotated is one file)");
-    }
+    // Without max-size the log never rotates, so the count has nothing to
+    // bound; Docker accepts and keeps it (inspect shows it) all the same.
   }
   return r;
 }

@@ -448,6 +448,8 @@ TEST(LogConfigTest, JsonFileOptionsAsDockerReadsThem) {
   EXPECT_EQ(ok("", {{"max-size", "3 mib"}}).max_size_bytes, 3000000);
   EXPECT_EQ(ok("", {{"max-size", "1m"}, {"compress", "false"}}).max_files, 1);
   EXPECT_EQ(ok("", {{"max-file", "1"}}).max_files, 1);
+  // max-file alone is accepted as Docker does; without max-size nothing rotates.
+  EXPECT_EQ(ok("", {{"max-file", "100"}}).max_size_bytes, 0);
   EXPECT_TRUE(ok("", {}).readable);
   // "none": output kept for attach only, bounded, not readable by docker logs.
   LogRotation none = ok("none", {});
@@ -470,7 +472,6 @@ TEST(LogConfigTest, JsonFileOptionsAsDockerReadsThem) {
       {"", {{"max-size", "10kx"}}, "invalid suffix: 'kx'"},
       {"", {{"max-size", "1m"}, {"max-file", "0"}}, "max-file cannot be less than 1"},
       {"", {{"max-size", "1m"}, {"max-file", "x"}}, "strconv.Atoi: parsing \"x\": invalid syntax"},
-      {"", {{"max-file", "3"}}, "max-file cannot be set without max-size"},
       {"", {{"max-size", "1m"}, {"max-file", "2"}, {"compress", "true"}}, "compress=true"},
       {"", {{"tag", "{{.Name}}"}}, "berth does not support the json-file log option 'tag'"},
       {"", {{"mode", "non-blocking"}}, "unknown log opt 'mode' for json-file log driver"},

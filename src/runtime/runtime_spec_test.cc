@@ -260,6 +260,41 @@ TEST_F(SpecTest, NamespacesFollowHostNetwork) {
   EXPECT_EQ(types(WriteAndRead(p, dir_ + "/b2")), (std::set<std::string>{"pid", "ipc", "uts", "mount"}));
 }
 
+TEST_F(SpecTest, NamespaceModesShareJoinOrAdd) {
+  ProcessSpec p;
+  p.args = {"true"};
+  p.hostname = "box";
+  p.pid_namespace = "host";
+  p.ipc_namespace = "/proc/42/ns/ipc";
+  p.dev_shm_source = "/proc/42/root/dev/shm";
+  p.host_uts = true;
+  p.cgroup_namespace = true;
+  json::object c = WriteAndRead(p, dir_ + "/b1");
+  std::map<std::string, std::string> ns;  // type -> path ("" none)
+  for (const auto& n : c.at("linux").at("namespaces").as_array()) {
+    const json::value* path = n.as_object().if_contains("path");
+    ns[std::string(n.at("type").as_string())] = path ? std::string(path->as_string()) : "";
+  }
+  EXPECT_EQ(ns, (std::map<std::string, std::string>{
+                    {"ipc", "/proc/42/ns/ipc"}, {"mount", ""}, {"network", ""}, {"cgroup", ""}}));
+  EXPECT_EQ(c.if_contains("hostname"), nullptr);  // runc refuses a hostname without a UTS namespace
+  int shm_mounts = 0;
+  for (const auto& m : c.at("mounts").as_array()) {
+    if (m.at("destination").as_string() != "/dev/shm") continue;
+    ++shm_mounts;
+    EXPECT_EQ(m.at("type").as_string(), "bind");
+    EXPECT_EQ(m.at("source").as_string(), "/proc/42/root/dev/shm");
+  }
+  EXPECT_EQ(shm_mounts, 1);
+
+  ProcessSpec none;
+  none.args = {"true"};
+  none.no_dev_shm = true;
+  json::object n = WriteAndRead(none, dir_ + "/b2");
+  for (const auto& m : n.at("mounts").as_array()) EXPECT_NE(m.at("destination").as_string(), "/dev/shm");
+  EXPECT_TRUE(n.contains("hostname"));  // its own UTS namespace keeps one
+}
+
 TEST_F(SpecTest, MountsMaskedPathsAndResources) {
   ProcessSpec p;
   p.args = {"true"};

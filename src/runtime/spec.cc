@@ -245,7 +245,14 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
     mounts.emplace_back(Mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}));
   }
   mounts.emplace_back(Mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
-  {
+  if (!p.dev_shm_source.empty()) {
+    json::object shm;
+    shm["destination"] = "/dev/shm";
+    shm["type"] = "bind";
+    shm["source"] = p.dev_shm_source;
+    shm["options"] = StringArray(std::vector<std::string>{"rbind", "rprivate", "rw"});
+    mounts.emplace_back(std::move(shm));
+  } else if (!p.no_dev_shm) {
     json::object shm = Mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777"});
     shm["options"].as_array().emplace_back(json::string("size=" + std::to_string(p.shm_size_bytes)));
     mounts.emplace_back(std::move(shm));
@@ -273,12 +280,16 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   }
 
   json::array namespaces;
-  std::vector<const char*> ns_types = {"pid", "ipc", "uts", "mount"};
-  if (!p.host_network) ns_types.push_back("network");
-  for (const char* t : ns_types) {
+  // (type, path to join; "host": none in the spec, the host's is shared)
+  std::vector<std::pair<const char*, std::string>> ns_types = {
+      {"pid", p.pid_namespace}, {"ipc", p.ipc_namespace}, {"uts", p.host_uts ? "host" : ""}, {"mount", ""}};
+  if (!p.host_network) ns_types.emplace_back("network", p.network_namespace_path);
+  if (p.cgroup_namespace) ns_types.emplace_back("cgroup", "");
+  for (const auto& [type, path] : ns_types) {
+    if (path == "host") continue;
     json::object ns;
-    ns["type"] = t;
-    if (std::string_view(t) == "network" && !p.network_namespace_path.empty()) ns["path"] = p.network_namespace_path;
+    ns["type"] = type;
+    if (!path.empty()) ns["path"] = path;
     namespaces.emplace_back(std::move(ns));
   }
   json::object resources = json::parse(LinuxResourcesJson(p.resources)).as_object();
@@ -319,7 +330,8 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
   spec["ociVersion"] = "1.0.2-dev";
   spec["process"] = std::move(process);
   spec["root"] = std::move(root);
-  spec["hostname"] = p.hostname.empty() ? DefaultHostname(bundle, p.host_network) : p.hostname;
+  // runc sets no hostname without a UTS namespace of the container's own.
+  if (!p.host_uts) spec["hostname"] = p.hostname.empty() ? DefaultHostname(bundle, p.host_network) : p.hostname;
   spec["mounts"] = std::move(mounts);
   spec["linux"] = std::move(linux_);
 

@@ -136,6 +136,15 @@ Status MountReadOnlyOverlay(const std::vector<std::string>& lower_dirs, const st
   return OkStatus();
 }
 
+Status MountTmpfs(const std::string& target, const std::string& options) {
+  BERTH_RETURN_IF_ERROR(Env::Default()->CreateDirs(target, 0755));
+  if (::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              options.empty() ? nullptr : options.c_str()) < 0) {
+    return ErrnoStatus("tmpfs: mounting on " + target, errno);
+  }
+  return OkStatus();
+}
+
 Status UnmountOverlay(const std::string& target) {
   if (::umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) return OkStatus();
   int err = errno;

@@ -11,6 +11,7 @@
 
 #include "base/string_map_json.h"
 #include "berth/mutex.h"
+#include "berth/tree_size.h"
 #include "berth/volume_service.h"
 #include "metadata/sqlite.h"
 #include "volume/schema.h"
@@ -253,17 +254,8 @@ class VolumeServiceImpl : public VolumeService {
   }
 
   int64_t DiskUsage(const std::string& name) override {
-    std::error_code ec;
-    int64_t total = 0;
-    std::set<std::pair<dev_t, ino_t>> seen;
-    for (auto it = std::filesystem::recursive_directory_iterator(DataDir(name), ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      struct stat st;
-      if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (st.st_nlink > 1 && !seen.insert({st.st_dev, st.st_ino}).second) continue;
-      total += st.st_size;
-    }
-    return ec ? -1 : total;
+    Result<int64_t> size = ApparentTreeSize(DataDir(name));
+    return size.ok() ? *size : -1;
   }
 
   Status AddReference(const std::string& name, const std::string& container_id) override EXCLUDES(mu_) {

@@ -861,6 +861,18 @@ class SdkBuildTest(BuildTestCase):
         self.assertIn("returned a non-zero code: 2", str(cm.exception))
         c.close()
 
+    def test_step_stderr_is_shown_in_red_as_dockers_classic_builder_does(self):
+        try:
+            import docker  # noqa: F401
+        except ImportError:
+            self.skipTest("docker SDK missing")
+        ctx = self.context("sdkerr", {"Dockerfile": "FROM bb:1\nRUN sh -c 'echo to-out; >&2 echo to-err'\n"})
+        c = self.client()
+        self.addCleanup(c.close)
+        chunks = [e.get("stream") for e in c.api.build(path=ctx, decode=True, nocache=True)]
+        self.assertIn("\x1b[91mto-err\n\x1b[0m", chunks)
+        self.assertIn("to-out\n", chunks)
+
     def test_images_build_cache_from(self):
         try:
             import docker

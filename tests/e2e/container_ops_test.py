@@ -272,6 +272,51 @@ class CpSdkTest(ContainerTestCase):
 
 
 
+class CpMountsTest(ContainerTestCase):
+    """docker cp sees a container's volumes and bind mounts as its processes
+    do, whether it runs or not."""
+
+    def test_copy_into_and_out_of_a_volume_of_a_stopped_container(self):
+        cid = self.docker_ok("create", "-v", "/vol1", "bb:1", "cat", "/vol1/data.txt").strip()
+        src = self.path("data.txt")
+        with open(src, "w") as f:
+            f.write("in the volume\n")
+        self.docker_ok("cp", src, cid + ":/vol1/data.txt")
+        self.docker_ok("start", "-a", cid)
+        self.assertEqual(self.docker_ok("logs", cid), "in the volume\n")
+        # The file is in the volume, not in the container's own layer.
+        self.assertNotIn("data.txt", self.docker_ok("diff", cid))
+        out = self.path("back")
+        os.makedirs(out, exist_ok=True)
+        self.docker_ok("cp", cid + ":/vol1/data.txt", out)
+        with open(os.path.join(out, "data.txt")) as f:
+            self.assertEqual(f.read(), "in the volume\n")
+
+    def test_copy_out_of_a_bind_mount_and_refused_into_a_read_only_one(self):
+        host = self.path("hostdir")
+        os.makedirs(host, exist_ok=True)
+        with open(os.path.join(host, "f"), "w") as f:
+            f.write("from the host\n")
+        running = self.docker_ok("run", "-d", "-v", host + ":/mnt/h", "bb:1", "sleep", "1000").strip()
+        stopped = self.docker_ok("create", "-v", host + ":/mnt/h:ro", "bb:1", "true").strip()
+        for cid in (running, stopped):
+            out = self.path("out-" + cid[:6])
+            os.makedirs(out, exist_ok=True)
+            self.docker_ok("cp", cid + ":/mnt/h/f", out)
+            with open(os.path.join(out, "f")) as f:
+                self.assertEqual(f.read(), "from the host\n")
+        src = self.path("new.txt")
+        with open(src, "w") as f:
+            f.write("x")
+        _, err = self.docker_fails("cp", src, stopped + ":/mnt/h/new.txt")
+        self.assertIn("mounted volume is marked read-only", err)
+        self.assertFalse(os.path.exists(os.path.join(host, "new.txt")))
+        # A running container's tmpfs is reached through its own root.
+        tmp = self.docker_ok("run", "-d", "--tmpfs", "/scratch", "bb:1", "sleep", "1000").strip()
+        self.docker_ok("cp", src, tmp + ":/scratch/new.txt")
+        self.assertEqual(self.docker_ok("exec", tmp, "cat", "/scratch/new.txt"), "x")
+
+
 class OpsCliTest(ContainerTestCase):
     """rename, pause/unpause, top, diff and update with the docker CLI."""
 

@@ -388,5 +388,31 @@ class RestartTest(ContainerTestCase):
         self.assertEqual(self.docker_ok("run", "--rm", "bb:1", "echo", "again"), "again\n")
 
 
+class ContainerSizeTest(ContainerTestCase):
+    """SizeRw / SizeRootFs: the listing and inspect with size, docker system
+    df's Containers line, and what container prune reports reclaimed."""
+
+    def test_sizes_in_ps_inspect_df_and_prune(self):
+        self.docker_ok("run", "--name", "writer", "bb:1", "sh", "-c", "head -c 100000 /dev/zero > /blob")
+        self.docker_ok("run", "-d", "--name", "idle", "bb:1", "sleep", "1000")
+        rw = int(self.inspect_size("writer", "{{.SizeRw}}"))
+        self.assertGreaterEqual(rw, 100000)
+        self.assertLess(rw, 100000 + 4096)  # the blob, perhaps a shell history
+        image_size = int(self.docker_ok("image", "inspect", "--format", "{{.Size}}", "bb:1").strip())
+        self.assertEqual(int(self.inspect_size("writer", "{{.SizeRootFs}}")), rw + image_size)
+        # Without --size inspect has no sizes, as Docker.
+        self.assertEqual(self.inspect("writer", "{{json .SizeRw}}"), "null")
+        ps = self.docker_ok("ps", "-a", "-s", "--filter", "name=writer", "--format", "{{.Size}}").strip()
+        self.assertTrue(ps.startswith("100kB (virtual "), ps)
+        df = self.docker_ok("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}}")
+        self.assertIn("Containers 2 1 100kB", df)
+        out = self.docker_ok("container", "prune", "-f")
+        self.assertIn("Total reclaimed space: 100kB", out)
+        self.assertEqual(self.docker_ok("ps", "-a", "-q").split(), [self.inspect("idle", "{{.Id}}")[:12]])
+
+    def inspect_size(self, name, fmt):
+        return self.docker_ok("inspect", "--size", "--format", fmt, name).strip()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -35,6 +35,15 @@ class SystemTest(DaemonTestCase):
             engine_id = f.read().strip()
         self.assertEqual(self.docker_ok("info", "--format", "{{.ID}}"), engine_id + "\n")
 
+    def test_swarm_commands_answer_as_a_node_in_no_swarm(self):
+        not_manager = ('Error response from daemon: This node is not a swarm manager. Use "docker swarm init" or '
+                       '"docker swarm join" to connect this node to swarm and try again.\n')
+        self.docker_fails("node", "ls", err=not_manager)
+        self.docker_fails("service", "ls", err=not_manager)
+        self.docker_fails("swarm", "leave", "--force", err="Error response from daemon: This node is not part of a swarm\n")
+        _, err = self.docker_fails("swarm", "init")
+        self.assertIn("does not support swarm mode", err)
+
     def test_ps_and_system_df(self):
         self.assertEqual(self.docker_ok("ps"), "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n")
         out = self.docker_ok("system", "df")

@@ -37,6 +37,23 @@ class PythonSdkTest(DaemonTestCase):
         with open(self.path(name), "rb") as f:
             return self.client.images.load(f.read())
 
+    def test_swarm_requests_answer_as_a_node_in_no_swarm(self):
+        # The SDK's own teardown helper leaves with force, which takes this
+        # 503 as done; without force it is the error.
+        self.assertTrue(self.client.swarm.leave(force=True))
+        with self.assertRaises(docker.errors.APIError) as cm:
+            self.client.swarm.leave()
+        self.assertEqual(cm.exception.response.status_code, 503)
+        self.assertEqual(cm.exception.explanation, "This node is not part of a swarm")
+        with self.assertRaises(docker.errors.APIError) as cm:
+            self.client.nodes.list()
+        self.assertEqual(cm.exception.response.status_code, 503)
+        self.assertIn("This node is not a swarm manager", cm.exception.explanation)
+        with self.assertRaises(docker.errors.APIError) as cm:
+            self.client.swarm.init(advertise_addr="127.0.0.1")
+        self.assertEqual(cm.exception.response.status_code, 501)
+        self.assertIn("does not support swarm mode", cm.exception.explanation)
+
     def test_version_and_ping(self):
         self.assertEqual(self.client.api.api_version, "1.50")
         self.assertTrue(self.client.ping())
