@@ -1,12 +1,12 @@
 // The swarm routes answer as a dockerd that is in no swarm.
 #include <gtest/gtest.h>
 
-#include "api/route_test_harness.h"
+#include "api/api_test_util.h"
 
 namespace berth::api {
 namespace {
 
-class SwarmRoutesTest : public RouteTest {};
+class SwarmRoutesTest : public RouteTestBase {};
 
 constexpr const char* kNotManager =
     "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to "
