@@ -163,6 +163,8 @@ TEST(InternalResolvConf, OverridesAndNdots) {
   EXPECT_NE(rc.text.find("# NO EXTERNAL NAMESERVERS DEFINED\n# Overrides: [options]\n# Option ndots from: override\n"),
             std::string::npos)
       << rc.text;
+}
+
 TEST(UserNetworkPlan, BridgeOptionsAndInternal) {
   NetworkCreateRequest req;
   req.name = "opts";
@@ -222,8 +224,6 @@ TEST(MacAddress, SixBytesWithColonsOrDashes) {
   for (const char* bad : {"", "02:42:ac:11:00", "02:42:ac:11:00:0g", "0242ac110002", "02:42:ac:11:00:02:03"}) {
     EXPECT_FALSE(IsMacAddress(bad)) << bad;
   }
-}
-
 }
 
 TEST(HostsFile, RewrittenInPlaceKeepsTheInode) {
