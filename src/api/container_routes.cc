@@ -328,7 +328,7 @@ Result<Response> ContainerLogs(RouteContext& ctx) {
 // yet is waited for first (`docker run` attaches before it starts). With
 // stdin=1 and OpenStdin, what the client sends goes to the container's
 // stdin; its end (half-close) closes that stdin with StdinOnce (no TTY),
-// else ends the attach, as dockerd does. The detach keys end the attach,
+// else ends the attach, as dockerd does. The detach keys (a TTY's input only) end the attach,
 // the container going on.
 Result<Response> AttachContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
@@ -382,7 +382,10 @@ Result<Response> AttachContainer(RouteContext& ctx) {
     std::thread copier;
     if (with_stdin && input.read) {
       copier = std::thread([&] {
-        InputEnd end = CopyInput(input, detach_keys, [&](std::string_view data) { return cs->WriteStdin(id, data); });
+        // As dockerd: only a TTY's input is watched for the detach keys;
+        // other input may be binary and passes through whole.
+        InputEnd end = CopyInput(input, tty ? detach_keys : std::string(),
+                                 [&](std::string_view data) { return cs->WriteStdin(id, data); });
         if (end != InputEnd::kWriteFailed && stdin_once && !tty) {
           LogIfError(cs->CloseStdin(id), "close the stdin of container " + id);
           if (end == InputEnd::kEndOfInput) return;  // the output goes on to the end
