@@ -263,7 +263,7 @@ class ContainerServiceImpl : public ContainerService {
   Status UpdateRestartPolicy(const std::string& ref, const RestartPolicy& policy) override;  // restart.cc
   Result<std::vector<std::string>> UpdateResources(const std::string& ref,
                                                    const ContainerResources& update) override;  // resources_update.cc
-  Status ConnectNetwork(const std::string& ref, const EndpointRequest& endpoint) override;   // networking.cc
+  Status ConnectNetwork(const std::string& ref, const EndpointRequest& endpoint) override;      // networking.cc
   Status DisconnectNetwork(const std::string& ref, const std::string& network, bool force) override;
 
  private:

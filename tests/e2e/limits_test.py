@@ -82,7 +82,6 @@ class LogRotationTest(ContainerTestCase):
             (["--log-opt", "max-size=0"], "max-size must be a positive number"),
             (["--log-opt", "max-size=10q"], "invalid suffix: 'q'"),
             (["--log-opt", "max-size=1m", "--log-opt", "max-file=0"], "max-file cannot be less than 1"),
-            (["--log-opt", "max-file=3"], "max-file cannot be set without max-size"),
             (["--log-opt", "max-size=1m", "--log-opt", "max-file=2", "--log-opt", "compress=true"],
              "berth does not support the json-file log option compress=true"),
             (["--log-opt", "tag=x"], "berth does not support the json-file log option 'tag'"),
@@ -93,6 +92,11 @@ class LogRotationTest(ContainerTestCase):
             self.assertNotEqual(rc, 0, args)
             self.assertIn(message, err, args)
         self.assertEqual(self.docker_ok("ps", "-a", "-q"), "")
+        # max-file alone is taken and kept, as Docker does (nothing rotates without max-size).
+        cid = self.docker_ok("create", "--log-opt", "max-file=3", "bb:1", "true").strip()
+        self.assertEqual(self.docker_ok("inspect", "--format", "{{json .HostConfig.LogConfig.Config}}", cid).strip(),
+                         '{"max-file":"3"}')
+        self.docker_ok("rm", cid)
 
     def other_daemon(self, config):
         tmp = tempfile.mkdtemp(prefix="berth-e2e-logs-")

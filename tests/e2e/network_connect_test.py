@@ -73,7 +73,11 @@ class NetworkConnectTest(ContainerTestCase):
         self.assertIn("10.214.2.77/24", out)
         rc, out = self.sh(app, "nc -w 5 db 80 </dev/null")
         self.assertEqual((rc, out), (0, "hello\n"))
-        self.assertIn("10.214.2.77\tapp cache " + app[:12] + "\n", self.docker_ok("exec", srv, "cat", "/etc/hosts"))
+        # db resolves the newcomer by name and alias through the embedded DNS.
+        for name in ("app", "cache", app[:12]):
+            rc, out = self.sh(srv, "nslookup %s 127.0.0.11" % name)
+            self.assertEqual(rc, 0, out)
+            self.assertIn("10.214.2.77", out)
         # The default route stays on the first network.
         rc, out = self.sh(app, "ip route show default")
         self.assertIn("via 10.214.1.1 dev eth0", out)
@@ -93,7 +97,8 @@ class NetworkConnectTest(ContainerTestCase):
         self.docker_ok("network", "disconnect", "back", "app")
         rc, out = self.sh(app, "ls /sys/class/net")
         self.assertEqual(sorted(out.split()), ["eth0", "lo"])
-        self.assertNotIn("app", self.docker_ok("exec", srv, "cat", "/etc/hosts"))
+        rc, out = self.sh(srv, "nslookup cache 127.0.0.11")
+        self.assertNotEqual(rc, 0, out)
         self.assertEqual(sorted(self.networks_of(app)), ["front"])
         _, err = self.docker_fails("network", "disconnect", "back", "app")
         self.assertIn("container %s is not connected to network back" % app, err)
