@@ -71,6 +71,22 @@ class ContainerTestCase(DaemonTestCase):
         return out, err
 
 
+class SdkContainerTestCase(ContainerTestCase):
+    """ContainerTestCase with a Python SDK client on the daemon (cls.client);
+    subclasses skip themselves when the SDK is missing."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import docker
+        cls.client = docker.DockerClient(base_url=cls.d.host)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        super().tearDownClass()
+
+
 class RunTest(ContainerTestCase):
     def test_run_detached_ps_stop(self):
         cid = self.docker_ok("run", "-d", "--name", "sleeper", "bb:1", "sleep", "1000").strip()

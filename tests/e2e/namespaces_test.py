@@ -9,7 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from containers_test import ContainerTestCase  # noqa: E402
+from containers_test import ContainerTestCase, SdkContainerTestCase  # noqa: E402
 
 try:
     import docker
@@ -109,16 +109,7 @@ class NamespaceModesTest(ContainerTestCase):
 
 
 @unittest.skipIf(docker is None, "the Python docker SDK is not installed")
-class NamespaceSdkTest(ContainerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.client = docker.DockerClient(base_url=cls.d.host)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        super().tearDownClass()
+class NamespaceSdkTest(SdkContainerTestCase):
 
     def test_modes_round_trip_and_bad_ones_are_refused(self):
         api = self.client.api

@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from containers_test import ContainerTestCase, can_run_containers  # noqa: E402
+from containers_test import ContainerTestCase, SdkContainerTestCase, can_run_containers  # noqa: E402
 
 try:
     import docker
@@ -225,16 +225,7 @@ class ResourcesCliTest(ContainerTestCase):
 @unittest.skipUnless(can_run_containers(), "needs root and runc")
 @unittest.skipUnless(CGROUP_V1, "the checks read cgroup v1 files")
 @unittest.skipIf(docker is None, "the Python docker SDK is missing")
-class ResourcesSdkTest(ContainerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.client = docker.DockerClient(base_url=cls.d.host)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        super().tearDownClass()
+class ResourcesSdkTest(SdkContainerTestCase):
 
     def test_run_with_limits_and_update(self):
         c = self.client.containers.run("bb:1", ["sleep", "1000"], detach=True, mem_limit="32m", cpu_shares=512,
