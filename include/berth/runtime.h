@@ -385,8 +385,8 @@ struct LogReadOptions {
   // Entries of one stream that follow each other in what one read of the
   // file (64 KB) finds are handed to `emit` as one entry: their data
   // concatenated, the first one's time. For a consumer that passes only the
-  // bytes on (attach, logs without timestamps): one write per run of lines,
-  // not per line. The filters (streams, since, until, tail) still apply per
+  // bytes on as they come (attach): one write per run of lines, not per
+  // line. (docker logs keeps one frame per entry, as dockerd.) The filters (streams, since, until, tail) still apply per
   // line.
   bool merge_entries = false;
 };

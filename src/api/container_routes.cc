@@ -310,7 +310,9 @@ Result<Response> ContainerLogs(RouteContext& ctx) {
   std::string id = info.record.id;
   const bool tty = info.config.tty;
   o.cancelled = ctx.req->cancelled;
-  o.merge_entries = !timestamps;  // a run of lines goes out in one frame
+  // One frame per log entry, as dockerd sends logs (clients iterate them
+  // line by line); attach, which streams bytes as they come, merges.
+  o.merge_entries = false;
   Response r;
   r.SetHeader("Content-Type", tty ? "application/vnd.docker.raw-stream" : StreamContentType(ctx));
   r.stream = [cs, id, o, timestamps, tty](const WriteFn& write) -> Status {

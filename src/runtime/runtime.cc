@@ -377,6 +377,7 @@ class RuncRuntime final : public Runtime {
   }
 
   Status Delete(const std::string& id) override {
+    if (!RuncKnows(id)) return OkStatus();  // nothing of runc's to delete: no process spawned
     BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"delete", "--force", id}));
     if (r.exit_code == 0 || Contains(r.err, "does not exist")) return OkStatus();
     return Internal("runc delete " + id + ": " + Trim(r.err));
@@ -395,9 +396,20 @@ class RuncRuntime final : public Runtime {
 
   Result<CommandResult> Runc(std::vector<std::string> args) { return RunCommand(RuncArgv(args)); }
 
+  // False when runc keeps no state directory for `id` (<root>/<id>), so
+  // `runc state` would say "does not exist" and `runc delete` find nothing:
+  // a container's start and removal then spawn no runc for it. True when
+  // unsure (any other error).
+  bool RuncKnows(const std::string& id) const {
+    const std::string root = opts_.runc_root.empty() ? std::string("/run/runc") : opts_.runc_root;
+    struct stat st;
+    return !(::lstat((root + "/" + id).c_str(), &st) != 0 && errno == ENOENT);
+  }
+
   Result<RuncStatus> RuncState(const std::string& id) {
-    BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"state", id}));
     RuncStatus rs;
+    if (!RuncKnows(id)) return rs;
+    BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"state", id}));
     if (r.exit_code != 0) {
       if (Contains(r.err, "does not exist")) return rs;
       return Internal("runc state " + id + ": " + Trim(r.err));

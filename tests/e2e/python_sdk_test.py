@@ -143,6 +143,13 @@ class PythonSdkTest(DaemonTestCase):
             self.client.containers.get("nothere")
 
     @unittest.skipUnless(os.geteuid() == 0, "containers need root")
+    def test_streamed_logs_come_one_line_a_chunk(self):
+        # As dockerd: docker logs sends a frame per log line, and the SDK's
+        # run(stream=True) yields them one by one.
+        self.load_busybox()
+        out = self.client.containers.run("sdkbb:1", ["sh", "-c", "echo hello; echo world"], stream=True, remove=True)
+        self.assertEqual(list(out), [b"hello\n", b"world\n"])
+
     def test_containers_detach_logs_stop(self):
         self.load_busybox()
         c = self.client.containers.run("sdkbb:1", ["sh", "-c", "echo ready; sleep 1000"], detach=True,
