@@ -7,7 +7,7 @@ namespace berth::api {
 
 namespace json = boost::json;
 
-const std::set<std::string, std::less<>> kNetworkConfigFields = {"ExposedPorts", "NetworkingConfig"};
+const std::set<std::string, std::less<>> kNetworkConfigFields = {"ExposedPorts", "NetworkingConfig", "MacAddress"};
 const std::set<std::string, std::less<>> kNetworkHostConfigFields = {"PortBindings", "PublishAllPorts", "ExtraHosts",
                                                                      "Dns",          "DnsSearch",       "DnsOptions"};
 
@@ -186,6 +186,28 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
             }
           }
         }
+      }
+    }
+  }
+  // Config.MacAddress: the container-wide field API 1.44 deprecated (the
+  // Python SDK still sends it), moved to the main network's endpoint as
+  // Docker moves it; a different endpoint MAC is Docker's error. Where the
+  // network mode has no endpoint (host, none, container:) Docker drops it
+  // with a warning; berth refuses it instead of ignoring it.
+  if (const json::value* mac = config.if_contains("MacAddress"); !IsNull(mac)) {
+    if (!mac->is_string()) return InvalidArgument("invalid JSON: MacAddress must be a string");
+    const std::string wide(mac->as_string());
+    if (!wide.empty()) {
+      const bool endpoint = IsBridgeMode(network_mode) ||
+                            !(network_mode == "host" || network_mode == "none" || network_mode.starts_with("container:"));
+      if (!endpoint) return InvalidArgument("conflicting options: mac-address and the network mode");
+      if (!IsMacAddress(wide)) return InvalidArgument("invalid MAC address " + wide);
+      if (cfg->mac_address.empty()) {
+        cfg->mac_address = wide;
+      } else if (cfg->mac_address != wide) {
+        return InvalidArgument(
+            "the container-wide MAC address must match the endpoint-specific MAC address for the main network, or be "
+            "left empty");
       }
     }
   }

@@ -397,9 +397,9 @@ class RuncRuntime final : public Runtime {
   Result<CommandResult> Runc(std::vector<std::string> args) { return RunCommand(RuncArgv(args)); }
 
   // False when runc keeps no state directory for `id` (<root>/<id>), so
-  // `runc state` would say "does not exist" and `runc delete` find nothing:
-  // a container's start and removal then spawn no runc for it. True when
-  // unsure (any other error).
+  // `runc delete` would find nothing: a removal after the exit's own delete
+  // then spawns no runc. True when unsure (any other error). (Start still
+  // asks `runc state`, which also finds a missing runc binary.)
   bool RuncKnows(const std::string& id) const {
     const std::string root = opts_.runc_root.empty() ? std::string("/run/runc") : opts_.runc_root;
     struct stat st;
@@ -408,7 +408,6 @@ class RuncRuntime final : public Runtime {
 
   Result<RuncStatus> RuncState(const std::string& id) {
     RuncStatus rs;
-    if (!RuncKnows(id)) return rs;
     BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"state", id}));
     if (r.exit_code != 0) {
       if (Contains(r.err, "does not exist")) return rs;

@@ -197,6 +197,24 @@ class NetworkConnectTest(ContainerTestCase):
         self.assertEqual(on_bridge.strip(), "02:42:ac:1f:f9:42")
 
     @unittest.skipIf(docker is None, "the docker Python SDK is not installed")
+    def test_the_container_wide_mac_address_goes_to_the_main_endpoint(self):
+        # The SDK's create_container(mac_address=) sends Config.MacAddress,
+        # which API 1.44 deprecated; Docker moves it to the main network.
+        api = docker.APIClient(base_url=self.d.host, version="1.50")
+        try:
+            wide = "02:42:ac:11:00:0a"
+            ctr = api.create_container("bb:1", ["sleep", "1000"], mac_address=wide)
+            api.start(ctr)
+            self.assertEqual(api.inspect_container(ctr)["NetworkSettings"]["MacAddress"], wide)
+            self.assertEqual(self.docker_ok("exec", ctr["Id"], "cat", "/sys/class/net/eth0/address").strip(), wide)
+            with self.assertRaises(docker.errors.APIError) as caught:
+                api.create_container("bb:1", ["true"], mac_address=wide,
+                                     host_config=api.create_host_config(network_mode="none"))
+            self.assertIn("conflicting options: mac-address and the network mode", str(caught.exception))
+        finally:
+            api.close()
+
+    @unittest.skipIf(docker is None, "the docker Python SDK is not installed")
     def test_the_python_sdk_connects_and_disconnects(self):
         client = docker.DockerClient(base_url=self.d.host, version="1.50")
         try:

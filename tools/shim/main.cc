@@ -223,6 +223,13 @@ bool Pump(LogWriter* log, Stream* s, bool flush) {
   std::string data = std::move(s->held);
   data.append(buf, static_cast<size_t>(n));
   size_t keep = flush ? data.size() : CompleteUtf8Prefix(data);
+  if (!flush && static_cast<size_t>(n) == sizeof(buf) && keep > 0) {
+    // The read filled the buffer, so more is waiting: an unfinished last
+    // line waits for its end instead of becoming two entries. (A read that
+    // drained the pipe logs it at once, so a prompt shows without delay.)
+    size_t nl = data.rfind('\n', keep - 1);
+    if (nl != std::string::npos) keep = nl + 1;
+  }
   s->held = data.substr(keep);
   LogChunk(log, s->name, std::string_view(data).substr(0, keep));
   return true;
