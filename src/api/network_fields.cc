@@ -198,8 +198,8 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
     if (!mac->is_string()) return InvalidArgument("invalid JSON: MacAddress must be a string");
     const std::string wide(mac->as_string());
     if (!wide.empty()) {
-      const bool endpoint = IsBridgeMode(network_mode) ||
-                            !(network_mode == "host" || network_mode == "none" || network_mode.starts_with("container:"));
+      const bool endpoint = IsBridgeMode(network_mode) || !(network_mode == "host" || network_mode == "none" ||
+                                                            network_mode.starts_with("container:"));
       if (!endpoint) return InvalidArgument("conflicting options: mac-address and the network mode");
       if (!IsMacAddress(wide)) return InvalidArgument("invalid MAC address " + wide);
       if (cfg->mac_address.empty()) {
