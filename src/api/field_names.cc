@@ -1,4 +1,5 @@
 #include "api/field_names.h"
+#include "base/ascii_fold.h"
 
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
@@ -14,17 +15,6 @@ namespace {
 
 using S = JsonField::Shape;
 
-bool EqualIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 const JsonField* ExactField(const JsonStruct& s, std::string_view key) {
   for (const JsonField& f : s.fields) {
     if (f.name == key) return &f;
@@ -34,7 +24,7 @@ const JsonField* ExactField(const JsonStruct& s, std::string_view key) {
 
 const JsonField* FoldedField(const JsonStruct& s, std::string_view key) {
   for (const JsonField& f : s.fields) {
-    if (EqualIgnoringCase(f.name, key)) return &f;
+    if (EqualFoldAscii(f.name, key)) return &f;
   }
   return nullptr;
 }

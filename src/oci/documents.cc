@@ -17,6 +17,7 @@
 
 #include "berth/oci.h"
 #include "berth/time.h"
+#include "base/ascii_fold.h"
 
 namespace berth {
 
@@ -62,17 +63,6 @@ Status ParseJson(std::string_view raw, json::value* out) {
   } catch (const std::exception& e) {
     return InvalidArgument(std::string("malformed JSON: ") + e.what());
   }
-}
-
-bool EqualFoldAscii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // The field `key` of `o`, or nullptr when absent or null. As Go's

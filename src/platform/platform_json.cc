@@ -7,6 +7,7 @@
 
 #include "berth/platform.h"
 #include "berth/json_text.h"
+#include "base/ascii_fold.h"
 #include "platform/go_text.h"
 
 namespace berth {
@@ -29,17 +30,6 @@ std::string_view GoKind(const json::value& v) {
     case json::kind::null: return "null";
     default: return "number";
   }
-}
-
-bool EqualFoldAscii(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 // Decodes one object member into the Platform field it names, recording the
