@@ -15,8 +15,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from network_test import BRIDGE, SERVER, SKIP_REASON, docker  # noqa: E402
-from containers_test import ContainerTestCase  # noqa: E402
+from network_test import BRIDGE, SERVER, SKIP_REASON, UserNetworkTestCase, docker  # noqa: E402
 
 MAC = "02:42:0a:d6:05:63"
 
@@ -30,21 +29,8 @@ def netfilter_rules():
 
 
 @unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
-class NetworkConnectTest(ContainerTestCase):
+class NetworkConnectTest(UserNetworkTestCase):
     daemon_args = ("--bridge", BRIDGE + "c", "--bip", "172.31.249.1/24")
-
-    def setUp(self):
-        super().setUp()
-        self.rm_networks()
-
-    def tearDown(self):
-        # Containers first: a network with endpoints cannot go.
-        self.rm_all()
-        self.rm_networks()
-
-    def rm_networks(self):
-        for nid in self.docker_ok("network", "ls", "-q", "--filter", "type=custom").split():
-            self.d.docker("network", "rm", nid)
 
     def networks_of(self, ctr):
         return json.loads(self.inspect(ctr, "{{json .NetworkSettings.Networks}}"))

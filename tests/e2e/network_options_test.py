@@ -15,8 +15,7 @@ import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from network_test import BRIDGE, SERVER, SKIP_REASON  # noqa: E402
-from containers_test import ContainerTestCase  # noqa: E402
+from network_test import BRIDGE, SERVER, SKIP_REASON, UserNetworkTestCase  # noqa: E402
 from berth_e2e import Daemon  # noqa: E402
 
 OPTS_BRIDGE = "brberth%d" % (os.getpid() % 10000)
@@ -66,21 +65,9 @@ class Listener:
 
 
 @unittest.skipIf(SKIP_REASON is not None, SKIP_REASON or "")
-class NetworkOptionsTest(ContainerTestCase):
+class NetworkOptionsTest(UserNetworkTestCase):
     daemon_args = ("--bridge", BRIDGE + "o", "--bip", "172.31.248.1/24",
                    "--default-address-pool", "base=10.215.0.0/23,size=24")
-
-    def setUp(self):
-        super().setUp()
-        self.rm_networks()
-
-    def tearDown(self):
-        self.rm_all()
-        self.rm_networks()
-
-    def rm_networks(self):
-        for nid in self.docker_ok("network", "ls", "-q", "--filter", "type=custom").split():
-            self.d.docker("network", "rm", nid)
 
     def net_inspect(self, name):
         return json.loads(self.docker_ok("network", "inspect", name))[0]

@@ -423,5 +423,23 @@ class UserNetworkRestartTest(ContainerTestCase):
         self.assertNotIn("berth-" + nid[:9], subprocess.run(["ip", "link"], capture_output=True, text=True).stdout)
 
 
+
+class UserNetworkTestCase(ContainerTestCase):
+    """A container suite that makes user-defined networks: none is left
+    before or after a test (containers first: a network with endpoints
+    cannot go)."""
+
+    def setUp(self):
+        super().setUp()
+        self.rm_networks()
+
+    def tearDown(self):
+        self.rm_all()
+        self.rm_networks()
+
+    def rm_networks(self):
+        for nid in self.docker_ok("network", "ls", "-q", "--filter", "type=custom").split():
+            self.d.docker("network", "rm", nid)
+
 if __name__ == "__main__":
     unittest.main()
