@@ -41,6 +41,19 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// Wakes a waiter when entries appear in one directory (inotify where the
+// kernel has it). Not thread-safe: one waiter per watch.
+class DirWatch {
+ public:
+  virtual ~DirWatch() = default;
+  // Blocks until an entry of the directory was created, renamed into it or
+  // closed after writing since the last call (or since the watch began), or
+  // `timeout_ms` passed. True when something changed; false on timeout. A
+  // caller checks its condition after the watch exists, then waits: nothing
+  // that happens in between is missed. A spurious true is allowed.
+  virtual bool WaitForChange(int timeout_ms) = 0;
+};
+
 struct FileInfo {
   uint64_t size = 0;
   int64_t mtime_unix_nanos = 0;
@@ -100,6 +113,11 @@ class Env {
   // close-on-exec.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 
+  // Watches the directory `path` (see DirWatch). Where the kernel offers no
+  // watch, the returned one sleeps `timeout_ms` and reports a change, so
+  // callers that re-check their condition stay correct, only slower.
+  virtual Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path) = 0;
+
   // Wall clock, nanoseconds since the Unix epoch.
   virtual int64_t NowUnixNanos() = 0;
 };
@@ -107,6 +125,12 @@ class Env {
 // Writes `data` to `path` atomically: a temporary file beside it, fsync,
 // rename, directory fsync.
 Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data);
+// The same without either fsync: a reader sees the old or the new content,
+// whole, but a machine crash may lose the change. For files that nothing
+// needs after a crash of the machine (a container's runtime files: its
+// processes died with it), where two fsyncs would cost a start or an exit
+// milliseconds, or far more on a busy disk.
+Status WriteFileReplacing(Env* env, const std::string& path, std::string_view data);
 
 // Clears the permission bits of `path` that `allowed` does not have (with
 // allowed 0710: 0755 becomes 0710, 0700 stays); never adds any. Missing:
@@ -160,6 +184,7 @@ class FaultInjectionEnv : public Env {
   Status SyncDir(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;  // never fails by injection
+  Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path) override;  // never fails by injection
   int64_t NowUnixNanos() override;
 
   // Internal: consulted by wrapped files.

@@ -339,8 +339,14 @@ class Runtime {
   // refusal (the kernel's, e.g. a memory limit below the current usage) is
   // Internal with runc's text. Default: Unimplemented.
   virtual Status Update(const std::string& id, const LinuxResourceLimits& limits);
-  // `runc delete --force` (absent: OK).
+  // `runc delete --force` (absent: OK). With a DeleteLater of `id` still
+  // pending, that one does it: OK at once.
   virtual Status Delete(const std::string& id) = 0;
+  // Delete, for a container that has exited, done on a background thread so
+  // that the caller (the exit's bookkeeping) need not wait for runc; a
+  // failure is logged. A later Start of the same `id` first waits for it. Read what runc's cgroup still shows (an OOM kill) before this.
+  // Default: Delete at once.
+  virtual void DeleteLater(const std::string& id);
   // Runs the process `process_json` (see WriteProcessJson) inside the
   // running container `id` (`runc exec`; the container's namespaces, cgroup
   // and seccomp filter) and blocks until it exits. Hands what it prints to

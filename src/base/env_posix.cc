@@ -5,7 +5,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -290,6 +292,42 @@ class PosixFileLock final : public FileLock {
   int fd_;
 };
 
+// inotify on one directory: creations, renames into it and closes after
+// writing wake the waiter; the events themselves are drained, not read.
+class InotifyDirWatch final : public DirWatch {
+ public:
+  explicit InotifyDirWatch(int fd) : fd_(fd) {}
+  ~InotifyDirWatch() override { CloseFd(fd_); }
+
+  bool WaitForChange(int timeout_ms) override {
+    struct pollfd p = {fd_, POLLIN, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, timeout_ms < 0 ? -1 : timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    if (r <= 0) return false;
+    alignas(struct inotify_event) char buf[4096];
+    while (::read(fd_, buf, sizeof(buf)) > 0) {
+    }
+    return true;
+  }
+
+ private:
+  int fd_;
+};
+
+// Where no inotify descriptor can be had (limits reached): a plain sleep, and
+// the caller re-checks its condition.
+class SleepingDirWatch final : public DirWatch {
+ public:
+  bool WaitForChange(int timeout_ms) override {
+    struct timespec ts = {timeout_ms / 1000, static_cast<long>(timeout_ms % 1000) * 1000000};
+    while (::nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    return true;
+  }
+};
+
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
@@ -483,6 +521,23 @@ class PosixEnv final : public Env {
     return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
 
+  Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path) override {
+    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOSYS) {
+        return std::unique_ptr<DirWatch>(new SleepingDirWatch);
+      }
+      return PathError("inotify_init1 for", path, errno);
+    }
+    if (::inotify_add_watch(fd, path.c_str(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
+      int err = errno;
+      CloseFd(fd);
+      if (err == ENOSPC) return std::unique_ptr<DirWatch>(new SleepingDirWatch);  // watch limit reached
+      return PathError("watch", path, err);
+    }
+    return std::unique_ptr<DirWatch>(new InotifyDirWatch(fd));
+  }
+
   int64_t NowUnixNanos() override {
     struct timespec ts;
     ::clock_gettime(CLOCK_REALTIME, &ts);
@@ -510,7 +565,9 @@ Status RestrictPermissions(Env* env, const std::string& path, uint32_t allowed) 
   return env->Chmod(path, info.mode & allowed);
 }
 
-Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {
+namespace {
+
+Status WriteThenRename(Env* env, const std::string& path, std::string_view data, bool durable) {
   static std::atomic<uint64_t> counter{0};
   std::string tmp;
   auto fail = [&](Status s, bool remove_tmp) {
@@ -532,15 +589,26 @@ Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data)
   if (!created.ok()) return created.status();
   std::unique_ptr<WritableFile> f = std::move(*created);
   Status s = f->Append(data);
-  if (s.ok()) s = f->Sync();
+  if (s.ok() && durable) s = f->Sync();
   Status c = f->Close();
   if (s.ok()) s = c;
   if (!s.ok()) return fail(s, true);
   s = env->RenameFile(tmp, path);
   if (!s.ok()) return fail(s, true);
+  if (!durable) return OkStatus();
   // The new content is in place; a failed directory fsync only means the
   // rename might not survive a crash. Report it so callers can retry.
   return env->SyncDir(DirName(path));
+}
+
+}  // namespace
+
+Status WriteFileAtomic(Env* env, const std::string& path, std::string_view data) {
+  return WriteThenRename(env, path, data, /*durable=*/true);
+}
+
+Status WriteFileReplacing(Env* env, const std::string& path, std::string_view data) {
+  return WriteThenRename(env, path, data, /*durable=*/false);
 }
 
 }  // namespace berth

@@ -335,6 +335,34 @@ TEST_F(EnvTest, LockFileIsExclusiveAndNamesTheHolder) {
   EXPECT_FALSE(env_->LockFile(dir_ + "/link").ok());
 }
 
+// A waiter wakes when a file is renamed into the directory (as runc writes
+// its pid file) or written and closed there, from another thread; with
+// nothing happening it times out; a missing directory is an error.
+TEST_F(EnvTest, WatchDirWakesOnNewEntries) {
+  const std::string d = dir_ + "/watched";
+  ASSERT_TRUE(env_->CreateDirs(d).ok());
+  auto watch = env_->WatchDir(d);
+  ASSERT_TRUE(watch.ok()) << watch.status().ToString();
+  EXPECT_FALSE((*watch)->WaitForChange(0));
+  std::thread writer([&] { ASSERT_TRUE(WriteFileAtomic(env_, d + "/pid", "42").ok()); });
+  EXPECT_TRUE((*watch)->WaitForChange(10'000));
+  writer.join();
+  EXPECT_TRUE(env_->FileExists(d + "/pid"));
+  (*watch)->WaitForChange(0);  // the write's later events (close, rename), if the first wake came early
+  // Drained: quiet again until the next change.
+  EXPECT_FALSE((*watch)->WaitForChange(0));
+  ASSERT_TRUE(WriteFileAtomic(env_, d + "/exit", "0").ok());
+  EXPECT_TRUE((*watch)->WaitForChange(10'000));
+  // A change below a subdirectory is not this directory's.
+  ASSERT_TRUE(env_->CreateDirs(d + "/sub").ok());
+  EXPECT_TRUE((*watch)->WaitForChange(0));  // the subdirectory's creation itself
+  ASSERT_TRUE(WriteFileAtomic(env_, d + "/sub/f", "x").ok());
+  EXPECT_FALSE((*watch)->WaitForChange(50));
+  EXPECT_FALSE(env_->WatchDir(dir_ + "/missing").ok());
+  FaultInjectionEnv fenv(env_);
+  EXPECT_TRUE(fenv.WatchDir(d).ok());
+}
+
 TEST_F(EnvTest, RestrictPermissionsOnlyClearsBits) {
   const std::string d = dir_ + "/d";
   ASSERT_TRUE(env_->CreateDirs(d, 0700).ok());

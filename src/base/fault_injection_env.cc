@@ -168,6 +168,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
 Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) { return base_->ListDir(path); }
 
 Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) { return base_->LockFile(path); }
+Result<std::unique_ptr<DirWatch>> FaultInjectionEnv::WatchDir(const std::string& path) { return base_->WatchDir(path); }
 
 int64_t FaultInjectionEnv::NowUnixNanos() {
   {

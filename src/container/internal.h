@@ -294,6 +294,11 @@ class ContainerServiceImpl : public ContainerService {
   Result<bool> PauseForCommit(const ContainerRecord& rec, bool pause);
   // Unmounts the rootfs and image mounts of a container (errors ignored).
   void UnmountAll(const std::string& id);
+  // Removes the directory of container `id` from view at once (a rename
+  // into <containers>/.removing) and deletes it on a tracked thread, so that
+  // a removal does not wait for its files to be unlinked; Init clears what
+  // a crash left there. Falls back to removing in place.
+  void DiscardDir(const std::string& id);
   Status KillLocked(Ctr& c, int sig) EXCLUDES(mu_);  // sends, emits "kill"; op_mu held
   // The container's stop signal (its StopSignal, else the image's, else
   // SIGTERM) as a number.

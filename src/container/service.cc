@@ -64,6 +64,8 @@ ContainerServiceImpl::ContainerServiceImpl(Store* store, std::unique_ptr<Snapsho
 ContainerServiceImpl::~ContainerServiceImpl() { Shutdown(); }
 
 Status ContainerServiceImpl::Init() {
+  // Directories of containers removed just before a crash or a stop.
+  LogIfError(store_->env()->RemoveAll(dir_ + "/.removing"), "remove the directories of removed containers");
   BERTH_ASSIGN_OR_RETURN(volumes_, VolumeService::Open(store_->env(), store_->root(), store_->events()));
   BERTH_ASSIGN_OR_RETURN(std::vector<ContainerRecord> recs, store_->images()->Containers());
   std::vector<std::string> to_watch, to_remove;
@@ -253,6 +255,19 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
   out.id = c->rec.id;
   Observe("create", t0);
   return out;
+}
+
+void ContainerServiceImpl::DiscardDir(const std::string& id) {
+  Env* env = store_->env();
+  const std::string trash = dir_ + "/.removing";
+  const std::string to = trash + "/" + id;
+  Status s = env->CreateDirs(trash, 0700);
+  if (s.ok()) s = env->RenameFile(Dir(id), to);
+  if (!s.ok()) {
+    if (s.code() != Code::kNotFound) LogIfError(env->RemoveAll(Dir(id)), "remove the directory of container " + id);
+    return;
+  }
+  StartTracked([env, to] { LogIfError(env->RemoveAll(to), "remove the directory of a removed container " + to); });
 }
 
 void ContainerServiceImpl::UnmountAll(const std::string& id) {
@@ -512,7 +527,7 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
   UnmountAll(id);
   // Read while runc's cgroup of the container still exists.
   const bool oom_killed = OomKilledInCgroup(id);
-  LogIfError(runtime_->Delete(id), "delete the runtime state of container " + id);
+  runtime_->DeleteLater(id);  // off the exit's path: a Start of the same container waits for it
   volumes_->Unmount(id);
   ReleaseNetwork(id);
   bool auto_remove = false;
@@ -728,7 +743,7 @@ Status ContainerServiceImpl::RemoveInternal(const std::string& id, bool force, b
   ReleaseNetwork(id);
   BERTH_RETURN_IF_ERROR(store_->images()->DeleteContainer(id));
   LogIfError(volumes_->Release(id, remove_volumes), "release the volumes of container " + id);
-  LogIfError(store_->env()->RemoveAll(Dir(id)), "remove the directory of container " + id);
+  DiscardDir(id);
   {
     MutexLock l(&mu_);
     c->removed = true;

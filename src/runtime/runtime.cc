@@ -17,13 +17,18 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "berth/env.h"
+#include "berth/log.h"
+#include "berth/mutex.h"
 #include "berth/runtime.h"
 #include "runtime/log_format.h"
 #include "runtime/subprocess.h"
@@ -48,6 +53,8 @@ void RestoreOutputNewlines(int master_fd) {
 }
 
 constexpr int kPollMs = 20;
+// How often a waiter that can be cancelled looks at `cancelled`.
+constexpr int kCancelCheckMs = 100;
 // How long Start waits for runc to report the process started or failed.
 constexpr int kStartTimeoutMs = 60000;
 
@@ -164,17 +171,45 @@ class RuncRuntime final : public Runtime {
  public:
   explicit RuncRuntime(RuntimeOptions opts) : opts_(std::move(opts)) {}
 
+  ~RuncRuntime() override {
+    {
+      MutexLock l(&delete_mu_);
+      delete_stop_ = true;
+      delete_changed_.NotifyAll();
+    }
+    if (delete_worker_.joinable()) delete_worker_.join();  // runs what is queued first
+  }
+
+  void DeleteLater(const std::string& id) override {
+    MutexLock l(&delete_mu_);
+    if (delete_stop_) {
+      l.Unlock();
+      LogIfError(Delete(id), "delete the runtime state of container " + id);
+      return;
+    }
+    if (!delete_pending_.insert(id).second) return;
+    delete_queue_.push_back(id);
+    if (!delete_worker_.joinable()) delete_worker_ = std::thread([this] { DeleteWorker(); });
+    delete_changed_.NotifyAll();
+  }
+
   Result<int> Start(const std::string& id, const std::string& bundle, const std::string& state_dir_in,
                     const StartOptions& start) override {
     const LogRotation& log = start.log;
     if (id.empty()) return InvalidArgument("empty container ID");
     const std::string state_dir = MakeAbsolute(state_dir_in);
     Env* env = Env::Default();
-    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
-    if (rs.exists && rs.status != "stopped") {
-      return FailedPrecondition("container " + id + " is already " + rs.status);
+    AwaitDeleteLater(id);
+    BERTH_RETURN_IF_ERROR(CheckRuncExecutable());
+    // Only a container runc still keeps (a crash, or a stop that left it)
+    // costs a `runc state`: runc's directory for it is looked at first.
+    if (RuncKnows(id)) {
+      BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
+      if (rs.exists && rs.status != "stopped") {
+        return FailedPrecondition("container " + id + " is already " + rs.status);
+      }
+      if (rs.exists) BERTH_RETURN_IF_ERROR(Delete(id));
     }
-    if (rs.exists) BERTH_RETURN_IF_ERROR(Delete(id));
     BERTH_RETURN_IF_ERROR(env->CreateDirs(state_dir, 0711));
     for (const char* name : {"exit", "init.pid", "shim.pid", "runc.log", "start.log", kShimStdinFifo,
                              kShimControlFifo, kConsoleSocket}) {
@@ -201,6 +236,9 @@ class RuncRuntime final : public Runtime {
     }
     if (start.open_stdin) shim_args.insert(shim_args.end(), {"--stdin", "1"});
     if (start.tty) shim_args.insert(shim_args.end(), {"--tty", "1"});
+    // Watched before the shim exists: runc's pid file or the shim's exit file
+    // wakes this thread as it appears (no polling delay on the start path).
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<DirWatch> watch, env->WatchDir(state_dir));
     BERTH_ASSIGN_OR_RETURN(CommandResult shim, RunCommand(shim_args));
     if (shim.exit_code != 0) {
       return Internal("start shim for " + id + ": " + Trim(shim.err.empty() ? shim.out : shim.err));
@@ -234,7 +272,7 @@ class RuncRuntime final : public Runtime {
         }
       }
       if (now >= deadline) return Internal("timed out starting container " + id);
-      SleepMs(kPollMs);
+      watch->WaitForChange(static_cast<int>(std::min(next_shim_check, deadline) - now));
     }
   }
 
@@ -285,8 +323,14 @@ class RuncRuntime final : public Runtime {
   }
 
   Result<RuntimeState> State(const std::string& id, const std::string& state_dir) override {
-    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
     RuntimeState st = ReadExit(state_dir + "/exit");
+    // The shim writes the exit file once the container's init has been
+    // reaped (and Start removes a stale one): runc need not be asked.
+    if (st.exited) {
+      st.kind = RuntimeState::kStopped;
+      return st;
+    }
+    BERTH_ASSIGN_OR_RETURN(RuncStatus rs, RuncState(id));
     if (rs.exists) {
       if (rs.status == "created") {
         st.kind = RuntimeState::kCreated;
@@ -309,6 +353,9 @@ class RuncRuntime final : public Runtime {
     const std::string exit_file = state_dir + "/exit";
     const int64_t start = MonotonicMs();
     int64_t next_shim_check = start + 500;
+    // The shim's exit file wakes the waiter as it appears; without a watch
+    // (the state directory is gone) the wait falls back to polling.
+    auto watch = env->WatchDir(state_dir);
     while (!env->FileExists(exit_file)) {
       if (cancelled && cancelled()) break;
       const int64_t now = MonotonicMs();
@@ -319,7 +366,13 @@ class RuncRuntime final : public Runtime {
         int shim_pid = ReadPidFile(state_dir + "/shim.pid");
         if (shim_pid > 0 && !ProcessAlive(shim_pid) && !env->FileExists(exit_file)) break;
       }
-      SleepMs(kPollMs);
+      int slice = cancelled ? kCancelCheckMs : static_cast<int>(next_shim_check - now);
+      if (timeout_ms >= 0) slice = static_cast<int>(std::min<int64_t>(slice, start + timeout_ms - now));
+      if (watch.ok()) {
+        (*watch)->WaitForChange(std::max(slice, 1));
+      } else {
+        SleepMs(std::min(std::max(slice, 1), kPollMs));
+      }
     }
     return State(id, state_dir);
   }
@@ -377,13 +430,67 @@ class RuncRuntime final : public Runtime {
   }
 
   Status Delete(const std::string& id) override {
+    {
+      MutexLock l(&delete_mu_);
+      // Queued or running: that deletion does it (a removal after the exit
+      // does not wait for runc).
+      if (delete_pending_.count(id) != 0) return OkStatus();
+    }
+    return DeleteNow(id);
+  }
+
+ private:
+  Status DeleteNow(const std::string& id) {
     if (!RuncKnows(id)) return OkStatus();  // nothing of runc's to delete: no process spawned
     BERTH_ASSIGN_OR_RETURN(CommandResult r, Runc({"delete", "--force", id}));
     if (r.exit_code == 0 || Contains(r.err, "does not exist")) return OkStatus();
     return Internal("runc delete " + id + ": " + Trim(r.err));
   }
 
- private:
+  // NotFound naming runc when its binary is missing (a path, or a name
+  // looked up in PATH as exec does), so a start fails with that reason
+  // rather than the shim's.
+  Status CheckRuncExecutable() const {
+    const std::string& runc = opts_.runc;
+    if (runc.find('/') != std::string::npos) {
+      if (::access(runc.c_str(), X_OK) == 0) return OkStatus();
+      return ErrnoStatus("runc binary " + runc, errno);
+    }
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    while (true) {
+      size_t colon = dirs.find(':');
+      std::string dir(dirs.substr(0, colon));
+      if (::access(((dir.empty() ? std::string(".") : dir) + "/" + runc).c_str(), X_OK) == 0) return OkStatus();
+      if (colon == std::string_view::npos) break;
+      dirs.remove_prefix(colon + 1);
+    }
+    return NotFound("runc binary " + runc + " not found in PATH");
+  }
+
+  // Runs the queued deletions one by one until the runtime ends (and the
+  // queue is empty).
+  void DeleteWorker() {
+    MutexLock l(&delete_mu_);
+    while (true) {
+      while (delete_queue_.empty() && !delete_stop_) delete_changed_.Wait(&delete_mu_);
+      if (delete_queue_.empty()) return;
+      std::string id = std::move(delete_queue_.front());
+      delete_queue_.pop_front();
+      l.Unlock();
+      LogIfError(DeleteNow(id), "delete the runtime state of container " + id);
+      l.Lock();
+      delete_pending_.erase(id);
+      delete_changed_.NotifyAll();
+    }
+  }
+
+  // Blocks while a DeleteLater of `id` is queued or running.
+  void AwaitDeleteLater(const std::string& id) {
+    MutexLock l(&delete_mu_);
+    while (delete_pending_.count(id) != 0) delete_changed_.Wait(&delete_mu_);
+  }
+
   std::vector<std::string> RuncArgv(const std::vector<std::string>& args) const {
     std::vector<std::string> argv = {opts_.runc};
     if (!opts_.runc_root.empty()) {
@@ -439,6 +546,12 @@ class RuncRuntime final : public Runtime {
   }
 
   const RuntimeOptions opts_;
+  Mutex delete_mu_;
+  CondVar delete_changed_;
+  std::deque<std::string> delete_queue_ GUARDED_BY(delete_mu_);
+  std::set<std::string> delete_pending_ GUARDED_BY(delete_mu_);  // queued or running
+  bool delete_stop_ GUARDED_BY(delete_mu_) = false;
+  std::thread delete_worker_;  // started by the first DeleteLater (under delete_mu_)
 };
 
 }  // namespace
@@ -447,6 +560,10 @@ Result<int> Runtime::Exec(const std::string& id, const std::string&, const std::
                           const std::function<void(int pid)>&, const std::function<void(int, std::string_view)>&,
                           const std::function<bool()>&) {
   return Unimplemented("this runtime cannot run processes in container " + id);
+}
+
+void Runtime::DeleteLater(const std::string& id) {
+  LogIfError(Delete(id), "delete the runtime state of container " + id);
 }
 
 Status Runtime::Update(const std::string& id, const LinuxResourceLimits&) {

@@ -377,6 +377,27 @@ TEST_F(RuntimeTest, DeleteRemovesRuncState) {
   EXPECT_EQ(rt_->Kill(id, SIGKILL).code(), Code::kFailedPrecondition);
 }
 
+// DeleteLater leaves runc's state to a background thread; a Start of the
+// same container right after waits for it (and starts), a Delete meanwhile is
+// OK at once, and the runtime's end finishes what is queued.
+TEST_F(RuntimeTest, DeleteLaterThenStartAgain) {
+  std::string id = Prepare({"sh", "-c", "echo once"});
+  ASSERT_TRUE(Start(id).ok());
+  EXPECT_EQ(MustWait(id).exit_code, 0);
+  EXPECT_TRUE(Env::Default()->FileExists(opts_.runc_root + "/" + id));  // runc run -d keeps it until a delete
+  rt_->DeleteLater(id);
+  EXPECT_TRUE(rt_->Delete(id).ok());
+  auto pid = Start(id);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  EXPECT_EQ(MustWait(id).exit_code, 0);
+  rt_->DeleteLater(id);
+  rt_.reset();  // drains the queue
+  EXPECT_FALSE(Env::Default()->FileExists(opts_.runc_root + "/" + id));
+  std::string out;
+  for (const auto& e : Logs(id)) out += e.data;
+  EXPECT_EQ(out, "once\nonce\n");
+}
+
 TEST_F(RuntimeTest, RestartKeepsLogAndReplacesExit) {
   std::string id = Prepare({"sh", "-c", "echo run"});
   ASSERT_TRUE(Start(id).ok());

@@ -337,7 +337,8 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
 
   Env* env_ = Env::Default();
   BERTH_RETURN_IF_ERROR(env_->CreateDirs(bundle, 0711));
-  return WriteFileAtomic(env_, bundle + "/config.json", json::serialize(spec));
+  // Written again at every start, and read by runc at once: no fsync.
+  return WriteFileReplacing(env_, bundle + "/config.json", json::serialize(spec));
 }
 
 // Written without fsync: `runc exec` reads the file at once and nothing
