@@ -54,7 +54,7 @@ class NoSyncEnv : public Env {
   Status SyncDir(const std::string&) override { return OkStatus(); }
   Result<std::vector<std::string>> ListDir(const std::string& p) override { return b->ListDir(p); }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override { return b->LockFile(p); }
-  Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& p) override { return b->WatchDir(p); }
+  Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& p, bool w) override { return b->WatchDir(p, w); }
   int64_t NowUnixNanos() override { return b->NowUnixNanos(); }
 };
 

@@ -47,7 +47,8 @@ class DirWatch {
  public:
   virtual ~DirWatch() = default;
   // Blocks until an entry of the directory was created, renamed into it or
-  // closed after writing since the last call (or since the watch began), or
+  // closed after writing (with `with_writes`, also written to) since the
+  // last call (or since the watch began), or
   // `timeout_ms` passed. True when something changed; false on timeout. A
   // caller checks its condition after the watch exists, then waits: nothing
   // that happens in between is missed. A spurious true is allowed.
@@ -113,10 +114,11 @@ class Env {
   // close-on-exec.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 
-  // Watches the directory `path` (see DirWatch). Where the kernel offers no
+  // Watches the directory `path` (see DirWatch); `with_writes` also wakes on
+  // every write to a file in it (a log being followed). Where the kernel offers no
   // watch, the returned one sleeps `timeout_ms` and reports a change, so
   // callers that re-check their condition stay correct, only slower.
-  virtual Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path) = 0;
+  virtual Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path, bool with_writes) = 0;
 
   // Wall clock, nanoseconds since the Unix epoch.
   virtual int64_t NowUnixNanos() = 0;
@@ -184,7 +186,8 @@ class FaultInjectionEnv : public Env {
   Status SyncDir(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;  // never fails by injection
-  Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path) override;  // never fails by injection
+  Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path,
+                                             bool with_writes) override;  // never fails by injection
   int64_t NowUnixNanos() override;
 
   // Internal: consulted by wrapped files.

@@ -20,6 +20,7 @@
 
 #include "base/read_in_root.h"
 #include "berth/env.h"
+#include "berth/mutex.h"
 
 namespace berth {
 
@@ -292,12 +293,59 @@ class PosixFileLock final : public FileLock {
   int fd_;
 };
 
+// inotify descriptors are kept for reuse: closing one waits for the
+// kernel's notification grace period (measured at ~14 ms here, on every
+// container's start path), while removing a watch does not.
+class InotifyPool {
+ public:
+  // A descriptor with no watch (events of an earlier use drained), or -1
+  // with errno set.
+  int Take() {
+    {
+      MutexLock l(&mu_);
+      if (!idle_.empty()) {
+        int fd = idle_.back();
+        idle_.pop_back();
+        Drain(fd);
+        return fd;
+      }
+    }
+    return ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  }
+  void Give(int fd) {
+    MutexLock l(&mu_);
+    if (idle_.size() < kMaxIdle) {
+      idle_.push_back(fd);
+      return;
+    }
+    CloseFd(fd);
+  }
+  static void Drain(int fd) {
+    alignas(struct inotify_event) char buf[4096];
+    while (::read(fd, buf, sizeof(buf)) > 0) {
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxIdle = 64;
+  Mutex mu_;
+  std::vector<int> idle_ GUARDED_BY(mu_);
+};
+
+InotifyPool& Inotifies() {
+  static InotifyPool* pool = new InotifyPool;  // never deleted
+  return *pool;
+}
+
 // inotify on one directory: creations, renames into it and closes after
 // writing wake the waiter; the events themselves are drained, not read.
 class InotifyDirWatch final : public DirWatch {
  public:
-  explicit InotifyDirWatch(int fd) : fd_(fd) {}
-  ~InotifyDirWatch() override { CloseFd(fd_); }
+  InotifyDirWatch(int fd, int wd) : fd_(fd), wd_(wd) {}
+  ~InotifyDirWatch() override {
+    ::inotify_rm_watch(fd_, wd_);
+    Inotifies().Give(fd_);
+  }
 
   bool WaitForChange(int timeout_ms) override {
     struct pollfd p = {fd_, POLLIN, 0};
@@ -306,14 +354,13 @@ class InotifyDirWatch final : public DirWatch {
       r = ::poll(&p, 1, timeout_ms < 0 ? -1 : timeout_ms);
     } while (r < 0 && errno == EINTR);
     if (r <= 0) return false;
-    alignas(struct inotify_event) char buf[4096];
-    while (::read(fd_, buf, sizeof(buf)) > 0) {
-    }
+    InotifyPool::Drain(fd_);
     return true;
   }
 
  private:
   int fd_;
+  int wd_;
 };
 
 // Where no inotify descriptor can be had (limits reached): a plain sleep, and
@@ -521,21 +568,23 @@ class PosixEnv final : public Env {
     return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
 
-  Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path) override {
-    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  Result<std::unique_ptr<DirWatch>> WatchDir(const std::string& path, bool with_writes) override {
+    int fd = Inotifies().Take();
     if (fd < 0) {
       if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOSYS) {
         return std::unique_ptr<DirWatch>(new SleepingDirWatch);
       }
       return PathError("inotify_init1 for", path, errno);
     }
-    if (::inotify_add_watch(fd, path.c_str(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
+    const uint32_t mask = IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | (with_writes ? IN_MODIFY : 0u);
+    int wd = ::inotify_add_watch(fd, path.c_str(), mask);
+    if (wd < 0) {
       int err = errno;
-      CloseFd(fd);
+      Inotifies().Give(fd);
       if (err == ENOSPC) return std::unique_ptr<DirWatch>(new SleepingDirWatch);  // watch limit reached
       return PathError("watch", path, err);
     }
-    return std::unique_ptr<DirWatch>(new InotifyDirWatch(fd));
+    return std::unique_ptr<DirWatch>(new InotifyDirWatch(fd, wd));
   }
 
   int64_t NowUnixNanos() override {

@@ -341,7 +341,7 @@ TEST_F(EnvTest, LockFileIsExclusiveAndNamesTheHolder) {
 TEST_F(EnvTest, WatchDirWakesOnNewEntries) {
   const std::string d = dir_ + "/watched";
   ASSERT_TRUE(env_->CreateDirs(d).ok());
-  auto watch = env_->WatchDir(d);
+  auto watch = env_->WatchDir(d, false);
   ASSERT_TRUE(watch.ok()) << watch.status().ToString();
   EXPECT_FALSE((*watch)->WaitForChange(0));
   std::thread writer([&] { ASSERT_TRUE(WriteFileAtomic(env_, d + "/pid", "42").ok()); });
@@ -358,9 +358,20 @@ TEST_F(EnvTest, WatchDirWakesOnNewEntries) {
   EXPECT_TRUE((*watch)->WaitForChange(0));  // the subdirectory's creation itself
   ASSERT_TRUE(WriteFileAtomic(env_, d + "/sub/f", "x").ok());
   EXPECT_FALSE((*watch)->WaitForChange(50));
-  EXPECT_FALSE(env_->WatchDir(dir_ + "/missing").ok());
+  EXPECT_FALSE(env_->WatchDir(dir_ + "/missing", false).ok());
   FaultInjectionEnv fenv(env_);
-  EXPECT_TRUE(fenv.WatchDir(d).ok());
+  EXPECT_TRUE(fenv.WatchDir(d, false).ok());
+  // Appends wake only a watch that asks for writes.
+  ASSERT_TRUE(WriteFileAtomic(env_, d + "/log", "").ok());
+  auto writes = env_->WatchDir(d, true);
+  ASSERT_TRUE(writes.ok());
+  (*watch)->WaitForChange(0);
+  int fd = ::open((d + "/log").c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, "x", 1), 1);
+  EXPECT_TRUE((*writes)->WaitForChange(10'000));
+  EXPECT_FALSE((*watch)->WaitForChange(50));
+  ::close(fd);
 }
 
 TEST_F(EnvTest, RestrictPermissionsOnlyClearsBits) {

@@ -168,7 +168,9 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
 Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) { return base_->ListDir(path); }
 
 Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) { return base_->LockFile(path); }
-Result<std::unique_ptr<DirWatch>> FaultInjectionEnv::WatchDir(const std::string& path) { return base_->WatchDir(path); }
+Result<std::unique_ptr<DirWatch>> FaultInjectionEnv::WatchDir(const std::string& path, bool with_writes) {
+  return base_->WatchDir(path, with_writes);
+}
 
 int64_t FaultInjectionEnv::NowUnixNanos() {
   {

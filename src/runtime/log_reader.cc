@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "berth/env.h"
 #include "berth/runtime.h"
 #include "runtime/log_format.h"
 
@@ -20,6 +21,9 @@ namespace {
 using runtime_internal::ParseLogLine;
 
 constexpr int kFollowPollMs = 30;
+// The same once the log's directory holds the shim's exit file.
+constexpr int kExitedPollMs = 2;
+constexpr char kExitFileName[] = "exit";
 constexpr size_t kChunk = 64 * 1024;
 
 bool Selected(const LogReadOptions& opts, const LogEntry& e) {
@@ -251,6 +255,14 @@ Status ReadLog(const std::string& log_path, const LogReadOptions& opts,
   if (done) return OkStatus();
   LogFile f(log_path);
   BERTH_RETURN_IF_ERROR(f.Open());
+  // A follower wakes on every write to the log (and on the shim's exit
+  // file) rather than after a fixed sleep; without a watch it sleeps.
+  const std::string dir = log_path.substr(0, log_path.find_last_of('/') + 1);
+  std::unique_ptr<DirWatch> watch;
+  if (opts.follow) {
+    auto w = Env::Default()->WatchDir(dir.empty() ? "." : dir, /*with_writes=*/true);
+    if (w.ok()) watch = std::move(*w);
+  }
   bool draining = false;  // `finished` said so: read to the end, then stop
   bool rotated = false;   // the open file was renamed away: read its end, then move on
   while (true) {
@@ -277,7 +289,14 @@ Status ReadLog(const std::string& log_path, const LogReadOptions& opts,
       BERTH_RETURN_IF_ERROR(f.Open());
       continue;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(kFollowPollMs));
+    // Once the shim's exit file is there the output is complete and only
+    // the daemon's record of the exit (`finished`) is awaited: look often.
+    const int slice = Env::Default()->FileExists(dir + kExitFileName) ? kExitedPollMs : kFollowPollMs;
+    if (watch) {
+      watch->WaitForChange(slice);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(slice));
+    }
     BERTH_RETURN_IF_ERROR(f.Open());  // the file may appear late
   }
 }

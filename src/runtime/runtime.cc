@@ -238,7 +238,7 @@ class RuncRuntime final : public Runtime {
     if (start.tty) shim_args.insert(shim_args.end(), {"--tty", "1"});
     // Watched before the shim exists: runc's pid file or the shim's exit file
     // wakes this thread as it appears (no polling delay on the start path).
-    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<DirWatch> watch, env->WatchDir(state_dir));
+    BERTH_ASSIGN_OR_RETURN(std::unique_ptr<DirWatch> watch, env->WatchDir(state_dir, /*with_writes=*/false));
     BERTH_ASSIGN_OR_RETURN(CommandResult shim, RunCommand(shim_args));
     if (shim.exit_code != 0) {
       return Internal("start shim for " + id + ": " + Trim(shim.err.empty() ? shim.out : shim.err));
@@ -355,7 +355,7 @@ class RuncRuntime final : public Runtime {
     int64_t next_shim_check = start + 500;
     // The shim's exit file wakes the waiter as it appears; without a watch
     // (the state directory is gone) the wait falls back to polling.
-    auto watch = env->WatchDir(state_dir);
+    auto watch = env->WatchDir(state_dir, /*with_writes=*/false);
     while (!env->FileExists(exit_file)) {
       if (cancelled && cancelled()) break;
       const int64_t now = MonotonicMs();
