@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "berth/slash_path.h"
 #include "berth/status.h"
 
 namespace berth {
@@ -26,9 +27,6 @@ std::vector<std::string> ReadDockerignore(std::string_view text);
 // are always part of the context. `dockerfile` is the Dockerfile's path in
 // the context ("Dockerfile").
 std::vector<std::string> KeepBuildFiles(std::vector<std::string> patterns, std::string_view dockerfile);
-
-// Go's filepath.Clean on '/'-separated paths ("" is ".").
-std::string CleanSlashPath(std::string_view path);
 
 class DockerignoreMatcher {
  public:

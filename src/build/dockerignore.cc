@@ -2,6 +2,7 @@
 // ignorefile/ignorefile.go), Go's path/filepath (Clean, Match's syntax
 // checks) and the docker CLI's TrimBuildFilesFromExcludes.
 #include "berth/dockerignore.h"
+#include "berth/slash_path.h"
 
 #include <unordered_set>
 
@@ -201,37 +202,6 @@ std::string ParentDir(const std::string& file) {
 }
 
 }  // namespace
-
-std::string CleanSlashPath(std::string_view path) {
-  if (path.empty()) return ".";
-  bool rooted = path[0] == '/';
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    size_t end = slash == std::string_view::npos ? path.size() : slash;
-    std::string_view part = path.substr(start, end - start);
-    if (part.empty() || part == ".") {
-      // skipped
-    } else if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back(part);
-      }
-    } else {
-      parts.push_back(part);
-    }
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += '/';
-    out += parts[i];
-  }
-  return out.empty() ? "." : out;
-}
 
 std::vector<std::string> ReadDockerignore(std::string_view text) {
   std::vector<std::string> patterns;

@@ -21,6 +21,7 @@
 #include "berth/builder.h"
 #include "berth/digest.h"
 #include "berth/dockerignore.h"
+#include "berth/slash_path.h"
 #include "berth/tree_archive.h"
 
 namespace berth::builder {
@@ -118,17 +119,9 @@ Status Refuse(const std::string& entry, const std::string& why) {
 // The entry's path as components, or an error for absolute paths and "..".
 Result<std::vector<std::string>> Components(const std::string& raw) {
   if (raw.starts_with("/")) return Refuse(raw, "absolute path");
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= raw.size()) {
-    size_t end = raw.find('/', pos);
-    if (end == std::string::npos) end = raw.size();
-    std::string c = raw.substr(pos, end - pos);
-    if (c == "..") return Refuse(raw, "path leaves the context");
-    if (!c.empty() && c != ".") out.push_back(std::move(c));
-    pos = end + 1;
-  }
-  return out;
+  auto out = ComponentsWithin(raw);
+  if (!out) return Refuse(raw, "path leaves the context");
+  return std::move(*out);
 }
 
 // A symbolic link of a build context must point inside it.

@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "berth/slash_path.h"
 #include "berth/time.h"
 #include "container/internal.h"
 
@@ -87,16 +88,9 @@ std::optional<ImagePathKind> KindInLayer(const std::string& layer, const std::ve
 
 // The components of an absolute path; ".." is refused.
 Result<std::vector<std::string>> PathComponents(const std::string& path) {
-  std::vector<std::string> components;
-  for (size_t pos = 0; pos <= path.size();) {
-    size_t end = path.find('/', pos);
-    if (end == std::string::npos) end = path.size();
-    std::string c = path.substr(pos, end - pos);
-    if (c == "..") return InvalidArgument("path " + path + " leaves the image's root");
-    if (!c.empty() && c != ".") components.push_back(std::move(c));
-    pos = end + 1;
-  }
-  return components;
+  auto components = ComponentsWithin(path);
+  if (!components) return InvalidArgument("path " + path + " leaves the image's root");
+  return std::move(*components);
 }
 
 Status Errno(const std::string& what, const std::string& path) {

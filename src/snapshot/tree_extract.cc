@@ -18,6 +18,7 @@
 #include "base/read_in_root.h"
 #include "base/tar_input.h"
 #include "base/unique_fd.h"
+#include "berth/slash_path.h"
 #include "berth/tree_archive.h"
 
 namespace berth {
@@ -75,17 +76,9 @@ class Extractor {
   // The entry's path as components, or an error for absolute paths and "..".
   Result<std::vector<std::string>> Components(const std::string& raw) const {
     if (raw.starts_with("/")) return Refuse(raw, "absolute path");
-    std::vector<std::string> out;
-    size_t pos = 0;
-    while (pos <= raw.size()) {
-      size_t end = raw.find('/', pos);
-      if (end == std::string::npos) end = raw.size();
-      std::string c = raw.substr(pos, end - pos);
-      if (c == "..") return Refuse(raw, "path leaves the " + o_.place);
-      if (!c.empty() && c != ".") out.push_back(std::move(c));
-      pos = end + 1;
-    }
-    return out;
+    auto out = ComponentsWithin(raw);
+    if (!out) return Refuse(raw, "path leaves the " + o_.place);
+    return std::move(*out);
   }
 
   Status OpenTop() {

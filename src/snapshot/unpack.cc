@@ -7,6 +7,7 @@
 // libarchive's SECURE_* checks kept as a second line of defence. OCI
 // whiteouts are turned into overlayfs whiteouts here.
 
+#include "berth/slash_path.h"
 #include "snapshot/unpack.h"
 
 #include <archive.h>
@@ -320,19 +321,10 @@ class Unpacker {
 }  // namespace
 
 std::optional<std::string> CleanLayerPath(std::string_view path) {
-  std::vector<std::string_view> parts;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t slash = path.find('/', pos);
-    if (slash == std::string_view::npos) slash = path.size();
-    std::string_view part = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") return std::nullopt;
-    parts.push_back(part);
-  }
+  auto parts = ComponentsWithin(path);
+  if (!parts) return std::nullopt;
   std::string out;
-  for (std::string_view part : parts) {
+  for (const std::string& part : *parts) {
     if (!out.empty()) out += '/';
     out += part;
   }

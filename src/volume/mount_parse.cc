@@ -3,6 +3,7 @@
 #include <set>
 #include <sstream>
 
+#include "berth/slash_path.h"
 #include "berth/volume_service.h"
 
 namespace berth {
@@ -21,31 +22,6 @@ std::vector<std::string> SplitOn(std::string_view s, char sep) {
     start = at + 1;
   }
   return out;
-}
-
-// Go's path.Clean for an absolute or relative '/'-separated path.
-std::string CleanPath(std::string_view p) {
-  if (p.empty()) return ".";
-  bool rooted = p[0] == '/';
-  std::vector<std::string> parts;
-  for (const std::string& part : SplitOn(p, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back(part);
-      }
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += '/';
-    out += parts[i];
-  }
-  return out.empty() ? "." : out;
 }
 
 // Docker's linuxValidMountMode: each kind of option at most once.
@@ -93,7 +69,7 @@ Status MountConfigError(MountRequest::Type t, std::string_view what) {
 // Target not "/" and absolute (Docker's linuxValidateNotRoot and
 // linuxValidateAbsolute), as the error text without the prefix.
 std::string TargetProblem(const std::string& target) {
-  if (CleanPath(target) == "/") return "invalid specification: destination can't be '/'";
+  if (CleanSlashPath(target) == "/") return "invalid specification: destination can't be '/'";
   if (target.empty() || target[0] != '/') return "invalid mount path: '" + target + "' mount path must be absolute";
   return "";
 }
@@ -129,7 +105,7 @@ Status ValidateMount(MountRequest* m, Env* env, bool bind_source_must_exist) {
       if (bind_source_must_exist && !env->FileExists(m->source)) {
         return MountConfigError(m->type, "bind source path does not exist: " + m->source);
       }
-      m->source = CleanPath(m->source);
+      m->source = CleanSlashPath(m->source);
       if (m->propagation.empty()) m->propagation = "rprivate";
       break;
     case MountRequest::Type::kVolume:
@@ -142,7 +118,7 @@ Status ValidateMount(MountRequest* m, Env* env, bool bind_source_must_exist) {
       for (const std::string& o : m->tmpfs_options) BERTH_RETURN_IF_ERROR(ValidateTmpfsOption(o));
       break;
   }
-  m->target = CleanPath(m->target);
+  m->target = CleanSlashPath(m->target);
   return OkStatus();
 }
 
