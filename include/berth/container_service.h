@@ -438,6 +438,12 @@ class ContainerService {
   // container stops. `from_end` (attach) starts at the current end.
   virtual Status Logs(const std::string& ref, LogReadOptions opts,
                       const std::function<Status(const LogEntry&)>& emit) = 0;
+  // While the returned token lives, the removal that AutoRemove makes after
+  // the container's exit waits for it (at most 30 s), so that an attached
+  // client reads all of the output before the log goes (docker run --rm of
+  // a process that ends at once). Null when `ref` names no container.
+  // Default: null (fakes).
+  virtual std::shared_ptr<void> HoldOutput(const std::string& ref);
   // Commits the container's changes as a new image (one new layer on the
   // container's image, parent label kOrgMobyprojectParent = the container's
   // image ID); returns the new image ID (manifest digest). Emits the

@@ -358,8 +358,12 @@ Result<Response> AttachContainer(RouteContext& ctx) {
     r.SetHeader("Connection", "Upgrade");
     r.SetHeader("Upgrade", "tcp");
   }
-  r.stream = [cs, id, o, logs, stream, cancelled, tty, with_stdin, stdin_once, input,
-              detach_keys](const WriteFn& write) mutable -> Status {
+  // Taken now, before the container can start, exit and be auto-removed:
+  // its removal then waits until this attach has read the output.
+  std::shared_ptr<void> output_hold = stream ? cs->HoldOutput(id) : nullptr;
+  r.stream = [cs, id, o, logs, stream, cancelled, tty, with_stdin, stdin_once, input, detach_keys,
+              output_hold](const WriteFn& write) mutable -> Status {
+    std::shared_ptr<void> held = std::move(output_hold);  // released when the stream ends
     BERTH_RETURN_IF_ERROR(write(""));
     auto emit = [&](const LogEntry& e) { return WriteEntry(write, e, false, tty); };
     auto is_cancelled = [&] { return cancelled && cancelled(); };

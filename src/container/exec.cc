@@ -37,6 +37,8 @@ Status ContainerService::SetExecConsoleSize(const std::string& exec_id, int, int
   return Unimplemented("exec is not supported here: " + exec_id);
 }
 
+std::shared_ptr<void> ContainerService::HoldOutput(const std::string&) { return nullptr; }
+
 Status ContainerService::WriteStdin(const std::string& ref, std::string_view) {
   return Unimplemented("stdin is not supported here: " + ref);
 }

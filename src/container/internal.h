@@ -206,6 +206,9 @@ struct Ctr {
   // Bumped at every start and exit: a monitor of an older one ends.
   uint64_t health_generation = 0;
   std::shared_ptr<Mutex> op_mu = std::make_shared<Mutex>();
+  // Live HoldOutput tokens (attached readers of the output); guarded by the
+  // service's mu_.
+  int output_holds = 0;
 };
 
 class ContainerServiceImpl : public ContainerService {
@@ -229,6 +232,7 @@ class ContainerServiceImpl : public ContainerService {
   VolumeService* volumes() override { return volumes_.get(); }
   Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) override;
   Status Logs(const std::string& ref, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override;
+  std::shared_ptr<void> HoldOutput(const std::string& ref) override EXCLUDES(mu_);
   Result<Digest> Commit(const CommitOptions& opts) override;
   Result<Digest> Import(const ReadFn& tar, const ImportOptions& opts) override;  // import.cc
   Result<Digest> CommitBuildStep(const BuildStepCommit& step) override;          // build_step.cc
@@ -380,6 +384,9 @@ class ContainerServiceImpl : public ContainerService {
   void FinishExec(const std::shared_ptr<ExecInstance>& ex, const Result<int>& code,
                   const std::function<void(int stream, std::string_view data)>& on_output) EXCLUDES(mu_);
   void OnExit(const std::string& id, const RuntimeState& st) EXCLUDES(mu_);
+  // Blocks while HoldOutput tokens of container `id` live (at most 30 s, or
+  // until the service stops).
+  void AwaitOutputRead(const std::string& id) EXCLUDES(mu_);
   // Runs `fn` on a descriptor of the container's root filesystem (archive.cc):
   // the running container's, or its overlay mounted for the call (and
   // unmounted after); the container's op_mu is held throughout. `event`

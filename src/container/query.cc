@@ -193,6 +193,20 @@ Result<std::vector<ContainerInfo>> ContainerServiceImpl::List(const ContainerLis
   return out;
 }
 
+std::shared_ptr<void> ContainerServiceImpl::HoldOutput(const std::string& ref) {
+  auto c = Find(ref);
+  if (!c.ok()) return nullptr;
+  {
+    MutexLock l(&mu_);
+    (*c)->output_holds++;
+  }
+  return std::shared_ptr<void>(nullptr, [this, ctr = *c](void*) {
+    MutexLock l(&mu_);
+    ctr->output_holds--;
+    cv_.NotifyAll();
+  });
+}
+
 Status ContainerServiceImpl::Logs(const std::string& ref, LogReadOptions opts,
                                   const std::function<Status(const LogEntry&)>& emit) {
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));

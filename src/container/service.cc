@@ -559,7 +559,21 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
     cv_.NotifyAll();
   }
   if (restart_delay) ScheduleRestart(id, restart_generation, *restart_delay);
-  if (auto_remove) LogIfError(RemoveInternal(id, false, true, true), "auto-remove container " + id);
+  if (auto_remove) {
+    AwaitOutputRead(id);
+    LogIfError(RemoveInternal(id, false, true, true), "auto-remove container " + id);
+  }
+}
+
+void ContainerServiceImpl::AwaitOutputRead(const std::string& id) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  MutexLock l(&mu_);
+  auto it = ctrs_.find(id);
+  if (it == ctrs_.end()) return;
+  std::shared_ptr<Ctr> c = it->second;
+  while (c->output_holds > 0 && !stopping_ && std::chrono::steady_clock::now() < deadline) {
+    cv_.WaitUntil(&mu_, deadline);
+  }
 }
 
 bool ContainerServiceImpl::WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) {

@@ -1,6 +1,11 @@
 #include "server/hijack.h"
 
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+
+#include <chrono>
+#include <thread>
 
 #include <boost/beast/http/status.hpp>
 
@@ -19,6 +24,9 @@ std::string HijackHeaderBlock(int status, const api::Headers& headers) {
   return head;
 }
 
+// How long the first stream bytes wait for the client to read the header.
+constexpr int kHeaderReadWaitMs = 200;
+
 int RunHijacked(api::Response& resp, RawConnection* conn) {
   bool committed = false;
   bool failed = false;
@@ -27,6 +35,7 @@ int RunHijacked(api::Response& resp, RawConnection* conn) {
     if (!s.ok()) failed = true;
     return s;
   };
+  bool header_read = false;  // the client has read the header block (or we stopped waiting)
   WriteFn write = [&](std::string_view data) -> Status {
     if (failed) return Unavailable("the client went away");
     if (!committed) {
@@ -36,6 +45,10 @@ int RunHijacked(api::Response& resp, RawConnection* conn) {
       BERTH_RETURN_IF_ERROR(write_raw(HijackHeaderBlock(resp.status, resp.headers)));
     }
     if (data.empty()) return OkStatus();
+    if (!header_read) {
+      conn->AwaitPeerRead(kHeaderReadWaitMs);
+      header_read = true;
+    }
     return write_raw(data);
   };
   Status s = resp.stream(write);
@@ -48,6 +61,16 @@ int RunHijacked(api::Response& resp, RawConnection* conn) {
   }
   if (!committed) write("").IgnoreError();
   return resp.status;
+}
+
+void AwaitSocketDrained(int fd, int max_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_ms);
+  while (true) {
+    int queued = 0;
+    if (::ioctl(fd, SIOCOUTQ, &queued) != 0 || queued <= 0) return;
+    if (std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
 }
 
 bool PeerHungUp(int fd) {

@@ -31,6 +31,10 @@ class RawConnection {
   virtual void MarkHijacked() = 0;
   // Writes `bytes` as they are; Unavailable once the client is gone.
   [[nodiscard]] virtual Status WriteRaw(std::string_view bytes) = 0;
+  // Waits, at most `max_ms`, until the client has read every byte written
+  // so far (on a unix socket: nothing left in its queue; on TCP: all of it
+  // acknowledged). Returns at once when that cannot be known.
+  virtual void AwaitPeerRead(int max_ms) = 0;
   // Writes a whole HTTP response, the connection to close after it.
   virtual void WriteClosingResponse(const api::Response& r) = 0;
 };
@@ -41,7 +45,11 @@ std::string HijackHeaderBlock(int status, const api::Headers& headers);
 
 // Runs resp.stream as a hijacking producer over `conn`. The header block goes
 // out before the producer's first write (or when it returns having written
-// nothing). A producer that fails before writing anything gets a proper
+// nothing), and the first bytes of the stream wait until the client has read
+// it (bounded): a client that reads the header through a buffered HTTP
+// reader and then switches to the raw socket, as the Python SDK does, would
+// otherwise lose the stream bytes that arrived with the header (an attach
+// with logs=1&stream=0 answered at once came back empty). A producer that fails before writing anything gets a proper
 // error response instead. Returns the HTTP status sent.
 int RunHijacked(api::Response& resp, RawConnection* conn);
 
@@ -50,5 +58,11 @@ int RunHijacked(api::Response& resp, RawConnection* conn);
 // when it has no stdin to send). On TCP a hang-up shows only as a failing
 // write. Callable from any thread.
 bool PeerHungUp(int fd);
+
+// Blocks until socket `fd` has nothing left in its send queue that the peer
+// has not taken (SIOCOUTQ: on a unix socket, bytes the peer has not read; on
+// TCP, bytes it has not acknowledged), or `max_ms` passed, or the queue
+// cannot be read. Polls every 0.2 ms.
+void AwaitSocketDrained(int fd, int max_ms);
 
 }  // namespace berth::server

@@ -209,6 +209,7 @@ class RecordingConnection : public server::RawConnection {
     return true;
   }
   void MarkHijacked() override { log.push_back("hijacked"); }
+  void AwaitPeerRead(int) override { log.push_back("awaited"); }
   Status WriteRaw(std::string_view bytes) override {
     if (fail_after_writes >= 0 && writes_++ >= fail_after_writes) return Unavailable("broken pipe");
     log.push_back("raw:" + std::string(bytes));
@@ -239,8 +240,9 @@ TEST(RunHijacked, HeaderBlockGoesOutBeforeTheFirstBytes) {
     return write("bc");
   };
   EXPECT_EQ(server::RunHijacked(resp, &conn), 101);
-  EXPECT_EQ(conn.log, (std::vector<std::string>{"drain", "hijacked", "raw:HTTP/1.1 101 UPGRADED\r\n\r\n", "raw:a",
-                                                "raw:bc"}));
+  // The first bytes wait for the client to have read the header; later ones do not.
+  EXPECT_EQ(conn.log, (std::vector<std::string>{"drain", "hijacked", "raw:HTTP/1.1 101 UPGRADED\r\n\r\n", "awaited",
+                                                "raw:a", "raw:bc"}));
 }
 
 TEST(RunHijacked, ProducerThatWritesNothingStillSendsTheHeader) {
@@ -273,7 +275,8 @@ TEST(RunHijacked, WritesStopAfterAFailedOne) {
     return OkStatus();
   };
   EXPECT_EQ(server::RunHijacked(resp, &conn), 101);
-  EXPECT_EQ(conn.log, (std::vector<std::string>{"drain", "hijacked", "raw:HTTP/1.1 101 UPGRADED\r\n\r\n"}));
+  EXPECT_EQ(conn.log,
+            (std::vector<std::string>{"drain", "hijacked", "raw:HTTP/1.1 101 UPGRADED\r\n\r\n", "awaited"}));
   ASSERT_EQ(results.size(), 2u);
   EXPECT_NE(results[0].find("broken pipe"), std::string::npos) << results[0];
   EXPECT_NE(results[1].find("the client went away"), std::string::npos) << results[1];

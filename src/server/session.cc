@@ -436,6 +436,10 @@ class Session : public SessionBase, private RawConnection, public std::enable_sh
 
   void WriteClosingResponse(const api::Response& r) override { WriteWhole(r, /*keep=*/false); }
 
+  void AwaitPeerRead(int max_ms) override {
+    AwaitSocketDrained(beast::get_lowest_layer(stream_).native_handle(), max_ms);
+  }
+
   // Request::read_hijacked: what the client sent after the request (left in
   // buffer_ by the header read) first, then the socket.
   Result<size_t> ReadHijacked(char* buf, size_t n) {

@@ -132,6 +132,15 @@ class RunTest(ContainerTestCase):
         self.assertEqual(self.inspect("keeper", "{{.State.Status}} {{.State.ExitCode}}"), "exited 2")
         self.assertEqual(self.logs("keeper"), ("kept\n", ""))
 
+    def test_run_rm_of_a_quick_process_keeps_its_output(self):
+        # The auto-removal after the exit waits until the attached CLI has read
+        # the output (it once removed the log first: docker run --rm printed
+        # nothing). Repeated, as it was a race.
+        for i in range(15):
+            rc, out, err = self.d.docker("run", "--rm", "bb:1", "echo", "quick%d" % i)
+            self.assertEqual((rc, out), (0, "quick%d\n" % i), err)
+        self.assertEqual(self.docker_ok("ps", "-a", "-q"), "")
+
     def test_run_errors(self):
         rc, out, err = self.d.docker("run", "--rm", "bb:1", "/nosuch")
         self.assertEqual(rc, 127)  # the CLI's code for a missing executable

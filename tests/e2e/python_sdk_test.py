@@ -150,6 +150,22 @@ class PythonSdkTest(DaemonTestCase):
         out = self.client.containers.run("sdkbb:1", ["sh", "-c", "echo hello; echo world"], stream=True, remove=True)
         self.assertEqual(list(out), [b"hello\n", b"world\n"])
 
+    @unittest.skipUnless(os.geteuid() == 0, "containers need root")
+    def test_attach_without_stream_after_the_exit_has_the_output(self):
+        # The SDK reads the 101 header through a buffered reader and then the
+        # raw socket: output sent along with the header was lost (docker-py's
+        # own test_attach_no_stream failed most runs). Repeated, as it was a race.
+        self.load_busybox()
+        api = self.client.api
+        for i in range(15):
+            ct = api.create_container("sdkbb:1", "echo hello%d" % i)
+            try:
+                api.start(ct)
+                api.wait(ct, condition="not-running")
+                self.assertEqual(api.attach(ct, stream=False, logs=True), b"hello%d\n" % i)
+            finally:
+                api.remove_container(ct, force=True)
+
     def test_containers_detach_logs_stop(self):
         self.load_busybox()
         c = self.client.containers.run("sdkbb:1", ["sh", "-c", "echo ready; sleep 1000"], detach=True,
