@@ -5,14 +5,17 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -54,6 +57,14 @@ void WriteStderr(const std::string& text) {
 // Docker's wording of a process that could not be started.
 std::string DockerStartError(const std::string& reason) {
   return "OCI runtime exec failed: exec failed: unable to start container process: " + reason + ": unknown";
+}
+
+// The error text Go (and so runc and Docker) gives errno `err`: strerror's
+// with a lower-case first letter ("no such file or directory").
+std::string ErrnoText(int err) {
+  std::string text = std::strerror(err);
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  return text;
 }
 
 // The start time (clock ticks since boot, /proc/PID/stat field 22) of `pid`;
@@ -176,13 +187,44 @@ Status SetCapabilities(const ExecProcess& p) {
 }
 
 void ResetSignals() {
+  // The kernel's sigaction, so that the real-time signals libc keeps for
+  // itself (32, 33) are reset too.
+  struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } dfl = {SIG_DFL, 0, nullptr, 0};
   for (int sig = 1; sig < NSIG; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    ::signal(sig, SIG_DFL);  // fails harmlessly for the numbers libc keeps
+    ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
   }
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// The home directory of `uid` in /etc/passwd (the container's, once in its
+// mount namespace); "/" when it has no entry.
+std::string HomeOf(uint32_t uid) {
+  bool ok = false;
+  const std::string passwd = ReadSmallFile("/etc/passwd", &ok);
+  size_t start = 0;
+  while (ok && start < passwd.size()) {
+    size_t end = passwd.find('\n', start);
+    if (end == std::string::npos) end = passwd.size();
+    std::vector<std::string> fields;
+    size_t field_start = start;
+    for (size_t i = start; i <= end; ++i) {
+      if (i == end || passwd[i] == ':') {
+        fields.push_back(passwd.substr(field_start, i - field_start));
+        field_start = i + 1;
+      }
+    }
+    start = end + 1;
+    if (fields.size() >= 6 && fields[2] == std::to_string(uid) && !fields[5].empty()) return fields[5];
+  }
+  return "/";
 }
 
 // The child's failure: `code` and the text for stderr, through the pipe
@@ -195,12 +237,18 @@ void ResetSignals() {
 
 // In the child, inside every namespace: becomes the process (see nsexec.h).
 [[noreturn]] void BecomeProcess(const ExecProcess& p, const std::optional<SeccompProgram>& filter, int last_cap,
-                                int report_fd) {
+                                int terminal_fd, int report_fd) {
   auto fail = [&](const Status& s) { ChildFail(report_fd, 126, DockerStartError(s.message())); };
   ResetSignals();
   if (::setsid() < 0) fail(ErrnoStatus("setsid", errno));
-  // The helper's session holds the terminal: take it over (CAP_SYS_ADMIN).
-  if (p.terminal && ::ioctl(0, TIOCSCTTY, 1) != 0) fail(ErrnoStatus("set the controlling terminal", errno));
+  if (terminal_fd >= 0) {
+    // The terminal of the container's own devpts, as with runc.
+    for (int fd = 0; fd < 3; ++fd) {
+      if (::dup2(terminal_fd, fd) < 0) fail(ErrnoStatus("dup2 the terminal", errno));
+    }
+    ::close(terminal_fd);
+    if (::ioctl(0, TIOCSCTTY, 0) != 0) fail(ErrnoStatus("set the controlling terminal", errno));
+  }
   if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(ErrnoStatus("no_new_privs", errno));
   // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: now, while
   // it is held.
@@ -208,6 +256,12 @@ void ResetSignals() {
     Status s = LoadSeccomp(*filter);
     if (!s.ok()) fail(s);
   }
+  // As runc: HOME, when the process has none, is the user's home in the
+  // container's /etc/passwd ("/" without an entry).
+  std::vector<std::string> env = p.env;
+  bool has_home = false;
+  for (const std::string& kv : env) has_home |= kv.rfind("HOME=", 0) == 0;
+  if (!has_home) env.push_back("HOME=" + HomeOf(p.uid));
   for (int cap = 0; cap <= last_cap; ++cap) {
     if ((p.bounding >> cap & 1) == 0 && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
       fail(ErrnoStatus("drop capability " + std::to_string(cap) + " from the bounding set", errno));
@@ -220,14 +274,14 @@ void ResetSignals() {
   if (::setresuid(p.uid, p.uid, p.uid) != 0) fail(ErrnoStatus("setresuid", errno));
   if (::chdir(p.cwd.c_str()) != 0) {
     ChildFail(report_fd, 126,
-              DockerStartError("chdir to cwd (\"" + p.cwd + "\") set in config.json failed: " + std::strerror(errno)));
+              DockerStartError("chdir to cwd (\"" + p.cwd + "\") set in config.json failed: " + ErrnoText(errno)));
   }
   {
     Status s = SetCapabilities(p);
     if (!s.ok()) fail(s);
   }
   if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) fail(ErrnoStatus("keepcaps", errno));
-  Result<std::string> path = LookPath(p.args[0], p.env);
+  Result<std::string> path = LookPath(p.args[0], env);
   if (!path.ok())
     ChildFail(report_fd, StartFailureCode(path.status().message()), DockerStartError(path.status().message()));
   // Nothing of the helper's but stdio crosses execve (the report pipe is
@@ -240,11 +294,11 @@ void ResetSignals() {
   std::vector<char*> argv, envp;
   for (const std::string& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  for (const std::string& e : p.env) envp.push_back(const_cast<char*>(e.c_str()));
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   ::execve(path->c_str(), argv.data(), envp.data());
   const int err = errno;
-  const std::string reason = "exec " + *path + ": " + std::strerror(err);
+  const std::string reason = "exec " + *path + ": " + ErrnoText(err);
   ChildFail(report_fd, err == ENOENT ? 127 : 126, DockerStartError(reason));
 }
 
@@ -294,6 +348,76 @@ Result<std::optional<SeccompProgram>> ContainerFilter(const std::string& bundle)
     if (!written || ::rename(tmp.c_str(), cache_path.c_str()) != 0) ::unlink(tmp.c_str());
   }
   return program;
+}
+
+// A pseudo-terminal of the container's devpts (its /dev/ptmx, reached once
+// this process is in its mount namespace): the master for the helper, the
+// terminal side for the process. Its size is the helper's terminal's.
+struct ContainerPty {
+  int master = -1;
+  int terminal = -1;
+};
+Result<ContainerPty> OpenContainerPty() {
+  ContainerPty pty;
+  pty.master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (pty.master < 0) return ErrnoStatus("open the container's /dev/ptmx", errno);
+  int unlock = 0;
+  if (::ioctl(pty.master, TIOCSPTLCK, &unlock) != 0) return ErrnoStatus("unlock the pty", errno);
+  pty.terminal = ::ioctl(pty.master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (pty.terminal < 0) return ErrnoStatus("open the pty's terminal side", errno);
+  struct winsize ws;
+  if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(pty.master, TIOCSWINSZ, &ws);
+  return pty;
+}
+
+bool WriteAllFd(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Copies between the helper's terminal (stdin/stdout, berthd's pty) and the
+// container's pty until the process has exited and its output is drained;
+// passes a resize of the helper's terminal (SIGWINCH, taken on `winch_fd`)
+// on.
+void RelayTerminal(int master, int child_pidfd, int winch_fd) {
+  char buf[16 * 1024];
+  bool input_open = true;
+  bool exited = false;
+  while (true) {
+    struct pollfd fds[4] = {
+        {master, POLLIN, 0}, {input_open ? 0 : -1, POLLIN, 0}, {child_pidfd, POLLIN, 0}, {winch_fd, POLLIN, 0}};
+    int ready = ::poll(fds, 4, exited ? 0 : -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return;  // exited and nothing more to read
+    if (fds[0].revents & POLLIN) {
+      ssize_t n = ::read(master, buf, sizeof(buf));
+      if (n <= 0) return;  // EIO: every holder of the terminal side has closed it
+      if (!WriteAllFd(1, buf, static_cast<size_t>(n))) return;
+      continue;  // output first, so that it is all passed on before the end
+    }
+    if (fds[0].revents & (POLLHUP | POLLERR)) return;
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(0, buf, sizeof(buf));
+      if (n <= 0) {
+        input_open = false;
+      } else {
+        WriteAllFd(master, buf, static_cast<size_t>(n));
+      }
+    }
+    if (fds[3].revents & POLLIN) {
+      signalfd_siginfo info;
+      (void)!::read(winch_fd, &info, sizeof(info));
+      struct winsize ws;
+      if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+    }
+    if (fds[2].revents & POLLIN) exited = true;
+  }
 }
 
 int Fail(const Status& s) {
@@ -357,13 +481,35 @@ int RunNativeExec(const NativeExecArgs& args) {
   }
   ::close(*pidfd);
 
+  ContainerPty pty;
+  int winch_fd = -1;
+  if (process->terminal) {
+    Result<ContainerPty> opened = OpenContainerPty();
+    if (!opened.ok()) return Fail(opened.status());
+    pty = *opened;
+    // berthd's terminal passes bytes through unchanged: the container's
+    // terminal does the line discipline (echo, ^C, "\r\n").
+    struct termios t;
+    if (::tcgetattr(0, &t) == 0) {
+      ::cfmakeraw(&t);
+      ::tcsetattr(0, TCSANOW, &t);
+    }
+    sigset_t winch;
+    sigemptyset(&winch);
+    sigaddset(&winch, SIGWINCH);
+    ::sigprocmask(SIG_BLOCK, &winch, nullptr);
+    winch_fd = ::signalfd(-1, &winch, SFD_CLOEXEC);
+  }
+
   pid_t child = ::fork();
   if (child < 0) return Fail(ErrnoStatus("fork", errno));
   if (child == 0) {
     ::close(report[0]);
     ::close(dir_fd);
-    BecomeProcess(*process, filter, last_cap, report[1]);
+    if (pty.master >= 0) ::close(pty.master);
+    BecomeProcess(*process, filter, last_cap, pty.terminal, report[1]);
   }
+  if (pty.terminal >= 0) ::close(pty.terminal);
   ::close(report[1]);
   std::string failure;
   char buf[4096];
@@ -382,6 +528,10 @@ int RunNativeExec(const NativeExecArgs& args) {
     WriteStderr(space == std::string::npos ? failure : failure.substr(space + 1));
   }
   ::close(dir_fd);
+  if (pty.master >= 0) {
+    int child_pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child, 0));
+    RelayTerminal(pty.master, child_pidfd, winch_fd);
+  }
   int status = 0;
   while (::waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) return Fail(ErrnoStatus("waitpid", errno));

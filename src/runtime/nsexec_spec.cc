@@ -168,7 +168,11 @@ bool HasOption(const CgroupMount& m, std::string_view option) {
 // error text.
 std::string FindExecutable(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return "stat " + path + ": " + std::strerror(errno);
+  if (::stat(path.c_str(), &st) != 0) {
+    std::string text = std::strerror(errno);  // Go's errno texts start in lower case
+    if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] - 'A' + 'a');
+    return "stat " + path + ": " + text;
+  }
   if (S_ISDIR(st.st_mode)) return "is a directory";
   if ((st.st_mode & 0111) != 0) return "";
   return "permission denied";

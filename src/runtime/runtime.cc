@@ -346,7 +346,7 @@ class RuncRuntime final : public Runtime {
       if (pid <= 0) return;
       // runc has made its terminal (our pty) raw by now: newlines become
       // "\r\n" again, as on Docker's terminals.
-      if (stdio.tty) {
+      if (stdio.tty && !native) {
         RestoreOutputNewlines(stdio.tty->master);
         // runc copies our terminal's size to the process's on SIGWINCH; a
         // size set before it listened would otherwise be lost.
