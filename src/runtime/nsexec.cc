@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -128,22 +129,56 @@ Result<int> OpenInit(const InitProcess& init, const std::string& id) {
   return pidfd;
 }
 
-Status JoinCgroups(int pid) {
+Status WriteTo(const std::string& path, const std::string& value) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("open " + path, errno);
+  ssize_t n = ::write(fd, value.data(), value.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(value.size())) return ErrnoStatus("write " + path, err);
+  return OkStatus();
+}
+
+// Moves the helper into the init's v1 cgroups and returns a descriptor of
+// its v2 cgroup (-1: none) for the fork (see nsexec.h, step 2).
+Result<int> JoinCgroups(int pid) {
   bool ok = false;
   std::string cgroups = ReadSmallFile("/proc/" + std::to_string(pid) + "/cgroup", &ok);
   if (!ok) return FailedPrecondition("cannot read the cgroups of process " + std::to_string(pid));
   std::string mountinfo = ReadSmallFile("/proc/self/mountinfo", &ok);
   if (!ok) return Internal("cannot read /proc/self/mountinfo");
-  const std::string self = std::to_string(::getpid());
-  for (const std::string& procs : CgroupProcsFiles(cgroups, mountinfo)) {
-    int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("open " + procs, errno);
-    ssize_t n = ::write(fd, self.data(), self.size());
-    int err = errno;
-    ::close(fd);
-    if (n != static_cast<ssize_t>(self.size())) return ErrnoStatus("join the cgroup " + procs, err);
+  int v2_fd = -1;
+  for (const CgroupDir& dir : CgroupDirs(cgroups, mountinfo)) {
+    if (dir.v2) {
+      if (v2_fd >= 0) ::close(v2_fd);
+      v2_fd = ::open(dir.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (v2_fd < 0) return ErrnoStatus("open " + dir.path, errno);
+      continue;
+    }
+    Status s = WriteTo(dir.path + "/tasks", "0");
+    if (!s.ok()) {
+      if (v2_fd >= 0) ::close(v2_fd);
+      return Status(s.code(), "join the cgroup " + dir.path + ": " + s.message());
+    }
   }
-  return OkStatus();
+  return v2_fd;
+}
+
+// fork(), the child born in the cgroup `cgroup_fd` (v2) when >= 0.
+pid_t ForkInto(int cgroup_fd) {
+  if (cgroup_fd < 0) return ::fork();
+  struct clone_args args = {};
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_fd);
+  long pid = ::syscall(SYS_clone3, &args, sizeof(args));
+  if (pid >= 0) return static_cast<pid_t>(pid);
+  if (errno != ENOSYS && errno != E2BIG && errno != EINVAL) return -1;
+  // A kernel without CLONE_INTO_CGROUP: the helper moves there first.
+  if (!WriteTo("/proc/self/fd/" + std::to_string(cgroup_fd) + "/cgroup.procs", std::to_string(::getpid())).ok()) {
+    return -1;
+  }
+  return ::fork();
 }
 
 Status ApplyLimits(const ExecProcess& p) {
@@ -458,9 +493,9 @@ int RunNativeExec(const NativeExecArgs& args) {
   const int flags = NamespaceFlagsToJoin(*own, *target);
   const int last_cap = LastCapability();
 
-  Status s = JoinCgroups(init->pid);
-  if (!s.ok()) return Fail(s);
-  s = ApplyLimits(*process);
+  Result<int> cgroup_fd = JoinCgroups(init->pid);
+  if (!cgroup_fd.ok()) return Fail(cgroup_fd.status());
+  Status s = ApplyLimits(*process);
   if (!s.ok()) return Fail(s);
 
   // The pid file's directory, reached through a descriptor once this
@@ -501,15 +536,17 @@ int RunNativeExec(const NativeExecArgs& args) {
     winch_fd = ::signalfd(-1, &winch, SFD_CLOEXEC);
   }
 
-  pid_t child = ::fork();
-  if (child < 0) return Fail(ErrnoStatus("fork", errno));
+  pid_t child = ForkInto(*cgroup_fd);
+  if (child < 0) return Fail(ErrnoStatus("fork into the container's cgroup", errno));
   if (child == 0) {
     ::close(report[0]);
+    if (*cgroup_fd >= 0) ::close(*cgroup_fd);
     ::close(dir_fd);
     if (pty.master >= 0) ::close(pty.master);
     BecomeProcess(*process, filter, last_cap, pty.terminal, report[1]);
   }
   if (pty.terminal >= 0) ::close(pty.terminal);
+  if (*cgroup_fd >= 0) ::close(*cgroup_fd);
   ::close(report[1]);
   std::string failure;
   char buf[4096];

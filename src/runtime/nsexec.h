@@ -11,10 +11,17 @@
 //      from the helper's own (--pid host, --network host, ... join nothing
 //      there). A container in another user or time namespace is refused
 //      (berthd uses `runc exec` for it: see NativeExecBlocker).
-//   2. Cgroups: before joining, the helper writes itself into the init's
-//      cgroup in every hierarchy /proc/PID/cgroup lists (v1 and v2 alike),
-//      so the process counts against the container's limits.
-//   3. After setns(pidfd, flags) the helper forks: the child is in the
+//   2. Cgroups: the process is in the init's cgroup of every hierarchy
+//      /proc/PID/cgroup lists, so it counts against the container's limits
+//      from its start: in a v1 hierarchy the helper moves itself (writing
+//      "0" to `tasks`, which moves the calling thread, the helper's only
+//      one, without the global lock whose RCU wait writing cgroup.procs
+//      costs) before joining any namespace; in the v2 hierarchy the child
+//      is forked into the cgroup (clone3 CLONE_INTO_CGROUP; where the
+//      kernel lacks it, the helper writes itself to cgroup.procs first).
+//   3. After setns(pidfd, flags) the helper forks (clone3 without
+//      CLONE_VM: the child never signals itself through libc, whose thread
+//      id it does not update): the child is in the
 //      container's pid namespace. The helper waits for it and exits with its
 //      status (128+N when killed by signal N). Once the child has called
 //      execve successfully, the helper writes the child's host pid to the
@@ -122,13 +129,20 @@ int NamespaceFlagsToJoin(const std::map<std::string, uint64_t>& own, const std::
 // mnt, user and time ("self" for pid 0); a name the kernel lacks is left out.
 Result<std::map<std::string, uint64_t>> NamespaceInodes(int pid);
 
-// The cgroup.procs files of the cgroups `proc_cgroup` (a /proc/PID/cgroup
-// text) names, found through `mountinfo` (/proc/self/mountinfo): for each
+// A cgroup directory (under its hierarchy's mount) and whether it is of
+// cgroup v2.
+struct CgroupDir {
+  std::string path;
+  bool v2 = false;
+  bool operator==(const CgroupDir&) const = default;
+};
+// The directories of the cgroups `proc_cgroup` (a /proc/PID/cgroup text)
+// names, found through `mountinfo` (/proc/self/mountinfo): for each
 // "N:controllers:/path" line the cgroup (v1, the mount whose super options
 // hold every controller, or name=X) or cgroup2 ("0::") mount, plus the
 // path below its root. A hierarchy with no mount is skipped (an empty v2
 // mount that is absent, a named hierarchy nobody mounted).
-std::vector<std::string> CgroupProcsFiles(std::string_view proc_cgroup, std::string_view mountinfo);
+std::vector<CgroupDir> CgroupDirs(std::string_view proc_cgroup, std::string_view mountinfo);
 
 // Looks `file` up as runc does (Go's exec.LookPath with the process env's
 // PATH; an empty PATH entry is the cwd): with a '/', that path itself. The

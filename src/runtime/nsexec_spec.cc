@@ -459,9 +459,9 @@ Result<std::map<std::string, uint64_t>> NamespaceInodes(int pid) {
   return inodes;
 }
 
-std::vector<std::string> CgroupProcsFiles(std::string_view proc_cgroup, std::string_view mountinfo) {
+std::vector<CgroupDir> CgroupDirs(std::string_view proc_cgroup, std::string_view mountinfo) {
   std::vector<CgroupMount> mounts = CgroupMounts(mountinfo);
-  std::vector<std::string> files;
+  std::vector<CgroupDir> dirs;
   for (std::string_view line : SplitView(proc_cgroup, '\n')) {
     size_t first = line.find(':');
     size_t second = first == std::string_view::npos ? first : line.find(':', first + 1);
@@ -485,12 +485,11 @@ std::vector<std::string> CgroupProcsFiles(std::string_view proc_cgroup, std::str
       } else {
         continue;
       }
-      std::string file = m.mountpoint + (below == "/" ? "" : below) + "/cgroup.procs";
-      files.push_back(std::move(file));
+      dirs.push_back(CgroupDir{m.mountpoint + (below == "/" ? "" : below), v2});
       break;
     }
   }
-  return files;
+  return dirs;
 }
 
 Result<std::string> LookPath(const std::string& file, const std::vector<std::string>& env) {

@@ -133,7 +133,7 @@ TEST(NamespaceFlagsTest, RealProcessesInNewNamespaces) {
   EXPECT_FALSE(NamespaceInodes(child).ok());  // gone
 }
 
-TEST(CgroupProcsFilesTest, FindsEveryHierarchysMount) {
+TEST(CgroupDirsTest, FindsEveryHierarchysMount) {
   const std::string mountinfo =
       "30 25 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
       "31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
@@ -148,27 +148,29 @@ TEST(CgroupProcsFilesTest, FindsEveryHierarchysMount) {
       "2:name=systemd:/ctr\n"
       "1:freezer:/ctr\n"  // nobody mounted it: skipped
       "0::/ctr\n";
-  EXPECT_EQ(
-      CgroupProcsFiles(cgroup, mountinfo),
-      (std::vector<std::string>{"/sys/fs/cgroup/pids/ctr/cgroup.procs", "/sys/fs/cgroup/memory/ctr/cgroup.procs",
-                                "/sys/fs/cgroup/cpu,cpuacct/ctr/cgroup.procs",
-                                "/sys/fs/cgroup/systemd/ctr/cgroup.procs", "/sys/fs/cgroup/unified/ctr/cgroup.procs"}));
+  EXPECT_EQ(CgroupDirs(cgroup, mountinfo), (std::vector<CgroupDir>{{"/sys/fs/cgroup/pids/ctr", false},
+                                                                   {"/sys/fs/cgroup/memory/ctr", false},
+                                                                   {"/sys/fs/cgroup/cpu,cpuacct/ctr", false},
+                                                                   {"/sys/fs/cgroup/systemd/ctr", false},
+                                                                   {"/sys/fs/cgroup/unified/ctr", true}}));
   // Pure v2: one line, one mount.
-  EXPECT_EQ(CgroupProcsFiles("0::/a/b\n", "40 1 0:5 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"),
-            (std::vector<std::string>{"/sys/fs/cgroup/a/b/cgroup.procs"}));
-  EXPECT_EQ(CgroupProcsFiles("0::/\n", "40 1 0:5 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"),
-            (std::vector<std::string>{"/sys/fs/cgroup/cgroup.procs"}));
+  EXPECT_EQ(CgroupDirs("0::/a/b\n", "40 1 0:5 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"),
+            (std::vector<CgroupDir>{{"/sys/fs/cgroup/a/b", true}}));
+  EXPECT_EQ(CgroupDirs("0::/\n", "40 1 0:5 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"),
+            (std::vector<CgroupDir>{{"/sys/fs/cgroup", true}}));
   // A cgroup outside the mount's root is not reachable there.
-  EXPECT_TRUE(CgroupProcsFiles("4:memory:/elsewhere\n", mountinfo).empty());
+  EXPECT_TRUE(CgroupDirs("4:memory:/elsewhere\n", mountinfo).empty());
 }
 
-TEST(CgroupProcsFilesTest, ThisProcessesOwnCgroupsExist) {
+TEST(CgroupDirsTest, ThisProcessesOwnCgroupsExist) {
   std::ifstream a("/proc/self/cgroup"), b("/proc/self/mountinfo");
   std::string cgroup((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
   std::string mountinfo((std::istreambuf_iterator<char>(b)), std::istreambuf_iterator<char>());
-  std::vector<std::string> files = CgroupProcsFiles(cgroup, mountinfo);
-  EXPECT_FALSE(files.empty());
-  for (const std::string& f : files) EXPECT_EQ(::access(f.c_str(), F_OK), 0) << f;
+  std::vector<CgroupDir> dirs = CgroupDirs(cgroup, mountinfo);
+  EXPECT_FALSE(dirs.empty());
+  for (const CgroupDir& d : dirs) {
+    EXPECT_EQ(::access((d.path + (d.v2 ? "/cgroup.procs" : "/tasks")).c_str(), F_OK), 0) << d.path;
+  }
 }
 
 SeccompFilter AllowAllBut(std::vector<SeccompRule> rules) {

@@ -4,7 +4,9 @@ container's init has (capabilities, no_new_privs, seccomp, cgroups,
 namespaces) and nothing of berthd's (descriptors, ignored signals,
 environment), with Docker's exit codes and texts."""
 
+import json
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -185,6 +187,34 @@ class ExecNativeTest(ContainerTestCase):
         self.assertEqual(out.split(), [os.readlink("/proc/%d/ns/%s" % (pid, n)) for n in ("pid", "net", "ipc", "uts", "mnt")])
         # Its pid 1 is the container's init.
         self.assertEqual(self.docker_ok("exec", own, "cat", "/proc/1/cmdline"), "sleep\x001000\x00")
+
+    def test_the_helper_never_joins_a_recycled_or_dead_pid(self):
+        helper = os.path.join(os.environ.get("BERTH_BINARY_DIR", "build"), "bin", "berth-exec")
+        cid = self.run_sleeper()
+        bundle = os.path.join(self.d.data_root, "containers", cid, "bundle")
+        process = self.path("process.json")
+        with open(process, "w") as f:
+            f.write('{"args":["true"],"env":["PATH=/bin"],"cwd":"/","user":{"uid":0,"gid":0}}')
+        child = subprocess.Popen(["sleep", "0"])
+        child.wait()
+        cases = [
+            # A live process that is not the init runc started (another start time).
+            {"init_process_pid": os.getpid(), "init_process_start": 1},
+            # The init's pid with a start time of another process.
+            {"init_process_pid": self.init_pid(cid), "init_process_start": 1},
+            # A process that has gone.
+            {"init_process_pid": child.pid, "init_process_start": 1},
+        ]
+        for state in cases:
+            with self.subTest(state=state):
+                path = self.path("state.json")
+                with open(path, "w") as f:
+                    json.dump(state, f)
+                pid_file = self.path("exec.pid")
+                r = subprocess.run([helper, "--id", cid, "--runc-state", path, "--bundle", bundle,
+                                    "--process", process, "--pid-file", pid_file], capture_output=True, text=True)
+                self.assertEqual((r.returncode, r.stderr), (126, "container %s is not running\n" % cid))
+                self.assertFalse(os.path.exists(pid_file))
 
     def readlinks(self, cid, *names):
         return self.docker_ok("exec", cid, "sh", "-c",
