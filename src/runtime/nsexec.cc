@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -181,11 +182,19 @@ pid_t ForkInto(int cgroup_fd) {
   return ::fork();
 }
 
-Status ApplyLimits(const ExecProcess& p) {
+// In the child, before the user changes (raising a hard limit needs
+// CAP_SYS_RESOURCE). Not in the helper: a tiny RLIMIT_NOFILE would stop it.
+Status SetRlimits(const ExecProcess& p) {
   for (const Rlimit& r : p.rlimits) {
     struct rlimit limit = {r.soft, r.hard};
     if (::setrlimit(RlimitResource(r.type), &limit) != 0) return ErrnoStatus("setrlimit " + r.type, errno);
   }
+  return OkStatus();
+}
+
+// On the helper, before it joins the container's pid namespace (its
+// /proc/self then names nothing): the child inherits it.
+Status SetOomScoreAdj(const ExecProcess& p) {
   if (p.oom_score_adj) {
     int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("open oom_score_adj", errno);
@@ -242,8 +251,19 @@ void ResetSignals() {
 // The home directory of `uid` in /etc/passwd (the container's, once in its
 // mount namespace); "/" when it has no entry.
 std::string HomeOf(uint32_t uid) {
+  // A regular file only, read without blocking (the container chooses
+  // what its /etc/passwd is), 1 MiB at the most.
+  std::string passwd;
   bool ok = false;
-  const std::string passwd = ReadSmallFile("/etc/passwd", &ok);
+  int fd = ::open("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    char buf[16 * 1024];
+    ssize_t n;
+    while (passwd.size() < (1 << 20) && (n = ::read(fd, buf, sizeof(buf))) > 0) passwd.append(buf, n);
+    ok = true;
+  }
+  if (fd >= 0) ::close(fd);
   size_t start = 0;
   while (ok && start < passwd.size()) {
     size_t end = passwd.find('\n', start);
@@ -283,6 +303,10 @@ std::string HomeOf(uint32_t uid) {
     }
     ::close(terminal_fd);
     if (::ioctl(0, TIOCSCTTY, 0) != 0) fail(ErrnoStatus("set the controlling terminal", errno));
+  }
+  {
+    Status s = SetRlimits(p);
+    if (!s.ok()) fail(s);
   }
   if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(ErrnoStatus("no_new_privs", errno));
   // Without no_new_privs loading a filter needs CAP_SYS_ADMIN: now, while
@@ -394,8 +418,16 @@ struct ContainerPty {
 };
 Result<ContainerPty> OpenContainerPty() {
   ContainerPty pty;
-  pty.master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  pty.master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (pty.master < 0) return ErrnoStatus("open the container's /dev/ptmx", errno);
+  // Whatever the container made of its /dev/ptmx, only the pty multiplexer
+  // (5:2) is used.
+  struct stat st;
+  if (::fstat(pty.master, &st) != 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2) {
+    ::close(pty.master);
+    return FailedPrecondition("the container's /dev/ptmx is not the pty multiplexer");
+  }
+  ::fcntl(pty.master, F_SETFL, ::fcntl(pty.master, F_GETFL) & ~O_NONBLOCK);
   int unlock = 0;
   if (::ioctl(pty.master, TIOCSPTLCK, &unlock) != 0) return ErrnoStatus("unlock the pty", errno);
   pty.terminal = ::ioctl(pty.master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -495,7 +527,7 @@ int RunNativeExec(const NativeExecArgs& args) {
 
   Result<int> cgroup_fd = JoinCgroups(init->pid);
   if (!cgroup_fd.ok()) return Fail(cgroup_fd.status());
-  Status s = ApplyLimits(*process);
+  Status s = SetOomScoreAdj(*process);
   if (!s.ok()) return Fail(s);
 
   // The pid file's directory, reached through a descriptor once this

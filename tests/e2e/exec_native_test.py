@@ -148,6 +148,15 @@ class ExecNativeTest(ContainerTestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("chdir to cwd (\"/nonexistent\") set in config.json failed", err)
 
+    def test_rlimits_and_oom_score_adj_are_the_containers(self):
+        cid = self.run_sleeper("--ulimit", "nofile=20:30", "--ulimit", "nproc=500:600", "--oom-score-adj", "321")
+        out = self.docker_ok("exec", cid, "cat", "/proc/self/limits", "/proc/self/oom_score_adj")
+        limits = {line[:26].strip(): line[26:].split()[:2] for line in out.splitlines() if line.startswith("Max ")}
+        self.assertEqual(limits["Max open files"], ["20", "30"])
+        self.assertEqual(limits["Max processes"], ["500", "600"])
+        self.assertEqual(out.splitlines()[-1], "321")
+        self.assertEqual(out.splitlines()[-1], self.init_file(cid, "oom_score_adj").strip())
+
     def test_exit_codes_and_texts(self):
         cid = self.run_sleeper()
         self.docker_ok("exec", cid, "sh", "-c", "echo '#!/bin/sh' > /noexec; busybox chmod 644 /noexec; busybox mkdir /adir")
