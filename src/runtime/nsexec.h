@@ -27,14 +27,17 @@
 //      execve successfully, the helper writes the child's host pid to the
 //      pid file (tmp + rename); a process that never started leaves none.
 //   4. The child applies process.json (WriteProcessJson's object): session
-//      (and with "terminal" its stdin as controlling terminal), the signal
-//      mask emptied and every disposition SIG_DFL, noNewPrivileges, the
+//      (with "terminal" a pty of the container's devpts as stdio and
+//      controlling terminal, which the helper relays to its own stdio, the
+//      pty berthd gave it, passing resizes on), the signal mask emptied and
+//      every disposition SIG_DFL, rlimits, noNewPrivileges, the
 //      CONTAINER's seccomp filter (config.json linux.seccomp; loaded before
 //      the privileges drop without noNewPrivileges, last before execve
 //      with it), the bounding set, user (setgroups, setresgid, setresuid
 //      with keep-caps), cwd, the capability sets, every descriptor but 0-2
-//      close-on-exec, then execve with exactly the process's env. rlimits
-//      and oomScoreAdj are set on the helper before fork (inherited).
+//      close-on-exec, then execve with exactly the process's env (plus
+//      HOME from the container's /etc/passwd when it has none, as runc).
+//      oomScoreAdj is set on the helper before it joins (inherited).
 //      The command is looked up in the process env's PATH as runc does;
 //      failures exit 127 (not found) or 126 (cannot execute) with Docker's
 //      text on stderr.
