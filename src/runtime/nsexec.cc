@@ -142,14 +142,23 @@ Status WriteTo(const std::string& path, const std::string& value) {
 
 // Moves the helper into the init's v1 cgroups and returns a descriptor of
 // its v2 cgroup (-1: none) for the fork (see nsexec.h, step 2).
-Result<int> JoinCgroups(int pid) {
+Result<int> JoinCgroups(int pid, const std::string& id) {
   bool ok = false;
   std::string cgroups = ReadSmallFile("/proc/" + std::to_string(pid) + "/cgroup", &ok);
   if (!ok) return FailedPrecondition("cannot read the cgroups of process " + std::to_string(pid));
   std::string mountinfo = ReadSmallFile("/proc/self/mountinfo", &ok);
   if (!ok) return Internal("cannot read /proc/self/mountinfo");
+  const std::vector<CgroupDir> dirs = CgroupDirs(cgroups, mountinfo);
+  // A process moved into a frozen cgroup freezes: refuse as Docker does
+  // (the helper would hang until the container is unpaused).
+  for (const CgroupDir& dir : dirs) {
+    std::string state = ReadSmallFile(dir.path + (dir.v2 ? "/cgroup.freeze" : "/freezer.state"), &ok);
+    if (ok && (dir.v2 ? state.rfind('1', 0) == 0 : state.rfind("FROZEN", 0) == 0 || state.rfind("FREEZING", 0) == 0)) {
+      return FailedPrecondition("container " + id + " is paused, unpause the container before exec");
+    }
+  }
   int v2_fd = -1;
-  for (const CgroupDir& dir : CgroupDirs(cgroups, mountinfo)) {
+  for (const CgroupDir& dir : dirs) {
     if (dir.v2) {
       if (v2_fd >= 0) ::close(v2_fd);
       v2_fd = ::open(dir.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -525,7 +534,7 @@ int RunNativeExec(const NativeExecArgs& args) {
   const int flags = NamespaceFlagsToJoin(*own, *target);
   const int last_cap = LastCapability();
 
-  Result<int> cgroup_fd = JoinCgroups(init->pid);
+  Result<int> cgroup_fd = JoinCgroups(init->pid, args.id);
   if (!cgroup_fd.ok()) return Fail(cgroup_fd.status());
   Status s = SetOomScoreAdj(*process);
   if (!s.ok()) return Fail(s);

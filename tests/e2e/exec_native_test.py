@@ -214,6 +214,15 @@ class ExecNativeTest(ContainerTestCase):
             # A process that has gone.
             {"init_process_pid": child.pid, "init_process_start": 1},
         ]
+        # A paused container: refused at once (the helper would freeze in its cgroup).
+        self.docker_ok("pause", cid)
+        r = subprocess.run([helper, "--id", cid, "--runc-state",
+                            os.path.join(self.d.data_root, "runc", cid, "state.json"), "--bundle", bundle,
+                            "--process", process, "--pid-file", self.path("paused.pid")],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual((r.returncode, r.stderr),
+                         (126, "container %s is paused, unpause the container before exec\n" % cid))
+        self.docker_ok("unpause", cid)
         for state in cases:
             with self.subTest(state=state):
                 path = self.path("state.json")
