@@ -108,8 +108,10 @@ struct SeccompProgram {
 // Compiles `f` as runc does: the default action, every architecture named,
 // rules per syscall (unknown syscall names skipped, rules whose action is
 // the default skipped, args on one index each ANDed, several on the same
-// index one rule each), no no-new-privileges bit of its own. An unknown
-// action, op, arch or flag is InvalidArgument.
+// index one rule each), no no-new-privileges bit of its own, and (unless
+// the default action allows) runc's ENOSYS stub in front: a syscall number
+// above every one the filter names for its arch fails with ENOSYS. An
+// unknown action, op, arch or flag is InvalidArgument.
 Result<SeccompProgram> CompileSeccomp(const SeccompFilter& f);
 // The compiled filter as berth-exec keeps it beside config.json
 // (<bundle>/seccomp.bpf), so that only the first exec of a container pays

@@ -12,6 +12,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/audit.h>
+
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
 #include <cstdio>
@@ -318,6 +321,71 @@ std::string NativeExecBlocker(std::string_view config_json, bool apparmor_enable
   return "";
 }
 
+// x32 system calls come as AUDIT_ARCH_X86_64 with this bit in their number.
+constexpr uint32_t kX32SyscallBit = 0x40000000;
+
+// runc's ENOSYS stub, put before libseccomp's program: a system call whose
+// number is above every one the filter names for its architecture (one newer
+// than the profile) fails with ENOSYS, which libc's fallbacks expect, rather
+// than the default action's errno. `max_by_arch` is libseccomp's arch token
+// (the audit arch but for x32) -> the highest number named (x32's with the
+// x32 bit). Jumps go to the instruction after the stub, "main".
+std::vector<sock_filter> EnosysStub(const std::map<uint32_t, uint32_t>& max_by_arch) {
+  struct Block {
+    uint32_t audit;
+    std::optional<uint32_t> max, max_x32;
+  };
+  std::vector<Block> blocks;
+  for (const auto& [arch, max] : max_by_arch) {
+    if (arch != SCMP_ARCH_X32) blocks.push_back(Block{arch, max, std::nullopt});
+  }
+  if (auto x32 = max_by_arch.find(SCMP_ARCH_X32); x32 != max_by_arch.end()) {
+    auto it = std::find_if(blocks.begin(), blocks.end(), [](const Block& b) { return b.audit == AUDIT_ARCH_X86_64; });
+    if (it == blocks.end()) it = blocks.insert(blocks.end(), Block{AUDIT_ARCH_X86_64, std::nullopt, std::nullopt});
+    it->max_x32 = x32->second;
+  }
+  // Instructions with jumps to ENOSYS or main marked for fixing up at the end.
+  enum Target : uint8_t { kNext, kEnosys, kMain };
+  struct Insn {
+    sock_filter f;
+    Target jt = kNext, jf = kNext;
+  };
+  std::vector<Insn> out;
+  auto jump = [](uint16_t code, uint32_t k, Target jt, Target jf) { return Insn{BPF_JUMP(code, k, 0, 0), jt, jf}; };
+  out.push_back(Insn{BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4)});  // seccomp_data.arch
+  for (const Block& b : blocks) {
+    std::vector<Insn> body;
+    body.push_back(Insn{BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0)});  // seccomp_data.nr
+    Insn native = b.max ? jump(BPF_JMP | BPF_JGT | BPF_K, *b.max, kEnosys, kMain)
+                        : Insn{BPF_STMT(BPF_JMP | BPF_JA, 0), kMain, kNext};
+    if (b.max_x32) {
+      body.push_back(Insn{BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kX32SyscallBit, 1, 0)});
+      body.push_back(native);
+      body.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, *b.max_x32, kEnosys, kMain));
+    } else {
+      body.push_back(native);
+    }
+    out.push_back(Insn{BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b.audit, 0, static_cast<uint8_t>(body.size()))});
+    out.insert(out.end(), body.begin(), body.end());
+  }
+  out.push_back(Insn{BPF_STMT(BPF_JMP | BPF_JA, 0), kMain, kNext});  // another arch: main decides
+  const size_t enosys = out.size(), main = enosys + 1;
+  std::vector<sock_filter> program;
+  for (size_t i = 0; i < out.size(); ++i) {
+    sock_filter f = out[i].f;
+    auto offset = [&](Target t) { return (t == kEnosys ? enosys : main) - i - 1; };
+    if (BPF_OP(f.code) == BPF_JA && BPF_CLASS(f.code) == BPF_JMP) {
+      if (out[i].jt != kNext) f.k = static_cast<uint32_t>(offset(out[i].jt));
+    } else {
+      if (out[i].jt != kNext) f.jt = static_cast<uint8_t>(offset(out[i].jt));
+      if (out[i].jf != kNext) f.jf = static_cast<uint8_t>(offset(out[i].jf));
+    }
+    program.push_back(f);
+  }
+  program.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS));
+  return program;
+}
+
 Result<SeccompProgram> CompileSeccomp(const SeccompFilter& f) {
   BERTH_ASSIGN_OR_RETURN(uint32_t default_action, SeccompAction(f.default_action, f.default_errno_ret));
   std::unique_ptr<void, SeccompCtxDeleter> ctx(seccomp_init(default_action));
@@ -341,6 +409,25 @@ Result<SeccompProgram> CompileSeccomp(const SeccompFilter& f) {
       program.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
     } else {
       return InvalidArgument("seccomp: unknown flag " + flag);
+    }
+  }
+  // The filter's architectures, and the highest syscall number each names.
+  std::map<uint32_t, uint32_t> max_by_arch;
+  max_by_arch[seccomp_arch_native()] = 0;
+  for (const std::string& arch : f.architectures) {
+    std::string_view name(arch);
+    if (name.rfind("SCMP_ARCH_", 0) == 0) name.remove_prefix(10);
+    max_by_arch[seccomp_arch_resolve_name(Lower(name).c_str())] = 0;
+  }
+  for (const SeccompRule& rule : f.syscalls) {
+    for (const std::string& name : rule.names) {
+      for (auto& [arch, max] : max_by_arch) {
+        int nr = seccomp_syscall_resolve_name_arch(arch, name.c_str());
+        if (nr < 0) continue;  // unknown there, or a pseudo number (multiplexed)
+        uint32_t n = static_cast<uint32_t>(nr);
+        if (arch == SCMP_ARCH_X32) n |= kX32SyscallBit;
+        max = std::max(max, n);
+      }
     }
   }
   for (const SeccompRule& rule : f.syscalls) {
@@ -390,11 +477,18 @@ Result<SeccompProgram> CompileSeccomp(const SeccompFilter& f) {
   ssize_t n = ::pread(fd, program.instructions.data(), static_cast<size_t>(size), 0);
   ::close(fd);
   if (n != size) return Internal("seccomp: reading the exported filter failed");
+  // A filter that allows by default lets the kernel answer unknown numbers
+  // itself (ENOSYS already).
+  if (default_action != SCMP_ACT_ALLOW && default_action != SCMP_ACT_LOG) {
+    std::vector<sock_filter> stub = EnosysStub(max_by_arch);
+    program.instructions.insert(program.instructions.begin(), stub.begin(), stub.end());
+  }
+  if (program.instructions.size() > BPF_MAXINSNS) return InvalidArgument("seccomp: the filter is too long");
   return program;
 }
 
 namespace {
-constexpr char kSeccompCacheMagic[] = "berth-seccomp-bpf 1\n";
+constexpr char kSeccompCacheMagic[] = "berth-seccomp-bpf 2\n";  // 2: with the ENOSYS stub
 }  // namespace
 
 std::string EncodeSeccompCache(const std::string& key, const std::optional<SeccompProgram>& program) {
