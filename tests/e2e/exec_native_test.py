@@ -257,5 +257,33 @@ class ExecNativeTest(ContainerTestCase):
         self.fail("timed out waiting for " + what)
 
 
+class ExecAbandonTest(ContainerTestCase):
+    def test_stopping_berthd_kills_the_helper_and_the_process_goes_on(self):
+        cid = self.docker_ok("run", "-d", "bb:1", "sleep", "1000").strip()
+        self.docker_ok("exec", "-d", cid, "sh", "-c", "sleep 2; echo done > /marker")
+
+        def helpers():
+            found = []
+            for pid in os.listdir("/proc"):
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        argv = f.read().split(b"\0")
+                except OSError:
+                    continue
+                if argv[0].endswith(b"/berth-exec") and cid.encode() in argv:
+                    found.append(pid)
+            return found
+        self.assertEqual(len(helpers()), 1)
+        self.assertEqual(self.d.stop(), 0)
+        self.assertEqual(helpers(), [])  # killed with berthd's stop
+        marker = os.path.join(self.d.data_root, "containers", cid, "rootfs", "marker")
+        deadline = time.time() + 20
+        while not os.path.exists(marker) and time.time() < deadline:
+            time.sleep(0.1)
+        self.d.start()
+        with open(marker) as f:
+            self.assertEqual(f.read(), "done\n")  # the process went on in the container
+
+
 if __name__ == "__main__":
     unittest.main()
