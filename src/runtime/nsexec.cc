@@ -462,28 +462,44 @@ bool WriteAllFd(int fd, const char* data, size_t size) {
 // passes a resize of the helper's terminal (SIGWINCH, taken on `winch_fd`)
 // on.
 void RelayTerminal(int master, int child_pidfd, int winch_fd) {
+  // The master side does not block: input the process does not read yet
+  // waits in `pending` (no more is read meanwhile) while its output still
+  // flows, and ^C still reaches it behind a flood of output.
+  ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
   char buf[16 * 1024];
+  std::string pending;
   bool input_open = true;
   bool exited = false;
   while (true) {
-    struct pollfd fds[4] = {
-        {master, POLLIN, 0}, {input_open ? 0 : -1, POLLIN, 0}, {child_pidfd, POLLIN, 0}, {winch_fd, POLLIN, 0}};
+    struct pollfd fds[4] = {{master, static_cast<short>(POLLIN | (pending.empty() ? 0 : POLLOUT)), 0},
+                            {input_open && pending.empty() && !exited ? 0 : -1, POLLIN, 0},
+                            {child_pidfd, POLLIN, 0},
+                            {winch_fd, POLLIN, 0}};
     int ready = ::poll(fds, 4, exited ? 0 : -1);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) return;  // exited and nothing more to read
     if (fds[0].revents & POLLIN) {
       ssize_t n = ::read(master, buf, sizeof(buf));
-      if (n <= 0) return;  // EIO: every holder of the terminal side has closed it
-      if (!WriteAllFd(1, buf, static_cast<size_t>(n))) return;
-      continue;  // output first, so that it is all passed on before the end
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return;  // EIO: the terminal side is closed
+      if (n > 0 && !WriteAllFd(1, buf, static_cast<size_t>(n))) return;
+    } else if (fds[0].revents & (POLLHUP | POLLERR)) {
+      return;
     }
-    if (fds[0].revents & (POLLHUP | POLLERR)) return;
     if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::read(0, buf, sizeof(buf));
-      if (n <= 0) {
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         input_open = false;
-      } else {
-        WriteAllFd(master, buf, static_cast<size_t>(n));
+      } else if (n > 0) {
+        pending.append(buf, static_cast<size_t>(n));
+      }
+    }
+    if (!pending.empty() && !exited) {
+      ssize_t n = ::write(master, pending.data(), pending.size());
+      if (n > 0) {
+        pending.erase(0, static_cast<size_t>(n));
+      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        pending.clear();
+        input_open = false;
       }
     }
     if (fds[3].revents & POLLIN) {
@@ -492,7 +508,10 @@ void RelayTerminal(int master, int child_pidfd, int winch_fd) {
       struct winsize ws;
       if (::ioctl(0, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
     }
-    if (fds[2].revents & POLLIN) exited = true;
+    if (fds[2].revents & POLLIN) {
+      exited = true;
+      pending.clear();
+    }
   }
 }
 

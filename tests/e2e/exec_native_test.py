@@ -13,6 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from containers_test import ContainerTestCase  # noqa: E402
+from tty_test import PtyCli  # noqa: E402
 
 STATUS_FIELDS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters")
 
@@ -180,6 +181,13 @@ class ExecNativeTest(ContainerTestCase):
         self.assertEqual((rc, out), (0, "/dev/pts/0\r\nhi\r\n"), err)
         rc, out, err = self.d.docker("exec", "-i", cid, "cat", input=b"hi\n")
         self.assertEqual((rc, out), (0, "hi\n"), err)
+
+    def test_tty_input_reaches_the_process_behind_a_flood_of_output(self):
+        cid = self.run_sleeper()
+        cli = PtyCli(self.d.env(), ["exec", "-it", cid, "sh", "-c", "busybox yes"])
+        cli.expect(b"y\r\ny\r\ny\r\n")
+        cli.send(b"\x03")  # ^C: the container's terminal makes it SIGINT
+        self.assertEqual(cli.wait(), 130)
 
     def test_host_namespaces_are_not_joined(self):
         host_pid = os.readlink("/proc/self/ns/pid")
