@@ -161,6 +161,23 @@ Result<std::string> LookPath(const std::string& file, const std::vector<std::str
 // `reason`: 127 when not found, else 126.
 int StartFailureCode(std::string_view reason);
 
+// A pseudo-terminal of the container's devpts (its /dev/ptmx, opened once
+// the helper is in its mount namespace, and only if that is the pty
+// multiplexer 5:2): the master for the helper, the terminal side for the
+// process. Its size is that of the helper's stdin's terminal.
+struct ContainerPty {
+  int master = -1;
+  int terminal = -1;
+};
+Result<ContainerPty> OpenContainerPty();
+// Copies between the helper's terminal (stdin/stdout, berthd's pty) and the
+// container's pty `master` until the process (`child_pidfd` readable) has
+// exited and its output is drained; passes a resize of the helper's
+// terminal (SIGWINCH, read from the signalfd `winch_fd`) on. The master does
+// not block: input the process does not read yet waits without stopping its
+// output.
+void RelayTerminal(int master, int child_pidfd, int winch_fd);
+
 // Where berth-exec finds what it runs.
 struct NativeExecArgs {
   std::string id;          // the container (for messages)
