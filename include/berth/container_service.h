@@ -494,7 +494,8 @@ class ContainerService {
   virtual Result<std::string> CreateExec(const std::string& container_ref, const ExecConfig& cfg);
   // NotFound "No such exec instance: ID".
   virtual Result<ExecInfo> InspectExec(const std::string& exec_id);
-  // Starts the exec instance with `runc exec`: the container's env (as at
+  // Starts the exec instance (Runtime::Exec: berth-exec, or `runc exec`
+  // where it cannot enter the container): the container's env (as at
   // start) overridden by the exec's, its user (resolved in the rootfs) and
   // working directory unless the exec gives them, the container's
   // capabilities, no-new-privileges and seccomp filter. Emits "exec_start:

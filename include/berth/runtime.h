@@ -241,6 +241,10 @@ struct RuntimeOptions {
   std::string runc = "runc";              // runc binary
   std::string shim;                       // absolute path of berth-shim
   std::string runc_root;                  // runc --root (state of runc)
+  // Absolute path of berth-exec (src/runtime/nsexec.h), which Exec runs
+  // instead of `runc exec` for containers it can enter (see
+  // runtime_internal::NativeExecBlocker). Empty: always `runc exec`.
+  std::string exec_helper;
 };
 
 // A pseudo-terminal berthd opens for a process it runs with a TTY (exec -t):
@@ -348,19 +352,22 @@ class Runtime {
   // Default: Delete at once.
   virtual void DeleteLater(const std::string& id);
   // Runs the process `process_json` (see WriteProcessJson) inside the
-  // running container `id` (`runc exec`; the container's namespaces, cgroup
-  // and seccomp filter) and blocks until it exits. Hands what it prints to
+  // running container `id` started from `bundle` (RuntimeOptions::exec_helper,
+  // or `runc exec` when there is none or it cannot enter this container;
+  // either way the container's namespaces, cgroup and seccomp filter) and
+  // blocks until it exits. Hands what it prints to
   // `on_output` (1 stdout, 2 stderr) as it comes and its host pid to `on_pid`
   // once runc has started it (pid file `pid_file`). Returns the exit code
   // (128+N when killed by signal N); a process that could not be started is
   // 127 when the command was not found, 126 when it could not be executed,
   // with runc's reason on stderr, as Docker reports. Once `abandon` returns
-  // true (checked every few milliseconds), runc is killed and Aborted
+  // true (checked every few milliseconds), the helper (or runc) is killed and Aborted
   // returned; the process itself goes on in the container. Default:
   // Unimplemented.
   // The process's stdin and terminal are as `stdio` says (its terminal side
   // must match the process's "terminal").
-  virtual Result<int> Exec(const std::string& id, const std::string& process_json, const std::string& pid_file,
+  virtual Result<int> Exec(const std::string& id, const std::string& bundle, const std::string& process_json,
+                           const std::string& pid_file,
                            const ExecStdio& stdio, const std::function<void(int pid)>& on_pid,
                            const std::function<void(int stream, std::string_view data)>& on_output,
                            const std::function<bool()>& abandon);

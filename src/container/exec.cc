@@ -324,7 +324,7 @@ void ContainerServiceImpl::RunExec(const std::shared_ptr<ExecInstance>& ex, cons
     att->changed.NotifyAll();
   }
   Result<int> code = runtime_->Exec(
-      ex->container_id, process_json, pid_file, stdio,
+      ex->container_id, Dir(ex->container_id) + "/bundle", process_json, pid_file, stdio,
       [this, &ex](int pid) {
         MutexLock l(&mu_);
         ex->pid = pid;

@@ -27,6 +27,14 @@ Result<std::unique_ptr<ContainerService>> ContainerService::Open(Store* store, c
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (!ec) ro.shim = (self.parent_path() / "berth-shim").string();
   }
+  if (ro.exec_helper.empty()) {
+    // Default: berth-exec beside the running executable, when it is there.
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec && ::access((self.parent_path() / "berth-exec").c_str(), X_OK) == 0) {
+      ro.exec_helper = (self.parent_path() / "berth-exec").string();
+    }
+  }
   BERTH_ASSIGN_OR_RETURN(auto runtime, Runtime::Create(ro));
   Result<LogRotation> default_log = ParseLogConfig(opts.default_log_driver, opts.default_log_options);
   if (!default_log.ok()) {

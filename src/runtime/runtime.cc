@@ -16,6 +16,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json.hpp>
 #include <algorithm>
 #include <cerrno>
@@ -31,6 +33,7 @@
 #include "berth/mutex.h"
 #include "berth/runtime.h"
 #include "runtime/log_format.h"
+#include "runtime/nsexec.h"
 #include "runtime/subprocess.h"
 
 namespace berth {
@@ -377,11 +380,15 @@ class RuncRuntime final : public Runtime {
     return State(id, state_dir);
   }
 
-  Result<int> Exec(const std::string& id, const std::string& process_json, const std::string& pid_file,
-                   const ExecStdio& stdio, const std::function<void(int pid)>& on_pid,
+  Result<int> Exec(const std::string& id, const std::string& bundle, const std::string& process_json,
+                   const std::string& pid_file, const ExecStdio& stdio, const std::function<void(int pid)>& on_pid,
                    const std::function<void(int stream, std::string_view data)>& on_output,
                    const std::function<bool()>& abandon) override {
-    std::vector<std::string> argv = RuncArgv({"exec", "--process", process_json, "--pid-file", pid_file, id});
+    const bool native = UseExecHelper(id, bundle);
+    std::vector<std::string> argv =
+        native ? std::vector<std::string>{opts_.exec_helper, "--id", id, "--runc-state", RuncRoot() + "/" + id + "/state.json",
+                                          "--bundle", bundle, "--process", process_json, "--pid-file", pid_file}
+               : RuncArgv({"exec", "--process", process_json, "--pid-file", pid_file, id});
     int pid = 0;
     // runc's own complaint (the process never started) comes on stderr too;
     // the start of stderr is kept to classify it.
@@ -392,7 +399,7 @@ class RuncRuntime final : public Runtime {
       if (pid <= 0) return;
       // runc has made its terminal (our pty) raw by now: newlines become
       // "\r\n" again, as on Docker's terminals.
-      if (stdio.tty) {
+      if (stdio.tty && !native) {
         RestoreOutputNewlines(stdio.tty->master);
         // runc copies our terminal's size to the process's on SIGWINCH; a
         // size set before it listened would otherwise be lost.
@@ -421,7 +428,8 @@ class RuncRuntime final : public Runtime {
                                            return !abandon();
                                          }));
     check_pid();
-    if (pid <= 0 && code != 0) {
+    // berth-exec exits 126/127 itself, with Docker's text.
+    if (!native && pid <= 0 && code != 0) {
       Code failure = StartError(stderr_head).code();
       if (failure == Code::kNotFound) return 127;
       if (failure == Code::kPermissionDenied) return 126;
@@ -503,12 +511,33 @@ class RuncRuntime final : public Runtime {
 
   Result<CommandResult> Runc(std::vector<std::string> args) { return RunCommand(RuncArgv(args)); }
 
+  std::string RuncRoot() const { return opts_.runc_root.empty() ? std::string("/run/runc") : opts_.runc_root; }
+
+  // Whether berth-exec runs an exec in container `id` (else `runc exec`).
+  bool UseExecHelper(const std::string& id, const std::string& bundle) const {
+    if (opts_.exec_helper.empty()) return false;
+    auto config = Env::Default()->ReadFileToString(bundle + "/config.json");
+    const std::string blocker = config.ok() ? runtime_internal::NativeExecBlocker(*config, AppArmorEnabled())
+                                            : "no readable config.json in " + bundle;
+    if (blocker.empty()) return true;
+    spdlog::debug("exec in container {}: runc exec, as berth-exec cannot enter a container with {}", id, blocker);
+    return false;
+  }
+
+  static bool AppArmorEnabled() {
+    static const bool enabled = [] {
+      auto v = Env::Default()->ReadFileToString("/sys/module/apparmor/parameters/enabled");
+      return v.ok() && !v->empty() && (*v)[0] == 'Y';
+    }();
+    return enabled;
+  }
+
   // False when runc keeps no state directory for `id` (<root>/<id>), so
   // `runc delete` would find nothing: a removal after the exit's own delete
   // then spawns no runc. True when unsure (any other error). (Start still
   // asks `runc state`, which also finds a missing runc binary.)
   bool RuncKnows(const std::string& id) const {
-    const std::string root = opts_.runc_root.empty() ? std::string("/run/runc") : opts_.runc_root;
+    const std::string root = RuncRoot();
     struct stat st;
     return !(::lstat((root + "/" + id).c_str(), &st) != 0 && errno == ENOENT);
   }
@@ -556,7 +585,8 @@ class RuncRuntime final : public Runtime {
 
 }  // namespace
 
-Result<int> Runtime::Exec(const std::string& id, const std::string&, const std::string&, const ExecStdio&,
+Result<int> Runtime::Exec(const std::string& id, const std::string&, const std::string&, const std::string&,
+                          const ExecStdio&,
                           const std::function<void(int pid)>&, const std::function<void(int, std::string_view)>&,
                           const std::function<bool()>&) {
   return Unimplemented("this runtime cannot run processes in container " + id);
@@ -576,6 +606,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Create(const RuntimeOptions& opts) {
   }
   if (::access(opts.shim.c_str(), X_OK) != 0) return ErrnoStatus("runtime: shim " + opts.shim, errno);
   if (opts.runc.empty()) return InvalidArgument("runtime: no runc binary given");
+  if (!opts.exec_helper.empty() && (opts.exec_helper[0] != '/' || ::access(opts.exec_helper.c_str(), X_OK) != 0)) {
+    return InvalidArgument("runtime: the exec helper must be an absolute path to an executable: \"" +
+                           opts.exec_helper + "\"");
+  }
   RuntimeOptions o = opts;
   if (!o.runc_root.empty()) {
     o.runc_root = MakeAbsolute(o.runc_root);

@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "berth/env.h"
 #include "berth/runtime.h"
 #include "gtest/gtest.h"
@@ -453,12 +456,66 @@ TEST_F(RuntimeTest, ShimKeepsNoDescriptorOfTheCaller) {
   EXPECT_EQ(st->kind, RuntimeState::kRunning);
 }
 
+// The parent's command name of process `pid` ("" when gone).
+std::string ParentComm(int pid) {
+  auto stat = Env::Default()->ReadFileToString("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat.ok() || stat->rfind(')') == std::string::npos) return "";
+  int ppid = std::atoi(stat->c_str() + stat->rfind(')') + 4);  // ") S PPID"
+  auto comm = Env::Default()->ReadFileToString("/proc/" + std::to_string(ppid) + "/comm");
+  return comm.ok() ? comm->substr(0, comm->find('\n')) : "";
+}
+
+TEST_F(RuntimeTest, ExecRunsTheHelperAndFallsBackToRuncExec) {
+  const std::string helper = ShimPath().substr(0, ShimPath().rfind('/')) + "/berth-exec";
+  ASSERT_EQ(access(helper.c_str(), X_OK), 0) << "berth-exec not built at " << helper;
+  RuntimeOptions o = opts_;
+  o.exec_helper = helper;
+  auto rt = Runtime::Create(o);
+  ASSERT_TRUE(rt.ok()) << rt.status().ToString();
+  auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("exec-test", ring);
+  logger->set_level(spdlog::level::debug);
+  spdlog::set_default_logger(logger);
+  for (bool readable_config : {true, false}) {
+    SCOPED_TRACE(readable_config ? "helper" : "runc exec");
+    std::string id = Prepare({"sleep", "1000"});
+    ASSERT_TRUE(Start(id).ok());
+    // Without a config.json to read, the helper cannot know the container's
+    // filter: runc exec (which reads runc's own state) runs it.
+    if (!readable_config) ASSERT_EQ(::unlink((Bundle(id) + "/config.json").c_str()), 0);
+    ProcessSpec p;
+    p.args = {"sh", "-c", "sleep 1; echo done; exit 4"};
+    p.env = {"PATH=/bin"};
+    const std::string process = StateDir(id) + "/exec.json";
+    ASSERT_TRUE(WriteProcessJson(process, p).ok());
+    std::string parent, out;
+    Result<int> code = (*rt)->Exec(
+        id, Bundle(id), process, StateDir(id) + "/exec.pid", ExecStdio{}, [&](int pid) { parent = ParentComm(pid); },
+        [&](int, std::string_view data) { out.append(data); }, [] { return false; });
+    ASSERT_TRUE(code.ok()) << code.status().ToString();
+    EXPECT_EQ(*code, 4);
+    EXPECT_EQ(out, "done\n");
+    EXPECT_EQ(parent, readable_config ? "berth-exec" : "runc");
+    std::vector<std::string> lines = ring->last_formatted();
+    bool said = false;
+    for (const std::string& line : lines) said |= line.find("runc exec, as berth-exec cannot enter") != std::string::npos;
+    EXPECT_EQ(said, !readable_config);
+  }
+  spdlog::set_default_logger(previous);
+}
+
 TEST(RuntimeCreateTest, RejectsBadOptions) {
   RuntimeOptions o;
   o.shim = "relative/berth-shim";
   EXPECT_EQ(Runtime::Create(o).status().code(), Code::kInvalidArgument);
   o.shim = "/nonexistent/berth-shim";
   EXPECT_EQ(Runtime::Create(o).status().code(), Code::kNotFound);
+  o.shim = ShimPath();
+  o.exec_helper = "relative/berth-exec";
+  EXPECT_EQ(Runtime::Create(o).status().code(), Code::kInvalidArgument);
+  o.exec_helper = "/nonexistent/berth-exec";
+  EXPECT_EQ(Runtime::Create(o).status().code(), Code::kInvalidArgument);
 }
 
 }  // namespace

@@ -539,6 +539,8 @@ int main(int argc, char** argv) {
   berth::ContainerServiceOptions co;
   co.network = network->get();
   co.runtime.shim = SelfDir() + "/berth-shim";
+  // docker exec: berth-exec (next to this binary) when it is there, else runc exec.
+  if (::access((SelfDir() + "/berth-exec").c_str(), X_OK) == 0) co.runtime.exec_helper = SelfDir() + "/berth-exec";
   co.runtime.runc = ResolveOnPath(c.runtime);
   co.runtime.runc_root = c.data_root + "/runc";
   co.init_path = c.init_path;
