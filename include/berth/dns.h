@@ -106,9 +106,12 @@ class EmbeddedDns {
   // `netns_path` and points 127.0.0.11:53 at them (replacing the rules and
   // listeners an earlier Open, or a previous berthd, left). `upstreams`:
   // IPv4 addresses of the resolvers other names go to (port 53), in order;
-  // none: such queries get SERVFAIL.
+  // none: such queries get SERVFAIL. `new_namespace`: the caller made the
+  // namespace for this start and no Open ran in it, so none of the rules
+  // is there yet (one iptables-restore makes them all); false: some may be
+  // (each jump is checked before it is added).
   [[nodiscard]] virtual Status Open(const std::string& container_id, const std::string& netns_path,
-                                    const std::vector<std::string>& upstreams) = 0;
+                                    const std::vector<std::string>& upstreams, bool new_namespace) = 0;
   // Closes the container's listeners and its TCP connections (the rules go
   // with the namespace). Not open: nothing.
   virtual void Close(const std::string& container_id) = 0;

@@ -6,11 +6,15 @@
 // the host (127.0.0.1 included).
 //
 // The plumbing is the CNI reference plugins (CNI_PATH, default
-// /usr/lib/cni), run as plain CNI: `loopback`, `bridge` (isGateway, ipMasq,
-// hairpin; IPAM `static` with the address berthd chose) and `portmap`
-// (snat: DNAT in PREROUTING/OUTPUT, with route_localnet on the bridge for
-// 127.0.0.1). berthd does its own IPAM (AllocateAddress) so that addresses
-// are its choice, kept across daemon restarts.
+// /usr/lib/cni), run as plain CNI: `bridge` (isGateway, hairpin; IPAM
+// `static` with the address berthd chose) and `portmap` (snat: DNAT in
+// PREROUTING/OUTPUT, with route_localnet on the bridge for 127.0.0.1).
+// berthd does its own IPAM (AllocateAddress) so that addresses are its
+// choice, kept across daemon restarts. Outbound NAT is one rule per network
+// as Docker's (nat POSTROUTING `-s SUBNET ! -o BRIDGE -j MASQUERADE`), not
+// per endpoint: a user network's from its creation to its removal (made
+// again at Open), the bridge network's from its bridge's first endpoint to
+// the bridge's deletion.
 //
 // Containers on a user-defined network resolve each other through the
 // embedded DNS server (berth/dns.h) that the service owns: StartResolver,
@@ -278,6 +282,11 @@ struct NetworkAttachment {
   bool ip_masquerade = true;
   int mtu = 0;
   bool internal = false;
+  // The endpoint's netfilter rules were made by the CNI plugins (the
+  // bridge plugin's ipMasq chain, portmap's chains): records written before
+  // berthd made outbound NAT once per network itself. Such an endpoint's
+  // DEL asks the plugins to remove them.
+  bool cni_netfilter = false;
 };
 
 std::string AttachmentToJson(const NetworkAttachment& a);

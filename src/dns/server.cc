@@ -110,9 +110,14 @@ Status RunInNetns(const std::string& netns_path, std::vector<std::string> argv, 
 // 127.0.0.11:53 → the listeners, inside the container's namespace (its
 // own nat table; nothing of the host's changes). The chains are replaced
 // whole, so a re-open (berthd restarted) leaves no stale port behind.
-Status InstallRules(const std::string& netns_path, uint16_t udp_port, uint16_t tcp_port) {
+// `new_namespace`: the jumps to them are made in the same iptables-restore
+// (one process); else each is checked first, so that it is there once.
+Status InstallRules(const std::string& netns_path, uint16_t udp_port, uint16_t tcp_port, bool new_namespace) {
+  const std::vector<std::vector<std::string>> jumps = {
+      {"OUTPUT", "-d", "127.0.0.11/32", "-j", "BERTH_DNS_OUTPUT"},
+      {"POSTROUTING", "-s", "127.0.0.11/32", "-j", "BERTH_DNS_POSTROUTING"}};
   const std::string to = std::string(kResolverAddress) + ":";
-  const std::string rules =
+  std::string rules =
       "*nat\n"
       ":BERTH_DNS_OUTPUT - [0:0]\n"
       ":BERTH_DNS_POSTROUTING - [0:0]\n"
@@ -126,13 +131,17 @@ Status InstallRules(const std::string& netns_path, uint16_t udp_port, uint16_t t
       std::to_string(udp_port) +
       " -j SNAT --to-source :53\n"
       "-A BERTH_DNS_POSTROUTING -s 127.0.0.11/32 -p tcp --sport " +
-      std::to_string(tcp_port) +
-      " -j SNAT --to-source :53\n"
-      "COMMIT\n";
+      std::to_string(tcp_port) + " -j SNAT --to-source :53\n";
+  if (new_namespace) {
+    for (const auto& jump : jumps) {
+      rules += "-A";
+      for (const auto& word : jump) rules += " " + word;
+      rules += "\n";
+    }
+  }
+  rules += "COMMIT\n";
   BERTH_RETURN_IF_ERROR(RunInNetns(netns_path, {"iptables-restore", "--noflush"}, rules));
-  const std::vector<std::vector<std::string>> jumps = {
-      {"OUTPUT", "-d", "127.0.0.11/32", "-j", "BERTH_DNS_OUTPUT"},
-      {"POSTROUTING", "-s", "127.0.0.11/32", "-j", "BERTH_DNS_POSTROUTING"}};
+  if (new_namespace) return OkStatus();
   for (const auto& jump : jumps) {
     std::vector<std::string> check = {"iptables", "-w", "-t", "nat", "-C"};
     check.insert(check.end(), jump.begin(), jump.end());
@@ -280,8 +289,8 @@ class EmbeddedDnsImpl : public EmbeddedDns {
     thread_.join();
   }
 
-  Status Open(const std::string& id, const std::string& netns_path,
-              const std::vector<std::string>& upstreams) override {
+  Status Open(const std::string& id, const std::string& netns_path, const std::vector<std::string>& upstreams,
+              bool new_namespace) override {
     std::vector<udp::endpoint> endpoints;
     for (const auto& u : upstreams) {
       boost::system::error_code ec;
@@ -294,7 +303,8 @@ class EmbeddedDnsImpl : public EmbeddedDns {
       endpoints.emplace_back(address, 53);
     }
     BERTH_ASSIGN_OR_RETURN(NetnsSockets s, OpenSocketsInNetns(netns_path));
-    BERTH_RETURN_IF_ERROR(InstallRules(netns_path, s.udp_port, s.tcp_port));
+    bool listened = OnLoop([&] { return listeners_.contains(id); });
+    BERTH_RETURN_IF_ERROR(InstallRules(netns_path, s.udp_port, s.tcp_port, new_namespace && !listened));
     return OnLoop([&]() -> Status {
       if (auto it = listeners_.find(id); it != listeners_.end()) {
         CloseListener(it->second);

@@ -35,8 +35,10 @@ json::object BridgeConfig(const NetworkAttachment& a, bool default_route) {
   // already has one through its first network (as Docker's gateway
   // choice). An internal network gives none at all.
   if (default_route && !a.internal) ipam["routes"] = json::array{json::object{{"dst", "0.0.0.0/0"}}};
+  // The NAT rule is the network's (SetMasquerade); only an endpoint whose
+  // plugin made a chain of its own (cni_netfilter) has the plugin remove it.
   json::object o{{"cniVersion", "1.0.0"}, {"name", a.network_name}, {"type", "bridge"},
-                 {"bridge", a.bridge},    {"isGateway", true},      {"ipMasq", a.ip_masquerade},
+                 {"bridge", a.bridge},    {"isGateway", true},      {"ipMasq", a.ip_masquerade && a.cni_netfilter},
                  {"hairpinMode", true},   {"ipam", std::move(ipam)}};
   if (a.mtu > 0) o["mtu"] = a.mtu;
   return o;
@@ -214,26 +216,42 @@ void RemoveIdlePortmapChains() {
   }
 }
 
-Status SetIsolationRules(const std::string& bridge, bool present) {
-  const std::vector<std::vector<std::string>> rules = {{"FORWARD", "-i", bridge, "!", "-o", bridge, "-m", "comment",
-                                                        "--comment", "berth internal network", "-j", "DROP"},
-                                                       {"FORWARD", "-o", bridge, "!", "-i", bridge, "-m", "comment",
-                                                        "--comment", "berth internal network", "-j", "DROP"}};
+namespace {
+
+// Each rule (a chain and its match) of `table`: added with `add_op` ("-I"
+// or "-A"; `check_first`: unless a copy is there), or every copy removed.
+Status SetRules(const std::string& table, const std::vector<std::vector<std::string>>& rules, bool present,
+                const char* add_op, bool check_first) {
   for (const auto& rule : rules) {
     auto with = [&](const char* op) {
-      std::vector<std::string> argv = {"iptables", "-w", op};
+      std::vector<std::string> argv = {"iptables", "-w", "-t", table, op};
       argv.insert(argv.end(), rule.begin(), rule.end());
       return argv;
     };
     if (present) {
-      if (RunQuiet(with("-C")).ok()) continue;
-      BERTH_RETURN_IF_ERROR(RunQuiet(with("-I")));
+      if (check_first && RunQuiet(with("-C")).ok()) continue;
+      BERTH_RETURN_IF_ERROR(RunQuiet(with(add_op)));
     } else {
       for (int i = 0; i < 16 && RunQuiet(with("-D")).ok(); ++i) {
       }
     }
   }
   return OkStatus();
+}
+
+}  // namespace
+
+Status SetIsolationRules(const std::string& bridge, bool present) {
+  const std::vector<std::vector<std::string>> rules = {{"FORWARD", "-i", bridge, "!", "-o", bridge, "-m", "comment",
+                                                        "--comment", "berth internal network", "-j", "DROP"},
+                                                       {"FORWARD", "-o", bridge, "!", "-i", bridge, "-m", "comment",
+                                                        "--comment", "berth internal network", "-j", "DROP"}};
+  return SetRules("filter", rules, present, "-I", /*check_first=*/true);
+}
+
+Status SetMasquerade(const std::string& subnet, const std::string& bridge, bool present, bool check_first) {
+  return SetRules("nat", {{"POSTROUTING", "-s", subnet, "!", "-o", bridge, "-j", "MASQUERADE"}}, present, "-A",
+                  check_first);
 }
 
 Status AddEndpoint(NetworkAttachment* a, const EndpointPlumbing& how) {

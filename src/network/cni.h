@@ -37,6 +37,13 @@ void RemoveIdlePortmapChains();
 // elsewhere): added once (`present`), or every copy removed.
 [[nodiscard]] Status SetIsolationRules(const std::string& bridge, bool present);
 
+// Outbound NAT of a bridge network, one rule for its whole subnet as
+// Docker makes it (nat POSTROUTING `-s SUBNET ! -o BRIDGE -j MASQUERADE`):
+// added (`present`; `check_first`: only when no copy is there), or every
+// copy removed. `subnet` is "10.1.2.0/24".
+[[nodiscard]] Status SetMasquerade(const std::string& subnet, const std::string& bridge, bool present,
+                                   bool check_first = true);
+
 // How one endpoint is plumbed.
 struct EndpointPlumbing {
   std::string cni_path;
@@ -45,10 +52,9 @@ struct EndpointPlumbing {
 };
 
 // ADD: the veth on the bridge (bridge plugin, static IPAM with
-// a.ip_address), a->requested_mac (the tuning plugin: the bridge plugin of
-// containernetworking-plugins 1.1.1 cannot set one), the published ports
-// (portmap). Fills in a->mac_address and a->host_interface. Undone on
-// failure.
+// a.ip_address; outbound NAT is the network's, SetMasquerade), a->requested_mac (the tuning plugin: the bridge plugin
+// of containernetworking-plugins 1.1.1 cannot set one), the published ports (portmap). Fills in a->mac_address and
+// a->host_interface. Undone on failure.
 [[nodiscard]] Status AddEndpoint(NetworkAttachment* a, const EndpointPlumbing& how);
 // DEL of the same plugins, best effort (each runs even when one before it
 // failed); the namespace stays.

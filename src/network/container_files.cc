@@ -359,7 +359,8 @@ std::string AttachmentToJson(const NetworkAttachment& a) {
                  {"RequestedMac", a.requested_mac},
                  {"IPMasquerade", a.ip_masquerade},
                  {"MTU", a.mtu},
-                 {"Internal", a.internal}};
+                 {"Internal", a.internal},
+                 {"CniNetfilter", a.cni_netfilter}};
   return json::serialize(o);
 }
 
@@ -394,6 +395,9 @@ Result<NetworkAttachment> AttachmentFromJson(std::string_view text) {
     a.ip_masquerade = m->as_bool();
   a.mtu = IntField(o, "MTU");
   if (const json::value* i = o.if_contains("Internal"); i != nullptr && i->is_bool()) a.internal = i->as_bool();
+  // Absent: a record of a berthd whose CNI plugins made every rule.
+  const json::value* cni = o.if_contains("CniNetfilter");
+  a.cni_netfilter = cni == nullptr || !cni->is_bool() || cni->as_bool();
   if (const json::value* aliases = o.if_contains("Aliases"); aliases != nullptr && aliases->is_array()) {
     for (const auto& e : aliases->as_array()) {
       if (e.is_string()) a.aliases.emplace_back(e.as_string());

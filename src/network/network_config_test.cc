@@ -346,6 +346,7 @@ TEST(Attachment, RoundTripsThroughItsRecord) {
   EXPECT_EQ(back->dns_upstreams, a.dns_upstreams);
   EXPECT_EQ(back->interface_name, "eth2");
   EXPECT_TRUE(back->internal);
+  EXPECT_FALSE(back->cni_netfilter);
   EXPECT_EQ(AttachmentToJson(*back), AttachmentToJson(a));
   EXPECT_EQ(AttachmentFromJson("{}").status().code(), Code::kDataLoss);
   // A record from before containers joined several networks: eth0, NAT.
@@ -353,6 +354,9 @@ TEST(Attachment, RoundTripsThroughItsRecord) {
   ASSERT_TRUE(old.ok());
   EXPECT_EQ(old->interface_name, "eth0");
   EXPECT_TRUE(old->ip_masquerade);
+  // ... and from before berthd made the netfilter rules itself: the CNI
+  // plugins' DEL removes theirs.
+  EXPECT_TRUE(old->cni_netfilter);
 }
 
 }  // namespace

@@ -101,6 +101,9 @@ class NetworkServiceImpl : public NetworkService {
       if (n.internal) {
         LogIfError(network_internal::SetIsolationRules(n.bridge, true), "restore the isolation rules of " + n.name);
       }
+      if (n.ip_masquerade) {
+        LogIfError(network_internal::SetMasquerade(NetworkSubnet(n), n.bridge, true), "restore the NAT of " + n.name);
+      }
     }
     MutexLock l(&mu_);
     for (auto& n : networks) networks_[n.id] = std::move(n);
@@ -127,6 +130,13 @@ class NetworkServiceImpl : public NetworkService {
       std::sort(endpoints.begin(), endpoints.end(), [](const Attached& x, const Attached& y) {
         return InterfaceIndex(x.attachment.interface_name) < InterfaceIndex(y.attachment.interface_name);
       });
+    }
+    // The bridge network's NAT lives as long as its bridge: in use, it is
+    // there (or made again).
+    if (BridgeEnabled() && !BridgeIdleLocked(opts_.bridge_name)) {
+      LogIfError(network_internal::SetMasquerade(BridgeSubnet(), opts_.bridge_name, true),
+                 "restore the NAT of the bridge network");
+      bridge_masquerade_ = true;
     }
     return OkStatus();
   }
@@ -172,7 +182,7 @@ class NetworkServiceImpl : public NetworkService {
       MutexLock l(&mu_);
       attached_.erase(id);
       for (const auto& a : gone) DeleteIdleBridgeLocked(a.bridge);
-      if (!gone.empty() && attached_.empty()) network_internal::RemoveIdlePortmapChains();
+      if (HadPortsLocked(gone)) network_internal::RemoveIdlePortmapChains();
     }
     return OkStatus();
   }
@@ -193,7 +203,7 @@ class NetworkServiceImpl : public NetworkService {
       std::erase_if(endpoints, [&](const Attached& e) { return e.attachment.interface_name == a.interface_name; });
       if (endpoints.empty()) attached_.erase(id);
       DeleteIdleBridgeLocked(a.bridge);
-      if (!a.ports.empty() && attached_.empty()) network_internal::RemoveIdlePortmapChains();
+      if (HadPortsLocked({a})) network_internal::RemoveIdlePortmapChains();
     }
     return OkStatus();
   }
@@ -201,6 +211,7 @@ class NetworkServiceImpl : public NetworkService {
   Status StartResolver(const std::string& id, const std::vector<std::string>& upstreams) override EXCLUDES(mu_) {
     if (!dns_) return Unimplemented("the embedded DNS server is disabled on this daemon");
     std::string netns_path;
+    bool new_namespace = false;
     {
       MutexLock l(&mu_);
       auto it = attached_.find(id);
@@ -208,12 +219,14 @@ class NetworkServiceImpl : public NetworkService {
         return NotFound("container " + id + " has no network attachment");
       }
       netns_path = it->second.front().attachment.netns_path;
+      new_namespace = it->second.front().new_netns;
     }
-    BERTH_RETURN_IF_ERROR(dns_->Open(id, netns_path, upstreams));
+    BERTH_RETURN_IF_ERROR(dns_->Open(id, netns_path, upstreams, new_namespace));
     MutexLock l(&mu_);
     auto it = attached_.find(id);
     if (it == attached_.end()) return NotFound("container " + id + " has no network attachment");
     for (auto& held : it->second) {
+      held.new_netns = false;
       held.attachment.dns_resolver = true;
       held.attachment.dns_upstreams = upstreams;
       BERTH_RETURN_IF_ERROR(
@@ -265,7 +278,7 @@ class NetworkServiceImpl : public NetworkService {
       }
     }
     for (const auto& a : served) {
-      LogIfError(dns_->Open(a.container_id, a.netns_path, a.dns_upstreams),
+      LogIfError(dns_->Open(a.container_id, a.netns_path, a.dns_upstreams, /*new_namespace=*/false),
                  "reopen the DNS server of container " + a.container_id);
     }
   }
@@ -299,9 +312,15 @@ class NetworkServiceImpl : public NetworkService {
       if (other.bridge == n.bridge) return same_bridge(id, other.bridge);
     }
     if (n.internal) BERTH_RETURN_IF_ERROR(network_internal::SetIsolationRules(n.bridge, true));
-    Status s = store_->Insert(n);
-    if (!s.ok() && n.internal)
-      LogIfError(network_internal::SetIsolationRules(n.bridge, false), "remove the rules of " + n.name);
+    // Outbound NAT once for the network, as Docker (not per endpoint).
+    Status s = n.ip_masquerade ? network_internal::SetMasquerade(NetworkSubnet(n), n.bridge, true) : OkStatus();
+    if (s.ok()) s = store_->Insert(n);
+    if (!s.ok()) {
+      if (n.internal) LogIfError(network_internal::SetIsolationRules(n.bridge, false), "remove the rules of " + n.name);
+      if (n.ip_masquerade) {
+        LogIfError(network_internal::SetMasquerade(NetworkSubnet(n), n.bridge, false), "remove the NAT of " + n.name);
+      }
+    }
     if (s.code() == Code::kAlreadyExists) return Conflict("network with name " + req.name + " already exists");
     BERTH_RETURN_IF_ERROR(s);
     networks_[n.id] = n;
@@ -322,7 +341,7 @@ class NetworkServiceImpl : public NetworkService {
   }
 
   Status RemoveNetwork(const std::string& id) override EXCLUDES(mu_) {
-    std::string bridge;
+    std::string bridge, masquerade_subnet;
     bool internal = false;
     {
       MutexLock l(&mu_);
@@ -339,10 +358,14 @@ class NetworkServiceImpl : public NetworkService {
       BERTH_RETURN_IF_ERROR(store_->Delete(id));
       bridge = it->second.bridge;
       internal = it->second.internal;
+      if (it->second.ip_masquerade) masquerade_subnet = NetworkSubnet(it->second);
       networks_.erase(it);
     }
     if (internal) {
       LogIfError(network_internal::SetIsolationRules(bridge, false), "remove the isolation rules of " + bridge);
+    }
+    if (!masquerade_subnet.empty()) {
+      LogIfError(network_internal::SetMasquerade(masquerade_subnet, bridge, false), "remove the NAT of " + bridge);
     }
     // Normally gone with its last container; a crash may have left it.
     if (fs::exists("/sys/class/net/" + bridge)) {
@@ -386,6 +409,9 @@ class NetworkServiceImpl : public NetworkService {
   struct Attached {
     NetworkAttachment attachment;
     std::vector<UniqueFd> port_fds;
+    // The first endpoint made the container's namespace (it was not there)
+    // and no resolver was opened in it yet: it has no netfilter rule.
+    bool new_netns = false;
   };
 
   // "eth3" → 3 (anything else: a large number, sorted last).
@@ -425,6 +451,7 @@ class NetworkServiceImpl : public NetworkService {
     a.aliases = endpoint.aliases;
     a.requested_mac = endpoint.mac;
     bool default_route = true;
+    bool add_bridge_masquerade = false;
     {
       MutexLock l(&mu_);
       Ipv4Subnet subnet = subnet_, range = subnet_;
@@ -506,15 +533,32 @@ class NetworkServiceImpl : public NetworkService {
         return chosen;
       }
       mine.push_back(Attached{a, {}});  // address and interface taken; the fds stay in `held` until done
+      // The bridge network's NAT comes with its first endpoint (and goes
+      // with the bridge, DeleteIdleBridgeLocked). Taken here, so that one
+      // endpoint makes it.
+      if (!user_network && !bridge_masquerade_) {
+        bridge_masquerade_ = true;
+        add_bridge_masquerade = true;
+      }
     }
     // Connect joins the namespace the container runs in; one made now
     // would be another (a container started without one by berthd).
-    Status s = connect ? (fs::exists(a.netns_path)
-                              ? OkStatus()
-                              : FailedPrecondition("container " + id +
-                                                   " runs without a network namespace of berthd's; restart it to "
-                                                   "connect it to a network"))
-                       : EnsureSandbox(id).status();
+    Status s;
+    if (connect) {
+      if (!fs::exists(a.netns_path)) {
+        s = FailedPrecondition("container " + id +
+                               " runs without a network namespace of berthd's; restart it to connect it to a "
+                               "network");
+      }
+    } else {
+      s = network_internal::CreateNetns(a.netns_path);
+      held.new_netns = s.ok();
+      if (s.code() == Code::kAlreadyExists) s = OkStatus();
+    }
+    if (s.ok() && add_bridge_masquerade) {
+      // Only this berthd adds it, and every copy goes with the bridge.
+      s = network_internal::SetMasquerade(BridgeSubnet(), a.bridge, true, /*check_first=*/false);
+    }
     if (s.ok()) s = network_internal::AddEndpoint(&a, {opts_.cni_path, default_route});
     if (s.ok()) {
       s = WriteWholeFile(RecordPath(id, a.interface_name), AttachmentToJson(a));
@@ -554,14 +598,43 @@ class NetworkServiceImpl : public NetworkService {
   // The last endpoint on `bridge` left: the bridge goes too (it comes back
   // with the next one), so nothing of berthd's stays on an idle host.
   void DeleteIdleBridgeLocked(const std::string& bridge) REQUIRES(mu_) {
-    for (const auto& [other, endpoints] : attached_) {
-      for (const auto& held : endpoints) {
-        if (held.attachment.bridge == bridge) return;
-      }
+    if (!BridgeIdleLocked(bridge)) return;
+    if (BridgeEnabled() && bridge == opts_.bridge_name && bridge_masquerade_) {
+      LogIfError(network_internal::SetMasquerade(BridgeSubnet(), bridge, false), "remove the NAT of " + bridge);
+      bridge_masquerade_ = false;
     }
     if (fs::exists("/sys/class/net/" + bridge)) {
       LogIfError(network_internal::RunQuiet({"ip", "link", "delete", bridge}), "delete the bridge " + bridge);
     }
+  }
+
+  // Some of `gone` published a port and no endpoint left does: the shared
+  // port chains may be idle now (worth a look).
+  bool HadPortsLocked(const std::vector<NetworkAttachment>& gone) REQUIRES(mu_) {
+    if (std::none_of(gone.begin(), gone.end(), [](const NetworkAttachment& a) { return !a.ports.empty(); })) {
+      return false;
+    }
+    for (const auto& [other, endpoints] : attached_) {
+      for (const auto& held : endpoints) {
+        if (!held.attachment.ports.empty()) return false;
+      }
+    }
+    return true;
+  }
+
+  bool BridgeIdleLocked(const std::string& bridge) REQUIRES(mu_) {
+    for (const auto& [other, endpoints] : attached_) {
+      for (const auto& held : endpoints) {
+        if (held.attachment.bridge == bridge) return false;
+      }
+    }
+    return true;
+  }
+
+  // "10.1.2.0/24" (the stored subnet may carry host bits).
+  static std::string NetworkSubnet(const UserNetwork& n) {
+    auto subnet = ParseIpv4Cidr(n.subnet);
+    return subnet.ok() ? FormatIpv4Cidr(*subnet) : n.subnet;
   }
 
   // By name, full ID, or a unique ID prefix.
@@ -598,6 +671,9 @@ class NetworkServiceImpl : public NetworkService {
   // Each container's endpoints, in interface order, by container ID.
   std::map<std::string, std::vector<Attached>> attached_ GUARDED_BY(mu_);
   std::map<std::string, UserNetwork> networks_ GUARDED_BY(mu_);  // by ID
+  // The bridge network's NAT rule is there (made by this berthd, or found
+  // in use at Load).
+  bool bridge_masquerade_ GUARDED_BY(mu_) = false;
   // Last: destroyed first, so no query is answered from a half-gone service.
   // Set once in Open, before any other use.
   std::unique_ptr<dns::EmbeddedDns> dns_;
