@@ -7,8 +7,10 @@
 //
 // The plumbing is the CNI reference plugins (CNI_PATH, default
 // /usr/lib/cni), run as plain CNI: `bridge` (isGateway, hairpin; IPAM
-// `static` with the address berthd chose) and `portmap` (snat: DNAT in
-// PREROUTING/OUTPUT, with route_localnet on the bridge for 127.0.0.1).
+// `static` with the address berthd chose) and `tuning` (a MAC address).
+// Published ports are berthd's own nat rules as the `portmap` plugin makes
+// them (DNAT in PREROUTING/OUTPUT, with route_localnet on the bridge for
+// 127.0.0.1), in a chain per container, one iptables-restore each way.
 // berthd does its own IPAM (AllocateAddress) so that addresses are its
 // choice, kept across daemon restarts. Outbound NAT is one rule per network
 // as Docker's (nat POSTROUTING `-s SUBNET ! -o BRIDGE -j MASQUERADE`), not

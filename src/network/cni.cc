@@ -270,21 +270,20 @@ Status AddEndpoint(NetworkAttachment* a, const EndpointPlumbing& how) {
     result = *tuned;
   }
   ReadInterfaces(result, a);
-  if (!a->ports.empty()) {
-    auto pm = RunPlugin(how.cni_path, "ADD", *a, PortmapConfig(*a, result));
-    if (!pm.ok()) {
-      RemoveEndpoint(*a, how.cni_path);
-      return pm.status();
-    }
+  if (Status s = AddPortRules(*a); !s.ok()) {
+    RemoveEndpoint(*a, how.cni_path);
+    return s;
   }
   return OkStatus();
 }
 
 void RemoveEndpoint(const NetworkAttachment& a, const std::string& cni_path) {
   const std::string whose = " of container " + a.container_id + " on network " + a.network_name;
-  if (!a.ports.empty()) {
+  if (!a.ports.empty() && a.cni_netfilter) {
     LogIfError(RunPlugin(cni_path, "DEL", a, PortmapConfig(a, PrevResult(a))).status(),
                "remove the port rules" + whose);
+  } else {
+    RemovePortRules(a);
   }
   if (!a.requested_mac.empty()) {
     LogIfError(RunPlugin(cni_path, "DEL", a, TuningConfig(a, PrevResult(a))).status(), "undo the MAC address" + whose);

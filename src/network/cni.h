@@ -1,5 +1,6 @@
 // The plumbing under NetworkService: network namespaces, the CNI reference
-// plugins (bridge, tuning, portmap) run as plain CNI for one endpoint, and
+// plugins (bridge, tuning; portmap for endpoints of an older berthd) run as
+// plain CNI for one endpoint, berthd's own netfilter rules, and
 // the host's routes. Internal to src/network.
 //
 // Thread-safety: the functions keep no state; each call runs its own
@@ -29,8 +30,22 @@ void RemoveNetns(const std::string& path);
 [[nodiscard]] Status RunQuiet(const std::vector<std::string>& argv);
 
 // The portmap plugin's shared chains (CNI-HOSTPORT-*) and their jumps,
-// removed once no port rule of any CNI user is left in them.
+// removed once no port rule of any CNI user is left in them (endpoints of
+// an older berthd, cni_netfilter, used portmap).
 void RemoveIdlePortmapChains();
+
+// The published ports of `a` (a.ports: host port → a.ip_address), as
+// portmap with snat makes them but in a chain of the container's own, all
+// in one iptables-restore: nat chain BERTH-PORTS-<first 12 of the ID> with,
+// per port, a DNAT rule and MARK rules for connections from the
+// container's subnet (hairpin) and from 127.0.0.1 (route_localnet is set
+// on a.bridge); jumps to it from PREROUTING and OUTPUT for local
+// destinations; in POSTROUTING, MASQUERADE of the marked connections to
+// a.ip_address. No ports: nothing.
+[[nodiscard]] Status AddPortRules(const NetworkAttachment& a);
+// Removes what AddPortRules made (one iptables-restore; when some of it is
+// absent, each part on its own).
+void RemovePortRules(const NetworkAttachment& a);
 
 // The netfilter rules of an internal network's bridge (FORWARD: DROP what
 // comes in from it bound elsewhere, and what goes out to it from
@@ -52,12 +67,15 @@ struct EndpointPlumbing {
 };
 
 // ADD: the veth on the bridge (bridge plugin, static IPAM with
-// a.ip_address; outbound NAT is the network's, SetMasquerade), a->requested_mac (the tuning plugin: the bridge plugin
-// of containernetworking-plugins 1.1.1 cannot set one), the published ports (portmap). Fills in a->mac_address and
-// a->host_interface. Undone on failure.
+// a.ip_address; outbound NAT is the network's, SetMasquerade),
+// a->requested_mac (the tuning plugin: the bridge plugin of
+// containernetworking-plugins 1.1.1 cannot set one), the published ports
+// (AddPortRules). Fills in a->mac_address and a->host_interface. Undone on
+// failure.
 [[nodiscard]] Status AddEndpoint(NetworkAttachment* a, const EndpointPlumbing& how);
-// DEL of the same plugins, best effort (each runs even when one before it
-// failed); the namespace stays.
+// DEL of the same plugins and RemovePortRules (portmap's DEL for an
+// endpoint with cni_netfilter), best effort (each runs even when one before
+// it failed); the namespace stays.
 void RemoveEndpoint(const NetworkAttachment& a, const std::string& cni_path);
 
 }  // namespace berth::network_internal

@@ -182,7 +182,7 @@ class NetworkServiceImpl : public NetworkService {
       MutexLock l(&mu_);
       attached_.erase(id);
       for (const auto& a : gone) DeleteIdleBridgeLocked(a.bridge);
-      if (HadPortsLocked(gone)) network_internal::RemoveIdlePortmapChains();
+      if (HadPortmapPortsLocked(gone)) network_internal::RemoveIdlePortmapChains();
     }
     return OkStatus();
   }
@@ -203,7 +203,7 @@ class NetworkServiceImpl : public NetworkService {
       std::erase_if(endpoints, [&](const Attached& e) { return e.attachment.interface_name == a.interface_name; });
       if (endpoints.empty()) attached_.erase(id);
       DeleteIdleBridgeLocked(a.bridge);
-      if (HadPortsLocked({a})) network_internal::RemoveIdlePortmapChains();
+      if (HadPortmapPortsLocked({a})) network_internal::RemoveIdlePortmapChains();
     }
     return OkStatus();
   }
@@ -608,15 +608,15 @@ class NetworkServiceImpl : public NetworkService {
     }
   }
 
-  // Some of `gone` published a port and no endpoint left does: the shared
-  // port chains may be idle now (worth a look).
-  bool HadPortsLocked(const std::vector<NetworkAttachment>& gone) REQUIRES(mu_) {
-    if (std::none_of(gone.begin(), gone.end(), [](const NetworkAttachment& a) { return !a.ports.empty(); })) {
-      return false;
-    }
+  // Some of `gone` published a port through portmap (an older berthd's
+  // endpoint) and no endpoint left does: portmap's shared chains may be
+  // idle now (worth a look).
+  bool HadPortmapPortsLocked(const std::vector<NetworkAttachment>& gone) REQUIRES(mu_) {
+    auto by_portmap = [](const NetworkAttachment& a) { return !a.ports.empty() && a.cni_netfilter; };
+    if (std::none_of(gone.begin(), gone.end(), by_portmap)) return false;
     for (const auto& [other, endpoints] : attached_) {
       for (const auto& held : endpoints) {
-        if (!held.attachment.ports.empty()) return false;
+        if (by_portmap(held.attachment)) return false;
       }
     }
     return true;

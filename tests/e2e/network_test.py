@@ -85,6 +85,39 @@ class BridgeNetworkTest(ContainerTestCase):
         self.assertEqual(self.docker_ok("port", cid), "80/tcp -> 0.0.0.0:%d\n" % port)
         self.assertEqual(self.docker_ok("ps", "--format", "{{.Ports}}").strip(), "0.0.0.0:%d->80/tcp" % port)
 
+    def test_published_port_answers_containers_through_the_host(self):
+        # Hairpin: a connection from the bridge's subnet to the host's
+        # address comes back onto the bridge (DNAT) and is masqueraded, so
+        # that the answer goes back through the host; a port bound to one
+        # host address answers there only; UDP ports are forwarded too.
+        port, udp_port, bound_port = free_port(), free_port(), free_port()
+        gateway = BIP.split("/")[0]
+        srv = self.run_server("-p", "%d:80" % port, "-p", "127.0.0.1:%d:80" % bound_port)
+        self.assertEqual(read_from(port), b"hello\n")
+        out = self.docker_ok("run", "--rm", "bb:1", "sh", "-c", "nc -w 5 %s %d </dev/null" % (gateway, port))
+        self.assertEqual(out, "hello\n")
+        out = self.docker_ok("exec", srv, "sh", "-c", "nc -w 5 %s %d </dev/null" % (gateway, port))
+        self.assertEqual(out, "hello\n")
+        self.assertEqual(read_from(bound_port), b"hello\n")
+        out = self.docker_ok("run", "--rm", "bb:1", "sh", "-c", "nc -w 2 %s %d </dev/null; echo rc=$?" %
+                             (gateway, bound_port))
+        self.assertNotIn("hello", out)
+        # The image has no UDP server: the datagram sent to the host's
+        # loopback is counted by the DNAT rule of the port (nothing else).
+        udp = self.docker_ok("run", "-d", "-p", "%d:53/udp" % udp_port, "bb:1", "sleep", "1000").strip()
+        ip = self.inspect(udp, "{{.NetworkSettings.IPAddress}}")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"ping\n", ("127.0.0.1", udp_port))
+        dnat = [line for line in subprocess.run(["iptables-save", "-c", "-t", "nat"], capture_output=True,
+                                                 text=True).stdout.splitlines()
+                if "-p udp" in line and "--dport %d " % udp_port in line and "--to-destination %s:53" % ip in line]
+        self.assertEqual(len(dnat), 1, dnat)
+        self.assertFalse(dnat[0].startswith("[0:"), dnat)
+        self.docker_ok("rm", "-f", srv, udp)
+        rules = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+        for p in (port, udp_port, bound_port):
+            self.assertNotIn("--dport %d " % p, rules)
+
     def test_ephemeral_port_and_publish_all(self):
         cid = self.run_server("-p", "80", "--expose", "81", "-P")
         out = self.docker_ok("port", cid, "80/tcp").strip()
