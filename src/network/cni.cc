@@ -288,6 +288,11 @@ void RemoveEndpoint(const NetworkAttachment& a, const std::string& cni_path) {
   if (!a.requested_mac.empty()) {
     LogIfError(RunPlugin(cni_path, "DEL", a, TuningConfig(a, PrevResult(a))).status(), "undo the MAC address" + whose);
   }
+  if (!a.host_interface.empty() && !(a.cni_netfilter && a.ip_masquerade)) {
+    Status s = DeleteLink(a.host_interface);
+    if (s.ok() || s.code() == Code::kNotFound) return;
+    LogIfError(s, "delete the veth" + whose);
+  }
   LogIfError(RunPlugin(cni_path, "DEL", a, BridgeConfig(a, true)).status(), "remove the network interface" + whose);
 }
 

@@ -26,6 +26,11 @@ std::vector<Ipv4Subnet> HostRoutes();
 // Unmounts and removes `path`; absent: nothing.
 void RemoveNetns(const std::string& path);
 
+// Deletes the network link `name` of berthd's namespace (a bridge, or a
+// veth pair by either end) over rtnetlink, without spawning `ip`. No such
+// link: NotFound.
+[[nodiscard]] Status DeleteLink(const std::string& name);
+
 // Runs argv; a non-zero exit: Internal with its stderr.
 [[nodiscard]] Status RunQuiet(const std::vector<std::string>& argv);
 
@@ -75,7 +80,10 @@ struct EndpointPlumbing {
 [[nodiscard]] Status AddEndpoint(NetworkAttachment* a, const EndpointPlumbing& how);
 // DEL of the same plugins and RemovePortRules (portmap's DEL for an
 // endpoint with cni_netfilter), best effort (each runs even when one before
-// it failed); the namespace stays.
+// it failed); the namespace stays. The bridge plugin's DEL (static IPAM
+// keeps nothing; without ipMasq it only deletes the veth) is done by
+// deleting the veth's host end (DeleteLink), unless the plugin has a NAT
+// chain of the endpoint to remove or the host end is not known.
 void RemoveEndpoint(const NetworkAttachment& a, const std::string& cni_path);
 
 }  // namespace berth::network_internal

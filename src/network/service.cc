@@ -155,9 +155,13 @@ class NetworkServiceImpl : public NetworkService {
     return AddEndpoint(id, name, {}, {}, endpoint, /*connect=*/true);
   }
 
-  Result<std::string> EnsureSandbox(const std::string& id) override {
+  Result<std::string> EnsureSandbox(const std::string& id) override EXCLUDES(mu_) {
     const std::string path = NetnsPath(id);
     Status s = network_internal::CreateNetns(path);
+    if (s.ok()) {
+      MutexLock l(&mu_);
+      new_netns_.insert(id);
+    }
     if (!s.ok() && s.code() != Code::kAlreadyExists) return s;
     return path;
   }
@@ -181,6 +185,7 @@ class NetworkServiceImpl : public NetworkService {
     {
       MutexLock l(&mu_);
       attached_.erase(id);
+      new_netns_.erase(id);
       for (const auto& a : gone) DeleteIdleBridgeLocked(a.bridge);
       if (HadPortmapPortsLocked(gone)) network_internal::RemoveIdlePortmapChains();
     }
@@ -219,14 +224,13 @@ class NetworkServiceImpl : public NetworkService {
         return NotFound("container " + id + " has no network attachment");
       }
       netns_path = it->second.front().attachment.netns_path;
-      new_namespace = it->second.front().new_netns;
+      new_namespace = new_netns_.erase(id) > 0;
     }
     BERTH_RETURN_IF_ERROR(dns_->Open(id, netns_path, upstreams, new_namespace));
     MutexLock l(&mu_);
     auto it = attached_.find(id);
     if (it == attached_.end()) return NotFound("container " + id + " has no network attachment");
     for (auto& held : it->second) {
-      held.new_netns = false;
       held.attachment.dns_resolver = true;
       held.attachment.dns_upstreams = upstreams;
       BERTH_RETURN_IF_ERROR(
@@ -369,7 +373,7 @@ class NetworkServiceImpl : public NetworkService {
     }
     // Normally gone with its last container; a crash may have left it.
     if (fs::exists("/sys/class/net/" + bridge)) {
-      LogIfError(network_internal::RunQuiet({"ip", "link", "delete", bridge}), "delete the bridge " + bridge);
+      LogIfError(network_internal::DeleteLink(bridge), "delete the bridge " + bridge);
     }
     return OkStatus();
   }
@@ -409,9 +413,6 @@ class NetworkServiceImpl : public NetworkService {
   struct Attached {
     NetworkAttachment attachment;
     std::vector<UniqueFd> port_fds;
-    // The first endpoint made the container's namespace (it was not there)
-    // and no resolver was opened in it yet: it has no netfilter rule.
-    bool new_netns = false;
   };
 
   // "eth3" → 3 (anything else: a large number, sorted last).
@@ -543,18 +544,12 @@ class NetworkServiceImpl : public NetworkService {
     }
     // Connect joins the namespace the container runs in; one made now
     // would be another (a container started without one by berthd).
-    Status s;
-    if (connect) {
-      if (!fs::exists(a.netns_path)) {
-        s = FailedPrecondition("container " + id +
-                               " runs without a network namespace of berthd's; restart it to connect it to a "
-                               "network");
-      }
-    } else {
-      s = network_internal::CreateNetns(a.netns_path);
-      held.new_netns = s.ok();
-      if (s.code() == Code::kAlreadyExists) s = OkStatus();
-    }
+    Status s = connect ? (fs::exists(a.netns_path)
+                              ? OkStatus()
+                              : FailedPrecondition("container " + id +
+                                                   " runs without a network namespace of berthd's; restart it to "
+                                                   "connect it to a network"))
+                       : EnsureSandbox(id).status();
     if (s.ok() && add_bridge_masquerade) {
       // Only this berthd adds it, and every copy goes with the bridge.
       s = network_internal::SetMasquerade(BridgeSubnet(), a.bridge, true, /*check_first=*/false);
@@ -580,7 +575,11 @@ class NetworkServiceImpl : public NetworkService {
     }
     if (!s.ok()) {
       // A first endpoint that failed leaves no namespace behind.
-      if (!connect) network_internal::RemoveNetns(NetnsPath(id));
+      if (!connect) {
+        network_internal::RemoveNetns(NetnsPath(id));
+        MutexLock l(&mu_);
+        new_netns_.erase(id);
+      }
       return s;
     }
     return result;
@@ -604,7 +603,7 @@ class NetworkServiceImpl : public NetworkService {
       bridge_masquerade_ = false;
     }
     if (fs::exists("/sys/class/net/" + bridge)) {
-      LogIfError(network_internal::RunQuiet({"ip", "link", "delete", bridge}), "delete the bridge " + bridge);
+      LogIfError(network_internal::DeleteLink(bridge), "delete the bridge " + bridge);
     }
   }
 
@@ -671,6 +670,9 @@ class NetworkServiceImpl : public NetworkService {
   // Each container's endpoints, in interface order, by container ID.
   std::map<std::string, std::vector<Attached>> attached_ GUARDED_BY(mu_);
   std::map<std::string, UserNetwork> networks_ GUARDED_BY(mu_);  // by ID
+  // The containers whose namespace EnsureSandbox made and no resolver was
+  // opened in yet: it has no netfilter rule (StartResolver takes the ID).
+  std::set<std::string> new_netns_ GUARDED_BY(mu_);
   // The bridge network's NAT rule is there (made by this berthd, or found
   // in use at Load).
   bool bridge_masquerade_ GUARDED_BY(mu_) = false;
