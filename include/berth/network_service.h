@@ -6,8 +6,10 @@
 // the host (127.0.0.1 included).
 //
 // The plumbing is the CNI reference plugins (CNI_PATH, default
-// /usr/lib/cni), run as plain CNI: `bridge` (isGateway, hairpin; IPAM
-// `static` with the address berthd chose) and `tuning` (a MAC address).
+// /usr/lib/cni), run as plain CNI: `tuning` (a MAC address), and `bridge`
+// only to undo an endpoint it made or a failed one; the bridge plugin's ADD
+// (isGateway, hairpin, static addresses) is done by berthd over rtnetlink
+// (PlumbVeth), the same links and settings without two Go processes.
 // Published ports are berthd's own nat rules as the `portmap` plugin makes
 // them (DNAT in PREROUTING/OUTPUT, with route_localnet on the bridge for
 // 127.0.0.1), in a chain per container, one iptables-restore each way.

@@ -67,13 +67,14 @@ json::object PortmapConfig(const NetworkAttachment& a, const json::value& prev_r
                       {"prevResult", prev_result}};
 }
 
-// The result a bridge ADD gave, rebuilt from the attachment (portmap DEL
-// needs one).
+// The result a bridge ADD gives, built from the attachment (the tuning
+// plugin's ADD and portmap's DEL take one).
 json::value PrevResult(const NetworkAttachment& a) {
+  json::object inside{{"name", a.interface_name}, {"sandbox", a.netns_path}};
+  if (!a.mac_address.empty()) inside["mac"] = a.mac_address;
   return json::object{
       {"cniVersion", "1.0.0"},
-      {"interfaces", json::array{json::object{{"name", a.bridge}},
-                                 json::object{{"name", a.interface_name}, {"sandbox", a.netns_path}}}},
+      {"interfaces", json::array{json::object{{"name", a.bridge}}, std::move(inside)}},
       {"ips", json::array{json::object{{"interface", 1},
                                        {"address", a.ip_address + "/" + std::to_string(a.ip_prefix_len)},
                                        {"gateway", a.gateway}}}}};
@@ -255,12 +256,11 @@ Status SetMasquerade(const std::string& subnet, const std::string& bridge, bool 
 }
 
 Status AddEndpoint(NetworkAttachment* a, const EndpointPlumbing& how) {
-  auto bridge = RunPlugin(how.cni_path, "ADD", *a, BridgeConfig(*a, how.default_route));
-  if (!bridge.ok()) {
+  if (Status s = PlumbVeth(a, how.default_route); !s.ok()) {
     RemoveEndpoint(*a, how.cni_path);
-    return bridge.status();
+    return s;
   }
-  json::value result = *bridge;
+  json::value result = PrevResult(*a);
   if (!a->requested_mac.empty()) {
     auto tuned = RunPlugin(how.cni_path, "ADD", *a, TuningConfig(*a, result));
     if (!tuned.ok()) {

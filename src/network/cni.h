@@ -31,6 +31,18 @@ void RemoveNetns(const std::string& path);
 // link: NotFound.
 [[nodiscard]] Status DeleteLink(const std::string& name);
 
+// What the CNI bridge plugin's ADD does for berthd's endpoints (isGateway,
+// hairpin, static addresses, no ipMasq), over rtnetlink from berthd itself
+// instead of two Go processes (bridge, static): the bridge a->bridge made
+// when missing (MTU a->mtu) with a->gateway/a->ip_prefix_len, up, IPv4
+// forwarding on; a veth pair, its host end ("veth" and 8 random hex
+// digits) on the bridge in hairpin mode and up, the other made in
+// a->netns_path as a->interface_name (MTU a->mtu) with a->ip_address, up,
+// and the default route via the gateway when `default_route` and not
+// a->internal. Fills in a->host_interface and a->mac_address. On failure
+// the pair is deleted.
+[[nodiscard]] Status PlumbVeth(NetworkAttachment* a, bool default_route);
+
 // Runs argv; a non-zero exit: Internal with its stderr.
 [[nodiscard]] Status RunQuiet(const std::vector<std::string>& argv);
 
@@ -71,8 +83,8 @@ struct EndpointPlumbing {
   bool default_route = true;
 };
 
-// ADD: the veth on the bridge (bridge plugin, static IPAM with
-// a.ip_address; outbound NAT is the network's, SetMasquerade),
+// ADD: the veth on the bridge (PlumbVeth, as the bridge plugin with static
+// IPAM for a.ip_address; outbound NAT is the network's, SetMasquerade),
 // a->requested_mac (the tuning plugin: the bridge plugin of
 // containernetworking-plugins 1.1.1 cannot set one), the published ports
 // (AddPortRules). Fills in a->mac_address and a->host_interface. Undone on
