@@ -98,13 +98,32 @@ Result<NetnsSockets> OpenSocketsInNetns(const std::string& netns_path) {
   return result;
 }
 
-Status RunInNetns(const std::string& netns_path, std::vector<std::string> argv, const std::string& input = "") {
-  argv.insert(argv.begin(), {"nsenter", "--net=" + netns_path});
-  runtime_internal::CommandInput in;
-  in.stdin_data = input;
-  BERTH_ASSIGN_OR_RETURN(auto r, runtime_internal::RunCommandWithInput(argv, in));
-  if (r.exit_code != 0) return Internal(argv[2] + " in " + netns_path + " failed: " + r.err);
-  return OkStatus();
+// Runs argv in the network namespace at `netns_path`: spawned from a
+// helper thread that entered it (a child starts in its parent thread's
+// namespaces; nothing else of berthd moves), so no nsenter runs first.
+Status RunInNetns(const std::string& netns_path, const std::vector<std::string>& argv, const std::string& input = "") {
+  Status result;
+  std::thread helper([&] {
+    UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.valid()) {
+      result = ErrnoStatus("open " + netns_path, errno);
+      return;
+    }
+    if (::setns(ns.get(), CLONE_NEWNET) != 0) {
+      result = ErrnoStatus("enter the network namespace " + netns_path, errno);
+      return;
+    }
+    runtime_internal::CommandInput in;
+    in.stdin_data = input;
+    auto r = runtime_internal::RunCommandWithInput(argv, in);
+    if (!r.ok()) {
+      result = r.status();
+    } else if (r->exit_code != 0) {
+      result = Internal(argv[0] + " in " + netns_path + " failed: " + r->err);
+    }
+  });
+  helper.join();
+  return result;
 }
 
 // 127.0.0.11:53 → the listeners, inside the container's namespace (its
