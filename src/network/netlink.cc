@@ -16,8 +16,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <thread>
+
+#include <libmnl/libmnl.h>
 
 #include "base/unique_fd.h"
 #include "network/cni.h"
@@ -26,72 +29,81 @@ namespace berth::network_internal {
 
 namespace {
 
-// One rtnetlink request: a header, a fixed part, attributes (nested ones
-// between Begin and End).
+// One rtnetlink request built with libmnl: the header (NLM_F_REQUEST and
+// NLM_F_ACK always, sequence 1) and the message's fixed part; callers add
+// attributes with mnl_attr_put* on header() (nested ones between
+// mnl_attr_nest_start and mnl_attr_nest_end).
 class Request {
  public:
   Request(uint16_t type, uint16_t flags, const void* fixed, size_t fixed_len) {
-    auto* h = Header();
-    h->nlmsg_type = type;
-    h->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
-    h->nlmsg_seq = 1;
-    h->nlmsg_len = NLMSG_LENGTH(fixed_len);
-    std::memcpy(NLMSG_DATA(h), fixed, fixed_len);
+    header_ = mnl_nlmsg_put_header(buffer_);
+    header_->nlmsg_type = type;
+    header_->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
+    header_->nlmsg_seq = kSequence;
+    std::memcpy(mnl_nlmsg_put_extra_header(header_, fixed_len), fixed, fixed_len);
   }
-  void Add(uint16_t type, const void* data, size_t len) {
-    auto* h = Header();
-    auto* attribute = reinterpret_cast<rtattr*>(buffer_ + NLMSG_ALIGN(h->nlmsg_len));
-    attribute->rta_type = type;
-    attribute->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
-    if (len > 0) std::memcpy(RTA_DATA(attribute), data, len);
-    h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(attribute->rta_len);
-  }
-  void AddString(uint16_t type, const std::string& s) { Add(type, s.c_str(), s.size() + 1); }
-  void AddU32(uint16_t type, uint32_t v) { Add(type, &v, sizeof(v)); }
-  // Raw bytes (a nested message's fixed part).
-  void AddRaw(const void* data, size_t len) {
-    auto* h = Header();
-    std::memcpy(buffer_ + NLMSG_ALIGN(h->nlmsg_len), data, len);
-    h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + static_cast<uint32_t>(NLMSG_ALIGN(len));
-  }
-  size_t Begin(uint16_t type) {
-    const size_t at = NLMSG_ALIGN(Header()->nlmsg_len);
-    Add(type, nullptr, 0);
-    return at;
-  }
-  void End(size_t at) {
-    reinterpret_cast<rtattr*>(buffer_ + at)->rta_len = static_cast<uint16_t>(Header()->nlmsg_len - at);
-  }
-  const nlmsghdr* Message() const { return reinterpret_cast<const nlmsghdr*>(buffer_); }
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+  nlmsghdr* header() { return header_; }
+  const nlmsghdr* header() const { return header_; }
+
+  static constexpr unsigned kSequence = 1;
 
  private:
-  nlmsghdr* Header() { return reinterpret_cast<nlmsghdr*>(buffer_); }
+  // As before the port: link names and a few numbers, well under 1 KiB for
+  // names the kernel takes (< IFNAMSIZ). Nothing checks the bound.
   alignas(nlmsghdr) char buffer_[1024] = {};
+  nlmsghdr* header_;
 };
 
+struct MnlSocketCloser {
+  void operator()(mnl_socket* s) const { mnl_socket_close(s); }
+};
+using MnlSocket = std::unique_ptr<mnl_socket, MnlSocketCloser>;
+
+// What the kernel answered to a request: its NLMSG_ERROR's code (0 is the
+// ACK), or that the answer was too short to hold one.
+struct Answer {
+  int code = 0;
+  bool short_answer = false;
+};
+
+int OnNetlinkError(const nlmsghdr* h, void* data) {
+  auto* answer = static_cast<Answer*>(data);
+  if (mnl_nlmsg_get_payload_len(h) < sizeof(nlmsgerr)) {
+    answer->short_answer = true;
+    return MNL_CB_ERROR;
+  }
+  answer->code = -static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(h))->error;
+  return MNL_CB_STOP;
+}
+
 // Sends `r` on a fresh socket of the calling thread's namespace and returns
-// the kernel's answer (0 or an errno).
+// the kernel's answer (0 or an errno). Only the NLMSG_ERROR that answers
+// the request ends the wait; other control messages are skipped.
 Result<int> Send(const Request& r) {
-  UniqueFd sock(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!sock.valid()) return ErrnoStatus("open a netlink socket", errno);
-  sockaddr_nl kernel = {};
-  kernel.nl_family = AF_NETLINK;
-  if (::sendto(sock.get(), r.Message(), r.Message()->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel),
-               sizeof(kernel)) < 0) {
+  MnlSocket sock(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
+  if (sock == nullptr) return ErrnoStatus("open a netlink socket", errno);
+  if (mnl_socket_bind(sock.get(), 0, MNL_SOCKET_AUTOPID) < 0) return ErrnoStatus("open a netlink socket", errno);
+  if (mnl_socket_sendto(sock.get(), r.header(), r.header()->nlmsg_len) < 0) {
     return ErrnoStatus("send a netlink request", errno);
   }
-  alignas(nlmsghdr) char answer[4096];
+  mnl_cb_t control[NLMSG_MIN_TYPE] = {};
+  control[NLMSG_ERROR] = OnNetlinkError;
+  const unsigned port = mnl_socket_get_portid(sock.get());
+  alignas(nlmsghdr) char buffer[8192];
   for (;;) {
-    ssize_t n = ::recv(sock.get(), answer, sizeof(answer), 0);
+    const ssize_t n = mnl_socket_recvfrom(sock.get(), buffer, sizeof(buffer));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("read a netlink answer", errno);
     }
-    for (auto* h = reinterpret_cast<nlmsghdr*>(answer); NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_seq != 1 || h->nlmsg_type != NLMSG_ERROR) continue;
-      if (h->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) return Internal("short netlink answer");
-      return -reinterpret_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
-    }
+    Answer answer;
+    const int run = mnl_cb_run2(buffer, static_cast<size_t>(n), Request::kSequence, port, nullptr, &answer, control,
+                                NLMSG_MIN_TYPE);
+    if (answer.short_answer) return Internal("short netlink answer");
+    if (run == MNL_CB_STOP) return answer.code;
+    if (run < 0) return ErrnoStatus("read a netlink answer", errno);
   }
 }
 
@@ -116,7 +128,7 @@ Status SetMaster(int index, int master, const std::string& name) {
   info.ifi_family = AF_UNSPEC;
   info.ifi_index = index;
   Request r(RTM_NEWLINK, 0, &info, sizeof(info));
-  r.AddU32(IFLA_MASTER, static_cast<uint32_t>(master));
+  mnl_attr_put_u32(r.header(), IFLA_MASTER, static_cast<uint32_t>(master));
   return Check(r, "attach " + name + " to its bridge");
 }
 
@@ -129,11 +141,11 @@ Status AddAddress(int index, uint32_t ip, int prefix, const std::string& name) {
   m.ifa_index = static_cast<uint32_t>(index);
   Request r(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &m, sizeof(m));
   const uint32_t address = htonl(ip);
-  r.Add(IFA_LOCAL, &address, 4);
-  r.Add(IFA_ADDRESS, &address, 4);
+  mnl_attr_put(r.header(), IFA_LOCAL, sizeof(address), &address);
+  mnl_attr_put(r.header(), IFA_ADDRESS, sizeof(address), &address);
   if (prefix < 31) {
     const uint32_t broadcast = htonl(ip | (prefix == 0 ? 0xffffffffu : (0xffffffffu >> prefix)));
-    r.Add(IFA_BROADCAST, &broadcast, 4);
+    mnl_attr_put(r.header(), IFA_BROADCAST, sizeof(broadcast), &broadcast);
   }
   return Check(r, "add " + FormatIpv4(ip) + "/" + std::to_string(prefix) + " to " + name, EEXIST);
 }
@@ -147,8 +159,8 @@ Status AddDefaultRoute(int index, uint32_t gateway, const std::string& name) {
   m.rtm_type = RTN_UNICAST;
   Request r(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &m, sizeof(m));
   const uint32_t via = htonl(gateway);
-  r.Add(RTA_GATEWAY, &via, 4);
-  r.AddU32(RTA_OIF, static_cast<uint32_t>(index));
+  mnl_attr_put(r.header(), RTA_GATEWAY, sizeof(via), &via);
+  mnl_attr_put_u32(r.header(), RTA_OIF, static_cast<uint32_t>(index));
   return Check(r, "add the default route via " + FormatIpv4(gateway) + " on " + name);
 }
 
@@ -185,11 +197,11 @@ Result<int> EnsureBridge(const NetworkAttachment& a, uint32_t gateway) {
     ifinfomsg info = {};
     info.ifi_family = AF_UNSPEC;
     Request r(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &info, sizeof(info));
-    r.AddString(IFLA_IFNAME, a.bridge);
-    if (a.mtu > 0) r.AddU32(IFLA_MTU, static_cast<uint32_t>(a.mtu));
-    const size_t link_info = r.Begin(IFLA_LINKINFO);
-    r.AddString(IFLA_INFO_KIND, "bridge");
-    r.End(link_info);
+    mnl_attr_put_strz(r.header(), IFLA_IFNAME, a.bridge.c_str());
+    if (a.mtu > 0) mnl_attr_put_u32(r.header(), IFLA_MTU, static_cast<uint32_t>(a.mtu));
+    nlattr* link_info = mnl_attr_nest_start(r.header(), IFLA_LINKINFO);
+    mnl_attr_put_strz(r.header(), IFLA_INFO_KIND, "bridge");
+    mnl_attr_nest_end(r.header(), link_info);
     BERTH_RETURN_IF_ERROR(Check(r, "create the bridge " + a.bridge, EEXIST));  // another endpoint's made it
     index = static_cast<int>(::if_nametoindex(a.bridge.c_str()));
     if (index == 0) return ErrnoStatus("find the bridge " + a.bridge, errno);
@@ -240,7 +252,7 @@ Status DeleteLink(const std::string& name) {
   ifinfomsg info = {};
   info.ifi_family = AF_UNSPEC;
   Request r(RTM_DELLINK, 0, &info, sizeof(info));
-  r.AddString(IFLA_IFNAME, name);
+  mnl_attr_put_strz(r.header(), IFLA_IFNAME, name.c_str());
   BERTH_ASSIGN_OR_RETURN(int code, Send(r));
   if (code == 0) return OkStatus();
   if (code == ENODEV) return NotFound("no link " + name);
@@ -261,23 +273,23 @@ Status PlumbVeth(NetworkAttachment* a, bool default_route) {
     ifinfomsg info = {};
     info.ifi_family = AF_UNSPEC;
     Request r(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &info, sizeof(info));
-    r.AddString(IFLA_IFNAME, host);
-    r.AddU32(IFLA_TXQLEN, 0);  // as the plugin's veths (noqueue either way)
-    if (a->mtu > 0) r.AddU32(IFLA_MTU, static_cast<uint32_t>(a->mtu));
-    const size_t link_info = r.Begin(IFLA_LINKINFO);
-    r.AddString(IFLA_INFO_KIND, "veth");
-    const size_t data = r.Begin(IFLA_INFO_DATA);
-    const size_t peer = r.Begin(VETH_INFO_PEER);
-    ifinfomsg peer_info = {};
-    peer_info.ifi_family = AF_UNSPEC;
-    r.AddRaw(&peer_info, sizeof(peer_info));
-    r.AddString(IFLA_IFNAME, a->interface_name);
-    r.AddU32(IFLA_NET_NS_FD, static_cast<uint32_t>(ns.get()));
-    r.AddU32(IFLA_TXQLEN, 0);
-    if (a->mtu > 0) r.AddU32(IFLA_MTU, static_cast<uint32_t>(a->mtu));
-    r.End(peer);
-    r.End(data);
-    r.End(link_info);
+    mnl_attr_put_strz(r.header(), IFLA_IFNAME, host.c_str());
+    mnl_attr_put_u32(r.header(), IFLA_TXQLEN, 0);  // as the plugin's veths (noqueue either way)
+    if (a->mtu > 0) mnl_attr_put_u32(r.header(), IFLA_MTU, static_cast<uint32_t>(a->mtu));
+    nlattr* link_info = mnl_attr_nest_start(r.header(), IFLA_LINKINFO);
+    mnl_attr_put_strz(r.header(), IFLA_INFO_KIND, "veth");
+    nlattr* data = mnl_attr_nest_start(r.header(), IFLA_INFO_DATA);
+    nlattr* peer = mnl_attr_nest_start(r.header(), VETH_INFO_PEER);
+    // The peer's own ifinfomsg leads the nest, as a message's fixed part.
+    auto* peer_info = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(r.header(), sizeof(ifinfomsg)));
+    peer_info->ifi_family = AF_UNSPEC;
+    mnl_attr_put_strz(r.header(), IFLA_IFNAME, a->interface_name.c_str());
+    mnl_attr_put_u32(r.header(), IFLA_NET_NS_FD, static_cast<uint32_t>(ns.get()));
+    mnl_attr_put_u32(r.header(), IFLA_TXQLEN, 0);
+    if (a->mtu > 0) mnl_attr_put_u32(r.header(), IFLA_MTU, static_cast<uint32_t>(a->mtu));
+    mnl_attr_nest_end(r.header(), peer);
+    mnl_attr_nest_end(r.header(), data);
+    mnl_attr_nest_end(r.header(), link_info);
     BERTH_ASSIGN_OR_RETURN(int code, Send(r));
     if (code == 0) break;
     if (code != EEXIST || attempt >= 3) {
