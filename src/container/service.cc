@@ -561,9 +561,12 @@ void ContainerServiceImpl::OnExit(const std::string& id, const RuntimeState& st)
       c.stored.restart_count++;
       restart_generation = ++c.restart_generation;
     }
-    LogIfError(Persist(c), "persist container " + id);
-    Emit(c, "die", {{"exitCode", std::to_string(st.exit_code)}});
     auto_remove = c.stored.config.auto_remove && !restart_delay;
+    // A container about to be removed is not written: a crash before its
+    // removal finds the record running and the exit file there, records the
+    // exit then and removes it (Init), so one fsync leaves the exit's path.
+    if (!auto_remove) LogIfError(Persist(c), "persist container " + id);
+    Emit(c, "die", {{"exitCode", std::to_string(st.exit_code)}});
     cv_.NotifyAll();
   }
   if (restart_delay) ScheduleRestart(id, restart_generation, *restart_delay);

@@ -150,11 +150,22 @@ class LogWriter {
   // Whether the log was rotated since it was opened.
   bool rotated() const { return rotated_; }
 
-  // Appends one complete log line, rotating first when the log is full.
-  void WriteLine(const std::string& line) {
-    if (max_size_ > 0 && size_ >= max_size_) Rotate();
-    if (fd_ < 0) return;
-    if (WriteAll(fd_, line)) size_ += static_cast<int64_t>(line.size());
+  // Adds one complete log line, rotating first when the log (with what is
+  // pending) is full. Lines are written by Flush, a chunk's lines in one
+  // write (one write per line cost a megabyte of short lines ~14,000 system
+  // calls and as many wake-ups of a follower).
+  void AddLine(const std::string& line) {
+    if (max_size_ > 0 && size_ + static_cast<int64_t>(pending_.size()) >= max_size_) {
+      Flush();
+      Rotate();
+    }
+    pending_ += line;
+  }
+
+  void Flush() {
+    if (pending_.empty()) return;
+    if (fd_ >= 0 && WriteAll(fd_, pending_)) size_ += static_cast<int64_t>(pending_.size());
+    pending_.clear();
   }
 
  private:
@@ -176,6 +187,7 @@ class LogWriter {
   }
 
   std::string path_;
+  std::string pending_;  // lines added, not yet written
   int64_t max_size_;
   int max_files_;
   int fd_ = -1;
@@ -202,9 +214,10 @@ void LogChunk(LogWriter* log, const char* stream, std::string_view data) {
     size_t end = nl == std::string_view::npos ? data.size() : nl + 1;
     line.clear();
     AppendLogLine(&line, stream, data.substr(start, end - start), now);
-    log->WriteLine(line);
+    log->AddLine(line);
     start = end;
   }
+  log->Flush();
 }
 
 // Reads what is available on `s`; false at end of file (or error).
