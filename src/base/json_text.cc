@@ -58,9 +58,28 @@ void AppendUtf8Rune(std::string* out, char32_t r) {
   }
 }
 
+namespace {
+
+// Printable ASCII that Go's encoder writes as it is.
+bool PlainJsonByte(unsigned char b) {
+  return b >= 0x20 && b < 0x80 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&';
+}
+
+}  // namespace
+
 void AppendGoJsonString(std::string* out, std::string_view s) {
+  out->reserve(out->size() + s.size() + 2);
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // A run of bytes written as they are goes out in one append (a log
+    // line is mostly such a run).
+    size_t plain = i;
+    while (plain < s.size() && PlainJsonByte(static_cast<unsigned char>(s[plain]))) ++plain;
+    if (plain > i) {
+      out->append(s.data() + i, plain - i);
+      i = plain;
+      continue;
+    }
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       switch (b) {

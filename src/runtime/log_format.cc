@@ -12,15 +12,20 @@
 namespace berth {
 namespace runtime_internal {
 
-void AppendLogLine(std::string* out, std::string_view stream, std::string_view data,
-                   int64_t unix_nanos) {
+void AppendLogLineAt(std::string* out, std::string_view stream, std::string_view data,
+                     std::string_view rfc3339_time) {
   out->append("{\"log\":");
   AppendGoJsonString(out, data);
   out->append(",\"stream\":");
   AppendGoJsonString(out, stream);
   out->append(",\"time\":\"");
-  out->append(FormatRfc3339NanosFixed(unix_nanos));
+  out->append(rfc3339_time);
   out->append("\"}\n");
+}
+
+void AppendLogLine(std::string* out, std::string_view stream, std::string_view data,
+                   int64_t unix_nanos) {
+  AppendLogLineAt(out, stream, data, FormatRfc3339NanosFixed(unix_nanos));
 }
 
 Result<LogEntry> ParseLogLine(std::string_view line) {

@@ -18,6 +18,10 @@ namespace runtime_internal {
 // Appends one log line (with its trailing '\n') for `data`.
 void AppendLogLine(std::string* out, std::string_view stream, std::string_view data,
                    int64_t unix_nanos);
+// The same with the time already formatted (FormatRfc3339NanosFixed): the
+// shim formats it once for all the lines of one read.
+void AppendLogLineAt(std::string* out, std::string_view stream, std::string_view data,
+                     std::string_view rfc3339_time);
 
 // Parses one line (without its '\n'). DataLoss when it is not a log entry.
 Result<LogEntry> ParseLogLine(std::string_view line);

@@ -50,7 +50,7 @@
 
 namespace {
 
-using berth::runtime_internal::AppendLogLine;
+using berth::runtime_internal::AppendLogLineAt;
 using berth::runtime_internal::CompleteUtf8Prefix;
 using berth::WallClockNanos;
 
@@ -207,13 +207,13 @@ struct Stream {
 // partial line as an entry of its own.
 void LogChunk(LogWriter* log, const char* stream, std::string_view data) {
   std::string line;
-  int64_t now = WallClockNanos();
+  const std::string now = berth::FormatRfc3339NanosFixed(WallClockNanos());
   size_t start = 0;
   while (start < data.size()) {
     size_t nl = data.find('\n', start);
     size_t end = nl == std::string_view::npos ? data.size() : nl + 1;
     line.clear();
-    AppendLogLine(&line, stream, data.substr(start, end - start), now);
+    AppendLogLineAt(&line, stream, data.substr(start, end - start), now);
     log->AddLine(line);
     start = end;
   }
