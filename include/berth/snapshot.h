@@ -101,6 +101,18 @@ Status MountTmpfs(const std::string& target, const std::string& options);
 // Unmounts `target` (not mounted: OK). Lazy detach if busy.
 Status UnmountOverlay(const std::string& target);
 
+// The other mounts berthd makes, here so that mount(2) is called in this
+// module only. A tmpfs at `target` (which must exist) with exactly the
+// mount(2) `flags` (MS_*) and `data` given, nothing forced (a local volume's
+// tmpfs, as its options say).
+Status MountTmpfsExactly(const std::string& target, unsigned long flags, const std::string& data);
+// Bind-mounts `source` (a file, such as a namespace under /proc) on
+// `target`, which must exist.
+Status BindMount(const std::string& source, const std::string& target);
+// Detaches the mount at `target` (MNT_DETACH): gone at once from the tree,
+// released when its last user leaves. Not a mount point or missing: OK.
+Status DetachMount(const std::string& target);
+
 // Writes the changes recorded in an overlay upper directory as an
 // uncompressed layer tar (PAX) through `write`: new and changed files with
 // their metadata, overlay whiteouts (0/0 char devices) as ".wh.NAME" and

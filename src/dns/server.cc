@@ -13,6 +13,7 @@
 
 #include <boost/asio.hpp>
 #include <cerrno>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
@@ -57,22 +58,33 @@ Result<uint16_t> BindResolverAddress(int fd) {
   return ntohs(addr.sin_port);
 }
 
-// A UDP and a listening TCP socket on 127.0.0.11 at random ports inside the
-// network namespace at `netns_path`: a helper thread enters the namespace
-// (nothing else of berthd moves), makes them and exits; sockets keep the
-// namespace they were made in.
-Result<NetnsSockets> OpenSocketsInNetns(const std::string& netns_path) {
-  Result<NetnsSockets> result = Internal("not run");
+// Runs `body` on a helper thread that has entered the network namespace at
+// `netns_path` (nothing else of berthd moves; sockets made there and
+// children spawned from there keep it). Returns why the namespace could not
+// be entered, else OK: `body` reports through what it captures.
+Status OnThreadInNetns(const std::string& netns_path, const std::function<void()>& body) {
+  Status entered;
   std::thread helper([&] {
     UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns.valid()) {
-      result = ErrnoStatus("open " + netns_path, errno);
+      entered = ErrnoStatus("open " + netns_path, errno);
       return;
     }
     if (::setns(ns.get(), CLONE_NEWNET) != 0) {
-      result = ErrnoStatus("enter the network namespace " + netns_path, errno);
+      entered = ErrnoStatus("enter the network namespace " + netns_path, errno);
       return;
     }
+    body();
+  });
+  helper.join();
+  return entered;
+}
+
+// A UDP and a listening TCP socket on 127.0.0.11 at random ports inside the
+// network namespace at `netns_path`.
+Result<NetnsSockets> OpenSocketsInNetns(const std::string& netns_path) {
+  Result<NetnsSockets> result = Internal("not run");
+  BERTH_RETURN_IF_ERROR(OnThreadInNetns(netns_path, [&] {
     NetnsSockets s;
     s.udp = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     s.tcp = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -93,26 +105,15 @@ Result<NetnsSockets> OpenSocketsInNetns(const std::string& netns_path) {
     s.udp_port = *udp_port;
     s.tcp_port = *tcp_port;
     result = std::move(s);
-  });
-  helper.join();
+  }));
   return result;
 }
 
-// Runs argv in the network namespace at `netns_path`: spawned from a
-// helper thread that entered it (a child starts in its parent thread's
-// namespaces; nothing else of berthd moves), so no nsenter runs first.
+// Runs argv in the network namespace at `netns_path`, spawned from a thread
+// inside it, so no nsenter runs first.
 Status RunInNetns(const std::string& netns_path, const std::vector<std::string>& argv, const std::string& input = "") {
   Status result;
-  std::thread helper([&] {
-    UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns.valid()) {
-      result = ErrnoStatus("open " + netns_path, errno);
-      return;
-    }
-    if (::setns(ns.get(), CLONE_NEWNET) != 0) {
-      result = ErrnoStatus("enter the network namespace " + netns_path, errno);
-      return;
-    }
+  BERTH_RETURN_IF_ERROR(OnThreadInNetns(netns_path, [&] {
     runtime_internal::CommandInput in;
     in.stdin_data = input;
     auto r = runtime_internal::RunCommandWithInput(argv, in);
@@ -121,8 +122,7 @@ Status RunInNetns(const std::string& netns_path, const std::vector<std::string>&
     } else if (r->exit_code != 0) {
       result = Internal(argv[0] + " in " + netns_path + " failed: " + r->err);
     }
-  });
-  helper.join();
+  }));
   return result;
 }
 

@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 
 #include "base/unique_fd.h"
 #include "berth/log.h"
+#include "berth/snapshot.h"
 #include "runtime/subprocess.h"
 
 namespace berth::network_internal {
@@ -165,8 +165,8 @@ Status CreateNetns(const std::string& path) {
       result = ErrnoStatus("unshare the network namespace", errno);
       return;
     }
-    if (::mount("/proc/thread-self/ns/net", path.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-      result = ErrnoStatus("bind the network namespace at " + path, errno);
+    if (Status s = BindMount("/proc/thread-self/ns/net", path); !s.ok()) {
+      result = Status(s.code(), "bind the network namespace at " + path + ": " + s.message());
       return;
     }
     UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -181,14 +181,14 @@ Status CreateNetns(const std::string& path) {
   });
   helper.join();
   if (!result.ok()) {
-    ::umount2(path.c_str(), MNT_DETACH);
+    DetachMount(path).IgnoreError();
     ::unlink(path.c_str());
   }
   return result;
 }
 
 void RemoveNetns(const std::string& path) {
-  ::umount2(path.c_str(), MNT_DETACH);
+  LogIfError(DetachMount(path), "detach the network namespace " + path);
   ::unlink(path.c_str());
 }
 

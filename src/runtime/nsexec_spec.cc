@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "base/split_view.h"
 #include "runtime/nsexec.h"
 
 namespace berth {
@@ -63,20 +64,6 @@ constexpr std::pair<const char*, int> kJoinable[] = {
     {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
     {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
 };
-
-std::vector<std::string_view> SplitView(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t pos = s.find(sep, start);
-    if (pos == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, pos - start));
-    start = pos + 1;
-  }
-}
 
 bool IsOctal(char c) { return c >= '0' && c <= '7'; }
 

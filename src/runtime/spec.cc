@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/split_view.h"
 #include "berth/env.h"
 #include "berth/runtime.h"
 
@@ -372,20 +373,6 @@ struct GroupEntry {
   std::vector<std::string> members;
 };
 
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t pos = s.find(sep, start);
-    if (pos == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, pos - start));
-    start = pos + 1;
-  }
-}
-
 // A decimal id in [0, 2^31-1] (the range Docker accepts).
 bool ParseId(std::string_view s, uint32_t* out) {
   if (s.empty()) return false;
@@ -400,7 +387,7 @@ bool ParseId(std::string_view s, uint32_t* out) {
 // has no lines.
 std::vector<std::string_view> FileLines(const std::string& content) {
   std::vector<std::string_view> lines;
-  for (std::string_view line : Split(content, '\n')) {
+  for (std::string_view line : SplitView(content, '\n')) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (line.empty() || line[0] == '#') continue;
     lines.push_back(line);
@@ -411,7 +398,7 @@ std::vector<std::string_view> FileLines(const std::string& content) {
 std::vector<PasswdEntry> ParsePasswd(const std::string& content) {
   std::vector<PasswdEntry> out;
   for (std::string_view line : FileLines(content)) {
-    auto f = Split(line, ':');
+    auto f = SplitView(line, ':');
     PasswdEntry e;
     e.name = std::string(f[0]);
     if (f.size() < 4 || !ParseId(f[2], &e.uid) || !ParseId(f[3], &e.gid)) continue;
@@ -423,12 +410,12 @@ std::vector<PasswdEntry> ParsePasswd(const std::string& content) {
 std::vector<GroupEntry> ParseGroup(const std::string& content) {
   std::vector<GroupEntry> out;
   for (std::string_view line : FileLines(content)) {
-    auto f = Split(line, ':');
+    auto f = SplitView(line, ':');
     GroupEntry e;
     e.name = std::string(f[0]);
     if (f.size() < 3 || !ParseId(f[2], &e.gid)) continue;
     if (f.size() >= 4 && !f[3].empty()) {
-      for (std::string_view m : Split(f[3], ',')) {
+      for (std::string_view m : SplitView(f[3], ',')) {
         if (!m.empty()) e.members.emplace_back(m);
       }
     }

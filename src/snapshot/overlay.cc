@@ -145,6 +145,26 @@ Status MountTmpfs(const std::string& target, const std::string& options) {
   return OkStatus();
 }
 
+Status MountTmpfsExactly(const std::string& target, unsigned long flags, const std::string& data) {
+  if (::mount("tmpfs", target.c_str(), "tmpfs", flags, data.empty() ? nullptr : data.c_str()) != 0) {
+    return ErrnoStatus("mount tmpfs at " + target, errno);
+  }
+  return OkStatus();
+}
+
+Status BindMount(const std::string& source, const std::string& target) {
+  if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+    return ErrnoStatus("bind " + source + " at " + target, errno);
+  }
+  return OkStatus();
+}
+
+Status DetachMount(const std::string& target) {
+  if (::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) return OkStatus();
+  if (errno == EINVAL || errno == ENOENT) return OkStatus();
+  return ErrnoStatus("unmount " + target, errno);
+}
+
 Status UnmountOverlay(const std::string& target) {
   if (::umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) return OkStatus();
   int err = errno;

@@ -11,6 +11,7 @@
 
 #include "base/string_map_json.h"
 #include "berth/mutex.h"
+#include "berth/snapshot.h"
 #include "berth/tree_size.h"
 #include "berth/volume_service.h"
 #include "metadata/sqlite.h"
@@ -110,7 +111,7 @@ bool IsMountPoint(const std::string& path) {
 }
 
 // Mounts a tmpfs with the options `o` (flags and data) at `dir`.
-Status MountTmpfs(const std::string& o, const std::string& dir) {
+Status MountVolumeTmpfs(const std::string& o, const std::string& dir) {
   static const std::map<std::string, unsigned long> kFlags = {
       {"ro", MS_RDONLY},        {"nosuid", MS_NOSUID},   {"nodev", MS_NODEV},           {"noexec", MS_NOEXEC},
       {"sync", MS_SYNCHRONOUS}, {"noatime", MS_NOATIME}, {"nodiratime", MS_NODIRATIME}, {"dirsync", MS_DIRSYNC}};
@@ -124,10 +125,8 @@ Status MountTmpfs(const std::string& o, const std::string& dir) {
       data += opt;
     }
   }
-  if (::mount("tmpfs", dir.c_str(), "tmpfs", flags, data.empty() ? nullptr : data.c_str()) != 0) {
-    return Internal("mount tmpfs at " + dir + ": " + std::strerror(errno));
-  }
-  return OkStatus();
+  Status s = MountTmpfsExactly(dir, flags, data);
+  return s.ok() ? s : Internal(s.message());
 }
 
 class VolumeServiceImpl : public VolumeService {
@@ -303,7 +302,7 @@ class VolumeServiceImpl : public VolumeService {
       auto device = v->options.find("device");
       if (type != v->options.end() && type->second == "tmpfs") {
         host_path = v->mountpoint;
-        if (!IsMountPoint(host_path)) BERTH_RETURN_IF_ERROR(MountTmpfs(v->options["o"], host_path));
+        if (!IsMountPoint(host_path)) BERTH_RETURN_IF_ERROR(MountVolumeTmpfs(v->options["o"], host_path));
       } else if (device != v->options.end()) {
         host_path = device->second;
       } else {
@@ -385,8 +384,9 @@ class VolumeServiceImpl : public VolumeService {
       for (const auto& id : v.containers) refs += (refs.empty() ? "" : ", ") + id;
       return Conflict("remove " + v.name + ": volume is in use - [" + refs + "]");
     }
-    if (IsMountPoint(v.mountpoint) && ::umount2(v.mountpoint.c_str(), MNT_DETACH) != 0) {
-      return Internal("unmount " + v.mountpoint + ": " + std::strerror(errno));
+    if (IsMountPoint(v.mountpoint)) {
+      Status s = DetachMount(v.mountpoint);
+      if (!s.ok()) return Internal(s.message());
     }
     BERTH_RETURN_IF_ERROR(env_->RemoveAll(dir_ + "/" + v.name));
     sqlite::Stmt del(db_, "DELETE FROM volumes WHERE name = ?");
