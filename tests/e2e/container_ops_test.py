@@ -292,6 +292,33 @@ class CpMountsTest(ContainerTestCase):
         with open(os.path.join(out, "data.txt")) as f:
             self.assertEqual(f.read(), "in the volume\n")
 
+    def test_links_planted_in_a_stopped_containers_volume_do_not_reach_the_host(self):
+        # By attack: the container leaves symbolic links in its volume that
+        # point at / (absolute and by ".."), then stops; docker cp through
+        # them must resolve inside the container, never on the host.
+        mark = "berth-cp-attack-%d" % os.getpid()
+        cid = self.docker_ok("run", "-d", "-v", "attackvol:/vol1", "bb:1", "sh", "-c",
+                             "ln -s / /vol1/abs && ln -s ../../../../../../.. /vol1/up && "
+                             "mkdir /vol1/d && ln -s /etc /vol1/d/etc").strip()
+        self.docker_ok("wait", cid)
+        src = self.path(mark)
+        with open(src, "w") as f:
+            f.write("payload\n")
+        for target in ("/vol1/abs/", "/vol1/up/", "/vol1/d/etc/"):
+            self.d.docker("cp", src, cid + ":" + target)  # may succeed (inside the container) or fail
+            self.assertFalse(os.path.exists("/" + mark), target)
+            self.assertFalse(os.path.exists("/etc/" + mark), target)
+        # Reading through the links gives the container's files, not the host's.
+        out = self.path("out")
+        os.makedirs(out, exist_ok=True)
+        rc, _, err = self.d.docker("cp", cid + ":/vol1/abs/etc/hostname", out)
+        if rc == 0:
+            with open(os.path.join(out, "hostname")) as f:
+                self.assertEqual(f.read().strip(), cid[:12])
+        self.assertFalse(os.path.exists("/" + mark))
+        self.docker_ok("rm", cid)
+        self.docker_ok("volume", "rm", "attackvol")
+
     def test_copy_out_of_a_bind_mount_and_refused_into_a_read_only_one(self):
         host = self.path("hostdir")
         os.makedirs(host, exist_ok=True)
