@@ -50,7 +50,7 @@ json::object HostConfigDefaults(const ContainerConfig& c) {
   hc["ShmSize"] = 64 * 1024 * 1024;  // /dev/shm's size=65536k
   hc["Runtime"] = "runc";
   hc["Isolation"] = "";
-  // Resources: placeholders, overwritten from the container's below.
+  // Resources: Docker's zero values first; the container's own settings replace them below.
   hc["CpuShares"] = 0;
   hc["Memory"] = 0;
   hc["NanoCpus"] = 0;

@@ -279,23 +279,23 @@ class Puller {
       }
     }
     // Layers: present ones are held, the rest fetched in parallel.
-    std::vector<const Descriptor*> todo, present;
+    std::vector<const Descriptor*> to_fetch, present;
     std::set<Digest> seen;
     for (const Descriptor& l : m.layers) {
       if (!seen.insert(l.digest).second) continue;
       lease_->Add(l.digest);
-      (store_->blobs()->Exists(l.digest) ? present : todo).push_back(&l);
+      (store_->blobs()->Exists(l.digest) ? present : to_fetch).push_back(&l);
     }
-    if (!todo.empty()) {
+    if (!to_fetch.empty()) {
       for (const Descriptor& l : m.layers) progress_.Send(l.digest.Short(), "Pulling fs layer");
       for (const Descriptor* l : present) progress_.Send(l->digest.Short(), "Already exists");
     }
     int workers = std::max(1, cfg_.max_concurrent_downloads);
-    BERTH_RETURN_IF_ERROR(registry::RunParallel(workers, todo.size(), [&](size_t i) {
-      return FetchBlob(*todo[i], todo[i]->digest.Short());
+    BERTH_RETURN_IF_ERROR(registry::RunParallel(workers, to_fetch.size(), [&](size_t i) {
+      return FetchBlob(*to_fetch[i], to_fetch[i]->digest.Short());
     }));
     BERTH_RETURN_IF_ERROR(Check());
-    for (const Descriptor* l : todo) progress_.Send(l->digest.Short(), "Pull complete");
+    for (const Descriptor* l : to_fetch) progress_.Send(l->digest.Short(), "Pull complete");
     return Record(target, mdesc, index_manifests);
   }
 

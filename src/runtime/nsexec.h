@@ -109,7 +109,7 @@ struct SeccompProgram {
 // rules per syscall (unknown syscall names skipped, rules whose action is
 // the default skipped, args on one index each ANDed, several on the same
 // index one rule each), no no-new-privileges bit of its own, and (unless
-// the default action allows) runc's ENOSYS stub in front: a syscall number
+// the default action allows) runc's ENOSYS prologue in front: a syscall number
 // above every one the filter names for its arch fails with ENOSYS. An
 // unknown action, op, arch or flag is InvalidArgument.
 Result<SeccompProgram> CompileSeccomp(const SeccompFilter& f);

@@ -1,5 +1,5 @@
 // berth-exec's seccomp filter (see nsexec.h): an OCI linux.seccomp object
-// compiled with libseccomp as runc compiles it (with runc's ENOSYS stub in
+// compiled with libseccomp as runc compiles it (with runc's ENOSYS prologue in
 // front), the compiled program's cache format, and loading it.
 
 #include <errno.h>
@@ -61,13 +61,13 @@ struct SeccompCtxDeleter {
 // x32 system calls come as AUDIT_ARCH_X86_64 with this bit in their number.
 constexpr uint32_t kX32SyscallBit = 0x40000000;
 
-// runc's ENOSYS stub, put before libseccomp's program: a system call whose
+// runc's ENOSYS prologue, put before libseccomp's program: a system call whose
 // number is above every one the filter names for its architecture (one newer
 // than the profile) fails with ENOSYS, which libc's fallbacks expect, rather
 // than the default action's errno. `max_by_arch` is libseccomp's arch token
 // (the audit arch but for x32) -> the highest number named (x32's with the
-// x32 bit). Jumps go to the instruction after the stub, "main".
-std::vector<sock_filter> EnosysStub(const std::map<uint32_t, uint32_t>& max_by_arch) {
+// x32 bit). Jumps go to the instruction after the prologue, "main".
+std::vector<sock_filter> EnosysPrologue(const std::map<uint32_t, uint32_t>& max_by_arch) {
   struct Block {
     uint32_t audit;
     std::optional<uint32_t> max, max_x32;
@@ -219,15 +219,15 @@ Result<SeccompProgram> CompileSeccomp(const SeccompFilter& f) {
   // A filter that allows by default lets the kernel answer unknown numbers
   // itself (ENOSYS already).
   if (default_action != SCMP_ACT_ALLOW && default_action != SCMP_ACT_LOG) {
-    std::vector<sock_filter> stub = EnosysStub(max_by_arch);
-    program.instructions.insert(program.instructions.begin(), stub.begin(), stub.end());
+    std::vector<sock_filter> prologue = EnosysPrologue(max_by_arch);
+    program.instructions.insert(program.instructions.begin(), prologue.begin(), prologue.end());
   }
   if (program.instructions.size() > BPF_MAXINSNS) return InvalidArgument("seccomp: the filter is too long");
   return program;
 }
 
 namespace {
-constexpr char kSeccompCacheMagic[] = "berth-seccomp-bpf 2\n";  // 2: with the ENOSYS stub
+constexpr char kSeccompCacheMagic[] = "berth-seccomp-bpf 2\n";  // 2: with the ENOSYS prologue
 }  // namespace
 
 std::string EncodeSeccompCache(const std::string& key, const std::optional<SeccompProgram>& program) {

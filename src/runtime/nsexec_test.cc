@@ -247,7 +247,7 @@ TEST(SeccompTest, NumbersNewerThanTheFilterFailWithEnosys) {
     if (::syscall(400) != -1 || errno != ENOSYS) return false;                // above: ENOSYS
     return ::syscall(SYS_openat, -1, "relative", 0) == -1 && errno == EBADF;  // allowed: the kernel decides
   }));
-  // Without the stub (default allow) the numbers behave as the kernel says.
+  // Without the prologue (default allow) the numbers behave as the kernel says.
   Result<SeccompProgram> allow = CompileSeccomp(AllowAllBut({}));
   ASSERT_TRUE(allow.ok());
   EXPECT_TRUE(InChildWithFilter(*allow, [] { return ::syscall(400) == -1 && errno == ENOSYS; }));
