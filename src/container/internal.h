@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -269,6 +270,14 @@ class ContainerServiceImpl : public ContainerService {
                                                    const ContainerResources& update) override;  // resources_update.cc
   Status ConnectNetwork(const std::string& ref, const EndpointRequest& endpoint) override;      // networking.cc
   Status DisconnectNetwork(const std::string& ref, const std::string& network, bool force) override;
+  // What ConnectNetwork and DisconnectNetwork read of container `c` (under
+  // mu_) before they act; NotFound (naming `ref`) once it is removed.
+  struct NetworkingView {
+    std::string mode, id, name;
+    bool running = false;
+    ContainerNetworkConfig net;
+  };
+  Result<NetworkingView> NetworkingViewOf(const std::shared_ptr<Ctr>& c, const std::string& ref) EXCLUDES(mu_);
 
  private:
   std::string Dir(const std::string& id) const { return dir_ + "/" + id; }
@@ -281,6 +290,10 @@ class ContainerServiceImpl : public ContainerService {
   const Ctr* ByNameLocked(std::string_view name) REQUIRES(mu_);
   Result<std::shared_ptr<Ctr>> Find(const std::string& ref) EXCLUDES(mu_);
   Status Persist(const Ctr& c);  // requires mu_ held (or exclusive access)
+  // Applies `change` to c.stored and persists the record; when persisting
+  // fails, c.stored is as it was and the failure is returned. Requires mu_
+  // held (or exclusive access), as Persist.
+  Status PersistStoredChange(Ctr& c, const std::function<void(StoredConfig&)>& change);
   ContainerInfo InfoLocked(const Ctr& c) REQUIRES(mu_);
   // The manifest and config of the image a container uses.
   Result<std::pair<Manifest, ImageConfig>> LoadImage(const Digest& manifest);

@@ -1,7 +1,5 @@
 // A starting container's network (see ContainerServiceImpl::PrepareNetwork).
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "berth/log.h"
 #include "container/internal.h"
@@ -68,12 +66,7 @@ Event NetworkEvent(const std::string& action, const NetworkAttachment& a) {
 
 constexpr char kHostResolvConf[] = "/etc/resolv.conf";
 
-std::string HostResolvConf() {
-  std::ifstream in(kHostResolvConf);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string HostResolvConf() { return Env::Default()->ReadFileToString(kHostResolvConf).value_or(""); }
 
 }  // namespace
 
@@ -219,25 +212,28 @@ bool ModeIs(NetworkService* network, const std::string& mode, const NamedNetwork
   return found.ok() && found->id == n.id;
 }
 
+bool JoinedNetwork(const ContainerNetworkConfig& net, const std::string& network_id) {
+  return std::any_of(net.connected.begin(), net.connected.end(),
+                     [&](const ContainerNetworkConfig::ConnectedNetwork& j) { return j.network_id == network_id; });
+}
+
 }  // namespace
+
+Result<ContainerServiceImpl::NetworkingView> ContainerServiceImpl::NetworkingViewOf(const std::shared_ptr<Ctr>& c,
+                                                                                    const std::string& ref) {
+  MutexLock l(&mu_);
+  if (c->removed) return NotFound("No such container: " + ref);
+  return NetworkingView{c->stored.config.network_mode, c->rec.id, c->rec.name, c->rec.running(),
+                        c->stored.config.network};
+}
 
 Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const EndpointRequest& endpoint) {
   NetworkService* network = opts_.network;
   if (network == nullptr) return Unimplemented("this daemon has no network service");
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   MutexLock op(c->op_mu.get());
-  std::string mode, id, name;
-  bool running = false;
-  ContainerNetworkConfig net;
-  {
-    MutexLock l(&mu_);
-    if (c->removed) return NotFound("No such container: " + ref);
-    mode = c->stored.config.network_mode;
-    net = c->stored.config.network;
-    id = c->rec.id;
-    name = c->rec.name;
-    running = c->rec.running();
-  }
+  BERTH_ASSIGN_OR_RETURN(const NetworkingView view, NetworkingViewOf(c, ref));
+  const auto& [mode, id, name, running, net] = view;
   BERTH_ASSIGN_OR_RETURN(NamedNetwork n, ResolveNetwork(network, endpoint.network));
   if (mode == "host" && n.kind == NamedNetwork::kHost) {
     return PermissionDenied("endpoint with name " + (name.starts_with("/") ? name.substr(1) : name) +
@@ -267,10 +263,7 @@ Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const Endpoi
     return InvalidArgument("invalid MAC address " + endpoint.mac);
   }
   const bool mode_network = ModeIs(network, mode, n);
-  const bool joined =
-      std::any_of(net.connected.begin(), net.connected.end(),
-                  [&](const ContainerNetworkConfig::ConnectedNetwork& j) { return j.network_id == n.id; });
-  const bool on_it = (mode_network && !net.mode_network_disconnected) || joined;
+  const bool on_it = (mode_network && !net.mode_network_disconnected) || JoinedNetwork(net, n.id);
   if (!running && on_it) return OkStatus();  // Docker keeps the first config
   if (running) {
     EndpointRequest req = endpoint;
@@ -279,22 +272,18 @@ Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const Endpoi
     store_->events()->Publish(NetworkEvent("connect", a));
   }
   MutexLock l(&mu_);
-  StoredConfig before = c->stored;
-  ContainerNetworkConfig& stored = c->stored.config.network;
-  if (mode_network) {
-    stored.mode_network_disconnected = false;
-    stored.ipv4_address = endpoint.ip;
-    stored.aliases = endpoint.aliases;
-    stored.mac_address = endpoint.mac;
-  } else {
-    std::erase_if(stored.connected, [&](const auto& j) { return j.network_id == n.id; });
-    stored.connected.push_back({n.id, n.name, endpoint.ip, endpoint.aliases, endpoint.mac});
-  }
-  if (Status s = Persist(*c); !s.ok()) {
-    c->stored = before;
-    return s;
-  }
-  return OkStatus();
+  return PersistStoredChange(*c, [&](StoredConfig& s) {
+    ContainerNetworkConfig& stored = s.config.network;
+    if (mode_network) {
+      stored.mode_network_disconnected = false;
+      stored.ipv4_address = endpoint.ip;
+      stored.aliases = endpoint.aliases;
+      stored.mac_address = endpoint.mac;
+    } else {
+      std::erase_if(stored.connected, [&](const auto& j) { return j.network_id == n.id; });
+      stored.connected.push_back({n.id, n.name, endpoint.ip, endpoint.aliases, endpoint.mac});
+    }
+  });
 }
 
 Status ContainerServiceImpl::DisconnectNetwork(const std::string& ref, const std::string& network_ref, bool force) {
@@ -302,17 +291,8 @@ Status ContainerServiceImpl::DisconnectNetwork(const std::string& ref, const std
   if (network == nullptr) return Unimplemented("this daemon has no network service");
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   MutexLock op(c->op_mu.get());
-  std::string mode, id;
-  bool running = false;
-  ContainerNetworkConfig net;
-  {
-    MutexLock l(&mu_);
-    if (c->removed) return NotFound("No such container: " + ref);
-    mode = c->stored.config.network_mode;
-    net = c->stored.config.network;
-    id = c->rec.id;
-    running = c->rec.running();
-  }
+  BERTH_ASSIGN_OR_RETURN(const NetworkingView view, NetworkingViewOf(c, ref));
+  const auto& [mode, id, name, running, net] = view;
   auto resolved = ResolveNetwork(network, network_ref);
   if (!resolved.ok()) {
     // Docker: with force, a network gone since is dropped from a stopped
@@ -322,13 +302,7 @@ Status ContainerServiceImpl::DisconnectNetwork(const std::string& ref, const std
       return resolved.status();
     }
     MutexLock l(&mu_);
-    StoredConfig before = c->stored;
-    std::erase_if(c->stored.config.network.connected, by_name);
-    if (Status s = Persist(*c); !s.ok()) {
-      c->stored = before;
-      return s;
-    }
-    return OkStatus();
+    return PersistStoredChange(*c, [&](StoredConfig& s) { std::erase_if(s.config.network.connected, by_name); });
   }
   const NamedNetwork& n = *resolved;
   if (n.kind == NamedNetwork::kHost && mode == "host") {
@@ -339,11 +313,8 @@ Status ContainerServiceImpl::DisconnectNetwork(const std::string& ref, const std
     return InvalidArgument("berth does not support disconnecting a container from the none network");
   }
   const bool mode_network = ModeIs(network, mode, n);
-  const bool joined =
-      std::any_of(net.connected.begin(), net.connected.end(),
-                  [&](const ContainerNetworkConfig::ConnectedNetwork& j) { return j.network_id == n.id; });
   const bool on_it = n.kind != NamedNetwork::kHost && n.kind != NamedNetwork::kNone &&
-                     ((mode_network && !net.mode_network_disconnected) || joined);
+                     ((mode_network && !net.mode_network_disconnected) || JoinedNetwork(net, n.id));
   if (running) {
     std::optional<NetworkAttachment> endpoint;
     for (auto& a : network->AttachmentsOf(id)) {
@@ -356,18 +327,13 @@ Status ContainerServiceImpl::DisconnectNetwork(const std::string& ref, const std
     return Internal("container " + id + " is not connected to the network " + n.name);
   }
   MutexLock l(&mu_);
-  StoredConfig before = c->stored;
-  ContainerNetworkConfig& stored = c->stored.config.network;
-  if (mode_network) {
-    stored.mode_network_disconnected = true;
-  } else {
-    std::erase_if(stored.connected, [&](const auto& j) { return j.network_id == n.id; });
-  }
-  if (Status s = Persist(*c); !s.ok()) {
-    c->stored = before;
-    return s;
-  }
-  return OkStatus();
+  return PersistStoredChange(*c, [&](StoredConfig& s) {
+    if (mode_network) {
+      s.config.network.mode_network_disconnected = true;
+    } else {
+      std::erase_if(s.config.network.connected, [&](const auto& j) { return j.network_id == n.id; });
+    }
+  });
 }
 
 }  // namespace berth::container

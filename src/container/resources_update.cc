@@ -61,12 +61,7 @@ Result<std::vector<std::string>> ContainerServiceImpl::UpdateResources(const std
   }
   MutexLock l(&mu_);
   if (c->removed) return NotFound("No such container: " + ref);
-  StoredConfig before = c->stored;
-  c->stored.config.resources = merged;
-  if (Status s = Persist(*c); !s.ok()) {
-    c->stored = before;
-    return s;
-  }
+  BERTH_RETURN_IF_ERROR(PersistStoredChange(*c, [&](StoredConfig& s) { s.config.resources = merged; }));
   return warnings;
 }
 

@@ -138,13 +138,7 @@ Status ContainerServiceImpl::UpdateRestartPolicy(const std::string& ref, const R
   if (c->stored.config.auto_remove && HasRestartPolicy(policy)) {
     return InvalidArgument("Restart policy cannot be updated because AutoRemove is enabled for the container");
   }
-  StoredConfig before = c->stored;
-  c->stored.config.restart_policy = policy;
-  if (Status s = Persist(*c); !s.ok()) {
-    c->stored = before;
-    return s;
-  }
-  return OkStatus();
+  return PersistStoredChange(*c, [&](StoredConfig& s) { s.config.restart_policy = policy; });
 }
 
 }  // namespace container

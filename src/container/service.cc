@@ -167,6 +167,14 @@ Status ContainerServiceImpl::Persist(const Ctr& c) {
   return store_->images()->PutContainer(r);
 }
 
+Status ContainerServiceImpl::PersistStoredChange(Ctr& c, const std::function<void(StoredConfig&)>& change) {
+  StoredConfig before = c.stored;
+  change(c.stored);
+  Status s = Persist(c);
+  if (!s.ok()) c.stored = std::move(before);
+  return s;
+}
+
 Result<std::string> ContainerServiceImpl::ResolveLocked(const std::string& ref) {
   std::string_view r = ref;
   if (r.empty()) return NotFound("No such container: " + ref);

@@ -20,12 +20,9 @@ namespace {
 
 constexpr uint64_t kNanosPerTick = 1'000'000'000 / 100;  // USER_HZ is 100 on Linux
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// The file's text, or "" when it cannot be read (a cgroup file this kernel
+// lacks, a process gone).
+std::string ReadAll(const std::string& path) { return Env::Default()->ReadFileToString(path).value_or(""); }
 
 // A file holding one number ("max" and absent files read as 0).
 uint64_t ReadNumber(const std::string& path) {
