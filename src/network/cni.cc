@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "base/unique_fd.h"
+#include "berth/env.h"
 #include "berth/log.h"
 #include "berth/snapshot.h"
 #include "runtime/subprocess.h"
@@ -119,19 +119,11 @@ void ReadInterfaces(const json::value& result, NetworkAttachment* a) {
   }
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return NotFound("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 std::vector<Ipv4Subnet> HostRoutes() {
   std::vector<Ipv4Subnet> out;
-  auto text = ReadWholeFile("/proc/net/route");
+  auto text = Env::Default()->ReadFileToString("/proc/net/route");
   if (!text.ok()) return out;
   std::istringstream in(*text);
   std::string line;

@@ -15,13 +15,12 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "base/unique_fd.h"
 #include "berth/dns.h"
+#include "berth/env.h"
 #include "berth/log.h"
 #include "berth/mutex.h"
 #include "berth/network_service.h"
@@ -44,25 +43,6 @@ std::string RandomHex64() {
   std::string out;
   for (int i = 0; i < 64; ++i) out += kHex[rng() & 0xf];
   return out;
-}
-
-Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return NotFound("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-Status WriteWholeFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) return Internal("cannot write " + tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename " + tmp, errno);
-  return OkStatus();
 }
 
 // Holds host_ip:host_port (port 0: an ephemeral one, written back) so that
@@ -111,7 +91,7 @@ class NetworkServiceImpl : public NetworkService {
     for (const auto& entry : fs::directory_iterator(NetnsDir(), ec)) {
       const std::string path = entry.path().string();
       if (!path.ends_with(".json")) continue;
-      auto text = ReadWholeFile(path);
+      auto text = Env::Default()->ReadFileToString(path);
       auto a = text.ok() ? AttachmentFromJson(*text) : Result<NetworkAttachment>(text.status());
       if (!a.ok()) {
         LogIfError(a.status(), "read the network attachment " + path);
@@ -233,8 +213,8 @@ class NetworkServiceImpl : public NetworkService {
     for (auto& held : it->second) {
       held.attachment.dns_resolver = true;
       held.attachment.dns_upstreams = upstreams;
-      BERTH_RETURN_IF_ERROR(
-          WriteWholeFile(RecordPath(id, held.attachment.interface_name), AttachmentToJson(held.attachment)));
+      BERTH_RETURN_IF_ERROR(WriteFileReplacing(Env::Default(), RecordPath(id, held.attachment.interface_name),
+                                               AttachmentToJson(held.attachment)));
     }
     return OkStatus();
   }
@@ -556,7 +536,7 @@ class NetworkServiceImpl : public NetworkService {
     }
     if (s.ok()) s = network_internal::AddEndpoint(&a, {opts_.cni_path, default_route});
     if (s.ok()) {
-      s = WriteWholeFile(RecordPath(id, a.interface_name), AttachmentToJson(a));
+      s = WriteFileReplacing(Env::Default(), RecordPath(id, a.interface_name), AttachmentToJson(a));
       if (!s.ok()) network_internal::RemoveEndpoint(a, opts_.cni_path);
     }
     NetworkAttachment result = a;  // `a` is part of `held`, moved next
@@ -710,12 +690,12 @@ Result<std::unique_ptr<NetworkService>> NetworkService::Open(const NetworkServic
   const std::string state_dir = opts.state_dir.empty() ? netns_dir : opts.state_dir;
   BERTH_ASSIGN_OR_RETURN(auto store, network_internal::NetworkStore::Open(state_dir));
   std::string network_id;
-  if (auto text = ReadWholeFile(state_dir + "/bridge.id"); text.ok() && text->size() == 64) {
+  if (auto text = Env::Default()->ReadFileToString(state_dir + "/bridge.id"); text.ok() && text->size() == 64) {
     network_id = *text;
   } else {
-    auto old = ReadWholeFile(netns_dir + "/bridge.id");
+    auto old = Env::Default()->ReadFileToString(netns_dir + "/bridge.id");
     network_id = old.ok() && old->size() == 64 ? *old : RandomHex64();
-    BERTH_RETURN_IF_ERROR(WriteWholeFile(state_dir + "/bridge.id", network_id));
+    BERTH_RETURN_IF_ERROR(WriteFileReplacing(Env::Default(), state_dir + "/bridge.id", network_id));
   }
   auto impl = std::make_unique<NetworkServiceImpl>(opts, subnet, gateway, network_id, std::move(store));
   BERTH_RETURN_IF_ERROR(impl->Load());

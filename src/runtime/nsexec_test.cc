@@ -22,6 +22,9 @@
 
 #include <gtest/gtest.h>
 
+#include "berth/env.h"
+#include "testing/temp_dir.h"
+
 namespace berth {
 namespace runtime_internal {
 namespace {
@@ -39,13 +42,13 @@ TEST(ParseExecProcessTest, ReadsWhatWriteProcessJsonWrites) {
   spec.terminal = true;
   spec.rlimits = {{"RLIMIT_NOFILE", 100, 200}};
   spec.oom_score_adj = 500;
-  char dir[] = "/tmp/nsexec_test.XXXXXX";
-  ASSERT_NE(::mkdtemp(dir), nullptr);
-  const std::string path = std::string(dir) + "/process.json";
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.Create("nsexec_test"));
+  const std::string path = dir.path() + "/process.json";
   ASSERT_TRUE(WriteProcessJson(path, spec).ok());
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Result<ExecProcess> p = ParseExecProcess(text);
+  Result<std::string> text = Env::Default()->ReadFileToString(path);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  Result<ExecProcess> p = ParseExecProcess(*text);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->args, spec.args);
   EXPECT_EQ(p->env, spec.env);
@@ -64,8 +67,6 @@ TEST(ParseExecProcessTest, ReadsWhatWriteProcessJsonWrites) {
   ASSERT_EQ(p->rlimits.size(), 1u);
   EXPECT_EQ(p->rlimits[0], (Rlimit{"RLIMIT_NOFILE", 100, 200}));
   EXPECT_EQ(p->oom_score_adj, 500);
-  ::unlink(path.c_str());
-  ::rmdir(dir);
 }
 
 TEST(ParseExecProcessTest, RefusesBadDocuments) {
@@ -299,9 +300,9 @@ TEST(SeccompTest, BundleFilterAndCache) {
 }
 
 TEST(LookPathTest, FollowsGoRules) {
-  char dir[] = "/tmp/nsexec_path.XXXXXX";
-  ASSERT_NE(::mkdtemp(dir), nullptr);
-  const std::string d = dir;
+  testing::TempDir dir;
+  ASSERT_TRUE(dir.Create("nsexec_path"));
+  const std::string d = dir.path();
   const std::string a = d + "/a", b = d + "/b";
   ASSERT_EQ(::mkdir(a.c_str(), 0755), 0);
   ASSERT_EQ(::mkdir(b.c_str(), 0755), 0);
@@ -332,7 +333,6 @@ TEST(LookPathTest, FollowsGoRules) {
   EXPECT_EQ(StartFailureCode(missing.status().message()), 127);
   EXPECT_EQ(StartFailureCode(gone.status().message()), 127);
   EXPECT_EQ(StartFailureCode(not_exec.status().message()), 126);
-  std::system(("rm -rf " + d).c_str());
 }
 
 }  // namespace
