@@ -140,6 +140,27 @@ class BridgeNetworkTest(ContainerTestCase):
         self.assertEqual(self.inspect("second", "{{.State.Status}}"), "created")
         self.assertEqual(read_from(port), b"hello\n")  # the first keeps its port
 
+    def test_a_host_ip_carrying_iptables_rules_is_refused_and_adds_none(self):
+        # By attack: berthd writes published ports as iptables-restore input,
+        # so a HostIp with a newline could smuggle rules in as root. It is
+        # refused before any rule is written, and the tables stay as they were.
+        before = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+        port = free_port()
+        body = {"Image": "bb:1", "Cmd": list(SERVER), "ExposedPorts": {"80/tcp": {}},
+                "HostConfig": {"PortBindings": {"80/tcp": [
+                    {"HostIp": "127.0.0.1/32 -j ACCEPT\n-A INPUT -p tcp --dport 1 -j ACCEPT\n#",
+                     "HostPort": str(port)}]}}}
+        status, _, out = self.d.request("POST", "/v1.50/containers/create?name=smuggler", body=json.dumps(body),
+                                        headers={"Content-Type": "application/json"})
+        if status == 201:  # accepted at create: then refused at start
+            status, _, out = self.d.request("POST", "/v1.50/containers/smuggler/start")
+        self.assertIn(status, (400, 500), out)
+        self.assertIn(b"invalid host IP", out)
+        after = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+        self.assertNotIn("--dport 1 -j ACCEPT", after)
+        strip = lambda t: [l for l in t.splitlines() if not l.startswith("#") and not l.startswith(":")]
+        self.assertEqual(strip(after), strip(before))
+
     def test_inspect_shows_the_bridge_endpoint(self):
         cid = self.run_server()
         ns = json.loads(self.inspect(cid, "{{json .NetworkSettings}}"))
