@@ -66,6 +66,16 @@ class PtyCli:
         while time.time() < deadline:
             pid, status = os.waitpid(self.pid, os.WNOHANG)
             if pid:
+                # What the CLI printed just before it exited may still wait in
+                # the terminal: read it all before closing (it was lost under load).
+                while select.select([self.fd], [], [], 0.2)[0]:
+                    try:
+                        chunk = os.read(self.fd, 4096)
+                    except OSError:  # EIO: nothing more
+                        break
+                    if not chunk:
+                        break
+                    self.out += chunk
                 os.close(self.fd)
                 return os.waitstatus_to_exitcode(status)
             r, _, _ = select.select([self.fd], [], [], 0.1)
