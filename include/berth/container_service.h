@@ -423,6 +423,10 @@ class ContainerService {
   // into "restarting" (restart policy) satisfies "not-running", as in Docker.
   virtual Result<int> Wait(const std::string& ref, const std::string& condition,
                            const std::function<bool()>& cancelled) = 0;
+  // Waits while the container is "created" (`docker run` attaches before it
+  // starts) and returns its state then; NotFound once it is removed,
+  // Cancelled when `cancelled` says so. The base polls Get every 10 ms.
+  virtual Result<ContainerState> AwaitStarted(const std::string& ref, const std::function<bool()>& cancelled);
   // Removes the container. Running without force: Conflict "cannot remove
   // container \"/N\": container is running: stop the container before
   // removing or force remove". Emits "destroy". Frees the content and

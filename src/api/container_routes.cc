@@ -376,13 +376,11 @@ Result<Response> AttachContainer(RouteContext& ctx) {
     // Wait for a created container to start; its log then begins with
     // this run's output, so it is read from the start.
     bool from_start = logs;
-    while (true) {
-      Result<ContainerInfo> cur = cs->Get(id);
-      if (!cur.ok()) return OkStatus();  // removed: nothing more to send
-      if (cur->record.state != ContainerState::kCreated) break;
-      if (is_cancelled()) return OkStatus();
+    if (Result<ContainerInfo> cur = cs->Get(id); !cur.ok()) {
+      return OkStatus();  // removed: nothing more to send
+    } else if (cur->record.state == ContainerState::kCreated) {
       from_start = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!cs->AwaitStarted(id, is_cancelled).ok()) return OkStatus();  // removed or cancelled
     }
     std::atomic<bool> input_ended{false};
     std::thread copier;

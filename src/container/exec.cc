@@ -37,6 +37,15 @@ Status ContainerService::SetExecConsoleSize(const std::string& exec_id, int, int
   return Unimplemented("exec is not supported here: " + exec_id);
 }
 
+Result<ContainerState> ContainerService::AwaitStarted(const std::string& ref, const std::function<bool()>& cancelled) {
+  while (true) {
+    BERTH_ASSIGN_OR_RETURN(ContainerInfo info, Get(ref));
+    if (info.record.state != ContainerState::kCreated) return info.record.state;
+    if (cancelled && cancelled()) return Cancelled("wait cancelled");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 std::shared_ptr<void> ContainerService::HoldOutput(const std::string&) { return nullptr; }
 
 Status ContainerService::WriteStdin(const std::string& ref, std::string_view) {

@@ -262,6 +262,7 @@ class ContainerServiceImpl : public ContainerService {
                    const StdinSource& input) override;
   Status ResizeExec(const std::string& exec_id, int rows, int cols) override;
   Status SetExecConsoleSize(const std::string& exec_id, int rows, int cols) override;
+  Result<ContainerState> AwaitStarted(const std::string& ref, const std::function<bool()>& cancelled) override;
   Status WriteStdin(const std::string& ref, std::string_view data) override;  // service.cc
   Status CloseStdin(const std::string& ref) override;
   Status ResizeTty(const std::string& ref, int rows, int cols) override;

@@ -473,6 +473,7 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
     if (cause != StartCause::kRestartPolicy) c->exit_on_next = false;
     s = Persist(*c);
     Emit(*c, "start");
+    cv_.NotifyAll();  // AwaitStarted
   }
   StartWatcher(rec.id);
   StartHealthMonitor(rec.id);
@@ -730,6 +731,21 @@ Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string
     cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
   }
   return c->rec.exit_code;
+}
+
+Result<ContainerState> ContainerServiceImpl::AwaitStarted(const std::string& ref,
+                                                          const std::function<bool()>& cancelled) {
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  MutexLock lk(&mu_);
+  // Start, a failed start and removal notify cv_; the timeout only bounds
+  // how late `cancelled` is seen.
+  while (!c->removed && c->rec.state == ContainerState::kCreated) {
+    if (stopping_) return Cancelled("container service is shutting down");
+    if (cancelled && cancelled()) return Cancelled("wait cancelled");
+    cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
+  }
+  if (c->removed) return NotFound("No such container: " + c->rec.id);
+  return c->rec.state;
 }
 
 Status ContainerServiceImpl::Remove(const std::string& ref, bool force) {

@@ -32,6 +32,7 @@
 #include "berth/log.h"
 #include "berth/mutex.h"
 #include "berth/runtime.h"
+#include "runtime/cgroup_warmup.h"
 #include "runtime/log_format.h"
 #include "runtime/nsexec.h"
 #include "runtime/subprocess.h"
@@ -172,7 +173,7 @@ Status StartError(std::string reason) {
 
 class RuncRuntime final : public Runtime {
  public:
-  explicit RuncRuntime(RuntimeOptions opts) : opts_(std::move(opts)) {}
+  explicit RuncRuntime(RuntimeOptions opts) : opts_(std::move(opts)), warm_file_(OwnCgroupMigrationFile()) {}
 
   ~RuncRuntime() override {
     {
@@ -202,6 +203,9 @@ class RuncRuntime final : public Runtime {
     if (id.empty()) return InvalidArgument("empty container ID");
     const std::string state_dir = MakeAbsolute(state_dir_in);
     Env* env = Env::Default();
+    // runc's first cgroup write then finds the kernel's migration lock warm
+    // (cgroup_warmup.h); stopped once the container runs.
+    CgroupWarmup warm(warm_file_);
     AwaitDeleteLater(id);
     BERTH_RETURN_IF_ERROR(CheckRuncExecutable());
     // Only a container runc still keeps (a crash, or a stop that left it)
@@ -575,6 +579,7 @@ class RuncRuntime final : public Runtime {
   }
 
   const RuntimeOptions opts_;
+  const std::string warm_file_;  // OwnCgroupMigrationFile() of berthd
   Mutex delete_mu_;
   CondVar delete_changed_;
   std::deque<std::string> delete_queue_ GUARDED_BY(delete_mu_);
