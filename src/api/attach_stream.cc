@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 namespace berth::api {
 
@@ -96,10 +97,11 @@ StdinSource DetachableInput(StdinSource input, std::string keys) {
 InputEnd CopyInput(const StdinSource& input, const std::string& detach_keys,
                    const std::function<Status(std::string_view)>& write) {
   DetachKeyScanner scanner(detach_keys);
-  char buf[16 * 1024];
+  std::vector<char> buffer(64 * 1024);  // the size of a pipe: the fifo takes it in one write
+  char* buf = buffer.data();
   std::string forward;
   while (true) {
-    Result<size_t> n = input.read(buf, sizeof(buf));
+    Result<size_t> n = input.read(buf, buffer.size());
     if (!n.ok() || *n == 0) return InputEnd::kEndOfInput;
     forward.clear();
     bool detached = scanner.Feed(std::string_view(buf, *n), &forward);

@@ -28,7 +28,182 @@ void AppendLogLine(std::string* out, std::string_view stream, std::string_view d
   AppendLogLineAt(out, stream, data, FormatRfc3339NanosFixed(unix_nanos));
 }
 
+namespace {
+
+// Skips `prefix` at `*pos`; false when `line` does not continue with it.
+bool Expect(std::string_view line, size_t* pos, std::string_view prefix) {
+  if (line.substr(*pos, prefix.size()) != prefix) return false;
+  *pos += prefix.size();
+  return true;
+}
+
+// The length of the well-formed UTF-8 sequence at the start of `s` (RFC
+// 3629: no overlong forms, no surrogates, at most U+10FFFF); 0 when there is
+// none.
+size_t Utf8SequenceLength(std::string_view s) {
+  auto at = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto cont = [&](size_t i) { return i < s.size() && (at(i) & 0xC0) == 0x80; };
+  const unsigned char b = at(0);
+  if (b < 0x80) return 1;
+  if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
+  if (b >= 0xE0 && b <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (b == 0xE0 && at(1) < 0xA0) return 0;  // overlong
+    if (b == 0xED && at(1) > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (b >= 0xF0 && b <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (b == 0xF0 && at(1) < 0x90) return 0;  // overlong
+    if (b == 0xF4 && at(1) > 0x8F) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// The value of the four hex digits at `p`; -1 when they are not.
+int Hex4(std::string_view line, size_t p) {
+  if (p + 4 > line.size()) return -1;
+  int v = 0;
+  for (size_t i = p; i < p + 4; ++i) {
+    const char c = line[i];
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else if (c >= 'A' && c <= 'F') {
+      d = c - 'A' + 10;
+    } else {
+      return -1;
+    }
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+void AppendUtf8(std::string* out, uint32_t cp) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Decodes the JSON string whose opening quote is just before `*pos` into
+// `out`, leaving `*pos` after its closing quote; false when it is not a
+// valid JSON string (a raw control character, a bad escape, a lone
+// surrogate, bytes that are not UTF-8, no closing quote).
+bool DecodeJsonString(std::string_view line, size_t* pos, std::string* out) {
+  size_t p = *pos;
+  while (p < line.size()) {
+    // A run of plain ASCII is copied at once.
+    size_t run = p;
+    while (run < line.size()) {
+      const auto c = static_cast<unsigned char>(line[run]);
+      if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) break;
+      ++run;
+    }
+    out->append(line.data() + p, run - p);
+    p = run;
+    if (p >= line.size()) return false;
+    const auto c = static_cast<unsigned char>(line[p]);
+    if (c == '"') {
+      *pos = p + 1;
+      return true;
+    }
+    if (c < 0x20) return false;
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(line.substr(p));
+      if (n == 0) return false;
+      out->append(line.data() + p, n);
+      p += n;
+      continue;
+    }
+    // An escape.
+    if (p + 1 >= line.size()) return false;
+    const char e = line[p + 1];
+    p += 2;
+    switch (e) {
+      case '"': out->push_back('"'); break;
+      case '\\': out->push_back('\\'); break;
+      case '/': out->push_back('/'); break;
+      case 'b': out->push_back('\b'); break;
+      case 'f': out->push_back('\f'); break;
+      case 'n': out->push_back('\n'); break;
+      case 'r': out->push_back('\r'); break;
+      case 't': out->push_back('\t'); break;
+      case 'u': {
+        int hi = Hex4(line, p);
+        if (hi < 0) return false;
+        p += 4;
+        uint32_t cp = static_cast<uint32_t>(hi);
+        if (hi >= 0xDC00 && hi <= 0xDFFF) return false;  // a low surrogate first
+        if (hi >= 0xD800 && hi <= 0xDBFF) {
+          if (line.substr(p, 2) != "\\u") return false;
+          int lo = Hex4(line, p + 2);
+          if (lo < 0xDC00 || lo > 0xDFFF) return false;
+          p += 6;
+          cp = 0x10000 + ((static_cast<uint32_t>(hi) - 0xD800) << 10) + (static_cast<uint32_t>(lo) - 0xDC00);
+        }
+        AppendUtf8(out, cp);
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
+// A string with no escapes and nothing but printable ASCII, quotes
+// excluded: `stream` and `time` as the shim writes them.
+bool PlainJsonString(std::string_view line, size_t* pos, std::string_view* out) {
+  const size_t start = *pos;
+  size_t p = start;
+  while (p < line.size()) {
+    const auto c = static_cast<unsigned char>(line[p]);
+    if (c == '"') {
+      *out = line.substr(start, p - start);
+      *pos = p + 1;
+      return true;
+    }
+    if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+    ++p;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<LogEntry> ParseShimLogLine(std::string_view line) {
+  size_t pos = 0;
+  LogEntry e;
+  std::string_view stream, time;
+  if (!Expect(line, &pos, "{\"log\":\"") || !DecodeJsonString(line, &pos, &e.data) ||
+      !Expect(line, &pos, ",\"stream\":\"") || !PlainJsonString(line, &pos, &stream) ||
+      !Expect(line, &pos, ",\"time\":\"") || !PlainJsonString(line, &pos, &time) || !Expect(line, &pos, "}") ||
+      pos != line.size()) {
+    return std::nullopt;
+  }
+  e.stream.assign(stream);
+  auto parsed = ParseRfc3339Nanos(time, Rfc3339Zone::kRequired);
+  if (parsed.ok()) e.time_unix_nanos = *parsed;
+  return e;
+}
+
 Result<LogEntry> ParseLogLine(std::string_view line) {
+  if (std::optional<LogEntry> fast = ParseShimLogLine(line)) return std::move(*fast);
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(line, ec);
   if (ec || !v.is_object()) return DataLoss("malformed log line");
