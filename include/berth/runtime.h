@@ -391,6 +391,11 @@ struct LogReadOptions {
   // With follow: reading ends once this returns true and the log is drained
   // (the container has exited), or `cancelled` returns true.
   std::function<bool()> finished;
+  // With follow, optional: blocks until `finished` may have turned true or
+  // `timeout_ms` passed. Used once the shim's exit file says the output is
+  // complete (the reader then only waits for the daemon's record of the
+  // exit); without it the reader looks every few milliseconds.
+  std::function<void(int timeout_ms)> await_finished;
   std::function<bool()> cancelled;
   // With follow: start from the log's current end (attach) rather than its
   // beginning.

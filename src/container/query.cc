@@ -216,6 +216,11 @@ Status ContainerServiceImpl::Logs(const std::string& ref, LogReadOptions opts,
       MutexLock l(&mu_);
       return !c->rec.running() || c->removed;
     };
+    // OnExit and removal notify cv_ once the record says so.
+    opts.await_finished = [this, c](int timeout_ms) {
+      MutexLock l(&mu_);
+      if (c->rec.running() && !c->removed && !stopping_) cv_.WaitFor(&mu_, std::chrono::milliseconds(timeout_ms));
+    };
   }
   if (!store_->env()->FileExists(path)) {
     bool running;

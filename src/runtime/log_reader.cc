@@ -23,6 +23,9 @@ using runtime_internal::ParseLogLine;
 constexpr int kFollowPollMs = 30;
 // The same once the log's directory holds the shim's exit file.
 constexpr int kExitedPollMs = 2;
+// How long one LogReadOptions::await_finished call may block (bounds how
+// late `cancelled` is seen).
+constexpr int kExitedWaitMs = 50;
 constexpr char kExitFileName[] = "exit";
 constexpr size_t kChunk = 64 * 1024;
 
@@ -291,8 +294,11 @@ Status ReadLog(const std::string& log_path, const LogReadOptions& opts,
     }
     // Once the shim's exit file is there the output is complete and only
     // the daemon's record of the exit (`finished`) is awaited: look often.
-    const int slice = Env::Default()->FileExists(dir + kExitFileName) ? kExitedPollMs : kFollowPollMs;
-    if (watch) {
+    const bool output_complete = Env::Default()->FileExists(dir + kExitFileName);
+    const int slice = output_complete ? kExitedPollMs : kFollowPollMs;
+    if (output_complete && opts.await_finished) {
+      opts.await_finished(kExitedWaitMs);
+    } else if (watch) {
       watch->WaitForChange(slice);
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(slice));

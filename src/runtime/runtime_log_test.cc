@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -264,6 +265,37 @@ TEST_F(ReadLogTest, MergingFollowerHandsOverEachLineBeforeItWaits) {
   writer.join();
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(seen, "line0\nline1\nline2\n");
+}
+
+TEST_F(ReadLogTest, OnceTheExitFileIsThereTheFollowerAwaitsTheDaemonsRecord) {
+  Append("stdout", "before\n", kT0);
+  AppendTo(dir_ + "/exit", "0 1\n");  // the shim: the output is complete
+  std::mutex mu;
+  std::condition_variable record_changed;
+  bool recorded = false;
+  std::atomic<int> awaits{0};
+  std::thread daemon([&] {
+    // (Recorded either way, so that a reader that never awaits still ends.)
+    EXPECT_TRUE(testing::AwaitCondition([&] { return awaits.load() > 0; }));
+    Append("stdout", "last\n", kT0 + 1);  // read by the pass after `finished`
+    std::lock_guard<std::mutex> l(mu);
+    recorded = true;
+    record_changed.notify_all();
+  });
+  LogReadOptions o;
+  o.follow = true;
+  o.finished = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    return recorded;
+  };
+  o.await_finished = [&](int timeout_ms) {
+    ++awaits;
+    std::unique_lock<std::mutex> l(mu);
+    record_changed.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] { return recorded; });
+  };
+  EXPECT_EQ(Read(o), (Lines{"stdout:before\n", "stdout:last\n"}));
+  daemon.join();
+  EXPECT_GE(awaits.load(), 1);
 }
 
 TEST_F(ReadLogTest, MissingFileIsEmpty) {
