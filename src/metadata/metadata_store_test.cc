@@ -141,6 +141,54 @@ TEST_F(MetadataTest, SchemaOneMigratesWithItsIndexedParents) {
   EXPECT_EQ(NamesByIndexedLabel(store_.get(), D("p").str()), std::vector<std::string>{"docker.io/library/child:1"});
 }
 
+// A database of schema 2 (blob rows keyed by digest) migrates with its
+// blobs and their counts; rows named later are numbered in the order they
+// come, so one load's blobs sit together.
+TEST_F(MetadataTest, SchemaTwoMigratesItsBlobsAndNumbersNewOnesInOrder) {
+  store_.reset();
+  std::filesystem::remove(dir_ + "/metadata.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/metadata.db").c_str(), &db), SQLITE_OK);
+  std::string v2 = "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);" + std::string(schema::kMigrations[0]) +
+                   std::string(schema::kMigrations[1]) +
+                   "INSERT INTO meta VALUES('schema_version', '2');"
+                   "INSERT INTO blobs(digest, media_type, size, refs, children_known) VALUES('" +
+                   D("old").str() + "', 'application/x-old', 7, 2, 1);";
+  ASSERT_EQ(sqlite3_exec(db, v2.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  Reopen();
+  EXPECT_EQ(store_->schema_version(), schema::kSchemaVersion);
+  ASSERT_TRUE(store_->View([&](Tx& tx) -> Status {
+    BERTH_ASSIGN_OR_RETURN(BlobRecord b, tx.GetBlob(D("old")));
+    EXPECT_EQ(b.media_type, "application/x-old");
+    EXPECT_EQ(b.size, 7);
+    EXPECT_EQ(b.refs, 2);
+    return OkStatus();
+  }).ok());
+  // Digests in an order unlike their names' order.
+  const std::vector<Digest> loaded = {D("z"), D("a"), D("m"), D("b")};
+  ASSERT_TRUE(store_->Update([&](Tx& tx) -> Status {
+    for (const Digest& d : loaded) {
+      BERTH_RETURN_IF_ERROR(tx.AddRootRef(RootKind::kImage, "img", d));
+    }
+    return OkStatus();
+  }).ok());
+  store_.reset();
+  ASSERT_EQ(sqlite3_open((dir_ + "/metadata.db").c_str(), &db), SQLITE_OK);
+  std::vector<int64_t> ids;
+  for (const Digest& d : loaded) {
+    std::string q = "SELECT id FROM blobs WHERE digest = '" + d.str() + "'";
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, q.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW) << d.str();
+    ids.push_back(sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  for (size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i - 1] + 1) << "blob " << i;
+  EXPECT_GT(ids.front(), 1);  // after the migrated row
+}
+
 TEST_F(MetadataTest, FailedTransactionRollsBack) {
   Status s = store_->Update([&](Tx& tx) -> Status {
     BERTH_RETURN_IF_ERROR(tx.PutImage(Record("docker.io/library/a:1", D("t"))));

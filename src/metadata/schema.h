@@ -17,8 +17,13 @@
 //                            and what its image mounts retain (all GC needs
 //                            of a container)
 //          kind 'lease':     root_id = lease ID
-//     blobs (digest, media_type, size, refs)  refs = #root_refs naming it +
-//                                             #edges from blobs with refs > 0
+//     blobs (id, digest, media_type, size, refs)
+//                       refs = #root_refs naming it + #edges from blobs with
+//                       refs > 0; rows are numbered (id) in the order they
+//                       are first named, so the blobs one load brings share
+//                       pages and a removal's reference updates dirty one or
+//                       two pages, not one per blob (digests are random);
+//                       lookups go through the unique index on digest
 //     blob_edges (parent, child)             manifest ─► config, layers
 //     gc_pending (digest)                    refs fell to 0; delete after commit
 //
@@ -32,7 +37,7 @@
 
 namespace berth::schema {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // kMigrations[i] upgrades version i to i+1.
 inline constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
@@ -112,6 +117,23 @@ CREATE TABLE gc_pending (
 DROP INDEX images_by_parent;
 ALTER TABLE images RENAME COLUMN parent TO indexed_label;
 CREATE INDEX images_by_indexed_label ON images(indexed_label) WHERE indexed_label != '';  -- query with "AND indexed_label != ''"
+)sql",
+    // 2 -> 3: blob rows in the order they are first named (an integer key),
+    // found by digest through a unique index. Existing rows are numbered in
+    // digest order.
+    R"sql(
+CREATE TABLE blobs_by_id (
+  id             INTEGER PRIMARY KEY,
+  digest         TEXT NOT NULL UNIQUE,
+  media_type     TEXT NOT NULL DEFAULT '',
+  size           INTEGER NOT NULL DEFAULT 0,
+  refs           INTEGER NOT NULL DEFAULT 0,
+  children_known INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO blobs_by_id(digest, media_type, size, refs, children_known)
+  SELECT digest, media_type, size, refs, children_known FROM blobs ORDER BY digest;
+DROP TABLE blobs;
+ALTER TABLE blobs_by_id RENAME TO blobs;
 )sql",
 };
 

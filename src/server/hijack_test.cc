@@ -37,6 +37,7 @@ class OneContainer : public ContainerService {
   std::atomic<bool> release{false};
   std::atomic<bool> saw_cancel{false};
   std::atomic<bool> streaming{false};  // the attach has emitted "one"
+  std::atomic<int> cancel_checks{0};   // times the log producer asked `cancelled`
   // What attached clients sent to the container's stdin (OpenStdin).
   Mutex stdin_mu;
   std::string stdin_data GUARDED_BY(stdin_mu);
@@ -64,6 +65,7 @@ class OneContainer : public ContainerService {
     streaming = true;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!release && std::chrono::steady_clock::now() < deadline) {
+      ++cancel_checks;
       if (opts.cancelled && opts.cancelled()) {
         saw_cancel = true;
         return OkStatus();
@@ -163,9 +165,10 @@ TEST_F(HijackTest, UpgradeThenRawFramesSurviveAHalfClose) {
   // once the attach streams.
   ASSERT_TRUE(testing::AwaitCondition([&] { return ctr_.streaming.load(); }));
   ::shutdown(sock_.native_handle(), SHUT_WR);
-  // A half-close must not cancel: the producer keeps polling for it until
-  // released, so a wrong cancel shows within its first polls.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // A half-close must not cancel: the producer keeps asking until released,
+  // so a wrong cancel shows within its next checks (each 5 ms apart).
+  const int checks = ctr_.cancel_checks.load();
+  ASSERT_TRUE(testing::AwaitCondition([&] { return ctr_.saw_cancel.load() || ctr_.cancel_checks.load() >= checks + 40; }));
   EXPECT_FALSE(ctr_.saw_cancel);
   ctr_.release = true;
   std::string got = ReadAll();
