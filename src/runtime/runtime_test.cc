@@ -1,5 +1,6 @@
 // Runtime against real runc and berth-shim, with a busybox root filesystem.
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <poll.h>
@@ -184,6 +185,33 @@ TEST_F(RuntimeTest, OutputStreamsAndExitCode) {
   // Stopped: kill is refused.
   EXPECT_EQ(rt_->Kill(id, SIGKILL).code(), Code::kFailedPrecondition);
   EXPECT_EQ(rt_->Kill("berth-rt-never-started", SIGKILL).code(), Code::kFailedPrecondition);
+}
+
+// The container's stdin and output pipes are widened (the shim), so that a
+// client's input and the container's output move in few large steps; a
+// megabyte of input reaches the process whole.
+TEST_F(RuntimeTest, StdinAndOutputGoThroughWidenedPipes) {
+  std::string id = Prepare({"sh", "-c", "read first; echo \"first=$first\"; wc -c"});
+  StartOptions o;
+  o.open_stdin = true;
+  auto pid = rt_->Start(id, Bundle(id), StateDir(id), o);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  auto pipe_size = [&](int fd) {
+    int f = ::open(("/proc/" + std::to_string(*pid) + "/fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC);
+    if (f < 0) return -1;
+    int size = ::fcntl(f, F_GETPIPE_SZ);
+    ::close(f);
+    return size;
+  };
+  EXPECT_EQ(pipe_size(0), 1 << 20);
+  EXPECT_EQ(pipe_size(1), 256 << 10);
+  EXPECT_EQ(pipe_size(2), 256 << 10);
+  ASSERT_TRUE(WriteContainerStdin(StateDir(id), "hello\n").ok());
+  ASSERT_TRUE(WaitForLog(id, "first=hello"));
+  ASSERT_TRUE(WriteContainerStdin(StateDir(id), std::string(1 << 20, 'x')).ok());
+  ASSERT_TRUE(CloseContainerStdin(StateDir(id)).ok());
+  EXPECT_EQ(MustWait(id).exit_code, 0);
+  ASSERT_TRUE(WaitForLog(id, "1048576"));
 }
 
 TEST_F(RuntimeTest, LogKeepsBytesEscapedAndPartialLines) {

@@ -247,6 +247,19 @@ bool Pump(LogWriter* log, Stream* s, bool flush) {
   return true;
 }
 
+// Pipe sizes. A pipe of the default 64 KiB makes every stage of a stream
+// (berthd, the shim, the container) wait for the next one each 64 KiB; the
+// kernel allocates a pipe's pages only as data is queued. Input is what a
+// client sends, so its fifo and pipe take up to 1 MiB at once; output pipes
+// take 256 KiB, so that a chatty container runs ahead of its log a little.
+constexpr int kStdinPipeBytes = 1 << 20;
+constexpr int kOutputPipeBytes = 256 << 10;
+
+// Sets the capacity of the pipe `fd` (F_SETPIPE_SZ); a refusal (a limit of
+// /proc/sys/fs/pipe-max-size or of the user's pipe pages) keeps the size
+// it has, which works, only slower.
+void WidenPipe(int fd, int bytes) { (void)::fcntl(fd, F_SETPIPE_SZ, bytes); }
+
 // The container's input: bytes from the stdin fifo on their way to the
 // container (its stdin pipe, or the terminal), and the control fifo.
 class Input {
@@ -255,6 +268,7 @@ class Input {
   // for reading and writing, so they never read as ended.
   void Open(const Args& a) {
     if (a.open_stdin) fifo_ = ::open((a.state + "/stdin").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fifo_ >= 0) WidenPipe(fifo_, kStdinPipeBytes);
     if (a.open_stdin || a.tty) control_ = ::open((a.state + "/control").c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
   }
   int fifo() const { return fifo_; }
@@ -429,6 +443,9 @@ int Supervise(const Args& a, LogWriter* log, int64_t* finished) {
     LogChunk(log, "stderr", std::string("berth-shim: pipe: ") + std::strerror(errno) + "\n");
     return 255;
   }
+  WidenPipe(out[0], kOutputPipeBytes);
+  WidenPipe(err[0], kOutputPipeBytes);
+  if (in[0] >= 0) WidenPipe(in[0], kStdinPipeBytes);
   Input input;
   input.Open(a);
   int console_listener = -1;
