@@ -117,6 +117,16 @@ Result<std::map<std::string, std::string>> CgroupDirsOf(int pid);
 // `runc delete`: read it before. False when it is gone (resources_update.cc).
 bool OomKilledInCgroup(const std::string& id);
 
+// Takes out of `changes` (WalkUpper's, in its depth-first order, of the
+// container's upper directory `upper`) what Docker keeps in a container's
+// init layer and never reports: the mount points the runtime made for its
+// own mounts when the image lacked them (/dev, /proc, /sys and the /etc
+// files berthd bind-mounts), when they are still an empty directory or an
+// empty file; then a changed directory whose every reported descendant was
+// such a mount point (/etc copied up only to hold them). Anything else, and
+// a mount point the container wrote to, stays (ops.cc).
+void DropRuntimeMountPoints(const std::string& upper, std::vector<ContainerChange>* changes);
+
 // Docker's parsePSOutput: the titles of ps's first line and the lines whose
 // PID column is one of `pids` (fields split at ASCII spaces; the last title
 // takes the rest of the line). Internal when there is no PID column or a

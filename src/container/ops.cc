@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -107,6 +108,54 @@ Result<std::map<std::string, std::string>> CgroupDirsOf(int pid) {
     for (std::string c; std::getline(list, c, ',');) out[c] = "/sys/fs/cgroup/" + c + path;
   }
   return out;
+}
+
+void DropRuntimeMountPoints(const std::string& upper, std::vector<ContainerChange>* changes) {
+  static const std::set<std::string> kMountPoints = {
+      "/dev", "/dev/pts",   "/dev/shm",      "/dev/mqueue",      "/dev/console", "/proc",
+      "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/etc/mtab",    "/.dockerenv"};
+  auto is_stub = [&](const std::string& path) {
+    struct stat st;
+    const std::string at = upper + path;
+    if (::lstat(at.c_str(), &st) != 0) return false;
+    if (S_ISREG(st.st_mode)) return st.st_size == 0;
+    if (!S_ISDIR(st.st_mode)) return false;
+    DIR* d = ::opendir(at.c_str());
+    if (d == nullptr) return false;
+    bool empty = true;
+    while (struct dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        empty = false;
+        break;
+      }
+    }
+    ::closedir(d);
+    return empty;
+  };
+  std::vector<ContainerChange>& all = *changes;
+  std::vector<bool> drop(all.size(), false);
+  for (size_t i = 0; i < all.size(); ++i) {
+    drop[i] = all[i].kind == 1 && kMountPoints.count(all[i].path) != 0 && is_stub(all[i].path);
+  }
+  // Changed directories whose reported descendants all went: from the
+  // deepest up (a descendant follows its directory in depth-first order).
+  for (size_t i = all.size(); i-- > 0;) {
+    if (all[i].kind != 0 || drop[i]) continue;
+    const std::string prefix = all[i].path + "/";
+    size_t end = i + 1;
+    bool any_dropped = false, any_kept = false;
+    for (; end < all.size() && all[end].path.compare(0, prefix.size(), prefix) == 0; ++end) {
+      (drop[end] ? any_dropped : any_kept) = true;
+    }
+    if (any_dropped && !any_kept) drop[i] = true;
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (drop[i]) continue;
+    if (kept != i) all[kept] = std::move(all[i]);  // (a self-move would empty it)
+    ++kept;
+  }
+  all.resize(kept);
 }
 
 Result<ContainerTop> ParsePsOutput(std::string_view output, const std::vector<int>& pids) {
@@ -264,6 +313,7 @@ Result<std::vector<ContainerChange>> ContainerServiceImpl::Changes(const std::st
   BERTH_ASSIGN_OR_RETURN(PreparedLayers layers, PrepareImage(manifest));
   std::vector<std::string> comps;
   WalkUpper(upper, "", layers.dirs, &comps, &out);
+  DropRuntimeMountPoints(upper, &out);
   return out;
 }
 
