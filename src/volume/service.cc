@@ -154,7 +154,10 @@ class VolumeServiceImpl : public VolumeService {
       if (existing) return *existing;
       v.name = name;
       v.labels = opts.labels;
-      if (opts.anonymous) v.labels[std::string(kAnonymousVolumeLabel)] = "";
+      // As Docker 28: a volume created without a name carries the anonymous
+      // label, so a default `volume prune` removes it once no container
+      // uses it; `rm -v` removes only what a container made for itself.
+      if (opts.anonymous || opts.name.empty()) v.labels[std::string(kAnonymousVolumeLabel)] = "";
       v.anonymous = opts.anonymous;
       v.options = opts.driver_opts;
       v.created_unix_nanos = env_->NowUnixNanos();
@@ -237,7 +240,10 @@ class VolumeServiceImpl : public VolumeService {
     BERTH_ASSIGN_OR_RETURN(std::vector<VolumeInfo> vols, All());
     VolumePruneReport report;
     for (const auto& v : vols) {
-      if (!v.containers.empty() || (!all && !v.anonymous) || !Matches(v, label_filters)) continue;
+      // Without all=true only volumes with Docker's anonymous label (made
+      // for a container, or created without a name), as Docker 28 filters.
+      const bool anonymous = v.labels.count(std::string(kAnonymousVolumeLabel)) != 0;
+      if (!v.containers.empty() || (!all && !anonymous) || !Matches(v, label_filters)) continue;
       int64_t size = DiskUsage(v.name);
       {
         MutexLock l(&mu_);

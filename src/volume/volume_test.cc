@@ -283,6 +283,22 @@ TEST_F(VolumeServiceTest, PruneTakesAnonymousUnlessAll) {
   EXPECT_EQ(Names({}), std::vector<std::string>{b->name});
 }
 
+// Docker 28: a volume created without a name (docker volume create, the
+// API's POST /volumes/create) carries the anonymous label, so a default
+// prune takes it; rm -v of a container that used it by name keeps it.
+TEST_F(VolumeServiceTest, AVolumeCreatedWithoutANameIsPrunedByDefaultButOutlivesRmV) {
+  auto v = vs_->Create(VolumeCreateOptions{});
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->labels.count(std::string(kAnonymousVolumeLabel)), 1u);
+  ASSERT_TRUE(vs_->AddReference(v->name, "c1").ok());
+  ASSERT_TRUE(vs_->Release("c1", /*remove_anonymous=*/true).ok());
+  EXPECT_EQ(Names({}), std::vector<std::string>{v->name});
+  auto r = vs_->Prune({});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->deleted, std::vector<std::string>{v->name});
+  EXPECT_TRUE(Names({}).empty());
+}
+
 TEST_F(VolumeServiceTest, NewerSchemaIsRefused) {
   vs_.reset();
   sqlite3* db = nullptr;

@@ -192,6 +192,13 @@ class VolumeCliTest(VolumeTestCase):
         out = self.docker_ok("volume", "prune", "-af")
         self.assertIn("named-unused", out)
         self.assertEqual(self.volumes(), [])
+        # As Docker 28: `volume create` without a name makes an anonymous
+        # volume (labelled so), which a default prune takes.
+        unnamed = self.docker_ok("volume", "create").strip()
+        self.assertEqual(self.docker_ok("volume", "inspect", "-f", "{{json .Labels}}", unnamed).strip(),
+                         '{"com.docker.volume.anonymous":""}')
+        self.assertIn(unnamed, self.docker_ok("volume", "prune", "-f"))
+        self.assertEqual(self.volumes(), [])
 
     def test_image_volume_is_copied_up_and_rm_v_removes_it(self):
         self.docker_ok("run", "--name", "seeder", "bb:1", "sh", "-c", "mkdir /data && echo seed > /data/seed")
