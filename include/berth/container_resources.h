@@ -57,8 +57,14 @@ struct ContainerResources {
   std::vector<UlimitSetting> ulimits;
   std::map<std::string, std::string> sysctls;
   std::vector<DeviceMapping> devices;
+  std::vector<std::string> device_cgroup_rules;  // as given: "c 7:128 rwm"
   bool operator==(const ContainerResources&) const = default;
 };
+
+// Docker's reading of a --device-cgroup-rule ("TYPE MAJOR:MINOR ACCESS",
+// TYPE a, b or c, MAJOR and MINOR a number or "*", ACCESS of r, w and m);
+// InvalidArgument "invalid device cgroup rule format: 'RULE'" otherwise.
+Result<DeviceCgroupRule> ParseDeviceCgroupRule(std::string_view rule);
 
 // The HostConfig keys ParseResourceFields reads.
 extern const std::set<std::string, std::less<>> kResourceFields;

@@ -80,6 +80,16 @@ struct DeviceNode {
   bool operator==(const DeviceNode&) const = default;
 };
 
+// An extra allow rule of the device cgroup (Docker's --device-cgroup-rule
+// "c 7:128 rwm"): `type` "a", "c" or "b"; major and minor -1 for "*".
+struct DeviceCgroupRule {
+  std::string type;
+  int64_t major = -1;
+  int64_t minor = -1;
+  std::string access;  // "rwm" or a part of it
+  bool operator==(const DeviceCgroupRule&) const = default;
+};
+
 // process.rlimits entry (Docker's --ulimit): `type` is "RLIMIT_NOFILE"...
 struct Rlimit {
   std::string type;
@@ -153,6 +163,9 @@ struct ProcessSpec {
   std::map<std::string, std::string> sysctls;
   int64_t shm_size_bytes = 64 * 1024 * 1024;
   std::vector<DeviceNode> devices;
+  // Allow rules after Docker's defaults and the devices' own (ignored with
+  // privileged).
+  std::vector<DeviceCgroupRule> device_rules;
 };
 
 // Writes <bundle>/config.json (OCI runtime spec 1.0): namespaces pid, mount,

@@ -91,9 +91,9 @@ TEST(CreateBody, TakesFieldsInAnyCaseAndRefusesByDockersName) {
   EXPECT_EQ(c->cmd, std::vector<std::string>{"true"});
   EXPECT_TRUE(c->auto_remove);
   // A Docker field berth does not implement is refused under Docker's name.
-  auto refused = ParseCreateBody(R"({"Image":"busybox","hostconfig":{"devicecgrouprules":["c 7:128 rwm"]}})");
+  auto refused = ParseCreateBody(R"({"Image":"busybox","hostconfig":{"volumedriver":"nfs"}})");
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().message(), "berth does not support HostConfig.DeviceCgroupRules (--device-cgroup-rule)");
+  EXPECT_EQ(refused.status().message(), "berth does not support HostConfig.VolumeDriver (--volume-driver)");
 }
 
 }  // namespace

@@ -21,9 +21,10 @@ namespace berth {
 namespace json = boost::json;
 
 const std::set<std::string, std::less<>> kResourceFields = {
-    "Memory",      "MemoryReservation", "MemorySwap", "MemorySwappiness", "OomKillDisable", "NanoCpus",
-    "CpuShares",   "CpuPeriod",         "CpuQuota",   "CpusetCpus",       "CpusetMems",     "PidsLimit",
-    "BlkioWeight", "OomScoreAdj",       "ShmSize",    "Ulimits",          "Sysctls",        "Devices"};
+    "Memory",     "MemoryReservation", "MemorySwap",  "MemorySwappiness", "OomKillDisable",
+    "NanoCpus",   "CpuShares",         "CpuPeriod",   "CpuQuota",         "CpusetCpus",
+    "CpusetMems", "PidsLimit",         "BlkioWeight", "OomScoreAdj",      "ShmSize",
+    "Ulimits",    "Sysctls",           "Devices",     "DeviceCgroupRules"};
 
 const std::set<std::string, std::less<>> kUpdatableResourceFields = {
     "Memory",   "MemoryReservation", "MemorySwap", "NanoCpus",  "CpuShares",  "CpuPeriod",
@@ -291,7 +292,53 @@ Result<ContainerResources> ParseResourceFields(const json::object& o, std::set<s
       r.devices.push_back(std::move(m));
     }
   }
+  if (const json::value* v = o.if_contains("DeviceCgroupRules"); !IsNull(v)) {
+    if (!v->is_array()) return TypeError("DeviceCgroupRules", "an array");
+    for (const json::value& e : v->get_array()) {
+      if (!e.is_string()) return TypeError("DeviceCgroupRules", "an array of strings");
+      std::string rule(e.get_string());
+      BERTH_RETURN_IF_ERROR(ParseDeviceCgroupRule(rule).status());
+      r.device_cgroup_rules.push_back(std::move(rule));
+    }
+  }
   return r;
+}
+
+Result<DeviceCgroupRule> ParseDeviceCgroupRule(std::string_view rule) {
+  const Status bad = InvalidArgument("invalid device cgroup rule format: '" + std::string(rule) + "'");
+  // ^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$
+  auto number = [](std::string_view s, int64_t* out) {
+    if (s == "*") {
+      *out = -1;
+      return true;
+    }
+    if (s.empty() || s.size() > 18) return false;
+    int64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return true;
+  };
+  if (rule.size() < 7 || (rule[0] != 'a' && rule[0] != 'b' && rule[0] != 'c') || rule[1] != ' ') return bad;
+  const size_t space = rule.find(' ', 2);
+  if (space == std::string_view::npos) return bad;
+  const std::string_view numbers = rule.substr(2, space - 2);
+  const std::string_view access = rule.substr(space + 1);
+  const size_t colon = numbers.find(':');
+  DeviceCgroupRule out;
+  out.type = std::string(1, rule[0]);
+  if (colon == std::string_view::npos || !number(numbers.substr(0, colon), &out.major) ||
+      !number(numbers.substr(colon + 1), &out.minor)) {
+    return bad;
+  }
+  if (access.empty() || access.size() > 3) return bad;
+  for (char c : access) {
+    if (c != 'r' && c != 'w' && c != 'm') return bad;
+  }
+  out.access = std::string(access);
+  return out;
 }
 
 json::object ResourceFieldsJson(const ContainerResources& r) {
@@ -323,6 +370,13 @@ json::object ResourceFieldsJson(const ContainerResources& r) {
                                       {"CgroupPermissions", d.cgroup_permissions}});
   }
   o["Devices"] = std::move(devices);
+  if (r.device_cgroup_rules.empty()) {
+    o["DeviceCgroupRules"] = nullptr;
+  } else {
+    json::array rules;
+    for (const std::string& rule : r.device_cgroup_rules) rules.emplace_back(rule);
+    o["DeviceCgroupRules"] = std::move(rules);
+  }
   if (!r.sysctls.empty()) {
     json::object sysctls;
     for (const auto& [k, v] : r.sysctls) sysctls[k] = v;
@@ -589,6 +643,11 @@ Status ApplyResourcesToSpec(const ContainerResources& r, ProcessSpec* p) {
   p->shm_size_bytes = r.shm_size > 0 ? r.shm_size : kDefaultShmSize;
   p->devices.clear();
   for (const DeviceMapping& d : r.devices) BERTH_RETURN_IF_ERROR(DevicesFromPath(d, &p->devices));
+  p->device_rules.clear();
+  for (const std::string& rule : r.device_cgroup_rules) {
+    BERTH_ASSIGN_OR_RETURN(DeviceCgroupRule parsed, ParseDeviceCgroupRule(rule));
+    p->device_rules.push_back(std::move(parsed));
+  }
   return OkStatus();
 }
 

@@ -259,4 +259,35 @@ TEST(ResourceFieldsJsonTest, RoundTripsAndShowsDockersDefaults) {
 }
 
 }  // namespace
+TEST(DeviceCgroupRuleTest, ReadsDockersFormatAndRefusesAnythingElse) {
+  auto r = ParseDeviceCgroupRule("c 7:128 rwm");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, (DeviceCgroupRule{"c", 7, 128, "rwm"}));
+  r = ParseDeviceCgroupRule("a *:* r");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, (DeviceCgroupRule{"a", -1, -1, "r"}));
+  r = ParseDeviceCgroupRule("b 8:* mw");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, (DeviceCgroupRule{"b", 8, -1, "mw"}));
+  for (const char* bad : {"", "c 7:128", "x 7:128 rwm", "c 7 rwm", "c 7:128 rwx", "c 7:128 rwmr", "c  7:128 rwm",
+                          "c -1:2 r", "c 7:128 rwm ", "c 7:1a r", "c :1 r", "c 1: r"}) {
+    auto e = ParseDeviceCgroupRule(bad);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.status().message(), "invalid device cgroup rule format: '" + std::string(bad) + "'");
+  }
+}
+
+TEST(DeviceCgroupRuleTest, RulesReachTheSpecAfterTheDefaultsAndShowInInspect) {
+  auto parsed =
+      ParseResourceFields(boost::json::parse(R"({"DeviceCgroupRules":["c 7:128 rwm","b *:* r"]})").as_object());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->device_cgroup_rules, (std::vector<std::string>{"c 7:128 rwm", "b *:* r"}));
+  ProcessSpec p;
+  ASSERT_TRUE(ApplyResourcesToSpec(*parsed, &p).ok());
+  EXPECT_EQ(p.device_rules, (std::vector<DeviceCgroupRule>{{"c", 7, 128, "rwm"}, {"b", -1, -1, "r"}}));
+  EXPECT_EQ(boost::json::serialize(ResourceFieldsJson(*parsed).at("DeviceCgroupRules")),
+            R"(["c 7:128 rwm","b *:* r"])");
+  EXPECT_TRUE(ResourceFieldsJson(ContainerResources{}).at("DeviceCgroupRules").is_null());
+}
+
 }  // namespace berth

@@ -313,6 +313,9 @@ Status WriteBundleConfig(const std::string& bundle, const std::string& rootfs, c
                                         {"gid", d.gid}});
       rules.emplace_back(DeviceRule(true, d.type.c_str(), d.major, d.minor, d.access.c_str()));
     }
+    for (const DeviceCgroupRule& r : p.device_rules) {
+      rules.emplace_back(DeviceRule(true, r.type.c_str(), r.major, r.minor, r.access.c_str()));
+    }
     if (!devices.empty()) linux_["devices"] = std::move(devices);
     resources["devices"] = std::move(rules);
     linux_["maskedPaths"] = StringArray(kMaskedPaths);

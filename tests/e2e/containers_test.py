@@ -157,7 +157,6 @@ class RunTest(ContainerTestCase):
         # Each flag asks for something berth does not do yet: refused, naming
         # it, before anything is created; never accepted and ignored.
         cases = [
-            (["--device-cgroup-rule", "c 1:3 rwm"], "HostConfig.DeviceCgroupRules (--device-cgroup-rule)"),
             (["--device-write-iops", "/dev/null:10"], "HostConfig.BlkioDeviceWriteIOps"),
             (["--security-opt", "apparmor=unconfined"], 'berth does not support --security-opt "apparmor"'),
             (["--ip", "10.1.2.3"], "berth does not support endpoint setting IPAMConfig"),

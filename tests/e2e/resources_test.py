@@ -109,6 +109,23 @@ class ResourcesCliTest(ContainerTestCase):
         self.assertEqual(self.run_out("bb:1", "sh", "-c", "test -e /dev/fuse && echo there || echo absent"),
                          "absent")
 
+    def test_device_cgroup_rules_open_exactly_the_devices_they_name(self):
+        # A node of /dev/fuse's numbers (10:229, not among Docker's default
+        # rules) made in the container opens only when a rule allows it.
+        if not os.path.exists("/dev/fuse"):
+            self.skipTest("no /dev/fuse on this host")
+        opener = "exec 2>&1; mknod /dev/n c 10 229 && (exec 3</dev/n) && echo opened"
+        self.assertIn("Operation not permitted", self.run_out("bb:1", "sh", "-c", opener + "; true"))
+        allowed = self.run_out("--device-cgroup-rule", "c 10:229 r", "bb:1", "sh", "-c",
+                               opener + "; grep -c '^c 10:229 r$' /sys/fs/cgroup/devices/devices.list")
+        self.assertEqual(allowed.splitlines(), ["opened", "1"])
+        # Wildcards, and the rules kept as given in inspect (null when none).
+        cid = self.docker_ok("create", "--device-cgroup-rule", "b *:* rm", "--device-cgroup-rule", "c 7:128 rwm",
+                             "bb:1", "true").strip()
+        self.assertEqual(self.inspect(cid, "{{json .HostConfig.DeviceCgroupRules}}"), '["b *:* rm","c 7:128 rwm"]')
+        plain = self.docker_ok("create", "bb:1", "true").strip()
+        self.assertEqual(self.inspect(plain, "{{json .HostConfig.DeviceCgroupRules}}"), "null")
+
     def test_bad_values_get_dockers_errors_and_create_nothing(self):
         n = host_cpus()
         cases = [
