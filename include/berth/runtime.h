@@ -390,8 +390,12 @@ class Runtime {
 
 struct LogEntry {
   std::string stream;  // "stdout" or "stderr"
-  std::string data;
+  std::string data;    // as Docker's json-file keeps it: bytes that are not UTF-8 are U+FFFD
   int64_t time_unix_nanos = 0;
+  // The bytes the container wrote, when they were not UTF-8 (the shim keeps
+  // them beside the text; see log_format.h); empty otherwise (then `data`
+  // is exactly what it wrote).
+  std::string raw;
 };
 
 struct LogReadOptions {
@@ -420,6 +424,10 @@ struct LogReadOptions {
   // line. (docker logs keeps one frame per entry, as dockerd.) The filters (streams, since, until, tail) still apply per
   // line.
   bool merge_entries = false;
+  // Each entry's `data` is the bytes the container wrote (LogEntry::raw
+  // where there is one) instead of Docker's json-file text: attach relays
+  // output byte for byte, as dockerd's does; docker logs shows the text.
+  bool exact_bytes = false;
 };
 
 // Reads the shim's log, the rotated files first (LogFilesOldestFirst), calling

@@ -341,6 +341,7 @@ Result<Response> AttachContainer(RouteContext& ctx) {
   o.stdout_ = q.Bool("stdout");
   o.stderr_ = q.Bool("stderr");
   o.merge_entries = true;  // a run of lines goes out in one frame
+  o.exact_bytes = true;    // what the container wrote, byte for byte
   BERTH_ASSIGN_OR_RETURN(ContainerInfo info, cs->Get(ctx.Var("id")));
   BERTH_ASSIGN_OR_RETURN(std::string detach_keys, ParseDetachKeys(q.Get("detachKeys")));
   std::string id = info.record.id;

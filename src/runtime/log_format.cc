@@ -4,6 +4,9 @@
 
 #include "berth/env.h"
 
+#include <cstring>
+
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 
 #include "berth/json_text.h"
@@ -11,6 +14,10 @@
 
 namespace berth {
 namespace runtime_internal {
+
+namespace {
+bool IsUtf8(std::string_view s);
+}  // namespace
 
 void AppendLogLineAt(std::string* out, std::string_view stream, std::string_view data,
                      std::string_view rfc3339_time) {
@@ -20,6 +27,13 @@ void AppendLogLineAt(std::string* out, std::string_view stream, std::string_view
   AppendGoJsonString(out, stream);
   out->append(",\"time\":\"");
   out->append(rfc3339_time);
+  if (!IsUtf8(data)) {
+    namespace b64 = boost::beast::detail::base64;
+    out->append("\",\"raw\":\"");
+    const size_t at = out->size();
+    out->resize(at + b64::encoded_size(data.size()));
+    out->resize(at + b64::encode(out->data() + at, data.data(), data.size()));
+  }
   out->append("\"}\n");
 }
 
@@ -59,6 +73,27 @@ size_t Utf8SequenceLength(std::string_view s) {
     return 4;
   }
   return 0;
+}
+
+bool IsUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    if (i + 8 <= s.size()) {  // eight ASCII bytes at a time
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = Utf8SequenceLength(s.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
 }
 
 // The value of the four hex digits at `p`; -1 when they are not.
@@ -221,6 +256,19 @@ Result<LogEntry> ParseLogLine(std::string_view line) {
     auto parsed = ParseRfc3339Nanos(std::string_view(t->get_string().data(), t->get_string().size()),
                                     Rfc3339Zone::kRequired);
     if (parsed.ok()) e.time_unix_nanos = *parsed;
+  }
+  if (const auto* raw = obj.if_contains("raw"); raw && raw->is_string()) {
+    // Damaged base64 leaves the text alone.
+    namespace b64 = boost::beast::detail::base64;
+    const std::string_view in(raw->get_string().data(), raw->get_string().size());
+    std::string bytes((in.size() + 3) / 4 * 3, '\0');  // decoded_size floors; a damaged tail writes more
+    auto [written, read] = b64::decode(bytes.data(), in.data(), in.size());
+    size_t end = in.size();  // where the padding starts
+    while (end > 0 && in.size() - end < 2 && in[end - 1] == '=') --end;
+    if (read == end) {
+      bytes.resize(written);
+      e.raw = std::move(bytes);
+    }
   }
   return e;
 }

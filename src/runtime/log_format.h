@@ -2,7 +2,10 @@
 // (reader): one JSON object per line,
 //   {"log":"<data>","stream":"stdout"|"stderr","time":"<RFC3339Nano UTC>"}
 // as Docker's json-file driver writes it (time with nine fraction digits:
-// FormatRfc3339NanosFixed of berth/time.h).
+// FormatRfc3339NanosFixed of berth/time.h). Like Docker's, "log" holds the
+// bytes that are not UTF-8 as U+FFFD; a line whose data was not UTF-8 also
+// carries the bytes themselves, base64, in a fourth key: ...,"raw":"<b64>"}
+// (berth's own; readers of json-file ignore it), for attach.
 #pragma once
 
 #include <cstdint>

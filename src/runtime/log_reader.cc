@@ -204,6 +204,7 @@ Status ReadToEnd(LogFile* f, uint64_t* offset, std::string* pending, const LogRe
       start = nl + 1;
       auto entry = ParseLogLine(line);
       if (!entry.ok()) continue;  // skip damaged lines, as Docker does
+      if (opts.exact_bytes && !entry->raw.empty()) entry->data = std::move(entry->raw);
       if (opts.until_unix_nanos != 0 && entry->time_unix_nanos > opts.until_unix_nanos) {
         *done = true;
         return sink.Flush();

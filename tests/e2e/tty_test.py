@@ -100,6 +100,21 @@ class TtyCliTest(ContainerTestCase):
         rc, out, err = self.d.docker("run", "--rm", "bb:1", "cat", input=b"hi\n")
         self.assertEqual((rc, out), (0, ""), err)
 
+    def test_run_i_relays_bytes_that_are_not_utf8_unchanged(self):
+        # Attach passes the container's output on byte for byte, as dockerd's
+        # does; docker logs shows Docker's json-file text (U+FFFD), as dockerd.
+        data = bytes(range(256)) * 64 + os.urandom(200000)
+        rc, out, err = self.d.docker_bytes("run", "-i", "--name", "binary", "bb:1", "cat", input=data)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, data)
+        rc, out, err = self.d.docker_bytes("run", "-i", "--rm", "bb:1", "cat", input=b"a\xffb\n")
+        self.assertEqual((rc, out), (0, b"a\xffb\n"), err)
+        rc, out, _ = self.d.docker_bytes("logs", "binary")
+        self.assertEqual(rc, 0)
+        self.assertEqual(out[:128], data[:128])  # ASCII stays as it is
+        self.assertIn(b"\xef\xbf\xbd", out)  # the rest is text with U+FFFD
+        self.assertNotEqual(out, data)
+
     def test_start_ai_attaches_stdin(self):
         cid = self.docker_ok("create", "-i", "bb:1", "sh", "-c", "read line; echo got $line").strip()
         self.assertEqual(self.inspect(cid, "{{.Config.OpenStdin}} {{.Config.StdinOnce}}"), "true true")
