@@ -219,6 +219,19 @@ bool PlainJsonString(std::string_view line, size_t* pos, std::string_view* out) 
   return false;
 }
 
+// The bytes of the "raw" key's base64 (padded or not); false when it is
+// not base64.
+bool DecodeRaw(std::string_view in, std::string* out) {
+  namespace b64 = boost::beast::detail::base64;
+  out->assign((in.size() + 3) / 4 * 3, '\0');  // decoded_size floors; a damaged tail writes more
+  auto [written, read] = b64::decode(out->data(), in.data(), in.size());
+  size_t end = in.size();  // where the padding starts
+  while (end > 0 && in.size() - end < 2 && in[end - 1] == '=') --end;
+  if (read != end) return false;
+  out->resize(written);
+  return true;
+}
+
 }  // namespace
 
 std::optional<LogEntry> ParseShimLogLine(std::string_view line) {
@@ -227,10 +240,14 @@ std::optional<LogEntry> ParseShimLogLine(std::string_view line) {
   std::string_view stream, time;
   if (!Expect(line, &pos, "{\"log\":\"") || !DecodeJsonString(line, &pos, &e.data) ||
       !Expect(line, &pos, ",\"stream\":\"") || !PlainJsonString(line, &pos, &stream) ||
-      !Expect(line, &pos, ",\"time\":\"") || !PlainJsonString(line, &pos, &time) || !Expect(line, &pos, "}") ||
-      pos != line.size()) {
+      !Expect(line, &pos, ",\"time\":\"") || !PlainJsonString(line, &pos, &time)) {
     return std::nullopt;
   }
+  std::string_view raw;
+  if (Expect(line, &pos, ",\"raw\":\"") && (!PlainJsonString(line, &pos, &raw) || !DecodeRaw(raw, &e.raw))) {
+    return std::nullopt;
+  }
+  if (!Expect(line, &pos, "}") || pos != line.size()) return std::nullopt;
   e.stream.assign(stream);
   auto parsed = ParseRfc3339Nanos(time, Rfc3339Zone::kRequired);
   if (parsed.ok()) e.time_unix_nanos = *parsed;
@@ -259,14 +276,8 @@ Result<LogEntry> ParseLogLine(std::string_view line) {
   }
   if (const auto* raw = obj.if_contains("raw"); raw && raw->is_string()) {
     // Damaged base64 leaves the text alone.
-    namespace b64 = boost::beast::detail::base64;
-    const std::string_view in(raw->get_string().data(), raw->get_string().size());
-    std::string bytes((in.size() + 3) / 4 * 3, '\0');  // decoded_size floors; a damaged tail writes more
-    auto [written, read] = b64::decode(bytes.data(), in.data(), in.size());
-    size_t end = in.size();  // where the padding starts
-    while (end > 0 && in.size() - end < 2 && in[end - 1] == '=') --end;
-    if (read == end) {
-      bytes.resize(written);
+    std::string bytes;
+    if (DecodeRaw(std::string_view(raw->get_string().data(), raw->get_string().size()), &bytes)) {
       e.raw = std::move(bytes);
     }
   }

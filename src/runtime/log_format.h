@@ -33,8 +33,9 @@ void AppendLogLineAt(std::string* out, std::string_view stream, std::string_view
 Result<LogEntry> ParseLogLine(std::string_view line);
 
 // The fast path of ParseLogLine: `line` decoded without building a JSON
-// value when it is exactly {"log":S,"stream":S,"time":S} (in that order, no
-// whitespace, `stream` and `time` without escapes) and valid JSON; nullopt
+// value when it is exactly {"log":S,"stream":S,"time":S} or the same with
+// ,"raw":S at its end (in that order, no whitespace, `stream`, `time` and
+// `raw` without escapes, `raw` base64) and valid JSON; nullopt
 // for any other line, including every one a JSON parser would refuse. Where
 // it answers, it answers as ParseLogLine's JSON path does (log_format_test
 // checks the two against each other on random and damaged lines).
