@@ -133,9 +133,11 @@ struct BuildOptions {
   // cache-from, a local cache hit counts only when it is an ancestor of a
   // cache-from image.
   std::vector<std::string> cache_from;
-  bool remove = true;         // remove a step's container after it succeeded
-  bool force_remove = false;  // also after it failed
-  std::string network_mode;   // as ContainerConfig::network_mode
+  bool remove = true;                    // remove a step's container after it succeeded
+  bool force_remove = false;             // also after it failed
+  std::string network_mode;              // as ContainerConfig::network_mode (a user network's name or ID too)
+  int64_t shm_size = 0;                  // /dev/shm of RUN steps, bytes (0: Docker's 64 MiB)
+  std::vector<std::string> extra_hosts;  // "name:ip" lines of RUN steps' /etc/hosts (--add-host)
   // pull=1 (`docker build --pull`): called with each FROM image (as
   // written, after expansion; not "scratch", not an earlier stage) before
   // the stage uses it, to pull it (its progress goes to the build's
@@ -153,6 +155,10 @@ struct BuildOptions {
 struct BuildOutput {
   std::function<Status(std::string_view text)> stream;
   std::function<Status(const Digest& image_id)> aux;
+  // Optional: a RUN step's command exited with this non-zero code; the
+  // build then fails with Docker's text (dockerd's errorDetail carries the
+  // code beside it).
+  std::function<void(int exit_code)> run_failed;
 };
 
 // The roles of the image service a build uses, and the OS: records to

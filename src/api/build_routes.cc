@@ -6,6 +6,7 @@
 // stream began an error ends it with an errorDetail line.
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -16,6 +17,7 @@
 #include "api/router.h"
 #include "berth/builder.h"
 #include "berth/mutex.h"
+#include "berth/network_service.h"
 #include "berth/reference.h"
 #include "berth/registry.h"
 
@@ -36,13 +38,12 @@ Status RefuseUnsupported(const Query& q) {
     return InvalidArgument("build parameter \"" + name + "\" is not supported by berth's builder" +
                            (why.empty() ? "" : ": " + why));
   };
-  for (const char* name :
-       {"remote", "extrahosts", "cpusetcpus", "cpusetmems", "cgroupparent", "securityopt", "session"}) {
+  for (const char* name : {"remote", "cpusetcpus", "cpusetmems", "cgroupparent", "securityopt", "session"}) {
     for (const auto& v : q.GetAll(name)) {
       if (!v.empty()) return refuse(name, "");
     }
   }
-  for (const char* name : {"shmsize", "memory", "memswap", "cpushares", "cpuperiod", "cpuquota"}) {
+  for (const char* name : {"memory", "memswap", "cpushares", "cpuperiod", "cpuquota"}) {
     std::string v = q.Get(name);
     if (!v.empty() && v != "0") return refuse(name, "");
   }
@@ -73,11 +74,34 @@ Result<builder::BuildOptions> ParseBuildOptions(RouteContext& ctx) {
   o.force_remove = q.Bool("forcerm");
   o.remove = o.force_remove || !q.Has("rm") || q.Get("rm").empty() || q.Bool("rm");
   std::string network = q.Get("networkmode");
-  if (!network.empty() && network != "default" && network != "none" && network != "host" && network != "bridge") {
+  if (network.starts_with("container:")) {
     return InvalidArgument("build parameter \"networkmode\" " + network +
-                           " is not supported by berth's builder (default, bridge, none or host)");
+                           " is not supported by berth's builder (default, bridge, none, host or a network's name)");
+  }
+  if (!network.empty() && network != "default" && network != "none" && network != "host" && network != "bridge") {
+    // A user-defined network: it must exist now (Docker's step would fail).
+    if (ctx.opts == nullptr || ctx.opts->network == nullptr) return Internal("no network service attached");
+    BERTH_RETURN_IF_ERROR(ctx.opts->network->FindNetwork(network).status());
   }
   o.network_mode = network;
+  // Docker's strconv.ParseInt of shmsize; the size a step container gets.
+  if (std::string s = q.Get("shmsize"); !s.empty()) {
+    int64_t size = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), size);
+    if (ec != std::errc() || end != s.data() + s.size()) {
+      return InvalidArgument("strconv.ParseInt: parsing \"" + s + "\": invalid syntax");
+    }
+    if (size < 0) return InvalidArgument("SHM size can not be less than 0");
+    o.shm_size = size;
+  }
+  for (const auto& h : q.GetAll("extrahosts")) {
+    if (!h.empty()) o.extra_hosts.push_back(h);
+  }
+  {
+    ContainerNetworkConfig hosts;
+    hosts.extra_hosts = o.extra_hosts;
+    BERTH_RETURN_IF_ERROR(ValidateNetworkConfig(hosts));
+  }
   if (std::string p = q.Get("platform"); !p.empty() && ctx.AtLeast("1.32")) {
     BERTH_ASSIGN_OR_RETURN(Platform plat, ParsePlatform(p));
     if (!Only(HostPlatform())->Match(Normalize(plat))) {
@@ -283,6 +307,8 @@ Result<Response> PostBuild(RouteContext& ctx) {
       written = true;
       return write(json::serialize(o) + "\n");
     };
+    int run_exit_code = 0;  // a failed RUN's, for errorDetail.code
+    out.run_failed = [&](int code) { run_exit_code = code; };
     if (pull) {
       opts.pull = [&](const std::string& image) -> Status {
         return PullBaseImage(store, registry, registry_config, image, opts.cancelled, [&](std::string line) {
@@ -300,7 +326,7 @@ Result<Response> PostBuild(RouteContext& ctx) {
     if (!built.ok()) {
       if (!written) return built.status();
       if (quiet) BERTH_RETURN_IF_ERROR(write(quiet_buffer));
-      return write(RenderProgressError(built.status().message()));
+      return write(RenderProgressError(built.status().message(), run_exit_code));
     }
     if (quiet) return write(GoHtmlEscape(StreamLine(built->str() + "\n")));
     return OkStatus();

@@ -67,9 +67,14 @@ std::string GoHtmlEscape(std::string_view text) {
   return out;
 }
 
-std::string RenderProgressError(std::string_view message) {
+std::string RenderProgressError(std::string_view message) { return RenderProgressError(message, 0); }
+
+std::string RenderProgressError(std::string_view message, int code) {
+  json::object detail;
+  if (code != 0) detail["code"] = code;
+  detail["message"] = message;
   json::object o;
-  o["errorDetail"] = json::object{{"message", message}};
+  o["errorDetail"] = std::move(detail);
   o["error"] = message;
   return GoHtmlEscape(json::serialize(o)) + "\n";
 }

@@ -34,6 +34,9 @@ std::string RenderProgress(const ProgressMessage& m);
 
 // The error line alone (FormatError).
 std::string RenderProgressError(std::string_view message);
+// The same with Docker's errorDetail code (a build's failed RUN: its exit
+// code); 0 leaves it out, as Go's omitempty.
+std::string RenderProgressError(std::string_view message, int code);
 
 // Go's json.Marshal escaping of an already serialised JSON text: '<', '>',
 // '&', U+2028 and U+2029 as \u escapes (they only occur inside strings).

@@ -84,6 +84,8 @@ Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::
   if (auto* w = st->config.if_contains("WorkingDir"); w && w->is_string()) cfg.working_dir = w->as_string();
   if (auto* u = st->config.if_contains("User"); u && u->is_string()) cfg.user = u->as_string();
   cfg.network_mode = opts_.network_mode;
+  cfg.resources.shm_size = opts_.shm_size;
+  cfg.network.extra_hosts = opts_.extra_hosts;
   cfg.platform = st->platform;
   BERTH_ASSIGN_OR_RETURN(const std::string id, CreateStepContainer(cfg));
   auto finish_failed = [&](Status s) { return FinishStepContainer(id, std::move(s)); };
@@ -104,6 +106,7 @@ Status Executor::RunInContainer(const Digest& run_image, const std::vector<std::
   Result<int> code = containers_->Wait(id, "not-running", [this] { return Cancelled(); });
   if (!code.ok()) return finish_failed(code.status());
   if (*code != 0) {
+    if (out_.run_failed) out_.run_failed(*code);
     return finish_failed(
         Status(Code::kUnknown, "The command '" + Join(cmd) + "' returned a non-zero code: " + std::to_string(*code)));
   }

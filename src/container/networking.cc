@@ -94,7 +94,28 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     p->network_namespace_path = "/proc/" + std::to_string(other->rec.pid) + "/ns/net";
     return OkStatus();
   }
-  if (network == nullptr || mode == "none" || mode == "host") return OkStatus();
+  // A container with loopback only still gets the --add-host lines: its
+  // /etc/hosts is localhost's and theirs, as Docker's for --network none.
+  auto loopback_hosts = [&]() -> Status {
+    if (cfg.network.extra_hosts.empty()) return OkStatus();
+    std::vector<std::string> extra_hosts;
+    for (std::string entry : cfg.network.extra_hosts) {
+      if (entry.ends_with("host-gateway")) {
+        if (network == nullptr || !network->BridgeEnabled()) {
+          return InvalidArgument("--add-host " + entry +
+                                 ": host-gateway needs the bridge network, which this daemon has not");
+        }
+        entry = entry.substr(0, entry.size() - 12) + network->BridgeGateway();
+      }
+      extra_hosts.push_back(std::move(entry));
+    }
+    const std::string path = Dir(rec.id) + "/hosts";
+    BERTH_RETURN_IF_ERROR(WriteFileAtomic(store_->env(), path, BuildHostsFile("", p->hostname, extra_hosts)));
+    p->bind_mounts.push_back({path, "/etc/hosts", false});
+    return OkStatus();
+  };
+  if (mode == "none") return loopback_hosts();
+  if (network == nullptr || mode == "host") return OkStatus();
   // Its own namespace, made by the network service even with no network
   // to join now, so that docker network connect can add one later. Where
   // that cannot be made and there is nothing to join, the runtime's own
@@ -104,7 +125,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   if (!sandbox.ok()) {
     if (joins) return sandbox.status();
     LogIfError(sandbox.status(), "make the network namespace of container " + rec.id);
-    return OkStatus();
+    return loopback_hosts();
   }
   p->network_namespace_path = *sandbox;
   std::optional<NetworkAttachment> first;
@@ -133,7 +154,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     store_->events()->Publish(NetworkEvent("connect", *a));
     if (!first) first = *a;
   }
-  if (!first) return OkStatus();  // a loopback-only namespace
+  if (!first) return loopback_hosts();  // a loopback-only namespace
   // Docker's files, bound read-write where the image has its own.
   std::vector<std::string> extra_hosts;
   for (std::string entry : cfg.network.extra_hosts) {

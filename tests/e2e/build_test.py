@@ -775,8 +775,7 @@ class ApiBuildTest(BuildTestCase):
         body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\n")])
         ids = self.all_image_ids()
         for query, name in [("?squash=1", "squash"), ("?version=2", "version"), ("?remote=https://example.com/x.git", "remote"),
-                            ("?memory=1000000", "memory"), ("?extrahosts=a:1.2.3.4", "extrahosts"),
-                            ("?shmsize=1024", "shmsize")]:
+                            ("?memory=1000000", "memory"), ("?cpusetcpus=0", "cpusetcpus")]:
             status, data = self.post_build(query, body)
             self.assertEqual(status, 400, query)
             self.assertIn('"%s"' % name, json.loads(data)["message"], query)
@@ -788,6 +787,32 @@ class ApiBuildTest(BuildTestCase):
         status, data = self.post_build("?platform=linux/s390x", body)
         self.assertEqual(status, 400)
         self.assertIn("host's platform only", json.loads(data)["message"])
+        self.assert_store_unchanged(ids)
+
+    def test_run_steps_get_the_shm_size_and_extra_hosts_asked_for(self):
+        body = tar_bytes([file_info("Dockerfile", b"FROM bb:1\nRUN cat /proc/mounts /etc/hosts\n")])
+        status, data = self.post_build("?nocache=1&shmsize=134217728&extrahosts=extrahost.local.test%3A127.0.0.1"
+                                       "&extrahosts=hello.world.test%3A10.1.2.3", body)
+        self.assertEqual(status, 200, data)
+        out = "".join(json.loads(l).get("stream", "") for l in data.decode().splitlines())
+        shm = [l for l in out.splitlines() if " /dev/shm " in l]
+        self.assertEqual(len(shm), 1, out)
+        self.assertIn("size=131072k", shm[0])
+        self.assertIn("127.0.0.1\textrahost.local.test\n", out)
+        self.assertIn("10.1.2.3\thello.world.test\n", out)
+        # Bad values: Docker's texts, nothing built.
+        ids = self.all_image_ids()
+        for query, message in [("?shmsize=abc", 'strconv.ParseInt: parsing "abc": invalid syntax'),
+                               ("?shmsize=-1", "SHM size can not be less than 0"),
+                               ("?extrahosts=nocolon", 'bad format for add-host: "nocolon"'),
+                               ("?extrahosts=h%3A1.2.3", 'invalid IP address in add-host: "1.2.3"'),
+                               ("?networkmode=container%3Aabc", "networkmode")]:
+            status, data = self.post_build(query, body)
+            self.assertEqual(status, 400, query)
+            self.assertIn(message, json.loads(data)["message"], query)
+        status, data = self.post_build("?networkmode=no-such-network", body)
+        self.assertEqual(status, 404, data)
+        self.assertIn("no-such-network", json.loads(data)["message"])
         self.assert_store_unchanged(ids)
 
     def test_stream_shape(self):
@@ -808,7 +833,9 @@ class ApiBuildTest(BuildTestCase):
         self.assertEqual(status, 200)
         last = json.loads(data.decode().splitlines()[-1])
         msg = "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
-        self.assertEqual(last, {"errorDetail": {"message": msg}, "error": msg})
+        # As dockerd: the step's exit code beside the text, and first.
+        self.assertEqual(last, {"errorDetail": {"code": 3, "message": msg}, "error": msg})
+        self.assertTrue(data.decode().splitlines()[-1].startswith('{"errorDetail":{"code":3,"message":'))
 
 
     def test_client_going_away_cancels_the_build(self):

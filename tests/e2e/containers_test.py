@@ -171,6 +171,20 @@ class RunTest(ContainerTestCase):
         cid = self.docker_ok("create", "bb:1", "true").strip()
         self.docker_ok("rm", cid)
 
+    def test_add_host_applies_without_a_network(self):
+        # This daemon has no bridge: containers have loopback only, and with
+        # --network none too. --add-host still reaches /etc/hosts, after
+        # localhost's lines, as Docker writes it for --network none.
+        for flags in ([], ["--network", "none"]):
+            out = self.docker_ok("run", "--rm", *flags, "--add-host", "db:10.9.8.7", "--add-host", "x.test:127.0.0.2",
+                                 "bb:1", "cat", "/etc/hosts")
+            lines = out.splitlines()
+            self.assertEqual(lines[0], "127.0.0.1\tlocalhost", flags)
+            self.assertEqual(lines[-2:], ["10.9.8.7\tdb", "127.0.0.2\tx.test"], flags)
+        rc, _, err = self.d.docker("run", "--rm", "--add-host", "gw:host-gateway", "bb:1", "true")
+        self.assertEqual(rc, 125, err)
+        self.assertIn("host-gateway needs the bridge network", err)
+
     def test_read_only_rootfs_and_no_new_privileges_are_applied(self):
         rc, out, err = self.d.docker("run", "--rm", "--read-only", "bb:1", "sh", "-c",
                                      "touch /x 2>&1; grep NoNewPrivs /proc/self/status")
