@@ -51,28 +51,11 @@ bool Expect(std::string_view line, size_t* pos, std::string_view prefix) {
   return true;
 }
 
-// The length of the well-formed UTF-8 sequence at the start of `s` (RFC
-// 3629: no overlong forms, no surrogates, at most U+10FFFF); 0 when there is
-// none.
-size_t Utf8SequenceLength(std::string_view s) {
-  auto at = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  auto cont = [&](size_t i) { return i < s.size() && (at(i) & 0xC0) == 0x80; };
-  const unsigned char b = at(0);
-  if (b < 0x80) return 1;
-  if (b >= 0xC2 && b <= 0xDF) return cont(1) ? 2 : 0;
-  if (b >= 0xE0 && b <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if (b == 0xE0 && at(1) < 0xA0) return 0;  // overlong
-    if (b == 0xED && at(1) > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (b >= 0xF0 && b <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if (b == 0xF0 && at(1) < 0x90) return 0;  // overlong
-    if (b == 0xF4 && at(1) > 0x8F) return 0;  // past U+10FFFF
-    return 4;
-  }
-  return 0;
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no
+// overlong forms, no surrogates, at most U+10FFFF); 0 when there is none.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  auto [rune, n] = DecodeUtf8Rune(s, i);
+  return rune == 0xFFFD && n == 1 ? 0 : n;  // Go's RuneError of width 1: invalid
 }
 
 bool IsUtf8(std::string_view s) {
@@ -89,7 +72,7 @@ bool IsUtf8(std::string_view s) {
       ++i;
       continue;
     }
-    const size_t n = Utf8SequenceLength(s.substr(i));
+    const size_t n = Utf8SequenceLength(s, i);
     if (n == 0) return false;
     i += n;
   }
@@ -117,23 +100,6 @@ int Hex4(std::string_view line, size_t p) {
   return v;
 }
 
-void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Decodes the JSON string whose opening quote is just before `*pos` into
 // `out`, leaving `*pos` after its closing quote; false when it is not a
@@ -159,7 +125,7 @@ bool DecodeJsonString(std::string_view line, size_t* pos, std::string* out) {
     }
     if (c < 0x20) return false;
     if (c >= 0x80) {
-      const size_t n = Utf8SequenceLength(line.substr(p));
+      const size_t n = Utf8SequenceLength(line, p);
       if (n == 0) return false;
       out->append(line.data() + p, n);
       p += n;
@@ -191,7 +157,7 @@ bool DecodeJsonString(std::string_view line, size_t* pos, std::string* out) {
           p += 6;
           cp = 0x10000 + ((static_cast<uint32_t>(hi) - 0xD800) << 10) + (static_cast<uint32_t>(lo) - 0xDC00);
         }
-        AppendUtf8(out, cp);
+        AppendUtf8Rune(out, cp);
         break;
       }
       default:
