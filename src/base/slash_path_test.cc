@@ -17,6 +17,9 @@ TEST(SlashPathTest, CleanSlashPathIsGosPathClean) {
   EXPECT_EQ(CleanSlashPath("a/../.."), "..");
   EXPECT_EQ(CleanSlashPath("a/.."), ".");
   EXPECT_EQ(CleanSlashPath("./"), ".");
+  EXPECT_EQ(CleanSlashPath("a//b/./c/"), "a/b/c");
+  EXPECT_EQ(CleanSlashPath("a/../../b"), "../b");
+  EXPECT_EQ(CleanSlashPath("/../a/.."), "/");
 }
 
 TEST(SlashPathTest, ComponentsWithinRefusesDotDot) {

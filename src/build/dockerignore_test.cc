@@ -19,14 +19,6 @@ bool Excluded(const std::vector<std::string>& patterns, std::string_view path) {
   return Matcher(patterns).Excluded(path);
 }
 
-TEST(CleanSlashPath, GoRules) {
-  EXPECT_EQ(CleanSlashPath(""), ".");
-  EXPECT_EQ(CleanSlashPath("a//b/./c/"), "a/b/c");
-  EXPECT_EQ(CleanSlashPath("a/../../b"), "../b");
-  EXPECT_EQ(CleanSlashPath("/../a/.."), "/");
-  EXPECT_EQ(CleanSlashPath("./"), ".");
-}
-
 TEST(ReadDockerignore, CommentsBlankLinesCleaningAndExceptions) {
   EXPECT_THAT(ReadDockerignore("\xEF\xBB\xBF# comment\n"
                                "  node_modules  \r\n"

@@ -117,6 +117,10 @@ Result<std::map<std::string, std::string>> CgroupDirsOf(int pid);
 // `runc delete`: read it before. False when it is gone (resources_update.cc).
 bool OomKilledInCgroup(const std::string& id);
 
+// Whether `dir` is a directory with no entries (false when it cannot be
+// read) (volumes.cc).
+bool EmptyDirectory(const std::string& dir);
+
 // Takes out of `changes` (WalkUpper's, in its depth-first order, of the
 // container's upper directory `upper`) what Docker keeps in a container's
 // init layer and never reports: the mount points the runtime made for its
@@ -333,6 +337,9 @@ class ContainerServiceImpl : public ContainerService {
   int StopSignalLocked(const Ctr& c) REQUIRES(mu_);
   // Waits until the container is not running or `ms` pass.
   bool WaitExit(Ctr& c, uint64_t exits_before, int64_t ms) REQUIRES(mu_);
+  // Waits on cv_ until `satisfied` (called with mu_ held); Cancelled when
+  // the service stops or `cancelled` says so (service.cc).
+  Status AwaitLocked(const std::function<bool()>& satisfied, const std::function<bool()>& cancelled) REQUIRES(mu_);
   // Releases the container's volumes; with `remove_volumes`, removes the
   // anonymous ones no other container uses.
   Status RemoveInternal(const std::string& id, bool force, bool from_watcher, bool remove_volumes = false);

@@ -7,7 +7,6 @@
 #include <sys/xattr.h>
 
 #include <algorithm>
-#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -114,28 +113,17 @@ void DropRuntimeMountPoints(const std::string& upper, std::vector<ContainerChang
   static const std::set<std::string> kMountPoints = {
       "/dev", "/dev/pts",   "/dev/shm",      "/dev/mqueue",      "/dev/console", "/proc",
       "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/etc/mtab",    "/.dockerenv"};
-  auto is_stub = [&](const std::string& path) {
+  auto is_bare_mount_point = [&](const std::string& path) {
     struct stat st;
     const std::string at = upper + path;
     if (::lstat(at.c_str(), &st) != 0) return false;
     if (S_ISREG(st.st_mode)) return st.st_size == 0;
-    if (!S_ISDIR(st.st_mode)) return false;
-    DIR* d = ::opendir(at.c_str());
-    if (d == nullptr) return false;
-    bool empty = true;
-    while (struct dirent* e = ::readdir(d)) {
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
-        empty = false;
-        break;
-      }
-    }
-    ::closedir(d);
-    return empty;
+    return S_ISDIR(st.st_mode) && EmptyDirectory(at);
   };
   std::vector<ContainerChange>& all = *changes;
   std::vector<bool> drop(all.size(), false);
   for (size_t i = 0; i < all.size(); ++i) {
-    drop[i] = all[i].kind == 1 && kMountPoints.count(all[i].path) != 0 && is_stub(all[i].path);
+    drop[i] = all[i].kind == 1 && kMountPoints.count(all[i].path) != 0 && is_bare_mount_point(all[i].path);
   }
   // Changed directories whose reported descendants all went: from the
   // deepest up (a descendant follows its directory in depth-first order).

@@ -725,25 +725,28 @@ Result<int> ContainerServiceImpl::Wait(const std::string& ref, const std::string
     // container exits into restarting.
     return !c->rec.running() || c->removed || c->exits != before;
   };
+  BERTH_RETURN_IF_ERROR(AwaitLocked(satisfied, cancelled));
+  return c->rec.exit_code;
+}
+
+Status ContainerServiceImpl::AwaitLocked(const std::function<bool()>& satisfied,
+                                         const std::function<bool()>& cancelled) {
+  // Whatever changes a record notifies cv_; the timeout only bounds how
+  // late `cancelled` is seen.
   while (!satisfied()) {
     if (stopping_) return Cancelled("container service is shutting down");
     if (cancelled && cancelled()) return Cancelled("wait cancelled");
     cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
   }
-  return c->rec.exit_code;
+  return OkStatus();
 }
 
 Result<ContainerState> ContainerServiceImpl::AwaitStarted(const std::string& ref,
                                                           const std::function<bool()>& cancelled) {
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   MutexLock lk(&mu_);
-  // Start, a failed start and removal notify cv_; the timeout only bounds
-  // how late `cancelled` is seen.
-  while (!c->removed && c->rec.state == ContainerState::kCreated) {
-    if (stopping_) return Cancelled("container service is shutting down");
-    if (cancelled && cancelled()) return Cancelled("wait cancelled");
-    cv_.WaitFor(&mu_, std::chrono::milliseconds(100));
-  }
+  // Start, a failed start and removal notify cv_.
+  BERTH_RETURN_IF_ERROR(AwaitLocked([&] { return c->removed || c->rec.state != ContainerState::kCreated; }, cancelled));
   if (c->removed) return NotFound("No such container: " + c->rec.id);
   return c->rec.state;
 }

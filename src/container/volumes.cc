@@ -31,12 +31,12 @@ std::vector<std::string> ImageVolumes(std::string_view config_raw) {
 
 size_t Depth(const std::string& path) { return static_cast<size_t>(std::count(path.begin(), path.end(), '/')); }
 
+}  // namespace
+
 bool EmptyDirectory(const std::string& dir) {
   std::error_code ec;
   return std::filesystem::is_empty(dir, ec) && !ec;
 }
-
-}  // namespace
 
 Result<std::vector<MountRequest>> ContainerServiceImpl::VolumesFromMounts(const std::vector<std::string>& specs) {
   // Docker's registerMountPoints: each container's mount points, a later

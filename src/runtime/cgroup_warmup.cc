@@ -67,7 +67,7 @@ int CgroupWarmup::moves() const {
 }
 
 void CgroupWarmup::Run(std::string file, std::chrono::milliseconds limit) {
-  const bool v2 = file.size() >= 13 && file.compare(file.size() - 13, 13, "/cgroup.procs") == 0;
+  const bool v2 = file.ends_with("/cgroup.procs");
   const auto until = std::chrono::steady_clock::now() + limit;
   while (true) {
     if (!MoveIntoOwnCgroup(file, v2)) return;

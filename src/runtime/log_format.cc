@@ -16,33 +16,6 @@ namespace berth {
 namespace runtime_internal {
 
 namespace {
-bool IsUtf8(std::string_view s);
-}  // namespace
-
-void AppendLogLineAt(std::string* out, std::string_view stream, std::string_view data,
-                     std::string_view rfc3339_time) {
-  out->append("{\"log\":");
-  AppendGoJsonString(out, data);
-  out->append(",\"stream\":");
-  AppendGoJsonString(out, stream);
-  out->append(",\"time\":\"");
-  out->append(rfc3339_time);
-  if (!IsUtf8(data)) {
-    namespace b64 = boost::beast::detail::base64;
-    out->append("\",\"raw\":\"");
-    const size_t at = out->size();
-    out->resize(at + b64::encoded_size(data.size()));
-    out->resize(at + b64::encode(out->data() + at, data.data(), data.size()));
-  }
-  out->append("\"}\n");
-}
-
-void AppendLogLine(std::string* out, std::string_view stream, std::string_view data,
-                   int64_t unix_nanos) {
-  AppendLogLineAt(out, stream, data, FormatRfc3339NanosFixed(unix_nanos));
-}
-
-namespace {
 
 // Skips `prefix` at `*pos`; false when `line` does not continue with it.
 bool Expect(std::string_view line, size_t* pos, std::string_view prefix) {
@@ -99,7 +72,6 @@ int Hex4(std::string_view line, size_t p) {
   }
   return v;
 }
-
 
 // Decodes the JSON string whose opening quote is just before `*pos` into
 // `out`, leaving `*pos` after its closing quote; false when it is not a
@@ -199,6 +171,29 @@ bool DecodeRaw(std::string_view in, std::string* out) {
 }
 
 }  // namespace
+
+void AppendLogLineAt(std::string* out, std::string_view stream, std::string_view data,
+                     std::string_view rfc3339_time) {
+  out->append("{\"log\":");
+  AppendGoJsonString(out, data);
+  out->append(",\"stream\":");
+  AppendGoJsonString(out, stream);
+  out->append(",\"time\":\"");
+  out->append(rfc3339_time);
+  if (!IsUtf8(data)) {
+    namespace b64 = boost::beast::detail::base64;
+    out->append("\",\"raw\":\"");
+    const size_t at = out->size();
+    out->resize(at + b64::encoded_size(data.size()));
+    out->resize(at + b64::encode(out->data() + at, data.data(), data.size()));
+  }
+  out->append("\"}\n");
+}
+
+void AppendLogLine(std::string* out, std::string_view stream, std::string_view data,
+                   int64_t unix_nanos) {
+  AppendLogLineAt(out, stream, data, FormatRfc3339NanosFixed(unix_nanos));
+}
 
 std::optional<LogEntry> ParseShimLogLine(std::string_view line) {
   size_t pos = 0;
