@@ -161,6 +161,9 @@ Result<std::pair<int, std::string>> ParsePortProto(std::string_view text);
 // empty).
 std::string BuildHostsFile(const std::string& ip, const std::string& hostname,
                            const std::vector<std::string>& extra_hosts);
+// The "IP\tNAME" lines of `extra_hosts` ("name:ip", in order), as
+// BuildHostsFile writes them.
+std::string ExtraHostsLines(const std::vector<std::string>& extra_hosts);
 // The container's /etc/resolv.conf as Docker writes it from the host's
 // `host_resolv_conf` text: nameservers (`dns`, else the host's without
 // loopback ones, else Google's 8.8.8.8 and 8.8.4.4), "search" (`dns_search`,

@@ -68,6 +68,19 @@ constexpr char kHostResolvConf[] = "/etc/resolv.conf";
 
 std::string HostResolvConf() { return Env::Default()->ReadFileToString(kHostResolvConf).value_or(""); }
 
+constexpr std::string_view kHostGateway = "host-gateway";
+
+// --add-host entries ("name:ip") with Docker's "host-gateway" address
+// replaced by `gateway`.
+std::vector<std::string> WithHostGateway(const std::vector<std::string>& extra_hosts, const std::string& gateway) {
+  std::vector<std::string> out;
+  for (std::string entry : extra_hosts) {
+    if (entry.ends_with(kHostGateway)) entry = entry.substr(0, entry.size() - kHostGateway.size()) + gateway;
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const ContainerConfig& cfg,
@@ -94,28 +107,35 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     p->network_namespace_path = "/proc/" + std::to_string(other->rec.pid) + "/ns/net";
     return OkStatus();
   }
-  // A container with loopback only still gets the --add-host lines: its
-  // /etc/hosts is localhost's and theirs, as Docker's for --network none.
-  auto loopback_hosts = [&]() -> Status {
+  // A container with loopback only, or on the host's network, still gets
+  // the --add-host lines: its /etc/hosts is localhost's and theirs, as
+  // Docker's for --network none, or the host's and theirs (--network host).
+  auto own_hosts_file = [&](bool host_mode) -> Status {
     if (cfg.network.extra_hosts.empty()) return OkStatus();
-    std::vector<std::string> extra_hosts;
-    for (std::string entry : cfg.network.extra_hosts) {
-      if (entry.ends_with("host-gateway")) {
-        if (network == nullptr || !network->BridgeEnabled()) {
-          return InvalidArgument("--add-host " + entry +
-                                 ": host-gateway needs the bridge network, which this daemon has not");
-        }
-        entry = entry.substr(0, entry.size() - 12) + network->BridgeGateway();
+    const bool has_gateway = network != nullptr && network->BridgeEnabled();
+    for (const std::string& entry : cfg.network.extra_hosts) {
+      if (entry.ends_with(kHostGateway) && !has_gateway) {
+        return InvalidArgument("--add-host " + entry +
+                               ": host-gateway needs the bridge network, which this daemon has not");
       }
-      extra_hosts.push_back(std::move(entry));
+    }
+    const std::vector<std::string> extra_hosts =
+        WithHostGateway(cfg.network.extra_hosts, has_gateway ? network->BridgeGateway() : "");
+    std::string text;
+    if (host_mode) {
+      text = store_->env()->ReadFileToString("/etc/hosts").value_or("");
+      if (!text.empty() && text.back() != '\n') text += '\n';
+      text += ExtraHostsLines(extra_hosts);
+    } else {
+      text = BuildHostsFile("", p->hostname, extra_hosts);
     }
     const std::string path = Dir(rec.id) + "/hosts";
-    BERTH_RETURN_IF_ERROR(WriteFileAtomic(store_->env(), path, BuildHostsFile("", p->hostname, extra_hosts)));
+    BERTH_RETURN_IF_ERROR(WriteFileAtomic(store_->env(), path, text));
     p->bind_mounts.push_back({path, "/etc/hosts", false});
     return OkStatus();
   };
-  if (mode == "none") return loopback_hosts();
-  if (network == nullptr || mode == "host") return OkStatus();
+  if (mode == "none" || mode == "host") return own_hosts_file(mode == "host");
+  if (network == nullptr) return OkStatus();
   // Its own namespace, made by the network service even with no network
   // to join now, so that docker network connect can add one later. Where
   // that cannot be made and there is nothing to join, the runtime's own
@@ -125,7 +145,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   if (!sandbox.ok()) {
     if (joins) return sandbox.status();
     LogIfError(sandbox.status(), "make the network namespace of container " + rec.id);
-    return loopback_hosts();
+    return own_hosts_file(false);
   }
   p->network_namespace_path = *sandbox;
   std::optional<NetworkAttachment> first;
@@ -154,13 +174,9 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
     store_->events()->Publish(NetworkEvent("connect", *a));
     if (!first) first = *a;
   }
-  if (!first) return loopback_hosts();  // a loopback-only namespace
+  if (!first) return own_hosts_file(false);  // a loopback-only namespace
   // Docker's files, bound read-write where the image has its own.
-  std::vector<std::string> extra_hosts;
-  for (std::string entry : cfg.network.extra_hosts) {
-    if (entry.ends_with("host-gateway")) entry = entry.substr(0, entry.size() - 12) + first->gateway;
-    extra_hosts.push_back(std::move(entry));
-  }
+  const std::vector<std::string> extra_hosts = WithHostGateway(cfg.network.extra_hosts, first->gateway);
   const std::string dir = Dir(rec.id);
   // On a user-defined network the container resolves its peers through the
   // embedded DNS server (its /etc/hosts lists only itself, as Docker's).

@@ -98,11 +98,17 @@ std::string BuildHostsFile(const std::string& ip, const std::string& hostname,
       "ff00::\tip6-mcastprefix\n"
       "ff02::1\tip6-allnodes\n"
       "ff02::2\tip6-allrouters\n";
+  out += ExtraHostsLines(extra_hosts);
+  if (!ip.empty()) out += ip + "\t" + hostname + "\n";
+  return out;
+}
+
+std::string ExtraHostsLines(const std::vector<std::string>& extra_hosts) {
+  std::string out;
   for (const auto& entry : extra_hosts) {
     auto [name, address] = SplitExtraHost(entry);
     out += address + "\t" + name + "\n";
   }
-  if (!ip.empty()) out += ip + "\t" + hostname + "\n";
   return out;
 }
 

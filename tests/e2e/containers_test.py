@@ -174,13 +174,19 @@ class RunTest(ContainerTestCase):
     def test_add_host_applies_without_a_network(self):
         # This daemon has no bridge: containers have loopback only, and with
         # --network none too. --add-host still reaches /etc/hosts, after
-        # localhost's lines, as Docker writes it for --network none.
+        # localhost's lines, as Docker writes it for --network none; with
+        # --network host, after the host's.
         for flags in ([], ["--network", "none"]):
             out = self.docker_ok("run", "--rm", *flags, "--add-host", "db:10.9.8.7", "--add-host", "x.test:127.0.0.2",
                                  "bb:1", "cat", "/etc/hosts")
             lines = out.splitlines()
             self.assertEqual(lines[0], "127.0.0.1\tlocalhost", flags)
             self.assertEqual(lines[-2:], ["10.9.8.7\tdb", "127.0.0.2\tx.test"], flags)
+        # On the host's network: the host's /etc/hosts, then the added lines.
+        with open("/etc/hosts") as f:
+            host_lines = f.read().splitlines()
+        out = self.docker_ok("run", "--rm", "--network", "host", "--add-host", "db:10.9.8.7", "bb:1", "cat", "/etc/hosts")
+        self.assertEqual(out.splitlines(), host_lines + ["10.9.8.7\tdb"])
         rc, _, err = self.d.docker("run", "--rm", "--add-host", "gw:host-gateway", "bb:1", "true")
         self.assertEqual(rc, 125, err)
         self.assertIn("host-gateway needs the bridge network", err)
