@@ -7,8 +7,11 @@
 // of each) never run inside a writer's COMMIT, where SQLite's automatic
 // checkpoint would put them: the write connection has none, and its WAL hook
 // wakes the checkpointer thread once the WAL holds kCheckpointFrames frames
-// (SQLite's default threshold). That thread runs a PASSIVE checkpoint on its
-// own connection, which neither waits for nor blocks writers and readers.
+// (SQLite's default threshold). That thread copies on its own connection
+// (PASSIVE checkpoints, which neither wait for nor block writers and readers)
+// until only a short tail is left, and copies the tail holding write_mu_, so
+// the next writer starts the WAL again from its beginning: the WAL stays near
+// the threshold under a stream of writes that never pauses.
 // The last connection to close checkpoints what is left, as before.
 //
 // With BERTH_TRACE_TX set in its environment, the process writes one line
@@ -477,6 +480,11 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path, bool durable) {
 
 // SQLite's default automatic checkpoint threshold, in WAL frames (pages).
 constexpr int kCheckpointFrames = 1000;
+// A checkpoint copies beside the writers up to kCheckpointRounds times, until
+// no more than kCheckpointTail frames are left; it copies those with the
+// writers held off.
+constexpr int kCheckpointRounds = 4;
+constexpr int kCheckpointTail = 64;
 
 class SqliteMetadataStore : public MetadataStore {
  public:
@@ -643,6 +651,7 @@ class SqliteMetadataStore : public MetadataStore {
   // leave a tail for the next, but not one fsync pair per commit.
   static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
     auto* store = static_cast<SqliteMetadataStore*>(self);
+    store->wal_frames_.store(frames);
     int copied = store->checkpointed_frames_.load();
     if (frames < copied) {  // the writer has restarted the WAL from its start
       copied = 0;
@@ -682,7 +691,23 @@ class SqliteMetadataStore : public MetadataStore {
       }
       if (conn) {
         int in_wal = 0, copied = 0;
-        int rc = sqlite3_wal_checkpoint_v2(conn->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &in_wal, &copied);
+        // A copy runs beside writers and reaches the frames that were there
+        // when it began. While what writers added meanwhile is more than a
+        // few frames, copy again beside them; then copy the rest with the
+        // writers held off, so the whole WAL is in the database file when the
+        // next writer begins, and that writer starts the WAL again from its
+        // first frame. Without this last step a steady stream of writes
+        // never finds the WAL copied, and the WAL grows for as long as the
+        // stream lasts.
+        int rc = SQLITE_OK;
+        for (int round = 0; round < kCheckpointRounds && rc == SQLITE_OK; ++round) {
+          rc = sqlite3_wal_checkpoint_v2(conn->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &in_wal, &copied);
+          if (wal_frames_.load() - copied <= kCheckpointTail) break;
+        }
+        if (rc == SQLITE_OK) {
+          MutexLock write_lock(&write_mu_);
+          rc = sqlite3_wal_checkpoint_v2(conn->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &in_wal, &copied);
+        }
         if (rc == SQLITE_OK) checkpointed_frames_.store(copied);
         // BUSY: another checkpoint is running; the next request retries.
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) s = sqlite::Error(conn->db(), "checkpoint");
@@ -707,6 +732,8 @@ class SqliteMetadataStore : public MetadataStore {
   bool stopping_ GUARDED_BY(checkpoint_mu_) = false;
   // Frames of the WAL the last checkpoint copied (0 after a restart).
   std::atomic<int> checkpointed_frames_{0};
+  // Frames in the WAL after the last commit.
+  std::atomic<int> wal_frames_{0};
   std::thread checkpointer_;  // started once everything above exists
 };
 

@@ -7,7 +7,9 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "testing/await.h"
@@ -333,6 +335,36 @@ TEST_F(MetadataTest, TheWalIsCheckpointedIntoTheDatabaseWhileTheStoreIsOpen) {
     EXPECT_EQ(*tx.CountImages(), 1500);
     return OkStatus();
   }).ok());
+}
+
+// The WAL header's checkpoint sequence number (bytes 12..15, big-endian):
+// SQLite adds one each time a writer starts the WAL again from its beginning.
+uint32_t WalCheckpointSequence(const std::string& wal) {
+  unsigned char b[16] = {};
+  std::ifstream in(wal, std::ios::binary);
+  if (!in.read(reinterpret_cast<char*>(b), sizeof b)) return 0;
+  return (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) | b[15];
+}
+
+TEST_F(MetadataTest, AStreamOfWritesWithoutPausesStartsTheWalAgain) {
+  // A checkpoint that copies while writers go on never finds the whole WAL
+  // copied, and then no writer starts the WAL again from its beginning: it
+  // grows for as long as the stream lasts. The checkpointer copies the last
+  // frames with the writers held off. Write back to back (about six frames
+  // per transaction) until the WAL has been started again twice; a store
+  // that never restarts it writes ~36000 frames and fails.
+  const std::string wal = dir_ + "/metadata.db-wal";
+  const std::string filler(3000, 'x');
+  ASSERT_TRUE(store_->Update([&](Tx& tx) { return tx.PutImage(Record("r/img:first", D("t"), {{"filler", filler}})); }).ok());
+  const uint32_t first = WalCheckpointSequence(wal);
+  int restarts = 0;
+  for (int i = 0; i < 6000 && restarts < 2; ++i) {
+    ASSERT_TRUE(store_->Update([&](Tx& tx) {
+      return tx.PutImage(Record("r/img:" + std::to_string(i), D("t" + std::to_string(i)), {{"filler", filler}}));
+    }).ok());
+    if (i % 50 == 0) restarts = static_cast<int>(WalCheckpointSequence(wal) - first);
+  }
+  EXPECT_GE(restarts, 2) << "the WAL was started again " << restarts << " times";
 }
 
 }  // namespace
