@@ -16,6 +16,7 @@
 #include "api/render.h"
 #include "api/router.h"
 #include "berth/builder.h"
+#include "berth/go_strconv.h"
 #include "berth/mutex.h"
 #include "berth/network_service.h"
 #include "berth/reference.h"
@@ -86,11 +87,7 @@ Result<builder::BuildOptions> ParseBuildOptions(RouteContext& ctx) {
   o.network_mode = network;
   // Docker's strconv.ParseInt of shmsize; the size a step container gets.
   if (std::string s = q.Get("shmsize"); !s.empty()) {
-    int64_t size = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), size);
-    if (ec != std::errc() || end != s.data() + s.size()) {
-      return InvalidArgument("strconv.ParseInt: parsing \"" + s + "\": invalid syntax");
-    }
+    BERTH_ASSIGN_OR_RETURN(const int64_t size, GoParseInt(s, 64));
     if (size < 0) return InvalidArgument("SHM size can not be less than 0");
     o.shm_size = size;
   }

@@ -17,6 +17,7 @@
 #include "api/query.h"
 #include "api/render.h"
 #include "api/router.h"
+#include "berth/go_strconv.h"
 #include "berth/io.h"
 #include "berth/log.h"
 #include "berth/runtime.h"
@@ -34,15 +35,17 @@ Response NoContent(int status) {
   return r;
 }
 
-// Go's strconv.Atoi for a query value; `def` when absent or empty.
+// Go's strconv.Atoi for a query value; `def` when absent or empty. Beyond an
+// int's 32 bits, Go's range error (Docker's int has 64; no count or size
+// berth takes comes near).
 Result<int> IntParam(const Query& q, std::string_view key, int def) {
   std::string v = q.Get(key);
   if (v.empty()) return def;
-  size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
-  bool ok = i < v.size();
-  for (size_t j = i; j < v.size(); j++) ok = ok && std::isdigit(static_cast<unsigned char>(v[j]));
-  if (!ok || v.size() > 10) return InvalidArgument("strconv.Atoi: parsing \"" + v + "\": invalid syntax");
-  return static_cast<int>(std::stoll(v));
+  BERTH_ASSIGN_OR_RETURN(const int64_t n, GoAtoi(v));
+  if (n > INT32_MAX || n < INT32_MIN) {
+    return Status(Code::kOutOfRange, "strconv.Atoi: parsing " + GoQuote(v) + ": value out of range");
+  }
+  return static_cast<int>(n);
 }
 
 // The stop timeout of stop/restart: "t" (or "timeout", as some clients
@@ -420,8 +423,8 @@ Result<Response> AttachContainer(RouteContext& ctx) {
 // POST /containers/{id}/resize?h=&w=: the TTY's window size.
 Result<Response> ResizeContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
-  BERTH_ASSIGN_OR_RETURN(int rows, IntParam(ctx.query, "h", 0));
-  BERTH_ASSIGN_OR_RETURN(int cols, IntParam(ctx.query, "w", 0));
+  BERTH_ASSIGN_OR_RETURN(int rows, ResizeDimension(ctx.query, "h"));
+  BERTH_ASSIGN_OR_RETURN(int cols, ResizeDimension(ctx.query, "w"));
   BERTH_RETURN_IF_ERROR(cs->ResizeTty(ctx.Var("id"), rows, cols));
   return NoContent(200);
 }

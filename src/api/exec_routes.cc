@@ -51,16 +51,6 @@ Result<std::string> StringField(const json::object& o, std::string_view key) {
   return std::string(v->as_string());
 }
 
-// h / w of a resize: a non-negative integer (absent: 0).
-Result<int> SizeParam(const Query& q, std::string_view key) {
-  std::string v = q.Get(key);
-  if (v.empty()) return 0;
-  if (v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos) {
-    return InvalidArgument("strconv.Atoi: parsing \"" + v + "\": invalid syntax");
-  }
-  return std::stoi(v);
-}
-
 Result<bool> BoolField(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr || v->is_null()) return false;
@@ -150,8 +140,8 @@ Result<Response> InspectExec(RouteContext& ctx) {
 // POST /exec/{id}/resize?h=&w=: the TTY's window size.
 Result<Response> ResizeExec(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
-  BERTH_ASSIGN_OR_RETURN(int rows, SizeParam(ctx.query, "h"));
-  BERTH_ASSIGN_OR_RETURN(int cols, SizeParam(ctx.query, "w"));
+  BERTH_ASSIGN_OR_RETURN(int rows, ResizeDimension(ctx.query, "h"));
+  BERTH_ASSIGN_OR_RETURN(int cols, ResizeDimension(ctx.query, "w"));
   BERTH_RETURN_IF_ERROR(cs->ResizeExec(ctx.Var("id"), rows, cols));
   Response r;
   r.status = 200;

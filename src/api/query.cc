@@ -2,6 +2,8 @@
 
 #include "api/query.h"
 
+#include "berth/go_strconv.h"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
@@ -109,6 +111,28 @@ std::vector<std::string> Query::GetAll(std::string_view key) const {
 bool Query::Bool(std::string_view key) const { return BoolValue(Get(key)); }
 
 bool Query::BoolOr(std::string_view key, bool def) const { return Has(key) ? Bool(key) : def; }
+
+Result<int> ResizeDimension(const Query& q, std::string_view key) {
+  const std::string value = q.Get(key);
+  auto fail = [&](std::string_view why) {
+    return InvalidArgument("invalid resize " + std::string(key == "h" ? "height" : "width") + " " + GoQuote(value) +
+                           ": " + std::string(why));
+  };
+  // Docker strips one '-' first: ParseUint would call a negative number's
+  // sign a syntax error, and Docker reports it as out of range.
+  std::string_view digits = value;
+  const bool negative = digits.starts_with('-');
+  if (negative) digits.remove_prefix(1);
+  if (digits.empty() || digits.front() == '+') return fail("invalid syntax");
+  Result<uint64_t> n = GoParseUint(digits, 32);
+  if (!n.ok()) return fail(n.status().code() == Code::kOutOfRange ? "value out of range" : "invalid syntax");
+  if (negative) return fail("value out of range");
+  if (*n > 65535) {
+    return InvalidArgument("resize " + std::string(key == "h" ? "height" : "width") + " " + value +
+                           " is more than a terminal has (65535)");
+  }
+  return static_cast<int>(*n);
+}
 
 // ---- Filters ----
 

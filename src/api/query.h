@@ -50,6 +50,14 @@ class Query {
   std::vector<std::pair<std::string, std::string>> pairs_;
 };
 
+// A dimension of a container's or exec's TTY resize, "h" or "w", as Docker's
+// routes read it (httputils.Uint32Value): an unsigned 32-bit decimal, else
+// InvalidArgument `invalid resize height "<value>": invalid syntax` (or
+// "width"; `value out of range` past 32 bits and for a negative number).
+// Absent or empty is a syntax error too, as in Docker. A terminal's size is
+// 16 bits: above 65535 berth refuses with its own text.
+Result<int> ResizeDimension(const Query& q, std::string_view key);
+
 // Docker's filters.Args: name -> set of values.
 class Filters {
  public:

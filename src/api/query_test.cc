@@ -51,6 +51,27 @@ TEST(Query, EmptyAndBad) {
   EXPECT_FALSE(Query::Parse("a=%G1").ok());
 }
 
+TEST(ResizeDimension, DockersUint32ValueAndItsMessages) {
+  auto dim = [](std::string_view raw, std::string_view key) -> std::string {
+    Result<Query> q = Query::Parse(raw);
+    if (!q.ok()) return q.status().message();
+    Result<int> n = ResizeDimension(*q, key);
+    return n.ok() ? std::to_string(*n) : n.status().message();
+  };
+  EXPECT_EQ(dim("h=41&w=120", "h"), "41");
+  EXPECT_EQ(dim("h=41&w=120", "w"), "120");
+  EXPECT_EQ(dim("h=0", "h"), "0");
+  EXPECT_EQ(dim("h=x", "h"), "invalid resize height \"x\": invalid syntax");
+  EXPECT_EQ(dim("w=", "w"), "invalid resize width \"\": invalid syntax");
+  EXPECT_EQ(dim("", "h"), "invalid resize height \"\": invalid syntax");
+  EXPECT_EQ(dim("h=%2B5", "h"), "invalid resize height \"+5\": invalid syntax");
+  EXPECT_EQ(dim("h=-5", "h"), "invalid resize height \"-5\": value out of range");
+  EXPECT_EQ(dim("h=--5", "h"), "invalid resize height \"--5\": invalid syntax");
+  EXPECT_EQ(dim("h=-x", "h"), "invalid resize height \"-x\": invalid syntax");
+  EXPECT_EQ(dim("w=4294967296", "w"), "invalid resize width \"4294967296\": value out of range");
+  EXPECT_EQ(dim("w=70000", "w"), "resize width 70000 is more than a terminal has (65535)");
+}
+
 TEST(Filters, MapForm) {
   Result<Filters> f = Filters::FromJson(R"({"dangling":{"false":true},"label":{"x=y":true,"a":true}})");
   ASSERT_TRUE(f.ok());

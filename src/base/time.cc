@@ -3,6 +3,8 @@
 
 #include "berth/time.h"
 
+#include "berth/go_strconv.h"
+
 #include <chrono>
 #include <cerrno>
 #include <cmath>
@@ -370,39 +372,15 @@ Result<int64_t> ParseGoDuration(std::string_view orig) {
 }
 
 Result<int64_t> ParseUnixTimestamp(std::string_view value) {
-  auto syntax = [](std::string_view what) {
-    return InvalidArgument("strconv.ParseInt: parsing " + Quote(what) + ": invalid syntax");
-  };
+  // Docker's parseTimestamp: seconds, then an optional fraction, each Go's
+  // strconv.ParseInt; the fraction is scaled by 10^(9 - its length).
   size_t dot = value.find('.');
-  std::string_view sec_part = value.substr(0, dot);
-  std::string sec_str(sec_part);
-  if (sec_str.empty()) return syntax(sec_part);
-  size_t start = (sec_str[0] == '-' || sec_str[0] == '+') ? 1 : 0;
-  if (start == sec_str.size()) return syntax(sec_part);
-  for (size_t i = start; i < sec_str.size(); i++) {
-    if (!IsDigit(sec_str[i])) return syntax(sec_part);
-  }
-  errno = 0;
-  long long secs = std::strtoll(sec_str.c_str(), nullptr, 10);
-  if (errno == ERANGE) {
-    return InvalidArgument("strconv.ParseInt: parsing " + Quote(sec_part) + ": value out of range");
-  }
+  BERTH_ASSIGN_OR_RETURN(const int64_t secs, GoParseInt(value.substr(0, dot), 64));
   int64_t nanos = 0;
   if (dot != std::string_view::npos) {
     std::string_view frac = value.substr(dot + 1);
-    if (frac.empty()) return syntax(frac);
-    for (char c : frac) {
-      if (!IsDigit(c)) return syntax(frac);
-    }
-    if (frac.size() <= 9) {
-      std::string padded(frac);
-      padded.append(9 - frac.size(), '0');
-      nanos = std::strtoll(padded.c_str(), nullptr, 10);
-    } else {
-      std::string f(frac);
-      double n = std::strtod(f.c_str(), nullptr);
-      nanos = static_cast<int64_t>(n * std::pow(10.0, 9.0 - static_cast<double>(frac.size())));
-    }
+    BERTH_ASSIGN_OR_RETURN(const int64_t n, GoParseInt(frac, 64));
+    nanos = static_cast<int64_t>(static_cast<double>(n) * std::pow(10.0, 9.0 - static_cast<double>(frac.size())));
   }
   if (secs > std::numeric_limits<int64_t>::max() / 1000000000 - 1 ||
       secs < std::numeric_limits<int64_t>::min() / 1000000000 + 1) {

@@ -271,6 +271,12 @@ TEST(Timestamps, UnixAndFractions) {
   EXPECT_FALSE(ParseUnixTimestamp("abc").ok());
   EXPECT_FALSE(ParseUnixTimestamp("1.x").ok());
   EXPECT_FALSE(ParseUnixTimestamp("").ok());
+  // Docker's words: each part is Go's strconv.ParseInt.
+  EXPECT_EQ(ParseUnixTimestamp("1.x").status().message(), "strconv.ParseInt: parsing \"x\": invalid syntax");
+  EXPECT_EQ(ParseUnixTimestamp("1.").status().message(), "strconv.ParseInt: parsing \"\": invalid syntax");
+  EXPECT_EQ(ParseUnixTimestamp("x.5").status().message(), "strconv.ParseInt: parsing \"x\": invalid syntax");
+  EXPECT_EQ(ParseUnixTimestamp("99999999999999999999").status().message(),
+            "strconv.ParseInt: parsing \"99999999999999999999\": value out of range");
 }
 
 TEST(Timestamps, GetTimestampForms) {

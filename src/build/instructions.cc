@@ -6,10 +6,10 @@
 #include <string>
 
 #include "berth/dockerfile.h"
+#include "berth/go_strconv.h"
 #include "berth/time.h"
 #include "build/flags.h"
 #include "build/lines.h"
-#include "platform/go_text.h"
 
 namespace berth::dockerfile {
 namespace {
@@ -18,8 +18,6 @@ using internal::AsciiLower;
 using internal::AsciiUpper;
 using internal::Flags;
 using internal::Node;
-
-using platform_internal::GoQuote;
 
 struct KindEntry {
   const char* lower;
@@ -97,28 +95,6 @@ Result<int64_t> ParseInterval(const Flags& flags, const std::string& name) {
   return d;
 }
 
-// strconv.ParseInt(s, 10, 32) with Go's errors.
-Result<int64_t> ParseInt32(std::string_view s) {
-  std::string_view digits = s;
-  bool negative = false;
-  if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) {
-    negative = digits[0] == '-';
-    digits.remove_prefix(1);
-  }
-  auto fail = [&](const char* why) { return InvalidArgument("strconv.ParseInt: parsing " + GoQuote(s) + ": " + why); };
-  if (digits.empty()) return fail("invalid syntax");
-  int64_t v = 0;
-  bool overflow = false;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return fail("invalid syntax");
-    if (!overflow) v = v * 10 + (c - '0');
-    if (v > (int64_t{1} << 31)) overflow = true;
-  }
-  if (negative) v = -v;
-  if (overflow || v > INT32_MAX || v < INT32_MIN) return fail("value out of range");
-  return v;
-}
-
 Status ParseHealthcheck(const Node& node, Flags& flags, Instruction* out) {
   if (node.args.empty()) return InvalidArgument(AtLeastOne("HEALTHCHECK"));
   std::string type = AsciiUpper(node.args[0]);
@@ -142,7 +118,7 @@ Status ParseHealthcheck(const Node& node, Flags& flags, Instruction* out) {
   BERTH_ASSIGN_OR_RETURN(health.start_period_nanos, ParseInterval(flags, "start-period"));
   BERTH_ASSIGN_OR_RETURN(health.start_interval_nanos, ParseInterval(flags, "start-interval"));
   if (std::string retries = flags.String("retries"); !retries.empty()) {
-    BERTH_ASSIGN_OR_RETURN(int64_t n, ParseInt32(retries));
+    BERTH_ASSIGN_OR_RETURN(int64_t n, GoParseInt(retries, 32));
     if (n < 0) return InvalidArgument("--retries cannot be negative (" + std::to_string(n) + ")");
     health.retries = static_cast<int>(n);
   }

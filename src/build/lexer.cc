@@ -3,9 +3,9 @@
 #include <string>
 
 #include "berth/dockerfile_expand.h"
+#include "berth/go_strconv.h"
 #include "berth/json_text.h"
 #include "build/shell_pattern.h"
-#include "platform/go_text.h"
 
 namespace berth::dockerfile {
 namespace {
@@ -292,7 +292,7 @@ Result<Processed> Process(std::string_view text, char escape, const Variables& v
   ShellWord word(text, escape, vars);
   Result<Processed> out = word.ProcessStopOn(kEof, false);
   if (!out.ok()) {
-    return InvalidArgument("failed to process " + platform_internal::GoQuote(text) + ": " + out.status().message());
+    return InvalidArgument("failed to process " + GoQuote(text) + ": " + out.status().message());
   }
   return out;
 }

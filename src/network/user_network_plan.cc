@@ -4,18 +4,12 @@
 #include <charconv>
 #include <optional>
 
+#include "berth/go_strconv.h"
 #include "berth/network_service.h"
 
 namespace berth {
 
 namespace {
-
-// Go's strconv.ParseBool.
-std::optional<bool> ParseGoBool(const std::string& v) {
-  if (v == "1" || v == "t" || v == "T" || v == "TRUE" || v == "true" || v == "True") return true;
-  if (v == "0" || v == "f" || v == "F" || v == "FALSE" || v == "false" || v == "False") return false;
-  return std::nullopt;
-}
 
 Status ParseError(const std::string& key, const std::string& value, const std::string& why) {
   return InvalidArgument("failed to parse " + key + " value: " + value + " (" + why + ")");
@@ -42,20 +36,17 @@ Status ApplyBridgeOptions(UserNetwork* n) {
       }
       n->bridge = value;
     } else if (key == "com.docker.network.bridge.enable_ip_masquerade") {
-      auto on = ParseGoBool(value);
-      if (!on) return ParseError(key, value, "strconv.ParseBool: parsing \"" + value + "\": invalid syntax");
+      Result<bool> on = GoParseBool(value);
+      if (!on.ok()) return ParseError(key, value, on.status().message());
       n->ip_masquerade = *on;
     } else if (key == "com.docker.network.driver.mtu") {
-      int mtu = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
-      if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
-        return ParseError(key, value, "strconv.Atoi: parsing \"" + value + "\": invalid syntax");
-      }
-      if (mtu < 0) return InvalidArgument("invalid MTU number: " + value);
-      if (mtu != 0 && (mtu < 68 || mtu > 65535)) {
+      Result<int64_t> mtu = GoAtoi(value);
+      if (!mtu.ok()) return ParseError(key, value, mtu.status().message());
+      if (*mtu < 0) return InvalidArgument("invalid MTU number: " + value);
+      if (*mtu != 0 && (*mtu < 68 || *mtu > 65535)) {
         return InvalidArgument("invalid MTU number: " + value + " (berth takes 68 to 65535)");
       }
-      n->mtu = mtu;
+      n->mtu = static_cast<int>(*mtu);
     } else {
       return InvalidArgument("berth does not support the bridge driver option " + key);
     }

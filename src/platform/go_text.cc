@@ -1,9 +1,10 @@
-// Reproductions of Go's strconv.Quote, encoding/json's syntax scanner and
+// Reproductions of Go's encoding/json syntax scanner and
 // string encoder, and url.PathUnescape (behaviour only; written from the
 // documented semantics).
 
 #include "platform/go_text.h"
 
+#include "berth/go_strconv.h"
 #include "berth/json_text.h"
 
 #include <cstdint>
@@ -14,60 +15,16 @@ namespace platform_internal {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
 constexpr char32_t kRuneError = 0xFFFD;
 
 std::pair<char32_t, size_t> DecodeRune(std::string_view s, size_t i) { return DecodeUtf8Rune(s, i); }
-
-void AppendHex(std::string* out, uint32_t v, int digits) {
-  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out->push_back(kHex[(v >> shift) & 0xF]);
-}
-
-bool IsPrintRune(char32_t r) {
-  if (r < 0x20 || (r >= 0x7F && r <= 0x9F)) return false;
-  if (r == 0xA0 || r == 0xAD || r == 0x2028 || r == 0x2029 || r == 0xFEFF) return false;
-  return true;
-}
-
-// Appends the body (no surrounding quotes) of strconv.Quote for one rune.
-void AppendQuotedRune(std::string* out, char32_t r, char quote) {
-  if (r == static_cast<char32_t>(quote) || r == '\\') {
-    out->push_back('\\');
-    out->push_back(static_cast<char>(r));
-    return;
-  }
-  if (IsPrintRune(r)) {
-    AppendUtf8Rune(out, r);
-    return;
-  }
-  switch (r) {
-    case '\a': *out += "\\a"; return;
-    case '\b': *out += "\\b"; return;
-    case '\f': *out += "\\f"; return;
-    case '\n': *out += "\\n"; return;
-    case '\r': *out += "\\r"; return;
-    case '\t': *out += "\\t"; return;
-    case '\v': *out += "\\v"; return;
-    default: break;
-  }
-  if (r < 0x20 || r == 0x7F) {
-    *out += "\\x";
-    AppendHex(out, r, 2);
-  } else if (r < 0x10000) {
-    *out += "\\u";
-    AppendHex(out, r, 4);
-  } else {
-    *out += "\\U";
-    AppendHex(out, r, 8);
-  }
-}
 
 // Go's encoding/json quoteChar: the byte as a rune, single-quoted.
 std::string QuoteChar(unsigned char c) {
   if (c == '\'') return "'\\''";
   if (c == '"') return "'\"'";
   std::string s = "'";
-  AppendQuotedRune(&s, c, '"');
+  AppendGoQuotedRune(&s, c, '"');
   s += "'";
   return s;
 }
@@ -345,24 +302,6 @@ class JsonScanner {
 };
 
 }  // namespace
-
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    auto [r, n] = DecodeRune(s, i);
-    if (r == kRuneError && n == 1) {
-      const auto b = static_cast<unsigned char>(s[i]);
-      // A literal U+FFFD (3 bytes) decodes with n == 3; n == 1 is a bad byte.
-      out += "\\x";
-      AppendHex(&out, b, 2);
-    } else {
-      AppendQuotedRune(&out, r, '"');
-    }
-    i += n;
-  }
-  out += "\"";
-  return out;
-}
 
 std::optional<std::string> GoJsonSyntaxError(std::string_view text) {
   JsonScanner scanner;

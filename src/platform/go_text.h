@@ -12,10 +12,7 @@
 namespace berth {
 namespace platform_internal {
 
-// Go's strconv.Quote: a double-quoted string with Go escapes. Unicode
-// printability is approximated: C0/C1 controls, DEL, U+00A0, U+00AD and
-// U+2028/U+2029 are escaped; every other valid code point is kept.
-std::string GoQuote(std::string_view s);
+// (Go's strconv.Quote is berth/go_strconv.h's GoQuote.)
 
 // The message of the *SyntaxError Go's encoding/json reports for `text`
 // (its checkValid scan), e.g. "unexpected end of JSON input" or

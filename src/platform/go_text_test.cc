@@ -12,30 +12,6 @@ namespace berth {
 namespace platform_internal {
 namespace {
 
-TEST(GoQuoteTest, Vectors) {
-  struct Case {
-    std::string in;
-    std::string want;
-  };
-  const Case cases[] = {
-      {"", R"("")"},
-      {"linux/amd64", R"("linux/amd64")"},
-      {"a\"b", R"("a\"b")"},
-      {"a\\b", R"("a\\b")"},
-      {"tab\there", R"("tab\there")"},
-      {"nl\n", R"("nl\n")"},
-      {std::string("\x01", 1), R"("\x01")"},
-      {"\x7f", R"("\x7f")"},
-      {"\xff", R"("\xff")"},
-      {"caf\xc3\xa9", "\"caf\xc3\xa9\""},
-      {"\xc2\x85", R"("\u0085")"},
-      {"\xe2\x80\xa8", R"("\u2028")"},
-      {"^[A-Za-z0-9_.-]+$", R"("^[A-Za-z0-9_.-]+$")"},
-      {R"j(\(x\))j", R"j("\\(x\\)")j"},
-  };
-  for (const Case& c : cases) EXPECT_EQ(GoQuote(c.in), c.want) << c.in;
-}
-
 TEST(GoJsonSyntaxErrorTest, ValidDocuments) {
   const char* valid[] = {
       "{}", " { } ", "null", "true", "false", "0", "-0", "12", "1.5e+10", "1E-2", "\"s\"",

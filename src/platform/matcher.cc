@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/go_strconv.h"
 #include "berth/platform.h"
 
 namespace berth {
@@ -25,15 +26,12 @@ struct WindowsVersion {
   bool empty() const { return major == 0 && minor == 0 && build == 0; }
 };
 
-// Go's strconv.ParseUint(s, 10, bits): decimal digits only, in range.
+// Go's strconv.ParseUint(s, 10, bits of T).
 template <typename T>
 bool ParseUnsigned(std::string_view s, T* out) {
-  if (s.empty()) return false;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return false;
-  if (v > std::numeric_limits<T>::max()) return false;
-  *out = static_cast<T>(v);
+  Result<uint64_t> v = GoParseUint(s, std::numeric_limits<T>::digits);
+  if (!v.ok()) return false;
+  *out = static_cast<T>(*v);
   return true;
 }
 
@@ -62,19 +60,12 @@ bool WindowsCompatible(const WindowsVersion& host, const WindowsVersion& ctr) {
   return ctr.build >= kLtsc2022 && ctr.build <= host.build;
 }
 
-// Go's strconv.Atoi, for the small variant numbers seen here.
+// Go's strconv.Atoi, for the small variant numbers seen here (an int's
+// 32 bits: a larger one is no variant).
 bool Atoi(std::string_view s, int* out) {
-  if (s.empty()) return false;
-  bool negative = false;
-  if (s.front() == '+' || s.front() == '-') {
-    negative = s.front() == '-';
-    s.remove_prefix(1);
-    if (s.empty()) return false;
-  }
-  int v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return false;
-  *out = negative ? -v : v;
+  Result<int64_t> v = GoParseInt(s, 32);
+  if (!v.ok()) return false;
+  *out = static_cast<int>(*v);
   return true;
 }
 

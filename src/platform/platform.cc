@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "berth/go_strconv.h"
 #include "platform/go_text.h"
 
 namespace berth {
@@ -14,7 +15,6 @@ namespace berth {
 namespace {
 
 using platform_internal::GoPathUnescape;
-using platform_internal::GoQuote;
 
 // containerd's regular expressions, quoted into error messages verbatim.
 constexpr std::string_view kSpecifierRe = "^[A-Za-z0-9_.-]+$";

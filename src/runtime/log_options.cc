@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "berth/go_strconv.h"
 #include "berth/runtime.h"
 
 namespace berth {
@@ -49,20 +50,6 @@ Result<int64_t> ParseHumanSize(const std::string& text) {
   double bytes = value * multiplier;
   if (bytes >= 9.2e18) return InvalidArgument(invalid);
   return static_cast<int64_t>(bytes);
-}
-
-// Go's strconv.Atoi, with its error text.
-Result<int> ParseInt(const std::string& text) {
-  errno = 0;
-  char* end = nullptr;
-  long value = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || end != text.c_str() + text.size() || std::isspace(static_cast<unsigned char>(text[0]))) {
-    return InvalidArgument("strconv.Atoi: parsing \"" + text + "\": invalid syntax");
-  }
-  if (errno == ERANGE || value > INT32_MAX || value < INT32_MIN) {
-    return InvalidArgument("strconv.Atoi: parsing \"" + text + "\": value out of range");
-  }
-  return static_cast<int>(value);
 }
 
 }  // namespace
@@ -108,8 +95,11 @@ Result<LogRotation> ParseLogConfig(const std::string& driver, const std::map<std
     if (r.max_size_bytes <= 0) return InvalidArgument("max-size must be a positive number");
   }
   if (auto it = options.find("max-file"); it != options.end()) {
-    BERTH_ASSIGN_OR_RETURN(r.max_files, ParseInt(it->second));
-    if (r.max_files < 1) return InvalidArgument("max-file cannot be less than 1");
+    BERTH_ASSIGN_OR_RETURN(const int64_t files, GoAtoi(it->second));
+    if (files < 1) return InvalidArgument("max-file cannot be less than 1");
+    if (files > INT32_MAX)
+      return InvalidArgument("max-file " + it->second + " is more files than berth keeps (2147483647)");
+    r.max_files = static_cast<int>(files);
     // Without max-size the log never rotates, so the count has nothing to
     // bound; Docker accepts and keeps it (inspect shows it) all the same.
   }
