@@ -4,7 +4,6 @@
 // error before anything was written (bad query, bad context, Dockerfile
 // parse errors, a missing base image) is a plain HTTP error; once the
 // stream began an error ends it with an errorDetail line.
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 #include <charconv>
 #include <cstring>
@@ -15,6 +14,7 @@
 #include "api/query.h"
 #include "api/render.h"
 #include "api/router.h"
+#include "berth/base64.h"
 #include "berth/builder.h"
 #include "berth/go_strconv.h"
 #include "berth/mutex.h"
@@ -157,19 +157,12 @@ Result<builder::BuildOptions> ParseBuildOptions(RouteContext& ctx) {
 // holds for the registry of `ref`; none when it has none. Malformed:
 // InvalidArgument.
 Result<AuthConfig> BuildAuthFor(const std::string& header, const Reference& ref) {
-  namespace b64 = boost::beast::detail::base64;
   if (header.empty()) return AuthConfig{};
-  std::string padded = header;
-  for (char& c : padded) c = c == '-' ? '+' : c == '_' ? '/' : c;  // base64url as well
-  while (padded.size() % 4 != 0) padded.push_back('=');
-  std::string raw(b64::decoded_size(padded.size()), '\0');
-  auto [written, read] = b64::decode(raw.data(), padded.data(), padded.size());
-  const size_t data_chars = padded.find_last_not_of('=') + 1;
-  if (read < data_chars) return InvalidArgument("invalid X-Registry-Config header: not base64");
-  raw.resize(written);
+  Result<std::string> raw = Base64Decode(header);
+  if (!raw.ok()) return InvalidArgument("invalid X-Registry-Config header: not base64");
   json::value v;
   try {
-    v = json::parse(raw);
+    v = json::parse(*raw);
   } catch (const std::exception& ex) {
     return InvalidArgument(std::string("invalid X-Registry-Config header: ") + ex.what());
   }
@@ -184,10 +177,7 @@ Result<AuthConfig> BuildAuthFor(const std::string& header, const Reference& ref)
   };
   for (const auto& [key, entry] : v.as_object()) {
     if (host_of(std::string(key)) != ref.domain) continue;
-    std::string text = json::serialize(entry);
-    std::string encoded(b64::encoded_size(text.size()), '\0');
-    encoded.resize(b64::encode(encoded.data(), text.data(), text.size()));
-    return DecodeRegistryAuth(encoded);
+    return DecodeRegistryAuth(Base64Encode(json::serialize(entry)));
   }
   return AuthConfig{};
 }

@@ -12,6 +12,7 @@
 
 #include "api/container_archive.h"
 #include "api/router.h"
+#include "berth/base64.h"
 #include "berth/time.h"
 #include "registry/client.h"
 
@@ -113,7 +114,7 @@ std::string PathStatHeaderValue(const ContainerPathStat& st) {
   o["mode"] = GoFileMode(st.mode);
   o["mtime"] = FormatRfc3339Nanos(st.mtime_unix_nanos);
   o["linkTarget"] = st.link_target;
-  return registry::Base64Encode(json::serialize(o));
+  return Base64Encode(json::serialize(o));
 }
 
 void AddContainerArchiveRoutes(Router* r) {

@@ -1,6 +1,7 @@
 // docker cp's X-Docker-Container-Path-Stat header: Go's FileMode bits and
 // the base64 JSON the docker CLI and the SDK decode.
 #include "api/container_archive.h"
+#include "berth/base64.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -31,7 +32,7 @@ TEST(PathStatHeaderTest, Base64JsonWithDockersKeys) {
   st.mode = S_IFLNK | 0777;
   st.mtime_unix_nanos = 1'700'000'000'123'456'789;
   st.link_target = "/etc/passwd";
-  Result<std::string> raw = registry::Base64Decode(PathStatHeaderValue(st));
+  Result<std::string> raw = Base64Decode(PathStatHeaderValue(st));
   ASSERT_TRUE(raw.ok());
   boost::json::object o = boost::json::parse(*raw).as_object();
   EXPECT_EQ(o.at("name").as_string(), "l");

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "berth/base64.h"
 #include "berth/digest.h"
 #include "berth/mutex.h"
 #include "berth/registry.h"
@@ -53,9 +54,7 @@ std::string Lower(std::string s);
 std::string Trim(std::string_view s);
 std::string UrlEncode(std::string_view s);
 
-std::string Base64Encode(std::string_view in);
-// Standard or URL-safe alphabet, padding optional. Malformed: InvalidArgument.
-Result<std::string> Base64Decode(std::string_view in);
+// (Base64: berth/base64.h.)
 
 // A parsed WWW-Authenticate challenge: scheme ("bearer", "basic", lower
 // case) and parameters (realm, service, scope, …).

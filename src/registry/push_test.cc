@@ -1,5 +1,6 @@
 // Push, remote platform removal and registry authentication against a real
 // docker-registry.
+#include "berth/base64.h"
 #include "registry/registry_test_util.h"
 
 namespace berth::registry_test {
@@ -167,7 +168,7 @@ TEST_F(RegistryTest, BearerTokenAuth) {
   auto img = Multi("bearer", {kAmd64});
   Seed(img, Host() + repo);
   FaultProxy proxy(g_registry->port());
-  proxy.RequireBearer("tok123", "Basic " + registry::Base64Encode("bob:pw"));
+  proxy.RequireBearer("tok123", "Basic " + Base64Encode("bob:pw"));
   PullOptions po;
   po.reference = proxy.host() + repo;
   auto denied = Pull(other_.get(), cfg_, po, nullptr);

@@ -181,7 +181,7 @@ Result<AuthConfig> DecodeRegistryAuth(const std::string& header_value) {
   namespace json = boost::json;
   AuthConfig out;
   if (header_value.empty()) return out;
-  Result<std::string> raw = registry::Base64Decode(header_value);
+  Result<std::string> raw = Base64Decode(header_value);
   if (!raw.ok()) return InvalidArgument("invalid X-Registry-Auth header: " + raw.status().message());
   boost::system::error_code ec;
   json::value v = json::parse(*raw, ec);
@@ -203,7 +203,7 @@ Result<AuthConfig> DecodeRegistryAuth(const std::string& header_value) {
     else if (key == "registrytoken") out.registry_token = val;
   }
   if (!auth.empty() && out.username.empty() && out.password.empty()) {
-    Result<std::string> up = registry::Base64Decode(auth);
+    Result<std::string> up = Base64Decode(auth);
     if (!up.ok()) return InvalidArgument("invalid X-Registry-Auth header: auth: " + up.status().message());
     size_t colon = up->find(':');
     if (colon == std::string::npos) return InvalidArgument("invalid X-Registry-Auth header: auth is not user:password");

@@ -2,11 +2,11 @@
 
 #include "runtime/log_format.h"
 
+#include "berth/base64.h"
 #include "berth/env.h"
 
 #include <cstring>
 
-#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
 
 #include "berth/json_text.h"
@@ -160,13 +160,9 @@ bool PlainJsonString(std::string_view line, size_t* pos, std::string_view* out) 
 // The bytes of the "raw" key's base64 (padded or not); false when it is
 // not base64.
 bool DecodeRaw(std::string_view in, std::string* out) {
-  namespace b64 = boost::beast::detail::base64;
-  out->assign((in.size() + 3) / 4 * 3, '\0');  // decoded_size floors; a damaged tail writes more
-  auto [written, read] = b64::decode(out->data(), in.data(), in.size());
-  size_t end = in.size();  // where the padding starts
-  while (end > 0 && in.size() - end < 2 && in[end - 1] == '=') --end;
-  if (read != end) return false;
-  out->resize(written);
+  Result<std::string> bytes = Base64Decode(in);
+  if (!bytes.ok()) return false;
+  *out = std::move(*bytes);
   return true;
 }
 
@@ -181,11 +177,8 @@ void AppendLogLineAt(std::string* out, std::string_view stream, std::string_view
   out->append(",\"time\":\"");
   out->append(rfc3339_time);
   if (!IsUtf8(data)) {
-    namespace b64 = boost::beast::detail::base64;
     out->append("\",\"raw\":\"");
-    const size_t at = out->size();
-    out->resize(at + b64::encoded_size(data.size()));
-    out->resize(at + b64::encode(out->data() + at, data.data(), data.size()));
+    AppendBase64(out, data);
   }
   out->append("\"}\n");
 }

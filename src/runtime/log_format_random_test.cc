@@ -37,14 +37,21 @@ std::optional<LogEntry> ByJsonParser(std::string_view line) {
     if (parsed.ok()) e.time_unix_nanos = *parsed;
   }
   if (const auto* raw = obj.if_contains("raw"); raw && raw->is_string()) {
-    // The same base64 library, padded or not; damaged: no bytes.
+    // berth/base64.h's contract, checked by rule and decoded by Beast's
+    // codec: either alphabet, padding optional but completing the last
+    // quad, no lone final character; damaged: no bytes.
     namespace b64 = boost::beast::detail::base64;
-    const std::string in(raw->get_string());
-    std::string bytes((in.size() + 3) / 4 * 3, '\0');
-    auto [written, read] = b64::decode(bytes.data(), in.data(), in.size());
-    size_t end = in.size();
-    while (end > 0 && in.size() - end < 2 && in[end - 1] == '=') --end;
-    if (read == end) e.raw = bytes.substr(0, written);
+    std::string in(raw->get_string());
+    const size_t bare = in.find_last_not_of('=') + 1;  // 0 when all '=' (or empty)
+    const size_t padding = in.size() - bare;
+    for (char& c : in) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    const bool alphabet =
+        in.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") >= bare;
+    if (alphabet && padding <= 2 && bare % 4 != 1 && (padding == 0 || in.size() % 4 == 0)) {
+      std::string bytes(bare / 4 * 3 + 3, '\0');
+      auto [written, read] = b64::decode(bytes.data(), in.data(), bare);
+      if (read == bare) e.raw = bytes.substr(0, written);
+    }
   }
   return e;
 }
