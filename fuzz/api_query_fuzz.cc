@@ -12,6 +12,7 @@
 
 #include "api/query.h"
 #include "berth/image_filters.h"
+#include "berth/url_escape.h"
 #include "fuzz_util.h"
 
 namespace {
@@ -70,9 +71,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view version_a = parts.Next();
   std::string_view version_b = parts.Next();
 
-  auto decoded = api::PercentDecode(raw_query, true);
+  auto decoded = berth::UrlUnescape(raw_query, true);
   if (decoded.ok()) {
-    auto again = api::PercentDecode(EncodeAll(*decoded), false);
+    auto again = berth::UrlUnescape(EncodeAll(*decoded), false);
     FUZZ_CHECK(again.ok() && *again == *decoded);
   } else {
     CheckError(decoded.status());

@@ -4,6 +4,7 @@
 
 #include "api/query.h"
 #include "api/router.h"
+#include "berth/url_escape.h"
 #include "berth/api.h"
 #include "berth/io.h"
 
@@ -28,7 +29,7 @@ struct Api::Impl {
     // Strip a fragment, should a client send one.
     size_t hash = p.raw_query.find('#');
     if (hash != std::string::npos) p.raw_query.resize(hash);
-    BERTH_ASSIGN_OR_RETURN(std::string path, PercentDecode(raw_path, false));
+    BERTH_ASSIGN_OR_RETURN(std::string path, UrlUnescape(raw_path, false));
     auto [version, rest] = SplitVersionPrefix(path);
     p.version = std::move(version);
     p.path = std::move(rest);

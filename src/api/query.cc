@@ -2,6 +2,7 @@
 
 #include "api/query.h"
 
+#include "berth/url_escape.h"
 #include "berth/go_strconv.h"
 
 #include <algorithm>
@@ -14,13 +15,6 @@ namespace berth::api {
 namespace json = boost::json;
 
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
@@ -35,29 +29,6 @@ std::string_view Trim(std::string_view s) {
 }
 
 }  // namespace
-
-Result<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); i++) {
-    char c = s[i];
-    if (c == '%') {
-      int hi = i + 1 < s.size() ? HexValue(s[i + 1]) : -1;
-      int lo = i + 2 < s.size() ? HexValue(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0) {
-        std::string bad(s.substr(i, 3));
-        return InvalidArgument("invalid URL escape \"" + bad + "\"");
-      }
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 bool BoolValue(std::string_view v) {
   std::string s = ToLower(Trim(v));
@@ -76,8 +47,8 @@ Result<Query> Query::Parse(std::string_view raw) {
       size_t eq = part.find('=');
       std::string_view k = part.substr(0, eq);
       std::string_view v = eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1);
-      BERTH_ASSIGN_OR_RETURN(std::string key, PercentDecode(k, true));
-      BERTH_ASSIGN_OR_RETURN(std::string value, PercentDecode(v, true));
+      BERTH_ASSIGN_OR_RETURN(std::string key, UrlUnescape(k, true));
+      BERTH_ASSIGN_OR_RETURN(std::string value, UrlUnescape(v, true));
       q.pairs_.emplace_back(std::move(key), std::move(value));
     }
     if (amp == std::string_view::npos) break;

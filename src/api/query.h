@@ -17,10 +17,7 @@
 
 namespace berth::api {
 
-// Percent-decodes `s`. With `plus_is_space`, '+' decodes to ' ' (query
-// strings); paths keep '+'. A malformed escape is InvalidArgument
-// `invalid URL escape "%zz"` (Go's text).
-Result<std::string> PercentDecode(std::string_view s, bool plus_is_space);
+// (Percent-decoding: berth/url_escape.h.)
 
 // Docker's httputils.BoolValue: the value is trimmed and lower-cased; "",
 // "0", "no", "false" and "none" are false, anything else is true.

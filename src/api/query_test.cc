@@ -5,17 +5,6 @@
 namespace berth::api {
 namespace {
 
-TEST(PercentDecode, PlusAndEscapes) {
-  EXPECT_EQ(*PercentDecode("a+b%20c%2Fd", true), "a b c/d");
-  EXPECT_EQ(*PercentDecode("a+b", false), "a+b");
-  EXPECT_EQ(*PercentDecode("%7B%22a%22%3A1%7D", true), "{\"a\":1}");
-  Result<std::string> bad = PercentDecode("x%zz", true);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(bad.status().message(), "invalid URL escape \"%zz\"");
-  EXPECT_FALSE(PercentDecode("x%4", true).ok());
-}
-
 TEST(BoolValue, DockerSemantics) {
   struct Case {
     const char* in;

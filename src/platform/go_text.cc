@@ -1,9 +1,10 @@
 // Reproductions of Go's encoding/json syntax scanner and
-// string encoder, and url.PathUnescape (behaviour only; written from the
+// string encoder, (behaviour only; written from the
 // documented semantics).
 
 #include "platform/go_text.h"
 
+#include "berth/url_escape.h"
 #include "berth/go_strconv.h"
 #include "berth/json_text.h"
 
@@ -31,9 +32,7 @@ std::string QuoteChar(unsigned char c) {
 
 bool IsJsonSpace(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-bool IsHexDigit(unsigned char c) {
-  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool IsHexDigit(unsigned char c) { return HexDigitValue(static_cast<char>(c)) >= 0; }
 
 // The state machine of Go's encoding/json scanner, driven byte by byte.
 class JsonScanner {
@@ -324,31 +323,6 @@ std::string GoCoerceUtf8(std::string_view s) {
       out.append(s.substr(i, n));
     }
     i += n;
-  }
-  return out;
-}
-
-std::optional<std::string> GoPathUnescape(std::string_view s, std::string* error) {
-  std::string out;
-  out.reserve(s.size());
-  auto hex_value = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) {
-      std::string_view bad = s.substr(i, 3);
-      *error = "invalid URL escape " + GoQuote(bad);
-      return std::nullopt;
-    }
-    out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-    i += 2;
   }
   return out;
 }

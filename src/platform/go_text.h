@@ -24,9 +24,7 @@ std::optional<std::string> GoJsonSyntaxError(std::string_view text);
 // as Go does when it decodes a JSON string.
 std::string GoCoerceUtf8(std::string_view s);
 
-// Go's url.PathUnescape. On a bad escape returns nullopt and sets *error to
-// Go's message: invalid URL escape "%zz".
-std::optional<std::string> GoPathUnescape(std::string_view s, std::string* error);
+// (Go's url.PathUnescape is berth/url_escape.h's UrlUnescape.)
 
 }  // namespace platform_internal
 }  // namespace berth

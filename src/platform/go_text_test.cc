@@ -106,24 +106,6 @@ TEST(GoCoerceUtf8Test, ReplacesEachBadByte) {
   EXPECT_EQ(GoCoerceUtf8("\xf0\x9f\x90\xb3"), "\xf0\x9f\x90\xb3");
 }
 
-TEST(GoPathUnescapeTest, Vectors) {
-  std::string error;
-  EXPECT_EQ(GoPathUnescape("abc", &error), "abc");
-  EXPECT_EQ(GoPathUnescape("a%2Bb", &error), "a+b");
-  EXPECT_EQ(GoPathUnescape("50%25done", &error), "50%done");
-  EXPECT_EQ(GoPathUnescape("%2f%2F", &error), "//");
-  EXPECT_EQ(GoPathUnescape("a+b", &error), "a+b");  // '+' is not a space in paths
-
-  EXPECT_EQ(GoPathUnescape("50%zz", &error), std::nullopt);
-  EXPECT_EQ(error, R"(invalid URL escape "%zz")");
-  EXPECT_EQ(GoPathUnescape("abc%2", &error), std::nullopt);
-  EXPECT_EQ(error, R"(invalid URL escape "%2")");
-  EXPECT_EQ(GoPathUnescape("%", &error), std::nullopt);
-  EXPECT_EQ(error, R"(invalid URL escape "%")");
-  EXPECT_EQ(GoPathUnescape("%g12", &error), std::nullopt);
-  EXPECT_EQ(error, R"(invalid URL escape "%g1")");
-}
-
 }  // namespace
 }  // namespace platform_internal
 }  // namespace berth

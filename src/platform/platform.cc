@@ -1,6 +1,7 @@
 // Platform specifiers: parsing, formatting, normalisation and the host
 // platform, following containerd's platforms package.
 
+#include "berth/url_escape.h"
 #include "berth/platform.h"
 
 #include <sys/utsname.h>
@@ -14,7 +15,6 @@ namespace berth {
 
 namespace {
 
-using platform_internal::GoPathUnescape;
 
 // containerd's regular expressions, quoted into error messages verbatim.
 constexpr std::string_view kSpecifierRe = "^[A-Za-z0-9_.-]+$";
@@ -171,12 +171,11 @@ Status ParseOsComponent(std::string_view part, std::string_view specifier, Platf
     }
   }
   p->os = NormalizeOs(name);
-  std::string error;
   if (version.find('%') != std::string_view::npos) {
-    auto decoded = GoPathUnescape(version, &error);
-    if (!decoded) {
-      return InvalidArgument(GoQuote(specifier) + " has an invalid OS version " + GoQuote(version) +
-                             ": " + error);
+    Result<std::string> decoded = UrlUnescape(version, false);
+    if (!decoded.ok()) {
+      return InvalidArgument(GoQuote(specifier) + " has an invalid OS version " + GoQuote(version) + ": " +
+                             decoded.status().message());
     }
     p->os_version = std::move(*decoded);
   } else {
@@ -187,10 +186,10 @@ Status ParseOsComponent(std::string_view part, std::string_view specifier, Platf
       p->os_features.emplace_back(f);
       continue;
     }
-    auto decoded = GoPathUnescape(f, &error);
-    if (!decoded) {
-      return InvalidArgument(GoQuote(specifier) + " has an invalid OS feature " + GoQuote(f) +
-                             ": " + error);
+    Result<std::string> decoded = UrlUnescape(f, false);
+    if (!decoded.ok()) {
+      return InvalidArgument(GoQuote(specifier) + " has an invalid OS feature " + GoQuote(f) + ": " +
+                             decoded.status().message());
     }
     p->os_features.push_back(std::move(*decoded));
   }

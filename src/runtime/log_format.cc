@@ -2,6 +2,7 @@
 
 #include "runtime/log_format.h"
 
+#include "berth/url_escape.h"
 #include "berth/base64.h"
 #include "berth/env.h"
 
@@ -57,17 +58,8 @@ int Hex4(std::string_view line, size_t p) {
   if (p + 4 > line.size()) return -1;
   int v = 0;
   for (size_t i = p; i < p + 4; ++i) {
-    const char c = line[i];
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      d = c - 'A' + 10;
-    } else {
-      return -1;
-    }
+    const int d = HexDigitValue(line[i]);
+    if (d < 0) return -1;
     v = v * 16 + d;
   }
   return v;
