@@ -3,6 +3,7 @@
 // image removal conflicts, and reopening the service.
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 
 #include "container/container_test_util.h"
@@ -170,14 +171,20 @@ TEST_F(ContainerTest, FollowLogsAndCancelledWait) {
   auto w = svc_->Wait(s, "not-running", [&] { return ++calls > 3; });
   EXPECT_EQ(w.status().code(), Code::kCancelled);
   EXPECT_EQ(svc_->Wait(s, "bogus", {}).status().code(), Code::kInvalidArgument);
-  // next-exit on a running container returns once it exits.
+  // next-exit on a running container returns once it exits. The killer
+  // acts once the waiter has asked `cancelled` (it has taken its baseline
+  // and waits). The kernel drops a TERM that PID 1 has no handler for when
+  // it is sent, so the KILL right after it is what ends the container.
+  std::atomic<bool> waiting{false};
   std::thread killer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(testing::AwaitCondition([&] { return waiting.load(); }));
     EXPECT_OK(svc_->Kill(s, "TERM"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
     EXPECT_OK(svc_->Kill(s, "9"));
   });
-  auto next = svc_->Wait(s, "next-exit", {});
+  auto next = svc_->Wait(s, "next-exit", [&] {
+    waiting = true;
+    return false;
+  });
   killer.join();
   ASSERT_OK(next);
   EXPECT_EQ(*next, 137);  // sleep as PID 1 ignores SIGTERM
