@@ -308,8 +308,23 @@ def dns_query_corpus():
           dns_name("web") + b"\x00\x01\x00\x01" + b"\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00")
 
 
+def go_text():
+    seeds = {
+        "numbers": "-9223372036854775808\x01a+b%20c%2Fd\x01Zm9vYmFy",
+        "range": "99999999999999999999x\x01%zz\x01Zm9vYg==",
+        "bool": "True\x01%\x01-_-_",
+        "sign": "+0042\x01%2\x01Zm9vYg=",
+        "edges8": "256\x01%41\x01QQ==",
+        "edges64": "18446744073709551616\x01+\x01QUI=",
+        "quote": b"\xff\x7f\n\x01%e2%80%a8\x01Z",
+    }
+    for name, text in seeds.items():
+        write("go_text", name, text)
+
+
 def main():
     dns_query_corpus()
+    go_text()
     reference()
     platform()
     oci()
