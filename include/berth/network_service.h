@@ -101,6 +101,13 @@ std::string FormatIpv4Cidr(const Ipv4Subnet& subnet);
 // "xx:xx:xx:xx:xx:xx" (or with "-"): the 6-byte form of Docker's
 // net.ParseMAC check ("invalid MAC address X").
 bool IsMacAddress(std::string_view text);
+// An endpoint's DriverOpts (--driver-opt of network connect, the
+// EndpointSettings of create): options the network's driver may read. The
+// bridge driver reads none a user sets, save the com.docker.network.*
+// options Docker itself acts on (an endpoint's sysctls, its interface name);
+// berth keeps and shows the others, as Docker does, and refuses those by
+// name.
+[[nodiscard]] Status ValidateEndpointDriverOpts(const std::map<std::string, std::string>& opts);
 
 // Replaces the content of the existing file `path` with `text`, keeping its
 // inode (a container's /etc/hosts is a bind mount of it). Not a symlink.
@@ -131,6 +138,8 @@ struct ContainerNetworkConfig {
   // --mac-address / EndpointSettings.MacAddress of that endpoint; "" = the
   // kernel's random one.
   std::string mac_address;
+  // EndpointSettings.DriverOpts of that endpoint (ValidateEndpointDriverOpts).
+  std::map<std::string, std::string> driver_opts;
   // `docker network connect` / `disconnect` (stored, applied at start):
   // the container left its network mode's network (it joins only
   // `connected` at start), and the other networks it joined, by network ID
@@ -142,6 +151,7 @@ struct ContainerNetworkConfig {
     std::string ipv4_address;
     std::vector<std::string> aliases;
     std::string mac_address;
+    std::map<std::string, std::string> driver_opts;
   };
   std::vector<ConnectedNetwork> connected;
 };
@@ -253,10 +263,11 @@ Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::
 
 // What a container asks of its endpoint on a network.
 struct EndpointRequest {
-  std::string network;               // a user network's name or ID; "" = the bridge network
-  std::string ip;                    // --ip; "" = the next free address
-  std::vector<std::string> aliases;  // --network-alias
-  std::string mac;                   // --mac-address; "" = a random one
+  std::string network;                             // a user network's name or ID; "" = the bridge network
+  std::string ip;                                  // --ip; "" = the next free address
+  std::vector<std::string> aliases;                // --network-alias
+  std::string mac;                                 // --mac-address; "" = a random one
+  std::map<std::string, std::string> driver_opts;  // --driver-opt (ValidateEndpointDriverOpts)
 };
 
 // A container's place on a network, as inspect shows it.

@@ -356,6 +356,30 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
   EXPECT_EQ(Do("POST", "/containers/create?name=x", R"({"Image":"b"})").status, 409);
 }
 
+TEST_F(ContainerRoutesTest, CreateKeepsEndpointDriverOpts) {
+  // On the bridge network and on a user network alike; the options Docker
+  // acts on itself are refused by name.
+  Response r = Do("POST", "/containers/create",
+                  R"({"Image":"b","HostConfig":{"NetworkMode":"bridge"},)"
+                  R"("NetworkingConfig":{"EndpointsConfig":{"bridge":{"DriverOpts":{"com.docker-py.setting":"on"}}}}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(fake_.last_config.network.driver_opts, (std::map<std::string, std::string>{{"com.docker-py.setting", "on"}}));
+  r = Do("POST", "/containers/create",
+         R"({"Image":"b","HostConfig":{"NetworkMode":"n"},)"
+         R"("NetworkingConfig":{"EndpointsConfig":{"n":{"DriverOpts":{"key1":"a"},"Aliases":["x"]}}}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(fake_.last_config.network.driver_opts.at("key1"), "a");
+  r = Do("POST", "/containers/create",
+         R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"bridge":{"DriverOpts":{"k":1}}}}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Message(r), "invalid JSON: DriverOpts must map strings to strings");
+  r = Do("POST", "/containers/create",
+         R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"bridge":{"DriverOpts":)"
+         R"({"com.docker.network.endpoint.sysctls":"net.ipv4.conf.IFNAME.log_martians=1"}}}}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Message(r), "berth does not support the endpoint driver option com.docker.network.endpoint.sysctls");
+}
+
 TEST_F(ContainerRoutesTest, CreateReadsMountFields) {
   Response r = Do("POST", "/containers/create",
                   R"({"Image":"b","Volumes":{"/anon":{}},"HostConfig":{"Binds":["/tmp/../srv:/host:ro,rshared","data:/data"],

@@ -65,7 +65,13 @@ json::object EndpointValue(const NetworkAttachment* a, const EndpointRequest& re
   }
   e["Aliases"] = aliases.empty() ? json::value(nullptr) : json::value(std::move(aliases));
   e["MacAddress"] = a ? a->mac_address : requested.mac;
-  e["DriverOpts"] = nullptr;
+  if (requested.driver_opts.empty()) {
+    e["DriverOpts"] = nullptr;
+  } else {
+    json::object opts;
+    for (const auto& [k, v] : requested.driver_opts) opts[k] = v;
+    e["DriverOpts"] = std::move(opts);
+  }
   e["GwPriority"] = 0;
   e["NetworkID"] = a ? a->network_id : network_id;
   e["EndpointID"] = a ? a->endpoint_id : "";
@@ -87,13 +93,13 @@ json::object NetworksValue(const ContainerInfo& c) {
   const std::string& mode = c.config.network_mode;
   if (mode.starts_with("container:")) return networks;
   const ContainerNetworkConfig& net = c.config.network;
-  const EndpointRequest own{mode, net.ipv4_address, net.aliases, net.mac_address};
+  const EndpointRequest own{mode, net.ipv4_address, net.aliases, net.mac_address, net.driver_opts};
   if (!c.networks.empty()) {
     for (const auto& a : c.networks) {
       EndpointRequest requested = own;
       for (const auto& j : net.connected) {
         if (j.network_id == a.network_id)
-          requested = EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address};
+          requested = EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address, j.driver_opts};
       }
       networks[a.network_name] = EndpointValue(&a, requested);
     }
@@ -101,8 +107,8 @@ json::object NetworksValue(const ContainerInfo& c) {
   }
   if (!net.mode_network_disconnected) networks[NetworkNameShown(mode)] = EndpointValue(nullptr, own);
   for (const auto& j : net.connected) {
-    networks[j.network_name] =
-        EndpointValue(nullptr, EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address}, j.network_id);
+    networks[j.network_name] = EndpointValue(
+        nullptr, EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address, j.driver_opts}, j.network_id);
   }
   return networks;
 }
@@ -167,6 +173,14 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
               }
               continue;
             }
+            if (field == "DriverOpts" && value.is_object()) {
+              for (const auto& [key, opt] : value.as_object()) {
+                if (!opt.is_string()) return InvalidArgument("invalid JSON: DriverOpts must map strings to strings");
+                cfg->driver_opts[std::string(key)] = std::string(opt.as_string());
+              }
+              BERTH_RETURN_IF_ERROR(ValidateEndpointDriverOpts(cfg->driver_opts));
+              continue;
+            }
             if (field == "MacAddress" && value.is_string()) {
               cfg->mac_address = std::string(value.as_string());
               if (!cfg->mac_address.empty() && !IsMacAddress(cfg->mac_address)) {
@@ -180,7 +194,7 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
                                (value.is_int64() && value.as_int64() == 0);
             if (!unset) {
               return InvalidArgument(user_network ? "berth does not support endpoint setting " + std::string(field) +
-                                                        " (--link, --driver-opt) on user networks"
+                                                        " (--link) on user networks"
                                                   : "berth does not support endpoint setting " + std::string(field) +
                                                         " (--ip, --network-alias) on the bridge network");
             }

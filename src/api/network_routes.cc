@@ -329,7 +329,7 @@ Result<Response> PruneNetworks(RouteContext& ctx) {
 bool IsUnsetValue(const json::value& v) { return IsUnset(&v) || (v.is_int64() && v.as_int64() == 0); }
 
 // The EndpointConfig of a connect: IPAMConfig.IPv4Address, Aliases,
-// MacAddress. Any other setting given: InvalidArgument naming it.
+// MacAddress, DriverOpts. Any other setting given: InvalidArgument naming it.
 Status ParseEndpointConfig(const json::value* v, EndpointRequest* ep) {
   if (IsUnset(v)) return OkStatus();
   if (!v->is_object()) return InvalidArgument("invalid JSON: EndpointConfig must be an object");
@@ -357,8 +357,16 @@ Status ParseEndpointConfig(const json::value* v, EndpointRequest* ep) {
       if (IsUnset(&value)) continue;
       if (!value.is_string()) return InvalidArgument("invalid JSON: EndpointConfig.MacAddress must be a string");
       ep->mac = std::string(value.as_string());
+    } else if (k == "DriverOpts") {
+      if (IsUnset(&value)) continue;
+      if (!value.is_object()) return InvalidArgument("invalid JSON: EndpointConfig.DriverOpts must be an object");
+      for (const auto& [key, opt] : value.as_object()) {
+        if (!opt.is_string())
+          return InvalidArgument("invalid JSON: EndpointConfig.DriverOpts must map strings to strings");
+        ep->driver_opts[std::string(key)] = std::string(opt.as_string());
+      }
     } else if (!IsUnsetValue(value)) {
-      // Links, DriverOpts, GwPriority, and the read-only fields of inspect
+      // Links, GwPriority, and the read-only fields of inspect
       // (NetworkID, IPAddress, ...) when set.
       return InvalidArgument("berth does not support the endpoint setting " + k + " of network connect");
     }

@@ -151,9 +151,11 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   std::optional<NetworkAttachment> first;
   if (bridge && !cfg.network.mode_network_disconnected) {
     const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);
-    EndpointRequest endpoint{"", "", {}, cfg.network.mac_address};
-    if (user_network)
-      endpoint = EndpointRequest{mode, cfg.network.ipv4_address, cfg.network.aliases, cfg.network.mac_address};
+    EndpointRequest endpoint{"", "", {}, cfg.network.mac_address, cfg.network.driver_opts};
+    if (user_network) {
+      endpoint = EndpointRequest{mode, cfg.network.ipv4_address, cfg.network.aliases, cfg.network.mac_address,
+                                 cfg.network.driver_opts};
+    }
     auto a = network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint);
     if (!a.ok()) {
       ReleaseNetwork(rec.id);
@@ -164,8 +166,9 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   }
   // The networks joined by docker network connect, in that order.
   for (const auto& joined : cfg.network.connected) {
-    auto a = network->Connect(
-        rec.id, rec.name, EndpointRequest{joined.network_id, joined.ipv4_address, joined.aliases, joined.mac_address});
+    auto a = network->Connect(rec.id, rec.name,
+                              EndpointRequest{joined.network_id, joined.ipv4_address, joined.aliases,
+                                              joined.mac_address, joined.driver_opts});
     if (!a.ok()) {
       ReleaseNetwork(rec.id);
       if (a.status().code() == Code::kNotFound) return NotFound("network " + joined.network_name + " not found");
@@ -299,6 +302,7 @@ Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const Endpoi
   if (!endpoint.mac.empty() && !IsMacAddress(endpoint.mac)) {
     return InvalidArgument("invalid MAC address " + endpoint.mac);
   }
+  BERTH_RETURN_IF_ERROR(ValidateEndpointDriverOpts(endpoint.driver_opts));
   const bool mode_network = ModeIs(network, mode, n);
   const bool on_it = (mode_network && !net.mode_network_disconnected) || JoinedNetwork(net, n.id);
   if (!running && on_it) return OkStatus();  // Docker keeps the first config
@@ -316,9 +320,10 @@ Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const Endpoi
       stored.ipv4_address = endpoint.ip;
       stored.aliases = endpoint.aliases;
       stored.mac_address = endpoint.mac;
+      stored.driver_opts = endpoint.driver_opts;
     } else {
       std::erase_if(stored.connected, [&](const auto& j) { return j.network_id == n.id; });
-      stored.connected.push_back({n.id, n.name, endpoint.ip, endpoint.aliases, endpoint.mac});
+      stored.connected.push_back({n.id, n.name, endpoint.ip, endpoint.aliases, endpoint.mac, endpoint.driver_opts});
     }
   });
 }

@@ -238,6 +238,35 @@ Status ValidateNetworkConfig(const ContainerNetworkConfig& cfg) {
   return OkStatus();
 }
 
+Status ValidateEndpointDriverOpts(const std::map<std::string, std::string>& opts) {
+  for (const auto& [key, value] : opts) {
+    if (key.starts_with("com.docker.network.")) {
+      return InvalidArgument("berth does not support the endpoint driver option " + key);
+    }
+  }
+  return OkStatus();
+}
+
+namespace {
+
+json::object StringMapValue(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
+std::map<std::string, std::string> StringMapMember(const json::object& o, std::string_view key) {
+  std::map<std::string, std::string> out;
+  if (const json::value* m = o.if_contains(key); m != nullptr && m->is_object()) {
+    for (const auto& [k, v] : m->as_object()) {
+      if (v.is_string()) out[std::string(k)] = std::string(v.as_string());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
   auto strings = [](const std::vector<std::string>& v) {
     json::array a;
@@ -254,6 +283,7 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                  {"IPv4Address", cfg.ipv4_address},
                  {"Aliases", strings(cfg.aliases)},
                  {"MacAddress", cfg.mac_address},
+                 {"DriverOpts", StringMapValue(cfg.driver_opts)},
                  {"ModeNetworkDisconnected", cfg.mode_network_disconnected}};
   json::array connected;
   for (const auto& j : cfg.connected) {
@@ -261,7 +291,8 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                                      {"NetworkName", j.network_name},
                                      {"IPv4Address", j.ipv4_address},
                                      {"Aliases", strings(j.aliases)},
-                                     {"MacAddress", j.mac_address}});
+                                     {"MacAddress", j.mac_address},
+                                     {"DriverOpts", StringMapValue(j.driver_opts)}});
   }
   o["Connected"] = std::move(connected);
   return json::serialize(o);
@@ -301,6 +332,7 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
   cfg.ipv4_address = StringField(o, "IPv4Address");
   cfg.aliases = strings("Aliases");
   cfg.mac_address = StringField(o, "MacAddress");
+  cfg.driver_opts = StringMapMember(o, "DriverOpts");
   if (const json::value* d = o.if_contains("ModeNetworkDisconnected"); d != nullptr && d->is_bool()) {
     cfg.mode_network_disconnected = d->as_bool();
   }
@@ -313,6 +345,7 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
       n.network_name = StringField(jo, "NetworkName");
       n.ipv4_address = StringField(jo, "IPv4Address");
       n.mac_address = StringField(jo, "MacAddress");
+      n.driver_opts = StringMapMember(jo, "DriverOpts");
       if (const json::value* a = jo.if_contains("Aliases"); a != nullptr && a->is_array()) {
         for (const auto& x : a->as_array()) {
           if (x.is_string()) n.aliases.emplace_back(x.as_string());

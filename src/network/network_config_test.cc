@@ -300,8 +300,9 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   cfg.ipv4_address = "10.5.0.9";
   cfg.aliases = {"db", "cache"};
   cfg.mac_address = "02:42:ac:11:00:09";
+  cfg.driver_opts = {{"com.example.tier", "gold"}};
   cfg.mode_network_disconnected = true;
-  cfg.connected = {{"id1", "later", "10.6.0.7", {"sleepy"}, "02:42:ac:11:00:0a"}};
+  cfg.connected = {{"id1", "later", "10.6.0.7", {"sleepy"}, "02:42:ac:11:00:0a", {{"k", "v"}}}};
   auto back = NetworkConfigFromJson(NetworkConfigToJson(cfg));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->ipv4_address, "10.5.0.9");
@@ -313,11 +314,24 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   ASSERT_EQ(back->connected.size(), 1u);
   EXPECT_EQ(back->connected[0].network_name, "later");
   EXPECT_EQ(back->connected[0].aliases, std::vector<std::string>{"sleepy"});
+  EXPECT_EQ(back->driver_opts.at("com.example.tier"), "gold");
+  EXPECT_EQ(back->connected[0].driver_opts.at("k"), "v");
   // A config stored before connect existed reads as on its mode's network.
   auto old = NetworkConfigFromJson(R"({"IPv4Address":"10.5.0.9"})");
   ASSERT_TRUE(old.ok());
   EXPECT_FALSE(old->mode_network_disconnected);
   EXPECT_TRUE(old->connected.empty());
+}
+
+TEST(NetworkConfig, EndpointDriverOptsDockerActsOnAreRefusedByName) {
+  EXPECT_TRUE(ValidateEndpointDriverOpts({}).ok());
+  EXPECT_TRUE(ValidateEndpointDriverOpts({{"com.docker-py.setting", "on"}, {"key1", "a"}}).ok());
+  for (const char* key : {"com.docker.network.endpoint.sysctls", "com.docker.network.endpoint.ifname",
+                          "com.docker.network.endpoint.macaddress"}) {
+    Status s = ValidateEndpointDriverOpts({{key, "x"}});
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << key;
+    EXPECT_EQ(s.message(), std::string("berth does not support the endpoint driver option ") + key);
+  }
 }
 
 TEST(Attachment, RoundTripsThroughItsRecord) {

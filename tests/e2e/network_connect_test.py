@@ -4,7 +4,8 @@ its namespace and is reached by name from the new network, a stopped one
 joins at its next start, what was joined or left survives a berthd restart,
 Docker's refusals (host, none and container: modes, the host network, an
 endpoint already there, a network the container is not on), --mac-address
-(read back from inside), and nothing left behind (bridges, veths,
+(read back from inside), endpoint driver options (kept and shown), and
+nothing left behind (bridges, veths,
 namespaces, netfilter rules). Skips where network_test skips."""
 
 import json
@@ -172,6 +173,35 @@ class NetworkConnectTest(UserNetworkTestCase):
         # Nothing changed.
         self.assertEqual(sorted(self.networks_of("plain")), ["bridge"])
         self.assertEqual(json.loads(self.docker_ok("network", "inspect", "other"))[0]["Containers"], {})
+
+    def test_endpoint_driver_options_are_kept_and_shown(self):
+        self.docker_ok("network", "create", "--subnet", "10.214.7.0/24", "opts")
+        self.docker_ok("network", "create", "--subnet", "10.214.8.0/24", "opts2")
+        ctr = self.docker_ok("run", "-d", "--network", "name=opts,driver-opt=com.example.tier=gold", "bb:1",
+                             "sleep", "1000").strip()
+        self.assertEqual(self.networks_of(ctr)["opts"]["DriverOpts"], {"com.example.tier": "gold"})
+        self.docker_ok("network", "connect", "--driver-opt", "k=v", "opts2", ctr)
+        self.assertEqual(self.networks_of(ctr)["opts2"]["DriverOpts"], {"k": "v"})
+        # Kept with the container: across a restart and while it is stopped.
+        self.docker_ok("restart", "-t", "0", ctr)
+        self.docker_ok("stop", "-t", "0", ctr)
+        nets = self.networks_of(ctr)
+        self.assertEqual((nets["opts"]["DriverOpts"], nets["opts2"]["DriverOpts"]),
+                         ({"com.example.tier": "gold"}, {"k": "v"}))
+        # On the default bridge too; an option Docker acts on itself is
+        # refused by name, and nothing is created.
+        plain = self.docker_ok("run", "-d", "--network", "name=bridge,driver-opt=a=b", "bb:1", "sleep", "1000").strip()
+        self.assertEqual(self.networks_of(plain)["bridge"]["DriverOpts"], {"a": "b"})
+        before = self.docker_ok("ps", "-aq").split()
+        rc, _, err = self.d.docker("run", "--rm", "--network",
+                                   "name=opts,driver-opt=com.docker.network.endpoint.sysctls=net.ipv4.conf.IFNAME.forwarding=1",
+                                   "bb:1", "true")
+        self.assertEqual(rc, 125, err)
+        self.assertIn("berth does not support the endpoint driver option com.docker.network.endpoint.sysctls", err)
+        self.assertEqual(self.docker_ok("ps", "-aq").split(), before)
+        _, err = self.docker_fails("network", "connect", "--driver-opt", "com.docker.network.endpoint.ifname=x",
+                                   "opts", plain)
+        self.assertIn("berth does not support the endpoint driver option com.docker.network.endpoint.ifname", err)
 
     def test_mac_address_is_set_and_shown(self):
         self.docker_ok("network", "create", "--subnet", "10.214.5.0/24", "macs")
