@@ -25,4 +25,8 @@ std::string CleanSlashPath(std::string_view path);
 // decides whether a rooted path is acceptable.
 std::optional<std::vector<std::string>> ComponentsWithin(std::string_view path);
 
+// Go's filepath.IsLocal on Unix: not empty, not rooted, and still inside
+// once cleaned ("a/../b" is, "a/../../b" and ".." are not).
+bool IsLocalSlashPath(std::string_view path);
+
 }  // namespace berth

@@ -36,9 +36,13 @@ struct MountRequest {
   std::string source;  // bind: host path (cleaned); volume: name, "" for an anonymous one
   std::string target;  // absolute, cleaned
   bool read_only = false;
-  std::string mode;                                   // the -v mode text as given ("ro,z"): inspect's Mode
-  std::string propagation;                            // bind: Docker's propagation ("rprivate" unless given)
-  bool no_copy = false;                               // volume: do not copy the image's content in
+  std::string mode;         // the -v mode text as given ("ro,z"): inspect's Mode
+  std::string propagation;  // bind: Docker's propagation ("rprivate" unless given)
+  bool no_copy = false;     // volume: do not copy the image's content in
+  // volume: VolumeOptions.Subpath, a path inside the volume that is mounted
+  // in place of its root (relative; at start it must exist and be reached
+  // without a symlink).
+  std::string subpath;
   std::map<std::string, std::string> volume_labels;   // --mount volume-label
   std::map<std::string, std::string> volume_options;  // --mount volume-opt (local driver opts)
   std::vector<std::string> tmpfs_options;             // tmpfs: mount options ("size=65536k", "mode=1777", "ro")
@@ -75,7 +79,8 @@ Result<VolumesFromSpec> ParseVolumesFrom(std::string_view spec);
 // Docker's validation of a mount (validateMountConfigImpl) and its cleaning
 // of paths: Target required, absolute and not "/"; a bind needs an absolute
 // Source and a known propagation; a tmpfs has no Source; an anonymous volume
-// is not read-only. Errors: "invalid mount config for type \"T\": ...".
+// is not read-only and has no subpath; a subpath stays inside its volume
+// (Go's filepath.IsLocal). Errors: "invalid mount config for type \"T\": ...".
 // With `bind_source_must_exist` (HostConfig.Mounts), a missing bind source is
 // "... bind source path does not exist: SRC".
 Status ValidateMount(MountRequest* m, Env* env, bool bind_source_must_exist);

@@ -300,7 +300,13 @@ TEST_F(ContainerRoutesTest, CreateRefusals) {
       {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"volume","Target":"/v","BindOptions":{"Propagation":"shared"}}]}})",
        400, "invalid mount config for type \"volume\": field BindOptions must not be specified"},
       {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"volume","Target":"/v","VolumeOptions":{"Subpath":"x"}}]}})", 400,
-       "berth does not support Mounts.VolumeOptions.Subpath"},
+       "invalid mount config for type \"volume\": must not set Subpath when using anonymous volumes"},
+      {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"volume","Source":"v","Target":"/v",)"
+       R"("VolumeOptions":{"Subpath":"a/../../etc"}}]}})",
+       400, "invalid mount config for type \"volume\": subpath must be a relative path within the volume"},
+      {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"volume","Source":"v","Target":"/v",)"
+       R"("VolumeOptions":{"Subpath":"/etc"}}]}})",
+       400, "invalid mount config for type \"volume\": subpath must be a relative path within the volume"},
       {R"({"Image":"b","HostConfig":{"Tmpfs":{"run":""}}})", 400,
        "invalid mount config for type \"tmpfs\": invalid mount path: 'run' mount path must be absolute"},
       {R"({"Image":"b","HostConfig":{"Mounts":[{"Type":"image","Source":"i","Target":"rel"}]}})", 400,

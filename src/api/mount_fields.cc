@@ -113,7 +113,10 @@ Status ParseMount(const json::object& mo, ContainerConfig* c) {
   if (has_vo) {
     if (!vo->is_object()) return InvalidArgument("invalid JSON: Mounts.VolumeOptions must be an object");
     const json::object& o = vo->as_object();
-    BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(o, {"NoCopy", "Labels", "DriverConfig"}, "Mounts.VolumeOptions."));
+    BERTH_RETURN_IF_ERROR(
+        RefuseUnsupportedFields(o, {"NoCopy", "Labels", "DriverConfig", "Subpath"}, "Mounts.VolumeOptions."));
+    BERTH_RETURN_IF_ERROR(
+        Member(o, "Subpath", "Mounts.VolumeOptions.", json::kind::string, "a string", str(&m.subpath)));
     BERTH_RETURN_IF_ERROR(
         Member(o, "NoCopy", "Mounts.VolumeOptions.", json::kind::bool_, "a boolean", [&](const json::value& v) {
           m.no_copy = v.as_bool();

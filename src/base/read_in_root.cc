@@ -131,6 +131,42 @@ int OpenByOpenat2(int root_fd, const std::string& path, int flags) {
   return -1;
 }
 
+// OpenBeneathNoSymlinks without openat2: each component opened O_PATH |
+// O_NOFOLLOW from its parent's descriptor; a symlink anywhere is ELOOP, a
+// ".." that pops above the base EXDEV.
+int OpenBeneathByWalk(int base_fd, const std::string& path) {
+  if (!path.empty() && path[0] == '/') {
+    errno = EXDEV;
+    return -1;
+  }
+  std::deque<std::string> todo;
+  PushComponents(path, &todo, /*front=*/false);
+  std::vector<UniqueFd> dirs;  // descriptors below the base, innermost last
+  auto current = [&] { return dirs.empty() ? base_fd : dirs.back().get(); };
+  for (const std::string& name : todo) {
+    if (name == ".") continue;
+    if (name == "..") {
+      if (dirs.empty()) {
+        errno = EXDEV;
+        return -1;
+      }
+      dirs.pop_back();
+      continue;
+    }
+    UniqueFd fd(OpenatRetry(current(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return -1;
+    struct stat st;
+    if (::fstat(fd.get(), &st) < 0) return -1;
+    if (S_ISLNK(st.st_mode)) {
+      errno = ELOOP;
+      return -1;
+    }
+    dirs.push_back(std::move(fd));
+  }
+  if (dirs.empty()) return OpenatRetry(base_fd, ".", O_PATH | O_CLOEXEC);
+  return dirs.back().release();
+}
+
 Status ErrorIn(const std::string& root, const std::string& path, std::string_view what, int err) {
   std::string m = std::string(what) + " " + path + " in " + root;
   return ErrnoStatus(m, err);
@@ -203,6 +239,22 @@ int OpenInRoot(int root_fd, const std::string& path, int flags) {
     openat2_unavailable.store(true, std::memory_order_relaxed);
   }
   return OpenByWalk(root_fd, path, flags);
+}
+
+int OpenBeneathNoSymlinksByWalk(int base_fd, const std::string& path) { return OpenBeneathByWalk(base_fd, path); }
+
+int OpenBeneathNoSymlinks(int base_fd, const std::string& path) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(O_PATH | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (int attempt = 0; attempt < kOpenat2Attempts; ++attempt) {
+    long fd = ::syscall(SYS_openat2, base_fd, path.empty() ? "." : path.c_str(), &how, sizeof(how));
+    if (fd >= 0) return static_cast<int>(fd);
+    if (errno == EINTR || errno == EAGAIN) continue;
+    if (Openat2Unavailable(errno)) return OpenBeneathByWalk(base_fd, path);
+    return -1;
+  }
+  return -1;
 }
 
 Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path, uint64_t max_bytes) {

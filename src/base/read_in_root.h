@@ -29,6 +29,19 @@ Result<std::string> ReadFileInRootWith(InRootResolver resolver, const std::strin
 // Returns the descriptor, or -1 with errno set.
 int OpenInRoot(int root_fd, const std::string& path, int flags);
 
+// Opens `path` (relative) below the directory `base_fd` with O_PATH, following
+// no symbolic link in any component, the last included, and never leaving
+// `base_fd`: the descriptor names exactly the file that was checked (to be
+// bind-mounted through /proc/self/fd, say: a volume's subpath, whose tree a
+// container controls). openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+// RESOLVE_NO_MAGICLINKS); where openat2 is unavailable, a walk of
+// openat(O_PATH | O_NOFOLLOW) per component. -1 with errno set: EXDEV for a
+// ".." that would leave `base_fd` (and for an absolute path), ELOOP for a
+// symlink, ENOENT, ENOTDIR.
+int OpenBeneathNoSymlinks(int base_fd, const std::string& path);
+// Its walk alone (the fallback; tests run both).
+int OpenBeneathNoSymlinksByWalk(int base_fd, const std::string& path);
+
 // Env::ReadFileInRoot: kOpenat2, falling back to kWalk where openat2 is
 // unavailable.
 Result<std::string> ReadFileInRoot(const std::string& root, const std::string& path, uint64_t max_bytes);

@@ -3,6 +3,7 @@
 // devices are refused without blocking, sizes are capped.
 #include "base/read_in_root.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -176,6 +177,64 @@ TEST(EnvReadFileInRoot, DefaultEnvResolvesInsideTheRoot) {
   EXPECT_EQ(faulty.ReadFileInRoot(dir + "/root", "/etc/passwd", kCap).status().message(), "injected fault");
   EXPECT_EQ(faulty.ReadFileInRoot(dir + "/root", "/etc/passwd", kCap).status().code(), Code::kNotFound);
 }
+
+// OpenBeneathNoSymlinks through openat2 (true) and through its walk (false):
+// a volume's subpath, whose tree a container writes.
+class OpenBeneathTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(tmp_.Create("berth-beneath"));
+    base_ = tmp_.path() + "/base";
+    ASSERT_TRUE(Env::Default()->CreateDirs(base_ + "/sub/dir").ok());
+    ASSERT_TRUE(WriteFileAtomic(Env::Default(), base_ + "/sub/file", "x").ok());
+    ASSERT_EQ(::symlink("sub", (base_ + "/link").c_str()), 0);
+    ASSERT_EQ(::symlink("/", (base_ + "/sub/root").c_str()), 0);
+    base_fd_ = ::open(base_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(base_fd_, 0);
+  }
+  void TearDown() override { ::close(base_fd_); }
+  // The inode the descriptor names, or -errno.
+  long long Open(const std::string& path) {
+    errno = 0;
+    int fd = GetParam() ? internal::OpenBeneathNoSymlinks(base_fd_, path)
+                        : internal::OpenBeneathNoSymlinksByWalk(base_fd_, path);
+    if (fd < 0) return -errno;
+    struct stat st;
+    EXPECT_EQ(::fstat(fd, &st), 0);
+    ::close(fd);
+    return static_cast<long long>(st.st_ino);
+  }
+  long long Inode(const std::string& path) {
+    struct stat st;
+    EXPECT_EQ(::lstat(path.c_str(), &st), 0) << path;
+    return static_cast<long long>(st.st_ino);
+  }
+
+  testing::TempDir tmp_;
+  std::string base_;
+  int base_fd_ = -1;
+};
+
+TEST_P(OpenBeneathTest, OpensWhatIsBeneathAndNothingElse) {
+  EXPECT_EQ(Open("sub/dir"), Inode(base_ + "/sub/dir"));
+  EXPECT_EQ(Open("sub/file"), Inode(base_ + "/sub/file"));
+  EXPECT_EQ(Open("sub/../sub/./dir"), Inode(base_ + "/sub/dir"));
+  EXPECT_EQ(Open("."), Inode(base_));
+  // A symlink anywhere, to a place inside or not, is refused.
+  EXPECT_EQ(Open("link"), -ELOOP);
+  EXPECT_EQ(Open("link/dir"), -ELOOP);
+  EXPECT_EQ(Open("sub/root"), -ELOOP);
+  EXPECT_EQ(Open("sub/root/etc"), -ELOOP);
+  // Leaving the base, lexically or from the start.
+  EXPECT_EQ(Open("../base"), -EXDEV);
+  EXPECT_EQ(Open("sub/../../base/sub"), -EXDEV);
+  EXPECT_EQ(Open("/etc"), -EXDEV);
+  EXPECT_EQ(Open("missing"), -ENOENT);
+  EXPECT_EQ(Open("sub/file/x"), -ENOTDIR);
+}
+
+INSTANTIATE_TEST_SUITE_P(Resolvers, OpenBeneathTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Openat2" : "Walk"; });
 
 }  // namespace
 }  // namespace berth

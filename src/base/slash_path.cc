@@ -60,4 +60,10 @@ std::optional<std::vector<std::string>> ComponentsWithin(std::string_view path) 
   return out;
 }
 
+bool IsLocalSlashPath(std::string_view path) {
+  if (path.empty() || path.front() == '/') return false;
+  const std::string clean = CleanSlashPath(path);
+  return clean != ".." && !clean.starts_with("../");
+}
+
 }  // namespace berth

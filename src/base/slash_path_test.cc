@@ -22,6 +22,15 @@ TEST(SlashPathTest, CleanSlashPathIsGosPathClean) {
   EXPECT_EQ(CleanSlashPath("/../a/.."), "/");
 }
 
+TEST(SlashPathTest, IsLocalSlashPathIsGosFilepathIsLocal) {
+  for (const char* local : {"a", "a/b", "a/../b", ".", "./a", "a/", "a//b", "..a", "a/.."}) {
+    EXPECT_TRUE(IsLocalSlashPath(local)) << local;
+  }
+  for (const char* not_local : {"", "/", "/a", "..", "../a", "a/../..", "a/../../b", "./.."}) {
+    EXPECT_FALSE(IsLocalSlashPath(not_local)) << not_local;
+  }
+}
+
 TEST(SlashPathTest, ComponentsWithinRefusesDotDot) {
   auto c = ComponentsWithin("/a//b/./c/");
   ASSERT_TRUE(c.has_value());

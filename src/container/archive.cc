@@ -221,6 +221,17 @@ Status ContainerServiceImpl::WithPathRoot(const std::string& ref, const std::str
     if (source.empty()) return fn(root_fd, path, c, false);
     UniqueFd src(::open(source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!src.valid()) return ErrnoStatus("open the source of mount " + under->target + " of container " + ref, errno);
+    if (!under->subpath.empty()) {
+      // The part of the volume the container sees, reached as its start
+      // reaches it (beneath the volume, no symlink followed).
+      UniqueFd sub(internal::OpenBeneathNoSymlinks(src.get(), under->subpath));
+      struct stat st;
+      if (!sub.valid() || ::fstat(sub.get(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return FailedPrecondition("berth copies into and out of a stopped container's volume subpath " +
+                                  under->subpath + " only when it is a directory reached without a symlink");
+      }
+      src = std::move(sub);
+    }
     std::string rest = under->target == "/" ? abs : abs.substr(under->target.size());
     if (rest.empty() || rest[0] != '/') rest.insert(0, "/");
     return fn(src.get(), rest, c, under->read_only);

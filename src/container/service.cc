@@ -294,6 +294,9 @@ void ContainerServiceImpl::UnmountAll(const std::string& id) {
   for (const auto& e : std::filesystem::directory_iterator(dir + "/imagemounts", ec)) {
     UnmountOverlay(e.path().string()).IgnoreError();
   }
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/subpaths", ec)) {
+    DetachMount(e.path().string()).IgnoreError();  // volume subpaths (volumes.cc)
+  }
   UnmountOverlay(dir + "/rootfs").IgnoreError();
   UnmountOverlay(dir + "/shm").IgnoreError();  // a shareable ipc namespace's /dev/shm
 }

@@ -2,10 +2,16 @@
 // at create (with the image's content copied in), the runtime's mounts at
 // start.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
+#include "base/read_in_root.h"
 #include "berth/log.h"
 #include "container/internal.h"
 
@@ -30,6 +36,51 @@ std::vector<std::string> ImageVolumes(std::string_view config_raw) {
 }
 
 size_t Depth(const std::string& path) { return static_cast<size_t>(std::count(path.begin(), path.end(), '/')); }
+
+// Go's text of an errno (syscall.Errno.Error: the C library's, lower case).
+std::string GoErrnoText(int err) {
+  std::string text = std::strerror(err);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+// Mounts `subpath` of the volume at `volume_path` on `mount_point` (created
+// as a directory or an empty file, like what it names). The subpath is opened
+// beneath the volume without following any symlink, and the bind is made from
+// that descriptor (/proc/self/fd/N), so the container gets exactly what was
+// checked: a subpath that a container turned into a symlink (to the host's /,
+// say) is refused, never followed, even if it is swapped after the check.
+// Docker's texts: "cannot access path P: <errno text>", "path concatenation
+// escapes the base directory, base: B, subpath: S".
+Status MountVolumeSubpath(Env* env, const std::string& volume_path, const std::string& subpath,
+                          const std::string& mount_point) {
+  const std::string joined = volume_path + "/" + subpath;
+  UniqueFd base(::open(volume_path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!base.valid()) return NotFound("cannot access path " + volume_path + ": " + GoErrnoText(errno));
+  UniqueFd target(internal::OpenBeneathNoSymlinks(base.get(), subpath));
+  if (!target.valid()) {
+    if (errno == EXDEV) {
+      return InvalidArgument("path concatenation escapes the base directory, base: " + volume_path +
+                             ", subpath: " + subpath);
+    }
+    return NotFound("cannot access path " + joined + ": " + GoErrnoText(errno));
+  }
+  struct stat st;
+  if (::fstat(target.get(), &st) != 0) return ErrnoStatus("stat " + joined, errno);
+  // A mount point left by an earlier start (already unmounted) may be of the
+  // other kind.
+  LogIfError(DetachMount(mount_point), "unmount " + mount_point);
+  LogIfError(env->RemoveAll(mount_point), "remove " + mount_point);
+  if (S_ISDIR(st.st_mode)) {
+    BERTH_RETURN_IF_ERROR(env->CreateDirs(mount_point, 0755));
+  } else {
+    BERTH_RETURN_IF_ERROR(env->CreateDirs(std::filesystem::path(mount_point).parent_path().string(), 0755));
+    BERTH_RETURN_IF_ERROR(WriteFileAtomic(env, mount_point, ""));
+  }
+  Status s = BindMount("/proc/self/fd/" + std::to_string(target.get()), mount_point);
+  if (!s.ok()) return Status(s.code(), "mount subpath " + subpath + " of " + volume_path + ": " + s.message());
+  return OkStatus();
+}
 
 }  // namespace
 
@@ -141,7 +192,8 @@ Status ContainerServiceImpl::PrepareMounts(const std::string& id, const Digest& 
 }
 
 Status ContainerServiceImpl::AddMountsToSpec(const std::string& id, const ContainerConfig& cfg, ProcessSpec* p) {
-  for (const auto& m : cfg.mounts) {
+  for (size_t i = 0; i < cfg.mounts.size(); ++i) {
+    const MountRequest& m = cfg.mounts[i];
     ProcessSpec::BindMount b;
     b.destination = m.target;
     b.read_only = m.read_only;
@@ -152,6 +204,11 @@ Status ContainerServiceImpl::AddMountsToSpec(const std::string& id, const Contai
         break;
       case MountRequest::Type::kVolume: {
         BERTH_ASSIGN_OR_RETURN(b.source, volumes_->Mount(m.source, id, m.target, !m.read_only));
+        if (!m.subpath.empty()) {
+          const std::string mount_point = Dir(id) + "/subpaths/" + std::to_string(i);
+          BERTH_RETURN_IF_ERROR(MountVolumeSubpath(store_->env(), b.source, m.subpath, mount_point));
+          b.source = mount_point;
+        }
         break;
       }
       case MountRequest::Type::kTmpfs:

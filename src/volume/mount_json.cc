@@ -63,6 +63,7 @@ json::object MountRequestToJson(const MountRequest& m) {
   o["Mode"] = m.mode;
   o["Propagation"] = m.propagation;
   o["NoCopy"] = m.no_copy;
+  if (!m.subpath.empty()) o["Subpath"] = m.subpath;
   o["Anonymous"] = m.anonymous;
   o["HostPath"] = m.host_path;
   o["VolumeLabels"] = MapValue(m.volume_labels);
@@ -90,6 +91,7 @@ Result<MountRequest> MountRequestFromJson(const json::object& o) {
   m.mode = StringOf(o, "Mode");
   m.propagation = StringOf(o, "Propagation");
   m.no_copy = BoolOf(o, "NoCopy");
+  m.subpath = StringOf(o, "Subpath");
   m.anonymous = BoolOf(o, "Anonymous");
   m.host_path = StringOf(o, "HostPath");
   m.volume_labels = MapOf(o, "VolumeLabels");

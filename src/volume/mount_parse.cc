@@ -112,6 +112,12 @@ Status ValidateMount(MountRequest* m, Env* env, bool bind_source_must_exist) {
       if (m->read_only && m->source.empty()) {
         return MountConfigError(m->type, "must not set ReadOnly mode when using anonymous volumes");
       }
+      if (!m->subpath.empty()) {
+        if (m->source.empty()) return MountConfigError(m->type, "must not set Subpath when using anonymous volumes");
+        if (!IsLocalSlashPath(m->subpath)) {
+          return MountConfigError(m->type, "subpath must be a relative path within the volume");
+        }
+      }
       break;
     case MountRequest::Type::kTmpfs:
       if (!m->source.empty()) return MountConfigError(m->type, "field Source must not be specified");

@@ -1,6 +1,7 @@
 """Bind mounts, volumes and tmpfs end to end: the real docker CLI and the
 Python SDK against berthd (-v, --mount, --tmpfs, docker volume, docker rm -v,
-copy-up of an image's VOLUME, the in-use conflict, prune, events, system df,
+copy-up of an image's VOLUME, volume subpaths (and a symlink planted to
+escape through one), the in-use conflict, prune, events, system df,
 a berthd restart in the middle, and hostile input refused with Docker's
 texts)."""
 
@@ -167,6 +168,44 @@ class VolumeCliTest(VolumeTestCase):
         type(self).d = Daemon(self.tmp).start()
         self.assertEqual(self.volumes(), ["keep"])
         self.assertEqual(self.docker_ok("run", "--rm", "-v", "keep:/data", "bb:1", "cat", "/data/k"), "kept\n")
+
+    def test_a_volume_subpath_is_mounted_and_a_symlink_never_followed(self):
+        self.docker_ok("run", "--rm", "-v", "sub:/v", "bb:1", "sh", "-c",
+                       "mkdir -p /v/dir/in && echo inside > /v/dir/in/f && echo top > /v/top && "
+                       "ln -s / /v/escape && ln -s dir /v/alias && echo file > /v/one")
+        out = self.docker_ok("run", "--rm", "--mount", "type=volume,src=sub,dst=/m,volume-subpath=dir", "bb:1",
+                             "sh", "-c", "cat /m/in/f; ls /m")
+        self.assertEqual(out, "inside\nin\n")
+        # Writes land in the subpath; read-only holds.
+        self.docker_ok("run", "--rm", "--mount", "type=volume,src=sub,dst=/m,volume-subpath=dir/in", "bb:1",
+                       "sh", "-c", "echo new > /m/g")
+        self.assertEqual(self.docker_ok("run", "--rm", "-v", "sub:/v", "bb:1", "cat", "/v/dir/in/g"), "new\n")
+        rc, _, err = self.d.docker("run", "--rm", "--mount", "type=volume,src=sub,dst=/m,volume-subpath=dir,ro",
+                                   "bb:1", "sh", "-c", "echo x > /m/x")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Read-only file system", err)
+        # A file as the subpath.
+        self.assertEqual(self.docker_ok("run", "--rm", "--mount", "type=volume,src=sub,dst=/etc/one,volume-subpath=one",
+                                        "bb:1", "cat", "/etc/one"), "file\n")
+        # The attack: a container made /v/escape a symlink to the host's /.
+        # Mounting it must not hand the host's root to the next container.
+        for sub in ("escape", "escape/etc", "alias", "alias/in"):
+            rc, _, err = self.d.docker("run", "--rm", "--mount",
+                                       "type=volume,src=sub,dst=/m,volume-subpath=%s" % sub, "bb:1", "ls", "/m")
+            self.assertNotEqual(rc, 0, sub)
+            self.assertIn("cannot access path", err, sub)
+            self.assertIn("too many levels of symbolic links", err, sub)
+        rc, _, err = self.d.docker("run", "--rm", "--mount", "type=volume,src=sub,dst=/m,volume-subpath=nothere",
+                                   "bb:1", "true")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("no such file or directory", err)
+        for sub in ("../x", "/etc", "dir/../../x"):
+            rc, _, err = self.d.docker("create", "--mount", "type=volume,src=sub,dst=/m,volume-subpath=%s" % sub, "bb:1")
+            self.assertNotEqual(rc, 0, sub)
+            self.assertIn("subpath must be a relative path within the volume", err, sub)
+        # Nothing is left mounted once the containers are gone.
+        with open("/proc/self/mountinfo") as f:
+            self.assertNotIn("/subpaths/", f.read())
 
     def test_in_use_is_a_conflict(self):
         self.docker_ok("volume", "create", "busy")
