@@ -184,6 +184,15 @@ class VolumeCliTest(VolumeTestCase):
                                    "bb:1", "sh", "-c", "echo x > /m/x")
         self.assertNotEqual(rc, 0)
         self.assertIn("Read-only file system", err)
+        # docker cp into a stopped container reaches the same directory.
+        cid = self.docker_ok("create", "--mount", "type=volume,src=sub,dst=/m,volume-subpath=dir", "bb:1",
+                             "true").strip()
+        src = os.path.join(self.tmp, "copied")
+        with open(src, "w") as f:
+            f.write("via cp\n")
+        self.docker_ok("cp", src, cid + ":/m/copied")
+        self.assertEqual(self.docker_ok("run", "--rm", "-v", "sub:/v", "bb:1", "cat", "/v/dir/copied"), "via cp\n")
+        self.docker_ok("rm", cid)
         # A file as the subpath.
         self.assertEqual(self.docker_ok("run", "--rm", "--mount", "type=volume,src=sub,dst=/etc/one,volume-subpath=one",
                                         "bb:1", "cat", "/etc/one"), "file\n")
