@@ -216,6 +216,9 @@ struct UserNetwork {
   std::string subnet;    // "172.18.0.0/16"
   std::string gateway;   // "172.18.0.1"
   std::string ip_range;  // a CIDR inside subnet that addresses come from; "" = all of it
+  // IPAM AuxiliaryAddresses (--aux-address name=ip): addresses of the subnet
+  // kept for others, never given to a container.
+  std::map<std::string, std::string> aux_addresses;
   bool attachable = false;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> options;  // the bridge driver options given
@@ -241,6 +244,7 @@ struct NetworkCreateRequest {
   std::string name;
   std::string driver;  // "" or "bridge"
   std::string subnet, gateway, ip_range;
+  std::map<std::string, std::string> aux_addresses;
   bool internal = false;
   bool attachable = false;
   bool enable_ipv6 = false;

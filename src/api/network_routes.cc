@@ -52,6 +52,11 @@ json::object NetworkValue(const RouteContext& ctx, const NetworkView& n, bool wi
   if (n.user) {
     json::object config{{"Subnet", n.user->subnet}, {"Gateway", n.user->gateway}};
     if (!n.user->ip_range.empty()) config["IPRange"] = n.user->ip_range;
+    if (!n.user->aux_addresses.empty()) {
+      json::object aux;
+      for (const auto& [name, address] : n.user->aux_addresses) aux[name] = address;
+      config["AuxiliaryAddresses"] = std::move(aux);
+    }
     ipam_config.push_back(std::move(config));
     for (const auto& [k, v] : n.user->options) options[k] = v;
     for (const auto& [k, v] : n.user->labels) labels[k] = v;
@@ -208,7 +213,7 @@ bool IsUnset(const json::value* v) {
 }
 
 // The IPAM object: driver "default", one IPv4 Config entry (Subnet, Gateway,
-// IPRange), no options or auxiliary addresses.
+// IPRange, AuxiliaryAddresses), no options.
 Status ParseIpam(const json::value* ipam, NetworkCreateRequest* req) {
   if (IsUnset(ipam)) return OkStatus();
   if (!ipam->is_object()) return InvalidArgument("invalid JSON: IPAM must be an object");
@@ -228,6 +233,19 @@ Status ParseIpam(const json::value* ipam, NetworkCreateRequest* req) {
       if (!c.is_object()) return InvalidArgument("invalid JSON: an IPAM config must be an object");
       for (const auto& [field, v] : c.as_object()) {
         if (IsUnset(&v)) continue;
+        if (field == "AuxiliaryAddresses") {
+          if (!v.is_object()) return InvalidArgument("invalid JSON: IPAM.Config.AuxiliaryAddresses must be an object");
+          for (const auto& [name, address] : v.as_object()) {
+            if (!address.is_string()) {
+              return InvalidArgument("invalid JSON: IPAM.Config.AuxiliaryAddresses values must be strings");
+            }
+            const std::string text(address.as_string());
+            if (text.find(':') != std::string::npos)
+              return InvalidArgument("berth does not support IPv6 networks (" + text + ")");
+            req->aux_addresses[std::string(name)] = text;
+          }
+          continue;
+        }
         if (!v.is_string() || (field != "Subnet" && field != "Gateway" && field != "IPRange")) {
           return InvalidArgument("berth does not support the IPAM config field " + std::string(field));
         }

@@ -123,6 +123,34 @@ TEST(UserNetworkPlan, AddressesAndRefusals) {
   EXPECT_EQ(refused([](auto& r) { r.subnet = "10.9.0.0/31"; }), "the subnet 10.9.0.0/31 is too small (at most /30)");
 }
 
+TEST(UserNetworkPlan, AuxiliaryAddressesAreCheckedAsDockerChecksThem) {
+  NetworkCreateRequest req;
+  req.name = "aux";
+  req.subnet = "172.28.0.0/16";
+  req.ip_range = "172.28.5.0/24";
+  req.gateway = "172.28.5.254";
+  req.aux_addresses = {{"a", "172.28.1.5"}, {"b", "172.28.1.6"}};
+  auto n = PlanUserNetwork(req, {});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(n->aux_addresses, req.aux_addresses);
+  auto refused = [&](std::map<std::string, std::string> aux, bool with_subnet = true) {
+    NetworkCreateRequest r = req;
+    r.aux_addresses = std::move(aux);
+    if (!with_subnet) r.subnet = r.ip_range = r.gateway = "";
+    return PlanUserNetwork(r, {}).status().message();
+  };
+  EXPECT_EQ(refused({{"far", "10.0.0.1"}}),
+            "invalid network config:\ninvalid auxiliary address far: parent subnet 172.28.0.0/16 doesn't contain "
+            "this address");
+  EXPECT_EQ(refused({{"bad", "172.28.1"}}), "invalid network config:\ninvalid auxiliary address bad: invalid address");
+  EXPECT_EQ(refused({{"gw", "172.28.5.254"}}),
+            "failed to allocate secondary ip address (gw:172.28.5.254): Address already in use");
+  EXPECT_EQ(refused({{"a", "172.28.1.5"}, {"b", "172.28.1.5"}}),
+            "failed to allocate secondary ip address (b:172.28.1.5): Address already in use");
+  EXPECT_EQ(refused({{"a", "172.28.1.5"}}, false),
+            "invalid network config:\ninvalid subnet : invalid CIDR block notation");
+}
+
 TEST(InternalResolvConf, DockersShapeFromTheHostsFile) {
   InternalResolvConf rc = BuildInternalResolvConf(
       "# from DHCP\nnameserver 10.0.0.2\nnameserver 127.0.0.53\nnameserver bogus\nsearch example.com corp\n"

@@ -38,10 +38,10 @@ Status NetworkStore::Migrate() {
 Status NetworkStore::Insert(const UserNetwork& n) {
   sqlite::Stmt ins(db_,
                    "INSERT INTO networks(id, name, subnet, gateway, ip_range, attachable, labels, options, created_at, "
-                   "internal) VALUES(?,?,?,?,?,?,?,?,?,?)");
+                   "internal, aux_addresses) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   ins.Bind(1, n.id).Bind(2, n.name).Bind(3, n.subnet).Bind(4, n.gateway).Bind(5, n.ip_range);
   ins.Bind(6, int64_t{n.attachable ? 1 : 0}).Bind(7, StringMapToJson(n.labels)).Bind(8, StringMapToJson(n.options));
-  ins.Bind(9, n.created_unix_nanos).Bind(10, int64_t{n.internal ? 1 : 0});
+  ins.Bind(9, n.created_unix_nanos).Bind(10, int64_t{n.internal ? 1 : 0}).Bind(11, StringMapToJson(n.aux_addresses));
   return ins.ok() ? ins.Exec() : ins.status();
 }
 
@@ -54,7 +54,8 @@ Status NetworkStore::Delete(const std::string& id) {
 Result<std::vector<UserNetwork>> NetworkStore::All() {
   sqlite::Stmt q(
       db_,
-      "SELECT id, name, subnet, gateway, ip_range, attachable, labels, options, created_at, internal FROM networks "
+      "SELECT id, name, subnet, gateway, ip_range, attachable, labels, options, created_at, internal, aux_addresses "
+      "FROM networks "
       "ORDER BY created_at, id");
   std::vector<UserNetwork> out;
   while (q.Step()) {
@@ -69,6 +70,7 @@ Result<std::vector<UserNetwork>> NetworkStore::All() {
     n.options = StringMapFromJson(q.Text(7));
     n.created_unix_nanos = q.Int(8);
     n.internal = q.Int(9) != 0;
+    n.aux_addresses = StringMapFromJson(q.Text(10));
     // Options were checked at create; a refusal here (a newer berth's
     // option) keeps the defaults rather than losing the network.
     if (Status s = ApplyBridgeOptions(&n); !s.ok()) n.bridge = UserNetworkBridgeName(n.id);

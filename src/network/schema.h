@@ -4,7 +4,8 @@
 //
 //   networks   id ─► name (unique), subnet, gateway, ip_range, attachable,
 //              labels, options (JSON objects), created_at (unix nanos),
-//              internal (0/1, version 2)
+//              internal (0/1, version 2), aux_addresses (JSON object
+//              name ─► IPv4 address, version 3: never given to a container)
 //   meta       key ─► value ('schema_version')
 //
 // Which containers are on a network is not kept here: the attachments
@@ -16,7 +17,7 @@
 
 namespace berth::network_schema {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // kMigrations[i] upgrades version i to i+1.
 inline constexpr std::array<std::string_view, kSchemaVersion> kMigrations = {
@@ -37,6 +38,10 @@ CREATE TABLE networks (
     // 1 -> 2: docker network create --internal
     R"sql(
 ALTER TABLE networks ADD COLUMN internal INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 2 -> 3: IPAM auxiliary addresses (docker network create --aux-address)
+    R"sql(
+ALTER TABLE networks ADD COLUMN aux_addresses TEXT NOT NULL DEFAULT '{}';
 )sql",
 };
 

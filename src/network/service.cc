@@ -437,6 +437,7 @@ class NetworkServiceImpl : public NetworkService {
       MutexLock l(&mu_);
       Ipv4Subnet subnet = subnet_, range = subnet_;
       uint32_t gateway = gateway_;
+      std::set<uint32_t> in_use;  // addresses no new endpoint gets
       if (user_network) {
         BERTH_ASSIGN_OR_RETURN(UserNetwork n, FindLocked(endpoint.network));
         BERTH_ASSIGN_OR_RETURN(subnet, ParseIpv4Cidr(n.subnet));
@@ -444,6 +445,9 @@ class NetworkServiceImpl : public NetworkService {
         range = subnet;
         if (!n.ip_range.empty()) {
           BERTH_ASSIGN_OR_RETURN(range, ParseIpv4Cidr(n.ip_range));
+        }
+        for (const auto& [aux_name, address] : n.aux_addresses) {
+          if (auto ip = ParseIpv4(address); ip.ok()) in_use.insert(*ip);  // IPAM auxiliary addresses
         }
         a.network_name = n.name;
         a.network_id = n.id;
@@ -488,7 +492,6 @@ class NetworkServiceImpl : public NetworkService {
         held.port_fds.push_back(std::move(*fd));
         a.ports.push_back(p);
       }
-      std::set<uint32_t> in_use;
       for (const auto& [other, endpoints] : attached_) {
         for (const auto& e : endpoints) {
           auto ip = ParseIpv4(e.attachment.ip_address);

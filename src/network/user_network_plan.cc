@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <optional>
+#include <set>
 
 #include "berth/go_strconv.h"
 #include "berth/network_service.h"
@@ -74,6 +75,9 @@ Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::
   BERTH_RETURN_IF_ERROR(ApplyBridgeOptions(&n));
   Ipv4Subnet subnet;
   if (req.subnet.empty()) {
+    if (!req.aux_addresses.empty()) {
+      return InvalidArgument("invalid network config:\ninvalid subnet : invalid CIDR block notation");
+    }
     if (!req.gateway.empty() || !req.ip_range.empty()) {
       return InvalidArgument("a gateway or an IP range needs a subnet (--subnet)");
     }
@@ -101,6 +105,24 @@ Result<UserNetwork> PlanUserNetwork(const NetworkCreateRequest& req, const std::
   }
   n.subnet = FormatIpv4Cidr(subnet);
   n.gateway = FormatIpv4(gateway);
+  // Docker's ValidateIPAM texts, then libnetwork's reservation: an address
+  // given twice, or the gateway's, cannot be reserved.
+  std::set<uint32_t> reserved{gateway};
+  for (const auto& [name, address] : req.aux_addresses) {
+    auto ip = ParseIpv4(address);
+    if (!ip.ok()) {
+      return InvalidArgument("invalid network config:\ninvalid auxiliary address " + name + ": invalid address");
+    }
+    if (!SubnetContains(subnet, *ip)) {
+      return InvalidArgument("invalid network config:\ninvalid auxiliary address " + name + ": parent subnet " +
+                             n.subnet + " doesn't contain this address");
+    }
+    if (!reserved.insert(*ip).second) {
+      return InvalidArgument("failed to allocate secondary ip address (" + name + ":" + address +
+                             "): Address already in use");
+    }
+  }
+  n.aux_addresses = req.aux_addresses;
   return n;
 }
 

@@ -376,6 +376,28 @@ class UserNetworkTest(ContainerTestCase):
         self.assertIn("create blue", events)
         self.assertIn("destroy blue", events)
 
+    def test_auxiliary_addresses_are_shown_and_never_given_to_a_container(self):
+        self.docker_ok("network", "create", "--subnet", "10.213.6.0/29", "--aux-address", "router=10.213.6.2",
+                       "--aux-address", "printer=10.213.6.4", "aux")
+        self.assertEqual(self.net_inspect("aux")["IPAM"]["Config"],
+                         [{"Subnet": "10.213.6.0/29", "Gateway": "10.213.6.1",
+                           "AuxiliaryAddresses": {"printer": "10.213.6.4", "router": "10.213.6.2"}}])
+        ips = []
+        for _ in range(3):
+            ctr = self.docker_ok("run", "-d", "--network", "aux", "bb:1", "sleep", "1000").strip()
+            ips.append(self.docker_ok("inspect", "-f", "{{.NetworkSettings.Networks.aux.IPAddress}}", ctr).strip())
+        self.assertEqual(ips, ["10.213.6.3", "10.213.6.5", "10.213.6.6"])
+        rc, _, err = self.d.docker("run", "--rm", "--network", "aux", "--ip", "10.213.6.2", "bb:1", "true")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Address already in use: 10.213.6.2", err)
+        # The CLI checks this itself; the daemon does too, for other clients.
+        body = json.dumps({"Name": "far", "IPAM": {"Config": [{"Subnet": "10.213.7.0/24",
+                                                               "AuxiliaryAddresses": {"far": "10.9.9.9"}}]}})
+        st, _, out = self.d.request("POST", "/v1.50/networks/create", body, {"Content-Type": "application/json"})
+        self.assertEqual(st, 400, out)
+        self.assertIn(b"invalid auxiliary address far: parent subnet 10.213.7.0/24 doesn't contain this address", out)
+        self.assertNotIn("far", self.docker_ok("network", "ls", "--format", "{{.Name}}").split())
+
     def test_a_subnet_is_chosen_from_the_free_pools(self):
         self.docker_ok("network", "create", "auto1")
         self.docker_ok("network", "create", "auto2")
