@@ -108,6 +108,11 @@ bool IsMacAddress(std::string_view text);
 // berth keeps and shows the others, as Docker does, and refuses those by
 // name.
 [[nodiscard]] Status ValidateEndpointDriverOpts(const std::map<std::string, std::string>& opts);
+// An endpoint's IPAMConfig.LinkLocalIPs (--link-local-ip): IPv4 addresses,
+// added to the container's interface as /16s (Docker takes any address; an
+// IPv6 one is refused by name, berth has no IPv6). Not an address: Docker's
+// "invalid link-local IP address: [A B]".
+[[nodiscard]] Status ValidateLinkLocalIps(const std::vector<std::string>& ips);
 
 // Replaces the content of the existing file `path` with `text`, keeping its
 // inode (a container's /etc/hosts is a bind mount of it). Not a symlink.
@@ -140,6 +145,8 @@ struct ContainerNetworkConfig {
   std::string mac_address;
   // EndpointSettings.DriverOpts of that endpoint (ValidateEndpointDriverOpts).
   std::map<std::string, std::string> driver_opts;
+  // IPAMConfig.LinkLocalIPs of that endpoint (ValidateLinkLocalIps).
+  std::vector<std::string> link_local_ips;
   // `docker network connect` / `disconnect` (stored, applied at start):
   // the container left its network mode's network (it joins only
   // `connected` at start), and the other networks it joined, by network ID
@@ -152,6 +159,7 @@ struct ContainerNetworkConfig {
     std::vector<std::string> aliases;
     std::string mac_address;
     std::map<std::string, std::string> driver_opts;
+    std::vector<std::string> link_local_ips;
   };
   std::vector<ConnectedNetwork> connected;
 };
@@ -272,6 +280,7 @@ struct EndpointRequest {
   std::vector<std::string> aliases;                // --network-alias
   std::string mac;                                 // --mac-address; "" = a random one
   std::map<std::string, std::string> driver_opts;  // --driver-opt (ValidateEndpointDriverOpts)
+  std::vector<std::string> link_local_ips;         // --link-local-ip (ValidateLinkLocalIps)
 };
 
 // A container's place on a network, as inspect shows it.
@@ -300,6 +309,9 @@ struct NetworkAttachment {
   std::string interface_name = "eth0";
   // The MAC the container asked for (--mac-address); "" = the kernel's.
   std::string requested_mac;
+  // --link-local-ip: more IPv4 addresses of the interface, each as a /16
+  // (Docker's link-local mask).
+  std::vector<std::string> link_local_ips;
   // The network's plumbing (UserNetwork's): NAT, MTU, no default route.
   bool ip_masquerade = true;
   int mtu = 0;

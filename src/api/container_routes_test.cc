@@ -386,6 +386,22 @@ TEST_F(ContainerRoutesTest, CreateKeepsEndpointDriverOpts) {
   EXPECT_EQ(Message(r), "berth does not support the endpoint driver option com.docker.network.endpoint.sysctls");
 }
 
+TEST_F(ContainerRoutesTest, CreateTakesLinkLocalIpsOnAnyNetwork) {
+  Response r = Do("POST", "/containers/create",
+                  R"({"Image":"b","HostConfig":{"NetworkMode":"bridge"},"NetworkingConfig":{"EndpointsConfig":)"
+                  R"({"bridge":{"IPAMConfig":{"LinkLocalIPs":["169.254.8.8"]}}}}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(fake_.last_config.network.link_local_ips, std::vector<std::string>{"169.254.8.8"});
+  r = Do("POST", "/containers/create",
+         R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"bridge":{"IPAMConfig":{"IPv4Address":"172.17.0.9"}}}}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Message(r), "user specified IP address is supported on user defined networks only");
+  r = Do("POST", "/containers/create",
+         R"({"Image":"b","NetworkingConfig":{"EndpointsConfig":{"bridge":{"IPAMConfig":{"LinkLocalIPs":["x"]}}}}})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Message(r), "invalid link-local IP address: [x]");
+}
+
 TEST_F(ContainerRoutesTest, CreateReadsMountFields) {
   Response r = Do("POST", "/containers/create",
                   R"({"Image":"b","Volumes":{"/anon":{}},"HostConfig":{"Binds":["/tmp/../srv:/host:ro,rshared","data:/data"],

@@ -52,8 +52,14 @@ std::string NetworkNameShown(const std::string& mode) { return IsBridgeMode(mode
 json::object EndpointValue(const NetworkAttachment* a, const EndpointRequest& requested,
                            const std::string& network_id = "") {
   json::object e;
-  e["IPAMConfig"] =
-      requested.ip.empty() ? json::value(nullptr) : json::value(json::object{{"IPv4Address", requested.ip}});
+  json::object ipam;
+  if (!requested.ip.empty()) ipam["IPv4Address"] = requested.ip;
+  if (!requested.link_local_ips.empty()) {
+    json::array ll;
+    for (const auto& ip : requested.link_local_ips) ll.push_back(json::string(ip));
+    ipam["LinkLocalIPs"] = std::move(ll);
+  }
+  e["IPAMConfig"] = ipam.empty() ? json::value(nullptr) : json::value(std::move(ipam));
   e["Links"] = nullptr;
   json::array aliases, dns_names;
   const std::vector<std::string>& alias_list = a ? a->aliases : requested.aliases;
@@ -93,13 +99,14 @@ json::object NetworksValue(const ContainerInfo& c) {
   const std::string& mode = c.config.network_mode;
   if (mode.starts_with("container:")) return networks;
   const ContainerNetworkConfig& net = c.config.network;
-  const EndpointRequest own{mode, net.ipv4_address, net.aliases, net.mac_address, net.driver_opts};
+  const EndpointRequest own{mode, net.ipv4_address, net.aliases, net.mac_address, net.driver_opts, net.link_local_ips};
   if (!c.networks.empty()) {
     for (const auto& a : c.networks) {
       EndpointRequest requested = own;
       for (const auto& j : net.connected) {
         if (j.network_id == a.network_id)
-          requested = EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address, j.driver_opts};
+          requested =
+              EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address, j.driver_opts, j.link_local_ips};
       }
       networks[a.network_name] = EndpointValue(&a, requested);
     }
@@ -108,7 +115,9 @@ json::object NetworksValue(const ContainerInfo& c) {
   if (!net.mode_network_disconnected) networks[NetworkNameShown(mode)] = EndpointValue(nullptr, own);
   for (const auto& j : net.connected) {
     networks[j.network_name] = EndpointValue(
-        nullptr, EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address, j.driver_opts}, j.network_id);
+        nullptr,
+        EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address, j.driver_opts, j.link_local_ips},
+        j.network_id);
   }
   return networks;
 }
@@ -159,16 +168,24 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
               }
               continue;
             }
-            if (user_network && field == "IPAMConfig" && value.is_object()) {
+            if (field == "IPAMConfig" && value.is_object()) {
               for (const auto& [ipam_field, ipam_value] : value.as_object()) {
                 const bool empty = ipam_value.is_null() || (ipam_value.is_string() && ipam_value.as_string().empty()) ||
                                    (ipam_value.is_array() && ipam_value.as_array().empty());
-                if (ipam_field == "IPv4Address" && ipam_value.is_string()) {
+                if (ipam_field == "LinkLocalIPs" && ipam_value.is_array()) {
+                  for (const auto& ip : ipam_value.as_array()) {
+                    if (!ip.is_string()) return InvalidArgument("invalid JSON: LinkLocalIPs must be a list of strings");
+                    cfg->link_local_ips.emplace_back(ip.as_string());
+                  }
+                  BERTH_RETURN_IF_ERROR(ValidateLinkLocalIps(cfg->link_local_ips));
+                } else if (!user_network && !empty) {
+                  return InvalidArgument("user specified IP address is supported on user defined networks only");
+                } else if (ipam_field == "IPv4Address" && ipam_value.is_string()) {
                   cfg->ipv4_address = std::string(ipam_value.as_string());
                   if (!cfg->ipv4_address.empty()) BERTH_RETURN_IF_ERROR(ParseIpv4(cfg->ipv4_address).status());
                 } else if (!empty) {
                   return InvalidArgument("berth does not support the endpoint IPAM setting " + std::string(ipam_field) +
-                                         " (only --ip)");
+                                         " (only --ip and --link-local-ip)");
                 }
               }
               continue;

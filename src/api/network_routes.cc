@@ -346,8 +346,9 @@ Result<Response> PruneNetworks(RouteContext& ctx) {
 
 bool IsUnsetValue(const json::value& v) { return IsUnset(&v) || (v.is_int64() && v.as_int64() == 0); }
 
-// The EndpointConfig of a connect: IPAMConfig.IPv4Address, Aliases,
-// MacAddress, DriverOpts. Any other setting given: InvalidArgument naming it.
+// The EndpointConfig of a connect: IPAMConfig.IPv4Address and LinkLocalIPs,
+// Aliases, MacAddress, DriverOpts. Any other setting given: InvalidArgument
+// naming it.
 Status ParseEndpointConfig(const json::value* v, EndpointRequest* ep) {
   if (IsUnset(v)) return OkStatus();
   if (!v->is_object()) return InvalidArgument("invalid JSON: EndpointConfig must be an object");
@@ -359,9 +360,15 @@ Status ParseEndpointConfig(const json::value* v, EndpointRequest* ep) {
       for (const auto& [field, setting] : value.as_object()) {
         if (field == "IPv4Address" && (setting.is_string() || setting.is_null())) {
           if (setting.is_string()) ep->ip = std::string(setting.as_string());
+        } else if (field == "LinkLocalIPs" && setting.is_array()) {
+          for (const auto& ip : setting.as_array()) {
+            if (!ip.is_string())
+              return InvalidArgument("invalid JSON: EndpointConfig.IPAMConfig.LinkLocalIPs must hold strings");
+            ep->link_local_ips.emplace_back(ip.as_string());
+          }
         } else if (!IsUnsetValue(setting)) {
           return InvalidArgument("berth does not support the endpoint IPAM setting " + std::string(field) +
-                                 " (only --ip)");
+                                 " (only --ip and --link-local-ip)");
         }
       }
     } else if (k == "Aliases") {

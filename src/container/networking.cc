@@ -151,10 +151,14 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   std::optional<NetworkAttachment> first;
   if (bridge && !cfg.network.mode_network_disconnected) {
     const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);
-    EndpointRequest endpoint{"", "", {}, cfg.network.mac_address, cfg.network.driver_opts};
+    EndpointRequest endpoint{"", "", {}, cfg.network.mac_address, cfg.network.driver_opts, cfg.network.link_local_ips};
     if (user_network) {
-      endpoint = EndpointRequest{mode, cfg.network.ipv4_address, cfg.network.aliases, cfg.network.mac_address,
-                                 cfg.network.driver_opts};
+      endpoint = EndpointRequest{mode,
+                                 cfg.network.ipv4_address,
+                                 cfg.network.aliases,
+                                 cfg.network.mac_address,
+                                 cfg.network.driver_opts,
+                                 cfg.network.link_local_ips};
     }
     auto a = network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint);
     if (!a.ok()) {
@@ -168,7 +172,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   for (const auto& joined : cfg.network.connected) {
     auto a = network->Connect(rec.id, rec.name,
                               EndpointRequest{joined.network_id, joined.ipv4_address, joined.aliases,
-                                              joined.mac_address, joined.driver_opts});
+                                              joined.mac_address, joined.driver_opts, joined.link_local_ips});
     if (!a.ok()) {
       ReleaseNetwork(rec.id);
       if (a.status().code() == Code::kNotFound) return NotFound("network " + joined.network_name + " not found");
@@ -303,6 +307,7 @@ Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const Endpoi
     return InvalidArgument("invalid MAC address " + endpoint.mac);
   }
   BERTH_RETURN_IF_ERROR(ValidateEndpointDriverOpts(endpoint.driver_opts));
+  BERTH_RETURN_IF_ERROR(ValidateLinkLocalIps(endpoint.link_local_ips));
   const bool mode_network = ModeIs(network, mode, n);
   const bool on_it = (mode_network && !net.mode_network_disconnected) || JoinedNetwork(net, n.id);
   if (!running && on_it) return OkStatus();  // Docker keeps the first config
@@ -321,9 +326,11 @@ Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const Endpoi
       stored.aliases = endpoint.aliases;
       stored.mac_address = endpoint.mac;
       stored.driver_opts = endpoint.driver_opts;
+      stored.link_local_ips = endpoint.link_local_ips;
     } else {
       std::erase_if(stored.connected, [&](const auto& j) { return j.network_id == n.id; });
-      stored.connected.push_back({n.id, n.name, endpoint.ip, endpoint.aliases, endpoint.mac, endpoint.driver_opts});
+      stored.connected.push_back(
+          {n.id, n.name, endpoint.ip, endpoint.aliases, endpoint.mac, endpoint.driver_opts, endpoint.link_local_ips});
     }
   });
 }

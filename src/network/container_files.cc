@@ -247,6 +247,20 @@ Status ValidateEndpointDriverOpts(const std::map<std::string, std::string>& opts
   return OkStatus();
 }
 
+Status ValidateLinkLocalIps(const std::vector<std::string>& ips) {
+  for (const auto& ip : ips) {
+    if (ip.find(':') != std::string::npos && LooksLikeIp(ip)) {
+      return InvalidArgument("berth does not support IPv6 link-local addresses (" + ip + ")");
+    }
+    if (!ParseIpv4(ip).ok()) {
+      std::string list;
+      for (const auto& each : ips) list += (list.empty() ? "" : " ") + each;
+      return InvalidArgument("invalid link-local IP address: [" + list + "]");
+    }
+  }
+  return OkStatus();
+}
+
 namespace {
 
 json::object StringMapValue(const std::map<std::string, std::string>& m) {
@@ -284,6 +298,7 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                  {"Aliases", strings(cfg.aliases)},
                  {"MacAddress", cfg.mac_address},
                  {"DriverOpts", StringMapValue(cfg.driver_opts)},
+                 {"LinkLocalIPs", strings(cfg.link_local_ips)},
                  {"ModeNetworkDisconnected", cfg.mode_network_disconnected}};
   json::array connected;
   for (const auto& j : cfg.connected) {
@@ -292,7 +307,8 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                                      {"IPv4Address", j.ipv4_address},
                                      {"Aliases", strings(j.aliases)},
                                      {"MacAddress", j.mac_address},
-                                     {"DriverOpts", StringMapValue(j.driver_opts)}});
+                                     {"DriverOpts", StringMapValue(j.driver_opts)},
+                                     {"LinkLocalIPs", strings(j.link_local_ips)}});
   }
   o["Connected"] = std::move(connected);
   return json::serialize(o);
@@ -333,6 +349,7 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
   cfg.aliases = strings("Aliases");
   cfg.mac_address = StringField(o, "MacAddress");
   cfg.driver_opts = StringMapMember(o, "DriverOpts");
+  cfg.link_local_ips = strings("LinkLocalIPs");
   if (const json::value* d = o.if_contains("ModeNetworkDisconnected"); d != nullptr && d->is_bool()) {
     cfg.mode_network_disconnected = d->as_bool();
   }
@@ -346,6 +363,11 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
       n.ipv4_address = StringField(jo, "IPv4Address");
       n.mac_address = StringField(jo, "MacAddress");
       n.driver_opts = StringMapMember(jo, "DriverOpts");
+      if (const json::value* ll = jo.if_contains("LinkLocalIPs"); ll != nullptr && ll->is_array()) {
+        for (const auto& x : ll->as_array()) {
+          if (x.is_string()) n.link_local_ips.emplace_back(x.as_string());
+        }
+      }
       if (const json::value* a = jo.if_contains("Aliases"); a != nullptr && a->is_array()) {
         for (const auto& x : a->as_array()) {
           if (x.is_string()) n.aliases.emplace_back(x.as_string());
@@ -396,6 +418,12 @@ std::string AttachmentToJson(const NetworkAttachment& a) {
                  {"DnsUpstreams", std::move(upstreams)},
                  {"Interface", a.interface_name},
                  {"RequestedMac", a.requested_mac},
+                 {"LinkLocalIPs",
+                  [&] {
+                    json::array ll;
+                    for (const auto& e : a.link_local_ips) ll.push_back(json::string(e));
+                    return ll;
+                  }()},
                  {"IPMasquerade", a.ip_masquerade},
                  {"MTU", a.mtu},
                  {"Internal", a.internal},
@@ -430,6 +458,11 @@ Result<NetworkAttachment> AttachmentFromJson(std::string_view text) {
   a.interface_name = StringField(o, "Interface");
   if (a.interface_name.empty()) a.interface_name = "eth0";  // written before containers joined more networks
   a.requested_mac = StringField(o, "RequestedMac");
+  if (const json::value* ll = o.if_contains("LinkLocalIPs"); ll != nullptr && ll->is_array()) {
+    for (const auto& e : ll->as_array()) {
+      if (e.is_string()) a.link_local_ips.emplace_back(e.as_string());
+    }
+  }
   if (const json::value* m = o.if_contains("IPMasquerade"); m != nullptr && m->is_bool())
     a.ip_masquerade = m->as_bool();
   a.mtu = IntField(o, "MTU");

@@ -218,6 +218,9 @@ Result<int> EnsureBridge(const NetworkAttachment& a, uint32_t gateway) {
 // In the container's namespace (a helper thread enters it; nothing else of
 // berthd moves): the address on a.interface_name, up, the default route;
 // its MAC.
+// The prefix of a --link-local-ip address (Docker's link-local mask).
+constexpr int kLinkLocalPrefix = 16;
+
 Status ConfigureInside(NetworkAttachment* a, uint32_t ip, uint32_t gateway, bool default_route) {
   Status result;
   std::thread helper([&] {
@@ -235,6 +238,10 @@ Status ConfigureInside(NetworkAttachment* a, uint32_t ip, uint32_t gateway, bool
       BERTH_RETURN_IF_ERROR(WriteSysctl("/proc/sys/net/ipv4/conf/" + a->interface_name + "/arp_notify", "1"));
       BERTH_RETURN_IF_ERROR(SetUp(index, a->interface_name));
       BERTH_RETURN_IF_ERROR(AddAddress(index, ip, a->ip_prefix_len, a->interface_name));
+      for (const auto& ll : a->link_local_ips) {
+        BERTH_ASSIGN_OR_RETURN(uint32_t extra, ParseIpv4(ll));
+        BERTH_RETURN_IF_ERROR(AddAddress(index, extra, kLinkLocalPrefix, a->interface_name));
+      }
       if (default_route) BERTH_RETURN_IF_ERROR(AddDefaultRoute(index, gateway, a->interface_name));
       UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
       if (sock.valid()) a->mac_address = MacOf(sock.get(), a->interface_name);

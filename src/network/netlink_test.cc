@@ -95,9 +95,11 @@ std::string PlumbInPrivateNamespaces(const std::string& dir) {
   b.netns_path = dir + "/second";
   b.host_interface.clear();
   b.mac_address.clear();
+  b.link_local_ips = {"169.254.8.8", "169.254.9.9"};  // --link-local-ip
   put("netns2", StatusText(network_internal::CreateNetns(b.netns_path)));
   put("plumb2", StatusText(network_internal::PlumbVeth(&b, false)));
   put("route2", Output("nsenter --net=" + b.netns_path + " ip -4 route show default"));
+  put("eth0_addr2", Output("nsenter --net=" + b.netns_path + " ip -o -4 addr show dev eth0"));
   put("bridge_ports", Output("ip -o link show master berthmnl0"));
 
   // The kernel's refusals, as Status.
@@ -186,6 +188,9 @@ TEST(Netlink, PlumbsAndDeletesEndpointsInPrivateNamespaces) {
   EXPECT_EQ(seen["netns2"], "ok");
   EXPECT_EQ(seen["plumb2"], "ok");
   EXPECT_EQ(seen["route2"], "");
+  EXPECT_THAT(seen["eth0_addr2"], HasSubstr("inet 10.213.0.3/24"));
+  EXPECT_THAT(seen["eth0_addr2"], HasSubstr("inet 169.254.8.8/16"));
+  EXPECT_THAT(seen["eth0_addr2"], HasSubstr("inet 169.254.9.9/16"));
   const std::string& ports = seen["bridge_ports"];
   size_t port_count = 0;
   for (size_t at = ports.find("master berthmnl0"); at != std::string::npos;

@@ -329,8 +329,9 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   cfg.aliases = {"db", "cache"};
   cfg.mac_address = "02:42:ac:11:00:09";
   cfg.driver_opts = {{"com.example.tier", "gold"}};
+  cfg.link_local_ips = {"169.254.8.8"};
   cfg.mode_network_disconnected = true;
-  cfg.connected = {{"id1", "later", "10.6.0.7", {"sleepy"}, "02:42:ac:11:00:0a", {{"k", "v"}}}};
+  cfg.connected = {{"id1", "later", "10.6.0.7", {"sleepy"}, "02:42:ac:11:00:0a", {{"k", "v"}}, {"169.254.1.1"}}};
   auto back = NetworkConfigFromJson(NetworkConfigToJson(cfg));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->ipv4_address, "10.5.0.9");
@@ -344,6 +345,8 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   EXPECT_EQ(back->connected[0].aliases, std::vector<std::string>{"sleepy"});
   EXPECT_EQ(back->driver_opts.at("com.example.tier"), "gold");
   EXPECT_EQ(back->connected[0].driver_opts.at("k"), "v");
+  EXPECT_EQ(back->link_local_ips, std::vector<std::string>{"169.254.8.8"});
+  EXPECT_EQ(back->connected[0].link_local_ips, std::vector<std::string>{"169.254.1.1"});
   // A config stored before connect existed reads as on its mode's network.
   auto old = NetworkConfigFromJson(R"({"IPv4Address":"10.5.0.9"})");
   ASSERT_TRUE(old.ok());
@@ -362,6 +365,14 @@ TEST(NetworkConfig, EndpointDriverOptsDockerActsOnAreRefusedByName) {
   }
 }
 
+TEST(NetworkConfig, LinkLocalIpsAreIpv4Addresses) {
+  EXPECT_TRUE(ValidateLinkLocalIps({}).ok());
+  EXPECT_TRUE(ValidateLinkLocalIps({"169.254.8.8", "10.1.2.3"}).ok());  // Docker takes any address
+  EXPECT_EQ(ValidateLinkLocalIps({"169.254.8.8", "nope"}).message(),
+            "invalid link-local IP address: [169.254.8.8 nope]");
+  EXPECT_EQ(ValidateLinkLocalIps({"fe80::1"}).message(), "berth does not support IPv6 link-local addresses (fe80::1)");
+}
+
 TEST(Attachment, RoundTripsThroughItsRecord) {
   NetworkAttachment a;
   a.container_id = "c1";
@@ -377,11 +388,13 @@ TEST(Attachment, RoundTripsThroughItsRecord) {
   a.dns_upstreams = {"10.0.0.2", "127.0.0.53"};
   a.interface_name = "eth2";
   a.requested_mac = "02:42:ac:11:00:09";
+  a.link_local_ips = {"169.254.8.8"};
   a.ip_masquerade = false;
   a.mtu = 1400;
   a.internal = true;
   auto back = AttachmentFromJson(AttachmentToJson(a));
   ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->link_local_ips, a.link_local_ips);
   EXPECT_EQ(back->bridge, "berth-0123456789ab");
   EXPECT_EQ(back->aliases, std::vector<std::string>{"web"});
   EXPECT_TRUE(back->dns_resolver);

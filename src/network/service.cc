@@ -431,6 +431,7 @@ class NetworkServiceImpl : public NetworkService {
     a.exposed = exposed;
     a.aliases = endpoint.aliases;
     a.requested_mac = endpoint.mac;
+    a.link_local_ips = endpoint.link_local_ips;
     bool default_route = true;
     bool add_bridge_masquerade = false;
     {

@@ -4,7 +4,8 @@ its namespace and is reached by name from the new network, a stopped one
 joins at its next start, what was joined or left survives a berthd restart,
 Docker's refusals (host, none and container: modes, the host network, an
 endpoint already there, a network the container is not on), --mac-address
-(read back from inside), endpoint driver options (kept and shown), and
+(read back from inside), endpoint driver options (kept and shown),
+--link-local-ip (on the interface), and
 nothing left behind (bridges, veths,
 namespaces, netfilter rules). Skips where network_test skips."""
 
@@ -202,6 +203,29 @@ class NetworkConnectTest(UserNetworkTestCase):
         _, err = self.docker_fails("network", "connect", "--driver-opt", "com.docker.network.endpoint.ifname=x",
                                    "opts", plain)
         self.assertIn("berth does not support the endpoint driver option com.docker.network.endpoint.ifname", err)
+
+    def test_link_local_ips_are_on_the_interface_and_shown(self):
+        ctr = self.docker_ok("run", "-d", "--network", "name=bridge,link-local-ip=169.254.8.8", "bb:1",
+                             "sleep", "1000").strip()
+        rc, out = self.sh(ctr, "ip -o -4 addr show dev eth0")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("inet 169.254.8.8/16", out)
+        self.assertEqual(self.networks_of(ctr)["bridge"]["IPAMConfig"], {"LinkLocalIPs": ["169.254.8.8"]})
+        self.docker_ok("network", "create", "--subnet", "10.214.9.0/24", "ll")
+        self.docker_ok("network", "connect", "--ip", "10.214.9.9", "--link-local-ip", "169.254.7.7", "ll", ctr)
+        rc, out = self.sh(ctr, "ip -o -4 addr show dev eth1")
+        self.assertIn("inet 10.214.9.9/24", out)
+        self.assertIn("inet 169.254.7.7/16", out)
+        self.assertEqual(self.networks_of(ctr)["ll"]["IPAMConfig"],
+                         {"IPv4Address": "10.214.9.9", "LinkLocalIPs": ["169.254.7.7"]})
+        # Again after a restart of the container (kept with it).
+        self.docker_ok("restart", "-t", "0", ctr)
+        rc, out = self.sh(ctr, "ip -o -4 addr show")
+        self.assertIn("inet 169.254.8.8/16", out)
+        self.assertIn("inet 169.254.7.7/16", out)
+        rc, _, err = self.d.docker("run", "--rm", "--network", "name=bridge,link-local-ip=fe80::1", "bb:1", "true")
+        self.assertEqual(rc, 125, err)
+        self.assertIn("berth does not support IPv6 link-local addresses (fe80::1)", err)
 
     def test_mac_address_is_set_and_shown(self):
         self.docker_ok("network", "create", "--subnet", "10.214.5.0/24", "macs")
