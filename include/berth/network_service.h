@@ -113,6 +113,11 @@ bool IsMacAddress(std::string_view text);
 // IPv6 one is refused by name, berth has no IPv6). Not an address: Docker's
 // "invalid link-local IP address: [A B]".
 [[nodiscard]] Status ValidateLinkLocalIps(const std::vector<std::string>& ips);
+// An endpoint link "name:alias" (or "name", its own alias; or the
+// "/name:/container/alias" form inspect shows) as Docker's ParseLink reads
+// it: {name, alias}. Errors are Docker's: "empty string specified for
+// links", "bad format for links: X".
+Result<std::pair<std::string, std::string>> ParseEndpointLink(std::string_view link);
 
 // Replaces the content of the existing file `path` with `text`, keeping its
 // inode (a container's /etc/hosts is a bind mount of it). Not a symlink.
@@ -147,6 +152,8 @@ struct ContainerNetworkConfig {
   std::map<std::string, std::string> driver_opts;
   // IPAMConfig.LinkLocalIPs of that endpoint (ValidateLinkLocalIps).
   std::vector<std::string> link_local_ips;
+  // EndpointSettings.Links of that endpoint (ParseEndpointLink).
+  std::vector<std::string> links;
   // `docker network connect` / `disconnect` (stored, applied at start):
   // the container left its network mode's network (it joins only
   // `connected` at start), and the other networks it joined, by network ID
@@ -160,6 +167,7 @@ struct ContainerNetworkConfig {
     std::string mac_address;
     std::map<std::string, std::string> driver_opts;
     std::vector<std::string> link_local_ips;
+    std::vector<std::string> links;
   };
   std::vector<ConnectedNetwork> connected;
 };
@@ -281,7 +289,11 @@ struct EndpointRequest {
   std::string mac;                                 // --mac-address; "" = a random one
   std::map<std::string, std::string> driver_opts;  // --driver-opt (ValidateEndpointDriverOpts)
   std::vector<std::string> link_local_ips;         // --link-local-ip (ValidateLinkLocalIps)
+  std::vector<std::string> links;                  // --link on a user network, "name:alias" (ParseEndpointLink)
 };
+
+// What a network joined by `docker network connect` asks of its endpoint.
+EndpointRequest EndpointRequestOf(const ContainerNetworkConfig::ConnectedNetwork& joined);
 
 // A container's place on a network, as inspect shows it.
 struct NetworkAttachment {
@@ -312,6 +324,10 @@ struct NetworkAttachment {
   // --link-local-ip: more IPv4 addresses of the interface, each as a /16
   // (Docker's link-local mask).
   std::vector<std::string> link_local_ips;
+  // --link on a user network, as given ("name:alias"): the container alone
+  // resolves ALIAS to the container NAME on this network (whenever NAME
+  // is there).
+  std::vector<std::string> links;
   // The network's plumbing (UserNetwork's): NAT, MTU, no default route.
   bool ip_masquerade = true;
   int mtu = 0;

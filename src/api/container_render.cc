@@ -2,6 +2,7 @@
 
 #include "api/container_render.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "api/create_fields.h"
@@ -20,6 +21,34 @@ namespace berth::api {
 namespace json = boost::json;
 
 namespace {
+
+// The docker CLI sends --link twice for a container on a user-defined
+// network: in HostConfig.Links, which Docker's daemon then leaves alone
+// (legacy links are the default bridge's), and in the endpoint settings of
+// that network, which carry their meaning. True when HostConfig.Links holds
+// only links that endpoint settings hold too; any other HostConfig.Links
+// (the default bridge's legacy links) stays refused.
+bool HostLinksAreTheEndpointsLinks(const json::object& config, const json::object& host_config) {
+  const json::value* links = host_config.if_contains("Links");
+  if (links == nullptr || !links->is_array() || links->as_array().empty()) return false;
+  const json::value* mode = host_config.if_contains("NetworkMode");
+  if (mode == nullptr || !mode->is_string()) return false;
+  const std::string network(mode->as_string());
+  if (network.empty() || network == "default" || network == "bridge" || network == "host" || network == "none" ||
+      network.starts_with("container:")) {
+    return false;
+  }
+  const json::value* nc = config.if_contains("NetworkingConfig");
+  const json::value* eps = nc != nullptr && nc->is_object() ? nc->as_object().if_contains("EndpointsConfig") : nullptr;
+  const json::value* ep = eps != nullptr && eps->is_object() ? eps->as_object().if_contains(network) : nullptr;
+  const json::value* ep_links = ep != nullptr && ep->is_object() ? ep->as_object().if_contains("Links") : nullptr;
+  if (ep_links == nullptr || !ep_links->is_array()) return false;
+  for (const auto& link : links->as_array()) {
+    const auto& have = ep_links->as_array();
+    if (std::find(have.begin(), have.end(), link) == have.end()) return false;
+  }
+  return true;
+}
 
 // A JSON value that is absent or null.
 bool IsNull(const json::value* v) { return v == nullptr || v->is_null(); }
@@ -196,6 +225,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
     host_handled.insert(kResourceFields.begin(), kResourceFields.end());
     host_handled.insert(kNamespaceHostConfigFields.begin(), kNamespaceHostConfigFields.end());
+    if (HostLinksAreTheEndpointsLinks(o, ho)) host_handled.insert("Links");
     BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.resources, ParseResourceFields(ho));
     BERTH_RETURN_IF_ERROR(ParseConsoleSize(ho, &c.console_rows, &c.console_cols));

@@ -60,7 +60,13 @@ json::object EndpointValue(const NetworkAttachment* a, const EndpointRequest& re
     ipam["LinkLocalIPs"] = std::move(ll);
   }
   e["IPAMConfig"] = ipam.empty() ? json::value(nullptr) : json::value(std::move(ipam));
-  e["Links"] = nullptr;
+  if (requested.links.empty()) {
+    e["Links"] = nullptr;
+  } else {
+    json::array links;
+    for (const auto& link : requested.links) links.push_back(json::string(link));
+    e["Links"] = std::move(links);
+  }
   json::array aliases, dns_names;
   const std::vector<std::string>& alias_list = a ? a->aliases : requested.aliases;
   for (const auto& alias : alias_list) aliases.push_back(json::string(alias));
@@ -99,14 +105,18 @@ json::object NetworksValue(const ContainerInfo& c) {
   const std::string& mode = c.config.network_mode;
   if (mode.starts_with("container:")) return networks;
   const ContainerNetworkConfig& net = c.config.network;
-  const EndpointRequest own{mode, net.ipv4_address, net.aliases, net.mac_address, net.driver_opts, net.link_local_ips};
+  const EndpointRequest own{.network = mode,
+                            .ip = net.ipv4_address,
+                            .aliases = net.aliases,
+                            .mac = net.mac_address,
+                            .driver_opts = net.driver_opts,
+                            .link_local_ips = net.link_local_ips,
+                            .links = net.links};
   if (!c.networks.empty()) {
     for (const auto& a : c.networks) {
       EndpointRequest requested = own;
       for (const auto& j : net.connected) {
-        if (j.network_id == a.network_id)
-          requested =
-              EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address, j.driver_opts, j.link_local_ips};
+        if (j.network_id == a.network_id) requested = EndpointRequestOf(j);
       }
       networks[a.network_name] = EndpointValue(&a, requested);
     }
@@ -114,10 +124,7 @@ json::object NetworksValue(const ContainerInfo& c) {
   }
   if (!net.mode_network_disconnected) networks[NetworkNameShown(mode)] = EndpointValue(nullptr, own);
   for (const auto& j : net.connected) {
-    networks[j.network_name] = EndpointValue(
-        nullptr,
-        EndpointRequest{j.network_id, j.ipv4_address, j.aliases, j.mac_address, j.driver_opts, j.link_local_ips},
-        j.network_id);
+    networks[j.network_name] = EndpointValue(nullptr, EndpointRequestOf(j), j.network_id);
   }
   return networks;
 }
@@ -190,6 +197,14 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
               }
               continue;
             }
+            if (user_network && field == "Links" && value.is_array()) {
+              for (const auto& link : value.as_array()) {
+                if (!link.is_string()) return InvalidArgument("invalid JSON: Links must be a list of strings");
+                BERTH_RETURN_IF_ERROR(ParseEndpointLink(link.as_string()).status());
+                cfg->links.emplace_back(link.as_string());
+              }
+              continue;
+            }
             if (field == "DriverOpts" && value.is_object()) {
               for (const auto& [key, opt] : value.as_object()) {
                 if (!opt.is_string()) return InvalidArgument("invalid JSON: DriverOpts must map strings to strings");
@@ -211,9 +226,9 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
                                (value.is_int64() && value.as_int64() == 0);
             if (!unset) {
               return InvalidArgument(user_network ? "berth does not support endpoint setting " + std::string(field) +
-                                                        " (--link) on user networks"
+                                                        " on user networks"
                                                   : "berth does not support endpoint setting " + std::string(field) +
-                                                        " (--ip, --network-alias) on the bridge network");
+                                                        " (--ip, --network-alias, --link) on the bridge network");
             }
           }
         }

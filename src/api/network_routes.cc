@@ -347,8 +347,8 @@ Result<Response> PruneNetworks(RouteContext& ctx) {
 bool IsUnsetValue(const json::value& v) { return IsUnset(&v) || (v.is_int64() && v.as_int64() == 0); }
 
 // The EndpointConfig of a connect: IPAMConfig.IPv4Address and LinkLocalIPs,
-// Aliases, MacAddress, DriverOpts. Any other setting given: InvalidArgument
-// naming it.
+// Aliases, Links, MacAddress, DriverOpts. Any other setting given:
+// InvalidArgument naming it.
 Status ParseEndpointConfig(const json::value* v, EndpointRequest* ep) {
   if (IsUnset(v)) return OkStatus();
   if (!v->is_object()) return InvalidArgument("invalid JSON: EndpointConfig must be an object");
@@ -382,6 +382,13 @@ Status ParseEndpointConfig(const json::value* v, EndpointRequest* ep) {
       if (IsUnset(&value)) continue;
       if (!value.is_string()) return InvalidArgument("invalid JSON: EndpointConfig.MacAddress must be a string");
       ep->mac = std::string(value.as_string());
+    } else if (k == "Links") {
+      if (IsUnset(&value)) continue;
+      if (!value.is_array()) return InvalidArgument("invalid JSON: EndpointConfig.Links must be a list");
+      for (const auto& link : value.as_array()) {
+        if (!link.is_string()) return InvalidArgument("invalid JSON: EndpointConfig.Links must hold strings");
+        ep->links.emplace_back(link.as_string());
+      }
     } else if (k == "DriverOpts") {
       if (IsUnset(&value)) continue;
       if (!value.is_object()) return InvalidArgument("invalid JSON: EndpointConfig.DriverOpts must be an object");
@@ -391,7 +398,7 @@ Status ParseEndpointConfig(const json::value* v, EndpointRequest* ep) {
         ep->driver_opts[std::string(key)] = std::string(opt.as_string());
       }
     } else if (!IsUnsetValue(value)) {
-      // Links, GwPriority, and the read-only fields of inspect
+      // GwPriority, and the read-only fields of inspect
       // (NetworkID, IPAddress, ...) when set.
       return InvalidArgument("berth does not support the endpoint setting " + k + " of network connect");
     }

@@ -151,14 +151,15 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   std::optional<NetworkAttachment> first;
   if (bridge && !cfg.network.mode_network_disconnected) {
     const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);
-    EndpointRequest endpoint{"", "", {}, cfg.network.mac_address, cfg.network.driver_opts, cfg.network.link_local_ips};
+    // The bridge network takes no --ip, aliases or links (refused at create).
+    EndpointRequest endpoint{.mac = cfg.network.mac_address,
+                             .driver_opts = cfg.network.driver_opts,
+                             .link_local_ips = cfg.network.link_local_ips};
     if (user_network) {
-      endpoint = EndpointRequest{mode,
-                                 cfg.network.ipv4_address,
-                                 cfg.network.aliases,
-                                 cfg.network.mac_address,
-                                 cfg.network.driver_opts,
-                                 cfg.network.link_local_ips};
+      endpoint.network = mode;
+      endpoint.ip = cfg.network.ipv4_address;
+      endpoint.aliases = cfg.network.aliases;
+      endpoint.links = cfg.network.links;
     }
     auto a = network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint);
     if (!a.ok()) {
@@ -170,9 +171,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   }
   // The networks joined by docker network connect, in that order.
   for (const auto& joined : cfg.network.connected) {
-    auto a = network->Connect(rec.id, rec.name,
-                              EndpointRequest{joined.network_id, joined.ipv4_address, joined.aliases,
-                                              joined.mac_address, joined.driver_opts, joined.link_local_ips});
+    auto a = network->Connect(rec.id, rec.name, EndpointRequestOf(joined));
     if (!a.ok()) {
       ReleaseNetwork(rec.id);
       if (a.status().code() == Code::kNotFound) return NotFound("network " + joined.network_name + " not found");
@@ -301,7 +300,11 @@ Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const Endpoi
     if (!endpoint.aliases.empty()) {
       return InvalidArgument("network-scoped alias is supported only for containers in user defined networks");
     }
+    if (!endpoint.links.empty()) {
+      return InvalidArgument("berth supports --link on user-defined networks only, not on the default bridge network");
+    }
   }
+  for (const auto& link : endpoint.links) BERTH_RETURN_IF_ERROR(ParseEndpointLink(link).status());
   if (!endpoint.ip.empty()) BERTH_RETURN_IF_ERROR(ParseIpv4(endpoint.ip).status());
   if (!endpoint.mac.empty() && !IsMacAddress(endpoint.mac)) {
     return InvalidArgument("invalid MAC address " + endpoint.mac);
@@ -327,10 +330,17 @@ Status ContainerServiceImpl::ConnectNetwork(const std::string& ref, const Endpoi
       stored.mac_address = endpoint.mac;
       stored.driver_opts = endpoint.driver_opts;
       stored.link_local_ips = endpoint.link_local_ips;
+      stored.links = endpoint.links;
     } else {
       std::erase_if(stored.connected, [&](const auto& j) { return j.network_id == n.id; });
-      stored.connected.push_back(
-          {n.id, n.name, endpoint.ip, endpoint.aliases, endpoint.mac, endpoint.driver_opts, endpoint.link_local_ips});
+      stored.connected.push_back({.network_id = n.id,
+                                  .network_name = n.name,
+                                  .ipv4_address = endpoint.ip,
+                                  .aliases = endpoint.aliases,
+                                  .mac_address = endpoint.mac,
+                                  .driver_opts = endpoint.driver_opts,
+                                  .link_local_ips = endpoint.link_local_ips,
+                                  .links = endpoint.links});
     }
   });
 }

@@ -261,7 +261,49 @@ Status ValidateLinkLocalIps(const std::vector<std::string>& ips) {
   return OkStatus();
 }
 
+EndpointRequest EndpointRequestOf(const ContainerNetworkConfig::ConnectedNetwork& joined) {
+  return EndpointRequest{.network = joined.network_id,
+                         .ip = joined.ipv4_address,
+                         .aliases = joined.aliases,
+                         .mac = joined.mac_address,
+                         .driver_opts = joined.driver_opts,
+                         .link_local_ips = joined.link_local_ips,
+                         .links = joined.links};
+}
+
+Result<std::pair<std::string, std::string>> ParseEndpointLink(std::string_view link) {
+  if (link.empty()) return InvalidArgument("empty string specified for links");
+  const size_t colon = link.find(':');
+  if (colon == std::string_view::npos) return std::pair<std::string, std::string>{link, link};
+  if (link.find(':', colon + 1) != std::string_view::npos) {
+    return InvalidArgument("bad format for links: " + std::string(link));
+  }
+  std::string_view name = link.substr(0, colon), alias = link.substr(colon + 1);
+  if (name.starts_with('/')) {  // the form inspect shows, "/name:/container/alias"
+    name.remove_prefix(1);
+    if (size_t slash = alias.rfind('/'); slash != std::string_view::npos) alias.remove_prefix(slash + 1);
+  }
+  return std::pair<std::string, std::string>{name, alias};
+}
+
 namespace {
+
+json::array StringsValue(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& x : v) a.push_back(json::string(x));
+  return a;
+}
+
+// The string elements of the array member `key` of `o` (none when absent).
+std::vector<std::string> StringsMember(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const json::value* a = o.if_contains(key); a != nullptr && a->is_array()) {
+    for (const auto& x : a->as_array()) {
+      if (x.is_string()) out.emplace_back(x.as_string());
+    }
+  }
+  return out;
+}
 
 json::object StringMapValue(const std::map<std::string, std::string>& m) {
   json::object o;
@@ -282,11 +324,7 @@ std::map<std::string, std::string> StringMapMember(const json::object& o, std::s
 }  // namespace
 
 std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
-  auto strings = [](const std::vector<std::string>& v) {
-    json::array a;
-    for (const auto& x : v) a.push_back(json::string(x));
-    return a;
-  };
+  const auto strings = StringsValue;
   json::object o{{"ExposedPorts", strings(cfg.exposed_ports)},
                  {"PortBindings", PortsToJson(cfg.port_bindings)},
                  {"PublishAllPorts", cfg.publish_all_ports},
@@ -299,6 +337,7 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                  {"MacAddress", cfg.mac_address},
                  {"DriverOpts", StringMapValue(cfg.driver_opts)},
                  {"LinkLocalIPs", strings(cfg.link_local_ips)},
+                 {"Links", strings(cfg.links)},
                  {"ModeNetworkDisconnected", cfg.mode_network_disconnected}};
   json::array connected;
   for (const auto& j : cfg.connected) {
@@ -308,7 +347,8 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                                      {"Aliases", strings(j.aliases)},
                                      {"MacAddress", j.mac_address},
                                      {"DriverOpts", StringMapValue(j.driver_opts)},
-                                     {"LinkLocalIPs", strings(j.link_local_ips)}});
+                                     {"LinkLocalIPs", strings(j.link_local_ips)},
+                                     {"Links", strings(j.links)}});
   }
   o["Connected"] = std::move(connected);
   return json::serialize(o);
@@ -319,15 +359,7 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return DataLoss("bad stored network config");
   const json::object& o = v.as_object();
-  auto strings = [&o](std::string_view key) {
-    std::vector<std::string> out;
-    if (const json::value* a = o.if_contains(key); a != nullptr && a->is_array()) {
-      for (const auto& x : a->as_array()) {
-        if (x.is_string()) out.emplace_back(x.as_string());
-      }
-    }
-    return out;
-  };
+  auto strings = [&o](std::string_view key) { return StringsMember(o, key); };
   ContainerNetworkConfig cfg;
   cfg.exposed_ports = strings("ExposedPorts");
   if (const json::value* ports = o.if_contains("PortBindings"); ports != nullptr && ports->is_array()) {
@@ -350,6 +382,7 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
   cfg.mac_address = StringField(o, "MacAddress");
   cfg.driver_opts = StringMapMember(o, "DriverOpts");
   cfg.link_local_ips = strings("LinkLocalIPs");
+  cfg.links = strings("Links");
   if (const json::value* d = o.if_contains("ModeNetworkDisconnected"); d != nullptr && d->is_bool()) {
     cfg.mode_network_disconnected = d->as_bool();
   }
@@ -363,16 +396,9 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
       n.ipv4_address = StringField(jo, "IPv4Address");
       n.mac_address = StringField(jo, "MacAddress");
       n.driver_opts = StringMapMember(jo, "DriverOpts");
-      if (const json::value* ll = jo.if_contains("LinkLocalIPs"); ll != nullptr && ll->is_array()) {
-        for (const auto& x : ll->as_array()) {
-          if (x.is_string()) n.link_local_ips.emplace_back(x.as_string());
-        }
-      }
-      if (const json::value* a = jo.if_contains("Aliases"); a != nullptr && a->is_array()) {
-        for (const auto& x : a->as_array()) {
-          if (x.is_string()) n.aliases.emplace_back(x.as_string());
-        }
-      }
+      n.link_local_ips = StringsMember(jo, "LinkLocalIPs");
+      n.links = StringsMember(jo, "Links");
+      n.aliases = StringsMember(jo, "Aliases");
       cfg.connected.push_back(std::move(n));
     }
   }
@@ -418,12 +444,8 @@ std::string AttachmentToJson(const NetworkAttachment& a) {
                  {"DnsUpstreams", std::move(upstreams)},
                  {"Interface", a.interface_name},
                  {"RequestedMac", a.requested_mac},
-                 {"LinkLocalIPs",
-                  [&] {
-                    json::array ll;
-                    for (const auto& e : a.link_local_ips) ll.push_back(json::string(e));
-                    return ll;
-                  }()},
+                 {"LinkLocalIPs", StringsValue(a.link_local_ips)},
+                 {"Links", StringsValue(a.links)},
                  {"IPMasquerade", a.ip_masquerade},
                  {"MTU", a.mtu},
                  {"Internal", a.internal},
@@ -458,11 +480,8 @@ Result<NetworkAttachment> AttachmentFromJson(std::string_view text) {
   a.interface_name = StringField(o, "Interface");
   if (a.interface_name.empty()) a.interface_name = "eth0";  // written before containers joined more networks
   a.requested_mac = StringField(o, "RequestedMac");
-  if (const json::value* ll = o.if_contains("LinkLocalIPs"); ll != nullptr && ll->is_array()) {
-    for (const auto& e : ll->as_array()) {
-      if (e.is_string()) a.link_local_ips.emplace_back(e.as_string());
-    }
-  }
+  a.link_local_ips = StringsMember(o, "LinkLocalIPs");
+  a.links = StringsMember(o, "Links");
   if (const json::value* m = o.if_contains("IPMasquerade"); m != nullptr && m->is_bool())
     a.ip_masquerade = m->as_bool();
   a.mtu = IntField(o, "MTU");

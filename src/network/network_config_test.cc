@@ -330,8 +330,10 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   cfg.mac_address = "02:42:ac:11:00:09";
   cfg.driver_opts = {{"com.example.tier", "gold"}};
   cfg.link_local_ips = {"169.254.8.8"};
+  cfg.links = {"db:store"};
   cfg.mode_network_disconnected = true;
-  cfg.connected = {{"id1", "later", "10.6.0.7", {"sleepy"}, "02:42:ac:11:00:0a", {{"k", "v"}}, {"169.254.1.1"}}};
+  cfg.connected = {
+      {"id1", "later", "10.6.0.7", {"sleepy"}, "02:42:ac:11:00:0a", {{"k", "v"}}, {"169.254.1.1"}, {"cache"}}};
   auto back = NetworkConfigFromJson(NetworkConfigToJson(cfg));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->ipv4_address, "10.5.0.9");
@@ -347,6 +349,8 @@ TEST(NetworkConfig, RoundTripsThroughItsStoredForm) {
   EXPECT_EQ(back->connected[0].driver_opts.at("k"), "v");
   EXPECT_EQ(back->link_local_ips, std::vector<std::string>{"169.254.8.8"});
   EXPECT_EQ(back->connected[0].link_local_ips, std::vector<std::string>{"169.254.1.1"});
+  EXPECT_EQ(back->links, std::vector<std::string>{"db:store"});
+  EXPECT_EQ(EndpointRequestOf(back->connected[0]).links, std::vector<std::string>{"cache"});
   // A config stored before connect existed reads as on its mode's network.
   auto old = NetworkConfigFromJson(R"({"IPv4Address":"10.5.0.9"})");
   ASSERT_TRUE(old.ok());
@@ -373,6 +377,15 @@ TEST(NetworkConfig, LinkLocalIpsAreIpv4Addresses) {
   EXPECT_EQ(ValidateLinkLocalIps({"fe80::1"}).message(), "berth does not support IPv6 link-local addresses (fe80::1)");
 }
 
+TEST(NetworkConfig, EndpointLinksReadAsDockersParseLink) {
+  using Link = std::pair<std::string, std::string>;
+  EXPECT_EQ(*ParseEndpointLink("upstream:bar"), (Link{"upstream", "bar"}));
+  EXPECT_EQ(*ParseEndpointLink("upstream"), (Link{"upstream", "upstream"}));
+  EXPECT_EQ(*ParseEndpointLink("/upstream:/app/bar"), (Link{"upstream", "bar"}));
+  EXPECT_EQ(ParseEndpointLink("").status().message(), "empty string specified for links");
+  EXPECT_EQ(ParseEndpointLink("a:b:c").status().message(), "bad format for links: a:b:c");
+}
+
 TEST(Attachment, RoundTripsThroughItsRecord) {
   NetworkAttachment a;
   a.container_id = "c1";
@@ -389,12 +402,14 @@ TEST(Attachment, RoundTripsThroughItsRecord) {
   a.interface_name = "eth2";
   a.requested_mac = "02:42:ac:11:00:09";
   a.link_local_ips = {"169.254.8.8"};
+  a.links = {"upstream:bar"};
   a.ip_masquerade = false;
   a.mtu = 1400;
   a.internal = true;
   auto back = AttachmentFromJson(AttachmentToJson(a));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->link_local_ips, a.link_local_ips);
+  EXPECT_EQ(back->links, a.links);
   EXPECT_EQ(back->bridge, "berth-0123456789ab");
   EXPECT_EQ(back->aliases, std::vector<std::string>{"web"});
   EXPECT_TRUE(back->dns_resolver);

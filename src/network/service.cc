@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -220,14 +221,20 @@ class NetworkServiceImpl : public NetworkService {
   }
 
   // Who container `id` may resolve by name: every container (itself too)
-  // on a user-defined network it is on. Called by the DNS event loop at
-  // each query.
+  // on a user-defined network it is on, and, by the aliases of its endpoint
+  // links (--link on a user network), the containers they name there.
+  // Called by the DNS event loop at each query.
   std::vector<dns::Peer> DnsPeersOf(const std::string& id) EXCLUDES(mu_) {
     MutexLock l(&mu_);
     std::set<std::string> networks;
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>> link_aliases;  // (network, name) -> aliases
     if (auto mine = attached_.find(id); mine != attached_.end()) {
       for (const auto& held : mine->second) {
         if (held.attachment.network_id != network_id_) networks.insert(held.attachment.network_id);
+        for (const auto& link : held.attachment.links) {
+          auto parsed = ParseEndpointLink(link);
+          if (parsed.ok()) link_aliases[{held.attachment.network_id, parsed->first}].push_back(parsed->second);
+        }
       }
     }
     std::vector<dns::Peer> out;
@@ -240,6 +247,9 @@ class NetworkServiceImpl : public NetworkService {
         peer.names.insert(peer.names.end(), a.aliases.begin(), a.aliases.end());
         peer.names.push_back(a.container_id.substr(0, 12));
         out.push_back(std::move(peer));
+        if (auto linked = link_aliases.find({a.network_id, a.container_name}); linked != link_aliases.end()) {
+          out.push_back(dns::Peer{a.ip_address, a.network_name, a.container_name, linked->second});
+        }
       }
     }
     return out;
@@ -432,6 +442,7 @@ class NetworkServiceImpl : public NetworkService {
     a.aliases = endpoint.aliases;
     a.requested_mac = endpoint.mac;
     a.link_local_ips = endpoint.link_local_ips;
+    a.links = endpoint.links;
     bool default_route = true;
     bool add_bridge_masquerade = false;
     {

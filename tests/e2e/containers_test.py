@@ -159,7 +159,7 @@ class RunTest(ContainerTestCase):
         cases = [
             (["--device-write-iops", "/dev/null:10"], "HostConfig.BlkioDeviceWriteIOps"),
             (["--security-opt", "apparmor=unconfined"], 'berth does not support --security-opt "apparmor"'),
-            (["--ip", "10.1.2.3"], "berth does not support endpoint setting IPAMConfig"),
+            (["--ip", "10.1.2.3"], "user specified IP address is supported on user defined networks only"),
             (["--volume-driver", "nfs"], "HostConfig.VolumeDriver (--volume-driver)"),
         ]
         for flags, message in cases:

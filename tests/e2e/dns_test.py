@@ -8,6 +8,7 @@ stop the resolver or berthd. Skips like network_test.py when the machine
 cannot run networked containers."""
 
 import inspect
+import json
 import os
 import socket
 import struct
@@ -166,6 +167,37 @@ class EmbeddedDnsTest(ContainerTestCase):
         self.docker_ok("start", srv)
         rc, out = self.nslookup(client, "srv")
         self.assertIn("Address: 10.214.1.50", out)
+
+    def test_a_link_on_a_user_network_is_an_alias_for_the_linking_container_only(self):
+        self.docker_ok("network", "create", "--subnet", "10.214.3.0/24", "linknet")
+        # Linked before the target exists, as docker-py's test does: the
+        # alias resolves whenever the target is on the network.
+        app = self.docker_ok("run", "-d", "--name", "app", "--network", "linknet", "--link", "upstream:bar", "bb:1",
+                             "sleep", "1000").strip()
+        nets = json.loads(self.inspect(app, "{{json .NetworkSettings.Networks}}"))
+        self.assertEqual(nets["linknet"]["Links"], ["upstream:bar"])
+        self.assertEqual(self.inspect(app, "{{json .HostConfig.Links}}"), "null")
+        rc, out = self.nslookup(app, "bar")
+        self.assertNotEqual(rc, 0, out)
+        self.docker_ok("run", "-d", "--name", "upstream", "--network", "linknet", "--ip", "10.214.3.40", "bb:1",
+                       "sleep", "1000")
+        rc, out = self.nslookup(app, "bar")
+        self.assertIn("Address: 10.214.3.40", out)
+        rc, out = self.nslookup("upstream", "bar")  # the alias is app's alone
+        self.assertNotEqual(rc, 0, out)
+        # By connect too, kept across a restart of the container.
+        other = self.docker_ok("run", "-d", "--network", "linknet", "bb:1", "sleep", "1000").strip()
+        self.docker_ok("network", "disconnect", "linknet", other)
+        self.docker_ok("network", "connect", "--link", "upstream:store", "linknet", other)
+        rc, out = self.nslookup(other, "store")
+        self.assertIn("Address: 10.214.3.40", out)
+        self.docker_ok("restart", "-t", "0", app)
+        rc, out = self.nslookup(app, "bar")
+        self.assertIn("Address: 10.214.3.40", out)
+        # Legacy links on the default bridge stay refused by name.
+        rc, _, err = self.d.docker("run", "--rm", "--link", "upstream:u", "bb:1", "true")
+        self.assertEqual(rc, 125, err)
+        self.assertIn("berth does not support HostConfig.Links (--link)", err)
 
     def test_garbage_truncated_and_slow_clients_do_not_stop_the_resolver(self):
         srv, client = self.start_pair()

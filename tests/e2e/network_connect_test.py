@@ -167,8 +167,8 @@ class NetworkConnectTest(UserNetworkTestCase):
                       err)
         _, err = self.docker_fails("network", "connect", "--ip", "10.214.9.9", "bridge", "plain")
         self.assertIn("user specified IP address is supported on user defined networks only", err)
-        _, err = self.docker_fails("network", "connect", "--link", "plain:p", "other", on_none)
-        self.assertIn("berth does not support the endpoint setting Links", err)
+        _, err = self.docker_fails("network", "connect", "--link", "plain:p", "bridge", "plain")
+        self.assertIn("berth supports --link on user-defined networks only, not on the default bridge network", err)
         _, err = self.docker_fails("network", "connect", "other", "nosuchcontainer")
         self.assertIn("No such container: nosuchcontainer", err)
         # Nothing changed.
