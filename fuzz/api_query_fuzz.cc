@@ -28,16 +28,6 @@ void CheckError(const berth::Status& s) {
   FUZZ_CHECK_MSG(s.code() == Code::kInvalidArgument || s.code() == Code::kOutOfRange, s.ToString());
 }
 
-std::string EncodeAll(std::string_view s) {
-  std::string out;
-  char buf[4];
-  for (unsigned char c : s) {
-    std::snprintf(buf, sizeof(buf), "%%%02X", c);
-    out += buf;
-  }
-  return out;
-}
-
 void CheckFilters(const api::Filters& f) {
   auto map = f.ToMap();
   for (const auto& [key, values] : map) {
@@ -73,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto decoded = berth::UrlUnescape(raw_query, true);
   if (decoded.ok()) {
-    auto again = berth::UrlUnescape(EncodeAll(*decoded), false);
+    auto again = berth::UrlUnescape(berth::fuzz::PercentEncodeAll(*decoded), false);
     FUZZ_CHECK(again.ok() && *again == *decoded);
   } else {
     CheckError(decoded.status());
@@ -84,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const char* key : {"filters", "platform", "all", "force"}) {
       std::vector<std::string> values = query->GetAll(key);
       std::string rebuilt;
-      for (const std::string& v : values) rebuilt += std::string(rebuilt.empty() ? "" : "&") + key + "=" + EncodeAll(v);
+      for (const std::string& v : values)
+        rebuilt += std::string(rebuilt.empty() ? "" : "&") + key + "=" + berth::fuzz::PercentEncodeAll(v);
       auto reparsed = api::Query::Parse(rebuilt);
       FUZZ_CHECK_MSG(reparsed.ok() && reparsed->GetAll(key) == values, rebuilt);
       (void)query->Bool(key);

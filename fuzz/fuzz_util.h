@@ -30,6 +30,20 @@ namespace berth::fuzz {
 #define FUZZ_CHECK_MSG(cond, detail) \
   ((cond) ? (void)0 : ::berth::fuzz::CheckFailed(__FILE__, __LINE__, #cond, (detail)))
 
+// Every byte of `s` as a %XX escape (`upper`: A-F, else a-f).
+inline std::string PercentEncodeAll(std::string_view s, bool upper = true) {
+  static constexpr char kUpper[] = "0123456789ABCDEF", kLower[] = "0123456789abcdef";
+  const char* digits = upper ? kUpper : kLower;
+  std::string out;
+  out.reserve(s.size() * 3);
+  for (unsigned char c : s) {
+    out.push_back('%');
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 15]);
+  }
+  return out;
+}
+
 // Splits an input into parts separated by a byte that rarely occurs in
 // text ('\x01'): Next() gives the next part, the rest after the last
 // separator being the final part.

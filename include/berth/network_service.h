@@ -294,6 +294,10 @@ struct EndpointRequest {
 
 // What a network joined by `docker network connect` asks of its endpoint.
 EndpointRequest EndpointRequestOf(const ContainerNetworkConfig::ConnectedNetwork& joined);
+// What the container asks of its endpoint on its network mode's network
+// (`network`: a user network's name or ID, "" for the bridge network, where
+// create refuses --ip, aliases and links).
+EndpointRequest ModeEndpointRequestOf(const ContainerNetworkConfig& cfg, const std::string& network);
 
 // A container's place on a network, as inspect shows it.
 struct NetworkAttachment {

@@ -105,13 +105,7 @@ json::object NetworksValue(const ContainerInfo& c) {
   const std::string& mode = c.config.network_mode;
   if (mode.starts_with("container:")) return networks;
   const ContainerNetworkConfig& net = c.config.network;
-  const EndpointRequest own{.network = mode,
-                            .ip = net.ipv4_address,
-                            .aliases = net.aliases,
-                            .mac = net.mac_address,
-                            .driver_opts = net.driver_opts,
-                            .link_local_ips = net.link_local_ips,
-                            .links = net.links};
+  const EndpointRequest own = ModeEndpointRequestOf(net, mode);
   if (!c.networks.empty()) {
     for (const auto& a : c.networks) {
       EndpointRequest requested = own;

@@ -151,16 +151,7 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   std::optional<NetworkAttachment> first;
   if (bridge && !cfg.network.mode_network_disconnected) {
     const std::vector<PortMapping> published = PublishedPorts(cfg.network, image);
-    // The bridge network takes no --ip, aliases or links (refused at create).
-    EndpointRequest endpoint{.mac = cfg.network.mac_address,
-                             .driver_opts = cfg.network.driver_opts,
-                             .link_local_ips = cfg.network.link_local_ips};
-    if (user_network) {
-      endpoint.network = mode;
-      endpoint.ip = cfg.network.ipv4_address;
-      endpoint.aliases = cfg.network.aliases;
-      endpoint.links = cfg.network.links;
-    }
+    const EndpointRequest endpoint = ModeEndpointRequestOf(cfg.network, user_network ? mode : std::string());
     auto a = network->Attach(rec.id, rec.name, published, UnpublishedPorts(cfg.network, image, published), endpoint);
     if (!a.ok()) {
       ReleaseNetwork(rec.id);

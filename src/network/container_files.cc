@@ -271,6 +271,16 @@ EndpointRequest EndpointRequestOf(const ContainerNetworkConfig::ConnectedNetwork
                          .links = joined.links};
 }
 
+EndpointRequest ModeEndpointRequestOf(const ContainerNetworkConfig& cfg, const std::string& network) {
+  return EndpointRequest{.network = network,
+                         .ip = cfg.ipv4_address,
+                         .aliases = cfg.aliases,
+                         .mac = cfg.mac_address,
+                         .driver_opts = cfg.driver_opts,
+                         .link_local_ips = cfg.link_local_ips,
+                         .links = cfg.links};
+}
+
 Result<std::pair<std::string, std::string>> ParseEndpointLink(std::string_view link) {
   if (link.empty()) return InvalidArgument("empty string specified for links");
   const size_t colon = link.find(':');
