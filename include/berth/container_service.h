@@ -197,6 +197,11 @@ struct ContainerInfo {
   bool oom_killed = false;
   // Every endpoint while it runs (docker network connect adds more).
   std::vector<NetworkAttachment> networks;
+  // Legacy links (--link on the default bridge): this container's, as
+  // HostConfig.Links shows them ("/CHILD:/THIS/ALIAS"), and the names by
+  // which others link to it ("/PARENT/ALIAS", listed in Names by ps).
+  std::vector<std::string> legacy_links_shown;
+  std::vector<std::string> link_names;
 };
 
 struct ContainerCreateResult {
@@ -435,6 +440,13 @@ class ContainerService {
   // Remove, then the anonymous volumes no other container uses (docker rm
   // -v). Named volumes stay. Default: Unimplemented (fakes).
   virtual Status RemoveWithVolumes(const std::string& ref, bool force);
+  // docker rm --link PARENT/ALIAS: removes the legacy link ALIAS of
+  // container PARENT (the linked container stays). Docker's texts: a name
+  // without a parent is "Conflict, cannot remove the default link name of
+  // the container"; an unknown parent "Cannot get parent /P for link name
+  // /P/A"; an unknown link "No such container: P/A". Default: Unimplemented
+  // (fakes).
+  virtual Status RemoveLink(const std::string& link_name);
   // The volumes the containers mount (null in fakes).
   virtual VolumeService* volumes() { return nullptr; }
   virtual Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) = 0;

@@ -154,6 +154,10 @@ struct ContainerNetworkConfig {
   std::vector<std::string> link_local_ips;
   // EndpointSettings.Links of that endpoint (ParseEndpointLink).
   std::vector<std::string> links;
+  // HostConfig.Links (--link) on the default bridge network: Docker's legacy
+  // links, "NAME:ALIAS" as the API reads them; the container service keeps
+  // "CONTAINER_ID:ALIAS" (the link follows the container, not its name).
+  std::vector<std::string> legacy_links;
   // `docker network connect` / `disconnect` (stored, applied at start):
   // the container left its network mode's network (it joins only
   // `connected` at start), and the other networks it joined, by network ID

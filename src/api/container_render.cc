@@ -22,34 +22,6 @@ namespace json = boost::json;
 
 namespace {
 
-// The docker CLI sends --link twice for a container on a user-defined
-// network: in HostConfig.Links, which Docker's daemon then leaves alone
-// (legacy links are the default bridge's), and in the endpoint settings of
-// that network, which carry their meaning. True when HostConfig.Links holds
-// only links that endpoint settings hold too; any other HostConfig.Links
-// (the default bridge's legacy links) stays refused.
-bool HostLinksAreTheEndpointsLinks(const json::object& config, const json::object& host_config) {
-  const json::value* links = host_config.if_contains("Links");
-  if (links == nullptr || !links->is_array() || links->as_array().empty()) return false;
-  const json::value* mode = host_config.if_contains("NetworkMode");
-  if (mode == nullptr || !mode->is_string()) return false;
-  const std::string network(mode->as_string());
-  if (network.empty() || network == "default" || network == "bridge" || network == "host" || network == "none" ||
-      network.starts_with("container:")) {
-    return false;
-  }
-  const json::value* nc = config.if_contains("NetworkingConfig");
-  const json::value* eps = nc != nullptr && nc->is_object() ? nc->as_object().if_contains("EndpointsConfig") : nullptr;
-  const json::value* ep = eps != nullptr && eps->is_object() ? eps->as_object().if_contains(network) : nullptr;
-  const json::value* ep_links = ep != nullptr && ep->is_object() ? ep->as_object().if_contains("Links") : nullptr;
-  if (ep_links == nullptr || !ep_links->is_array()) return false;
-  for (const auto& link : links->as_array()) {
-    const auto& have = ep_links->as_array();
-    if (std::find(have.begin(), have.end(), link) == have.end()) return false;
-  }
-  return true;
-}
-
 // A JSON value that is absent or null.
 bool IsNull(const json::value* v) { return v == nullptr || v->is_null(); }
 
@@ -225,7 +197,7 @@ Result<ContainerConfig> ParseCreateBody(std::string_view body) {
     host_handled.insert(kNetworkHostConfigFields.begin(), kNetworkHostConfigFields.end());
     host_handled.insert(kResourceFields.begin(), kResourceFields.end());
     host_handled.insert(kNamespaceHostConfigFields.begin(), kNamespaceHostConfigFields.end());
-    if (HostLinksAreTheEndpointsLinks(o, ho)) host_handled.insert("Links");
+    host_handled.insert("Links");  // ParseNetworkFields
     BERTH_RETURN_IF_ERROR(RefuseUnsupportedFields(ho, host_handled, "HostConfig."));
     BERTH_ASSIGN_OR_RETURN(c.resources, ParseResourceFields(ho));
     BERTH_RETURN_IF_ERROR(ParseConsoleSize(ho, &c.console_rows, &c.console_cols));
@@ -327,7 +299,9 @@ json::object ContainerSummaryValue(const ContainerInfo& c, const std::string& im
   const ContainerRecord& r = c.record;
   json::object o;
   o["Id"] = r.id;
-  o["Names"] = json::array{json::string("/" + r.name)};
+  json::array names{json::string("/" + r.name)};
+  for (const auto& link_name : c.link_names) names.push_back(json::string(link_name));  // legacy links
+  o["Names"] = std::move(names);
   o["Image"] = image_shown;
   o["ImageID"] = r.image_id.str();
   if (manifest && CompareVersions(version, "1.48") >= 0) o["ImageManifestDescriptor"] = DescriptorValue(*manifest);
@@ -398,6 +372,11 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   o["AppArmorProfile"] = "";
   o["ExecIDs"] = nullptr;
   json::object hc = HostConfigDefaults(c.config);
+  if (!c.legacy_links_shown.empty()) {
+    json::array links;
+    for (const auto& link : c.legacy_links_shown) links.push_back(json::string(link));
+    hc["Links"] = std::move(links);
+  }
   hc["Binds"] = HostConfigBindsValue(c.config);
   if (!c.config.tmpfs.empty()) hc["Tmpfs"] = HostConfigTmpfsValue(c.config);  // omitempty in Docker
   json::object log_options;

@@ -196,7 +196,10 @@ Result<Response> WaitContainer(RouteContext& ctx) {
 // DELETE /containers/{id}?force=&v=&link=
 Result<Response> RemoveContainer(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
-  if (ctx.query.Bool("link")) return InvalidArgument("berth does not support container links");
+  if (ctx.query.Bool("link")) {
+    BERTH_RETURN_IF_ERROR(cs->RemoveLink(ctx.Var("id")));
+    return NoContent(204);
+  }
   if (ctx.query.Bool("v")) {
     BERTH_RETURN_IF_ERROR(cs->RemoveWithVolumes(ctx.Var("id"), ctx.query.Bool("force")));
   } else {
@@ -522,7 +525,7 @@ void AddContainerRoutes(Router* r) {
   r->Add("POST", "/containers/{id}/wait", WaitContainer);
   r->Add("POST", "/containers/{id}/attach", AttachContainer);
   r->Add("POST", "/containers/{id}/resize", ResizeContainer);
-  r->Add("DELETE", "/containers/{id}", RemoveContainer);
+  r->Add("DELETE", "/containers/{id:.*}", RemoveContainer);  // "PARENT/ALIAS" with link=1
   r->Add("POST", "/commit", Commit);
 }
 

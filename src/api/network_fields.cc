@@ -1,6 +1,7 @@
 // Networking fields of the container API (see network_fields.h).
 #include "api/network_fields.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace berth::api {
@@ -12,6 +13,24 @@ const std::set<std::string, std::less<>> kNetworkHostConfigFields = {"PortBindin
                                                                      "Dns",          "DnsSearch",       "DnsOptions"};
 
 namespace {
+
+// The docker CLI sends --link twice for a container on a user-defined
+// network: in HostConfig.Links, which Docker's daemon then leaves alone
+// (legacy links are the default bridge's), and in the endpoint settings of
+// that network, which carry their meaning. True when HostConfig.Links holds
+// only links that endpoint settings hold too.
+bool HostLinksAreTheEndpointsLinks(const json::object& config, const json::array& links, const std::string& network) {
+  const json::value* nc = config.if_contains("NetworkingConfig");
+  const json::value* eps = nc != nullptr && nc->is_object() ? nc->as_object().if_contains("EndpointsConfig") : nullptr;
+  const json::value* ep = eps != nullptr && eps->is_object() ? eps->as_object().if_contains(network) : nullptr;
+  const json::value* ep_links = ep != nullptr && ep->is_object() ? ep->as_object().if_contains("Links") : nullptr;
+  if (ep_links == nullptr || !ep_links->is_array()) return false;
+  for (const auto& link : links) {
+    const auto& have = ep_links->as_array();
+    if (std::find(have.begin(), have.end(), link) == have.end()) return false;
+  }
+  return true;
+}
 
 bool IsNull(const json::value* v) { return v == nullptr || v->is_null(); }
 
@@ -253,6 +272,36 @@ Status ParseNetworkFields(const json::object& config, const json::object* host_c
   }
   if (host_config == nullptr) return ValidateNetworkConfig(*cfg);
   const json::object& ho = *host_config;
+  // HostConfig.Links (--link): legacy links on the default bridge network;
+  // on a user-defined network the CLI's copy of the endpoint links.
+  if (const json::value* links = ho.if_contains("Links"); !IsNull(links)) {
+    if (!links->is_array()) return InvalidArgument("invalid JSON: HostConfig.Links must be a list of strings");
+    const json::array& list = links->as_array();
+    for (const auto& link : list) {
+      if (!link.is_string()) return InvalidArgument("invalid JSON: HostConfig.Links must be a list of strings");
+      BERTH_ASSIGN_OR_RETURN(auto parsed, ParseEndpointLink(link.as_string()));
+      if (IsBridgeMode(network_mode)) cfg->legacy_links.push_back(parsed.first + ":" + parsed.second);
+    }
+    if (!list.empty() && !IsBridgeMode(network_mode)) {
+      if (network_mode == "host") {
+        return InvalidArgument(
+            "conflicting options: host type networking can't be used with links. This would result in undefined "
+            "behavior");
+      }
+      if (network_mode.starts_with("container:")) {
+        return InvalidArgument(
+            "conflicting options: container type network can't be used with links. This would result in undefined "
+            "behavior");
+      }
+      if (network_mode == "none") return InvalidArgument("berth does not support --link with --network none");
+      if (!HostLinksAreTheEndpointsLinks(config, list, network_mode)) {
+        return InvalidArgument(
+            "berth takes --link on a user-defined network from its endpoint settings "
+            "(NetworkingConfig.EndpointsConfig." +
+            network_mode + ".Links), not from HostConfig.Links");
+      }
+    }
+  }
   if (const json::value* pb = ho.if_contains("PortBindings"); !IsNull(pb)) {
     if (!pb->is_object()) return InvalidArgument("invalid JSON: HostConfig.PortBindings must be an object");
     for (const auto& [key, bindings] : pb->as_object()) {

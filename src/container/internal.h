@@ -155,6 +155,26 @@ Result<std::string> ApplyChanges(std::string_view config_json, const std::vector
 // HOSTNAME, then `merged_env` (image and container Env) replacing by key.
 std::vector<std::string> ProcessEnv(const std::string& hostname, const std::vector<std::string>& merged_env);
 
+// A container a starting container links to (legacy links, links.cc).
+struct LinkedChild {
+  std::string link_name;  // "/PARENT/ALIAS"
+  std::string alias;
+  std::string name;                                // the child's, without "/"
+  std::string hostname;                            // the child's
+  std::string ip;                                  // on the default bridge network
+  std::vector<std::string> env;                    // the child's Config.Env (image's and its own)
+  std::vector<std::pair<int, std::string>> ports;  // exposed: (port, "tcp"/"udp"/"sctp")
+};
+// The environment Docker gives a container for one legacy link:
+// ALIAS_PORT (the first port), ALIAS_PORT_<P>_<PROTO>[_ADDR|_PORT|_PROTO] for
+// each exposed port (TCP first, then by number), _START/_END pairs for runs
+// of consecutive ports, ALIAS_NAME, and ALIAS_ENV_<K> for each of the child's
+// variables but HOME and PATH; ALIAS is the alias in upper case, '-' as '_'.
+std::vector<std::string> LegacyLinkEnv(const LinkedChild& child);
+// The /etc/hosts entry of a legacy link, as --add-host text ("NAMES:IP"):
+// the alias, the child's hostname, and its name when the alias is not it.
+std::string LegacyLinkHostsEntry(const LinkedChild& child);
+
 // The container's confinement as ProcessSpec holds it: no-new-privileges,
 // capabilities (CapAdd/CapDrop, or all with privileged), privileged, and the
 // seccomp filter (Docker's rules). InvalidArgument for a bad profile or cap.
@@ -244,6 +264,7 @@ class ContainerServiceImpl : public ContainerService {
                    const std::function<bool()>& cancelled) override;
   Status Remove(const std::string& ref, bool force) override;
   Status RemoveWithVolumes(const std::string& ref, bool force) override;  // volumes.cc
+  Status RemoveLink(const std::string& link_name) override;               // links.cc
   VolumeService* volumes() override { return volumes_.get(); }
   Result<std::vector<ContainerInfo>> List(const ContainerListOptions& opts) override;
   Status Logs(const std::string& ref, LogReadOptions opts, const std::function<Status(const LogEntry&)>& emit) override;
@@ -326,6 +347,19 @@ class ContainerServiceImpl : public ContainerService {
   Result<bool> PauseForCommit(const ContainerRecord& rec, bool pause);
   // Unmounts the rootfs and image mounts of a container (errors ignored).
   void UnmountAll(const std::string& id);
+  // links.cc. Create: each legacy link's NAME becomes the ID of the container
+  // it names (following container: network modes); Docker's texts for a
+  // missing one or one on the host's network.
+  [[nodiscard]] Status ResolveLegacyLinksLocked(ContainerNetworkConfig* net) REQUIRES(mu_);
+  // Start: the running containers a container named `parent` links to,
+  // with what its environment and /etc/hosts get of them. A link whose
+  // container is gone is dropped (Docker drops it with the container); one
+  // not running: "Cannot link to a non running container: /C AS /P/A".
+  Result<std::vector<LinkedChild>> LinkedChildrenLocked(const std::string& parent, const ContainerNetworkConfig& net)
+      REQUIRES(mu_);
+  // Inspect and ps: HostConfig.Links of `c`, and the link names others give it.
+  std::vector<std::string> LegacyLinksShownLocked(const Ctr& c) REQUIRES(mu_);
+  std::vector<std::string> LinkNamesLocked(const std::string& id) REQUIRES(mu_);
   // Removes the directory of container `id` from view at once (a rename
   // into <containers>/.removing) and deletes it on a tracked thread, so that
   // a removal does not wait for its files to be unlinked; Init clears what

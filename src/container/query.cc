@@ -49,6 +49,8 @@ ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
     info.networks = opts_.network->AttachmentsOf(c.rec.id);
     if (!info.networks.empty()) info.network = info.networks.front();
   }
+  info.legacy_links_shown = LegacyLinksShownLocked(c);
+  info.link_names = LinkNamesLocked(c.rec.id);
   return info;
 }
 

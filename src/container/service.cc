@@ -243,6 +243,10 @@ Result<ContainerCreateResult> ContainerServiceImpl::Create(const std::string& na
     return InvalidArgument("can't create 'AutoRemove' container with restart policy");
   }
   BERTH_RETURN_IF_ERROR(MergeLogDefaults(&c->stored.config));
+  if (!c->stored.config.network.legacy_links.empty()) {
+    MutexLock l(&mu_);
+    BERTH_RETURN_IF_ERROR(ResolveLegacyLinksLocked(&c->stored.config.network));
+  }
   BERTH_RETURN_IF_ERROR(PrepareMounts(c->rec.id, img.id(), mc.second.raw, &c->stored.config));
   if (Status s = store_->env()->CreateDirs(Dir(c->rec.id) + "/state", 0710); !s.ok()) {
     LogIfError(volumes_->Release(c->rec.id, true), "release the volumes of container " + c->rec.id);
@@ -412,9 +416,24 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
     p.bind_mounts.push_back({opts_.init_path, std::string(kInitPathInContainer), true});
   }
   p.hostname = cfg.hostname.empty() ? rec.id.substr(0, 12) : cfg.hostname;
-  // Docker's order: a default PATH and HOSTNAME, then the merged Env
-  // replacing by key.
-  p.env = ProcessEnv(p.hostname, e.env);
+  // Legacy links: each linked container's variables and /etc/hosts entry.
+  std::vector<std::string> env_with_links;
+  ContainerConfig with_links = cfg;
+  if (!cfg.network.legacy_links.empty()) {
+    Result<std::vector<LinkedChild>> linked = [&] {
+      MutexLock l(&mu_);
+      return LinkedChildrenLocked(rec.name, cfg.network);
+    }();
+    if (!linked.ok()) return fail(linked.status());
+    for (const LinkedChild& child : *linked) {
+      for (std::string& kv : LegacyLinkEnv(child)) env_with_links.push_back(std::move(kv));
+      with_links.network.extra_hosts.push_back(LegacyLinkHostsEntry(child));
+    }
+  }
+  env_with_links.insert(env_with_links.end(), e.env.begin(), e.env.end());
+  // Docker's order: a default PATH and HOSTNAME, the links' variables, then
+  // the merged Env replacing by key.
+  p.env = ProcessEnv(p.hostname, env_with_links);
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
@@ -423,7 +442,7 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.console_cols = cfg.console_cols;
   s = PrepareNamespaces(rec.id, cfg, &p);
   if (!s.ok()) return fail(s);
-  s = PrepareNetwork(rec, cfg, *proc, &p);
+  s = PrepareNetwork(rec, with_links, *proc, &p);
   if (!s.ok()) return fail(s);
   s = ApplySecurity(cfg, &p);
   if (!s.ok()) return fail(s);

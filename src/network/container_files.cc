@@ -348,6 +348,7 @@ std::string NetworkConfigToJson(const ContainerNetworkConfig& cfg) {
                  {"DriverOpts", StringMapValue(cfg.driver_opts)},
                  {"LinkLocalIPs", strings(cfg.link_local_ips)},
                  {"Links", strings(cfg.links)},
+                 {"LegacyLinks", strings(cfg.legacy_links)},
                  {"ModeNetworkDisconnected", cfg.mode_network_disconnected}};
   json::array connected;
   for (const auto& j : cfg.connected) {
@@ -393,6 +394,7 @@ Result<ContainerNetworkConfig> NetworkConfigFromJson(std::string_view text) {
   cfg.driver_opts = StringMapMember(o, "DriverOpts");
   cfg.link_local_ips = strings("LinkLocalIPs");
   cfg.links = strings("Links");
+  cfg.legacy_links = strings("LegacyLinks");
   if (const json::value* d = o.if_contains("ModeNetworkDisconnected"); d != nullptr && d->is_bool()) {
     cfg.mode_network_disconnected = d->as_bool();
   }

@@ -194,10 +194,12 @@ class EmbeddedDnsTest(ContainerTestCase):
         self.docker_ok("restart", "-t", "0", app)
         rc, out = self.nslookup(app, "bar")
         self.assertIn("Address: 10.214.3.40", out)
-        # Legacy links on the default bridge stay refused by name.
-        rc, _, err = self.d.docker("run", "--rm", "--link", "upstream:u", "bb:1", "true")
-        self.assertEqual(rc, 125, err)
-        self.assertIn("berth does not support HostConfig.Links (--link)", err)
+        # A link given in HostConfig.Links alone, on a user network, is not
+        # what the CLI sends: refused, naming where such links go.
+        body = json.dumps({"Image": "bb:1", "HostConfig": {"NetworkMode": "linknet", "Links": ["upstream:u"]}})
+        st, _, out = self.d.request("POST", "/v1.50/containers/create", body, {"Content-Type": "application/json"})
+        self.assertEqual(st, 400, out)
+        self.assertIn(b"NetworkingConfig.EndpointsConfig.linknet.Links", out)
 
     def test_garbage_truncated_and_slow_clients_do_not_stop_the_resolver(self):
         srv, client = self.start_pair()

@@ -345,12 +345,6 @@ class LogDriverAndGroupsTest(ContainerTestCase):
         cid = self.docker_ok("create", "--group-add", "4242", "bb:1", "true").strip()
         self.assertEqual(self.inspect(cid, "{{json .HostConfig.GroupAdd}}"), '["4242"]')
 
-    def test_link_is_refused_naming_it(self):
-        self.docker_ok("run", "-d", "--name", "target", "bb:1", "sleep", "1000")
-        rc, _, err = self.d.docker("create", "--link", "target:alias", "bb:1", "true")
-        self.assertNotEqual(rc, 0)
-        self.assertIn("berth does not support HostConfig.Links (--link)", err)
-
 
 @unittest.skipUnless(can_run_containers(), "needs root and runc")
 @unittest.skipIf(docker is None, "the docker Python SDK is not installed")

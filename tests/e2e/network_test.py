@@ -223,6 +223,51 @@ class BridgeNetworkTest(ContainerTestCase):
         _, err = self.docker_fails("network", "inspect", "nosuchnet")
         self.assertIn("network nosuchnet not found", err)
 
+    def test_legacy_links_give_the_environment_hosts_and_names_docker_gives(self):
+        # Docker's legacy links on the default bridge: the child's variables,
+        # ports and address in the parent's environment, an /etc/hosts entry,
+        # the link's name on the child, rm --link.
+        child = self.docker_ok("run", "-d", "--name", "db-1", "-e", "FOO=1", "--expose", "5432",
+                               "--expose", "8000-8001/udp", "bb:1", "sleep", "1000").strip()
+        ip = self.inspect(child, "{{.NetworkSettings.IPAddress}}")
+        rc, _, err = self.d.docker("create", "--link", "nosuch:x", "bb:1", "true")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("could not get container for nosuch: No such container: nosuch", err)
+        app = self.docker_ok("run", "-d", "--name", "app", "--link", "db-1:my-db", "bb:1", "sleep", "1000").strip()
+        env = self.docker_ok("exec", app, "sh", "-c", "busybox tr '\\0' '\\n' < /proc/1/environ").splitlines()
+        self.assertEqual(self.docker_ok("exec", app, "sh", "-c", "echo $MY_DB_NAME"), "/app/my-db\n")  # exec too
+        for want in ("MY_DB_NAME=/app/my-db", "MY_DB_ENV_FOO=1", "MY_DB_PORT=tcp://%s:5432" % ip,
+                     "MY_DB_PORT_5432_TCP=tcp://%s:5432" % ip, "MY_DB_PORT_5432_TCP_ADDR=" + ip,
+                     "MY_DB_PORT_5432_TCP_PORT=5432", "MY_DB_PORT_5432_TCP_PROTO=tcp",
+                     "MY_DB_PORT_8001_UDP=udp://%s:8001" % ip,
+                     "MY_DB_PORT_8000_UDP_START=udp://%s:8000" % ip, "MY_DB_PORT_8000_UDP_END=udp://%s:8001" % ip):
+            self.assertIn(want, env)
+        self.assertFalse([kv for kv in env if kv.startswith("MY_DB_ENV_PATH=")], env)
+        hosts = self.docker_ok("exec", app, "cat", "/etc/hosts")
+        self.assertIn("%s\tmy-db %s db-1\n" % (ip, child[:12]), hosts)
+        self.docker_ok("exec", app, "busybox", "ping", "-c1", "-W5", "my-db")
+        self.assertEqual(self.inspect(app, "{{json .HostConfig.Links}}"), '["/db-1:/app/my-db"]')
+        # The CLI shows link names with --no-trunc only.
+        names = self.docker_ok("ps", "--no-trunc", "--filter", "id=" + child, "--format", "{{.Names}}").strip()
+        self.assertEqual(sorted(names.split(",")), ["app/my-db", "db-1"])
+        # A stopped child stops the parent's start.
+        self.docker_ok("stop", "-t", "0", child)
+        self.docker_ok("stop", "-t", "0", app)
+        rc, _, err = self.d.docker("start", app)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("Cannot link to a non running container: /db-1 AS /app/my-db", err)
+        # rm --link removes the link, not the container.
+        _, err = self.docker_fails("rm", "--link", "db-1")
+        self.assertIn("Conflict, cannot remove the default link name of the container", err)
+        self.docker_ok("rm", "--link", "app/my-db")
+        self.assertEqual(self.inspect(app, "{{json .HostConfig.Links}}"), "null")
+        self.assertEqual(
+            self.docker_ok("ps", "-a", "--no-trunc", "--filter", "id=" + child, "--format", "{{.Names}}").strip(), "db-1")
+        self.docker_ok("start", app)  # no link left to need its child
+        # Links on the host's network are Docker's conflict.
+        _, err = self.docker_fails("create", "--network", "host", "--link", "db-1:x", "bb:1", "true")
+        self.assertIn("conflicting options: host type networking can't be used with links", err)
+
     def test_network_none_has_only_loopback(self):
         out = self.docker_ok("run", "--rm", "--network", "none", "bb:1", "cat", "/proc/net/dev")
         self.assertNotIn("eth0", out)
