@@ -261,24 +261,29 @@ Status ValidateLinkLocalIps(const std::vector<std::string>& ips) {
   return OkStatus();
 }
 
+namespace {
+
+// An endpoint request from stored endpoint settings (the network mode's,
+// in ContainerNetworkConfig, or a joined network's): the same fields.
+template <typename Settings>
+EndpointRequest EndpointRequestFrom(const std::string& network, const Settings& s) {
+  return EndpointRequest{.network = network,
+                         .ip = s.ipv4_address,
+                         .aliases = s.aliases,
+                         .mac = s.mac_address,
+                         .driver_opts = s.driver_opts,
+                         .link_local_ips = s.link_local_ips,
+                         .links = s.links};
+}
+
+}  // namespace
+
 EndpointRequest EndpointRequestOf(const ContainerNetworkConfig::ConnectedNetwork& joined) {
-  return EndpointRequest{.network = joined.network_id,
-                         .ip = joined.ipv4_address,
-                         .aliases = joined.aliases,
-                         .mac = joined.mac_address,
-                         .driver_opts = joined.driver_opts,
-                         .link_local_ips = joined.link_local_ips,
-                         .links = joined.links};
+  return EndpointRequestFrom(joined.network_id, joined);
 }
 
 EndpointRequest ModeEndpointRequestOf(const ContainerNetworkConfig& cfg, const std::string& network) {
-  return EndpointRequest{.network = network,
-                         .ip = cfg.ipv4_address,
-                         .aliases = cfg.aliases,
-                         .mac = cfg.mac_address,
-                         .driver_opts = cfg.driver_opts,
-                         .link_local_ips = cfg.link_local_ips,
-                         .links = cfg.links};
+  return EndpointRequestFrom(network, cfg);
 }
 
 Result<std::pair<std::string, std::string>> ParseEndpointLink(std::string_view link) {
