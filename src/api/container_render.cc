@@ -64,12 +64,6 @@ json::value Strings(const std::vector<std::string>& v, bool null_if_empty) {
   return a;
 }
 
-json::object Labels(const std::map<std::string, std::string>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
-}
-
 // Docker 28 turns "" and "default" into the default network's name at
 // create (its container routes), so inspect and the listing show "bridge".
 // berth keeps "default" stored: on a daemon without the bridge such a
@@ -308,7 +302,7 @@ json::object ContainerSummaryValue(const ContainerInfo& c, const std::string& im
   o["Command"] = Command(c);
   o["Created"] = r.created_unix_nanos / 1000000000;
   o["Ports"] = SummaryPorts(c);
-  o["Labels"] = Labels(MergedLabels(c));
+  o["Labels"] = StringMapValue(MergedLabels(c));
   o["State"] = std::string(ContainerStateName(r.state));
   o["Status"] = ContainerStatusText(r, now);
   if (r.state == ContainerState::kRunning && c.health) {
@@ -372,11 +366,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   o["AppArmorProfile"] = "";
   o["ExecIDs"] = nullptr;
   json::object hc = HostConfigDefaults(c.config);
-  if (!c.legacy_links_shown.empty()) {
-    json::array links;
-    for (const auto& link : c.legacy_links_shown) links.push_back(json::string(link));
-    hc["Links"] = std::move(links);
-  }
+  hc["Links"] = Strings(c.legacy_links_shown, /*null_if_empty=*/true);
   hc["Binds"] = HostConfigBindsValue(c.config);
   if (!c.config.tmpfs.empty()) hc["Tmpfs"] = HostConfigTmpfsValue(c.config);  // omitempty in Docker
   json::object log_options;
@@ -427,7 +417,7 @@ json::object ContainerInspectValue(const ContainerInfo& c, const std::optional<D
   cfg["WorkingDir"] = c.effective_working_dir;
   cfg["Entrypoint"] = Strings(c.effective_entrypoint, true);
   cfg["OnBuild"] = nullptr;
-  cfg["Labels"] = Labels(MergedLabels(c));
+  cfg["Labels"] = StringMapValue(MergedLabels(c));
   if (!c.config.stop_signal.empty()) cfg["StopSignal"] = c.config.stop_signal;
   if (c.config.stop_timeout) cfg["StopTimeout"] = *c.config.stop_timeout;
   if (c.effective_healthcheck) cfg["Healthcheck"] = json::parse(HealthConfigJson(*c.effective_healthcheck));

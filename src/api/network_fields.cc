@@ -1,6 +1,8 @@
 // Networking fields of the container API (see network_fields.h).
 #include "api/network_fields.h"
 
+#include "api/render.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -73,19 +75,9 @@ json::object EndpointValue(const NetworkAttachment* a, const EndpointRequest& re
   json::object e;
   json::object ipam;
   if (!requested.ip.empty()) ipam["IPv4Address"] = requested.ip;
-  if (!requested.link_local_ips.empty()) {
-    json::array ll;
-    for (const auto& ip : requested.link_local_ips) ll.push_back(json::string(ip));
-    ipam["LinkLocalIPs"] = std::move(ll);
-  }
+  if (!requested.link_local_ips.empty()) ipam["LinkLocalIPs"] = Strings(requested.link_local_ips);
   e["IPAMConfig"] = ipam.empty() ? json::value(nullptr) : json::value(std::move(ipam));
-  if (requested.links.empty()) {
-    e["Links"] = nullptr;
-  } else {
-    json::array links;
-    for (const auto& link : requested.links) links.push_back(json::string(link));
-    e["Links"] = std::move(links);
-  }
+  e["Links"] = requested.links.empty() ? json::value(nullptr) : json::value(Strings(requested.links));
   json::array aliases, dns_names;
   const std::vector<std::string>& alias_list = a ? a->aliases : requested.aliases;
   for (const auto& alias : alias_list) aliases.push_back(json::string(alias));
@@ -96,13 +88,8 @@ json::object EndpointValue(const NetworkAttachment* a, const EndpointRequest& re
   }
   e["Aliases"] = aliases.empty() ? json::value(nullptr) : json::value(std::move(aliases));
   e["MacAddress"] = a ? a->mac_address : requested.mac;
-  if (requested.driver_opts.empty()) {
-    e["DriverOpts"] = nullptr;
-  } else {
-    json::object opts;
-    for (const auto& [k, v] : requested.driver_opts) opts[k] = v;
-    e["DriverOpts"] = std::move(opts);
-  }
+  e["DriverOpts"] =
+      requested.driver_opts.empty() ? json::value(nullptr) : json::value(StringMapValue(requested.driver_opts));
   e["GwPriority"] = 0;
   e["NetworkID"] = a ? a->network_id : network_id;
   e["EndpointID"] = a ? a->endpoint_id : "";

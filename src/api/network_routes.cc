@@ -7,6 +7,7 @@
 
 #include "api/field_names.h"
 #include "api/query.h"
+#include "api/render.h"
 #include "api/router.h"
 #include "berth/digest.h"
 #include "berth/events.h"
@@ -52,11 +53,7 @@ json::object NetworkValue(const RouteContext& ctx, const NetworkView& n, bool wi
   if (n.user) {
     json::object config{{"Subnet", n.user->subnet}, {"Gateway", n.user->gateway}};
     if (!n.user->ip_range.empty()) config["IPRange"] = n.user->ip_range;
-    if (!n.user->aux_addresses.empty()) {
-      json::object aux;
-      for (const auto& [name, address] : n.user->aux_addresses) aux[name] = address;
-      config["AuxiliaryAddresses"] = std::move(aux);
-    }
+    if (!n.user->aux_addresses.empty()) config["AuxiliaryAddresses"] = StringMapValue(n.user->aux_addresses);
     ipam_config.push_back(std::move(config));
     for (const auto& [k, v] : n.user->options) options[k] = v;
     for (const auto& [k, v] : n.user->labels) labels[k] = v;

@@ -14,6 +14,12 @@ json::array Strings(const std::vector<std::string>& v) {
   return a;
 }
 
+json::object StringMapValue(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[k] = v;
+  return o;
+}
+
 namespace {
 
 // Parses JSON produced by a library formatter; null when it is malformed (a

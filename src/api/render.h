@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,8 @@ namespace berth::api {
 
 // A JSON array of strings.
 boost::json::array Strings(const std::vector<std::string>& v);
+// A JSON object of string members (labels, options).
+boost::json::object StringMapValue(const std::map<std::string, std::string>& m);
 
 // An OCI descriptor / platform as Go marshals ocispec types.
 boost::json::value DescriptorValue(const Descriptor& d);

@@ -5,6 +5,7 @@
 
 #include "api/create_fields.h"
 #include "api/field_names.h"
+#include "api/render.h"
 #include "api/router.h"
 #include "berth/time.h"
 #include "berth/volume_service.h"
@@ -19,12 +20,6 @@ Result<VolumeService*> Volumes(RouteContext& ctx) {
   BERTH_ASSIGN_OR_RETURN(ContainerService * cs, ctx.Containers());
   if (cs->volumes() == nullptr) return Internal("no volume service attached");
   return cs->volumes();
-}
-
-json::object StringMapValue(const std::map<std::string, std::string>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) o[k] = v;
-  return o;
 }
 
 Result<std::map<std::string, std::string>> StringMapField(const json::object& o, std::string_view key) {
