@@ -246,19 +246,8 @@ Status ContainerServiceImpl::PrepareExec(const ContainerRecord& rec, const Conta
   p.terminal = x.tty;
   // As Docker's exec: the legacy links' variables too (their containers
   // must run), then the container's Env, then the exec's.
-  std::vector<std::string> env;
-  if (!cfg.network.legacy_links.empty()) {
-    Result<std::vector<LinkedChild>> linked = [&] {
-      MutexLock l(&mu_);
-      return LinkedChildrenLocked(rec.name, cfg.network);
-    }();
-    BERTH_RETURN_IF_ERROR(linked.status());
-    for (const LinkedChild& child : *linked) {
-      for (std::string& kv : LegacyLinkEnv(child)) env.push_back(std::move(kv));
-    }
-  }
-  env.insert(env.end(), e.env.begin(), e.env.end());
-  p.env = ProcessEnv(cfg.hostname.empty() ? rec.id.substr(0, 12) : cfg.hostname, env);
+  BERTH_ASSIGN_OR_RETURN(std::vector<LinkedChild> linked, LinkedChildren(rec.name, cfg.network));
+  p.env = ProcessEnv(cfg.hostname.empty() ? rec.id.substr(0, 12) : cfg.hostname, WithLegacyLinkEnv(linked, e.env));
   for (const auto& kv : x.env) OverrideEnv(&p.env, kv);
   p.cwd = !x.working_dir.empty() ? x.working_dir : (e.working_dir.empty() ? "/" : e.working_dir);
   BERTH_RETURN_IF_ERROR(ApplySecurity(cfg, &p));

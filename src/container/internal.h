@@ -171,6 +171,9 @@ struct LinkedChild {
 // of consecutive ports, ALIAS_NAME, and ALIAS_ENV_<K> for each of the child's
 // variables but HOME and PATH; ALIAS is the alias in upper case, '-' as '_'.
 std::vector<std::string> LegacyLinkEnv(const LinkedChild& child);
+// The variables of every link in `linked`, then `env` (which overrides them
+// by key in ProcessEnv, as the container's Env overrides them in Docker).
+std::vector<std::string> WithLegacyLinkEnv(const std::vector<LinkedChild>& linked, const std::vector<std::string>& env);
 // The /etc/hosts entry of a legacy link, as --add-host text ("NAMES:IP"):
 // the alias, the child's hostname, and its name when the alias is not it.
 std::string LegacyLinkHostsEntry(const LinkedChild& child);
@@ -330,7 +333,10 @@ class ContainerServiceImpl : public ContainerService {
   // fails, c.stored is as it was and the failure is returned. Requires mu_
   // held (or exclusive access), as Persist.
   Status PersistStoredChange(Ctr& c, const std::function<void(StoredConfig&)>& change);
-  ContainerInfo InfoLocked(const Ctr& c) REQUIRES(mu_);
+  // `link_names`: LinkNamesLocked of every container, made once by a caller
+  // that fills many (List); null: found for `c` alone.
+  using LinkNames = std::map<std::string, std::vector<std::string>>;  // container ID -> "/PARENT/ALIAS"
+  ContainerInfo InfoLocked(const Ctr& c, const LinkNames* link_names = nullptr) REQUIRES(mu_);
   // The manifest and config of the image a container uses.
   Result<std::pair<Manifest, ImageConfig>> LoadImage(const Digest& manifest);
   // Picks the platform manifest of an image record.
@@ -357,9 +363,14 @@ class ContainerServiceImpl : public ContainerService {
   // not running: "Cannot link to a non running container: /C AS /P/A".
   Result<std::vector<LinkedChild>> LinkedChildrenLocked(const std::string& parent, const ContainerNetworkConfig& net)
       REQUIRES(mu_);
-  // Inspect and ps: HostConfig.Links of `c`, and the link names others give it.
+  // The same, taking mu_ (none without legacy links, and no lock taken).
+  Result<std::vector<LinkedChild>> LinkedChildren(const std::string& parent, const ContainerNetworkConfig& net)
+      EXCLUDES(mu_);
+  // Inspect and ps: HostConfig.Links of `c`.
   std::vector<std::string> LegacyLinksShownLocked(const Ctr& c) REQUIRES(mu_);
-  std::vector<std::string> LinkNamesLocked(const std::string& id) REQUIRES(mu_);
+  // Inspect and ps: the names others give each container by their legacy
+  // links, sorted, in one pass over every container.
+  LinkNames LinkNamesLocked() REQUIRES(mu_);
   // Removes the directory of container `id` from view at once (a rename
   // into <containers>/.removing) and deletes it on a tracked thread, so that
   // a removal does not wait for its files to be unlinked; Init clears what
@@ -469,9 +480,11 @@ class ContainerServiceImpl : public ContainerService {
   // The network of a starting container (networking.cc): its namespace
   // (bridge: attached through the NetworkService; container:X: X's), and
   // /etc/hosts, /etc/hostname, /etc/resolv.conf written under its
-  // directory and bound into it. Refuses what cannot be honoured.
+  // directory and bound into it; /etc/hosts gets an entry per `linked`
+  // (legacy links, after the --add-host ones). Refuses what cannot be
+  // honoured.
   [[nodiscard]] Status PrepareNetwork(const ContainerRecord& rec, const ContainerConfig& cfg, const ImageProcess& image,
-                                      ProcessSpec* p) EXCLUDES(mu_);
+                                      const std::vector<LinkedChild>& linked, ProcessSpec* p) EXCLUDES(mu_);
   // The pid, ipc, uts and cgroup namespaces of a starting container
   // (namespaces.cc), from its PidMode, IpcMode, UTSMode and CgroupnsMode:
   // a "container:NAME" target must exist and run (Docker's texts), and an

@@ -17,15 +17,16 @@ std::pair<std::string, std::string> SplitStoredLink(const std::string& link) {
   return {link.substr(0, colon), link.substr(colon + 1)};
 }
 
-std::string EnvAlias(const std::string& alias) {
-  std::string out = alias;
-  for (char& c : out) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
+}
+
+// The alias as the variables' prefix: upper case, '-' as '_'.
+std::string EnvAlias(const std::string& alias) {
+  std::string out = Upper(alias);
+  std::replace(out.begin(), out.end(), '-', '_');
+  return out;
 }
 
 constexpr std::string_view kHostNetworkLinks =
@@ -87,6 +88,16 @@ std::vector<std::string> LegacyLinkEnv(const LinkedChild& child) {
   return env;
 }
 
+std::vector<std::string> WithLegacyLinkEnv(const std::vector<LinkedChild>& linked,
+                                           const std::vector<std::string>& env) {
+  std::vector<std::string> out;
+  for (const LinkedChild& child : linked) {
+    for (std::string& kv : LegacyLinkEnv(child)) out.push_back(std::move(kv));
+  }
+  out.insert(out.end(), env.begin(), env.end());
+  return out;
+}
+
 std::string LegacyLinkHostsEntry(const LinkedChild& child) {
   std::string names = child.alias + " " + child.hostname;
   if (child.alias != child.name) names += " " + child.name;
@@ -146,16 +157,20 @@ Result<std::vector<LinkedChild>> ContainerServiceImpl::LinkedChildrenLocked(cons
     l.env = Merge(child.stored.config, proc).env;
     for (const auto& p : bridge->ports) l.ports.emplace_back(p.container_port, p.protocol);
     for (const std::string& exposed : bridge->exposed) {
-      const size_t slash = exposed.find('/');
-      const int port = std::atoi(exposed.substr(0, slash).c_str());
-      const std::string proto = slash == std::string::npos ? "tcp" : exposed.substr(slash + 1);
-      if (port > 0) l.ports.emplace_back(port, proto);
+      if (auto port = ParsePortProto(exposed); port.ok()) l.ports.push_back(*port);
     }
     std::sort(l.ports.begin(), l.ports.end());
     l.ports.erase(std::unique(l.ports.begin(), l.ports.end()), l.ports.end());
     out.push_back(std::move(l));
   }
   return out;
+}
+
+Result<std::vector<LinkedChild>> ContainerServiceImpl::LinkedChildren(const std::string& parent,
+                                                                      const ContainerNetworkConfig& net) {
+  if (net.legacy_links.empty()) return std::vector<LinkedChild>{};
+  MutexLock l(&mu_);
+  return LinkedChildrenLocked(parent, net);
 }
 
 std::vector<std::string> ContainerServiceImpl::LegacyLinksShownLocked(const Ctr& c) {
@@ -169,16 +184,16 @@ std::vector<std::string> ContainerServiceImpl::LegacyLinksShownLocked(const Ctr&
   return out;
 }
 
-std::vector<std::string> ContainerServiceImpl::LinkNamesLocked(const std::string& id) {
-  std::vector<std::string> out;
+ContainerServiceImpl::LinkNames ContainerServiceImpl::LinkNamesLocked() {
+  LinkNames out;
   for (const auto& [parent_id, parent] : ctrs_) {
     if (parent->removed) continue;
     for (const std::string& link : parent->stored.config.network.legacy_links) {
       const auto [child_id, alias] = SplitStoredLink(link);
-      if (child_id == id) out.push_back("/" + parent->rec.name + "/" + alias);
+      out[child_id].push_back("/" + parent->rec.name + "/" + alias);
     }
   }
-  std::sort(out.begin(), out.end());
+  for (auto& [child_id, names] : out) std::sort(names.begin(), names.end());
   return out;
 }
 

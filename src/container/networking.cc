@@ -84,7 +84,8 @@ std::vector<std::string> WithHostGateway(const std::vector<std::string>& extra_h
 }  // namespace
 
 Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const ContainerConfig& cfg,
-                                            const ImageProcess& image, ProcessSpec* p) {
+                                            const ImageProcess& image, const std::vector<LinkedChild>& linked,
+                                            ProcessSpec* p) {
   const std::string& mode = cfg.network_mode;
   NetworkService* network = opts_.network;
   const bool user_network = WantsUserNetwork(mode);
@@ -173,7 +174,8 @@ Status ContainerServiceImpl::PrepareNetwork(const ContainerRecord& rec, const Co
   }
   if (!first) return own_hosts_file(false);  // a loopback-only namespace
   // Docker's files, bound read-write where the image has its own.
-  const std::vector<std::string> extra_hosts = WithHostGateway(cfg.network.extra_hosts, first->gateway);
+  std::vector<std::string> extra_hosts = WithHostGateway(cfg.network.extra_hosts, first->gateway);
+  for (const LinkedChild& child : linked) extra_hosts.push_back(LegacyLinkHostsEntry(child));
   const std::string dir = Dir(rec.id);
   // On a user-defined network the container resolves its peers through the
   // embedded DNS server (its /etc/hosts lists only itself, as Docker's).

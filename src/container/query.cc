@@ -23,7 +23,7 @@ Status InvalidFilter(const std::string& key, const std::string& value) {
 
 }  // namespace
 
-ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
+ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c, const LinkNames* link_names) {
   ContainerInfo info;
   info.record = c.rec;
   info.record.config_json = StoredConfigToJson(c.stored);
@@ -50,7 +50,9 @@ ContainerInfo ContainerServiceImpl::InfoLocked(const Ctr& c) {
     if (!info.networks.empty()) info.network = info.networks.front();
   }
   info.legacy_links_shown = LegacyLinksShownLocked(c);
-  info.link_names = LinkNamesLocked(c.rec.id);
+  const LinkNames own = link_names == nullptr ? LinkNamesLocked() : LinkNames();
+  const LinkNames& names = link_names == nullptr ? own : *link_names;
+  if (auto it = names.find(c.rec.id); it != names.end()) info.link_names = it->second;
   return info;
 }
 
@@ -112,6 +114,7 @@ Result<std::vector<ContainerInfo>> ContainerServiceImpl::List(const ContainerLis
   };
 
   MutexLock l(&mu_);
+  const LinkNames link_names = LinkNamesLocked();  // once, not per container
   std::vector<const Ctr*> sorted;
   for (const auto& [id, c] : ctrs_) sorted.push_back(c.get());
   std::sort(sorted.begin(), sorted.end(), [](const Ctr* a, const Ctr* b) {
@@ -181,7 +184,7 @@ Result<std::vector<ContainerInfo>> ContainerServiceImpl::List(const ContainerLis
       }
       if (!ok) continue;
     }
-    ContainerInfo info = InfoLocked(*c);
+    ContainerInfo info = InfoLocked(*c, &link_names);
     if (!labels.empty()) {
       std::map<std::string, std::string> merged = info.image_labels;
       for (const auto& [k, v] : c->stored.config.labels) merged[k] = v;

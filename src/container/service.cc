@@ -416,24 +416,13 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
     p.bind_mounts.push_back({opts_.init_path, std::string(kInitPathInContainer), true});
   }
   p.hostname = cfg.hostname.empty() ? rec.id.substr(0, 12) : cfg.hostname;
-  // Legacy links: each linked container's variables and /etc/hosts entry.
-  std::vector<std::string> env_with_links;
-  ContainerConfig with_links = cfg;
-  if (!cfg.network.legacy_links.empty()) {
-    Result<std::vector<LinkedChild>> linked = [&] {
-      MutexLock l(&mu_);
-      return LinkedChildrenLocked(rec.name, cfg.network);
-    }();
-    if (!linked.ok()) return fail(linked.status());
-    for (const LinkedChild& child : *linked) {
-      for (std::string& kv : LegacyLinkEnv(child)) env_with_links.push_back(std::move(kv));
-      with_links.network.extra_hosts.push_back(LegacyLinkHostsEntry(child));
-    }
-  }
-  env_with_links.insert(env_with_links.end(), e.env.begin(), e.env.end());
+  // Legacy links: each linked container's variables (and, below, its
+  // /etc/hosts entry).
+  Result<std::vector<LinkedChild>> linked = LinkedChildren(rec.name, cfg.network);
+  if (!linked.ok()) return fail(linked.status());
   // Docker's order: a default PATH and HOSTNAME, the links' variables, then
   // the merged Env replacing by key.
-  p.env = ProcessEnv(p.hostname, env_with_links);
+  p.env = ProcessEnv(p.hostname, WithLegacyLinkEnv(*linked, e.env));
   p.cwd = e.working_dir.empty() ? "/" : e.working_dir;
   p.host_network = cfg.network_mode == "host";
   p.read_only_rootfs = cfg.read_only_rootfs;
@@ -442,7 +431,7 @@ Status ContainerServiceImpl::StartOnce(const std::string& ref, std::string* id, 
   p.console_cols = cfg.console_cols;
   s = PrepareNamespaces(rec.id, cfg, &p);
   if (!s.ok()) return fail(s);
-  s = PrepareNetwork(rec, with_links, *proc, &p);
+  s = PrepareNetwork(rec, cfg, *proc, *linked, &p);
   if (!s.ok()) return fail(s);
   s = ApplySecurity(cfg, &p);
   if (!s.ok()) return fail(s);
