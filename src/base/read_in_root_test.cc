@@ -233,6 +233,28 @@ TEST_P(OpenBeneathTest, OpensWhatIsBeneathAndNothingElse) {
   EXPECT_EQ(Open("sub/file/x"), -ENOTDIR);
 }
 
+TEST_P(OpenBeneathTest, TheDescriptorKeepsNamingWhatWasCheckedWhenThePathIsSwapped) {
+  // The attack on a volume subpath between the check and the mount: the
+  // container renames the checked directory away and puts a symlink to the
+  // host's / in its place. What the descriptor names (and a bind through
+  // /proc/self/fd mounts) is still the directory that was checked.
+  const int fd = GetParam() ? internal::OpenBeneathNoSymlinks(base_fd_, "sub/dir")
+                            : internal::OpenBeneathNoSymlinksByWalk(base_fd_, "sub/dir");
+  ASSERT_GE(fd, 0);
+  const long long checked = Inode(base_ + "/sub/dir");
+  ASSERT_EQ(::rename((base_ + "/sub/dir").c_str(), (base_ + "/sub/moved").c_str()), 0);
+  ASSERT_EQ(::symlink("/", (base_ + "/sub/dir").c_str()), 0);
+  struct stat st;
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  EXPECT_EQ(static_cast<long long>(st.st_ino), checked);
+  char target[4096] = {};
+  ASSERT_GT(::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), target, sizeof(target) - 1), 0);
+  EXPECT_EQ(std::string(target), base_ + "/sub/moved");
+  ::close(fd);
+  // And a new open refuses the symlink.
+  EXPECT_EQ(Open("sub/dir"), -ELOOP);
+}
+
 INSTANTIATE_TEST_SUITE_P(Resolvers, OpenBeneathTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Openat2" : "Walk"; });
 
